@@ -1,0 +1,63 @@
+package logging
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Mask replaces every secret in logs and messages.
+const Mask = "******"
+
+// secretPatterns catch secrets by shape, for values dvp never saw as a flag:
+// JSON fields and key=value pairs named like passwords or keys, session
+// cookies, and Authorization headers.
+var secretPatterns = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)("(?:password|passwd|privateKey|private_key|secret|token|credentials?)"\s*:\s*")((?:[^"\\]|\\.)*)(")`),
+	regexp.MustCompile(`(?i)\b((?:password|passwd|secret)\s*[=:]\s*)([^\s,;&"']+)()`),
+	regexp.MustCompile(`(?i)\b(JSESSIONID=)([^;\s"]+)()`),
+	regexp.MustCompile(`(?i)\b(Authorization:\s*\w+\s+)(\S+)()`),
+}
+
+// Redactor removes secrets from text. Known secret values (a password given
+// on the command line, read from the environment or the config file) are
+// registered with Add and replaced wherever they appear.
+type Redactor struct {
+	mu      sync.RWMutex
+	secrets []string
+}
+
+// NewRedactor returns a Redactor with no registered secrets.
+func NewRedactor() *Redactor { return &Redactor{} }
+
+// Add registers a secret value; empty values are ignored.
+func (r *Redactor) Add(secret string) {
+	if secret == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.secrets {
+		if s == secret {
+			return
+		}
+	}
+	r.secrets = append(r.secrets, secret)
+	// Longest first, so a secret containing another is masked whole.
+	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+}
+
+// Redact returns s with every registered secret and every secret-shaped
+// field masked.
+func (r *Redactor) Redact(s string) string {
+	r.mu.RLock()
+	for _, sec := range r.secrets {
+		s = strings.ReplaceAll(s, sec, Mask)
+	}
+	r.mu.RUnlock()
+	for _, re := range secretPatterns {
+		s = re.ReplaceAllString(s, "${1}"+Mask+"${3}")
+	}
+	return s
+}

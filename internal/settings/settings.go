@@ -1,0 +1,218 @@
+// Package settings resolves the engine connection settings (engine, user,
+// password) from, in order of precedence: command-line flags, the
+// environment (DVP_ENGINE, DVP_USER, DVP_PASSWORD), the INI file
+// ~/.dvp/config (reference 1.4), and defaults. Each command tree gets its own
+// viper instance; the global one is never used.
+package settings
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+	"gopkg.in/ini.v1"
+)
+
+// Keys of the settings, named as in the [default] section of ~/.dvp/config.
+const (
+	KeyEngine   = "engine"
+	KeyUser     = "user"
+	KeyPassword = "password"
+	KeyVSDKRoot = "dev.vsdk_root"
+)
+
+// envNames maps a key to the environment variable that sets it.
+var envNames = map[string]string{
+	KeyEngine:   "DVP_ENGINE",
+	KeyUser:     "DVP_USER",
+	KeyPassword: "DVP_PASSWORD",
+}
+
+// ConfigPath is ~/.dvp/config under home.
+func ConfigPath(home string) string { return filepath.Join(home, ".dvp", "config") }
+
+// Source names the layer a value came from, for messages and tests.
+type Source string
+
+const (
+	FromFlag    Source = "flag"
+	FromEnv     Source = "environment"
+	FromFile    Source = "config file"
+	FromDefault Source = "default"
+	FromNowhere Source = ""
+)
+
+// Settings is one command's view of the layered settings.
+type Settings struct {
+	v     *viper.Viper
+	flags *pflag.FlagSet
+	file  map[string]any
+	path  string
+}
+
+// Options says where to look.
+type Options struct {
+	Home  string         // directory holding .dvp/config; "" reads no file
+	Flags *pflag.FlagSet // flags named engine/user/password, bound when present
+}
+
+// Load reads ~/.dvp/config (a missing file is not an error) and binds the
+// environment and the given flags.
+func Load(o Options) (*Settings, error) {
+	reg := viper.NewCodecRegistry()
+	if err := reg.RegisterCodec("ini", iniCodec{}); err != nil {
+		return nil, err
+	}
+	v := viper.NewWithOptions(viper.WithCodecRegistry(reg))
+	s := &Settings{v: v, flags: o.Flags}
+	if o.Home != "" {
+		s.path = ConfigPath(o.Home)
+		v.SetConfigFile(s.path)
+		v.SetConfigType("ini")
+		if err := v.ReadInConfig(); err != nil {
+			var pe *fs.PathError
+			if !errors.As(err, &pe) || !errors.Is(pe.Err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("cannot read the dvp config file %s: %v\n(fix the file or remove it; its format is INI with a [default] section holding engine, user and password)", s.path, err)
+			}
+		}
+		s.file = v.AllSettings()
+	}
+	for key, env := range envNames {
+		if err := v.BindEnv(key, env); err != nil {
+			return nil, err
+		}
+		if o.Flags != nil {
+			if f := o.Flags.Lookup(key); f != nil {
+				if err := v.BindPFlag(key, f); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return s, nil
+}
+
+// Get returns the value of key, as viper resolves it (flag > environment >
+// config file > flag default), and the layer it came from. Empty environment
+// variables count as unset, so an empty DVP_USER does not hide the file.
+func (s *Settings) Get(key string) (string, Source) {
+	val := s.v.GetString(key)
+	return val, s.source(key, val)
+}
+
+func (s *Settings) source(key, val string) Source {
+	if s.flags != nil {
+		if f := s.flags.Lookup(key); f != nil && f.Changed {
+			return FromFlag
+		}
+	}
+	if env, ok := envNames[key]; ok && os.Getenv(env) != "" {
+		return FromEnv
+	}
+	if s.inFile(key) {
+		return FromFile
+	}
+	if val != "" {
+		return FromDefault
+	}
+	return FromNowhere
+}
+
+// inFile reports whether key was set by the config file (as opposed to a
+// default or binding that viper also answers GetString for).
+func (s *Settings) inFile(key string) bool {
+	if s.file == nil {
+		return false
+	}
+	cur := any(s.file)
+	for _, part := range splitKey(key) {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return false
+		}
+		if cur, ok = m[part]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func splitKey(k string) []string {
+	var parts []string
+	start := 0
+	for i := 0; i < len(k); i++ {
+		if k[i] == '.' {
+			parts = append(parts, k[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, k[start:])
+}
+
+// ConfigFile is the path of the config file that was read ("" when none).
+func (s *Settings) ConfigFile() string { return s.path }
+
+// FileHasPassword reports whether the config file holds a password, which
+// (as in dvp) turns off the interactive password prompt.
+func (s *Settings) FileHasPassword() bool { return s.inFile(KeyPassword) }
+
+// iniCodec decodes ~/.dvp/config the way dvp's configparser reading does:
+// keys of [default] at the top level, keys of [dev] under "dev", every other
+// section ignored, keys case-sensitive (a key spelled "Engine" is not "engine").
+type iniCodec struct{}
+
+var knownKeys = map[string][]string{
+	"default": {KeyEngine, KeyUser, KeyPassword},
+	"dev":     {"vsdk_root"},
+}
+
+func (iniCodec) Decode(b []byte, out map[string]any) error {
+	f, err := ini.LoadSources(ini.LoadOptions{
+		// configparser keeps '#' and ';' only as whole-line comments, and
+		// values may contain them (a password like "a#b").
+		IgnoreInlineComment: true,
+		// [DEFAULT] is configparser's special section, not [default].
+		Insensitive: false,
+	}, b)
+	if err != nil {
+		return err
+	}
+	for _, sec := range f.Sections() {
+		keys, ok := knownKeys[sec.Name()]
+		if !ok {
+			continue
+		}
+		dst := out
+		if sec.Name() == "dev" {
+			dst = map[string]any{}
+			out["dev"] = dst
+		}
+		for _, k := range keys {
+			if sec.HasKey(k) {
+				val := sec.Key(k).String()
+				if k == "vsdk_root" {
+					val = expandHome(val)
+				}
+				dst[k] = val
+			}
+		}
+	}
+	return nil
+}
+
+func (iniCodec) Encode(map[string]any) ([]byte, error) {
+	return nil, errors.New("dvp never writes its config file")
+}
+
+func expandHome(p string) string {
+	if p == "~" || len(p) > 1 && p[:2] == "~/" {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	return p
+}

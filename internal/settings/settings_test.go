@@ -1,0 +1,155 @@
+package settings
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func writeConfig(t *testing.T, home, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(home, ".dvp"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ConfigPath(home), []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func flags(args ...string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("upload", pflag.ContinueOnError)
+	fs.StringP("engine", "e", "", "")
+	fs.StringP("user", "u", "admin-default", "")
+	fs.String("password", "", "")
+	if err := fs.Parse(args); err != nil {
+		panic(err)
+	}
+	return fs
+}
+
+func clearEnv(t *testing.T) {
+	for _, e := range []string{"DVP_ENGINE", "DVP_USER", "DVP_PASSWORD"} {
+		t.Setenv(e, "")
+	}
+}
+
+func get(t *testing.T, s *Settings, key string) (string, Source) {
+	t.Helper()
+	return s.Get(key)
+}
+
+func TestPrecedenceEachLayer(t *testing.T) {
+	home := t.TempDir()
+	writeConfig(t, home, "[default]\nengine = file.example.com\nuser = fileuser\npassword = filepw#not-a-comment\n[dev]\nvsdk_root = ~/vsdk\n")
+
+	t.Run("file", func(t *testing.T) {
+		clearEnv(t)
+		s, err := Load(Options{Home: home, Flags: flags()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for key, want := range map[string]string{KeyEngine: "file.example.com", KeyUser: "fileuser", KeyPassword: "filepw#not-a-comment"} {
+			if v, src := get(t, s, key); v != want || src != FromFile {
+				t.Errorf("%s = %q from %q, want %q from file", key, v, src, want)
+			}
+		}
+		if !s.FileHasPassword() {
+			t.Error("FileHasPassword should be true")
+		}
+		if v, _ := s.Get(KeyVSDKRoot); v == "" || v[0] != '/' {
+			t.Errorf("vsdk_root should be ~-expanded, got %q", v)
+		}
+	})
+	t.Run("environment beats file", func(t *testing.T) {
+		clearEnv(t)
+		t.Setenv("DVP_ENGINE", "env.example.com")
+		t.Setenv("DVP_PASSWORD", "envpw")
+		s, err := Load(Options{Home: home, Flags: flags()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, src := s.Get(KeyEngine); v != "env.example.com" || src != FromEnv {
+			t.Errorf("engine = %q from %q", v, src)
+		}
+		if v, src := s.Get(KeyPassword); v != "envpw" || src != FromEnv {
+			t.Errorf("password = %q from %q", v, src)
+		}
+		if v, src := s.Get(KeyUser); v != "fileuser" || src != FromFile {
+			t.Errorf("user = %q from %q", v, src)
+		}
+	})
+	t.Run("flag beats environment", func(t *testing.T) {
+		clearEnv(t)
+		t.Setenv("DVP_ENGINE", "env.example.com")
+		s, err := Load(Options{Home: home, Flags: flags("-e", "flag.example.com")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, src := s.Get(KeyEngine); v != "flag.example.com" || src != FromFlag {
+			t.Errorf("engine = %q from %q", v, src)
+		}
+	})
+	t.Run("default when nothing else", func(t *testing.T) {
+		clearEnv(t)
+		s, err := Load(Options{Home: t.TempDir(), Flags: flags()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, src := s.Get(KeyUser); v != "admin-default" || src != FromDefault {
+			t.Errorf("user = %q from %q", v, src)
+		}
+		if v, src := s.Get(KeyEngine); v != "" || src != FromNowhere {
+			t.Errorf("engine = %q from %q", v, src)
+		}
+		if s.FileHasPassword() {
+			t.Error("no file, no password")
+		}
+	})
+	t.Run("empty environment does not hide the file", func(t *testing.T) {
+		clearEnv(t)
+		s, err := Load(Options{Home: home, Flags: flags()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, src := s.Get(KeyEngine); v != "file.example.com" || src != FromFile {
+			t.Errorf("engine = %q from %q", v, src)
+		}
+	})
+}
+
+func TestINIAsConfigparser(t *testing.T) {
+	clearEnv(t)
+	home := t.TempDir()
+	// [DEFAULT] is configparser's special section; keys are case-sensitive;
+	// other sections are ignored.
+	writeConfig(t, home, "[DEFAULT]\nengine = special\n[default]\nEngine = wrongcase\nuser = u\n[other]\npassword = nope\n")
+	s, err := Load(Options{Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.Get(KeyEngine); v != "" {
+		t.Errorf("engine = %q, want unset", v)
+	}
+	if v, _ := s.Get(KeyUser); v != "u" {
+		t.Errorf("user = %q", v)
+	}
+	if s.FileHasPassword() {
+		t.Error("password in [other] must be ignored")
+	}
+}
+
+func TestBrokenConfigFile(t *testing.T) {
+	clearEnv(t)
+	home := t.TempDir()
+	writeConfig(t, home, "[default\nengine = x\n")
+	_, err := Load(Options{Home: home})
+	if err == nil {
+		t.Fatal("a broken INI file must be reported")
+	}
+	if !strings.Contains(err.Error(), ConfigPath(home)) {
+		t.Errorf("error should name the file: %v", err)
+	}
+}
