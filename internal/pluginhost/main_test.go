@@ -1,0 +1,140 @@
+package pluginhost
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dvpkit/dvp/sdk"
+)
+
+var binDir string
+
+// TestMain builds every test plugin with one offline go build.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "dvp-test-plugins-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+string(os.PathSeparator), "./testdata/plugins/...")
+	cmd.Dir = filepath.Join("..", "..")
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod -buildvcs=false", "GOPROXY=off", "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the test plugins: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func pluginPath(name string) string { return filepath.Join(binDir, name) }
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type fixture struct {
+	*Host
+	libs                *LocalLibraries
+	debug, info, errLog *syncBuffer
+	stderr              *syncBuffer
+	dir                 string
+}
+
+func newFixture(t *testing.T, plugin string, configure ...func(*Options)) *fixture {
+	t.Helper()
+	f := &fixture{debug: &syncBuffer{}, info: &syncBuffer{}, errLog: &syncBuffer{}, stderr: &syncBuffer{}, dir: t.TempDir()}
+	f.libs = &LocalLibraries{Dir: f.dir, SyncDestination: filepath.Join(f.dir, "dsource"),
+		DebugLog: f.debug, InfoLog: f.info, ErrorLog: f.errLog}
+	opts := Options{Binary: pluginPath(plugin), Libraries: f.libs, Stderr: f.stderr}
+	for _, c := range configure {
+		c(&opts)
+	}
+	h, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Host = h
+	t.Cleanup(func() { h.Close() })
+	return f
+}
+
+func ctxTimeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// call runs an operation that must succeed and decodes its output.
+func (f *fixture) call(t *testing.T, op string, input any, out any) json.RawMessage {
+	t.Helper()
+	raw, err := f.Call(ctxTimeout(t, 30*time.Second), op, input)
+	if err != nil {
+		t.Fatalf("%s: %v\nplugin stderr:\n%s", op, err, f.stderr.String())
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s: decoding %s: %v", op, raw, err)
+		}
+	}
+	return raw
+}
+
+// fail runs an operation that must fail and returns its PluginError.
+func (f *fixture) fail(t *testing.T, ctx context.Context, op string, input any, kind, msgPrefix string) *PluginError {
+	t.Helper()
+	if ctx == nil {
+		ctx = ctxTimeout(t, 30*time.Second)
+	}
+	raw, err := f.Call(ctx, op, input)
+	pe, ok := err.(*PluginError)
+	if !ok {
+		t.Fatalf("%s: got %s, %v (%T); want a PluginError %s", op, raw, err, err, kind)
+	}
+	if pe.Kind != kind || !strings.HasPrefix(pe.Message, msgPrefix) || pe.Operation != op && pe.Operation != "" {
+		t.Fatalf("%s: got %s %q (output %.300q)\nwant %s %q", op, pe.Kind, pe.Message, pe.Output, kind, msgPrefix)
+	}
+	if pe.Action == "" {
+		t.Fatalf("%s: empty action", op)
+	}
+	return pe
+}
+
+var (
+	envA  = sdk.RemoteEnvironment{Name: "envA", Reference: "UNIX_HOST_ENVIRONMENT-1", Host: sdk.RemoteHost{Name: "localhost", Reference: "UNIX_HOST-1", ScratchPath: "/tmp"}}
+	connA = sdk.RemoteConnection{Environment: envA, User: sdk.RemoteUser{Name: "delphix", Reference: "HOST_USER-1"}}
+)
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

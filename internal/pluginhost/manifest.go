@@ -1,0 +1,79 @@
+package pluginhost
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"slices"
+	"time"
+
+	"github.com/dvpkit/dvp/sdk/protocol"
+	"github.com/dvpkit/dvp/sdk/runtime"
+)
+
+const maxManifestOutput = 16 << 20
+
+// Manifest runs the plugin binary in manifest mode and returns what it
+// registered; ctx bounds the run (the process group is killed when it ends). When the plugin reports problems with its registrations, the
+// manifest is returned together with a *ManifestError listing them.
+func Manifest(ctx context.Context, binary string) (*runtime.Manifest, error) {
+	cmd := exec.CommandContext(ctx, binary, protocol.ManifestFlag)
+	setProcessGroup(cmd)
+	cmd.WaitDelay = 2 * time.Second
+	stdout := &limitedBuffer{max: maxManifestOutput}
+	stderr := &tailWriter{max: stderrTailSize}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	runErr := cmd.Run()
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("running %s %s: %w", binary, protocol.ManifestFlag, ctx.Err())
+	}
+	var m runtime.Manifest
+	line := lastLine(stdout.Bytes())
+	if stdout.overflow || len(line) == 0 || json.Unmarshal(line, &m) != nil || m.Protocol != protocol.Name {
+		status := "exit status 0"
+		if runErr != nil {
+			status = runErr.Error()
+		}
+		return nil, fmt.Errorf("%s did not print a plugin manifest (%s); is it a plugin built with the dvp Go SDK?\n%s",
+			binary, status, stderr.String())
+	}
+	if len(m.Errors) > 0 {
+		return &m, &ManifestError{Problems: m.Errors}
+	}
+	if runErr != nil {
+		return &m, fmt.Errorf("%s printed its manifest but failed (%v):\n%s", binary, runErr, stderr.String())
+	}
+	if !slices.Contains(m.ProtocolVersions, protocol.Version) {
+		return &m, fmt.Errorf("the plugin speaks protocol versions %v; this engine speaks version %d", m.ProtocolVersions, protocol.Version)
+	}
+	return &m, nil
+}
+
+func lastLine(b []byte) []byte {
+	b = bytes.TrimRight(b, "\r\n\t ")
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		b = b[i+1:]
+	}
+	return bytes.TrimSpace(b)
+}
+
+// limitedBuffer keeps up to max bytes and notes an overflow; writes never
+// fail, so the child is not disturbed.
+type limitedBuffer struct {
+	bytes.Buffer
+	max      int
+	overflow bool
+}
+
+func (l *limitedBuffer) Write(b []byte) (int, error) {
+	if room := l.max - l.Len(); room < len(b) {
+		l.overflow = true
+		if room > 0 {
+			l.Buffer.Write(b[:room])
+		}
+		return len(b), nil
+	}
+	return l.Buffer.Write(b)
+}
