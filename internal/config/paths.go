@@ -1,0 +1,116 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dvpkit/dvp/internal/diag"
+)
+
+// resolvePaths resolves schemaFile and srcDir relative to the config file's
+// directory (reference 3.3), without dvp's string-prefix quirk: srcDir
+// must lie strictly inside the plugin root, tested on path components.
+func (c *Config) resolvePaths(obj map[string]any) diag.List {
+	var out diag.List
+	if s, ok := obj["schemaFile"].(string); ok {
+		p, prob := c.resolveSchemaFile(s)
+		c.SchemaPath = p
+		if prob != nil {
+			out = append(out, *prob)
+		}
+	}
+	if s, ok := obj["srcDir"].(string); ok {
+		p, prob := c.resolveSrcDir(s)
+		c.SrcPath = p
+		if prob != nil {
+			out = append(out, *prob)
+		}
+	}
+	return out
+}
+
+func (c *Config) pathProblem(key, msg, hint string) *diag.Problem {
+	l, col := c.Position(key)
+	return &diag.Problem{File: c.Path, Line: l, Column: col, Pointer: "/" + key, Severity: diag.Error, Message: msg, Hint: hint}
+}
+
+func (c *Config) resolveSchemaFile(s string) (string, *diag.Problem) {
+	p := s
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(c.Dir, p)
+	}
+	p = filepath.Clean(p)
+	st, err := os.Stat(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", c.pathProblem("schemaFile", fmt.Sprintf("The path '%s' does not exist.", p),
+			"schemaFile is relative to the directory of plugin_config.yml; create the file or fix the path")
+	case err != nil:
+		return "", c.pathProblem("schemaFile", fmt.Sprintf("The path '%s' cannot be accessed: %s", p, unwrapPathErr(err)),
+			"check the permissions of the path")
+	case !st.Mode().IsRegular():
+		return "", c.pathProblem("schemaFile", fmt.Sprintf("The path '%s' should be a file but is not.", p),
+			"schemaFile must name the schema.json file, not a directory")
+	}
+	return p, nil
+}
+
+func (c *Config) resolveSrcDir(s string) (string, *diag.Problem) {
+	expanded := expandUser(s)
+	if filepath.IsAbs(expanded) || filepath.VolumeName(expanded) != "" {
+		return "", c.pathProblem("srcDir", fmt.Sprintf("The path '%s' should be a relative path, but is not.", s),
+			"srcDir is relative to the directory of plugin_config.yml, e.g. srcDir: src")
+	}
+	p := filepath.Clean(filepath.Join(c.Dir, expanded))
+	st, err := os.Stat(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", c.pathProblem("srcDir", fmt.Sprintf("The path '%s' does not exist.", p),
+			"srcDir is relative to the directory of plugin_config.yml; create the directory or fix the path")
+	case err != nil:
+		return "", c.pathProblem("srcDir", fmt.Sprintf("The path '%s' cannot be accessed: %s", p, unwrapPathErr(err)),
+			"check the permissions of the path")
+	case !st.IsDir():
+		return "", c.pathProblem("srcDir", fmt.Sprintf("The path '%s' should be a directory but is not.", p),
+			"srcDir must name the directory holding the plugin's source code")
+	}
+	if !strictlyInside(c.Dir, p) {
+		return "", c.pathProblem("srcDir", fmt.Sprintf("The src directory %s is not a subdirectory of the plugin root at %s", p, c.Dir),
+			"srcDir must be a directory below the one holding plugin_config.yml, e.g. srcDir: src")
+	}
+	return p, nil
+}
+
+// strictlyInside reports whether p is below root (both clean and absolute),
+// comparing whole path components.
+func strictlyInside(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	if err != nil || rel == "." || filepath.IsAbs(rel) {
+		return false
+	}
+	return rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// expandUser is os.path.expanduser for "~" and "~/...".
+func expandUser(s string) string {
+	if s != "~" && !strings.HasPrefix(s, "~/") && !strings.HasPrefix(s, "~"+string(filepath.Separator)) {
+		return s
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return s
+	}
+	return filepath.Join(home, s[1:])
+}
+
+func unwrapPathErr(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

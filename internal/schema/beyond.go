@@ -1,0 +1,238 @@
+package schema
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+)
+
+// beyondDvp reports, as warnings, mistakes the Python dvp accepts (so the
+// verdict stays the same) but that break the plugin later or make the Go
+// code generation lose a rule. docs/validation.md explains each.
+func (s *Schema) beyondDvp() diag.List {
+	if s.Doc == nil {
+		return nil
+	}
+	var out diag.List
+	warn := func(ptr string, atKey bool, hint, format string, args ...any) {
+		l, c := s.Position(ptr)
+		if atKey {
+			if kl, kc := s.KeyPosition(ptr); kl > 0 {
+				l, c = kl, kc
+			}
+		}
+		out = append(out, diag.Problem{File: s.Path, Line: l, Column: c, Pointer: ptr, Severity: diag.Warning,
+			Message: fmt.Sprintf(format, args...), Hint: hint})
+	}
+	for _, name := range []string{"repositoryDefinition", "sourceConfigDefinition"} {
+		def, ok := s.Doc[name].(map[string]any)
+		if !ok {
+			continue
+		}
+		s.discoverable(name, def, warn)
+	}
+	for _, name := range []string{"virtualSourceDefinition", "linkedSourceDefinition"} {
+		def, ok := s.Doc[name].(map[string]any)
+		if !ok {
+			continue
+		}
+		props, _ := def["properties"].(map[string]any)
+		rs, _ := props["recordSizeInKB"].(map[string]any)
+		if rs == nil {
+			continue
+		}
+		if d, has := rs["default"]; has && !isRecordSize(d) {
+			ptr := "/" + name + "/properties/recordSizeInKB/default"
+			warn(ptr, false, "use a power of two from 1 to 16384 (KiB), e.g. 8",
+				"recordSizeInKB default %s is not a power of two between 1 and 16384; the engine accepts only those record sizes",
+				jsonschemamsg.Repr(forValidation(d), nil, 60))
+		}
+	}
+	for _, name := range DefinitionNames {
+		if def, ok := s.Doc[name]; ok {
+			s.walkSchema(def, "/"+name, warn)
+		}
+	}
+	return out
+}
+
+type warnFunc func(ptr string, atKey bool, hint, format string, args ...any)
+
+func isRecordSize(v any) bool {
+	n, ok := v.(json.Number)
+	if !ok {
+		return false
+	}
+	r, ok := new(big.Rat).SetString(string(validationNumber(n)))
+	if !ok || !r.IsInt() {
+		return false
+	}
+	i := r.Num()
+	if i.Sign() <= 0 || i.BitLen() > 15 {
+		return false
+	}
+	x := i.Int64()
+	return x&(x-1) == 0
+}
+
+func (s *Schema) discoverable(name string, def map[string]any, warn warnFunc) {
+	props, _ := def["properties"].(map[string]any)
+	declared := func(p string) bool { _, ok := props[p]; return ok }
+	base := "/" + name
+	if nf, has := def["nameField"]; has {
+		ptr := base + "/nameField"
+		switch v := nf.(type) {
+		case string:
+			if !declared(v) {
+				warn(ptr, false, fmt.Sprintf("name one of the properties of %s: %s", name, propList(props)),
+					"nameField %s names no property of %s; the engine cannot display the object's name", jsonschemamsg.ReprString(v), name)
+			} else if ps, ok := props[v].(map[string]any); ok {
+				if t, ok := ps["type"].(string); ok && t != "string" && simpleType(t) {
+					warn(ptr, false, "nameField should name a property of type string",
+						"nameField %s names a property of type %s, not string", jsonschemamsg.ReprString(v), jsonschemamsg.ReprString(t))
+				}
+			}
+		default:
+			warn(ptr, false, "write \"nameField\": \"<property>\"",
+				"nameField must be a string naming a property, not %s", jsonschemamsg.Repr(forValidation(nf), nil, 60))
+		}
+	}
+	if idf, has := def["identityFields"]; has {
+		ptr := base + "/identityFields"
+		list, ok := idf.([]any)
+		if !ok || len(list) == 0 {
+			warn(ptr, false, "write \"identityFields\": [\"<property>\", ...] with at least one property",
+				"identityFields must be a non-empty list of property names, not %s", jsonschemamsg.Repr(forValidation(idf), nil, 60))
+			return
+		}
+		for i, x := range list {
+			ip := ptr + "/" + strconv.Itoa(i)
+			f, ok := x.(string)
+			if !ok {
+				warn(ip, false, "identityFields entries are property names (strings)",
+					"identityFields entry %s is not a string", jsonschemamsg.Repr(forValidation(x), nil, 60))
+				continue
+			}
+			if !declared(f) {
+				warn(ip, false, fmt.Sprintf("name one of the properties of %s: %s", name, propList(props)),
+					"identityFields entry %s names no property of %s; the engine cannot identify the object", jsonschemamsg.ReprString(f), name)
+			}
+		}
+	}
+}
+
+func propList(props map[string]any) string {
+	if len(props) == 0 {
+		return "(it declares none)"
+	}
+	return strings.Join(sortedKeys(props), ", ")
+}
+
+// walkSchema visits every schema object reachable through the subschema
+// keywords of draft-07 (not through data keywords such as enum or default).
+func (s *Schema) walkSchema(v any, ptr string, warn warnFunc) {
+	s.walk(v, ptr, warn, 0)
+}
+
+func (s *Schema) walk(v any, ptr string, warn warnFunc, depth int) {
+	obj, ok := v.(map[string]any)
+	if !ok || depth > MaxDepth {
+		return
+	}
+	if p, ok := obj["pattern"].(string); ok {
+		if _, err := regexp.Compile(p); err != nil {
+			warn(ptr+"/pattern", false, "rewrite it in the RE2 syntax Go supports (no look-around or back-references), or drop it",
+				"pattern %s is not a valid regular expression for Go (%s); dvp accepts it, but the generated Go validation cannot check it",
+				jsonschemamsg.ReprString(p), regexpErr(err))
+		}
+	}
+	if pp, ok := obj["patternProperties"].(map[string]any); ok {
+		for k := range pp {
+			if _, err := regexp.Compile(k); err != nil {
+				warn(ptr+"/patternProperties"+jsonschemamsg.JoinPointer([]string{k}), true,
+					"rewrite it in the RE2 syntax Go supports (no look-around or back-references)",
+					"patternProperties key %s is not a valid regular expression for Go (%s); the generated Go validation cannot check it",
+					jsonschemamsg.ReprString(k), regexpErr(err))
+			}
+		}
+	}
+	if req, ok := obj["required"].([]any); ok {
+		if props, ok := obj["properties"].(map[string]any); ok {
+			pats := patternRegexps(obj["patternProperties"])
+			for i, x := range req {
+				name, ok := x.(string)
+				if !ok {
+					continue
+				}
+				if _, declared := props[name]; declared || matchesAny(pats, name) {
+					continue
+				}
+				warn(fmt.Sprintf("%s/required/%d", ptr, i), false,
+					fmt.Sprintf("declare %q under \"properties\" or remove it from \"required\"; declared: %s", name, propList(props)),
+					"required property %s is not declared in \"properties\"; dvp accepts this, but every value would need an undeclared %s member",
+					jsonschemamsg.ReprString(name), jsonschemamsg.ReprString(name))
+			}
+		}
+	}
+	for _, kw := range []string{"properties", "patternProperties", "definitions", "dependencies"} {
+		if m, ok := obj[kw].(map[string]any); ok {
+			for k, sub := range m {
+				s.walk(sub, ptr+"/"+kw+jsonschemamsg.JoinPointer([]string{k}), warn, depth+1)
+			}
+		}
+	}
+	for _, kw := range []string{"additionalItems", "additionalProperties", "contains", "propertyNames", "not", "if", "then", "else", "items"} {
+		if sub, ok := obj[kw].(map[string]any); ok {
+			s.walk(sub, ptr+"/"+kw, warn, depth+1)
+		}
+	}
+	for _, kw := range []string{"allOf", "anyOf", "oneOf", "items"} {
+		if list, ok := obj[kw].([]any); ok {
+			for i, sub := range list {
+				s.walk(sub, ptr+"/"+kw+"/"+strconv.Itoa(i), warn, depth+1)
+			}
+		}
+	}
+}
+
+func patternRegexps(v any) []*regexp.Regexp {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	var out []*regexp.Regexp
+	for k := range m {
+		if re, err := regexp.Compile(k); err == nil {
+			out = append(out, re)
+		}
+	}
+	return out
+}
+
+func matchesAny(res []*regexp.Regexp, s string) bool {
+	for _, re := range res {
+		if re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+func regexpErr(err error) string {
+	msg := err.Error()
+	return strings.TrimPrefix(msg, "error parsing regexp: ")
+}
+
+func simpleType(t string) bool {
+	switch t {
+	case "array", "boolean", "integer", "null", "number", "object", "string":
+		return true
+	}
+	return false
+}

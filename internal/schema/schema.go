@@ -1,0 +1,193 @@
+// Package schema loads and validates a plugin's schema.json with the rules
+// of the Python dvp 5.0.1 (reference section 4): Python json semantics
+// (NaN and duplicate keys accepted, BOM refused), the six definitions, each
+// a well-formed draft-07 schema, nameField/identityFields on the
+// repository and source-config definitions and recordSizeInKB typed
+// integer. The meta-validation runs the meta-schema dvp embeds
+// (plugin_meta.schema.json) with github.com/santhosh-tekuri/jsonschema/v5
+// and words its errors like dvp (package jsonschemamsg).
+//
+// Beyond dvp, it warns about mistakes dvp lets through (docs/validation.md
+// lists them), and ValidateValue validates an instance against one
+// definition with the Delphix formats and platform $refs resolved offline.
+package schema
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+)
+
+// MaxFileSize is the largest schema.json accepted (4 MiB, the engine's
+// limit for plugin messages; real schemas are a few KiB).
+const MaxFileSize = 4 << 20
+
+// The six definitions of a plugin schema, in the order dvp lists them.
+var DefinitionNames = []string{
+	"repositoryDefinition",
+	"sourceConfigDefinition",
+	"virtualSourceDefinition",
+	"linkedSourceDefinition",
+	"snapshotDefinition",
+	"snapshotParametersDefinition",
+}
+
+// Schema is a loaded schema.json.
+type Schema struct {
+	Path string
+	// Definitions holds the six top-level definitions that are present,
+	// each as the exact bytes of the file.
+	Definitions map[string]json.RawMessage
+	// Doc is the whole document, numbers as json.Number (with the literal
+	// text; NaN, Infinity and -Infinity as written). Nil when the root is
+	// not an object.
+	Doc map[string]any
+
+	data  []byte
+	lines *lineIndex
+	tree  *decoded
+
+	mu       sync.Mutex
+	compiled map[string]compiledDef
+}
+
+type compiledDef struct {
+	schema *jsonschema.Schema
+	err    error
+	docs   map[string]any
+}
+
+// Position returns the 1-based line and column of the value at the JSON
+// pointer (RFC 6901, "" for the root), or 0, 0 when there is no such value.
+func (s *Schema) Position(pointer string) (line, col int) {
+	if s == nil || s.tree == nil {
+		return 0, 0
+	}
+	off, ok := s.tree.values[pointer]
+	if !ok {
+		return 0, 0
+	}
+	return s.lines.pos(off)
+}
+
+// KeyPosition returns the 1-based line and column of the key of the object
+// member at the pointer, or 0, 0.
+func (s *Schema) KeyPosition(pointer string) (line, col int) {
+	if s == nil || s.tree == nil {
+		return 0, 0
+	}
+	off, ok := s.tree.keys[pointer]
+	if !ok {
+		return 0, 0
+	}
+	return s.lines.pos(off)
+}
+
+// Load reads and validates the schema file at path (problems carry
+// File=path). The Schema is nil only when the file cannot be read or is not
+// JSON.
+func Load(path string) (*Schema, diag.List) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, diag.List{readProblem(path, err)}
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, diag.List{{File: path, Severity: diag.Error,
+			Message: fmt.Sprintf("Unable to load schemas from '%s': it is a directory", path),
+			Hint:    "schemaFile in plugin_config.yml must name the schema.json file"}}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, diag.List{readProblem(path, err)}
+	}
+	return Parse(path, data)
+}
+
+func readProblem(path string, err error) diag.Problem {
+	return diag.Problem{File: path, Severity: diag.Error,
+		Message: fmt.Sprintf("Unable to load schemas from '%s'. %s", path, jsonschemamsg.OSErrorText(err)),
+		Hint:    "check schemaFile in plugin_config.yml and the file's permissions"}
+}
+
+// Parse is Load without reading the file.
+func Parse(path string, data []byte) (*Schema, diag.List) {
+	if len(data) > MaxFileSize {
+		return nil, diag.List{{File: path, Severity: diag.Error,
+			Message: fmt.Sprintf("schema.json is %d bytes or more; files larger than %d bytes (4 MiB) are refused", len(data), MaxFileSize),
+			Hint:    "check that schemaFile names the plugin's schema.json"}}
+	}
+	root, jerr := parseJSON(data)
+	li := newLineIndex(data)
+	if jerr != nil {
+		return nil, diag.List{syntaxProblem(path, data, li, jerr)}
+	}
+	s := &Schema{Path: path, data: data, lines: li}
+	s.tree = decode(root)
+	probs := s.tree.warnings(path, li)
+	if obj, ok := s.tree.value.(map[string]any); ok {
+		s.Doc = obj
+		s.Definitions = map[string]json.RawMessage{}
+		for _, name := range DefinitionNames {
+			if n := s.tree.last[jsonschemamsg.JoinPointer([]string{name})]; n != nil {
+				s.Definitions[name] = json.RawMessage(data[n.start:n.end])
+			}
+		}
+	}
+	probs = append(probs, s.metaValidate()...)
+	probs = append(probs, s.beyondDvp()...)
+	probs.Sort()
+	return s, probs
+}
+
+func syntaxProblem(path string, data []byte, li *lineIndex, e *jsonError) diag.Problem {
+	l, c := li.pos(e.off)
+	detail := e.msg
+	if !isValueError(e.msg) {
+		detail = fmt.Sprintf("%s: line %d column %d (char %d)", e.msg, l, c, li.char(e.off))
+	}
+	return diag.Problem{File: path, Line: l, Column: c, Severity: diag.Error,
+		Message: fmt.Sprintf("Failed to load schemas because '%s' is not a valid json file. Error: %s", path, detail),
+		Hint:    syntaxHint(e.msg)}
+}
+
+func isValueError(msg string) bool {
+	return len(msg) > 8 && (msg[:8] == "Exceeds " || msg[:8] == "'utf-8' " || msg[:8] == "maximum ")
+}
+
+func syntaxHint(msg string) string {
+	switch {
+	case msg == "Unexpected UTF-8 BOM (decode using utf-8-sig)":
+		return "save schema.json as UTF-8 without a byte order mark (BOM); dvp's json.load refuses it"
+	case msg == "Expecting property name enclosed in double quotes":
+		return "JSON keys need double quotes, and a comma may not follow the last member of an object"
+	case msg == "Expecting value":
+		return "a value is missing here (or there is a trailing comma, a comment, or a single-quoted string, which JSON does not allow)"
+	case msg == "Expecting ',' delimiter":
+		return "separate members and items with commas"
+	case msg == "Expecting ':' delimiter":
+		return "write \"key\": value"
+	case msg == "Extra data":
+		return "the file must hold a single JSON object; remove what follows it"
+	case msg == "Invalid control character at":
+		return "tabs and line breaks inside strings must be escaped (\\t, \\n)"
+	case msg == "Unterminated string starting at":
+		return "close the string with a double quote"
+	case msg == "Invalid \\escape" || msg == "Invalid \\uXXXX escape":
+		return "valid escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t and \\u followed by 4 hex digits"
+	case len(msg) > 8 && msg[:8] == "'utf-8' ":
+		return "save schema.json as UTF-8 text"
+	case len(msg) > 8 && msg[:8] == "Exceeds ":
+		return "Python cannot read integers this long; shorten the number"
+	case len(msg) > 8 && msg[:8] == "maximum ":
+		return "schema.json is nested too deeply; flatten it"
+	}
+	return "fix the JSON syntax at this position"
+}

@@ -1,0 +1,151 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+)
+
+// Delphix string formats (reference 4.4). password and reference accept
+// any string (they drive the UI and secret handling); unixpath refuses
+// only what no Unix path can contain.
+var delphixFormats = map[string]func(any) bool{
+	"password":  func(any) bool { return true },
+	"reference": func(any) bool { return true },
+	"unixpath": func(v any) bool {
+		s, ok := v.(string)
+		return !ok || !strings.ContainsRune(s, 0)
+	},
+}
+
+// ValidateValue validates an instance (a JSON-like value: nil, bool,
+// string, json.Number or float64/int, []any, map[string]any) against one
+// of the six definitions, with the Delphix formats and the platform
+// $refs (https://delphix.com/platform/api#/definitions/...) resolved from
+// embedded definitions; nothing is ever fetched. Problems carry
+// File=definition and the instance's JSON pointer; a definition that is
+// absent or cannot be compiled gives one error.
+func (s *Schema) ValidateValue(definition string, value any) diag.List {
+	cd := s.compile(definition)
+	if cd.err != nil {
+		return diag.List{{File: definition, Severity: diag.Error,
+			Message: fmt.Sprintf("cannot validate against %s: %v", definition, cd.err),
+			Hint:    "fix the problems reported for schema.json first"}}
+	}
+	value = sanitize(value)
+	err := cd.schema.Validate(value)
+	if err == nil {
+		return nil
+	}
+	tr := &jsonschemamsg.Translator{Docs: cd.docs}
+	errs, other := tr.Translate(err, value)
+	if other != nil {
+		return diag.List{{File: definition, Severity: diag.Error, Message: fmt.Sprintf("%s: %v", definition, other)}}
+	}
+	var out diag.List
+	for _, e := range errs {
+		p := diag.Problem{File: definition, Pointer: e.Pointer(), Severity: diag.Error, Message: e.Message}
+		if e.Keyword == "required" || e.Keyword == "additionalProperties" {
+			p.Pointer = jsonschemamsg.JoinPointer(append(e.InstancePath, e.Property))
+		}
+		p.Hint = fmt.Sprintf("the value must match %s in schema.json", definition)
+		if e.Keyword == "required" {
+			p.Hint = fmt.Sprintf("the %s schema requires %q", definition, e.Property)
+		}
+		out = append(out, p)
+	}
+	out.Sort()
+	return out
+}
+
+func (s *Schema) compile(definition string) compiledDef {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cd, ok := s.compiled[definition]; ok {
+		return cd
+	}
+	if s.compiled == nil {
+		s.compiled = map[string]compiledDef{}
+	}
+	cd := compileDefinition(definition, s.Definitions[definition])
+	s.compiled[definition] = cd
+	return cd
+}
+
+func compileDefinition(definition string, raw []byte) (cd compiledDef) {
+	known := false
+	for _, n := range DefinitionNames {
+		known = known || n == definition
+	}
+	if !known {
+		return compiledDef{err: fmt.Errorf("%q is not one of the six definitions (%s)", definition, strings.Join(DefinitionNames, ", "))}
+	}
+	if raw == nil {
+		return compiledDef{err: fmt.Errorf("schema.json has no %s", definition)}
+	}
+	doc, err := jsonschemamsg.DecodeJSON(raw)
+	if err != nil {
+		// NaN and Infinity are Python-only JSON.
+		return compiledDef{err: fmt.Errorf("the definition is not standard JSON: %v", err)}
+	}
+	url := "https://dvpkit.invalid/schema.json/" + definition
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft7
+	c.LoadURL = jsonschemamsg.RefuseLoad
+	for name, f := range delphixFormats {
+		c.Formats[name] = f
+	}
+	if err := c.AddResource(platformURL, bytes.NewReader(platformJSON)); err != nil {
+		return compiledDef{err: err}
+	}
+	if err := c.AddResource(url, bytes.NewReader(raw)); err != nil {
+		return compiledDef{err: err}
+	}
+	defer func() {
+		// Defensive: a panic in the third-party compiler must not take
+		// the tool down; it becomes a problem for this definition.
+		if r := recover(); r != nil {
+			cd = compiledDef{err: fmt.Errorf("the definition cannot be compiled: %v", r)}
+		}
+	}()
+	sch, err := c.Compile(url)
+	if err != nil {
+		return compiledDef{err: err}
+	}
+	return compiledDef{schema: sch, docs: map[string]any{url: doc, platformURL: platformDoc}}
+}
+
+// sanitize replaces non-finite floats, which the validator cannot parse,
+// by the stand-ins jsonschemamsg prints as inf and nan.
+func sanitize(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return jsonschemamsg.FloatNumber(x)
+		}
+	case float32:
+		return sanitize(float64(x))
+	case json.Number:
+		return validationNumber(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = sanitize(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = sanitize(e)
+		}
+		return out
+	}
+	return v
+}
