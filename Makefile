@@ -1,0 +1,36 @@
+# dvp — developer entry points. `make test` is what CI runs.
+GO      ?= go
+BIN     ?= bin/dvp
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: all build test lint bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dvp
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './testdata/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: lint
+	$(GO) test -count=1 ./...
+
+# Benchmarks compare dvp with a baseline measured in the same run; see docs/performance.md.
+bench:
+	$(GO) test -run='^$$' -bench=. -benchtime=20x -count=1 ./...
+
+# Short fuzzing pass over every fuzz target (FUZZTIME=60s for the full run).
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list='^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin

@@ -1,0 +1,105 @@
+// Package build is the dvp build pipeline, one step per function:
+// validate -> generate -> (compile -> manifest -> package -> write).
+package build
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/dvpkit/dvp/internal/codegen"
+	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/project"
+)
+
+// GeneratedDirName is the directory under srcDir that holds generated code.
+const GeneratedDirName = "generated"
+
+// GenerateOptions are the inputs of the generate-only build (dvp build -g).
+type GenerateOptions struct {
+	ConfigPath string
+	// Check reports whether the generated code on disk is stale instead of
+	// writing it (for CI).
+	Check bool
+}
+
+// GenerateResult says what generation did.
+type GenerateResult struct {
+	Problems diag.List // warnings, and the errors that stopped generation
+	Dir      string    // <srcDir>/generated
+	Files    []string  // names of the generated files
+	Stale    bool      // with Check: the code on disk differs
+}
+
+// Failed reports whether generation could not run or failed.
+func (r *GenerateResult) Failed() bool { return r.Problems.HasErrors() }
+
+// Generate validates the project in warning mode, as dvp build -g does:
+// problems that do not stop generation are reported as warnings. It then
+// generates the Go types of schema.json into <srcDir>/generated, replacing
+// that directory atomically, or with Check compares them to what is there.
+func Generate(opts GenerateOptions) *GenerateResult {
+	p := project.Load(opts.ConfigPath)
+	res := &GenerateResult{}
+	for _, pr := range p.Problems {
+		if !blocksGeneration(p, pr) {
+			pr.Severity = diag.Warning
+		}
+		res.Problems = append(res.Problems, pr)
+	}
+	if res.Failed() {
+		return res
+	}
+	cfg, sch := p.Config, p.Schema
+	if cfg == nil || sch == nil || cfg.SrcPath == "" {
+		// Every such case carries an error above; this guards the invariant.
+		res.Problems = append(res.Problems, diag.Errorf(opts.ConfigPath, 0, 0, "cannot generate code: the project could not be loaded"))
+		return res
+	}
+	out, err := codegen.Generate(sch.Definitions, codegen.Options{Package: GeneratedDirName, SchemaFile: sch.Path})
+	if err != nil {
+		res.Problems = append(res.Problems, diag.Errorf(sch.Path, 0, 0, "code generation failed: %v", err))
+		return res
+	}
+	res.Problems = append(res.Problems, out.Warnings...)
+	res.Dir = filepath.Join(cfg.SrcPath, GeneratedDirName)
+	for name := range out.Files {
+		res.Files = append(res.Files, name)
+	}
+	if opts.Check {
+		stale, err := codegen.Stale(res.Dir, out.Files)
+		if err != nil {
+			res.Problems = append(res.Problems, diag.Errorf(res.Dir, 0, 0, "cannot compare generated code: %v", err))
+			return res
+		}
+		res.Stale = stale
+		return res
+	}
+	if err := codegen.WriteDir(res.Dir, out.Files); err != nil {
+		res.Problems = append(res.Problems, diag.Errorf(res.Dir, 0, 0, "cannot write generated code: %v", err))
+	}
+	return res
+}
+
+// blocksGeneration tells the problems that stop generation even in warning
+// mode: a config or schema that cannot be read at all, a srcDir or schema
+// file that does not resolve, and schema problems (the generator needs a
+// valid schema; dvp's would fail later with a less clear message).
+func blocksGeneration(p *project.Project, pr diag.Problem) bool {
+	if pr.Severity != diag.Error {
+		return false
+	}
+	switch {
+	case p.Config == nil, p.Config.SrcPath == "", p.Config.SchemaPath == "":
+		return true
+	case p.Schema == nil:
+		return true
+	case pr.File == p.Schema.Path:
+		return true
+	}
+	return false
+}
+
+// String is a one-line description of a generate result, for logs.
+func (r *GenerateResult) String() string {
+	return fmt.Sprintf("generated %d files into %s (%s)", len(r.Files), r.Dir, r.Problems.Summary())
+}

@@ -1,0 +1,156 @@
+// Package cli is dvp's command layer: one file per command, each turning
+// flags into an options struct and calling a plain function that does the
+// work. No logic of the product lives here.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/dvpkit/dvp/internal/logging"
+	"github.com/spf13/cobra"
+)
+
+// IO is what a command may read and write. Tests inject buffers.
+type IO struct {
+	In  io.Reader
+	Out io.Writer // results
+	Err io.Writer // logs, progress, errors
+	// Home is the user's home directory (for ~/.dvp); "" disables the
+	// config file and the debug log.
+	Home string
+	// Getwd returns the working directory.
+	Getwd func() (string, error)
+	// StdinIsTerminal and StderrIsTerminal gate prompts and progress bars.
+	StdinIsTerminal, StderrIsTerminal bool
+}
+
+// SystemIO is the IO of the running process.
+func SystemIO() IO {
+	home, _ := os.UserHomeDir()
+	return IO{
+		In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Home: home, Getwd: os.Getwd,
+		StdinIsTerminal:  isTerminal(os.Stdin),
+		StderrIsTerminal: isTerminal(os.Stderr),
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// App is the state shared by all commands of one invocation.
+type App struct {
+	IO       IO
+	Log      *slog.Logger
+	Redactor *logging.Redactor
+	Verbose  int
+	Quiet    int
+	Version  string
+	Args     []string // the command line, for checks that depend on flag order
+
+	debugLog *logging.RotatingFile
+}
+
+// Run executes dvp with args and returns the process exit code. It never
+// panics: a panic in a command is an internal error (exit 3), reported in
+// one line with the stack trace only in the debug log.
+func Run(ctx context.Context, args []string, stdio IO, version string) (code int) {
+	app := &App{IO: stdio, Redactor: logging.NewRedactor(), Version: version, Args: args}
+	app.Log = logging.New(logging.Options{Console: stdio.Err, ConsoleLevel: logging.ConsoleLevel(0, 0), Redactor: app.Redactor})
+	app.openDebugLog()
+	defer app.closeDebugLog()
+
+	defer func() {
+		if r := recover(); r != nil {
+			app.Log.Debug("panic", "value", fmt.Sprint(r), "stack", string(debug.Stack()))
+			fmt.Fprintf(stdio.Err, "Internal error: %s. This is a bug in dvp; please report it%s.\n",
+				oneLine(fmt.Sprint(r)), app.debugLogHint())
+			code = ExitInternal
+		}
+	}()
+
+	root := NewRootCmd(app)
+	root.SetArgs(args)
+	app.Log.Debug("dvp started", "version", version, "args", strings.Join(args, " "))
+	cmd, err := root.ExecuteContextC(ctx)
+	code = exitCode(err)
+	app.Log.Debug("dvp finished", "exit", code)
+	switch code {
+	case ExitOK:
+	case ExitUsage:
+		if cmd == nil {
+			cmd = root
+		}
+		// Usage errors are printed whatever -q says, as click does.
+		fmt.Fprintf(stdio.Err, "Error: %s\nRun '%s --help' for usage.\n", err.Error(), cmd.CommandPath())
+	case ExitInternal:
+		app.Log.Debug("internal error", "error", err.Error())
+		fmt.Fprintf(stdio.Err, "Internal error: %s. This is a bug in dvp; please report it%s.\n",
+			oneLine(app.Redactor.Redact(err.Error())), app.debugLogHint())
+	default:
+		if _, silent := err.(*SilentError); !silent {
+			app.Log.Error(err.Error())
+		}
+	}
+	return code
+}
+
+func (a *App) openDebugLog() {
+	if a.IO.Home == "" {
+		return
+	}
+	f, err := logging.OpenRotating(logging.DebugLogPath(a.IO.Home), logging.DebugLogMaxBytes, logging.DebugLogBackups)
+	if err != nil {
+		// The debug log is a help, not a requirement: go on without it.
+		return
+	}
+	a.debugLog = f
+	a.rebuildLogger()
+}
+
+func (a *App) closeDebugLog() {
+	if a.debugLog != nil {
+		a.debugLog.Close()
+	}
+}
+
+// rebuildLogger applies the -v/-q counts once flags are parsed.
+func (a *App) rebuildLogger() {
+	o := logging.Options{Console: a.IO.Err, ConsoleLevel: logging.ConsoleLevel(a.Verbose, a.Quiet), Redactor: a.Redactor}
+	if a.debugLog != nil {
+		o.DebugLog = a.debugLog
+	}
+	a.Log = logging.New(o)
+}
+
+func (a *App) debugLogHint() string {
+	if a.debugLog == nil {
+		return ""
+	}
+	return " with the debug log " + a.debugLog.Path
+}
+
+func oneLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}
+
+// runE adapts a command's run function so that its errors are told apart
+// from cobra's own (usage) errors.
+func runE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := f(cmd, args); err != nil {
+			return &commandError{err: err}
+		}
+		return nil
+	}
+}

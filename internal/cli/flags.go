@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// checkOutputFlag validates --output.
+func checkOutputFlag(v string) error {
+	if v != "text" && v != "json" {
+		return Usagef("Invalid value for '-o' / '--output': %q is not one of 'text', 'json'.", v)
+	}
+	return nil
+}
+
+// checkExistingFile applies dvp's click.Path(exists=True, dir_okay=False)
+// check to a file flag: a missing path or a directory is a usage error.
+func checkExistingFile(short, long, path string) error {
+	if path == "" {
+		return Usagef("Invalid value for '%s' / '%s': the path is empty.", short, long)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return Usagef("Invalid value for '%s' / '%s': File '%s' does not exist.", short, long, path)
+		}
+		return Usagef("Invalid value for '%s' / '%s': File '%s' cannot be read: %v.", short, long, path, err)
+	}
+	if st.IsDir() {
+		return Usagef("Invalid value for '%s' / '%s': File '%s' is a directory.", short, long, path)
+	}
+	return nil
+}
+
+// mutuallyExclusive applies dvp's MutuallyExclusiveOption: among the given
+// flags, only those set on the command line count, and the error names the
+// one given first, by the Python parameter name dvp prints.
+func mutuallyExclusive(cmd *cobra.Command, args []string, names []string) error {
+	var set []string
+	for _, n := range names {
+		if f := cmd.Flags().Lookup(n); f != nil && f.Changed {
+			set = append(set, n)
+		}
+	}
+	if len(set) < 2 {
+		return nil
+	}
+	first := firstGiven(cmd, args, set)
+	var others []string
+	for _, n := range set {
+		if n != first {
+			others = append(others, fmt.Sprintf("%q", pythonName(n)))
+		}
+	}
+	return Usagef("%q is mutually exclusive with argument(s) %s.", pythonName(first), strings.Join(others, ", "))
+}
+
+// firstGiven returns which of the set flags appears first in args.
+func firstGiven(cmd *cobra.Command, args []string, set []string) string {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		for _, n := range set {
+			f := cmd.Flags().Lookup(n)
+			long := "--" + n
+			if a == long || strings.HasPrefix(a, long+"=") {
+				return n
+			}
+			if f.Shorthand != "" && strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.Contains(a[1:], f.Shorthand) {
+				// In a cluster like -gv the flag letters come before any value.
+				return n
+			}
+		}
+	}
+	return set[0]
+}
+
+// pythonName maps a flag to the parameter name dvp's messages use.
+func pythonName(flag string) string { return strings.ReplaceAll(flag, "-", "_") }

@@ -1,0 +1,73 @@
+package cli_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/dvpkit/dvp/internal/cli"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets the test binary act as the dvp binary inside scripts, so the
+// scripts run the real command line end to end, in a separate process.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"dvp": func() {
+			os.Exit(cli.Run(context.Background(), os.Args[1:], cli.SystemIO(), "0.1.0-test"))
+		},
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar: each is a little project on
+// disk and the dvp commands run on it, with their expected output.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: filepath.Join("..", "..", "testdata", "script"),
+		Setup: func(env *testscript.Env) error {
+			home := filepath.Join(env.WorkDir, "home")
+			env.Setenv("HOME", home)
+			env.Setenv("DVP_ENGINE", "")
+			env.Setenv("DVP_USER", "")
+			env.Setenv("DVP_PASSWORD", "")
+			env.Setenv("SHARED", sharedDir())
+			return os.MkdirAll(home, 0o755)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits": cmdExits,
+		},
+	})
+}
+
+// cmdExits runs "exits CODE dvp ARGS...": the program must exit with exactly
+// CODE; its stdout and stderr stay available to the stdout/stderr checks.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: bad code %q", args[0])
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exits: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d\nstdout:\n%s\nstderr:\n%s", args[1], got, want, ts.ReadFile("stdout"), ts.ReadFile("stderr"))
+	}
+}
+
+func sharedDir() string {
+	d, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared"))
+	return d
+}
