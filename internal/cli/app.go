@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -95,7 +96,8 @@ func Run(ctx context.Context, args []string, stdio IO, version string) (code int
 		fmt.Fprintf(stdio.Err, "Internal error: %s. This is a bug in dvp; please report it%s.\n",
 			oneLine(app.Redactor.Redact(err.Error())), app.debugLogHint())
 	default:
-		if _, silent := err.(*SilentError); !silent {
+		var silent *SilentError
+		if !errors.As(err, &silent) {
 			app.Log.Error(err.Error())
 		}
 	}
