@@ -1,0 +1,348 @@
+// Package artifact is the model of the upload artifact (artifact.json,
+// reference section 6.8): its types with the reference's field names and
+// order, its deterministic encoding (Python's json.dump(indent=4) byte for
+// byte), streaming decoding that never holds the base64 sourceCode in
+// memory, the deterministic sourceCode ZIP, and the checks an engine runs on
+// an uploaded artifact.
+package artifact
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Constant values of artifact fields.
+const (
+	TypePlugin                       = "Plugin"
+	TypeAPIVersion                   = "APIVersion"
+	TypeVirtualSourceDefinition      = "PluginVirtualSourceDefinition"
+	TypeLinkedStagedSourceDefinition = "PluginLinkedStagedSourceDefinition"
+	TypeLinkedDirectSourceDefinition = "PluginLinkedDirectSourceDefinition"
+	TypeDiscoveryDefinition          = "PluginDiscoveryDefinition"
+	TypeSnapshotParametersDefinition = "PluginSnapshotParametersDefinition"
+	TypeManifest                     = "PluginManifest"
+	LanguageGo                       = "GO"
+	DefaultLocale                    = "en-us"
+	PluginTypeDirect                 = "DIRECT"
+	PluginTypeStaged                 = "STAGED"
+	HostTypeUnix                     = "UNIX"
+	HostTypeWindows                  = "WINDOWS"
+	ArtifactFileName                 = "artifact.json"
+	SourceCodeField                  = "sourceCode"
+	EngineAPIField                   = "engineApi"
+	defaultArtifactIndent            = 4
+)
+
+// The ZIP in sourceCode (DESIGN.md section 4) holds the plugin compiled for
+// linux/amd64 under BinaryEntry, the build record under BuildRecordEntry,
+// and the plugin's sources.
+const (
+	BinaryEntry      = "plugin"
+	BuildRecordEntry = "build.json"
+	BinaryTarget     = "linux/amd64"
+)
+
+// API versions dvp 5.0.1 writes into artifacts (reference section 0).
+var (
+	BuildAPIVersion  = APIVersion{Type: TypeAPIVersion, Major: 1, Minor: 9, Micro: 0}
+	EngineAPIVersion = APIVersion{Type: TypeAPIVersion, Major: 1, Minor: 11, Micro: 16}
+)
+
+// APIVersion is the engine's APIVersion object.
+type APIVersion struct {
+	Type  string `json:"type"`
+	Major int    `json:"major"`
+	Minor int    `json:"minor"`
+	Micro int    `json:"micro"`
+}
+
+func (v APIVersion) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Micro) }
+
+// Less reports whether v is an older version than w.
+func (v APIVersion) Less(w APIVersion) bool {
+	if v.Major != w.Major {
+		return v.Major < w.Major
+	}
+	if v.Minor != w.Minor {
+		return v.Minor < w.Minor
+	}
+	return v.Micro < w.Micro
+}
+
+// Artifact is artifact.json. The field order is the reference's (6.8) and
+// is the order of the encoded document.
+type Artifact struct {
+	Type                         string                       `json:"type"`
+	PluginID                     string                       `json:"pluginId"`
+	Name                         string                       `json:"name"`
+	DefaultLocale                string                       `json:"defaultLocale"`
+	Language                     string                       `json:"language"`
+	HostTypes                    []string                     `json:"hostTypes"`
+	EntryPoint                   string                       `json:"entryPoint"`
+	BuildNumber                  string                       `json:"buildNumber"`
+	BuildAPI                     APIVersion                   `json:"buildApi"`
+	EngineAPI                    APIVersion                   `json:"engineApi"`
+	RootSquashEnabled            bool                         `json:"rootSquashEnabled"`
+	SourceCode                   string                       `json:"sourceCode"`
+	VirtualSourceDefinition      SourceDefinition             `json:"virtualSourceDefinition"`
+	LinkedSourceDefinition       SourceDefinition             `json:"linkedSourceDefinition"`
+	DiscoveryDefinition          DiscoveryDefinition          `json:"discoveryDefinition"`
+	SnapshotSchema               json.RawMessage              `json:"snapshotSchema"`
+	SnapshotParametersDefinition SnapshotParametersDefinition `json:"snapshotParametersDefinition"`
+	Manifest                     Manifest                     `json:"manifest"`
+	ExternalVersion              string                       `json:"externalVersion,omitempty"`
+	LuaName                      string                       `json:"luaName,omitempty"`
+	ExtendedStartStopHooks       bool                         `json:"extendedStartStopHooks"`
+	MinimumLuaVersion            string                       `json:"minimumLuaVersion,omitempty"`
+}
+
+// SourceDefinition is virtualSourceDefinition or linkedSourceDefinition.
+type SourceDefinition struct {
+	Type       string          `json:"type"`
+	Parameters json.RawMessage `json:"parameters"`
+}
+
+// DiscoveryDefinition is the discoveryDefinition field.
+type DiscoveryDefinition struct {
+	Type                        string          `json:"type"`
+	ManualSourceConfigDiscovery bool            `json:"manualSourceConfigDiscovery"`
+	RepositoryIdentityFields    []string        `json:"repositoryIdentityFields"`
+	RepositoryNameField         string          `json:"repositoryNameField"`
+	RepositorySchema            json.RawMessage `json:"repositorySchema"`
+	SourceConfigIdentityFields  []string        `json:"sourceConfigIdentityFields"`
+	SourceConfigNameField       string          `json:"sourceConfigNameField"`
+	SourceConfigSchema          json.RawMessage `json:"sourceConfigSchema"`
+}
+
+// SnapshotParametersDefinition is the snapshotParametersDefinition field.
+type SnapshotParametersDefinition struct {
+	Type   string          `json:"type"`
+	Schema json.RawMessage `json:"schema"`
+}
+
+// Manifest is the manifest field (reference 6.4), keys in the reference's order.
+type Manifest struct {
+	Type                         string   `json:"type"`
+	HasRepositoryDiscovery       bool     `json:"hasRepositoryDiscovery"`
+	HasSourceConfigDiscovery     bool     `json:"hasSourceConfigDiscovery"`
+	HasLinkedPreSnapshot         bool     `json:"hasLinkedPreSnapshot"`
+	HasLinkedPostSnapshot        bool     `json:"hasLinkedPostSnapshot"`
+	HasLinkedStartStaging        bool     `json:"hasLinkedStartStaging"`
+	HasLinkedStopStaging         bool     `json:"hasLinkedStopStaging"`
+	HasLinkedStatus              bool     `json:"hasLinkedStatus"`
+	HasLinkedWorker              bool     `json:"hasLinkedWorker"`
+	HasLinkedMountSpecification  bool     `json:"hasLinkedMountSpecification"`
+	HasLinkedSourceSize          bool     `json:"hasLinkedSourceSize"`
+	HasVirtualConfigure          bool     `json:"hasVirtualConfigure"`
+	HasVirtualUnconfigure        bool     `json:"hasVirtualUnconfigure"`
+	HasVirtualReconfigure        bool     `json:"hasVirtualReconfigure"`
+	HasVirtualCleanup            bool     `json:"hasVirtualCleanup"`
+	HasVirtualStart              bool     `json:"hasVirtualStart"`
+	HasVirtualStop               bool     `json:"hasVirtualStop"`
+	HasVirtualPreSnapshot        bool     `json:"hasVirtualPreSnapshot"`
+	HasVirtualPostSnapshot       bool     `json:"hasVirtualPostSnapshot"`
+	HasVirtualMountSpecification bool     `json:"hasVirtualMountSpecification"`
+	HasVirtualStatus             bool     `json:"hasVirtualStatus"`
+	HasInitialize                bool     `json:"hasInitialize"`
+	HasVirtualSourceSize         bool     `json:"hasVirtualSourceSize"`
+	MigrationIDList              []string `json:"migrationIdList"`
+}
+
+// ManifestFlags lists the manifest's boolean keys in the reference's order.
+var ManifestFlags = []string{
+	"hasRepositoryDiscovery", "hasSourceConfigDiscovery",
+	"hasLinkedPreSnapshot", "hasLinkedPostSnapshot", "hasLinkedStartStaging", "hasLinkedStopStaging",
+	"hasLinkedStatus", "hasLinkedWorker", "hasLinkedMountSpecification", "hasLinkedSourceSize",
+	"hasVirtualConfigure", "hasVirtualUnconfigure", "hasVirtualReconfigure", "hasVirtualCleanup",
+	"hasVirtualStart", "hasVirtualStop", "hasVirtualPreSnapshot", "hasVirtualPostSnapshot",
+	"hasVirtualMountSpecification", "hasVirtualStatus", "hasInitialize", "hasVirtualSourceSize",
+}
+
+// StagedOnlyFlags are the manifest flags of operations only STAGED plugins
+// have (reference 6.6): a DIRECT plugin must have them all false.
+var StagedOnlyFlags = []string{
+	"hasLinkedStartStaging", "hasLinkedStopStaging", "hasLinkedStatus", "hasLinkedWorker", "hasLinkedMountSpecification",
+}
+
+// PluginType tells DIRECT from STAGED by linkedSourceDefinition.type.
+func (a *Artifact) PluginType() string {
+	if a.LinkedSourceDefinition.Type == TypeLinkedStagedSourceDefinition {
+		return PluginTypeStaged
+	}
+	return PluginTypeDirect
+}
+
+// BuildRecord is build.json in the sourceCode ZIP: how the binary was built.
+type BuildRecord struct {
+	GoVersion    string `json:"goVersion"`
+	Target       string `json:"target"` // always linux/amd64
+	SDKVersion   string `json:"sdkVersion"`
+	DvpVersion   string `json:"dvpVersion,omitempty"`
+	BinarySHA256 string `json:"binarySha256"` // hex sha256 of the BinaryEntry
+}
+
+// Encode writes a as dvp's build writes artifact.json: Python's
+// json.dump(indent=4) of the fields in the reference's order, with
+// non-ASCII characters escaped. The schemas are written with their own key
+// order kept. Nil slices are written as []. sourceCode is copied as it is
+// (it is base64: nothing to escape), without intermediate copies.
+func Encode(w io.Writer, a *Artifact) error {
+	head, source, tail, err := encodeParts(a)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, source); err != nil {
+		return err
+	}
+	_, err = w.Write(tail)
+	return err
+}
+
+// Marshal returns Encode's bytes.
+func Marshal(a *Artifact) ([]byte, error) {
+	head, source, tail, err := encodeParts(a)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(head)+len(source)+len(tail))
+	return append(append(append(out, head...), source...), tail...), nil
+}
+
+// sourceSlot is where sourceCode goes in the encoding of an artifact whose
+// sourceCode is empty: a top-level key is the only one indented by 4.
+const sourceSlot = "\n    \"sourceCode\": \"\""
+
+// encodeParts encodes a with an empty sourceCode and splits the result
+// where the sourceCode string goes.
+func encodeParts(a *Artifact) (head []byte, source string, tail []byte, err error) {
+	c := *a
+	c.SourceCode = ""
+	if c.HostTypes == nil {
+		c.HostTypes = []string{}
+	}
+	if c.Manifest.MigrationIDList == nil {
+		c.Manifest.MigrationIDList = []string{}
+	}
+	if c.DiscoveryDefinition.RepositoryIdentityFields == nil {
+		c.DiscoveryDefinition.RepositoryIdentityFields = []string{}
+	}
+	if c.DiscoveryDefinition.SourceConfigIdentityFields == nil {
+		c.DiscoveryDefinition.SourceConfigIdentityFields = []string{}
+	}
+	for _, raw := range []*json.RawMessage{
+		&c.SnapshotSchema, &c.VirtualSourceDefinition.Parameters, &c.LinkedSourceDefinition.Parameters,
+		&c.DiscoveryDefinition.RepositorySchema, &c.DiscoveryDefinition.SourceConfigSchema, &c.SnapshotParametersDefinition.Schema,
+	} {
+		if len(*raw) == 0 {
+			*raw = json.RawMessage("null")
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&c); err != nil {
+		return nil, "", nil, err
+	}
+	doc, err := FormatPython(buf.Bytes(), defaultArtifactIndent)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	i := bytes.Index(doc, []byte(sourceSlot))
+	if i < 0 {
+		return nil, "", nil, fmt.Errorf("artifact: no sourceCode in the encoding")
+	}
+	cut := i + len(sourceSlot) - 1 // just before the closing quote
+	head, tail = doc[:cut], doc[cut:]
+	source = a.SourceCode
+	if !plainASCII(source) {
+		q := PythonString(source)
+		source = q[1 : len(q)-1]
+	}
+	return head, source, tail, nil
+}
+
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// WriteFile writes a to path atomically: a temporary file in the same
+// directory, synced, then renamed over path. On failure path is unchanged.
+func WriteFile(path string, a *Artifact) error {
+	b, err := Marshal(a)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, bytes.NewReader(b), 0o644)
+}
+
+// WriteFileAtomic copies r to path through a synced temporary file in the
+// same directory and a rename, then syncs the directory.
+func WriteFileAtomic(path string, r io.Reader, perm os.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = io.Copy(f, r); err != nil {
+		return err
+	}
+	if err = f.Chmod(perm); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return SyncDir(dir)
+}
+
+// SyncDir fsyncs a directory so that a rename in it is durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Decode reads an artifact.json whole (sourceCode included), refusing
+// unknown fields. It is for trusted artifacts (tests, tools); the engine
+// checks uploads with Scan, CheckFields and CheckSourceZip instead, which
+// never hold sourceCode and report every problem.
+func Decode(r io.Reader) (*Artifact, error) {
+	d := json.NewDecoder(r)
+	d.DisallowUnknownFields()
+	a := &Artifact{}
+	if err := d.Decode(a); err != nil {
+		return nil, err
+	}
+	if d.More() {
+		return nil, fmt.Errorf("artifact: extra data after the JSON object")
+	}
+	return a, nil
+}

@@ -1,0 +1,449 @@
+package artifact
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ZipEpoch is the modification time of every entry of a deterministic ZIP.
+var ZipEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// ZipFile is one file to put into a deterministic ZIP.
+type ZipFile struct {
+	Name string      // slash-separated relative path
+	Mode fs.FileMode // permission bits; 0 means 0644
+	Data []byte      // the content, or
+	Path string      // a file to copy the content from
+}
+
+// WriteZip writes a deterministic ZIP of files: entries sorted by name, no
+// directory entries, fixed timestamps, deflate, Unix permission bits only.
+// The same files always give the same bytes (for a given Go version).
+func WriteZip(w io.Writer, files []ZipFile) error {
+	sorted := append([]ZipFile(nil), files...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	seen := map[string]bool{}
+	for _, f := range sorted {
+		if err := ValidateEntryName(f.Name); err != nil {
+			return err
+		}
+		if seen[f.Name] {
+			return fmt.Errorf("zip: duplicate entry %q", f.Name)
+		}
+		seen[f.Name] = true
+	}
+	zw := zip.NewWriter(w)
+	for _, f := range sorted {
+		mode := f.Mode.Perm()
+		if mode == 0 {
+			mode = 0o644
+		}
+		h := &zip.FileHeader{Name: f.Name, Method: zip.Deflate}
+		h.SetMode(mode)
+		h.Modified = ZipEpoch
+		h.Extra = nil
+		ew, err := zw.CreateHeader(h)
+		if err != nil {
+			return err
+		}
+		if f.Path != "" {
+			src, err := os.Open(f.Path)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(ew, src)
+			src.Close()
+			if err != nil {
+				return err
+			}
+		} else if _, err := ew.Write(f.Data); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+// ValidateEntryName checks that a ZIP entry name is a clean relative path
+// that cannot escape the directory it is extracted into: not empty, no
+// leading slash or drive letter, no backslash, no "." or ".." segment, no
+// empty segment, no control character, valid UTF-8. A trailing slash (a
+// directory entry) is allowed.
+func ValidateEntryName(name string) error {
+	n := strings.TrimSuffix(name, "/")
+	switch {
+	case n == "":
+		return fmt.Errorf("entry name %q is empty", name)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("entry name %q is not valid UTF-8", name)
+	case strings.HasPrefix(n, "/"):
+		return fmt.Errorf("entry name %q is an absolute path", name)
+	case strings.ContainsRune(n, '\\'):
+		return fmt.Errorf("entry name %q contains a backslash", name)
+	case len(n) >= 2 && n[1] == ':':
+		return fmt.Errorf("entry name %q starts with a drive letter", name)
+	}
+	for _, r := range n {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("entry name %q contains a control character", name)
+		}
+	}
+	for _, seg := range strings.Split(n, "/") {
+		switch seg {
+		case "..":
+			return fmt.Errorf("entry name %q goes up a directory (..)", name)
+		case ".", "":
+			return fmt.Errorf("entry name %q is not a clean path", name)
+		}
+	}
+	return nil
+}
+
+// ZipLimits bound what CheckSourceZip accepts.
+type ZipLimits struct {
+	MaxEntries      int   // 0: 100000
+	MaxUncompressed int64 // total of all entries; 0: 4 GiB
+}
+
+func (l ZipLimits) withDefaults() ZipLimits {
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = 100000
+	}
+	if l.MaxUncompressed <= 0 {
+		l.MaxUncompressed = 4 << 30
+	}
+	return l
+}
+
+// SourceInfo describes a checked sourceCode ZIP.
+type SourceInfo struct {
+	Entries      int
+	Uncompressed int64
+	BinarySize   int64
+	BinarySHA256 string
+	Record       *BuildRecord
+}
+
+// ELF header values of a linux/amd64 executable.
+const (
+	elfClass64    = 2
+	elfDataLSB    = 1
+	elfOSABISysV  = 0
+	elfOSABILinux = 3
+	elfTypeExec   = 2
+	elfTypeDyn    = 3
+	elfMachineX86 = 62
+)
+
+// CheckELFHeader checks that hdr (at least the first 20 bytes of a file)
+// starts a 64-bit little-endian x86-64 Linux executable.
+func CheckELFHeader(hdr []byte) error {
+	if len(hdr) < 20 || !bytes.HasPrefix(hdr, []byte("\x7fELF")) {
+		return errors.New("is not an ELF executable (the plugin must be compiled for linux/amd64)")
+	}
+	if hdr[4] != elfClass64 || hdr[5] != elfDataLSB {
+		return errors.New("is not a 64-bit little-endian ELF file (the plugin must be compiled for linux/amd64)")
+	}
+	if hdr[7] != elfOSABISysV && hdr[7] != elfOSABILinux {
+		return fmt.Errorf("is an ELF file for another operating system (OS ABI %d); compile the plugin with GOOS=linux", hdr[7])
+	}
+	if t := binary.LittleEndian.Uint16(hdr[16:18]); t != elfTypeExec && t != elfTypeDyn {
+		return fmt.Errorf("is an ELF file of type %d, not an executable", t)
+	}
+	if m := binary.LittleEndian.Uint16(hdr[18:20]); m != elfMachineX86 {
+		return fmt.Errorf("is an ELF file for machine %d, not x86-64; compile the plugin with GOARCH=amd64", m)
+	}
+	return nil
+}
+
+// CheckSourceZip checks the decoded sourceCode: a ZIP archive whose entries
+// have safe, unique names (ValidateEntryName), are regular files or
+// directories, unencrypted, stored or deflated, within lim, with intact
+// content (every entry is read and its CRC checked); holding the plugin
+// binary (BinaryEntry, an ELF linux/amd64 executable) and the build record
+// (BuildRecordEntry) whose target is linux/amd64 and whose binary hash
+// matches the binary.
+func CheckSourceZip(r io.ReaderAt, size int64, lim ZipLimits) (*SourceInfo, Problems) {
+	lim = lim.withDefaults()
+	c := &checker{}
+	const p = "/sourceCode"
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		c.addf(p, "is not a ZIP archive: %v", err)
+		return nil, c.ps
+	}
+	if len(zr.File) > lim.MaxEntries {
+		c.addf(p, "the ZIP has %d entries, more than the limit of %d", len(zr.File), lim.MaxEntries)
+		return nil, c.ps
+	}
+	info := &SourceInfo{Entries: len(zr.File)}
+	var declared uint64
+	names := map[string]bool{}
+	dirs := map[string]bool{}
+	var binary, record *zip.File
+	for _, f := range zr.File {
+		if err := ValidateEntryName(f.Name); err != nil {
+			c.addf(p, "unsafe ZIP entry: %v", err)
+			continue
+		}
+		clean := strings.TrimSuffix(f.Name, "/")
+		if names[clean] {
+			c.addf(p, "the ZIP has two entries named %q", clean)
+			continue
+		}
+		names[clean] = true
+		mode := f.Mode()
+		switch {
+		case mode.IsDir() || strings.HasSuffix(f.Name, "/"):
+			dirs[clean] = true
+			continue
+		case !mode.IsRegular():
+			c.addf(p, "ZIP entry %q is a %s, not a regular file", f.Name, modeKind(mode))
+			continue
+		}
+		if f.Flags&0x1 != 0 {
+			c.addf(p, "ZIP entry %q is encrypted", f.Name)
+			continue
+		}
+		if f.Method != zip.Store && f.Method != zip.Deflate {
+			c.addf(p, "ZIP entry %q uses compression method %d (only stored and deflated entries are accepted)", f.Name, f.Method)
+			continue
+		}
+		declared += f.UncompressedSize64
+		switch f.Name {
+		case BinaryEntry:
+			binary = f
+		case BuildRecordEntry:
+			record = f
+		}
+	}
+	// A file may not also be a directory ("a" and "a/b").
+	for name := range names {
+		for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
+			if names[dir] && !dirs[dir] {
+				c.addf(p, "ZIP entry %q is inside %q, which is a file", name, dir)
+				break
+			}
+		}
+	}
+	if declared > uint64(lim.MaxUncompressed) {
+		c.addf(p, "the ZIP expands to %d bytes, more than the limit of %d", declared, lim.MaxUncompressed)
+	}
+	if binary == nil {
+		c.addf(p, "the ZIP has no plugin binary %q (the plugin compiled for %s); build the artifact with 'dvp build'", BinaryEntry, BinaryTarget)
+	}
+	if record == nil {
+		c.addf(p, "the ZIP has no build record %q; build the artifact with 'dvp build'", BuildRecordEntry)
+	}
+	if len(c.ps) > 0 {
+		return nil, c.ps
+	}
+	info.Uncompressed = int64(declared)
+
+	// Read everything: archive/zip checks each entry's CRC and size at EOF.
+	buf := make([]byte, 256<<10)
+	for _, f := range zr.File {
+		if f.Mode().IsDir() || strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			c.addf(p, "ZIP entry %q cannot be read: %v", f.Name, err)
+			continue
+		}
+		var w io.Writer = io.Discard
+		h := sha256.New()
+		var head []byte
+		if f == binary {
+			hw := &headWriter{max: 64}
+			w = io.MultiWriter(h, hw)
+			_, err = io.CopyBuffer(w, rc, buf)
+			head = hw.b
+		} else {
+			_, err = io.CopyBuffer(w, rc, buf)
+		}
+		rc.Close()
+		if err != nil {
+			c.addf(p, "ZIP entry %q is corrupt: %v", f.Name, err)
+			continue
+		}
+		if f == binary {
+			info.BinarySize = int64(f.UncompressedSize64)
+			info.BinarySHA256 = hex.EncodeToString(h.Sum(nil))
+			if err := CheckELFHeader(head); err != nil {
+				c.addf(p, "the plugin binary %q %v", BinaryEntry, err)
+			}
+		}
+	}
+	if record != nil && len(c.ps) == 0 {
+		rec, err := readBuildRecord(record)
+		if err != nil {
+			c.addf(p, "the build record %q %v", BuildRecordEntry, err)
+		} else {
+			info.Record = rec
+			if rec.Target != BinaryTarget {
+				c.addf(p, "the build record says the binary targets %q; this engine runs %s plugins", rec.Target, BinaryTarget)
+			}
+			if !strings.EqualFold(rec.BinarySHA256, info.BinarySHA256) {
+				c.addf(p, "the build record's binarySha256 %q does not match the plugin binary (sha256 %s): the archive was altered after the build", rec.BinarySHA256, info.BinarySHA256)
+			}
+		}
+	}
+	if len(c.ps) > 0 {
+		return nil, c.ps
+	}
+	return info, nil
+}
+
+type headWriter struct {
+	b   []byte
+	max int
+}
+
+func (w *headWriter) Write(p []byte) (int, error) {
+	if room := w.max - len(w.b); room > 0 {
+		if len(p) < room {
+			room = len(p)
+		}
+		w.b = append(w.b, p[:room]...)
+	}
+	return len(p), nil
+}
+
+func modeKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "symbolic link"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	}
+	return "special file"
+}
+
+func readBuildRecord(f *zip.File) (*BuildRecord, error) {
+	if f.UncompressedSize64 > 1<<20 {
+		return nil, errors.New("is larger than 1 MiB")
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	var rec BuildRecord
+	d := json.NewDecoder(bytes.NewReader(b))
+	if err := d.Decode(&rec); err != nil {
+		return nil, fmt.Errorf("is not valid JSON: %v", err)
+	}
+	if rec.Target == "" || rec.BinarySHA256 == "" {
+		return nil, errors.New("lacks its target or binarySha256")
+	}
+	return &rec, nil
+}
+
+// ExtractZip extracts a checked sourceCode ZIP into dir (which must exist),
+// refusing any entry ValidateEntryName rejects, any non-regular file and
+// more than maxBytes in total. The plugin binary is made executable.
+func ExtractZip(zipPath, dir string, maxBytes int64) error {
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	var total int64
+	for _, f := range zr.File {
+		if err := ValidateEntryName(f.Name); err != nil {
+			return err
+		}
+		target := filepath.Join(dir, filepath.FromSlash(strings.TrimSuffix(f.Name, "/")))
+		if rel, err := filepath.Rel(dir, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return fmt.Errorf("entry %q escapes the directory", f.Name)
+		}
+		if f.Mode().IsDir() || strings.HasSuffix(f.Name, "/") {
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				return err
+			}
+			continue
+		}
+		if !f.Mode().IsRegular() {
+			return fmt.Errorf("entry %q is not a regular file", f.Name)
+		}
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		perm := os.FileMode(0o644)
+		if f.Name == BinaryEntry || f.Mode().Perm()&0o111 != 0 {
+			perm = 0o755
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return err
+		}
+		out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		if err != nil {
+			rc.Close()
+			return err
+		}
+		n, err := io.Copy(out, io.LimitReader(rc, maxBytes-total+1))
+		rc.Close()
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		total += n
+		if total > maxBytes {
+			return fmt.Errorf("the archive expands to more than %d bytes", maxBytes)
+		}
+	}
+	return nil
+}
+
+// SafeFileName turns a plugin name (free text) into a file name component:
+// ASCII letters, digits, '.', '_' and '-' are kept, anything else becomes
+// '_', a leading dot becomes '_', and the result is at most 100 bytes. An
+// empty result is replaced by fallback.
+func SafeFileName(name, fallback string) string {
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+		if b.Len() >= 100 {
+			break
+		}
+	}
+	s := b.String()
+	if strings.HasPrefix(s, ".") {
+		s = "_" + s[1:]
+	}
+	if strings.Trim(s, "_") == "" {
+		return fallback
+	}
+	return s
+}

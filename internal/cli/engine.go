@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine"
+	"github.com/spf13/cobra"
+)
+
+// EngineAdminPasswordEnv sets the admin password of dvp engine serve.
+const EngineAdminPasswordEnv = "DVP_ENGINE_ADMIN_PASSWORD"
+
+// EngineServeOptions are the inputs of dvp engine serve.
+type EngineServeOptions struct {
+	Listen            string
+	DataDir           string
+	TLSCert, TLSKey   string
+	AdminPasswordFile string
+	MaxUploadSize     string
+	SessionTimeout    time.Duration
+	UploadTokenTTL    time.Duration
+	ReadyFile         string
+}
+
+func newEngineCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "engine",
+		Short: "Run a local engine to upload plugins to",
+		Long: `The local engine implements the part of the Delphix Engine REST API that
+'dvp upload' and 'dvp download-logs' use, with real persistence, so that a
+plugin can be uploaded and checked without a Delphix Engine.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(newEngineServeCmd(app))
+	return cmd
+}
+
+func newEngineServeCmd(app *App) *cobra.Command {
+	opts := EngineServeOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the local engine until interrupted",
+		Long: `Serve runs the local engine on --listen (loopback by default) with its state in
+--data-dir: an SQLite database and content-addressed blobs, which survive
+restarts and crashes.
+
+The one user is admin. Its password is DVP_ENGINE_ADMIN_PASSWORD or the first
+line of --admin-password-file when given (replacing the stored one); else
+the stored password is kept, or on the first start a password is generated
+and printed once.
+
+When it accepts connections, serve prints "dvp engine listening on URL" on
+stdout and writes URL to --ready-file if given. SIGINT or SIGTERM stops it
+gracefully.`,
+		Example: `  dvp engine serve
+  DVP_ENGINE_ADMIN_PASSWORD=secret dvp engine serve --listen 127.0.0.1:0 --ready-file /tmp/engine.url
+  dvp engine serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			return runEngineServe(cmd.Context(), app, opts)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Listen, "listen", engine.DefaultListen, "the address to listen on (port 0 picks a free port)")
+	f.StringVar(&opts.DataDir, "data-dir", "", "the engine's data directory (default ~/.dvp/engine)")
+	f.StringVar(&opts.TLSCert, "tls-cert", "", "serve HTTPS with this PEM certificate (with --tls-key)")
+	f.StringVar(&opts.TLSKey, "tls-key", "", "the PEM private key of --tls-cert")
+	f.StringVar(&opts.AdminPasswordFile, "admin-password-file", "", "a file whose first line is the admin password")
+	f.StringVar(&opts.MaxUploadSize, "max-upload-size", "2GiB", "the largest artifact accepted (bytes, or with KiB, MiB, GiB)")
+	f.DurationVar(&opts.SessionTimeout, "session-timeout", engine.DefaultSessionTimeout, "idle time after which a session ends")
+	f.DurationVar(&opts.UploadTokenTTL, "upload-token-ttl", engine.DefaultUploadTokenTTL, "how long an upload token stays valid")
+	f.StringVar(&opts.ReadyFile, "ready-file", "", "write the engine's URL to this file once it accepts connections")
+	return cmd
+}
+
+// parseSize reads a byte size such as 2GiB, 512MiB, 100KiB or 1048576.
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size (such as 2GiB, 512MiB or 1048576)", s)
+	}
+	return n * mult, nil
+}
+
+func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) error {
+	maxUpload, err := parseSize(opts.MaxUploadSize)
+	if err != nil {
+		return Usagef("Invalid value for '--max-upload-size': %v.", err)
+	}
+	if opts.DataDir == "" {
+		if app.IO.Home == "" {
+			return Usagef("Invalid value for '--data-dir': there is no home directory to put ~/.dvp/engine in; give --data-dir.")
+		}
+		opts.DataDir = filepath.Join(app.IO.Home, ".dvp", "engine")
+	}
+	password := os.Getenv(EngineAdminPasswordEnv)
+	if opts.AdminPasswordFile != "" {
+		b, err := os.ReadFile(opts.AdminPasswordFile)
+		if err != nil {
+			return Userf("Cannot read the admin password file: %v", err)
+		}
+		password, _, _ = strings.Cut(string(b), "\n")
+		password = strings.TrimRight(password, "\r")
+		if password == "" {
+			return Userf("The admin password file %s is empty.", opts.AdminPasswordFile)
+		}
+	}
+	app.Redactor.Add(password)
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return Userf("Cannot listen on %s: %v", opts.Listen, err)
+	}
+	defer ln.Close()
+	tls := opts.TLSCert != "" || opts.TLSKey != ""
+	if host, _, err := net.SplitHostPort(ln.Addr().String()); err == nil && !tls {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			app.Log.Warn(fmt.Sprintf("Warning: the engine listens on %s without TLS: passwords cross the network in clear text. Give --tls-cert and --tls-key.", ln.Addr()))
+		}
+	}
+	e, generated, err := engine.New(engine.Config{
+		DataDir: opts.DataDir, AdminPassword: password, MaxUploadBytes: maxUpload,
+		SessionTimeout: opts.SessionTimeout, UploadTokenTTL: opts.UploadTokenTTL, Log: app.Log,
+	})
+	if err != nil {
+		return Userf("Cannot start the engine: %v", err)
+	}
+	defer e.Close()
+	if generated != "" {
+		app.Redactor.Add(generated)
+		fmt.Fprintf(app.IO.Out, "Generated the password of user %s: %s\n", engine.AdminUser, generated)
+		fmt.Fprintf(app.IO.Out, "It is shown only this once. To choose it, set %s or give --admin-password-file.\n", EngineAdminPasswordEnv)
+	}
+	ready := func(url string) {
+		fmt.Fprintf(app.IO.Out, "dvp engine listening on %s (data in %s)\n", url, opts.DataDir)
+		app.Log.Info("engine started", "url", url, "data_dir", opts.DataDir)
+		if opts.ReadyFile != "" {
+			if err := artifact.WriteFileAtomic(opts.ReadyFile, strings.NewReader(url+"\n"), 0o644); err != nil {
+				app.Log.Error(fmt.Sprintf("Cannot write the ready file %s: %v", opts.ReadyFile, err))
+			}
+		}
+	}
+	err = e.Serve(ctx, engine.ServeOptions{Listener: ln, TLSCert: opts.TLSCert, TLSKey: opts.TLSKey, Ready: ready})
+	if opts.ReadyFile != "" {
+		os.Remove(opts.ReadyFile)
+	}
+	if err != nil {
+		return Userf("The engine stopped: %v", err)
+	}
+	fmt.Fprintln(app.IO.Out, "dvp engine stopped")
+	return nil
+}

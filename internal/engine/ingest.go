@@ -1,0 +1,528 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dvpkit/dvp/internal/artifact"
+)
+
+// multipartSlack is what the multipart framing may add to the artifact.
+const multipartSlack = 64 << 10
+
+func tooLarge(limit int64) *APIError {
+	return apiErr(http.StatusRequestEntityTooLarge, "exception.upload.too.large",
+		fmt.Sprintf("The artifact is larger than this engine's upload limit of %d bytes.", limit),
+		"Make the plugin smaller, or start the engine with a larger --max-upload-size.")
+}
+
+func malformedUpload(detail string) *APIError {
+	return apiErr(http.StatusBadRequest, "exception.upload.malformed",
+		"The upload is not a valid multipart/form-data request: "+detail+".",
+		`Send a multipart/form-data body with a "token" part (from requestUploadToken) followed by a "file" part holding artifact.json, as dvp upload does.`)
+}
+
+// handleUpload receives an artifact: a multipart body with the token part
+// and then the file part. The file is never held in memory nor stored: it
+// is hashed and scanned as it arrives, its sourceCode decoded into a spool
+// file in the data directory; then it is validated and installed.
+func (e *Engine) handleUpload(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	start := time.Now()
+	limit := e.cfg.MaxUploadBytes
+	if r.ContentLength > limit+multipartSlack {
+		return tooLarge(limit)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit+multipartSlack)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return malformedUpload(err.Error())
+	}
+	part, err := mr.NextPart()
+	if err != nil {
+		return malformedUpload(err.Error())
+	}
+	if part.FormName() != "token" {
+		return malformedUpload(fmt.Sprintf(`the first part is %q, not "token"`, part.FormName()))
+	}
+	tb, err := io.ReadAll(io.LimitReader(part, 1024))
+	if err != nil {
+		return malformedUpload(err.Error())
+	}
+	token := strings.TrimSpace(string(tb))
+	if _, err := e.uploads.consume(token, q.session.id); err != nil {
+		return apiErr(http.StatusForbidden, "exception.upload.token.invalid",
+			fmt.Sprintf("The upload token %q %v.", shorten(token, 40), err),
+			"Request a new token with POST "+APIPrefix+"delphix/toolkit/requestUploadToken and upload again; dvp upload does this for you.")
+	}
+	part, err = mr.NextPart()
+	if err != nil {
+		return malformedUpload("the file part is missing: " + err.Error())
+	}
+	if part.FormName() != "file" {
+		return malformedUpload(fmt.Sprintf(`the second part is %q, not "file"`, part.FormName()))
+	}
+	filename := part.FileName()
+	if filename == "" {
+		filename = artifact.ArtifactFileName
+	}
+	// One pass over the file part: it is hashed, scanned and its sourceCode
+	// decoded into a spool file as it arrives; the artifact itself is
+	// never stored.
+	src, err := e.store.newSpool("source")
+	if err != nil {
+		return internalErr(err)
+	}
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			src.discard()
+		}
+	}()
+	counter := &hashCounter{h: sha256.New()}
+	body := io.TeeReader(io.LimitReader(part, limit+1), counter)
+	var b64err, writeErr error
+	fields, err := artifact.Scan(body, artifact.ScanOptions{SourceCode: func(r io.Reader) error {
+		in := &errReader{r: r}
+		dec := base64.NewDecoder(base64.StdEncoding, in)
+		if _, err := io.CopyBuffer(&errWriter{w: src, err: &writeErr}, dec, make([]byte, 1<<20)); err != nil {
+			switch {
+			case in.err != nil: // reading the request failed
+				return in.err
+			case writeErr != nil:
+				return writeErr
+			}
+			b64err = err
+			return errBadBase64
+		}
+		return nil
+	}})
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) || counter.n > limit {
+		return tooLarge(limit)
+	}
+	if writeErr != nil {
+		return internalErr(fmt.Errorf("writing the plugin's code: %w", writeErr))
+	}
+	var ps artifact.Problems
+	var syn *artifact.JSONSyntaxError
+	var big *artifact.FieldTooLargeError
+	switch {
+	case err == nil:
+	case errors.Is(err, errBadBase64):
+		ps = append(ps, artifact.Problem{Pointer: "/sourceCode", Message: "is not valid base64: " + b64err.Error()})
+	case errors.As(err, &syn):
+		ps = append(ps, artifact.Problem{Message: fmt.Sprintf("the file is not valid JSON (at byte %d: %s)", syn.Offset, syn.Msg)})
+	case errors.Is(err, artifact.ErrNotObject):
+		ps = append(ps, artifact.Problem{Message: "the file is JSON but not an object; an artifact is the JSON object dvp build writes"})
+	case errors.As(err, &big):
+		ps = append(ps, artifact.Problem{Pointer: "/" + big.Key, Message: fmt.Sprintf("is larger than %d bytes", big.Limit)})
+	default:
+		e.cfg.Log.Warn("upload cut short", "remote", r.RemoteAddr, "bytes", counter.n, "error", err)
+		return malformedUpload("the body ended early: " + err.Error())
+	}
+	// Read the rest of a refused file, then to the closing boundary (parts
+	// after the file are ignored), so that the client reads the answer.
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		if errors.As(err, &tooBig) {
+			return tooLarge(limit)
+		}
+		return malformedUpload("the body ended early: " + err.Error())
+	}
+	if counter.n > limit {
+		return tooLarge(limit)
+	}
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return malformedUpload(err.Error())
+		}
+		io.Copy(io.Discard, io.LimitReader(p, multipartSlack))
+	}
+	e.cfg.Log.Debug("upload received and scanned", "file", filename, "bytes", counter.n, "took", time.Since(start).Round(time.Millisecond))
+	sum := hex.EncodeToString(counter.h.Sum(nil))
+	handed, apiErr := e.ingest(w, q, &upload{fields: fields, problems: ps, src: src, sha256: sum, size: counter.n, filename: filename})
+	handedOff = handed
+	return apiErr
+}
+
+// hashCounter hashes and counts what is written to it.
+type hashCounter struct {
+	h hash.Hash
+	n int64
+}
+
+func (c *hashCounter) Write(p []byte) (int, error) {
+	c.h.Write(p)
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+// errReader records the error (other than EOF) of the reader it wraps, to
+// tell a failed read of the request from bad base64.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		e.err = err
+	}
+	return n, err
+}
+
+// errWriter records the error of the writer it wraps.
+type errWriter struct {
+	w   io.Writer
+	err *error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil {
+		*e.err = err
+	}
+	return n, err
+}
+
+func shorten(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+var errBadBase64 = errors.New("bad base64")
+
+// upload is a received and scanned artifact.
+type upload struct {
+	fields   *artifact.Fields
+	problems artifact.Problems // of the scan
+	src      *spool            // the decoded sourceCode
+	sha256   string            // of the artifact file
+	size     int64
+	filename string
+}
+
+// ingest validates a received artifact and installs it: at once for a new
+// plugin (a completed action), through a job for an upgrade, which then
+// owns up.src (handedOff is true).
+func (e *Engine) ingest(w http.ResponseWriter, q *request, up *upload) (handedOff bool, _ *APIError) {
+	ctx := context.Background() // the installation must not stop if the client goes
+	start := time.Now()
+	fields, ps, src, filename := up.fields, up.problems, up.src, up.filename
+	var a *artifact.Artifact
+	if len(ps) == 0 {
+		var fps artifact.Problems
+		a, fps = artifact.CheckFields(fields, artifact.CheckOptions{EngineAPI: APIVersion})
+		ps = append(ps, fps...)
+		if a != nil {
+			if _, zps := artifact.CheckSourceZip(src.f, src.size, artifact.ZipLimits{MaxUncompressed: e.cfg.MaxSourceBytes}); len(zps) > 0 {
+				ps = append(ps, zps...)
+				a = nil
+			}
+		}
+	}
+	pluginID := ""
+	if fields != nil {
+		var id string
+		if json.Unmarshal(fields.Values["pluginId"], &id) == nil && artifact.PluginIDPattern.MatchString(id) {
+			pluginID = strings.ToLower(id)
+		}
+	}
+	who := q.session.user
+	if errs := ps.Errors(); len(errs) > 0 || a == nil {
+		details := fmt.Sprintf("The plugin artifact %q was refused: %d problem(s):\n%s", filename, len(errs), errs.String())
+		e.pluginLog(pluginID, "upload of %q by %s refused (artifact sha256 %s, %d bytes):\n%s", filename, who, up.sha256, up.size, indent(errs.String()))
+		return false, apiErr(http.StatusBadRequest, "exception.toolkit.invalid.artifact", details,
+			"Fix the problems listed, build the plugin again with 'dvp build' and upload the new artifact.json.")
+	}
+	checked := time.Now()
+	if err := src.finish(); err != nil {
+		return false, internalErr(err)
+	}
+	e.cfg.Log.Debug("artifact checked", "plugin", a.Name, "build", a.BuildNumber, "code_bytes", src.size,
+		"check_took", checked.Sub(start).Round(time.Millisecond), "sync_took", time.Since(checked).Round(time.Millisecond))
+	a.PluginID = strings.ToLower(a.PluginID)
+	meta := *a
+	meta.SourceCode = ""
+	metaJSON, err := artifact.Marshal(&meta)
+	if err != nil {
+		return false, internalErr(err)
+	}
+	now := formatTime(e.cfg.Clock())
+	row := &toolkitRow{PluginID: a.PluginID, Name: a.Name, BuildNumber: a.BuildNumber, SourceSize: src.size,
+		ArtifactSHA256: up.sha256, ArtifactJSON: string(metaJSON), Installed: now, Updated: now}
+	warnings := ps.Warnings()
+
+	installed, err := e.store.toolkitByPluginID(ctx, e.store.db, a.PluginID)
+	if err != nil {
+		return false, internalErr(err)
+	}
+	if installed == nil {
+		out, err := e.store.install(ctx, a.PluginID, src, func(cur *toolkitRow) (*toolkitRow, error) {
+			if cur != nil { // installed meanwhile by a concurrent upload: an upgrade
+				if refused := e.upgradeRefusal(cur, a); refused != nil {
+					return nil, refused
+				}
+			}
+			return row, nil
+		})
+		var refused *APIError
+		if errors.As(err, &refused) {
+			e.pluginLog(a.PluginID, "upload of build %s by %s refused: %s", a.BuildNumber, who, refused.Details)
+			return false, refused
+		}
+		if err != nil {
+			return false, internalErr(err)
+		}
+		act := &actionRow{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upload plugin %q", a.Name),
+			Details: fmt.Sprintf("Installed plugin %q (%s) build %s as %s.", a.Name, a.PluginID, a.BuildNumber, out.ref()),
+			State:   "COMPLETED", UserRef: q.session.userRef, StartTime: now}
+		act.EndTime.String, act.EndTime.Valid = formatTime(e.cfg.Clock()), true
+		if err := e.store.insertAction(ctx, act); err != nil {
+			return false, internalErr(err)
+		}
+		e.pluginLog(a.PluginID, "%s: plugin %q build %s installed as %s by %s (artifact %q, sha256 %s, %d bytes; code sha256 %s)%s",
+			act.ref(), a.Name, a.BuildNumber, out.ref(), who, filename, row.ArtifactSHA256, up.size, out.SourceSHA256, warningText(warnings))
+		e.cfg.Log.Info("plugin installed", "plugin", a.Name, "id", a.PluginID, "build", a.BuildNumber, "ref", out.ref())
+		writeOK(w, "", nil, strp(act.ref()))
+		return false, nil
+	}
+
+	old, err := installed.artifact()
+	if err != nil {
+		return false, internalErr(err)
+	}
+	if refused := e.upgradeRefusal(installed, a); refused != nil {
+		e.pluginLog(a.PluginID, "upload of build %s by %s refused: %s", a.BuildNumber, who, refused.Details)
+		return false, refused
+	}
+	act := &actionRow{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upgrade plugin %q", a.Name),
+		Details: fmt.Sprintf("Upgrade plugin %q (%s) from build %s to build %s.", a.Name, a.PluginID, old.BuildNumber, a.BuildNumber),
+		State:   "RUNNING", UserRef: q.session.userRef, StartTime: now}
+	job := &jobRow{ActionType: "TOOLKIT_UPGRADE", Title: act.Title, State: "RUNNING", UserRef: q.session.userRef, StartTime: now, UpdateTime: now}
+	job.Target.String, job.Target.Valid = installed.ref(), true
+	job.TargetName.String, job.TargetName.Valid = a.Name, true
+	if err := e.store.insertActionWithJob(ctx, act, job); err != nil {
+		return false, internalErr(err)
+	}
+	e.jobs.Add(1)
+	go e.runUpgrade(act, job, src, row, a, old, who, filename, warnings)
+	writeOK(w, "", strp(job.ref()), strp(act.ref()))
+	return true, nil
+}
+
+func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }
+
+func warningText(ws artifact.Problems) string {
+	if len(ws) == 0 {
+		return ""
+	}
+	return "; warnings:\n" + indent(ws.String())
+}
+
+// upgradeRefusal applies the upgrade rules to an upload of a over the
+// installed row; nil means the upgrade may go on.
+func (e *Engine) upgradeRefusal(installed *toolkitRow, a *artifact.Artifact) *APIError {
+	old, err := installed.artifact()
+	if err != nil {
+		return internalErr(err)
+	}
+	ps := artifact.CheckUpgrade(old, a)
+	if len(ps) == 0 {
+		return nil
+	}
+	return apiErr(http.StatusBadRequest, "exception.toolkit.upgrade.refused",
+		fmt.Sprintf("Plugin %q cannot be upgraded from build %s to build %s: %d problem(s):\n%s", old.Name, old.BuildNumber, a.BuildNumber, len(ps), ps.String()),
+		"Build the plugin with a build number at least as high as the installed one, keeping every migration of the installed build, and upload it again.")
+}
+
+// runUpgrade is the upgrade job: it records its steps as job events and
+// installs the new build, checking the rules again against whatever is
+// installed at that moment.
+func (e *Engine) runUpgrade(act *actionRow, job *jobRow, src *spool, row *toolkitRow, a, old *artifact.Artifact, who, filename string, warnings artifact.Problems) {
+	defer e.jobs.Done()
+	defer src.discard()
+	ctx := context.Background()
+	event := func(code, details string, action *string, kind string, percent float64, state string) {
+		ev := jobEvent{Timestamp: formatTime(e.cfg.Clock()), MessageCode: code, Details: details, EventType: kind, Percent: percent}
+		if action != nil {
+			ev.Action.String, ev.Action.Valid = *action, true
+		}
+		if state != "RUNNING" {
+			ev.State.String, ev.State.Valid = state, true
+		}
+		if err := e.store.addEvent(ctx, job.ID, state, ev); err != nil {
+			e.cfg.Log.Error("recording a job event", "job", job.ref(), "error", err)
+		}
+	}
+	event("event.toolkit.upgrade.started", fmt.Sprintf("Upgrading plugin %q from build %s to build %s.", a.Name, old.BuildNumber, a.BuildNumber), nil, "INFO", 0, "RUNNING")
+	for _, wp := range warnings {
+		event("event.toolkit.upgrade.warning", "Warning: "+wp.String(), nil, "WARNING", 10, "RUNNING")
+	}
+	var out *toolkitRow
+	cur, err := e.store.toolkitByPluginID(ctx, e.store.db, a.PluginID)
+	if err == nil && cur != nil {
+		if refused := e.upgradeRefusal(cur, a); refused != nil {
+			err = refused
+		}
+	}
+	if err == nil {
+		n := len(old.Manifest.MigrationIDList)
+		event("event.toolkit.upgrade.validated", fmt.Sprintf("Build %s passed the upgrade checks (the build number does not decrease; all %d migration id(s) of build %s are kept).", a.BuildNumber, n, old.BuildNumber), nil, "INFO", 50, "RUNNING")
+		// install checks again under the store's lock: another upload may
+		// have landed in between.
+		out, err = e.store.install(ctx, a.PluginID, src, func(cur *toolkitRow) (*toolkitRow, error) {
+			if cur != nil {
+				if refused := e.upgradeRefusal(cur, a); refused != nil {
+					return nil, refused
+				}
+			}
+			return row, nil
+		})
+	}
+	end := formatTime(e.cfg.Clock())
+	if err != nil {
+		details, action, code := err.Error(), "Look at the engine's log, then upload the plugin again.", "exception.internal"
+		var refused *APIError
+		if errors.As(err, &refused) {
+			details, action, code = refused.Details, refused.Action, refused.ID
+		}
+		event("event.toolkit.upgrade.failed", details, &action, "ERROR", 100, "FAILED")
+		if ferr := e.store.finishAction(ctx, act.ID, "FAILED", end, &details, &action, &code); ferr != nil {
+			e.cfg.Log.Error("finishing an action", "action", act.ref(), "error", ferr)
+		}
+		e.pluginLog(a.PluginID, "%s: upgrade of plugin %q to build %s by %s failed: %s", act.ref(), a.Name, a.BuildNumber, who, details)
+		return
+	}
+	event("event.toolkit.upgrade.completed", fmt.Sprintf("Plugin %q is now at build %s.", a.Name, a.BuildNumber), nil, "INFO", 100, "COMPLETED")
+	if err := e.store.finishAction(ctx, act.ID, "COMPLETED", end, nil, nil, nil); err != nil {
+		e.cfg.Log.Error("finishing an action", "action", act.ref(), "error", err)
+	}
+	e.pluginLog(a.PluginID, "%s: plugin %q upgraded from build %s to build %s (%s) by %s (artifact %q, sha256 %s; code sha256 %s)%s",
+		act.ref(), a.Name, old.BuildNumber, a.BuildNumber, out.ref(), who, filename, row.ArtifactSHA256, out.SourceSHA256, warningText(warnings))
+	e.cfg.Log.Info("plugin upgraded", "plugin", a.Name, "id", a.PluginID, "from", old.BuildNumber, "to", a.BuildNumber)
+}
+
+// ---- actions and jobs ----
+
+func (e *Engine) handleAction(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	a, err := e.store.action(r.Context(), r.PathValue("ref"))
+	if err != nil {
+		return internalErr(err)
+	}
+	if a == nil {
+		return actionNotFound(r.PathValue("ref"))
+	}
+	writeOK(w, actionObject(a), nil, nil)
+	return nil
+}
+
+func actionNotFound(ref string) *APIError {
+	return apiErr(http.StatusNotFound, "exception.webservices.object.notfound",
+		fmt.Sprintf("The action %q does not exist.", ref), "Use the action reference an upload returned.")
+}
+
+func nullable(s sql.NullString) any {
+	if !s.Valid {
+		return nil
+	}
+	return s.String
+}
+
+func actionObject(a *actionRow) *orderedMap {
+	return orderedObject(
+		"type", "Action",
+		"reference", a.ref(),
+		"namespace", nil,
+		"title", a.Title,
+		"details", a.Details,
+		"actionType", a.ActionType,
+		"startTime", a.StartTime,
+		"endTime", nullable(a.EndTime),
+		"user", a.UserRef,
+		"userAgent", nil,
+		"parentAction", nil,
+		"state", a.State,
+		"failureDescription", nullable(a.FailureDescription),
+		"failureAction", nullable(a.FailureAction),
+		"failureMessageCode", nullable(a.FailureCode),
+		"report", nil,
+	)
+}
+
+func (e *Engine) handleActionJob(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	a, err := e.store.action(r.Context(), r.PathValue("ref"))
+	if err != nil {
+		return internalErr(err)
+	}
+	if a == nil {
+		return actionNotFound(r.PathValue("ref"))
+	}
+	if !a.JobID.Valid {
+		return apiErr(http.StatusNotFound, "exception.webservices.object.notfound",
+			fmt.Sprintf("The action %q has no job.", a.ref()), "Read the action itself with GET "+APIPrefix+"delphix/action/"+a.ref()+".")
+	}
+	j, err := e.store.job(r.Context(), a.JobID.Int64)
+	if err != nil {
+		return internalErr(err)
+	}
+	if j == nil {
+		return internalErr(fmt.Errorf("the job of %s is missing", a.ref()))
+	}
+	events := make([]any, len(j.Events))
+	for i, ev := range j.Events {
+		events[i] = orderedObject(
+			"type", "JobEvent",
+			"timestamp", ev.Timestamp,
+			"state", nullable(ev.State),
+			"percentComplete", ev.Percent,
+			"messageCode", ev.MessageCode,
+			"messageDetails", ev.Details,
+			"messageAction", nullable(ev.Action),
+			"messageCommandOutput", nil,
+			"eventType", ev.EventType,
+			"diagnoses", []any{},
+		)
+	}
+	writeOK(w, orderedObject(
+		"type", "Job",
+		"reference", j.ref(),
+		"namespace", nil,
+		"name", nil,
+		"actionType", j.ActionType,
+		"title", j.Title,
+		"target", nullable(j.Target),
+		"targetObjectType", "Toolkit",
+		"targetName", nullable(j.TargetName),
+		"jobState", j.State,
+		"startTime", j.StartTime,
+		"updateTime", j.UpdateTime,
+		"suspendable", false,
+		"cancelable", false,
+		"queued", false,
+		"user", j.UserRef,
+		"emailAddresses", nil,
+		"cancelReason", nil,
+		"percentComplete", j.Percent,
+		"parentAction", a.ref(),
+		"events", events,
+	), nil, nil)
+	return nil
+}
