@@ -47,7 +47,11 @@ command line, 3 an internal error in dvp.`,
 	root.Flags().Bool("version", false, "print the version and exit")
 
 	root.AddCommand(newBuildCmd(app))
+	root.AddCommand(newInitCmd(app))
 	root.AddCommand(newValidateCmd(app))
+	root.AddCommand(newUploadCmd(app))
+	root.AddCommand(newDownloadLogsCmd(app))
+	root.AddCommand(newEngineCmd(app))
 	return root
 }
 

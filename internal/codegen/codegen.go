@@ -46,6 +46,10 @@ type Options struct {
 	// SchemaFile names schema.json in warnings and errors; "schema.json"
 	// when empty.
 	SchemaFile string
+	// PluginType is "DIRECT" or "STAGED": Generate then also writes
+	// operations.go, the typed operations of that plugin type (the Plugin
+	// struct). Empty: the types only.
+	PluginType string
 }
 
 // Result is the generated package.
@@ -83,6 +87,9 @@ func Generate(defs map[string]json.RawMessage, opts Options) (*Result, error) {
 	}
 	if !isIdentifier(opts.Package) || opts.Package == "_" {
 		return nil, fmt.Errorf("codegen: %q is not a valid Go package name", opts.Package)
+	}
+	if opts.PluginType != "" && opts.PluginType != "DIRECT" && opts.PluginType != "STAGED" {
+		return nil, fmt.Errorf("codegen: the plugin type %q is not DIRECT or STAGED", opts.PluginType)
 	}
 	m, err := buildModel(defs, opts.SchemaFile)
 	if err != nil {
@@ -124,7 +131,7 @@ func (m *model) typesOf(top string) []*named {
 type emitter func(m *model, opts Options) map[string]*jen.File
 
 // outputs are the emitters of Generate, in order.
-var outputs = []emitter{emitDoc, emitDefinitions}
+var outputs = []emitter{emitDoc, emitDefinitions, emitOperations}
 
 func newFile(opts Options) *jen.File {
 	f := jen.NewFile(opts.Package)

@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dvpkit/dvp/internal/scaffold"
+	"github.com/spf13/cobra"
+)
+
+// InitOptions are the inputs of dvp init.
+type InitOptions struct {
+	Root              string
+	Name              string
+	IngestionStrategy string // DIRECT or STAGED (canonical)
+	HostType          string // UNIX or WINDOWS
+	Cwd               string
+}
+
+func newInitCmd(app *App) *cobra.Command {
+	opts := InitOptions{}
+	cwd, _ := app.IO.Getwd()
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Create a plugin project that builds at once",
+		Long: `Init writes a new plugin project into the root directory: plugin_config.yml,
+schema.json, and a Go module in src/ (go.mod, plugin_runner.go implementing
+every required operation of the plugin type, and the code generated from
+schema.json), plus .dvp/sdk, a copy of the plugin SDK of this dvp that src/go.mod
+points to, so the project builds with plain 'go build' without network access.
+
+It refuses to overwrite anything: when one of these paths exists it stops and
+changes nothing. See docs/plugin-project.md for the layout.`,
+		Example: `  dvp init -n my-plugin -s STAGED
+  dvp init -r path/to/project -t WINDOWS`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			if err := checkRootDir(opts.Root); err != nil {
+				return err
+			}
+			strategy, ok := choice(opts.IngestionStrategy, []string{scaffold.Direct, scaffold.Staged}, false)
+			if !ok {
+				return Usagef("Invalid value for '-s' / '--ingestion-strategy': invalid choice: %s. (choose from DIRECT, STAGED)", opts.IngestionStrategy)
+			}
+			opts.IngestionStrategy = strategy
+			if _, ok := choice(opts.HostType, []string{scaffold.Unix, scaffold.Windows}, true); !ok {
+				return Usagef("Invalid value for '-t' / '--host-type': invalid choice: %s. (choose from UNIX, WINDOWS)", opts.HostType)
+			}
+			opts.Cwd = cwd
+			return runInit(app, app.IO.Out, opts)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Root, "root-dir", "r", cwd, "the directory to create the project in (it must exist)")
+	f.StringVarP(&opts.Name, "plugin-name", "n", "", "the plugin's display name (default: the generated plugin id)")
+	f.StringVarP(&opts.IngestionStrategy, "ingestion-strategy", "s", scaffold.Direct, "DIRECT or STAGED (case-insensitive)")
+	f.StringVarP(&opts.HostType, "host-type", "t", scaffold.Unix, "UNIX or WINDOWS")
+	return cmd
+}
+
+// choice applies click's Choice: the canonical value of v, if it is one.
+func choice(v string, choices []string, caseSensitive bool) (string, bool) {
+	for _, c := range choices {
+		if v == c || !caseSensitive && strings.EqualFold(v, c) {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// checkRootDir applies click.Path(exists=True, file_okay=False) to -r.
+func checkRootDir(path string) error {
+	if path == "" {
+		return Usagef("Invalid value for '-r' / '--root-dir': the path is empty.")
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return Usagef("Invalid value for '-r' / '--root-dir': Directory '%s' does not exist.", path)
+		}
+		return Usagef("Invalid value for '-r' / '--root-dir': Directory '%s' cannot be read: %v.", path, err)
+	}
+	if !st.IsDir() {
+		return Usagef("Invalid value for '-r' / '--root-dir': Directory '%s' is a file.", path)
+	}
+	return nil
+}
+
+func runInit(app *App, out io.Writer, opts InitOptions) error {
+	res, err := scaffold.Init(scaffold.Options{
+		Root: opts.Root, Name: opts.Name, PluginType: opts.IngestionStrategy, HostType: opts.HostType,
+	})
+	var ee *scaffold.ExistsError
+	var ie *scaffold.InitError
+	switch {
+	case errors.As(err, &ee):
+		return Userf("%s", ee.Error())
+	case errors.As(err, &ie):
+		return Userf("%s", ie.Error())
+	case err != nil:
+		return err
+	}
+	shown := displayPath(res.Root, opts.Cwd)
+	if shown == "." || shown == "" {
+		shown = res.Root
+	}
+	fmt.Fprintf(out, "Initialized the %s %s plugin %q (id %s) in %s.\n", opts.IngestionStrategy, opts.HostType, res.Name, res.ID, shown)
+	src := filepath.Join(res.Root, scaffold.SrcDir)
+	app.Log.Info("Next: edit schema.json and " + filepath.Join(src, scaffold.EntryPointFile) +
+		", run 'dvp build -g' to regenerate the Go types, 'go build ./...' in " + src +
+		" to compile, and 'dvp build' for the upload artifact.")
+	return nil
+}

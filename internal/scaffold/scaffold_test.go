@@ -1,0 +1,262 @@
+package scaffold
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	dvp "github.com/dvpkit/dvp"
+	"github.com/dvpkit/dvp/internal/config"
+	"github.com/dvpkit/dvp/internal/project"
+	"github.com/dvpkit/dvp/internal/sdkcopy"
+)
+
+const testID = "0f0e3c8b-7d7e-4c36-9d7b-8f2b5b5c0a11"
+
+func TestPluginConfigExact(t *testing.T) {
+	got := string(PluginConfig(testID, "My Plugin", Staged, Windows))
+	want := `id: 0f0e3c8b-7d7e-4c36-9d7b-8f2b5b5c0a11
+name: My Plugin
+language: GO
+hostTypes:
+- WINDOWS
+pluginType: STAGED
+entryPoint: plugin_runner:plugin
+srcDir: src
+schemaFile: schema.json
+buildNumber: 0.1.0
+`
+	if got != want {
+		t.Fatalf("plugin_config.yml:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// Names that YAML would read as something else are quoted, and read back.
+func TestPluginConfigNamesRoundTrip(t *testing.T) {
+	for _, n := range []string{"My Plugin", "yes", "on", "NO", "Off", "y", "1_000", "0.1.0", "1e3", "a: b", "- x", "#x", "x #y",
+		"null", "~", "'q'", `"dq"`, "multi\nline", "tab\there", "ünï", "0x1F", "2019-01-01", "@at", "`bt", "%p", "!tag",
+		"&a", "*a", "{a}", "[a]", "  lead", "trail  ", "12:30", "0o17", ".inf", "<<", "=", "a\u2028b"} {
+		c, _ := config.Parse("plugin_config.yml", PluginConfig(testID, n, Direct, Unix))
+		if c == nil || c.Name != n {
+			got := "<nil config>"
+			if c != nil {
+				got = c.Name
+			}
+			t.Errorf("name %q read back as %q from\n%s", n, got, PluginConfig(testID, n, Direct, Unix))
+		}
+	}
+}
+
+func TestModuleName(t *testing.T) {
+	for in, want := range map[string]string{
+		"My Plugin":              "my-plugin",
+		testID:                   "plugin-0f0e3c8b-7d7e-4c36-9d7b-8f2b5b5c0a11",
+		"":                       "plugin",
+		"!!!":                    "plugin",
+		"std":                    "plugin-std",
+		"Postgres_14 (beta)":     "postgres-14-beta",
+		"ünï code":               "n-code",
+		"a/b..c":                 "a-b-c",
+		strings.Repeat("x", 100): strings.Repeat("x", 64),
+		"-lead":                  "lead",
+	} {
+		if got := ModuleName(in); got != want {
+			t.Errorf("ModuleName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func listTree(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(root, p)
+		out = append(out, filepath.ToSlash(rel))
+		return nil
+	})
+	return out
+}
+
+func TestInitLayout(t *testing.T) {
+	root := t.TempDir()
+	res, err := Init(Options{Root: root, PluginType: Staged, HostType: Unix, ID: testID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Name != testID || res.Module != ModuleName(testID) {
+		t.Fatalf("result %+v", res)
+	}
+	schema, _ := fs.ReadFile(dvp.Templates, "templates/schema.json")
+	got, _ := os.ReadFile(filepath.Join(root, SchemaFile))
+	if string(got) != string(schema) {
+		t.Fatalf("schema.json differs from the template")
+	}
+	tree := listTree(t, root)
+	for _, want := range []string{
+		"plugin_config.yml", "schema.json", "src/go.mod", "src/plugin_runner.go",
+		"src/generated/doc.go", "src/generated/operations.go", "src/generated/repository_definition.go",
+		".dvp/sdk/go.mod", ".dvp/sdk/VERSION", ".dvp/sdk/runtime/runtime.go", ".dvp/sdk/libs/libs.go",
+	} {
+		if !slices.Contains(tree, want) {
+			t.Errorf("missing %s in %v", want, tree)
+		}
+	}
+	for _, p := range tree {
+		if strings.HasSuffix(p, "_test.go") || strings.Contains(p, "testdata") || strings.HasPrefix(p, ".dvp-init-") {
+			t.Errorf("unexpected %s", p)
+		}
+	}
+	gomod, _ := os.ReadFile(filepath.Join(root, "src", "go.mod"))
+	for _, want := range []string{"module " + res.Module + "\n", "require github.com/dvpkit/dvp/sdk v0.0.0-dvp\n", "replace github.com/dvpkit/dvp/sdk => ../.dvp/sdk\n"} {
+		if !strings.Contains(string(gomod), want) {
+			t.Errorf("go.mod lacks %q:\n%s", want, gomod)
+		}
+	}
+	if ok, err := sdkcopy.UpToDate(filepath.Join(root, ".dvp", "sdk")); !ok || err != nil {
+		t.Fatalf("SDK copy not up to date: %v", err)
+	}
+	// The project is valid for dvp validate.
+	p := project.Load(filepath.Join(root, ConfigFile))
+	if !p.Valid() || len(p.Problems) > 0 {
+		t.Fatalf("problems: %v", p.Problems)
+	}
+}
+
+func TestInitRefusesExisting(t *testing.T) {
+	for _, target := range Targets {
+		t.Run(filepath.ToSlash(target), func(t *testing.T) {
+			root := t.TempDir()
+			p := filepath.Join(root, target)
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.WriteFile(p, []byte("mine"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			before := listTree(t, root)
+			_, err := Init(Options{Root: root, PluginType: Direct, HostType: Unix})
+			var ee *ExistsError
+			if !errors.As(err, &ee) || ee.Path != p || err.Error() != "The path '"+p+"' already exists." {
+				t.Fatalf("got %v", err)
+			}
+			if after := listTree(t, root); !slices.Equal(before, after) {
+				t.Fatalf("tree changed: %v -> %v", before, after)
+			}
+		})
+	}
+	// The reference's order: plugin_config.yml is reported before src.
+	root := t.TempDir()
+	os.Mkdir(filepath.Join(root, "src"), 0o755)
+	os.WriteFile(filepath.Join(root, ConfigFile), nil, 0o644)
+	_, err := Init(Options{Root: root, PluginType: Direct, HostType: Unix})
+	if err == nil || !strings.Contains(err.Error(), ConfigFile) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestInitRollsBack(t *testing.T) {
+	for _, failAt := range []string{".dvp/sdk", "src", SchemaFile, ConfigFile} {
+		t.Run(failAt, func(t *testing.T) {
+			root := t.TempDir()
+			os.WriteFile(filepath.Join(root, "README"), []byte("x"), 0o644)
+			before := listTree(t, root)
+			rename = func(from, to string) error {
+				if filepath.ToSlash(to) == filepath.ToSlash(filepath.Join(root, failAt)) {
+					return errors.New("disk full")
+				}
+				return os.Rename(from, to)
+			}
+			defer func() { rename = os.Rename }()
+			_, err := Init(Options{Root: root, PluginType: Staged, HostType: Unix})
+			var ie *InitError
+			if !errors.As(err, &ie) || !strings.HasPrefix(err.Error(), "Failed to initialize plugin directory "+root+": ") {
+				t.Fatalf("got %v", err)
+			}
+			if after := listTree(t, root); !slices.Equal(before, after) {
+				t.Fatalf("left behind: %v -> %v", before, after)
+			}
+		})
+	}
+}
+
+// goEnv is an offline Go environment with an empty module cache.
+func goEnv(t *testing.T) []string {
+	t.Helper()
+	return append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local",
+		"GOMODCACHE="+t.TempDir(), "CGO_ENABLED=0", "GONOSUMDB=", "GONOSUMCHECK=", "GOSUMDB=off")
+}
+
+func goCmd(t *testing.T, dir string, env []string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func TestScaffoldsBuildOffline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles four plugins")
+	}
+	for _, pt := range []string{Direct, Staged} {
+		for _, ht := range []string{Unix, Windows} {
+			t.Run(pt+"-"+ht, func(t *testing.T) {
+				root := t.TempDir()
+				res, err := Init(Options{Root: root, Name: "Test " + pt + " " + ht, PluginType: pt, HostType: ht})
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := project.Load(filepath.Join(root, ConfigFile))
+				if !p.Valid() {
+					t.Fatalf("invalid project: %v", p.Problems)
+				}
+				if p.Config.PluginType != pt || p.Config.Name != res.Name {
+					t.Fatalf("config %+v", p.Config)
+				}
+				src := filepath.Join(root, SrcDir)
+				env := goEnv(t)
+				bin := filepath.Join(t.TempDir(), "plugin")
+				if out, err := goCmd(t, src, env, "build", "-trimpath", "-o", bin, "."); err != nil {
+					t.Fatalf("go build: %v\n%s", err, out)
+				}
+				if out, err := goCmd(t, src, env, "build", "./..."); err != nil {
+					t.Fatalf("go build ./...: %v\n%s", err, out)
+				}
+				if out, err := goCmd(t, src, env, "vet", "./..."); err != nil {
+					t.Fatalf("go vet: %v\n%s", err, out)
+				}
+				// go.mod and go.sum are left alone by the build.
+				if _, err := os.Stat(filepath.Join(src, "go.sum")); err == nil {
+					t.Errorf("the build wrote a go.sum")
+				}
+				checkManifest(t, bin, pt)
+				checkMounts(t, bin, pt, ht)
+			})
+		}
+	}
+}
+
+func TestEmbeddedSDKMatchesRepository(t *testing.T) {
+	files, _, err := sdkcopy.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f.Path == "go.mod" {
+			continue
+		}
+		disk, err := os.ReadFile(filepath.Join("..", "..", "sdk", filepath.FromSlash(f.Path)))
+		if err != nil || string(disk) != string(f.Data) {
+			t.Errorf("%s differs from sdk/ (%v)", f.Path, err)
+		}
+	}
+	_ = runtime.GOOS
+}
