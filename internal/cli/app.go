@@ -15,6 +15,7 @@ import (
 
 	"github.com/dvpkit/dvp/internal/logging"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // IO is what a command may read and write. Tests inject buffers.
@@ -41,10 +42,9 @@ func SystemIO() IO {
 	}
 }
 
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
+// isTerminal asks the terminal driver, since a character device such as
+// /dev/null is not a terminal.
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // App is the state shared by all commands of one invocation.
 type App struct {

@@ -103,3 +103,14 @@ func TestRotation(t *testing.T) {
 		t.Errorf("current file should start with the 9th line, got %q", last)
 	}
 }
+
+func TestShortSecretsMaskedAsWords(t *testing.T) {
+	red := NewRedactor()
+	red.Add("x")
+	red.Add("pw12")
+	got := red.Redact("delphix said x and pw12, not pw123; password: is the word")
+	want := "delphix said ****** and ******, not pw123; password: is the word"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}

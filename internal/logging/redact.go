@@ -15,10 +15,15 @@ const Mask = "******"
 // cookies, and Authorization headers.
 var secretPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`(?i)("(?:password|passwd|privateKey|private_key|secret|token|credentials?)"\s*:\s*")((?:[^"\\]|\\.)*)(")`),
-	regexp.MustCompile(`(?i)\b((?:password|passwd|secret)\s*[=:]\s*)([^\s,;&"']+)()`),
+	regexp.MustCompile(`(?i)\b((?:password|passwd|secret)\s*=\s*)([^\s,;&"']+)()`),
 	regexp.MustCompile(`(?i)\b(JSESSIONID=)([^;\s"]+)()`),
 	regexp.MustCompile(`(?i)\b(Authorization:\s*\w+\s+)(\S+)()`),
 }
+
+// shortSecret is the length under which a registered secret is masked only
+// as a whole word: masking every "x" of a one-letter password would mangle
+// the rest of the text (and tell where the letter occurs anyway).
+const shortSecret = 6
 
 // Redactor removes secrets from text. Known secret values (a password given
 // on the command line, read from the environment or the config file) are
@@ -26,6 +31,7 @@ var secretPatterns = []*regexp.Regexp{
 type Redactor struct {
 	mu      sync.RWMutex
 	secrets []string
+	short   []*regexp.Regexp
 }
 
 // NewRedactor returns a Redactor with no registered secrets.
@@ -43,6 +49,11 @@ func (r *Redactor) Add(secret string) {
 			return
 		}
 	}
+	if len(secret) < shortSecret {
+		r.short = append(r.short, regexp.MustCompile(`(^|[^\pL\pN])`+regexp.QuoteMeta(secret)+`($|[^\pL\pN])`))
+		r.secrets = append(r.secrets, secret)
+		return
+	}
 	r.secrets = append(r.secrets, secret)
 	// Longest first, so a secret containing another is masked whole.
 	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
@@ -53,7 +64,12 @@ func (r *Redactor) Add(secret string) {
 func (r *Redactor) Redact(s string) string {
 	r.mu.RLock()
 	for _, sec := range r.secrets {
-		s = strings.ReplaceAll(s, sec, Mask)
+		if len(sec) >= shortSecret {
+			s = strings.ReplaceAll(s, sec, Mask)
+		}
+	}
+	for _, re := range r.short {
+		s = re.ReplaceAllString(s, "${1}"+Mask+"${2}")
 	}
 	r.mu.RUnlock()
 	for _, re := range secretPatterns {
