@@ -4,7 +4,7 @@ BIN     ?= bin/dvp
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build test lint bench fuzz clean
+.PHONY: all build test lint bench fuzz demo clean
 
 all: build
 
@@ -31,6 +31,10 @@ fuzz:
 	    echo "== $$pkg $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# The main job, all local: engine up, init, build, upload --wait, logs.
+demo: build
+	DVP=$(BIN) scripts/demo.sh
 
 clean:
 	rm -rf bin
