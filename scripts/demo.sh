@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DVP=${DVP:-bin/dvp}
+DVP=$(realpath "${DVP:-bin/dvp}")
 work=$(mktemp -d "${TMPDIR:-/tmp}/dvp-demo.XXXXXX")
 engine_pid=""
 cleanup() {
@@ -18,7 +18,9 @@ trap cleanup EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-export HOME="$work/home"          # keep the demo's ~/.dvp apart from yours
+# Keep the demo's ~/.dvp apart from yours, but keep Go's caches warm.
+export GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)" GOPATH="$(go env GOPATH)"
+export HOME="$work/home"
 mkdir -p "$HOME"
 export DVP_ENGINE_ADMIN_PASSWORD="demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 

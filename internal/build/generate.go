@@ -1,10 +1,12 @@
 // Package build is the dvp build pipeline, one step per function:
-// validate -> generate -> (compile -> manifest -> package -> write).
+// validate -> SDK copy -> generate -> entry point -> compile -> manifest ->
+// checks -> package -> write (see docs/build.md).
 package build
 
 import (
 	"fmt"
 	"path/filepath"
+	"sort"
 
 	"github.com/dvpkit/dvp/internal/codegen"
 	"github.com/dvpkit/dvp/internal/diag"
@@ -49,35 +51,48 @@ func Generate(opts GenerateOptions) *GenerateResult {
 	if res.Failed() {
 		return res
 	}
+	dir, files, stale, problems := generateCode(p, opts.Check)
+	res.Problems = append(res.Problems, problems...)
+	res.Dir, res.Files, res.Stale = dir, files, stale
+	return res
+}
+
+// generateCode generates the Go types of a loaded project's schema into
+// <srcDir>/generated. With check it only reports whether the code on disk
+// is stale; otherwise it writes the directory (atomically) only when it is
+// stale, so that an unchanged schema leaves the files, and the editor and
+// build caches, alone.
+func generateCode(p *project.Project, check bool) (dir string, files []string, stale bool, problems diag.List) {
 	cfg, sch := p.Config, p.Schema
 	if cfg == nil || sch == nil || cfg.SrcPath == "" {
-		// Every such case carries an error above; this guards the invariant.
-		res.Problems = append(res.Problems, diag.Errorf(opts.ConfigPath, 0, 0, "cannot generate code: the project could not be loaded"))
-		return res
-	}
-	out, err := codegen.Generate(sch.Definitions, codegen.Options{Package: GeneratedDirName, SchemaFile: sch.Path})
-	if err != nil {
-		res.Problems = append(res.Problems, diag.Errorf(sch.Path, 0, 0, "code generation failed: %v", err))
-		return res
-	}
-	res.Problems = append(res.Problems, out.Warnings...)
-	res.Dir = filepath.Join(cfg.SrcPath, GeneratedDirName)
-	for name := range out.Files {
-		res.Files = append(res.Files, name)
-	}
-	if opts.Check {
-		stale, err := codegen.Stale(res.Dir, out.Files)
-		if err != nil {
-			res.Problems = append(res.Problems, diag.Errorf(res.Dir, 0, 0, "cannot compare generated code: %v", err))
-			return res
+		// Every such case carries an error already; this guards the invariant.
+		path := ""
+		if cfg != nil {
+			path = cfg.Path
 		}
-		res.Stale = stale
-		return res
+		return "", nil, false, diag.List{diag.Errorf(path, 0, 0, "cannot generate code: the project could not be loaded")}
 	}
-	if err := codegen.WriteDir(res.Dir, out.Files); err != nil {
-		res.Problems = append(res.Problems, diag.Errorf(res.Dir, 0, 0, "cannot write generated code: %v", err))
+	out, err := codegen.Generate(sch.Definitions, codegenOptions(cfg, sch))
+	if err != nil {
+		return "", nil, false, diag.List{diag.Errorf(sch.Path, 0, 0, "code generation failed: %v", err)}
 	}
-	return res
+	problems = append(problems, out.Warnings...)
+	dir = filepath.Join(cfg.SrcPath, GeneratedDirName)
+	for name := range out.Files {
+		files = append(files, name)
+	}
+	sort.Strings(files)
+	stale, err = codegen.Stale(dir, out.Files)
+	if err != nil {
+		return dir, files, false, append(problems, diag.Errorf(dir, 0, 0, "cannot compare generated code: %v", err))
+	}
+	if check || !stale {
+		return dir, files, stale, problems
+	}
+	if err := codegen.WriteDir(dir, out.Files); err != nil {
+		problems = append(problems, diag.Errorf(dir, 0, 0, "cannot write generated code: %v", err))
+	}
+	return dir, files, stale, problems
 }
 
 // blocksGeneration tells the problems that stop generation even in warning

@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 
+	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/build"
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/spf13/cobra"
@@ -17,6 +21,7 @@ type BuildOptions struct {
 	ArtifactPath string
 	GenerateOnly bool
 	Check        bool
+	Baseline     string
 	Output       string
 	Cwd          string
 }
@@ -27,13 +32,24 @@ func newBuildCmd(app *App) *cobra.Command {
 		Use:   "build",
 		Short: "Validate the project, generate Go types from schema.json, and build the artifact",
 		Long: `Build validates plugin_config.yml and schema.json, generates the Go types of
-schema.json into <srcDir>/generated (package generated), and writes the upload
-artifact.
+schema.json into <srcDir>/generated (package generated), compiles the plugin
+for linux/amd64, reads its operations and migrations from the compiled plugin,
+checks them, and writes the upload artifact (artifact.json) atomically: on any
+error the previous artifact is left as it was. Building twice from the same
+inputs writes the same bytes. The Go toolchain (go on PATH) compiles the
+plugin, offline.
+
+With --baseline it also checks that the new build can upgrade the released
+one: the build number must not decrease and no released migration id may
+disappear (errors); a changed schema without a new migration of that object
+kind is a warning.
 
 With -g (--generate-only) it validates and generates only: problems with the
 project that do not stop generation are reported as warnings. With --check it
 writes nothing and exits 1 when the generated code on disk is stale (for CI).`,
-		Example: `  dvp build -g
+		Example: `  dvp build
+  dvp build -a build/artifact.json --baseline release/artifact.json
+  dvp build -g
   dvp build -g --check`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
@@ -54,10 +70,21 @@ writes nothing and exits 1 when the generated code on disk is stale (for CI).`,
 				return err
 			}
 			opts.Cwd = cwd
-			if !opts.GenerateOnly {
-				return Userf("Building the artifact is not available in this version of dvp yet; run 'dvp build -g' to validate and generate code.")
+			if opts.GenerateOnly {
+				if opts.Baseline != "" {
+					return Usagef("--baseline does not go with -g/--generate-only.")
+				}
+				return runGenerate(app.IO.Out, opts)
 			}
-			return runGenerate(app.IO.Out, opts)
+			if err := checkArtifactPath(opts.ArtifactPath); err != nil {
+				return err
+			}
+			if opts.Baseline != "" {
+				if err := checkExistingFile("-b", "--baseline", opts.Baseline); err != nil {
+					return err
+				}
+			}
+			return runBuild(cmd.Context(), app, opts)
 		}),
 	}
 	f := cmd.Flags()
@@ -65,6 +92,7 @@ writes nothing and exits 1 when the generated code on disk is stale (for CI).`,
 	f.StringVarP(&opts.ArtifactPath, "upload-artifact", "a", "artifact.json", "where to write the artifact (not with -g)")
 	f.BoolVarP(&opts.GenerateOnly, "generate-only", "g", false, "only validate and generate code (not with -a)")
 	f.BoolVar(&opts.Check, "check", false, "with -g: write nothing, exit 1 when the generated code is stale")
+	f.StringVarP(&opts.Baseline, "baseline", "b", "", "the artifact.json of the released build: check that this build upgrades it safely")
 	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	return cmd
 }
@@ -116,6 +144,85 @@ func runGenerate(out io.Writer, opts BuildOptions) error {
 		}
 	}
 	if !ok {
+		return &SilentError{Code: ExitUser}
+	}
+	return nil
+}
+
+// checkArtifactPath applies dvp's click.Path(dir_okay=False) check to -a:
+// the file need not exist, but it may not be a directory, and its directory
+// must exist.
+func checkArtifactPath(path string) error {
+	if path == "" {
+		return Usagef("Invalid value for '-a' / '--upload-artifact': File '' is a directory.")
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return Usagef("Invalid value for '-a' / '--upload-artifact': File '%s' is a directory.", path)
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return Usagef("Invalid value for '-a' / '--upload-artifact': the directory '%s' does not exist.", dir)
+	}
+	return nil
+}
+
+// BuildReport is the JSON form of dvp build's result.
+type BuildReport struct {
+	Status       string             `json:"status"` // "success" or "failed"
+	Artifact     string             `json:"artifact,omitempty"`
+	SHA256       string             `json:"sha256,omitempty"`
+	BinarySHA256 string             `json:"binarySha256,omitempty"`
+	GoVersion    string             `json:"goVersion,omitempty"`
+	Problems     []diag.Problem     `json:"problems"`
+	Manifest     *artifact.Manifest `json:"manifest,omitempty"`
+}
+
+func runBuild(ctx context.Context, app *App, opts BuildOptions) error {
+	res := build.Build(ctx, build.Options{
+		ConfigPath:   opts.ConfigPath,
+		ArtifactPath: opts.ArtifactPath,
+		BaselinePath: opts.Baseline,
+		DvpVersion:   app.Version,
+		Log:          app.Log,
+	})
+	for _, s := range res.Steps {
+		app.Log.Debug("build step", "step", s.Name, "duration", s.Duration.String())
+	}
+	problems := relativize(res.Problems, opts.Cwd)
+	problems.Sort()
+	failed := res.Failed()
+	out := app.IO.Out
+	if opts.Output == "json" {
+		rep := BuildReport{Status: "success", Problems: problems, Manifest: res.Manifest,
+			BinarySHA256: res.BinarySHA256, GoVersion: res.GoVersion}
+		if failed {
+			rep.Status = "failed"
+		} else {
+			rep.Artifact, rep.SHA256 = displayPath(res.ArtifactPath, opts.Cwd), res.SHA256
+		}
+		if rep.Problems == nil {
+			rep.Problems = diag.List{}
+		}
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range problems {
+			fmt.Fprintln(out, p.String())
+		}
+		if len(problems) > 0 {
+			fmt.Fprintf(out, "\n%s.\n", problems.Summary())
+		}
+		if failed {
+			fmt.Fprintln(out, "BUILD FAILED.")
+		} else {
+			fmt.Fprintf(out, "Successfully generated artifact file at %s.\nsha256 %s\n", displayPath(res.ArtifactPath, opts.Cwd), res.SHA256)
+			fmt.Fprintln(out, "BUILD SUCCESSFUL.")
+		}
+	}
+	if failed {
 		return &SilentError{Code: ExitUser}
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dvpkit/dvp/internal/cli"
@@ -35,6 +37,12 @@ func TestScripts(t *testing.T) {
 			env.Setenv("DVP_USER", "")
 			env.Setenv("DVP_PASSWORD", "")
 			env.Setenv("SHARED", sharedDir())
+			// dvp build runs the go command: give it the user's build
+			// and module caches (HOME is the script's), so scripts that
+			// build plugins compile warm and offline.
+			for k, v := range goCaches() {
+				env.Setenv(k, v)
+			}
 			return os.MkdirAll(home, 0o755)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -70,4 +78,28 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 func sharedDir() string {
 	d, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared"))
 	return d
+}
+
+var (
+	goCachesOnce sync.Once
+	goCachesEnv  map[string]string
+)
+
+// goCaches returns GOCACHE, GOMODCACHE and GOPATH as the go command of the
+// test's environment sees them (none when there is no go command).
+func goCaches() map[string]string {
+	goCachesOnce.Do(func() {
+		goCachesEnv = map[string]string{}
+		out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+		if err != nil {
+			return
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		for i, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+			if i < len(lines) && lines[i] != "" {
+				goCachesEnv[k] = lines[i]
+			}
+		}
+	})
+	return goCachesEnv
 }

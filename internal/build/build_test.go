@@ -1,0 +1,528 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/scaffold"
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// The tests build real plugins: they need the go command, and use the
+// user's build cache (warm after the first build).
+func needGo(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("compiles plugins; skipped with -short")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+}
+
+func repoRoot(t testing.TB) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// copyDir copies a fixture project into a temporary directory.
+func copyDir(t testing.TB, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func fixture(t testing.TB) string {
+	return copyDir(t, filepath.Join(repoRoot(t), "testdata", "build", "runtime-staged"))
+}
+
+func edit(t testing.TB, path, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(old)) {
+		t.Fatalf("%s does not contain %q", path, old)
+	}
+	if err := os.WriteFile(path, bytes.Replace(b, []byte(old), []byte(new), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func runBuild(t testing.TB, dir string, mod ...func(*Options)) *Result {
+	t.Helper()
+	opts := Options{
+		ConfigPath:   filepath.Join(dir, "plugin_config.yml"),
+		ArtifactPath: filepath.Join(dir, "artifact.json"),
+		DvpVersion:   "0.1.0-test",
+	}
+	for _, m := range mod {
+		m(&opts)
+	}
+	return Build(context.Background(), opts)
+}
+
+func messages(l diag.List, sev diag.Severity) []string {
+	var out []string
+	for _, p := range l {
+		if p.Severity == sev {
+			out = append(out, p.Message)
+		}
+	}
+	return out
+}
+
+func mustSucceed(t testing.TB, res *Result) {
+	t.Helper()
+	if res.Failed() {
+		var b strings.Builder
+		for _, p := range res.Problems {
+			b.WriteString(p.String() + "\n")
+		}
+		t.Fatalf("build failed:\n%s", b.String())
+	}
+}
+
+var artifactSchema *jsonschema.Schema
+
+func validateArtifact(t testing.TB, path string) map[string]any {
+	t.Helper()
+	if artifactSchema == nil {
+		c := jsonschema.NewCompiler()
+		c.Draft = jsonschema.Draft7
+		sch, err := c.Compile(filepath.Join(repoRoot(t), "testdata", "artifact.schema.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		artifactSchema = sch
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := artifactSchema.Validate(doc); err != nil {
+		t.Fatalf("%s does not match testdata/artifact.schema.json: %#v", path, err)
+	}
+	// As an engine checks it at upload.
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fields, err := artifact.Scan(f, artifact.ScanOptions{})
+	if err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	if _, ps := artifact.CheckFields(fields, artifact.CheckOptions{}); len(ps.Errors()) > 0 {
+		t.Fatalf("engine field checks: %s", ps)
+	}
+	raw, err := base64.StdEncoding.DecodeString(doc["sourceCode"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ps := artifact.CheckSourceZip(bytes.NewReader(raw), int64(len(raw)), artifact.ZipLimits{}); len(ps) > 0 {
+		t.Fatalf("engine sourceCode checks: %s", ps)
+	}
+	return doc
+}
+
+func TestBuildStaged(t *testing.T) {
+	needGo(t)
+	dir := fixture(t)
+	res := runBuild(t, dir)
+	mustSucceed(t, res)
+	if len(res.Problems) != 0 {
+		t.Errorf("unexpected problems: %v", res.Problems)
+	}
+	doc := validateArtifact(t, res.ArtifactPath)
+	if doc["language"] != "GO" || doc["buildNumber"] != "2" || doc["externalVersion"] != "1.0" {
+		t.Errorf("language/buildNumber/externalVersion = %v/%v/%v", doc["language"], doc["buildNumber"], doc["externalVersion"])
+	}
+	for _, k := range []string{"luaName", "minimumLuaVersion"} {
+		if _, ok := doc[k]; ok {
+			t.Errorf("%s present though empty", k)
+		}
+	}
+	m := doc["manifest"].(map[string]any)
+	want := map[string]bool{"hasRepositoryDiscovery": true, "hasSourceConfigDiscovery": true, "hasLinkedPostSnapshot": true,
+		"hasLinkedMountSpecification": true, "hasVirtualConfigure": true, "hasVirtualReconfigure": true,
+		"hasVirtualPostSnapshot": true, "hasVirtualMountSpecification": true}
+	for _, k := range artifact.ManifestFlags {
+		if m[k] != want[k] {
+			t.Errorf("manifest %s = %v, want %v", k, m[k], want[k])
+		}
+	}
+	if ids, _ := json.Marshal(m["migrationIdList"]); string(ids) != `["1.2","2019.4.1"]` {
+		t.Errorf("migrationIdList = %s", ids)
+	}
+	dd := doc["discoveryDefinition"].(map[string]any)
+	if dd["repositoryNameField"] != "name" || dd["manualSourceConfigDiscovery"] != true {
+		t.Errorf("discoveryDefinition = %v", dd)
+	}
+	if doc["linkedSourceDefinition"].(map[string]any)["type"] != artifact.TypeLinkedStagedSourceDefinition {
+		t.Errorf("linkedSourceDefinition.type = %v", doc["linkedSourceDefinition"])
+	}
+	// The ZIP: binary, record, sources; no hidden files, no stray binaries.
+	wantSources := []string{"src/generated/doc.go", "src/go.mod", "src/plugin_runner.go", "src/resources/get_date.sh"}
+	for _, w := range wantSources {
+		found := false
+		for _, s := range res.Sources {
+			found = found || s == w
+		}
+		if !found {
+			t.Errorf("source %s missing from %v", w, res.Sources)
+		}
+	}
+	// The streamed file is exactly artifact.Marshal's encoding.
+	data, _ := os.ReadFile(res.ArtifactPath)
+	decoded, err := artifact.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := artifact.Marshal(decoded); err != nil || !bytes.Equal(again, data) {
+		t.Errorf("artifact.json differs from artifact.Marshal of itself (%v)", err)
+	}
+	// The artifact's key order is the reference's.
+	last := -1
+	for _, k := range []string{`"type"`, `"pluginId"`, `"name"`, `"defaultLocale"`, `"language"`, `"hostTypes"`, `"entryPoint"`,
+		`"buildNumber"`, `"buildApi"`, `"engineApi"`, `"rootSquashEnabled"`, `"sourceCode"`, `"virtualSourceDefinition"`,
+		`"linkedSourceDefinition"`, `"discoveryDefinition"`, `"snapshotSchema"`, `"snapshotParametersDefinition"`, `"manifest"`,
+		`"externalVersion"`, `"extendedStartStopHooks"`} {
+		i := bytes.Index(data, []byte("\n    "+k+":"))
+		if i <= last {
+			t.Errorf("key %s out of order", k)
+		}
+		last = i
+	}
+}
+
+func TestBuildIsReproducible(t *testing.T) {
+	needGo(t)
+	dir := fixture(t)
+	// A compiled program left in srcDir by a plain go build is not a source.
+	first := runBuild(t, dir)
+	mustSucceed(t, first)
+	if err := os.WriteFile(filepath.Join(dir, "src", "fixture"), []byte("\x7fELF\x02\x01\x01junk"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(time.Hour)
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil {
+			os.Chtimes(p, future, future)
+		}
+		return nil
+	})
+	second := runBuild(t, dir)
+	mustSucceed(t, second)
+	if first.SHA256 != second.SHA256 || first.SHA256 == "" {
+		t.Fatalf("sha256 differs after touching the files: %s vs %s", first.SHA256, second.SHA256)
+	}
+	// A copy of the project elsewhere builds the same bytes too.
+	other := runBuild(t, copyDir(t, dir))
+	mustSucceed(t, other)
+	if other.SHA256 != first.SHA256 {
+		t.Fatalf("sha256 differs in another directory: %s vs %s", other.SHA256, first.SHA256)
+	}
+}
+
+// TestFailuresKeepArtifact builds a good artifact, breaks the plugin in one
+// way, and checks the report and that artifact.json is byte-identical.
+func TestFailuresKeepArtifact(t *testing.T) {
+	needGo(t)
+	base := fixture(t)
+	mustSucceed(t, runBuild(t, base))
+	runner := filepath.Join("src", "plugin_runner.go")
+	cases := []struct {
+		name   string
+		change func(t *testing.T, dir string)
+		errs   []string // substrings of error messages, each must occur
+		file   string   // the problem's file, relative to the project
+		line   int
+	}{
+		{"bad migration id", func(t *testing.T, dir string) {
+			edit(t, filepath.Join(dir, runner), `ID: "1.2", Type: sdk.PlatformMigration`, `ID: "1234.0.0.", Type: sdk.PlatformMigration`)
+		}, []string{`The migration id '1234.0.0.' used in the function 'main.upgradeSnapshot' does not follow the correct format '^\d+(\.\d+)*$'.`}, runner, 76},
+		{"zero migration id", func(t *testing.T, dir string) {
+			edit(t, filepath.Join(dir, runner), `ID: "1.2", Type: sdk.PlatformMigration`, `ID: "0.0.0", Type: sdk.PlatformMigration`)
+		}, []string{`The migration id '0.0.0' used in the function 'main.upgradeSnapshot' cannot be used because a 0 migration id is not allowed.`}, runner, 76},
+		{"duplicate migration id", func(t *testing.T, dir string) {
+			edit(t, filepath.Join(dir, runner), `ID: "2019.04.01", Type: sdk.PlatformMigration`, `ID: "5.04.000.01", Type: sdk.PlatformMigration`)
+			edit(t, filepath.Join(dir, runner), `ID: "1.2", Type: sdk.PlatformMigration`, `ID: "5.4.0.1", Type: sdk.PlatformMigration`)
+		}, []string{`The migration id '5.4.0.1' used in the function 'main.upgradeSnapshot' has the same canonical form '5.4.0.1' as another migration.`}, runner, 76},
+		{"bad lua version", func(t *testing.T, dir string) {
+			edit(t, filepath.Join(dir, runner), `ID: "1.1", Type: sdk.LuaMigration`, `ID: "1.0.patchversion", Type: sdk.LuaMigration`)
+		}, []string{`The lua major minor version '1.0.patchversion' used in the function 'main.upgradeRepository' decorated by 'upgrade.repository()' does not follow the correct format '^\d+\.\d+$'.`}, runner, 72},
+		{"compile error", func(t *testing.T, dir string) {
+			edit(t, filepath.Join(dir, runner), "func main() { runtime.Main(plugin) }", "func main() {\n\tvar n int = \"x\"\n\truntime.Main(plugin)\n}")
+		}, []string{`cannot use "x"`}, runner, 81},
+		{"missing entry symbol", func(t *testing.T, dir string) {
+			edit(t, filepath.Join(dir, "plugin_config.yml"), "plugin_runner:plugin", "plugin_runner:nosuch")
+		}, []string{`Entry point 'plugin_runner:nosuch' does not exist. 'nosuch' is not a package-level variable in plugin_runner.go`}, runner, 0},
+		{"missing entry file", func(t *testing.T, dir string) {
+			edit(t, filepath.Join(dir, "plugin_config.yml"), "plugin_runner:plugin", "runner:plugin")
+		}, []string{`Entry point 'runner:plugin' does not exist: the module 'runner' has no Go file`}, "plugin_config.yml", 8},
+		{"entry symbol is a function", func(t *testing.T, dir string) {
+			edit(t, filepath.Join(dir, "plugin_config.yml"), "plugin_runner:plugin", "plugin_runner:upgradeSnapshot")
+		}, []string{`'upgradeSnapshot' is a func; it must be a package-level variable`}, runner, 76},
+		{"plugin type differs", func(t *testing.T, dir string) {
+			edit(t, filepath.Join(dir, "plugin_config.yml"), "pluginType: STAGED", "pluginType: DIRECT")
+		}, []string{"the compiled plugin is a STAGED plugin, but plugin_config.yml says pluginType DIRECT"}, runner, 35},
+		{"staged-only operation in a DIRECT plugin", func(t *testing.T, dir string) {
+			edit(t, filepath.Join(dir, "plugin_config.yml"), "pluginType: STAGED", "pluginType: DIRECT")
+			edit(t, filepath.Join(dir, runner), "Type: runtime.Staged,", "Type: runtime.Direct,")
+		}, []string{"The operation linked.mount_specification() is not supported for DIRECT plugins."}, runner, 35},
+		{"go.mod too old", func(t *testing.T, dir string) {
+			edit(t, filepath.Join(dir, "src", "go.mod"), "go 1.25", "go 1.22")
+		}, []string{"go.mod says 'go 1.22', but dvp plugins need Go 1.24 or newer"}, filepath.Join("src", "go.mod"), 3},
+		{"toolchain too old", func(t *testing.T, dir string) {
+			edit(t, filepath.Join(dir, "src", "go.mod"), "go 1.25", "go 1.99")
+		}, []string{"the plugin needs Go 1.99 or newer (go.mod says 'go 1.99'), but the go command on PATH is go 1."}, filepath.Join("src", "go.mod"), 0},
+		{"invalid schema", func(t *testing.T, dir string) {
+			edit(t, filepath.Join(dir, "schema.json"), `"nameField": "name",`, ``)
+		}, []string{"'nameField' is a required property"}, "schema.json", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := copyDir(t, base)
+			before, err := os.ReadFile(filepath.Join(dir, "artifact.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.change(t, dir)
+			res := runBuild(t, dir)
+			if !res.Failed() {
+				t.Fatalf("build succeeded")
+			}
+			after, _ := os.ReadFile(filepath.Join(dir, "artifact.json"))
+			if !bytes.Equal(before, after) {
+				t.Errorf("artifact.json changed")
+			}
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if strings.Contains(e.Name(), ".tmp") {
+					t.Errorf("temporary file left: %s", e.Name())
+				}
+			}
+			errs := res.Problems
+			for _, want := range c.errs {
+				var hit *diag.Problem
+				for i, p := range errs {
+					if p.Severity == diag.Error && strings.Contains(p.Message, want) {
+						hit = &errs[i]
+					}
+				}
+				if hit == nil {
+					t.Errorf("no error containing %q in %v", want, messages(errs, diag.Error))
+					continue
+				}
+				if got := hit.File; got != filepath.Join(dir, c.file) {
+					t.Errorf("problem file = %s, want %s", got, filepath.Join(dir, c.file))
+				}
+				if c.line != 0 && hit.Line != c.line {
+					t.Errorf("problem line = %d, want %d", hit.Line, c.line)
+				}
+			}
+		})
+	}
+}
+
+func TestMissingRequiredOperationsWarn(t *testing.T) {
+	needGo(t)
+	dir := fixture(t)
+	runner := filepath.Join(dir, "src", "plugin_runner.go")
+	b, _ := os.ReadFile(runner)
+	s := string(b)
+	start := strings.Index(s, `"linked.mount_specification"`)
+	end := strings.Index(s, `"virtual.configure"`)
+	s = s[:start] + s[end:]
+	start = strings.Index(s, `"virtual.reconfigure"`)
+	end = strings.Index(s, `"virtual.post_snapshot"`)
+	s = s[:start] + s[end:]
+	os.WriteFile(runner, []byte(s), 0o644)
+
+	res := runBuild(t, dir)
+	mustSucceed(t, res)
+	got := messages(res.Problems, diag.Warning)
+	want := []string{
+		"Implementation missing for required method linked.mount_specification(). The Plugin Operation 'Staged Source Mount Specification' will fail when executed.",
+		"Implementation missing for required method virtual.reconfigure(). The Plugin Operation 'Virtual Source Reconfigure' will fail when executed.",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	doc := validateArtifact(t, res.ArtifactPath)
+	m := doc["manifest"].(map[string]any)
+	if m["hasLinkedMountSpecification"] != false || m["hasVirtualReconfigure"] != false {
+		t.Errorf("manifest = %v", m)
+	}
+}
+
+func TestNoGoOnPath(t *testing.T) {
+	dir := fixture(t)
+	t.Setenv("PATH", t.TempDir())
+	res := runBuild(t, dir)
+	if !res.Failed() {
+		t.Fatal("build succeeded without go")
+	}
+	found := false
+	for _, p := range res.Problems {
+		found = found || (strings.Contains(p.Message, "no 'go' command on PATH") && strings.Contains(p.Hint, "Go 1.24 or newer"))
+	}
+	if !found {
+		t.Errorf("problems = %v", res.Problems)
+	}
+}
+
+func TestBaseline(t *testing.T) {
+	needGo(t)
+	dir := fixture(t)
+	mustSucceed(t, runBuild(t, dir))
+	released := filepath.Join(t.TempDir(), "released.json")
+	data, _ := os.ReadFile(filepath.Join(dir, "artifact.json"))
+	os.WriteFile(released, data, 0o644)
+	withBaseline := func(o *Options) { o.BaselinePath = released }
+
+	// The same build upgrades itself.
+	res := runBuild(t, dir, withBaseline)
+	mustSucceed(t, res)
+	if len(res.Problems) != 0 {
+		t.Errorf("problems: %v", res.Problems)
+	}
+
+	// A lower build number and a dropped migration are errors.
+	lower := copyDir(t, dir)
+	edit(t, filepath.Join(lower, "plugin_config.yml"), "buildNumber: 2.0.0", "buildNumber: \"1.9\"")
+	edit(t, filepath.Join(lower, "src", "plugin_runner.go"), `{Kind: "snapshot", ID: "1.2", Type: sdk.PlatformMigration, Func: upgradeSnapshot},`, ``)
+	res = runBuild(t, lower, withBaseline)
+	if !res.Failed() {
+		t.Fatal("downgrade accepted")
+	}
+	errs := strings.Join(messages(res.Problems, diag.Error), "\n")
+	for _, want := range []string{"build 1.9 is older than the installed build 2", `the installed build 2 has the migration id "1.2", which this build drops`} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("errors %q lack %q", errs, want)
+		}
+	}
+
+	// A schema change without a new migration of its kind is a warning;
+	// with one, it is fine.
+	changed := copyDir(t, dir)
+	edit(t, filepath.Join(changed, "schema.json"), `"name": { "type": "string" }
+        },
+        "nameField": "name",
+        "identityFields": ["name"]
+    },
+    "sourceConfigDefinition"`, `"name": { "type": "string" }, "version": { "type": "string" }
+        },
+        "nameField": "name",
+        "identityFields": ["name"]
+    },
+    "sourceConfigDefinition"`)
+	res = runBuild(t, changed, withBaseline)
+	mustSucceed(t, res)
+	warns := messages(res.Problems, diag.Warning)
+	if len(warns) != 1 || !strings.Contains(warns[0], "repositoryDefinition changed since build 2, but the plugin has no new migration for upgrade.repository()") {
+		t.Errorf("warnings = %v", warns)
+	}
+	edit(t, filepath.Join(changed, "src", "plugin_runner.go"), `{Kind: "snapshot", ID: "1.2"`, `{Kind: "repository", ID: "2020.1", Type: sdk.PlatformMigration, Func: upgradeRepository},
+		{Kind: "snapshot", ID: "1.2"`)
+	res = runBuild(t, changed, withBaseline)
+	mustSucceed(t, res)
+	if w := messages(res.Problems, diag.Warning); len(w) != 0 {
+		t.Errorf("warnings with a new migration: %v", w)
+	}
+}
+
+// TestScaffoldsAndSeed builds the four projects of dvp init and the seed's
+// rsync plugin: their artifacts match testdata/artifact.schema.json, pass
+// the engine's checks, and their manifests fit their plugin types.
+func TestScaffoldsAndSeed(t *testing.T) {
+	needGo(t)
+	type project struct {
+		name, dir, pluginType string
+	}
+	var projects []project
+	for _, pt := range []string{scaffold.Direct, scaffold.Staged} {
+		for _, ht := range []string{scaffold.Unix, scaffold.Windows} {
+			dir := t.TempDir()
+			if _, err := scaffold.Init(scaffold.Options{Root: dir, PluginType: pt, HostType: ht, ID: "0f9e3c4a-7b21-4d2e-9a55-1c2d3e4f5a6b"}); err != nil {
+				t.Fatal(err)
+			}
+			projects = append(projects, project{"init " + pt + " " + ht, dir, pt})
+		}
+	}
+	projects = append(projects, project{"seed-rsync", copyDir(t, filepath.Join(repoRoot(t), "testdata", "plugins", "seed-rsync")), scaffold.Staged})
+	for _, p := range projects {
+		t.Run(p.name, func(t *testing.T) {
+			res := runBuild(t, p.dir)
+			mustSucceed(t, res)
+			if w := messages(res.Problems, diag.Warning); len(w) != 0 {
+				t.Errorf("warnings: %v", w)
+			}
+			doc := validateArtifact(t, res.ArtifactPath)
+			wantLinked := artifact.TypeLinkedDirectSourceDefinition
+			if p.pluginType == scaffold.Staged {
+				wantLinked = artifact.TypeLinkedStagedSourceDefinition
+			}
+			if got := doc["linkedSourceDefinition"].(map[string]any)["type"]; got != wantLinked {
+				t.Errorf("linkedSourceDefinition.type = %v, want %s", got, wantLinked)
+			}
+			m := doc["manifest"].(map[string]any)
+			for _, k := range []string{"hasRepositoryDiscovery", "hasSourceConfigDiscovery", "hasLinkedPostSnapshot", "hasVirtualConfigure",
+				"hasVirtualReconfigure", "hasVirtualPostSnapshot", "hasVirtualMountSpecification"} {
+				if m[k] != true {
+					t.Errorf("manifest %s = %v", k, m[k])
+				}
+			}
+			if m["hasLinkedMountSpecification"] != (p.pluginType == scaffold.Staged) {
+				t.Errorf("hasLinkedMountSpecification = %v for %s", m["hasLinkedMountSpecification"], p.pluginType)
+			}
+			if p.pluginType == scaffold.Direct {
+				for _, k := range artifact.StagedOnlyFlags {
+					if m[k] != false {
+						t.Errorf("DIRECT plugin has %s", k)
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,384 @@
+package build
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/config"
+	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/schema"
+)
+
+// SourcesPrefix is the directory of the plugin's sources in the sourceCode
+// ZIP, beside the binary (artifact.BinaryEntry) and the build record.
+const SourcesPrefix = "src/"
+
+// maxSourceFile bounds one source file put into the artifact.
+const maxSourceFile = 64 << 20
+
+// sourceFiles lists the files of srcDir that go into the artifact: every
+// regular file (symbolic links to regular files are followed), except
+// hidden files and directories (names starting with "."), compiled
+// programs (ELF, Mach-O, PE) such as the output of a plain 'go build', and
+// the files in skip. Names are slash paths under SourcesPrefix.
+func sourceFiles(srcDir string, skip map[string]bool) ([]artifact.ZipFile, diag.List) {
+	var files []artifact.ZipFile
+	var ps diag.List
+	err := filepath.WalkDir(srcDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			ps = append(ps, diag.Errorf(path, 0, 0, "cannot read the source directory: %v", err))
+			return nil
+		}
+		if path == srcDir {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || skip[path] {
+			return nil
+		}
+		info, err := os.Stat(path) // follows a symbolic link
+		if err != nil {
+			ps = append(ps, diag.Warningf(path, 0, 0, "left out of the artifact: %v", err))
+			return nil
+		}
+		if !info.Mode().IsRegular() {
+			return nil // a directory link or a special file
+		}
+		if info.Size() > maxSourceFile {
+			ps = append(ps, diag.Warningf(path, 0, 0, "left out of the artifact: larger than %d MiB", maxSourceFile>>20))
+			return nil
+		}
+		if isProgram(path) {
+			return nil
+		}
+		rel, err := filepath.Rel(srcDir, path)
+		if err != nil {
+			return err
+		}
+		mode := fs.FileMode(0o644)
+		if info.Mode().Perm()&0o111 != 0 {
+			mode = 0o755
+		}
+		files = append(files, artifact.ZipFile{Name: SourcesPrefix + filepath.ToSlash(rel), Mode: mode, Path: path})
+		return nil
+	})
+	if err != nil {
+		ps = append(ps, diag.Errorf(srcDir, 0, 0, "cannot read the source directory: %v", err))
+	}
+	return files, ps
+}
+
+// packSources lists the sources (sourceFiles) and compresses them for the
+// ZIP. Sources do not change during the build, so this runs while the
+// plugin compiles.
+func packSources(srcDir string, skip map[string]bool) ([]artifact.ZipFile, map[string]*packedFile, diag.List) {
+	files, ps := sourceFiles(srcDir, skip)
+	packed := make(map[string]*packedFile, len(files))
+	for _, f := range files {
+		data, err := os.ReadFile(f.Path)
+		if err != nil {
+			ps = append(ps, diag.Errorf(f.Path, 0, 0, "cannot read the source file: %v", err))
+			continue
+		}
+		level := flate.DefaultCompression
+		if len(data) > deflateChunk {
+			level = flate.BestSpeed // in parallel pieces
+		}
+		p, err := pack(data, level)
+		if err != nil {
+			ps = append(ps, diag.Errorf(f.Path, 0, 0, "cannot compress the source file: %v", err))
+			continue
+		}
+		packed[f.Name] = p
+	}
+	return files, packed, ps
+}
+
+// isProgram reports whether a file starts like a compiled executable.
+func isProgram(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [4]byte
+	if n, _ := io.ReadFull(f, b[:]); n < 4 {
+		return n >= 2 && b[0] == 'M' && b[1] == 'Z'
+	}
+	switch {
+	case bytes.Equal(b[:], []byte("\x7fELF")):
+		return true
+	case b[0] == 'M' && b[1] == 'Z':
+		return true
+	}
+	switch string(b[:]) {
+	case "\xfe\xed\xfa\xce", "\xfe\xed\xfa\xcf", "\xce\xfa\xed\xfe", "\xcf\xfa\xed\xfe":
+		return true
+	}
+	return false
+}
+
+// zipEntries are the entries of the sourceCode ZIP: the linux/amd64
+// binary (its content is packed ahead, see writeZip), the build record and
+// the sources.
+func zipEntries(rec artifact.BuildRecord, sources []artifact.ZipFile) ([]artifact.ZipFile, error) {
+	recJSON, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append([]artifact.ZipFile{
+		{Name: artifact.BinaryEntry, Mode: 0o755},
+		{Name: artifact.BuildRecordEntry, Mode: 0o644, Data: append(recJSON, '\n')},
+	}, sources...), nil
+}
+
+// sourceSlot is where sourceCode goes in the encoding of an artifact whose
+// sourceCode is empty: a top-level key is the only one indented by 4.
+var sourceSlot = []byte("\n    \"" + artifact.SourceCodeField + "\": \"\"")
+
+// artifactStream is the artifact file as an io.Reader for
+// artifact.WriteFileAtomic, whose io.Copy calls WriteTo: the JSON around
+// sourceCode, and the ZIP written through a base64 encoder, straight into
+// the file and a sha256.
+type artifactStream struct {
+	head, tail []byte
+	files      []artifact.ZipFile
+	pre        map[string]*packedFile
+	sum        hash.Hash
+	done       bool
+}
+
+func (s *artifactStream) Read([]byte) (int, error) {
+	if s.done {
+		return 0, io.EOF
+	}
+	return 0, errors.New("artifactStream: read through WriteTo")
+}
+
+func (s *artifactStream) WriteTo(w io.Writer) (int64, error) {
+	cw := &countWriter{w: io.MultiWriter(w, s.sum)}
+	bw := bufio.NewWriterSize(cw, 512<<10)
+	_, err := bw.Write(s.head)
+	if err == nil {
+		enc := base64.NewEncoder(base64.StdEncoding, bw)
+		err = writeZip(enc, s.files, s.pre)
+		if cerr := enc.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err == nil {
+		_, err = bw.Write(s.tail)
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	s.done = true
+	return cw.n, err
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// writeArtifact writes a (whose SourceCode is ignored) to path, atomically
+// (artifact.WriteFileAtomic), with sourceCode the base64 of the ZIP of
+// files: the ZIP is streamed through the base64 encoder into the file, so
+// neither the ZIP nor its base64 text is ever held in memory. The bytes are
+// those of artifact.Marshal with the same sourceCode (base64 needs no JSON
+// escaping). It returns the hex sha256 of the file.
+func writeArtifact(path string, a *artifact.Artifact, files []artifact.ZipFile, pre map[string]*packedFile) (string, error) {
+	c := *a
+	c.SourceCode = ""
+	doc, err := artifact.Marshal(&c)
+	if err != nil {
+		return "", err
+	}
+	i := bytes.Index(doc, sourceSlot)
+	if i < 0 {
+		return "", errors.New("no sourceCode in the encoding of the artifact")
+	}
+	cut := i + len(sourceSlot) - 1 // before the closing quote
+	head, tail := doc[:cut], doc[cut:]
+	st := &artifactStream{head: head, tail: tail, files: files, pre: pre, sum: sha256.New()}
+	if err := artifact.WriteFileAtomic(path, st, 0o644); err != nil {
+		return "", err
+	}
+	h := st.sum
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// discoveryKeys are the keys of repositoryDefinition and
+// sourceConfigDefinition that the artifact moves into discoveryDefinition.
+var discoveryKeys = []string{"identityFields", "nameField"}
+
+// newArtifact assembles the artifact of reference 6.8 from the project and
+// the manifest; writeArtifact adds sourceCode.
+func newArtifact(cfg *config.Config, sch *schema.Schema, m *artifact.Manifest) (*artifact.Artifact, diag.List) {
+	var ps diag.List
+	def := func(name string) json.RawMessage {
+		raw, ok := sch.Definitions[name]
+		if !ok {
+			ps = append(ps, diag.Errorf(sch.Path, 0, 0, "'%s' is a required property", name))
+			return json.RawMessage("{}")
+		}
+		return raw
+	}
+	language := cfg.Language
+	if language == "" {
+		language = artifact.LanguageGo
+	}
+	locale := cfg.DefaultLocale
+	if locale == "" {
+		locale = artifact.DefaultLocale
+	}
+	linkedType := artifact.TypeLinkedDirectSourceDefinition
+	if strings.EqualFold(cfg.PluginType, artifact.PluginTypeStaged) {
+		linkedType = artifact.TypeLinkedStagedSourceDefinition
+	}
+	a := &artifact.Artifact{
+		Type:                         artifact.TypePlugin,
+		PluginID:                     cfg.ID,
+		Name:                         cfg.Name,
+		DefaultLocale:                locale,
+		Language:                     language,
+		HostTypes:                    append([]string{}, cfg.HostTypes...),
+		EntryPoint:                   cfg.EntryPoint,
+		BuildNumber:                  cfg.NormalizedBuildNumber(),
+		BuildAPI:                     artifact.BuildAPIVersion,
+		EngineAPI:                    artifact.EngineAPIVersion,
+		RootSquashEnabled:            cfg.RootSquashEnabled,
+		VirtualSourceDefinition:      artifact.SourceDefinition{Type: artifact.TypeVirtualSourceDefinition, Parameters: def("virtualSourceDefinition")},
+		LinkedSourceDefinition:       artifact.SourceDefinition{Type: linkedType, Parameters: def("linkedSourceDefinition")},
+		DiscoveryDefinition:          artifact.DiscoveryDefinition{Type: artifact.TypeDiscoveryDefinition, ManualSourceConfigDiscovery: cfg.ManualDiscovery},
+		SnapshotSchema:               def("snapshotDefinition"),
+		SnapshotParametersDefinition: artifact.SnapshotParametersDefinition{Type: artifact.TypeSnapshotParametersDefinition, Schema: def("snapshotParametersDefinition")},
+		Manifest:                     *m,
+		ExternalVersion:              cfg.ExternalVersion,
+		LuaName:                      cfg.LuaName,
+		ExtendedStartStopHooks:       cfg.ExtendedStartStopHooks,
+		MinimumLuaVersion:            cfg.MinimumLuaVersion,
+	}
+	dd := &a.DiscoveryDefinition
+	for _, d := range []struct {
+		name   string
+		ids    *[]string
+		nameF  *string
+		schema *json.RawMessage
+	}{
+		{"repositoryDefinition", &dd.RepositoryIdentityFields, &dd.RepositoryNameField, &dd.RepositorySchema},
+		{"sourceConfigDefinition", &dd.SourceConfigIdentityFields, &dd.SourceConfigNameField, &dd.SourceConfigSchema},
+	} {
+		stripped, removed, err := stripKeys(def(d.name), discoveryKeys)
+		if err != nil {
+			ps = append(ps, diag.Errorf(sch.Path, 0, 0, "cannot read %s: %v", d.name, err))
+			continue
+		}
+		*d.schema = stripped
+		if raw, ok := removed["identityFields"]; ok {
+			if err := json.Unmarshal(raw, d.ids); err != nil {
+				ps = append(ps, pointed(sch, "/"+d.name+"/identityFields", "identityFields must be an array of property names (strings), not %s", raw))
+			}
+		}
+		if raw, ok := removed["nameField"]; ok {
+			if err := json.Unmarshal(raw, d.nameF); err != nil {
+				ps = append(ps, pointed(sch, "/"+d.name+"/nameField", "nameField must be a property name (a string), not %s", raw))
+			}
+		}
+	}
+	return a, ps
+}
+
+func pointed(sch *schema.Schema, ptr, format string, args ...any) diag.Problem {
+	line, col := sch.Position(ptr)
+	p := diag.Errorf(sch.Path, line, col, format, args...)
+	p.Pointer = ptr
+	return p
+}
+
+// stripKeys removes top-level keys from a JSON object, keeping the order
+// and the text of the others; it returns the removed values.
+func stripKeys(raw json.RawMessage, keys []string) (json.RawMessage, map[string]json.RawMessage, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	tok, err := d.Token()
+	if err != nil {
+		return nil, nil, err
+	}
+	if delim, ok := tok.(json.Delim); !ok || delim != '{' {
+		return raw, nil, nil // not an object: nothing to strip
+	}
+	removed := map[string]json.RawMessage{}
+	var out bytes.Buffer
+	out.WriteByte('{')
+	first := true
+	for d.More() {
+		kt, err := d.Token()
+		if err != nil {
+			return nil, nil, err
+		}
+		key := kt.(string)
+		var val json.RawMessage
+		if err := d.Decode(&val); err != nil {
+			return nil, nil, err
+		}
+		if contains(keys, key) {
+			removed[key] = val
+			continue
+		}
+		if !first {
+			out.WriteByte(',')
+		}
+		first = false
+		kb, _ := json.Marshal(key)
+		out.Write(kb)
+		out.WriteByte(':')
+		out.Write(val)
+	}
+	out.WriteByte('}')
+	return out.Bytes(), removed, nil
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// sortedNames returns the entry names of files, sorted (for reports).
+func sortedNames(files []artifact.ZipFile) []string {
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Name
+	}
+	sort.Strings(names)
+	return names
+}
