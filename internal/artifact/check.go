@@ -5,7 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"io"
+	"github.com/dvpkit/dvp/internal/schema"
 	"regexp"
 	"sort"
 	"strings"
@@ -718,46 +718,10 @@ func CompareBuildNumbers(a, b string) int {
 	return 0
 }
 
-//go:embed platform.json
-var platformSchema []byte
-
-// PlatformSchemaURL is the identifier plugin schemas $ref for platform types.
-const PlatformSchemaURL = "https://delphix.com/platform/api"
-
-// DelphixFormats are the string formats of reference 4.4.
-var DelphixFormats = map[string]func(any) bool{
-	"password": func(any) bool { return true },
-	"unixpath": func(v any) bool {
-		s, ok := v.(string)
-		return !ok || (s != "" && !strings.ContainsRune(s, 0))
-	},
-	"reference": func(v any) bool {
-		s, ok := v.(string)
-		return !ok || s != ""
-	},
-}
-
-// errNoFetch refuses to load any schema the engine does not hold.
-type errNoFetch struct{ url string }
-
-func (e errNoFetch) Error() string {
-	return fmt.Sprintf("the schema refers to %s, which the engine does not fetch (only %s#/definitions/... is known)", e.url, PlatformSchemaURL)
-}
-
-// NewSchemaCompiler returns a draft-07 compiler with the Delphix formats and
-// the platform definitions, which loads nothing from the network.
-func NewSchemaCompiler() *jsonschema.Compiler {
-	c := jsonschema.NewCompiler()
-	c.Draft = jsonschema.Draft7
-	for name, f := range DelphixFormats {
-		c.Formats[name] = f
-	}
-	c.LoadURL = func(u string) (io.ReadCloser, error) { return nil, errNoFetch{u} }
-	if err := c.AddResource(PlatformSchemaURL, bytes.NewReader(platformSchema)); err != nil {
-		panic("artifact: embedded platform schema: " + err.Error())
-	}
-	return c
-}
+// NewSchemaCompiler returns the compiler the engine checks plugin schemas
+// with: internal/schema's, which knows the Delphix formats and the platform
+// definitions and loads nothing from the network.
+func NewSchemaCompiler() *jsonschema.Compiler { return schema.NewValueCompiler() }
 
 var compileMu sync.Mutex
 

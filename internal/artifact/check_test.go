@@ -115,7 +115,7 @@ func TestCheckRefusesBrokenArtifacts(t *testing.T) {
 			[]string{"/snapshotSchema: the schema does not compile"}},
 		{"schema fetches a url", mutate(func(m map[string]any) {
 			sub(m, "snapshotSchema")["properties"] = map[string]any{"x": map[string]any{"$ref": "https://example.com/s.json"}}
-		}), []string{"which the engine does not fetch"}},
+		}), []string{"resolves schema references offline only"}},
 		{"unknown platform definition", mutate(func(m map[string]any) {
 			sub(m, "snapshotSchema")["properties"] = map[string]any{"x": map[string]any{"$ref": "https://delphix.com/platform/api#/definitions/nope"}}
 		}), []string{"/snapshotSchema: the schema does not compile"}},

@@ -25,6 +25,23 @@ var delphixFormats = map[string]func(any) bool{
 	},
 }
 
+// NewValueCompiler returns a draft-07 compiler for validating values
+// against plugin schemas as the engine does: the Delphix formats are
+// registered, the platform definitions are the embedded copy, and nothing
+// is ever loaded from the network.
+func NewValueCompiler() *jsonschema.Compiler {
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft7
+	c.LoadURL = jsonschemamsg.RefuseLoad
+	for name, f := range delphixFormats {
+		c.Formats[name] = f
+	}
+	if err := c.AddResource(platformURL, bytes.NewReader(platformJSON)); err != nil {
+		panic("schema: embedded platform schema: " + err.Error())
+	}
+	return c
+}
+
 // ValidateValue validates an instance (a JSON-like value: nil, bool,
 // string, json.Number or float64/int, []any, map[string]any) against one
 // of the six definitions, with the Delphix formats and the platform
@@ -96,15 +113,7 @@ func compileDefinition(definition string, raw []byte) (cd compiledDef) {
 		return compiledDef{err: fmt.Errorf("the definition is not standard JSON: %v", err)}
 	}
 	url := "https://dvpkit.invalid/schema.json/" + definition
-	c := jsonschema.NewCompiler()
-	c.Draft = jsonschema.Draft7
-	c.LoadURL = jsonschemamsg.RefuseLoad
-	for name, f := range delphixFormats {
-		c.Formats[name] = f
-	}
-	if err := c.AddResource(platformURL, bytes.NewReader(platformJSON)); err != nil {
-		return compiledDef{err: err}
-	}
+	c := NewValueCompiler()
 	if err := c.AddResource(url, bytes.NewReader(raw)); err != nil {
 		return compiledDef{err: err}
 	}
