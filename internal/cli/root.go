@@ -9,6 +9,9 @@ import (
 
 const maxVerbosity = 3
 
+// testCommands are extra commands tests add to exercise the error paths.
+var testCommands []*cobra.Command
+
 // NewRootCmd builds the dvp command tree.
 func NewRootCmd(app *App) *cobra.Command {
 	root := &cobra.Command{
@@ -52,6 +55,7 @@ command line, 3 an internal error in dvp.`,
 	root.AddCommand(newUploadCmd(app))
 	root.AddCommand(newDownloadLogsCmd(app))
 	root.AddCommand(newEngineCmd(app))
+	root.AddCommand(testCommands...)
 	return root
 }
 
