@@ -38,3 +38,9 @@ demo: build
 
 clean:
 	rm -rf bin
+
+# End to end: an sshd on 127.0.0.1 as the source host, an engine, the seed plugin
+# linked, synced and provisioned (scripts/e2e.sh). Needs openssh-server, rsync, root.
+.PHONY: e2e
+e2e: build
+	DVP=$(BIN) scripts/e2e.sh

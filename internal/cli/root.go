@@ -55,6 +55,11 @@ command line, 3 an internal error in dvp.`,
 	root.AddCommand(newUploadCmd(app))
 	root.AddCommand(newDownloadLogsCmd(app))
 	root.AddCommand(newEngineCmd(app))
+	root.AddCommand(newEnvironmentCmd(app))
+	root.AddCommand(newSourceConfigCmd(app))
+	root.AddCommand(newDSourceCmd(app))
+	root.AddCommand(newSnapshotCmd(app))
+	root.AddCommand(newVDBCmd(app))
 	root.AddCommand(testCommands...)
 	return root
 }

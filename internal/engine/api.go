@@ -161,8 +161,18 @@ var apiRoutes = []route{
 
 func (e *Engine) routes() http.Handler {
 	mux := http.NewServeMux()
+	// Routes that share a pattern (GET and POST of a collection) share a
+	// handler that picks the route by method.
+	groups := map[string][]route{}
+	var order []string
 	for _, rt := range apiRoutes {
-		mux.Handle(APIPrefix+rt.Pattern, e.wrap(rt))
+		if _, ok := groups[rt.Pattern]; !ok {
+			order = append(order, rt.Pattern)
+		}
+		groups[rt.Pattern] = append(groups[rt.Pattern], rt)
+	}
+	for _, p := range order {
+		mux.Handle(APIPrefix+p, e.wrap(groups[p]))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr(http.StatusNotFound, "exception.webservices.notfound",
@@ -173,12 +183,21 @@ func (e *Engine) routes() http.Handler {
 }
 
 // wrap applies the method check, the session check and the error envelope.
-func (e *Engine) wrap(rt route) http.Handler {
+func (e *Engine) wrap(group []route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != rt.Method {
-			w.Header().Set("Allow", rt.Method)
+		var rt route
+		var allowed []string
+		for _, g := range group {
+			allowed = append(allowed, g.Method)
+			if g.Method == r.Method {
+				rt = g
+			}
+		}
+		if rt.handle == nil {
+			allow := strings.Join(allowed, ", ")
+			w.Header().Set("Allow", allow)
 			writeError(w, apiErr(http.StatusMethodNotAllowed, "exception.webservices.method.not.allowed",
-				fmt.Sprintf("The method %s is not allowed on %s.", r.Method, r.URL.Path), "Use "+rt.Method+"."))
+				fmt.Sprintf("The method %s is not allowed on %s.", r.Method, r.URL.Path), "Use "+strings.Join(allowed, " or ")+"."))
 			return
 		}
 		q := &request{}

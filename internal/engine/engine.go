@@ -51,6 +51,8 @@ type Config struct {
 	Log              *slog.Logger     // nil: discard
 	Clock            func() time.Time // nil: time.Now
 	BcryptCost       int              // 0: bcrypt.DefaultCost (tests use bcrypt.MinCost)
+	// OperationTimeout bounds one plugin operation; 0: DefaultOperationTimeout.
+	OperationTimeout time.Duration
 }
 
 func (c *Config) defaults() {
@@ -75,6 +77,9 @@ func (c *Config) defaults() {
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
+	if c.OperationTimeout <= 0 {
+		c.OperationTimeout = DefaultOperationTimeout
+	}
 }
 
 // Engine is a running local engine.
@@ -89,6 +94,7 @@ type Engine struct {
 	stop      chan struct{}
 	stopOnce  sync.Once
 	handler   http.Handler
+	objLocks  keyedMutex // serializes the jobs of one environment or container
 }
 
 // New opens (creating if needed) the data directory and recovers from a
@@ -125,6 +131,12 @@ func New(cfg Config) (*Engine, string, error) {
 	}
 	if tmp > 0 || blobs > 0 {
 		cfg.Log.Info("recovered the data directory", "partial_uploads_removed", tmp, "orphan_blobs_removed", blobs)
+	}
+	if n, err := e.recoverObjects(context.Background()); err != nil {
+		e.Close()
+		return nil, "", fmt.Errorf("recovering the objects of %s: %w", cfg.DataDir, err)
+	} else if n > 0 {
+		cfg.Log.Info("removed the snapshots a stop interrupted", "count", n)
 	}
 	generated, err := e.ensureAdmin(context.Background())
 	if err != nil {

@@ -486,6 +486,12 @@ func (e *Engine) handleActionJob(w http.ResponseWriter, r *http.Request, q *requ
 	if j == nil {
 		return internalErr(fmt.Errorf("the job of %s is missing", a.ref()))
 	}
+	writeOK(w, jobObject(j, a), nil, nil)
+	return nil
+}
+
+// jobObject renders a job (with its events) as a Job object.
+func jobObject(j *jobRow, a *actionRow) *orderedMap {
 	events := make([]any, len(j.Events))
 	for i, ev := range j.Events {
 		events[i] = orderedObject(
@@ -501,7 +507,7 @@ func (e *Engine) handleActionJob(w http.ResponseWriter, r *http.Request, q *requ
 			"diagnoses", []any{},
 		)
 	}
-	writeOK(w, orderedObject(
+	return orderedObject(
 		"type", "Job",
 		"reference", j.ref(),
 		"namespace", nil,
@@ -509,7 +515,7 @@ func (e *Engine) handleActionJob(w http.ResponseWriter, r *http.Request, q *requ
 		"actionType", j.ActionType,
 		"title", j.Title,
 		"target", nullable(j.Target),
-		"targetObjectType", "Toolkit",
+		"targetObjectType", targetObjectType(j),
 		"targetName", nullable(j.TargetName),
 		"jobState", j.State,
 		"startTime", j.StartTime,
@@ -523,6 +529,5 @@ func (e *Engine) handleActionJob(w http.ResponseWriter, r *http.Request, q *requ
 		"percentComplete", j.Percent,
 		"parentAction", a.ref(),
 		"events", events,
-	), nil, nil)
-	return nil
+	)
 }

@@ -120,6 +120,10 @@ func openStore(dir string) (*store, error) {
 		db.Close()
 		return nil, fmt.Errorf("creating the database schema in %s: %w", filepath.Join(dir, dbFile), err)
 	}
+	if _, err := db.Exec(objectsSQL); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("creating the object tables in %s: %w", filepath.Join(dir, dbFile), err)
+	}
 	if _, err := db.Exec(`INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1')`); err != nil {
 		db.Close()
 		return nil, err
@@ -145,7 +149,7 @@ func (s *store) recover(now time.Time) (removedTmp, removedBlobs int, err error)
 	}
 	ts := formatTime(now)
 	const stopped = "The engine stopped while this ran."
-	if _, err := s.db.Exec(`UPDATE actions SET state='FAILED', end_time=?, failure_description=?, failure_action='Upload the plugin again.', failure_code='exception.engine.restarted' WHERE state='RUNNING'`, ts, stopped); err != nil {
+	if _, err := s.db.Exec(`UPDATE actions SET state='FAILED', end_time=?, failure_description=?, failure_action=CASE WHEN action_type LIKE 'TOOLKIT%' THEN 'Upload the plugin again.' ELSE 'Run the operation again.' END, failure_code='exception.engine.restarted' WHERE state='RUNNING'`, ts, stopped); err != nil {
 		return removedTmp, 0, err
 	}
 	if _, err := s.db.Exec(`UPDATE jobs SET state='FAILED', update_time=? WHERE state='RUNNING'`, ts); err != nil {

@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/dvpkit/dvp/internal/upload"
+	"github.com/spf13/cobra"
+)
+
+// DSourceLinkOptions are the inputs of dvp dsource link.
+type DSourceLinkOptions struct {
+	ObjectOptions
+	SourceConfig       string
+	StagingEnvironment string
+	Params             string
+	SnapshotParams     string
+}
+
+// DSourceSyncOptions are the inputs of dvp dsource sync.
+type DSourceSyncOptions struct {
+	ObjectOptions
+	Resync bool
+	Params string
+}
+
+func newDSourceCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "dsource",
+		Short: "Link, sync and manage dSources",
+		Long: `A dSource is a dataset linked from a source config; each sync ingests its data
+(for a STAGED plugin, onto the staging environment's mount) and keeps an
+independent snapshot of it on the engine.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(newDSourceLinkCmd(app), newDSourceSyncCmd(app), newDSourceListCmd(app))
+	for _, op := range []string{"enable", "disable", "status", "delete"} {
+		cmd.AddCommand(newContainerOpCmd(app, op, "dSource"))
+	}
+	return cmd
+}
+
+func newDSourceLinkCmd(app *App) *cobra.Command {
+	o := DSourceLinkOptions{}
+	cmd := &cobra.Command{
+		Use:   "link NAME --source-config SC [--staging-environment ENV] --params JSON|@FILE",
+		Short: "Link a dSource and run its first sync",
+		Long: `Link creates a dSource from a source config, with parameters validated against
+the plugin's linkedSourceDefinition before anything runs, and runs its first
+sync (a resync), printing the job's events. The dSource's reference is printed.`,
+		Example: `  dvp dsource link ds1 --source-config data --staging-environment staging \
+      --params '{"sourceAddress": "10.0.0.5", "username": "delphix", "mountLocation": "/mnt/ds1"}'`,
+		Args: cobra.ExactArgs(1),
+		RunE: objectRunE(app, &o.ObjectOptions, func(*cobra.Command, []string) error {
+			if o.SourceConfig == "" {
+				return Usagef("Missing option '--source-config'.")
+			}
+			if _, err := readParams("--params", o.Params); err != nil {
+				return err
+			}
+			_, err := readParams("--snapshot-params", o.SnapshotParams)
+			return err
+		}, func(ctx context.Context, c *upload.Client, args []string) error {
+			params, _ := readParams("--params", o.Params)
+			body := map[string]any{"type": "LinkParameters", "name": args[0], "sourceConfig": o.SourceConfig,
+				"stagingEnvironment": o.StagingEnvironment, "parameters": params}
+			if o.SnapshotParams != "" {
+				body["snapshotParameters"], _ = readParams("--snapshot-params", o.SnapshotParams)
+			}
+			_, err := postAndWait(ctx, app, &o.ObjectOptions, c, "delphix/database/link", body)
+			return err
+		}),
+	}
+	addObjectFlags(cmd, &o.ObjectOptions)
+	f := cmd.Flags()
+	f.StringVar(&o.SourceConfig, "source-config", "", "the source config to link (name or reference)")
+	f.StringVar(&o.StagingEnvironment, "staging-environment", "", "STAGED plugins: the staging environment (default: the source config's)")
+	f.StringVar(&o.Params, "params", "", "the dSource's parameters (linkedSourceDefinition): a JSON object, or @FILE")
+	f.StringVar(&o.SnapshotParams, "snapshot-params", "", "the first sync's snapshot parameters: a JSON object, or @FILE")
+	return cmd
+}
+
+func newDSourceSyncCmd(app *App) *cobra.Command {
+	o := DSourceSyncOptions{}
+	cmd := &cobra.Command{
+		Use:   "sync NAME [--resync] [--params JSON|@FILE]",
+		Short: "Sync a dSource: ingest its data and take a snapshot",
+		Long: `Sync runs the sync workflow (STAGED: mount specification, mount, pre-snapshot,
+snapshot, post-snapshot; DIRECT: pre-snapshot, snapshot, post-snapshot) and
+prints the new snapshot's reference. --params are the snapshot parameters
+(snapshotParametersDefinition); --resync sets their resync flag when the
+plugin's schema declares one.`,
+		Args: cobra.ExactArgs(1),
+		RunE: objectRunE(app, &o.ObjectOptions, func(*cobra.Command, []string) error {
+			_, err := readParams("--params", o.Params)
+			return err
+		}, func(ctx context.Context, c *upload.Client, args []string) error {
+			body := map[string]any{"type": "SyncParameters", "resync": o.Resync}
+			if o.Params != "" {
+				body["snapshotParameters"], _ = readParams("--params", o.Params)
+			}
+			_, err := postAndWait(ctx, app, &o.ObjectOptions, c, "delphix/database/"+upload.PathEscape(args[0])+"/sync", body)
+			return err
+		}),
+	}
+	addObjectFlags(cmd, &o.ObjectOptions)
+	f := cmd.Flags()
+	f.BoolVar(&o.Resync, "resync", false, "re-ingest everything (a resync)")
+	f.StringVar(&o.Params, "params", "", "snapshot parameters: a JSON object, or @FILE")
+	return cmd
+}
+
+func newDSourceListCmd(app *App) *cobra.Command {
+	o := ObjectOptions{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the dSources and VDBs",
+		Args:  cobra.NoArgs,
+		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *upload.Client, args []string) error {
+			return listObjects(ctx, app, &o, c, "delphix/database", "reference", "name", "containerType", "runtimeStatus", "enabled")
+		}),
+	}
+	addObjectFlags(cmd, &o)
+	return cmd
+}
+
+// ContainerOpOptions are the inputs of the dsource and vdb operations
+// without parameters of their own.
+type ContainerOpOptions struct {
+	ObjectOptions
+	Snapshot string
+}
+
+func newContainerOpCmd(app *App, op, kind string) *cobra.Command {
+	o := ContainerOpOptions{}
+	short := map[string]string{
+		"enable": "Enable the " + kind, "disable": "Disable the " + kind, "status": "Ask the plugin for the " + kind + "'s status",
+		"delete": "Delete the " + kind + " with its storage and snapshots", "refresh": "Refresh the VDB from its dSource's newest snapshot (or --snapshot)",
+		"rollback": "Roll the VDB back to its newest snapshot (or --snapshot)", "snapshot": "Take a snapshot of the VDB",
+		"start": "Start the VDB", "stop": "Stop the VDB",
+	}[op]
+	cmd := &cobra.Command{
+		Use:   op + " NAME",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: objectRunE(app, &o.ObjectOptions, nil, func(ctx context.Context, c *upload.Client, args []string) error {
+			body := map[string]any{}
+			if o.Snapshot != "" {
+				body["snapshot"] = o.Snapshot
+			}
+			_, err := postAndWait(ctx, app, &o.ObjectOptions, c, "delphix/database/"+upload.PathEscape(args[0])+"/"+op, body)
+			return err
+		}),
+	}
+	addObjectFlags(cmd, &o.ObjectOptions)
+	if op == "refresh" || op == "rollback" {
+		cmd.Flags().StringVar(&o.Snapshot, "snapshot", "", "the snapshot to use (reference)")
+	}
+	return cmd
+}

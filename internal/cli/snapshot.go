@@ -1,0 +1,30 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/dvpkit/dvp/internal/upload"
+	"github.com/spf13/cobra"
+)
+
+func newSnapshotCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "snapshot",
+		Short: "List the snapshots of dSources and VDBs",
+		Args:  cobra.NoArgs,
+	}
+	o := ObjectOptions{}
+	list := &cobra.Command{
+		Use:   "list DSOURCE",
+		Short: "List the snapshots of a dSource or VDB, oldest first",
+		Long: `List prints one line per snapshot: reference, time, resync flag and the
+plugin's snapshot definition (--output json for the whole objects).`,
+		Args: cobra.ExactArgs(1),
+		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *upload.Client, args []string) error {
+			return listObjects(ctx, app, &o, c, "delphix/snapshot?database="+upload.PathEscape(args[0]), "reference", "timestamp", "resync", "metadata")
+		}),
+	}
+	addObjectFlags(list, &o)
+	cmd.AddCommand(list)
+	return cmd
+}

@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/dvpkit/dvp/internal/upload"
+	"github.com/spf13/cobra"
+)
+
+// SourceConfigAddOptions are the inputs of dvp source-config add.
+type SourceConfigAddOptions struct {
+	ObjectOptions
+	Environment string
+	Repository  string
+	Params      string
+}
+
+func newSourceConfigCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "source-config",
+		Short: "Add and list source configs (the datasets of a repository)",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newSourceConfigAddCmd(app), newSourceConfigListCmd(app))
+	return cmd
+}
+
+func newSourceConfigAddCmd(app *App) *cobra.Command {
+	o := SourceConfigAddOptions{}
+	cmd := &cobra.Command{
+		Use:   "add NAME --environment ENV --repository REPO --params JSON|@FILE",
+		Short: "Add a source config by hand",
+		Long: `Add creates a source config in a repository discovered on an environment. The
+parameters are validated against the plugin's sourceConfigDefinition first;
+each problem names its JSON pointer. The new reference is printed.`,
+		Example: `  dvp source-config add data --environment source --repository "Repository for our First Plugin" \
+      --params '{"name": "data", "path": "/srv/data"}'`,
+		Args: cobra.ExactArgs(1),
+		RunE: objectRunE(app, &o.ObjectOptions, func(*cobra.Command, []string) error {
+			if o.Repository == "" {
+				return Usagef("Missing option '--repository'.")
+			}
+			_, err := readParams("--params", o.Params)
+			return err
+		}, func(ctx context.Context, c *upload.Client, args []string) error {
+			params, _ := readParams("--params", o.Params)
+			_, err := postAndWait(ctx, app, &o.ObjectOptions, c, "delphix/sourceconfig", map[string]any{
+				"type": "SourceConfigCreateParameters", "name": args[0], "environment": o.Environment, "repository": o.Repository, "parameters": params,
+			})
+			return err
+		}),
+	}
+	addObjectFlags(cmd, &o.ObjectOptions)
+	f := cmd.Flags()
+	f.StringVar(&o.Environment, "environment", "", "the environment of the repository (to find it by name)")
+	f.StringVar(&o.Repository, "repository", "", "the repository: its name on --environment, or its reference")
+	f.StringVar(&o.Params, "params", "", "the source config's parameters: a JSON object, or @FILE")
+	return cmd
+}
+
+func newSourceConfigListCmd(app *App) *cobra.Command {
+	o := ObjectOptions{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the source configs",
+		Args:  cobra.NoArgs,
+		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *upload.Client, args []string) error {
+			return listObjects(ctx, app, &o, c, "delphix/sourceconfig", "reference", "name", "repository", "parameters")
+		}),
+	}
+	addObjectFlags(cmd, &o)
+	return cmd
+}

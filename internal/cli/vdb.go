@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/dvpkit/dvp/internal/upload"
+	"github.com/spf13/cobra"
+)
+
+// VDBProvisionOptions are the inputs of dvp vdb provision.
+type VDBProvisionOptions struct {
+	ObjectOptions
+	Snapshot    string
+	Environment string
+	Repository  string
+	Params      string
+}
+
+func newVDBCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "vdb",
+		Short: "Provision and manage VDBs",
+		Long: `A VDB is a writable copy of a snapshot, mounted on a target environment and
+configured by the plugin.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(newVDBProvisionCmd(app))
+	for _, op := range []string{"refresh", "rollback", "snapshot", "start", "stop", "enable", "disable", "status", "delete"} {
+		cmd.AddCommand(newContainerOpCmd(app, op, "VDB"))
+	}
+	return cmd
+}
+
+func newVDBProvisionCmd(app *App) *cobra.Command {
+	o := VDBProvisionOptions{}
+	cmd := &cobra.Command{
+		Use:   "provision NAME --snapshot SNAP --environment ENV [--repository REPO] --params JSON|@FILE",
+		Short: "Provision a VDB from a snapshot",
+		Long: `Provision makes a writable copy of the snapshot, runs the plugin's virtual
+mount specification, mounts the copy on the target environment and runs
+configure. The parameters are validated against the plugin's
+virtualSourceDefinition first. The VDB's reference is printed.`,
+		Example: `  dvp vdb provision vdb1 --snapshot APPDATA_SNAPSHOT-7 --environment staging --params '{"mountLocation": "/mnt/vdb1"}'`,
+		Args:    cobra.ExactArgs(1),
+		RunE: objectRunE(app, &o.ObjectOptions, func(*cobra.Command, []string) error {
+			if o.Snapshot == "" || o.Environment == "" {
+				return Usagef("Missing option: provision needs --snapshot and --environment.")
+			}
+			_, err := readParams("--params", o.Params)
+			return err
+		}, func(ctx context.Context, c *upload.Client, args []string) error {
+			params, _ := readParams("--params", o.Params)
+			_, err := postAndWait(ctx, app, &o.ObjectOptions, c, "delphix/database/provision", map[string]any{
+				"type": "ProvisionParameters", "name": args[0], "snapshot": o.Snapshot, "environment": o.Environment,
+				"repository": o.Repository, "parameters": params,
+			})
+			return err
+		}),
+	}
+	addObjectFlags(cmd, &o.ObjectOptions)
+	f := cmd.Flags()
+	f.StringVar(&o.Snapshot, "snapshot", "", "the snapshot to provision from (reference)")
+	f.StringVar(&o.Environment, "environment", "", "the target environment")
+	f.StringVar(&o.Repository, "repository", "", "the repository on the target (default: the plugin's first one there)")
+	f.StringVar(&o.Params, "params", "", "the VDB's parameters (virtualSourceDefinition): a JSON object, or @FILE")
+	return cmd
+}

@@ -1,0 +1,329 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// objectsSQL creates the table of the engine's data objects (environments,
+// repositories, source configs, dSources, VDBs, snapshots). Each object is
+// a JSON document (the API's representation plus a few internal fields);
+// its reference is the kind's prefix and the row id.
+const objectsSQL = `
+CREATE TABLE IF NOT EXISTS objects (
+	id      INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind    TEXT NOT NULL,
+	name    TEXT NOT NULL,
+	parent  TEXT NOT NULL DEFAULT '',
+	data    TEXT NOT NULL,
+	created TEXT NOT NULL,
+	updated TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS objects_kind ON objects(kind, parent, id);
+`
+
+// Object kinds and their reference prefixes (Delphix-style).
+const (
+	kindEnvironment  = "environment"
+	kindRepository   = "repository"
+	kindSourceConfig = "sourceconfig"
+	kindContainer    = "database" // dSources and VDBs
+	kindSnapshot     = "snapshot"
+)
+
+var refPrefixes = map[string]string{
+	kindEnvironment:  "UNIX_HOST_ENVIRONMENT",
+	kindRepository:   "APPDATA_REPOSITORY",
+	kindSourceConfig: "APPDATA_SOURCE_CONFIG",
+	kindContainer:    "APPDATA_CONTAINER",
+	kindSnapshot:     "APPDATA_SNAPSHOT",
+}
+
+func objectRef(kind string, id int64) string { return fmt.Sprintf("%s-%d", refPrefixes[kind], id) }
+
+// parseObjectRef returns the id of a reference of the kind, or 0.
+func parseObjectRef(kind, ref string) int64 {
+	p := refPrefixes[kind] + "-"
+	if !strings.HasPrefix(ref, p) {
+		return 0
+	}
+	id, err := strconv.ParseInt(ref[len(p):], 10, 64)
+	if err != nil || id <= 0 || objectRef(kind, id) != ref {
+		return 0
+	}
+	return id
+}
+
+// Environment is a host the engine runs commands on: this host ("local")
+// or a host reached over SSH ("ssh").
+type Environment struct {
+	Type                  string `json:"type"` // UnixHostEnvironment
+	Reference             string `json:"reference"`
+	Name                  string `json:"name"`
+	HostType              string `json:"hostType"` // local | ssh
+	Host                  string `json:"host"`
+	Port                  int    `json:"port,omitempty"`
+	User                  string `json:"user"`
+	SSHKeyFile            string `json:"sshKeyFile,omitempty"`
+	KnownHostsFile        string `json:"knownHostsFile,omitempty"`
+	InsecureIgnoreHostKey bool   `json:"insecureIgnoreHostKey,omitempty"`
+	ScratchPath           string `json:"scratchPath"`
+	BinaryPath            string `json:"binaryPath"`
+	Created               string `json:"created"`
+	LastRefresh           string `json:"lastRefresh,omitempty"`
+}
+
+// Repository is a repository discovered on an environment by a plugin.
+type Repository struct {
+	Type        string          `json:"type"` // AppDataRepository
+	Reference   string          `json:"reference"`
+	Name        string          `json:"name"`
+	Environment string          `json:"environment"`
+	Toolkit     string          `json:"toolkit"`
+	Parameters  json.RawMessage `json:"parameters"`
+	Identity    string          `json:"identity"`
+}
+
+// SourceConfig is a dataset of a repository: discovered, added by hand, or
+// made by a VDB's configure.
+type SourceConfig struct {
+	Type        string          `json:"type"` // AppDataSourceConfig
+	Reference   string          `json:"reference"`
+	Name        string          `json:"name"`
+	Repository  string          `json:"repository"`
+	Environment string          `json:"environment"`
+	Toolkit     string          `json:"toolkit"`
+	Parameters  json.RawMessage `json:"parameters"`
+	Identity    string          `json:"identity"`
+	Discovered  bool            `json:"discovered"`
+	Container   string          `json:"container,omitempty"` // the VDB that owns it
+}
+
+// Container is a dSource (linked source) or a VDB (virtual source).
+type Container struct {
+	Type           string          `json:"type"` // AppDataContainer
+	Reference      string          `json:"reference"`
+	Name           string          `json:"name"`
+	ContainerType  string          `json:"containerType"` // DSOURCE | VDB
+	Toolkit        string          `json:"toolkit"`
+	PluginType     string          `json:"pluginType"` // STAGED | DIRECT
+	GUID           string          `json:"guid"`
+	SourceConfig   string          `json:"sourceConfig,omitempty"`
+	Repository     string          `json:"repository"`
+	Environment    string          `json:"environment"`                 // staging (STAGED), source (DIRECT) or target (VDB)
+	SourceEnv      string          `json:"sourceEnvironment,omitempty"` // dSources
+	Parameters     json.RawMessage `json:"parameters"`
+	Mounts         []mountRecord   `json:"mounts"`
+	ParentSnapshot string          `json:"parentSnapshot,omitempty"` // VDBs: the snapshot it was provisioned/refreshed from
+	Parent         string          `json:"parentContainer,omitempty"`
+	Enabled        bool            `json:"enabled"`
+	Runtime        string          `json:"runtimeStatus"` // ACTIVE | INACTIVE | UNKNOWN
+	Storage        string          `json:"storage"`       // the engine directory that holds its data
+	Created        string          `json:"created"`
+}
+
+// mountRecord is a mount of a container's storage on an environment.
+type mountRecord struct {
+	Environment string `json:"environment"`
+	MountPath   string `json:"mountPath"`
+	SharedPath  string `json:"sharedPath,omitempty"`
+	Method      string `json:"method"` // symlink | rsync
+}
+
+// Snapshot is an independent copy of a container's storage taken by a sync
+// or a VDB snapshot, with the plugin's snapshot definition.
+type Snapshot struct {
+	Type       string          `json:"type"` // AppDataSnapshot
+	Reference  string          `json:"reference"`
+	Name       string          `json:"name"`
+	Container  string          `json:"container"`
+	Toolkit    string          `json:"toolkit"`
+	Timestamp  string          `json:"timestamp"`
+	Resync     bool            `json:"resync"`
+	Metadata   json.RawMessage `json:"metadata"` // the post-snapshot result
+	Parameters json.RawMessage `json:"snapshotParameters"`
+	Dir        string          `json:"storage"`
+}
+
+// ---- store ----
+
+var errNameTaken = errors.New("name taken")
+
+// createObject inserts an object: build gets the new reference and returns
+// the object (with that reference set) and its name. With unique, another
+// object of the kind and parent with that name makes it fail with
+// errNameTaken.
+func (s *store) createObject(ctx context.Context, kind, parent string, unique bool, now time.Time, build func(ref string) (any, string)) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	ts := formatTime(now)
+	res, err := tx.ExecContext(ctx, `INSERT INTO objects(kind, name, parent, data, created, updated) VALUES (?, '', ?, '{}', ?, ?)`, kind, parent, ts, ts)
+	if err != nil {
+		return "", err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return "", err
+	}
+	ref := objectRef(kind, id)
+	v, name := build(ref)
+	if unique {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects WHERE kind=? AND parent=? AND name=? AND id<>?`, kind, parent, name, id).Scan(&n); err != nil {
+			return "", err
+		}
+		if n > 0 {
+			return "", errNameTaken
+		}
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE objects SET name=?, data=? WHERE id=?`, name, string(data), id); err != nil {
+		return "", err
+	}
+	return ref, tx.Commit()
+}
+
+// putObject replaces an object's document.
+func (s *store) putObject(ctx context.Context, kind, ref, name string, v any, now time.Time) error {
+	id := parseObjectRef(kind, ref)
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err = s.db.ExecContext(ctx, `UPDATE objects SET name=?, data=?, updated=? WHERE id=? AND kind=?`, name, string(data), formatTime(now), id, kind)
+	return err
+}
+
+func (s *store) deleteObject(ctx context.Context, kind, ref string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err := s.db.ExecContext(ctx, `DELETE FROM objects WHERE id=? AND kind=?`, parseObjectRef(kind, ref), kind)
+	return err
+}
+
+// getObject decodes the object into v; found is false when there is none.
+func (s *store) getObject(ctx context.Context, kind, ref string, v any) (bool, error) {
+	id := parseObjectRef(kind, ref)
+	if id == 0 {
+		return false, nil
+	}
+	var data string
+	err := s.db.QueryRowContext(ctx, `SELECT data FROM objects WHERE id=? AND kind=?`, id, kind).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, json.Unmarshal([]byte(data), v)
+}
+
+// findObject resolves a reference or, failing that, a unique name.
+func (s *store) findObject(ctx context.Context, kind, refOrName string, v any) (bool, error) {
+	if ok, err := s.getObject(ctx, kind, refOrName, v); ok || err != nil {
+		return ok, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT data FROM objects WHERE kind=? AND name=? ORDER BY id`, kind, refOrName)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	var datas []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return false, err
+		}
+		datas = append(datas, d)
+	}
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	switch len(datas) {
+	case 0:
+		return false, nil
+	case 1:
+		return true, json.Unmarshal([]byte(datas[0]), v)
+	}
+	return false, fmt.Errorf("%d objects of kind %s are named %q: use a reference", len(datas), kind, refOrName)
+}
+
+// listObjects returns the documents of a kind (of a parent when parent is
+// not empty), oldest first.
+func (s *store) listObjects(ctx context.Context, kind, parent string) ([]json.RawMessage, error) {
+	q, args := `SELECT data FROM objects WHERE kind=? ORDER BY id`, []any{kind}
+	if parent != "" {
+		q, args = `SELECT data FROM objects WHERE kind=? AND parent=? ORDER BY id`, []any{kind, parent}
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []json.RawMessage
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		out = append(out, json.RawMessage(d))
+	}
+	return out, rows.Err()
+}
+
+// listAs decodes listObjects into a slice of T.
+func listAs[T any](ctx context.Context, s *store, kind, parent string) ([]T, error) {
+	raws, err := s.listObjects(ctx, kind, parent)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(raws))
+	for _, r := range raws {
+		var v T
+		if err := json.Unmarshal(r, &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// recoverObjects runs at start-up, after the store's recovery: it removes
+// the snapshots a crash interrupted (created, never completed) with their
+// directories.
+func (e *Engine) recoverObjects(ctx context.Context) (int, error) {
+	snaps, err := listAs[Snapshot](ctx, e.store, kindSnapshot, "")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range snaps {
+		if s.Dir != "" {
+			continue
+		}
+		os.RemoveAll(filepath.Join(e.cfg.DataDir, snapshotsDir, s.Reference))
+		if err := e.store.deleteObject(ctx, kindSnapshot, s.Reference); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

@@ -1,0 +1,326 @@
+package engine
+
+import (
+	"archive/zip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/pluginhost"
+	"github.com/dvpkit/dvp/sdk"
+	"github.com/dvpkit/dvp/sdk/libs"
+	"github.com/dvpkit/dvp/sdk/protocol"
+)
+
+// Plugin log files in the plugin's log directory (reference 8.5): an ERROR
+// record is in all three, an INFO record in info.log and debug.log.
+const (
+	DebugLogFile  = "debug.log"
+	InfoLogFile   = "info.log"
+	ErrorLogFile  = "error.log"
+	OutputLogFile = "output.log" // what the plugin process wrote to stdout/stderr
+)
+
+const pluginBinDir = "plugin-bin"
+
+// DefaultOperationTimeout bounds one plugin operation.
+const DefaultOperationTimeout = 30 * time.Minute
+
+var dummyConn sdk.RemoteConnection
+
+var binMu sync.Mutex
+
+// pluginBinary extracts the plugin executable of an installed toolkit from
+// its code blob, once per code sha256, and returns its path.
+func (e *Engine) pluginBinary(t *toolkitRow) (string, error) {
+	binMu.Lock()
+	defer binMu.Unlock()
+	dir := filepath.Join(e.cfg.DataDir, pluginBinDir, t.SourceSHA256)
+	path := filepath.Join(dir, artifact.BinaryEntry)
+	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+		return path, nil
+	}
+	blob, err := e.store.blobPath(t.SourceSHA256)
+	if err != nil {
+		return "", err
+	}
+	zr, err := zip.OpenReader(blob)
+	if err != nil {
+		return "", fmt.Errorf("opening the code of %s: %w", t.ref(), err)
+	}
+	defer zr.Close()
+	var entry *zip.File
+	for _, f := range zr.File {
+		if f.Name == artifact.BinaryEntry {
+			entry = f
+		}
+	}
+	if entry == nil {
+		return "", fmt.Errorf("the code of %s has no %q entry", t.ref(), artifact.BinaryEntry)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	rc, err := entry.Open()
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	tmp, err := os.CreateTemp(dir, ".plugin-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(tmp, rc)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o755)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return path, nil
+}
+
+// pluginRun is one job's session with a plugin: its process, its
+// libraries and its log files.
+type pluginRun struct {
+	e       *Engine
+	tk      *toolkitRow
+	art     *artifact.Artifact
+	host    *pluginhost.Host
+	libs    *engineLibraries
+	files   []*os.File
+	job     *jobCtx
+	timeout time.Duration
+}
+
+// engineLibraries answers the plugin's library requests on the
+// environment named by each request's connection.
+type engineLibraries struct {
+	e      *Engine
+	base   *pluginhost.LocalLibraries // logging and credentials
+	debug  io.Writer
+	mu     sync.Mutex
+	execs  map[string]executor
+	syncTo string // run_sync destination (direct ingestion)
+}
+
+func (l *engineLibraries) exec(ctx context.Context, conn sdk.RemoteConnection) (executor, Environment, error) {
+	ref := conn.Environment.Reference
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var env Environment
+	ok, err := l.e.store.getObject(ctx, kindEnvironment, ref, &env)
+	if err != nil {
+		return nil, env, err
+	}
+	if !ok {
+		return nil, env, libErr(pluginhost.LibErrBadRequest, "The connection names the environment %q, which does not exist on this engine.", ref)
+	}
+	if x, ok := l.execs[ref]; ok {
+		return x, env, nil
+	}
+	x := newExecutor(env)
+	l.execs[ref] = x
+	return x, env, nil
+}
+
+func (l *engineLibraries) trace(ctx context.Context, format string, args ...any) {
+	l.base.Log(ctx, protocol.LevelDebug, "engine: "+fmt.Sprintf(format, args...))
+}
+
+func shortCmd(s string) string {
+	s = strings.ReplaceAll(s, "\n", "; ")
+	if len(s) > 200 {
+		return s[:200] + "..."
+	}
+	return s
+}
+
+func (l *engineLibraries) RunBash(ctx context.Context, conn sdk.RemoteConnection, req pluginhost.BashRequest) (libs.RunResult, error) {
+	x, env, err := l.exec(ctx, conn)
+	if err != nil {
+		return libs.RunResult{}, err
+	}
+	res, err := x.RunBash(ctx, req)
+	l.trace(ctx, "run_bash on %s (%s): %s -> exit %d, err %v", env.Name, env.Reference, shortCmd(req.Command), res.ExitCode, err)
+	return res, err
+}
+
+func (l *engineLibraries) RunExpect(ctx context.Context, conn sdk.RemoteConnection, req pluginhost.ScriptRequest) (libs.RunResult, error) {
+	x, env, err := l.exec(ctx, conn)
+	if err != nil {
+		return libs.RunResult{}, err
+	}
+	res, err := x.RunExpect(ctx, req)
+	l.trace(ctx, "run_expect on %s (%s) -> exit %d, err %v", env.Name, env.Reference, res.ExitCode, err)
+	return res, err
+}
+
+func (l *engineLibraries) RunPowershell(ctx context.Context, conn sdk.RemoteConnection, req pluginhost.ScriptRequest) (libs.RunResult, error) {
+	x, env, err := l.exec(ctx, conn)
+	if err != nil {
+		return libs.RunResult{}, err
+	}
+	res, err := x.RunPowershell(ctx, req)
+	l.trace(ctx, "run_powershell on %s (%s) -> exit %d, err %v", env.Name, env.Reference, res.ExitCode, err)
+	return res, err
+}
+
+func (l *engineLibraries) RunSync(ctx context.Context, conn sdk.RemoteConnection, req pluginhost.SyncRequest) error {
+	if l.syncTo == "" {
+		return libErr(pluginhost.LibErrNotAllowed, "run_sync copies into a DIRECT dSource's storage: it can only be used during a DIRECT sync (linked.pre_snapshot).")
+	}
+	x, env, err := l.exec(ctx, conn)
+	if err != nil {
+		return err
+	}
+	err = x.Pull(ctx, req, l.syncTo)
+	l.trace(ctx, "run_sync from %s:%s -> err %v", env.Name, req.SourceDirectory, err)
+	return err
+}
+
+func (l *engineLibraries) RetrieveCredentials(ctx context.Context, supplier json.RawMessage) (sdk.Credentials, error) {
+	return l.base.RetrieveCredentials(ctx, supplier)
+}
+
+func (l *engineLibraries) UpgradePassword(ctx context.Context, password, username string) (json.RawMessage, error) {
+	return l.base.UpgradePassword(ctx, password, username)
+}
+
+func (l *engineLibraries) Log(ctx context.Context, level, message string) {
+	l.base.Log(ctx, level, message)
+}
+
+func (l *engineLibraries) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, x := range l.execs {
+		x.Close()
+	}
+	l.execs = map[string]executor{}
+}
+
+// startPlugin prepares a plugin session for a job.
+func (e *Engine) startPlugin(t *toolkitRow, j *jobCtx) (*pluginRun, error) {
+	a, err := t.artifact()
+	if err != nil {
+		return nil, err
+	}
+	bin, err := e.pluginBinary(t)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := PluginLogDir(e.cfg.DataDir, t.PluginID)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	r := &pluginRun{e: e, tk: t, art: a, job: j, timeout: e.cfg.OperationTimeout}
+	open := func(name string) (*os.File, error) {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err == nil {
+			r.files = append(r.files, f)
+		}
+		return f, err
+	}
+	var ws [4]*os.File
+	for i, n := range []string{DebugLogFile, InfoLogFile, ErrorLogFile, OutputLogFile} {
+		if ws[i], err = open(n); err != nil {
+			r.closeFiles()
+			return nil, err
+		}
+	}
+	base := &pluginhost.LocalLibraries{DebugLog: ws[0], InfoLog: ws[1], ErrorLog: ws[2]}
+	r.libs = &engineLibraries{e: e, base: base, debug: ws[0], execs: map[string]executor{}}
+	r.host, err = pluginhost.New(pluginhost.Options{Binary: bin, Libraries: r.libs, Stderr: ws[3], Dir: dir})
+	if err != nil {
+		r.closeFiles()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *pluginRun) closeFiles() {
+	for _, f := range r.files {
+		f.Close()
+	}
+	r.files = nil
+}
+
+func (r *pluginRun) close() {
+	if r.host != nil {
+		r.host.Close()
+	}
+	r.libs.close()
+	r.closeFiles()
+}
+
+// call runs one operation, recording it as a job event, and decodes its
+// output into out (when out is not nil).
+func (r *pluginRun) call(ctx context.Context, op string, input any, out any) error {
+	r.job.info("event.plugin.operation.started", fmt.Sprintf("Running the plugin operation %s().", op))
+	r.libs.trace(ctx, "calling %s() (job %s)", op, r.job.job.ref())
+	cctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	raw, err := r.host.Call(cctx, op, input)
+	if err != nil {
+		var pe *pluginhost.PluginError
+		if errors.As(err, &pe) {
+			r.libs.base.Log(ctx, protocol.LevelError, fmt.Sprintf("engine: %s() failed (%s): %s", op, pe.Kind, pe.Message))
+		}
+		return err
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return &pluginhost.PluginError{Kind: pluginhost.KindBadOutput, Operation: op, Action: sdk.DefaultUserErrorAction,
+				Message: fmt.Sprintf("The output of the %s() operation cannot be used by the engine: %v", op, err)}
+		}
+	}
+	return nil
+}
+
+// hasOp tells whether the plugin implements an optional operation, from
+// its manifest.
+func (r *pluginRun) hasOp(op string) bool {
+	m := r.art.Manifest
+	switch op {
+	case "linked.pre_snapshot":
+		return m.HasLinkedPreSnapshot
+	case "linked.start_staging":
+		return m.HasLinkedStartStaging
+	case "linked.stop_staging":
+		return m.HasLinkedStopStaging
+	case "linked.status":
+		return m.HasLinkedStatus
+	case "virtual.unconfigure":
+		return m.HasVirtualUnconfigure
+	case "virtual.cleanup":
+		return m.HasVirtualCleanup
+	case "virtual.start":
+		return m.HasVirtualStart
+	case "virtual.stop":
+		return m.HasVirtualStop
+	case "virtual.pre_snapshot":
+		return m.HasVirtualPreSnapshot
+	case "virtual.status":
+		return m.HasVirtualStatus
+	}
+	return true
+}

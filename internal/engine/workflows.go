@@ -1,0 +1,746 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/pluginhost"
+	"github.com/dvpkit/dvp/internal/schema"
+	"github.com/dvpkit/dvp/sdk"
+	"github.com/dvpkit/dvp/sdk/libs"
+)
+
+// Storage layout under the data directory.
+const (
+	storageDir   = "storage"   // storage/<container ref>/data: a container's live data
+	snapshotsDir = "snapshots" // snapshots/<snapshot ref>/data: an independent copy
+	scratchDir   = "scratch"   // scratch/<environment ref>: scratch path of local environments
+)
+
+// ---- plugin schemas ----
+
+var schemaCache sync.Map // artifact sha256 -> *schema.Schema
+
+// pluginSchema returns the six definitions of an installed plugin, for
+// ValidateValue.
+func pluginSchema(t *toolkitRow, a *artifact.Artifact) *schema.Schema {
+	if s, ok := schemaCache.Load(t.ArtifactSHA256); ok {
+		return s.(*schema.Schema)
+	}
+	s := &schema.Schema{Definitions: map[string]json.RawMessage{
+		"repositoryDefinition":         a.DiscoveryDefinition.RepositorySchema,
+		"sourceConfigDefinition":       a.DiscoveryDefinition.SourceConfigSchema,
+		"virtualSourceDefinition":      a.VirtualSourceDefinition.Parameters,
+		"linkedSourceDefinition":       a.LinkedSourceDefinition.Parameters,
+		"snapshotDefinition":           a.SnapshotSchema,
+		"snapshotParametersDefinition": a.SnapshotParametersDefinition.Schema,
+	}}
+	schemaCache.Store(t.ArtifactSHA256, s)
+	return s
+}
+
+// paramProblems validates raw against a definition of the plugin; it
+// returns the problems, one per line, each naming its JSON pointer.
+func paramProblems(t *toolkitRow, a *artifact.Artifact, definition string, raw json.RawMessage) []string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return []string{"(root): the parameters are missing: send a JSON object"}
+	}
+	if err := dec.Decode(&v); err != nil {
+		return []string{"(root): the parameters are not JSON: " + err.Error()}
+	}
+	var out []string
+	for _, p := range pluginSchema(t, a).ValidateValue(definition, v) {
+		ptr := p.Pointer
+		if ptr == "" {
+			ptr = "(root)"
+		}
+		out = append(out, fmt.Sprintf("%s: %s", ptr, p.Message))
+	}
+	return out
+}
+
+// validateParams is paramProblems as an API error (HTTP 400), so that
+// nothing runs with parameters the plugin's schema refuses.
+func validateParams(t *toolkitRow, a *artifact.Artifact, definition, what string, raw json.RawMessage) *APIError {
+	ps := paramProblems(t, a, definition, raw)
+	if len(ps) == 0 {
+		return nil
+	}
+	return apiErr(http.StatusBadRequest, "exception.validation.parameters",
+		fmt.Sprintf("The %s do not match the %s of plugin %q: %d problem(s):\n%s", what, definition, a.Name, len(ps), strings.Join(ps, "\n")),
+		fmt.Sprintf("Fix the values at the JSON pointers listed so that they match %s in the plugin's schema.json, and send the request again.", definition))
+}
+
+// checkOutput validates an object a plugin returned.
+func checkOutput(t *toolkitRow, a *artifact.Artifact, op, definition string, raw json.RawMessage) error {
+	ps := paramProblems(t, a, definition, raw)
+	if len(ps) == 0 {
+		return nil
+	}
+	return &pluginhost.PluginError{Kind: pluginhost.KindBadOutput, Operation: op, Action: sdk.DefaultUserErrorAction,
+		Message: fmt.Sprintf("The object returned by %s() does not match the plugin's %s:\n%s", op, definition, strings.Join(ps, "\n"))}
+}
+
+// identityKey is the identity of a repository or source config: the JSON
+// of its identity fields' values.
+func identityKey(raw json.RawMessage, fields []string) string {
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	vals := make([]any, len(fields))
+	for i, f := range fields {
+		vals[i] = m[f]
+	}
+	b, _ := json.Marshal(vals)
+	return string(b)
+}
+
+// nameOf is the value of the name field, as text.
+func nameOf(raw json.RawMessage, field string) string {
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	switch v := m[field].(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	default:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+}
+
+// ---- platform objects ----
+
+func refNumber(ref string) string { return ref[strings.LastIndex(ref, "-")+1:] }
+
+func connOf(env Environment) sdk.RemoteConnection {
+	n := refNumber(env.Reference)
+	return sdk.RemoteConnection{
+		Environment: sdk.RemoteEnvironment{Name: env.Name, Reference: env.Reference, Host: sdk.RemoteHost{
+			Name: env.Host, Reference: "UNIX_HOST-" + n, BinaryPath: env.BinaryPath, ScratchPath: env.ScratchPath}},
+		User: sdk.RemoteUser{Name: env.User, Reference: "HOST_USER-" + n},
+	}
+}
+
+// wf is the state of one workflow run on a container.
+type wf struct {
+	e    *Engine
+	j    *jobCtx
+	tk   *toolkitRow
+	art  *artifact.Artifact
+	run  *pluginRun
+	c    *Container
+	repo Repository
+	sc   SourceConfig
+	envs map[string]Environment
+	x    map[string]executor
+}
+
+func (e *Engine) newWF(ctx context.Context, j *jobCtx, c *Container) (*wf, error) {
+	w := &wf{e: e, j: j, c: c, envs: map[string]Environment{}, x: map[string]executor{}}
+	t, err := e.store.toolkitByRef(ctx, c.Toolkit)
+	if err != nil {
+		return nil, err
+	}
+	if t == nil {
+		return nil, failf("Install the plugin again, or delete the object.", "The plugin %s of %s is not installed any more.", c.Toolkit, c.Name)
+	}
+	w.tk = t
+	if w.art, err = t.artifact(); err != nil {
+		return nil, err
+	}
+	if ok, err := e.store.getObject(ctx, kindRepository, c.Repository, &w.repo); err != nil || !ok {
+		return nil, failf("Refresh the environment, then try again.", "The repository %s of %s does not exist (%v).", c.Repository, c.Name, err)
+	}
+	if c.SourceConfig != "" {
+		if ok, err := e.store.getObject(ctx, kindSourceConfig, c.SourceConfig, &w.sc); err != nil || !ok {
+			return nil, failf("Add the source config again.", "The source config %s of %s does not exist (%v).", c.SourceConfig, c.Name, err)
+		}
+	}
+	if w.run, err = e.startPlugin(t, j); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *wf) close() {
+	if w.run != nil {
+		w.run.close()
+	}
+	for _, x := range w.x {
+		x.Close()
+	}
+}
+
+func (w *wf) env(ctx context.Context, ref string) (Environment, error) {
+	if env, ok := w.envs[ref]; ok {
+		return env, nil
+	}
+	var env Environment
+	ok, err := w.e.store.getObject(ctx, kindEnvironment, ref, &env)
+	if err != nil {
+		return env, err
+	}
+	if !ok {
+		return env, failf("Add the environment, or fix the plugin's mount specification.", "The environment %s does not exist on this engine.", ref)
+	}
+	w.envs[ref] = env
+	return env, nil
+}
+
+func (w *wf) exec(ctx context.Context, ref string) (executor, Environment, error) {
+	env, err := w.env(ctx, ref)
+	if err != nil {
+		return nil, env, err
+	}
+	if x, ok := w.x[ref]; ok {
+		return x, env, nil
+	}
+	x := newExecutor(env)
+	w.x[ref] = x
+	return x, env, nil
+}
+
+func (w *wf) save(ctx context.Context) error {
+	return w.e.store.putObject(ctx, kindContainer, w.c.Reference, w.c.Name, w.c, w.e.cfg.Clock())
+}
+
+func (w *wf) mounts(ctx context.Context) ([]sdk.Mount, error) {
+	out := []sdk.Mount{}
+	for _, m := range w.c.Mounts {
+		env, err := w.env(ctx, m.Environment)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sdk.Mount{RemoteEnvironment: connOf(env).Environment, MountPath: m.MountPath, SharedPath: m.SharedPath})
+	}
+	return out, nil
+}
+
+// stagedSource is the staged_source input; with mounts when mounted.
+func (w *wf) stagedSource(ctx context.Context, withMounts bool) (map[string]any, error) {
+	staging, err := w.env(ctx, w.c.Environment)
+	if err != nil {
+		return nil, err
+	}
+	source, err := w.env(ctx, w.c.SourceEnv)
+	if err != nil {
+		return nil, err
+	}
+	s := map[string]any{"guid": w.c.GUID, "source_connection": connOf(source), "staged_connection": connOf(staging), "parameters": w.c.Parameters}
+	if withMounts {
+		ms, err := w.mounts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(ms) == 1 {
+			s["staged_mount"] = ms[0]
+		} else if len(ms) > 1 {
+			s["mounts"] = ms
+		}
+	}
+	return s, nil
+}
+
+func (w *wf) directSource(ctx context.Context) (map[string]any, error) {
+	source, err := w.env(ctx, w.c.Environment)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"guid": w.c.GUID, "connection": connOf(source), "parameters": w.c.Parameters}, nil
+}
+
+func (w *wf) virtualSource(ctx context.Context, withMounts bool) (map[string]any, error) {
+	target, err := w.env(ctx, w.c.Environment)
+	if err != nil {
+		return nil, err
+	}
+	ms := []sdk.Mount{}
+	if withMounts {
+		if ms, err = w.mounts(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]any{"guid": w.c.GUID, "connection": connOf(target), "parameters": w.c.Parameters, "mounts": ms}, nil
+}
+
+// mountSpec runs the mount specification operation and mounts the
+// container's storage as it says (replacing the previous mounts).
+func (w *wf) mountSpec(ctx context.Context) error {
+	var spec sdk.MountSpecification
+	var err error
+	if w.c.ContainerType == "DSOURCE" {
+		ss, serr := w.stagedSource(ctx, false)
+		if serr != nil {
+			return serr
+		}
+		err = w.run.call(ctx, "linked.mount_specification", map[string]any{"staged_source": ss, "repository": w.repo.Parameters}, &spec)
+		if err == nil {
+			err = spec.ValidateStaged()
+		}
+	} else {
+		vs, verr := w.virtualSource(ctx, false)
+		if verr != nil {
+			return verr
+		}
+		err = w.run.call(ctx, "virtual.mount_specification", map[string]any{"virtual_source": vs, "repository": w.repo.Parameters}, &spec)
+		if err == nil {
+			err = spec.Validate()
+		}
+	}
+	if err != nil {
+		var me *sdk.MountError
+		if errors.As(err, &me) {
+			return &pluginhost.PluginError{Kind: pluginhost.KindBadOutput, Operation: "mount_specification", Message: me.Message, Action: sdk.DefaultUserErrorAction}
+		}
+		return err
+	}
+	old := map[string]mountRecord{}
+	for _, m := range w.c.Mounts {
+		old[m.Environment+"\x00"+m.MountPath] = m
+	}
+	var recs []mountRecord
+	for _, m := range spec.Mounts {
+		x, env, err := w.exec(ctx, m.RemoteEnvironment.Reference)
+		if err != nil {
+			return err
+		}
+		storage := w.c.Storage
+		if m.SharedPath != "" {
+			storage = filepath.Join(storage, filepath.Clean("/"+m.SharedPath))
+			if err := os.MkdirAll(storage, 0o755); err != nil {
+				return err
+			}
+		}
+		_, remount := old[env.Reference+"\x00"+m.MountPath]
+		method, err := x.Mount(ctx, storage, m.MountPath, remount)
+		if err != nil {
+			return failf("Choose another mount location in the parameters, or empty that directory.", "Cannot mount the storage of %s at %s on %s: %v", w.c.Name, m.MountPath, env.Name, err)
+		}
+		delete(old, env.Reference+"\x00"+m.MountPath)
+		recs = append(recs, mountRecord{Environment: env.Reference, MountPath: m.MountPath, SharedPath: m.SharedPath, Method: method})
+		w.j.info("event.storage.mounted", fmt.Sprintf("Mounted the storage of %s at %s on %s (%s).", w.c.Name, m.MountPath, env.Name, method))
+	}
+	for _, m := range old { // mounts the plugin no longer asks for
+		w.unmountOne(ctx, m)
+	}
+	w.c.Mounts = recs
+	return w.save(ctx)
+}
+
+func (w *wf) storageOf(m mountRecord) string {
+	if m.SharedPath != "" {
+		return filepath.Join(w.c.Storage, filepath.Clean("/"+m.SharedPath))
+	}
+	return w.c.Storage
+}
+
+// syncBack brings what the plugin wrote at the mounts into the storage.
+func (w *wf) syncBack(ctx context.Context) error {
+	for _, m := range w.c.Mounts {
+		x, _, err := w.exec(ctx, m.Environment)
+		if err != nil {
+			return err
+		}
+		if err := x.SyncBack(ctx, w.storageOf(m), m.MountPath, m.Method); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *wf) unmountOne(ctx context.Context, m mountRecord) {
+	x, env, err := w.exec(ctx, m.Environment)
+	if err == nil {
+		err = x.Unmount(ctx, w.storageOf(m), m.MountPath, m.Method)
+	}
+	if err != nil {
+		w.j.event("event.storage.unmount.failed", fmt.Sprintf("Could not unmount %s: %v", m.MountPath, err), nil, "WARNING", "RUNNING")
+		return
+	}
+	w.j.info("event.storage.unmounted", fmt.Sprintf("Unmounted %s from %s.", m.MountPath, env.Name))
+}
+
+func (w *wf) unmountAll(ctx context.Context) error {
+	for _, m := range w.c.Mounts {
+		w.unmountOne(ctx, m)
+	}
+	w.c.Mounts = nil
+	return w.save(ctx)
+}
+
+// copyTree makes dst an independent copy of src (cp -a --reflink=auto:
+// a cheap clone where the filesystem can, a full copy elsewhere).
+func copyTree(ctx context.Context, src, dst string) error {
+	if err := os.RemoveAll(dst); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "cp", "-a", "--reflink=auto", src+"/.", dst+"/")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("copying %s to %s: %v: %s", src, dst, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// takeSnapshot copies the storage into a new snapshot, then runs the
+// post-snapshot operation (post) whose result is stored with it.
+func (w *wf) takeSnapshot(ctx context.Context, resync bool, params json.RawMessage, post func() (json.RawMessage, error)) (string, error) {
+	dir := ""
+	ref, err := w.e.store.createObject(ctx, kindSnapshot, w.c.Reference, false, w.e.cfg.Clock(), func(ref string) (any, string) {
+		dir = filepath.Join(w.e.cfg.DataDir, snapshotsDir, ref, "data")
+		return &Snapshot{Type: "AppDataSnapshot", Reference: ref, Name: ref, Container: w.c.Reference, Toolkit: w.c.Toolkit}, ref
+	})
+	if err != nil {
+		return "", err
+	}
+	fail := func(err error) (string, error) {
+		w.e.store.deleteObject(context.Background(), kindSnapshot, ref)
+		os.RemoveAll(filepath.Dir(dir))
+		return "", err
+	}
+	if err := copyTree(ctx, w.c.Storage, dir); err != nil {
+		return fail(err)
+	}
+	w.j.info("event.snapshot.taken", fmt.Sprintf("Took snapshot %s of %s.", ref, w.c.Name))
+	meta, err := post()
+	if err != nil {
+		return fail(err)
+	}
+	now := w.e.cfg.Clock()
+	snap := &Snapshot{Type: "AppDataSnapshot", Reference: ref, Name: formatTime(now), Container: w.c.Reference, Toolkit: w.c.Toolkit,
+		Timestamp: formatTime(now), Resync: resync, Metadata: meta, Parameters: params, Dir: dir}
+	if err := w.e.store.putObject(ctx, kindSnapshot, ref, snap.Name, snap, now); err != nil {
+		return fail(err)
+	}
+	w.j.result = ref
+	return ref, nil
+}
+
+// snapshotParams is what linked.pre_snapshot and post_snapshot get: the
+// user's parameters, with "resync" set when the plugin's schema declares
+// that property (reference 8.3: sync and resync differ by that flag).
+func (w *wf) snapshotParams(user json.RawMessage, resync bool) json.RawMessage {
+	var m map[string]any
+	if len(user) == 0 || json.Unmarshal(user, &m) != nil || m == nil {
+		m = map[string]any{}
+	}
+	var sch struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	_ = json.Unmarshal(w.art.SnapshotParametersDefinition.Schema, &sch)
+	if _, ok := sch.Properties["resync"]; ok {
+		m["resync"] = resync
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// sync is the linked-source sync workflow (reference 8.7), STAGED or DIRECT.
+func (w *wf) sync(ctx context.Context, resync bool, userParams json.RawMessage) error {
+	params := w.snapshotParams(userParams, resync)
+	kind := "sync"
+	if resync {
+		kind = "resync"
+	}
+	w.j.info("event.dsource.sync.started", fmt.Sprintf("Starting a %s of %s.", kind, w.c.Name))
+	if w.c.PluginType == "DIRECT" {
+		ds, err := w.directSource(ctx)
+		if err != nil {
+			return err
+		}
+		in := map[string]any{"direct_source": ds, "repository": w.repo.Parameters, "source_config": w.sc.Parameters, "snapshot_parameters": params}
+		w.run.libs.syncTo = w.c.Storage
+		if w.run.hasOp("linked.pre_snapshot") {
+			if err := w.run.call(ctx, "linked.pre_snapshot", in, nil); err != nil {
+				return err
+			}
+		}
+		w.run.libs.syncTo = ""
+		w.j.progress(50)
+		_, err = w.takeSnapshot(ctx, resync, params, func() (json.RawMessage, error) {
+			var meta json.RawMessage
+			if err := w.run.call(ctx, "linked.post_snapshot", in, &meta); err != nil {
+				return nil, err
+			}
+			return meta, checkOutput(w.tk, w.art, "linked.post_snapshot", "snapshotDefinition", meta)
+		})
+		return err
+	}
+	if err := w.mountSpec(ctx); err != nil {
+		return err
+	}
+	w.j.progress(20)
+	ss, err := w.stagedSource(ctx, true)
+	if err != nil {
+		return err
+	}
+	in := map[string]any{"staged_source": ss, "repository": w.repo.Parameters, "source_config": w.sc.Parameters, "snapshot_parameters": params}
+	if w.run.hasOp("linked.pre_snapshot") {
+		if err := w.run.call(ctx, "linked.pre_snapshot", in, nil); err != nil {
+			return err
+		}
+	}
+	w.j.progress(60)
+	if err := w.syncBack(ctx); err != nil {
+		return err
+	}
+	_, err = w.takeSnapshot(ctx, resync, params, func() (json.RawMessage, error) {
+		var meta json.RawMessage
+		if err := w.run.call(ctx, "linked.post_snapshot", in, &meta); err != nil {
+			return nil, err
+		}
+		return meta, checkOutput(w.tk, w.art, "linked.post_snapshot", "snapshotDefinition", meta)
+	})
+	return err
+}
+
+func (w *wf) linkedIn(ctx context.Context) (map[string]any, error) {
+	ss, err := w.stagedSource(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"staged_source": ss, "repository": w.repo.Parameters, "source_config": w.sc.Parameters}, nil
+}
+
+func (w *wf) virtualIn(ctx context.Context) (map[string]any, error) {
+	vs, err := w.virtualSource(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"virtual_source": vs, "repository": w.repo.Parameters, "source_config": w.sc.Parameters}, nil
+}
+
+// callOptional runs an operation the plugin may not implement.
+func (w *wf) callOptional(ctx context.Context, op string, in map[string]any) error {
+	if !w.run.hasOp(op) {
+		return nil
+	}
+	return w.run.call(ctx, op, in, nil)
+}
+
+// configure runs virtual.configure or virtual.reconfigure and stores the
+// VDB's source config.
+func (w *wf) configure(ctx context.Context, op string, snap *Snapshot) error {
+	vs, err := w.virtualSource(ctx, true)
+	if err != nil {
+		return err
+	}
+	meta := snap.Metadata
+	if len(meta) == 0 {
+		meta = json.RawMessage(`{}`)
+	}
+	in := map[string]any{"virtual_source": vs, "repository": w.repo.Parameters, "snapshot": meta}
+	if op == "virtual.reconfigure" {
+		in["source_config"] = w.sc.Parameters
+	}
+	var out json.RawMessage
+	if err := w.run.call(ctx, op, in, &out); err != nil {
+		return err
+	}
+	if err := checkOutput(w.tk, w.art, op, "sourceConfigDefinition", out); err != nil {
+		return err
+	}
+	dd := w.art.DiscoveryDefinition
+	name := nameOf(out, dd.SourceConfigNameField)
+	if name == "" {
+		name = w.c.Name
+	}
+	now := w.e.cfg.Clock()
+	if w.c.SourceConfig == "" {
+		ref, err := w.e.store.createObject(ctx, kindSourceConfig, w.repo.Reference, false, now, func(ref string) (any, string) {
+			return &SourceConfig{Type: "AppDataSourceConfig", Reference: ref, Name: name, Repository: w.repo.Reference, Environment: w.c.Environment,
+				Toolkit: w.c.Toolkit, Parameters: out, Identity: identityKey(out, dd.SourceConfigIdentityFields), Container: w.c.Reference}, name
+		})
+		if err != nil {
+			return err
+		}
+		w.c.SourceConfig = ref
+		w.e.store.getObject(ctx, kindSourceConfig, ref, &w.sc)
+	} else {
+		w.sc.Parameters, w.sc.Name, w.sc.Identity = out, name, identityKey(out, dd.SourceConfigIdentityFields)
+		if err := w.e.store.putObject(ctx, kindSourceConfig, w.sc.Reference, name, &w.sc, now); err != nil {
+			return err
+		}
+	}
+	w.j.info("event.vdb.configured", fmt.Sprintf("%s is configured: %s.", w.c.Name, name))
+	return w.save(ctx)
+}
+
+// replaceStorage makes the container's storage a copy of the snapshot.
+func (w *wf) replaceStorage(ctx context.Context, snap *Snapshot) error {
+	if err := copyTree(ctx, snap.Dir, w.c.Storage); err != nil {
+		return err
+	}
+	w.c.ParentSnapshot = snap.Reference
+	w.j.info("event.vdb.storage", fmt.Sprintf("The storage of %s is now a writable copy of snapshot %s.", w.c.Name, snap.Reference))
+	return w.save(ctx)
+}
+
+func newGUID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// ---- environment discovery ----
+
+// checkEnvironment connects to the environment and prepares its scratch
+// path.
+func (e *Engine) checkEnvironment(ctx context.Context, j *jobCtx, env Environment) error {
+	x := newExecutor(env)
+	defer x.Close()
+	res, err := x.RunBash(ctx, pluginhost.BashRequest{Command: `mkdir -p "$DVP_SCRATCH" && uname -sn`, Variables: map[string]string{"DVP_SCRATCH": env.ScratchPath}})
+	if err != nil {
+		msg := err.Error()
+		var le *libs.LibraryError
+		if errors.As(err, &le) {
+			msg = le.Message
+		}
+		return failf("Check the host, port, user, key and known hosts of the environment, then refresh it.", "Cannot run commands on environment %s: %s", env.Name, msg)
+	}
+	if res.ExitCode != 0 {
+		return failf("Check that the user can create the scratch directory.", "The environment check on %s failed (exit %d): %s", env.Name, res.ExitCode, strings.TrimSpace(res.Stderr))
+	}
+	j.info("event.environment.checked", fmt.Sprintf("Environment %s answers: %s.", env.Name, strings.TrimSpace(res.Stdout)))
+	return nil
+}
+
+// discover runs environment discovery (reference 8.7) with every installed
+// plugin: repositories, then the source configs of each.
+func (e *Engine) discover(ctx context.Context, j *jobCtx, env Environment) error {
+	tks, err := e.store.toolkits(ctx)
+	if err != nil {
+		return err
+	}
+	if len(tks) == 0 {
+		j.info("event.environment.discovery.none", "No plugin is installed: nothing to discover.")
+	}
+	for i, t := range tks {
+		if err := e.discoverWith(ctx, j, env, t); err != nil {
+			return err
+		}
+		j.progress(float64(i+1) * 90 / float64(len(tks)))
+	}
+	env.LastRefresh = formatTime(e.cfg.Clock())
+	return e.store.putObject(ctx, kindEnvironment, env.Reference, env.Name, &env, e.cfg.Clock())
+}
+
+func (e *Engine) discoverWith(ctx context.Context, j *jobCtx, env Environment, t *toolkitRow) error {
+	a, err := t.artifact()
+	if err != nil {
+		return err
+	}
+	if !a.Manifest.HasRepositoryDiscovery {
+		j.info("event.environment.discovery.skipped", fmt.Sprintf("Plugin %q has no repository discovery.", a.Name))
+		return nil
+	}
+	run, err := e.startPlugin(t, j)
+	if err != nil {
+		return err
+	}
+	defer run.close()
+	conn := connOf(env)
+	var repos []json.RawMessage
+	if err := run.call(ctx, "discovery.repository", map[string]any{"source_connection": conn}, &repos); err != nil {
+		return err
+	}
+	dd := a.DiscoveryDefinition
+	existing, err := listAs[Repository](ctx, e.store, kindRepository, env.Reference)
+	if err != nil {
+		return err
+	}
+	now := e.cfg.Clock()
+	for _, raw := range repos {
+		if err := checkOutput(t, a, "discovery.repository", "repositoryDefinition", raw); err != nil {
+			return err
+		}
+		id, name := identityKey(raw, dd.RepositoryIdentityFields), nameOf(raw, dd.RepositoryNameField)
+		var repo *Repository
+		for i := range existing {
+			if existing[i].Toolkit == t.ref() && existing[i].Identity == id {
+				repo = &existing[i]
+			}
+		}
+		if repo != nil {
+			repo.Parameters, repo.Name = raw, name
+			if err := e.store.putObject(ctx, kindRepository, repo.Reference, name, repo, now); err != nil {
+				return err
+			}
+		} else {
+			var r Repository
+			ref, err := e.store.createObject(ctx, kindRepository, env.Reference, false, now, func(ref string) (any, string) {
+				r = Repository{Type: "AppDataRepository", Reference: ref, Name: name, Environment: env.Reference, Toolkit: t.ref(), Parameters: raw, Identity: id}
+				return &r, name
+			})
+			if err != nil {
+				return err
+			}
+			r.Reference = ref
+			repo = &r
+		}
+		j.info("event.environment.repository", fmt.Sprintf("Plugin %q found repository %q (%s) on %s.", a.Name, name, repo.Reference, env.Name))
+		if !a.Manifest.HasSourceConfigDiscovery {
+			continue
+		}
+		var scs []json.RawMessage
+		if err := run.call(ctx, "discovery.source_config", map[string]any{"source_connection": conn, "repository": raw}, &scs); err != nil {
+			return err
+		}
+		have, err := listAs[SourceConfig](ctx, e.store, kindSourceConfig, repo.Reference)
+		if err != nil {
+			return err
+		}
+		for _, sraw := range scs {
+			if err := checkOutput(t, a, "discovery.source_config", "sourceConfigDefinition", sraw); err != nil {
+				return err
+			}
+			sid, sname := identityKey(sraw, dd.SourceConfigIdentityFields), nameOf(sraw, dd.SourceConfigNameField)
+			var found *SourceConfig
+			for i := range have {
+				if have[i].Identity == sid {
+					found = &have[i]
+				}
+			}
+			if found != nil {
+				found.Parameters, found.Name = sraw, sname
+				if err := e.store.putObject(ctx, kindSourceConfig, found.Reference, sname, found, now); err != nil {
+					return err
+				}
+				continue
+			}
+			ref, err := e.store.createObject(ctx, kindSourceConfig, repo.Reference, false, now, func(ref string) (any, string) {
+				return &SourceConfig{Type: "AppDataSourceConfig", Reference: ref, Name: sname, Repository: repo.Reference, Environment: env.Reference,
+					Toolkit: t.ref(), Parameters: sraw, Identity: sid, Discovered: true}, sname
+			})
+			if err != nil {
+				return err
+			}
+			j.info("event.environment.sourceconfig", fmt.Sprintf("Plugin %q found source config %q (%s).", a.Name, sname, ref))
+		}
+		if len(scs) == 0 {
+			j.info("event.environment.sourceconfig.none", fmt.Sprintf("Plugin %q found no source config in %q (add them by hand).", a.Name, name))
+		}
+	}
+	return nil
+}
