@@ -4,7 +4,7 @@ BIN     ?= bin/dvp
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build test lint bench fuzz demo clean
+.PHONY: all build test lint bench load fuzz demo clean
 
 all: build
 
@@ -21,7 +21,13 @@ test: lint
 
 # Benchmarks compare dvp with a baseline measured in the same run; see docs/performance.md.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchtime=20x -count=1 ./...
+	$(GO) run ./bench/cmd/benchtable
+
+# 100 concurrent clients upload and list against one engine for 60 s (LOAD_DURATION, LOAD_CLIENTS).
+LOAD_DURATION ?= 60s
+LOAD_CLIENTS  ?= 100
+load:
+	DVP_LOAD=1 DVP_LOAD_DURATION=$(LOAD_DURATION) DVP_LOAD_CLIENTS=$(LOAD_CLIENTS) $(GO) test -count=1 -timeout=20m -run='^TestLoad$$' -v ./internal/engine/e2e/
 
 # Short fuzzing pass over every fuzz target (FUZZTIME=60s for the full run).
 FUZZTIME ?= 10s

@@ -79,6 +79,7 @@ func Run(ctx context.Context, args []string, stdio IO, version string) (code int
 
 	root := NewRootCmd(app)
 	root.SetArgs(args)
+	registerSecretArgs(app.Redactor, args)
 	app.Log.Debug("dvp started", "version", version, "args", strings.Join(args, " "))
 	cmd, err := root.ExecuteContextC(ctx)
 	code = exitCode(err)
@@ -154,5 +155,26 @@ func runE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, 
 			return &commandError{err: err}
 		}
 		return nil
+	}
+}
+
+// secretFlags are the flags whose values are secrets.
+var secretFlags = []string{"--password"}
+
+// registerSecretArgs registers the values of secret flags with the
+// redactor before anything logs the command line.
+func registerSecretArgs(r *logging.Redactor, args []string) {
+	for i, a := range args {
+		if a == "--" {
+			return
+		}
+		for _, f := range secretFlags {
+			switch {
+			case a == f && i+1 < len(args):
+				r.Add(args[i+1])
+			case strings.HasPrefix(a, f+"="):
+				r.Add(strings.TrimPrefix(a, f+"="))
+			}
+		}
 	}
 }

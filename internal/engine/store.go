@@ -453,6 +453,13 @@ func (s *store) install(ctx context.Context, pluginID string, source *spool, dec
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
+	if current != nil && current.SourceSHA256 != row.SourceSHA256 {
+		// The replaced code is no longer reachable; without this a
+		// long-running engine keeps every build it ever installed.
+		if err := s.removeBlobIfUnused(ctx, current.SourceSHA256); err != nil {
+			return nil, err
+		}
+	}
 	return row, nil
 }
 
@@ -464,12 +471,19 @@ func (s *store) deleteToolkit(ctx context.Context, t *toolkitRow) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM toolkits WHERE id = ?`, t.ID); err != nil {
 		return err
 	}
+	return s.removeBlobIfUnused(ctx, t.SourceSHA256)
+}
+
+// removeBlobIfUnused deletes the code blob sum when no toolkit row refers
+// to it any more. A crash before the removal leaves an orphan, which the
+// next start removes.
+func (s *store) removeBlobIfUnused(ctx context.Context, sum string) error {
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM toolkits WHERE source_sha256 = ?`, t.SourceSHA256).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM toolkits WHERE source_sha256 = ?`, sum).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {
-		if p, err := s.blobPath(t.SourceSHA256); err == nil {
+		if p, err := s.blobPath(sum); err == nil {
 			os.Remove(p)
 		}
 	}

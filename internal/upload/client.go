@@ -380,7 +380,9 @@ func (c *Client) once(ctx context.Context, q request) (*response, error) {
 	c.log.Debug("request", "method", q.method, "url", c.base.String()+APIPath+q.path)
 	res, err := req.Execute(q.method, q.path)
 	if err != nil {
-		timedOut := wd.timedOut()
+		// The transport's ResponseHeaderTimeout and the watchdog measure the
+		// same wait for an answer; whichever fires first, say so.
+		timedOut := wd.timedOut() || strings.Contains(err.Error(), "timeout awaiting response headers")
 		wd.stop()
 		if timedOut {
 			err = fmt.Errorf("%w (no progress for %s)", err, c.o.ReadTimeout)

@@ -1,0 +1,159 @@
+// Command benchtable runs dvp's comparative benchmarks — each measures dvp
+// and a baseline in the same run — and prints one table of the results.
+// `make bench` runs it; docs/performance.md explains every row.
+//
+//	go run ./bench/cmd/benchtable [-quick]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// bench is one `go test -bench` run.
+type bench struct {
+	pkg, pattern string
+	times, quick string // -benchtime
+}
+
+var benches = []bench{
+	{"./bench", "^BenchmarkValidateVsPython$", "20x", "5x"},
+	{"./internal/codegen", "^BenchmarkGenerate(5k|50k)$", "5x", "2x"},
+	{"./bench", "^BenchmarkBuildVsGoBuild$", "10x", "3x"},
+	{"./internal/engine/e2e", "^BenchmarkUpload200MB$", "5x", "2x"},
+	{"./internal/engine/e2e", "^BenchmarkEngineRPS$", "20x", "5x"},
+}
+
+// results maps a benchmark name (without the -N suffix) to its metrics.
+type results map[string]map[string]float64
+
+func parse(out []byte, res results) {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		name := f[0]
+		if i := strings.LastIndex(name, "-"); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
+		}
+		m := map[string]float64{}
+		for i := 2; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+				m[f[i+1]] = v
+			}
+		}
+		res[name] = m
+	}
+}
+
+func main() {
+	quick := flag.Bool("quick", false, "fewer iterations (a smoke run, noisier)")
+	flag.Parse()
+	res := results{}
+	failed := map[string]string{}
+	start := time.Now()
+	for _, b := range benches {
+		bt := b.times
+		if *quick {
+			bt = b.quick
+		}
+		args := []string{"test", "-run", "^$", "-bench", b.pattern, "-benchtime", bt, "-count", "1", "-timeout", "30m", b.pkg}
+		fmt.Fprintf(os.Stderr, "$ go %s\n", strings.Join(args, " "))
+		cmd := exec.Command("go", args...)
+		var out bytes.Buffer
+		cmd.Stdout = io.MultiWriter(&out, os.Stderr)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			failed[b.pattern] = err.Error()
+		}
+		parse(out.Bytes(), res)
+	}
+
+	type row struct {
+		what, dvp, base, ratio, target, note string
+	}
+	get := func(name, unit string) (float64, bool) {
+		v, ok := res[name][unit]
+		return v, ok
+	}
+	var rows []row
+	ms := func(v float64) string { return fmt.Sprintf("%.1f ms", v) }
+	if d, ok := get("BenchmarkValidateVsPython", "dvp-ms/op"); ok {
+		p, _ := get("BenchmarkValidateVsPython", "python-ms/op")
+		r, _ := get("BenchmarkValidateVsPython", "dvp/python")
+		rows = append(rows, row{"dvp validate vs python3 -c pass", ms(d), ms(p), fmt.Sprintf("%.2f", r), "< 1", "start-up + full validation vs a bare interpreter start"})
+	} else {
+		rows = append(rows, row{"dvp validate vs python3 -c pass", "-", "-", "-", "< 1", "not measured (python3 missing?)"})
+	}
+	if a, ok := get("BenchmarkGenerate5k", "ns/op"); ok {
+		if z, ok := get("BenchmarkGenerate50k", "ns/op"); ok {
+			rows = append(rows, row{"codegen 50k properties vs 10 x 5k", ms(z / 1e6), ms(10 * a / 1e6), fmt.Sprintf("%.2f", z/(10*a)), "<= 1.2", "1.0 = linear scaling"})
+		}
+	}
+	if d, ok := get("BenchmarkBuildVsGoBuild", "dvp-build-ms"); ok {
+		g, _ := get("BenchmarkBuildVsGoBuild", "go-build-ms")
+		r, _ := get("BenchmarkBuildVsGoBuild", "ratio")
+		rows = append(rows, row{"dvp build vs go build", ms(d), ms(g), fmt.Sprintf("%.2f", r), "<= 1.3", "medians, warm build cache"})
+	}
+	if d, ok := get("BenchmarkUpload200MB", "dvp-s"); ok {
+		c, _ := get("BenchmarkUpload200MB", "curl-s")
+		r, _ := get("BenchmarkUpload200MB", "dvp/curl")
+		rss, _ := get("BenchmarkUpload200MB", "dvp-maxRSS-MiB")
+		size, _ := get("BenchmarkUpload200MB", "artifact-MiB")
+		rows = append(rows, row{fmt.Sprintf("dvp upload vs curl -F (%.0f MiB)", size), fmt.Sprintf("%.2f s", d), fmt.Sprintf("%.2f s", c), fmt.Sprintf("%.2f", r), "<= 1.25", fmt.Sprintf("dvp peak RSS %.1f MiB (limit 64)", rss)})
+	} else {
+		rows = append(rows, row{"dvp upload vs curl -F", "-", "-", "-", "<= 1.25", "not measured (curl missing?)"})
+	}
+	if e, ok := get("BenchmarkEngineRPS", "engine-req/s"); ok {
+		bb, _ := get("BenchmarkEngineRPS", "baseline-req/s")
+		r, _ := get("BenchmarkEngineRPS", "engine/baseline")
+		rows = append(rows, row{"engine GET toolkit req/s vs bare net/http", fmt.Sprintf("%.0f/s", e), fmt.Sprintf("%.0f/s", bb), fmt.Sprintf("%.2f", r), "report", "16 keep-alive clients, loopback"})
+	}
+
+	head := row{"measure", "dvp", "baseline", "ratio", "target", "note"}
+	w := make([]int, 6)
+	all := append([]row{head}, rows...)
+	cells := func(r row) []string { return []string{r.what, r.dvp, r.base, r.ratio, r.target, r.note} }
+	for _, r := range all {
+		for i, c := range cells(r) {
+			w[i] = max(w[i], len([]rune(c)))
+		}
+	}
+	line := func(cs []string) {
+		var b strings.Builder
+		b.WriteString("|")
+		for i, c := range cs {
+			fmt.Fprintf(&b, " %-*s |", w[i], c)
+		}
+		fmt.Println(b.String())
+	}
+	fmt.Printf("\ndvp benchmarks (%s, %s)\n\n", time.Now().Format("2006-01-02 15:04"), time.Since(start).Round(time.Second))
+	line(cells(head))
+	sep := make([]string, 6)
+	for i := range sep {
+		sep[i] = strings.Repeat("-", w[i])
+	}
+	line(sep)
+	for _, r := range rows {
+		line(cells(r))
+	}
+	if len(failed) > 0 {
+		fmt.Println()
+		for p, e := range failed {
+			fmt.Printf("FAILED: %s: %s (a limit was exceeded or the benchmark broke; see the output above)\n", p, e)
+		}
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,236 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dvpkit/dvp/internal/engine/enginetest"
+)
+
+// TestLoad runs DVP_LOAD_CLIENTS (100) concurrent clients against one engine
+// process on loopback for DVP_LOAD_DURATION (60s). Each client logs in once,
+// then loops: request an upload token, upload its own plugin with the next
+// build number, follow the upgrade's job to its end (as dvp upload --wait
+// does), list the toolkits. Every request must succeed; afterwards every
+// client's plugin must be listed at the last build it saw installed; the
+// latencies (p50, p99, max) of each kind of request are printed.
+//
+// It runs only with DVP_LOAD=1 (and not with -short): `make load`.
+func TestLoad(t *testing.T) {
+	if testing.Short() || os.Getenv("DVP_LOAD") == "" {
+		t.Skip("load test: set DVP_LOAD=1 (make load)")
+	}
+	clients := envInt(t, "DVP_LOAD_CLIENTS", 100)
+	duration, err := time.ParseDuration(envStr("DVP_LOAD_DURATION", "60s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startEngine(t, t.TempDir())
+	tr := &http.Transport{MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients, IdleConnTimeout: time.Minute}
+	hc := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
+
+	var (
+		mu        sync.Mutex
+		lat       = map[string][]time.Duration{}
+		failures  []string
+		nfail     int
+		installed = make([]int, clients) // last build seen COMPLETED, per client
+	)
+	record := func(kind string, d time.Duration) {
+		mu.Lock()
+		lat[kind] = append(lat[kind], d)
+		mu.Unlock()
+	}
+	fail := func(format string, args ...any) {
+		mu.Lock()
+		nfail++
+		if len(failures) < 20 {
+			failures = append(failures, fmt.Sprintf(format, args...))
+		}
+		mu.Unlock()
+	}
+	type env struct {
+		Type   string          `json:"type"`
+		Status string          `json:"status"`
+		Result json.RawMessage `json:"result"`
+		Job    *string         `json:"job"`
+		Action *string         `json:"action"`
+	}
+	// call sends one request and decodes the envelope; ok is false (and the
+	// failure recorded) unless the answer is a 200 OK envelope.
+	call := func(kind, method, path, ctype, cookie string, body []byte) (env, string, bool) {
+		req, _ := http.NewRequest(method, e.url+"/resources/json/"+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		start := time.Now()
+		resp, err := hc.Do(req)
+		if err != nil {
+			fail("%s %s: %v", method, path, err)
+			return env{}, "", false
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		record(kind, time.Since(start))
+		var v env
+		if err != nil || resp.StatusCode != 200 || json.Unmarshal(b, &v) != nil || v.Status != "OK" {
+			fail("%s %s: %d %v %.300s", method, path, resp.StatusCode, err, b)
+			return v, "", false
+		}
+		return v, resp.Header.Get("Set-Cookie"), true
+	}
+
+	id := func(i int) string { return fmt.Sprintf("0f9e3c4a-7b21-4d2e-9a55-%012d", i) }
+	deadline := time.Time{}
+	var started, wg sync.WaitGroup
+	started.Add(clients)
+	start := make(chan struct{})
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			template := enginetest.Bytes(enginetest.Options{ID: id(c), Name: fmt.Sprintf("load plugin %d", c), BuildNumber: "@@BUILD@@"})
+			_, cookie, ok := call("session", "POST", "delphix/session", "application/json", "",
+				[]byte(`{"version": {"type": "APIVersion", "major": 1, "minor": 11, "micro": 16}, "type": "APISession"}`))
+			if ok {
+				_, cookie, ok = call("login", "POST", "delphix/login", "application/json", cookie,
+					[]byte(`{"type": "LoginRequest", "username": "admin", "password": "`+adminPassword+`"}`))
+			}
+			started.Done()
+			if !ok {
+				return
+			}
+			<-start
+			for build := 1; time.Now().Before(deadline); build++ {
+				v, _, ok := call("requestUploadToken", "POST", "delphix/toolkit/requestUploadToken", "application/json", cookie, nil)
+				if !ok {
+					continue
+				}
+				var tok struct{ Token string }
+				json.Unmarshal(v.Result, &tok)
+				var body bytes.Buffer
+				body.WriteString("------------boundary------\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n" + tok.Token + "\r\n")
+				body.WriteString("------------boundary------\r\nContent-Disposition:form-data; name=\"file\"; filename=\"artifact.json\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+				body.Write(bytes.Replace(template, []byte("@@BUILD@@"), []byte(strconv.Itoa(build)), 1))
+				body.WriteString("\r\n------------boundary--------\r\n")
+				v, _, ok = call("upload", "POST", "delphix/data/upload", "multipart/form-data; boundary=----------boundary------", cookie, body.Bytes())
+				if !ok {
+					continue
+				}
+				done := v.Job == nil // a new plugin is installed before the answer
+				for !done && v.Action != nil {
+					time.Sleep(50 * time.Millisecond)
+					j, _, ok := call("getJob", "GET", "delphix/action/"+*v.Action+"/getJob", "application/json", cookie, nil)
+					if !ok {
+						break
+					}
+					var job struct{ JobState string }
+					json.Unmarshal(j.Result, &job)
+					switch job.JobState {
+					case "RUNNING":
+					case "COMPLETED":
+						done = true
+					default:
+						fail("client %d build %d: job %s", c, build, j.Result)
+						v.Action = nil
+					}
+				}
+				if done {
+					mu.Lock()
+					installed[c] = build
+					mu.Unlock()
+				}
+				call("list", "GET", "delphix/toolkit", "application/json", cookie, nil)
+			}
+		}(c)
+	}
+	started.Wait()
+	t0 := time.Now()
+	deadline = t0.Add(duration)
+	close(start)
+	wg.Wait()
+	elapsed := time.Since(t0)
+
+	// Nothing lost: every client's plugin is listed at its last build.
+	a := e.api(t)
+	listed := map[string]string{}
+	for _, tk := range a.toolkits() {
+		listed[tk.Identifier] = tk.BuildNumber
+	}
+	lost := 0
+	for c := 0; c < clients; c++ {
+		if installed[c] == 0 {
+			continue
+		}
+		if got := listed[id(c)]; got != strconv.Itoa(installed[c]) {
+			lost++
+			if lost < 10 {
+				t.Errorf("client %d: build %d was installed, the engine lists %q", c, installed[c], got)
+			}
+		}
+	}
+	var total int
+	kinds := make([]string, 0, len(lat))
+	for k, ds := range lat {
+		kinds = append(kinds, k)
+		total += len(ds)
+	}
+	sort.Strings(kinds)
+	var all []time.Duration
+	var report strings.Builder
+	fmt.Fprintf(&report, "load: %d clients, %s, %d requests (%.0f/s), %d failed, %d plugins checked, %d lost\n",
+		clients, elapsed.Round(time.Millisecond), total, float64(total)/elapsed.Seconds(), nfail, len(listed), lost)
+	fmt.Fprintf(&report, "%-20s %8s %10s %10s %10s\n", "request", "count", "p50", "p99", "max")
+	for _, k := range kinds {
+		ds := lat[k]
+		if k != "session" && k != "login" {
+			all = append(all, ds...)
+		}
+		fmt.Fprintf(&report, "%-20s %8d %10s %10s %10s\n", k, len(ds), pct(ds, 50), pct(ds, 99), pct(ds, 100))
+	}
+	fmt.Fprintf(&report, "%-20s %8d %10s %10s %10s\n", "all (in the loop)", len(all), pct(all, 50), pct(all, 99), pct(all, 100))
+	t.Log("\n" + report.String())
+	fmt.Print(report.String())
+	if nfail > 0 {
+		t.Errorf("%d requests failed; first: %s", nfail, strings.Join(failures, "\n"))
+	}
+}
+
+func pct(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := (len(s)*p + 99) / 100
+	if i > 0 {
+		i--
+	}
+	return s[min(i, len(s)-1)].Round(10 * time.Microsecond)
+}
+
+func envStr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(t *testing.T, k string, def int) int {
+	v, err := strconv.Atoi(envStr(k, strconv.Itoa(def)))
+	if err != nil || v <= 0 {
+		t.Fatalf("%s: %v", k, err)
+	}
+	return v
+}

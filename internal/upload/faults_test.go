@@ -1,0 +1,346 @@
+package upload
+
+// Fault injection for the client: stalled and slow connections, 5xx
+// bursts, a full disk while the logs bundle is written. The same faults
+// against the real dvp binary and engine process are in
+// internal/engine/e2e/faults_test.go.
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dvpkit/dvp/internal/engine/enginetest"
+)
+
+// stallListener accepts connections and never reads nor writes them.
+type stallListener struct {
+	ln       net.Listener
+	accepted atomic.Int32
+	mu       sync.Mutex
+	conns    []net.Conn
+}
+
+func newStallListener(t *testing.T) *stallListener {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stallListener{ln: ln}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.accepted.Add(1)
+			s.mu.Lock()
+			s.conns = append(s.conns, c)
+			s.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, c := range s.conns {
+			c.Close()
+		}
+	})
+	return s
+}
+
+// TestFaultStalledEngine: an engine that accepts the connection and then
+// says nothing. The idempotent session request is retried, each attempt
+// ends after the read timeout, and the failure says what happened.
+func TestFaultStalledEngine(t *testing.T) {
+	s := newStallListener(t)
+	c, _ := newTestClient(t, "http://"+s.ln.Addr().String(), func(o *Options) {
+		o.ReadTimeout = 300 * time.Millisecond
+		o.Retries = 2
+		o.Backoff = 10 * time.Millisecond
+	})
+	start := time.Now()
+	_, err := c.Upload(context.Background(), UploadOptions{User: testUser, Password: testPassword, ArtifactPath: writeArtifact(t, enginetest.Options{})})
+	d := time.Since(start)
+	var ue *Error
+	if !errors.As(err, &ue) || ue.Kind != KindNetwork {
+		t.Fatalf("want a network error, got %T %v", err, err)
+	}
+	if !strings.HasPrefix(err.Error(), "Encountered a http request failure.\n") || !strings.Contains(err.Error(), "no progress for 300ms") {
+		t.Errorf("unclear message: %q", err)
+	}
+	if d < 900*time.Millisecond || d > 5*time.Second {
+		t.Errorf("3 attempts of 300ms took %s", d)
+	}
+	if n := s.accepted.Load(); n != 3 {
+		t.Errorf("%d connections, want 3 (the session request and 2 retries)", n)
+	}
+}
+
+// TestFaultUploadStallsMidBody: the engine reads the first 64 KiB of a
+// 16 MiB upload and then stops reading. The client notices that the body
+// makes no progress, gives up after the read timeout with a clear error,
+// closes the connection (the engine's next read fails), and never sends
+// the upload again.
+func TestFaultUploadStallsMidBody(t *testing.T) {
+	var uploads atomic.Int32
+	release := make(chan struct{})
+	serverReadErr := make(chan error, 1)
+	rec := &recorder{answer: engineScript(uploadOK, nil)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != APIPath+"delphix/data/upload" {
+			rec.ServeHTTP(w, r)
+			return
+		}
+		uploads.Add(1)
+		io.CopyN(io.Discard, r.Body, 64<<10)
+		<-release
+		_, err := io.Copy(io.Discard, r.Body)
+		serverReadErr <- err
+	}))
+	defer srv.Close()
+	c, _ := newTestClient(t, srv.URL, func(o *Options) { o.ReadTimeout = 500 * time.Millisecond })
+	start := time.Now()
+	_, err := c.Upload(context.Background(), UploadOptions{User: testUser, Password: testPassword,
+		ArtifactPath: writeArtifact(t, enginetest.Options{Padding: 16 << 20})})
+	d := time.Since(start)
+	close(release)
+	if err == nil || !strings.HasPrefix(err.Error(), "Encountered a http request failure.\n") || !strings.Contains(err.Error(), "no progress for 500ms") {
+		t.Fatalf("stalled upload: %v", err)
+	}
+	if d > 10*time.Second {
+		t.Errorf("the stall was noticed after %s", d)
+	}
+	select {
+	case e := <-serverReadErr:
+		if e == nil {
+			t.Errorf("the engine read the whole body: the client did not stop sending")
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("the client did not close the connection")
+	}
+	if n := uploads.Load(); n != 1 {
+		t.Errorf("the upload was sent %d times; an upload is never re-sent", n)
+	}
+}
+
+// TestFaultNoAnswerAfterUpload: the engine reads the whole upload and
+// never answers. The wait for the answer is bounded by the read timeout
+// too, and the upload is not re-sent.
+func TestFaultNoAnswerAfterUpload(t *testing.T) {
+	var uploads atomic.Int32
+	release := make(chan struct{})
+	rec := &recorder{answer: engineScript(uploadOK, nil)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != APIPath+"delphix/data/upload" {
+			rec.ServeHTTP(w, r)
+			return
+		}
+		uploads.Add(1)
+		io.Copy(io.Discard, r.Body)
+		<-release
+	}))
+	defer srv.Close()
+	defer close(release) // before srv.Close, which waits for the handler
+	c, _ := newTestClient(t, srv.URL, func(o *Options) { o.ReadTimeout = 400 * time.Millisecond })
+	start := time.Now()
+	_, err := c.Upload(context.Background(), UploadOptions{User: testUser, Password: testPassword, ArtifactPath: writeArtifact(t, enginetest.Options{})})
+	if err == nil || !strings.HasPrefix(err.Error(), "Encountered a http request failure.\n") || !strings.Contains(err.Error(), "no progress for 400ms") {
+		t.Fatalf("no answer: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s", d)
+	}
+	if n := uploads.Load(); n != 1 {
+		t.Errorf("the upload was sent %d times", n)
+	}
+}
+
+// bundleEngine answers download-logs' requests; the bundle is served by
+// serveBundle.
+func bundleEngine(t *testing.T, serveBundle func(w http.ResponseWriter)) *httptest.Server {
+	list := `{"type": "ListResult", "status": "OK", "result": [{"type": "Toolkit", "reference": "APPDATA_TOOLKIT-1", "identifier": "` + enginetest.DefaultID + `", "namespace": null}], "total": 1, "overflow": false}`
+	rec := &recorder{answer: engineScript(uploadOK, nil)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch strings.TrimPrefix(r.URL.Path, APIPath) {
+		case "delphix/toolkit":
+			io.WriteString(w, list)
+		case "delphix/service/support/bundle/generate":
+			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "c0ffee00-1111-4222-8333-944455556666", "job": null, "action": null}`)
+		case "delphix/data/downloadOutputStream":
+			serveBundle(w)
+		default:
+			rec.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestFaultSlowAndStalledDownload: a bundle that trickles in (1 KiB every
+// 40 ms for about 2 s, well past the 500 ms read timeout) is downloaded,
+// because the timeout measures the time without progress; a bundle that
+// stops in the middle fails with a clear error and leaves no file.
+func TestFaultSlowAndStalledDownload(t *testing.T) {
+	chunk := strings.Repeat("x", 1024)
+	slow := bundleEngine(t, func(w http.ResponseWriter) {
+		for i := 0; i < 50; i++ {
+			io.WriteString(w, chunk)
+			w.(http.Flusher).Flush()
+			time.Sleep(40 * time.Millisecond)
+		}
+	})
+	dir := t.TempDir()
+	c, _ := newTestClient(t, slow.URL, func(o *Options) { o.ReadTimeout = 500 * time.Millisecond })
+	path, err := c.DownloadLogs(context.Background(), DownloadLogsOptions{User: testUser, Password: testPassword, PluginID: enginetest.DefaultID, PluginName: "p", Directory: dir})
+	if err != nil {
+		t.Fatalf("slow download: %v", err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() != 50*1024 {
+		t.Fatalf("slow download wrote %v %v", st, err)
+	}
+
+	release := make(chan struct{})
+	defer close(release)
+	stalled := bundleEngine(t, func(w http.ResponseWriter) {
+		io.WriteString(w, chunk)
+		w.(http.Flusher).Flush()
+		<-release
+	})
+	dir = t.TempDir()
+	c, _ = newTestClient(t, stalled.URL, func(o *Options) { o.ReadTimeout = 500 * time.Millisecond })
+	start := time.Now()
+	_, err = c.DownloadLogs(context.Background(), DownloadLogsOptions{User: testUser, Password: testPassword, PluginID: enginetest.DefaultID, PluginName: "p", Directory: dir})
+	if err == nil || !strings.HasPrefix(err.Error(), "Encountered a http request failure.\n") {
+		t.Fatalf("stalled download: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s", d)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("a stalled download left %v", ents)
+	}
+}
+
+// TestFault5xxBursts: a burst of 5xx answers shorter than the retries is
+// absorbed for idempotent requests (session, GETs); a longer one fails
+// with the engine's status after 1+Retries attempts; login and the upload
+// are never re-sent.
+func TestFault5xxBursts(t *testing.T) {
+	var mu sync.Mutex
+	count := map[string]int{}
+	burst := map[string]int{ // how many 5xx before the real answer
+		"delphix/session":                         2,
+		"delphix/action/ACTION-3/getJob":          3,
+		"delphix/toolkit/requestUploadToken":      0,
+		"delphix/login":                           0,
+		"delphix/data/upload":                     0,
+		"delphix/toolkit":                         99, // always
+		"delphix/service/support/bundle/generate": 0,
+	}
+	job := `{"type": "OKResult", "status": "OK", "result": {"type": "Job", "jobState": "COMPLETED", "events": []}}`
+	rec := &recorder{answer: func(n int, r *http.Request, body []byte) (int, map[string]string, string) {
+		p := strings.TrimPrefix(r.URL.Path, APIPath)
+		mu.Lock()
+		count[p]++
+		k := count[p]
+		mu.Unlock()
+		if k <= burst[p] {
+			if k%2 == 0 {
+				return 502, nil, "<html>Bad Gateway</html>"
+			}
+			return 503, nil, `{"type": "ErrorResult", "status": "ERROR", "error": {"type": "APIError", "details": "The engine is busy.", "action": "Try later.", "id": "busy", "commandOutput": null, "diagnoses": []}}`
+		}
+		if p == "delphix/action/ACTION-3/getJob" {
+			return 200, nil, job
+		}
+		return engineScript(uploadJobOK, nil)(n, r, body)
+	}}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	c, _ := newTestClient(t, srv.URL)
+	_, err := c.Upload(context.Background(), UploadOptions{User: testUser, Password: testPassword, ArtifactPath: writeArtifact(t, enginetest.Options{}),
+		Wait: true, WaitOptions: WaitOptions{First: time.Millisecond}})
+	if err != nil {
+		t.Fatalf("bursts shorter than the retries must be absorbed: %v", err)
+	}
+	want := map[string]int{"delphix/session": 3, "delphix/login": 1, "delphix/toolkit/requestUploadToken": 1, "delphix/data/upload": 1, "delphix/action/ACTION-3/getJob": 4}
+	for p, n := range want {
+		if count[p] != n {
+			t.Errorf("%s sent %d times, want %d (all: %v)", p, count[p], n, count)
+		}
+	}
+
+	// A burst longer than the retries: a clear failure after 1+3 attempts.
+	_, err = c.DownloadLogs(context.Background(), DownloadLogsOptions{User: testUser, Password: testPassword, PluginID: enginetest.DefaultID, PluginName: "p", Directory: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "HTTP Status 50") {
+		t.Fatalf("persistent 5xx: %v", err)
+	}
+	if count["delphix/toolkit"] != 1+DefaultRetries {
+		t.Errorf("GET toolkit sent %d times, want %d", count["delphix/toolkit"], 1+DefaultRetries)
+	}
+
+	// Login and the upload are not idempotent: one 5xx fails them at once.
+	for _, p := range []string{"delphix/login", "delphix/data/upload"} {
+		mu.Lock()
+		for k := range count {
+			count[k] = 0
+		}
+		burst["delphix/session"] = 0
+		burst["delphix/login"], burst["delphix/data/upload"] = 0, 0
+		burst[p] = 99
+		mu.Unlock()
+		c, _ := newTestClient(t, srv.URL)
+		_, err := c.Upload(context.Background(), UploadOptions{User: testUser, Password: testPassword, ArtifactPath: writeArtifact(t, enginetest.Options{})})
+		if err == nil || !strings.Contains(err.Error(), "API request failed with HTTP Status 503\nDetails: The engine is busy.\nAction: Try later.") {
+			t.Errorf("%s 503: %v", p, err)
+		}
+		if count[p] != 1 {
+			t.Errorf("%s sent %d times after a 503; it must never be re-sent", p, count[p])
+		}
+	}
+}
+
+// tinyDisk mounts a 1 MiB tmpfs (root only; the test is skipped otherwise).
+func tinyDisk(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	return dir
+}
+
+// TestFaultDiskFullDuringDownload: the bundle (2 MiB) does not fit on the
+// disk: a clear local error, and nothing left in the directory.
+func TestFaultDiskFullDuringDownload(t *testing.T) {
+	dir := tinyDisk(t)
+	srv := bundleEngine(t, func(w http.ResponseWriter) { w.Write(make([]byte, 2<<20)) })
+	c, _ := newTestClient(t, srv.URL)
+	_, err := c.DownloadLogs(context.Background(), DownloadLogsOptions{User: testUser, Password: testPassword, PluginID: enginetest.DefaultID, PluginName: "p", Directory: dir})
+	var ue *Error
+	if !errors.As(err, &ue) || ue.Kind != KindLocal || !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "Cannot write the plugin logs to "+dir) {
+		t.Fatalf("disk full: %T %v", err, err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left %v", ents)
+	}
+	_ = filepath.Join
+}
