@@ -13,6 +13,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
+	"unicode/utf8"
 )
 
 // Constant values of artifact fields.
@@ -335,7 +338,19 @@ func SyncDir(dir string) error {
 // checks uploads with Scan, CheckFields and CheckSourceZip instead, which
 // never hold sourceCode and report every problem.
 func Decode(r io.Reader) (*Artifact, error) {
-	d := json.NewDecoder(r)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	// encoding/json replaces invalid UTF-8 and matches keys without regard
+	// to case; Python's json (and so an engine) does neither.
+	if !utf8.Valid(data) {
+		return nil, fmt.Errorf("artifact: the file is not valid UTF-8")
+	}
+	if err := checkTopLevelKeys(data); err != nil {
+		return nil, err
+	}
+	d := json.NewDecoder(bytes.NewReader(data))
 	d.DisallowUnknownFields()
 	a := &Artifact{}
 	if err := d.Decode(a); err != nil {
@@ -345,4 +360,25 @@ func Decode(r io.Reader) (*Artifact, error) {
 		return nil, fmt.Errorf("artifact: extra data after the JSON object")
 	}
 	return a, nil
+}
+
+// checkTopLevelKeys refuses top-level keys that are not spelled exactly as
+// an Artifact field's JSON name.
+func checkTopLevelKeys(data []byte) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	t := reflect.TypeOf(Artifact{})
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		known[name] = true
+	}
+	for k := range top {
+		if !known[k] {
+			return fmt.Errorf("artifact: unknown field %q", k)
+		}
+	}
+	return nil
 }

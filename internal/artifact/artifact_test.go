@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -158,5 +159,24 @@ func TestDecodeRoundTripAndEscapedSource(t *testing.T) {
 	}
 	if _, err := Decode(bytes.NewReader([]byte(`{"type": "Plugin", "bogus": 1}`))); err == nil {
 		t.Error("an unknown field was accepted")
+	}
+}
+
+func TestDecodeIsStrictAsPython(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Encode(&buf, goldenArtifact()); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.String()
+	if _, err := Decode(strings.NewReader(good)); err != nil {
+		t.Fatalf("a valid artifact must decode: %v", err)
+	}
+	for name, doc := range map[string]string{
+		"key in another case": strings.Replace(good, `"linkedSourceDefinition"`, `"linkedSourCeDefinition"`, 1),
+		"invalid UTF-8":       strings.Replace(good, `"type": "Plugin"`, "\"type\": \"Plu\xffgin\"", 1),
+	} {
+		if _, err := Decode(strings.NewReader(doc)); err == nil {
+			t.Errorf("%s: Decode accepted it", name)
+		}
 	}
 }
