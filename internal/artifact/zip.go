@@ -14,7 +14,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,49 +33,7 @@ type ZipFile struct {
 // WriteZip writes a deterministic ZIP of files: entries sorted by name, no
 // directory entries, fixed timestamps, deflate, Unix permission bits only.
 // The same files always give the same bytes (for a given Go version).
-func WriteZip(w io.Writer, files []ZipFile) error {
-	sorted := append([]ZipFile(nil), files...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	seen := map[string]bool{}
-	for _, f := range sorted {
-		if err := ValidateEntryName(f.Name); err != nil {
-			return err
-		}
-		if seen[f.Name] {
-			return fmt.Errorf("zip: duplicate entry %q", f.Name)
-		}
-		seen[f.Name] = true
-	}
-	zw := zip.NewWriter(w)
-	for _, f := range sorted {
-		mode := f.Mode.Perm()
-		if mode == 0 {
-			mode = 0o644
-		}
-		h := &zip.FileHeader{Name: f.Name, Method: zip.Deflate}
-		h.SetMode(mode)
-		h.Modified = ZipEpoch
-		h.Extra = nil
-		ew, err := zw.CreateHeader(h)
-		if err != nil {
-			return err
-		}
-		if f.Path != "" {
-			src, err := os.Open(f.Path)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(ew, src)
-			src.Close()
-			if err != nil {
-				return err
-			}
-		} else if _, err := ew.Write(f.Data); err != nil {
-			return err
-		}
-	}
-	return zw.Close()
-}
+func WriteZip(w io.Writer, files []ZipFile) error { return WriteZipPacked(w, files, nil) }
 
 // ValidateEntryName checks that a ZIP entry name is a clean relative path
 // that cannot escape the directory it is extracted into: not empty, no

@@ -153,7 +153,7 @@ func Build(ctx context.Context, opts Options) *Result {
 	// List and compress the sources while the plugin compiles.
 	type packedSources struct {
 		files  []artifact.ZipFile
-		packed map[string]*packedFile
+		packed map[string]*artifact.PackedFile
 		ps     diag.List
 	}
 	sourcesCh := make(chan packedSources, 1)
@@ -192,7 +192,7 @@ func Build(ctx context.Context, opts Options) *Result {
 	// Pack the binary for the artifact (read, hash) while the manifest is
 	// read; the channel is buffered, so an early return leaks nothing.
 	type packed struct {
-		p   *packedFile
+		p   *artifact.PackedFile
 		err error
 	}
 	packing := make(chan packed, 1)
@@ -202,10 +202,10 @@ func Build(ctx context.Context, opts Options) *Result {
 			packing <- packed{nil, err}
 			return
 		}
-		p, err := pack(data, binaryLevel)
+		p, err := artifact.Pack(data, binaryLevel)
 		packing <- packed{p, err}
 	}()
-	waitPacked := func() (*packedFile, error) { pk := <-packing; return pk.p, pk.err }
+	waitPacked := func() (*artifact.PackedFile, error) { pk := <-packing; return pk.p, pk.err }
 
 	// 6. Read the manifest from the compiled plugin, and check it.
 	t = time.Now()
@@ -234,7 +234,7 @@ func Build(ctx context.Context, opts Options) *Result {
 	if err != nil {
 		return fail(diag.Errorf(target.out, 0, 0, "cannot read the compiled plugin: %v", err))
 	}
-	binSum := bin.sha256
+	binSum := bin.SHA256()
 	res.BinarySHA256 = binSum
 	res.Sources = sortedNames(sources)
 	rec := artifact.BuildRecord{

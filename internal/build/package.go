@@ -90,9 +90,9 @@ func sourceFiles(srcDir string, skip map[string]bool) ([]artifact.ZipFile, diag.
 // packSources lists the sources (sourceFiles) and compresses them for the
 // ZIP. Sources do not change during the build, so this runs while the
 // plugin compiles.
-func packSources(srcDir string, skip map[string]bool) ([]artifact.ZipFile, map[string]*packedFile, diag.List) {
+func packSources(srcDir string, skip map[string]bool) ([]artifact.ZipFile, map[string]*artifact.PackedFile, diag.List) {
 	files, ps := sourceFiles(srcDir, skip)
-	packed := make(map[string]*packedFile, len(files))
+	packed := make(map[string]*artifact.PackedFile, len(files))
 	for _, f := range files {
 		data, err := os.ReadFile(f.Path)
 		if err != nil {
@@ -100,10 +100,10 @@ func packSources(srcDir string, skip map[string]bool) ([]artifact.ZipFile, map[s
 			continue
 		}
 		level := flate.DefaultCompression
-		if len(data) > deflateChunk {
+		if len(data) > artifact.DeflateChunk {
 			level = flate.BestSpeed // in parallel pieces
 		}
-		p, err := pack(data, level)
+		p, err := artifact.Pack(data, level)
 		if err != nil {
 			ps = append(ps, diag.Errorf(f.Path, 0, 0, "cannot compress the source file: %v", err))
 			continue
@@ -138,7 +138,7 @@ func isProgram(path string) bool {
 }
 
 // zipEntries are the entries of the sourceCode ZIP: the linux/amd64
-// binary (its content is packed ahead, see writeZip), the build record and
+// binary (its content is packed ahead, see artifact.WriteZipPacked), the build record and
 // the sources.
 func zipEntries(rec artifact.BuildRecord, sources []artifact.ZipFile) ([]artifact.ZipFile, error) {
 	recJSON, err := json.MarshalIndent(rec, "", "  ")
@@ -162,7 +162,7 @@ var sourceSlot = []byte("\n    \"" + artifact.SourceCodeField + "\": \"\"")
 type artifactStream struct {
 	head, tail []byte
 	files      []artifact.ZipFile
-	pre        map[string]*packedFile
+	pre        map[string]*artifact.PackedFile
 	sum        hash.Hash
 	done       bool
 }
@@ -180,7 +180,7 @@ func (s *artifactStream) WriteTo(w io.Writer) (int64, error) {
 	_, err := bw.Write(s.head)
 	if err == nil {
 		enc := base64.NewEncoder(base64.StdEncoding, bw)
-		err = writeZip(enc, s.files, s.pre)
+		err = artifact.WriteZipPacked(enc, s.files, s.pre)
 		if cerr := enc.Close(); err == nil {
 			err = cerr
 		}
@@ -212,7 +212,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // neither the ZIP nor its base64 text is ever held in memory. The bytes are
 // those of artifact.Marshal with the same sourceCode (base64 needs no JSON
 // escaping). It returns the hex sha256 of the file.
-func writeArtifact(path string, a *artifact.Artifact, files []artifact.ZipFile, pre map[string]*packedFile) (string, error) {
+func writeArtifact(path string, a *artifact.Artifact, files []artifact.ZipFile, pre map[string]*artifact.PackedFile) (string, error) {
 	c := *a
 	c.SourceCode = ""
 	doc, err := artifact.Marshal(&c)

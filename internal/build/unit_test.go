@@ -69,33 +69,33 @@ func TestStripKeys(t *testing.T) {
 // TestWriteZipLargeFile checks that a file compressed in parallel pieces
 // reads back intact and that the output does not depend on the cores.
 func TestWriteZipLargeFile(t *testing.T) {
-	data := make([]byte, 3*deflateChunk+12345)
+	data := make([]byte, 3*artifact.DeflateChunk+12345)
 	r := rand.New(rand.NewSource(1))
 	for i := range data {
 		data[i] = byte(r.Intn(16)) // compressible
 	}
 	files := []artifact.ZipFile{{Name: "big", Data: data}, {Name: "a/small", Data: []byte("hello")}}
 	var b1, b2 bytes.Buffer
-	if err := writeZip(&b1, files, nil); err != nil {
+	if err := artifact.WriteZipPacked(&b1, files, nil); err != nil {
 		t.Fatal(err)
 	}
-	p, err := pack(data, flate.BestSpeed)
+	p, err := artifact.Pack(data, flate.BestSpeed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeZip(&b2, files, map[string]*packedFile{"big": p}); err != nil {
+	if err := artifact.WriteZipPacked(&b2, files, map[string]*artifact.PackedFile{"big": p}); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(b1.Bytes(), b2.Bytes()) {
 		t.Error("packing ahead changes the ZIP")
 	}
 	// The binary's way: stored.
-	stored, err := pack(data, binaryLevel)
+	stored, err := artifact.Pack(data, binaryLevel)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b3 bytes.Buffer
-	if err := writeZip(&b3, files, map[string]*packedFile{"big": stored}); err != nil {
+	if err := artifact.WriteZipPacked(&b3, files, map[string]*artifact.PackedFile{"big": stored}); err != nil {
 		t.Fatal(err)
 	}
 	zr3, err := zip.NewReader(bytes.NewReader(b3.Bytes()), int64(b3.Len()))
@@ -146,7 +146,7 @@ func TestWriteZipLargeFile(t *testing.T) {
 func TestRawEntryHeaderMatches(t *testing.T) {
 	data := bytes.Repeat([]byte("plugin binary "), 200000)
 	var mine, theirs bytes.Buffer
-	if err := writeZip(&mine, []artifact.ZipFile{{Name: "plugin", Mode: 0o755, Data: data}}, nil); err != nil {
+	if err := artifact.WriteZipPacked(&mine, []artifact.ZipFile{{Name: "plugin", Mode: 0o755, Data: data}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := artifact.WriteZip(&theirs, []artifact.ZipFile{{Name: "plugin", Mode: 0o755, Data: data}}); err != nil {

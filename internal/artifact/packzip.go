@@ -1,0 +1,218 @@
+package artifact
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	goruntime "runtime"
+	"sort"
+	"sync"
+)
+
+// DeflateChunk is the size of the pieces a large file is compressed in,
+// in parallel. It is part of the output format: changing it changes the
+// bytes of every artifact (never their content).
+const DeflateChunk = 1 << 20
+
+// WriteZipPacked writes the deterministic ZIP (entries sorted by name, no
+// directory entries, the fixed ZipEpoch time, Unix permissions only,
+// deflate) that WriteZip writes, where entries may be packed ahead (pre, by
+// Pack: the build compresses the binary while it does other work, or
+// stores it with StoreLevel), and a file larger than DeflateChunk is compressed in independent 1 MiB pieces on all
+// cores, which are then joined into one deflate stream. The output is as
+// deterministic: it depends on the data and the Go version only, not on
+// the number of cores.
+func WriteZipPacked(w io.Writer, files []ZipFile, pre map[string]*PackedFile) error {
+	sorted := append([]ZipFile(nil), files...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	for i, f := range sorted {
+		if err := ValidateEntryName(f.Name); err != nil {
+			return err
+		}
+		if i > 0 && sorted[i-1].Name == f.Name {
+			return fmt.Errorf("zip: duplicate entry %q", f.Name)
+		}
+	}
+	zw := zip.NewWriter(w)
+	for _, f := range sorted {
+		mode := f.Mode.Perm()
+		if mode == 0 {
+			mode = 0o644
+		}
+		h := &zip.FileHeader{Name: f.Name, Method: zip.Deflate}
+		h.SetMode(mode)
+		h.Modified = ZipEpoch
+		if p := pre[f.Name]; p != nil {
+			if err := p.writeTo(zw, h); err != nil {
+				return err
+			}
+			continue
+		}
+		data := f.Data
+		if f.Path != "" {
+			var err error
+			if data, err = os.ReadFile(f.Path); err != nil {
+				return err
+			}
+		}
+		if len(data) <= DeflateChunk {
+			ew, err := zw.CreateHeader(h)
+			if err != nil {
+				return err
+			}
+			if _, err := ew.Write(data); err != nil {
+				return err
+			}
+			continue
+		}
+		p, err := Pack(data, flate.BestSpeed)
+		if err != nil {
+			return err
+		}
+		if err := p.writeTo(zw, h); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+// PackedFile is a file compressed ahead of writing the ZIP (the binary is
+// compressed while the manifest is read and the sources are listed).
+type PackedFile struct {
+	method  uint16   // zip.Deflate, or zip.Store for StoreLevel
+	chunks  [][]byte // the deflate stream, in pieces
+	compLen int
+	crc     uint32
+	size    uint64
+	sha256  string // hex, of the uncompressed data
+}
+
+// Pack compresses data at level for WriteZipPacked, in DeflateChunk pieces on all
+// cores when it is larger than one piece.
+func Pack(data []byte, level int) (*PackedFile, error) {
+	var sum [sha256.Size]byte
+	var crc uint32
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sum = sha256.Sum256(data)
+		crc = crc32.ChecksumIEEE(data)
+	}()
+	var chunks [][]byte
+	var err error
+	if level == StoreLevel {
+		chunks = [][]byte{data}
+	} else {
+		chunks, err = parallelDeflate(data, level)
+	}
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
+	method := zip.Deflate
+	if level == StoreLevel {
+		method = zip.Store
+	}
+	return &PackedFile{method: method, chunks: chunks, compLen: n, crc: crc, size: uint64(len(data)), sha256: hex.EncodeToString(sum[:])}, nil
+}
+
+// SHA256 is the hex sha256 of the uncompressed data.
+func (p *PackedFile) SHA256() string { return p.sha256 }
+
+func (p *PackedFile) writeTo(zw *zip.Writer, h *zip.FileHeader) error {
+	h.Method = p.method
+	setRawTime(h)
+	// CreateHeader's versions: made by Unix, ZIP 2.0 (deflate).
+	h.CreatorVersion = h.CreatorVersion&0xff00 | 20
+	h.ReaderVersion = 20
+	h.CRC32 = p.crc
+	h.UncompressedSize64 = p.size
+	h.CompressedSize64 = uint64(p.compLen)
+	rw, err := zw.CreateRaw(h)
+	if err != nil {
+		return err
+	}
+	for _, c := range p.chunks {
+		if _, err := rw.Write(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parallelDeflate compresses data as one raw deflate stream made of
+// independently compressed chunks: every chunk but the last ends with a
+// sync flush (an empty stored block, byte aligned, not final), the last with
+// the final block, so their concatenation is a valid stream.
+func parallelDeflate(data []byte, level int) ([][]byte, error) {
+	n := max(1, (len(data)+DeflateChunk-1)/DeflateChunk)
+	out := make([][]byte, n)
+	errs := make([]error, n)
+	workers := goruntime.GOMAXPROCS(0)
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			end := min((i+1)*DeflateChunk, len(data))
+			var buf bytes.Buffer
+			buf.Grow(min(DeflateChunk, len(data)) / 2)
+			fw, err := flate.NewWriter(&buf, level)
+			if err == nil {
+				_, err = fw.Write(data[i*DeflateChunk : end])
+			}
+			if err == nil {
+				if i == n-1 {
+					err = fw.Close()
+				} else {
+					err = fw.Flush()
+				}
+			}
+			out[i], errs[i] = buf.Bytes(), err
+		}(i)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// StoreLevel, as a Pack level, stores a file without compression (zip.Store).
+const StoreLevel = -100
+
+// setRawTime does for CreateRaw what zip.Writer.CreateHeader does with
+// Modified (CreateRaw leaves it out): the MS-DOS date and time, and the
+// extended timestamp extra field, so that raw entries carry the same
+// ZipEpoch as the others.
+func setRawTime(h *zip.FileHeader) {
+	if h.Modified.IsZero() {
+		return
+	}
+	t := h.Modified.UTC()
+	h.ModifiedDate = uint16(t.Day() + int(t.Month())<<5 + (t.Year()-1980)<<9)
+	h.ModifiedTime = uint16(t.Second()/2 + t.Minute()<<5 + t.Hour()<<11)
+	var b [9]byte
+	binary.LittleEndian.PutUint16(b[0:], 0x5455) // extended timestamp
+	binary.LittleEndian.PutUint16(b[2:], 5)
+	b[4] = 1 // modification time present
+	binary.LittleEndian.PutUint32(b[5:], uint32(t.Unix()))
+	h.Extra = append(h.Extra, b[:]...)
+}
