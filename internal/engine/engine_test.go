@@ -50,7 +50,7 @@ type testEngine struct {
 	dir   string
 }
 
-func startEngine(t *testing.T, dir string, mod ...func(*Config)) *testEngine {
+func startEngine(t testing.TB, dir string, mod ...func(*Config)) *testEngine {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
@@ -78,12 +78,12 @@ func (te *testEngine) stop() {
 // client is a minimal API client that behaves like dvp's: it replays the
 // latest raw Set-Cookie value.
 type client struct {
-	t      *testing.T
+	t      testing.TB
 	base   string
 	cookie string
 }
 
-func (te *testEngine) client(t *testing.T) *client { return &client{t: t, base: te.srv.URL} }
+func (te *testEngine) client(t testing.TB) *client { return &client{t: t, base: te.srv.URL} }
 
 type envelope struct {
 	Type   string          `json:"type"`

@@ -24,7 +24,7 @@ var (
 	pluginsErr  error
 )
 
-func testPlugin(t *testing.T, name string) []byte {
+func testPlugin(t testing.TB, name string) []byte {
 	t.Helper()
 	pluginsOnce.Do(func() {
 		pluginsDir, pluginsErr = os.MkdirTemp("", "dvp-engine-plugins-")
@@ -58,7 +58,7 @@ func TestMain(m *testing.M) {
 }
 
 // stagedArtifact wraps testdata/plugins/staged with its schemas.
-func stagedArtifact(t *testing.T, id, name string, bin []byte) []byte {
+func stagedArtifact(t testing.TB, id, name string, bin []byte) []byte {
 	a := enginetest.Artifact(enginetest.Options{ID: id, Name: name, Staged: true, Binary: bin, Mutate: func(a *artifact.Artifact) {
 		a.DiscoveryDefinition.RepositorySchema = json.RawMessage(`{"type": "object", "properties": {"name": {"type": "string"}, "path": {"type": "string"}}}`)
 		a.DiscoveryDefinition.RepositoryIdentityFields, a.DiscoveryDefinition.RepositoryNameField = []string{"name"}, "name"
@@ -134,7 +134,7 @@ func (c *client) list(path string) []map[string]any {
 	return out
 }
 
-func resultString(t *testing.T, env envelope) string {
+func resultString(t testing.TB, env envelope) string {
 	t.Helper()
 	var s string
 	if err := json.Unmarshal(env.Result, &s); err != nil {
