@@ -138,7 +138,7 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 	}
 	e, generated, err := engine.New(engine.Config{
 		DataDir: opts.DataDir, AdminPassword: password, MaxUploadBytes: maxUpload,
-		SessionTimeout: opts.SessionTimeout, UploadTokenTTL: opts.UploadTokenTTL, Log: app.Log,
+		SessionTimeout: opts.SessionTimeout, UploadTokenTTL: opts.UploadTokenTTL, Log: app.Log, Redactor: app.Redactor,
 	})
 	if err != nil {
 		return Userf("Cannot start the engine: %v", err)

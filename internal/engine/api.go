@@ -211,6 +211,8 @@ func (e *Engine) wrap(group []route) http.Handler {
 			return
 		}
 		if err := rt.handle(e, w, r, q); err != nil {
+			// An error may quote a value of the request or of a plugin.
+			err.Details, err.Action = e.cfg.Redactor.Redact(err.Details), e.cfg.Redactor.Redact(err.Action)
 			if err.Status >= 500 {
 				e.cfg.Log.Error("request failed", "path", r.URL.Path, "error", err.Details)
 			}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/logging"
 )
 
 // Defaults of Config.
@@ -53,6 +54,10 @@ type Config struct {
 	BcryptCost       int              // 0: bcrypt.DefaultCost (tests use bcrypt.MinCost)
 	// OperationTimeout bounds one plugin operation; 0: DefaultOperationTimeout.
 	OperationTimeout time.Duration
+	// Redactor masks secrets; the engine registers every secret of plugin
+	// parameters with it. Give the one Log's handler uses, so that the
+	// engine's log is masked too. nil: a new one.
+	Redactor *logging.Redactor
 }
 
 func (c *Config) defaults() {
@@ -79,6 +84,9 @@ func (c *Config) defaults() {
 	}
 	if c.OperationTimeout <= 0 {
 		c.OperationTimeout = DefaultOperationTimeout
+	}
+	if c.Redactor == nil {
+		c.Redactor = logging.NewRedactor()
 	}
 }
 
@@ -117,6 +125,11 @@ func New(cfg Config) (*Engine, string, error) {
 		lock.Close()
 		return nil, "", err
 	}
+	if st.keeper, err = openSecretKeeper(cfg.DataDir, cfg.Redactor); err != nil {
+		st.close()
+		lock.Close()
+		return nil, "", err
+	}
 	e := &Engine{
 		cfg: cfg, store: st, lock: lock,
 		sessions:  newSessions(cfg.SessionTimeout, cfg.Clock),
@@ -137,6 +150,11 @@ func New(cfg Config) (*Engine, string, error) {
 		return nil, "", fmt.Errorf("recovering the objects of %s: %w", cfg.DataDir, err)
 	} else if n > 0 {
 		cfg.Log.Info("removed the snapshots a stop interrupted", "count", n)
+	}
+	if n, err := st.primeSecrets(context.Background()); err != nil {
+		// The objects stay listed; the jobs that need their secrets fail
+		// with this error until the key is restored.
+		cfg.Log.Error("the secrets of stored objects cannot be read", "objects", n, "error", err)
 	}
 	generated, err := e.ensureAdmin(context.Background())
 	if err != nil {

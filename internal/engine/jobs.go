@@ -44,6 +44,10 @@ type jobCtx struct {
 }
 
 func (j *jobCtx) event(code, details string, action *string, kind, state string) {
+	details = j.e.cfg.Redactor.Redact(details)
+	if action != nil {
+		action = strp(j.e.cfg.Redactor.Redact(*action))
+	}
 	ev := jobEvent{Timestamp: formatTime(j.e.cfg.Clock()), MessageCode: code, Details: details, EventType: kind, Percent: j.percent}
 	if action != nil {
 		ev.Action.String, ev.Action.Valid = *action, true
@@ -153,6 +157,7 @@ func (e *Engine) startJob(w http.ResponseWriter, q *request, actionType, title, 
 		end := formatTime(e.cfg.Clock())
 		if err != nil {
 			details, action, code := describeFailure(err)
+			details, action = e.cfg.Redactor.Redact(details), e.cfg.Redactor.Redact(action)
 			j.percent = 100
 			j.event("event.job.failed", details, &action, "ERROR", "FAILED")
 			if ferr := e.store.finishAction(context.Background(), act.ID, "FAILED", end, &details, &action, &code); ferr != nil {

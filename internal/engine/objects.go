@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS objects (
 	name    TEXT NOT NULL,
 	parent  TEXT NOT NULL DEFAULT '',
 	data    TEXT NOT NULL,
+	sealed  TEXT NOT NULL DEFAULT '', -- the secrets masked in data (secrets.go)
 	created TEXT NOT NULL,
 	updated TEXT NOT NULL
 );
@@ -189,26 +190,55 @@ func (s *store) createObject(ctx context.Context, kind, parent string, unique bo
 			return "", errNameTaken
 		}
 	}
-	data, err := json.Marshal(v)
+	data, sealed, err := s.marshalObject(ctx, tx, kind, v)
 	if err != nil {
 		return "", err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE objects SET name=?, data=? WHERE id=?`, name, string(data), id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE objects SET name=?, data=?, sealed=? WHERE id=?`, name, string(data), sealed, id); err != nil {
 		return "", err
 	}
 	return ref, tx.Commit()
 }
 
+// marshalObject returns an object's stored document (its secrets masked)
+// and its sealed secrets.
+func (s *store) marshalObject(ctx context.Context, q querier, kind string, v any) ([]byte, string, error) {
+	data, err := json.Marshal(v)
+	if err != nil || s.keeper == nil {
+		return data, "", err
+	}
+	masked, sealed, err := s.keeper.seal(kind, data, s.toolkitLookup(ctx, q))
+	if err != nil {
+		return nil, "", fmt.Errorf("sealing the secrets of a %s: %w", kind, err)
+	}
+	return masked, sealed, nil
+}
+
+// unmarshalObject decodes a stored document into v, its secrets put back.
+func (s *store) unmarshalObject(data, sealed string, v any) error {
+	doc := []byte(data)
+	if sealed != "" {
+		if s.keeper == nil {
+			return errors.New("the object has sealed secrets and the store has no key")
+		}
+		var err error
+		if doc, err = s.keeper.open(doc, sealed); err != nil {
+			return err
+		}
+	}
+	return json.Unmarshal(doc, v)
+}
+
 // putObject replaces an object's document.
 func (s *store) putObject(ctx context.Context, kind, ref, name string, v any, now time.Time) error {
 	id := parseObjectRef(kind, ref)
-	data, err := json.Marshal(v)
+	data, sealed, err := s.marshalObject(ctx, s.db, kind, v)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, err = s.db.ExecContext(ctx, `UPDATE objects SET name=?, data=?, updated=? WHERE id=? AND kind=?`, name, string(data), formatTime(now), id, kind)
+	_, err = s.db.ExecContext(ctx, `UPDATE objects SET name=?, data=?, sealed=?, updated=? WHERE id=? AND kind=?`, name, string(data), sealed, formatTime(now), id, kind)
 	return err
 }
 
@@ -219,40 +249,55 @@ func (s *store) deleteObject(ctx context.Context, kind, ref string) error {
 	return err
 }
 
-// getObject decodes the object into v; found is false when there is none.
+// getObject decodes the object into v, its secrets put back; found is
+// false when there is none.
 func (s *store) getObject(ctx context.Context, kind, ref string, v any) (bool, error) {
+	return s.getStored(ctx, kind, ref, v, true)
+}
+
+// getStored is getObject; without reveal the secrets stay masked (for
+// answers).
+func (s *store) getStored(ctx context.Context, kind, ref string, v any, reveal bool) (bool, error) {
 	id := parseObjectRef(kind, ref)
 	if id == 0 {
 		return false, nil
 	}
-	var data string
-	err := s.db.QueryRowContext(ctx, `SELECT data FROM objects WHERE id=? AND kind=?`, id, kind).Scan(&data)
+	var data, sealed string
+	err := s.db.QueryRowContext(ctx, `SELECT data, sealed FROM objects WHERE id=? AND kind=?`, id, kind).Scan(&data, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	return true, json.Unmarshal([]byte(data), v)
+	if !reveal {
+		sealed = ""
+	}
+	return true, s.unmarshalObject(data, sealed, v)
 }
 
 // findObject resolves a reference or, failing that, a unique name.
 func (s *store) findObject(ctx context.Context, kind, refOrName string, v any) (bool, error) {
-	if ok, err := s.getObject(ctx, kind, refOrName, v); ok || err != nil {
+	return s.findStored(ctx, kind, refOrName, v, true)
+}
+
+// findStored is findObject; without reveal the secrets stay masked.
+func (s *store) findStored(ctx context.Context, kind, refOrName string, v any, reveal bool) (bool, error) {
+	if ok, err := s.getStored(ctx, kind, refOrName, v, reveal); ok || err != nil {
 		return ok, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT data FROM objects WHERE kind=? AND name=? ORDER BY id`, kind, refOrName)
+	rows, err := s.db.QueryContext(ctx, `SELECT data, sealed FROM objects WHERE kind=? AND name=? ORDER BY id`, kind, refOrName)
 	if err != nil {
 		return false, err
 	}
 	defer rows.Close()
-	var datas []string
+	var datas [][2]string
 	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
+		var d, sealed string
+		if err := rows.Scan(&d, &sealed); err != nil {
 			return false, err
 		}
-		datas = append(datas, d)
+		datas = append(datas, [2]string{d, sealed})
 	}
 	if err := rows.Err(); err != nil {
 		return false, err
@@ -261,49 +306,64 @@ func (s *store) findObject(ctx context.Context, kind, refOrName string, v any) (
 	case 0:
 		return false, nil
 	case 1:
-		return true, json.Unmarshal([]byte(datas[0]), v)
+		if !reveal {
+			datas[0][1] = ""
+		}
+		return true, s.unmarshalObject(datas[0][0], datas[0][1], v)
 	}
 	return false, fmt.Errorf("%d objects of kind %s are named %q: use a reference", len(datas), kind, refOrName)
 }
 
-// listObjects returns the documents of a kind (of a parent when parent is
-// not empty), oldest first.
+// listObjects returns the stored documents of a kind (of a parent when
+// parent is not empty), oldest first, as the API serves them: their
+// secrets masked.
 func (s *store) listObjects(ctx context.Context, kind, parent string) ([]json.RawMessage, error) {
-	q, args := `SELECT data FROM objects WHERE kind=? ORDER BY id`, []any{kind}
+	var out []json.RawMessage
+	err := s.scanObjects(ctx, kind, parent, func(data, _ string) error {
+		out = append(out, json.RawMessage(data))
+		return nil
+	})
+	return out, err
+}
+
+func (s *store) scanObjects(ctx context.Context, kind, parent string, each func(data, sealed string) error) error {
+	q, args := `SELECT data, sealed FROM objects WHERE kind=? ORDER BY id`, []any{kind}
 	if parent != "" {
-		q, args = `SELECT data FROM objects WHERE kind=? AND parent=? ORDER BY id`, []any{kind, parent}
+		q, args = `SELECT data, sealed FROM objects WHERE kind=? AND parent=? ORDER BY id`, []any{kind, parent}
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []json.RawMessage
 	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
-			return nil, err
+		var d, sealed string
+		if err := rows.Scan(&d, &sealed); err != nil {
+			return err
 		}
-		out = append(out, json.RawMessage(d))
+		if err := each(d, sealed); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
-// listAs decodes listObjects into a slice of T.
+// listAs decodes the objects of a kind into a slice of T, their secrets
+// put back (for the engine's own use, never for an answer).
 func listAs[T any](ctx context.Context, s *store, kind, parent string) ([]T, error) {
-	raws, err := s.listObjects(ctx, kind, parent)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]T, 0, len(raws))
-	for _, r := range raws {
+	var out []T
+	err := s.scanObjects(ctx, kind, parent, func(data, sealed string) error {
 		var v T
-		if err := json.Unmarshal(r, &v); err != nil {
-			return nil, err
+		if err := s.unmarshalObject(data, sealed, &v); err != nil {
+			return err
 		}
 		out = append(out, v)
+		return nil
+	})
+	if out == nil {
+		out = []T{}
 	}
-	return out, nil
+	return out, err
 }
 
 // recoverObjects runs at start-up, after the store's recovery: it removes

@@ -92,11 +92,26 @@ func rawList(items []json.RawMessage) []any {
 
 // find resolves a reference or a unique name of a kind into v.
 func (e *Engine) find(ctx context.Context, kind, what, refOrName string, v any) *APIError {
+	return e.findStored(ctx, kind, what, refOrName, v, true)
+}
+
+// findShown finds an object as the API shows it: its secrets masked.
+func (e *Engine) findShown(ctx context.Context, kind, what, refOrName string) (json.RawMessage, *APIError) {
+	var doc json.RawMessage
+	return doc, e.findStored(ctx, kind, what, refOrName, &doc, false)
+}
+
+func (e *Engine) findStored(ctx context.Context, kind, what, refOrName string, v any, reveal bool) *APIError {
 	if refOrName == "" {
 		return badRequest(fmt.Sprintf("No %s was given.", what), fmt.Sprintf("Name the %s by its reference or name.", what))
 	}
-	ok, err := e.store.findObject(ctx, kind, refOrName, v)
-	if err != nil {
+	ok, err := e.store.findStored(ctx, kind, refOrName, v, reveal)
+	var se *sealError
+	switch {
+	case errors.As(err, &se):
+		return apiErr(http.StatusInternalServerError, "exception.engine.secrets", fmt.Sprintf("The %s %s cannot be used: %v.", what, refOrName, err),
+			fmt.Sprintf("Restore %s from a backup of the engine's data directory, or delete the %s and create it again.", se.key, what))
+	case err != nil:
 		return badRequest(err.Error()+".", "Use the object's reference.")
 	}
 	if !ok {
@@ -323,11 +338,11 @@ func (e *Engine) handleRepositories(w http.ResponseWriter, r *http.Request, q *r
 }
 
 func (e *Engine) handleRepository(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	var repo Repository
-	if err := e.find(r.Context(), kindRepository, "repository", r.PathValue("ref"), &repo); err != nil {
+	doc, err := e.findShown(r.Context(), kindRepository, "repository", r.PathValue("ref"))
+	if err != nil {
 		return err
 	}
-	writeOK(w, repo, nil, nil)
+	writeOK(w, doc, nil, nil)
 	return nil
 }
 
@@ -380,11 +395,11 @@ func (e *Engine) handleSourceConfigs(w http.ResponseWriter, r *http.Request, q *
 }
 
 func (e *Engine) handleSourceConfig(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	var sc SourceConfig
-	if err := e.find(r.Context(), kindSourceConfig, "source config", r.PathValue("ref"), &sc); err != nil {
+	doc, err := e.findShown(r.Context(), kindSourceConfig, "source config", r.PathValue("ref"))
+	if err != nil {
 		return err
 	}
-	writeOK(w, sc, nil, nil)
+	writeOK(w, doc, nil, nil)
 	return nil
 }
 
@@ -426,7 +441,7 @@ func (e *Engine) handleSourceConfigCreate(w http.ResponseWriter, r *http.Request
 	if aerr != nil {
 		return aerr
 	}
-	if aerr := validateParams(t, a, "sourceConfigDefinition", "source config parameters", p.Parameters); aerr != nil {
+	if aerr := e.validateParams(t, a, "sourceConfigDefinition", "source config parameters", p.Parameters); aerr != nil {
 		return aerr
 	}
 	dd := a.DiscoveryDefinition
@@ -503,11 +518,11 @@ func (e *Engine) handleContainers(w http.ResponseWriter, r *http.Request, q *req
 }
 
 func (e *Engine) handleContainer(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	var c Container
-	if err := e.find(r.Context(), kindContainer, "dSource or VDB", r.PathValue("ref"), &c); err != nil {
+	doc, err := e.findShown(r.Context(), kindContainer, "dSource or VDB", r.PathValue("ref"))
+	if err != nil {
 		return err
 	}
-	writeOK(w, c, nil, nil)
+	writeOK(w, doc, nil, nil)
 	return nil
 }
 
@@ -525,7 +540,7 @@ func (e *Engine) validateSnapshotParams(t *toolkitRow, a *artifact.Artifact, raw
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
-	return validateParams(t, a, "snapshotParametersDefinition", "snapshot parameters", raw)
+	return e.validateParams(t, a, "snapshotParametersDefinition", "snapshot parameters", raw)
 }
 
 func (e *Engine) handleLink(w http.ResponseWriter, r *http.Request, q *request) *APIError {
@@ -548,7 +563,7 @@ func (e *Engine) handleLink(w http.ResponseWriter, r *http.Request, q *request) 
 	if aerr != nil {
 		return aerr
 	}
-	if aerr := validateParams(t, a, "linkedSourceDefinition", "dSource parameters", p.Parameters); aerr != nil {
+	if aerr := e.validateParams(t, a, "linkedSourceDefinition", "dSource parameters", p.Parameters); aerr != nil {
 		return aerr
 	}
 	if aerr := e.validateSnapshotParams(t, a, p.SnapshotParameters); aerr != nil {
@@ -662,7 +677,7 @@ func (e *Engine) handleProvision(w http.ResponseWriter, r *http.Request, q *requ
 	if aerr != nil {
 		return aerr
 	}
-	if aerr := validateParams(t, a, "virtualSourceDefinition", "VDB parameters", p.Parameters); aerr != nil {
+	if aerr := e.validateParams(t, a, "virtualSourceDefinition", "VDB parameters", p.Parameters); aerr != nil {
 		return aerr
 	}
 	var env Environment
@@ -897,7 +912,7 @@ func (w *wf) operation(ctx context.Context, op string, p ContainerOpParameters, 
 			if err := w.run.call(ctx, "virtual.post_snapshot", in, &meta); err != nil {
 				return nil, err
 			}
-			return meta, checkOutput(w.tk, w.art, "virtual.post_snapshot", "snapshotDefinition", meta)
+			return meta, w.e.checkOutput(w.tk, w.art, "virtual.post_snapshot", "snapshotDefinition", meta)
 		})
 		return err
 	case "start":
@@ -1075,10 +1090,10 @@ func (e *Engine) handleSnapshots(w http.ResponseWriter, r *http.Request, q *requ
 }
 
 func (e *Engine) handleSnapshot(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	var s Snapshot
-	if err := e.find(r.Context(), kindSnapshot, "snapshot", r.PathValue("ref"), &s); err != nil {
+	doc, err := e.findShown(r.Context(), kindSnapshot, "snapshot", r.PathValue("ref"))
+	if err != nil {
 		return err
 	}
-	writeOK(w, s, nil, nil)
+	writeOK(w, doc, nil, nil)
 	return nil
 }

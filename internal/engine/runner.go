@@ -106,6 +106,7 @@ type pluginRun struct {
 	files   []*os.File
 	job     *jobCtx
 	timeout time.Duration
+	stderr  *redactingWriter // the plugin's stderr (and stdout) into output.log
 }
 
 // engineLibraries answers the plugin's library requests on the
@@ -140,7 +141,7 @@ func (l *engineLibraries) exec(ctx context.Context, conn sdk.RemoteConnection) (
 }
 
 func (l *engineLibraries) trace(ctx context.Context, format string, args ...any) {
-	l.base.Log(ctx, protocol.LevelDebug, "engine: "+fmt.Sprintf(format, args...))
+	l.Log(ctx, protocol.LevelDebug, "engine: "+fmt.Sprintf(format, args...))
 }
 
 func shortCmd(s string) string {
@@ -194,16 +195,28 @@ func (l *engineLibraries) RunSync(ctx context.Context, conn sdk.RemoteConnection
 	return err
 }
 
+// RetrieveCredentials resolves a supplier; the secrets it yields are
+// registered with the redactor (a vault's secret is not in any stored
+// object).
 func (l *engineLibraries) RetrieveCredentials(ctx context.Context, supplier json.RawMessage) (sdk.Credentials, error) {
-	return l.base.RetrieveCredentials(ctx, supplier)
+	c, err := l.base.RetrieveCredentials(ctx, supplier)
+	switch c := c.(type) {
+	case sdk.PasswordCredentials:
+		l.e.store.keeper.register(c.Password)
+	case sdk.KeyPairCredentials:
+		l.e.store.keeper.register(c.PrivateKey)
+	}
+	return c, err
 }
 
 func (l *engineLibraries) UpgradePassword(ctx context.Context, password, username string) (json.RawMessage, error) {
+	l.e.store.keeper.register(password)
 	return l.base.UpgradePassword(ctx, password, username)
 }
 
+// Log writes a plugin log record, with every known secret masked.
 func (l *engineLibraries) Log(ctx context.Context, level, message string) {
-	l.base.Log(ctx, level, message)
+	l.base.Log(ctx, level, l.e.cfg.Redactor.Redact(message))
 }
 
 func (l *engineLibraries) close() {
@@ -249,7 +262,8 @@ func (e *Engine) startPlugin(t *toolkitRow, j *jobCtx) (*pluginRun, error) {
 	}
 	base := &pluginhost.LocalLibraries{DebugLog: ws[0], InfoLog: ws[1], ErrorLog: ws[2]}
 	r.libs = &engineLibraries{e: e, base: base, debug: ws[0], execs: map[string]executor{}}
-	r.host, err = pluginhost.New(pluginhost.Options{Binary: bin, Libraries: r.libs, Stderr: ws[3], Dir: dir})
+	r.stderr = &redactingWriter{w: ws[3], r: e.cfg.Redactor}
+	r.host, err = pluginhost.New(pluginhost.Options{Binary: bin, Libraries: r.libs, Stderr: r.stderr, Dir: dir})
 	if err != nil {
 		r.closeFiles()
 		return nil, err
@@ -269,6 +283,9 @@ func (r *pluginRun) close() {
 		r.host.Close()
 	}
 	r.libs.close()
+	if r.stderr != nil {
+		r.stderr.Flush()
+	}
 	r.closeFiles()
 }
 
@@ -283,7 +300,7 @@ func (r *pluginRun) call(ctx context.Context, op string, input any, out any) err
 	if err != nil {
 		var pe *pluginhost.PluginError
 		if errors.As(err, &pe) {
-			r.libs.base.Log(ctx, protocol.LevelError, fmt.Sprintf("engine: %s() failed (%s): %s", op, pe.Kind, pe.Message))
+			r.libs.Log(ctx, protocol.LevelError, fmt.Sprintf("engine: %s() failed (%s): %s", op, pe.Kind, pe.Message))
 		}
 		return err
 	}

@@ -100,6 +100,9 @@ type store struct {
 	dir string
 	db  *sql.DB
 	mu  sync.Mutex // serializes writes (and blob adoption with them)
+	// keeper seals the secrets of stored objects; nil stores them as they
+	// are (only tests of the store alone).
+	keeper *secretKeeper
 }
 
 func openStore(dir string) (*store, error) {
@@ -124,6 +127,10 @@ func openStore(dir string) (*store, error) {
 		db.Close()
 		return nil, fmt.Errorf("creating the object tables in %s: %w", filepath.Join(dir, dbFile), err)
 	}
+	if err := addColumn(db, "objects", "sealed", `TEXT NOT NULL DEFAULT ''`); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("upgrading the object table in %s: %w", filepath.Join(dir, dbFile), err)
+	}
 	if _, err := db.Exec(`INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1')`); err != nil {
 		db.Close()
 		return nil, err
@@ -132,6 +139,30 @@ func openStore(dir string) (*store, error) {
 }
 
 func (s *store) close() error { return s.db.Close() }
+
+// addColumn adds a column that an older engine's database lacks.
+func addColumn(db *sql.DB, table, column, decl string) error {
+	rows, err := db.Query(`SELECT name FROM pragma_table_info(?)`, table)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return err
+		}
+		if name == column {
+			return nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	_, err = db.Exec(`ALTER TABLE ` + table + ` ADD COLUMN ` + column + ` ` + decl)
+	return err
+}
 
 // recover runs at start-up: it empties the spool directory (uploads cut
 // short by a crash), marks the jobs and actions that were running as
@@ -372,11 +403,15 @@ func (s *store) toolkitByPluginID(ctx context.Context, q querier, pluginID strin
 }
 
 func (s *store) toolkitByRef(ctx context.Context, ref string) (*toolkitRow, error) {
+	return s.toolkitByRefQ(ctx, s.db, ref)
+}
+
+func (s *store) toolkitByRefQ(ctx context.Context, q querier, ref string) (*toolkitRow, error) {
 	var id int64
 	if _, err := fmt.Sscanf(ref, "APPDATA_TOOLKIT-%d", &id); err != nil || fmt.Sprintf("APPDATA_TOOLKIT-%d", id) != ref {
 		return nil, nil
 	}
-	t, err := scanToolkit(s.db.QueryRowContext(ctx, `SELECT `+toolkitColumns+` FROM toolkits WHERE id = ?`, id))
+	t, err := scanToolkit(q.QueryRowContext(ctx, `SELECT `+toolkitColumns+` FROM toolkits WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -76,7 +76,10 @@ func paramProblems(t *toolkitRow, a *artifact.Artifact, definition string, raw j
 
 // validateParams is paramProblems as an API error (HTTP 400), so that
 // nothing runs with parameters the plugin's schema refuses.
-func validateParams(t *toolkitRow, a *artifact.Artifact, definition, what string, raw json.RawMessage) *APIError {
+// The secrets of raw are registered with the redactor first: a message
+// that quotes a value cannot show them.
+func (e *Engine) validateParams(t *toolkitRow, a *artifact.Artifact, definition, what string, raw json.RawMessage) *APIError {
+	e.store.keeper.registerSecrets(pluginSchema(t, a).Definitions[definition], raw)
 	ps := paramProblems(t, a, definition, raw)
 	if len(ps) == 0 {
 		return nil
@@ -86,8 +89,10 @@ func validateParams(t *toolkitRow, a *artifact.Artifact, definition, what string
 		fmt.Sprintf("Fix the values at the JSON pointers listed so that they match %s in the plugin's schema.json, and send the request again.", definition))
 }
 
-// checkOutput validates an object a plugin returned.
-func checkOutput(t *toolkitRow, a *artifact.Artifact, op, definition string, raw json.RawMessage) error {
+// checkOutput validates an object a plugin returned (its secrets
+// registered first, as validateParams).
+func (e *Engine) checkOutput(t *toolkitRow, a *artifact.Artifact, op, definition string, raw json.RawMessage) error {
+	e.store.keeper.registerSecrets(pluginSchema(t, a).Definitions[definition], raw)
 	ps := paramProblems(t, a, definition, raw)
 	if len(ps) == 0 {
 		return nil
@@ -480,7 +485,7 @@ func (w *wf) sync(ctx context.Context, resync bool, userParams json.RawMessage) 
 			if err := w.run.call(ctx, "linked.post_snapshot", in, &meta); err != nil {
 				return nil, err
 			}
-			return meta, checkOutput(w.tk, w.art, "linked.post_snapshot", "snapshotDefinition", meta)
+			return meta, w.e.checkOutput(w.tk, w.art, "linked.post_snapshot", "snapshotDefinition", meta)
 		})
 		return err
 	}
@@ -507,7 +512,7 @@ func (w *wf) sync(ctx context.Context, resync bool, userParams json.RawMessage) 
 		if err := w.run.call(ctx, "linked.post_snapshot", in, &meta); err != nil {
 			return nil, err
 		}
-		return meta, checkOutput(w.tk, w.art, "linked.post_snapshot", "snapshotDefinition", meta)
+		return meta, w.e.checkOutput(w.tk, w.art, "linked.post_snapshot", "snapshotDefinition", meta)
 	})
 	return err
 }
@@ -555,7 +560,7 @@ func (w *wf) configure(ctx context.Context, op string, snap *Snapshot) error {
 	if err := w.run.call(ctx, op, in, &out); err != nil {
 		return err
 	}
-	if err := checkOutput(w.tk, w.art, op, "sourceConfigDefinition", out); err != nil {
+	if err := w.e.checkOutput(w.tk, w.art, op, "sourceConfigDefinition", out); err != nil {
 		return err
 	}
 	dd := w.art.DiscoveryDefinition
@@ -672,7 +677,7 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobCtx, env Environment, t
 	}
 	now := e.cfg.Clock()
 	for _, raw := range repos {
-		if err := checkOutput(t, a, "discovery.repository", "repositoryDefinition", raw); err != nil {
+		if err := e.checkOutput(t, a, "discovery.repository", "repositoryDefinition", raw); err != nil {
 			return err
 		}
 		id, name := identityKey(raw, dd.RepositoryIdentityFields), nameOf(raw, dd.RepositoryNameField)
@@ -712,7 +717,7 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobCtx, env Environment, t
 			return err
 		}
 		for _, sraw := range scs {
-			if err := checkOutput(t, a, "discovery.source_config", "sourceConfigDefinition", sraw); err != nil {
+			if err := e.checkOutput(t, a, "discovery.source_config", "sourceConfigDefinition", sraw); err != nil {
 				return err
 			}
 			sid, sname := identityKey(sraw, dd.SourceConfigIdentityFields), nameOf(sraw, dd.SourceConfigNameField)
