@@ -80,7 +80,7 @@ func Run(ctx context.Context, args []string, stdio IO, version string) (code int
 	root := NewRootCmd(app)
 	root.SetArgs(args)
 	registerSecretArgs(app.Redactor, args)
-	app.Log.Debug("dvp started", "version", version, "args", strings.Join(args, " "))
+	app.Log.Debug("dvp started", "version", version, "args", strings.Join(loggedArgs(args), " "))
 	cmd, err := root.ExecuteContextC(ctx)
 	code = exitCode(err)
 	app.Log.Debug("dvp finished", "exit", code)
@@ -160,6 +160,37 @@ func runE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, 
 
 // secretFlags are the flags whose values are secrets.
 var secretFlags = []string{"--password"}
+
+// valueFlags are the flags whose inline values (plugin parameters as JSON)
+// may hold secrets that dvp cannot tell apart without the plugin's schema:
+// the command line is logged with their size instead. @FILE stays.
+var valueFlags = []string{"--params", "--snapshot-params"}
+
+// loggedArgs returns the command line as the debug log records it.
+func loggedArgs(args []string) []string {
+	out := append([]string(nil), args...)
+	hide := func(v string) string {
+		if strings.HasPrefix(v, "@") {
+			return v
+		}
+		return fmt.Sprintf("<JSON, %d bytes>", len(v))
+	}
+	for i := 0; i < len(out); i++ {
+		if out[i] == "--" {
+			break
+		}
+		for _, f := range valueFlags {
+			switch {
+			case out[i] == f && i+1 < len(out):
+				out[i+1] = hide(out[i+1])
+				i++
+			case strings.HasPrefix(out[i], f+"="):
+				out[i] = f + "=" + hide(strings.TrimPrefix(out[i], f+"="))
+			}
+		}
+	}
+	return out
+}
 
 // registerSecretArgs registers the values of secret flags with the
 // redactor before anything logs the command line.
