@@ -209,13 +209,13 @@ func TestUpgradesLeakBlobs(t *testing.T) {
 
 // startEngineHome is startEngine with a HOME of the caller's choice (so the
 // engine's debug log can be read) and -vvv.
-func startEngineHome(t *testing.T, dataDir, home, password string) *engineProc {
+func startEngineHome(t *testing.T, dataDir, home, password string, env ...string) *engineProc {
 	t.Helper()
 	ready := filepath.Join(t.TempDir(), "ready")
 	args := []string{"engine", "serve", "-vvv", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--ready-file", ready}
 	e := &engineProc{t: t, dataDir: dataDir, out: &syncBuffer{}, exited: make(chan struct{}), args: args}
 	e.cmd = exec.Command(dvpBin, args...)
-	e.cmd.Env = append(baseEnv(t), "HOME="+home, "DVP_ENGINE_ADMIN_PASSWORD="+password)
+	e.cmd.Env = append(append(baseEnv(t), "HOME="+home, "DVP_ENGINE_ADMIN_PASSWORD="+password), env...)
 	e.cmd.Stdout, e.cmd.Stderr = e.out, e.out
 	if err := e.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -272,24 +272,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		os.MkdirAll(d, 0o755)
 	}
 	e := startEngineHome(t, data, engineHome, password)
-	var outputs []string // name: text
-	run := func(stdin string, env []string, args ...string) result {
-		t.Helper()
-		cmd := exec.Command(dvpBin, args...)
-		cmd.Env = append(append(baseEnv(t), "HOME="+clientHome), env...)
-		cmd.Stdin = strings.NewReader(stdin)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		r := result{stdout: out.String(), stderr: errb.String()}
-		if ee, ok := err.(*exec.ExitError); ok {
-			r.code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		outputs = append(outputs, fmt.Sprintf("dvp %s stdout:\n%s\nstderr:\n%s", args[0], r.stdout, r.stderr))
-		return r
-	}
+	rec := &recorder{t: t, home: clientHome}
+	run := rec.run
 	pw := []string{"DVP_PASSWORD=" + password}
 	if r := run("", []string{"DVP_PASSWORD=" + wrong}, "upload", "-vvv", "-e", e.url, "-u", "admin", "-a", writeArtifact(t, enginetest.Options{Name: "secret test"})); r.code != 1 || !strings.Contains(r.stderr, "Invalid username or password.") {
 		t.Fatalf("wrong password: %+v", r)
@@ -311,10 +295,45 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Fatalf("download-logs: %+v", r)
 	}
 	e.stop()
-	outputs = append(outputs, "engine output:\n"+e.out.String())
+	rec.outputs = append(rec.outputs, "engine output:\n"+e.out.String())
+	checkNoSecrets(t, []string{engineHome, clientHome, data, logsDir}, rec.outputs, password, wrong)
+}
 
+// recorder runs dvp with HOME=home and keeps every stdout and stderr.
+type recorder struct {
+	t       *testing.T
+	home    string
+	env     []string
+	outputs []string
+}
+
+func (rec *recorder) run(stdin string, env []string, args ...string) result {
+	rec.t.Helper()
+	cmd := exec.Command(dvpBin, args...)
+	cmd.Env = append(append(append(baseEnv(rec.t), "HOME="+rec.home), rec.env...), env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		rec.t.Fatal(err)
+	}
+	// The command's name only: its arguments hold the secrets under test.
+	rec.outputs = append(rec.outputs, fmt.Sprintf("dvp %s stdout:\n%s\nstderr:\n%s", args[0], r.stdout, r.stderr))
+	return r
+}
+
+// checkNoSecrets reads every file under dirs (the unpacked content of each
+// .tar.gz among them too) and every output, and fails the test where a
+// secret appears in any of its forms (secretForms). It expects the debug
+// logs of the client and the engine among the files.
+func checkNoSecrets(t *testing.T, dirs, outputs []string, secrets ...string) {
+	t.Helper()
 	files := map[string][]byte{}
-	for _, dir := range []string{engineHome, clientHome, data, logsDir} {
+	for _, dir := range dirs {
 		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 			if err == nil && d.Type().IsRegular() {
 				b, _ := os.ReadFile(p)
@@ -323,26 +342,27 @@ func TestSecretsNeverLeak(t *testing.T) {
 			return nil
 		})
 	}
-	// The bundle, unpacked.
-	bundles, _ := filepath.Glob(filepath.Join(logsDir, "*.tar.gz"))
-	if len(bundles) != 1 {
-		t.Fatalf("bundles %v", bundles)
-	}
-	f, _ := os.Open(bundles[0])
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			break
+	var bundles []string
+	for p := range files {
+		if strings.HasSuffix(p, ".tar.gz") {
+			bundles = append(bundles, p)
 		}
-		b, _ := io.ReadAll(tr)
-		files[bundles[0]+"!"+h.Name] = b
 	}
-	f.Close()
+	for _, bundle := range bundles {
+		gz, err := gzip.NewReader(bytes.NewReader(files[bundle]))
+		if err != nil {
+			t.Fatalf("%s: %v", bundle, err)
+		}
+		tr := tar.NewReader(gz)
+		for {
+			h, err := tr.Next()
+			if err != nil {
+				break
+			}
+			b, _ := io.ReadAll(tr)
+			files[bundle+"!"+h.Name] = b
+		}
+	}
 	var debugLogs int
 	for p := range files {
 		if strings.HasSuffix(p, "debug.log") {
@@ -355,8 +375,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 	for i, o := range outputs {
 		files[fmt.Sprintf("output %d", i)] = []byte(o)
 	}
-	for _, secret := range []string{password, wrong} {
+	forms := 0
+	for _, secret := range secrets {
 		for _, form := range secretForms(secret) {
+			forms++
 			for name, b := range files {
 				if i := bytes.Index(b, []byte(form)); i >= 0 {
 					lo, hi := max(0, i-200), min(len(b), i+len(form)+50)
@@ -365,7 +387,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("checked %d files and outputs (%d debug logs) for %d secret forms", len(files), debugLogs, 2*len(secretForms(password)))
+	t.Logf("checked %d files and outputs (%d bundles, %d debug logs) for %d secret forms", len(files), len(bundles), debugLogs, forms)
 }
 
 // TestFaultStalledEngineInterrupted: dvp upload against a TCP server that
