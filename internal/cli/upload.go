@@ -27,6 +27,7 @@ type ConnectionOptions struct {
 	PasswordStdin      bool
 	CAFile             string
 	InsecureSkipVerify bool
+	ReadTimeout        time.Duration
 }
 
 func addConnectionFlags(cmd *cobra.Command, o *ConnectionOptions) {
@@ -37,6 +38,7 @@ func addConnectionFlags(cmd *cobra.Command, o *ConnectionOptions) {
 	f.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input")
 	f.StringVar(&o.CAFile, "ca-file", "", "a PEM file of certificate authorities to trust for the engine's HTTPS certificate")
 	f.BoolVar(&o.InsecureSkipVerify, "insecure-skip-tls-verify", false, "do not verify the engine's certificate (test engines only)")
+	f.DurationVar(&o.ReadTimeout, "read-timeout", upload.DefaultReadTimeout, "give up when the engine makes no progress (no answer, no byte sent or received) for this long")
 }
 
 // connection is a resolved engine connection.
@@ -54,6 +56,9 @@ type connection struct {
 func resolveConnection(ctx context.Context, app *App, cmd *cobra.Command, o *ConnectionOptions, check func() error) (*connection, error) {
 	if err := mutuallyExclusive(cmd, app.Args, []string{settings.KeyPassword, "password-stdin"}); err != nil {
 		return nil, err
+	}
+	if o.ReadTimeout <= 0 {
+		return nil, Usagef("Invalid value for '--read-timeout': %s is not a positive duration (such as 30s or 10m).", o.ReadTimeout)
 	}
 	s, err := settings.Load(settings.Options{Home: app.IO.Home, Flags: cmd.Flags()})
 	if err != nil {
@@ -160,7 +165,7 @@ func newClient(app *App, o *ConnectionOptions, c *connection) (*upload.Client, e
 		progress = app.IO.Err
 	}
 	client, err := upload.New(upload.Options{
-		Engine: c.engine, CAFile: o.CAFile, InsecureSkipVerify: o.InsecureSkipVerify,
+		Engine: c.engine, CAFile: o.CAFile, InsecureSkipVerify: o.InsecureSkipVerify, ReadTimeout: o.ReadTimeout,
 		Log: app.Log, Progress: progress, UserAgent: "dvp/" + app.Version,
 	})
 	if err != nil {

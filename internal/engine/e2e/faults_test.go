@@ -2,8 +2,8 @@ package e2e
 
 // Faults against the real binaries: 5xx bursts from a proxy in front of the
 // engine, and an engine whose data directory fills up. (The engine killed
-// during uploads is TestKillDuringUpload; stalled connections are in
-// internal/upload/faults_test.go, where the read timeout can be shortened.)
+// during uploads is TestKillDuringUpload; more stalled and slow
+// connections are in internal/upload/faults_test.go.)
 
 import (
 	"archive/tar"
@@ -390,18 +390,14 @@ func checkNoSecrets(t *testing.T, dirs, outputs []string, secrets ...string) {
 	t.Logf("checked %d files and outputs (%d bundles, %d debug logs) for %d secret forms", len(files), len(bundles), debugLogs, forms)
 }
 
-// TestFaultStalledEngineInterrupted: dvp upload against a TCP server that
-// accepts and then says nothing. The read timeout (10 min) is tested with a
-// short value in internal/upload (TestFaultStalledEngine); here the user
-// gives up with Ctrl-C: dvp stops at once, exit 1, a clear message, no
-// stack trace.
-func TestFaultStalledEngineInterrupted(t *testing.T) {
+// silentServer accepts connections and never answers; it returns its
+// address and a channel of the accepted connections.
+func silentServer(t *testing.T) (string, chan net.Conn) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 10)
+	accepted := make(chan net.Conn, 100)
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -411,12 +407,44 @@ func TestFaultStalledEngineInterrupted(t *testing.T) {
 			accepted <- c
 		}
 	}()
-	defer func() {
+	t.Cleanup(func() {
+		ln.Close()
 		for len(accepted) > 0 {
 			(<-accepted).Close()
 		}
-	}()
-	cmd := exec.Command(dvpBin, "upload", "-e", "http://"+ln.Addr().String(), "-u", "admin", "-a", writeArtifact(t, enginetest.Options{}))
+	})
+	return ln.Addr().String(), accepted
+}
+
+// TestFaultStalledEngineTimesOut: dvp upload --read-timeout 1s against a
+// server that accepts and never answers: each attempt of the session
+// request ends after 1 s without progress, it is retried (3 times, with
+// backoff), then dvp fails with a clear message, exit 1, no stack trace.
+func TestFaultStalledEngineTimesOut(t *testing.T) {
+	addr, accepted := silentServer(t)
+	start := time.Now()
+	r := dvp(t, nil, "upload", "--read-timeout", "1s", "-e", "http://"+addr, "-u", "admin", "-a", writeArtifact(t, enginetest.Options{}))
+	d := time.Since(start)
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "Encountered a http request failure.\n") || !strings.Contains(r.stderr, "(no progress for 1s)") ||
+		strings.Contains(r.stderr, "goroutine") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if n := len(accepted); n != 4 {
+		t.Errorf("%d connections: want the session request and its 3 retries", n)
+	}
+	if d < 4*time.Second || d > 30*time.Second {
+		t.Errorf("took %s: want 4 attempts of 1 s plus backoff", d)
+	}
+}
+
+// TestFaultStalledEngineInterrupted: dvp upload against a TCP server that
+// accepts and then says nothing. The read timeout (10 min) is tested with a
+// short value in internal/upload (TestFaultStalledEngine); here the user
+// gives up with Ctrl-C: dvp stops at once, exit 1, a clear message, no
+// stack trace.
+func TestFaultStalledEngineInterrupted(t *testing.T) {
+	addr, accepted := silentServer(t)
+	cmd := exec.Command(dvpBin, "upload", "-e", "http://"+addr, "-u", "admin", "-a", writeArtifact(t, enginetest.Options{}))
 	cmd.Env = append(baseEnv(t), "DVP_PASSWORD="+adminPassword)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
