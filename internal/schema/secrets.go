@@ -54,6 +54,20 @@ type secretFinder struct {
 	// instance again is a cycle that descends into nothing.
 	seen map[string]bool
 	have map[string]bool // paths already reported
+	res  map[string]*regexp.Regexp
+}
+
+// pattern compiles a patternProperties key once (nil: not a Go regexp).
+func (f *secretFinder) pattern(p string) *regexp.Regexp {
+	if re, ok := f.res[p]; ok {
+		return re
+	}
+	if f.res == nil {
+		f.res = map[string]*regexp.Regexp{}
+	}
+	re, _ := regexp.Compile(p)
+	f.res[p] = re
+	return re
 }
 
 // maxSecretDepth bounds the instance depth walked (schemas can recurse
@@ -67,7 +81,7 @@ func (f *secretFinder) walk(schema, root, value any, path []string) {
 	}
 	if ref, ok := s["$ref"].(string); ok {
 		// Draft-07: $ref's siblings are ignored.
-		key := strings.Join(path, "/") + "|" + ref
+		key := jsonschemamsg.JoinPointer(path) + "|" + ref
 		if f.seen[key] {
 			return
 		}
@@ -106,7 +120,7 @@ func (f *secretFinder) walk(schema, root, value any, path []string) {
 				matched = true
 			}
 			for pat, p := range patterns {
-				if re, err := regexp.Compile(pat); err == nil && re.MatchString(name) {
+				if re := f.pattern(pat); re != nil && re.MatchString(name) {
 					f.walk(p, root, e, sub)
 					matched = true
 				}

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/dvpkit/dvp/internal/jsonschemamsg"
@@ -79,4 +80,42 @@ func TestFindSecretsOddInputs(t *testing.T) {
 			t.Errorf("%s / %s: %v", c.def, c.inst, got)
 		}
 	}
+}
+
+// FuzzFindSecrets: any definition and instance; no panic, and every secret
+// found is at a path that exists in the instance, with the value there.
+//
+//	go test -run '^$' -fuzz '^FuzzFindSecrets$' -fuzztime 5m -parallel 1 ./internal/schema/
+func FuzzFindSecrets(f *testing.F) {
+	f.Add(`{"properties": {"p": {"format": "password"}}}`, `{"p": "x"}`)
+	f.Add(`{"properties": {"c": {"$ref": "https://delphix.com/platform/api#/definitions/credentialsSupplier"}}}`, `{"c": {"type": "NamedKeyPairCredential", "privateKey": "k"}}`)
+	f.Add(`{"items": [{"format": "password"}], "additionalItems": {"$ref": "#"}}`, `["a", ["b"], 1]`)
+	f.Add(`{"patternProperties": {"^s": {"format": "password"}, "(": {}}, "additionalProperties": {"anyOf": [{"$ref": "#"}, {"format": "password"}]}}`, `{"s1": "x", "t": {"s2": 5}}`)
+	f.Add(`{"allOf": [{"$ref": "#/definitions/a"}], "definitions": {"a": {"$ref": "#/definitions/a/x~1y"}, "a/x": 1}}`, `null`)
+	f.Fuzz(func(t *testing.T, def, inst string) {
+		v, err := jsonschemamsg.DecodeJSON([]byte(inst))
+		if err != nil {
+			return
+		}
+		for _, s := range FindSecrets([]byte(def), v) {
+			node := v
+			for _, tok := range s.Path {
+				switch n := node.(type) {
+				case map[string]any:
+					node = n[tok]
+				case []any:
+					i, err := strconv.Atoi(tok)
+					if err != nil || i < 0 || i >= len(n) {
+						t.Fatalf("%s: not in the instance", s.Pointer())
+					}
+					node = n[i]
+				default:
+					t.Fatalf("%s: not in the instance", s.Pointer())
+				}
+			}
+			if !reflect.DeepEqual(node, s.Value) {
+				t.Fatalf("%s: %v, the instance has %v", s.Pointer(), s.Value, node)
+			}
+		}
+	})
 }
