@@ -233,7 +233,7 @@ func (k *secretKeeper) open(doc []byte, sealed string) ([]byte, error) {
 				k.register(string(val))
 			}
 		}
-		if doc, err = setJSON(doc, splitPointer(ptr), val); err != nil {
+		if doc, err = setJSON(doc, jsonschemamsg.SplitPointer(ptr), val); err != nil {
 			return nil, err
 		}
 	}
@@ -271,17 +271,6 @@ func (k *secretKeeper) registerSecrets(definition []byte, raw []byte) {
 	for _, s := range schema.FindSecrets(definition, v) {
 		k.register(s.Text())
 	}
-}
-
-func splitPointer(p string) []string {
-	if p == "" {
-		return nil
-	}
-	toks := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i, t := range toks {
-		toks[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
-	}
-	return toks
 }
 
 // setJSON returns doc with the value at path replaced by val, keeping the

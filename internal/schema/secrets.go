@@ -170,27 +170,12 @@ func resolveRef(ref string, root any) (target, newRoot any) {
 	default:
 		return nil, nil
 	}
-	node := root
-	if frag == "" {
-		return node, root
-	}
-	if !strings.HasPrefix(frag, "/") {
+	if frag != "" && !strings.HasPrefix(frag, "/") {
 		return nil, nil
 	}
-	for _, tok := range strings.Split(frag[1:], "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		switch n := node.(type) {
-		case map[string]any:
-			node = n[tok]
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(n) {
-				return nil, nil
-			}
-			node = n[i]
-		default:
-			return nil, nil
-		}
+	node, ok := jsonschemamsg.Lookup(root, jsonschemamsg.SplitPointer(frag))
+	if !ok {
+		return nil, nil
 	}
 	return node, root
 }

@@ -2,7 +2,6 @@ package schema
 
 import (
 	"reflect"
-	"strconv"
 	"testing"
 
 	"github.com/dvpkit/dvp/internal/jsonschemamsg"
@@ -98,20 +97,9 @@ func FuzzFindSecrets(f *testing.F) {
 			return
 		}
 		for _, s := range FindSecrets([]byte(def), v) {
-			node := v
-			for _, tok := range s.Path {
-				switch n := node.(type) {
-				case map[string]any:
-					node = n[tok]
-				case []any:
-					i, err := strconv.Atoi(tok)
-					if err != nil || i < 0 || i >= len(n) {
-						t.Fatalf("%s: not in the instance", s.Pointer())
-					}
-					node = n[i]
-				default:
-					t.Fatalf("%s: not in the instance", s.Pointer())
-				}
+			node, ok := jsonschemamsg.Lookup(v, s.Path)
+			if !ok {
+				t.Fatalf("%s: not in the instance", s.Pointer())
 			}
 			if !reflect.DeepEqual(node, s.Value) {
 				t.Fatalf("%s: %v, the instance has %v", s.Pointer(), s.Value, node)
