@@ -57,7 +57,23 @@ func WriteZipPacked(w io.Writer, files []ZipFile, pre map[string]*PackedFile) er
 		}
 		data := f.Data
 		if f.Path != "" {
-			var err error
+			st, err := os.Stat(f.Path)
+			if err != nil {
+				return err
+			}
+			if st.Size() > spoolThreshold {
+				// Streamed through a spool file: memory stays bounded.
+				p, err := packFileSpooled(f.Path, st.Size(), flate.BestSpeed)
+				if err != nil {
+					return err
+				}
+				err = p.writeTo(zw, h)
+				p.discard()
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			if data, err = os.ReadFile(f.Path); err != nil {
 				return err
 			}
@@ -87,7 +103,8 @@ func WriteZipPacked(w io.Writer, files []ZipFile, pre map[string]*PackedFile) er
 // compressed while the manifest is read and the sources are listed).
 type PackedFile struct {
 	method  uint16   // zip.Deflate, or zip.Store for StoreLevel
-	chunks  [][]byte // the deflate stream, in pieces
+	chunks  [][]byte // the deflate stream, in pieces, or
+	spool   *os.File // the deflate stream in a temporary file (large files)
 	compLen int
 	crc     uint32
 	size    uint64
@@ -144,12 +161,124 @@ func (p *PackedFile) writeTo(zw *zip.Writer, h *zip.FileHeader) error {
 	if err != nil {
 		return err
 	}
+	if p.spool != nil {
+		if _, err := p.spool.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		n, err := io.Copy(rw, p.spool)
+		if err == nil && n != int64(p.compLen) {
+			err = fmt.Errorf("zip: the spool of a packed file holds %d bytes, not %d", n, p.compLen)
+		}
+		return err
+	}
 	for _, c := range p.chunks {
 		if _, err := rw.Write(c); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// discard removes the spool file of a packed file, if any.
+func (p *PackedFile) discard() {
+	if p.spool != nil {
+		p.spool.Close()
+		os.Remove(p.spool.Name())
+		p.spool = nil
+	}
+}
+
+// spoolThreshold is the size above which WriteZipPacked streams a file
+// given by path through a spool file instead of reading it into memory.
+// The bytes written are the same either way.
+const spoolThreshold = 32 << 20
+
+// packFileSpooled is Pack for a file of the given size read from path,
+// streaming: it reads a batch of DeflateChunk pieces (one per core),
+// compresses them in parallel exactly as parallelDeflate does, appends
+// them to a temporary file, and goes on, so that memory stays a few MiB per
+// core whatever the size.
+func packFileSpooled(path string, size int64, level int) (_ *PackedFile, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	spool, err := os.CreateTemp("", "dvp-zip-*")
+	if err != nil {
+		return nil, err
+	}
+	p := &PackedFile{method: zip.Deflate, spool: spool, size: uint64(size)}
+	defer func() {
+		if err != nil {
+			p.discard()
+		}
+	}()
+	sum, crc := sha256.New(), crc32.NewIEEE()
+	n := max(1, int((size+DeflateChunk-1)/DeflateChunk))
+	batch := goruntime.GOMAXPROCS(0)
+	bufs := make([][]byte, batch)
+	for i := range bufs {
+		bufs[i] = make([]byte, DeflateChunk)
+	}
+	out := make([][]byte, batch)
+	errs := make([]error, batch)
+	for first := 0; first < n; first += batch {
+		count := min(batch, n-first)
+		for j := 0; j < count; j++ {
+			want := int(min(int64(DeflateChunk), size-int64(first+j)*DeflateChunk))
+			if _, err := io.ReadFull(f, bufs[j][:want]); err != nil {
+				return nil, fmt.Errorf("reading %s (did it change while being packed?): %w", path, err)
+			}
+			bufs[j] = bufs[j][:want]
+			sum.Write(bufs[j])
+			crc.Write(bufs[j])
+		}
+		var wg sync.WaitGroup
+		for j := 0; j < count; j++ {
+			wg.Add(1)
+			go func(j int) {
+				defer wg.Done()
+				out[j], errs[j] = deflateChunk(bufs[j], level, first+j == n-1)
+			}(j)
+		}
+		wg.Wait()
+		for j := 0; j < count; j++ {
+			if errs[j] != nil {
+				return nil, errs[j]
+			}
+			if _, err := spool.Write(out[j]); err != nil {
+				return nil, err
+			}
+			p.compLen += len(out[j])
+			bufs[j] = bufs[j][:cap(bufs[j])]
+		}
+	}
+	if extra, _ := f.Read(make([]byte, 1)); extra > 0 {
+		return nil, fmt.Errorf("reading %s: it grew while being packed", path)
+	}
+	p.crc = crc.Sum32()
+	p.sha256 = hex.EncodeToString(sum.Sum(nil))
+	return p, nil
+}
+
+// deflateChunk compresses one piece of a parallel deflate stream: a sync
+// flush ends every piece but the last, which gets the final block.
+func deflateChunk(data []byte, level int, last bool) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(data) / 2)
+	fw, err := flate.NewWriter(&buf, level)
+	if err == nil {
+		_, err = fw.Write(data)
+	}
+	if err == nil {
+		if last {
+			err = fw.Close()
+		} else {
+			err = fw.Flush()
+		}
+	}
+	return buf.Bytes(), err
 }
 
 // parallelDeflate compresses data as one raw deflate stream made of
@@ -170,20 +299,7 @@ func parallelDeflate(data []byte, level int) ([][]byte, error) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			end := min((i+1)*DeflateChunk, len(data))
-			var buf bytes.Buffer
-			buf.Grow(min(DeflateChunk, len(data)) / 2)
-			fw, err := flate.NewWriter(&buf, level)
-			if err == nil {
-				_, err = fw.Write(data[i*DeflateChunk : end])
-			}
-			if err == nil {
-				if i == n-1 {
-					err = fw.Close()
-				} else {
-					err = fw.Flush()
-				}
-			}
-			out[i], errs[i] = buf.Bytes(), err
+			out[i], errs[i] = deflateChunk(data[i*DeflateChunk:end], level, i == n-1)
 		}(i)
 	}
 	wg.Wait()
