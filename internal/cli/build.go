@@ -158,6 +158,13 @@ func checkArtifactPath(path string) error {
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return Usagef("Invalid value for '-a' / '--upload-artifact': File '%s' is a directory.", path)
+	} else if err == nil {
+		// An existing artifact must be writable (click's writable=True).
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return Usagef("Invalid value for '-a' / '--upload-artifact': File '%s' is not writable.", path)
+		}
+		f.Close()
 	}
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -72,22 +71,13 @@ func choice(v string, choices []string, caseSensitive bool) (string, bool) {
 	return "", false
 }
 
-// checkRootDir applies click.Path(exists=True, file_okay=False) to -r.
+// checkRootDir applies click.Path(exists=True, file_okay=False,
+// writable=True) to -r.
 func checkRootDir(path string) error {
 	if path == "" {
 		return Usagef("Invalid value for '-r' / '--root-dir': the path is empty.")
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return Usagef("Invalid value for '-r' / '--root-dir': Directory '%s' does not exist.", path)
-		}
-		return Usagef("Invalid value for '-r' / '--root-dir': Directory '%s' cannot be read: %v.", path, err)
-	}
-	if !st.IsDir() {
-		return Usagef("Invalid value for '-r' / '--root-dir': Directory '%s' is a file.", path)
-	}
-	return nil
+	return checkWritableDir("-r", "--root-dir", path)
 }
 
 func runInit(app *App, out io.Writer, opts InitOptions) error {
