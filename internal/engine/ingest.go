@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/pluginhost"
 )
 
 // multipartSlack is what the multipart framing may add to the artifact.
@@ -282,7 +283,7 @@ func (e *Engine) ingest(w http.ResponseWriter, q *request, up *upload) (handedOf
 				}
 			}
 			return row, nil
-		})
+		}, nil)
 		var refused *APIError
 		if errors.As(err, &refused) {
 			e.pluginLog(a.PluginID, "upload of build %s by %s refused: %s", a.BuildNumber, who, refused.Details)
@@ -383,9 +384,22 @@ func (e *Engine) runUpgrade(act *actionRow, job *jobRow, src *spool, row *toolki
 			err = refused
 		}
 	}
+	var plan *migrationPlan
 	if err == nil {
 		n := len(old.Manifest.MigrationIDList)
 		event("event.toolkit.upgrade.validated", fmt.Sprintf("Build %s passed the upgrade checks (the build number does not decrease; all %d migration id(s) of build %s are kept).", a.BuildNumber, n, old.BuildNumber), nil, "INFO", 50, "RUNNING")
+		if ids := newMigrationIDs(old, a); len(ids) > 0 && cur != nil {
+			j := &jobCtx{e: e, act: act, job: job, percent: 50}
+			if plan, err = e.planMigrations(ctx, j, cur, row, a, src.sum(), src.f.Name(), ids); err == nil && len(plan.newDocs) > 0 {
+				event("event.toolkit.upgrade.migrated", fmt.Sprintf("Ran the new migration(s) %s on the plugin's stored objects: %s.", strings.Join(ids, ", "), strings.Join(plan.summary, ", ")), nil, "INFO", 75, "RUNNING")
+			}
+		}
+	}
+	if err == nil {
+		var apply installApply
+		if plan != nil && len(plan.newDocs) > 0 {
+			apply = plan.apply(e.store)
+		}
 		// install checks again under the store's lock: another upload may
 		// have landed in between.
 		out, err = e.store.install(ctx, a.PluginID, src, func(cur *toolkitRow) (*toolkitRow, error) {
@@ -394,16 +408,29 @@ func (e *Engine) runUpgrade(act *actionRow, job *jobRow, src *spool, row *toolki
 					return nil, refused
 				}
 			}
+			if apply != nil && (cur == nil || cur.ArtifactSHA256 != plan.artifactSHA256) {
+				return nil, &jobError{Code: "exception.toolkit.upgrade.conflict",
+					Message: "Another build of the plugin was installed while the migrations ran, so this upgrade stops and nothing changes.",
+					Action:  "Upload the plugin again."}
+			}
 			return row, nil
-		})
+		}, apply)
 	}
 	end := formatTime(e.cfg.Clock())
 	if err != nil {
 		details, action, code := err.Error(), "Look at the engine's log, then upload the plugin again.", "exception.internal"
 		var refused *APIError
-		if errors.As(err, &refused) {
+		var pe *pluginhost.PluginError
+		var je *jobError
+		switch {
+		case errors.As(err, &refused):
 			details, action, code = refused.Details, refused.Action, refused.ID
+		case errors.As(err, &pe), errors.As(err, &je):
+			// A migration failed (the plugin's error) or its result
+			// does not fit the new schemas.
+			details, action, code = describeFailure(err)
 		}
+		details, action = e.cfg.Redactor.Redact(details), e.cfg.Redactor.Redact(action)
 		event("event.toolkit.upgrade.failed", details, &action, "ERROR", 100, "FAILED")
 		if ferr := e.store.finishAction(ctx, act.ID, "FAILED", end, &details, &action, &code); ferr != nil {
 			e.cfg.Log.Error("finishing an action", "action", act.ref(), "error", ferr)

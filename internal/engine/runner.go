@@ -41,20 +41,26 @@ var binMu sync.Mutex
 // pluginBinary extracts the plugin executable of an installed toolkit from
 // its code blob, once per code sha256, and returns its path.
 func (e *Engine) pluginBinary(t *toolkitRow) (string, error) {
-	binMu.Lock()
-	defer binMu.Unlock()
-	dir := filepath.Join(e.cfg.DataDir, pluginBinDir, t.SourceSHA256)
-	path := filepath.Join(dir, artifact.BinaryEntry)
-	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
-		return path, nil
-	}
 	blob, err := e.store.blobPath(t.SourceSHA256)
 	if err != nil {
 		return "", err
 	}
-	zr, err := zip.OpenReader(blob)
+	return e.extractBinary(t.SourceSHA256, blob, t.ref())
+}
+
+// extractBinary extracts the plugin executable of the code ZIP at zipPath
+// (whose sha256 is sum) once; what names the code in errors.
+func (e *Engine) extractBinary(sum, zipPath, what string) (string, error) {
+	binMu.Lock()
+	defer binMu.Unlock()
+	dir := filepath.Join(e.cfg.DataDir, pluginBinDir, sum)
+	path := filepath.Join(dir, artifact.BinaryEntry)
+	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+		return path, nil
+	}
+	zr, err := zip.OpenReader(zipPath)
 	if err != nil {
-		return "", fmt.Errorf("opening the code of %s: %w", t.ref(), err)
+		return "", fmt.Errorf("opening the code of %s: %w", what, err)
 	}
 	defer zr.Close()
 	var entry *zip.File
@@ -64,7 +70,7 @@ func (e *Engine) pluginBinary(t *toolkitRow) (string, error) {
 		}
 	}
 	if entry == nil {
-		return "", fmt.Errorf("the code of %s has no %q entry", t.ref(), artifact.BinaryEntry)
+		return "", fmt.Errorf("the code of %s has no %q entry", what, artifact.BinaryEntry)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
@@ -230,11 +236,17 @@ func (l *engineLibraries) close() {
 
 // startPlugin prepares a plugin session for a job.
 func (e *Engine) startPlugin(t *toolkitRow, j *jobCtx) (*pluginRun, error) {
-	a, err := t.artifact()
+	bin, err := e.pluginBinary(t)
 	if err != nil {
 		return nil, err
 	}
-	bin, err := e.pluginBinary(t)
+	return e.startPluginBinary(t, j, bin)
+}
+
+// startPluginBinary is startPlugin with the executable given (an upgrade
+// runs the new build's before it is installed).
+func (e *Engine) startPluginBinary(t *toolkitRow, j *jobCtx, bin string) (*pluginRun, error) {
+	a, err := t.artifact()
 	if err != nil {
 		return nil, err
 	}

@@ -443,12 +443,17 @@ type querier interface {
 // write, or an error that refuses the installation.
 type installDecision func(current *toolkitRow) (*toolkitRow, error)
 
+// installApply runs in install's transaction after the toolkit row is
+// written (an upgrade stores its migrated objects there); an error rolls
+// everything back.
+type installApply func(ctx context.Context, tx *sql.Tx) error
+
 // install adopts the source blob and writes the toolkit row in one
 // transaction, after decide approved it against the row installed at that
 // moment. The blob is durable before the row commits, so a crash leaves
 // either the old row (and maybe an orphan blob, removed at the next start)
 // or the new row with its blob: never a row without its blob.
-func (s *store) install(ctx context.Context, pluginID string, source *spool, decide installDecision) (*toolkitRow, error) {
+func (s *store) install(ctx context.Context, pluginID string, source *spool, decide installDecision, apply installApply) (*toolkitRow, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -482,6 +487,11 @@ func (s *store) install(ctx context.Context, pluginID string, source *spool, dec
 		row.ID, row.Installed = current.ID, current.Installed
 		if _, err := tx.ExecContext(ctx, `UPDATE toolkits SET name=?, build_number=?, source_sha256=?, source_size=?, artifact_sha256=?, artifact=?, updated=? WHERE id=?`,
 			row.Name, row.BuildNumber, row.SourceSHA256, row.SourceSize, row.ArtifactSHA256, row.ArtifactJSON, row.Updated, row.ID); err != nil {
+			return nil, err
+		}
+	}
+	if apply != nil {
+		if err := apply(ctx, tx); err != nil {
 			return nil, err
 		}
 	}
