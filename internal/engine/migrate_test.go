@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/dvpkit/dvp/internal/artifact"
-	"github.com/dvpkit/dvp/internal/engine/enginetest"
 )
 
 // stagedBuild is the staged test plugin as build n with the given
@@ -16,22 +15,15 @@ import (
 // mountLocation (what its linked_source migration adds), and its source
 // config declare the credentials its source_config migration makes.
 func stagedBuild(t *testing.T, n string, ids []string, looseLinked bool) []byte {
-	var a artifact.Artifact
-	if err := json.Unmarshal(stagedArtifact(t, enginetest.DefaultID, "staged", testPlugin(t, "staged")), &a); err != nil {
-		t.Fatal(err)
-	}
-	a.BuildNumber = n
-	a.Manifest.MigrationIDList = ids
-	if looseLinked {
-		a.LinkedSourceDefinition.Parameters = json.RawMessage(`{"type": "object", "required": ["mountLocation"], "properties": {"mountLocation": {"type": "string", "format": "unixpath"}, "bashError": {"type": "string"}}}`)
-		a.DiscoveryDefinition.SourceConfigSchema = json.RawMessage(`{"type": "object", "required": ["path"], "properties": {"path": {"type": "string", "format": "unixpath"},
+	return stagedArtifactWith(t, func(a *artifact.Artifact) {
+		a.BuildNumber = n
+		a.Manifest.MigrationIDList = ids
+		if looseLinked {
+			a.LinkedSourceDefinition.Parameters = json.RawMessage(`{"type": "object", "required": ["mountLocation"], "properties": {"mountLocation": {"type": "string", "format": "unixpath"}, "bashError": {"type": "string"}}}`)
+			a.DiscoveryDefinition.SourceConfigSchema = json.RawMessage(`{"type": "object", "required": ["path"], "properties": {"path": {"type": "string", "format": "unixpath"},
 			"credentials": {"$ref": "https://delphix.com/platform/api#/definitions/passwordCredentialsSupplier"}}}`)
-	}
-	b, err := artifact.Marshal(&a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+		}
+	})
 }
 
 // TestUpgradeMigratesStoredObjects: build 1 has a repository, a source

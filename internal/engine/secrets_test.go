@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/dvpkit/dvp/internal/artifact"
-	"github.com/dvpkit/dvp/internal/engine/enginetest"
 	"github.com/dvpkit/dvp/internal/logging"
 )
 
@@ -44,19 +43,12 @@ func TestRedactingWriterSeesSecretsAcrossWrites(t *testing.T) {
 // secretArtifact is the staged test plugin whose dSource parameters hold a
 // password and a credentials supplier.
 func secretArtifact(t *testing.T) []byte {
-	var a artifact.Artifact
-	if err := json.Unmarshal(stagedArtifact(t, enginetest.DefaultID, "secrets", testPlugin(t, "staged")), &a); err != nil {
-		t.Fatal(err)
-	}
-	a.LinkedSourceDefinition.Parameters = json.RawMessage(`{"type": "object", "required": ["mountLocation"], "additionalProperties": false, "properties": {
+	return stagedArtifactWith(t, func(a *artifact.Artifact) {
+		a.LinkedSourceDefinition.Parameters = json.RawMessage(`{"type": "object", "required": ["mountLocation"], "additionalProperties": false, "properties": {
 		"mountLocation": {"type": "string", "format": "unixpath"},
 		"dbPassword": {"type": "string", "format": "password"},
 		"credentials": {"$ref": "https://delphix.com/platform/api#/definitions/credentialsSupplier"}}}`)
-	b, err := artifact.Marshal(&a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	})
 }
 
 // TestSecretsAreSealedMaskedAndRedacted: a dSource whose parameters hold a

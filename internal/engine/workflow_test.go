@@ -79,6 +79,21 @@ func stagedArtifact(t testing.TB, id, name string, bin []byte) []byte {
 	return b
 }
 
+// stagedArtifactWith is stagedArtifact (the staged test plugin, id
+// enginetest.DefaultID) changed by mutate.
+func stagedArtifactWith(t testing.TB, mutate func(a *artifact.Artifact)) []byte {
+	var a artifact.Artifact
+	if err := json.Unmarshal(stagedArtifact(t, enginetest.DefaultID, "staged", testPlugin(t, "staged")), &a); err != nil {
+		t.Fatal(err)
+	}
+	mutate(&a)
+	b, err := artifact.Marshal(&a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // runJob waits for the job of a POST answer and returns its state and the
 // details of its events.
 func (c *client) runJob(env envelope) (string, []string) {

@@ -5,9 +5,7 @@
 package e2e
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -434,23 +432,10 @@ func TestDownloadLogs(t *testing.T) {
 	if filepath.Dir(path) != dir || !strings.HasPrefix(filepath.Base(path), "dlpx-plugin-logs-my_plugin-") || !strings.HasSuffix(path, ".tar.gz") {
 		t.Fatalf("path %q", path)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	h, err := tr.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(tr)
-	if h.Name != "log/mgmt_log/plugin_log/my_plugin/upload.log" || !strings.Contains(string(body), "installed as APPDATA_TOOLKIT-1 by admin") {
-		t.Errorf("bundle entry %s:\n%s", h.Name, body)
+	entries := readBundle(t, path)
+	const name = "log/mgmt_log/plugin_log/my_plugin/upload.log"
+	if len(entries) != 1 || !strings.Contains(entries[name], "installed as APPDATA_TOOLKIT-1 by admin") {
+		t.Errorf("bundle entries %v, %s:\n%s", mapKeys(entries), name, entries[name])
 	}
 	// An unknown plugin: the reference's message.
 	other := writeConfig(t, "11111111-2222-4333-8444-555555555555", "other")

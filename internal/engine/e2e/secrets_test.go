@@ -165,6 +165,14 @@ func readBundle(t *testing.T, path string) map[string]string {
 	}
 }
 
+func mapKeys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
 func mapValues(m map[string]string) []string {
 	var out []string
 	for _, v := range m {
