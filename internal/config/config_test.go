@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/jsonschemamsg/msgtest"
 )
 
 const validConfig = `id: 3cb6a5a8-7c0b-4e22-9b5a-2f0c4d8e1a7b
@@ -265,7 +266,7 @@ func TestHostileInputs(t *testing.T) {
 				}
 			}
 			if !found {
-				t.Errorf("no error containing %q in:\n%s", c.want, dump(probs))
+				t.Errorf("no error containing %q in:\n%s", c.want, msgtest.Dump(probs))
 			}
 			if len(probs) > 50 {
 				t.Errorf("%d problems: not a clean report", len(probs))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/jsonschemamsg/msgtest"
 )
 
 // realistic is a schema.json of the size and shape of a real plugin.
@@ -265,7 +266,7 @@ func TestHostileInputs(t *testing.T) {
 				found = found || (p.Severity == diag.Error && strings.Contains(p.Message, c.want))
 			}
 			if !found {
-				t.Errorf("no error containing %q in:\n%s", c.want, dump(probs))
+				t.Errorf("no error containing %q in:\n%s", c.want, msgtest.Dump(probs))
 			}
 			if len(probs) > 50 {
 				t.Errorf("%d problems: not a clean report", len(probs))

@@ -7,8 +7,11 @@ package msgtest
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 
 	"github.com/dvpkit/dvp/internal/diag"
 )
@@ -157,4 +160,40 @@ func ParseArchive(data []byte) (comment []byte, files []File) {
 	}
 	flush(off)
 	return comment, files
+}
+
+// Dump prints problems one per line (with their JSON pointers), for test
+// failure messages.
+func Dump(l diag.List) string {
+	var b strings.Builder
+	for _, p := range l {
+		b.WriteString("  ")
+		b.WriteString(strings.ReplaceAll(p.String(), "\n", "\n  "))
+		b.WriteString(" {" + p.Pointer + "}\n")
+	}
+	return b.String()
+}
+
+// EachCase runs run as a subtest for every txtar archive matching pattern
+// (named after the file), and fails when there are fewer than min.
+func EachCase(t *testing.T, pattern string, min int, run func(t *testing.T, name string, files []File)) {
+	t.Helper()
+	paths, err := filepath.Glob(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) < min {
+		t.Fatalf("%s: %d cases, want at least %d", pattern, len(paths), min)
+	}
+	for _, path := range paths {
+		name := strings.TrimSuffix(filepath.Base(path), ".txtar")
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, files := ParseArchive(raw)
+			run(t, name, files)
+		})
+	}
 }
