@@ -130,11 +130,3 @@ var (
 	envA  = sdk.RemoteEnvironment{Name: "envA", Reference: "UNIX_HOST_ENVIRONMENT-1", Host: sdk.RemoteHost{Name: "localhost", Reference: "UNIX_HOST-1", ScratchPath: "/tmp"}}
 	connA = sdk.RemoteConnection{Environment: envA, User: sdk.RemoteUser{Name: "delphix", Reference: "HOST_USER-1"}}
 )
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
