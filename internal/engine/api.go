@@ -9,55 +9,31 @@ import (
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
 // APIPrefix is the path of every API resource.
-const APIPrefix = "/resources/json/"
+const APIPrefix = engineapi.APIPrefix
 
 // SessionCookie is the name of the session cookie.
-const SessionCookie = "JSESSIONID"
+const SessionCookie = engineapi.SessionCookie
 
-// Envelope types of reference 7.2.
+// Envelope types (internal/engineapi).
 const (
-	typeOK    = "OKResult"
-	typeData  = "DataResult"
-	typeList  = "ListResult"
-	typeError = "ErrorResult"
+	typeOK    = engineapi.TypeOKResult
+	typeData  = engineapi.TypeDataResult
+	typeList  = engineapi.TypeListResult
+	typeError = engineapi.TypeErrorResult
 )
 
-// okResult is an OKResult or a DataResult.
-type okResult struct {
-	Type   string  `json:"type"`
-	Status string  `json:"status"`
-	Result any     `json:"result"`
-	Job    *string `json:"job"`
-	Action *string `json:"action"`
-}
-
-type listResult struct {
-	Type     string  `json:"type"`
-	Status   string  `json:"status"`
-	Result   []any   `json:"result"`
-	Job      *string `json:"job"`
-	Action   *string `json:"action"`
-	Total    int     `json:"total"`
-	Overflow bool    `json:"overflow"`
-}
-
-type errorResult struct {
-	Type   string   `json:"type"`
-	Status string   `json:"status"`
-	Error  apiError `json:"error"`
-}
-
-type apiError struct {
-	Type          string   `json:"type"`
-	Details       string   `json:"details"`
-	Action        string   `json:"action"`
-	ID            string   `json:"id"`
-	CommandOutput *string  `json:"commandOutput"`
-	Diagnoses     []string `json:"diagnoses"`
-}
+// The envelopes (internal/engineapi). okResult is an OKResult or a
+// DataResult.
+type (
+	okResult    = engineapi.OKResult[any]
+	listResult  = engineapi.ListResult[any]
+	errorResult = engineapi.ErrorResult
+	apiError    = engineapi.APIError
+)
 
 // APIError is an error the API reports as an ErrorResult.
 type APIError struct {
@@ -271,7 +247,8 @@ func (e *Engine) handleSession(w http.ResponseWriter, r *http.Request, q *reques
 	shown := fmt.Sprintf("%s.%s.%s", text(v.Major), text(v.Minor), text(v.Micro))
 	if v.Type != "APIVersion" || !okNum(v.Major, &major) || !okNum(v.Minor, &minor) || !okNum(v.Micro, &micro) ||
 		major != APIVersion.Major || APIVersion.Less(versionOf(major, minor, micro)) {
-		// Reference 7.2: an unsupported version is an ErrorResult with HTTP 200.
+		// As the Delphix Engine does, an unsupported version is an ErrorResult
+		// with HTTP 200 (docs/engine.md, "Endpoints").
 		return apiErr(http.StatusOK, "exception.webservices.session.invalid.version",
 			fmt.Sprintf("Invalid API version %q.", shown),
 			"Change the API version to one supported by your version of the Delphix Engine. Review the Release Notes for your Delphix Engine version to determine which API version is supported.")

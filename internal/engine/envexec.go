@@ -19,14 +19,15 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/sdk/libs"
 )
 
 // Environment host types.
 const (
-	HostLocal = "local"
-	HostSSH   = "ssh"
+	HostLocal = engineapi.HostLocal
+	HostSSH   = engineapi.HostSSH
 )
 
 // Mount methods (docs/engine.md, "Mounts and snapshots").
@@ -167,7 +168,7 @@ func (s *sshExec) addr() string {
 }
 
 // knownHostsFile is the file the host key is checked against.
-func (env Environment) knownHostsFile() string {
+func knownHostsFile(env Environment) string {
 	if env.KnownHostsFile != "" {
 		return env.KnownHostsFile
 	}
@@ -189,7 +190,7 @@ func dialSSH(ctx context.Context, env Environment) (*ssh.Client, error) {
 	if env.InsecureIgnoreHostKey {
 		hostKey = ssh.InsecureIgnoreHostKey()
 	} else {
-		file := env.knownHostsFile()
+		file := knownHostsFile(env)
 		cb, err := knownhosts.New(file)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read the known hosts file %s to verify the host key of %s: %v", file, env.Host, err)
@@ -367,7 +368,7 @@ func (s *sshExec) sshCommand() string {
 	if s.env.InsecureIgnoreHostKey {
 		parts = append(parts, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR")
 	} else {
-		parts = append(parts, "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile="+shellQuote(s.env.knownHostsFile()))
+		parts = append(parts, "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile="+shellQuote(knownHostsFile(s.env)))
 	}
 	return strings.Join(parts, " ")
 }

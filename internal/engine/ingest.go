@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 )
 
@@ -466,32 +467,28 @@ func actionNotFound(ref string) *APIError {
 		fmt.Sprintf("The action %q does not exist.", ref), "Use the action reference an upload returned.")
 }
 
-func nullable(s sql.NullString) any {
+func nullable(s sql.NullString) *string {
 	if !s.Valid {
 		return nil
 	}
-	return s.String
+	return &s.String
 }
 
-func actionObject(a *actionRow) *orderedMap {
-	return orderedObject(
-		"type", "Action",
-		"reference", a.ref(),
-		"namespace", nil,
-		"title", a.Title,
-		"details", a.Details,
-		"actionType", a.ActionType,
-		"startTime", a.StartTime,
-		"endTime", nullable(a.EndTime),
-		"user", a.UserRef,
-		"userAgent", nil,
-		"parentAction", nil,
-		"state", a.State,
-		"failureDescription", nullable(a.FailureDescription),
-		"failureAction", nullable(a.FailureAction),
-		"failureMessageCode", nullable(a.FailureCode),
-		"report", nil,
-	)
+func actionObject(a *actionRow) *engineapi.Action {
+	return &engineapi.Action{
+		Type:               "Action",
+		Reference:          a.ref(),
+		Title:              a.Title,
+		Details:            a.Details,
+		ActionType:         a.ActionType,
+		StartTime:          a.StartTime,
+		EndTime:            nullable(a.EndTime),
+		User:               a.UserRef,
+		State:              a.State,
+		FailureDescription: nullable(a.FailureDescription),
+		FailureAction:      nullable(a.FailureAction),
+		FailureMessageCode: nullable(a.FailureCode),
+	}
 }
 
 func (e *Engine) handleActionJob(w http.ResponseWriter, r *http.Request, q *request) *APIError {
@@ -518,43 +515,35 @@ func (e *Engine) handleActionJob(w http.ResponseWriter, r *http.Request, q *requ
 }
 
 // jobObject renders a job (with its events) as a Job object.
-func jobObject(j *jobRow, a *actionRow) *orderedMap {
-	events := make([]any, len(j.Events))
+func jobObject(j *jobRow, a *actionRow) *engineapi.Job {
+	events := make([]engineapi.JobEvent, len(j.Events))
 	for i, ev := range j.Events {
-		events[i] = orderedObject(
-			"type", "JobEvent",
-			"timestamp", ev.Timestamp,
-			"state", nullable(ev.State),
-			"percentComplete", ev.Percent,
-			"messageCode", ev.MessageCode,
-			"messageDetails", ev.Details,
-			"messageAction", nullable(ev.Action),
-			"messageCommandOutput", nil,
-			"eventType", ev.EventType,
-			"diagnoses", []any{},
-		)
+		events[i] = engineapi.JobEvent{
+			Type:            "JobEvent",
+			Timestamp:       ev.Timestamp,
+			State:           nullable(ev.State),
+			PercentComplete: ev.Percent,
+			MessageCode:     ev.MessageCode,
+			MessageDetails:  ev.Details,
+			MessageAction:   nullable(ev.Action),
+			EventType:       ev.EventType,
+			Diagnoses:       []string{},
+		}
 	}
-	return orderedObject(
-		"type", "Job",
-		"reference", j.ref(),
-		"namespace", nil,
-		"name", nil,
-		"actionType", j.ActionType,
-		"title", j.Title,
-		"target", nullable(j.Target),
-		"targetObjectType", targetObjectType(j),
-		"targetName", nullable(j.TargetName),
-		"jobState", j.State,
-		"startTime", j.StartTime,
-		"updateTime", j.UpdateTime,
-		"suspendable", false,
-		"cancelable", false,
-		"queued", false,
-		"user", j.UserRef,
-		"emailAddresses", nil,
-		"cancelReason", nil,
-		"percentComplete", j.Percent,
-		"parentAction", a.ref(),
-		"events", events,
-	)
+	return &engineapi.Job{
+		Type:             "Job",
+		Reference:        j.ref(),
+		ActionType:       j.ActionType,
+		Title:            j.Title,
+		Target:           nullable(j.Target),
+		TargetObjectType: targetObjectType(j),
+		TargetName:       nullable(j.TargetName),
+		JobState:         j.State,
+		StartTime:        j.StartTime,
+		UpdateTime:       j.UpdateTime,
+		User:             j.UserRef,
+		PercentComplete:  j.Percent,
+		ParentAction:     a.ref(),
+		Events:           events,
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
 // The data-object resources (docs/engine.md, "Environments, dSources and
@@ -120,6 +121,15 @@ func (e *Engine) findStored(ctx context.Context, kind, what, refOrName string, v
 	return nil
 }
 
+// The request bodies of the data-object resources (internal/engineapi).
+type (
+	EnvironmentCreateParameters  = engineapi.EnvironmentCreateParameters
+	SourceConfigCreateParameters = engineapi.SourceConfigCreateParameters
+	LinkParameters               = engineapi.LinkParameters
+	ProvisionParameters          = engineapi.ProvisionParameters
+	ContainerOpParameters        = engineapi.ContainerOpParameters
+)
+
 // ---- jobs ----
 
 func (e *Engine) handleJob(w http.ResponseWriter, r *http.Request, q *request) *APIError {
@@ -144,19 +154,6 @@ func (e *Engine) handleJob(w http.ResponseWriter, r *http.Request, q *request) *
 }
 
 // ---- environments ----
-
-// EnvironmentCreateParameters is the body of POST delphix/environment.
-type EnvironmentCreateParameters struct {
-	Type                  string `json:"type"`
-	Name                  string `json:"name"`
-	HostType              string `json:"hostType"` // local | ssh
-	Host                  string `json:"host"`
-	Port                  int    `json:"port"`
-	User                  string `json:"user"`
-	SSHKeyFile            string `json:"sshKeyFile"`
-	KnownHostsFile        string `json:"knownHostsFile"`
-	InsecureIgnoreHostKey bool   `json:"insecureIgnoreHostKey"`
-}
 
 func (e *Engine) handleEnvironments(w http.ResponseWriter, r *http.Request, q *request) *APIError {
 	items, err := e.store.listObjects(r.Context(), kindEnvironment, "")
@@ -222,8 +219,8 @@ func (e *Engine) handleEnvironmentCreate(w http.ResponseWriter, r *http.Request,
 			env.KnownHostsFile = p.KnownHostsFile
 			if p.KnownHostsFile != "" && !filepath.IsAbs(p.KnownHostsFile) {
 				problems = append(problems, "/knownHostsFile: give an absolute path")
-			} else if _, err := os.Stat(env.knownHostsFile()); err != nil {
-				problems = append(problems, fmt.Sprintf("/knownHostsFile: the engine cannot read %s to verify the host key: %v (or, for a test host only, set insecureIgnoreHostKey)", env.knownHostsFile(), err))
+			} else if _, err := os.Stat(knownHostsFile(env)); err != nil {
+				problems = append(problems, fmt.Sprintf("/knownHostsFile: the engine cannot read %s to verify the host key: %v (or, for a test host only, set insecureIgnoreHostKey)", knownHostsFile(env), err))
 			}
 		}
 		env.ScratchPath = "/tmp/dvp-scratch"
@@ -403,15 +400,6 @@ func (e *Engine) handleSourceConfig(w http.ResponseWriter, r *http.Request, q *r
 	return nil
 }
 
-// SourceConfigCreateParameters is the body of POST delphix/sourceconfig.
-type SourceConfigCreateParameters struct {
-	Type        string          `json:"type"`
-	Name        string          `json:"name"`
-	Environment string          `json:"environment"`
-	Repository  string          `json:"repository"`
-	Parameters  json.RawMessage `json:"parameters"`
-}
-
 func (e *Engine) toolkitOf(ctx context.Context, ref string) (*toolkitRow, *artifact.Artifact, *APIError) {
 	t, err := e.store.toolkitByRef(ctx, ref)
 	if err != nil {
@@ -524,16 +512,6 @@ func (e *Engine) handleContainer(w http.ResponseWriter, r *http.Request, q *requ
 	}
 	writeOK(w, doc, nil, nil)
 	return nil
-}
-
-// LinkParameters is the body of POST delphix/database/link.
-type LinkParameters struct {
-	Type               string          `json:"type"`
-	Name               string          `json:"name"`
-	SourceConfig       string          `json:"sourceConfig"`
-	StagingEnvironment string          `json:"stagingEnvironment"`
-	Parameters         json.RawMessage `json:"parameters"`
-	SnapshotParameters json.RawMessage `json:"snapshotParameters"`
 }
 
 func (e *Engine) validateSnapshotParams(t *toolkitRow, a *artifact.Artifact, raw json.RawMessage) *APIError {
@@ -650,16 +628,6 @@ func (e *Engine) containerJob(ctx context.Context, j *jobCtx, ref string, step f
 	return step(w)
 }
 
-// ProvisionParameters is the body of POST delphix/database/provision.
-type ProvisionParameters struct {
-	Type        string          `json:"type"`
-	Name        string          `json:"name"`
-	Snapshot    string          `json:"snapshot"`
-	Environment string          `json:"environment"`
-	Repository  string          `json:"repository"`
-	Parameters  json.RawMessage `json:"parameters"`
-}
-
 func (e *Engine) handleProvision(w http.ResponseWriter, r *http.Request, q *request) *APIError {
 	ctx := r.Context()
 	var p ProvisionParameters
@@ -772,14 +740,6 @@ func (e *Engine) removeContainer(ctx context.Context, j *jobCtx, ref string) {
 	e.store.deleteObject(ctx, kindContainer, ref)
 }
 
-// ContainerOpParameters is the body of POST delphix/database/{ref}/<op>.
-type ContainerOpParameters struct {
-	Type               string          `json:"type"`
-	Resync             bool            `json:"resync"`
-	SnapshotParameters json.RawMessage `json:"snapshotParameters"`
-	Snapshot           string          `json:"snapshot"` // refresh, rollback
-}
-
 func (e *Engine) handleContainerOp(w http.ResponseWriter, r *http.Request, q *request, op string) *APIError {
 	ctx := r.Context()
 	var p ContainerOpParameters
@@ -863,7 +823,7 @@ func (e *Engine) handleContainerOp(w http.ResponseWriter, r *http.Request, q *re
 		})
 }
 
-// operation runs one container workflow of reference 8.7.
+// operation runs one container workflow (docs/workflows.md, "Workflows").
 func (w *wf) operation(ctx context.Context, op string, p ContainerOpParameters, snap *Snapshot) error {
 	dsource := w.c.ContainerType == "DSOURCE"
 	staged := w.c.PluginType == "STAGED"

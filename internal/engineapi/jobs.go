@@ -1,0 +1,74 @@
+package engineapi
+
+// Job states (a job's jobState, an action's state).
+const (
+	JobRunning   = "RUNNING"
+	JobCompleted = "COMPLETED"
+	JobFailed    = "FAILED"
+	JobSuspended = "SUSPENDED"
+	JobCancelled = "CANCELLED"
+)
+
+// Job is a job as GET delphix/job/{ref} and GET
+// delphix/action/{ref}/getJob return it. The fields the engine does not
+// use are always null or false; they are there because clients of the
+// Delphix Engine expect them.
+type Job struct {
+	Type             string     `json:"type"` // Job
+	Reference        string     `json:"reference"`
+	Namespace        *string    `json:"namespace"`
+	Name             *string    `json:"name"`
+	ActionType       string     `json:"actionType"`
+	Title            string     `json:"title"`
+	Target           *string    `json:"target"`
+	TargetObjectType string     `json:"targetObjectType"`
+	TargetName       *string    `json:"targetName"`
+	JobState         string     `json:"jobState"`
+	StartTime        string     `json:"startTime"`
+	UpdateTime       string     `json:"updateTime"`
+	Suspendable      bool       `json:"suspendable"`
+	Cancelable       bool       `json:"cancelable"`
+	Queued           bool       `json:"queued"`
+	User             string     `json:"user"`
+	EmailAddresses   []string   `json:"emailAddresses"`
+	CancelReason     *string    `json:"cancelReason"`
+	PercentComplete  float64    `json:"percentComplete"`
+	ParentAction     string     `json:"parentAction"`
+	Events           []JobEvent `json:"events"`
+}
+
+// JobEvent is one event of a job. An event with a State is a change of the
+// job's state; one without is a message of the work.
+type JobEvent struct {
+	Type                 string   `json:"type"` // JobEvent
+	Timestamp            string   `json:"timestamp"`
+	State                *string  `json:"state"`
+	PercentComplete      float64  `json:"percentComplete"`
+	MessageCode          string   `json:"messageCode"`
+	MessageDetails       string   `json:"messageDetails"`
+	MessageAction        *string  `json:"messageAction"`
+	MessageCommandOutput *string  `json:"messageCommandOutput"`
+	EventType            string   `json:"eventType"` // INFO | WARNING | ERROR
+	Diagnoses            []string `json:"diagnoses"`
+}
+
+// Action is an action as GET delphix/action/{ref} returns it: the record
+// of a request, with its failure when it failed.
+type Action struct {
+	Type               string  `json:"type"` // Action
+	Reference          string  `json:"reference"`
+	Namespace          *string `json:"namespace"`
+	Title              string  `json:"title"`
+	Details            string  `json:"details"`
+	ActionType         string  `json:"actionType"`
+	StartTime          string  `json:"startTime"`
+	EndTime            *string `json:"endTime"`
+	User               string  `json:"user"`
+	UserAgent          *string `json:"userAgent"`
+	ParentAction       *string `json:"parentAction"`
+	State              string  `json:"state"`
+	FailureDescription *string `json:"failureDescription"`
+	FailureAction      *string `json:"failureAction"`
+	FailureMessageCode *string `json:"failureMessageCode"`
+	Report             *string `json:"report"`
+}

@@ -1,0 +1,116 @@
+package engineapi
+
+import "encoding/json"
+
+// Object types, as the "type" field of each object names them.
+const (
+	TypeEnvironment  = "UnixHostEnvironment"
+	TypeRepository   = "AppDataRepository"
+	TypeSourceConfig = "AppDataSourceConfig"
+	TypeContainer    = "AppDataContainer"
+	TypeSnapshot     = "AppDataSnapshot"
+	TypeToolkit      = "Toolkit"
+)
+
+// Host types of an environment.
+const (
+	HostLocal = "local"
+	HostSSH   = "ssh"
+)
+
+// Container types and runtime states.
+const (
+	ContainerDSource = "DSOURCE"
+	ContainerVDB     = "VDB"
+)
+
+// Environment is a host the engine runs commands on: this host ("local")
+// or a host reached over SSH ("ssh").
+type Environment struct {
+	Type                  string `json:"type"` // UnixHostEnvironment
+	Reference             string `json:"reference"`
+	Name                  string `json:"name"`
+	HostType              string `json:"hostType"` // local | ssh
+	Host                  string `json:"host"`
+	Port                  int    `json:"port,omitempty"`
+	User                  string `json:"user"`
+	SSHKeyFile            string `json:"sshKeyFile,omitempty"`
+	KnownHostsFile        string `json:"knownHostsFile,omitempty"`
+	InsecureIgnoreHostKey bool   `json:"insecureIgnoreHostKey,omitempty"`
+	ScratchPath           string `json:"scratchPath"`
+	BinaryPath            string `json:"binaryPath"`
+	Created               string `json:"created"`
+	LastRefresh           string `json:"lastRefresh,omitempty"`
+}
+
+// Repository is a repository discovered on an environment by a plugin.
+type Repository struct {
+	Type        string          `json:"type"` // AppDataRepository
+	Reference   string          `json:"reference"`
+	Name        string          `json:"name"`
+	Environment string          `json:"environment"`
+	Toolkit     string          `json:"toolkit"`
+	Parameters  json.RawMessage `json:"parameters"`
+	Identity    string          `json:"identity"`
+}
+
+// SourceConfig is a dataset of a repository: discovered, added by hand, or
+// made by a VDB's configure.
+type SourceConfig struct {
+	Type        string          `json:"type"` // AppDataSourceConfig
+	Reference   string          `json:"reference"`
+	Name        string          `json:"name"`
+	Repository  string          `json:"repository"`
+	Environment string          `json:"environment"`
+	Toolkit     string          `json:"toolkit"`
+	Parameters  json.RawMessage `json:"parameters"`
+	Identity    string          `json:"identity"`
+	Discovered  bool            `json:"discovered"`
+	Container   string          `json:"container,omitempty"` // the VDB that owns it
+}
+
+// Container is a dSource (linked source) or a VDB (virtual source).
+type Container struct {
+	Type           string          `json:"type"` // AppDataContainer
+	Reference      string          `json:"reference"`
+	Name           string          `json:"name"`
+	ContainerType  string          `json:"containerType"` // DSOURCE | VDB
+	Toolkit        string          `json:"toolkit"`
+	PluginType     string          `json:"pluginType"` // STAGED | DIRECT
+	GUID           string          `json:"guid"`
+	SourceConfig   string          `json:"sourceConfig,omitempty"`
+	Repository     string          `json:"repository"`
+	Environment    string          `json:"environment"`                 // staging (STAGED), source (DIRECT) or target (VDB)
+	SourceEnv      string          `json:"sourceEnvironment,omitempty"` // dSources
+	Parameters     json.RawMessage `json:"parameters"`
+	Mounts         []Mount         `json:"mounts"`
+	ParentSnapshot string          `json:"parentSnapshot,omitempty"` // VDBs: the snapshot it was provisioned/refreshed from
+	Parent         string          `json:"parentContainer,omitempty"`
+	Enabled        bool            `json:"enabled"`
+	Runtime        string          `json:"runtimeStatus"` // ACTIVE | INACTIVE | UNKNOWN
+	Storage        string          `json:"storage"`       // the engine directory that holds its data
+	Created        string          `json:"created"`
+}
+
+// Mount is a mount of a container's storage on an environment.
+type Mount struct {
+	Environment string `json:"environment"`
+	MountPath   string `json:"mountPath"`
+	SharedPath  string `json:"sharedPath,omitempty"`
+	Method      string `json:"method"` // symlink | rsync
+}
+
+// Snapshot is an independent copy of a container's storage taken by a sync
+// or a VDB snapshot, with the plugin's snapshot definition.
+type Snapshot struct {
+	Type       string          `json:"type"` // AppDataSnapshot
+	Reference  string          `json:"reference"`
+	Name       string          `json:"name"`
+	Container  string          `json:"container"`
+	Toolkit    string          `json:"toolkit"`
+	Timestamp  string          `json:"timestamp"`
+	Resync     bool            `json:"resync"`
+	Metadata   json.RawMessage `json:"metadata"` // the post-snapshot result
+	Parameters json.RawMessage `json:"snapshotParameters"`
+	Dir        string          `json:"storage"`
+}

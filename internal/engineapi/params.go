@@ -1,0 +1,93 @@
+package engineapi
+
+import "encoding/json"
+
+// Request body types, as their "type" field names them.
+const (
+	TypeEnvironmentCreateParameters  = "EnvironmentCreateParameters"
+	TypeSourceConfigCreateParameters = "SourceConfigCreateParameters"
+	TypeLinkParameters               = "LinkParameters"
+	TypeProvisionParameters          = "ProvisionParameters"
+	TypeSyncParameters               = "SyncParameters"
+)
+
+// The request bodies. The engine decodes them (a missing field is its zero
+// value); the fields a client may leave out are omitted when empty.
+
+// EnvironmentCreateParameters is the body of POST delphix/environment.
+type EnvironmentCreateParameters struct {
+	Type                  string `json:"type"`
+	Name                  string `json:"name"`
+	HostType              string `json:"hostType"` // local | ssh
+	Host                  string `json:"host,omitempty"`
+	Port                  int    `json:"port,omitempty"`
+	User                  string `json:"user,omitempty"`
+	SSHKeyFile            string `json:"sshKeyFile,omitempty"`
+	KnownHostsFile        string `json:"knownHostsFile,omitempty"`
+	InsecureIgnoreHostKey bool   `json:"insecureIgnoreHostKey,omitempty"`
+}
+
+// SourceConfigCreateParameters is the body of POST delphix/sourceconfig.
+type SourceConfigCreateParameters struct {
+	Type        string          `json:"type"`
+	Name        string          `json:"name"`
+	Environment string          `json:"environment"`
+	Repository  string          `json:"repository"`
+	Parameters  json.RawMessage `json:"parameters"`
+}
+
+// LinkParameters is the body of POST delphix/database/link.
+type LinkParameters struct {
+	Type               string          `json:"type"`
+	Name               string          `json:"name"`
+	SourceConfig       string          `json:"sourceConfig"`
+	StagingEnvironment string          `json:"stagingEnvironment"`
+	Parameters         json.RawMessage `json:"parameters"`
+	SnapshotParameters json.RawMessage `json:"snapshotParameters,omitempty"`
+}
+
+// ProvisionParameters is the body of POST delphix/database/provision.
+type ProvisionParameters struct {
+	Type        string          `json:"type"`
+	Name        string          `json:"name"`
+	Snapshot    string          `json:"snapshot"`
+	Environment string          `json:"environment"`
+	Repository  string          `json:"repository"`
+	Parameters  json.RawMessage `json:"parameters"`
+}
+
+// ContainerOpParameters is the body of POST delphix/database/{ref}/{op}
+// (every field optional; an empty body is all zero).
+type ContainerOpParameters struct {
+	Type               string          `json:"type,omitempty"`
+	Resync             bool            `json:"resync,omitempty"`
+	SnapshotParameters json.RawMessage `json:"snapshotParameters,omitempty"`
+	Snapshot           string          `json:"snapshot,omitempty"` // refresh, rollback
+}
+
+// ContainerOp is an operation of POST delphix/database/{ref}/{op}.
+type ContainerOp struct {
+	Name string
+	// Only is the container type the operation applies to; "" for both.
+	Only string
+}
+
+// AppliesTo reports whether the operation applies to containers of the
+// type (DSOURCE or VDB).
+func (o ContainerOp) AppliesTo(containerType string) bool {
+	return o.Only == "" || o.Only == containerType
+}
+
+// ContainerOps are the container operations, in the order they are listed.
+var ContainerOps = []ContainerOp{
+	{"sync", ContainerDSource},
+	{"refresh", ContainerVDB},
+	{"rollback", ContainerVDB},
+	{"snapshot", ContainerVDB},
+	{"start", ContainerVDB},
+	{"stop", ContainerVDB},
+	{"enable", ""},
+	{"disable", ""},
+	{"status", ""},
+	{"delete", ""},
+}

@@ -1,0 +1,80 @@
+package engineapi
+
+import "net/url"
+
+// APIPrefix is the path of every API resource; the paths below are
+// relative to it.
+const APIPrefix = "/resources/json/"
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "JSESSIONID"
+
+// Resource paths, under APIPrefix.
+const (
+	PathSession            = "delphix/session"
+	PathLogin              = "delphix/login"
+	PathLogout             = "delphix/logout"
+	PathRequestUploadToken = "delphix/toolkit/requestUploadToken"
+	PathUpload             = "delphix/data/upload"
+	PathToolkits           = "delphix/toolkit"
+	PathBundleGenerate     = "delphix/service/support/bundle/generate"
+	PathDownload           = "delphix/data/downloadOutputStream"
+	PathEnvironments       = "delphix/" + KindEnvironment
+	PathRepositories       = "delphix/" + KindRepository
+	PathSourceConfigs      = "delphix/" + KindSourceConfig
+	PathContainers         = "delphix/" + KindContainer
+	PathLink               = PathContainers + "/link"
+	PathProvision          = PathContainers + "/provision"
+	PathSnapshots          = "delphix/" + KindSnapshot
+	PathJobs               = "delphix/job"
+	PathActions            = "delphix/action"
+)
+
+// Environment operations of POST delphix/environment/{ref}/{op}.
+const (
+	EnvironmentRefresh = "refresh"
+	EnvironmentDelete  = "delete"
+)
+
+// seg escapes a reference or name for a path segment or a query value.
+func seg(s string) string { return url.PathEscape(s) }
+
+// EnvironmentOpPath is POST delphix/environment/{ref}/{op}; ref may be a
+// name.
+func EnvironmentOpPath(ref, op string) string { return PathEnvironments + "/" + seg(ref) + "/" + op }
+
+// ContainerOpPath is POST delphix/database/{ref}/{op} (ContainerOps); ref
+// may be a name.
+func ContainerOpPath(ref, op string) string { return PathContainers + "/" + seg(ref) + "/" + op }
+
+// SnapshotsOfPath lists the snapshots of a dSource or VDB (reference or
+// name).
+func SnapshotsOfPath(container string) string { return PathSnapshots + "?database=" + seg(container) }
+
+// JobPath is GET delphix/job/{ref}.
+func JobPath(ref string) string { return PathJobs + "/" + seg(ref) }
+
+// ActionPath is GET delphix/action/{ref}.
+func ActionPath(ref string) string { return PathActions + "/" + seg(ref) }
+
+// ActionJobPath is GET delphix/action/{ref}/getJob.
+func ActionJobPath(ref string) string { return ActionPath(ref) + "/getJob" }
+
+// DownloadPath is GET delphix/data/downloadOutputStream?token=... . The
+// token is escaped as Python's urllib.parse.quote(s, safe="") escapes it:
+// every byte but letters, digits and -_.~ .
+func DownloadPath(token string) string { return PathDownload + "?token=" + queryEscape(token) }
+
+func queryEscape(s string) string {
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_' || ch == '.' || ch == '~' {
+			b = append(b, ch)
+		} else {
+			b = append(b, '%', hex[ch>>4], hex[ch&15])
+		}
+	}
+	return string(b)
+}
