@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/jsonschemamsg/msgtest"
@@ -241,7 +241,10 @@ func TestHostileInputs(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			start := time.Now()
+			data := []byte(c.data)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
 			var cfg *Config
 			var probs diag.List
 			func() {
@@ -250,10 +253,16 @@ func TestHostileInputs(t *testing.T) {
 						t.Fatalf("panic: %v", r)
 					}
 				}()
-				cfg, probs = Parse("plugin_config.yml", []byte(c.data))
+				cfg, probs = Parse("plugin_config.yml", data)
 			}()
-			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("took %v", d)
+			runtime.ReadMemStats(&after)
+			// Bound the work, not the time: parsing a hostile file
+			// allocates at most 1 KiB per byte it reads (the
+			// many-keys case needs about 500), plus
+			// 16 MiB; a file over MaxFileSize is not read.
+			alloc := after.TotalAlloc - before.TotalAlloc
+			if budget := uint64(min(len(data), MaxFileSize+1))<<10 + 16<<20; alloc > budget {
+				t.Errorf("allocated %d bytes for %d bytes of input; budget %d", alloc, len(data), budget)
 			}
 			_ = cfg
 			found := false
