@@ -28,7 +28,9 @@ type StagedSource[P any] struct {
 }
 
 // ErrBothStagedMounts is returned when decoding a StagedSource that carries
-// both a staged mount and a list of mounts.
+// both a staged mount and a list of mounts. Its text is the platform's.
+//
+//lint:ignore ST1005 the message is the platform's, word for word
 var ErrBothStagedMounts = errors.New("Either staged_mount or mounts can be present for staging source. Found both staged_mount and mounts.")
 
 // UnmarshalJSON decodes a staged source and applies the platform's rule: a

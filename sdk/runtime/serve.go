@@ -180,27 +180,15 @@ func (s *session) startCall(parent context.Context, m *protocol.Message) {
 	s.mu.Unlock()
 
 	go func() {
-		answered := false
-		defer s.running.Done()
 		defer func() {
-			if v := recover(); v != nil && !answered {
-				// A panic outside the operation itself (in an error's
-				// Error method, for example).
-				s.fail(m.ID, protocol.KindPanic, fmt.Sprintf(
-					"The plugin panicked while the answer of the %s() operation was prepared: %v", m.Operation, v))
-			} else if !answered {
-				// Plugin code called runtime.Goexit: the goroutine ends
-				// without returning; answer before it does.
-				s.fail(m.ID, protocol.KindPlugin, fmt.Sprintf(
-					"The %s() operation stopped without returning (runtime.Goexit was called).", m.Operation))
-			}
 			s.mu.Lock()
 			delete(s.calls, m.ID)
 			s.mu.Unlock()
 			cancel(nil)
+			s.running.Done()
 		}()
 		ctx := engine.With(ctx, s.caller(m.ID))
-		out, body := s.invoke(ctx, m.Operation, m.Input)
+		out, body := answer(ctx, s.plugin, m.Operation, m.Input)
 		// A write fails only when the engine is gone; nothing is left to tell.
 		if body != nil {
 			body.Truncate(protocol.MaxErrorPayload)
@@ -208,13 +196,12 @@ func (s *session) startCall(parent context.Context, m *protocol.Message) {
 		} else {
 			_ = s.w.Write(&protocol.Message{Type: protocol.TypeResult, ID: m.ID, Output: out})
 		}
-		answered = true
 	}()
 }
 
 // invoke runs one operation and returns its encoded output or an error body.
 // It never panics and always returns, unless the operation never returns.
-func (s *session) invoke(ctx context.Context, op string, input json.RawMessage) (out json.RawMessage, body *protocol.ErrorBody) {
+func invoke(ctx context.Context, p *Plugin, op string, input json.RawMessage) (out json.RawMessage, body *protocol.ErrorBody) {
 	if len(input) > protocol.MaxOperationPayload {
 		return nil, &protocol.ErrorBody{Kind: protocol.KindTooLarge, Message: fmt.Sprintf(
 			"The input of the %s() operation is %d bytes, over the %d-byte (4 MiB) limit for operation inputs.",
@@ -223,20 +210,20 @@ func (s *session) invoke(ctx context.Context, op string, input json.RawMessage) 
 	var handler Handler
 	var spec OperationSpec
 	if op == protocol.OperationUpgrade {
-		handler = s.plugin.upgrade
+		handler = p.upgrade
 	} else {
 		var known bool
 		spec, known = LookupOperation(op)
 		if !known {
 			return nil, &protocol.ErrorBody{Kind: protocol.KindUnknownOperation, Message: fmt.Sprintf("'%s' is not a plugin operation.", op)}
 		}
-		handler = s.plugin.Operations[op]
-		if handler == nil || !spec.Supports(s.plugin.Type) {
+		handler = p.Operations[op]
+		if handler == nil || !spec.Supports(p.Type) {
 			return nil, &protocol.ErrorBody{Kind: protocol.KindNotImplemented, Message: fmt.Sprintf("An implementation for the %s() operation has not been defined.", op)}
 		}
 	}
 
-	output, err, body := runHandler(ctx, op, handler, input)
+	output, body, err := runHandler(ctx, op, handler, input)
 	if body != nil {
 		return nil, body
 	}
@@ -253,11 +240,11 @@ func (s *session) invoke(ctx context.Context, op string, input json.RawMessage) 
 		}
 		return b, nil
 	}
-	return encodeOutput(op, spec, s.plugin.Type, output)
+	return encodeOutput(op, spec, p.Type, output)
 }
 
 // runHandler calls h, turning a panic into an error body.
-func runHandler(ctx context.Context, op string, h Handler, input json.RawMessage) (output any, err error, body *protocol.ErrorBody) {
+func runHandler(ctx context.Context, op string, h Handler, input json.RawMessage) (output any, body *protocol.ErrorBody, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			body = &protocol.ErrorBody{Kind: protocol.KindPanic,
@@ -266,7 +253,7 @@ func runHandler(ctx context.Context, op string, h Handler, input json.RawMessage
 		}
 	}()
 	output, err = h(ctx, input)
-	return output, err, nil
+	return output, nil, err
 }
 
 // errorBody classifies an error returned by an operation.
