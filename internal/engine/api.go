@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
@@ -285,7 +286,7 @@ func (e *Engine) handleLogin(w http.ResponseWriter, r *http.Request, q *request)
 			"There is no session to log in to, or it has expired.",
 			"Start a session first with POST "+APIPrefix+"delphix/session.")
 	}
-	id, hash, err := e.store.user(r.Context(), body.Username)
+	id, hash, err := e.store.User(r.Context(), body.Username)
 	if err != nil {
 		hash = dummyHash
 	}
@@ -324,7 +325,7 @@ func (e *Engine) handleRequestUploadToken(w http.ResponseWriter, r *http.Request
 }
 
 func (e *Engine) handleToolkits(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	rows, err := e.store.toolkits(r.Context())
+	rows, err := e.store.Toolkits(r.Context())
 	if err != nil {
 		return internalErr(err)
 	}
@@ -341,7 +342,7 @@ func (e *Engine) handleToolkits(w http.ResponseWriter, r *http.Request, q *reque
 }
 
 func (e *Engine) handleToolkit(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	t, err := e.store.toolkitByRef(r.Context(), r.PathValue("ref"))
+	t, err := e.store.ToolkitByRef(r.Context(), r.PathValue("ref"))
 	if err != nil {
 		return internalErr(err)
 	}
@@ -364,34 +365,34 @@ func toolkitNotFound(ref string) *APIError {
 
 func (e *Engine) handleToolkitDelete(w http.ResponseWriter, r *http.Request, q *request) *APIError {
 	io.Copy(io.Discard, io.LimitReader(r.Body, maxJSONBody))
-	t, err := e.store.toolkitByRef(r.Context(), r.PathValue("ref"))
+	t, err := e.store.ToolkitByRef(r.Context(), r.PathValue("ref"))
 	if err != nil {
 		return internalErr(err)
 	}
 	if t == nil {
 		return toolkitNotFound(r.PathValue("ref"))
 	}
-	if err := e.store.deleteToolkit(r.Context(), t); err != nil {
+	if err := e.store.DeleteToolkit(r.Context(), t); err != nil {
 		return internalErr(err)
 	}
-	now := formatTime(e.cfg.Clock())
-	a := &actionRow{ActionType: "TOOLKIT_DELETE", Title: fmt.Sprintf("Delete plugin %q", t.Name),
+	now := store.FormatTime(e.cfg.Clock())
+	a := &store.Action{ActionType: "TOOLKIT_DELETE", Title: fmt.Sprintf("Delete plugin %q", t.Name),
 		Details: fmt.Sprintf("Deleted plugin %q (%s, build %s).", t.Name, t.PluginID, t.BuildNumber),
 		State:   "COMPLETED", UserRef: q.session.userRef, StartTime: now}
 	a.EndTime.String, a.EndTime.Valid = now, true
-	if err := e.store.insertAction(r.Context(), a); err != nil {
+	if err := e.store.InsertAction(r.Context(), a); err != nil {
 		return internalErr(err)
 	}
-	e.pluginLog(t.PluginID, "%s deleted by %s (build %s); %s", t.ref(), q.session.user, t.BuildNumber, a.ref())
-	writeOK(w, "", nil, strp(a.ref()))
+	e.pluginLog(t.PluginID, "%s deleted by %s (build %s); %s", t.Ref(), q.session.user, t.BuildNumber, a.Ref())
+	writeOK(w, "", nil, strp(a.Ref()))
 	return nil
 }
 
 // toolkitObject renders an installed plugin as a Toolkit object (reference
 // 7.6). sourceCode is left out: it can be hundreds of megabytes; its size
 // and hash are given instead.
-func toolkitObject(t *toolkitRow) (*orderedMap, error) {
-	a, err := t.artifact()
+func toolkitObject(t *store.Toolkit) (*orderedMap, error) {
+	a, err := t.Artifact()
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +408,7 @@ func toolkitObject(t *toolkitRow) (*orderedMap, error) {
 	}
 	return orderedObject(
 		"type", "Toolkit",
-		"reference", t.ref(),
+		"reference", t.Ref(),
 		"namespace", nil,
 		"name", a.Name,
 		"prettyName", a.Name,

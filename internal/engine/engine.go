@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/secrets"
+	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/logging"
 )
 
@@ -93,7 +95,8 @@ func (c *Config) defaults() {
 // Engine is a running local engine.
 type Engine struct {
 	cfg       Config
-	store     *store
+	store     *store.Store
+	keeper    *secrets.Keeper
 	lock      *os.File
 	sessions  *sessions
 	uploads   *tokens
@@ -120,24 +123,24 @@ func New(cfg Config) (*Engine, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	st, err := openStore(cfg.DataDir)
+	keeper, err := secrets.OpenKeeper(cfg.DataDir, cfg.Redactor)
 	if err != nil {
 		lock.Close()
 		return nil, "", err
 	}
-	if st.keeper, err = openSecretKeeper(cfg.DataDir, cfg.Redactor); err != nil {
-		st.close()
+	st, err := store.Open(cfg.DataDir, keeper)
+	if err != nil {
 		lock.Close()
 		return nil, "", err
 	}
 	e := &Engine{
-		cfg: cfg, store: st, lock: lock,
+		cfg: cfg, store: st, keeper: keeper, lock: lock,
 		sessions:  newSessions(cfg.SessionTimeout, cfg.Clock),
 		uploads:   newTokens(cfg.UploadTokenTTL, cfg.Clock),
 		downloads: newTokens(cfg.DownloadTokenTTL, cfg.Clock),
 		stop:      make(chan struct{}),
 	}
-	tmp, blobs, err := st.recover(cfg.Clock())
+	tmp, blobs, err := st.Recover(cfg.Clock())
 	if err != nil {
 		e.Close()
 		return nil, "", fmt.Errorf("recovering the data directory %s: %w", cfg.DataDir, err)
@@ -151,7 +154,7 @@ func New(cfg Config) (*Engine, string, error) {
 	} else if n > 0 {
 		cfg.Log.Info("removed the snapshots a stop interrupted", "count", n)
 	}
-	if n, err := st.primeSecrets(context.Background()); err != nil {
+	if n, err := st.PrimeSecrets(context.Background()); err != nil {
 		// The objects stay listed; the jobs that need their secrets fail
 		// with this error until the key is restored.
 		cfg.Log.Error("the secrets of stored objects cannot be read", "objects", n, "error", err)
@@ -169,7 +172,7 @@ func New(cfg Config) (*Engine, string, error) {
 // lockDataDir takes an exclusive lock on the data directory, so that two
 // engines never share one.
 func lockDataDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, store.LockFile), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +187,7 @@ func (e *Engine) ensureAdmin(ctx context.Context) (string, error) {
 	pw := e.cfg.AdminPassword
 	generated := ""
 	if pw == "" {
-		ok, err := e.store.hasUser(ctx, AdminUser)
+		ok, err := e.store.HasUser(ctx, AdminUser)
 		if err != nil || ok {
 			return "", err
 		}
@@ -195,7 +198,7 @@ func (e *Engine) ensureAdmin(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return generated, e.store.setUser(ctx, AdminUser, h, e.cfg.Clock())
+	return generated, e.store.SetUser(ctx, AdminUser, h, e.cfg.Clock())
 }
 
 // Handler is the engine's HTTP API.
@@ -225,7 +228,7 @@ func (e *Engine) janitor() {
 func (e *Engine) Close() error {
 	e.stopOnce.Do(func() { close(e.stop) })
 	e.jobs.Wait()
-	err := e.store.close()
+	err := e.store.Close()
 	if e.lock != nil {
 		e.lock.Close()
 	}

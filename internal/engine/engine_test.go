@@ -21,6 +21,7 @@ import (
 
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/internal/engine/store"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -468,7 +469,7 @@ func TestUploadInstallUpgradeAndRefusals(t *testing.T) {
 		t.Errorf("delete twice: %+v", env)
 	}
 	blobs := 0
-	filepath.WalkDir(filepath.Join(te.dir, blobsDir), func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(filepath.Join(te.dir, store.BlobsDir), func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			blobs++
 		}
@@ -606,11 +607,11 @@ func TestRestartKeepsPluginsAndUsers(t *testing.T) {
 	}
 	// The stored blob is intact.
 	st := e2.store
-	row, err := st.toolkitByPluginID(t.Context(), st.db, enginetest.DefaultID)
+	row, err := st.ToolkitByPluginID(t.Context(), enginetest.DefaultID)
 	if err != nil || row == nil {
 		t.Fatal(err)
 	}
-	rc, _, err := st.openBlob(row.SourceSHA256)
+	rc, _, err := st.OpenBlob(row.SourceSHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -637,8 +638,8 @@ func TestFirstStartGeneratesAPassword(t *testing.T) {
 	srv.Close()
 	e.Close()
 	// The database holds a hash, not the password.
-	b, _ := os.ReadFile(filepath.Join(dir, dbFile))
-	wal, _ := os.ReadFile(filepath.Join(dir, dbFile+"-wal"))
+	b, _ := os.ReadFile(filepath.Join(dir, store.DBFile))
+	wal, _ := os.ReadFile(filepath.Join(dir, store.DBFile+"-wal"))
 	if bytes.Contains(b, []byte(generated)) || bytes.Contains(wal, []byte(generated)) {
 		t.Error("the password is stored in clear")
 	}
@@ -651,15 +652,15 @@ func TestRecoveryRemovesPartialUploadsAndOrphans(t *testing.T) {
 	c.login(testPassword)
 	c.upload(enginetest.Bytes(enginetest.Options{}))
 	te.stop()
-	os.WriteFile(filepath.Join(dir, tmpDir, "upload-123"), []byte("half"), 0o600)
-	orphan := filepath.Join(dir, blobsDir, "sha256", "ab", strings.Repeat("ab", 32))
+	os.WriteFile(filepath.Join(dir, store.TmpDir, "upload-123"), []byte("half"), 0o600)
+	orphan := filepath.Join(dir, store.BlobsDir, "sha256", "ab", strings.Repeat("ab", 32))
 	os.MkdirAll(filepath.Dir(orphan), 0o700)
 	os.WriteFile(orphan, []byte("orphan"), 0o600)
 	te2 := startEngine(t, dir)
 	if _, err := os.Stat(orphan); err == nil {
 		t.Error("orphan blob kept")
 	}
-	if entries, _ := os.ReadDir(filepath.Join(dir, tmpDir)); len(entries) != 0 {
+	if entries, _ := os.ReadDir(filepath.Join(dir, store.TmpDir)); len(entries) != 0 {
 		t.Errorf("spool not emptied: %v", entries)
 	}
 	c2 := te2.client(t)
@@ -810,7 +811,7 @@ func TestBadBase64IsAProblemNotACutShortUpload(t *testing.T) {
 	if resp.StatusCode != 400 || !strings.Contains(string(b), "exception.upload.malformed") {
 		t.Errorf("cut short: %d %s", resp.StatusCode, b)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(te.dir, tmpDir)); len(entries) != 0 {
+	if entries, _ := os.ReadDir(filepath.Join(te.dir, store.TmpDir)); len(entries) != 0 {
 		t.Errorf("spool files left: %v", entries)
 	}
 }
@@ -831,27 +832,27 @@ func TestUpgradeJobFailsWhenOvertaken(t *testing.T) {
 	ctx := t.Context()
 	old := enginetest.Artifact(enginetest.Options{BuildNumber: "1"}, nil)
 	next := enginetest.Artifact(enginetest.Options{BuildNumber: "3"}, nil)
-	now := formatTime(te.clock.now())
-	act := &actionRow{ActionType: "TOOLKIT_UPLOAD", Title: "t", Details: "d", State: "RUNNING", UserRef: "USER-1", StartTime: now}
-	job := &jobRow{ActionType: "TOOLKIT_UPGRADE", Title: "t", State: "RUNNING", UserRef: "USER-1", StartTime: now, UpdateTime: now}
-	if err := te.store.insertActionWithJob(ctx, act, job); err != nil {
+	now := store.FormatTime(te.clock.now())
+	act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: "t", Details: "d", State: "RUNNING", UserRef: "USER-1", StartTime: now}
+	job := &store.Job{ActionType: "TOOLKIT_UPGRADE", Title: "t", State: "RUNNING", UserRef: "USER-1", StartTime: now, UpdateTime: now}
+	if err := te.store.InsertActionWithJob(ctx, act, job); err != nil {
 		t.Fatal(err)
 	}
-	src, err := te.store.newSpool("source")
+	src, err := te.store.NewSpool("source")
 	if err != nil {
 		t.Fatal(err)
 	}
 	src.Write(enginetest.Zip(enginetest.Options{BuildNumber: "3"}))
-	row := &toolkitRow{PluginID: next.PluginID, Name: next.Name, BuildNumber: "3", ArtifactJSON: "{}", Installed: now, Updated: now}
+	row := &store.Toolkit{PluginID: next.PluginID, Name: next.Name, BuildNumber: "3", ArtifactJSON: "{}", Installed: now, Updated: now}
 	te.jobs.Add(1)
 	te.runUpgrade(act, job, src, row, next, old, "admin", "artifact.json", nil)
-	state, events := c.waitJob(act.ref())
+	state, events := c.waitJob(act.Ref())
 	last := events[len(events)-1]
 	if state != "FAILED" || last["messageCode"] != "event.toolkit.upgrade.failed" || last["eventType"] != "ERROR" ||
 		!strings.Contains(last["messageDetails"].(string), "build 3 is older than the installed build 5") || last["messageAction"] == nil {
 		t.Errorf("job %s, last event %v", state, last)
 	}
-	a := c.call("GET", "delphix/action/"+act.ref(), nil)
+	a := c.call("GET", "delphix/action/"+act.Ref(), nil)
 	var got struct{ State, FailureDescription, FailureAction string }
 	json.Unmarshal(a.Result, &got)
 	if got.State != "FAILED" || got.FailureDescription == "" || got.FailureAction == "" {
@@ -860,7 +861,7 @@ func TestUpgradeJobFailsWhenOvertaken(t *testing.T) {
 	if list := c.toolkits(); list[0]["buildNumber"] != "5" {
 		t.Errorf("the failed job changed the plugin: %v", list[0])
 	}
-	if entries, _ := os.ReadDir(filepath.Join(te.dir, tmpDir)); len(entries) != 0 {
+	if entries, _ := os.ReadDir(filepath.Join(te.dir, store.TmpDir)); len(entries) != 0 {
 		t.Errorf("spool left: %v", entries)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 )
@@ -81,14 +82,14 @@ func (e *Engine) handleUpload(w http.ResponseWriter, r *http.Request, q *request
 	// One pass over the file part: it is hashed, scanned and its sourceCode
 	// decoded into a spool file as it arrives; the artifact itself is
 	// never stored.
-	src, err := e.store.newSpool("source")
+	src, err := e.store.NewSpool("source")
 	if err != nil {
 		return internalErr(err)
 	}
 	handedOff := false
 	defer func() {
 		if !handedOff {
-			src.discard()
+			src.Discard()
 		}
 	}()
 	counter := &hashCounter{h: sha256.New()}
@@ -215,7 +216,7 @@ var errBadBase64 = errors.New("bad base64")
 type upload struct {
 	fields   *artifact.Fields
 	problems artifact.Problems // of the scan
-	src      *spool            // the decoded sourceCode
+	src      *store.Spool      // the decoded sourceCode
 	sha256   string            // of the artifact file
 	size     int64
 	filename string
@@ -234,7 +235,7 @@ func (e *Engine) ingest(w http.ResponseWriter, q *request, up *upload) (handedOf
 		a, fps = artifact.CheckFields(fields, artifact.CheckOptions{EngineAPI: APIVersion})
 		ps = append(ps, fps...)
 		if a != nil {
-			if _, zps := artifact.CheckSourceZip(src.f, src.size, artifact.ZipLimits{MaxUncompressed: e.cfg.MaxSourceBytes}); len(zps) > 0 {
+			if _, zps := artifact.CheckSourceZip(src.File(), src.Size(), artifact.ZipLimits{MaxUncompressed: e.cfg.MaxSourceBytes}); len(zps) > 0 {
 				ps = append(ps, zps...)
 				a = nil
 			}
@@ -255,10 +256,10 @@ func (e *Engine) ingest(w http.ResponseWriter, q *request, up *upload) (handedOf
 			"Fix the problems listed, build the plugin again with 'dvp build' and upload the new artifact.json.")
 	}
 	checked := time.Now()
-	if err := src.finish(); err != nil {
+	if err := src.Finish(); err != nil {
 		return false, internalErr(err)
 	}
-	e.cfg.Log.Debug("artifact checked", "plugin", a.Name, "build", a.BuildNumber, "code_bytes", src.size,
+	e.cfg.Log.Debug("artifact checked", "plugin", a.Name, "build", a.BuildNumber, "code_bytes", src.Size(),
 		"check_took", checked.Sub(start).Round(time.Millisecond), "sync_took", time.Since(checked).Round(time.Millisecond))
 	a.PluginID = strings.ToLower(a.PluginID)
 	meta := *a
@@ -267,17 +268,17 @@ func (e *Engine) ingest(w http.ResponseWriter, q *request, up *upload) (handedOf
 	if err != nil {
 		return false, internalErr(err)
 	}
-	now := formatTime(e.cfg.Clock())
-	row := &toolkitRow{PluginID: a.PluginID, Name: a.Name, BuildNumber: a.BuildNumber, SourceSize: src.size,
+	now := store.FormatTime(e.cfg.Clock())
+	row := &store.Toolkit{PluginID: a.PluginID, Name: a.Name, BuildNumber: a.BuildNumber, SourceSize: src.Size(),
 		ArtifactSHA256: up.sha256, ArtifactJSON: string(metaJSON), Installed: now, Updated: now}
 	warnings := ps.Warnings()
 
-	installed, err := e.store.toolkitByPluginID(ctx, e.store.db, a.PluginID)
+	installed, err := e.store.ToolkitByPluginID(ctx, a.PluginID)
 	if err != nil {
 		return false, internalErr(err)
 	}
 	if installed == nil {
-		out, err := e.store.install(ctx, a.PluginID, src, func(cur *toolkitRow) (*toolkitRow, error) {
+		out, err := e.store.Install(ctx, a.PluginID, src, func(cur *store.Toolkit) (*store.Toolkit, error) {
 			if cur != nil { // installed meanwhile by a concurrent upload: an upgrade
 				if refused := e.upgradeRefusal(cur, a); refused != nil {
 					return nil, refused
@@ -293,21 +294,21 @@ func (e *Engine) ingest(w http.ResponseWriter, q *request, up *upload) (handedOf
 		if err != nil {
 			return false, internalErr(err)
 		}
-		act := &actionRow{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upload plugin %q", a.Name),
-			Details: fmt.Sprintf("Installed plugin %q (%s) build %s as %s.", a.Name, a.PluginID, a.BuildNumber, out.ref()),
+		act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upload plugin %q", a.Name),
+			Details: fmt.Sprintf("Installed plugin %q (%s) build %s as %s.", a.Name, a.PluginID, a.BuildNumber, out.Ref()),
 			State:   "COMPLETED", UserRef: q.session.userRef, StartTime: now}
-		act.EndTime.String, act.EndTime.Valid = formatTime(e.cfg.Clock()), true
-		if err := e.store.insertAction(ctx, act); err != nil {
+		act.EndTime.String, act.EndTime.Valid = store.FormatTime(e.cfg.Clock()), true
+		if err := e.store.InsertAction(ctx, act); err != nil {
 			return false, internalErr(err)
 		}
 		e.pluginLog(a.PluginID, "%s: plugin %q build %s installed as %s by %s (artifact %q, sha256 %s, %d bytes; code sha256 %s)%s",
-			act.ref(), a.Name, a.BuildNumber, out.ref(), who, filename, row.ArtifactSHA256, up.size, out.SourceSHA256, warningText(warnings))
-		e.cfg.Log.Info("plugin installed", "plugin", a.Name, "id", a.PluginID, "build", a.BuildNumber, "ref", out.ref())
-		writeOK(w, "", nil, strp(act.ref()))
+			act.Ref(), a.Name, a.BuildNumber, out.Ref(), who, filename, row.ArtifactSHA256, up.size, out.SourceSHA256, warningText(warnings))
+		e.cfg.Log.Info("plugin installed", "plugin", a.Name, "id", a.PluginID, "build", a.BuildNumber, "ref", out.Ref())
+		writeOK(w, "", nil, strp(act.Ref()))
 		return false, nil
 	}
 
-	old, err := installed.artifact()
+	old, err := installed.Artifact()
 	if err != nil {
 		return false, internalErr(err)
 	}
@@ -315,18 +316,18 @@ func (e *Engine) ingest(w http.ResponseWriter, q *request, up *upload) (handedOf
 		e.pluginLog(a.PluginID, "upload of build %s by %s refused: %s", a.BuildNumber, who, refused.Details)
 		return false, refused
 	}
-	act := &actionRow{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upgrade plugin %q", a.Name),
+	act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upgrade plugin %q", a.Name),
 		Details: fmt.Sprintf("Upgrade plugin %q (%s) from build %s to build %s.", a.Name, a.PluginID, old.BuildNumber, a.BuildNumber),
 		State:   "RUNNING", UserRef: q.session.userRef, StartTime: now}
-	job := &jobRow{ActionType: "TOOLKIT_UPGRADE", Title: act.Title, State: "RUNNING", UserRef: q.session.userRef, StartTime: now, UpdateTime: now}
-	job.Target.String, job.Target.Valid = installed.ref(), true
+	job := &store.Job{ActionType: "TOOLKIT_UPGRADE", Title: act.Title, State: "RUNNING", UserRef: q.session.userRef, StartTime: now, UpdateTime: now}
+	job.Target.String, job.Target.Valid = installed.Ref(), true
 	job.TargetName.String, job.TargetName.Valid = a.Name, true
-	if err := e.store.insertActionWithJob(ctx, act, job); err != nil {
+	if err := e.store.InsertActionWithJob(ctx, act, job); err != nil {
 		return false, internalErr(err)
 	}
 	e.jobs.Add(1)
 	go e.runUpgrade(act, job, src, row, a, old, who, filename, warnings)
-	writeOK(w, "", strp(job.ref()), strp(act.ref()))
+	writeOK(w, "", strp(job.Ref()), strp(act.Ref()))
 	return true, nil
 }
 
@@ -341,8 +342,8 @@ func warningText(ws artifact.Problems) string {
 
 // upgradeRefusal applies the upgrade rules to an upload of a over the
 // installed row; nil means the upgrade may go on.
-func (e *Engine) upgradeRefusal(installed *toolkitRow, a *artifact.Artifact) *APIError {
-	old, err := installed.artifact()
+func (e *Engine) upgradeRefusal(installed *store.Toolkit, a *artifact.Artifact) *APIError {
+	old, err := installed.Artifact()
 	if err != nil {
 		return internalErr(err)
 	}
@@ -358,28 +359,28 @@ func (e *Engine) upgradeRefusal(installed *toolkitRow, a *artifact.Artifact) *AP
 // runUpgrade is the upgrade job: it records its steps as job events and
 // installs the new build, checking the rules again against whatever is
 // installed at that moment.
-func (e *Engine) runUpgrade(act *actionRow, job *jobRow, src *spool, row *toolkitRow, a, old *artifact.Artifact, who, filename string, warnings artifact.Problems) {
+func (e *Engine) runUpgrade(act *store.Action, job *store.Job, src *store.Spool, row *store.Toolkit, a, old *artifact.Artifact, who, filename string, warnings artifact.Problems) {
 	defer e.jobs.Done()
-	defer src.discard()
+	defer src.Discard()
 	ctx := context.Background()
 	event := func(code, details string, action *string, kind string, percent float64, state string) {
-		ev := jobEvent{Timestamp: formatTime(e.cfg.Clock()), MessageCode: code, Details: details, EventType: kind, Percent: percent}
+		ev := store.JobEvent{Timestamp: store.FormatTime(e.cfg.Clock()), MessageCode: code, Details: details, EventType: kind, Percent: percent}
 		if action != nil {
 			ev.Action.String, ev.Action.Valid = *action, true
 		}
 		if state != "RUNNING" {
 			ev.State.String, ev.State.Valid = state, true
 		}
-		if err := e.store.addEvent(ctx, job.ID, state, ev); err != nil {
-			e.cfg.Log.Error("recording a job event", "job", job.ref(), "error", err)
+		if err := e.store.AddEvent(ctx, job.ID, state, ev); err != nil {
+			e.cfg.Log.Error("recording a job event", "job", job.Ref(), "error", err)
 		}
 	}
 	event("event.toolkit.upgrade.started", fmt.Sprintf("Upgrading plugin %q from build %s to build %s.", a.Name, old.BuildNumber, a.BuildNumber), nil, "INFO", 0, "RUNNING")
 	for _, wp := range warnings {
 		event("event.toolkit.upgrade.warning", "Warning: "+wp.String(), nil, "WARNING", 10, "RUNNING")
 	}
-	var out *toolkitRow
-	cur, err := e.store.toolkitByPluginID(ctx, e.store.db, a.PluginID)
+	var out *store.Toolkit
+	cur, err := e.store.ToolkitByPluginID(ctx, a.PluginID)
 	if err == nil && cur != nil {
 		if refused := e.upgradeRefusal(cur, a); refused != nil {
 			err = refused
@@ -391,19 +392,19 @@ func (e *Engine) runUpgrade(act *actionRow, job *jobRow, src *spool, row *toolki
 		event("event.toolkit.upgrade.validated", fmt.Sprintf("Build %s passed the upgrade checks (the build number does not decrease; all %d migration id(s) of build %s are kept).", a.BuildNumber, n, old.BuildNumber), nil, "INFO", 50, "RUNNING")
 		if ids := newMigrationIDs(old, a); len(ids) > 0 && cur != nil {
 			j := &jobCtx{e: e, act: act, job: job, percent: 50}
-			if plan, err = e.planMigrations(ctx, j, cur, row, a, src.sum(), src.f.Name(), ids); err == nil && len(plan.newDocs) > 0 {
+			if plan, err = e.planMigrations(ctx, j, cur, row, a, src.Sum(), src.Name(), ids); err == nil && len(plan.newDocs) > 0 {
 				event("event.toolkit.upgrade.migrated", fmt.Sprintf("Ran the new migration(s) %s on the plugin's stored objects: %s.", strings.Join(ids, ", "), strings.Join(plan.summary, ", ")), nil, "INFO", 75, "RUNNING")
 			}
 		}
 	}
 	if err == nil {
-		var apply installApply
+		var apply store.InstallApply
 		if plan != nil && len(plan.newDocs) > 0 {
 			apply = plan.apply(e.store)
 		}
 		// install checks again under the store's lock: another upload may
 		// have landed in between.
-		out, err = e.store.install(ctx, a.PluginID, src, func(cur *toolkitRow) (*toolkitRow, error) {
+		out, err = e.store.Install(ctx, a.PluginID, src, func(cur *store.Toolkit) (*store.Toolkit, error) {
 			if cur != nil {
 				if refused := e.upgradeRefusal(cur, a); refused != nil {
 					return nil, refused
@@ -417,7 +418,7 @@ func (e *Engine) runUpgrade(act *actionRow, job *jobRow, src *spool, row *toolki
 			return row, nil
 		}, apply)
 	}
-	end := formatTime(e.cfg.Clock())
+	end := store.FormatTime(e.cfg.Clock())
 	if err != nil {
 		details, action, code := err.Error(), "Look at the engine's log, then upload the plugin again.", "exception.internal"
 		var refused *APIError
@@ -433,25 +434,25 @@ func (e *Engine) runUpgrade(act *actionRow, job *jobRow, src *spool, row *toolki
 		}
 		details, action = e.cfg.Redactor.Redact(details), e.cfg.Redactor.Redact(action)
 		event("event.toolkit.upgrade.failed", details, &action, "ERROR", 100, "FAILED")
-		if ferr := e.store.finishAction(ctx, act.ID, "FAILED", end, &details, &action, &code); ferr != nil {
-			e.cfg.Log.Error("finishing an action", "action", act.ref(), "error", ferr)
+		if ferr := e.store.FinishAction(ctx, act.ID, "FAILED", end, &details, &action, &code); ferr != nil {
+			e.cfg.Log.Error("finishing an action", "action", act.Ref(), "error", ferr)
 		}
-		e.pluginLog(a.PluginID, "%s: upgrade of plugin %q to build %s by %s failed: %s", act.ref(), a.Name, a.BuildNumber, who, details)
+		e.pluginLog(a.PluginID, "%s: upgrade of plugin %q to build %s by %s failed: %s", act.Ref(), a.Name, a.BuildNumber, who, details)
 		return
 	}
 	event("event.toolkit.upgrade.completed", fmt.Sprintf("Plugin %q is now at build %s.", a.Name, a.BuildNumber), nil, "INFO", 100, "COMPLETED")
-	if err := e.store.finishAction(ctx, act.ID, "COMPLETED", end, nil, nil, nil); err != nil {
-		e.cfg.Log.Error("finishing an action", "action", act.ref(), "error", err)
+	if err := e.store.FinishAction(ctx, act.ID, "COMPLETED", end, nil, nil, nil); err != nil {
+		e.cfg.Log.Error("finishing an action", "action", act.Ref(), "error", err)
 	}
 	e.pluginLog(a.PluginID, "%s: plugin %q upgraded from build %s to build %s (%s) by %s (artifact %q, sha256 %s; code sha256 %s)%s",
-		act.ref(), a.Name, old.BuildNumber, a.BuildNumber, out.ref(), who, filename, row.ArtifactSHA256, out.SourceSHA256, warningText(warnings))
+		act.Ref(), a.Name, old.BuildNumber, a.BuildNumber, out.Ref(), who, filename, row.ArtifactSHA256, out.SourceSHA256, warningText(warnings))
 	e.cfg.Log.Info("plugin upgraded", "plugin", a.Name, "id", a.PluginID, "from", old.BuildNumber, "to", a.BuildNumber)
 }
 
 // ---- actions and jobs ----
 
 func (e *Engine) handleAction(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	a, err := e.store.action(r.Context(), r.PathValue("ref"))
+	a, err := e.store.Action(r.Context(), r.PathValue("ref"))
 	if err != nil {
 		return internalErr(err)
 	}
@@ -474,10 +475,10 @@ func nullable(s sql.NullString) *string {
 	return &s.String
 }
 
-func actionObject(a *actionRow) *engineapi.Action {
+func actionObject(a *store.Action) *engineapi.Action {
 	return &engineapi.Action{
 		Type:               "Action",
-		Reference:          a.ref(),
+		Reference:          a.Ref(),
 		Title:              a.Title,
 		Details:            a.Details,
 		ActionType:         a.ActionType,
@@ -492,7 +493,7 @@ func actionObject(a *actionRow) *engineapi.Action {
 }
 
 func (e *Engine) handleActionJob(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	a, err := e.store.action(r.Context(), r.PathValue("ref"))
+	a, err := e.store.Action(r.Context(), r.PathValue("ref"))
 	if err != nil {
 		return internalErr(err)
 	}
@@ -501,21 +502,21 @@ func (e *Engine) handleActionJob(w http.ResponseWriter, r *http.Request, q *requ
 	}
 	if !a.JobID.Valid {
 		return apiErr(http.StatusNotFound, "exception.webservices.object.notfound",
-			fmt.Sprintf("The action %q has no job.", a.ref()), "Read the action itself with GET "+APIPrefix+"delphix/action/"+a.ref()+".")
+			fmt.Sprintf("The action %q has no job.", a.Ref()), "Read the action itself with GET "+APIPrefix+"delphix/action/"+a.Ref()+".")
 	}
-	j, err := e.store.job(r.Context(), a.JobID.Int64)
+	j, err := e.store.Job(r.Context(), a.JobID.Int64)
 	if err != nil {
 		return internalErr(err)
 	}
 	if j == nil {
-		return internalErr(fmt.Errorf("the job of %s is missing", a.ref()))
+		return internalErr(fmt.Errorf("the job of %s is missing", a.Ref()))
 	}
 	writeOK(w, jobObject(j, a), nil, nil)
 	return nil
 }
 
 // jobObject renders a job (with its events) as a Job object.
-func jobObject(j *jobRow, a *actionRow) *engineapi.Job {
+func jobObject(j *store.Job, a *store.Action) *engineapi.Job {
 	events := make([]engineapi.JobEvent, len(j.Events))
 	for i, ev := range j.Events {
 		events[i] = engineapi.JobEvent{
@@ -532,7 +533,7 @@ func jobObject(j *jobRow, a *actionRow) *engineapi.Job {
 	}
 	return &engineapi.Job{
 		Type:             "Job",
-		Reference:        j.ref(),
+		Reference:        j.Ref(),
 		ActionType:       j.ActionType,
 		Title:            j.Title,
 		Target:           nullable(j.Target),
@@ -543,7 +544,7 @@ func jobObject(j *jobRow, a *actionRow) *engineapi.Job {
 		UpdateTime:       j.UpdateTime,
 		User:             j.UserRef,
 		PercentComplete:  j.Percent,
-		ParentAction:     a.ref(),
+		ParentAction:     a.Ref(),
 		Events:           events,
 	}
 }

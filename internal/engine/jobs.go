@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 )
 
@@ -35,8 +36,8 @@ func (k *keyedMutex) lock(key string) func() {
 // jobCtx is a running workflow job: its action, its job and its events.
 type jobCtx struct {
 	e       *Engine
-	act     *actionRow
-	job     *jobRow
+	act     *store.Action
+	job     *store.Job
 	percent float64
 	// result is the object reference the job reports (for example the
 	// snapshot a sync made), set by the workflow.
@@ -48,15 +49,15 @@ func (j *jobCtx) event(code, details string, action *string, kind, state string)
 	if action != nil {
 		action = strp(j.e.cfg.Redactor.Redact(*action))
 	}
-	ev := jobEvent{Timestamp: formatTime(j.e.cfg.Clock()), MessageCode: code, Details: details, EventType: kind, Percent: j.percent}
+	ev := store.JobEvent{Timestamp: store.FormatTime(j.e.cfg.Clock()), MessageCode: code, Details: details, EventType: kind, Percent: j.percent}
 	if action != nil {
 		ev.Action.String, ev.Action.Valid = *action, true
 	}
 	if state != "RUNNING" {
 		ev.State.String, ev.State.Valid = state, true
 	}
-	if err := j.e.store.addEvent(context.Background(), j.job.ID, state, ev); err != nil {
-		j.e.cfg.Log.Error("recording a job event", "job", j.job.ref(), "error", err)
+	if err := j.e.store.AddEvent(context.Background(), j.job.ID, state, ev); err != nil {
+		j.e.cfg.Log.Error("recording a job event", "job", j.job.Ref(), "error", err)
 	}
 }
 
@@ -118,12 +119,12 @@ func describeFailure(err error) (details, action, code string) {
 // job and action references and result as the OKResult's result.
 func (e *Engine) startJob(w http.ResponseWriter, q *request, actionType, title, target, targetName, lockKey, result string,
 	run func(ctx context.Context, j *jobCtx) error) *APIError {
-	now := formatTime(e.cfg.Clock())
-	act := &actionRow{ActionType: actionType, Title: title, Details: title + ".", State: "RUNNING", UserRef: q.session.userRef, StartTime: now}
-	job := &jobRow{ActionType: actionType, Title: title, State: "RUNNING", UserRef: q.session.userRef, StartTime: now, UpdateTime: now}
+	now := store.FormatTime(e.cfg.Clock())
+	act := &store.Action{ActionType: actionType, Title: title, Details: title + ".", State: "RUNNING", UserRef: q.session.userRef, StartTime: now}
+	job := &store.Job{ActionType: actionType, Title: title, State: "RUNNING", UserRef: q.session.userRef, StartTime: now, UpdateTime: now}
 	job.Target.String, job.Target.Valid = target, target != ""
 	job.TargetName.String, job.TargetName.Valid = targetName, targetName != ""
-	if err := e.store.insertActionWithJob(context.Background(), act, job); err != nil {
+	if err := e.store.InsertActionWithJob(context.Background(), act, job); err != nil {
 		return internalErr(err)
 	}
 	j := &jobCtx{e: e, act: act, job: job}
@@ -148,22 +149,22 @@ func (e *Engine) startJob(w http.ResponseWriter, q *request, actionType, title, 
 			defer func() {
 				if r := recover(); r != nil {
 					err = fmt.Errorf("the workflow panicked: %v", r)
-					e.cfg.Log.Error("workflow panic", "job", job.ref(), "panic", r)
+					e.cfg.Log.Error("workflow panic", "job", job.Ref(), "panic", r)
 				}
 			}()
 			return run(ctx, j)
 		}()
 		unlock()
-		end := formatTime(e.cfg.Clock())
+		end := store.FormatTime(e.cfg.Clock())
 		if err != nil {
 			details, action, code := describeFailure(err)
 			details, action = e.cfg.Redactor.Redact(details), e.cfg.Redactor.Redact(action)
 			j.percent = 100
 			j.event("event.job.failed", details, &action, "ERROR", "FAILED")
-			if ferr := e.store.finishAction(context.Background(), act.ID, "FAILED", end, &details, &action, &code); ferr != nil {
-				e.cfg.Log.Error("finishing an action", "action", act.ref(), "error", ferr)
+			if ferr := e.store.FinishAction(context.Background(), act.ID, "FAILED", end, &details, &action, &code); ferr != nil {
+				e.cfg.Log.Error("finishing an action", "action", act.Ref(), "error", ferr)
 			}
-			e.cfg.Log.Info("job failed", "job", job.ref(), "title", title, "error", details)
+			e.cfg.Log.Info("job failed", "job", job.Ref(), "title", title, "error", details)
 			return
 		}
 		j.percent = 100
@@ -172,14 +173,14 @@ func (e *Engine) startJob(w http.ResponseWriter, q *request, actionType, title, 
 			msg = fmt.Sprintf("%s: done (%s).", title, j.result)
 		}
 		j.event("event.job.completed", msg, nil, "INFO", "COMPLETED")
-		if ferr := e.store.finishAction(context.Background(), act.ID, "COMPLETED", end, nil, nil, nil); ferr != nil {
-			e.cfg.Log.Error("finishing an action", "action", act.ref(), "error", ferr)
+		if ferr := e.store.FinishAction(context.Background(), act.ID, "COMPLETED", end, nil, nil, nil); ferr != nil {
+			e.cfg.Log.Error("finishing an action", "action", act.Ref(), "error", ferr)
 		}
 	}()
 	var res any = ""
 	if result != "" {
 		res = result
 	}
-	writeOK(w, res, strp(job.ref()), strp(act.ref()))
+	writeOK(w, res, strp(job.Ref()), strp(act.Ref()))
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/store"
 )
 
 // UploadLogFile is the file of a plugin's log directory that records its
@@ -31,7 +32,7 @@ func PluginLogDir(dataDir, pluginID string) (string, error) {
 	if !artifact.PluginIDPattern.MatchString(pluginID) {
 		return "", fmt.Errorf("invalid plugin id %q", pluginID)
 	}
-	return filepath.Join(dataDir, pluginLogsDir, strings.ToLower(pluginID)), nil
+	return filepath.Join(dataDir, store.PluginLogsDir, strings.ToLower(pluginID)), nil
 }
 
 var pluginLogMu sync.Mutex
@@ -46,7 +47,7 @@ func (e *Engine) pluginLog(pluginID, format string, args ...any) {
 	if err != nil {
 		return
 	}
-	line := formatTime(e.cfg.Clock()) + " " + fmt.Sprintf(format, args...) + "\n"
+	line := store.FormatTime(e.cfg.Clock()) + " " + fmt.Sprintf(format, args...) + "\n"
 	pluginLogMu.Lock()
 	defer pluginLogMu.Unlock()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -84,31 +85,31 @@ func (e *Engine) handleBundleGenerate(w http.ResponseWriter, r *http.Request, q 
 	if body.BundleType != "PLUGIN_LOG" {
 		return apiErr(http.StatusBadRequest, "exception.support.bundle.type", fmt.Sprintf("This engine makes PLUGIN_LOG bundles only, not %q.", body.BundleType), `Ask for "bundleType": "PLUGIN_LOG" with the plugin's reference.`)
 	}
-	t, err := e.store.toolkitByRef(r.Context(), body.Plugin)
+	t, err := e.store.ToolkitByRef(r.Context(), body.Plugin)
 	if err != nil {
 		return internalErr(err)
 	}
 	if t == nil {
 		return toolkitNotFound(body.Plugin)
 	}
-	sp, err := e.store.newSpool("bundle")
+	sp, err := e.store.NewSpool("bundle")
 	if err != nil {
 		return internalErr(err)
 	}
 	if err := e.writeBundle(sp, t); err != nil {
-		sp.discard()
+		sp.Discard()
 		return internalErr(err)
 	}
-	if err := sp.f.Close(); err != nil {
-		sp.discard()
+	if err := sp.Close(); err != nil {
+		sp.Discard()
 		return internalErr(err)
 	}
-	token := e.downloads.issue(q.session.id, sp.f.Name())
+	token := e.downloads.issue(q.session.id, sp.Name())
 	writeData(w, token)
 	return nil
 }
 
-func (e *Engine) writeBundle(w io.Writer, t *toolkitRow) error {
+func (e *Engine) writeBundle(w io.Writer, t *store.Toolkit) error {
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
 	prefix := BundlePluginLogDir + "/" + artifact.SafeFileName(t.Name, t.PluginID) + "/"

@@ -11,11 +11,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/secrets"
+	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
@@ -24,11 +27,11 @@ import (
 var migrationKinds = []struct {
 	kind, upgradeKind, field, definition, containerType string
 }{
-	{kindRepository, "repository", "parameters", "repositoryDefinition", ""},
-	{kindSourceConfig, "source_config", "parameters", "sourceConfigDefinition", ""},
-	{kindContainer, "linked_source", "parameters", "linkedSourceDefinition", "DSOURCE"},
-	{kindContainer, "virtual_source", "parameters", "virtualSourceDefinition", "VDB"},
-	{kindSnapshot, "snapshot", "metadata", "snapshotDefinition", ""},
+	{store.KindRepository, "repository", "parameters", "repositoryDefinition", ""},
+	{store.KindSourceConfig, "source_config", "parameters", "sourceConfigDefinition", ""},
+	{store.KindContainer, "linked_source", "parameters", "linkedSourceDefinition", "DSOURCE"},
+	{store.KindContainer, "virtual_source", "parameters", "virtualSourceDefinition", "VDB"},
+	{store.KindSnapshot, "snapshot", "metadata", "snapshotDefinition", ""},
 }
 
 // newMigrationIDs returns the migration ids of the new build that the
@@ -47,69 +50,24 @@ func newMigrationIDs(old, a *artifact.Artifact) []string {
 	return ids
 }
 
-// storedObject is an object row as stored, and its document with its
-// secrets put back.
-type storedObject struct {
-	id           int64
-	kind         string
-	data, sealed string // as stored, to detect a change before commit
-	doc          []byte // data with the secrets put back
-}
-
-// toolkitObjects returns the stored objects of a plugin, oldest first.
-func (s *store) toolkitObjects(ctx context.Context, toolkitRef string) ([]storedObject, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, data, sealed FROM objects ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []storedObject
-	for rows.Next() {
-		var o storedObject
-		if err := rows.Scan(&o.id, &o.kind, &o.data, &o.sealed); err != nil {
-			return nil, err
-		}
-		var head struct {
-			Toolkit string `json:"toolkit"`
-		}
-		if json.Unmarshal([]byte(o.data), &head) != nil || head.Toolkit != toolkitRef {
-			continue
-		}
-		out = append(out, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i := range out {
-		o := &out[i]
-		o.doc = []byte(o.data)
-		if o.sealed != "" {
-			if o.doc, err = s.keeper.open(o.doc, o.sealed); err != nil {
-				return nil, fmt.Errorf("%s: %w", objectRef(o.kind, o.id), err)
-			}
-		}
-	}
-	return out, nil
-}
-
 // migrationPlan is what an upgrade stores with the new build: each
 // migrated object's new document (secrets in clear, sealed on write).
 type migrationPlan struct {
 	toolkit        string // the toolkit's reference
 	artifactSHA256 string // the build installed when the plan was made
-	objects        []storedObject
+	objects        []store.StoredObject
 	newDocs        map[int64][]byte
 	summary        []string
 }
 
 // planMigrations runs the new build's migrations on the plugin's stored
 // objects. It changes nothing; apply stores the result.
-func (e *Engine) planMigrations(ctx context.Context, j *jobCtx, cur, row *toolkitRow, a *artifact.Artifact, codeSum, codePath string, ids []string) (*migrationPlan, error) {
-	objs, err := e.store.toolkitObjects(ctx, cur.ref())
+func (e *Engine) planMigrations(ctx context.Context, j *jobCtx, cur, row *store.Toolkit, a *artifact.Artifact, codeSum, codePath string, ids []string) (*migrationPlan, error) {
+	objs, err := e.store.ToolkitObjects(ctx, cur.Ref())
 	if err != nil {
 		return nil, err
 	}
-	plan := &migrationPlan{toolkit: cur.ref(), artifactSHA256: cur.ArtifactSHA256, objects: objs, newDocs: map[int64][]byte{}}
+	plan := &migrationPlan{toolkit: cur.Ref(), artifactSHA256: cur.ArtifactSHA256, objects: objs, newDocs: map[int64][]byte{}}
 	if len(objs) == 0 {
 		return plan, nil
 	}
@@ -124,31 +82,31 @@ func (e *Engine) planMigrations(ctx context.Context, j *jobCtx, cur, row *toolki
 		return nil, err
 	}
 	defer run.close()
-	schemas := pluginSchema(&probe, a)
+	schemas := e.store.PluginSchema(&probe, a)
 	for _, mk := range migrationKinds {
 		in := protocol.UpgradeInput{Kind: mk.upgradeKind, MigrationIDs: ids, PreUpgradeParameters: map[string]json.RawMessage{}}
-		byRef := map[string]*storedObject{}
+		byRef := map[string]*store.StoredObject{}
 		for i := range objs {
 			o := &objs[i]
-			if o.kind != mk.kind {
+			if o.Kind != mk.kind {
 				continue
 			}
 			var head struct {
 				ContainerType string `json:"containerType"`
 			}
-			_ = json.Unmarshal(o.doc, &head)
+			_ = json.Unmarshal(o.Doc, &head)
 			if mk.containerType != "" && head.ContainerType != mk.containerType {
 				continue
 			}
 			var fields map[string]json.RawMessage
-			if err := json.Unmarshal(o.doc, &fields); err != nil {
+			if err := json.Unmarshal(o.Doc, &fields); err != nil {
 				return nil, err
 			}
 			val := fields[mk.field]
 			if len(val) == 0 || string(val) == "null" {
 				continue // a snapshot whose post-snapshot returned nothing
 			}
-			ref := objectRef(o.kind, o.id)
+			ref := store.ObjectRef(o.Kind, o.ID)
 			in.PreUpgradeParameters[ref] = val
 			byRef[ref] = o
 		}
@@ -171,16 +129,16 @@ func (e *Engine) planMigrations(ctx context.Context, j *jobCtx, cur, row *toolki
 				problems = append(problems, fmt.Sprintf("%s: the migrations returned nothing for it", ref))
 				continue
 			}
-			e.store.keeper.registerSecrets(schemas.Definitions[mk.definition], val)
-			for _, p := range paramProblems(&probe, a, mk.definition, val) {
+			e.keeper.RegisterSecrets(schemas.Definitions[mk.definition], val)
+			for _, p := range paramProblems(schemas, mk.definition, val) {
 				problems = append(problems, ref+" "+p)
 			}
 			o := byRef[ref]
-			doc, err := setJSON(o.doc, []string{mk.field}, compactRaw(val))
+			doc, err := secrets.SetJSON(o.Doc, []string{mk.field}, compactRaw(val))
 			if err != nil {
 				return nil, err
 			}
-			plan.newDocs[o.id] = doc
+			plan.newDocs[o.ID] = doc
 		}
 		if len(problems) > 0 {
 			return nil, &jobError{Code: "exception.toolkit.upgrade.migration",
@@ -193,64 +151,26 @@ func (e *Engine) planMigrations(ctx context.Context, j *jobCtx, cur, row *toolki
 	return plan, nil
 }
 
+// apply stores the migrated objects in the install transaction, after the
+// new toolkit row (so they are sealed under the new schemas). An object
+// that changed since the migrations ran fails the upgrade.
+func (p *migrationPlan) apply(s *store.Store) store.InstallApply {
+	inner := s.ApplyMigrated(p.toolkit, p.objects, p.newDocs)
+	return func(ctx context.Context, tx *sql.Tx) error {
+		err := inner(ctx, tx)
+		var ce *store.ChangedError
+		if errors.As(err, &ce) {
+			return &jobError{Code: "exception.toolkit.upgrade.conflict",
+				Message: ce.What + " while the migrations ran, so the upgrade stops and nothing changes.",
+				Action:  "Upload the plugin again when no job of this plugin runs."}
+		}
+		return err
+	}
+}
+
 func compactRaw(raw json.RawMessage) []byte {
 	if c, err := compactJSON(raw); err == nil {
 		return c
 	}
 	return raw
-}
-
-// apply stores the migrated objects in the install transaction, after the
-// new toolkit row (so they are sealed under the new schemas). An object
-// that changed since the migrations ran fails the upgrade.
-func (p *migrationPlan) apply(s *store) installApply {
-	return func(ctx context.Context, tx *sql.Tx) error {
-		conflict := func(what string) error {
-			return &jobError{Code: "exception.toolkit.upgrade.conflict",
-				Message: what + " while the migrations ran, so the upgrade stops and nothing changes.",
-				Action:  "Upload the plugin again when no job of this plugin runs."}
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, data FROM objects ORDER BY id`)
-		if err != nil {
-			return err
-		}
-		n := 0
-		for rows.Next() {
-			var id int64
-			var data string
-			if err := rows.Scan(&id, &data); err != nil {
-				rows.Close()
-				return err
-			}
-			var head struct {
-				Toolkit string `json:"toolkit"`
-			}
-			if json.Unmarshal([]byte(data), &head) == nil && head.Toolkit == p.toolkit {
-				n++
-			}
-		}
-		rows.Close()
-		if n != len(p.objects) {
-			return conflict(fmt.Sprintf("Objects of the plugin were created or deleted (%d, now %d)", len(p.objects), n))
-		}
-		for _, o := range p.objects {
-			var data, sealed string
-			err := tx.QueryRowContext(ctx, `SELECT data, sealed FROM objects WHERE id=?`, o.id).Scan(&data, &sealed)
-			if err != nil || data != o.data || sealed != o.sealed {
-				return conflict(objectRef(o.kind, o.id) + " changed")
-			}
-			doc, ok := p.newDocs[o.id]
-			if !ok {
-				continue
-			}
-			masked, sealedNew, err := s.keeper.seal(o.kind, doc, s.toolkitLookup(ctx, tx))
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE objects SET data=?, sealed=? WHERE id=?`, string(masked), sealedNew, o.id); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/store"
 )
 
 // stagedBuild is the staged test plugin as build n with the given
@@ -94,7 +95,7 @@ func TestUpgradeMigratesStoredObjects(t *testing.T) {
 		t.Errorf("source config: %s", s.Parameters)
 	}
 	var full SourceConfig // the engine's own view: the secret sealed, not lost
-	if ok, err := te.store.findObject(t.Context(), kindSourceConfig, sc, &full); !ok || err != nil || !strings.Contains(string(full.Parameters), `"password":"Migrate-Me-pw-4711"`) {
+	if ok, err := te.store.FindObject(t.Context(), store.KindSourceConfig, sc, &full); !ok || err != nil || !strings.Contains(string(full.Parameters), `"password":"Migrate-Me-pw-4711"`) {
 		t.Errorf("engine view of the source config: %s %v", full.Parameters, err)
 	}
 	var ds Container

@@ -2,51 +2,12 @@ package engine
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
+	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
 )
-
-// objectsSQL creates the table of the engine's data objects (environments,
-// repositories, source configs, dSources, VDBs, snapshots). Each object is
-// a JSON document (the API's representation plus a few internal fields);
-// its reference is the kind's prefix and the row id.
-const objectsSQL = `
-CREATE TABLE IF NOT EXISTS objects (
-	id      INTEGER PRIMARY KEY AUTOINCREMENT,
-	kind    TEXT NOT NULL,
-	name    TEXT NOT NULL,
-	parent  TEXT NOT NULL DEFAULT '',
-	data    TEXT NOT NULL,
-	sealed  TEXT NOT NULL DEFAULT '', -- the secrets masked in data (secrets.go)
-	created TEXT NOT NULL,
-	updated TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS objects_kind ON objects(kind, parent, id);
-`
-
-// Object kinds and their reference prefixes (the API contract,
-// internal/engineapi).
-const (
-	kindEnvironment  = engineapi.KindEnvironment
-	kindRepository   = engineapi.KindRepository
-	kindSourceConfig = engineapi.KindSourceConfig
-	kindContainer    = engineapi.KindContainer // dSources and VDBs
-	kindSnapshot     = engineapi.KindSnapshot
-)
-
-var refPrefixes = engineapi.RefPrefixes
-
-func objectRef(kind string, id int64) string { return engineapi.Ref(kind, id) }
-
-// parseObjectRef returns the id of a reference of the kind, or 0.
-func parseObjectRef(kind, ref string) int64 { return engineapi.ParseRef(kind, ref) }
 
 // The data objects of the API (internal/engineapi).
 type (
@@ -58,223 +19,11 @@ type (
 	Snapshot     = engineapi.Snapshot
 )
 
-// ---- store ----
-
-var errNameTaken = errors.New("name taken")
-
-// createObject inserts an object: build gets the new reference and returns
-// the object (with that reference set) and its name. With unique, another
-// object of the kind and parent with that name makes it fail with
-// errNameTaken.
-func (s *store) createObject(ctx context.Context, kind, parent string, unique bool, now time.Time, build func(ref string) (any, string)) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return "", err
-	}
-	defer tx.Rollback()
-	ts := formatTime(now)
-	res, err := tx.ExecContext(ctx, `INSERT INTO objects(kind, name, parent, data, created, updated) VALUES (?, '', ?, '{}', ?, ?)`, kind, parent, ts, ts)
-	if err != nil {
-		return "", err
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return "", err
-	}
-	ref := objectRef(kind, id)
-	v, name := build(ref)
-	if unique {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects WHERE kind=? AND parent=? AND name=? AND id<>?`, kind, parent, name, id).Scan(&n); err != nil {
-			return "", err
-		}
-		if n > 0 {
-			return "", errNameTaken
-		}
-	}
-	data, sealed, err := s.marshalObject(ctx, tx, kind, v)
-	if err != nil {
-		return "", err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE objects SET name=?, data=?, sealed=? WHERE id=?`, name, string(data), sealed, id); err != nil {
-		return "", err
-	}
-	return ref, tx.Commit()
-}
-
-// marshalObject returns an object's stored document (its secrets masked)
-// and its sealed secrets.
-func (s *store) marshalObject(ctx context.Context, q querier, kind string, v any) ([]byte, string, error) {
-	data, err := json.Marshal(v)
-	if err != nil || s.keeper == nil {
-		return data, "", err
-	}
-	masked, sealed, err := s.keeper.seal(kind, data, s.toolkitLookup(ctx, q))
-	if err != nil {
-		return nil, "", fmt.Errorf("sealing the secrets of a %s: %w", kind, err)
-	}
-	return masked, sealed, nil
-}
-
-// unmarshalObject decodes a stored document into v, its secrets put back.
-func (s *store) unmarshalObject(data, sealed string, v any) error {
-	doc := []byte(data)
-	if sealed != "" {
-		if s.keeper == nil {
-			return errors.New("the object has sealed secrets and the store has no key")
-		}
-		var err error
-		if doc, err = s.keeper.open(doc, sealed); err != nil {
-			return err
-		}
-	}
-	return json.Unmarshal(doc, v)
-}
-
-// putObject replaces an object's document.
-func (s *store) putObject(ctx context.Context, kind, ref, name string, v any, now time.Time) error {
-	id := parseObjectRef(kind, ref)
-	data, sealed, err := s.marshalObject(ctx, s.db, kind, v)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, err = s.db.ExecContext(ctx, `UPDATE objects SET name=?, data=?, sealed=?, updated=? WHERE id=? AND kind=?`, name, string(data), sealed, formatTime(now), id, kind)
-	return err
-}
-
-func (s *store) deleteObject(ctx context.Context, kind, ref string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, err := s.db.ExecContext(ctx, `DELETE FROM objects WHERE id=? AND kind=?`, parseObjectRef(kind, ref), kind)
-	return err
-}
-
-// getObject decodes the object into v, its secrets put back; found is
-// false when there is none.
-func (s *store) getObject(ctx context.Context, kind, ref string, v any) (bool, error) {
-	return s.getStored(ctx, kind, ref, v, true)
-}
-
-// getStored is getObject; without reveal the secrets stay masked (for
-// answers).
-func (s *store) getStored(ctx context.Context, kind, ref string, v any, reveal bool) (bool, error) {
-	id := parseObjectRef(kind, ref)
-	if id == 0 {
-		return false, nil
-	}
-	var data, sealed string
-	err := s.db.QueryRowContext(ctx, `SELECT data, sealed FROM objects WHERE id=? AND kind=?`, id, kind).Scan(&data, &sealed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if !reveal {
-		sealed = ""
-	}
-	return true, s.unmarshalObject(data, sealed, v)
-}
-
-// findObject resolves a reference or, failing that, a unique name.
-func (s *store) findObject(ctx context.Context, kind, refOrName string, v any) (bool, error) {
-	return s.findStored(ctx, kind, refOrName, v, true)
-}
-
-// findStored is findObject; without reveal the secrets stay masked.
-func (s *store) findStored(ctx context.Context, kind, refOrName string, v any, reveal bool) (bool, error) {
-	if ok, err := s.getStored(ctx, kind, refOrName, v, reveal); ok || err != nil {
-		return ok, err
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT data, sealed FROM objects WHERE kind=? AND name=? ORDER BY id`, kind, refOrName)
-	if err != nil {
-		return false, err
-	}
-	defer rows.Close()
-	var datas [][2]string
-	for rows.Next() {
-		var d, sealed string
-		if err := rows.Scan(&d, &sealed); err != nil {
-			return false, err
-		}
-		datas = append(datas, [2]string{d, sealed})
-	}
-	if err := rows.Err(); err != nil {
-		return false, err
-	}
-	switch len(datas) {
-	case 0:
-		return false, nil
-	case 1:
-		if !reveal {
-			datas[0][1] = ""
-		}
-		return true, s.unmarshalObject(datas[0][0], datas[0][1], v)
-	}
-	return false, fmt.Errorf("%d objects of kind %s are named %q: use a reference", len(datas), kind, refOrName)
-}
-
-// listObjects returns the stored documents of a kind (of a parent when
-// parent is not empty), oldest first, as the API serves them: their
-// secrets masked.
-func (s *store) listObjects(ctx context.Context, kind, parent string) ([]json.RawMessage, error) {
-	var out []json.RawMessage
-	err := s.scanObjects(ctx, kind, parent, func(data, _ string) error {
-		out = append(out, json.RawMessage(data))
-		return nil
-	})
-	return out, err
-}
-
-func (s *store) scanObjects(ctx context.Context, kind, parent string, each func(data, sealed string) error) error {
-	q, args := `SELECT data, sealed FROM objects WHERE kind=? ORDER BY id`, []any{kind}
-	if parent != "" {
-		q, args = `SELECT data, sealed FROM objects WHERE kind=? AND parent=? ORDER BY id`, []any{kind, parent}
-	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var d, sealed string
-		if err := rows.Scan(&d, &sealed); err != nil {
-			return err
-		}
-		if err := each(d, sealed); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// listAs decodes the objects of a kind into a slice of T, their secrets
-// put back (for the engine's own use, never for an answer).
-func listAs[T any](ctx context.Context, s *store, kind, parent string) ([]T, error) {
-	var out []T
-	err := s.scanObjects(ctx, kind, parent, func(data, sealed string) error {
-		var v T
-		if err := s.unmarshalObject(data, sealed, &v); err != nil {
-			return err
-		}
-		out = append(out, v)
-		return nil
-	})
-	if out == nil {
-		out = []T{}
-	}
-	return out, err
-}
-
 // recoverObjects runs at start-up, after the store's recovery: it removes
 // the snapshots a crash interrupted (created, never completed) with their
 // directories.
 func (e *Engine) recoverObjects(ctx context.Context) (int, error) {
-	snaps, err := listAs[Snapshot](ctx, e.store, kindSnapshot, "")
+	snaps, err := store.ListAs[Snapshot](ctx, e.store, store.KindSnapshot, "")
 	if err != nil {
 		return 0, err
 	}
@@ -283,8 +32,8 @@ func (e *Engine) recoverObjects(ctx context.Context) (int, error) {
 		if s.Dir != "" {
 			continue
 		}
-		os.RemoveAll(filepath.Join(e.cfg.DataDir, snapshotsDir, s.Reference))
-		if err := e.store.deleteObject(ctx, kindSnapshot, s.Reference); err != nil {
+		os.RemoveAll(filepath.Join(e.cfg.DataDir, store.SnapshotsDir, s.Reference))
+		if err := e.store.DeleteObject(ctx, store.KindSnapshot, s.Reference); err != nil {
 			return n, err
 		}
 		n++

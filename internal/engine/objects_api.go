@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/secrets"
+	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
@@ -57,14 +59,14 @@ func init() {
 	}
 }
 
-func targetObjectType(j *jobRow) string {
+func targetObjectType(j *store.Job) string {
 	t := j.Target.String
 	switch {
 	case strings.HasPrefix(t, "APPDATA_TOOLKIT-"):
 		return "Toolkit"
-	case strings.HasPrefix(t, refPrefixes[kindEnvironment]+"-"):
+	case strings.HasPrefix(t, engineapi.RefPrefixes[store.KindEnvironment]+"-"):
 		return "UnixHostEnvironment"
-	case strings.HasPrefix(t, refPrefixes[kindContainer]+"-"):
+	case strings.HasPrefix(t, engineapi.RefPrefixes[store.KindContainer]+"-"):
 		return "AppDataContainer"
 	}
 	return "Toolkit"
@@ -106,12 +108,12 @@ func (e *Engine) findStored(ctx context.Context, kind, what, refOrName string, v
 	if refOrName == "" {
 		return badRequest(fmt.Sprintf("No %s was given.", what), fmt.Sprintf("Name the %s by its reference or name.", what))
 	}
-	ok, err := e.store.findStored(ctx, kind, refOrName, v, reveal)
-	var se *sealError
+	ok, err := e.store.FindStored(ctx, kind, refOrName, v, reveal)
+	var se *secrets.SealError
 	switch {
 	case errors.As(err, &se):
 		return apiErr(http.StatusInternalServerError, "exception.engine.secrets", fmt.Sprintf("The %s %s cannot be used: %v.", what, refOrName, err),
-			fmt.Sprintf("Restore %s from a backup of the engine's data directory, or delete the %s and create it again.", se.key, what))
+			fmt.Sprintf("Restore %s from a backup of the engine's data directory, or delete the %s and create it again.", se.KeyPath, what))
 	case err != nil:
 		return badRequest(err.Error()+".", "Use the object's reference.")
 	}
@@ -138,14 +140,14 @@ func (e *Engine) handleJob(w http.ResponseWriter, r *http.Request, q *request) *
 	if _, err := fmt.Sscanf(ref, "JOB-%d", &id); err != nil || fmt.Sprintf("JOB-%d", id) != ref {
 		return notFound("job", ref, "Use the job reference a request returned.")
 	}
-	j, err := e.store.job(r.Context(), id)
+	j, err := e.store.Job(r.Context(), id)
 	if err != nil {
 		return internalErr(err)
 	}
 	if j == nil {
 		return notFound("job", ref, "Use the job reference a request returned.")
 	}
-	a, err := e.store.action(r.Context(), fmt.Sprintf("ACTION-%d", j.ActionID))
+	a, err := e.store.Action(r.Context(), fmt.Sprintf("ACTION-%d", j.ActionID))
 	if err != nil || a == nil {
 		return internalErr(fmt.Errorf("the action of %s is missing", ref))
 	}
@@ -156,7 +158,7 @@ func (e *Engine) handleJob(w http.ResponseWriter, r *http.Request, q *request) *
 // ---- environments ----
 
 func (e *Engine) handleEnvironments(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	items, err := e.store.listObjects(r.Context(), kindEnvironment, "")
+	items, err := e.store.ListObjects(r.Context(), store.KindEnvironment, "")
 	if err != nil {
 		return internalErr(err)
 	}
@@ -166,7 +168,7 @@ func (e *Engine) handleEnvironments(w http.ResponseWriter, r *http.Request, q *r
 
 func (e *Engine) handleEnvironment(w http.ResponseWriter, r *http.Request, q *request) *APIError {
 	var env Environment
-	if err := e.find(r.Context(), kindEnvironment, "environment", r.PathValue("ref"), &env); err != nil {
+	if err := e.find(r.Context(), store.KindEnvironment, "environment", r.PathValue("ref"), &env); err != nil {
 		return err
 	}
 	writeOK(w, env, nil, nil)
@@ -182,7 +184,7 @@ func (e *Engine) handleEnvironmentCreate(w http.ResponseWriter, r *http.Request,
 	if strings.TrimSpace(p.Name) == "" {
 		problems = append(problems, "/name: the environment needs a name")
 	}
-	env := Environment{Type: "UnixHostEnvironment", Name: p.Name, HostType: p.HostType, Created: formatTime(e.cfg.Clock())}
+	env := Environment{Type: "UnixHostEnvironment", Name: p.Name, HostType: p.HostType, Created: store.FormatTime(e.cfg.Clock())}
 	switch p.HostType {
 	case HostLocal:
 		u, err := user.Current()
@@ -233,16 +235,16 @@ func (e *Engine) handleEnvironmentCreate(w http.ResponseWriter, r *http.Request,
 			fmt.Sprintf("The environment cannot be added: %d problem(s):\n%s", len(problems), strings.Join(problems, "\n")),
 			"Fix the values at the JSON pointers listed and send the request again.")
 	}
-	ref, err := e.store.createObject(r.Context(), kindEnvironment, "", true, e.cfg.Clock(), func(ref string) (any, string) {
+	ref, err := e.store.CreateObject(r.Context(), store.KindEnvironment, "", true, e.cfg.Clock(), func(ref string) (any, string) {
 		env.Reference = ref
 		if env.HostType == HostLocal {
-			env.ScratchPath = filepath.Join(e.cfg.DataDir, scratchDir, ref)
+			env.ScratchPath = filepath.Join(e.cfg.DataDir, store.ScratchDir, ref)
 		} else {
 			env.ScratchPath += "/" + ref
 		}
 		return &env, env.Name
 	})
-	if errors.Is(err, errNameTaken) {
+	if errors.Is(err, store.ErrNameTaken) {
 		return conflict(fmt.Sprintf("An environment named %q exists already.", p.Name), "Choose another name, or refresh the existing environment.")
 	}
 	if err != nil {
@@ -252,7 +254,7 @@ func (e *Engine) handleEnvironmentCreate(w http.ResponseWriter, r *http.Request,
 		func(ctx context.Context, j *jobCtx) error {
 			if err := e.checkEnvironment(ctx, j, env); err != nil {
 				// An environment the engine cannot reach is not added.
-				e.store.deleteObject(context.Background(), kindEnvironment, ref)
+				e.store.DeleteObject(context.Background(), store.KindEnvironment, ref)
 				return err
 			}
 			j.progress(10)
@@ -262,13 +264,13 @@ func (e *Engine) handleEnvironmentCreate(w http.ResponseWriter, r *http.Request,
 
 func (e *Engine) handleEnvironmentRefresh(w http.ResponseWriter, r *http.Request, q *request) *APIError {
 	var env Environment
-	if err := e.find(r.Context(), kindEnvironment, "environment", r.PathValue("ref"), &env); err != nil {
+	if err := e.find(r.Context(), store.KindEnvironment, "environment", r.PathValue("ref"), &env); err != nil {
 		return err
 	}
 	return e.startJob(w, q, "ENVIRONMENT_REFRESH", fmt.Sprintf("Refresh environment %q", env.Name), env.Reference, env.Name, env.Reference, env.Reference,
 		func(ctx context.Context, j *jobCtx) error {
 			var cur Environment
-			if ok, err := e.store.getObject(ctx, kindEnvironment, env.Reference, &cur); err != nil || !ok {
+			if ok, err := e.store.GetObject(ctx, store.KindEnvironment, env.Reference, &cur); err != nil || !ok {
 				return failf("", "The environment %s was deleted.", env.Name)
 			}
 			if err := e.checkEnvironment(ctx, j, cur); err != nil {
@@ -282,10 +284,10 @@ func (e *Engine) handleEnvironmentRefresh(w http.ResponseWriter, r *http.Request
 func (e *Engine) handleEnvironmentDelete(w http.ResponseWriter, r *http.Request, q *request) *APIError {
 	ctx := r.Context()
 	var env Environment
-	if err := e.find(ctx, kindEnvironment, "environment", r.PathValue("ref"), &env); err != nil {
+	if err := e.find(ctx, store.KindEnvironment, "environment", r.PathValue("ref"), &env); err != nil {
 		return err
 	}
-	cs, err := listAs[Container](ctx, e.store, kindContainer, "")
+	cs, err := store.ListAs[Container](ctx, e.store, store.KindContainer, "")
 	if err != nil {
 		return internalErr(err)
 	}
@@ -294,21 +296,21 @@ func (e *Engine) handleEnvironmentDelete(w http.ResponseWriter, r *http.Request,
 			return conflict(fmt.Sprintf("The environment %q is used by %s.", env.Name, c.Name), "Delete the dSources and VDBs that use it first.")
 		}
 	}
-	repos, err := listAs[Repository](ctx, e.store, kindRepository, env.Reference)
+	repos, err := store.ListAs[Repository](ctx, e.store, store.KindRepository, env.Reference)
 	if err != nil {
 		return internalErr(err)
 	}
 	for _, repo := range repos {
-		scs, err := listAs[SourceConfig](ctx, e.store, kindSourceConfig, repo.Reference)
+		scs, err := store.ListAs[SourceConfig](ctx, e.store, store.KindSourceConfig, repo.Reference)
 		if err != nil {
 			return internalErr(err)
 		}
 		for _, sc := range scs {
-			e.store.deleteObject(ctx, kindSourceConfig, sc.Reference)
+			e.store.DeleteObject(ctx, store.KindSourceConfig, sc.Reference)
 		}
-		e.store.deleteObject(ctx, kindRepository, repo.Reference)
+		e.store.DeleteObject(ctx, store.KindRepository, repo.Reference)
 	}
-	if err := e.store.deleteObject(ctx, kindEnvironment, env.Reference); err != nil {
+	if err := e.store.DeleteObject(ctx, store.KindEnvironment, env.Reference); err != nil {
 		return internalErr(err)
 	}
 	writeOK(w, "", nil, nil)
@@ -321,12 +323,12 @@ func (e *Engine) handleRepositories(w http.ResponseWriter, r *http.Request, q *r
 	parent := ""
 	if v := r.URL.Query().Get("environment"); v != "" {
 		var env Environment
-		if err := e.find(r.Context(), kindEnvironment, "environment", v, &env); err != nil {
+		if err := e.find(r.Context(), store.KindEnvironment, "environment", v, &env); err != nil {
 			return err
 		}
 		parent = env.Reference
 	}
-	items, err := e.store.listObjects(r.Context(), kindRepository, parent)
+	items, err := e.store.ListObjects(r.Context(), store.KindRepository, parent)
 	if err != nil {
 		return internalErr(err)
 	}
@@ -335,7 +337,7 @@ func (e *Engine) handleRepositories(w http.ResponseWriter, r *http.Request, q *r
 }
 
 func (e *Engine) handleRepository(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	doc, err := e.findShown(r.Context(), kindRepository, "repository", r.PathValue("ref"))
+	doc, err := e.findShown(r.Context(), store.KindRepository, "repository", r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
@@ -347,7 +349,7 @@ func (e *Engine) handleRepository(w http.ResponseWriter, r *http.Request, q *req
 // environment (names repeat across environments).
 func (e *Engine) findRepository(ctx context.Context, envRefOrName, refOrName string) (*Repository, *APIError) {
 	var repo Repository
-	if ok, err := e.store.getObject(ctx, kindRepository, refOrName, &repo); err != nil {
+	if ok, err := e.store.GetObject(ctx, store.KindRepository, refOrName, &repo); err != nil {
 		return nil, internalErr(err)
 	} else if ok {
 		return &repo, nil
@@ -356,10 +358,10 @@ func (e *Engine) findRepository(ctx context.Context, envRefOrName, refOrName str
 		return nil, badRequest(fmt.Sprintf("The repository %q is not a reference, and no environment was given to find it by name.", refOrName), "Give the environment too, or the repository's reference.")
 	}
 	var env Environment
-	if err := e.find(ctx, kindEnvironment, "environment", envRefOrName, &env); err != nil {
+	if err := e.find(ctx, store.KindEnvironment, "environment", envRefOrName, &env); err != nil {
 		return nil, err
 	}
-	repos, err := listAs[Repository](ctx, e.store, kindRepository, env.Reference)
+	repos, err := store.ListAs[Repository](ctx, e.store, store.KindRepository, env.Reference)
 	if err != nil {
 		return nil, internalErr(err)
 	}
@@ -383,7 +385,7 @@ func (e *Engine) handleSourceConfigs(w http.ResponseWriter, r *http.Request, q *
 		}
 		parent = repo.Reference
 	}
-	items, err := e.store.listObjects(ctx, kindSourceConfig, parent)
+	items, err := e.store.ListObjects(ctx, store.KindSourceConfig, parent)
 	if err != nil {
 		return internalErr(err)
 	}
@@ -392,7 +394,7 @@ func (e *Engine) handleSourceConfigs(w http.ResponseWriter, r *http.Request, q *
 }
 
 func (e *Engine) handleSourceConfig(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	doc, err := e.findShown(r.Context(), kindSourceConfig, "source config", r.PathValue("ref"))
+	doc, err := e.findShown(r.Context(), store.KindSourceConfig, "source config", r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
@@ -400,15 +402,15 @@ func (e *Engine) handleSourceConfig(w http.ResponseWriter, r *http.Request, q *r
 	return nil
 }
 
-func (e *Engine) toolkitOf(ctx context.Context, ref string) (*toolkitRow, *artifact.Artifact, *APIError) {
-	t, err := e.store.toolkitByRef(ctx, ref)
+func (e *Engine) toolkitOf(ctx context.Context, ref string) (*store.Toolkit, *artifact.Artifact, *APIError) {
+	t, err := e.store.ToolkitByRef(ctx, ref)
 	if err != nil {
 		return nil, nil, internalErr(err)
 	}
 	if t == nil {
 		return nil, nil, notFound("plugin", ref, "Upload the plugin again and refresh the environment.")
 	}
-	a, err := t.artifact()
+	a, err := t.Artifact()
 	if err != nil {
 		return nil, nil, internalErr(err)
 	}
@@ -434,7 +436,7 @@ func (e *Engine) handleSourceConfigCreate(w http.ResponseWriter, r *http.Request
 	}
 	dd := a.DiscoveryDefinition
 	id := identityKey(p.Parameters, dd.SourceConfigIdentityFields)
-	have, err := listAs[SourceConfig](ctx, e.store, kindSourceConfig, repo.Reference)
+	have, err := store.ListAs[SourceConfig](ctx, e.store, store.KindSourceConfig, repo.Reference)
 	if err != nil {
 		return internalErr(err)
 	}
@@ -452,7 +454,7 @@ func (e *Engine) handleSourceConfigCreate(w http.ResponseWriter, r *http.Request
 		name = id
 	}
 	compact, _ := compactJSON(p.Parameters)
-	ref, err := e.store.createObject(ctx, kindSourceConfig, repo.Reference, false, e.cfg.Clock(), func(ref string) (any, string) {
+	ref, err := e.store.CreateObject(ctx, store.KindSourceConfig, repo.Reference, false, e.cfg.Clock(), func(ref string) (any, string) {
 		return &SourceConfig{Type: "AppDataSourceConfig", Reference: ref, Name: name, Repository: repo.Reference, Environment: repo.Environment,
 			Toolkit: repo.Toolkit, Parameters: compact, Identity: id}, name
 	})
@@ -475,10 +477,10 @@ func compactJSON(raw json.RawMessage) (json.RawMessage, error) {
 func (e *Engine) handleSourceConfigDelete(w http.ResponseWriter, r *http.Request, q *request) *APIError {
 	ctx := r.Context()
 	var sc SourceConfig
-	if err := e.find(ctx, kindSourceConfig, "source config", r.PathValue("ref"), &sc); err != nil {
+	if err := e.find(ctx, store.KindSourceConfig, "source config", r.PathValue("ref"), &sc); err != nil {
 		return err
 	}
-	cs, err := listAs[Container](ctx, e.store, kindContainer, "")
+	cs, err := store.ListAs[Container](ctx, e.store, store.KindContainer, "")
 	if err != nil {
 		return internalErr(err)
 	}
@@ -487,7 +489,7 @@ func (e *Engine) handleSourceConfigDelete(w http.ResponseWriter, r *http.Request
 			return conflict(fmt.Sprintf("The source config %q is used by %s.", sc.Name, c.Name), "Delete the dSource or VDB first.")
 		}
 	}
-	if err := e.store.deleteObject(ctx, kindSourceConfig, sc.Reference); err != nil {
+	if err := e.store.DeleteObject(ctx, store.KindSourceConfig, sc.Reference); err != nil {
 		return internalErr(err)
 	}
 	writeOK(w, "", nil, nil)
@@ -497,7 +499,7 @@ func (e *Engine) handleSourceConfigDelete(w http.ResponseWriter, r *http.Request
 // ---- dSources and VDBs ----
 
 func (e *Engine) handleContainers(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	items, err := e.store.listObjects(r.Context(), kindContainer, "")
+	items, err := e.store.ListObjects(r.Context(), store.KindContainer, "")
 	if err != nil {
 		return internalErr(err)
 	}
@@ -506,7 +508,7 @@ func (e *Engine) handleContainers(w http.ResponseWriter, r *http.Request, q *req
 }
 
 func (e *Engine) handleContainer(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	doc, err := e.findShown(r.Context(), kindContainer, "dSource or VDB", r.PathValue("ref"))
+	doc, err := e.findShown(r.Context(), store.KindContainer, "dSource or VDB", r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
@@ -514,7 +516,7 @@ func (e *Engine) handleContainer(w http.ResponseWriter, r *http.Request, q *requ
 	return nil
 }
 
-func (e *Engine) validateSnapshotParams(t *toolkitRow, a *artifact.Artifact, raw json.RawMessage) *APIError {
+func (e *Engine) validateSnapshotParams(t *store.Toolkit, a *artifact.Artifact, raw json.RawMessage) *APIError {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
@@ -531,7 +533,7 @@ func (e *Engine) handleLink(w http.ResponseWriter, r *http.Request, q *request) 
 		return badRequest("The dSource needs a name.", "Give it a name.")
 	}
 	var sc SourceConfig
-	if err := e.find(ctx, kindSourceConfig, "source config", p.SourceConfig, &sc); err != nil {
+	if err := e.find(ctx, store.KindSourceConfig, "source config", p.SourceConfig, &sc); err != nil {
 		return err
 	}
 	if sc.Container != "" {
@@ -554,28 +556,28 @@ func (e *Engine) handleLink(w http.ResponseWriter, r *http.Request, q *request) 
 	envRef := sc.Environment
 	if pluginType == "STAGED" && p.StagingEnvironment != "" {
 		var env Environment
-		if err := e.find(ctx, kindEnvironment, "staging environment", p.StagingEnvironment, &env); err != nil {
+		if err := e.find(ctx, store.KindEnvironment, "staging environment", p.StagingEnvironment, &env); err != nil {
 			return err
 		}
 		envRef = env.Reference
 	}
 	var repo Repository
-	if ok, err := e.store.getObject(ctx, kindRepository, sc.Repository, &repo); err != nil || !ok {
+	if ok, err := e.store.GetObject(ctx, store.KindRepository, sc.Repository, &repo); err != nil || !ok {
 		return notFound("repository", sc.Repository, "Refresh the environment.")
 	}
 	compact, _ := compactJSON(p.Parameters)
 	var c Container
-	ref, err := e.store.createObject(ctx, kindContainer, "", true, e.cfg.Clock(), func(ref string) (any, string) {
-		c = Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: "DSOURCE", Toolkit: t.ref(), PluginType: pluginType,
+	ref, err := e.store.CreateObject(ctx, store.KindContainer, "", true, e.cfg.Clock(), func(ref string) (any, string) {
+		c = Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: "DSOURCE", Toolkit: t.Ref(), PluginType: pluginType,
 			GUID: newGUID(), SourceConfig: sc.Reference, Repository: repo.Reference, Environment: envRef, SourceEnv: sc.Environment,
 			Parameters: compact, Mounts: []mountRecord{}, Enabled: true, Runtime: "ACTIVE",
-			Storage: filepath.Join(e.cfg.DataDir, storageDir, ref, "data"), Created: formatTime(e.cfg.Clock())}
+			Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock())}
 		if pluginType == "DIRECT" {
 			c.SourceEnv = ""
 		}
 		return &c, p.Name
 	})
-	if errors.Is(err, errNameTaken) {
+	if errors.Is(err, store.ErrNameTaken) {
 		return conflict(fmt.Sprintf("A dSource or VDB named %q exists already.", p.Name), "Choose another name.")
 	}
 	if err != nil {
@@ -613,7 +615,7 @@ func (l *linkError) Unwrap() error { return l.err }
 // containerJob loads a container and runs a workflow step on it.
 func (e *Engine) containerJob(ctx context.Context, j *jobCtx, ref string, step func(w *wf) error) error {
 	var c Container
-	ok, err := e.store.getObject(ctx, kindContainer, ref, &c)
+	ok, err := e.store.GetObject(ctx, store.KindContainer, ref, &c)
 	if err != nil {
 		return err
 	}
@@ -638,7 +640,7 @@ func (e *Engine) handleProvision(w http.ResponseWriter, r *http.Request, q *requ
 		return badRequest("The VDB needs a name.", "Give it a name.")
 	}
 	var snap Snapshot
-	if err := e.find(ctx, kindSnapshot, "snapshot", p.Snapshot, &snap); err != nil {
+	if err := e.find(ctx, store.KindSnapshot, "snapshot", p.Snapshot, &snap); err != nil {
 		return err
 	}
 	t, a, aerr := e.toolkitOf(ctx, snap.Toolkit)
@@ -649,7 +651,7 @@ func (e *Engine) handleProvision(w http.ResponseWriter, r *http.Request, q *requ
 		return aerr
 	}
 	var env Environment
-	if err := e.find(ctx, kindEnvironment, "environment", p.Environment, &env); err != nil {
+	if err := e.find(ctx, store.KindEnvironment, "environment", p.Environment, &env); err != nil {
 		return err
 	}
 	var repo *Repository
@@ -659,12 +661,12 @@ func (e *Engine) handleProvision(w http.ResponseWriter, r *http.Request, q *requ
 			return aerr
 		}
 	} else {
-		repos, err := listAs[Repository](ctx, e.store, kindRepository, env.Reference)
+		repos, err := store.ListAs[Repository](ctx, e.store, store.KindRepository, env.Reference)
 		if err != nil {
 			return internalErr(err)
 		}
 		for i := range repos {
-			if repos[i].Toolkit == t.ref() && repo == nil {
+			if repos[i].Toolkit == t.Ref() && repo == nil {
 				repo = &repos[i]
 			}
 		}
@@ -672,19 +674,19 @@ func (e *Engine) handleProvision(w http.ResponseWriter, r *http.Request, q *requ
 			return notFound("repository", "of plugin "+a.Name+" on "+env.Name, "Refresh the environment so that the plugin discovers its repositories, or give --repository.")
 		}
 	}
-	if repo.Toolkit != t.ref() || repo.Environment != env.Reference {
+	if repo.Toolkit != t.Ref() || repo.Environment != env.Reference {
 		return badRequest(fmt.Sprintf("The repository %q is not a repository of plugin %q on %s.", repo.Name, a.Name, env.Name), "Choose a repository of that plugin on the target environment.")
 	}
 	compact, _ := compactJSON(p.Parameters)
 	var c Container
-	ref, err := e.store.createObject(ctx, kindContainer, "", true, e.cfg.Clock(), func(ref string) (any, string) {
-		c = Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: "VDB", Toolkit: t.ref(), PluginType: "VIRTUAL",
+	ref, err := e.store.CreateObject(ctx, store.KindContainer, "", true, e.cfg.Clock(), func(ref string) (any, string) {
+		c = Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: "VDB", Toolkit: t.Ref(), PluginType: "VIRTUAL",
 			GUID: newGUID(), Repository: repo.Reference, Environment: env.Reference, Parameters: compact, Mounts: []mountRecord{},
 			ParentSnapshot: snap.Reference, Parent: snap.Container, Enabled: true, Runtime: "UNKNOWN",
-			Storage: filepath.Join(e.cfg.DataDir, storageDir, ref, "data"), Created: formatTime(e.cfg.Clock())}
+			Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock())}
 		return &c, p.Name
 	})
-	if errors.Is(err, errNameTaken) {
+	if errors.Is(err, store.ErrNameTaken) {
 		return conflict(fmt.Sprintf("A dSource or VDB named %q exists already.", p.Name), "Choose another name.")
 	}
 	if err != nil {
@@ -720,7 +722,7 @@ func (e *Engine) handleProvision(w http.ResponseWriter, r *http.Request, q *requ
 // source config (VDBs) and its storage.
 func (e *Engine) removeContainer(ctx context.Context, j *jobCtx, ref string) {
 	var c Container
-	if ok, _ := e.store.getObject(ctx, kindContainer, ref, &c); !ok {
+	if ok, _ := e.store.GetObject(ctx, store.KindContainer, ref, &c); !ok {
 		return
 	}
 	w := &wf{e: e, j: j, c: &c, envs: map[string]Environment{}, x: map[string]executor{}}
@@ -728,16 +730,16 @@ func (e *Engine) removeContainer(ctx context.Context, j *jobCtx, ref string) {
 		w.unmountOne(ctx, m)
 	}
 	w.close()
-	snaps, _ := listAs[Snapshot](ctx, e.store, kindSnapshot, ref)
+	snaps, _ := store.ListAs[Snapshot](ctx, e.store, store.KindSnapshot, ref)
 	for _, s := range snaps {
-		os.RemoveAll(filepath.Join(e.cfg.DataDir, snapshotsDir, s.Reference))
-		e.store.deleteObject(ctx, kindSnapshot, s.Reference)
+		os.RemoveAll(filepath.Join(e.cfg.DataDir, store.SnapshotsDir, s.Reference))
+		e.store.DeleteObject(ctx, store.KindSnapshot, s.Reference)
 	}
 	if c.ContainerType == "VDB" && c.SourceConfig != "" {
-		e.store.deleteObject(ctx, kindSourceConfig, c.SourceConfig)
+		e.store.DeleteObject(ctx, store.KindSourceConfig, c.SourceConfig)
 	}
-	os.RemoveAll(filepath.Join(e.cfg.DataDir, storageDir, ref))
-	e.store.deleteObject(ctx, kindContainer, ref)
+	os.RemoveAll(filepath.Join(e.cfg.DataDir, store.StorageDir, ref))
+	e.store.DeleteObject(ctx, store.KindContainer, ref)
 }
 
 func (e *Engine) handleContainerOp(w http.ResponseWriter, r *http.Request, q *request, op string) *APIError {
@@ -749,7 +751,7 @@ func (e *Engine) handleContainerOp(w http.ResponseWriter, r *http.Request, q *re
 		}
 	}
 	var c Container
-	if err := e.find(ctx, kindContainer, "dSource or VDB", r.PathValue("ref"), &c); err != nil {
+	if err := e.find(ctx, store.KindContainer, "dSource or VDB", r.PathValue("ref"), &c); err != nil {
 		return err
 	}
 	if want := containerOps[op]; want != "" && want != c.ContainerType {
@@ -768,7 +770,7 @@ func (e *Engine) handleContainerOp(w http.ResponseWriter, r *http.Request, q *re
 		}
 	case "refresh", "rollback":
 		if p.Snapshot != "" {
-			if err := e.find(ctx, kindSnapshot, "snapshot", p.Snapshot, &snap); err != nil {
+			if err := e.find(ctx, store.KindSnapshot, "snapshot", p.Snapshot, &snap); err != nil {
 				return err
 			}
 		} else {
@@ -777,7 +779,7 @@ func (e *Engine) handleContainerOp(w http.ResponseWriter, r *http.Request, q *re
 			if op == "rollback" {
 				of = c.Reference
 			}
-			all, err := listAs[Snapshot](ctx, e.store, kindSnapshot, of)
+			all, err := store.ListAs[Snapshot](ctx, e.store, store.KindSnapshot, of)
 			if err != nil {
 				return internalErr(err)
 			}
@@ -797,7 +799,7 @@ func (e *Engine) handleContainerOp(w http.ResponseWriter, r *http.Request, q *re
 		}
 	case "delete":
 		if c.ContainerType == "DSOURCE" {
-			cs, err := listAs[Container](ctx, e.store, kindContainer, "")
+			cs, err := store.ListAs[Container](ctx, e.store, store.KindContainer, "")
 			if err != nil {
 				return internalErr(err)
 			}
@@ -957,7 +959,7 @@ func (w *wf) operation(ctx context.Context, op string, p ContainerOpParameters, 
 				return err
 			}
 			var s Snapshot
-			w.e.store.getObject(ctx, kindSnapshot, w.c.ParentSnapshot, &s)
+			w.e.store.GetObject(ctx, store.KindSnapshot, w.c.ParentSnapshot, &s)
 			if err := w.configure(ctx, "virtual.reconfigure", &s); err != nil {
 				return err
 			}
@@ -1036,12 +1038,12 @@ func (e *Engine) handleSnapshots(w http.ResponseWriter, r *http.Request, q *requ
 	parent := ""
 	if v := r.URL.Query().Get("database"); v != "" {
 		var c Container
-		if err := e.find(ctx, kindContainer, "dSource or VDB", v, &c); err != nil {
+		if err := e.find(ctx, store.KindContainer, "dSource or VDB", v, &c); err != nil {
 			return err
 		}
 		parent = c.Reference
 	}
-	items, err := e.store.listObjects(ctx, kindSnapshot, parent)
+	items, err := e.store.ListObjects(ctx, store.KindSnapshot, parent)
 	if err != nil {
 		return internalErr(err)
 	}
@@ -1050,7 +1052,7 @@ func (e *Engine) handleSnapshots(w http.ResponseWriter, r *http.Request, q *requ
 }
 
 func (e *Engine) handleSnapshot(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	doc, err := e.findShown(r.Context(), kindSnapshot, "snapshot", r.PathValue("ref"))
+	doc, err := e.findShown(r.Context(), store.KindSnapshot, "snapshot", r.PathValue("ref"))
 	if err != nil {
 		return err
 	}

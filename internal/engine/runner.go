@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/secrets"
+	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/libs"
@@ -29,8 +31,6 @@ const (
 	OutputLogFile = "output.log" // what the plugin process wrote to stdout/stderr
 )
 
-const pluginBinDir = "plugin-bin"
-
 // DefaultOperationTimeout bounds one plugin operation.
 const DefaultOperationTimeout = 30 * time.Minute
 
@@ -40,12 +40,12 @@ var binMu sync.Mutex
 
 // pluginBinary extracts the plugin executable of an installed toolkit from
 // its code blob, once per code sha256, and returns its path.
-func (e *Engine) pluginBinary(t *toolkitRow) (string, error) {
-	blob, err := e.store.blobPath(t.SourceSHA256)
+func (e *Engine) pluginBinary(t *store.Toolkit) (string, error) {
+	blob, err := e.store.BlobPath(t.SourceSHA256)
 	if err != nil {
 		return "", err
 	}
-	return e.extractBinary(t.SourceSHA256, blob, t.ref())
+	return e.extractBinary(t.SourceSHA256, blob, t.Ref())
 }
 
 // extractBinary extracts the plugin executable of the code ZIP at zipPath
@@ -53,7 +53,7 @@ func (e *Engine) pluginBinary(t *toolkitRow) (string, error) {
 func (e *Engine) extractBinary(sum, zipPath, what string) (string, error) {
 	binMu.Lock()
 	defer binMu.Unlock()
-	dir := filepath.Join(e.cfg.DataDir, pluginBinDir, sum)
+	dir := filepath.Join(e.cfg.DataDir, store.PluginBinDir, sum)
 	path := filepath.Join(dir, artifact.BinaryEntry)
 	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
 		return path, nil
@@ -105,14 +105,14 @@ func (e *Engine) extractBinary(sum, zipPath, what string) (string, error) {
 // libraries and its log files.
 type pluginRun struct {
 	e       *Engine
-	tk      *toolkitRow
+	tk      *store.Toolkit
 	art     *artifact.Artifact
 	host    *pluginhost.Host
 	libs    *engineLibraries
 	files   []*os.File
 	job     *jobCtx
 	timeout time.Duration
-	stderr  *redactingWriter // the plugin's stderr (and stdout) into output.log
+	stderr  *secrets.RedactingWriter // the plugin's stderr (and stdout) into output.log
 }
 
 // engineLibraries answers the plugin's library requests on the
@@ -131,7 +131,7 @@ func (l *engineLibraries) exec(ctx context.Context, conn sdk.RemoteConnection) (
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var env Environment
-	ok, err := l.e.store.getObject(ctx, kindEnvironment, ref, &env)
+	ok, err := l.e.store.GetObject(ctx, store.KindEnvironment, ref, &env)
 	if err != nil {
 		return nil, env, err
 	}
@@ -208,15 +208,15 @@ func (l *engineLibraries) RetrieveCredentials(ctx context.Context, supplier json
 	c, err := l.base.RetrieveCredentials(ctx, supplier)
 	switch c := c.(type) {
 	case sdk.PasswordCredentials:
-		l.e.store.keeper.register(c.Password)
+		l.e.keeper.Register(c.Password)
 	case sdk.KeyPairCredentials:
-		l.e.store.keeper.register(c.PrivateKey)
+		l.e.keeper.Register(c.PrivateKey)
 	}
 	return c, err
 }
 
 func (l *engineLibraries) UpgradePassword(ctx context.Context, password, username string) (json.RawMessage, error) {
-	l.e.store.keeper.register(password)
+	l.e.keeper.Register(password)
 	return l.base.UpgradePassword(ctx, password, username)
 }
 
@@ -235,7 +235,7 @@ func (l *engineLibraries) close() {
 }
 
 // startPlugin prepares a plugin session for a job.
-func (e *Engine) startPlugin(t *toolkitRow, j *jobCtx) (*pluginRun, error) {
+func (e *Engine) startPlugin(t *store.Toolkit, j *jobCtx) (*pluginRun, error) {
 	bin, err := e.pluginBinary(t)
 	if err != nil {
 		return nil, err
@@ -245,8 +245,8 @@ func (e *Engine) startPlugin(t *toolkitRow, j *jobCtx) (*pluginRun, error) {
 
 // startPluginBinary is startPlugin with the executable given (an upgrade
 // runs the new build's before it is installed).
-func (e *Engine) startPluginBinary(t *toolkitRow, j *jobCtx, bin string) (*pluginRun, error) {
-	a, err := t.artifact()
+func (e *Engine) startPluginBinary(t *store.Toolkit, j *jobCtx, bin string) (*pluginRun, error) {
+	a, err := t.Artifact()
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +274,7 @@ func (e *Engine) startPluginBinary(t *toolkitRow, j *jobCtx, bin string) (*plugi
 	}
 	base := &pluginhost.LocalLibraries{DebugLog: ws[0], InfoLog: ws[1], ErrorLog: ws[2]}
 	r.libs = &engineLibraries{e: e, base: base, debug: ws[0], execs: map[string]executor{}}
-	r.stderr = &redactingWriter{w: ws[3], r: e.cfg.Redactor}
+	r.stderr = secrets.NewRedactingWriter(ws[3], e.cfg.Redactor)
 	r.host, err = pluginhost.New(pluginhost.Options{Binary: bin, Libraries: r.libs, Stderr: r.stderr, Dir: dir})
 	if err != nil {
 		r.closeFiles()
@@ -305,7 +305,7 @@ func (r *pluginRun) close() {
 // output into out (when out is not nil).
 func (r *pluginRun) call(ctx context.Context, op string, input any, out any) error {
 	r.job.info("event.plugin.operation.started", fmt.Sprintf("Running the plugin operation %s().", op))
-	r.libs.trace(ctx, "calling %s() (job %s)", op, r.job.job.ref())
+	r.libs.trace(ctx, "calling %s() (job %s)", op, r.job.job.Ref())
 	cctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	raw, err := r.host.Call(cctx, op, input)

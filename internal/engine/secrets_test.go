@@ -10,35 +10,10 @@ import (
 	"testing"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/secrets"
+	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/logging"
 )
-
-func TestSetJSONKeepsEverythingElse(t *testing.T) {
-	doc := []byte(`{"z":1,"a":{"b":[0,{"c":"x"}],"d":"y"},"e":"\u00e9"}`)
-	got, err := setJSON(doc, []string{"a", "b", "1", "c"}, []byte(`"M"`))
-	if err != nil || string(got) != `{"z":1,"a":{"b":[0,{"c":"M"}],"d":"y"},"e":"\u00e9"}` {
-		t.Errorf("%s %v", got, err)
-	}
-	for _, path := range [][]string{{"missing"}, {"z", "deeper"}, {"a", "b", "7"}} {
-		if got, err := setJSON(doc, path, []byte(`"M"`)); err != nil || !bytes.Equal(got, doc) {
-			t.Errorf("%v: %s %v", path, got, err)
-		}
-	}
-}
-
-func TestRedactingWriterSeesSecretsAcrossWrites(t *testing.T) {
-	r := logging.NewRedactor()
-	r.Add("top-secret-value")
-	var out bytes.Buffer
-	w := &redactingWriter{w: &out, r: r}
-	for _, p := range []string{"line 1 top-se", "cret-value\nline 2 ", "top-secret-value without newline"} {
-		w.Write([]byte(p))
-	}
-	w.Flush()
-	if strings.Contains(out.String(), "top-secret-value") || strings.Count(out.String(), logging.Mask) != 2 {
-		t.Errorf("%q", out.String())
-	}
-}
 
 // secretArtifact is the staged test plugin whose dSource parameters hold a
 // password and a credentials supplier.
@@ -92,13 +67,13 @@ func TestSecretsAreSealedMaskedAndRedacted(t *testing.T) {
 	answers := []envelope{c.call("GET", "delphix/database/ds", nil), c.call("GET", "delphix/database", nil)}
 	for _, a := range answers {
 		s := string(a.Result)
-		if strings.Contains(s, dbPassword) || strings.Contains(s, credPassword) || strings.Count(s, SecretMask) != 2 {
+		if strings.Contains(s, dbPassword) || strings.Contains(s, credPassword) || strings.Count(s, secrets.SecretMask) != 2 {
 			t.Errorf("answer: %s", s)
 		}
 	}
 	// The engine's own view has them.
 	var ct Container
-	if ok, err := te.store.findObject(t.Context(), kindContainer, "ds", &ct); !ok || err != nil ||
+	if ok, err := te.store.FindObject(t.Context(), store.KindContainer, "ds", &ct); !ok || err != nil ||
 		!strings.Contains(string(ct.Parameters), dbPassword) || !strings.Contains(string(ct.Parameters), credPassword) {
 		t.Errorf("engine view: %s %v", ct.Parameters, err)
 	}
@@ -112,7 +87,7 @@ func TestSecretsAreSealedMaskedAndRedacted(t *testing.T) {
 			}
 		}
 	}
-	if fi, err := os.Stat(filepath.Join(dir, secretsKeyFile)); err != nil || fi.Mode().Perm() != 0o600 || fi.Size() != secretsKeySize {
+	if fi, err := os.Stat(filepath.Join(dir, secrets.KeyFile)); err != nil || fi.Mode().Perm() != 0o600 || fi.Size() != secrets.KeySize {
 		t.Errorf("key file: %v %v", fi, err)
 	}
 
@@ -126,7 +101,7 @@ func TestSecretsAreSealedMaskedAndRedacted(t *testing.T) {
 
 	// A replaced key: the engine starts (and says so in its log); using
 	// the dSource fails with a message naming the key file.
-	os.WriteFile(filepath.Join(dir, secretsKeyFile), bytes.Repeat([]byte{7}, secretsKeySize), 0o600)
+	os.WriteFile(filepath.Join(dir, secrets.KeyFile), bytes.Repeat([]byte{7}, secrets.KeySize), 0o600)
 	var logs lockedBuffer
 	te3 := startEngine(t, dir, func(c *Config) {
 		c.Clock = nil
@@ -138,14 +113,14 @@ func TestSecretsAreSealedMaskedAndRedacted(t *testing.T) {
 	c3 := te3.client(t)
 	c3.login(testPassword)
 	if env := c3.call("POST", "delphix/database/ds/sync", map[string]any{}); env.code != 500 || env.Error.ID != "exception.engine.secrets" ||
-		!strings.Contains(env.Error.Details, secretsKeyFile) || !strings.Contains(env.Error.Action, "Restore") {
+		!strings.Contains(env.Error.Details, secrets.KeyFile) || !strings.Contains(env.Error.Action, "Restore") {
 		t.Errorf("sync with a replaced key: %+v", env)
 	}
 	if env := c3.call("GET", "delphix/database", nil); env.code != 200 {
 		t.Errorf("the list still works: %+v", env)
 	}
 	te3.stop()
-	os.WriteFile(filepath.Join(dir, secretsKeyFile), []byte("short"), 0o600)
+	os.WriteFile(filepath.Join(dir, secrets.KeyFile), []byte("short"), 0o600)
 	if _, _, err := New(Config{DataDir: dir, AdminPassword: testPassword}); err == nil || !strings.Contains(err.Error(), "damaged") {
 		t.Errorf("short key: %v", err)
 	}

@@ -13,47 +13,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/internal/schema"
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/libs"
 )
 
-// Storage layout under the data directory.
-const (
-	storageDir   = "storage"   // storage/<container ref>/data: a container's live data
-	snapshotsDir = "snapshots" // snapshots/<snapshot ref>/data: an independent copy
-	scratchDir   = "scratch"   // scratch/<environment ref>: scratch path of local environments
-)
-
-// ---- plugin schemas ----
-
-var schemaCache sync.Map // artifact sha256 -> *schema.Schema
-
-// pluginSchema returns the six definitions of an installed plugin, for
-// ValidateValue.
-func pluginSchema(t *toolkitRow, a *artifact.Artifact) *schema.Schema {
-	if s, ok := schemaCache.Load(t.ArtifactSHA256); ok {
-		return s.(*schema.Schema)
-	}
-	s := &schema.Schema{Definitions: map[string]json.RawMessage{
-		"repositoryDefinition":         a.DiscoveryDefinition.RepositorySchema,
-		"sourceConfigDefinition":       a.DiscoveryDefinition.SourceConfigSchema,
-		"virtualSourceDefinition":      a.VirtualSourceDefinition.Parameters,
-		"linkedSourceDefinition":       a.LinkedSourceDefinition.Parameters,
-		"snapshotDefinition":           a.SnapshotSchema,
-		"snapshotParametersDefinition": a.SnapshotParametersDefinition.Schema,
-	}}
-	schemaCache.Store(t.ArtifactSHA256, s)
-	return s
-}
-
 // paramProblems validates raw against a definition of the plugin; it
 // returns the problems, one per line, each naming its JSON pointer.
-func paramProblems(t *toolkitRow, a *artifact.Artifact, definition string, raw json.RawMessage) []string {
+func paramProblems(sch *schema.Schema, definition string, raw json.RawMessage) []string {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -64,7 +35,7 @@ func paramProblems(t *toolkitRow, a *artifact.Artifact, definition string, raw j
 		return []string{"(root): the parameters are not JSON: " + err.Error()}
 	}
 	var out []string
-	for _, p := range pluginSchema(t, a).ValidateValue(definition, v) {
+	for _, p := range sch.ValidateValue(definition, v) {
 		ptr := p.Pointer
 		if ptr == "" {
 			ptr = "(root)"
@@ -78,9 +49,9 @@ func paramProblems(t *toolkitRow, a *artifact.Artifact, definition string, raw j
 // nothing runs with parameters the plugin's schema refuses.
 // The secrets of raw are registered with the redactor first: a message
 // that quotes a value cannot show them.
-func (e *Engine) validateParams(t *toolkitRow, a *artifact.Artifact, definition, what string, raw json.RawMessage) *APIError {
-	e.store.keeper.registerSecrets(pluginSchema(t, a).Definitions[definition], raw)
-	ps := paramProblems(t, a, definition, raw)
+func (e *Engine) validateParams(t *store.Toolkit, a *artifact.Artifact, definition, what string, raw json.RawMessage) *APIError {
+	e.keeper.RegisterSecrets(e.store.PluginSchema(t, a).Definitions[definition], raw)
+	ps := paramProblems(e.store.PluginSchema(t, a), definition, raw)
 	if len(ps) == 0 {
 		return nil
 	}
@@ -91,9 +62,9 @@ func (e *Engine) validateParams(t *toolkitRow, a *artifact.Artifact, definition,
 
 // checkOutput validates an object a plugin returned (its secrets
 // registered first, as validateParams).
-func (e *Engine) checkOutput(t *toolkitRow, a *artifact.Artifact, op, definition string, raw json.RawMessage) error {
-	e.store.keeper.registerSecrets(pluginSchema(t, a).Definitions[definition], raw)
-	ps := paramProblems(t, a, definition, raw)
+func (e *Engine) checkOutput(t *store.Toolkit, a *artifact.Artifact, op, definition string, raw json.RawMessage) error {
+	e.keeper.RegisterSecrets(e.store.PluginSchema(t, a).Definitions[definition], raw)
+	ps := paramProblems(e.store.PluginSchema(t, a), definition, raw)
 	if len(ps) == 0 {
 		return nil
 	}
@@ -146,7 +117,7 @@ func connOf(env Environment) sdk.RemoteConnection {
 type wf struct {
 	e    *Engine
 	j    *jobCtx
-	tk   *toolkitRow
+	tk   *store.Toolkit
 	art  *artifact.Artifact
 	run  *pluginRun
 	c    *Container
@@ -158,7 +129,7 @@ type wf struct {
 
 func (e *Engine) newWF(ctx context.Context, j *jobCtx, c *Container) (*wf, error) {
 	w := &wf{e: e, j: j, c: c, envs: map[string]Environment{}, x: map[string]executor{}}
-	t, err := e.store.toolkitByRef(ctx, c.Toolkit)
+	t, err := e.store.ToolkitByRef(ctx, c.Toolkit)
 	if err != nil {
 		return nil, err
 	}
@@ -166,14 +137,14 @@ func (e *Engine) newWF(ctx context.Context, j *jobCtx, c *Container) (*wf, error
 		return nil, failf("Install the plugin again, or delete the object.", "The plugin %s of %s is not installed any more.", c.Toolkit, c.Name)
 	}
 	w.tk = t
-	if w.art, err = t.artifact(); err != nil {
+	if w.art, err = t.Artifact(); err != nil {
 		return nil, err
 	}
-	if ok, err := e.store.getObject(ctx, kindRepository, c.Repository, &w.repo); err != nil || !ok {
+	if ok, err := e.store.GetObject(ctx, store.KindRepository, c.Repository, &w.repo); err != nil || !ok {
 		return nil, failf("Refresh the environment, then try again.", "The repository %s of %s does not exist (%v).", c.Repository, c.Name, err)
 	}
 	if c.SourceConfig != "" {
-		if ok, err := e.store.getObject(ctx, kindSourceConfig, c.SourceConfig, &w.sc); err != nil || !ok {
+		if ok, err := e.store.GetObject(ctx, store.KindSourceConfig, c.SourceConfig, &w.sc); err != nil || !ok {
 			return nil, failf("Add the source config again.", "The source config %s of %s does not exist (%v).", c.SourceConfig, c.Name, err)
 		}
 	}
@@ -197,7 +168,7 @@ func (w *wf) env(ctx context.Context, ref string) (Environment, error) {
 		return env, nil
 	}
 	var env Environment
-	ok, err := w.e.store.getObject(ctx, kindEnvironment, ref, &env)
+	ok, err := w.e.store.GetObject(ctx, store.KindEnvironment, ref, &env)
 	if err != nil {
 		return env, err
 	}
@@ -222,7 +193,7 @@ func (w *wf) exec(ctx context.Context, ref string) (executor, Environment, error
 }
 
 func (w *wf) save(ctx context.Context) error {
-	return w.e.store.putObject(ctx, kindContainer, w.c.Reference, w.c.Name, w.c, w.e.cfg.Clock())
+	return w.e.store.PutObject(ctx, store.KindContainer, w.c.Reference, w.c.Name, w.c, w.e.cfg.Clock())
 }
 
 func (w *wf) mounts(ctx context.Context) ([]sdk.Mount, error) {
@@ -409,15 +380,15 @@ func copyTree(ctx context.Context, src, dst string) error {
 // post-snapshot operation (post) whose result is stored with it.
 func (w *wf) takeSnapshot(ctx context.Context, resync bool, params json.RawMessage, post func() (json.RawMessage, error)) (string, error) {
 	dir := ""
-	ref, err := w.e.store.createObject(ctx, kindSnapshot, w.c.Reference, false, w.e.cfg.Clock(), func(ref string) (any, string) {
-		dir = filepath.Join(w.e.cfg.DataDir, snapshotsDir, ref, "data")
+	ref, err := w.e.store.CreateObject(ctx, store.KindSnapshot, w.c.Reference, false, w.e.cfg.Clock(), func(ref string) (any, string) {
+		dir = filepath.Join(w.e.cfg.DataDir, store.SnapshotsDir, ref, "data")
 		return &Snapshot{Type: "AppDataSnapshot", Reference: ref, Name: ref, Container: w.c.Reference, Toolkit: w.c.Toolkit}, ref
 	})
 	if err != nil {
 		return "", err
 	}
 	fail := func(err error) (string, error) {
-		w.e.store.deleteObject(context.Background(), kindSnapshot, ref)
+		w.e.store.DeleteObject(context.Background(), store.KindSnapshot, ref)
 		os.RemoveAll(filepath.Dir(dir))
 		return "", err
 	}
@@ -430,9 +401,9 @@ func (w *wf) takeSnapshot(ctx context.Context, resync bool, params json.RawMessa
 		return fail(err)
 	}
 	now := w.e.cfg.Clock()
-	snap := &Snapshot{Type: "AppDataSnapshot", Reference: ref, Name: formatTime(now), Container: w.c.Reference, Toolkit: w.c.Toolkit,
-		Timestamp: formatTime(now), Resync: resync, Metadata: meta, Parameters: params, Dir: dir}
-	if err := w.e.store.putObject(ctx, kindSnapshot, ref, snap.Name, snap, now); err != nil {
+	snap := &Snapshot{Type: "AppDataSnapshot", Reference: ref, Name: store.FormatTime(now), Container: w.c.Reference, Toolkit: w.c.Toolkit,
+		Timestamp: store.FormatTime(now), Resync: resync, Metadata: meta, Parameters: params, Dir: dir}
+	if err := w.e.store.PutObject(ctx, store.KindSnapshot, ref, snap.Name, snap, now); err != nil {
 		return fail(err)
 	}
 	w.j.result = ref
@@ -570,7 +541,7 @@ func (w *wf) configure(ctx context.Context, op string, snap *Snapshot) error {
 	}
 	now := w.e.cfg.Clock()
 	if w.c.SourceConfig == "" {
-		ref, err := w.e.store.createObject(ctx, kindSourceConfig, w.repo.Reference, false, now, func(ref string) (any, string) {
+		ref, err := w.e.store.CreateObject(ctx, store.KindSourceConfig, w.repo.Reference, false, now, func(ref string) (any, string) {
 			return &SourceConfig{Type: "AppDataSourceConfig", Reference: ref, Name: name, Repository: w.repo.Reference, Environment: w.c.Environment,
 				Toolkit: w.c.Toolkit, Parameters: out, Identity: identityKey(out, dd.SourceConfigIdentityFields), Container: w.c.Reference}, name
 		})
@@ -578,10 +549,10 @@ func (w *wf) configure(ctx context.Context, op string, snap *Snapshot) error {
 			return err
 		}
 		w.c.SourceConfig = ref
-		w.e.store.getObject(ctx, kindSourceConfig, ref, &w.sc)
+		w.e.store.GetObject(ctx, store.KindSourceConfig, ref, &w.sc)
 	} else {
 		w.sc.Parameters, w.sc.Name, w.sc.Identity = out, name, identityKey(out, dd.SourceConfigIdentityFields)
-		if err := w.e.store.putObject(ctx, kindSourceConfig, w.sc.Reference, name, &w.sc, now); err != nil {
+		if err := w.e.store.PutObject(ctx, store.KindSourceConfig, w.sc.Reference, name, &w.sc, now); err != nil {
 			return err
 		}
 	}
@@ -634,7 +605,7 @@ func (e *Engine) checkEnvironment(ctx context.Context, j *jobCtx, env Environmen
 // discover runs environment discovery (reference 8.7) with every installed
 // plugin: repositories, then the source configs of each.
 func (e *Engine) discover(ctx context.Context, j *jobCtx, env Environment) error {
-	tks, err := e.store.toolkits(ctx)
+	tks, err := e.store.Toolkits(ctx)
 	if err != nil {
 		return err
 	}
@@ -647,12 +618,12 @@ func (e *Engine) discover(ctx context.Context, j *jobCtx, env Environment) error
 		}
 		j.progress(float64(i+1) * 90 / float64(len(tks)))
 	}
-	env.LastRefresh = formatTime(e.cfg.Clock())
-	return e.store.putObject(ctx, kindEnvironment, env.Reference, env.Name, &env, e.cfg.Clock())
+	env.LastRefresh = store.FormatTime(e.cfg.Clock())
+	return e.store.PutObject(ctx, store.KindEnvironment, env.Reference, env.Name, &env, e.cfg.Clock())
 }
 
-func (e *Engine) discoverWith(ctx context.Context, j *jobCtx, env Environment, t *toolkitRow) error {
-	a, err := t.artifact()
+func (e *Engine) discoverWith(ctx context.Context, j *jobCtx, env Environment, t *store.Toolkit) error {
+	a, err := t.Artifact()
 	if err != nil {
 		return err
 	}
@@ -671,7 +642,7 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobCtx, env Environment, t
 		return err
 	}
 	dd := a.DiscoveryDefinition
-	existing, err := listAs[Repository](ctx, e.store, kindRepository, env.Reference)
+	existing, err := store.ListAs[Repository](ctx, e.store, store.KindRepository, env.Reference)
 	if err != nil {
 		return err
 	}
@@ -683,19 +654,19 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobCtx, env Environment, t
 		id, name := identityKey(raw, dd.RepositoryIdentityFields), nameOf(raw, dd.RepositoryNameField)
 		var repo *Repository
 		for i := range existing {
-			if existing[i].Toolkit == t.ref() && existing[i].Identity == id {
+			if existing[i].Toolkit == t.Ref() && existing[i].Identity == id {
 				repo = &existing[i]
 			}
 		}
 		if repo != nil {
 			repo.Parameters, repo.Name = raw, name
-			if err := e.store.putObject(ctx, kindRepository, repo.Reference, name, repo, now); err != nil {
+			if err := e.store.PutObject(ctx, store.KindRepository, repo.Reference, name, repo, now); err != nil {
 				return err
 			}
 		} else {
 			var r Repository
-			ref, err := e.store.createObject(ctx, kindRepository, env.Reference, false, now, func(ref string) (any, string) {
-				r = Repository{Type: "AppDataRepository", Reference: ref, Name: name, Environment: env.Reference, Toolkit: t.ref(), Parameters: raw, Identity: id}
+			ref, err := e.store.CreateObject(ctx, store.KindRepository, env.Reference, false, now, func(ref string) (any, string) {
+				r = Repository{Type: "AppDataRepository", Reference: ref, Name: name, Environment: env.Reference, Toolkit: t.Ref(), Parameters: raw, Identity: id}
 				return &r, name
 			})
 			if err != nil {
@@ -712,7 +683,7 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobCtx, env Environment, t
 		if err := run.call(ctx, "discovery.source_config", map[string]any{"source_connection": conn, "repository": raw}, &scs); err != nil {
 			return err
 		}
-		have, err := listAs[SourceConfig](ctx, e.store, kindSourceConfig, repo.Reference)
+		have, err := store.ListAs[SourceConfig](ctx, e.store, store.KindSourceConfig, repo.Reference)
 		if err != nil {
 			return err
 		}
@@ -729,14 +700,14 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobCtx, env Environment, t
 			}
 			if found != nil {
 				found.Parameters, found.Name = sraw, sname
-				if err := e.store.putObject(ctx, kindSourceConfig, found.Reference, sname, found, now); err != nil {
+				if err := e.store.PutObject(ctx, store.KindSourceConfig, found.Reference, sname, found, now); err != nil {
 					return err
 				}
 				continue
 			}
-			ref, err := e.store.createObject(ctx, kindSourceConfig, repo.Reference, false, now, func(ref string) (any, string) {
+			ref, err := e.store.CreateObject(ctx, store.KindSourceConfig, repo.Reference, false, now, func(ref string) (any, string) {
 				return &SourceConfig{Type: "AppDataSourceConfig", Reference: ref, Name: sname, Repository: repo.Reference, Environment: env.Reference,
-					Toolkit: t.ref(), Parameters: sraw, Identity: sid, Discovered: true}, sname
+					Toolkit: t.Ref(), Parameters: sraw, Identity: sid, Discovered: true}, sname
 			})
 			if err != nil {
 				return err

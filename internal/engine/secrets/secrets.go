@@ -1,6 +1,5 @@
-package engine
-
-// Secrets in plugin parameters (docs/engine.md, "Secrets"). A value that
+// Package secrets keeps the secrets of the local engine's stored objects
+// (docs/engine.md, "Secrets"). A value that
 // the plugin's schema marks as secret (format: password, and so the
 // password and private key of a credential supplier) is
 //   - masked in the stored document, so that every API answer, every list
@@ -11,10 +10,13 @@ package engine
 //   - registered with the engine's redactor, which masks it in job events,
 //     API errors, the engine's log and the plugin's log files, whatever
 //     the plugin does with it.
+//
+// The store seals and opens documents through a Keeper; the plugin runner
+// writes the plugin's output through a RedactingWriter.
+package secrets
 
 import (
 	"bytes"
-	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -35,29 +37,29 @@ import (
 )
 
 const (
-	secretsKeyFile = "secrets.key"
-	secretsKeySize = 32
+	// KeyFile is the key's file in the data directory.
+	KeyFile = "secrets.key"
+	KeySize = 32 // bytes of the AES-256 key
 	// SecretMask replaces a secret in stored and served documents.
 	SecretMask   = "********"
 	sealedPrefix = "v1:"
 )
 
-// secretKeeper seals and opens the secrets of stored objects and feeds
+// Keeper seals and opens the secrets of stored objects and feeds
 // every secret it sees to the redactor.
-type secretKeeper struct {
+type Keeper struct {
 	aead     cipher.AEAD
 	keyPath  string
 	redactor *logging.Redactor
-	defs     sync.Map // artifact sha256 -> map[definition]json.RawMessage
 }
 
-// openSecretKeeper reads the data directory's key, creating it on first
+// OpenKeeper reads the data directory's key, creating it on first
 // start.
-func openSecretKeeper(dataDir string, r *logging.Redactor) (*secretKeeper, error) {
-	p := filepath.Join(dataDir, secretsKeyFile)
+func OpenKeeper(dataDir string, r *logging.Redactor) (*Keeper, error) {
+	p := filepath.Join(dataDir, KeyFile)
 	key, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		key = make([]byte, secretsKeySize)
+		key = make([]byte, KeySize)
 		if _, err := rand.Read(key); err != nil {
 			return nil, err
 		}
@@ -67,8 +69,8 @@ func openSecretKeeper(dataDir string, r *logging.Redactor) (*secretKeeper, error
 	} else if err != nil {
 		return nil, fmt.Errorf("reading the secrets key %s: %w", p, err)
 	}
-	if len(key) != secretsKeySize {
-		return nil, fmt.Errorf("the secrets key %s is damaged (%d bytes, not %d); restore it from a backup: without it the engine cannot read the secrets of its stored objects", p, len(key), secretsKeySize)
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("the secrets key %s is damaged (%d bytes, not %d); restore it from a backup: without it the engine cannot read the secrets of its stored objects", p, len(key), KeySize)
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
@@ -78,7 +80,7 @@ func openSecretKeeper(dataDir string, r *logging.Redactor) (*secretKeeper, error
 	if err != nil {
 		return nil, err
 	}
-	return &secretKeeper{aead: aead, keyPath: p, redactor: r}, nil
+	return &Keeper{aead: aead, keyPath: p, redactor: r}, nil
 }
 
 // writeKey writes the key to a new file atomically (a crash never leaves a
@@ -111,34 +113,13 @@ func writeKey(p string, key []byte) error {
 	return nil
 }
 
-// secretFields are the fields of each object kind that hold plugin
-// values, and the definition each follows ("" = decided per object).
-var secretFields = map[string]map[string]string{
-	kindRepository:   {"parameters": "repositoryDefinition"},
-	kindSourceConfig: {"parameters": "sourceConfigDefinition"},
-	kindContainer:    {"parameters": ""},
-	kindSnapshot:     {"metadata": "snapshotDefinition", "snapshotParameters": "snapshotParametersDefinition"},
-}
-
-// definitions returns the plugin definitions of an installed toolkit.
-func (k *secretKeeper) definitions(t *toolkitRow) (map[string]json.RawMessage, error) {
-	if d, ok := k.defs.Load(t.ArtifactSHA256); ok {
-		return d.(map[string]json.RawMessage), nil
-	}
-	a, err := t.artifact()
-	if err != nil {
-		return nil, err
-	}
-	d := pluginSchema(t, a).Definitions
-	k.defs.Store(t.ArtifactSHA256, d)
-	return d, nil
-}
-
-// seal masks the secrets of an object document (the API representation)
-// and returns the sealed secrets ("" when there are none). toolkit looks
-// up the object's plugin.
-func (k *secretKeeper) seal(kind string, doc []byte, toolkit func(ref string) (*toolkitRow, error)) ([]byte, string, error) {
-	fields := secretFields[kind]
+// Seal masks the secrets of an object document (the API representation)
+// and returns the sealed secrets ("" when there are none). fields are the
+// document's fields that hold plugin values and the definition of each
+// ("" = the container's: linkedSourceDefinition, or virtualSourceDefinition
+// for a VDB); defs returns the definitions of the object's plugin (nil
+// when it is not installed).
+func (k *Keeper) Seal(doc []byte, fields map[string]string, defs func(toolkitRef string) (map[string]json.RawMessage, error)) ([]byte, string, error) {
 	if fields == nil {
 		return doc, "", nil
 	}
@@ -149,12 +130,8 @@ func (k *secretKeeper) seal(kind string, doc []byte, toolkit func(ref string) (*
 	if err := json.Unmarshal(doc, &head); err != nil || head.Toolkit == "" {
 		return doc, "", err
 	}
-	t, err := toolkit(head.Toolkit)
-	if err != nil || t == nil {
-		return doc, "", err
-	}
-	defs, err := k.definitions(t)
-	if err != nil {
+	ds, err := defs(head.Toolkit)
+	if err != nil || ds == nil {
 		return doc, "", err
 	}
 	var top map[string]json.RawMessage
@@ -171,22 +148,22 @@ func (k *secretKeeper) seal(kind string, doc []byte, toolkit func(ref string) (*
 			}
 		}
 		raw, ok := top[field]
-		if !ok || defs[def] == nil {
+		if !ok || ds[def] == nil {
 			continue
 		}
 		v, err := jsonschemamsg.DecodeJSON(raw)
 		if err != nil {
 			continue
 		}
-		for _, s := range schema.FindSecrets(defs[def], v) {
+		for _, s := range schema.FindSecrets(ds[def], v) {
 			path := append([]string{field}, s.Path...)
 			val, err := json.Marshal(s.Value)
 			if err != nil {
 				return doc, "", err
 			}
 			sealed[jsonschemamsg.JoinPointer(path)] = val
-			k.register(s.Text())
-			if masked, err = setJSON(masked, path, []byte(`"`+SecretMask+`"`)); err != nil {
+			k.Register(s.Text())
+			if masked, err = SetJSON(masked, path, []byte(`"`+SecretMask+`"`)); err != nil {
 				return doc, "", err
 			}
 		}
@@ -206,19 +183,19 @@ func (k *secretKeeper) seal(kind string, doc []byte, toolkit func(ref string) (*
 	return masked, sealedPrefix + base64.StdEncoding.EncodeToString(box), nil
 }
 
-// open puts the sealed secrets back into a masked document.
-func (k *secretKeeper) open(doc []byte, sealed string) ([]byte, error) {
+// Unseal puts the sealed secrets back into a masked document.
+func (k *Keeper) Unseal(doc []byte, sealed string) ([]byte, error) {
 	if sealed == "" {
 		return doc, nil
 	}
 	box, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(sealed, sealedPrefix))
 	n := k.aead.NonceSize()
 	if err != nil || !strings.HasPrefix(sealed, sealedPrefix) || len(box) < n {
-		return nil, &sealError{msg: "the sealed secrets of the object are damaged", key: k.keyPath}
+		return nil, &SealError{Msg: "the sealed secrets of the object are damaged", KeyPath: k.keyPath}
 	}
 	plain, err := k.aead.Open(nil, box[:n], box[n:], nil)
 	if err != nil {
-		return nil, &sealError{msg: fmt.Sprintf("the secrets of the object cannot be decrypted with %s (was the key replaced?): %v", k.keyPath, err), key: k.keyPath}
+		return nil, &SealError{Msg: fmt.Sprintf("the secrets of the object cannot be decrypted with %s (was the key replaced?): %v", k.keyPath, err), KeyPath: k.keyPath}
 	}
 	var secrets map[string]json.RawMessage
 	if err := json.Unmarshal(plain, &secrets); err != nil {
@@ -228,26 +205,27 @@ func (k *secretKeeper) open(doc []byte, sealed string) ([]byte, error) {
 		var s any
 		if json.Unmarshal(val, &s) == nil {
 			if str, ok := s.(string); ok {
-				k.register(str)
+				k.Register(str)
 			} else {
-				k.register(string(val))
+				k.Register(string(val))
 			}
 		}
-		if doc, err = setJSON(doc, jsonschemamsg.SplitPointer(ptr), val); err != nil {
+		if doc, err = SetJSON(doc, jsonschemamsg.SplitPointer(ptr), val); err != nil {
 			return nil, err
 		}
 	}
 	return doc, nil
 }
 
-// sealError is a stored object whose secrets cannot be opened.
-type sealError struct{ msg, key string }
+// SealError is a stored object whose secrets cannot be opened; KeyPath is
+// the key file to restore.
+type SealError struct{ Msg, KeyPath string }
 
-func (e *sealError) Error() string { return e.msg }
+func (e *SealError) Error() string { return e.Msg }
 
-// register adds a secret to the redactor: the whole value and, for a
+// Register adds a secret to the redactor: the whole value and, for a
 // multi-line value such as a private key, each of its longer lines.
-func (k *secretKeeper) register(s string) {
+func (k *Keeper) Register(s string) {
 	if k.redactor == nil || s == "" {
 		return
 	}
@@ -261,22 +239,22 @@ func (k *secretKeeper) register(s string) {
 	}
 }
 
-// registerSecrets registers the secrets of a request's value of a
+// RegisterSecrets registers the secrets of a request's value of a
 // definition before anything can echo it (validation messages included).
-func (k *secretKeeper) registerSecrets(definition []byte, raw []byte) {
+func (k *Keeper) RegisterSecrets(definition []byte, raw []byte) {
 	v, err := jsonschemamsg.DecodeJSON(raw)
 	if err != nil {
 		return
 	}
 	for _, s := range schema.FindSecrets(definition, v) {
-		k.register(s.Text())
+		k.Register(s.Text())
 	}
 }
 
-// setJSON returns doc with the value at path replaced by val, keeping the
+// SetJSON returns doc with the value at path replaced by val, keeping the
 // order and spelling of everything else. A path that does not exist leaves
 // doc as it is.
-func setJSON(doc []byte, path []string, val []byte) ([]byte, error) {
+func SetJSON(doc []byte, path []string, val []byte) ([]byte, error) {
 	if len(path) == 0 {
 		return val, nil
 	}
@@ -300,7 +278,7 @@ func setJSON(doc []byte, path []string, val []byte) ([]byte, error) {
 				return nil, err
 			}
 			if key == path[0] {
-				if raw, err = setJSON(raw, path[1:], val); err != nil {
+				if raw, err = SetJSON(raw, path[1:], val); err != nil {
 					return nil, err
 				}
 			}
@@ -321,7 +299,7 @@ func setJSON(doc []byte, path []string, val []byte) ([]byte, error) {
 				return nil, err
 			}
 			if fmt.Sprint(i) == path[0] {
-				if raw, err = setJSON(raw, path[1:], val); err != nil {
+				if raw, err = SetJSON(raw, path[1:], val); err != nil {
 					return nil, err
 				}
 			}
@@ -337,16 +315,10 @@ func setJSON(doc []byte, path []string, val []byte) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// toolkitLookup returns a toolkit finder that queries through q (inside a
-// transaction when q is one: the store has a single connection).
-func (s *store) toolkitLookup(ctx context.Context, q querier) func(string) (*toolkitRow, error) {
-	return func(ref string) (*toolkitRow, error) { return s.toolkitByRefQ(ctx, q, ref) }
-}
-
-// redactingWriter masks registered secrets in what a plugin writes to
+// RedactingWriter masks registered secrets in what a plugin writes to
 // stderr, a line at a time (a secret cut across two writes is still
 // seen); a line longer than maxRedactLine is written in pieces.
-type redactingWriter struct {
+type RedactingWriter struct {
 	mu  sync.Mutex
 	w   io.Writer
 	r   *logging.Redactor
@@ -355,7 +327,13 @@ type redactingWriter struct {
 
 const maxRedactLine = 64 << 10
 
-func (rw *redactingWriter) Write(p []byte) (int, error) {
+// NewRedactingWriter writes to w what is written to it, with the secrets
+// registered with r masked.
+func NewRedactingWriter(w io.Writer, r *logging.Redactor) *RedactingWriter {
+	return &RedactingWriter{w: w, r: r}
+}
+
+func (rw *RedactingWriter) Write(p []byte) (int, error) {
 	rw.mu.Lock()
 	defer rw.mu.Unlock()
 	rw.buf = append(rw.buf, p...)
@@ -376,7 +354,7 @@ func (rw *redactingWriter) Write(p []byte) (int, error) {
 }
 
 // Flush writes what is left of the last line.
-func (rw *redactingWriter) Flush() error {
+func (rw *RedactingWriter) Flush() error {
 	rw.mu.Lock()
 	defer rw.mu.Unlock()
 	if len(rw.buf) == 0 {
@@ -385,33 +363,4 @@ func (rw *redactingWriter) Flush() error {
 	_, err := io.WriteString(rw.w, rw.r.Redact(string(rw.buf)))
 	rw.buf = nil
 	return err
-}
-
-// primeSecrets registers the secrets of every stored object with the
-// redactor at start-up (before any job can print one). It returns the
-// number of objects whose secrets could not be opened, and the first
-// error.
-func (s *store) primeSecrets(ctx context.Context) (int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT data, sealed FROM objects WHERE sealed <> ''`)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	bad, first := 0, error(nil)
-	for rows.Next() {
-		var data, sealed string
-		if err := rows.Scan(&data, &sealed); err != nil {
-			return bad, err
-		}
-		if _, err := s.keeper.open([]byte(data), sealed); err != nil {
-			bad++
-			if first == nil {
-				first = err
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return bad, err
-	}
-	return bad, first
 }

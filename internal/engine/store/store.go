@@ -1,0 +1,391 @@
+// Package store is the local engine's persistent state in its data
+// directory: an SQLite database (users, installed plugins, actions, jobs
+// and their events, data objects) and a content-addressed directory of
+// blobs (the plugins' code), with the spool files uploads are written to
+// and the recovery that runs at start-up. Secrets in stored objects are
+// sealed by the secrets package's keeper as they are written.
+//
+// The store knows rows and documents, not workflows: the core package
+// decides what to store, the api package never calls it directly.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/secrets"
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver
+)
+
+// Layout of the data directory (docs/engine.md, "Storage").
+const (
+	DBFile        = "engine.db"
+	BlobsDir      = "blobs"
+	TmpDir        = "tmp"
+	PluginLogsDir = "plugin-logs"
+	LockFile      = "engine.lock"
+	PluginBinDir  = "plugin-bin" // plugin-bin/<code sha256>/: extracted plugin executables
+	StorageDir    = "storage"    // storage/<container ref>/data: a container's live data
+	SnapshotsDir  = "snapshots"  // snapshots/<snapshot ref>/data: an independent copy
+	ScratchDir    = "scratch"    // scratch/<environment ref>: scratch path of local environments
+)
+
+// schemaSQL creates the engine's tables. Version 1.
+const schemaSQL = `
+CREATE TABLE IF NOT EXISTS meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+	id      INTEGER PRIMARY KEY AUTOINCREMENT,
+	name    TEXT NOT NULL UNIQUE,
+	hash    TEXT NOT NULL,
+	created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS toolkits (
+	id              INTEGER PRIMARY KEY AUTOINCREMENT,
+	plugin_id       TEXT NOT NULL UNIQUE,
+	name            TEXT NOT NULL,
+	build_number    TEXT NOT NULL,
+	source_sha256   TEXT NOT NULL,
+	source_size     INTEGER NOT NULL,
+	artifact_sha256 TEXT NOT NULL,
+	artifact        TEXT NOT NULL, -- the artifact's JSON without sourceCode
+	installed       TEXT NOT NULL,
+	updated         TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS actions (
+	id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+	action_type         TEXT NOT NULL,
+	title               TEXT NOT NULL,
+	details             TEXT NOT NULL,
+	state               TEXT NOT NULL,
+	user_ref            TEXT NOT NULL,
+	start_time          TEXT NOT NULL,
+	end_time            TEXT,
+	failure_description TEXT,
+	failure_action      TEXT,
+	failure_code        TEXT,
+	job_id              INTEGER
+);
+CREATE TABLE IF NOT EXISTS jobs (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	action_id   INTEGER NOT NULL,
+	action_type TEXT NOT NULL,
+	title       TEXT NOT NULL,
+	target      TEXT,
+	target_name TEXT,
+	state       TEXT NOT NULL,
+	percent     REAL NOT NULL DEFAULT 0,
+	user_ref    TEXT NOT NULL,
+	start_time  TEXT NOT NULL,
+	update_time TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS job_events (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	job_id       INTEGER NOT NULL REFERENCES jobs(id),
+	timestamp    TEXT NOT NULL,
+	message_code TEXT NOT NULL,
+	details      TEXT NOT NULL,
+	action       TEXT,
+	event_type   TEXT NOT NULL,
+	percent      REAL NOT NULL,
+	state        TEXT
+);
+CREATE INDEX IF NOT EXISTS job_events_job ON job_events(job_id, id);
+`
+
+// Store is the engine's persistent state: an SQLite database for rows and
+// a content-addressed directory for blobs. Writers are serialized by mu.
+type Store struct {
+	dir string
+	db  *sql.DB
+	mu  sync.Mutex // serializes writes (and blob adoption with them)
+	// keeper seals the secrets of stored objects; nil stores them as they
+	// are (only tests of the store alone).
+	keeper  *secrets.Keeper
+	schemas sync.Map // artifact sha256 -> *schema.Schema (PluginSchema)
+}
+
+// Open opens (creating if needed) the store in the data directory dir;
+// keeper seals the secrets of the objects it stores.
+func Open(dir string, keeper *secrets.Keeper) (*Store, error) {
+	for _, d := range []string{dir, filepath.Join(dir, BlobsDir, "sha256"), filepath.Join(dir, TmpDir), filepath.Join(dir, PluginLogsDir)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	dsn := "file:" + filepath.Join(dir, DBFile) +
+		"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	s := &Store{dir: dir, db: db, keeper: keeper}
+	if _, err := db.Exec(schemaSQL); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("creating the database schema in %s: %w", filepath.Join(dir, DBFile), err)
+	}
+	if _, err := db.Exec(objectsSQL); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("creating the object tables in %s: %w", filepath.Join(dir, DBFile), err)
+	}
+	if err := addColumn(db, "objects", "sealed", `TEXT NOT NULL DEFAULT ''`); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("upgrading the object table in %s: %w", filepath.Join(dir, DBFile), err)
+	}
+	if _, err := db.Exec(`INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1')`); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// addColumn adds a column that an older engine's database lacks.
+func addColumn(db *sql.DB, table, column, decl string) error {
+	rows, err := db.Query(`SELECT name FROM pragma_table_info(?)`, table)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return err
+		}
+		if name == column {
+			return nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	_, err = db.Exec(`ALTER TABLE ` + table + ` ADD COLUMN ` + column + ` ` + decl)
+	return err
+}
+
+// Recover runs at start-up: it empties the Spool directory (uploads cut
+// short by a crash), marks the jobs and actions that were running as
+// failed, and removes blobs no row refers to (written before a crash
+// stopped their row from committing).
+func (s *Store) Recover(now time.Time) (removedTmp, removedBlobs int, err error) {
+	entries, err := os.ReadDir(filepath.Join(s.dir, TmpDir))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, e := range entries {
+		if os.RemoveAll(filepath.Join(s.dir, TmpDir, e.Name())) == nil {
+			removedTmp++
+		}
+	}
+	ts := FormatTime(now)
+	const stopped = "The engine stopped while this ran."
+	if _, err := s.db.Exec(`UPDATE actions SET state='FAILED', end_time=?, failure_description=?, failure_action=CASE WHEN action_type LIKE 'TOOLKIT%' THEN 'Upload the plugin again.' ELSE 'Run the operation again.' END, failure_code='exception.engine.restarted' WHERE state='RUNNING'`, ts, stopped); err != nil {
+		return removedTmp, 0, err
+	}
+	if _, err := s.db.Exec(`UPDATE jobs SET state='FAILED', update_time=? WHERE state='RUNNING'`, ts); err != nil {
+		return removedTmp, 0, err
+	}
+	referenced := map[string]bool{}
+	rows, err := s.db.Query(`SELECT source_sha256 FROM toolkits`)
+	if err != nil {
+		return removedTmp, 0, err
+	}
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			rows.Close()
+			return removedTmp, 0, err
+		}
+		referenced[h] = true
+	}
+	rows.Close()
+	root := filepath.Join(s.dir, BlobsDir, "sha256")
+	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if !referenced[d.Name()] {
+			if os.Remove(p) == nil {
+				removedBlobs++
+			}
+		}
+		return nil
+	})
+	return removedTmp, removedBlobs, err
+}
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// BlobPath is where the blob with the given sha256 lives.
+func (s *Store) BlobPath(sum string) (string, error) {
+	if !sha256Hex.MatchString(sum) {
+		return "", fmt.Errorf("invalid blob name %q", sum)
+	}
+	return filepath.Join(s.dir, BlobsDir, "sha256", sum[:2], sum), nil
+}
+
+// Spool is a temporary file in the data directory being written, hashed as
+// it goes.
+type Spool struct {
+	f    *os.File
+	h    hash.Hash
+	size int64
+}
+
+// NewSpool creates a spool file in the data directory's spool directory.
+func (s *Store) NewSpool(prefix string) (*Spool, error) {
+	f, err := os.CreateTemp(filepath.Join(s.dir, TmpDir), prefix+"-*")
+	if err != nil {
+		return nil, err
+	}
+	return &Spool{f: f, h: sha256.New()}, nil
+}
+
+func (sp *Spool) Write(p []byte) (int, error) {
+	n, err := sp.f.Write(p)
+	sp.h.Write(p[:n])
+	sp.size += int64(n)
+	return n, err
+}
+
+// Sum is the sha256 of what was written, in hex.
+func (sp *Spool) Sum() string { return hex.EncodeToString(sp.h.Sum(nil)) }
+
+// Finish syncs the Spool file to disk.
+func (sp *Spool) Finish() error { return sp.f.Sync() }
+
+// File is the spool's open file (for reading what was written).
+func (sp *Spool) File() *os.File { return sp.f }
+
+// Name is the spool file's path.
+func (sp *Spool) Name() string { return sp.f.Name() }
+
+// Size is the number of bytes written.
+func (sp *Spool) Size() int64 { return sp.size }
+
+// Close closes the spool file; it stays on disk until Discard.
+func (sp *Spool) Close() error { return sp.f.Close() }
+
+// Discard removes the Spool file (a no-op after it was adopted).
+func (sp *Spool) Discard() {
+	if sp == nil || sp.f == nil {
+		return
+	}
+	sp.f.Close()
+	os.Remove(sp.f.Name())
+}
+
+// adopt moves a finished Spool file into the blob store under its sha256
+// (atomic rename, then the directory is synced). An existing identical
+// blob is kept. Callers hold s.mu.
+func (s *Store) adopt(sp *Spool) (string, error) {
+	sum := sp.Sum()
+	dst, err := s.BlobPath(sum)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return "", err
+	}
+	name := sp.f.Name()
+	if err := sp.f.Close(); err != nil {
+		return "", err
+	}
+	sp.f = nil
+	if _, err := os.Stat(dst); err == nil {
+		os.Remove(name)
+		return sum, nil
+	}
+	if err := os.Rename(name, dst); err != nil {
+		os.Remove(name)
+		return "", err
+	}
+	if err := artifact.SyncDir(filepath.Dir(dst)); err != nil {
+		return "", err
+	}
+	return sum, artifact.SyncDir(filepath.Join(s.dir, TmpDir))
+}
+
+// OpenBlob opens a blob and checks, as it is read to the end, that its
+// content still has its name's hash.
+func (s *Store) OpenBlob(sum string) (io.ReadCloser, int64, error) {
+	p, err := s.BlobPath(sum)
+	if err != nil {
+		return nil, 0, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return &verifyingReader{f: f, h: sha256.New(), want: sum}, st.Size(), nil
+}
+
+type verifyingReader struct {
+	f    *os.File
+	h    hash.Hash
+	want string
+}
+
+func (v *verifyingReader) Read(p []byte) (int, error) {
+	n, err := v.f.Read(p)
+	v.h.Write(p[:n])
+	if errors.Is(err, io.EOF) && hex.EncodeToString(v.h.Sum(nil)) != v.want {
+		return n, fmt.Errorf("blob %s is corrupt: its content does not match its hash", v.want)
+	}
+	return n, err
+}
+
+func (v *verifyingReader) Close() error { return v.f.Close() }
+
+// Time format of the engine's API (Delphix style, UTC, milliseconds).
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+// FormatTime formats a time as the engine's API does.
+func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// User returns the id and password hash of a user.
+func (s *Store) User(ctx context.Context, name string) (id int64, hash string, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT id, hash FROM users WHERE name = ?`, name).Scan(&id, &hash)
+	return id, hash, err
+}
+
+// HasUser tells whether the user exists.
+func (s *Store) HasUser(ctx context.Context, name string) (bool, error) {
+	_, _, err := s.User(ctx, name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// SetUser creates a user or replaces its password hash.
+func (s *Store) SetUser(ctx context.Context, name, hash string, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO users(name, hash, created) VALUES (?, ?, ?)
+		ON CONFLICT(name) DO UPDATE SET hash = excluded.hash`, name, hash, FormatTime(now))
+	return err
+}

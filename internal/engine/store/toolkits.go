@@ -1,0 +1,196 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/dvpkit/dvp/internal/artifact"
+)
+
+// Toolkit is an installed plugin.
+type Toolkit struct {
+	ID             int64
+	PluginID       string
+	Name           string
+	BuildNumber    string
+	SourceSHA256   string
+	SourceSize     int64
+	ArtifactSHA256 string
+	ArtifactJSON   string
+	Installed      string
+	Updated        string
+}
+
+// Ref is the toolkit's reference (APPDATA_TOOLKIT-n).
+func (t *Toolkit) Ref() string { return fmt.Sprintf("APPDATA_TOOLKIT-%d", t.ID) }
+
+// Artifact decodes the stored artifact (without sourceCode).
+func (t *Toolkit) Artifact() (*artifact.Artifact, error) {
+	a := &artifact.Artifact{}
+	if err := json.Unmarshal([]byte(t.ArtifactJSON), a); err != nil {
+		return nil, fmt.Errorf("the stored artifact of %s is unreadable: %w", t.Ref(), err)
+	}
+	return a, nil
+}
+
+const toolkitColumns = `id, plugin_id, name, build_number, source_sha256, source_size, artifact_sha256, artifact, installed, updated`
+
+type scanner interface{ Scan(...any) error }
+
+func scanToolkit(r scanner) (*Toolkit, error) {
+	t := &Toolkit{}
+	err := r.Scan(&t.ID, &t.PluginID, &t.Name, &t.BuildNumber, &t.SourceSHA256, &t.SourceSize, &t.ArtifactSHA256, &t.ArtifactJSON, &t.Installed, &t.Updated)
+	return t, err
+}
+
+func (s *Store) toolkitByPluginID(ctx context.Context, q querier, pluginID string) (*Toolkit, error) {
+	t, err := scanToolkit(q.QueryRowContext(ctx, `SELECT `+toolkitColumns+` FROM toolkits WHERE plugin_id = ?`, pluginID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return t, err
+}
+
+// ToolkitByPluginID returns the installed plugin with the id, or nil.
+func (s *Store) ToolkitByPluginID(ctx context.Context, pluginID string) (*Toolkit, error) {
+	return s.toolkitByPluginID(ctx, s.db, pluginID)
+}
+
+// ToolkitByRef returns the installed plugin with the reference, or nil.
+func (s *Store) ToolkitByRef(ctx context.Context, ref string) (*Toolkit, error) {
+	return s.toolkitByRefQ(ctx, s.db, ref)
+}
+
+func (s *Store) toolkitByRefQ(ctx context.Context, q querier, ref string) (*Toolkit, error) {
+	var id int64
+	if _, err := fmt.Sscanf(ref, "APPDATA_TOOLKIT-%d", &id); err != nil || fmt.Sprintf("APPDATA_TOOLKIT-%d", id) != ref {
+		return nil, nil
+	}
+	t, err := scanToolkit(q.QueryRowContext(ctx, `SELECT `+toolkitColumns+` FROM toolkits WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return t, err
+}
+
+// Toolkits returns the installed plugins, oldest first.
+func (s *Store) Toolkits(ctx context.Context) ([]*Toolkit, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+toolkitColumns+` FROM toolkits ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Toolkit
+	for rows.Next() {
+		t, err := scanToolkit(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// InstallDecision is what install's decide function returns: the row to
+// write, or an error that refuses the installation.
+type InstallDecision func(current *Toolkit) (*Toolkit, error)
+
+// InstallApply runs in install's transaction after the toolkit row is
+// written (an upgrade stores its migrated objects there); an error rolls
+// everything back.
+type InstallApply func(ctx context.Context, tx *sql.Tx) error
+
+// Install adopts the source blob and writes the toolkit row in one
+// transaction, after decide approved it against the row installed at that
+// moment. The blob is durable before the row commits, so a crash leaves
+// either the old row (and maybe an orphan blob, removed at the next start)
+// or the new row with its blob: never a row without its blob.
+func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, decide InstallDecision, apply InstallApply) (*Toolkit, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	current, err := s.toolkitByPluginID(ctx, tx, pluginID)
+	if err != nil {
+		return nil, err
+	}
+	row, err := decide(current)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := s.adopt(source)
+	if err != nil {
+		return nil, fmt.Errorf("storing the plugin's code: %w", err)
+	}
+	row.SourceSHA256 = sum
+	if current == nil {
+		res, err := tx.ExecContext(ctx, `INSERT INTO toolkits(plugin_id, name, build_number, source_sha256, source_size, artifact_sha256, artifact, installed, updated)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, row.PluginID, row.Name, row.BuildNumber, row.SourceSHA256, row.SourceSize, row.ArtifactSHA256, row.ArtifactJSON, row.Installed, row.Updated)
+		if err != nil {
+			return nil, err
+		}
+		if row.ID, err = res.LastInsertId(); err != nil {
+			return nil, err
+		}
+	} else {
+		row.ID, row.Installed = current.ID, current.Installed
+		if _, err := tx.ExecContext(ctx, `UPDATE toolkits SET name=?, build_number=?, source_sha256=?, source_size=?, artifact_sha256=?, artifact=?, updated=? WHERE id=?`,
+			row.Name, row.BuildNumber, row.SourceSHA256, row.SourceSize, row.ArtifactSHA256, row.ArtifactJSON, row.Updated, row.ID); err != nil {
+			return nil, err
+		}
+	}
+	if apply != nil {
+		if err := apply(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	if current != nil && current.SourceSHA256 != row.SourceSHA256 {
+		// The replaced code is no longer reachable; without this a
+		// long-running engine keeps every build it ever installed.
+		if err := s.removeBlobIfUnused(ctx, current.SourceSHA256); err != nil {
+			return nil, err
+		}
+	}
+	return row, nil
+}
+
+// DeleteToolkit removes a toolkit row; its blob is removed too when no
+// other row shares it.
+func (s *Store) DeleteToolkit(ctx context.Context, t *Toolkit) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM toolkits WHERE id = ?`, t.ID); err != nil {
+		return err
+	}
+	return s.removeBlobIfUnused(ctx, t.SourceSHA256)
+}
+
+// removeBlobIfUnused deletes the code blob sum when no toolkit row refers
+// to it any more. A crash before the removal leaves an orphan, which the
+// next start removes.
+func (s *Store) removeBlobIfUnused(ctx context.Context, sum string) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM toolkits WHERE source_sha256 = ?`, sum).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		if p, err := s.BlobPath(sum); err == nil {
+			os.Remove(p)
+		}
+	}
+	return nil
+}
