@@ -10,6 +10,7 @@ import (
 
 	"github.com/dvpkit/dvp/internal/build"
 	"github.com/dvpkit/dvp/internal/scaffold"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // BenchmarkBuildVsGoBuild compares a full `dvp build` of the STAGED
@@ -28,7 +29,7 @@ func BenchmarkBuildVsGoBuild(b *testing.B) {
 	}
 	dvp := dvpBinary(b)
 	root := b.TempDir()
-	if _, err := scaffold.Init(scaffold.Options{Root: root, PluginType: scaffold.Staged, HostType: scaffold.Unix, ID: "0f9e3c4a-7b21-4d2e-9a55-1c2d3e4f5a6b"}); err != nil {
+	if _, err := scaffold.Init(scaffold.Options{Root: root, PluginType: protocol.PluginTypeStaged, HostType: scaffold.Unix, ID: "0f9e3c4a-7b21-4d2e-9a55-1c2d3e4f5a6b"}); err != nil {
 		b.Fatal(err)
 	}
 	src := filepath.Join(root, scaffold.SrcDir)

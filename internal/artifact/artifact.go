@@ -16,6 +16,8 @@ import (
 	"reflect"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // Constant values of artifact fields.
@@ -30,8 +32,6 @@ const (
 	TypeManifest                     = "PluginManifest"
 	LanguageGo                       = "GO"
 	DefaultLocale                    = "en-us"
-	PluginTypeDirect                 = "DIRECT"
-	PluginTypeStaged                 = "STAGED"
 	HostTypeUnix                     = "UNIX"
 	HostTypeWindows                  = "WINDOWS"
 	ArtifactFileName                 = "artifact.json"
@@ -40,7 +40,7 @@ const (
 	defaultArtifactIndent            = 4
 )
 
-// The ZIP in sourceCode (DESIGN.md section 4) holds the plugin compiled for
+// The ZIP in sourceCode (docs/build.md, the artifact) holds the plugin compiled for
 // linux/amd64 under BinaryEntry, the build record under BuildRecordEntry,
 // and the plugin's sources.
 const (
@@ -127,7 +127,7 @@ type SnapshotParametersDefinition struct {
 	Schema json.RawMessage `json:"schema"`
 }
 
-// Manifest is the manifest field (reference 6.4), keys in the reference's order.
+// Manifest is the manifest field (docs/build.md, manifest checks), keys in dvp 5.0.1's order.
 type Manifest struct {
 	Type                         string   `json:"type"`
 	HasRepositoryDiscovery       bool     `json:"hasRepositoryDiscovery"`
@@ -166,7 +166,7 @@ var ManifestFlags = []string{
 }
 
 // StagedOnlyFlags are the manifest flags of operations only STAGED plugins
-// have (reference 6.6): a DIRECT plugin must have them all false.
+// have (docs/build.md, manifest checks): a DIRECT plugin must have them all false.
 var StagedOnlyFlags = []string{
 	"hasLinkedStartStaging", "hasLinkedStopStaging", "hasLinkedStatus", "hasLinkedWorker", "hasLinkedMountSpecification",
 }
@@ -174,9 +174,9 @@ var StagedOnlyFlags = []string{
 // PluginType tells DIRECT from STAGED by linkedSourceDefinition.type.
 func (a *Artifact) PluginType() string {
 	if a.LinkedSourceDefinition.Type == TypeLinkedStagedSourceDefinition {
-		return PluginTypeStaged
+		return protocol.PluginTypeStaged
 	}
-	return PluginTypeDirect
+	return protocol.PluginTypeDirect
 }
 
 // BuildRecord is build.json in the sourceCode ZIP: how the binary was built.

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 func goldenArtifact() *Artifact {
@@ -101,7 +103,7 @@ func TestWriteFileIsAtomic(t *testing.T) {
 	if len(ps.Errors()) > 0 || a == nil {
 		t.Fatalf("the golden artifact does not check: %v", ps)
 	}
-	if a.Name != "acme-db é" || a.Manifest.MigrationIDList[1] != "2.1" || a.PluginType() != PluginTypeDirect {
+	if a.Name != "acme-db é" || a.Manifest.MigrationIDList[1] != "2.1" || a.PluginType() != protocol.PluginTypeDirect {
 		t.Errorf("decoded %+v", a)
 	}
 }

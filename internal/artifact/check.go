@@ -5,11 +5,13 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"github.com/dvpkit/dvp/internal/schema"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/dvpkit/dvp/internal/schema"
+	"github.com/dvpkit/dvp/sdk/protocol"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -66,14 +68,12 @@ func (ps Problems) String() string {
 	return strings.Join(lines, "\n")
 }
 
-// Patterns of plugin_config.yml values that reach the artifact (reference 3.1).
+// Patterns of plugin_config.yml values that reach the artifact (docs/validation.md, plugin_config.yml).
 var (
 	PluginIDPattern          = regexp.MustCompile(`^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$`)
 	EntryPointPattern        = regexp.MustCompile(`^[^:]+:[^:]+$`)
-	BuildNumberPattern       = regexp.MustCompile(`^([0-9]+\.)*[0-9]*[1-9][0-9]*(\.[0-9]+)*$`)
 	LuaNamePattern           = regexp.MustCompile(`^[a-z0-9_:-]+$`)
 	MinimumLuaVersionPattern = regexp.MustCompile(`^([0-9]+)\.([0-9]+)$`)
-	MigrationIDPattern       = regexp.MustCompile(`^\d+(\.\d+)*$`)
 )
 
 // CheckOptions tunes CheckFields.
@@ -251,7 +251,7 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// CheckEngineAPI applies the client's check of reference 7.4 step 2 to the
+// CheckEngineAPI applies the client's engine API check before an upload (docs/upload.md) to the
 // raw value of engineApi: an object with type "APIVersion" and integer
 // major, minor and micro. It returns the version and whether it is valid.
 func CheckEngineAPI(raw json.RawMessage) (APIVersion, bool) {
@@ -281,7 +281,7 @@ func CheckEngineAPI(raw json.RawMessage) (APIVersion, bool) {
 
 // CheckFields checks an uploaded artifact's fields as an engine does
 // (everything but the content of sourceCode, which CheckSourceZip checks):
-// required fields and their types and values (reference 6.8), the manifest
+// required fields and their types and values (docs/build.md, the artifact), the manifest
 // against the plugin type, and that every schema compiles. It returns the
 // artifact (with SourceCode left empty) and every problem found; the
 // artifact is nil when there is an error.
@@ -368,7 +368,7 @@ func CheckFields(f *Fields, o CheckOptions) (*Artifact, Problems) {
 		}
 	}
 	if v, ok := get("buildNumber"); ok {
-		if s, ok := c.str("/buildNumber", v); ok && !BuildNumberPattern.MatchString(s) {
+		if s, ok := c.str("/buildNumber", v); ok && !validBuildNumber(s) {
 			c.addf("/buildNumber", "%q is not a build number (dot-separated integers, not all zero, e.g. \"1.2.3\")", s)
 		}
 	}
@@ -419,9 +419,9 @@ func CheckFields(f *Fields, o CheckOptions) (*Artifact, Problems) {
 			c.constant("/linkedSourceDefinition/type", m["type"], TypeLinkedDirectSourceDefinition, TypeLinkedStagedSourceDefinition)
 			switch m["type"] {
 			case TypeLinkedDirectSourceDefinition:
-				pluginType = PluginTypeDirect
+				pluginType = protocol.PluginTypeDirect
 			case TypeLinkedStagedSourceDefinition:
-				pluginType = PluginTypeStaged
+				pluginType = protocol.PluginTypeStaged
 			}
 			schemas["/linkedSourceDefinition/parameters"] = m["parameters"]
 		}
@@ -570,7 +570,7 @@ func (c *checker) manifest(v any, pluginType string) {
 			c.boolean(p+"/"+k, x)
 		}
 	}
-	if pluginType == PluginTypeDirect {
+	if pluginType == protocol.PluginTypeDirect {
 		for _, k := range StagedOnlyFlags {
 			if m[k] == true {
 				c.addf(p+"/"+k, "is true, but a DIRECT plugin cannot have this operation (only STAGED plugins do); remove it or make the plugin STAGED")
@@ -586,7 +586,7 @@ func (c *checker) manifest(v any, pluginType string) {
 		{"hasVirtualPostSnapshot", "virtual.post_snapshot"},
 		{"hasVirtualMountSpecification", "virtual.mount_specification"},
 	}
-	if pluginType == PluginTypeStaged {
+	if pluginType == protocol.PluginTypeStaged {
 		required = append(required, struct{ flag, op string }{"hasLinkedMountSpecification", "linked.mount_specification"})
 	}
 	for _, r := range required {
@@ -611,11 +611,11 @@ func (c *checker) manifest(v any, pluginType string) {
 		if !ok {
 			continue
 		}
-		if !MigrationIDPattern.MatchString(s) {
+		if !protocol.DottedNumberPattern.MatchString(s) {
 			c.addf(ip, "%q does not follow the migration id format '^\\d+(\\.\\d+)*$'", s)
 			continue
 		}
-		canon := CanonicalMigrationID(s)
+		canon := protocol.CanonicalNumber(s)
 		if canon == "0" {
 			c.addf(ip, "%q is not allowed: a migration id cannot be 0", s)
 			continue
@@ -630,28 +630,28 @@ func (c *checker) manifest(v any, pluginType string) {
 		seen[canon] = i
 		ids = append(ids, canon)
 	}
-	if !sort.SliceIsSorted(ids, func(i, j int) bool { return CompareBuildNumbers(ids[i], ids[j]) < 0 }) {
+	if !sort.SliceIsSorted(ids, func(i, j int) bool { return protocol.CompareBuildNumbers(ids[i], ids[j]) < 0 }) {
 		c.addf(p+"/migrationIdList", "is not sorted in numeric order")
 	}
 }
 
-// CheckUpgrade applies the engine's upgrade rules (reference 3.4 and 6.7;
+// CheckUpgrade applies the engine's upgrade rules (docs/engine.md, upload checks;
 // docs Versioning_And_Upgrade/Compatibility.md) to an upload of next over
 // the installed plugin: the build number may not decrease (equal is
 // allowed), every migration id of the installed plugin must still be there,
 // and the plugin type may not change.
 func CheckUpgrade(installed, next *Artifact) Problems {
 	c := &checker{}
-	if CompareBuildNumbers(next.BuildNumber, installed.BuildNumber) < 0 {
+	if protocol.CompareBuildNumbers(next.BuildNumber, installed.BuildNumber) < 0 {
 		c.addf("/buildNumber", "build %s is older than the installed build %s of plugin %q: the build number of an upgrade must not decrease; raise buildNumber in plugin_config.yml above %s and build again",
 			next.BuildNumber, installed.BuildNumber, installed.Name, installed.BuildNumber)
 	}
 	have := map[string]bool{}
 	for _, id := range next.Manifest.MigrationIDList {
-		have[CanonicalMigrationID(id)] = true
+		have[protocol.CanonicalNumber(id)] = true
 	}
 	for _, id := range installed.Manifest.MigrationIDList {
-		if !have[CanonicalMigrationID(id)] {
+		if !have[protocol.CanonicalNumber(id)] {
 			c.addf("/manifest/migrationIdList", "the installed build %s has the migration id %q, which this build drops: released migrations must be kept", installed.BuildNumber, id)
 		}
 	}
@@ -661,61 +661,11 @@ func CheckUpgrade(installed, next *Artifact) Problems {
 	return c.ps
 }
 
-// numericParts splits a dotted number into its parts without leading zeros
-// (an all-zero part becomes "0").
-func numericParts(s string) []string {
-	parts := strings.Split(s, ".")
-	for i, p := range parts {
-		p = strings.TrimLeft(p, "0")
-		if p == "" {
-			p = "0"
-		}
-		parts[i] = p
-	}
-	return parts
-}
-
-// CanonicalMigrationID is the canonical form of a migration id (reference
-// 6.7): integer parts, trailing zero parts dropped ("50.0.0" -> "50").
-func CanonicalMigrationID(id string) string {
-	parts := numericParts(id)
-	for len(parts) > 1 && parts[len(parts)-1] == "0" {
-		parts = parts[:len(parts)-1]
-	}
-	return strings.Join(parts, ".")
-}
-
-// NormalizeBuildNumber is the artifact form of a build number (reference
-// 3.4): each part as an integer, trailing zero parts dropped.
-func NormalizeBuildNumber(b string) string { return CanonicalMigrationID(b) }
-
-// CompareBuildNumbers compares dotted build numbers numerically, most
-// significant part first, trailing zero parts ignored: -1 if a < b, 0 if
-// equal, +1 if a > b. Parts may have any number of digits.
-func CompareBuildNumbers(a, b string) int {
-	pa, pb := numericParts(a), numericParts(b)
-	for i := 0; i < len(pa) || i < len(pb); i++ {
-		x, y := "0", "0"
-		if i < len(pa) {
-			x = pa[i]
-		}
-		if i < len(pb) {
-			y = pb[i]
-		}
-		if len(x) != len(y) {
-			if len(x) < len(y) {
-				return -1
-			}
-			return 1
-		}
-		if x != y {
-			if x < y {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
+// validBuildNumber reports whether s is a build number: dot-separated
+// integers, not all zeros.
+func validBuildNumber(s string) bool {
+	_, ok := protocol.CanonicalBuildNumber(s)
+	return ok
 }
 
 // NewSchemaCompiler returns the compiler the engine checks plugin schemas

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // check runs the engine's checks on an encoded artifact.
@@ -48,7 +49,7 @@ func TestCheckAcceptsValidArtifacts(t *testing.T) {
 		if info.Record == nil || info.BinarySHA256 != info.Record.BinarySHA256 || info.Entries != 3 {
 			t.Errorf("info %+v", info)
 		}
-		if o.Staged != (a.PluginType() == artifact.PluginTypeStaged) {
+		if o.Staged != (a.PluginType() == protocol.PluginTypeStaged) {
 			t.Errorf("plugin type %s", a.PluginType())
 		}
 	}
@@ -289,22 +290,6 @@ func TestWriteZipIsDeterministic(t *testing.T) {
 }
 
 func TestBuildNumbersAndUpgrades(t *testing.T) {
-	for _, c := range []struct {
-		a, b string
-		want int
-	}{
-		{"1", "1.0.0", 0}, {"1.10", "1.9", 1}, {"2", "10", -1}, {"0.1", "0.0.9", 1}, {"02.5000", "2.5000", 0},
-		{"1.0.1", "1.0.0.0", 1}, {"99999999999999999999", "99999999999999999998", 1}, {"1.2", "1.2.0.1", -1},
-	} {
-		if got := artifact.CompareBuildNumbers(c.a, c.b); got != c.want {
-			t.Errorf("CompareBuildNumbers(%s, %s) = %d, want %d", c.a, c.b, got, c.want)
-		}
-	}
-	for in, want := range map[string]string{"0.0.1": "0.0.1", "0.1.0": "0.1", "1.0.01.0": "1.0.1", "2.0.0": "2", "5.3.0.0": "5.3", "02.5000": "2.5000", "50.0.0000.1": "50.0.0.1"} {
-		if got := artifact.NormalizeBuildNumber(in); got != want {
-			t.Errorf("NormalizeBuildNumber(%s) = %s, want %s", in, got, want)
-		}
-	}
 	old := enginetest.Artifact(enginetest.Options{BuildNumber: "2.1", MigrationIDs: []string{"1", "2"}}, nil)
 	same := enginetest.Artifact(enginetest.Options{BuildNumber: "2.1.0", MigrationIDs: []string{"1", "2"}}, nil)
 	if ps := artifact.CheckUpgrade(old, same); len(ps) != 0 {

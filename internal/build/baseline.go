@@ -10,7 +10,6 @@ import (
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/protocol"
-	"github.com/dvpkit/dvp/sdk/runtime"
 )
 
 // checkBaseline applies the engine's upgrade checks to the new artifact as
@@ -45,14 +44,14 @@ func checkBaseline(path string, next *artifact.Artifact, migs []protocol.Manifes
 	}
 	released := map[string]bool{}
 	for _, id := range old.Manifest.MigrationIDList {
-		released[artifact.CanonicalMigrationID(id)] = true
+		released[protocol.CanonicalNumber(id)] = true
 	}
 	newKinds := map[string]bool{}
 	for _, m := range migs {
 		if m.Type != sdk.PlatformMigration {
 			continue
 		}
-		if c, err := runtime.CanonicalMigrationID(m.ID); err == nil && !released[c] {
+		if c, err := protocol.CanonicalMigrationID(m.ID); err == nil && !released[c] {
 			newKinds[m.Kind] = true
 		}
 	}

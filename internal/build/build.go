@@ -17,7 +17,7 @@ import (
 	"github.com/dvpkit/dvp/internal/project"
 	"github.com/dvpkit/dvp/internal/sdkcopy"
 	"github.com/dvpkit/dvp/sdk"
-	"github.com/dvpkit/dvp/sdk/runtime"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // SyncSDK materialises the SDK that this dvp embeds into a project
@@ -287,7 +287,7 @@ func entryFile(e *entryInfo, srcDir string) string {
 	return srcDir
 }
 
-func sdkVersion(m *runtime.Manifest) string {
+func sdkVersion(m *protocol.Manifest) string {
 	if m.SDKVersion != "" {
 		return m.SDKVersion
 	}

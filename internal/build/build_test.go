@@ -14,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/scaffold"
-	"github.com/santhosh-tekuri/jsonschema/v5"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // The tests build real plugins: they need the go command, and use the
@@ -481,7 +483,7 @@ func TestScaffoldsAndSeed(t *testing.T) {
 		name, dir, pluginType string
 	}
 	var projects []project
-	for _, pt := range []string{scaffold.Direct, scaffold.Staged} {
+	for _, pt := range []string{protocol.PluginTypeDirect, protocol.PluginTypeStaged} {
 		for _, ht := range []string{scaffold.Unix, scaffold.Windows} {
 			dir := t.TempDir()
 			if _, err := scaffold.Init(scaffold.Options{Root: dir, PluginType: pt, HostType: ht, ID: "0f9e3c4a-7b21-4d2e-9a55-1c2d3e4f5a6b"}); err != nil {
@@ -490,7 +492,7 @@ func TestScaffoldsAndSeed(t *testing.T) {
 			projects = append(projects, project{"init " + pt + " " + ht, dir, pt})
 		}
 	}
-	projects = append(projects, project{"seed-rsync", copyDir(t, filepath.Join(repoRoot(t), "testdata", "plugins", "seed-rsync")), scaffold.Staged})
+	projects = append(projects, project{"seed-rsync", copyDir(t, filepath.Join(repoRoot(t), "testdata", "plugins", "seed-rsync")), protocol.PluginTypeStaged})
 	for _, p := range projects {
 		t.Run(p.name, func(t *testing.T) {
 			res := runBuild(t, p.dir)
@@ -500,7 +502,7 @@ func TestScaffoldsAndSeed(t *testing.T) {
 			}
 			doc := validateArtifact(t, res.ArtifactPath)
 			wantLinked := artifact.TypeLinkedDirectSourceDefinition
-			if p.pluginType == scaffold.Staged {
+			if p.pluginType == protocol.PluginTypeStaged {
 				wantLinked = artifact.TypeLinkedStagedSourceDefinition
 			}
 			if got := doc["linkedSourceDefinition"].(map[string]any)["type"]; got != wantLinked {
@@ -513,10 +515,10 @@ func TestScaffoldsAndSeed(t *testing.T) {
 					t.Errorf("manifest %s = %v", k, m[k])
 				}
 			}
-			if m["hasLinkedMountSpecification"] != (p.pluginType == scaffold.Staged) {
+			if m["hasLinkedMountSpecification"] != (p.pluginType == protocol.PluginTypeStaged) {
 				t.Errorf("hasLinkedMountSpecification = %v for %s", m["hasLinkedMountSpecification"], p.pluginType)
 			}
-			if p.pluginType == scaffold.Direct {
+			if p.pluginType == protocol.PluginTypeDirect {
 				for _, k := range artifact.StagedOnlyFlags {
 					if m[k] != false {
 						t.Errorf("DIRECT plugin has %s", k)

@@ -6,6 +6,7 @@ import (
 	"github.com/dvpkit/dvp/internal/codegen"
 	"github.com/dvpkit/dvp/internal/config"
 	"github.com/dvpkit/dvp/internal/schema"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // codegenOptions are the options of the code generator for a project: the
@@ -14,7 +15,7 @@ import (
 // invalid one is only a warning: the types are generated anyway).
 func codegenOptions(cfg *config.Config, sch *schema.Schema) codegen.Options {
 	o := codegen.Options{Package: GeneratedDirName, SchemaFile: sch.Path}
-	if t := strings.ToUpper(cfg.PluginType); t == "DIRECT" || t == "STAGED" {
+	if t := strings.ToUpper(cfg.PluginType); t == protocol.PluginTypeDirect || t == protocol.PluginTypeStaged {
 		o.PluginType = t
 	}
 	return o

@@ -2,7 +2,6 @@ package build
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -10,11 +9,10 @@ import (
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/protocol"
-	"github.com/dvpkit/dvp/sdk/runtime"
 )
 
 // requiredDescriptions are the names of the required operations in the
-// warning about a missing one (reference 6.5, without the YAML's trailing
+// warning about a missing one (docs/build.md, manifest checks; without the YAML's trailing
 // commas).
 var requiredDescriptions = map[string]string{
 	"hasRepositoryDiscovery":       "Repository Discovery",
@@ -78,16 +76,11 @@ func manifestFlag(m *artifact.Manifest, key string) *bool {
 	return nil
 }
 
-var (
-	platformIDFormat = regexp.MustCompile(`^\d+(\.\d+)*$`)
-	luaIDFormat      = regexp.MustCompile(`^\d+\.\d+$`)
-)
-
 // checkManifest turns what the compiled plugin registered into the
-// artifact's manifest (reference 6.4) and checks it: operations that do not
-// exist for the plugin type and the migration rules of reference 6.7 are
-// errors, a missing required operation (6.5) is a warning.
-func checkManifest(rm *runtime.Manifest, pluginType string, entry *entryInfo) (*artifact.Manifest, diag.List) {
+// artifact's manifest (docs/build.md, manifest checks) and checks it: operations that do not
+// exist for the plugin type and the migration rules are
+// errors, a missing required operation is a warning.
+func checkManifest(rm *protocol.Manifest, pluginType string, entry *entryInfo) (*artifact.Manifest, diag.List) {
 	var ps diag.List
 	file, line, col := "", 0, 0
 	if entry != nil {
@@ -103,7 +96,7 @@ func checkManifest(rm *runtime.Manifest, pluginType string, entry *entryInfo) (*
 		ps = append(ps, p)
 	}
 	for _, name := range rm.Operations {
-		spec, ok := runtime.LookupOperation(name)
+		spec, ok := protocol.LookupOperation(name)
 		switch {
 		case !ok:
 			ps = append(ps, at(diag.Error, "'%s' is not a plugin operation.", name))
@@ -113,7 +106,7 @@ func checkManifest(rm *runtime.Manifest, pluginType string, entry *entryInfo) (*
 			*manifestFlag(m, spec.ManifestKey) = true
 		}
 	}
-	for _, spec := range runtime.Operations() {
+	for _, spec := range protocol.Operations() {
 		if spec.Required(pluginType) && !*manifestFlag(m, spec.ManifestKey) {
 			ps = append(ps, at(diag.Warning, "Implementation missing for required method %s(). The Plugin Operation '%s' will fail when executed.",
 				spec.Name, requiredDescriptions[spec.ManifestKey]))
@@ -141,7 +134,7 @@ func checkManifest(rm *runtime.Manifest, pluginType string, entry *entryInfo) (*
 	return m, ps
 }
 
-// checkMigrations applies reference 6.7 to the registered migrations and
+// checkMigrations applies the migration rules (docs/build.md) to the registered migrations and
 // returns the sorted canonical ids of the platform migrations.
 func checkMigrations(migs []protocol.ManifestMigration, entry *entryInfo, file string, line, col int) (diag.List, []string) {
 	var ps diag.List
@@ -166,11 +159,11 @@ func checkMigrations(migs []protocol.ManifestMigration, entry *entryInfo, file s
 		}
 		switch mg.Type {
 		case sdk.PlatformMigration:
-			if !platformIDFormat.MatchString(mg.ID) {
+			if !protocol.DottedNumberPattern.MatchString(mg.ID) {
 				fail("The migration id '%s' used in the function '%s' does not follow the correct format '^\\d+(\\.\\d+)*$'.", mg.ID, fn)
 				continue
 			}
-			canon, err := runtime.CanonicalMigrationID(mg.ID)
+			canon, err := protocol.CanonicalMigrationID(mg.ID)
 			if err != nil {
 				fail("The migration id '%s' used in the function '%s' cannot be used because a 0 migration id is not allowed.", mg.ID, fn)
 				continue
@@ -182,11 +175,11 @@ func checkMigrations(migs []protocol.ManifestMigration, entry *entryInfo, file s
 			seen[canon] = true
 			ids = append(ids, canon)
 		case sdk.LuaMigration:
-			if !luaIDFormat.MatchString(mg.ID) {
+			if !protocol.LuaVersionPattern.MatchString(mg.ID) {
 				fail("The lua major minor version '%s' used in the function '%s' decorated by 'upgrade.%s()' does not follow the correct format '^\\d+\\.\\d+$'.", mg.ID, fn, mg.Kind)
 				continue
 			}
-			canon, _ := runtime.CanonicalLuaVersion(mg.ID)
+			canon, _ := protocol.CanonicalLuaVersion(mg.ID)
 			if seenLua[mg.Kind] == nil {
 				seenLua[mg.Kind] = map[string]bool{}
 			}
@@ -199,6 +192,6 @@ func checkMigrations(migs []protocol.ManifestMigration, entry *entryInfo, file s
 			fail("The migration '%s' used in the function '%s' has the migration type %d, which is not supported.", mg.ID, fn, int(mg.Type))
 		}
 	}
-	slices.SortFunc(ids, runtime.CompareMigrationIDs)
+	slices.SortFunc(ids, protocol.CompareMigrationIDs)
 	return ps, ids
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/dvpkit/dvp/internal/config"
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/schema"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // SourcesPrefix is the directory of the plugin's sources in the sourceCode
@@ -237,7 +238,7 @@ func writeArtifact(path string, a *artifact.Artifact, files []artifact.ZipFile, 
 // sourceConfigDefinition that the artifact moves into discoveryDefinition.
 var discoveryKeys = []string{"identityFields", "nameField"}
 
-// newArtifact assembles the artifact of reference 6.8 from the project and
+// newArtifact assembles the artifact (docs/build.md, the artifact) from the project and
 // the manifest; writeArtifact adds sourceCode.
 func newArtifact(cfg *config.Config, sch *schema.Schema, m *artifact.Manifest) (*artifact.Artifact, diag.List) {
 	var ps diag.List
@@ -258,7 +259,7 @@ func newArtifact(cfg *config.Config, sch *schema.Schema, m *artifact.Manifest) (
 		locale = artifact.DefaultLocale
 	}
 	linkedType := artifact.TypeLinkedDirectSourceDefinition
-	if strings.EqualFold(cfg.PluginType, artifact.PluginTypeStaged) {
+	if strings.EqualFold(cfg.PluginType, protocol.PluginTypeStaged) {
 		linkedType = artifact.TypeLinkedStagedSourceDefinition
 	}
 	a := &artifact.Artifact{

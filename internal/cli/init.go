@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/dvpkit/dvp/internal/scaffold"
 	"github.com/spf13/cobra"
+
+	"github.com/dvpkit/dvp/internal/scaffold"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // InitOptions are the inputs of dvp init.
@@ -41,7 +43,7 @@ changes nothing. See docs/plugin-project.md for the layout.`,
 			if err := checkRootDir(opts.Root); err != nil {
 				return err
 			}
-			strategy, ok := choice(opts.IngestionStrategy, []string{scaffold.Direct, scaffold.Staged}, false)
+			strategy, ok := choice(opts.IngestionStrategy, []string{protocol.PluginTypeDirect, protocol.PluginTypeStaged}, false)
 			if !ok {
 				return Usagef("Invalid value for '-s' / '--ingestion-strategy': invalid choice: %s. (choose from DIRECT, STAGED)", opts.IngestionStrategy)
 			}
@@ -56,7 +58,7 @@ changes nothing. See docs/plugin-project.md for the layout.`,
 	f := cmd.Flags()
 	f.StringVarP(&opts.Root, "root-dir", "r", cwd, "the directory to create the project in (it must exist)")
 	f.StringVarP(&opts.Name, "plugin-name", "n", "", "the plugin's display name (default: the generated plugin id)")
-	f.StringVarP(&opts.IngestionStrategy, "ingestion-strategy", "s", scaffold.Direct, "DIRECT or STAGED (case-insensitive)")
+	f.StringVarP(&opts.IngestionStrategy, "ingestion-strategy", "s", protocol.PluginTypeDirect, "DIRECT or STAGED (case-insensitive)")
 	f.StringVarP(&opts.HostType, "host-type", "t", scaffold.Unix, "UNIX or WINDOWS")
 	return cmd
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // Header is the first line of every generated file; WriteDir only replaces
@@ -88,7 +89,7 @@ func Generate(defs map[string]json.RawMessage, opts Options) (*Result, error) {
 	if !isIdentifier(opts.Package) || opts.Package == "_" {
 		return nil, fmt.Errorf("codegen: %q is not a valid Go package name", opts.Package)
 	}
-	if opts.PluginType != "" && opts.PluginType != "DIRECT" && opts.PluginType != "STAGED" {
+	if opts.PluginType != "" && opts.PluginType != protocol.PluginTypeDirect && opts.PluginType != protocol.PluginTypeStaged {
 		return nil, fmt.Errorf("codegen: the plugin type %q is not DIRECT or STAGED", opts.PluginType)
 	}
 	m, err := buildModel(defs, opts.SchemaFile)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
-	"github.com/dvpkit/dvp/sdk/runtime"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // The typed operations of a plugin (operations.go): a Plugin struct whose
@@ -19,7 +19,7 @@ import (
 
 const (
 	sdkPath     = "github.com/dvpkit/dvp/sdk"
-	runtimePath = "github.com/dvpkit/dvp/sdk/runtime"
+	runtimePath = "github.com/dvpkit/dvp/sdk/protocol"
 	contextPath = "context"
 	fmtPath     = "fmt"
 	bytesPath   = "bytes"
@@ -113,19 +113,19 @@ var objectResults = map[string]string{
 }
 
 // resultType is the Go result type of an operation (nil: error only).
-func resultType(s runtime.OperationSpec) (*jen.Statement, error) {
+func resultType(s protocol.OperationSpec) (*jen.Statement, error) {
 	switch s.Output {
-	case runtime.OutputNone:
+	case protocol.OutputNone:
 		return nil, nil
-	case runtime.OutputList:
+	case protocol.OutputList:
 		return jen.Index().Id(objectResults[s.Name]), nil
-	case runtime.OutputObject:
+	case protocol.OutputObject:
 		return jen.Id(objectResults[s.Name]), nil
-	case runtime.OutputStatus:
+	case protocol.OutputStatus:
 		return jen.Qual(sdkPath, "Status"), nil
-	case runtime.OutputSize:
+	case protocol.OutputSize:
 		return jen.Int64(), nil
-	case runtime.OutputMountSpecification:
+	case protocol.OutputMountSpecification:
 		return jen.Qual(sdkPath, "MountSpecification"), nil
 	}
 	return nil, fmt.Errorf("codegen: unknown output kind of %s", s.Name)
@@ -143,7 +143,7 @@ func opName(snake string) string {
 }
 
 // opFunc is the type of an operation's field.
-func opFunc(s runtime.OperationSpec, pluginType string) *jen.Statement {
+func opFunc(s protocol.OperationSpec, pluginType string) *jen.Statement {
 	params := []jen.Code{jen.Id("ctx").Qual(contextPath, "Context")}
 	for _, a := range s.Args(pluginType) {
 		arg := arguments[a]
@@ -192,7 +192,7 @@ package-level variable of this type, and main calls its Main method:
 		g.Id("Upgrade").Index().Id("Migration")
 	})
 
-	specs := runtime.Operations()
+	specs := protocol.Operations()
 	for _, grp := range opGroups {
 		f.Line()
 		f.Comment(grp.doc)
@@ -258,7 +258,7 @@ empty it is the Go name of Func.`))
 	)
 }
 
-func emitRuntime(f *jen.File, pt string, specs []runtime.OperationSpec) {
+func emitRuntime(f *jen.File, pt string, specs []protocol.OperationSpec) {
 	f.Line()
 	f.Comment("Main runs the plugin binary (manifest or serve mode, as the engine or dvp asks) and exits.")
 	f.Func().Params(jen.Id("p").Id("Plugin")).Id("Main").Params().Block(
@@ -340,7 +340,7 @@ checks the plugin-defined objects it returns with their Validate method.`))
 }
 
 // adapter is the runtime.Handler of one operation.
-func adapter(s runtime.OperationSpec, pt string) *jen.Statement {
+func adapter(s protocol.OperationSpec, pt string) *jen.Statement {
 	args := s.Args(pt)
 	fields := make([]jen.Code, 0, len(args))
 	call := []jen.Code{jen.Id("ctx")}
@@ -357,9 +357,9 @@ func adapter(s runtime.OperationSpec, pt string) *jen.Statement {
 	}
 	var body []jen.Code
 	switch s.Output {
-	case runtime.OutputNone:
+	case protocol.OutputNone:
 		body = []jen.Code{jen.Return(jen.Nil(), jen.Id("f").Call(call...))}
-	case runtime.OutputList:
+	case protocol.OutputList:
 		body = []jen.Code{
 			jen.List(jen.Id("out"), jen.Id("err")).Op(":=").Id("f").Call(call...),
 			jen.If(jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Id("err"))),
@@ -371,7 +371,7 @@ func adapter(s runtime.OperationSpec, pt string) *jen.Statement {
 			),
 			jen.Return(jen.Id("out"), jen.Nil()),
 		}
-	case runtime.OutputObject:
+	case protocol.OutputObject:
 		body = []jen.Code{
 			jen.List(jen.Id("out"), jen.Id("err")).Op(":=").Id("f").Call(call...),
 			jen.If(jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Id("out"), jen.Id("err"))),

@@ -17,7 +17,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -25,6 +24,7 @@ import (
 	"github.com/dvpkit/dvp/internal/config/yaml11"
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // MaxFileSize is the largest plugin_config.yml Load accepts. Real files are
@@ -34,7 +34,7 @@ const MaxFileSize = 1 << 20
 // MaxValues bounds the values a config may expand to (aliases included).
 const MaxValues = 10000
 
-// Defaults used by build when a key is absent (reference 3.1).
+// Defaults used by build when a key is absent (docs/validation.md, plugin_config.yml).
 const (
 	DefaultManualDiscovery        = true
 	DefaultRootSquashEnabled      = true
@@ -113,33 +113,17 @@ func (c *Config) EntrySymbol() string {
 // NormalizedBuildNumber is NormalizeBuildNumber(c.BuildNumber).
 func (c *Config) NormalizedBuildNumber() string { return NormalizeBuildNumber(c.BuildNumber) }
 
-var buildNumberRE = regexp.MustCompile(`^([0-9]+\.)*[0-9]*[1-9][0-9]*(\.[0-9]+)*$`)
-
-// NormalizeBuildNumber is dvp's get_standardized_build_number (reference
-// 3.4): each dot-separated part as an integer (no leading zeros), trailing
+// NormalizeBuildNumber is the build number as the artifact records it:
+// protocol.CanonicalBuildNumber (each part without leading zeros, trailing
 // zero parts dropped: 0.1.0 -> 0.1, 02.5000 -> 2.5000, 2.0.0 -> 2,
-// 1.0.01.0 -> 1.0.1. A value that is not a valid build number is returned
-// unchanged.
+// 1.0.01.0 -> 1.0.1). A value that is not a valid build number is returned
+// unchanged. One final newline is ignored, as dvp 5.0.1 does (see
+// docs/compatibility.md, build numbers).
 func NormalizeBuildNumber(s string) string {
-	// Python's int() ignores surrounding whitespace, and the pattern check
-	// (re.search, where $ also matches before a final newline) lets
-	// "1.0\n" through.
-	v := strings.TrimSuffix(s, "\n")
-	if !buildNumberRE.MatchString(v) {
-		return s
+	if c, ok := protocol.CanonicalBuildNumber(strings.TrimSuffix(s, "\n")); ok {
+		return c
 	}
-	parts := strings.Split(v, ".")
-	for i, p := range parts {
-		p = strings.TrimLeft(p, "0")
-		if p == "" {
-			p = "0"
-		}
-		parts[i] = p
-	}
-	for len(parts) > 1 && parts[len(parts)-1] == "0" {
-		parts = parts[:len(parts)-1]
-	}
-	return strings.Join(parts, ".")
+	return s
 }
 
 // Load reads and validates the plugin config at path (as the user gave it;
@@ -312,7 +296,8 @@ func truthy(v any) bool {
 	return strings.Trim(s, "0.-+") != "" && s != "0.0"
 }
 
-// luaPairing is step 4 of reference 3.2.
+// luaPairing is the rule that luaName and minimumLuaVersion are given
+// together (docs/validation.md, plugin_config.yml).
 func luaPairing(path string, c *Config, obj map[string]any) diag.List {
 	lua, minimum := truthy(obj["luaName"]), truthy(obj["minimumLuaVersion"])
 	var out diag.List

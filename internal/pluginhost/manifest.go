@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/sdk/protocol"
-	"github.com/dvpkit/dvp/sdk/runtime"
 )
 
 const maxManifestOutput = 16 << 20
@@ -18,7 +17,7 @@ const maxManifestOutput = 16 << 20
 // Manifest runs the plugin binary in manifest mode and returns what it
 // registered; ctx bounds the run (the process group is killed when it ends). When the plugin reports problems with its registrations, the
 // manifest is returned together with a *ManifestError listing them.
-func Manifest(ctx context.Context, binary string) (*runtime.Manifest, error) {
+func Manifest(ctx context.Context, binary string) (*protocol.Manifest, error) {
 	cmd := exec.CommandContext(ctx, binary, protocol.ManifestFlag)
 	setProcessGroup(cmd)
 	cmd.WaitDelay = 2 * time.Second
@@ -29,7 +28,7 @@ func Manifest(ctx context.Context, binary string) (*runtime.Manifest, error) {
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("running %s %s: %w", binary, protocol.ManifestFlag, ctx.Err())
 	}
-	var m runtime.Manifest
+	var m protocol.Manifest
 	line := lastLine(stdout.Bytes())
 	if stdout.overflow || len(line) == 0 || json.Unmarshal(line, &m) != nil || m.Protocol != protocol.Name {
 		status := "exit status 0"

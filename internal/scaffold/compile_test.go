@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dvpkit/dvp/internal/sdkcopy"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // The typed operations make registration mistakes compile errors.
@@ -21,7 +22,7 @@ func TestCompilerRejectsBadRegistrations(t *testing.T) {
 		want             []string // all in the go build output
 	}{
 		{
-			name: "wrong signature", pluginType: Staged,
+			name: "wrong signature", pluginType: protocol.PluginTypeStaged,
 			edit: func(src string) string {
 				// linked.post_snapshot of a STAGED plugin gets a StagedSource,
 				// not a DirectSource, and returns a SnapshotDefinition.
@@ -36,7 +37,7 @@ var _ = generated.Plugin{Linked: generated.LinkedOperations{PostSnapshot: wrongP
 			want: []string{"cannot use wrongPostSnapshot", "as func(ctx context.Context, stagedSource sdk.StagedSource[generated.LinkedSourceDefinition]"},
 		},
 		{
-			name: "duplicate registration", pluginType: Staged,
+			name: "duplicate registration", pluginType: protocol.PluginTypeStaged,
 			edit: func(src string) string {
 				// The linked post-snapshot registered twice.
 				return regexp.MustCompile(`(?m)^\t\tPostSnapshot: +linkedPostSnapshot,\n`).ReplaceAllString(src, "$0$0")
@@ -44,7 +45,7 @@ var _ = generated.Plugin{Linked: generated.LinkedOperations{PostSnapshot: wrongP
 			want: []string{"duplicate field name PostSnapshot in struct literal"},
 		},
 		{
-			name: "staged-only operation in a DIRECT plugin", pluginType: Direct,
+			name: "staged-only operation in a DIRECT plugin", pluginType: protocol.PluginTypeDirect,
 			edit: func(src string) string {
 				return strings.Replace(src, "\t\tPostSnapshot: linkedPostSnapshot,\n",
 					"\t\tPostSnapshot: linkedPostSnapshot,\n\t\tMountSpecification: virtualMountSpecification,\n", 1)
@@ -52,7 +53,7 @@ var _ = generated.Plugin{Linked: generated.LinkedOperations{PostSnapshot: wrongP
 			want: []string{"unknown field MountSpecification in struct literal of type generated.LinkedOperations"},
 		},
 		{
-			name: "staged-only start_staging in a DIRECT plugin", pluginType: Direct,
+			name: "staged-only start_staging in a DIRECT plugin", pluginType: protocol.PluginTypeDirect,
 			edit: func(src string) string {
 				return src + "\nvar _ = generated.LinkedOperations{StartStaging: nil}\n"
 			},

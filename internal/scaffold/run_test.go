@@ -9,7 +9,7 @@ import (
 
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/sdk"
-	"github.com/dvpkit/dvp/sdk/runtime"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 var (
@@ -23,10 +23,10 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// requiredOps are the required operations of a plugin type (reference 6.5).
+// requiredOps are the required operations of a plugin type (docs/build.md, manifest checks).
 func requiredOps(pt string) []string {
 	var out []string
-	for _, s := range runtime.Operations() {
+	for _, s := range protocol.Operations() {
 		if s.Required(pt) {
 			out = append(out, s.Name)
 		}
@@ -110,7 +110,7 @@ func checkMounts(t *testing.T, bin, pt, ht string) {
 	if len(snap) != 0 {
 		t.Fatalf("virtual post-snapshot %v", snap)
 	}
-	if pt == Staged {
+	if pt == protocol.PluginTypeStaged {
 		ss := map[string]any{"guid": "LINKED-1", "source_connection": testConn, "staged_connection": testConn, "parameters": map[string]any{}}
 		call(t, h, "linked.mount_specification", map[string]any{"staged_source": ss, "repository": repos[0]}, &ms)
 		if len(ms.Mounts) != 1 || ms.Mounts[0].MountPath != prefix+"LINKED-1" {

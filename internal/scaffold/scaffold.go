@@ -27,9 +27,10 @@ import (
 	"github.com/dvpkit/dvp/internal/codegen"
 	"github.com/dvpkit/dvp/internal/config/yaml11"
 	"github.com/dvpkit/dvp/internal/sdkcopy"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
-// Defaults of dvp init (reference 2.1, 2.2).
+// Defaults of dvp init (docs/plugin-project.md, dvp init).
 const (
 	ConfigFile     = "plugin_config.yml"
 	SchemaFile     = "schema.json"
@@ -41,10 +42,9 @@ const (
 	GeneratedDir   = "generated"
 )
 
-// Plugin types and host types.
+// Host types. (The plugin types are protocol.PluginTypeDirect and
+// protocol.PluginTypeStaged.)
 const (
-	Direct  = "DIRECT"
-	Staged  = "STAGED"
 	Unix    = "UNIX"
 	Windows = "WINDOWS"
 )
@@ -96,7 +96,7 @@ var Targets = []string{ConfigFile, SchemaFile, SrcDir, filepath.FromSlash(sdkcop
 
 // Init writes a new plugin project into opts.Root.
 func Init(opts Options) (*Result, error) {
-	if opts.PluginType != Direct && opts.PluginType != Staged {
+	if opts.PluginType != protocol.PluginTypeDirect && opts.PluginType != protocol.PluginTypeStaged {
 		return nil, fmt.Errorf("the plugin type %q is not DIRECT or STAGED", opts.PluginType)
 	}
 	if opts.HostType != Unix && opts.HostType != Windows {
@@ -228,7 +228,7 @@ func Render(id, name, pluginType, hostType string) (map[string][]byte, error) {
 		"ID":          strconv.Quote(id),
 		"PluginType":  pluginType,
 		"HostType":    hostType,
-		"Staged":      pluginType == Staged,
+		"Staged":      pluginType == protocol.PluginTypeStaged,
 		"MountPrefix": strconv.Quote(mountPrefix),
 	}
 	gomod, err := execute("templates/go.mod.tmpl", data)
@@ -260,9 +260,10 @@ func execute(name string, data any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// PluginConfig renders plugin_config.yml with the keys and values of
-// reference 2.2 (language GO), in PyYAML's block layout; scalars are
-// encoded by yaml.v3, which quotes them as needed.
+// PluginConfig renders plugin_config.yml with the keys and values dvp
+// 5.0.1 writes (language GO; see docs/compatibility.md, init), in PyYAML's
+// block layout; scalars are encoded by yaml.v3, which quotes them as
+// needed.
 func PluginConfig(id, name, pluginType, hostType string) []byte {
 	var b bytes.Buffer
 	kv := func(k, v string) { fmt.Fprintf(&b, "%s: %s\n", k, scalar(v)) }

@@ -15,12 +15,13 @@ import (
 	"github.com/dvpkit/dvp/internal/config"
 	"github.com/dvpkit/dvp/internal/project"
 	"github.com/dvpkit/dvp/internal/sdkcopy"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 const testID = "0f0e3c8b-7d7e-4c36-9d7b-8f2b5b5c0a11"
 
 func TestPluginConfigExact(t *testing.T) {
-	got := string(PluginConfig(testID, "My Plugin", Staged, Windows))
+	got := string(PluginConfig(testID, "My Plugin", protocol.PluginTypeStaged, Windows))
 	want := `id: 0f0e3c8b-7d7e-4c36-9d7b-8f2b5b5c0a11
 name: My Plugin
 language: GO
@@ -42,13 +43,13 @@ func TestPluginConfigNamesRoundTrip(t *testing.T) {
 	for _, n := range []string{"My Plugin", "yes", "on", "NO", "Off", "y", "1_000", "0.1.0", "1e3", "a: b", "- x", "#x", "x #y",
 		"null", "~", "'q'", `"dq"`, "multi\nline", "tab\there", "ünï", "0x1F", "2019-01-01", "@at", "`bt", "%p", "!tag",
 		"&a", "*a", "{a}", "[a]", "  lead", "trail  ", "12:30", "0o17", ".inf", "<<", "=", "a\u2028b"} {
-		c, _ := config.Parse("plugin_config.yml", PluginConfig(testID, n, Direct, Unix))
+		c, _ := config.Parse("plugin_config.yml", PluginConfig(testID, n, protocol.PluginTypeDirect, Unix))
 		if c == nil || c.Name != n {
 			got := "<nil config>"
 			if c != nil {
 				got = c.Name
 			}
-			t.Errorf("name %q read back as %q from\n%s", n, got, PluginConfig(testID, n, Direct, Unix))
+			t.Errorf("name %q read back as %q from\n%s", n, got, PluginConfig(testID, n, protocol.PluginTypeDirect, Unix))
 		}
 	}
 }
@@ -88,7 +89,7 @@ func listTree(t *testing.T, root string) []string {
 
 func TestInitLayout(t *testing.T) {
 	root := t.TempDir()
-	res, err := Init(Options{Root: root, PluginType: Staged, HostType: Unix, ID: testID})
+	res, err := Init(Options{Root: root, PluginType: protocol.PluginTypeStaged, HostType: Unix, ID: testID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestInitRefusesExisting(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := listTree(t, root)
-			_, err := Init(Options{Root: root, PluginType: Direct, HostType: Unix})
+			_, err := Init(Options{Root: root, PluginType: protocol.PluginTypeDirect, HostType: Unix})
 			var ee *ExistsError
 			if !errors.As(err, &ee) || ee.Path != p || err.Error() != "The path '"+p+"' already exists." {
 				t.Fatalf("got %v", err)
@@ -155,7 +156,7 @@ func TestInitRefusesExisting(t *testing.T) {
 	root := t.TempDir()
 	os.Mkdir(filepath.Join(root, "src"), 0o755)
 	os.WriteFile(filepath.Join(root, ConfigFile), nil, 0o644)
-	_, err := Init(Options{Root: root, PluginType: Direct, HostType: Unix})
+	_, err := Init(Options{Root: root, PluginType: protocol.PluginTypeDirect, HostType: Unix})
 	if err == nil || !strings.Contains(err.Error(), ConfigFile) {
 		t.Fatalf("got %v", err)
 	}
@@ -174,7 +175,7 @@ func TestInitRollsBack(t *testing.T) {
 				return os.Rename(from, to)
 			}
 			defer func() { rename = os.Rename }()
-			_, err := Init(Options{Root: root, PluginType: Staged, HostType: Unix})
+			_, err := Init(Options{Root: root, PluginType: protocol.PluginTypeStaged, HostType: Unix})
 			var ie *InitError
 			if !errors.As(err, &ie) || !strings.HasPrefix(err.Error(), "Failed to initialize plugin directory "+root+": ") {
 				t.Fatalf("got %v", err)
@@ -206,7 +207,7 @@ func TestScaffoldsBuildOffline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles four plugins")
 	}
-	for _, pt := range []string{Direct, Staged} {
+	for _, pt := range []string{protocol.PluginTypeDirect, protocol.PluginTypeStaged} {
 		for _, ht := range []string{Unix, Windows} {
 			t.Run(pt+"-"+ht, func(t *testing.T) {
 				root := t.TempDir()

@@ -16,6 +16,7 @@ import (
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/internal/project"
 	"github.com/dvpkit/dvp/internal/sdkcopy"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/plugins/seed-rsync/src/generated")
@@ -232,7 +233,7 @@ func checkManifestOps(t *testing.T, bin string, want []string) {
 	}
 	got, _ := json.Marshal(m.Operations)
 	exp, _ := json.Marshal(want)
-	if string(got) != string(exp) || len(m.Errors) > 0 || m.PluginType != Staged {
+	if string(got) != string(exp) || len(m.Errors) > 0 || m.PluginType != protocol.PluginTypeStaged {
 		t.Fatalf("manifest operations %s, errors %v; want %s", got, m.Errors, exp)
 	}
 }

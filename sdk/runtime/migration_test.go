@@ -12,22 +12,6 @@ import (
 
 func keep(_ context.Context, old json.RawMessage) (json.RawMessage, error) { return old, nil }
 
-func TestCanonicalMigrationID(t *testing.T) {
-	for in, want := range map[string]string{
-		"5.3.2.1": "5.3.2.1", "1000": "1000", "50.0.0": "50", "50.0.0000.1": "50.0.0.1", "2019.10.04": "2019.10.4",
-		"5.04.000.01": "5.4.0.1", "007": "7", "99999999999999999999999.1": "99999999999999999999999.1",
-	} {
-		if got, err := CanonicalMigrationID(in); err != nil || got != want {
-			t.Errorf("CanonicalMigrationID(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"1234.0.0.", "", ".1", "1..2", "a.1", "0", "0.0.000", "1.-2"} {
-		if got, err := CanonicalMigrationID(in); err == nil {
-			t.Errorf("CanonicalMigrationID(%q) = %q, want an error", in, got)
-		}
-	}
-}
-
 func TestSortedMigrationIDs(t *testing.T) {
 	p := &Plugin{}
 	for i, id := range []string{"2019.04.01", "4.10.04", "20190.10.006", "1.2.3.4", "5.4.3.2.1.0", "1", "10.01.10.00.1.0.0"} {
@@ -37,19 +21,6 @@ func TestSortedMigrationIDs(t *testing.T) {
 	want := []string{"1", "1.2.3.4", "4.10.4", "5.4.3.2.1", "10.1.10.0.1", "2019.4.1", "20190.10.6"}
 	if got := p.SortedMigrationIDs(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v\nwant %v", got, want)
-	}
-}
-
-func TestCanonicalLuaVersion(t *testing.T) {
-	for in, want := range map[string]string{"00.30": "0.30", "1.04": "1.4", "5.50": "5.50", "0.0": "0.0"} {
-		if got, err := CanonicalLuaVersion(in); err != nil || got != want {
-			t.Errorf("CanonicalLuaVersion(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"1.0.patchversion", "1000.", "1", "1.2.3", ""} {
-		if _, err := CanonicalLuaVersion(in); err == nil {
-			t.Errorf("CanonicalLuaVersion(%q) accepted", in)
-		}
 	}
 }
 
@@ -178,33 +149,5 @@ func TestProblems(t *testing.T) {
 	// The Go function name is used when Name is empty.
 	if n := (Migration{Func: keep}).functionName(0); !strings.HasSuffix(n, "runtime.keep") {
 		t.Fatal(n)
-	}
-}
-
-func TestOperationTable(t *testing.T) {
-	ops := Operations()
-	if len(ops) != 22 {
-		t.Fatalf("%d operations", len(ops))
-	}
-	keys := map[string]bool{}
-	for _, o := range ops {
-		if keys[o.ManifestKey] {
-			t.Errorf("duplicate key %s", o.ManifestKey)
-		}
-		keys[o.ManifestKey] = true
-		if o.Staged && len(o.StagedArgs) == 0 || o.Direct && len(o.DirectArgs) == 0 {
-			t.Errorf("%s has no args", o.Name)
-		}
-	}
-	ms, _ := LookupOperation("linked.mount_specification")
-	if ms.Direct || !ms.Required(Staged) || ms.Required(Direct) || !reflect.DeepEqual(ms.Args(Staged), []string{"staged_source", "repository"}) {
-		t.Fatalf("%+v", ms)
-	}
-	pre, _ := LookupOperation("linked.pre_snapshot")
-	if !reflect.DeepEqual(pre.Args(Direct), []string{"direct_source", "repository", "source_config", "snapshot_parameters"}) {
-		t.Fatalf("%+v", pre)
-	}
-	if ini, _ := LookupOperation("virtual.initialize"); ini.ManifestKey != "hasInitialize" {
-		t.Fatal(ini.ManifestKey)
 	}
 }

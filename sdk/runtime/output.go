@@ -13,8 +13,8 @@ import (
 
 // encodeOutput encodes an operation's result and checks that it is what the
 // operation must return, normalizing it (nil list -> [], status by name).
-func encodeOutput(op string, spec OperationSpec, pluginType string, output any) (json.RawMessage, *protocol.ErrorBody) {
-	if spec.Output == OutputNone {
+func encodeOutput(op string, spec protocol.OperationSpec, pluginType string, output any) (json.RawMessage, *protocol.ErrorBody) {
+	if spec.Output == protocol.OutputNone {
 		return json.RawMessage("null"), nil
 	}
 	raw, err := marshal(output)
@@ -31,7 +31,7 @@ func encodeOutput(op string, spec OperationSpec, pluginType string, output any) 
 	}
 	kind := jsonKind(raw)
 	switch spec.Output {
-	case OutputList:
+	case protocol.OutputList:
 		if kind == "null" {
 			return json.RawMessage("[]"), nil
 		}
@@ -48,19 +48,19 @@ func encodeOutput(op string, spec OperationSpec, pluginType string, output any) 
 			}
 		}
 		return raw, nil
-	case OutputObject:
+	case protocol.OutputObject:
 		if kind != "an object" {
 			return nil, wrong(kind)
 		}
 		return raw, nil
-	case OutputStatus:
+	case protocol.OutputStatus:
 		var st sdk.Status
 		if err := json.Unmarshal(raw, &st); err != nil {
 			return nil, wrong(kind + " " + abbreviate(raw))
 		}
 		b, _ := json.Marshal(st)
 		return b, nil
-	case OutputSize:
+	case protocol.OutputSize:
 		var n json.Number
 		d := json.NewDecoder(bytes.NewReader(raw))
 		d.UseNumber()
@@ -76,7 +76,7 @@ func encodeOutput(op string, spec OperationSpec, pluginType string, output any) 
 			i = int64(f)
 		}
 		return json.RawMessage(fmt.Sprint(i)), nil
-	case OutputMountSpecification:
+	case protocol.OutputMountSpecification:
 		if kind != "an object" {
 			return nil, wrong(kind)
 		}

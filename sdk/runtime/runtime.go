@@ -90,7 +90,7 @@ func (p *Plugin) Problems() []string {
 			problems = append(problems, "'upgrade' is run by the runtime from the plugin's migrations: register migrations instead of an upgrade operation.")
 			continue
 		}
-		spec, ok := LookupOperation(name)
+		spec, ok := protocol.LookupOperation(name)
 		switch {
 		case !ok:
 			problems = append(problems, fmt.Sprintf("'%s' is not a plugin operation.", name))
@@ -118,9 +118,9 @@ func (p *Plugin) Manifest() *Manifest {
 		mm := protocol.ManifestMigration{Kind: mg.Kind, ID: mg.ID, Type: mg.Type, Name: mg.functionName(i)}
 		switch mg.Type {
 		case sdk.PlatformMigration:
-			mm.CanonicalID, _ = CanonicalMigrationID(mg.ID)
+			mm.CanonicalID, _ = protocol.CanonicalMigrationID(mg.ID)
 		case sdk.LuaMigration:
-			mm.CanonicalID, _ = CanonicalLuaVersion(mg.ID)
+			mm.CanonicalID, _ = protocol.CanonicalLuaVersion(mg.ID)
 		default:
 			mm.Type = sdk.PlatformMigration // keep the JSON encodable; Errors reports it
 		}
@@ -134,7 +134,7 @@ func (p *Plugin) Manifest() *Manifest {
 func (p *Plugin) implemented() []string {
 	ops := []string{}
 	for _, name := range sortedKeys(p.Operations) {
-		if spec, ok := LookupOperation(name); ok && p.Operations[name] != nil && spec.Supports(p.Type) {
+		if spec, ok := protocol.LookupOperation(name); ok && p.Operations[name] != nil && spec.Supports(p.Type) {
 			ops = append(ops, name)
 		}
 	}

@@ -208,12 +208,12 @@ func invoke(ctx context.Context, p *Plugin, op string, input json.RawMessage) (o
 			op, len(input), protocol.MaxOperationPayload)}
 	}
 	var handler Handler
-	var spec OperationSpec
+	var spec protocol.OperationSpec
 	if op == protocol.OperationUpgrade {
 		handler = p.upgrade
 	} else {
 		var known bool
-		spec, known = LookupOperation(op)
+		spec, known = protocol.LookupOperation(op)
 		if !known {
 			return nil, &protocol.ErrorBody{Kind: protocol.KindUnknownOperation, Message: fmt.Sprintf("'%s' is not a plugin operation.", op)}
 		}

@@ -1,0 +1,131 @@
+// Package fsutil holds dvp's one implementation of durable, atomic file
+// system updates: a file is written to a temporary file in its directory,
+// synced, renamed over the target and the directory synced, so a reader
+// (or a crash) sees the old content or the new, never a part; a directory
+// is replaced by renaming a complete new one into place.
+package fsutil
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// WriteFile writes data to path atomically and durably, with permissions
+// perm (not filtered by the umask): see WriteReader.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return WriteReader(path, bytes.NewReader(data), perm)
+}
+
+// WriteReader copies r to path atomically and durably: through a synced
+// temporary file in the same directory that is renamed over path, then the
+// directory is synced. On failure path is unchanged and the temporary file
+// is removed.
+func WriteReader(path string, r io.Reader, perm os.FileMode) error {
+	tmp, err := writeTemp(path, r, perm)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// WriteNewFile writes data to path atomically and durably, but only when
+// path does not exist yet: the complete temporary file is hard-linked to
+// path, so of two writers racing for the same path exactly one wins and the
+// other gets an error satisfying errors.Is(err, fs.ErrExist).
+func WriteNewFile(path string, data []byte, perm os.FileMode) error {
+	tmp, err := writeTemp(path, bytes.NewReader(data), perm)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, path); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// writeTemp copies r to a new synced temporary file beside path with
+// permissions perm and returns its name.
+func writeTemp(path string, r io.Reader, perm os.FileMode) (name string, err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = f.Chmod(perm); err != nil {
+		return "", err
+	}
+	if _, err = io.Copy(f, r); err != nil {
+		return "", err
+	}
+	if err = f.Sync(); err != nil {
+		return "", err
+	}
+	if err = f.Close(); err != nil {
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// Rename renames src to dst (both in the same file system) and syncs dst's
+// directory, so the rename survives a crash.
+func Rename(src, dst string) error {
+	if err := os.Rename(src, dst); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(dst))
+}
+
+// SyncDir fsyncs a directory so that the creation, rename or removal of an
+// entry in it is durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// ReplaceDir puts the complete directory src in the place of dst (both in
+// the same file system): dst, when it exists, is renamed aside to dst+".old",
+// src renamed to dst, and the old copy removed. When the second rename
+// fails the old copy is put back; the error names what was done. A
+// dst+".old" left by an interrupted earlier run is removed first.
+func ReplaceDir(dst, src string) error {
+	old := ""
+	if _, err := os.Lstat(dst); err == nil {
+		old = dst + ".old"
+		os.RemoveAll(old)
+		if err := os.Rename(dst, old); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.Rename(src, dst); err != nil {
+		if old != "" {
+			if rerr := os.Rename(old, dst); rerr != nil {
+				return fmt.Errorf("%w (and restoring %s: %v; the old copy is in %s)", err, dst, rerr, old)
+			}
+		}
+		return err
+	}
+	if old != "" {
+		os.RemoveAll(old)
+	}
+	return SyncDir(filepath.Dir(dst))
+}

@@ -1,0 +1,131 @@
+package fsutil
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.json")
+	if err := WriteFile(p, []byte("one"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(p, []byte("two"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil || string(b) != "two" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, want 0644", fi.Mode().Perm())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
+
+func TestWriteReaderFailureLeavesTarget(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a")
+	if err := os.WriteFile(p, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteReader(p, failingReader{}, 0o644); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("err = %v", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "old" {
+		t.Errorf("target changed to %q", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+	if err := WriteFile(filepath.Join(dir, "missing", "a"), nil, 0o644); err == nil {
+		t.Error("wrote into a missing directory")
+	}
+}
+
+func TestWriteNewFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "key")
+	if err := WriteNewFile(p, []byte("k1"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteNewFile(p, []byte("k2"), 0o600); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("second write: %v, want ErrExist", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "k1" {
+		t.Errorf("key %q", b)
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", fi.Mode().Perm())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestRename(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "s"), filepath.Join(dir, "d")
+	if err := os.WriteFile(src, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Rename(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(dst); string(b) != "x" {
+		t.Errorf("dst %q", b)
+	}
+	if err := Rename(src, dst); err == nil {
+		t.Error("renamed a missing file")
+	}
+}
+
+func TestReplaceDir(t *testing.T) {
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "sdk")
+	mk := func(name, content string) string {
+		d := filepath.Join(dir, name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "f"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	// dst missing: src moves into place.
+	if err := ReplaceDir(dst, mk("new1", "1")); err != nil {
+		t.Fatal(err)
+	}
+	// dst present, with a stale .old from an interrupted run.
+	mk("sdk.old", "stale")
+	if err := ReplaceDir(dst, mk("new2", "2")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dst, "f")); string(b) != "2" {
+		t.Errorf("dst holds %q", b)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "sdk" {
+		t.Errorf("left behind: %v", entries)
+	}
+	// src missing: dst is put back.
+	if err := ReplaceDir(dst, filepath.Join(dir, "nothing")); err == nil {
+		t.Fatal("replaced with a missing directory")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dst, "f")); string(b) != "2" {
+		t.Errorf("after a failed replace dst holds %q", b)
+	}
+}
