@@ -19,7 +19,7 @@ import (
 
 const (
 	sdkPath     = "github.com/dvpkit/dvp/sdk"
-	runtimePath = "github.com/dvpkit/dvp/sdk/protocol"
+	runtimePath = "github.com/dvpkit/dvp/sdk/runtime"
 	contextPath = "context"
 	fmtPath     = "fmt"
 	bytesPath   = "bytes"
