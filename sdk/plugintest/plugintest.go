@@ -173,7 +173,7 @@ func (p *Platform) context(op string) context.Context {
 
 // input builds the JSON input object of op from in.
 func (p *Platform) input(op string, in In) (json.RawMessage, error) {
-	spec, ok := runtime.LookupOperation(op)
+	spec, ok := protocol.LookupOperation(op)
 	if !ok {
 		return nil, fmt.Errorf("'%s' is not a plugin operation (upgrade: use Migrate)", op)
 	}
