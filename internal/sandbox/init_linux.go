@@ -1,0 +1,294 @@
+//go:build linux
+
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// probeTarget is the init mode's argument that exits 0 at once: New runs it
+// in a full sandbox to check the kernel.
+const probeTarget = "probe-target"
+
+// Exit codes of the init process when it cannot start the command.
+const exitSetup = 125
+
+func init() {
+	if len(os.Args) < 2 || os.Args[1] != InitArg {
+		return
+	}
+	if len(os.Args) == 3 && os.Args[2] == probeTarget {
+		os.Exit(0)
+	}
+	os.Exit(runInit(os.Args[2:]))
+}
+
+// runInit is the init process of a sandbox: args are the spec (JSON), the
+// command's path and its arguments.
+func runInit(args []string) int {
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(os.Stderr, "dvp sandbox: "+format+"\n", a...)
+		return exitSetup
+	}
+	if len(args) < 2 {
+		return fail("usage: %s SPEC PATH [ARG...]", InitArg)
+	}
+	var sp spec
+	if err := json.Unmarshal([]byte(args[0]), &sp); err != nil {
+		return fail("bad spec: %v", err)
+	}
+	// The cgroups are opened before the file system turns read-only.
+	var procs []*os.File
+	for _, dir := range sp.Cgroups {
+		f, err := os.OpenFile(filepath.Join(dir, "cgroup.procs"), os.O_WRONLY, 0)
+		if err != nil {
+			return fail("opening the cgroup %s: %v", dir, err)
+		}
+		procs = append(procs, f)
+	}
+	if err := setupMounts(&sp); err != nil {
+		return fail("%v", err)
+	}
+	if sp.Dir != "" {
+		if err := os.Chdir(sp.Dir); err != nil {
+			return fail("%v", err)
+		}
+	}
+	argv := append([]string{sp.Argv0}, args[2:]...)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	// The command starts stopped (traced), so that its limits and cgroups
+	// are set before it runs its first instruction; this process keeps
+	// its own (it must be able to reap whatever the command does).
+	runtime.LockOSThread()
+	// The command runs in a nested user namespace in which it has its
+	// real user ID and no capability over this namespace: it can neither
+	// undo the mounts nor bring an interface up.
+	pid, err := syscall.ForkExec(args[1], argv, &syscall.ProcAttr{
+		Dir:   sp.Dir,
+		Env:   os.Environ(),
+		Files: []uintptr{0, 1, 2},
+		Sys: &syscall.SysProcAttr{
+			Cloneflags:  syscall.CLONE_NEWUSER,
+			UidMappings: []syscall.SysProcIDMap{{ContainerID: sp.UID, HostID: 0, Size: 1}},
+			GidMappings: []syscall.SysProcIDMap{{ContainerID: sp.GID, HostID: 0, Size: 1}},
+			Ptrace:      true,
+		},
+	})
+	if err != nil {
+		return fail("cannot start %s: %v", args[1], err)
+	}
+	if err := confine(pid, &sp, procs); err != nil {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		return fail("%v", err)
+	}
+	go func() {
+		for s := range sigs {
+			_ = syscall.Kill(pid, s.(syscall.Signal))
+		}
+	}()
+	// Reap every process of the namespace until the command ends; then
+	// this process exits and the kernel kills the rest.
+	for {
+		var ws syscall.WaitStatus
+		wpid, err := syscall.Wait4(-1, &ws, 0, nil)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return fail("waiting for the command: %v", err)
+		}
+		if wpid != pid {
+			continue
+		}
+		if ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ws.ExitStatus()
+	}
+}
+
+// setupMounts builds the command's view of the file system.
+func setupMounts(sp *spec) error {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("making the mounts private: %v", err)
+	}
+	// Descriptors of the exposed paths, opened before anything is hidden.
+	type exposed struct {
+		Bind
+		fd  int
+		dir bool
+	}
+	var exps []exposed
+	for _, b := range sp.Expose {
+		fd, err := unix.Open(b.Path, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("opening %s: %v", b.Path, err)
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return fmt.Errorf("stat %s: %v", b.Path, err)
+		}
+		exps = append(exps, exposed{Bind: b, fd: fd, dir: st.Mode&unix.S_IFMT == unix.S_IFDIR})
+	}
+	hide := append([]string(nil), sp.Hide...)
+	sort.Strings(hide)
+	var hidden []string
+	for _, h := range hide {
+		h = filepath.Clean(h)
+		if under(h, hidden) {
+			continue
+		}
+		if st, err := os.Stat(h); err != nil || !st.IsDir() {
+			continue
+		}
+		if err := unix.Mount("tmpfs", h, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755,size=1m"); err != nil {
+			return fmt.Errorf("hiding %s: %v", h, err)
+		}
+		hidden = append(hidden, h)
+	}
+	for _, e := range exps {
+		p := filepath.Clean(e.Path)
+		if under(p, hidden) {
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return err
+			}
+			if e.dir {
+				err := os.Mkdir(p, 0o755)
+				if err != nil && !os.IsExist(err) {
+					return err
+				}
+			} else if f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o644); err != nil {
+				return err
+			} else {
+				f.Close()
+			}
+		}
+		if err := unix.Mount("/proc/self/fd/"+strconv.Itoa(e.fd), p, "", unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("exposing %s: %v", p, err)
+		}
+		unix.Close(e.fd)
+		if !e.Writable {
+			if err := unix.Mount("", p, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+				return fmt.Errorf("making %s read-only: %v", p, err)
+			}
+		}
+	}
+	for _, h := range hidden {
+		if err := unix.Mount("", h, "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+			return fmt.Errorf("making %s read-only: %v", h, err)
+		}
+	}
+	// A /proc of this PID namespace: the engine's processes (and their
+	// environment) are not in it.
+	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mounting /proc: %v", err)
+	}
+	return nil
+}
+
+// readOnly makes the file system read-only but for the writable exposed
+// paths.
+func readOnly(sp *spec) error {
+	if !sp.ReadOnly {
+		return nil
+	}
+	if err := unix.MountSetattr(-1, "/", unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
+		return fmt.Errorf("making the file system read-only: %v", err)
+	}
+	for _, e := range sp.Expose {
+		if e.Writable {
+			if err := unix.MountSetattr(-1, filepath.Clean(e.Path), 0, &unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}); err != nil {
+				return fmt.Errorf("making %s writable: %v", e.Path, err)
+			}
+		}
+	}
+	return nil
+}
+
+// under tells whether p is one of dirs or inside one.
+func under(p string, dirs []string) bool {
+	for _, d := range dirs {
+		if p == d || strings.HasPrefix(p, d+"/") || d == "/" {
+			return true
+		}
+	}
+	return false
+}
+
+// confine sets the limits and cgroups of the stopped command pid, then lets
+// it run.
+func confine(pid int, sp *spec, procs []*os.File) error {
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(pid, &ws, 0, nil)
+		if err == nil || !errors.Is(err, syscall.EINTR) {
+			if err != nil {
+				return fmt.Errorf("waiting for the command to start: %v", err)
+			}
+			break
+		}
+	}
+	if !ws.Stopped() {
+		return fmt.Errorf("the command did not start (%v)", ws)
+	}
+	for _, f := range procs {
+		_, err := f.WriteString(strconv.Itoa(pid))
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("joining the cgroup %s: %v", filepath.Dir(f.Name()), err)
+		}
+	}
+	if err := setLimits(pid, sp.Limits); err != nil {
+		return err
+	}
+	if err := readOnly(sp); err != nil {
+		return err
+	}
+	if err := syscall.PtraceDetach(pid); err != nil {
+		return fmt.Errorf("starting the command: %v", err)
+	}
+	return nil
+}
+
+// setLimits sets the resource limits of process pid.
+func setLimits(pid int, l Limits) error {
+	set := func(name string, res int, v uint64) error {
+		if v == 0 {
+			return nil
+		}
+		var cur unix.Rlimit
+		if err := unix.Prlimit(pid, res, nil, &cur); err != nil {
+			return err
+		}
+		if cur.Max != unix.RLIM_INFINITY && cur.Max < v {
+			v = cur.Max
+		}
+		if err := unix.Prlimit(pid, res, &unix.Rlimit{Cur: v, Max: v}, nil); err != nil {
+			return fmt.Errorf("setting the %s limit to %d: %v", name, v, err)
+		}
+		return nil
+	}
+	if err := set("data size", unix.RLIMIT_DATA, uint64(max(l.MemoryBytes, 0))); err != nil {
+		return err
+	}
+	if err := set("process", unix.RLIMIT_NPROC, uint64(max(l.Processes, 0))); err != nil {
+		return err
+	}
+	if err := set("open file", unix.RLIMIT_NOFILE, uint64(max(l.OpenFiles, 0))); err != nil {
+		return err
+	}
+	return set("CPU time", unix.RLIMIT_CPU, uint64(max(l.CPUSeconds, 0)))
+}

@@ -1,0 +1,114 @@
+// Package sandbox starts the engine's untrusted processes (plugin processes
+// and the commands plugins run on a local environment) isolated from the
+// engine: an allow-listed environment, a private view of the file system
+// that hides the engine's data, a process-ID namespace whose processes all
+// die with the operation, optionally no network, and resource limits.
+// docs/engine.md ("Sandbox") describes the threat model and the limits of
+// each mechanism.
+//
+// On Linux the isolation uses unprivileged user, mount, PID and network
+// namespaces: Wrap makes a command re-execute the current binary in a
+// hidden init mode (InitArg), which sets up the namespace and starts the
+// real command as its child. Any binary that imports this package has that
+// mode (the package's init function runs it). Other systems are
+// unsupported: New returns an error there.
+package sandbox
+
+import (
+	"os"
+
+	"strings"
+)
+
+// InitArg is the first argument of the hidden init mode.
+const InitArg = "__sandbox-init"
+
+// Limits bound the resources of one sandboxed command and everything it
+// starts. Zero means unlimited.
+type Limits struct {
+	// MemoryBytes bounds the data (heap) of each process (RLIMIT_DATA) and,
+	// where the engine can use a memory cgroup, the memory of them all.
+	MemoryBytes int64
+	// Processes bounds the processes and threads (RLIMIT_NPROC counted in
+	// the sandbox's user namespace; a pids cgroup where available, which
+	// also binds a root engine, for which the kernel does not enforce
+	// RLIMIT_NPROC).
+	Processes int
+	// OpenFiles bounds the open files of each process (RLIMIT_NOFILE).
+	OpenFiles int
+	// CPUSeconds bounds the CPU time of each process (RLIMIT_CPU).
+	CPUSeconds int
+}
+
+// DefaultLimits are the limits of dvp engine serve unless flags change them.
+func DefaultLimits() Limits {
+	return Limits{MemoryBytes: 8 << 30, Processes: 1024, OpenFiles: 4096, CPUSeconds: 3600}
+}
+
+// Policy says what one sandboxed command may see and do.
+type Policy struct {
+	// Hide lists directories replaced, in the sandbox, by an empty
+	// read-only directory (the engine's data directory, the engine user's
+	// ~/.dvp). Missing ones are skipped.
+	Hide []string
+	// Expose lists paths inside hidden directories that stay visible at
+	// the same place: the plugin's executable (read-only), its work
+	// directory (writable).
+	Expose []Bind
+	// ReadOnly makes the whole file system read-only except the writable
+	// Expose entries (plugin processes).
+	ReadOnly bool
+	// Network keeps the engine host's network. Without it the command has
+	// its own network namespace with no interface up.
+	Network bool
+	Limits  Limits
+}
+
+// Bind is one path kept visible inside a hidden directory.
+type Bind struct {
+	Path     string
+	Writable bool
+}
+
+// allowedEnv are the variables kept from the engine's environment.
+var allowedEnv = map[string]bool{
+	"PATH": true, "HOME": true, "USER": true, "LOGNAME": true, "LANG": true, "LANGUAGE": true,
+	"TZ": true, "TERM": true,
+}
+
+// Env builds a sandboxed command's environment from base (nil: this
+// process's environment): PATH, HOME, USER, LOGNAME, LANG, LANGUAGE, LC_*,
+// TZ and TERM only, never a DVP_* variable; TMPDIR is tmpDir when it is not
+// empty. Extra "NAME=value" entries are appended (they win).
+func Env(base []string, tmpDir string, extra ...string) []string {
+	if base == nil {
+		base = os.Environ()
+	}
+	var env []string
+	for _, kv := range base {
+		name, _, ok := strings.Cut(kv, "=")
+		if !ok || strings.HasPrefix(name, "DVP_") {
+			continue
+		}
+		if allowedEnv[name] || strings.HasPrefix(name, "LC_") {
+			env = append(env, kv)
+		}
+	}
+	if _, ok := lookup(env, "PATH"); !ok {
+		env = append(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	}
+	if tmpDir != "" {
+		env = append(env, "TMPDIR="+tmpDir)
+	}
+	env = append(env, extra...)
+	return env
+}
+
+func lookup(env []string, name string) (string, bool) {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
