@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dvpkit/dvp/internal/sandbox"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
@@ -23,10 +24,15 @@ type Options struct {
 	Binary string
 	// Args are the plugin's arguments; default: protocol.ServeFlag.
 	Args []string
-	// Env is the plugin's environment; nil inherits the host's.
+	// Env is the plugin's environment; nil is the host's passed through
+	// sandbox.Env's allow-list (never a DVP_* variable).
 	Env []string
 	// Dir is the plugin's working directory; "" is the host's.
 	Dir string
+	// Sandbox isolates the plugin process with Policy (docs/engine.md,
+	// "Sandbox"); nil runs it without isolation, in its own process group.
+	Sandbox *sandbox.Sandbox
+	Policy  sandbox.Policy
 	// Libraries answers library requests. Required.
 	Libraries Libraries
 	// Stderr receives what the plugin writes to stderr (and to stdout:
@@ -64,6 +70,9 @@ func New(opts Options) (*Host, error) {
 	}
 	if opts.Args == nil {
 		opts.Args = []string{protocol.ServeFlag}
+	}
+	if opts.Env == nil {
+		opts.Env = sandbox.Env(nil, "")
 	}
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 10 * time.Second

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dvpkit/dvp/internal/sandbox"
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/libs"
 	"github.com/dvpkit/dvp/sdk/protocol"
@@ -25,9 +26,15 @@ type LocalLibraries struct {
 	// Dir is the working directory of scripts; "" is the user's home
 	// directory (as on a real environment).
 	Dir string
-	// Env is the base environment of scripts; nil is this process's.
+	// Env is the base environment of scripts; nil is this process's
+	// passed through sandbox.Env's allow-list (never a DVP_* variable).
 	// Request variables are added to it.
 	Env []string
+	// Sandbox isolates scripts and rsync with Policy (docs/engine.md,
+	// "Sandbox"); nil runs them without isolation, each in its own process
+	// group. RunSync adds SyncDestination to the policy's writable paths.
+	Sandbox *sandbox.Sandbox
+	Policy  sandbox.Policy
 	// SyncDestination is the directory RunSync copies into (the dSource's
 	// data); RunSync fails when it is empty.
 	SyncDestination string
@@ -93,7 +100,6 @@ func (l *LocalLibraries) RunExpect(ctx context.Context, _ sdk.RemoteConnection, 
 
 func (l *LocalLibraries) run(ctx context.Context, bin string, args []string, vars map[string]string) (libs.RunResult, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
-	setProcessGroup(cmd)
 	cmd.WaitDelay = time.Second
 	dir := l.Dir
 	if dir == "" {
@@ -104,20 +110,25 @@ func (l *LocalLibraries) run(ctx context.Context, bin string, args []string, var
 	cmd.Dir = dir
 	env := l.Env
 	if env == nil {
-		env = os.Environ()
+		env = sandbox.Env(nil, "")
 	}
 	env = append([]string(nil), env...)
 	for k, v := range vars {
 		env = append(env, k+"="+v)
 	}
 	cmd.Env = env
+	unbox, err := l.Sandbox.Wrap(cmd, l.Policy)
+	if err != nil {
+		return libs.RunResult{}, &libs.LibraryError{ID: LibErrFailed, Message: "The command cannot be started in its sandbox: " + err.Error()}
+	}
+	defer unbox()
 	max := l.MaxOutput
 	if max <= 0 {
 		max = 64 << 20
 	}
 	stdout, stderr := &limitedBuffer{max: max}, &limitedBuffer{max: max}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	if ctx.Err() != nil {
 		return libs.RunResult{}, &libs.LibraryError{ID: LibErrCancelled, Message: fmt.Sprintf("%s was stopped: %v", filepath.Base(bin), context.Cause(ctx))}
 	}
@@ -197,8 +208,18 @@ func anchor(p, src string) string {
 
 func (l *LocalLibraries) rsync(ctx context.Context, rsync string, args []string) error {
 	cmd := exec.CommandContext(ctx, rsync, args...)
-	setProcessGroup(cmd)
 	cmd.WaitDelay = time.Second
+	cmd.Env = l.Env
+	if cmd.Env == nil {
+		cmd.Env = sandbox.Env(nil, "")
+	}
+	p := l.Policy
+	p.Expose = append(append([]sandbox.Bind(nil), p.Expose...), sandbox.Bind{Path: l.SyncDestination, Writable: true})
+	unbox, err := l.Sandbox.Wrap(cmd, p)
+	if err != nil {
+		return &libs.LibraryError{ID: LibErrFailed, Message: "rsync cannot be started in its sandbox: " + err.Error()}
+	}
+	defer unbox()
 	out := &limitedBuffer{max: 64 << 10}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/dvpkit/dvp/internal/sandbox"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
@@ -19,7 +20,7 @@ const maxManifestOutput = 16 << 20
 // manifest is returned together with a *ManifestError listing them.
 func Manifest(ctx context.Context, binary string) (*protocol.Manifest, error) {
 	cmd := exec.CommandContext(ctx, binary, protocol.ManifestFlag)
-	setProcessGroup(cmd)
+	sandbox.ProcessGroup(cmd)
 	cmd.WaitDelay = 2 * time.Second
 	stdout := &limitedBuffer{max: maxManifestOutput}
 	stderr := &tailWriter{max: stderrTailSize}

@@ -4,6 +4,4 @@ package pluginhost
 
 import "os/exec"
 
-func setProcessGroup(cmd *exec.Cmd) {}
-
 func signalNumber(ee *exec.ExitError) int { return 0 }

@@ -27,6 +27,7 @@ type process struct {
 	opts   Options
 	cmd    *exec.Cmd
 	kill   context.CancelFunc // kills the process group
+	unbox  func()             // releases the sandbox once the process ended
 	stdin  io.WriteCloser
 	w      *protocol.Writer
 	stderr *tailWriter
@@ -54,12 +55,17 @@ func start(ctx context.Context, opts Options) (*process, *PluginError) {
 	cmd := exec.CommandContext(pctx, opts.Binary, opts.Args...)
 	cmd.Env = opts.Env
 	cmd.Dir = opts.Dir
-	setProcessGroup(cmd)
+	unbox, err := opts.Sandbox.Wrap(cmd, opts.Policy)
+	if err != nil {
+		kill()
+		return nil, newPluginError(KindStart, "", "The plugin cannot be started in its sandbox: "+err.Error(), "", err)
+	}
 	cmd.WaitDelay = 2 * time.Second
 	p := &process{
 		opts:   opts,
 		cmd:    cmd,
 		kill:   kill,
+		unbox:  unbox,
 		stderr: &tailWriter{max: stderrTailSize, fwd: opts.Stderr},
 		hello:  make(chan *protocol.Message, 1),
 		done:   make(chan struct{}),
@@ -68,6 +74,7 @@ func start(ctx context.Context, opts Options) (*process, *PluginError) {
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		kill()
+		unbox()
 		return nil, newPluginError(KindStart, "", "The plugin cannot be started: "+err.Error(), "", err)
 	}
 	// stdout through an os.Pipe the host reads itself, so that Wait never
@@ -75,11 +82,13 @@ func start(ctx context.Context, opts Options) (*process, *PluginError) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		kill()
+		unbox()
 		return nil, newPluginError(KindStart, "", "The plugin cannot be started: "+err.Error(), "", err)
 	}
 	cmd.Stdout = pw
 	if err := cmd.Start(); err != nil {
 		kill()
+		unbox()
 		pr.Close()
 		pw.Close()
 		return nil, newPluginError(KindStart, "", fmt.Sprintf("The plugin %s cannot be started: %v", opts.Binary, err), "", err)
@@ -206,6 +215,7 @@ func (p *process) readLoop(out *os.File) {
 		<-waited
 	}
 	p.kill() // release the context
+	p.unbox()
 	close(p.done)
 }
 

@@ -78,8 +78,8 @@ var allowedEnv = map[string]bool{
 
 // Env builds a sandboxed command's environment from base (nil: this
 // process's environment): PATH, HOME, USER, LOGNAME, LANG, LANGUAGE, LC_*,
-// TZ and TERM only, never a DVP_* variable; TMPDIR is tmpDir when it is not
-// empty. Extra "NAME=value" entries are appended (they win).
+// TZ and TERM only, never a DVP_* variable; TMPDIR is tmpDir, or when that
+// is empty base's TMPDIR. Extra "NAME=value" entries are appended (they win).
 func Env(base []string, tmpDir string, extra ...string) []string {
 	if base == nil {
 		base = os.Environ()
@@ -90,7 +90,7 @@ func Env(base []string, tmpDir string, extra ...string) []string {
 		if !ok || strings.HasPrefix(name, "DVP_") {
 			continue
 		}
-		if allowedEnv[name] || strings.HasPrefix(name, "LC_") {
+		if allowedEnv[name] || strings.HasPrefix(name, "LC_") || (name == "TMPDIR" && tmpDir == "") {
 			env = append(env, kv)
 		}
 	}

@@ -62,7 +62,7 @@ func helper(mode string, args []string) int {
 				b[i] = 1
 			}
 			keep = append(keep, b)
-			fmt.Printf("allocated %d MiB\n", mib)
+			fmt.Printf("allocated %d MiB (%d chunks)\n", mib, len(keep))
 			if mib >= 16<<10 {
 				return 0
 			}
@@ -195,6 +195,10 @@ func TestEnvAllowList(t *testing.T) {
 		"AWS_SECRET_ACCESS_KEY=k", "SSH_AUTH_SOCK=/s", "TMPDIR=/tmp", "DVP_X=1"}
 	got := strings.Join(Env(base, "/work", "A=1"), " ")
 	if want := "PATH=/bin HOME=/h LANG=C LC_ALL=C TZ=UTC TMPDIR=/work A=1"; got != want {
+		t.Errorf("Env = %q, want %q", got, want)
+	}
+	got = strings.Join(Env(base, ""), " ")
+	if want := "PATH=/bin HOME=/h LANG=C LC_ALL=C TZ=UTC TMPDIR=/tmp"; got != want {
 		t.Errorf("Env = %q, want %q", got, want)
 	}
 }
