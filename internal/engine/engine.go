@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/exec"
+	"github.com/dvpkit/dvp/internal/engine/jobs"
 	"github.com/dvpkit/dvp/internal/engine/secrets"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/logging"
@@ -54,7 +56,7 @@ type Config struct {
 	Log              *slog.Logger     // nil: discard
 	Clock            func() time.Time // nil: time.Now
 	BcryptCost       int              // 0: bcrypt.DefaultCost (tests use bcrypt.MinCost)
-	// OperationTimeout bounds one plugin operation; 0: DefaultOperationTimeout.
+	// OperationTimeout bounds one plugin operation; 0: exec.DefaultOperationTimeout.
 	OperationTimeout time.Duration
 	// Redactor masks secrets; the engine registers every secret of plugin
 	// parameters with it. Give the one Log's handler uses, so that the
@@ -85,7 +87,7 @@ func (c *Config) defaults() {
 		c.Clock = time.Now
 	}
 	if c.OperationTimeout <= 0 {
-		c.OperationTimeout = DefaultOperationTimeout
+		c.OperationTimeout = exec.DefaultOperationTimeout
 	}
 	if c.Redactor == nil {
 		c.Redactor = logging.NewRedactor()
@@ -97,15 +99,15 @@ type Engine struct {
 	cfg       Config
 	store     *store.Store
 	keeper    *secrets.Keeper
+	runner    *exec.Runner
 	lock      *os.File
 	sessions  *sessions
 	uploads   *tokens
 	downloads *tokens
-	jobs      sync.WaitGroup
+	jobs      *jobs.Manager
 	stop      chan struct{}
 	stopOnce  sync.Once
 	handler   http.Handler
-	objLocks  keyedMutex // serializes the jobs of one environment or container
 }
 
 // New opens (creating if needed) the data directory and recovers from a
@@ -140,6 +142,12 @@ func New(cfg Config) (*Engine, string, error) {
 		downloads: newTokens(cfg.DownloadTokenTTL, cfg.Clock),
 		stop:      make(chan struct{}),
 	}
+	e.jobs = jobs.NewManager(st, cfg.Redactor, cfg.Clock, cfg.Log, describeFailure)
+	e.runner = &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, Redactor: cfg.Redactor, Secret: keeper.Register,
+		Environment: func(ctx context.Context, ref string) (env Environment, found bool, err error) {
+			found, err = st.GetObject(ctx, store.KindEnvironment, ref, &env)
+			return env, found, err
+		}}
 	tmp, blobs, err := st.Recover(cfg.Clock())
 	if err != nil {
 		e.Close()
@@ -227,6 +235,7 @@ func (e *Engine) janitor() {
 // Close waits for running jobs and closes the store.
 func (e *Engine) Close() error {
 	e.stopOnce.Do(func() { close(e.stop) })
+	e.jobs.Stop()
 	e.jobs.Wait()
 	err := e.store.Close()
 	if e.lock != nil {

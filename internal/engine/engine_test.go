@@ -533,7 +533,7 @@ func TestBundleNamesCannotTraverse(t *testing.T) {
 	if env := c.call("POST", "delphix/service/support/bundle/generate", map[string]any{"type": "SupportBundleGenerateParameters", "bundleType": "PLUGIN_LOG", "plugin": "../APPDATA_TOOLKIT-1"}); env.code != 404 {
 		t.Errorf("bad ref: %+v", env)
 	}
-	if _, err := PluginLogDir(te.dir, "../x"); err == nil {
+	if _, err := store.PluginLogDir(te.dir, "../x"); err == nil {
 		t.Error("PluginLogDir accepted a traversing id")
 	}
 }
@@ -844,7 +844,6 @@ func TestUpgradeJobFailsWhenOvertaken(t *testing.T) {
 	}
 	src.Write(enginetest.Zip(enginetest.Options{BuildNumber: "3"}))
 	row := &store.Toolkit{PluginID: next.PluginID, Name: next.Name, BuildNumber: "3", ArtifactJSON: "{}", Installed: now, Updated: now}
-	te.jobs.Add(1)
 	te.runUpgrade(act, job, src, row, next, old, "admin", "artifact.json", nil)
 	state, events := c.waitJob(act.Ref())
 	last := events[len(events)-1]

@@ -325,8 +325,11 @@ func (e *Engine) ingest(w http.ResponseWriter, q *request, up *upload) (handedOf
 	if err := e.store.InsertActionWithJob(ctx, act, job); err != nil {
 		return false, internalErr(err)
 	}
-	e.jobs.Add(1)
-	go e.runUpgrade(act, job, src, row, a, old, who, filename, warnings)
+	done := e.jobs.Track()
+	go func() {
+		defer done()
+		e.runUpgrade(act, job, src, row, a, old, who, filename, warnings)
+	}()
 	writeOK(w, "", strp(job.Ref()), strp(act.Ref()))
 	return true, nil
 }
@@ -360,7 +363,6 @@ func (e *Engine) upgradeRefusal(installed *store.Toolkit, a *artifact.Artifact) 
 // installs the new build, checking the rules again against whatever is
 // installed at that moment.
 func (e *Engine) runUpgrade(act *store.Action, job *store.Job, src *store.Spool, row *store.Toolkit, a, old *artifact.Artifact, who, filename string, warnings artifact.Problems) {
-	defer e.jobs.Done()
 	defer src.Discard()
 	ctx := context.Background()
 	event := func(code, details string, action *string, kind string, percent float64, state string) {
@@ -391,7 +393,7 @@ func (e *Engine) runUpgrade(act *store.Action, job *store.Job, src *store.Spool,
 		n := len(old.Manifest.MigrationIDList)
 		event("event.toolkit.upgrade.validated", fmt.Sprintf("Build %s passed the upgrade checks (the build number does not decrease; all %d migration id(s) of build %s are kept).", a.BuildNumber, n, old.BuildNumber), nil, "INFO", 50, "RUNNING")
 		if ids := newMigrationIDs(old, a); len(ids) > 0 && cur != nil {
-			j := &jobCtx{e: e, act: act, job: job, percent: 50}
+			j := e.jobs.Attach(act, job, 50)
 			if plan, err = e.planMigrations(ctx, j, cur, row, a, src.Sum(), src.Name(), ids); err == nil && len(plan.newDocs) > 0 {
 				event("event.toolkit.upgrade.migrated", fmt.Sprintf("Ran the new migration(s) %s on the plugin's stored objects: %s.", strings.Join(ids, ", "), strings.Join(plan.summary, ", ")), nil, "INFO", 75, "RUNNING")
 			}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/dvpkit/dvp/internal/artifact"
@@ -25,16 +24,6 @@ const UploadLogFile = "upload.log"
 // plugin's logs (docs References/Logging.md), followed by the plugin name.
 const BundlePluginLogDir = "log/mgmt_log/plugin_log"
 
-// PluginLogDir is the directory of a plugin's logs in a data directory:
-// every regular file in it goes into the plugin's log bundle. The plugin
-// runner appends the plugin's own log lines there.
-func PluginLogDir(dataDir, pluginID string) (string, error) {
-	if !artifact.PluginIDPattern.MatchString(pluginID) {
-		return "", fmt.Errorf("invalid plugin id %q", pluginID)
-	}
-	return filepath.Join(dataDir, store.PluginLogsDir, strings.ToLower(pluginID)), nil
-}
-
 var pluginLogMu sync.Mutex
 
 // pluginLog appends a line to the plugin's upload log. Problems are only
@@ -43,7 +32,7 @@ func (e *Engine) pluginLog(pluginID, format string, args ...any) {
 	if pluginID == "" {
 		return
 	}
-	dir, err := PluginLogDir(e.cfg.DataDir, pluginID)
+	dir, err := store.PluginLogDir(e.cfg.DataDir, pluginID)
 	if err != nil {
 		return
 	}
@@ -113,7 +102,7 @@ func (e *Engine) writeBundle(w io.Writer, t *store.Toolkit) error {
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
 	prefix := BundlePluginLogDir + "/" + artifact.SafeFileName(t.Name, t.PluginID) + "/"
-	dir, err := PluginLogDir(e.cfg.DataDir, t.PluginID)
+	dir, err := store.PluginLogDir(e.cfg.DataDir, t.PluginID)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/jobs"
 	"github.com/dvpkit/dvp/internal/engine/secrets"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/sdk/protocol"
@@ -62,7 +63,7 @@ type migrationPlan struct {
 
 // planMigrations runs the new build's migrations on the plugin's stored
 // objects. It changes nothing; apply stores the result.
-func (e *Engine) planMigrations(ctx context.Context, j *jobCtx, cur, row *store.Toolkit, a *artifact.Artifact, codeSum, codePath string, ids []string) (*migrationPlan, error) {
+func (e *Engine) planMigrations(ctx context.Context, j *jobs.Job, cur, row *store.Toolkit, a *artifact.Artifact, codeSum, codePath string, ids []string) (*migrationPlan, error) {
 	objs, err := e.store.ToolkitObjects(ctx, cur.Ref())
 	if err != nil {
 		return nil, err
@@ -71,17 +72,17 @@ func (e *Engine) planMigrations(ctx context.Context, j *jobCtx, cur, row *store.
 	if len(objs) == 0 {
 		return plan, nil
 	}
-	bin, err := e.extractBinary(codeSum, codePath, "build "+a.BuildNumber)
+	bin, err := e.runner.ExtractBinary(codeSum, codePath, "build "+a.BuildNumber)
 	if err != nil {
 		return nil, err
 	}
 	probe := *row
 	probe.ID = cur.ID // the objects name the installed toolkit
-	run, err := e.startPluginBinary(&probe, j, bin)
+	run, err := e.runner.Start(probe.PluginID, a, bin, j)
 	if err != nil {
 		return nil, err
 	}
-	defer run.close()
+	defer run.Close()
 	schemas := e.store.PluginSchema(&probe, a)
 	for _, mk := range migrationKinds {
 		in := protocol.UpgradeInput{Kind: mk.upgradeKind, MigrationIDs: ids, PreUpgradeParameters: map[string]json.RawMessage{}}
@@ -114,7 +115,7 @@ func (e *Engine) planMigrations(ctx context.Context, j *jobCtx, cur, row *store.
 			continue
 		}
 		var out protocol.UpgradeOutput
-		if err := run.call(ctx, "upgrade", in, &out); err != nil {
+		if err := run.Call(ctx, "upgrade", in, &out); err != nil {
 			return nil, err
 		}
 		refs := make([]string, 0, len(byRef))

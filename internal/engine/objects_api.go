@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/exec"
+	"github.com/dvpkit/dvp/internal/engine/jobs"
 	"github.com/dvpkit/dvp/internal/engine/secrets"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
@@ -186,7 +188,7 @@ func (e *Engine) handleEnvironmentCreate(w http.ResponseWriter, r *http.Request,
 	}
 	env := Environment{Type: "UnixHostEnvironment", Name: p.Name, HostType: p.HostType, Created: store.FormatTime(e.cfg.Clock())}
 	switch p.HostType {
-	case HostLocal:
+	case engineapi.HostLocal:
 		u, err := user.Current()
 		if err != nil {
 			return internalErr(err)
@@ -197,7 +199,7 @@ func (e *Engine) handleEnvironmentCreate(w http.ResponseWriter, r *http.Request,
 			env.Host = "localhost"
 		}
 		env.BinaryPath = filepath.Join(e.cfg.DataDir, "toolkit")
-	case HostSSH:
+	case engineapi.HostSSH:
 		env.Host, env.Port, env.User, env.InsecureIgnoreHostKey = p.Host, p.Port, p.User, p.InsecureIgnoreHostKey
 		if env.Port == 0 {
 			env.Port = 22
@@ -221,8 +223,8 @@ func (e *Engine) handleEnvironmentCreate(w http.ResponseWriter, r *http.Request,
 			env.KnownHostsFile = p.KnownHostsFile
 			if p.KnownHostsFile != "" && !filepath.IsAbs(p.KnownHostsFile) {
 				problems = append(problems, "/knownHostsFile: give an absolute path")
-			} else if _, err := os.Stat(knownHostsFile(env)); err != nil {
-				problems = append(problems, fmt.Sprintf("/knownHostsFile: the engine cannot read %s to verify the host key: %v (or, for a test host only, set insecureIgnoreHostKey)", knownHostsFile(env), err))
+			} else if _, err := os.Stat(exec.KnownHostsFile(env)); err != nil {
+				problems = append(problems, fmt.Sprintf("/knownHostsFile: the engine cannot read %s to verify the host key: %v (or, for a test host only, set insecureIgnoreHostKey)", exec.KnownHostsFile(env), err))
 			}
 		}
 		env.ScratchPath = "/tmp/dvp-scratch"
@@ -237,7 +239,7 @@ func (e *Engine) handleEnvironmentCreate(w http.ResponseWriter, r *http.Request,
 	}
 	ref, err := e.store.CreateObject(r.Context(), store.KindEnvironment, "", true, e.cfg.Clock(), func(ref string) (any, string) {
 		env.Reference = ref
-		if env.HostType == HostLocal {
+		if env.HostType == engineapi.HostLocal {
 			env.ScratchPath = filepath.Join(e.cfg.DataDir, store.ScratchDir, ref)
 		} else {
 			env.ScratchPath += "/" + ref
@@ -251,13 +253,13 @@ func (e *Engine) handleEnvironmentCreate(w http.ResponseWriter, r *http.Request,
 		return internalErr(err)
 	}
 	return e.startJob(w, q, "ENVIRONMENT_CREATE", fmt.Sprintf("Add environment %q", env.Name), ref, env.Name, ref, ref,
-		func(ctx context.Context, j *jobCtx) error {
+		func(ctx context.Context, j *jobs.Job) error {
 			if err := e.checkEnvironment(ctx, j, env); err != nil {
 				// An environment the engine cannot reach is not added.
 				e.store.DeleteObject(context.Background(), store.KindEnvironment, ref)
 				return err
 			}
-			j.progress(10)
+			j.Progress(10)
 			return e.discover(ctx, j, env)
 		})
 }
@@ -268,7 +270,7 @@ func (e *Engine) handleEnvironmentRefresh(w http.ResponseWriter, r *http.Request
 		return err
 	}
 	return e.startJob(w, q, "ENVIRONMENT_REFRESH", fmt.Sprintf("Refresh environment %q", env.Name), env.Reference, env.Name, env.Reference, env.Reference,
-		func(ctx context.Context, j *jobCtx) error {
+		func(ctx context.Context, j *jobs.Job) error {
 			var cur Environment
 			if ok, err := e.store.GetObject(ctx, store.KindEnvironment, env.Reference, &cur); err != nil || !ok {
 				return failf("", "The environment %s was deleted.", env.Name)
@@ -276,7 +278,7 @@ func (e *Engine) handleEnvironmentRefresh(w http.ResponseWriter, r *http.Request
 			if err := e.checkEnvironment(ctx, j, cur); err != nil {
 				return err
 			}
-			j.progress(10)
+			j.Progress(10)
 			return e.discover(ctx, j, cur)
 		})
 }
@@ -588,8 +590,8 @@ func (e *Engine) handleLink(w http.ResponseWriter, r *http.Request, q *request) 
 	}
 	snapParams := p.SnapshotParameters
 	return e.startJob(w, q, "DB_LINK", fmt.Sprintf("Link dSource %q", p.Name), ref, p.Name, ref, ref,
-		func(ctx context.Context, j *jobCtx) error {
-			j.info("event.dsource.linked", fmt.Sprintf("Linked dSource %s (%s) to source config %q; running its first sync (a resync).", p.Name, ref, sc.Name))
+		func(ctx context.Context, j *jobs.Job) error {
+			j.Info("event.dsource.linked", fmt.Sprintf("Linked dSource %s (%s) to source config %q; running its first sync (a resync).", p.Name, ref, sc.Name))
 			err := e.containerJob(ctx, j, ref, func(w *wf) error { return w.sync(ctx, true, snapParams) })
 			if err != nil {
 				var je *jobError
@@ -613,7 +615,7 @@ func (l *linkError) Error() string { return l.err.Error() }
 func (l *linkError) Unwrap() error { return l.err }
 
 // containerJob loads a container and runs a workflow step on it.
-func (e *Engine) containerJob(ctx context.Context, j *jobCtx, ref string, step func(w *wf) error) error {
+func (e *Engine) containerJob(ctx context.Context, j *jobs.Job, ref string, step func(w *wf) error) error {
 	var c Container
 	ok, err := e.store.GetObject(ctx, store.KindContainer, ref, &c)
 	if err != nil {
@@ -693,16 +695,16 @@ func (e *Engine) handleProvision(w http.ResponseWriter, r *http.Request, q *requ
 		return internalErr(err)
 	}
 	return e.startJob(w, q, "DB_PROVISION", fmt.Sprintf("Provision VDB %q", p.Name), ref, p.Name, ref, ref,
-		func(ctx context.Context, j *jobCtx) error {
+		func(ctx context.Context, j *jobs.Job) error {
 			err := e.containerJob(ctx, j, ref, func(w *wf) error {
 				if err := w.replaceStorage(ctx, &snap); err != nil {
 					return err
 				}
-				j.progress(30)
+				j.Progress(30)
 				if err := w.mountSpec(ctx); err != nil {
 					return err
 				}
-				j.progress(60)
+				j.Progress(60)
 				if err := w.configure(ctx, "virtual.configure", &snap); err != nil {
 					return err
 				}
@@ -712,7 +714,7 @@ func (e *Engine) handleProvision(w http.ResponseWriter, r *http.Request, q *requ
 			if err != nil {
 				// A VDB that failed to provision is removed, storage and all.
 				e.removeContainer(context.Background(), j, ref)
-				j.info("event.vdb.removed", fmt.Sprintf("Removed the VDB %s that failed to provision.", p.Name))
+				j.Info("event.vdb.removed", fmt.Sprintf("Removed the VDB %s that failed to provision.", p.Name))
 			}
 			return err
 		})
@@ -720,12 +722,12 @@ func (e *Engine) handleProvision(w http.ResponseWriter, r *http.Request, q *requ
 
 // removeContainer unmounts and deletes a container, its snapshots, its
 // source config (VDBs) and its storage.
-func (e *Engine) removeContainer(ctx context.Context, j *jobCtx, ref string) {
+func (e *Engine) removeContainer(ctx context.Context, j *jobs.Job, ref string) {
 	var c Container
 	if ok, _ := e.store.GetObject(ctx, store.KindContainer, ref, &c); !ok {
 		return
 	}
-	w := &wf{e: e, j: j, c: &c, envs: map[string]Environment{}, x: map[string]executor{}}
+	w := &wf{e: e, j: j, c: &c, envs: map[string]Environment{}, x: map[string]exec.Executor{}}
 	for _, m := range c.Mounts {
 		w.unmountOne(ctx, m)
 	}
@@ -817,7 +819,7 @@ func (e *Engine) handleContainerOp(w http.ResponseWriter, r *http.Request, q *re
 		title = fmt.Sprintf("Resync dSource %q", c.Name)
 	}
 	return e.startJob(w, q, actionType, title, c.Reference, c.Name, c.Reference, c.Reference,
-		func(ctx context.Context, j *jobCtx) error {
+		func(ctx context.Context, j *jobs.Job) error {
 			if op == "delete" {
 				return e.deleteContainer(ctx, j, c.Reference)
 			}
@@ -871,7 +873,7 @@ func (w *wf) operation(ctx context.Context, op string, p ContainerOpParameters, 
 		}
 		_, err = w.takeSnapshot(ctx, false, nil, func() (json.RawMessage, error) {
 			var meta json.RawMessage
-			if err := w.run.call(ctx, "virtual.post_snapshot", in, &meta); err != nil {
+			if err := w.run.Call(ctx, "virtual.post_snapshot", in, &meta); err != nil {
 				return nil, err
 			}
 			return meta, w.e.checkOutput(w.tk, w.art, "virtual.post_snapshot", "snapshotDefinition", meta)
@@ -907,7 +909,7 @@ func (w *wf) operation(ctx context.Context, op string, p ContainerOpParameters, 
 		if dsource {
 			statusOp = "linked.status"
 			if !staged {
-				w.j.info("event.status", fmt.Sprintf("%s: ACTIVE (DIRECT dSources have no status operation).", w.c.Name))
+				w.j.Info("event.status", fmt.Sprintf("%s: ACTIVE (DIRECT dSources have no status operation).", w.c.Name))
 				return nil
 			}
 			in, err = w.linkedIn(ctx)
@@ -918,14 +920,14 @@ func (w *wf) operation(ctx context.Context, op string, p ContainerOpParameters, 
 			return err
 		}
 		status := "ACTIVE"
-		if w.run.hasOp(statusOp) {
-			if err := w.run.call(ctx, statusOp, in, &status); err != nil {
+		if w.run.HasOp(statusOp) {
+			if err := w.run.Call(ctx, statusOp, in, &status); err != nil {
 				return err
 			}
 		}
 		w.c.Runtime = status
-		w.j.info("event.status", fmt.Sprintf("%s: %s.", w.c.Name, status))
-		w.j.result = status
+		w.j.Info("event.status", fmt.Sprintf("%s: %s.", w.c.Name, status))
+		w.j.Result = status
 		return w.save(ctx)
 	case "enable":
 		if dsource {
@@ -949,8 +951,8 @@ func (w *wf) operation(ctx context.Context, op string, p ContainerOpParameters, 
 			return err
 		}
 		status := "INACTIVE"
-		if w.run.hasOp("virtual.status") {
-			if err := w.run.call(ctx, "virtual.status", in, &status); err != nil {
+		if w.run.HasOp("virtual.status") {
+			if err := w.run.Call(ctx, "virtual.status", in, &status); err != nil {
 				return err
 			}
 		}
@@ -1000,7 +1002,7 @@ func (w *wf) operation(ctx context.Context, op string, p ContainerOpParameters, 
 }
 
 // deleteContainer runs the delete workflow, then removes everything.
-func (e *Engine) deleteContainer(ctx context.Context, j *jobCtx, ref string) error {
+func (e *Engine) deleteContainer(ctx context.Context, j *jobs.Job, ref string) error {
 	err := e.containerJob(ctx, j, ref, func(w *wf) error {
 		if w.c.ContainerType == "DSOURCE" {
 			if w.c.PluginType == "STAGED" && w.c.Enabled {
@@ -1027,7 +1029,7 @@ func (e *Engine) deleteContainer(ctx context.Context, j *jobCtx, ref string) err
 		return err
 	}
 	e.removeContainer(ctx, j, ref)
-	j.info("event.container.deleted", fmt.Sprintf("Deleted %s with its storage and snapshots.", ref))
+	j.Info("event.container.deleted", fmt.Sprintf("Deleted %s with its storage and snapshots.", ref))
 	return nil
 }
 

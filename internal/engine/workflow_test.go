@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
+	osexec "os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/internal/engine/exec"
+	"github.com/dvpkit/dvp/internal/engine/store"
 )
 
 // The workflow tests run the test plugins of testdata/plugins (built
@@ -31,7 +33,7 @@ func testPlugin(t testing.TB, name string) []byte {
 		if pluginsErr != nil {
 			return
 		}
-		cmd := exec.Command("go", "build", "-trimpath", "-o", pluginsDir+string(os.PathSeparator),
+		cmd := osexec.Command("go", "build", "-trimpath", "-o", pluginsDir+string(os.PathSeparator),
 			"./testdata/plugins/staged", "./testdata/plugins/panics", "./testdata/plugins/direct")
 		cmd.Dir = filepath.Join("..", "..")
 		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod -buildvcs=false", "GOPROXY=off", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
@@ -309,16 +311,16 @@ func TestStagedWorkflowsOnALocalEnvironment(t *testing.T) {
 	}
 
 	// The plugin's logs are in its log directory, hierarchically.
-	dir, _ := PluginLogDir(te.dir, enginetest.DefaultID)
-	info := readFile(t, filepath.Join(dir, InfoLogFile))
-	debug := readFile(t, filepath.Join(dir, DebugLogFile))
+	dir, _ := store.PluginLogDir(te.dir, enginetest.DefaultID)
+	info := readFile(t, filepath.Join(dir, exec.InfoLogFile))
+	debug := readFile(t, filepath.Join(dir, exec.DebugLogFile))
 	if !strings.Contains(info, "INFO [linked.start_staging] starting staging") || !strings.Contains(debug, "starting staging") {
 		t.Errorf("info.log:\n%s", info)
 	}
 	if !strings.Contains(debug, "engine: run_bash on here") || strings.Contains(info, "engine: run_bash") {
 		t.Errorf("debug.log misses the library trace, or info.log has it")
 	}
-	if !strings.Contains(readFile(t, filepath.Join(dir, ErrorLogFile)), "stopping staging without the operation's context") {
+	if !strings.Contains(readFile(t, filepath.Join(dir, exec.ErrorLogFile)), "stopping staging without the operation's context") {
 		t.Errorf("error.log misses the WARN record")
 	}
 }

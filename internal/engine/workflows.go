@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
+	osexec "os/exec"
 	"path/filepath"
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/exec"
+	"github.com/dvpkit/dvp/internal/engine/jobs"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/internal/schema"
@@ -116,19 +118,36 @@ func connOf(env Environment) sdk.RemoteConnection {
 // wf is the state of one workflow run on a container.
 type wf struct {
 	e    *Engine
-	j    *jobCtx
+	j    *jobs.Job
 	tk   *store.Toolkit
 	art  *artifact.Artifact
-	run  *pluginRun
+	run  *exec.Plugin
 	c    *Container
 	repo Repository
 	sc   SourceConfig
 	envs map[string]Environment
-	x    map[string]executor
+	x    map[string]exec.Executor
 }
 
-func (e *Engine) newWF(ctx context.Context, j *jobCtx, c *Container) (*wf, error) {
-	w := &wf{e: e, j: j, c: c, envs: map[string]Environment{}, x: map[string]executor{}}
+// startPlugin starts an installed plugin for a job.
+func (e *Engine) startPlugin(t *store.Toolkit, j *jobs.Job) (*exec.Plugin, error) {
+	blob, err := e.store.BlobPath(t.SourceSHA256)
+	if err != nil {
+		return nil, err
+	}
+	bin, err := e.runner.ExtractBinary(t.SourceSHA256, blob, t.Ref())
+	if err != nil {
+		return nil, err
+	}
+	a, err := t.Artifact()
+	if err != nil {
+		return nil, err
+	}
+	return e.runner.Start(t.PluginID, a, bin, j)
+}
+
+func (e *Engine) newWF(ctx context.Context, j *jobs.Job, c *Container) (*wf, error) {
+	w := &wf{e: e, j: j, c: c, envs: map[string]Environment{}, x: map[string]exec.Executor{}}
 	t, err := e.store.ToolkitByRef(ctx, c.Toolkit)
 	if err != nil {
 		return nil, err
@@ -156,7 +175,7 @@ func (e *Engine) newWF(ctx context.Context, j *jobCtx, c *Container) (*wf, error
 
 func (w *wf) close() {
 	if w.run != nil {
-		w.run.close()
+		w.run.Close()
 	}
 	for _, x := range w.x {
 		x.Close()
@@ -179,7 +198,7 @@ func (w *wf) env(ctx context.Context, ref string) (Environment, error) {
 	return env, nil
 }
 
-func (w *wf) exec(ctx context.Context, ref string) (executor, Environment, error) {
+func (w *wf) exec(ctx context.Context, ref string) (exec.Executor, Environment, error) {
 	env, err := w.env(ctx, ref)
 	if err != nil {
 		return nil, env, err
@@ -187,7 +206,7 @@ func (w *wf) exec(ctx context.Context, ref string) (executor, Environment, error
 	if x, ok := w.x[ref]; ok {
 		return x, env, nil
 	}
-	x := newExecutor(env)
+	x := exec.New(env)
 	w.x[ref] = x
 	return x, env, nil
 }
@@ -265,7 +284,7 @@ func (w *wf) mountSpec(ctx context.Context) error {
 		if serr != nil {
 			return serr
 		}
-		err = w.run.call(ctx, "linked.mount_specification", map[string]any{"staged_source": ss, "repository": w.repo.Parameters}, &spec)
+		err = w.run.Call(ctx, "linked.mount_specification", map[string]any{"staged_source": ss, "repository": w.repo.Parameters}, &spec)
 		if err == nil {
 			err = spec.ValidateStaged()
 		}
@@ -274,7 +293,7 @@ func (w *wf) mountSpec(ctx context.Context) error {
 		if verr != nil {
 			return verr
 		}
-		err = w.run.call(ctx, "virtual.mount_specification", map[string]any{"virtual_source": vs, "repository": w.repo.Parameters}, &spec)
+		err = w.run.Call(ctx, "virtual.mount_specification", map[string]any{"virtual_source": vs, "repository": w.repo.Parameters}, &spec)
 		if err == nil {
 			err = spec.Validate()
 		}
@@ -310,7 +329,7 @@ func (w *wf) mountSpec(ctx context.Context) error {
 		}
 		delete(old, env.Reference+"\x00"+m.MountPath)
 		recs = append(recs, mountRecord{Environment: env.Reference, MountPath: m.MountPath, SharedPath: m.SharedPath, Method: method})
-		w.j.info("event.storage.mounted", fmt.Sprintf("Mounted the storage of %s at %s on %s (%s).", w.c.Name, m.MountPath, env.Name, method))
+		w.j.Info("event.storage.mounted", fmt.Sprintf("Mounted the storage of %s at %s on %s (%s).", w.c.Name, m.MountPath, env.Name, method))
 	}
 	for _, m := range old { // mounts the plugin no longer asks for
 		w.unmountOne(ctx, m)
@@ -346,10 +365,10 @@ func (w *wf) unmountOne(ctx context.Context, m mountRecord) {
 		err = x.Unmount(ctx, w.storageOf(m), m.MountPath, m.Method)
 	}
 	if err != nil {
-		w.j.event("event.storage.unmount.failed", fmt.Sprintf("Could not unmount %s: %v", m.MountPath, err), nil, "WARNING", "RUNNING")
+		w.j.Event("event.storage.unmount.failed", fmt.Sprintf("Could not unmount %s: %v", m.MountPath, err), nil, "WARNING", "RUNNING")
 		return
 	}
-	w.j.info("event.storage.unmounted", fmt.Sprintf("Unmounted %s from %s.", m.MountPath, env.Name))
+	w.j.Info("event.storage.unmounted", fmt.Sprintf("Unmounted %s from %s.", m.MountPath, env.Name))
 }
 
 func (w *wf) unmountAll(ctx context.Context) error {
@@ -369,7 +388,7 @@ func copyTree(ctx context.Context, src, dst string) error {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, "cp", "-a", "--reflink=auto", src+"/.", dst+"/")
+	cmd := osexec.CommandContext(ctx, "cp", "-a", "--reflink=auto", src+"/.", dst+"/")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("copying %s to %s: %v: %s", src, dst, err, strings.TrimSpace(string(out)))
 	}
@@ -395,7 +414,7 @@ func (w *wf) takeSnapshot(ctx context.Context, resync bool, params json.RawMessa
 	if err := copyTree(ctx, w.c.Storage, dir); err != nil {
 		return fail(err)
 	}
-	w.j.info("event.snapshot.taken", fmt.Sprintf("Took snapshot %s of %s.", ref, w.c.Name))
+	w.j.Info("event.snapshot.taken", fmt.Sprintf("Took snapshot %s of %s.", ref, w.c.Name))
 	meta, err := post()
 	if err != nil {
 		return fail(err)
@@ -406,7 +425,7 @@ func (w *wf) takeSnapshot(ctx context.Context, resync bool, params json.RawMessa
 	if err := w.e.store.PutObject(ctx, store.KindSnapshot, ref, snap.Name, snap, now); err != nil {
 		return fail(err)
 	}
-	w.j.result = ref
+	w.j.Result = ref
 	return ref, nil
 }
 
@@ -436,24 +455,24 @@ func (w *wf) sync(ctx context.Context, resync bool, userParams json.RawMessage) 
 	if resync {
 		kind = "resync"
 	}
-	w.j.info("event.dsource.sync.started", fmt.Sprintf("Starting a %s of %s.", kind, w.c.Name))
+	w.j.Info("event.dsource.sync.started", fmt.Sprintf("Starting a %s of %s.", kind, w.c.Name))
 	if w.c.PluginType == "DIRECT" {
 		ds, err := w.directSource(ctx)
 		if err != nil {
 			return err
 		}
 		in := map[string]any{"direct_source": ds, "repository": w.repo.Parameters, "source_config": w.sc.Parameters, "snapshot_parameters": params}
-		w.run.libs.syncTo = w.c.Storage
-		if w.run.hasOp("linked.pre_snapshot") {
-			if err := w.run.call(ctx, "linked.pre_snapshot", in, nil); err != nil {
+		w.run.SyncTo(w.c.Storage)
+		if w.run.HasOp("linked.pre_snapshot") {
+			if err := w.run.Call(ctx, "linked.pre_snapshot", in, nil); err != nil {
 				return err
 			}
 		}
-		w.run.libs.syncTo = ""
-		w.j.progress(50)
+		w.run.SyncTo("")
+		w.j.Progress(50)
 		_, err = w.takeSnapshot(ctx, resync, params, func() (json.RawMessage, error) {
 			var meta json.RawMessage
-			if err := w.run.call(ctx, "linked.post_snapshot", in, &meta); err != nil {
+			if err := w.run.Call(ctx, "linked.post_snapshot", in, &meta); err != nil {
 				return nil, err
 			}
 			return meta, w.e.checkOutput(w.tk, w.art, "linked.post_snapshot", "snapshotDefinition", meta)
@@ -463,24 +482,24 @@ func (w *wf) sync(ctx context.Context, resync bool, userParams json.RawMessage) 
 	if err := w.mountSpec(ctx); err != nil {
 		return err
 	}
-	w.j.progress(20)
+	w.j.Progress(20)
 	ss, err := w.stagedSource(ctx, true)
 	if err != nil {
 		return err
 	}
 	in := map[string]any{"staged_source": ss, "repository": w.repo.Parameters, "source_config": w.sc.Parameters, "snapshot_parameters": params}
-	if w.run.hasOp("linked.pre_snapshot") {
-		if err := w.run.call(ctx, "linked.pre_snapshot", in, nil); err != nil {
+	if w.run.HasOp("linked.pre_snapshot") {
+		if err := w.run.Call(ctx, "linked.pre_snapshot", in, nil); err != nil {
 			return err
 		}
 	}
-	w.j.progress(60)
+	w.j.Progress(60)
 	if err := w.syncBack(ctx); err != nil {
 		return err
 	}
 	_, err = w.takeSnapshot(ctx, resync, params, func() (json.RawMessage, error) {
 		var meta json.RawMessage
-		if err := w.run.call(ctx, "linked.post_snapshot", in, &meta); err != nil {
+		if err := w.run.Call(ctx, "linked.post_snapshot", in, &meta); err != nil {
 			return nil, err
 		}
 		return meta, w.e.checkOutput(w.tk, w.art, "linked.post_snapshot", "snapshotDefinition", meta)
@@ -506,10 +525,10 @@ func (w *wf) virtualIn(ctx context.Context) (map[string]any, error) {
 
 // callOptional runs an operation the plugin may not implement.
 func (w *wf) callOptional(ctx context.Context, op string, in map[string]any) error {
-	if !w.run.hasOp(op) {
+	if !w.run.HasOp(op) {
 		return nil
 	}
-	return w.run.call(ctx, op, in, nil)
+	return w.run.Call(ctx, op, in, nil)
 }
 
 // configure runs virtual.configure or virtual.reconfigure and stores the
@@ -528,7 +547,7 @@ func (w *wf) configure(ctx context.Context, op string, snap *Snapshot) error {
 		in["source_config"] = w.sc.Parameters
 	}
 	var out json.RawMessage
-	if err := w.run.call(ctx, op, in, &out); err != nil {
+	if err := w.run.Call(ctx, op, in, &out); err != nil {
 		return err
 	}
 	if err := w.e.checkOutput(w.tk, w.art, op, "sourceConfigDefinition", out); err != nil {
@@ -556,7 +575,7 @@ func (w *wf) configure(ctx context.Context, op string, snap *Snapshot) error {
 			return err
 		}
 	}
-	w.j.info("event.vdb.configured", fmt.Sprintf("%s is configured: %s.", w.c.Name, name))
+	w.j.Info("event.vdb.configured", fmt.Sprintf("%s is configured: %s.", w.c.Name, name))
 	return w.save(ctx)
 }
 
@@ -566,7 +585,7 @@ func (w *wf) replaceStorage(ctx context.Context, snap *Snapshot) error {
 		return err
 	}
 	w.c.ParentSnapshot = snap.Reference
-	w.j.info("event.vdb.storage", fmt.Sprintf("The storage of %s is now a writable copy of snapshot %s.", w.c.Name, snap.Reference))
+	w.j.Info("event.vdb.storage", fmt.Sprintf("The storage of %s is now a writable copy of snapshot %s.", w.c.Name, snap.Reference))
 	return w.save(ctx)
 }
 
@@ -583,8 +602,8 @@ func newGUID() string {
 
 // checkEnvironment connects to the environment and prepares its scratch
 // path.
-func (e *Engine) checkEnvironment(ctx context.Context, j *jobCtx, env Environment) error {
-	x := newExecutor(env)
+func (e *Engine) checkEnvironment(ctx context.Context, j *jobs.Job, env Environment) error {
+	x := exec.New(env)
 	defer x.Close()
 	res, err := x.RunBash(ctx, pluginhost.BashRequest{Command: `mkdir -p "$DVP_SCRATCH" && uname -sn`, Variables: map[string]string{"DVP_SCRATCH": env.ScratchPath}})
 	if err != nil {
@@ -598,47 +617,47 @@ func (e *Engine) checkEnvironment(ctx context.Context, j *jobCtx, env Environmen
 	if res.ExitCode != 0 {
 		return failf("Check that the user can create the scratch directory.", "The environment check on %s failed (exit %d): %s", env.Name, res.ExitCode, strings.TrimSpace(res.Stderr))
 	}
-	j.info("event.environment.checked", fmt.Sprintf("Environment %s answers: %s.", env.Name, strings.TrimSpace(res.Stdout)))
+	j.Info("event.environment.checked", fmt.Sprintf("Environment %s answers: %s.", env.Name, strings.TrimSpace(res.Stdout)))
 	return nil
 }
 
 // discover runs environment discovery (reference 8.7) with every installed
 // plugin: repositories, then the source configs of each.
-func (e *Engine) discover(ctx context.Context, j *jobCtx, env Environment) error {
+func (e *Engine) discover(ctx context.Context, j *jobs.Job, env Environment) error {
 	tks, err := e.store.Toolkits(ctx)
 	if err != nil {
 		return err
 	}
 	if len(tks) == 0 {
-		j.info("event.environment.discovery.none", "No plugin is installed: nothing to discover.")
+		j.Info("event.environment.discovery.none", "No plugin is installed: nothing to discover.")
 	}
 	for i, t := range tks {
 		if err := e.discoverWith(ctx, j, env, t); err != nil {
 			return err
 		}
-		j.progress(float64(i+1) * 90 / float64(len(tks)))
+		j.Progress(float64(i+1) * 90 / float64(len(tks)))
 	}
 	env.LastRefresh = store.FormatTime(e.cfg.Clock())
 	return e.store.PutObject(ctx, store.KindEnvironment, env.Reference, env.Name, &env, e.cfg.Clock())
 }
 
-func (e *Engine) discoverWith(ctx context.Context, j *jobCtx, env Environment, t *store.Toolkit) error {
+func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env Environment, t *store.Toolkit) error {
 	a, err := t.Artifact()
 	if err != nil {
 		return err
 	}
 	if !a.Manifest.HasRepositoryDiscovery {
-		j.info("event.environment.discovery.skipped", fmt.Sprintf("Plugin %q has no repository discovery.", a.Name))
+		j.Info("event.environment.discovery.skipped", fmt.Sprintf("Plugin %q has no repository discovery.", a.Name))
 		return nil
 	}
 	run, err := e.startPlugin(t, j)
 	if err != nil {
 		return err
 	}
-	defer run.close()
+	defer run.Close()
 	conn := connOf(env)
 	var repos []json.RawMessage
-	if err := run.call(ctx, "discovery.repository", map[string]any{"source_connection": conn}, &repos); err != nil {
+	if err := run.Call(ctx, "discovery.repository", map[string]any{"source_connection": conn}, &repos); err != nil {
 		return err
 	}
 	dd := a.DiscoveryDefinition
@@ -675,12 +694,12 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobCtx, env Environment, t
 			r.Reference = ref
 			repo = &r
 		}
-		j.info("event.environment.repository", fmt.Sprintf("Plugin %q found repository %q (%s) on %s.", a.Name, name, repo.Reference, env.Name))
+		j.Info("event.environment.repository", fmt.Sprintf("Plugin %q found repository %q (%s) on %s.", a.Name, name, repo.Reference, env.Name))
 		if !a.Manifest.HasSourceConfigDiscovery {
 			continue
 		}
 		var scs []json.RawMessage
-		if err := run.call(ctx, "discovery.source_config", map[string]any{"source_connection": conn, "repository": raw}, &scs); err != nil {
+		if err := run.Call(ctx, "discovery.source_config", map[string]any{"source_connection": conn, "repository": raw}, &scs); err != nil {
 			return err
 		}
 		have, err := store.ListAs[SourceConfig](ctx, e.store, store.KindSourceConfig, repo.Reference)
@@ -712,10 +731,10 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobCtx, env Environment, t
 			if err != nil {
 				return err
 			}
-			j.info("event.environment.sourceconfig", fmt.Sprintf("Plugin %q found source config %q (%s).", a.Name, sname, ref))
+			j.Info("event.environment.sourceconfig", fmt.Sprintf("Plugin %q found source config %q (%s).", a.Name, sname, ref))
 		}
 		if len(scs) == 0 {
-			j.info("event.environment.sourceconfig.none", fmt.Sprintf("Plugin %q found no source config in %q (add them by hand).", a.Name, name))
+			j.Info("event.environment.sourceconfig.none", fmt.Sprintf("Plugin %q found no source config in %q (add them by hand).", a.Name, name))
 		}
 	}
 	return nil

@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -152,6 +153,16 @@ func Open(dir string, keeper *secrets.Keeper) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// PluginLogDir is the directory of a plugin's logs in a data directory:
+// every regular file in it goes into the plugin's log bundle. The plugin
+// runner appends the plugin's own log lines there.
+func PluginLogDir(dataDir, pluginID string) (string, error) {
+	if !artifact.PluginIDPattern.MatchString(pluginID) {
+		return "", fmt.Errorf("invalid plugin id %q", pluginID)
+	}
+	return filepath.Join(dataDir, PluginLogsDir, strings.ToLower(pluginID)), nil
 }
 
 // Close closes the database.

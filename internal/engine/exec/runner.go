@@ -1,4 +1,4 @@
-package engine
+package exec
 
 import (
 	"archive/zip"
@@ -16,13 +16,16 @@ import (
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engine/secrets"
 	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/logging"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/libs"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
-// Plugin log files in the plugin's log directory (reference 8.5): an ERROR
+// Plugin log files in the plugin's log directory (docs/compatibility.md,
+// plugin logging): an ERROR
 // record is in all three, an INFO record in info.log and debug.log.
 const (
 	DebugLogFile  = "debug.log"
@@ -34,26 +37,35 @@ const (
 // DefaultOperationTimeout bounds one plugin operation.
 const DefaultOperationTimeout = 30 * time.Minute
 
-var dummyConn sdk.RemoteConnection
+// Runner starts the plugins of jobs.
+type Runner struct {
+	DataDir  string        // the engine's data directory
+	Timeout  time.Duration // bounds one plugin operation
+	Redactor *logging.Redactor
+	// Environment returns the environment with the reference (found is
+	// false when there is none), for the plugin's library calls.
+	Environment func(ctx context.Context, ref string) (env engineapi.Environment, found bool, err error)
+	// Secret registers a secret the plugin obtained (a vault's
+	// credentials, an upgraded password) with the redactor.
+	Secret func(string)
 
-var binMu sync.Mutex
-
-// pluginBinary extracts the plugin executable of an installed toolkit from
-// its code blob, once per code sha256, and returns its path.
-func (e *Engine) pluginBinary(t *store.Toolkit) (string, error) {
-	blob, err := e.store.BlobPath(t.SourceSHA256)
-	if err != nil {
-		return "", err
-	}
-	return e.extractBinary(t.SourceSHA256, blob, t.Ref())
+	binMu sync.Mutex
 }
 
-// extractBinary extracts the plugin executable of the code ZIP at zipPath
-// (whose sha256 is sum) once; what names the code in errors.
-func (e *Engine) extractBinary(sum, zipPath, what string) (string, error) {
-	binMu.Lock()
-	defer binMu.Unlock()
-	dir := filepath.Join(e.cfg.DataDir, store.PluginBinDir, sum)
+// Job is the job a plugin runs for: its operations are recorded as its
+// events.
+type Job interface {
+	Info(code, details string)
+	Ref() string
+}
+
+// ExtractBinary extracts the plugin executable of the code ZIP at zipPath
+// (whose sha256 is sum) once, and returns its path; what names the code
+// in errors.
+func (rn *Runner) ExtractBinary(sum, zipPath, what string) (string, error) {
+	rn.binMu.Lock()
+	defer rn.binMu.Unlock()
+	dir := filepath.Join(rn.DataDir, store.PluginBinDir, sum)
 	path := filepath.Join(dir, artifact.BinaryEntry)
 	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
 		return path, nil
@@ -101,16 +113,14 @@ func (e *Engine) extractBinary(sum, zipPath, what string) (string, error) {
 	return path, nil
 }
 
-// pluginRun is one job's session with a plugin: its process, its
-// libraries and its log files.
-type pluginRun struct {
-	e       *Engine
-	tk      *store.Toolkit
+// Plugin is one job's session with a plugin: its process, its libraries
+// and its log files.
+type Plugin struct {
 	art     *artifact.Artifact
 	host    *pluginhost.Host
 	libs    *engineLibraries
 	files   []*os.File
-	job     *jobCtx
+	job     Job
 	timeout time.Duration
 	stderr  *secrets.RedactingWriter // the plugin's stderr (and stdout) into output.log
 }
@@ -118,20 +128,19 @@ type pluginRun struct {
 // engineLibraries answers the plugin's library requests on the
 // environment named by each request's connection.
 type engineLibraries struct {
-	e      *Engine
+	rn     *Runner
 	base   *pluginhost.LocalLibraries // logging and credentials
 	debug  io.Writer
 	mu     sync.Mutex
-	execs  map[string]executor
+	execs  map[string]Executor
 	syncTo string // run_sync destination (direct ingestion)
 }
 
-func (l *engineLibraries) exec(ctx context.Context, conn sdk.RemoteConnection) (executor, Environment, error) {
+func (l *engineLibraries) exec(ctx context.Context, conn sdk.RemoteConnection) (Executor, engineapi.Environment, error) {
 	ref := conn.Environment.Reference
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var env Environment
-	ok, err := l.e.store.GetObject(ctx, store.KindEnvironment, ref, &env)
+	env, ok, err := l.rn.Environment(ctx, ref)
 	if err != nil {
 		return nil, env, err
 	}
@@ -141,7 +150,7 @@ func (l *engineLibraries) exec(ctx context.Context, conn sdk.RemoteConnection) (
 	if x, ok := l.execs[ref]; ok {
 		return x, env, nil
 	}
-	x := newExecutor(env)
+	x := New(env)
 	l.execs[ref] = x
 	return x, env, nil
 }
@@ -208,21 +217,21 @@ func (l *engineLibraries) RetrieveCredentials(ctx context.Context, supplier json
 	c, err := l.base.RetrieveCredentials(ctx, supplier)
 	switch c := c.(type) {
 	case sdk.PasswordCredentials:
-		l.e.keeper.Register(c.Password)
+		l.rn.Secret(c.Password)
 	case sdk.KeyPairCredentials:
-		l.e.keeper.Register(c.PrivateKey)
+		l.rn.Secret(c.PrivateKey)
 	}
 	return c, err
 }
 
 func (l *engineLibraries) UpgradePassword(ctx context.Context, password, username string) (json.RawMessage, error) {
-	l.e.keeper.Register(password)
+	l.rn.Secret(password)
 	return l.base.UpgradePassword(ctx, password, username)
 }
 
 // Log writes a plugin log record, with every known secret masked.
 func (l *engineLibraries) Log(ctx context.Context, level, message string) {
-	l.base.Log(ctx, level, l.e.cfg.Redactor.Redact(message))
+	l.base.Log(ctx, level, l.rn.Redactor.Redact(message))
 }
 
 func (l *engineLibraries) close() {
@@ -231,33 +240,22 @@ func (l *engineLibraries) close() {
 	for _, x := range l.execs {
 		x.Close()
 	}
-	l.execs = map[string]executor{}
+	l.execs = map[string]Executor{}
 }
 
-// startPlugin prepares a plugin session for a job.
-func (e *Engine) startPlugin(t *store.Toolkit, j *jobCtx) (*pluginRun, error) {
-	bin, err := e.pluginBinary(t)
-	if err != nil {
-		return nil, err
-	}
-	return e.startPluginBinary(t, j, bin)
-}
-
-// startPluginBinary is startPlugin with the executable given (an upgrade
-// runs the new build's before it is installed).
-func (e *Engine) startPluginBinary(t *store.Toolkit, j *jobCtx, bin string) (*pluginRun, error) {
-	a, err := t.Artifact()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := PluginLogDir(e.cfg.DataDir, t.PluginID)
+// Start starts the plugin executable bin (ExtractBinary) of the plugin
+// pluginID, built as a says, for a job. The plugin's log lines go to its
+// log directory; what it prints, with every known secret masked, to
+// output.log there.
+func (rn *Runner) Start(pluginID string, a *artifact.Artifact, bin string, j Job) (*Plugin, error) {
+	dir, err := store.PluginLogDir(rn.DataDir, pluginID)
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	r := &pluginRun{e: e, tk: t, art: a, job: j, timeout: e.cfg.OperationTimeout}
+	r := &Plugin{art: a, job: j, timeout: rn.Timeout}
 	open := func(name string) (*os.File, error) {
 		f, err := os.OpenFile(filepath.Join(dir, name), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 		if err == nil {
@@ -273,8 +271,8 @@ func (e *Engine) startPluginBinary(t *store.Toolkit, j *jobCtx, bin string) (*pl
 		}
 	}
 	base := &pluginhost.LocalLibraries{DebugLog: ws[0], InfoLog: ws[1], ErrorLog: ws[2]}
-	r.libs = &engineLibraries{e: e, base: base, debug: ws[0], execs: map[string]executor{}}
-	r.stderr = secrets.NewRedactingWriter(ws[3], e.cfg.Redactor)
+	r.libs = &engineLibraries{rn: rn, base: base, debug: ws[0], execs: map[string]Executor{}}
+	r.stderr = secrets.NewRedactingWriter(ws[3], rn.Redactor)
 	r.host, err = pluginhost.New(pluginhost.Options{Binary: bin, Libraries: r.libs, Stderr: r.stderr, Dir: dir})
 	if err != nil {
 		r.closeFiles()
@@ -283,14 +281,15 @@ func (e *Engine) startPluginBinary(t *store.Toolkit, j *jobCtx, bin string) (*pl
 	return r, nil
 }
 
-func (r *pluginRun) closeFiles() {
+func (r *Plugin) closeFiles() {
 	for _, f := range r.files {
 		f.Close()
 	}
 	r.files = nil
 }
 
-func (r *pluginRun) close() {
+// Close stops the plugin process and closes its log files.
+func (r *Plugin) Close() {
 	if r.host != nil {
 		r.host.Close()
 	}
@@ -301,11 +300,11 @@ func (r *pluginRun) close() {
 	r.closeFiles()
 }
 
-// call runs one operation, recording it as a job event, and decodes its
+// Call runs one operation, recording it as a job event, and decodes its
 // output into out (when out is not nil).
-func (r *pluginRun) call(ctx context.Context, op string, input any, out any) error {
-	r.job.info("event.plugin.operation.started", fmt.Sprintf("Running the plugin operation %s().", op))
-	r.libs.trace(ctx, "calling %s() (job %s)", op, r.job.job.Ref())
+func (r *Plugin) Call(ctx context.Context, op string, input any, out any) error {
+	r.job.Info("event.plugin.operation.started", fmt.Sprintf("Running the plugin operation %s().", op))
+	r.libs.trace(ctx, "calling %s() (job %s)", op, r.job.Ref())
 	cctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	raw, err := r.host.Call(cctx, op, input)
@@ -325,9 +324,9 @@ func (r *pluginRun) call(ctx context.Context, op string, input any, out any) err
 	return nil
 }
 
-// hasOp tells whether the plugin implements an optional operation, from
+// HasOp tells whether the plugin implements an optional operation, from
 // its manifest.
-func (r *pluginRun) hasOp(op string) bool {
+func (r *Plugin) HasOp(op string) bool {
 	m := r.art.Manifest
 	switch op {
 	case "linked.pre_snapshot":
@@ -353,3 +352,7 @@ func (r *pluginRun) hasOp(op string) bool {
 	}
 	return true
 }
+
+// SyncTo sets the directory run_sync copies into ("" forbids run_sync):
+// a DIRECT dSource's storage during its linked.pre_snapshot.
+func (r *Plugin) SyncTo(dir string) { r.libs.syncTo = dir }

@@ -1,4 +1,4 @@
-package engine
+package exec
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
+	osexec "os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -16,148 +16,22 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/knownhosts"
-
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/sdk/libs"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 )
-
-// Environment host types.
-const (
-	HostLocal = engineapi.HostLocal
-	HostSSH   = engineapi.HostSSH
-)
-
-// Mount methods (docs/engine.md, "Mounts and snapshots").
-const (
-	mountSymlink = "symlink" // local environment: the mount path is a symbolic link to the storage
-	mountRsync   = "rsync"   // SSH environment: the storage is copied there, and back after the operations
-)
-
-// executor runs the platform libraries and the engine's own mount steps on
-// one environment.
-type executor interface {
-	RunBash(ctx context.Context, req pluginhost.BashRequest) (libs.RunResult, error)
-	RunExpect(ctx context.Context, req pluginhost.ScriptRequest) (libs.RunResult, error)
-	RunPowershell(ctx context.Context, req pluginhost.ScriptRequest) (libs.RunResult, error)
-	// Pull mirrors the host's directory req.SourceDirectory into the
-	// engine directory dest (run_sync, direct ingestion).
-	Pull(ctx context.Context, req pluginhost.SyncRequest, dest string) error
-	// Mount makes the engine directory storage visible at mountPath on the
-	// host; remount says the container already had this mount.
-	Mount(ctx context.Context, storage, mountPath string, remount bool) (method string, err error)
-	// SyncBack brings what the plugin wrote at the mount path into storage.
-	SyncBack(ctx context.Context, storage, mountPath, method string) error
-	// Unmount ends a mount.
-	Unmount(ctx context.Context, storage, mountPath, method string) error
-	Close() error
-}
-
-func libErr(id, format string, args ...any) error {
-	return &libs.LibraryError{ID: id, Message: fmt.Sprintf(format, args...)}
-}
-
-// ---- local ----
-
-// localExec runs on this host as the engine's user (pluginhost.LocalLibraries).
-type localExec struct {
-	env Environment
-	ll  *pluginhost.LocalLibraries
-}
-
-func newLocalExec(env Environment) *localExec {
-	return &localExec{env: env, ll: &pluginhost.LocalLibraries{}}
-}
-
-func (l *localExec) RunBash(ctx context.Context, req pluginhost.BashRequest) (libs.RunResult, error) {
-	return l.ll.RunBash(ctx, dummyConn, req)
-}
-
-func (l *localExec) RunExpect(ctx context.Context, req pluginhost.ScriptRequest) (libs.RunResult, error) {
-	return l.ll.RunExpect(ctx, dummyConn, req)
-}
-
-func (l *localExec) RunPowershell(ctx context.Context, req pluginhost.ScriptRequest) (libs.RunResult, error) {
-	return l.ll.RunPowershell(ctx, dummyConn, req)
-}
-
-func (l *localExec) Pull(ctx context.Context, req pluginhost.SyncRequest, dest string) error {
-	ll := &pluginhost.LocalLibraries{SyncDestination: dest}
-	return ll.RunSync(ctx, dummyConn, req)
-}
-
-func (l *localExec) Mount(_ context.Context, storage, mountPath string, _ bool) (string, error) {
-	if !filepath.IsAbs(mountPath) {
-		return "", fmt.Errorf("the mount path %q is not absolute", mountPath)
-	}
-	mountPath = filepath.Clean(mountPath)
-	fi, err := os.Lstat(mountPath)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		if err := os.MkdirAll(filepath.Dir(mountPath), 0o755); err != nil {
-			return "", err
-		}
-	case err != nil:
-		return "", err
-	case fi.Mode()&os.ModeSymlink != 0:
-		target, _ := os.Readlink(mountPath)
-		if target == storage {
-			return mountSymlink, nil
-		}
-		if !strings.Contains(target, string(filepath.Separator)+"storage"+string(filepath.Separator)) {
-			return "", fmt.Errorf("the mount path %s is a symbolic link to %s, which is not engine storage", mountPath, target)
-		}
-		if err := os.Remove(mountPath); err != nil {
-			return "", err
-		}
-	case fi.IsDir():
-		entries, err := os.ReadDir(mountPath)
-		if err != nil {
-			return "", err
-		}
-		if len(entries) > 0 {
-			return "", fmt.Errorf("the mount path %s exists and is not empty; the engine mounts storage as a symbolic link there, so it must be absent or an empty directory", mountPath)
-		}
-		if err := os.Remove(mountPath); err != nil {
-			return "", err
-		}
-	default:
-		return "", fmt.Errorf("the mount path %s exists and is not a directory", mountPath)
-	}
-	if err := os.Symlink(storage, mountPath); err != nil {
-		return "", err
-	}
-	return mountSymlink, nil
-}
-
-func (l *localExec) SyncBack(context.Context, string, string, string) error { return nil }
-
-func (l *localExec) Unmount(_ context.Context, storage, mountPath, _ string) error {
-	fi, err := os.Lstat(mountPath)
-	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
-		return nil
-	}
-	if target, _ := os.Readlink(mountPath); target == storage {
-		return os.Remove(mountPath)
-	}
-	return nil
-}
-
-func (l *localExec) Close() error { return nil }
-
-// ---- SSH ----
 
 // sshExec runs on a host reached over SSH (golang.org/x/crypto/ssh for
 // commands, the ssh and rsync programs for copies).
 type sshExec struct {
-	env    Environment
+	env    engineapi.Environment
 	mu     sync.Mutex
 	client *ssh.Client
 }
 
-func newSSHExec(env Environment) *sshExec { return &sshExec{env: env} }
+func newSSHExec(env engineapi.Environment) *sshExec { return &sshExec{env: env} }
 
 func (s *sshExec) addr() string {
 	port := s.env.Port
@@ -167,8 +41,8 @@ func (s *sshExec) addr() string {
 	return net.JoinHostPort(s.env.Host, strconv.Itoa(port))
 }
 
-// knownHostsFile is the file the host key is checked against.
-func knownHostsFile(env Environment) string {
+// KnownHostsFile is the file the host key is checked against.
+func KnownHostsFile(env engineapi.Environment) string {
 	if env.KnownHostsFile != "" {
 		return env.KnownHostsFile
 	}
@@ -177,7 +51,7 @@ func knownHostsFile(env Environment) string {
 }
 
 // dialSSH connects to the environment, checking its host key.
-func dialSSH(ctx context.Context, env Environment) (*ssh.Client, error) {
+func dialSSH(ctx context.Context, env engineapi.Environment) (*ssh.Client, error) {
 	key, err := os.ReadFile(env.SSHKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the SSH private key of environment %s: %v", env.Name, err)
@@ -190,7 +64,7 @@ func dialSSH(ctx context.Context, env Environment) (*ssh.Client, error) {
 	if env.InsecureIgnoreHostKey {
 		hostKey = ssh.InsecureIgnoreHostKey()
 	} else {
-		file := knownHostsFile(env)
+		file := KnownHostsFile(env)
 		cb, err := knownhosts.New(file)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read the known hosts file %s to verify the host key of %s: %v", file, env.Host, err)
@@ -368,7 +242,7 @@ func (s *sshExec) sshCommand() string {
 	if s.env.InsecureIgnoreHostKey {
 		parts = append(parts, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR")
 	} else {
-		parts = append(parts, "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile="+shellQuote(knownHostsFile(s.env)))
+		parts = append(parts, "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile="+shellQuote(KnownHostsFile(s.env)))
 	}
 	return strings.Join(parts, " ")
 }
@@ -376,12 +250,12 @@ func (s *sshExec) sshCommand() string {
 func (s *sshExec) remote(path string) string { return s.env.User + "@" + s.env.Host + ":" + path }
 
 func (s *sshExec) rsync(ctx context.Context, args ...string) error {
-	rsync, err := exec.LookPath("rsync")
+	rsync, err := osexec.LookPath("rsync")
 	if err != nil {
 		return libErr(pluginhost.LibErrUnsupported, "copies to and from %s need rsync on the engine's host, and it is not installed.", s.env.Name)
 	}
 	full := append([]string{"-a", "--delete", "-e", s.sshCommand()}, args...)
-	cmd := exec.CommandContext(ctx, rsync, full...)
+	cmd := osexec.CommandContext(ctx, rsync, full...)
 	cmd.WaitDelay = time.Second
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -437,18 +311,18 @@ func (s *sshExec) Mount(ctx context.Context, storage, mountPath string, remount 
 	if err := s.rsync(ctx, strings.TrimRight(storage, "/")+"/", s.remote(strings.TrimRight(mountPath, "/")+"/")); err != nil {
 		return "", err
 	}
-	return mountRsync, nil
+	return MountRsync, nil
 }
 
 func (s *sshExec) SyncBack(ctx context.Context, storage, mountPath, method string) error {
-	if method != mountRsync {
+	if method != MountRsync {
 		return nil
 	}
 	return s.rsync(ctx, s.remote(strings.TrimRight(mountPath, "/")+"/"), strings.TrimRight(storage, "/")+"/")
 }
 
 func (s *sshExec) Unmount(ctx context.Context, _, mountPath, method string) error {
-	if method != mountRsync || mountPath == "/" || mountPath == "" {
+	if method != MountRsync || mountPath == "/" || mountPath == "" {
 		return nil
 	}
 	res, err := s.run(ctx, "rm -rf -- "+shellQuote(mountPath), "")
@@ -470,14 +344,6 @@ func (s *sshExec) Close() error {
 		return err
 	}
 	return nil
-}
-
-// newExecutor returns the executor of an environment.
-func newExecutor(env Environment) executor {
-	if env.HostType == HostSSH {
-		return newSSHExec(env)
-	}
-	return newLocalExec(env)
 }
 
 var _ io.Writer = (*capBuffer)(nil)
