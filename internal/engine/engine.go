@@ -121,6 +121,9 @@ func New(cfg Config) (*Engine, string, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, "", err
 	}
+	if err := store.SecureDataDir(cfg.DataDir); err != nil {
+		return nil, "", err
+	}
 	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
 		return nil, "", err

@@ -128,6 +128,13 @@ func Open(dir string, keeper *secrets.Keeper) (*Store, error) {
 			return nil, err
 		}
 	}
+	// SQLite creates the database, its WAL and shared-memory files with
+	// the mode of the database file: private from the start.
+	f, err := os.OpenFile(filepath.Join(dir, DBFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
 	dsn := "file:" + filepath.Join(dir, DBFile) +
 		"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
