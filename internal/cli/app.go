@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/dvpkit/dvp/internal/engineclient"
 	"github.com/dvpkit/dvp/internal/logging"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -46,7 +47,8 @@ func SystemIO() IO {
 // /dev/null is not a terminal.
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
-// App is the state shared by all commands of one invocation.
+// App is the state shared by all commands of one invocation, and what they
+// get from outside: their I/O, their engine client and their prompter.
 type App struct {
 	IO       IO
 	Log      *slog.Logger
@@ -56,14 +58,49 @@ type App struct {
 	Version  string
 	Args     []string // the command line, for checks that depend on flag order
 
+	// NewEngineClient makes the engine client of a command; nil is
+	// engineclient.New. Tests inject one that talks to a fake engine.
+	NewEngineClient func(engineclient.Options) (*engineclient.Client, error)
+	// Prompter asks for a password; nil is a no-echo prompt on the
+	// terminal of IO.
+	Prompter Prompter
+	// ExtraCommands are added to the command tree (tests add commands that
+	// fail in the ways they check).
+	ExtraCommands []*cobra.Command
+
 	debugLog *logging.RotatingFile
+}
+
+// EngineClient makes the engine client of a command (NewEngineClient).
+func (a *App) EngineClient(o engineclient.Options) (*engineclient.Client, error) {
+	if a.NewEngineClient != nil {
+		return a.NewEngineClient(o)
+	}
+	return engineclient.New(o)
+}
+
+func (a *App) prompter() Prompter {
+	if a.Prompter != nil {
+		return a.Prompter
+	}
+	return terminalPrompter{io: a.IO}
 }
 
 // Run executes dvp with args and returns the process exit code. It never
 // panics: a panic in a command is an internal error (exit 3), reported in
 // one line with the stack trace only in the debug log.
-func Run(ctx context.Context, args []string, stdio IO, version string) (code int) {
-	app := &App{IO: stdio, Redactor: logging.NewRedactor(), Version: version, Args: args}
+func Run(ctx context.Context, args []string, stdio IO, version string) int {
+	return (&App{IO: stdio, Version: version}).Run(ctx, args)
+}
+
+// Run executes dvp with args in the App and returns the process exit code
+// (see the function Run).
+func (app *App) Run(ctx context.Context, args []string) (code int) {
+	stdio := app.IO
+	if app.Redactor == nil {
+		app.Redactor = logging.NewRedactor()
+	}
+	app.Args = args
 	app.Log = logging.New(logging.Options{Console: stdio.Err, ConsoleLevel: logging.ConsoleLevel(0, 0), Redactor: app.Redactor})
 	app.openDebugLog()
 	defer app.closeDebugLog()
@@ -80,7 +117,7 @@ func Run(ctx context.Context, args []string, stdio IO, version string) (code int
 	root := NewRootCmd(app)
 	root.SetArgs(args)
 	registerSecretArgs(app.Redactor, args)
-	app.Log.Debug("dvp started", "version", version, "args", strings.Join(loggedArgs(args), " "))
+	app.Log.Debug("dvp started", "version", app.Version, "args", strings.Join(loggedArgs(args), " "))
 	cmd, err := root.ExecuteContextC(ctx)
 	code = exitCode(err)
 	app.Log.Debug("dvp finished", "exit", code)

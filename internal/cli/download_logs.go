@@ -97,12 +97,13 @@ func runDownloadLogs(ctx context.Context, app *App, opts DownloadLogsOptions, co
 	if err != nil {
 		return err
 	}
-	path, err := client.DownloadLogs(ctx, upload.DownloadLogsOptions{
+	up := &upload.Client{Engine: client, Progress: progress(app)}
+	path, err := up.DownloadLogs(ctx, upload.DownloadLogsOptions{
 		User: conn.user, Password: conn.password, PluginID: cfg.ID, PluginName: cfg.Name,
 		Directory: opts.Directory, EngineName: conn.engine,
 	})
 	if err != nil {
-		return mapUploadError(err)
+		return mapEngineError(err)
 	}
 	fmt.Fprintln(app.IO.Out, path)
 	return nil

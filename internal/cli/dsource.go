@@ -3,7 +3,8 @@ package cli
 import (
 	"context"
 
-	"github.com/dvpkit/dvp/internal/upload"
+	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/engineclient"
 	"github.com/spf13/cobra"
 )
 
@@ -33,8 +34,10 @@ independent snapshot of it on the engine.`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newDSourceLinkCmd(app), newDSourceSyncCmd(app), newDSourceListCmd(app))
-	for _, op := range []string{"enable", "disable", "status", "delete"} {
-		cmd.AddCommand(newContainerOpCmd(app, op, "dSource"))
+	for _, op := range engineapi.ContainerOps {
+		if op.Name != "sync" && op.AppliesTo(engineapi.ContainerDSource) { // sync has its own command
+			cmd.AddCommand(newContainerOpCmd(app, op.Name, "dSource"))
+		}
 	}
 	return cmd
 }
@@ -59,15 +62,17 @@ sync (a resync), printing the job's events. The dSource's reference is printed.`
 			}
 			_, err := readParams("--snapshot-params", o.SnapshotParams)
 			return err
-		}, func(ctx context.Context, c *upload.Client, args []string) error {
-			params, _ := readParams("--params", o.Params)
-			body := map[string]any{"type": "LinkParameters", "name": args[0], "sourceConfig": o.SourceConfig,
-				"stagingEnvironment": o.StagingEnvironment, "parameters": params}
+		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
+			p := engineapi.LinkParameters{Name: args[0], SourceConfig: o.SourceConfig, StagingEnvironment: o.StagingEnvironment}
+			p.Parameters, _ = readParams("--params", o.Params)
 			if o.SnapshotParams != "" {
-				body["snapshotParameters"], _ = readParams("--snapshot-params", o.SnapshotParams)
+				p.SnapshotParameters, _ = readParams("--snapshot-params", o.SnapshotParams)
 			}
-			_, err := postAndWait(ctx, app, &o.ObjectOptions, c, "delphix/database/link", body)
-			return err
+			s, err := c.LinkDSource(ctx, p)
+			if err != nil {
+				return mapEngineError(err)
+			}
+			return printJob(ctx, app, &o.ObjectOptions, c, s)
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)
@@ -93,13 +98,16 @@ plugin's schema declares one.`,
 		RunE: objectRunE(app, &o.ObjectOptions, func(*cobra.Command, []string) error {
 			_, err := readParams("--params", o.Params)
 			return err
-		}, func(ctx context.Context, c *upload.Client, args []string) error {
-			body := map[string]any{"type": "SyncParameters", "resync": o.Resync}
+		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
+			p := engineapi.ContainerOpParameters{Resync: o.Resync}
 			if o.Params != "" {
-				body["snapshotParameters"], _ = readParams("--params", o.Params)
+				p.SnapshotParameters, _ = readParams("--params", o.Params)
 			}
-			_, err := postAndWait(ctx, app, &o.ObjectOptions, c, "delphix/database/"+upload.PathEscape(args[0])+"/sync", body)
-			return err
+			s, err := c.Sync(ctx, args[0], p)
+			if err != nil {
+				return mapEngineError(err)
+			}
+			return printJob(ctx, app, &o.ObjectOptions, c, s)
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)
@@ -115,8 +123,11 @@ func newDSourceListCmd(app *App) *cobra.Command {
 		Use:   "list",
 		Short: "List the dSources and VDBs",
 		Args:  cobra.NoArgs,
-		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *upload.Client, args []string) error {
-			return listObjects(ctx, app, &o, c, "delphix/database", "reference", "name", "containerType", "runtimeStatus", "enabled")
+		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
+			cs, err := c.ListContainers(ctx)
+			return printList(app, &o, cs, err, func(c engineapi.Container) []any {
+				return []any{c.Reference, c.Name, c.ContainerType, c.Runtime, c.Enabled}
+			})
 		}),
 	}
 	addObjectFlags(cmd, &o)
@@ -142,13 +153,12 @@ func newContainerOpCmd(app *App, op, kind string) *cobra.Command {
 		Use:   op + " NAME",
 		Short: short,
 		Args:  cobra.ExactArgs(1),
-		RunE: objectRunE(app, &o.ObjectOptions, nil, func(ctx context.Context, c *upload.Client, args []string) error {
-			body := map[string]any{}
-			if o.Snapshot != "" {
-				body["snapshot"] = o.Snapshot
+		RunE: objectRunE(app, &o.ObjectOptions, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
+			s, err := c.ContainerOp(ctx, args[0], op, engineapi.ContainerOpParameters{Snapshot: o.Snapshot})
+			if err != nil {
+				return mapEngineError(err)
 			}
-			_, err := postAndWait(ctx, app, &o.ObjectOptions, c, "delphix/database/"+upload.PathEscape(args[0])+"/"+op, body)
-			return err
+			return printJob(ctx, app, &o.ObjectOptions, c, s)
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)

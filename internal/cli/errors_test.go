@@ -39,10 +39,10 @@ func TestInternalErrorsAreOneLine(t *testing.T) {
 		"panic": func(*cobra.Command, []string) error { panic("boom") },
 	} {
 		t.Run(name, func(t *testing.T) {
-			testCommands = []*cobra.Command{{Use: "explode", RunE: runE(run)}}
-			defer func() { testCommands = nil }()
 			var out, errOut bytes.Buffer
-			code := Run(context.Background(), []string{"explode"}, IO{Out: &out, Err: &errOut, Home: t.TempDir()}, "test")
+			app := &App{IO: IO{Out: &out, Err: &errOut, Home: t.TempDir()}, Version: "test",
+				ExtraCommands: []*cobra.Command{{Use: "explode", RunE: runE(run)}}}
+			code := app.Run(context.Background(), []string{"explode"})
 			if code != ExitInternal {
 				t.Fatalf("exit %d, want %d", code, ExitInternal)
 			}

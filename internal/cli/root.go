@@ -9,9 +9,6 @@ import (
 
 const maxVerbosity = 3
 
-// testCommands are extra commands tests add to exercise the error paths.
-var testCommands []*cobra.Command
-
 // NewRootCmd builds the dvp command tree.
 func NewRootCmd(app *App) *cobra.Command {
 	root := &cobra.Command{
@@ -60,12 +57,13 @@ command line, 3 an internal error in dvp.`,
 	root.AddCommand(newDSourceCmd(app))
 	root.AddCommand(newSnapshotCmd(app))
 	root.AddCommand(newVDBCmd(app))
-	root.AddCommand(testCommands...)
+	root.AddCommand(app.ExtraCommands...)
 	return root
 }
 
-// checkVerbosity applies reference 1.1: each of -v/-q counts up to 3 and
-// they are mutually exclusive; the error names the option given first.
+// checkVerbosity applies dvp's rule (docs/compatibility.md, the command
+// line): each of -v/-q counts up to 3 and they are mutually exclusive; the
+// error names the option given first.
 func checkVerbosity(fs *pflag.FlagSet, args []string) error {
 	v, _ := fs.GetCount("verbose")
 	q, _ := fs.GetCount("quiet")

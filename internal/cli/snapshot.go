@@ -3,7 +3,8 @@ package cli
 import (
 	"context"
 
-	"github.com/dvpkit/dvp/internal/upload"
+	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/engineclient"
 	"github.com/spf13/cobra"
 )
 
@@ -20,8 +21,11 @@ func newSnapshotCmd(app *App) *cobra.Command {
 		Long: `List prints one line per snapshot: reference, time, resync flag and the
 plugin's snapshot definition (--output json for the whole objects).`,
 		Args: cobra.ExactArgs(1),
-		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *upload.Client, args []string) error {
-			return listObjects(ctx, app, &o, c, "delphix/snapshot?database="+upload.PathEscape(args[0]), "reference", "timestamp", "resync", "metadata")
+		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
+			snaps, err := c.ListSnapshots(ctx, args[0])
+			return printList(app, &o, snaps, err, func(s engineapi.Snapshot) []any {
+				return []any{s.Reference, s.Timestamp, s.Resync, s.Metadata}
+			})
 		}),
 	}
 	addObjectFlags(list, &o)

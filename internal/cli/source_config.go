@@ -3,7 +3,8 @@ package cli
 import (
 	"context"
 
-	"github.com/dvpkit/dvp/internal/upload"
+	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/engineclient"
 	"github.com/spf13/cobra"
 )
 
@@ -42,12 +43,15 @@ each problem names its JSON pointer. The new reference is printed.`,
 			}
 			_, err := readParams("--params", o.Params)
 			return err
-		}, func(ctx context.Context, c *upload.Client, args []string) error {
+		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			params, _ := readParams("--params", o.Params)
-			_, err := postAndWait(ctx, app, &o.ObjectOptions, c, "delphix/sourceconfig", map[string]any{
-				"type": "SourceConfigCreateParameters", "name": args[0], "environment": o.Environment, "repository": o.Repository, "parameters": params,
+			s, err := c.AddSourceConfig(ctx, engineapi.SourceConfigCreateParameters{
+				Name: args[0], Environment: o.Environment, Repository: o.Repository, Parameters: params,
 			})
-			return err
+			if err != nil {
+				return mapEngineError(err)
+			}
+			return printJob(ctx, app, &o.ObjectOptions, c, s)
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)
@@ -64,8 +68,11 @@ func newSourceConfigListCmd(app *App) *cobra.Command {
 		Use:   "list",
 		Short: "List the source configs",
 		Args:  cobra.NoArgs,
-		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *upload.Client, args []string) error {
-			return listObjects(ctx, app, &o, c, "delphix/sourceconfig", "reference", "name", "repository", "parameters")
+		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
+			scs, err := c.ListSourceConfigs(ctx)
+			return printList(app, &o, scs, err, func(sc engineapi.SourceConfig) []any {
+				return []any{sc.Reference, sc.Name, sc.Repository, sc.Parameters}
+			})
 		}),
 	}
 	addObjectFlags(cmd, &o)

@@ -42,15 +42,18 @@ func connCmd(t *testing.T, app *App, args ...string) (*cobra.Command, *Connectio
 
 func noCheck() error { return nil }
 
+// fakePrompter answers the password question.
+type fakePrompter func() (string, error)
+
+func (f fakePrompter) Password(context.Context) (string, error) { return f() }
+
 func TestPasswordSources(t *testing.T) {
 	writeConfig := func(app *App, body string) {
 		os.MkdirAll(filepath.Join(app.IO.Home, ".dvp"), 0o755)
 		os.WriteFile(filepath.Join(app.IO.Home, ".dvp", "config"), []byte(body), 0o600)
 	}
 	prompted := false
-	old := promptPassword
-	promptPassword = func(context.Context, *App) (string, error) { prompted = true; return "from-prompt", nil }
-	defer func() { promptPassword = old }()
+	prompter := fakePrompter(func() (string, error) { prompted = true; return "from-prompt", nil })
 
 	cases := []struct {
 		name     string
@@ -73,6 +76,7 @@ func TestPasswordSources(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			prompted = false
 			app, _ := testApp(t, c.stdin, c.terminal)
+			app.Prompter = prompter
 			t.Setenv("DVP_PASSWORD", c.env)
 			writeConfig(app, "[default]\nengine = http://127.0.0.1:1\nuser = admin\n"+c.config)
 			cmd, o := connCmd(t, app, c.args...)

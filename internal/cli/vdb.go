@@ -3,7 +3,8 @@ package cli
 import (
 	"context"
 
-	"github.com/dvpkit/dvp/internal/upload"
+	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/engineclient"
 	"github.com/spf13/cobra"
 )
 
@@ -25,8 +26,10 @@ configured by the plugin.`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newVDBProvisionCmd(app))
-	for _, op := range []string{"refresh", "rollback", "snapshot", "start", "stop", "enable", "disable", "status", "delete"} {
-		cmd.AddCommand(newContainerOpCmd(app, op, "VDB"))
+	for _, op := range engineapi.ContainerOps {
+		if op.AppliesTo(engineapi.ContainerVDB) {
+			cmd.AddCommand(newContainerOpCmd(app, op.Name, "VDB"))
+		}
 	}
 	return cmd
 }
@@ -48,13 +51,15 @@ virtualSourceDefinition first. The VDB's reference is printed.`,
 			}
 			_, err := readParams("--params", o.Params)
 			return err
-		}, func(ctx context.Context, c *upload.Client, args []string) error {
+		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			params, _ := readParams("--params", o.Params)
-			_, err := postAndWait(ctx, app, &o.ObjectOptions, c, "delphix/database/provision", map[string]any{
-				"type": "ProvisionParameters", "name": args[0], "snapshot": o.Snapshot, "environment": o.Environment,
-				"repository": o.Repository, "parameters": params,
+			s, err := c.Provision(ctx, engineapi.ProvisionParameters{
+				Name: args[0], Snapshot: o.Snapshot, Environment: o.Environment, Repository: o.Repository, Parameters: params,
 			})
-			return err
+			if err != nil {
+				return mapEngineError(err)
+			}
+			return printJob(ctx, app, &o.ObjectOptions, c, s)
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)

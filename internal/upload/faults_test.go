@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/engineclient"
 )
 
 // stallListener accepts connections and never reads nor writes them.
@@ -67,7 +69,7 @@ func newStallListener(t *testing.T) *stallListener {
 // ends after the read timeout, and the failure says what happened.
 func TestFaultStalledEngine(t *testing.T) {
 	s := newStallListener(t)
-	c, _ := newTestClient(t, "http://"+s.ln.Addr().String(), func(o *Options) {
+	c, _ := newTestClient(t, "http://"+s.ln.Addr().String(), func(o *engineclient.Options) {
 		o.ReadTimeout = 300 * time.Millisecond
 		o.Retries = 2
 		o.Backoff = 10 * time.Millisecond
@@ -75,8 +77,8 @@ func TestFaultStalledEngine(t *testing.T) {
 	start := time.Now()
 	_, err := c.Upload(context.Background(), UploadOptions{User: testUser, Password: testPassword, ArtifactPath: writeArtifact(t, enginetest.Options{})})
 	d := time.Since(start)
-	var ue *Error
-	if !errors.As(err, &ue) || ue.Kind != KindNetwork {
+	var ue *engineclient.Error
+	if !errors.As(err, &ue) || ue.Kind != engineclient.KindNetwork {
 		t.Fatalf("want a network error, got %T %v", err, err)
 	}
 	if !strings.HasPrefix(err.Error(), "Encountered a http request failure.\n") || !strings.Contains(err.Error(), "no progress for 300ms") {
@@ -101,7 +103,7 @@ func TestFaultUploadStallsMidBody(t *testing.T) {
 	serverReadErr := make(chan error, 1)
 	rec := &recorder{answer: engineScript(uploadOK, nil)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != APIPath+"delphix/data/upload" {
+		if r.URL.Path != engineapi.APIPrefix+"delphix/data/upload" {
 			rec.ServeHTTP(w, r)
 			return
 		}
@@ -112,7 +114,7 @@ func TestFaultUploadStallsMidBody(t *testing.T) {
 		serverReadErr <- err
 	}))
 	defer srv.Close()
-	c, _ := newTestClient(t, srv.URL, func(o *Options) { o.ReadTimeout = 500 * time.Millisecond })
+	c, _ := newTestClient(t, srv.URL, func(o *engineclient.Options) { o.ReadTimeout = 500 * time.Millisecond })
 	start := time.Now()
 	_, err := c.Upload(context.Background(), UploadOptions{User: testUser, Password: testPassword,
 		ArtifactPath: writeArtifact(t, enginetest.Options{Padding: 16 << 20})})
@@ -145,7 +147,7 @@ func TestFaultNoAnswerAfterUpload(t *testing.T) {
 	release := make(chan struct{})
 	rec := &recorder{answer: engineScript(uploadOK, nil)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != APIPath+"delphix/data/upload" {
+		if r.URL.Path != engineapi.APIPrefix+"delphix/data/upload" {
 			rec.ServeHTTP(w, r)
 			return
 		}
@@ -155,7 +157,7 @@ func TestFaultNoAnswerAfterUpload(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release) // before srv.Close, which waits for the handler
-	c, _ := newTestClient(t, srv.URL, func(o *Options) { o.ReadTimeout = 400 * time.Millisecond })
+	c, _ := newTestClient(t, srv.URL, func(o *engineclient.Options) { o.ReadTimeout = 400 * time.Millisecond })
 	start := time.Now()
 	_, err := c.Upload(context.Background(), UploadOptions{User: testUser, Password: testPassword, ArtifactPath: writeArtifact(t, enginetest.Options{})})
 	if err == nil || !strings.HasPrefix(err.Error(), "Encountered a http request failure.\n") || !strings.Contains(err.Error(), "no progress for 400ms") {
@@ -175,7 +177,7 @@ func bundleEngine(t *testing.T, serveBundle func(w http.ResponseWriter)) *httpte
 	list := `{"type": "ListResult", "status": "OK", "result": [{"type": "Toolkit", "reference": "APPDATA_TOOLKIT-1", "identifier": "` + enginetest.DefaultID + `", "namespace": null}], "total": 1, "overflow": false}`
 	rec := &recorder{answer: engineScript(uploadOK, nil)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch strings.TrimPrefix(r.URL.Path, APIPath) {
+		switch strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix) {
 		case "delphix/toolkit":
 			io.WriteString(w, list)
 		case "delphix/service/support/bundle/generate":
@@ -204,7 +206,7 @@ func TestFaultSlowAndStalledDownload(t *testing.T) {
 		}
 	})
 	dir := t.TempDir()
-	c, _ := newTestClient(t, slow.URL, func(o *Options) { o.ReadTimeout = 500 * time.Millisecond })
+	c, _ := newTestClient(t, slow.URL, func(o *engineclient.Options) { o.ReadTimeout = 500 * time.Millisecond })
 	path, err := c.DownloadLogs(context.Background(), DownloadLogsOptions{User: testUser, Password: testPassword, PluginID: enginetest.DefaultID, PluginName: "p", Directory: dir})
 	if err != nil {
 		t.Fatalf("slow download: %v", err)
@@ -221,7 +223,7 @@ func TestFaultSlowAndStalledDownload(t *testing.T) {
 		<-release
 	})
 	dir = t.TempDir()
-	c, _ = newTestClient(t, stalled.URL, func(o *Options) { o.ReadTimeout = 500 * time.Millisecond })
+	c, _ = newTestClient(t, stalled.URL, func(o *engineclient.Options) { o.ReadTimeout = 500 * time.Millisecond })
 	start := time.Now()
 	_, err = c.DownloadLogs(context.Background(), DownloadLogsOptions{User: testUser, Password: testPassword, PluginID: enginetest.DefaultID, PluginName: "p", Directory: dir})
 	if err == nil || !strings.HasPrefix(err.Error(), "Encountered a http request failure.\n") {
@@ -253,7 +255,7 @@ func TestFault5xxBursts(t *testing.T) {
 	}
 	job := `{"type": "OKResult", "status": "OK", "result": {"type": "Job", "jobState": "COMPLETED", "events": []}}`
 	rec := &recorder{answer: func(n int, r *http.Request, body []byte) (int, map[string]string, string) {
-		p := strings.TrimPrefix(r.URL.Path, APIPath)
+		p := strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix)
 		mu.Lock()
 		count[p]++
 		k := count[p]
@@ -289,8 +291,8 @@ func TestFault5xxBursts(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HTTP Status 50") {
 		t.Fatalf("persistent 5xx: %v", err)
 	}
-	if count["delphix/toolkit"] != 1+DefaultRetries {
-		t.Errorf("GET toolkit sent %d times, want %d", count["delphix/toolkit"], 1+DefaultRetries)
+	if count["delphix/toolkit"] != 1+engineclient.DefaultRetries {
+		t.Errorf("GET toolkit sent %d times, want %d", count["delphix/toolkit"], 1+engineclient.DefaultRetries)
 	}
 
 	// Login and the upload are not idempotent: one 5xx fails them at once.
@@ -335,8 +337,8 @@ func TestFaultDiskFullDuringDownload(t *testing.T) {
 	srv := bundleEngine(t, func(w http.ResponseWriter) { w.Write(make([]byte, 2<<20)) })
 	c, _ := newTestClient(t, srv.URL)
 	_, err := c.DownloadLogs(context.Background(), DownloadLogsOptions{User: testUser, Password: testPassword, PluginID: enginetest.DefaultID, PluginName: "p", Directory: dir})
-	var ue *Error
-	if !errors.As(err, &ue) || ue.Kind != KindLocal || !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "Cannot write the plugin logs to "+dir) {
+	var ue *engineclient.Error
+	if !errors.As(err, &ue) || ue.Kind != engineclient.KindLocal || !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "Cannot write the plugin logs to "+dir) {
 		t.Fatalf("disk full: %T %v", err, err)
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {

@@ -1,3 +1,8 @@
+// Package upload ships artifacts to an engine and brings plugin logs back:
+// the dvp upload and dvp download-logs flows, on the engine client of
+// internal/engineclient, sending the same requests in the same order as
+// dvp's Python client, with the same bodies and multipart layout
+// (docs/upload.md).
 package upload
 
 import (
@@ -8,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,30 +21,13 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/engineclient"
 )
 
-// The multipart boundary of dvp's upload (reference 7.4): 10 dashes,
-// "boundary", 6 dashes.
+// The multipart boundary of dvp's upload (docs/upload.md, "Wire
+// compatibility"): 10 dashes, "boundary", 6 dashes.
 const Boundary = "----------boundary------"
-
-// Session and login bodies, fields in the order dvp sends them.
-type apiVersion struct {
-	Type  string `json:"type"`
-	Major int    `json:"major"`
-	Minor int    `json:"minor"`
-	Micro int    `json:"micro"`
-}
-
-type sessionRequest struct {
-	Version apiVersion `json:"version"`
-	Type    string     `json:"type"`
-}
-
-type loginRequest struct {
-	Type     string `json:"type"`
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
 
 type bundleRequest struct {
 	Type       string `json:"type"`
@@ -46,30 +35,18 @@ type bundleRequest struct {
 	Plugin     string `json:"plugin"`
 }
 
-// Login starts a session with the API version v and logs in (reference 7.3).
-func (c *Client) Login(ctx context.Context, v artifact.APIVersion, user, password string) error {
-	body := pyDumps(sessionRequest{Version: apiVersion{Type: "APIVersion", Major: v.Major, Minor: v.Minor, Micro: v.Micro}, Type: "APISession"})
-	if _, err := c.post(ctx, request{path: "delphix/session", body: body, idempotent: true}); err != nil {
-		return err
-	}
-	c.log.Debug("session started", "api", v.String())
-	body = pyDumps(loginRequest{Type: "LoginRequest", Username: user, Password: password})
-	if _, err := c.post(ctx, request{path: "delphix/login", body: body}); err != nil {
-		return err
-	}
-	c.log.Debug("logged in", "user", user)
-	return nil
+// Client runs the upload and download-logs flows on an engine client.
+type Client struct {
+	Engine *engineclient.Client
+	// Progress, when set, shows transfer progress (a terminal).
+	Progress io.Writer
 }
 
-// Logout ends the session.
-func (c *Client) Logout(ctx context.Context) error {
-	_, err := c.post(ctx, request{path: "delphix/logout"})
-	return err
-}
+func (c *Client) log() *slog.Logger { return c.Engine.Logger() }
 
-// RequestUploadToken asks for an upload token (reference 7.4 step 4).
+// RequestUploadToken asks for an upload token.
 func (c *Client) RequestUploadToken(ctx context.Context) (string, error) {
-	env, err := c.post(ctx, request{path: "delphix/toolkit/requestUploadToken"})
+	env, err := c.Engine.Post(ctx, engineapi.PathRequestUploadToken, nil)
 	if err != nil {
 		return "", err
 	}
@@ -77,7 +54,7 @@ func (c *Client) RequestUploadToken(ctx context.Context) (string, error) {
 		Token string `json:"token"`
 	}
 	if json.Unmarshal(env.Result, &res) != nil || res.Token == "" {
-		return "", unexpected(200, pythonIndent2(env.Result))
+		return "", engineclient.Unexpected(200, engineclient.PythonIndent2(env.Result))
 	}
 	return res.Token, nil
 }
@@ -90,7 +67,7 @@ type UploadResult struct {
 }
 
 // MultipartParts returns the bytes that go before and after the artifact in
-// the upload body, laid out exactly as dvp's client does (reference 7.4).
+// the upload body, laid out exactly as dvp's client does.
 func MultipartParts(token, filename string) (head, tail []byte) {
 	head = []byte("--" + Boundary + "\r\n" +
 		"Content-Disposition: form-data; name=\"token\"\r\n" +
@@ -105,7 +82,7 @@ func MultipartParts(token, filename string) (head, tail []byte) {
 }
 
 // UploadArtifact sends the file at path as it is (never re-encoded, never
-// held in memory) in dvp's multipart layout (reference 7.4 step 5).
+// held in memory) in dvp's multipart layout.
 func (c *Client) UploadArtifact(ctx context.Context, token, path string) (*UploadResult, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -118,15 +95,14 @@ func (c *Client) UploadArtifact(ctx context.Context, token, path string) (*Uploa
 	}
 	head, tail := MultipartParts(token, filepath.Base(path))
 	var file io.Reader = f
-	if c.o.Progress != nil {
-		p := newProgress(c.o.Progress, "Uploading "+filepath.Base(path), st.Size())
+	if c.Progress != nil {
+		p := newProgress(c.Progress, "Uploading "+filepath.Base(path), st.Size())
 		defer p.done()
 		file = p.reader(f)
 	}
 	body := io.MultiReader(bytesReader(head), file, bytesReader(tail))
 	n := int64(len(head)) + st.Size() + int64(len(tail))
-	env, err := c.post(ctx, request{path: "delphix/data/upload", contentType: "multipart/form-data; boundary=" + Boundary,
-		stream: &streamBody{r: body, n: n}})
+	env, err := c.Engine.PostStream(ctx, engineapi.PathUpload, "multipart/form-data; boundary="+Boundary, body, n)
 	if err != nil {
 		return nil, err
 	}
@@ -153,17 +129,17 @@ func (s *sliceReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// readError is the reference's read failure: the errno's symbolic name.
-func readError(path string, err error) *Error {
+// readError is dvp's read failure: the errno's symbolic name.
+func readError(path string, err error) *engineclient.Error {
 	var errno syscall.Errno
 	code, name := 0, err.Error()
 	if errors.As(err, &errno) {
 		code, name = int(errno), errnoName(errno)
 	}
-	return &Error{Kind: KindArtifactRead, Msg: fmt.Sprintf("Unable to read upload artifact file '%s'\nError code: %d. Error message: %s", path, code, name), Err: err}
+	return &engineclient.Error{Kind: engineclient.KindArtifactRead, Msg: fmt.Sprintf("Unable to read upload artifact file '%s'\nError code: %d. Error message: %s", path, code, name), Err: err}
 }
 
-// Messages of reference 7.4.
+// dvp's messages about a bad artifact (docs/upload.md, "dvp upload").
 const (
 	InvalidJSONMessage     = "Upload failed because the upload artifact was not a valid json file. Verify the file was built using the delphix build command."
 	InvalidEngineAPIMessge = "The engineApi field is either missing or malformed. The field must be of the form:\n" +
@@ -187,35 +163,35 @@ func CheckArtifact(path string) (artifact.APIVersion, error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, artifact.ErrNotObject):
-		return artifact.APIVersion{}, &Error{Kind: KindInvalidArtifact, Msg: InvalidEngineAPIMessge}
+		return artifact.APIVersion{}, &engineclient.Error{Kind: engineclient.KindInvalidArtifact, Msg: InvalidEngineAPIMessge}
 	case errors.As(err, &syn):
-		return artifact.APIVersion{}, &Error{Kind: KindArtifactJSON, Msg: InvalidJSONMessage, Err: err}
+		return artifact.APIVersion{}, &engineclient.Error{Kind: engineclient.KindArtifactJSON, Msg: InvalidJSONMessage, Err: err}
 	case errors.As(err, &pe):
 		return artifact.APIVersion{}, readError(path, err)
 	default:
 		var tl *artifact.FieldTooLargeError
 		if errors.As(err, &tl) {
-			return artifact.APIVersion{}, &Error{Kind: KindArtifactJSON, Msg: InvalidJSONMessage + "\n(" + tl.Error() + ")", Err: err}
+			return artifact.APIVersion{}, &engineclient.Error{Kind: engineclient.KindArtifactJSON, Msg: InvalidJSONMessage + "\n(" + tl.Error() + ")", Err: err}
 		}
 		return artifact.APIVersion{}, readError(path, err)
 	}
 	v, ok := artifact.CheckEngineAPI(fields.Values[artifact.EngineAPIField])
 	if !ok {
-		return artifact.APIVersion{}, &Error{Kind: KindInvalidArtifact, Msg: InvalidEngineAPIMessge}
+		return artifact.APIVersion{}, &engineclient.Error{Kind: engineclient.KindInvalidArtifact, Msg: InvalidEngineAPIMessge}
 	}
 	return v, nil
 }
 
 // WaitOptions tune Wait.
 type WaitOptions struct {
-	Timeout  time.Duration // overall; 0: one hour (reference 7.5)
+	Timeout  time.Duration // overall; 0: one hour, as in dvp
 	First    time.Duration // first polling interval; 0: 250 ms
 	Max      time.Duration // longest interval; 0: 5 s
 	Factor   float64       // growth of the interval; 0: 1.6
 	Progress func(state string, percent float64)
 }
 
-// Wait polls the upload's job (or action) until it ends (reference 7.5),
+// Wait polls the upload's job (or action) until it ends (docs/upload.md),
 // logging each new job event as dvp does. name is the artifact file's base
 // name, as in dvp's messages.
 func (c *Client) Wait(ctx context.Context, name string, res *UploadResult, o WaitOptions) error {
@@ -232,7 +208,7 @@ func (c *Client) Wait(ctx context.Context, name string, res *UploadResult, o Wai
 		o.Factor = 1.6
 	}
 	if res.Action == "" {
-		return unexpected(200, "the upload answer has no action to wait for")
+		return engineclient.Unexpected(200, "the upload answer has no action to wait for")
 	}
 	deadline := time.Now().Add(o.Timeout)
 	interval := o.First
@@ -244,7 +220,7 @@ func (c *Client) Wait(ctx context.Context, name string, res *UploadResult, o Wai
 		}
 		select {
 		case <-ctx.Done():
-			return &Error{Kind: KindLocal, Msg: fmt.Sprintf("Stopped waiting for the upload of plugin %s: %v.", name, ctx.Err()), Err: ctx.Err()}
+			return &engineclient.Error{Kind: engineclient.KindLocal, Msg: fmt.Sprintf("Stopped waiting for the upload of plugin %s: %v.", name, ctx.Err()), Err: ctx.Err()}
 		case <-time.After(wait):
 		}
 		interval = min(time.Duration(float64(interval)*o.Factor), o.Max)
@@ -254,78 +230,51 @@ func (c *Client) Wait(ctx context.Context, name string, res *UploadResult, o Wai
 		}
 		switch state {
 		case "COMPLETED":
-			c.log.Warn(fmt.Sprintf("Plugin %s was successfully uploaded.", name))
+			c.log().Warn(fmt.Sprintf("Plugin %s was successfully uploaded.", name))
 			return nil
 		case "FAILED", "SUSPENDED", "CANCELLED":
-			return &Error{Kind: KindJobFailed, Msg: fmt.Sprintf("Failed trying to upload plugin %s.", name)}
+			return &engineclient.Error{Kind: engineclient.KindJobFailed, Msg: fmt.Sprintf("Failed trying to upload plugin %s.", name)}
 		}
 		if !time.Now().Before(deadline) {
-			return &Error{Kind: KindWaitTimedOut, Msg: fmt.Sprintf("Timed out waiting for upload of plugin %s to complete.", name)}
+			return &engineclient.Error{Kind: engineclient.KindWaitTimedOut, Msg: fmt.Sprintf("Timed out waiting for upload of plugin %s to complete.", name)}
 		}
 	}
 }
 
-type jobEvent struct {
-	Timestamp      string  `json:"timestamp"`
-	MessageCode    string  `json:"messageCode"`
-	MessageDetails string  `json:"messageDetails"`
-	MessageAction  *string `json:"messageAction"`
-}
-
 func (c *Client) pollState(ctx context.Context, res *UploadResult, seen map[[2]string]bool, progress func(string, float64)) (string, error) {
 	if res.Job != "" {
-		resp, err := c.get(ctx, "delphix/action/"+res.Action+"/getJob", "application/json")
+		job, err := c.Engine.GetActionJob(ctx, res.Action)
 		if err != nil {
 			return "", err
 		}
-		var env struct {
-			Result struct {
-				JobState        string     `json:"jobState"`
-				PercentComplete float64    `json:"percentComplete"`
-				Events          []jobEvent `json:"events"`
-			} `json:"result"`
-		}
-		if err := json.Unmarshal(resp.body, &env); err != nil {
-			return "", unexpected(resp.status, string(resp.body))
-		}
-		for _, ev := range env.Result.Events {
+		for _, ev := range job.Events {
 			key := [2]string{ev.Timestamp, ev.MessageCode}
 			if seen[key] {
 				continue
 			}
 			seen[key] = true
-			c.log.Info(fmt.Sprintf("Timestamp: %s, Code: %s", ev.Timestamp, ev.MessageCode))
-			c.log.Warn(ev.MessageDetails)
+			c.log().Info(fmt.Sprintf("Timestamp: %s, Code: %s", ev.Timestamp, ev.MessageCode))
+			c.log().Warn(ev.MessageDetails)
 			if ev.MessageAction != nil {
-				c.log.Warn(*ev.MessageAction)
+				c.log().Warn(*ev.MessageAction)
 			}
 		}
 		if progress != nil {
-			progress(env.Result.JobState, env.Result.PercentComplete)
+			progress(job.JobState, job.PercentComplete)
 		}
-		return env.Result.JobState, nil
+		return job.JobState, nil
 	}
-	resp, err := c.get(ctx, "delphix/action/"+res.Action, "application/json")
+	a, err := c.Engine.GetAction(ctx, res.Action)
 	if err != nil {
 		return "", err
 	}
-	var env struct {
-		Result struct {
-			State              string  `json:"state"`
-			FailureDescription *string `json:"failureDescription"`
-			FailureAction      *string `json:"failureAction"`
-		} `json:"result"`
-	}
-	if err := json.Unmarshal(resp.body, &env); err != nil {
-		return "", unexpected(resp.status, string(resp.body))
-	}
-	if env.Result.State == "FAILED" && env.Result.FailureDescription != nil {
-		c.log.Warn(*env.Result.FailureDescription)
-		if env.Result.FailureAction != nil {
-			c.log.Warn(*env.Result.FailureAction)
+	if a.State == engineapi.JobFailed && a.FailureDescription != nil {
+		c.log().Warn(*a.FailureDescription)
+		if a.FailureAction != nil {
+			c.log().Warn(*a.FailureAction)
 		}
 	}
-	return env.Result.State, nil
+	return a.State, nil
 }
 
 // UploadOptions is everything `dvp upload` needs.
@@ -336,7 +285,7 @@ type UploadOptions struct {
 	WaitOptions    WaitOptions
 }
 
-// Upload runs the whole upload (reference 7.4 and 7.5): check the artifact,
+// Upload runs the whole upload (docs/upload.md): check the artifact,
 // log in with its engine API version, get a token, send the file, and with
 // Wait follow the job to its end.
 func (c *Client) Upload(ctx context.Context, o UploadOptions) (*UploadResult, error) {
@@ -344,7 +293,7 @@ func (c *Client) Upload(ctx context.Context, o UploadOptions) (*UploadResult, er
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Login(ctx, v, o.User, o.Password); err != nil {
+	if err := c.Engine.Login(ctx, v, o.User, o.Password); err != nil {
 		return nil, err
 	}
 	token, err := c.RequestUploadToken(ctx)
@@ -355,7 +304,7 @@ func (c *Client) Upload(ctx context.Context, o UploadOptions) (*UploadResult, er
 	if err != nil {
 		return nil, err
 	}
-	c.log.Info(fmt.Sprintf("Uploaded %s to %s (action %s%s).", filepath.Base(o.ArtifactPath), c.base.Host, res.Action, jobText(res.Job)))
+	c.log().Info(fmt.Sprintf("Uploaded %s to %s (action %s%s).", filepath.Base(o.ArtifactPath), c.Engine.BaseURL().Host, res.Action, jobText(res.Job)))
 	if o.Wait {
 		if err := c.Wait(ctx, filepath.Base(o.ArtifactPath), res, o.WaitOptions); err != nil {
 			return res, err
@@ -381,26 +330,23 @@ type DownloadLogsOptions struct {
 	EngineName string
 }
 
-// DownloadLogs runs reference 7.6: log in with engine API 1.11.16, find the
-// plugin by identifier (and no namespace), generate its PLUGIN_LOG bundle
-// and stream it to <Directory>/dlpx-plugin-logs-<name>-<token>.tar.gz,
-// written atomically under a file name made safe. It returns the path.
+// DownloadLogs runs dvp download-logs (docs/upload.md): log in with engine
+// API 1.11.16, find the plugin by identifier (and no namespace), generate
+// its PLUGIN_LOG bundle and stream it to
+// <Directory>/dlpx-plugin-logs-<name>-<token>.tar.gz, written atomically
+// under a file name made safe. It returns the path.
 func (c *Client) DownloadLogs(ctx context.Context, o DownloadLogsOptions) (string, error) {
-	if err := c.Login(ctx, artifact.EngineAPIVersion, o.User, o.Password); err != nil {
+	if err := c.Engine.Login(ctx, artifact.EngineAPIVersion, o.User, o.Password); err != nil {
 		return "", err
 	}
-	resp, err := c.get(ctx, "delphix/toolkit", "application/json")
-	if err != nil {
+	// Each toolkit is read field by field, as dvp reads them: a toolkit
+	// with odd fields is passed over, not an error.
+	var toolkits []map[string]json.RawMessage
+	if err := c.Engine.GetResult(ctx, engineapi.PathToolkits, &toolkits); err != nil {
 		return "", err
-	}
-	var list struct {
-		Result []map[string]json.RawMessage `json:"result"`
-	}
-	if err := json.Unmarshal(resp.body, &list); err != nil {
-		return "", unexpected(resp.status, string(resp.body))
 	}
 	ref := ""
-	for _, tk := range list.Result {
+	for _, tk := range toolkits {
 		var id, r string
 		json.Unmarshal(tk["identifier"], &id)
 		ns := strings.TrimSpace(string(tk["namespace"]))
@@ -411,51 +357,38 @@ func (c *Client) DownloadLogs(ctx context.Context, o DownloadLogsOptions) (strin
 		}
 	}
 	if ref == "" {
-		return "", &Error{Kind: KindMissingPlugin, Msg: fmt.Sprintf("Cannot find plugin %s on Delphix Engine %s. Upload your plugin with \"dvp upload\" and try again.", o.PluginName, o.EngineName)}
+		return "", &engineclient.Error{Kind: engineclient.KindMissingPlugin, Msg: fmt.Sprintf("Cannot find plugin %s on Delphix Engine %s. Upload your plugin with \"dvp upload\" and try again.", o.PluginName, o.EngineName)}
 	}
-	env, err := c.post(ctx, request{path: "delphix/service/support/bundle/generate",
-		body: pyDumps(bundleRequest{Type: "SupportBundleGenerateParameters", BundleType: "PLUGIN_LOG", Plugin: ref})})
+	env, err := c.Engine.Post(ctx, engineapi.PathBundleGenerate,
+		engineclient.PyDumps(bundleRequest{Type: "SupportBundleGenerateParameters", BundleType: "PLUGIN_LOG", Plugin: ref}))
 	if err != nil {
 		return "", err
 	}
 	var token string
 	if json.Unmarshal(env.Result, &token) != nil || strings.TrimSpace(token) == "" {
-		return "", unexpected(200, pythonIndent2(env.Result))
+		return "", engineclient.Unexpected(200, engineclient.PythonIndent2(env.Result))
 	}
 	token = strings.TrimSpace(token)
-	dl, err := c.get(ctx, "delphix/data/downloadOutputStream?token="+urlQueryEscape(token), "application/octet-stream")
+	dl, err := c.Engine.Download(ctx, engineapi.DownloadPath(token))
 	if err != nil {
 		return "", err
 	}
-	defer dl.close()
+	defer dl.Close()
 	name := "dlpx-plugin-logs-" + artifact.SafeFileName(o.PluginName, o.PluginID) + "-" + artifact.SafeFileName(token, "bundle") + ".tar.gz"
 	dst := filepath.Join(o.Directory, name)
-	var body io.Reader = dl.raw
-	if c.o.Progress != nil {
-		p := newProgress(c.o.Progress, "Downloading "+name, -1)
+	var body io.Reader = dl
+	if c.Progress != nil {
+		p := newProgress(c.Progress, "Downloading "+name, -1)
 		defer p.done()
 		body = p.reader(body)
 	}
 	if err := artifact.WriteFileAtomic(dst, body, 0o644); err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
-			return "", &Error{Kind: KindLocal, Msg: fmt.Sprintf("Cannot write the plugin logs to %s: %v", o.Directory, err), Err: err}
+			return "", &engineclient.Error{Kind: engineclient.KindLocal, Msg: fmt.Sprintf("Cannot write the plugin logs to %s: %v", o.Directory, err), Err: err}
 		}
-		return "", networkError(err)
+		return "", engineclient.NetworkError(err)
 	}
-	c.log.Info(fmt.Sprintf("Plugin logs were successfully downloaded to %s.", o.Directory))
+	c.log().Info(fmt.Sprintf("Plugin logs were successfully downloaded to %s.", o.Directory))
 	return dst, nil
-}
-
-func urlQueryEscape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_' || ch == '.' || ch == '~' {
-			b.WriteByte(ch)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", ch)
-		}
-	}
-	return b.String()
 }

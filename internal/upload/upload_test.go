@@ -3,7 +3,6 @@ package upload
 import (
 	"bytes"
 	"context"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -18,8 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/engineclient"
 )
 
 // recorded is one request as the engine saw it.
@@ -61,7 +61,7 @@ func (rec *recorder) paths() []string {
 	defer rec.mu.Unlock()
 	var p []string
 	for _, r := range rec.reqs {
-		p = append(p, r.Method+" "+strings.TrimPrefix(r.Path, APIPath))
+		p = append(p, r.Method+" "+strings.TrimPrefix(r.Path, engineapi.APIPrefix))
 	}
 	return p
 }
@@ -82,7 +82,7 @@ const (
 // engineScript answers the login and upload requests in order.
 func engineScript(uploadAnswer string, extra func(n int, r *http.Request) (int, string)) func(int, *http.Request, []byte) (int, map[string]string, string) {
 	return func(n int, r *http.Request, _ []byte) (int, map[string]string, string) {
-		p := strings.TrimPrefix(r.URL.Path, APIPath)
+		p := strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix)
 		switch p {
 		case "delphix/session":
 			return 200, map[string]string{"Set-Cookie": cookie1}, sessionOK
@@ -101,18 +101,18 @@ func engineScript(uploadAnswer string, extra func(n int, r *http.Request) (int, 
 	}
 }
 
-func newTestClient(t *testing.T, url string, mod ...func(*Options)) (*Client, *bytes.Buffer) {
+func newTestClient(t *testing.T, url string, mod ...func(*engineclient.Options)) (*Client, *bytes.Buffer) {
 	t.Helper()
 	logs := &bytes.Buffer{}
-	o := Options{Engine: url, Log: slog.New(levelText{logs}), Backoff: time.Millisecond, ReadTimeout: 10 * time.Second}
+	o := engineclient.Options{Engine: url, Log: slog.New(levelText{logs}), Backoff: time.Millisecond, ReadTimeout: 10 * time.Second}
 	for _, m := range mod {
 		m(&o)
 	}
-	c, err := New(o)
+	c, err := engineclient.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, logs
+	return &Client{Engine: c}, logs
 }
 
 // levelText writes "LEVEL message" lines, to check what the user sees.
@@ -206,7 +206,7 @@ func TestWireDownloadLogs(t *testing.T) {
 		{"type": "Toolkit", "reference": "APPDATA_TOOLKIT-2", "namespace": null, "identifier": "` + enginetest.DefaultID + `"}],
 		"job": null, "action": null, "total": 3, "overflow": false}`
 	rec := &recorder{keepBody: true, answer: engineScript("", func(n int, r *http.Request) (int, string) {
-		switch strings.TrimPrefix(r.URL.Path, APIPath) {
+		switch strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix) {
 		case "delphix/toolkit":
 			return 200, toolkits
 		case "delphix/service/support/bundle/generate":
@@ -261,7 +261,7 @@ func TestWireDownloadLogs(t *testing.T) {
 
 func TestDownloadNameCannotTraverse(t *testing.T) {
 	rec := &recorder{answer: engineScript("", func(n int, r *http.Request) (int, string) {
-		switch strings.TrimPrefix(r.URL.Path, APIPath) {
+		switch strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix) {
 		case "delphix/toolkit":
 			return 200, `{"type": "ListResult", "status": "OK", "result": [{"reference": "APPDATA_TOOLKIT-1", "namespace": null, "identifier": "id"}]}`
 		case "delphix/service/support/bundle/generate":
@@ -290,7 +290,7 @@ func TestDownloadNameCannotTraverse(t *testing.T) {
 func TestWaitFollowsTheJob(t *testing.T) {
 	polls := 0
 	rec := &recorder{answer: engineScript(uploadJobOK, func(n int, r *http.Request) (int, string) {
-		if r.URL.Path != APIPath+"delphix/action/ACTION-3/getJob" {
+		if r.URL.Path != engineapi.APIPrefix+"delphix/action/ACTION-3/getJob" {
 			return 404, "{}"
 		}
 		polls++
@@ -328,7 +328,7 @@ func TestWaitFollowsTheJob(t *testing.T) {
 func TestWaitFailureAndTimeout(t *testing.T) {
 	state := "FAILED"
 	rec := &recorder{answer: engineScript(uploadOK, func(n int, r *http.Request) (int, string) {
-		if r.URL.Path != APIPath+"delphix/action/ACTION-2" {
+		if r.URL.Path != engineapi.APIPrefix+"delphix/action/ACTION-2" {
 			return 404, "{}"
 		}
 		return 200, `{"type": "OKResult", "status": "OK", "result": {"type": "Action", "state": "` + state + `"}}`
@@ -340,8 +340,8 @@ func TestWaitFailureAndTimeout(t *testing.T) {
 	for _, s := range []string{"FAILED", "CANCELLED", "SUSPENDED"} {
 		state = s
 		_, err := c.Upload(context.Background(), UploadOptions{ArtifactPath: path, Wait: true, WaitOptions: WaitOptions{First: time.Millisecond}})
-		var ue *Error
-		if !errors.As(err, &ue) || ue.Kind != KindJobFailed || err.Error() != "Failed trying to upload plugin artifact.json." {
+		var ue *engineclient.Error
+		if !errors.As(err, &ue) || ue.Kind != engineclient.KindJobFailed || err.Error() != "Failed trying to upload plugin artifact.json." {
 			t.Errorf("%s: %v", s, err)
 		}
 	}
@@ -349,46 +349,6 @@ func TestWaitFailureAndTimeout(t *testing.T) {
 	_, err := c.Upload(context.Background(), UploadOptions{ArtifactPath: path, Wait: true, WaitOptions: WaitOptions{First: time.Millisecond, Timeout: 50 * time.Millisecond}})
 	if err == nil || err.Error() != "Timed out waiting for upload of plugin artifact.json to complete." {
 		t.Errorf("timeout: %v", err)
-	}
-}
-
-func TestErrorCatalogue(t *testing.T) {
-	answers := map[string]struct {
-		status int
-		body   string
-		want   string
-	}{
-		"login failed": {401, `{"type": "ErrorResult", "status": "ERROR", "error": {"type": "APIError", "details": "Invalid username or password.", "action": "Try with a different set of credentials.", "id": "exception.webservices.login.failed", "commandOutput": null, "diagnoses": []}}`,
-			"API request failed with HTTP Status 401\nDetails: Invalid username or password.\nAction: Try with a different set of credentials."},
-		"version": {200, `{"type": "ErrorResult", "status": "ERROR", "error": {"type": "APIError", "details": "Invalid API version \"2.11.0\".", "action": "Change the API version to one supported by your version of the Delphix Engine. Review the Release Notes for your Delphix Engine version to determine which API version is supported.", "id": "x"}}`,
-			"API request failed with HTTP Status 200\nDetails: Invalid API version \"2.11.0\".\nAction: Change the API version to one supported by your version of the Delphix Engine. Review the Release Notes for your Delphix Engine version to determine which API version is supported."},
-		"no details": {400, `{"type": "ErrorResult", "status": "ERROR", "error": {"type": "APIError", "id": "x\u00e9"}}`,
-			"API request failed with HTTP Status 400\nUnable to parse details of error. Dumping full response: {\n  \"type\": \"APIError\",\n  \"id\": \"x\\u00e9\"\n}"},
-		"html":         {403, "<html><body>Forbidden</body></html>", "Received an unexpected error with HTTP Status 403,\nDumping full response:\n<html><body>Forbidden</body></html>"},
-		"unknown json": {404, `{"blob": "Unknown", "status": "UNKNOWN"}`, "Received an unexpected error with HTTP Status 404,\nDumping full response:\n{\n  \"blob\": \"Unknown\",\n  \"status\": \"UNKNOWN\"\n}"},
-	}
-	for name, a := range answers {
-		t.Run(name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.WriteHeader(a.status)
-				io.WriteString(w, a.body)
-			}))
-			defer srv.Close()
-			c, _ := newTestClient(t, srv.URL)
-			err := c.Login(context.Background(), artifact.EngineAPIVersion, "u", "p")
-			if err == nil || err.Error() != a.want {
-				t.Errorf("got %q\nwant %q", err, a.want)
-			}
-		})
-	}
-	// Network failure.
-	srv := httptest.NewServer(http.NotFoundHandler())
-	url := srv.URL
-	srv.Close()
-	c, _ := newTestClient(t, url, func(o *Options) { o.Retries = -1 })
-	err := c.Login(context.Background(), artifact.EngineAPIVersion, "u", "p")
-	if err == nil || !strings.HasPrefix(err.Error(), "Encountered a http request failure.\n") || !strings.Contains(err.Error(), "connection refused") {
-		t.Errorf("network: %v", err)
 	}
 }
 
@@ -432,7 +392,7 @@ func TestRetriesOnlyIdempotentRequests(t *testing.T) {
 	rec := &recorder{answer: func(n int, r *http.Request, _ []byte) (int, map[string]string, string) {
 		mu.Lock()
 		defer mu.Unlock()
-		p := strings.TrimPrefix(r.URL.Path, APIPath)
+		p := strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix)
 		count[p]++
 		switch p {
 		case "delphix/session":
@@ -461,78 +421,6 @@ func TestRetriesOnlyIdempotentRequests(t *testing.T) {
 	}
 }
 
-func TestParseEngine(t *testing.T) {
-	for in, want := range map[string]string{
-		"engine.example.com":       "https://engine.example.com",
-		"engine:8443":              "https://engine:8443",
-		"10.0.0.1":                 "https://10.0.0.1",
-		"::1":                      "https://[::1]",
-		"[::1]:8780":               "https://[::1]:8780",
-		"http://127.0.0.1:8780":    "http://127.0.0.1:8780",
-		"https://e.example.com/":   "https://e.example.com",
-		"https://e.example.com/x/": "https://e.example.com/x",
-	} {
-		u, err := ParseEngine(in)
-		if err != nil || u.String() != want {
-			t.Errorf("ParseEngine(%q) = %v, %v; want %s", in, u, err, want)
-		}
-	}
-	for _, bad := range []string{"", "ftp://x", "http://", "https://user:pw@host", "http://h?x=1"} {
-		if _, err := ParseEngine(bad); err == nil {
-			t.Errorf("ParseEngine(%q) accepted", bad)
-		}
-	}
-	for in, want := range map[string]bool{"http://127.0.0.1:1": true, "http://localhost": true, "http://[::1]:2": true, "http://10.1.1.1": false, "http://example.com": false} {
-		u, _ := ParseEngine(in)
-		if IsLoopback(u) != want {
-			t.Errorf("IsLoopback(%s) != %v", in, want)
-		}
-	}
-}
-
-func TestTLS(t *testing.T) {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, sessionOK) }))
-	defer srv.Close()
-	host := strings.TrimPrefix(srv.URL, "https://")
-	// A bare host:port means HTTPS; the test CA is unknown.
-	c, _ := newTestClient(t, host, func(o *Options) { o.Retries = -1 })
-	_, err := c.post(context.Background(), request{path: "delphix/session", body: []byte("{}")})
-	if err == nil || !strings.Contains(err.Error(), "--ca-file") {
-		t.Errorf("unknown CA: %v", err)
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
-	c, _ = newTestClient(t, host, func(o *Options) { o.CAFile = caFile })
-	if _, err := c.post(context.Background(), request{path: "delphix/session", body: []byte("{}")}); err != nil {
-		t.Errorf("with --ca-file: %v", err)
-	}
-	c, _ = newTestClient(t, host, func(o *Options) { o.InsecureSkipVerify = true })
-	if _, err := c.post(context.Background(), request{path: "delphix/session", body: []byte("{}")}); err != nil {
-		t.Errorf("insecure: %v", err)
-	}
-	// An http server reached with https gets a hint.
-	plain := httptest.NewServer(http.NotFoundHandler())
-	defer plain.Close()
-	c, _ = newTestClient(t, strings.TrimPrefix(plain.URL, "http://"), func(o *Options) { o.Retries = -1 })
-	_, err = c.post(context.Background(), request{path: "delphix/session", body: []byte("{}")})
-	if err == nil || !strings.Contains(err.Error(), "give its address as http://HOST:PORT") {
-		t.Errorf("http engine via https: %v", err)
-	}
-}
-
-func TestReadTimeout(t *testing.T) {
-	block := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-block }))
-	defer srv.Close()
-	defer close(block)
-	c, _ := newTestClient(t, srv.URL, func(o *Options) { o.ReadTimeout = 100 * time.Millisecond; o.Retries = -1 })
-	start := time.Now()
-	_, err := c.post(context.Background(), request{path: "delphix/login", body: []byte("{}")})
-	if err == nil || time.Since(start) > 5*time.Second {
-		t.Errorf("read timeout: %v after %s", err, time.Since(start))
-	}
-}
-
 // TestUploadMemoryIsFlat uploads a 256 MiB artifact and checks the client
 // allocated a small fraction of it: the file is streamed, not loaded.
 func TestUploadMemoryIsFlat(t *testing.T) {
@@ -541,7 +429,7 @@ func TestUploadMemoryIsFlat(t *testing.T) {
 	}
 	var got int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch strings.TrimPrefix(r.URL.Path, APIPath) {
+		switch strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix) {
 		case "delphix/data/upload":
 			got, _ = io.Copy(io.Discard, r.Body)
 			io.WriteString(w, uploadOK)

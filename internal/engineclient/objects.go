@@ -1,0 +1,126 @@
+package engineclient
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/dvpkit/dvp/internal/engineapi"
+)
+
+// The engine's data objects (environments, source configs, dSources, VDBs,
+// snapshots): docs/engine.md, "Environments, dSources and VDBs".
+
+// Started is the answer to a request that may start a job: its result
+// (the reference of the object it made, for most) and the job and action
+// it started ("" when none).
+type Started struct {
+	Result json.RawMessage
+	Job    string
+	Action string
+}
+
+func started(env *engineapi.Envelope) *Started {
+	s := &Started{Result: env.Result}
+	if env.Job != nil {
+		s.Job = *env.Job
+	}
+	if env.Action != nil {
+		s.Action = *env.Action
+	}
+	return s
+}
+
+func (c *Client) start(ctx context.Context, path string, body any) (*Started, error) {
+	env, err := c.postJSON(ctx, path, body)
+	if err != nil {
+		return nil, err
+	}
+	return started(env), nil
+}
+
+func list[T any](ctx context.Context, c *Client, path string) ([]T, error) {
+	var out []T
+	if err := c.GetResult(ctx, path, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateEnvironment adds an environment; its job checks the host and runs
+// discovery.
+func (c *Client) CreateEnvironment(ctx context.Context, p engineapi.EnvironmentCreateParameters) (*Started, error) {
+	if p.Type == "" {
+		p.Type = engineapi.TypeEnvironmentCreateParameters
+	}
+	return c.start(ctx, engineapi.PathEnvironments, p)
+}
+
+// RefreshEnvironment runs discovery on an environment (reference or name)
+// again.
+func (c *Client) RefreshEnvironment(ctx context.Context, env string) (*Started, error) {
+	return c.start(ctx, engineapi.EnvironmentOpPath(env, engineapi.EnvironmentRefresh), struct{}{})
+}
+
+// DeleteEnvironment deletes an environment (reference or name).
+func (c *Client) DeleteEnvironment(ctx context.Context, env string) (*Started, error) {
+	return c.start(ctx, engineapi.EnvironmentOpPath(env, engineapi.EnvironmentDelete), struct{}{})
+}
+
+// ListEnvironments lists the environments, oldest first.
+func (c *Client) ListEnvironments(ctx context.Context) ([]engineapi.Environment, error) {
+	return list[engineapi.Environment](ctx, c, engineapi.PathEnvironments)
+}
+
+// AddSourceConfig adds a source config to a repository.
+func (c *Client) AddSourceConfig(ctx context.Context, p engineapi.SourceConfigCreateParameters) (*Started, error) {
+	if p.Type == "" {
+		p.Type = engineapi.TypeSourceConfigCreateParameters
+	}
+	return c.start(ctx, engineapi.PathSourceConfigs, p)
+}
+
+// ListSourceConfigs lists the source configs, oldest first.
+func (c *Client) ListSourceConfigs(ctx context.Context) ([]engineapi.SourceConfig, error) {
+	return list[engineapi.SourceConfig](ctx, c, engineapi.PathSourceConfigs)
+}
+
+// LinkDSource links a dSource; its job runs the first sync.
+func (c *Client) LinkDSource(ctx context.Context, p engineapi.LinkParameters) (*Started, error) {
+	if p.Type == "" {
+		p.Type = engineapi.TypeLinkParameters
+	}
+	return c.start(ctx, engineapi.PathLink, p)
+}
+
+// Sync syncs a dSource (reference or name): its job takes a snapshot.
+func (c *Client) Sync(ctx context.Context, dsource string, p engineapi.ContainerOpParameters) (*Started, error) {
+	if p.Type == "" {
+		p.Type = engineapi.TypeSyncParameters
+	}
+	return c.ContainerOp(ctx, dsource, "sync", p)
+}
+
+// ContainerOp runs an operation of engineapi.ContainerOps on a dSource or
+// VDB (reference or name).
+func (c *Client) ContainerOp(ctx context.Context, container, op string, p engineapi.ContainerOpParameters) (*Started, error) {
+	return c.start(ctx, engineapi.ContainerOpPath(container, op), p)
+}
+
+// Provision provisions a VDB from a snapshot.
+func (c *Client) Provision(ctx context.Context, p engineapi.ProvisionParameters) (*Started, error) {
+	if p.Type == "" {
+		p.Type = engineapi.TypeProvisionParameters
+	}
+	return c.start(ctx, engineapi.PathProvision, p)
+}
+
+// ListContainers lists the dSources and VDBs, oldest first.
+func (c *Client) ListContainers(ctx context.Context) ([]engineapi.Container, error) {
+	return list[engineapi.Container](ctx, c, engineapi.PathContainers)
+}
+
+// ListSnapshots lists the snapshots of a dSource or VDB (reference or
+// name), oldest first.
+func (c *Client) ListSnapshots(ctx context.Context, container string) ([]engineapi.Snapshot, error) {
+	return list[engineapi.Snapshot](ctx, c, engineapi.SnapshotsOfPath(container))
+}

@@ -1,0 +1,198 @@
+package engineclient
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dvpkit/dvp/internal/engineapi"
+)
+
+type streamKey struct{}
+
+type streamBody struct {
+	r io.Reader
+	n int64
+}
+
+// watchdog cancels a request when neither its body nor its response made
+// progress for the read timeout.
+type watchdog struct {
+	t      *time.Timer
+	d      time.Duration
+	cancel context.CancelFunc
+	fired  bool
+	mu     sync.Mutex
+}
+
+func newWatchdog(ctx context.Context, d time.Duration) (context.Context, *watchdog) {
+	ctx, cancel := context.WithCancel(ctx)
+	w := &watchdog{d: d, cancel: cancel}
+	w.t = time.AfterFunc(d, func() {
+		w.mu.Lock()
+		w.fired = true
+		w.mu.Unlock()
+		cancel()
+	})
+	return ctx, w
+}
+
+func (w *watchdog) kick() { w.t.Reset(w.d) }
+
+func (w *watchdog) stop() {
+	w.t.Stop()
+	w.cancel()
+}
+
+func (w *watchdog) timedOut() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.fired
+}
+
+// kickReader kicks a watchdog on every read.
+type kickReader struct {
+	r io.Reader
+	w *watchdog
+}
+
+func (k *kickReader) Read(p []byte) (int, error) {
+	n, err := k.r.Read(p)
+	if n > 0 {
+		k.w.kick()
+	}
+	return n, err
+}
+
+// request is one API call.
+type request struct {
+	method      string
+	path        string // under engineapi.APIPrefix, may hold a query
+	contentType string
+	body        []byte      // a JSON body, or
+	stream      *streamBody // a streamed body
+	idempotent  bool        // may be retried
+	raw         bool        // GET whose body the caller streams (download)
+}
+
+// response is an API answer.
+type response struct {
+	status int
+	body   []byte
+	raw    io.ReadCloser // for raw requests
+	wd     *watchdog
+}
+
+func (r *response) close() {
+	if r.raw != nil {
+		r.raw.Close()
+	}
+	if r.wd != nil {
+		r.wd.stop()
+	}
+}
+
+// do sends a request, retrying idempotent ones after connection errors and
+// 5xx answers, and records the session cookie of every answer.
+func (c *Client) do(ctx context.Context, q request) (*response, error) {
+	backoff := c.o.Backoff
+	for attempt := 0; ; attempt++ {
+		resp, err := c.once(ctx, q)
+		retryable := q.idempotent && attempt < c.o.Retries && ctx.Err() == nil &&
+			(err != nil || resp.status >= 500)
+		if !retryable {
+			return resp, err
+		}
+		if resp != nil {
+			resp.close()
+		}
+		why := "HTTP status"
+		if err != nil {
+			why = err.Error()
+		} else {
+			why = fmt.Sprintf("HTTP status %d", resp.status)
+		}
+		c.log.Info(fmt.Sprintf("Retrying %s %s in %s (%s).", q.method, q.path, backoff, why))
+		select {
+		case <-ctx.Done():
+			return nil, NetworkError(ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+}
+
+// once sends a request once. Every answer of the engine is read here: a
+// JSON answer whole (at most the client's body limit), a download as a
+// stream the caller reads.
+func (c *Client) once(ctx context.Context, q request) (*response, error) {
+	wctx, wd := newWatchdog(ctx, c.o.ReadTimeout)
+	req := c.r.R().SetHeader("Content-Type", q.contentType).SetHeader("Accept", "*/*")
+	// Every body, even an empty one, goes in through the pre-request hook,
+	// so that resty neither buffers nor chunks it.
+	switch {
+	case q.stream != nil:
+		wctx = context.WithValue(wctx, streamKey{}, &streamBody{r: &kickReader{r: q.stream.r, w: wd}, n: q.stream.n})
+	case q.method == http.MethodPost:
+		wctx = context.WithValue(wctx, streamKey{}, &streamBody{r: bytes.NewReader(q.body), n: int64(len(q.body))})
+	}
+	req.SetContext(wctx)
+	c.mu.Lock()
+	if c.cookie != "" {
+		req.SetHeader("Cookie", c.cookie)
+	}
+	c.mu.Unlock()
+	if q.raw {
+		req.SetDoNotParseResponse(true)
+	}
+	c.log.Debug("request", "method", q.method, "url", c.base.String()+engineapi.APIPrefix+q.path)
+	res, err := req.Execute(q.method, q.path)
+	if err != nil {
+		// The transport's ResponseHeaderTimeout and the watchdog measure the
+		// same wait for an answer; whichever fires first, say so.
+		timedOut := wd.timedOut() || strings.Contains(err.Error(), "timeout awaiting response headers")
+		wd.stop()
+		if timedOut {
+			err = fmt.Errorf("%w (no progress for %s)", err, c.o.ReadTimeout)
+		}
+		return nil, NetworkError(err)
+	}
+	raw := res.RawResponse
+	if sc := raw.Header.Values("Set-Cookie"); len(sc) > 0 {
+		c.mu.Lock()
+		c.cookie = strings.Join(sc, ", ")
+		c.mu.Unlock()
+	}
+	out := &response{status: res.StatusCode()}
+	if q.raw {
+		out.raw = &kickReadCloser{kickReader{r: raw.Body, w: wd}, raw.Body}
+		out.wd = wd
+		if out.status != http.StatusOK {
+			out.body, _ = io.ReadAll(io.LimitReader(out.raw, 1<<20))
+		}
+	} else {
+		wd.stop()
+		out.body = res.Body()
+		c.log.Debug("response", "status", out.status, "body", truncate(out.body, 4096))
+	}
+	return out, nil
+}
+
+type kickReadCloser struct {
+	kickReader
+	c io.Closer
+}
+
+func (k *kickReadCloser) Close() error { return k.c.Close() }
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
