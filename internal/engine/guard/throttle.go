@@ -1,0 +1,239 @@
+package guard
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// Defaults of ThrottleConfig.
+const (
+	DefaultFreeFailures = 3
+	DefaultBackoffBase  = time.Second
+	DefaultBackoffMax   = time.Minute
+	DefaultForget       = 15 * time.Minute
+	DefaultMaxKeys      = 4096
+)
+
+// ThrottleConfig configures login throttling.
+type ThrottleConfig struct {
+	// FreeFailures is how many failed logins in a row a client address or
+	// a user name has before each further failure makes it wait:
+	// BackoffBase after the FreeFailures-th, then twice as long after each
+	// further one, at most BackoffMax.
+	FreeFailures int
+	BackoffBase  time.Duration
+	BackoffMax   time.Duration
+	// Forget is how long after its last failure a key starts afresh.
+	Forget time.Duration
+	// MaxChecks bounds the password checks (bcrypt) running at once; 0:
+	// the number of CPUs.
+	MaxChecks int
+	// MaxKeys bounds the addresses and the user names remembered (each).
+	MaxKeys int
+	// Clock is the time source (tests inject one); nil: time.Now.
+	Clock func() time.Time
+}
+
+// Throttle slows down failed logins per client address and per user name,
+// and bounds the password checks that run at once (each is a bcrypt, an
+// expensive computation a client could otherwise make the engine do at
+// will).
+//
+// A key (an address or a user name) with failures in its history has at
+// most one login being checked at a time, and after FreeFailures failures
+// it must wait out its backoff; meanwhile its logins get 429 with
+// Retry-After, without a password check. A successful login forgets the
+// failures of its address and its user.
+type Throttle struct {
+	cfg    ThrottleConfig
+	checks chan struct{}
+	mu     sync.Mutex
+	addrs  map[string]*failures
+	users  map[string]*failures
+}
+
+type failures struct {
+	count    int
+	last     time.Time // of the last failure
+	until    time.Time // no login before
+	inflight int
+}
+
+// NewThrottle returns a throttle.
+func NewThrottle(cfg ThrottleConfig) *Throttle {
+	if cfg.FreeFailures <= 0 {
+		cfg.FreeFailures = DefaultFreeFailures
+	}
+	if cfg.BackoffBase <= 0 {
+		cfg.BackoffBase = DefaultBackoffBase
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = DefaultBackoffMax
+	}
+	if cfg.Forget <= 0 {
+		cfg.Forget = DefaultForget
+	}
+	if cfg.MaxChecks <= 0 {
+		cfg.MaxChecks = runtime.NumCPU()
+	}
+	if cfg.MaxKeys <= 0 {
+		cfg.MaxKeys = DefaultMaxKeys
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	return &Throttle{cfg: cfg, checks: make(chan struct{}, cfg.MaxChecks),
+		addrs: map[string]*failures{}, users: map[string]*failures{}}
+}
+
+// Attempt is a login let through: call Done with its outcome.
+type Attempt struct {
+	t          *Throttle
+	addr, user string
+	once       sync.Once
+}
+
+// ClientAddress is the address part of a request's RemoteAddr.
+func ClientAddress(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
+
+// Begin lets a login of user from addr be checked, once a check slot is
+// free, or refuses it: 429 while the address or the user must wait, 503
+// when ctx ends before a check slot is free.
+func (t *Throttle) Begin(ctx context.Context, addr, user string) (*Attempt, *Refusal) {
+	t.mu.Lock()
+	now := t.cfg.Clock()
+	fa, fu := t.entry(t.addrs, addr, now), t.entry(t.users, user, now)
+	for _, k := range []struct {
+		f    *failures
+		what string
+	}{{fa, fmt.Sprintf("from the address %s", addr)}, {fu, fmt.Sprintf("for the user %q", user)}} {
+		if f := t.refusal(k.f, k.what, now); f != nil {
+			t.mu.Unlock()
+			return nil, f
+		}
+	}
+	fa.inflight++
+	fu.inflight++
+	t.mu.Unlock()
+	a := &Attempt{t: t, addr: addr, user: user}
+	select {
+	case t.checks <- struct{}{}:
+		return a, nil
+	case <-ctx.Done():
+		t.finish(a, false, false)
+		return nil, &Refusal{Status: http.StatusServiceUnavailable, ID: "exception.webservices.busy", RetryAfter: 1,
+			Details: "The engine was checking other passwords until the request ended.", Action: "Try again in a moment."}
+	}
+}
+
+func (t *Throttle) refusal(f *failures, what string, now time.Time) *Refusal {
+	if f.count == 0 {
+		return nil
+	}
+	wait := f.until.Sub(now)
+	if wait <= 0 && f.inflight == 0 {
+		return nil
+	}
+	secs := int((wait + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	details := fmt.Sprintf("Too many failed logins %s (%d in a row): the next one is accepted in %d s.", what, f.count, secs)
+	if wait <= 0 {
+		details = fmt.Sprintf("A login %s is being checked, after %d failed ones in a row: one at a time.", what, f.count)
+	}
+	return &Refusal{Status: http.StatusTooManyRequests, ID: "exception.webservices.login.throttled", RetryAfter: secs,
+		Details: details,
+		Action:  fmt.Sprintf("Wait %d s, then log in with the right password (each further failure doubles the wait, up to %s).", secs, t.cfg.BackoffMax)}
+}
+
+// entry returns the failures of key, starting afresh after Forget.
+func (t *Throttle) entry(m map[string]*failures, key string, now time.Time) *failures {
+	f := m[key]
+	if f != nil && f.inflight == 0 && f.count > 0 && now.Sub(f.last) > t.cfg.Forget {
+		f.count, f.until = 0, time.Time{}
+	}
+	if f == nil {
+		if len(m) >= t.cfg.MaxKeys {
+			t.evict(m, now)
+		}
+		f = &failures{}
+		m[key] = f
+	}
+	return f
+}
+
+// evict makes room in m: keys without failures or forgotten ones first,
+// else the one whose last failure is the oldest.
+func (t *Throttle) evict(m map[string]*failures, now time.Time) {
+	var oldest string
+	var oldestAt time.Time
+	for k, f := range m {
+		if f.inflight > 0 {
+			continue
+		}
+		if f.count == 0 || now.Sub(f.last) > t.cfg.Forget {
+			delete(m, k)
+			continue
+		}
+		if oldest == "" || f.last.Before(oldestAt) {
+			oldest, oldestAt = k, f.last
+		}
+	}
+	if len(m) >= t.cfg.MaxKeys && oldest != "" {
+		delete(m, oldest)
+	}
+}
+
+// Done records the outcome of the attempt's password check: ok forgets
+// the failures of its address and user, a failure counts for both.
+func (a *Attempt) Done(ok bool) {
+	a.once.Do(func() { a.t.finish(a, true, ok) })
+}
+
+func (t *Throttle) finish(a *Attempt, checked, ok bool) {
+	if checked {
+		<-t.checks
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.cfg.Clock()
+	for _, e := range []struct {
+		m   map[string]*failures
+		key string
+	}{{t.addrs, a.addr}, {t.users, a.user}} {
+		f := e.m[e.key]
+		if f == nil {
+			continue
+		}
+		f.inflight--
+		switch {
+		case !checked:
+		case ok:
+			f.count, f.until = 0, time.Time{}
+		default:
+			f.count++
+			f.last = now
+			if n := f.count - t.cfg.FreeFailures; n >= 0 {
+				wait := t.cfg.BackoffMax
+				if n < 30 && t.cfg.BackoffBase<<n < t.cfg.BackoffMax {
+					wait = t.cfg.BackoffBase << n
+				}
+				f.until = now.Add(wait)
+			}
+		}
+		if f.inflight == 0 && f.count == 0 {
+			delete(e.m, e.key)
+		}
+	}
+}
