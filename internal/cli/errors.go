@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Exit codes of DESIGN.md section 6.
+// Exit codes (README.md lists them).
 const (
 	ExitOK       = 0
 	ExitUser     = 1 // bad input, failed validation, failed upload

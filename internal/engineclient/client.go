@@ -5,9 +5,12 @@
 // the same bodies and cookie handling, so that a Delphix Engine and dvp's
 // local engine both accept them (docs/upload.md).
 //
-// Two places handle what comes from the engine: once (transport.go) reads
-// every response body, and the errors of errors.go turn the engine's texts
-// into the messages the CLI shows.
+// What comes from the engine passes a few places, where rules about it
+// belong: once (transport.go) reads every response body; post and GetResult
+// (api.go) decode every answer; the errors of errors.go put the engine's
+// texts into the messages the CLI shows. Typed values carry the rest to the
+// CLI, which prints them in internal/cli/objects.go (printJob, printList),
+// and to the upload flows (internal/upload).
 package engineclient
 
 import (

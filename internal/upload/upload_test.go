@@ -137,10 +137,11 @@ func writeArtifact(t *testing.T, o enginetest.Options) string {
 	return p
 }
 
-// TestWireUpload holds the client's requests to reference 7.3 and 7.4:
-// paths and their order, the JSON bodies byte for byte (json.dumps
-// separators, key order, ASCII escapes), the multipart layout, the file
-// sent as it is, and the replay of the latest raw Set-Cookie value.
+// TestWireUpload holds the requests of login and upload to dvp's
+// (docs/upload.md, "Wire compatibility"): paths and their order, the JSON
+// bodies byte for byte (json.dumps separators, key order, ASCII escapes),
+// the multipart layout, the file sent as it is, and the replay of the
+// latest raw Set-Cookie value.
 func TestWireUpload(t *testing.T) {
 	rec := &recorder{answer: engineScript(uploadOK, nil), keepBody: true}
 	srv := httptest.NewServer(rec)
@@ -252,7 +253,7 @@ func TestWireDownloadLogs(t *testing.T) {
 		t.Errorf("logs %s", logs)
 	}
 
-	// Not found: the reference's MissingPluginError.
+	// Not found: dvp's MissingPluginError.
 	_, err = c.DownloadLogs(context.Background(), DownloadLogsOptions{User: testUser, Password: testPassword, PluginID: "nope", PluginName: "p", Directory: dir, EngineName: "myengine"})
 	if err == nil || err.Error() != `Cannot find plugin p on Delphix Engine myengine. Upload your plugin with "dvp upload" and try again.` {
 		t.Errorf("missing plugin: %v", err)
