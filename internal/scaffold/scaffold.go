@@ -36,10 +36,16 @@ const (
 	SchemaFile     = "schema.json"
 	SrcDir         = "src"
 	EntryPointFile = "plugin_runner.go"
-	EntryPoint     = "plugin_runner:plugin"
-	BuildNumber    = "0.1.0"
-	Language       = "GO"
-	GeneratedDir   = "generated"
+	// TestFile is the example unit test of the operations, beside the
+	// entry point.
+	TestFile = "plugin_runner_test.go"
+	// IgnoreFile is the .gitignore Init writes at the root unless one
+	// exists: artifact.json and what dvp build writes again.
+	IgnoreFile   = ".gitignore"
+	EntryPoint   = "plugin_runner:plugin"
+	BuildNumber  = "0.1.0"
+	Language     = "GO"
+	GeneratedDir = "generated"
 )
 
 // Host types. (The plugin types are protocol.PluginTypeDirect and
@@ -176,8 +182,12 @@ func write(res *Result, opts Options) (err error) {
 		{"sdk", filepath.FromSlash(sdkcopy.Dir)},
 		{SrcDir, SrcDir},
 		{SchemaFile, SchemaFile},
-		{ConfigFile, ConfigFile},
 	}
+	// A .gitignore the user already has is theirs: left as it is.
+	if _, serr := os.Lstat(filepath.Join(res.Root, IgnoreFile)); errors.Is(serr, fs.ErrNotExist) {
+		moves = append(moves, [2]string{IgnoreFile, IgnoreFile})
+	}
+	moves = append(moves, [2]string{ConfigFile, ConfigFile})
 	for _, m := range moves {
 		dst := filepath.Join(res.Root, m[1])
 		if _, serr := os.Lstat(dst); serr == nil {
@@ -229,6 +239,7 @@ func Render(id, name, pluginType, hostType string) (map[string][]byte, error) {
 		"PluginType":  pluginType,
 		"HostType":    hostType,
 		"Staged":      pluginType == protocol.PluginTypeStaged,
+		"Windows":     hostType == Windows,
 		"MountPrefix": strconv.Quote(mountPrefix),
 	}
 	gomod, err := execute("templates/go.mod.tmpl", data)
@@ -245,6 +256,19 @@ func Render(id, name, pluginType, hostType string) (map[string][]byte, error) {
 		return nil, fmt.Errorf("the entry point template does not render to valid Go: %w", err)
 	}
 	out[SrcDir+"/"+EntryPointFile] = formatted
+	test, err := execute("templates/plugin_runner_test.go.tmpl", data)
+	if err != nil {
+		return nil, err
+	}
+	if test, err = format.Source(test); err != nil {
+		return nil, fmt.Errorf("the test template does not render to valid Go: %w", err)
+	}
+	out[SrcDir+"/"+TestFile] = test
+	ignore, err := execute("templates/gitignore.tmpl", data)
+	if err != nil {
+		return nil, err
+	}
+	out[IgnoreFile] = ignore
 	return out, nil
 }
 

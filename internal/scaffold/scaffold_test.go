@@ -103,7 +103,7 @@ func TestInitLayout(t *testing.T) {
 	}
 	tree := listTree(t, root)
 	for _, want := range []string{
-		"plugin_config.yml", "schema.json", "src/go.mod", "src/plugin_runner.go",
+		"plugin_config.yml", "schema.json", "src/go.mod", "src/plugin_runner.go", "src/plugin_runner_test.go", ".gitignore",
 		"src/generated/doc.go", "src/generated/operations.go", "src/generated/repository_definition.go",
 		".dvp/sdk/go.mod", ".dvp/sdk/VERSION", ".dvp/sdk/runtime/runtime.go", ".dvp/sdk/libs/libs.go",
 	} {
@@ -112,8 +112,16 @@ func TestInitLayout(t *testing.T) {
 		}
 	}
 	for _, p := range tree {
-		if strings.HasSuffix(p, "_test.go") || strings.Contains(p, "testdata") || strings.HasPrefix(p, ".dvp-init-") {
+		// The example test of the operations is the only test file: the
+		// SDK copy has none.
+		if strings.HasSuffix(p, "_test.go") && p != "src/"+TestFile || strings.Contains(p, "testdata") || strings.HasPrefix(p, ".dvp-init-") {
 			t.Errorf("unexpected %s", p)
+		}
+	}
+	ignore, _ := os.ReadFile(filepath.Join(root, IgnoreFile))
+	for _, want := range []string{"\n/artifact.json\n", "\n/.dvp/\n", "\n/src/generated/\n"} {
+		if !strings.Contains(string(ignore), want) {
+			t.Errorf(".gitignore lacks %q:\n%s", want, ignore)
 		}
 	}
 	gomod, _ := os.ReadFile(filepath.Join(root, "src", "go.mod"))
@@ -162,8 +170,27 @@ func TestInitRefusesExisting(t *testing.T) {
 	}
 }
 
+// A .gitignore the user has is left as it is; it does not stop init.
+func TestInitKeepsUsersGitignore(t *testing.T) {
+	root := t.TempDir()
+	mine := filepath.Join(root, IgnoreFile)
+	if err := os.WriteFile(mine, []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Init(Options{Root: root, PluginType: protocol.PluginTypeDirect, HostType: Unix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(mine); string(got) != "mine\n" {
+		t.Errorf(".gitignore is now %q", got)
+	}
+	if slices.Contains(res.Paths, mine) {
+		t.Errorf("Paths %v claims the user's .gitignore", res.Paths)
+	}
+}
+
 func TestInitRollsBack(t *testing.T) {
-	for _, failAt := range []string{".dvp/sdk", "src", SchemaFile, ConfigFile} {
+	for _, failAt := range []string{".dvp/sdk", "src", SchemaFile, IgnoreFile, ConfigFile} {
 		t.Run(failAt, func(t *testing.T) {
 			root := t.TempDir()
 			os.WriteFile(filepath.Join(root, "README"), []byte("x"), 0o644)
@@ -233,6 +260,10 @@ func TestScaffoldsBuildOffline(t *testing.T) {
 				}
 				if out, err := goCmd(t, src, env, "vet", "./..."); err != nil {
 					t.Fatalf("go vet: %v\n%s", err, out)
+				}
+				// The example test passes right after init, offline.
+				if out, err := goCmd(t, src, env, "test", "-count=1", "./..."); err != nil || !strings.Contains(out, "ok  \t"+res.Module) {
+					t.Fatalf("go test: %v\n%s", err, out)
 				}
 				// go.mod and go.sum are left alone by the build.
 				if _, err := os.Stat(filepath.Join(src, "go.sum")); err == nil {
