@@ -36,6 +36,7 @@ type KeyPairCredentials struct {
 
 const masked = "******"
 
+// CredentialsUsername returns the user name.
 func (c PasswordCredentials) CredentialsUsername() string { return c.Username }
 func (PasswordCredentials) isCredentials()                {}
 
@@ -52,6 +53,7 @@ func (c PasswordCredentials) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("username", c.Username), slog.String("password", masked))
 }
 
+// CredentialsUsername returns the user name.
 func (c KeyPairCredentials) CredentialsUsername() string { return c.Username }
 func (KeyPairCredentials) isCredentials()                {}
 

@@ -43,6 +43,7 @@ type ReferenceFormatError struct {
 	Reference string
 }
 
+// Error says that the reference is not a host environment reference.
 func (e *ReferenceFormatError) Error() string {
 	return fmt.Sprintf("Reference '%s' is not a correctly formatted host environment reference.", e.Reference)
 }
@@ -64,6 +65,7 @@ type MountError struct {
 	Message string
 }
 
+// Error returns the message.
 func (e *MountError) Error() string { return e.Message }
 
 // Validate checks what the Go types cannot: every mount names an environment

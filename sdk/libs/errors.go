@@ -18,6 +18,7 @@ type PluginScriptError struct {
 	Stderr   string
 }
 
+// Error gives the exit code, stdout and stderr in the platform's wording.
 func (e *PluginScriptError) Error() string {
 	return fmt.Sprintf("The script failed with exit code %d. stdout : %s and  stderr : %s", e.ExitCode, e.Stdout, e.Stderr)
 }
@@ -30,6 +31,7 @@ type LibraryError struct {
 	Message string
 }
 
+// Error returns the message followed by the id in parentheses.
 func (e *LibraryError) Error() string {
 	if e.ID == "" {
 		return e.Message
@@ -46,6 +48,7 @@ type ArgumentError struct {
 	Problem  string
 }
 
+// Error names the function, the argument and the problem.
 func (e *ArgumentError) Error() string {
 	return fmt.Sprintf("The function %s's argument '%s' %s.", e.Function, e.Argument, e.Problem)
 }

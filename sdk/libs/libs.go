@@ -12,8 +12,30 @@ import (
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
-// RunResult is the result of RunBash, RunPowershell and RunExpect.
-type RunResult = protocol.RunResult
+// RunResult is the result of RunBash, RunPowershell and RunExpect: what the
+// script wrote and how it exited. A non-zero ExitCode is not an error unless
+// the call had the Check option; test it:
+//
+//	res, err := libs.RunBash(ctx, conn, "test -d /var/data")
+//	if err != nil {
+//		return err // the engine could not run the script
+//	}
+//	if res.ExitCode != 0 {
+//		return sdk.UserError{Message: "No data directory.", Output: res.Stderr}
+//	}
+//
+// It is the result object of the run_bash, run_powershell and run_expect
+// methods of the protocol (see docs/runtime-protocol.md).
+type RunResult struct {
+	// ExitCode is the script's exit code (the exit code of the last
+	// command for bash, $LASTEXITCODE or the script's exit code for
+	// PowerShell).
+	ExitCode int `json:"exit_code"`
+	// Stdout is what the script wrote to its standard output.
+	Stdout string `json:"stdout"`
+	// Stderr is what the script wrote to its standard error.
+	Stderr string `json:"stderr"`
+}
 
 // RunOption configures RunBash, RunPowershell or RunExpect.
 type RunOption func(*runOptions)

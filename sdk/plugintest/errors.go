@@ -26,6 +26,7 @@ type OperationError struct {
 	Output    string
 }
 
+// Error names the operation, the kind and the message.
 func (e *OperationError) Error() string {
 	return fmt.Sprintf("%s() failed (%s): %s", e.Operation, e.Kind, e.Message)
 }

@@ -22,6 +22,7 @@ type FrameTooLargeError struct {
 	Limit int
 }
 
+// Error gives the frame size and the limit.
 func (e *FrameTooLargeError) Error() string {
 	return fmt.Sprintf("a message is longer than the %d-byte limit", e.Limit)
 }
@@ -33,10 +34,12 @@ type MalformedError struct {
 	Err  error
 }
 
+// Error says what is malformed.
 func (e *MalformedError) Error() string {
 	return fmt.Sprintf("a line is not a protocol message (%v): %q", e.Err, e.Line)
 }
 
+// Unwrap returns the decoding error.
 func (e *MalformedError) Unwrap() error { return e.Err }
 
 // Reader reads messages, one per line, each at most max bytes.

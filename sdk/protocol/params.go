@@ -28,7 +28,9 @@ type RunExpectParams struct {
 	Variables  map[string]string    `json:"variables,omitempty"`
 }
 
-// RunResult is the result of run_bash, run_powershell and run_expect.
+// RunResult is the result of run_bash, run_powershell and run_expect, as it
+// travels on the wire; plugins see it as libs.RunResult, which has the same
+// fields.
 type RunResult struct {
 	ExitCode int    `json:"exit_code"`
 	Stdout   string `json:"stdout"`

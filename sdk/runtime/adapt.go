@@ -14,6 +14,7 @@ type InputError struct {
 	Message string
 }
 
+// Error returns the message.
 func (e *InputError) Error() string { return e.Message }
 
 // DecodeInput decodes an operation's input object into v, a pointer to a

@@ -74,8 +74,19 @@ func (m Migration) functionName(i int) string {
 	return fmt.Sprintf("migration #%d", i+1)
 }
 
-// Manifest is what a plugin prints in manifest mode.
-type Manifest = protocol.Manifest
+// Manifest is what a plugin prints in manifest mode (one line of JSON, see
+// docs/runtime-protocol.md): the protocol and SDK versions, the plugin type,
+// the operations the plugin implements, its migrations and the problems of
+// its registrations. It has the fields of protocol.Manifest:
+//
+//	Protocol         string                       // protocol.Name
+//	ProtocolVersions []int                        // the versions the plugin speaks
+//	SDKVersion       string                       // sdk.Version
+//	PluginType       string                       // DIRECT or STAGED
+//	Operations       []string                     // implemented operations, sorted
+//	Migrations       []protocol.ManifestMigration // in registration order
+//	Errors           []string                     // problems; the plugin exits 1 and refuses to serve
+type Manifest protocol.Manifest
 
 // Problems returns what is wrong with the registrations, with messages in
 // the reference's wording where it has one. A plugin with problems cannot be
