@@ -11,12 +11,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
@@ -280,57 +279,14 @@ func plainASCII(s string) bool {
 	return true
 }
 
-// WriteFile writes a to path atomically: a temporary file in the same
-// directory, synced, then renamed over path. On failure path is unchanged.
+// WriteFile writes a to path atomically (fsutil.WriteFile): on failure
+// path is unchanged.
 func WriteFile(path string, a *Artifact) error {
 	b, err := Marshal(a)
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, bytes.NewReader(b), 0o644)
-}
-
-// WriteFileAtomic copies r to path through a synced temporary file in the
-// same directory and a rename, then syncs the directory.
-func WriteFileAtomic(path string, r io.Reader, perm os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = io.Copy(f, r); err != nil {
-		return err
-	}
-	if err = f.Chmod(perm); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return SyncDir(dir)
-}
-
-// SyncDir fsyncs a directory so that a rename in it is durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return fsutil.WriteFile(path, b, 0o644)
 }
 
 // Decode reads an artifact.json whole (sourceCode included), refusing

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/fsutil"
 )
 
 // mountTmpfs mounts a tmpfs of size bytes on a new directory (root only;
@@ -96,7 +96,7 @@ func TestWriteFileAtomicFailureKeepsPrevious(t *testing.T) {
 	target := filepath.Join(dir, "artifact.json")
 	prev := []byte(`{"previous": true}`)
 	os.WriteFile(target, prev, 0o644)
-	err := artifact.WriteFileAtomic(target, &failingReader{n: 1 << 20, err: syscall.ENOSPC}, 0o644)
+	err := fsutil.WriteReader(target, &failingReader{n: 1 << 20, err: syscall.ENOSPC}, 0o644)
 	if !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("error %v", err)
 	}

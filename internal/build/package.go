@@ -20,6 +20,7 @@ import (
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/config"
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/schema"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
@@ -157,7 +158,7 @@ func zipEntries(rec artifact.BuildRecord, sources []artifact.ZipFile) ([]artifac
 var sourceSlot = []byte("\n    \"" + artifact.SourceCodeField + "\": \"\"")
 
 // artifactStream is the artifact file as an io.Reader for
-// artifact.WriteFileAtomic, whose io.Copy calls WriteTo: the JSON around
+// fsutil.WriteReader, whose io.Copy calls WriteTo: the JSON around
 // sourceCode, and the ZIP written through a base64 encoder, straight into
 // the file and a sha256.
 type artifactStream struct {
@@ -208,7 +209,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 // writeArtifact writes a (whose SourceCode is ignored) to path, atomically
-// (artifact.WriteFileAtomic), with sourceCode the base64 of the ZIP of
+// (fsutil.WriteReader), with sourceCode the base64 of the ZIP of
 // files: the ZIP is streamed through the base64 encoder into the file, so
 // neither the ZIP nor its base64 text is ever held in memory. The bytes are
 // those of artifact.Marshal with the same sourceCode (base64 needs no JSON
@@ -227,7 +228,7 @@ func writeArtifact(path string, a *artifact.Artifact, files []artifact.ZipFile, 
 	cut := i + len(sourceSlot) - 1 // before the closing quote
 	head, tail := doc[:cut], doc[cut:]
 	st := &artifactStream{head: head, tail: tail, files: files, pre: pre, sum: sha256.New()}
-	if err := artifact.WriteFileAtomic(path, st, 0o644); err != nil {
+	if err := fsutil.WriteReader(path, st, 0o644); err != nil {
 		return "", err
 	}
 	h := st.sum

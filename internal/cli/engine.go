@@ -10,9 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dvpkit/dvp/internal/artifact"
-	"github.com/dvpkit/dvp/internal/engine"
 	"github.com/spf13/cobra"
+
+	"github.com/dvpkit/dvp/internal/engine"
+	"github.com/dvpkit/dvp/internal/fsutil"
 )
 
 // EngineAdminPasswordEnv sets the admin password of dvp engine serve.
@@ -153,7 +154,7 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 		fmt.Fprintf(app.IO.Out, "dvp engine listening on %s (data in %s)\n", url, opts.DataDir)
 		app.Log.Info("engine started", "url", url, "data_dir", opts.DataDir)
 		if opts.ReadyFile != "" {
-			if err := artifact.WriteFileAtomic(opts.ReadyFile, strings.NewReader(url+"\n"), 0o644); err != nil {
+			if err := fsutil.WriteFile(opts.ReadyFile, []byte(url+"\n"), 0o644); err != nil {
 				app.Log.Error(fmt.Sprintf("Cannot write the ready file %s: %v", opts.ReadyFile, err))
 			}
 		}

@@ -9,10 +9,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-)
 
-// rename is os.Rename; tests replace it to inject failures.
-var rename = os.Rename
+	"github.com/dvpkit/dvp/internal/fsutil"
+)
 
 // WriteDir makes dir (normally <srcDir>/generated) hold exactly files. It
 // writes them into a new temporary directory beside dir, then swaps it in
@@ -59,44 +58,20 @@ func WriteDir(dir string, files map[string][]byte) error {
 	if err != nil {
 		return fmt.Errorf("cannot write the generated code: %w", err)
 	}
-	done := false
-	defer func() {
-		if !done {
-			os.RemoveAll(tmp)
-		}
-	}()
+	defer os.RemoveAll(tmp) // gone after a successful swap
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
 	for _, name := range names {
-		if err := writeFileSync(filepath.Join(tmp, name), files[name]); err != nil {
+		if err := fsutil.WriteNewFile(filepath.Join(tmp, name), files[name], 0o644); err != nil {
 			return fmt.Errorf("cannot write the generated code: %w", err)
 		}
 	}
-	syncDir(tmp)
-
-	if !exists {
-		if err := rename(tmp, dir); err != nil {
+	if err := fsutil.ReplaceDir(dir, tmp); err != nil {
+		if !exists {
 			return fmt.Errorf("cannot install the generated code in %s: %w", dir, err)
 		}
-		done = true
-		syncDir(parent)
-		return nil
-	}
-	old := tmp + ".old"
-	if err := rename(dir, old); err != nil {
 		return fmt.Errorf("cannot replace %s: %w", dir, err)
-	}
-	if err := rename(tmp, dir); err != nil {
-		if rerr := rename(old, dir); rerr != nil {
-			return fmt.Errorf("cannot replace %s: %w (and restoring it failed: %v; the previous files are in %s)", dir, err, rerr, old)
-		}
-		return fmt.Errorf("cannot replace %s: %w", dir, err)
-	}
-	done = true
-	syncDir(parent)
-	if err := os.RemoveAll(old); err != nil {
-		return fmt.Errorf("the generated code is in place but the previous copy %s could not be removed: %w", old, err)
 	}
 	return nil
 }
@@ -137,30 +112,6 @@ func hasHeader(path string) (bool, error) {
 	n, _ := f.Read(buf)
 	buf = buf[:n]
 	return bytes.HasPrefix(buf, []byte(Header+"\n")) || bytes.HasPrefix(buf, []byte(Header+"\r\n")), nil
-}
-
-func writeFileSync(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// syncDir flushes a directory entry (best effort: not every platform can).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
 
 // Stale reports whether dir differs from files: a missing dir, a missing,

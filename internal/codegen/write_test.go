@@ -169,35 +169,6 @@ func TestWriteDirFailureLeavesDirIntact(t *testing.T) {
 	}
 }
 
-func TestWriteDirRenameFailures(t *testing.T) {
-	defer func() { rename = os.Rename }()
-	for _, failAt := range []int{1, 2} {
-		src := t.TempDir()
-		dir := filepath.Join(src, "generated")
-		if err := WriteDir(dir, genFiles("v1")); err != nil {
-			t.Fatal(err)
-		}
-		calls := 0
-		rename = func(from, to string) error {
-			calls++
-			if calls == failAt {
-				return &os.LinkError{Op: "rename", Old: from, New: to, Err: os.ErrPermission}
-			}
-			return os.Rename(from, to)
-		}
-		if err := WriteDir(dir, genFiles("v2")); err == nil {
-			t.Fatalf("failing rename %d: WriteDir succeeded", failAt)
-		}
-		rename = os.Rename
-		if b, _ := os.ReadFile(filepath.Join(dir, "a.go")); !strings.Contains(string(b), "v1") {
-			t.Errorf("failing rename %d: dir changed", failAt)
-		}
-		if got := dirNames(t, src); strings.Join(got, ",") != "generated" {
-			t.Errorf("failing rename %d: srcDir holds %v", failAt, got)
-		}
-	}
-}
-
 func TestStaleDetectsChanges(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "generated")
 	files := genFiles("v1")

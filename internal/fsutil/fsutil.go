@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -100,32 +101,40 @@ func SyncDir(dir string) error {
 	return d.Sync()
 }
 
+// rename is os.Rename; the package's tests make it fail.
+var rename = os.Rename
+
 // ReplaceDir puts the complete directory src in the place of dst (both in
-// the same file system): dst, when it exists, is renamed aside to dst+".old",
-// src renamed to dst, and the old copy removed. When the second rename
-// fails the old copy is put back; the error names what was done. A
-// dst+".old" left by an interrupted earlier run is removed first.
+// the same file system), so that a reader sees the old dst or the new one,
+// never a mix: dst, when it exists, is renamed aside to a hidden sibling
+// (".<name>.old", removed first when an interrupted earlier run left it),
+// src is renamed to dst, the parent directory synced and the old copy
+// removed (a copy that cannot be removed is left for the next run). When
+// the second rename fails the old copy is put back and dst is unchanged.
 func ReplaceDir(dst, src string) error {
 	old := ""
 	if _, err := os.Lstat(dst); err == nil {
-		old = dst + ".old"
+		old = filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".old")
 		os.RemoveAll(old)
-		if err := os.Rename(dst, old); err != nil {
+		if err := rename(dst, old); err != nil {
 			return err
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if err := os.Rename(src, dst); err != nil {
+	if err := rename(src, dst); err != nil {
 		if old != "" {
-			if rerr := os.Rename(old, dst); rerr != nil {
-				return fmt.Errorf("%w (and restoring %s: %v; the old copy is in %s)", err, dst, rerr, old)
+			if rerr := rename(old, dst); rerr != nil {
+				return fmt.Errorf("%w (and putting the previous %s back failed: %v; it is in %s)", err, dst, rerr, old)
 			}
 		}
+		return err
+	}
+	if err := SyncDir(filepath.Dir(dst)); err != nil {
 		return err
 	}
 	if old != "" {
 		os.RemoveAll(old)
 	}
-	return SyncDir(filepath.Dir(dst))
+	return nil
 }

@@ -110,7 +110,7 @@ func TestReplaceDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	// dst present, with a stale .old from an interrupted run.
-	mk("sdk.old", "stale")
+	mk(".sdk.old", "stale")
 	if err := ReplaceDir(dst, mk("new2", "2")); err != nil {
 		t.Fatal(err)
 	}
@@ -127,5 +127,46 @@ func TestReplaceDir(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(dst, "f")); string(b) != "2" {
 		t.Errorf("after a failed replace dst holds %q", b)
+	}
+}
+
+// TestReplaceDirRenameFailures makes each rename of ReplaceDir fail in turn:
+// dst keeps its old content and nothing is left beside it.
+func TestReplaceDirRenameFailures(t *testing.T) {
+	defer func() { rename = os.Rename }()
+	for _, failAt := range []int{1, 2} {
+		parent := t.TempDir()
+		dst, src := filepath.Join(parent, "generated"), filepath.Join(parent, ".generated.new")
+		for d, v := range map[string]string{dst: "v1", src: "v2"} {
+			if err := os.Mkdir(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(d, "a.go"), []byte(v), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		calls := 0
+		rename = func(from, to string) error {
+			calls++
+			if calls == failAt {
+				return &os.LinkError{Op: "rename", Old: from, New: to, Err: os.ErrPermission}
+			}
+			return os.Rename(from, to)
+		}
+		if err := ReplaceDir(dst, src); !errors.Is(err, os.ErrPermission) {
+			t.Fatalf("failing rename %d: err = %v", failAt, err)
+		}
+		rename = os.Rename
+		if b, _ := os.ReadFile(filepath.Join(dst, "a.go")); string(b) != "v1" {
+			t.Errorf("failing rename %d: dst holds %q", failAt, b)
+		}
+		var names []string
+		entries, _ := os.ReadDir(parent)
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		if strings.Join(names, ",") != ".generated.new,generated" {
+			t.Errorf("failing rename %d: parent holds %v", failAt, names)
+		}
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"sync"
 
 	dvp "github.com/dvpkit/dvp"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/sdk"
 )
 
@@ -215,36 +216,10 @@ func SyncSDK(root string) (changed bool, err error) {
 	if err := WriteTo(staged); err != nil {
 		return false, fmt.Errorf("writing the SDK copy: %w", err)
 	}
-	if err := Replace(dir, staged); err != nil {
-		return false, err
+	if err := fsutil.ReplaceDir(dir, staged); err != nil {
+		return false, fmt.Errorf("replacing the SDK copy %s: %w", dir, err)
 	}
 	return true, nil
-}
-
-// Replace renames dir aside (when it exists), renames next into its place,
-// and removes the old one; when the second rename fails it puts the old one
-// back.
-func Replace(dir, next string) error {
-	old := ""
-	if _, err := os.Lstat(dir); err == nil {
-		old = dir + ".old"
-		os.RemoveAll(old) // left over by an interrupted run
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("replacing the SDK copy %s: %w", dir, err)
-		}
-	}
-	if err := os.Rename(next, dir); err != nil {
-		if old != "" {
-			if rerr := os.Rename(old, dir); rerr != nil {
-				return fmt.Errorf("replacing the SDK copy %s: %w (and restoring it: %v; the old copy is in %s)", dir, err, rerr, old)
-			}
-		}
-		return fmt.Errorf("replacing the SDK copy %s: %w", dir, err)
-	}
-	if old != "" {
-		os.RemoveAll(old)
-	}
-	return nil
 }
 
 // GoModDirectives are the require and replace directives a plugin's go.mod

@@ -23,6 +23,7 @@ import (
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
+	"github.com/dvpkit/dvp/internal/fsutil"
 )
 
 // The multipart boundary of dvp's upload (docs/upload.md, "Wire
@@ -382,7 +383,7 @@ func (c *Client) DownloadLogs(ctx context.Context, o DownloadLogsOptions) (strin
 		defer p.done()
 		body = p.reader(body)
 	}
-	if err := artifact.WriteFileAtomic(dst, body, 0o644); err != nil {
+	if err := fsutil.WriteReader(dst, body, 0o644); err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			return "", &engineclient.Error{Kind: engineclient.KindLocal, Msg: fmt.Sprintf("Cannot write the plugin logs to %s: %v", o.Directory, err), Err: err}

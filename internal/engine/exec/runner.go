@@ -17,6 +17,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/secrets"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/logging"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/sdk"
@@ -92,22 +93,7 @@ func (rn *Runner) ExtractBinary(sum, zipPath, what string) (string, error) {
 		return "", err
 	}
 	defer rc.Close()
-	tmp, err := os.CreateTemp(dir, ".plugin-*")
-	if err != nil {
-		return "", err
-	}
-	_, err = io.Copy(tmp, rc)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o755)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := fsutil.WriteReader(path, rc, 0o755); err != nil {
 		return "", err
 	}
 	return path, nil

@@ -31,6 +31,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/jsonschemamsg"
 	"github.com/dvpkit/dvp/internal/logging"
 	"github.com/dvpkit/dvp/internal/schema"
@@ -84,33 +85,10 @@ func OpenKeeper(dataDir string, r *logging.Redactor) (*Keeper, error) {
 }
 
 // writeKey writes the key to a new file atomically (a crash never leaves a
-// short key behind).
+// short key behind); of two engines starting at once only one wins
+// (fsutil.WriteNewFile links, it does not rename).
 func writeKey(p string, key []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(p), ".secrets.key-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(key); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	// Link, not rename: two engines starting at once cannot both win.
-	if err := os.Link(f.Name(), p); err != nil {
-		return err
-	}
-	return nil
+	return fsutil.WriteNewFile(p, key, 0o600)
 }
 
 // Seal masks the secrets of an object document (the API representation)

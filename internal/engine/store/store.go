@@ -25,9 +25,11 @@ import (
 	"sync"
 	"time"
 
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver
+
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engine/secrets"
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver
+	"github.com/dvpkit/dvp/internal/fsutil"
 )
 
 // Layout of the data directory (docs/engine.md, "Storage").
@@ -332,14 +334,11 @@ func (s *Store) adopt(sp *Spool) (string, error) {
 		os.Remove(name)
 		return sum, nil
 	}
-	if err := os.Rename(name, dst); err != nil {
+	if err := fsutil.Rename(name, dst); err != nil {
 		os.Remove(name)
 		return "", err
 	}
-	if err := artifact.SyncDir(filepath.Dir(dst)); err != nil {
-		return "", err
-	}
-	return sum, artifact.SyncDir(filepath.Join(s.dir, TmpDir))
+	return sum, fsutil.SyncDir(filepath.Join(s.dir, TmpDir))
 }
 
 // OpenBlob opens a blob and checks, as it is read to the end, that its
