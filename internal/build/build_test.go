@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -34,9 +33,14 @@ func needGo(t *testing.T) {
 	}
 }
 
+// repoRoot is two levels above the package directory, where go test runs
+// the tests (runtime.Caller would give a module path under -trimpath).
 func repoRoot(t testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
 
 // copyDir copies a fixture project into a temporary directory.

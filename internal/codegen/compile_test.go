@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -63,12 +62,10 @@ var (
 	fixtureErr  error
 )
 
+// repoRoot is two levels above the package directory, where go test runs
+// the tests (runtime.Caller would give a module path under -trimpath).
 func repoRoot() (string, error) {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return "", fmt.Errorf("cannot locate the test file")
-	}
-	return filepath.Abs(filepath.Join(filepath.Dir(file), "..", ".."))
+	return filepath.Abs(filepath.Join("..", ".."))
 }
 
 func getFixture(t *testing.T) *fixture {
@@ -177,13 +174,15 @@ func buildFixture(t *testing.T) (*fixture, error) {
 	}
 
 	env := append(os.Environ(), "GOFLAGS=-mod=mod -buildvcs=false", "GOPROXY=off", "GOWORK=off", "GOSUMDB=off", "GOTOOLCHAIN=local")
-	vet := exec.Command("go", "vet", "./...")
+	// -trimpath keeps the temporary directory out of the build cache's
+	// keys, so that a second run finds every package compiled.
+	vet := exec.Command("go", "vet", "-trimpath", "./...")
 	vet.Dir, vet.Env = dir, env
 	out, err := vet.CombinedOutput()
 	fx.vetOutput, fx.vetErr = string(out), err
 
 	bin := filepath.Join(dir, "runner.bin")
-	build := exec.Command("go", "build", "-o", bin, "./runner")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./runner")
 	build.Dir, build.Env = dir, env
 	if out, err := build.CombinedOutput(); err != nil {
 		fx.runErr = fmt.Errorf("building the runner: %v\n%s", err, out)

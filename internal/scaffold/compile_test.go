@@ -79,7 +79,7 @@ var _ = generated.Plugin{Linked: generated.LinkedOperations{PostSnapshot: wrongP
 			if err := os.WriteFile(runner, []byte(edited), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			out, err := goCmd(t, filepath.Join(root, SrcDir), env, "build", "-o", os.DevNull, ".")
+			out, err := goCmd(t, filepath.Join(root, SrcDir), env, "build", "-trimpath", "-o", os.DevNull, ".")
 			if err == nil {
 				t.Fatalf("go build succeeded; want a compile error")
 			}

@@ -214,7 +214,9 @@ func TestInitRollsBack(t *testing.T) {
 	}
 }
 
-// goEnv is an offline Go environment with an empty module cache.
+// goEnv is an offline Go environment with an empty module cache. The build
+// cache is the user's: the tests build with -trimpath, so that the temporary
+// directories stay out of its keys and a second run finds the packages.
 func goEnv(t *testing.T) []string {
 	t.Helper()
 	return append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local",
@@ -237,6 +239,7 @@ func TestScaffoldsBuildOffline(t *testing.T) {
 	for _, pt := range []string{protocol.PluginTypeDirect, protocol.PluginTypeStaged} {
 		for _, ht := range []string{Unix, Windows} {
 			t.Run(pt+"-"+ht, func(t *testing.T) {
+				t.Parallel() // each in its own directories
 				root := t.TempDir()
 				res, err := Init(Options{Root: root, Name: "Test " + pt + " " + ht, PluginType: pt, HostType: ht})
 				if err != nil {
@@ -255,10 +258,10 @@ func TestScaffoldsBuildOffline(t *testing.T) {
 				if out, err := goCmd(t, src, env, "build", "-trimpath", "-o", bin, "."); err != nil {
 					t.Fatalf("go build: %v\n%s", err, out)
 				}
-				if out, err := goCmd(t, src, env, "build", "./..."); err != nil {
+				if out, err := goCmd(t, src, env, "build", "-trimpath", "./..."); err != nil {
 					t.Fatalf("go build ./...: %v\n%s", err, out)
 				}
-				if out, err := goCmd(t, src, env, "vet", "./..."); err != nil {
+				if out, err := goCmd(t, src, env, "vet", "-trimpath", "./..."); err != nil {
 					t.Fatalf("go vet: %v\n%s", err, out)
 				}
 				// The example test passes right after init, offline.

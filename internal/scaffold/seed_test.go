@@ -85,7 +85,7 @@ func buildSeed(t *testing.T) string {
 	if out, err := goCmd(t, src, env, "build", "-trimpath", "-o", bin, "."); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	if out, err := goCmd(t, src, env, "vet", "./..."); err != nil {
+	if out, err := goCmd(t, src, env, "vet", "-trimpath", "./..."); err != nil {
 		t.Fatalf("go vet: %v\n%s", err, out)
 	}
 	// The seed's own unit tests (sdk/plugintest) pass offline.

@@ -69,7 +69,8 @@ func main() {
 		if *quick {
 			bt = b.quick
 		}
-		args := []string{"test", "-run", "^$", "-bench", b.pattern, "-benchtime", bt, "-count", "1", "-timeout", "30m", b.pkg}
+		// -tags e2e: the engine benchmarks are in the end-to-end suite.
+		args := []string{"test", "-tags", "e2e", "-run", "^$", "-bench", b.pattern, "-benchtime", bt, "-count", "1", "-timeout", "30m", b.pkg}
 		fmt.Fprintf(os.Stderr, "$ go %s\n", strings.Join(args, " "))
 		cmd := exec.Command("go", args...)
 		var out bytes.Buffer

@@ -1,7 +1,12 @@
+//go:build e2e
+
 // Package e2e tests the real dvp binary end to end: `dvp engine serve` runs
 // as a separate process on 127.0.0.1 with a temporary data directory, and
 // `dvp upload` and `dvp download-logs` run against it as separate
 // processes too.
+//
+// The suite is built only with the e2e build tag: make e2e runs it (go test
+// -tags e2e ./internal/engine/e2e/), make test does not.
 package e2e
 
 import (
@@ -51,7 +56,7 @@ func TestMain(m *testing.M) {
 	code := func() int {
 		defer os.RemoveAll(dir)
 		dvpBin = filepath.Join(dir, "dvp")
-		build := exec.Command("go", "build", "-o", dvpBin, "github.com/dvpkit/dvp/cmd/dvp")
+		build := exec.Command("go", "build", "-trimpath", "-o", dvpBin, "github.com/dvpkit/dvp/cmd/dvp")
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "building dvp:", err)

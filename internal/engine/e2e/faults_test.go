@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 // Faults against the real binaries: 5xx bursts from a proxy in front of the
