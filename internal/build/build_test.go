@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,19 +125,25 @@ func mustSucceed(t testing.TB, res *Result) {
 	}
 }
 
-var artifactSchema *jsonschema.Schema
+var (
+	artifactSchemaMu sync.Mutex
+	artifactSchema   *jsonschema.Schema
+)
 
 func validateArtifact(t testing.TB, path string) map[string]any {
 	t.Helper()
+	artifactSchemaMu.Lock() // parallel subtests validate too
 	if artifactSchema == nil {
 		c := jsonschema.NewCompiler()
 		c.Draft = jsonschema.Draft7
 		sch, err := c.Compile(filepath.Join(repoRoot(t), "testdata", "artifact.schema.json"))
 		if err != nil {
+			artifactSchemaMu.Unlock()
 			t.Fatal(err)
 		}
 		artifactSchema = sch
 	}
+	artifactSchemaMu.Unlock()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -328,6 +335,7 @@ func TestFailuresKeepArtifact(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // each breaks its own copy
 			dir := copyDir(t, base)
 			before, err := os.ReadFile(filepath.Join(dir, "artifact.json"))
 			if err != nil {
@@ -499,6 +507,7 @@ func TestScaffoldsAndSeed(t *testing.T) {
 	projects = append(projects, project{"seed-rsync", copyDir(t, filepath.Join(repoRoot(t), "testdata", "plugins", "seed-rsync")), protocol.PluginTypeStaged})
 	for _, p := range projects {
 		t.Run(p.name, func(t *testing.T) {
+			t.Parallel() // each in its own directory
 			res := runBuild(t, p.dir)
 			mustSucceed(t, res)
 			if w := messages(res.Problems, diag.Warning); len(w) != 0 {
