@@ -15,6 +15,7 @@ import (
 
 	"github.com/dvpkit/dvp/internal/engineclient"
 	"github.com/dvpkit/dvp/internal/logging"
+	"github.com/dvpkit/dvp/internal/termsafe"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -109,7 +110,7 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 		if r := recover(); r != nil {
 			app.Log.Debug("panic", "value", fmt.Sprint(r), "stack", string(debug.Stack()))
 			fmt.Fprintf(stdio.Err, "Internal error: %s. This is a bug in dvp; please report it%s.\n",
-				oneLine(fmt.Sprint(r)), app.debugLogHint())
+				termsafe.String(oneLine(fmt.Sprint(r))), app.debugLogHint())
 			code = ExitInternal
 		}
 	}()
@@ -128,11 +129,11 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 			cmd = root
 		}
 		// Usage errors are printed whatever -q says, as click does.
-		fmt.Fprintf(stdio.Err, "Error: %s\nRun '%s --help' for usage.\n", err.Error(), cmd.CommandPath())
+		fmt.Fprintf(stdio.Err, "Error: %s\nRun '%s --help' for usage.\n", termsafe.String(err.Error()), cmd.CommandPath())
 	case ExitInternal:
 		app.Log.Debug("internal error", "error", err.Error())
 		fmt.Fprintf(stdio.Err, "Internal error: %s. This is a bug in dvp; please report it%s.\n",
-			oneLine(app.Redactor.Redact(err.Error())), app.debugLogHint())
+			termsafe.String(oneLine(app.Redactor.Redact(err.Error()))), app.debugLogHint())
 	default:
 		var silent *SilentError
 		if !errors.As(err, &silent) {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
+	"github.com/dvpkit/dvp/internal/termsafe"
 	"github.com/spf13/cobra"
 )
 
@@ -102,7 +104,7 @@ func printJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.C
 	if s.Job != "" {
 		job, err := c.AwaitJob(ctx, s.Job, o.Timeout, func(ev engineapi.JobEvent) {
 			if app.Quiet == 0 && ev.State == nil {
-				fmt.Fprintf(app.IO.Err, "%s %s\n", ev.Timestamp, ev.MessageDetails)
+				fmt.Fprintln(app.IO.Err, termsafe.String(ev.Timestamp+" "+ev.MessageDetails))
 			}
 		})
 		if job != nil {
@@ -116,7 +118,7 @@ func printJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.C
 			return mapEngineError(err)
 		}
 		if n := len(job.Events); n > 0 && app.Quiet == 0 {
-			fmt.Fprintf(app.IO.Err, "%s %s\n", job.Events[n-1].Timestamp, job.Events[n-1].MessageDetails)
+			fmt.Fprintln(app.IO.Err, termsafe.String(job.Events[n-1].Timestamp+" "+job.Events[n-1].MessageDetails))
 		}
 	}
 	if o.Output == "json" {
@@ -124,15 +126,22 @@ func printJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.C
 	}
 	var ref string
 	if json.Unmarshal(s.Result, &ref) == nil && ref != "" {
-		fmt.Fprintln(app.IO.Out, ref)
+		fmt.Fprintln(app.IO.Out, termsafe.String(ref))
 	}
 	return nil
 }
 
+// writeJSON prints v as indented JSON, with the characters a terminal acts
+// on escaped in its strings (termsafe.JSON).
 func writeJSON(app *App, v any) error {
-	enc := json.NewEncoder(app.IO.Out)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := app.IO.Out.Write(termsafe.JSON(buf.Bytes()))
+	return err
 }
 
 // readParams reads --params: inline JSON, or @FILE. The value must be a
@@ -179,7 +188,9 @@ func printList[T any](app *App, o *ObjectOptions, items []T, err error, row func
 	for _, it := range items {
 		var cols []string
 		for _, v := range row(it) {
-			cols = append(cols, cell(v))
+			// A cell is one line: no newline or tab of a value breaks the
+			// columns, no control character reaches the terminal.
+			cols = append(cols, strings.NewReplacer("\n", `\n`, "\t", `\t`).Replace(termsafe.String(cell(v))))
 		}
 		fmt.Fprintln(app.IO.Out, strings.Join(cols, "\t"))
 	}

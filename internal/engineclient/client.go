@@ -175,7 +175,9 @@ func New(o Options) (*Client, error) {
 		SetCookieJar(nil).
 		SetBaseURL(base.String()+engineapi.APIPrefix).
 		SetHeader("User-Agent", o.UserAgent).
-		SetResponseBodyLimit(64 << 20).
+		// An answer pointing elsewhere is returned, never followed
+		// (transport.go turns it into an error).
+		SetRedirectPolicy(resty.RedirectPolicyFunc(func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse })).
 		SetLogger(restyLogger{log}).
 		SetPreRequestHook(func(_ *resty.Client, req *http.Request) error {
 			// A streamed body goes in here: resty would read an io.Reader

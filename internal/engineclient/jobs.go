@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/termsafe"
 )
 
 // GetJob reads a job.
@@ -97,5 +98,5 @@ func JobFailure(j *engineapi.Job) *Error {
 			msg += "\nAction: " + *last.MessageAction
 		}
 	}
-	return &Error{Kind: KindJobFailed, Msg: msg}
+	return &Error{Kind: KindJobFailed, Msg: termsafe.String(msg)}
 }

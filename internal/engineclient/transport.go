@@ -3,6 +3,7 @@ package engineclient
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -103,8 +104,11 @@ func (c *Client) do(ctx context.Context, q request) (*response, error) {
 	backoff := c.o.Backoff
 	for attempt := 0; ; attempt++ {
 		resp, err := c.once(ctx, q)
+		// Only a failure to talk to the engine, or its 5xx, is worth
+		// another try; not an answer dvp refuses (a redirect, one too large).
+		var e *Error
 		retryable := q.idempotent && attempt < c.o.Retries && ctx.Err() == nil &&
-			(err != nil || resp.status >= 500)
+			(errors.As(err, &e) && e.Kind == KindNetwork || err == nil && resp.status >= 500)
 		if !retryable {
 			return resp, err
 		}
@@ -120,16 +124,21 @@ func (c *Client) do(ctx context.Context, q request) (*response, error) {
 		c.log.Info(fmt.Sprintf("Retrying %s %s in %s (%s).", q.method, q.path, backoff, why))
 		select {
 		case <-ctx.Done():
-			return nil, NetworkError(ctx.Err())
+			return nil, c.networkError(ctx.Err())
 		case <-time.After(backoff):
 		}
 		backoff *= 2
 	}
 }
 
+// MaxAnswerBytes bounds a JSON answer of the engine: dvp reads at most
+// this much of one (downloads are streams and have no such bound).
+const MaxAnswerBytes = 16 << 20
+
 // once sends a request once. Every answer of the engine is read here: a
-// JSON answer whole (at most the client's body limit), a download as a
-// stream the caller reads.
+// JSON answer whole, up to MaxAnswerBytes; a download as a stream the
+// caller reads. A redirect is an error that says where it pointed: dvp
+// follows none, so the session cookie never goes anywhere else.
 func (c *Client) once(ctx context.Context, q request) (*response, error) {
 	wctx, wd := newWatchdog(ctx, c.o.ReadTimeout)
 	req := c.r.R().SetHeader("Content-Type", q.contentType).SetHeader("Accept", "*/*")
@@ -147,9 +156,8 @@ func (c *Client) once(ctx context.Context, q request) (*response, error) {
 		req.SetHeader("Cookie", c.cookie)
 	}
 	c.mu.Unlock()
-	if q.raw {
-		req.SetDoNotParseResponse(true)
-	}
+	// Every answer is read below, never by resty, which would hold it whole.
+	req.SetDoNotParseResponse(true)
 	c.log.Debug("request", "method", q.method, "url", c.base.String()+engineapi.APIPrefix+q.path)
 	res, err := req.Execute(q.method, q.path)
 	if err != nil {
@@ -160,7 +168,7 @@ func (c *Client) once(ctx context.Context, q request) (*response, error) {
 		if timedOut {
 			err = fmt.Errorf("%w (no progress for %s)", err, c.o.ReadTimeout)
 		}
-		return nil, NetworkError(err)
+		return nil, c.networkError(err)
 	}
 	raw := res.RawResponse
 	if sc := raw.Header.Values("Set-Cookie"); len(sc) > 0 {
@@ -168,19 +176,87 @@ func (c *Client) once(ctx context.Context, q request) (*response, error) {
 		c.cookie = strings.Join(sc, ", ")
 		c.mu.Unlock()
 	}
-	out := &response{status: res.StatusCode()}
+	out := &response{status: raw.StatusCode}
+	if out.status >= 300 && out.status < 400 {
+		raw.Body.Close()
+		wd.stop()
+		return nil, redirectError(q.method, c.base.String()+engineapi.APIPrefix+pathOnly(q.path), out.status, raw.Header.Get("Location"))
+	}
+	body := &kickReader{r: raw.Body, w: wd}
 	if q.raw {
-		out.raw = &kickReadCloser{kickReader{r: raw.Body, w: wd}, raw.Body}
+		out.raw = &kickReadCloser{*body, raw.Body}
 		out.wd = wd
 		if out.status != http.StatusOK {
 			out.body, _ = io.ReadAll(io.LimitReader(out.raw, 1<<20))
 		}
-	} else {
-		wd.stop()
-		out.body = res.Body()
-		c.log.Debug("response", "status", out.status, "body", truncate(out.body, 4096))
+		return out, nil
 	}
+	defer raw.Body.Close()
+	defer wd.stop()
+	out.body, err = readAnswer(body, raw.ContentLength, MaxAnswerBytes)
+	switch {
+	case errors.Is(err, errAnswerTooLarge):
+		return nil, &Error{Kind: KindUnexpected, Err: err, Msg: fmt.Sprintf(
+			"The engine's answer to %s %s (HTTP status %d) is larger than %d MiB, more than any answer of the API: dvp stopped reading it.\nCheck that the engine address (-e, DVP_ENGINE, or engine in ~/.dvp/config) names a Delphix Engine or dvp engine serve.",
+			q.method, c.base.String()+engineapi.APIPrefix+pathOnly(q.path), out.status, MaxAnswerBytes>>20)}
+	case err != nil:
+		if wd.timedOut() {
+			err = fmt.Errorf("%w (no progress for %s)", err, c.o.ReadTimeout)
+		}
+		return nil, c.networkError(err)
+	}
+	c.log.Debug("response", "status", out.status, "body", truncate(out.body, 4096))
 	return out, nil
+}
+
+var errAnswerTooLarge = errors.New("the answer is too large")
+
+// readAnswer reads r to its end, at most max bytes, whatever the engine
+// sends or claims in Content-Length: it reads in chunks and copies them
+// once into the answer, so memory stays within about twice the answer.
+func readAnswer(r io.Reader, contentLength, max int64) ([]byte, error) {
+	if contentLength > max {
+		return nil, errAnswerTooLarge
+	}
+	if contentLength >= 0 {
+		// Trust, but check: the body may be shorter (an error) or longer.
+		buf := make([]byte, contentLength+1)
+		n, err := io.ReadFull(r, buf)
+		switch {
+		case err == nil:
+			return nil, errAnswerTooLarge
+		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+			return buf[:n], nil
+		default:
+			return nil, err
+		}
+	}
+	var chunks [][]byte
+	var total int64
+	for {
+		chunk := make([]byte, 64<<10)
+		n, err := io.ReadFull(r, chunk)
+		total += int64(n)
+		if total > max {
+			return nil, errAnswerTooLarge
+		}
+		chunks = append(chunks, chunk[:n])
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return bytes.Join(chunks, nil), nil
+}
+
+// pathOnly drops the query of an API path (it may hold a token).
+func pathOnly(p string) string {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		return p[:i]
+	}
+	return p
 }
 
 type kickReadCloser struct {

@@ -4,6 +4,8 @@
 package logging
 
 import (
+	"github.com/dvpkit/dvp/internal/termsafe"
+
 	"context"
 	"fmt"
 	"io"
@@ -112,7 +114,9 @@ func text(r slog.Record, pre []slog.Attr, red *Redactor) string {
 		add(a)
 	}
 	r.Attrs(add)
-	return red.Redact(b.String())
+	// Messages quote engines and plugins: no control character reaches the
+	// terminal or the log (termsafe).
+	return termsafe.String(red.Redact(b.String()))
 }
 
 type consoleHandler struct {

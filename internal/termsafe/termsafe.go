@@ -88,3 +88,28 @@ func unsafeRune(r rune) bool {
 	}
 	return false
 }
+
+// JSON escapes, in JSON text that encoding/json wrote, the characters a
+// terminal acts on that the encoder leaves as they are (DEL, the C1
+// controls, bidirectional controls) as \u escapes: the JSON value is the
+// same, and printing it is safe. encoding/json already escapes the C0
+// controls and replaces invalid UTF-8.
+func JSON(b []byte) []byte {
+	if !needs(string(b)) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+32)
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		switch {
+		case r == 0x7f || unsafeRune(r):
+			out = fmt.Appendf(out, `\u%04x`, r)
+		case r == utf8.RuneError && size == 1:
+			out = append(out, `\ufffd`...)
+		default:
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	return out
+}

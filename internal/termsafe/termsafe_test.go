@@ -1,6 +1,7 @@
 package termsafe
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -68,4 +69,21 @@ func FuzzString(f *testing.F) {
 			t.Errorf("String(%q) = %q changed the newlines or tabs", s, got)
 		}
 	})
+}
+
+func TestJSON(t *testing.T) {
+	in := []byte("{\"a\": \"x\u009b2J\u202e\x7fy\",\n  \"b\": \"\\u001b[2J\"}\n")
+	got := JSON(in)
+	want := "{\"a\": \"x\\u009b2J\\u202e\\u007fy\",\n  \"b\": \"\\u001b[2J\"}\n"
+	if string(got) != want {
+		t.Errorf("JSON(%q) = %q, want %q", in, got, want)
+	}
+	var a, b map[string]string
+	if json.Unmarshal(in, &a) != nil || json.Unmarshal(got, &b) != nil || a["a"] != b["a"] || a["b"] != b["b"] {
+		t.Errorf("the value changed: %q / %q", a, b)
+	}
+	plain := []byte(`{"a": "b"}`)
+	if &JSON(plain)[0] != &plain[0] {
+		t.Error("plain JSON was copied")
+	}
 }
