@@ -230,10 +230,10 @@ func (c *Client) Wait(ctx context.Context, name string, res *UploadResult, o Wai
 			return err
 		}
 		switch state {
-		case "COMPLETED":
+		case engineapi.JobCompleted:
 			c.log().Warn(fmt.Sprintf("Plugin %s was successfully uploaded.", name))
 			return nil
-		case "FAILED", "SUSPENDED", "CANCELLED":
+		case engineapi.JobFailed, engineapi.JobSuspended, engineapi.JobCancelled:
 			return &engineclient.Error{Kind: engineclient.KindJobFailed, Msg: fmt.Sprintf("Failed trying to upload plugin %s.", name)}
 		}
 		if !time.Now().Before(deadline) {
