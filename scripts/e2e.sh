@@ -8,8 +8,10 @@
 # host, an engine, builds and uploads the seed plugin, adds a local staging
 # environment and the SSH source environment, links and syncs a dSource,
 # changes the source and syncs again, provisions a VDB from the first
-# snapshot, downloads the plugin's logs, and checks the failure paths (a
-# wrong source address, a plugin that panics). Everything it creates is
+# snapshot, downloads the plugin's logs, checks the failure paths (a
+# wrong source address, a plugin that panics), and follows the tutorial of
+# docs/tutorial with scripts/tutorial.sh (this sshd as its source host, an
+# engine of its own). Everything it creates is
 # removed at the end (KEEP=1 keeps the work directory).
 set -euo pipefail
 
@@ -244,6 +246,11 @@ step "cleanup through the API"
 "$DVP" vdb delete vdb1
 [ ! -e "$WORK/mnt/vdb1" ] || fail "the VDB's mount is still there"
 "$DVP" dsource delete ds1
+
+step "the tutorial (docs/tutorial), with this sshd as its source host"
+DVP=$DVP TUTORIAL=$WORK/tutorial SOURCE_HOST=127.0.0.1 SOURCE_PORT=$PORT SOURCE_USER=$ME \
+	SOURCE_ADDRESS=$ALIAS SSH_KEY=$WORK/ssh/id_ed25519 KNOWN_HOSTS=$WORK/ssh/known_hosts \
+	SOURCE_DATA=$SRC "$ROOT/scripts/tutorial.sh"
 
 echo
 echo "e2e: PASS"
