@@ -119,7 +119,7 @@ func TestWrongValuesKeepTheRest(t *testing.T) {
 }
 
 func TestNormalizeBuildNumber(t *testing.T) {
-	// reference 3.4 (test_build_number_parameter and derived examples)
+	// dvp 5.0.1's examples (docs/compatibility.md, Build numbers)
 	for in, want := range map[string]string{
 		"0.0.1":    "0.0.1",
 		"0.1.0":    "0.1",

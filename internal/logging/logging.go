@@ -20,7 +20,7 @@ import (
 // LevelCritical is Python's CRITICAL, which -qq still shows.
 const LevelCritical = slog.Level(12)
 
-// Debug log constants, as in reference 1.2.
+// Debug log constants, as in dvp 5.0.1 (docs/compatibility.md, Debug log).
 const (
 	DebugLogMaxBytes = 1 << 20
 	DebugLogBackups  = 5

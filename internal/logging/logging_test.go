@@ -12,7 +12,7 @@ import (
 )
 
 func TestConsoleLevel(t *testing.T) {
-	// Reference 1.1: (0,0) WARNING, -v INFO, -vv DEBUG, -vvv everything,
+	// dvp 5.0.1 (docs/compatibility.md, The command line): (0,0) WARNING, -v INFO, -vv DEBUG, -vvv everything,
 	// -q ERROR, -qq CRITICAL, -qqq nothing.
 	cases := []struct {
 		v, q       int

@@ -1,7 +1,7 @@
 // Package settings resolves the engine connection settings (engine, user,
 // password) from, in order of precedence: command-line flags, the
 // environment (DVP_ENGINE, DVP_USER, DVP_PASSWORD), the INI file
-// ~/.dvp/config (reference 1.4), and defaults. Each command tree gets its own
+// ~/.dvp/config (docs/compatibility.md, The command line), and defaults. Each command tree gets its own
 // viper instance; the global one is never used.
 package settings
 
