@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -108,8 +109,14 @@ func TestHangingPluginIsKilled(t *testing.T) {
 	defer cancel()
 	f.fail(t, ctx, "discovery.repository", map[string]any{}, KindTimeout,
 		"The discovery.repository() operation did not finish before its deadline (context deadline exceeded) and the plugin did not stop within 300ms of the cancellation: the plugin process was killed.")
-	if d := time.Since(start); d > 3*time.Second || d < 550*time.Millisecond {
+	// The deadline and the grace were both waited for (a lower bound:
+	// timers never fire early, so a busy machine cannot break it)...
+	if d := time.Since(start); d < 550*time.Millisecond {
 		t.Fatalf("took %s", d)
+	}
+	// ...and the process is gone: killed and reaped when the call returns.
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Fatalf("the hanging process %d still exists (%v)", pid, err)
 	}
 	f.call(t, "linked.status", map[string]any{}, &status)
 	if f.PID() == pid {
@@ -122,14 +129,14 @@ func TestHangingPluginIsKilled(t *testing.T) {
 	defer cancel()
 	f.fail(t, ctx, "discovery.source_config", map[string]any{}, KindTimeout,
 		"The discovery.source_config() operation did not finish before its deadline (context deadline exceeded) and the plugin stopped it.")
-	// So does one waiting in a library call: the host stops the command.
-	start = time.Now()
+	// So does one waiting in a library call (sleep 30): the host stops the
+	// command, so the plugin stops within the 300ms grace, and keeps its
+	// process (checked below); a command left running would have had the
+	// plugin killed.
 	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	f.fail(t, ctx, "linked.worker", map[string]any{}, KindTimeout, "The linked.worker() operation did not finish before its deadline")
-	if d := time.Since(start); d > 3*time.Second {
-		t.Fatalf("the library call was not stopped: %s", d)
-	}
+	f.fail(t, ctx, "linked.worker", map[string]any{}, KindTimeout,
+		"The linked.worker() operation did not finish before its deadline (context deadline exceeded) and the plugin stopped it.")
 	// An explicit cancellation.
 	ctx, cancelNow := context.WithCancelCause(context.Background())
 	time.AfterFunc(100*time.Millisecond, func() { cancelNow(errors.New("the user stopped the job")) })

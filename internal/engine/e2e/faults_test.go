@@ -434,7 +434,9 @@ func TestFaultStalledEngineTimesOut(t *testing.T) {
 	if n := len(accepted); n != 4 {
 		t.Errorf("%d connections: want the session request and its 3 retries", n)
 	}
-	if d < 4*time.Second || d > 30*time.Second {
+	// Exactly 4 attempts (above), each ended by the read timeout (the
+	// message) and waited for: a lower bound, which load cannot break.
+	if d < 4*time.Second {
 		t.Errorf("took %s: want 4 attempts of 1 s plus backoff", d)
 	}
 }
@@ -459,18 +461,17 @@ func TestFaultStalledEngineInterrupted(t *testing.T) {
 		t.Fatal("dvp never connected")
 	}
 	time.Sleep(500 * time.Millisecond)
-	start := time.Now()
 	cmd.Process.Signal(os.Interrupt)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	// dvp stops because of the interrupt (its message below), not because
+	// of the 10-minute read timeout; the wait below only guards against a
+	// hang.
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
 		t.Fatal("dvp did not stop on SIGINT")
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("stopping took %s", d)
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.HasPrefix(errb.String(), "Encountered a http request failure.\n") ||
 		!strings.Contains(errb.String(), "interrupt") || strings.Contains(errb.String(), "goroutine") {
