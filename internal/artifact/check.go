@@ -10,63 +10,12 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/schema"
 	"github.com/dvpkit/dvp/sdk/protocol"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
-
-// Problem is one thing wrong with an uploaded artifact.
-type Problem struct {
-	Pointer string // JSON pointer of the offending value ("" for the document)
-	Message string
-	Warning bool // a warning does not refuse the artifact
-}
-
-func (p Problem) String() string {
-	s := p.Message
-	if p.Pointer != "" {
-		s = p.Pointer + ": " + s
-	}
-	if p.Warning {
-		s = "warning: " + s
-	}
-	return s
-}
-
-// Problems is a list of problems.
-type Problems []Problem
-
-// Errors returns the problems that are not warnings.
-func (ps Problems) Errors() Problems {
-	var out Problems
-	for _, p := range ps {
-		if !p.Warning {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// Warnings returns the warnings.
-func (ps Problems) Warnings() Problems {
-	var out Problems
-	for _, p := range ps {
-		if p.Warning {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// String lists the problems one per line.
-func (ps Problems) String() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = "- " + p.String()
-	}
-	return strings.Join(lines, "\n")
-}
 
 // Patterns of plugin_config.yml values that reach the artifact (docs/validation.md, plugin_config.yml).
 var (
@@ -94,15 +43,15 @@ var artifactKeys = map[string]bool{
 
 // checker collects problems while walking decoded values.
 type checker struct {
-	ps Problems
+	ps diag.List
 }
 
 func (c *checker) addf(ptr, format string, args ...any) {
-	c.ps = append(c.ps, Problem{Pointer: ptr, Message: fmt.Sprintf(format, args...)})
+	c.ps = append(c.ps, diag.Problem{Pointer: ptr, Severity: diag.Error, Message: fmt.Sprintf(format, args...)})
 }
 
 func (c *checker) warnf(ptr, format string, args ...any) {
-	c.ps = append(c.ps, Problem{Pointer: ptr, Message: fmt.Sprintf(format, args...), Warning: true})
+	c.ps = append(c.ps, diag.Problem{Pointer: ptr, Severity: diag.Warning, Message: fmt.Sprintf(format, args...)})
 }
 
 func decodeAny(raw []byte) (any, error) {
@@ -285,7 +234,7 @@ func CheckEngineAPI(raw json.RawMessage) (APIVersion, bool) {
 // against the plugin type, and that every schema compiles. It returns the
 // artifact (with SourceCode left empty) and every problem found; the
 // artifact is nil when there is an error.
-func CheckFields(f *Fields, o CheckOptions) (*Artifact, Problems) {
+func CheckFields(f *Fields, o CheckOptions) (*Artifact, diag.List) {
 	if o.EngineAPI == (APIVersion{}) {
 		o.EngineAPI = EngineAPIVersion
 	}
@@ -640,7 +589,7 @@ func (c *checker) manifest(v any, pluginType string) {
 // the installed plugin: the build number may not decrease (equal is
 // allowed), every migration id of the installed plugin must still be there,
 // and the plugin type may not change.
-func CheckUpgrade(installed, next *Artifact) Problems {
+func CheckUpgrade(installed, next *Artifact) diag.List {
 	c := &checker{}
 	if protocol.CompareBuildNumbers(next.BuildNumber, installed.BuildNumber) < 0 {
 		c.addf("/buildNumber", "build %s is older than the installed build %s of plugin %q: the build number of an upgrade must not decrease; raise buildNumber in plugin_config.yml above %s and build again",

@@ -11,12 +11,13 @@ import (
 	"testing"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // check runs the engine's checks on an encoded artifact.
-func check(t *testing.T, doc []byte) (*artifact.Artifact, *artifact.SourceInfo, artifact.Problems) {
+func check(t *testing.T, doc []byte) (*artifact.Artifact, *artifact.SourceInfo, diag.List) {
 	t.Helper()
 	var zipBytes bytes.Buffer
 	f, err := artifact.Scan(bytes.NewReader(doc), artifact.ScanOptions{SourceCode: func(r io.Reader) error {
@@ -24,7 +25,7 @@ func check(t *testing.T, doc []byte) (*artifact.Artifact, *artifact.SourceInfo, 
 		return err
 	}})
 	if err != nil {
-		return nil, nil, artifact.Problems{{Message: "scan: " + err.Error()}}
+		return nil, nil, diag.List{{Severity: diag.Error, Message: "scan: " + err.Error()}}
 	}
 	a, ps := artifact.CheckFields(f, artifact.CheckOptions{})
 	if len(ps.Errors()) > 0 {

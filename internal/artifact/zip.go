@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/dvpkit/dvp/internal/diag"
 )
 
 // ZipEpoch is the modification time of every entry of a deterministic ZIP.
@@ -134,7 +136,7 @@ func CheckELFHeader(hdr []byte) error {
 // binary (BinaryEntry, an ELF linux/amd64 executable) and the build record
 // (BuildRecordEntry) whose target is linux/amd64 and whose binary hash
 // matches the binary.
-func CheckSourceZip(r io.ReaderAt, size int64, lim ZipLimits) (*SourceInfo, Problems) {
+func CheckSourceZip(r io.ReaderAt, size int64, lim ZipLimits) (*SourceInfo, diag.List) {
 	lim = lim.withDefaults()
 	c := &checker{}
 	const p = "/sourceCode"

@@ -32,15 +32,11 @@ func checkBaseline(path string, next *artifact.Artifact, migs []protocol.Manifes
 	}
 	var ps diag.List
 	for _, p := range artifact.CheckUpgrade(old, next) {
-		file := path
+		p.File = path
 		if p.Pointer == "/buildNumber" {
-			file = configPath
+			p.File = configPath
 		}
-		sev := diag.Error
-		if p.Warning {
-			sev = diag.Warning
-		}
-		ps = append(ps, diag.Problem{File: file, Pointer: p.Pointer, Severity: sev, Message: p.Message})
+		ps = append(ps, p)
 	}
 	released := map[string]bool{}
 	for _, id := range old.Manifest.MigrationIDList {

@@ -16,7 +16,9 @@ const (
 	Warning Severity = "warning"
 )
 
-// Problem is one thing wrong with one input file.
+// Problem is one thing wrong with one input: a file of the project (File,
+// Line, Column) or a document such as an uploaded artifact (Pointer
+// alone).
 type Problem struct {
 	File     string   `json:"file"`
 	Line     int      `json:"line"`              // 1-based; 0 when unknown
@@ -59,8 +61,47 @@ func (p Problem) Location() string {
 	}
 }
 
+// Short renders a problem without its file position, as
+// [warning: ][POINTER: ]message: the form of the problems of one document,
+// such as an uploaded artifact.
+func (p Problem) Short() string {
+	s := p.Message
+	if p.Pointer != "" {
+		s = p.Pointer + ": " + s
+	}
+	if p.Severity == Warning {
+		s = "warning: " + s
+	}
+	return s
+}
+
 // List is an ordered collection of problems.
 type List []Problem
+
+// Errors returns the problems that are errors.
+func (l List) Errors() List { return l.filter(Error) }
+
+// Warnings returns the problems that are warnings.
+func (l List) Warnings() List { return l.filter(Warning) }
+
+func (l List) filter(s Severity) List {
+	var out List
+	for _, p := range l {
+		if p.Severity == s {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// String lists the problems one per line, each as "- " and its Short form.
+func (l List) String() string {
+	lines := make([]string, len(l))
+	for i, p := range l {
+		lines[i] = "- " + p.Short()
+	}
+	return strings.Join(lines, "\n")
+}
 
 // HasErrors reports whether any problem is an error.
 func (l List) HasErrors() bool { return l.Count(Error) > 0 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/pluginhost"
@@ -117,19 +118,19 @@ func (e *Engine) handleUpload(w http.ResponseWriter, r *http.Request, q *request
 	if writeErr != nil {
 		return internalErr(fmt.Errorf("writing the plugin's code: %w", writeErr))
 	}
-	var ps artifact.Problems
+	var ps diag.List
 	var syn *artifact.JSONSyntaxError
 	var big *artifact.FieldTooLargeError
 	switch {
 	case err == nil:
 	case errors.Is(err, errBadBase64):
-		ps = append(ps, artifact.Problem{Pointer: "/sourceCode", Message: "is not valid base64: " + b64err.Error()})
+		ps = append(ps, diag.Problem{Severity: diag.Error, Pointer: "/sourceCode", Message: "is not valid base64: " + b64err.Error()})
 	case errors.As(err, &syn):
-		ps = append(ps, artifact.Problem{Message: fmt.Sprintf("the file is not valid JSON (at byte %d: %s)", syn.Offset, syn.Msg)})
+		ps = append(ps, diag.Problem{Severity: diag.Error, Message: fmt.Sprintf("the file is not valid JSON (at byte %d: %s)", syn.Offset, syn.Msg)})
 	case errors.Is(err, artifact.ErrNotObject):
-		ps = append(ps, artifact.Problem{Message: "the file is JSON but not an object; an artifact is the JSON object dvp build writes"})
+		ps = append(ps, diag.Problem{Severity: diag.Error, Message: "the file is JSON but not an object; an artifact is the JSON object dvp build writes"})
 	case errors.As(err, &big):
-		ps = append(ps, artifact.Problem{Pointer: "/" + big.Key, Message: fmt.Sprintf("is larger than %d bytes", big.Limit)})
+		ps = append(ps, diag.Problem{Severity: diag.Error, Pointer: "/" + big.Key, Message: fmt.Sprintf("is larger than %d bytes", big.Limit)})
 	default:
 		e.cfg.Log.Warn("upload cut short", "remote", r.RemoteAddr, "bytes", counter.n, "error", err)
 		return malformedUpload("the body ended early: " + err.Error())
@@ -215,9 +216,9 @@ var errBadBase64 = errors.New("bad base64")
 // upload is a received and scanned artifact.
 type upload struct {
 	fields   *artifact.Fields
-	problems artifact.Problems // of the scan
-	src      *store.Spool      // the decoded sourceCode
-	sha256   string            // of the artifact file
+	problems diag.List    // of the scan
+	src      *store.Spool // the decoded sourceCode
+	sha256   string       // of the artifact file
 	size     int64
 	filename string
 }
@@ -231,7 +232,7 @@ func (e *Engine) ingest(w http.ResponseWriter, q *request, up *upload) (handedOf
 	fields, ps, src, filename := up.fields, up.problems, up.src, up.filename
 	var a *artifact.Artifact
 	if len(ps) == 0 {
-		var fps artifact.Problems
+		var fps diag.List
 		a, fps = artifact.CheckFields(fields, artifact.CheckOptions{EngineAPI: APIVersion})
 		ps = append(ps, fps...)
 		if a != nil {
@@ -336,7 +337,7 @@ func (e *Engine) ingest(w http.ResponseWriter, q *request, up *upload) (handedOf
 
 func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }
 
-func warningText(ws artifact.Problems) string {
+func warningText(ws diag.List) string {
 	if len(ws) == 0 {
 		return ""
 	}
@@ -362,7 +363,7 @@ func (e *Engine) upgradeRefusal(installed *store.Toolkit, a *artifact.Artifact) 
 // runUpgrade is the upgrade job: it records its steps as job events and
 // installs the new build, checking the rules again against whatever is
 // installed at that moment.
-func (e *Engine) runUpgrade(act *store.Action, job *store.Job, src *store.Spool, row *store.Toolkit, a, old *artifact.Artifact, who, filename string, warnings artifact.Problems) {
+func (e *Engine) runUpgrade(act *store.Action, job *store.Job, src *store.Spool, row *store.Toolkit, a, old *artifact.Artifact, who, filename string, warnings diag.List) {
 	defer src.Discard()
 	ctx := context.Background()
 	event := func(code, details string, action *string, kind string, percent float64, state string) {
