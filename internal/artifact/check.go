@@ -8,13 +8,9 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/dvpkit/dvp/internal/diag"
-	"github.com/dvpkit/dvp/internal/schema"
 	"github.com/dvpkit/dvp/sdk/protocol"
-
-	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
 // Patterns of plugin_config.yml values that reach the artifact (docs/validation.md, plugin_config.yml).
@@ -30,6 +26,11 @@ type CheckOptions struct {
 	// EngineAPI is the newest engine API version the engine speaks; an
 	// artifact asking for a newer one is refused. Zero: EngineAPIVersion.
 	EngineAPI APIVersion
+	// CompileSchema compiles one of the plugin's schemas (a decoded JSON
+	// value; name is its JSON pointer in the artifact) as the engine will
+	// use it, and says why it cannot (schema.CheckCompiles). Nil: the
+	// schemas are only checked to be objects.
+	CompileSchema func(name string, schema any) error
 }
 
 // artifactKeys are the top-level keys an artifact may have, required or not.
@@ -402,7 +403,10 @@ func CheckFields(f *Fields, o CheckOptions) (*Artifact, diag.List) {
 		if _, ok := c.object(p, schemas[p]); !ok {
 			continue
 		}
-		if _, err := CompileSchema(p, schemas[p]); err != nil {
+		if o.CompileSchema == nil {
+			continue
+		}
+		if err := o.CompileSchema(p, schemas[p]); err != nil {
 			c.addf(p, "the schema does not compile: %s", oneLineErr(err))
 		}
 	}
@@ -615,28 +619,4 @@ func CheckUpgrade(installed, next *Artifact) diag.List {
 func validBuildNumber(s string) bool {
 	_, ok := protocol.CanonicalBuildNumber(s)
 	return ok
-}
-
-// NewSchemaCompiler returns the compiler the engine checks plugin schemas
-// with: internal/schema's, which knows the Delphix formats and the platform
-// definitions and loads nothing from the network.
-func NewSchemaCompiler() *jsonschema.Compiler { return schema.NewValueCompiler() }
-
-var compileMu sync.Mutex
-
-// CompileSchema compiles a plugin schema (a decoded JSON value) as the
-// engine does; name identifies it in errors.
-func CompileSchema(name string, schema any) (*jsonschema.Schema, error) {
-	b, err := json.Marshal(schema)
-	if err != nil {
-		return nil, err
-	}
-	c := NewSchemaCompiler()
-	url := "https://dvp.invalid/artifact" + name + ".json"
-	if err := c.AddResource(url, bytes.NewReader(b)); err != nil {
-		return nil, err
-	}
-	compileMu.Lock() // jsonschema's draft meta-schemas are compiled lazily on first use
-	defer compileMu.Unlock()
-	return c.Compile(url)
 }

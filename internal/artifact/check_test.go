@@ -13,6 +13,8 @@ import (
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/internal/schema"
+	"github.com/dvpkit/dvp/internal/zipfile"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
@@ -27,7 +29,7 @@ func check(t *testing.T, doc []byte) (*artifact.Artifact, *artifact.SourceInfo, 
 	if err != nil {
 		return nil, nil, diag.List{{Severity: diag.Error, Message: "scan: " + err.Error()}}
 	}
-	a, ps := artifact.CheckFields(f, artifact.CheckOptions{})
+	a, ps := artifact.CheckFields(f, artifact.CheckOptions{CompileSchema: schema.CheckCompiles})
 	if len(ps.Errors()) > 0 {
 		return nil, nil, ps
 	}
@@ -74,9 +76,9 @@ func sub(m map[string]any, keys ...string) map[string]any {
 }
 
 func TestCheckRefusesBrokenArtifacts(t *testing.T) {
-	zipOf := func(files ...artifact.ZipFile) string {
+	zipOf := func(files ...zipfile.File) string {
 		var b bytes.Buffer
-		if err := artifact.WriteZip(&b, files); err != nil {
+		if err := zipfile.Write(&b, files); err != nil {
 			t.Fatal(err)
 		}
 		return base64.StdEncoding.EncodeToString(b.Bytes())
@@ -127,24 +129,24 @@ func TestCheckRefusesBrokenArtifacts(t *testing.T) {
 		{"sourceCode not base64", mutate(func(m map[string]any) { m["sourceCode"] = "%%%%" }), []string{"scan: illegal base64"}},
 		{"sourceCode not a zip", mutate(func(m map[string]any) { m["sourceCode"] = base64.StdEncoding.EncodeToString([]byte("hello")) }),
 			[]string{"is not a ZIP archive"}},
-		{"no binary", mutate(func(m map[string]any) { m["sourceCode"] = zipOf(artifact.ZipFile{Name: "build.json", Data: rec}) }),
+		{"no binary", mutate(func(m map[string]any) { m["sourceCode"] = zipOf(zipfile.File{Name: "build.json", Data: rec}) }),
 			[]string{`the ZIP has no plugin binary "plugin"`}},
-		{"no build record", mutate(func(m map[string]any) { m["sourceCode"] = zipOf(artifact.ZipFile{Name: "plugin", Data: elf}) }),
+		{"no build record", mutate(func(m map[string]any) { m["sourceCode"] = zipOf(zipfile.File{Name: "plugin", Data: elf}) }),
 			[]string{`the ZIP has no build record "build.json"`}},
 		{"binary not elf", mutate(func(m map[string]any) {
 			fake := []byte("#!/bin/sh\necho hi\n")
 			r, _ := json.Marshal(enginetest.Record(fake))
-			m["sourceCode"] = zipOf(artifact.ZipFile{Name: "plugin", Data: fake}, artifact.ZipFile{Name: "build.json", Data: r})
+			m["sourceCode"] = zipOf(zipfile.File{Name: "plugin", Data: fake}, zipfile.File{Name: "build.json", Data: r})
 		}), []string{"is not an ELF executable"}},
 		{"binary for arm64", mutate(func(m map[string]any) {
 			arm := append([]byte(nil), elf...)
 			arm[18] = 183 // EM_AARCH64
 			r, _ := json.Marshal(enginetest.Record(arm))
-			m["sourceCode"] = zipOf(artifact.ZipFile{Name: "plugin", Data: arm}, artifact.ZipFile{Name: "build.json", Data: r})
+			m["sourceCode"] = zipOf(zipfile.File{Name: "plugin", Data: arm}, zipfile.File{Name: "build.json", Data: r})
 		}), []string{"not x86-64"}},
 		{"record does not match binary", mutate(func(m map[string]any) {
 			other, _ := json.Marshal(enginetest.Record([]byte("other")))
-			m["sourceCode"] = zipOf(artifact.ZipFile{Name: "plugin", Data: elf}, artifact.ZipFile{Name: "build.json", Data: other})
+			m["sourceCode"] = zipOf(zipfile.File{Name: "plugin", Data: elf}, zipfile.File{Name: "build.json", Data: other})
 		}), []string{"does not match the plugin binary"}},
 	}
 	for _, c := range cases {
@@ -249,7 +251,7 @@ func TestExtractZipStaysInside(t *testing.T) {
 	p := dir + "/ok.zip"
 	os.WriteFile(p, z, 0o644)
 	out := t.TempDir()
-	if err := artifact.ExtractZip(p, out, 1<<20); err != nil {
+	if err := zipfile.Extract(p, out, 1<<20, artifact.BinaryEntry); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(out + "/a/b.txt"); string(b) != "hi" {
@@ -260,7 +262,7 @@ func TestExtractZipStaysInside(t *testing.T) {
 	}
 	bad := rawZip(t, entry("../escape.txt", 0o644, []byte("x")))
 	os.WriteFile(p, bad, 0o644)
-	if err := artifact.ExtractZip(p, t.TempDir(), 1<<20); err == nil {
+	if err := zipfile.Extract(p, t.TempDir(), 1<<20, artifact.BinaryEntry); err == nil {
 		t.Error("an escaping entry was extracted")
 	}
 	if _, err := os.Stat(dir + "/escape.txt"); err == nil {
@@ -268,7 +270,7 @@ func TestExtractZipStaysInside(t *testing.T) {
 	}
 	bomb := rawZip(t, entry("big", 0o644, make([]byte, 1<<20)))
 	os.WriteFile(p, bomb, 0o644)
-	if err := artifact.ExtractZip(p, t.TempDir(), 1000); err == nil {
+	if err := zipfile.Extract(p, t.TempDir(), 1000, artifact.BinaryEntry); err == nil {
 		t.Error("size limit not applied on extraction")
 	}
 }
@@ -276,16 +278,16 @@ func TestExtractZipStaysInside(t *testing.T) {
 func TestWriteZipIsDeterministic(t *testing.T) {
 	files := enginetest.ZipFiles(enginetest.Options{})
 	var a, b bytes.Buffer
-	artifact.WriteZip(&a, files)
-	rev := append([]artifact.ZipFile(nil), files...)
+	zipfile.Write(&a, files)
+	rev := append([]zipfile.File(nil), files...)
 	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
 		rev[i], rev[j] = rev[j], rev[i]
 	}
-	artifact.WriteZip(&b, rev)
+	zipfile.Write(&b, rev)
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Error("WriteZip depends on the input order")
 	}
-	if err := artifact.WriteZip(io.Discard, []artifact.ZipFile{{Name: "../x"}}); err == nil {
+	if err := zipfile.Write(io.Discard, []zipfile.File{{Name: "../x"}}); err == nil {
 		t.Error("WriteZip wrote an unsafe name")
 	}
 }

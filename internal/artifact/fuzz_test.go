@@ -13,6 +13,8 @@ import (
 
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/internal/schema"
+	"github.com/dvpkit/dvp/internal/zipfile"
 )
 
 // FuzzArtifactJSON feeds arbitrary bytes to every reader of artifact.json:
@@ -48,7 +50,7 @@ func FuzzArtifactJSON(f *testing.F) {
 					t.Fatalf("key %q listed but not held", k)
 				}
 			}
-			a, probs := artifact.CheckFields(fields, artifact.CheckOptions{})
+			a, probs := artifact.CheckFields(fields, artifact.CheckOptions{CompileSchema: schema.CheckCompiles})
 			if (a == nil) != (len(probs.Errors()) > 0) {
 				t.Fatalf("artifact %v with problems %v", a != nil, probs)
 			}
@@ -86,7 +88,7 @@ func FuzzArtifactJSON(f *testing.F) {
 //	go test -run '^$' -fuzz '^FuzzSourceZip$' -fuzztime 5m -parallel 1 ./internal/artifact/
 func FuzzSourceZip(f *testing.F) {
 	f.Add(enginetest.Zip(enginetest.Options{}))
-	f.Add(enginetest.Zip(enginetest.Options{Extra: []artifact.ZipFile{{Name: "src/a/b.go", Data: []byte("package a")}, {Name: "res/", Mode: 0o755 | os.ModeDir}}}))
+	f.Add(enginetest.Zip(enginetest.Options{Extra: []zipfile.File{{Name: "src/a/b.go", Data: []byte("package a")}, {Name: "res/", Mode: 0o755 | os.ModeDir}}}))
 	for _, name := range []string{"../evil", "/abs", "a/../../b", "a\\b", "plugin/x", "C:x", "a//b"} {
 		var b bytes.Buffer
 		zw := zip.NewWriter(&b)
@@ -127,7 +129,7 @@ func FuzzSourceZip(f *testing.F) {
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		err := artifact.ExtractZip(zp, dir, 8<<20)
+		err := zipfile.Extract(zp, dir, 8<<20, artifact.BinaryEntry)
 		if info != nil && err != nil && !errors.Is(err, os.ErrExist) {
 			t.Fatalf("a checked archive does not extract: %v", err)
 		}

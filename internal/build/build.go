@@ -16,6 +16,7 @@ import (
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/internal/project"
 	"github.com/dvpkit/dvp/internal/sdkcopy"
+	"github.com/dvpkit/dvp/internal/zipfile"
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
@@ -152,8 +153,8 @@ func Build(ctx context.Context, opts Options) *Result {
 	hostBinary := target.out
 	// List and compress the sources while the plugin compiles.
 	type packedSources struct {
-		files  []artifact.ZipFile
-		packed map[string]*artifact.PackedFile
+		files  []zipfile.File
+		packed map[string]*zipfile.PackedFile
 		ps     diag.List
 	}
 	sourcesCh := make(chan packedSources, 1)
@@ -192,7 +193,7 @@ func Build(ctx context.Context, opts Options) *Result {
 	// Pack the binary for the artifact (read, hash) while the manifest is
 	// read; the channel is buffered, so an early return leaks nothing.
 	type packed struct {
-		p   *artifact.PackedFile
+		p   *zipfile.PackedFile
 		err error
 	}
 	packing := make(chan packed, 1)
@@ -202,10 +203,10 @@ func Build(ctx context.Context, opts Options) *Result {
 			packing <- packed{nil, err}
 			return
 		}
-		p, err := artifact.Pack(data, binaryLevel)
+		p, err := zipfile.Pack(data, binaryLevel)
 		packing <- packed{p, err}
 	}()
-	waitPacked := func() (*artifact.PackedFile, error) { pk := <-packing; return pk.p, pk.err }
+	waitPacked := func() (*zipfile.PackedFile, error) { pk := <-packing; return pk.p, pk.err }
 
 	// 6. Read the manifest from the compiled plugin, and check it.
 	t = time.Now()

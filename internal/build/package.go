@@ -22,6 +22,7 @@ import (
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/schema"
+	"github.com/dvpkit/dvp/internal/zipfile"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
@@ -37,8 +38,8 @@ const maxSourceFile = 64 << 20
 // hidden files and directories (names starting with "."), compiled
 // programs (ELF, Mach-O, PE) such as the output of a plain 'go build', and
 // the files in skip. Names are slash paths under SourcesPrefix.
-func sourceFiles(srcDir string, skip map[string]bool) ([]artifact.ZipFile, diag.List) {
-	var files []artifact.ZipFile
+func sourceFiles(srcDir string, skip map[string]bool) ([]zipfile.File, diag.List) {
+	var files []zipfile.File
 	var ps diag.List
 	err := filepath.WalkDir(srcDir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -80,7 +81,7 @@ func sourceFiles(srcDir string, skip map[string]bool) ([]artifact.ZipFile, diag.
 		if info.Mode().Perm()&0o111 != 0 {
 			mode = 0o755
 		}
-		files = append(files, artifact.ZipFile{Name: SourcesPrefix + filepath.ToSlash(rel), Mode: mode, Path: path})
+		files = append(files, zipfile.File{Name: SourcesPrefix + filepath.ToSlash(rel), Mode: mode, Path: path})
 		return nil
 	})
 	if err != nil {
@@ -92,9 +93,9 @@ func sourceFiles(srcDir string, skip map[string]bool) ([]artifact.ZipFile, diag.
 // packSources lists the sources (sourceFiles) and compresses them for the
 // ZIP. Sources do not change during the build, so this runs while the
 // plugin compiles.
-func packSources(srcDir string, skip map[string]bool) ([]artifact.ZipFile, map[string]*artifact.PackedFile, diag.List) {
+func packSources(srcDir string, skip map[string]bool) ([]zipfile.File, map[string]*zipfile.PackedFile, diag.List) {
 	files, ps := sourceFiles(srcDir, skip)
-	packed := make(map[string]*artifact.PackedFile, len(files))
+	packed := make(map[string]*zipfile.PackedFile, len(files))
 	for _, f := range files {
 		data, err := os.ReadFile(f.Path)
 		if err != nil {
@@ -102,10 +103,10 @@ func packSources(srcDir string, skip map[string]bool) ([]artifact.ZipFile, map[s
 			continue
 		}
 		level := flate.DefaultCompression
-		if len(data) > artifact.DeflateChunk {
+		if len(data) > zipfile.DeflateChunk {
 			level = flate.BestSpeed // in parallel pieces
 		}
-		p, err := artifact.Pack(data, level)
+		p, err := zipfile.Pack(data, level)
 		if err != nil {
 			ps = append(ps, diag.Errorf(f.Path, 0, 0, "cannot compress the source file: %v", err))
 			continue
@@ -140,14 +141,14 @@ func isProgram(path string) bool {
 }
 
 // zipEntries are the entries of the sourceCode ZIP: the linux/amd64
-// binary (its content is packed ahead, see artifact.WriteZipPacked), the build record and
+// binary (its content is packed ahead, see zipfile.WritePacked), the build record and
 // the sources.
-func zipEntries(rec artifact.BuildRecord, sources []artifact.ZipFile) ([]artifact.ZipFile, error) {
+func zipEntries(rec artifact.BuildRecord, sources []zipfile.File) ([]zipfile.File, error) {
 	recJSON, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	return append([]artifact.ZipFile{
+	return append([]zipfile.File{
 		{Name: artifact.BinaryEntry, Mode: 0o755},
 		{Name: artifact.BuildRecordEntry, Mode: 0o644, Data: append(recJSON, '\n')},
 	}, sources...), nil
@@ -163,8 +164,8 @@ var sourceSlot = []byte("\n    \"" + artifact.SourceCodeField + "\": \"\"")
 // the file and a sha256.
 type artifactStream struct {
 	head, tail []byte
-	files      []artifact.ZipFile
-	pre        map[string]*artifact.PackedFile
+	files      []zipfile.File
+	pre        map[string]*zipfile.PackedFile
 	sum        hash.Hash
 	done       bool
 }
@@ -182,7 +183,7 @@ func (s *artifactStream) WriteTo(w io.Writer) (int64, error) {
 	_, err := bw.Write(s.head)
 	if err == nil {
 		enc := base64.NewEncoder(base64.StdEncoding, bw)
-		err = artifact.WriteZipPacked(enc, s.files, s.pre)
+		err = zipfile.WritePacked(enc, s.files, s.pre)
 		if cerr := enc.Close(); err == nil {
 			err = cerr
 		}
@@ -214,7 +215,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // neither the ZIP nor its base64 text is ever held in memory. The bytes are
 // those of artifact.Marshal with the same sourceCode (base64 needs no JSON
 // escaping). It returns the hex sha256 of the file.
-func writeArtifact(path string, a *artifact.Artifact, files []artifact.ZipFile, pre map[string]*artifact.PackedFile) (string, error) {
+func writeArtifact(path string, a *artifact.Artifact, files []zipfile.File, pre map[string]*zipfile.PackedFile) (string, error) {
 	c := *a
 	c.SourceCode = ""
 	doc, err := artifact.Marshal(&c)
@@ -376,7 +377,7 @@ func contains(l []string, s string) bool {
 }
 
 // sortedNames returns the entry names of files, sorted (for reports).
-func sortedNames(files []artifact.ZipFile) []string {
+func sortedNames(files []zipfile.File) []string {
 	names := make([]string, len(files))
 	for i, f := range files {
 		names[i] = f.Name

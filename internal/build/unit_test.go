@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/zipfile"
 )
 
 func TestParseGoOutput(t *testing.T) {
@@ -69,33 +69,33 @@ func TestStripKeys(t *testing.T) {
 // TestWriteZipLargeFile checks that a file compressed in parallel pieces
 // reads back intact and that the output does not depend on the cores.
 func TestWriteZipLargeFile(t *testing.T) {
-	data := make([]byte, 3*artifact.DeflateChunk+12345)
+	data := make([]byte, 3*zipfile.DeflateChunk+12345)
 	r := rand.New(rand.NewSource(1))
 	for i := range data {
 		data[i] = byte(r.Intn(16)) // compressible
 	}
-	files := []artifact.ZipFile{{Name: "big", Data: data}, {Name: "a/small", Data: []byte("hello")}}
+	files := []zipfile.File{{Name: "big", Data: data}, {Name: "a/small", Data: []byte("hello")}}
 	var b1, b2 bytes.Buffer
-	if err := artifact.WriteZipPacked(&b1, files, nil); err != nil {
+	if err := zipfile.WritePacked(&b1, files, nil); err != nil {
 		t.Fatal(err)
 	}
-	p, err := artifact.Pack(data, flate.BestSpeed)
+	p, err := zipfile.Pack(data, flate.BestSpeed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := artifact.WriteZipPacked(&b2, files, map[string]*artifact.PackedFile{"big": p}); err != nil {
+	if err := zipfile.WritePacked(&b2, files, map[string]*zipfile.PackedFile{"big": p}); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(b1.Bytes(), b2.Bytes()) {
 		t.Error("packing ahead changes the ZIP")
 	}
 	// The binary's way: stored.
-	stored, err := artifact.Pack(data, binaryLevel)
+	stored, err := zipfile.Pack(data, binaryLevel)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b3 bytes.Buffer
-	if err := artifact.WriteZipPacked(&b3, files, map[string]*artifact.PackedFile{"big": stored}); err != nil {
+	if err := zipfile.WritePacked(&b3, files, map[string]*zipfile.PackedFile{"big": stored}); err != nil {
 		t.Fatal(err)
 	}
 	zr3, err := zip.NewReader(bytes.NewReader(b3.Bytes()), int64(b3.Len()))
@@ -132,7 +132,7 @@ func TestWriteZipLargeFile(t *testing.T) {
 		if f.Name == "big" && !bytes.Equal(got, data) {
 			t.Error("big: content differs")
 		}
-		if !f.Modified.Equal(artifact.ZipEpoch) {
+		if !f.Modified.Equal(zipfile.Epoch) {
 			t.Errorf("%s: time %v", f.Name, f.Modified)
 		}
 	}
@@ -142,14 +142,14 @@ func TestWriteZipLargeFile(t *testing.T) {
 }
 
 // TestRawEntryHeaderMatches checks that an entry written raw has the same
-// local header as archive/zip's own (artifact.WriteZip) for the same file.
+// local header as archive/zip's own (zipfile.Write) for the same file.
 func TestRawEntryHeaderMatches(t *testing.T) {
 	data := bytes.Repeat([]byte("plugin binary "), 200000)
 	var mine, theirs bytes.Buffer
-	if err := artifact.WriteZipPacked(&mine, []artifact.ZipFile{{Name: "plugin", Mode: 0o755, Data: data}}, nil); err != nil {
+	if err := zipfile.WritePacked(&mine, []zipfile.File{{Name: "plugin", Mode: 0o755, Data: data}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := artifact.WriteZip(&theirs, []artifact.ZipFile{{Name: "plugin", Mode: 0o755, Data: data}}); err != nil {
+	if err := zipfile.Write(&theirs, []zipfile.File{{Name: "plugin", Mode: 0o755, Data: data}}); err != nil {
 		t.Fatal(err)
 	}
 	read := func(b []byte) *zip.File {

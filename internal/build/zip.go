@@ -1,6 +1,6 @@
 package build
 
-import "github.com/dvpkit/dvp/internal/artifact"
+import "github.com/dvpkit/dvp/internal/zipfile"
 
 // binaryLevel is how the plugin binary is put into the ZIP: stored,
 // without compression. Deflate would shrink a Go binary to about 60%
@@ -9,4 +9,4 @@ import "github.com/dvpkit/dvp/internal/artifact"
 // uploaded once over a network where the difference does not matter, and
 // build time is paid on every build. Like deflateChunk, it is part of the
 // output format.
-const binaryLevel = artifact.StoreLevel
+const binaryLevel = zipfile.StoreLevel

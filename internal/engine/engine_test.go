@@ -19,10 +19,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
 	"github.com/dvpkit/dvp/internal/engine/store"
-	"golang.org/x/crypto/bcrypt"
+	"github.com/dvpkit/dvp/internal/zipfile"
 )
 
 const testPassword = "s3cret-pässword"
@@ -159,7 +161,7 @@ func (c *client) token() string {
 	return res.Token
 }
 
-// multipartBody is the exact body dvp's Python client builds (reference 7.4).
+// multipartBody is the exact body dvp's Python client builds (docs/upload.md, wire compatibility).
 func multipartBody(token, filename string, artifactJSON []byte) []byte {
 	var b bytes.Buffer
 	b.WriteString("------------boundary------\r\n")
@@ -542,7 +544,7 @@ func TestUploadSizeLimit(t *testing.T) {
 	te := startEngine(t, "", func(c *Config) { c.MaxUploadBytes = 4096 })
 	c := te.client(t)
 	c.login(testPassword)
-	env := c.upload(enginetest.Bytes(enginetest.Options{Extra: []artifact.ZipFile{{Name: "big", Data: bytes.Repeat([]byte{1, 2, 3}, 9000)}}}))
+	env := c.upload(enginetest.Bytes(enginetest.Options{Extra: []zipfile.File{{Name: "big", Data: bytes.Repeat([]byte{1, 2, 3}, 9000)}}}))
 	if env.code != 413 || env.Error.ID != "exception.upload.too.large" {
 		t.Errorf("too large: %+v", env)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/pluginhost"
+	"github.com/dvpkit/dvp/internal/schema"
 )
 
 // multipartSlack is what the multipart framing may add to the artifact.
@@ -233,7 +234,7 @@ func (e *Engine) ingest(w http.ResponseWriter, q *request, up *upload) (handedOf
 	var a *artifact.Artifact
 	if len(ps) == 0 {
 		var fps diag.List
-		a, fps = artifact.CheckFields(fields, artifact.CheckOptions{EngineAPI: APIVersion})
+		a, fps = artifact.CheckFields(fields, artifact.CheckOptions{EngineAPI: APIVersion, CompileSchema: schema.CheckCompiles})
 		ps = append(ps, fps...)
 		if a != nil {
 			if _, zps := artifact.CheckSourceZip(src.File(), src.Size(), artifact.ZipLimits{MaxUncompressed: e.cfg.MaxSourceBytes}); len(zps) > 0 {

@@ -12,8 +12,8 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/fsutil"
 )
 
 // UploadLogFile is the file of a plugin's log directory that records its
@@ -101,7 +101,7 @@ func (e *Engine) handleBundleGenerate(w http.ResponseWriter, r *http.Request, q 
 func (e *Engine) writeBundle(w io.Writer, t *store.Toolkit) error {
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
-	prefix := BundlePluginLogDir + "/" + artifact.SafeFileName(t.Name, t.PluginID) + "/"
+	prefix := BundlePluginLogDir + "/" + fsutil.SafeFileName(t.Name, t.PluginID) + "/"
 	dir, err := store.PluginLogDir(e.cfg.DataDir, t.PluginID)
 	if err != nil {
 		return err

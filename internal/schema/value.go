@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
@@ -13,7 +14,7 @@ import (
 	"github.com/dvpkit/dvp/internal/jsonschemamsg"
 )
 
-// Delphix string formats (reference 4.4). password and reference accept
+// Delphix string formats (docs/validation.md, schema.json). password and reference accept
 // any string (they drive the UI and secret handling); unixpath refuses
 // only what no Unix path can contain.
 var delphixFormats = map[string]func(any) bool{
@@ -40,6 +41,27 @@ func NewValueCompiler() *jsonschema.Compiler {
 		panic("schema: embedded platform schema: " + err.Error())
 	}
 	return c
+}
+
+var compileMu sync.Mutex
+
+// CheckCompiles compiles a plugin schema (a decoded JSON value) as the
+// engine does (NewValueCompiler) and returns why it does not compile; name
+// identifies it in errors. It is the artifact check's CompileSchema.
+func CheckCompiles(name string, schema any) error {
+	b, err := json.Marshal(schema)
+	if err != nil {
+		return err
+	}
+	c := NewValueCompiler()
+	url := "https://dvp.invalid/artifact" + name + ".json"
+	if err := c.AddResource(url, bytes.NewReader(b)); err != nil {
+		return err
+	}
+	compileMu.Lock() // jsonschema's draft meta-schemas are compiled lazily on first use
+	defer compileMu.Unlock()
+	_, err = c.Compile(url)
+	return err
 }
 
 // ValidateValue validates an instance (a JSON-like value: nil, bool,

@@ -375,7 +375,7 @@ func (c *Client) DownloadLogs(ctx context.Context, o DownloadLogsOptions) (strin
 		return "", err
 	}
 	defer dl.Close()
-	name := "dlpx-plugin-logs-" + artifact.SafeFileName(o.PluginName, o.PluginID) + "-" + artifact.SafeFileName(token, "bundle") + ".tar.gz"
+	name := "dlpx-plugin-logs-" + fsutil.SafeFileName(o.PluginName, o.PluginID) + "-" + fsutil.SafeFileName(token, "bundle") + ".tar.gz"
 	dst := filepath.Join(o.Directory, name)
 	var body io.Reader = dl
 	if c.Progress != nil {

@@ -1,7 +1,7 @@
 // Package enginetest builds synthetic plugin artifacts for tests of the
 // engine, the upload client and the command line: a valid ZIP holding a real
 // linux/amd64 ELF binary and its build record, wrapped in an artifact.json
-// with the reference's fields. It is imported by tests only.
+// with the fields dvp 5.0.1 writes (docs/build.md, the artifact). It is imported by tests only.
 package enginetest
 
 import (
@@ -22,6 +22,7 @@ import (
 	"sync"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/zipfile"
 )
 
 // MinimalELF returns the 64-byte header of a linux/amd64 ELF executable,
@@ -92,7 +93,7 @@ type Options struct {
 	MigrationIDs []string
 	Binary       []byte // default MinimalELF()
 	// Extra files in the ZIP (sources, resources).
-	Extra []artifact.ZipFile
+	Extra []zipfile.File
 	// Padding adds an incompressible resource of this many bytes, to make
 	// big artifacts.
 	Padding int64
@@ -125,10 +126,10 @@ func Record(bin []byte) artifact.BuildRecord {
 }
 
 // ZipFiles returns the files of the plugin's sourceCode ZIP.
-func ZipFiles(o Options) []artifact.ZipFile {
+func ZipFiles(o Options) []zipfile.File {
 	o.defaults()
 	rec, _ := json.MarshalIndent(Record(o.Binary), "", "    ")
-	files := []artifact.ZipFile{
+	files := []zipfile.File{
 		{Name: artifact.BinaryEntry, Mode: 0o755, Data: o.Binary},
 		{Name: artifact.BuildRecordEntry, Data: rec},
 		{Name: "src/main.go", Data: []byte("package main\n\nfunc main() {}\n")},
@@ -139,7 +140,7 @@ func ZipFiles(o Options) []artifact.ZipFile {
 // Zip returns the sourceCode ZIP of the plugin (without padding).
 func Zip(o Options) []byte {
 	var b bytes.Buffer
-	if err := artifact.WriteZip(&b, ZipFiles(o)); err != nil {
+	if err := zipfile.Write(&b, ZipFiles(o)); err != nil {
 		panic(err)
 	}
 	return b.Bytes()
@@ -224,8 +225,8 @@ func WriteFile(path string, o Options) (int64, error) {
 		return 0, err
 	}
 	pad.Close()
-	files := append(ZipFiles(o), artifact.ZipFile{Name: "resources/padding.bin", Path: pad.Name()})
-	if err := artifact.WriteZip(zf, files); err != nil {
+	files := append(ZipFiles(o), zipfile.File{Name: "resources/padding.bin", Path: pad.Name()})
+	if err := zipfile.Write(zf, files); err != nil {
 		return 0, err
 	}
 	const marker = "@@SOURCECODE@@"

@@ -1,4 +1,4 @@
-package artifact
+package zipfile
 
 import (
 	"archive/zip"
@@ -21,16 +21,16 @@ import (
 // bytes of every artifact (never their content).
 const DeflateChunk = 1 << 20
 
-// WriteZipPacked writes the deterministic ZIP (entries sorted by name, no
-// directory entries, the fixed ZipEpoch time, Unix permissions only,
-// deflate) that WriteZip writes, where entries may be packed ahead (pre, by
+// WritePacked writes the deterministic ZIP (entries sorted by name, no
+// directory entries, the fixed Epoch time, Unix permissions only,
+// deflate) that Write writes, where entries may be packed ahead (pre, by
 // Pack: the build compresses the binary while it does other work, or
 // stores it with StoreLevel), and a file larger than DeflateChunk is compressed in independent 1 MiB pieces on all
 // cores, which are then joined into one deflate stream. The output is as
 // deterministic: it depends on the data and the Go version only, not on
 // the number of cores.
-func WriteZipPacked(w io.Writer, files []ZipFile, pre map[string]*PackedFile) error {
-	sorted := append([]ZipFile(nil), files...)
+func WritePacked(w io.Writer, files []File, pre map[string]*PackedFile) error {
+	sorted := append([]File(nil), files...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 	for i, f := range sorted {
 		if err := ValidateEntryName(f.Name); err != nil {
@@ -48,7 +48,7 @@ func WriteZipPacked(w io.Writer, files []ZipFile, pre map[string]*PackedFile) er
 		}
 		h := &zip.FileHeader{Name: f.Name, Method: zip.Deflate}
 		h.SetMode(mode)
-		h.Modified = ZipEpoch
+		h.Modified = Epoch
 		if p := pre[f.Name]; p != nil {
 			if err := p.writeTo(zw, h); err != nil {
 				return err
@@ -111,7 +111,7 @@ type PackedFile struct {
 	sha256  string // hex, of the uncompressed data
 }
 
-// Pack compresses data at level for WriteZipPacked, in DeflateChunk pieces on all
+// Pack compresses data at level for WritePacked, in DeflateChunk pieces on all
 // cores when it is larger than one piece.
 func Pack(data []byte, level int) (*PackedFile, error) {
 	var sum [sha256.Size]byte
@@ -188,7 +188,7 @@ func (p *PackedFile) discard() {
 	}
 }
 
-// spoolThreshold is the size above which WriteZipPacked streams a file
+// spoolThreshold is the size above which WritePacked streams a file
 // given by path through a spool file instead of reading it into memory.
 // The bytes written are the same either way.
 const spoolThreshold = 32 << 20
@@ -317,7 +317,7 @@ const StoreLevel = -100
 // setRawTime does for CreateRaw what zip.Writer.CreateHeader does with
 // Modified (CreateRaw leaves it out): the MS-DOS date and time, and the
 // extended timestamp extra field, so that raw entries carry the same
-// ZipEpoch as the others.
+// Epoch as the others.
 func setRawTime(h *zip.FileHeader) {
 	if h.Modified.IsZero() {
 		return

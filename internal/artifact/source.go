@@ -11,66 +11,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/zipfile"
 )
-
-// ZipEpoch is the modification time of every entry of a deterministic ZIP.
-var ZipEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// ZipFile is one file to put into a deterministic ZIP.
-type ZipFile struct {
-	Name string      // slash-separated relative path
-	Mode fs.FileMode // permission bits; 0 means 0644
-	Data []byte      // the content, or
-	Path string      // a file to copy the content from
-}
-
-// WriteZip writes a deterministic ZIP of files: entries sorted by name, no
-// directory entries, fixed timestamps, deflate, Unix permission bits only.
-// The same files always give the same bytes (for a given Go version).
-func WriteZip(w io.Writer, files []ZipFile) error { return WriteZipPacked(w, files, nil) }
-
-// ValidateEntryName checks that a ZIP entry name is a clean relative path
-// that cannot escape the directory it is extracted into: not empty, no
-// leading slash or drive letter, no backslash, no "." or ".." segment, no
-// empty segment, no control character, valid UTF-8. A trailing slash (a
-// directory entry) is allowed.
-func ValidateEntryName(name string) error {
-	n := strings.TrimSuffix(name, "/")
-	switch {
-	case n == "":
-		return fmt.Errorf("entry name %q is empty", name)
-	case !utf8.ValidString(name):
-		return fmt.Errorf("entry name %q is not valid UTF-8", name)
-	case strings.HasPrefix(n, "/"):
-		return fmt.Errorf("entry name %q is an absolute path", name)
-	case strings.ContainsRune(n, '\\'):
-		return fmt.Errorf("entry name %q contains a backslash", name)
-	case len(n) >= 2 && n[1] == ':':
-		return fmt.Errorf("entry name %q starts with a drive letter", name)
-	}
-	for _, r := range n {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("entry name %q contains a control character", name)
-		}
-	}
-	for _, seg := range strings.Split(n, "/") {
-		switch seg {
-		case "..":
-			return fmt.Errorf("entry name %q goes up a directory (..)", name)
-		case ".", "":
-			return fmt.Errorf("entry name %q is not a clean path", name)
-		}
-	}
-	return nil
-}
 
 // ZipLimits bound what CheckSourceZip accepts.
 type ZipLimits struct {
@@ -155,7 +101,7 @@ func CheckSourceZip(r io.ReaderAt, size int64, lim ZipLimits) (*SourceInfo, diag
 	dirs := map[string]bool{}
 	var binary, record *zip.File
 	for _, f := range zr.File {
-		if err := ValidateEntryName(f.Name); err != nil {
+		if err := zipfile.ValidateEntryName(f.Name); err != nil {
 			c.addf(p, "unsafe ZIP entry: %v", err)
 			continue
 		}
@@ -319,90 +265,4 @@ func readBuildRecord(f *zip.File) (*BuildRecord, error) {
 		return nil, errors.New("lacks its target or binarySha256")
 	}
 	return &rec, nil
-}
-
-// ExtractZip extracts a checked sourceCode ZIP into dir (which must exist),
-// refusing any entry ValidateEntryName rejects, any non-regular file and
-// more than maxBytes in total. The plugin binary is made executable.
-func ExtractZip(zipPath, dir string, maxBytes int64) error {
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		return err
-	}
-	defer zr.Close()
-	var total int64
-	for _, f := range zr.File {
-		if err := ValidateEntryName(f.Name); err != nil {
-			return err
-		}
-		target := filepath.Join(dir, filepath.FromSlash(strings.TrimSuffix(f.Name, "/")))
-		if rel, err := filepath.Rel(dir, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return fmt.Errorf("entry %q escapes the directory", f.Name)
-		}
-		if f.Mode().IsDir() || strings.HasSuffix(f.Name, "/") {
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-			continue
-		}
-		if !f.Mode().IsRegular() {
-			return fmt.Errorf("entry %q is not a regular file", f.Name)
-		}
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		perm := os.FileMode(0o644)
-		if f.Name == BinaryEntry || f.Mode().Perm()&0o111 != 0 {
-			perm = 0o755
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return err
-		}
-		out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-		if err != nil {
-			rc.Close()
-			return err
-		}
-		n, err := io.Copy(out, io.LimitReader(rc, maxBytes-total+1))
-		rc.Close()
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-		total += n
-		if total > maxBytes {
-			return fmt.Errorf("the archive expands to more than %d bytes", maxBytes)
-		}
-	}
-	return nil
-}
-
-// SafeFileName turns a plugin name (free text) into a file name component:
-// ASCII letters, digits, '.', '_' and '-' are kept, anything else becomes
-// '_', a leading dot becomes '_', and the result is at most 100 bytes. An
-// empty result is replaced by fallback.
-func SafeFileName(name, fallback string) string {
-	var b strings.Builder
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-', r == '.':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-		if b.Len() >= 100 {
-			break
-		}
-	}
-	s := b.String()
-	if strings.HasPrefix(s, ".") {
-		s = "_" + s[1:]
-	}
-	if strings.Trim(s, "_") == "" {
-		return fallback
-	}
-	return s
 }

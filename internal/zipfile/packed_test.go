@@ -1,4 +1,4 @@
-package artifact
+package zipfile
 
 import (
 	"bytes"
@@ -29,10 +29,10 @@ func TestSpooledPackingWritesTheSameBytes(t *testing.T) {
 			t.Fatal(err)
 		}
 		var fromPath, fromData bytes.Buffer
-		if err := WriteZip(&fromPath, []ZipFile{{Name: "a.txt", Data: []byte("a")}, {Name: "big.bin", Path: p}}); err != nil {
+		if err := Write(&fromPath, []File{{Name: "a.txt", Data: []byte("a")}, {Name: "big.bin", Path: p}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteZip(&fromData, []ZipFile{{Name: "a.txt", Data: []byte("a")}, {Name: "big.bin", Data: data}}); err != nil {
+		if err := Write(&fromData, []File{{Name: "a.txt", Data: []byte("a")}, {Name: "big.bin", Data: data}}); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(fromPath.Bytes(), fromData.Bytes()) {
@@ -41,7 +41,7 @@ func TestSpooledPackingWritesTheSameBytes(t *testing.T) {
 		dir := t.TempDir()
 		zp := filepath.Join(dir, "x.zip")
 		os.WriteFile(zp, fromPath.Bytes(), 0o644)
-		if err := ExtractZip(zp, filepath.Join(dir, "out"), 1<<30); err != nil {
+		if err := Extract(zp, filepath.Join(dir, "out"), 1<<30); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := os.ReadFile(filepath.Join(dir, "out", "big.bin")); !bytes.Equal(got, data) {
