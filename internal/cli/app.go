@@ -128,6 +128,12 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 		if cmd == nil {
 			cmd = root
 		}
+		var name string
+		if cmd == root && !errors.As(err, new(*UsageError)) {
+			if _, e := fmt.Sscanf(err.Error(), "unknown command %q for", &name); e == nil {
+				err = unknownCommand(root, name)
+			}
+		}
 		// Usage errors are printed whatever -q says, as click does.
 		fmt.Fprintf(stdio.Err, "Error: %s\nRun '%s --help' for usage.\n", termsafe.String(err.Error()), cmd.CommandPath())
 	case ExitInternal:

@@ -39,7 +39,6 @@ command line, 3 an internal error in dvp.`,
 	root.SetOut(app.IO.Out)
 	root.SetErr(app.IO.Err)
 	root.SetIn(app.IO.In)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })
 
 	pf := root.PersistentFlags()
 	pf.CountP("verbose", "v", "print more: -v info, -vv debug, -vvv everything (at most 3; not with -q)")
@@ -58,6 +57,9 @@ command line, 3 an internal error in dvp.`,
 	root.AddCommand(newSnapshotCmd(app))
 	root.AddCommand(newVDBCmd(app))
 	root.AddCommand(app.ExtraCommands...)
+	root.SetHelpCommand(newHelpCmd(app))
+	root.DisableSuggestions = true // unknown commands are unknownCommand's
+	finishTree(root)
 	return root
 }
 

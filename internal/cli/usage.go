@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Usage errors say what was wrong and what was probably meant: an unknown
+// command or flag at any level of the tree is exit 2 with "did you mean",
+// and a command group run without a command prints its help and exits 2
+// (0 when the help is asked for with --help).
+
+// finishTree gives every command group of the tree (except the root, which
+// prints its help and exits 0 as dvp does) a run function that refuses a
+// missing or unknown command, and makes flag errors suggest a close flag.
+func finishTree(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.HasSubCommands() && c != root && c.Run == nil && c.RunE == nil {
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = groupRunE
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &UsageError{Msg: err.Error() + flagSuggestion(c, err)}
+	})
+}
+
+// groupRunE runs when a command group is given no command, or one that
+// does not exist.
+func groupRunE(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		cmd.SetOut(cmd.ErrOrStderr())
+		cmd.Help()
+		return Usagef("%s needs a command: %s.", cmd.CommandPath(), strings.Join(subcommandNames(cmd), ", "))
+	}
+	return unknownCommand(cmd, args[0])
+}
+
+// unknownCommand is the usage error of an unknown command name under cmd.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if s := closest(name, subcommandNames(cmd)); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	} else {
+		msg += fmt.Sprintf(" (its commands: %s)", strings.Join(subcommandNames(cmd), ", "))
+	}
+	return &UsageError{Msg: msg}
+}
+
+func subcommandNames(cmd *cobra.Command) []string {
+	var names []string
+	for _, c := range cmd.Commands() {
+		if !c.Hidden && c.Deprecated == "" {
+			names = append(names, c.Name())
+		}
+	}
+	return names
+}
+
+// flagSuggestion returns "; did you mean --X?" for an unknown flag close to
+// one of cmd's flags, else "".
+func flagSuggestion(cmd *cobra.Command, err error) string {
+	msg := err.Error()
+	var name string
+	switch {
+	case strings.HasPrefix(msg, "unknown flag: --"):
+		name = strings.TrimPrefix(msg, "unknown flag: --")
+	default:
+		var nf *pflag.NotExistError
+		if errors.As(err, &nf) {
+			name = strings.TrimLeft(nf.GetSpecifiedName(), "-")
+		}
+	}
+	if len(name) < 2 {
+		return ""
+	}
+	if s := closest(name, flagNames(cmd)); s != "" {
+		return fmt.Sprintf("; did you mean --%s?", s)
+	}
+	return ""
+}
+
+func flagNames(cmd *cobra.Command) []string {
+	var names []string
+	add := func(f *pflag.Flag) { names = append(names, f.Name) }
+	cmd.Flags().VisitAll(add)
+	cmd.InheritedFlags().VisitAll(add)
+	sort.Strings(names)
+	return names
+}
+
+// closest returns the candidate nearest to name (at most 2 edits, or
+// one it begins), else "".
+func closest(name string, candidates []string) string {
+	if s := jsonschemamsg.Suggest(name, candidates, 2); s != "" {
+		return s
+	}
+	for _, c := range candidates {
+		if len(name) >= 3 && strings.HasPrefix(c, name) {
+			return c
+		}
+	}
+	return ""
+}

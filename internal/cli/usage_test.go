@@ -1,0 +1,105 @@
+package cli_test
+
+import (
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/dvpkit/dvp/internal/cli"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// misspell drops the second letter of a name ("serve" -> "srve").
+func misspell(name string) string { return name[:1] + name[2:] }
+
+// runDvp runs the dvp binary (the test binary, which testscript.Main put on
+// PATH as dvp) and returns its exit code and stderr.
+func runDvp(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command("dvp", args...)
+	cmd.Env = append(cmd.Environ(), "HOME="+t.TempDir(), "DVP_ENGINE=", "DVP_USER=", "DVP_PASSWORD=")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, stderr.String()
+	case errors.As(err, &ee):
+		return ee.ExitCode(), stderr.String()
+	}
+	t.Fatalf("dvp %s: %v", strings.Join(args, " "), err)
+	return 0, ""
+}
+
+// TestMisspelledCommands runs every command path of the tree with a
+// misspelled subcommand (groups) or flag (commands), and every group with
+// no command: each is a usage error (exit 2) that names what was meant.
+func TestMisspelledCommands(t *testing.T) {
+	root := cli.NewRootCmd(&cli.App{IO: cli.IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard, Getwd: os.Getwd}})
+	var walk func(path []string, c *cobra.Command)
+	n := 0
+	walk = func(path []string, c *cobra.Command) {
+		if c.Hidden || c.Name() == "help" {
+			return
+		}
+		if c.HasSubCommands() {
+			for _, sub := range c.Commands() {
+				if sub.Hidden || len(sub.Name()) < 4 {
+					continue
+				}
+				args := append(append([]string(nil), path...), misspell(sub.Name()))
+				n++
+				t.Run(strings.Join(args, " "), func(t *testing.T) {
+					t.Parallel()
+					code, stderr := runDvp(t, args...)
+					if code != 2 || !strings.Contains(stderr, "did you mean \""+sub.Name()+"\"?") {
+						t.Errorf("dvp %s: exit %d, stderr:\n%s\nwant exit 2 and did you mean %q", strings.Join(args, " "), code, stderr, sub.Name())
+					}
+				})
+			}
+			if len(path) > 0 {
+				group := append([]string(nil), path...)
+				t.Run(strings.Join(group, " ")+" (no command)", func(t *testing.T) {
+					t.Parallel()
+					if code, stderr := runDvp(t, group...); code != 2 || !strings.Contains(stderr, "needs a command") {
+						t.Errorf("dvp %s: exit %d, stderr:\n%s\nwant exit 2", strings.Join(group, " "), code, stderr)
+					}
+					if code, _ := runDvp(t, append(group, "--help")...); code != 0 {
+						t.Errorf("dvp %s --help: exit %d, want 0", strings.Join(group, " "), code)
+					}
+				})
+			}
+			for _, sub := range c.Commands() {
+				walk(append(append([]string(nil), path...), sub.Name()), sub)
+			}
+			return
+		}
+		var flag string
+		c.NonInheritedFlags().VisitAll(func(f *pflag.Flag) {
+			if flag == "" && len(f.Name) >= 5 && f.Name != "help" {
+				flag = f.Name
+			}
+		})
+		if flag == "" {
+			return
+		}
+		args := append(append([]string(nil), path...), "--"+misspell(flag))
+		n++
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			code, stderr := runDvp(t, args...)
+			if code != 2 || !strings.Contains(stderr, "did you mean --"+flag+"?") {
+				t.Errorf("dvp %s: exit %d, stderr:\n%s\nwant exit 2 and did you mean --%s", strings.Join(args, " "), code, stderr, flag)
+			}
+		})
+	}
+	walk(nil, root)
+	if n < 20 {
+		t.Fatalf("only %d command paths checked: the walk missed the tree", n)
+	}
+}
