@@ -1,8 +1,22 @@
-// Package engine is dvp's local engine: the subset of the Delphix Engine
-// REST API that `dvp upload` and `dvp download-logs` use (reference section
-// 7), with sessions, hashed passwords and single-use tokens, validation of
-// every uploaded artifact as an engine does, and real persistence (SQLite
-// plus content-addressed blobs) in a data directory.
+// Package engine wires dvp's local engine together: the subset of the
+// Delphix Engine REST API that dvp uses (docs/engine.md), with real
+// persistence in a data directory. It holds no logic of its own: New opens
+// the data directory (an exclusive lock), the store and the secrets
+// keeper, recovers from a crash and builds the layers; Serve answers
+// requests until it is told to stop.
+//
+// The layers, each a package, with dependencies pointing one way:
+//
+//	api     HTTP: the route table, sessions and tokens, request decoding,
+//	        envelopes; maps the domain's errors to HTTP statuses
+//	core    the workflows as services (upload and upgrade, environments,
+//	        link, sync, provision, refresh, ...), returning domain errors
+//	jobs    background jobs: actions, events, per-object locks
+//	exec    running commands on environments (local, SSH) and plugins
+//	store   SQLite, blobs, spools, recovery
+//	secrets the secrets key, sealing, the redacting writer
+//
+// api -> core -> jobs, exec, store, secrets; jobs -> store; store -> secrets.
 package engine
 
 import (
@@ -19,11 +33,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/api"
+	"github.com/dvpkit/dvp/internal/engine/core"
 	"github.com/dvpkit/dvp/internal/engine/exec"
-	"github.com/dvpkit/dvp/internal/engine/jobs"
 	"github.com/dvpkit/dvp/internal/engine/secrets"
 	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/logging"
 )
 
@@ -37,9 +52,8 @@ const (
 	DefaultDownloadTokenTTL = 10 * time.Minute
 )
 
-// APIVersion is the newest engine API version this engine speaks; sessions
-// may ask for any 1.x version up to it.
-var APIVersion = artifact.EngineAPIVersion
+// AdminUser is the engine's one user.
+const AdminUser = core.AdminUser
 
 // Config configures an engine.
 type Config struct {
@@ -96,18 +110,13 @@ func (c *Config) defaults() {
 
 // Engine is a running local engine.
 type Engine struct {
-	cfg       Config
-	store     *store.Store
-	keeper    *secrets.Keeper
-	runner    *exec.Runner
-	lock      *os.File
-	sessions  *sessions
-	uploads   *tokens
-	downloads *tokens
-	jobs      *jobs.Manager
-	stop      chan struct{}
-	stopOnce  sync.Once
-	handler   http.Handler
+	cfg      Config
+	store    *store.Store
+	core     *core.Engine
+	api      *api.Server
+	lock     *os.File
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 // New opens (creating if needed) the data directory and recovers from a
@@ -138,19 +147,14 @@ func New(cfg Config) (*Engine, string, error) {
 		lock.Close()
 		return nil, "", err
 	}
-	e := &Engine{
-		cfg: cfg, store: st, keeper: keeper, lock: lock,
-		sessions:  newSessions(cfg.SessionTimeout, cfg.Clock),
-		uploads:   newTokens(cfg.UploadTokenTTL, cfg.Clock),
-		downloads: newTokens(cfg.DownloadTokenTTL, cfg.Clock),
-		stop:      make(chan struct{}),
-	}
-	e.jobs = jobs.NewManager(st, cfg.Redactor, cfg.Clock, cfg.Log, describeFailure)
-	e.runner = &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, Redactor: cfg.Redactor, Secret: keeper.Register,
-		Environment: func(ctx context.Context, ref string) (env Environment, found bool, err error) {
+	runner := &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, Redactor: cfg.Redactor, Secret: keeper.Register,
+		Environment: func(ctx context.Context, ref string) (env engineapi.Environment, found bool, err error) {
 			found, err = st.GetObject(ctx, store.KindEnvironment, ref, &env)
 			return env, found, err
 		}}
+	e := &Engine{cfg: cfg, store: st, lock: lock, stop: make(chan struct{}),
+		core: core.New(core.Config{DataDir: cfg.DataDir, MaxSourceBytes: cfg.MaxSourceBytes, BcryptCost: cfg.BcryptCost,
+			Clock: cfg.Clock, Log: cfg.Log, Redactor: cfg.Redactor}, st, keeper, runner)}
 	tmp, blobs, err := st.Recover(cfg.Clock())
 	if err != nil {
 		e.Close()
@@ -159,7 +163,7 @@ func New(cfg Config) (*Engine, string, error) {
 	if tmp > 0 || blobs > 0 {
 		cfg.Log.Info("recovered the data directory", "partial_uploads_removed", tmp, "orphan_blobs_removed", blobs)
 	}
-	if n, err := e.recoverObjects(context.Background()); err != nil {
+	if n, err := e.core.RecoverObjects(context.Background()); err != nil {
 		e.Close()
 		return nil, "", fmt.Errorf("recovering the objects of %s: %w", cfg.DataDir, err)
 	} else if n > 0 {
@@ -170,12 +174,13 @@ func New(cfg Config) (*Engine, string, error) {
 		// with this error until the key is restored.
 		cfg.Log.Error("the secrets of stored objects cannot be read", "objects", n, "error", err)
 	}
-	generated, err := e.ensureAdmin(context.Background())
+	generated, err := e.core.EnsureAdmin(context.Background(), cfg.AdminPassword)
 	if err != nil {
 		e.Close()
 		return nil, "", err
 	}
-	e.handler = e.routes()
+	e.api = api.New(api.Config{MaxUploadBytes: cfg.MaxUploadBytes, SessionTimeout: cfg.SessionTimeout, UploadTokenTTL: cfg.UploadTokenTTL,
+		DownloadTokenTTL: cfg.DownloadTokenTTL, Clock: cfg.Clock, Log: cfg.Log, Redactor: cfg.Redactor}, e.core)
 	go e.janitor()
 	return e, generated, nil
 }
@@ -194,26 +199,8 @@ func lockDataDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
-func (e *Engine) ensureAdmin(ctx context.Context) (string, error) {
-	pw := e.cfg.AdminPassword
-	generated := ""
-	if pw == "" {
-		ok, err := e.store.HasUser(ctx, AdminUser)
-		if err != nil || ok {
-			return "", err
-		}
-		pw = GeneratePassword()
-		generated = pw
-	}
-	h, err := hashPassword(pw, e.cfg.BcryptCost)
-	if err != nil {
-		return "", err
-	}
-	return generated, e.store.SetUser(ctx, AdminUser, h, e.cfg.Clock())
-}
-
 // Handler is the engine's HTTP API.
-func (e *Engine) Handler() http.Handler { return e.handler }
+func (e *Engine) Handler() http.Handler { return e.api.Handler() }
 
 // DataDir is the engine's data directory.
 func (e *Engine) DataDir() string { return e.cfg.DataDir }
@@ -226,11 +213,7 @@ func (e *Engine) janitor() {
 		case <-e.stop:
 			return
 		case <-t.C:
-			e.sessions.sweep()
-			e.uploads.sweep()
-			for _, p := range e.downloads.sweep() {
-				os.Remove(p)
-			}
+			e.api.Sweep()
 		}
 	}
 }
@@ -238,8 +221,8 @@ func (e *Engine) janitor() {
 // Close waits for running jobs and closes the store.
 func (e *Engine) Close() error {
 	e.stopOnce.Do(func() { close(e.stop) })
-	e.jobs.Stop()
-	e.jobs.Wait()
+	e.core.Stop()
+	e.core.Wait()
 	err := e.store.Close()
 	if e.lock != nil {
 		e.lock.Close()
@@ -262,7 +245,7 @@ type ServeOptions struct {
 // for running jobs.
 func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	srv := &http.Server{
-		Handler:           e.handler,
+		Handler:           e.api.Handler(),
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(e.cfg.Log.Handler(), slog.LevelDebug),
@@ -300,7 +283,7 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := srv.Shutdown(sctx)
-	e.jobs.Wait()
+	e.core.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

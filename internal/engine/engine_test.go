@@ -22,8 +22,11 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/api"
+	"github.com/dvpkit/dvp/internal/engine/core"
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
 	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/zipfile"
 )
 
@@ -106,7 +109,7 @@ type envelope struct {
 
 func (c *client) do(method, path, contentType string, body io.Reader) (*http.Response, []byte) {
 	c.t.Helper()
-	req, err := http.NewRequest(method, c.base+APIPrefix+path, body)
+	req, err := http.NewRequest(method, c.base+engineapi.APIPrefix+path, body)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -232,7 +235,7 @@ func TestEveryRouteButSessionAndLoginNeedsLogin(t *testing.T) {
 	if half.cookie == "" {
 		t.Fatal("no session cookie")
 	}
-	for _, rt := range apiRoutes {
+	for _, rt := range api.Routes() {
 		path := strings.ReplaceAll(rt.Pattern, "{ref}", "APPDATA_TOOLKIT-1")
 		for _, c := range []*client{anon, half} {
 			resp, b := c.do(rt.Method, path, "application/json", strings.NewReader("{}"))
@@ -452,7 +455,7 @@ func TestUploadInstallUpgradeAndRefusals(t *testing.T) {
 
 	// The plugin's log bundle has its upload history.
 	files := c.bundle("APPDATA_TOOLKIT-1")
-	hist := files[BundlePluginLogDir+"/test-plugin/"+UploadLogFile]
+	hist := files[core.BundlePluginLogDir+"/test-plugin/"+core.UploadLogFile]
 	for _, want := range []string{"installed as APPDATA_TOOLKIT-1", "upgraded from build 1.0 to build 1.1", "build 1.0.9", "refused", "hasLinkedWorker"} {
 		if !strings.Contains(hist, want) {
 			t.Errorf("upload history lacks %q:\n%s", want, hist)
@@ -528,7 +531,7 @@ func TestBundleNamesCannotTraverse(t *testing.T) {
 		t.Fatalf("upload: %+v", env)
 	}
 	for name := range c.bundle("APPDATA_TOOLKIT-1") {
-		if name != BundlePluginLogDir+"/_._.._etc_x_y/"+UploadLogFile {
+		if name != core.BundlePluginLogDir+"/_._.._etc_x_y/"+core.UploadLogFile {
 			t.Errorf("bundle entry %q", name)
 		}
 	}
@@ -846,7 +849,7 @@ func TestUpgradeJobFailsWhenOvertaken(t *testing.T) {
 	}
 	src.Write(enginetest.Zip(enginetest.Options{BuildNumber: "3"}))
 	row := &store.Toolkit{PluginID: next.PluginID, Name: next.Name, BuildNumber: "3", ArtifactJSON: "{}", Installed: now, Updated: now}
-	te.runUpgrade(act, job, src, row, next, old, "admin", "artifact.json", nil)
+	te.core.RunUpgrade(act, job, src, row, next, old, "admin", "artifact.json", nil)
 	state, events := c.waitJob(act.Ref())
 	last := events[len(events)-1]
 	if state != "FAILED" || last["messageCode"] != "event.toolkit.upgrade.failed" || last["eventType"] != "ERROR" ||

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
 // objectRoutesFuzzed are the data-object routes FuzzEngineObjects drives;
@@ -162,18 +163,18 @@ func FuzzEngineObjects(f *testing.F) {
 		if ref == "" || ref == "." || ref == ".." || strings.ContainsAny(ref, "/?#%&=+") || strings.ContainsFunc(ref, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 			ref = "x" // not a single path segment or query value: the mux's business
 		}
-		path := APIPrefix + strings.ReplaceAll(rt.path, "{ref}", ref)
+		path := engineapi.APIPrefix + strings.ReplaceAll(rt.path, "{ref}", ref)
 		req := httptest.NewRequest(rt.method, "http://127.0.0.1"+path, bytes.NewReader(confinePaths(body, root)))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Cookie", c.cookie)
 		w := httptest.NewRecorder()
 		te.Handler().ServeHTTP(w, req)
 		checkAnswer(t, rt.method+" "+path, w)
-		te.jobs.Wait() // the jobs this request started have finished
+		te.core.Wait() // the jobs this request started have finished
 		if strings.Contains(logs.String(), "panic") {
 			t.Fatalf("a workflow panicked after %s %s:\n%s", rt.method, path, logs.String())
 		}
-		req = httptest.NewRequest("GET", "http://127.0.0.1"+APIPrefix+"delphix/database", nil)
+		req = httptest.NewRequest("GET", "http://127.0.0.1"+engineapi.APIPrefix+"delphix/database", nil)
 		req.Header.Set("Cookie", c.cookie)
 		w = httptest.NewRecorder()
 		te.Handler().ServeHTTP(w, req)

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
 // fuzzEngine is one engine per fuzz worker process, driven in-process
@@ -44,7 +45,7 @@ func (fe *fuzzEngine) serve(method, path, ctype, cookie string, body []byte) *ht
 }
 
 func (fe *fuzzEngine) session(tb testing.TB) string {
-	w := fe.serve("POST", APIPrefix+"delphix/session", "application/json", "",
+	w := fe.serve("POST", engineapi.APIPrefix+"delphix/session", "application/json", "",
 		[]byte(`{"type": "APISession", "version": {"type": "APIVersion", "major": 1, "minor": 11, "micro": 16}}`))
 	c := w.Header().Get("Set-Cookie")
 	if w.Code != 200 || c == "" {
@@ -54,7 +55,7 @@ func (fe *fuzzEngine) session(tb testing.TB) string {
 }
 
 func (fe *fuzzEngine) login(tb testing.TB) string {
-	w := fe.serve("POST", APIPrefix+"delphix/login", "application/json", fe.session(tb),
+	w := fe.serve("POST", engineapi.APIPrefix+"delphix/login", "application/json", fe.session(tb),
 		[]byte(`{"type": "LoginRequest", "username": "admin", "password": "`+testPassword+`"}`))
 	c := w.Header().Get("Set-Cookie")
 	if w.Code != 200 || c == "" {
@@ -64,7 +65,7 @@ func (fe *fuzzEngine) login(tb testing.TB) string {
 }
 
 func (fe *fuzzEngine) token(tb testing.TB) string {
-	w := fe.serve("POST", APIPrefix+"delphix/toolkit/requestUploadToken", "", fe.cookie, nil)
+	w := fe.serve("POST", engineapi.APIPrefix+"delphix/toolkit/requestUploadToken", "", fe.cookie, nil)
 	var env struct{ Result struct{ Token string } }
 	if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &env) != nil || env.Result.Token == "" {
 		tb.Fatalf("token: %d %s", w.Code, w.Body)
@@ -124,10 +125,10 @@ func FuzzEngineUpload(f *testing.F) {
 		if raw {
 			body = bytes.ReplaceAll(doc, []byte("@TOKEN@"), []byte(tok))
 		}
-		w := fe.serve("POST", APIPrefix+"delphix/data/upload", multipartType, fe.cookie, body)
+		w := fe.serve("POST", engineapi.APIPrefix+"delphix/data/upload", multipartType, fe.cookie, body)
 		env := checkAnswer(t, "upload", w)
 		if env["type"] == "OKResult" {
-			w := fe.serve("GET", APIPrefix+"delphix/toolkit", "", fe.cookie, nil)
+			w := fe.serve("GET", engineapi.APIPrefix+"delphix/toolkit", "", fe.cookie, nil)
 			if checkAnswer(t, "list", w)["type"] != "ListResult" || !strings.Contains(w.Body.String(), `"reference"`) {
 				t.Fatalf("accepted upload not listed: %s", w.Body)
 			}
@@ -168,7 +169,7 @@ func FuzzEngineJSON(f *testing.F) {
 	}
 	fe := newFuzzEngine(f)
 	// One plugin installed, so references resolve.
-	if w := fe.serve("POST", APIPrefix+"delphix/data/upload", multipartType, fe.cookie,
+	if w := fe.serve("POST", engineapi.APIPrefix+"delphix/data/upload", multipartType, fe.cookie,
 		multipartBody(fe.token(f), "artifact.json", enginetest.Bytes(enginetest.Options{}))); w.Code != 200 {
 		f.Fatalf("install: %d %s", w.Code, w.Body)
 	}
@@ -177,7 +178,7 @@ func FuzzEngineJSON(f *testing.F) {
 		if ref == "" || ref == "." || ref == ".." || strings.ContainsAny(ref, "/?#%") || strings.ContainsFunc(ref, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 			ref = "x" // not a single path segment: the mux's business, not the engine's
 		}
-		path := APIPrefix + strings.ReplaceAll(rt.path, "{ref}", ref)
+		path := engineapi.APIPrefix + strings.ReplaceAll(rt.path, "{ref}", ref)
 		cookie := fe.cookie
 		switch rt.path {
 		case "delphix/session":
@@ -191,7 +192,7 @@ func FuzzEngineJSON(f *testing.F) {
 		}
 		checkAnswer(t, rt.method+" "+path, w)
 		// The logged-in session still works (nothing above ends it).
-		if w := fe.serve("GET", APIPrefix+"delphix/toolkit", "", fe.cookie, nil); w.Code != 200 {
+		if w := fe.serve("GET", engineapi.APIPrefix+"delphix/toolkit", "", fe.cookie, nil); w.Code != 200 {
 			t.Fatalf("session lost after %s %s: %d %s", rt.method, path, w.Code, w.Body)
 		}
 	})

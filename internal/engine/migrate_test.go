@@ -9,6 +9,7 @@ import (
 
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
 // stagedBuild is the staged test plugin as build n with the given
@@ -84,21 +85,21 @@ func TestUpgradeMigratesStoredObjects(t *testing.T) {
 	if all := strings.Join(events, "\n"); !strings.Contains(all, "Ran the new migration(s) 2019.4.1, 2019.10.4, 2020.1, 2021.1.1, 2022.2.2 on the plugin's stored objects: 1 repository, 3 source_config, 1 linked_source, 1 virtual_source, 1 snapshot.") {
 		t.Errorf("events:\n%s", all)
 	}
-	var r Repository
+	var r engineapi.Repository
 	json.Unmarshal(c.call("GET", "delphix/repository/"+repo, nil).Result, &r)
 	if !strings.Contains(string(r.Parameters), `"trail":["2019.04.01","2019.10.04"]`) {
 		t.Errorf("repository: %s", r.Parameters)
 	}
-	var s SourceConfig
+	var s engineapi.SourceConfig
 	json.Unmarshal(c.call("GET", "delphix/sourceconfig/"+sc, nil).Result, &s)
 	if !strings.Contains(string(s.Parameters), `"credentials":{"password":"********","type":"NamedPasswordCredential","username":"dbuser"}`) {
 		t.Errorf("source config: %s", s.Parameters)
 	}
-	var full SourceConfig // the engine's own view: the secret sealed, not lost
+	var full engineapi.SourceConfig // the engine's own view: the secret sealed, not lost
 	if ok, err := te.store.FindObject(t.Context(), store.KindSourceConfig, sc, &full); !ok || err != nil || !strings.Contains(string(full.Parameters), `"password":"Migrate-Me-pw-4711"`) {
 		t.Errorf("engine view of the source config: %s %v", full.Parameters, err)
 	}
-	var ds Container
+	var ds engineapi.Container
 	json.Unmarshal(c.call("GET", "delphix/database/ds", nil).Result, &ds)
 	if !strings.Contains(string(ds.Parameters), `"bashError":"not_allowed"`) {
 		t.Errorf("dSource: %s", ds.Parameters)

@@ -12,6 +12,7 @@ import (
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engine/secrets"
 	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/logging"
 )
 
@@ -72,7 +73,7 @@ func TestSecretsAreSealedMaskedAndRedacted(t *testing.T) {
 		}
 	}
 	// The engine's own view has them.
-	var ct Container
+	var ct engineapi.Container
 	if ok, err := te.store.FindObject(t.Context(), store.KindContainer, "ds", &ct); !ok || err != nil ||
 		!strings.Contains(string(ct.Parameters), dbPassword) || !strings.Contains(string(ct.Parameters), credPassword) {
 		t.Errorf("engine view: %s %v", ct.Parameters, err)

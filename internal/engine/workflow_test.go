@@ -15,6 +15,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
 	"github.com/dvpkit/dvp/internal/engine/exec"
 	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
 // The workflow tests run the test plugins of testdata/plugins (built
@@ -270,9 +271,9 @@ func TestStagedWorkflowsOnALocalEnvironment(t *testing.T) {
 	if got := readFile(t, filepath.Join(vmnt, "one.txt")); got != "v1" {
 		t.Errorf("the VDB shows %q", got)
 	}
-	var vdb Container
+	var vdb engineapi.Container
 	json.Unmarshal(c.call("GET", "delphix/database/vdb", nil).Result, &vdb)
-	var vsc SourceConfig
+	var vsc engineapi.SourceConfig
 	json.Unmarshal(c.call("GET", "delphix/sourceconfig/"+vdb.SourceConfig, nil).Result, &vsc)
 	if string(vsc.Parameters) != fmt.Sprintf(`{"path":"%s#1"}`, vmnt) || vdb.Runtime != "ACTIVE" {
 		t.Errorf("VDB %+v, source config %s", vdb, vsc.Parameters)

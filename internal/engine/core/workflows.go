@@ -1,4 +1,4 @@
-package engine
+package core
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/exec"
 	"github.com/dvpkit/dvp/internal/engine/jobs"
 	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/internal/schema"
 	"github.com/dvpkit/dvp/sdk"
@@ -51,13 +51,13 @@ func paramProblems(sch *schema.Schema, definition string, raw json.RawMessage) [
 // nothing runs with parameters the plugin's schema refuses.
 // The secrets of raw are registered with the redactor first: a message
 // that quotes a value cannot show them.
-func (e *Engine) validateParams(t *store.Toolkit, a *artifact.Artifact, definition, what string, raw json.RawMessage) *APIError {
+func (e *Engine) validateParams(t *store.Toolkit, a *artifact.Artifact, definition, what string, raw json.RawMessage) error {
 	e.keeper.RegisterSecrets(e.store.PluginSchema(t, a).Definitions[definition], raw)
 	ps := paramProblems(e.store.PluginSchema(t, a), definition, raw)
 	if len(ps) == 0 {
 		return nil
 	}
-	return apiErr(http.StatusBadRequest, "exception.validation.parameters",
+	return newErr(Invalid, "exception.validation.parameters",
 		fmt.Sprintf("The %s do not match the %s of plugin %q: %d problem(s):\n%s", what, definition, a.Name, len(ps), strings.Join(ps, "\n")),
 		fmt.Sprintf("Fix the values at the JSON pointers listed so that they match %s in the plugin's schema.json, and send the request again.", definition))
 }
@@ -106,7 +106,7 @@ func nameOf(raw json.RawMessage, field string) string {
 
 func refNumber(ref string) string { return ref[strings.LastIndex(ref, "-")+1:] }
 
-func connOf(env Environment) sdk.RemoteConnection {
+func connOf(env engineapi.Environment) sdk.RemoteConnection {
 	n := refNumber(env.Reference)
 	return sdk.RemoteConnection{
 		Environment: sdk.RemoteEnvironment{Name: env.Name, Reference: env.Reference, Host: sdk.RemoteHost{
@@ -122,10 +122,10 @@ type wf struct {
 	tk   *store.Toolkit
 	art  *artifact.Artifact
 	run  *exec.Plugin
-	c    *Container
-	repo Repository
-	sc   SourceConfig
-	envs map[string]Environment
+	c    *engineapi.Container
+	repo engineapi.Repository
+	sc   engineapi.SourceConfig
+	envs map[string]engineapi.Environment
 	x    map[string]exec.Executor
 }
 
@@ -146,8 +146,8 @@ func (e *Engine) startPlugin(t *store.Toolkit, j *jobs.Job) (*exec.Plugin, error
 	return e.runner.Start(t.PluginID, a, bin, j)
 }
 
-func (e *Engine) newWF(ctx context.Context, j *jobs.Job, c *Container) (*wf, error) {
-	w := &wf{e: e, j: j, c: c, envs: map[string]Environment{}, x: map[string]exec.Executor{}}
+func (e *Engine) newWF(ctx context.Context, j *jobs.Job, c *engineapi.Container) (*wf, error) {
+	w := &wf{e: e, j: j, c: c, envs: map[string]engineapi.Environment{}, x: map[string]exec.Executor{}}
 	t, err := e.store.ToolkitByRef(ctx, c.Toolkit)
 	if err != nil {
 		return nil, err
@@ -182,11 +182,11 @@ func (w *wf) close() {
 	}
 }
 
-func (w *wf) env(ctx context.Context, ref string) (Environment, error) {
+func (w *wf) env(ctx context.Context, ref string) (engineapi.Environment, error) {
 	if env, ok := w.envs[ref]; ok {
 		return env, nil
 	}
-	var env Environment
+	var env engineapi.Environment
 	ok, err := w.e.store.GetObject(ctx, store.KindEnvironment, ref, &env)
 	if err != nil {
 		return env, err
@@ -198,7 +198,7 @@ func (w *wf) env(ctx context.Context, ref string) (Environment, error) {
 	return env, nil
 }
 
-func (w *wf) exec(ctx context.Context, ref string) (exec.Executor, Environment, error) {
+func (w *wf) exec(ctx context.Context, ref string) (exec.Executor, engineapi.Environment, error) {
 	env, err := w.env(ctx, ref)
 	if err != nil {
 		return nil, env, err
@@ -305,11 +305,11 @@ func (w *wf) mountSpec(ctx context.Context) error {
 		}
 		return err
 	}
-	old := map[string]mountRecord{}
+	old := map[string]engineapi.Mount{}
 	for _, m := range w.c.Mounts {
 		old[m.Environment+"\x00"+m.MountPath] = m
 	}
-	var recs []mountRecord
+	var recs []engineapi.Mount
 	for _, m := range spec.Mounts {
 		x, env, err := w.exec(ctx, m.RemoteEnvironment.Reference)
 		if err != nil {
@@ -328,7 +328,7 @@ func (w *wf) mountSpec(ctx context.Context) error {
 			return failf("Choose another mount location in the parameters, or empty that directory.", "Cannot mount the storage of %s at %s on %s: %v", w.c.Name, m.MountPath, env.Name, err)
 		}
 		delete(old, env.Reference+"\x00"+m.MountPath)
-		recs = append(recs, mountRecord{Environment: env.Reference, MountPath: m.MountPath, SharedPath: m.SharedPath, Method: method})
+		recs = append(recs, engineapi.Mount{Environment: env.Reference, MountPath: m.MountPath, SharedPath: m.SharedPath, Method: method})
 		w.j.Info("event.storage.mounted", fmt.Sprintf("Mounted the storage of %s at %s on %s (%s).", w.c.Name, m.MountPath, env.Name, method))
 	}
 	for _, m := range old { // mounts the plugin no longer asks for
@@ -338,7 +338,7 @@ func (w *wf) mountSpec(ctx context.Context) error {
 	return w.save(ctx)
 }
 
-func (w *wf) storageOf(m mountRecord) string {
+func (w *wf) storageOf(m engineapi.Mount) string {
 	if m.SharedPath != "" {
 		return filepath.Join(w.c.Storage, filepath.Clean("/"+m.SharedPath))
 	}
@@ -359,7 +359,7 @@ func (w *wf) syncBack(ctx context.Context) error {
 	return nil
 }
 
-func (w *wf) unmountOne(ctx context.Context, m mountRecord) {
+func (w *wf) unmountOne(ctx context.Context, m engineapi.Mount) {
 	x, env, err := w.exec(ctx, m.Environment)
 	if err == nil {
 		err = x.Unmount(ctx, w.storageOf(m), m.MountPath, m.Method)
@@ -401,7 +401,7 @@ func (w *wf) takeSnapshot(ctx context.Context, resync bool, params json.RawMessa
 	dir := ""
 	ref, err := w.e.store.CreateObject(ctx, store.KindSnapshot, w.c.Reference, false, w.e.cfg.Clock(), func(ref string) (any, string) {
 		dir = filepath.Join(w.e.cfg.DataDir, store.SnapshotsDir, ref, "data")
-		return &Snapshot{Type: "AppDataSnapshot", Reference: ref, Name: ref, Container: w.c.Reference, Toolkit: w.c.Toolkit}, ref
+		return &engineapi.Snapshot{Type: "AppDataSnapshot", Reference: ref, Name: ref, Container: w.c.Reference, Toolkit: w.c.Toolkit}, ref
 	})
 	if err != nil {
 		return "", err
@@ -420,7 +420,7 @@ func (w *wf) takeSnapshot(ctx context.Context, resync bool, params json.RawMessa
 		return fail(err)
 	}
 	now := w.e.cfg.Clock()
-	snap := &Snapshot{Type: "AppDataSnapshot", Reference: ref, Name: store.FormatTime(now), Container: w.c.Reference, Toolkit: w.c.Toolkit,
+	snap := &engineapi.Snapshot{Type: "AppDataSnapshot", Reference: ref, Name: store.FormatTime(now), Container: w.c.Reference, Toolkit: w.c.Toolkit,
 		Timestamp: store.FormatTime(now), Resync: resync, Metadata: meta, Parameters: params, Dir: dir}
 	if err := w.e.store.PutObject(ctx, store.KindSnapshot, ref, snap.Name, snap, now); err != nil {
 		return fail(err)
@@ -533,7 +533,7 @@ func (w *wf) callOptional(ctx context.Context, op string, in map[string]any) err
 
 // configure runs virtual.configure or virtual.reconfigure and stores the
 // VDB's source config.
-func (w *wf) configure(ctx context.Context, op string, snap *Snapshot) error {
+func (w *wf) configure(ctx context.Context, op string, snap *engineapi.Snapshot) error {
 	vs, err := w.virtualSource(ctx, true)
 	if err != nil {
 		return err
@@ -561,7 +561,7 @@ func (w *wf) configure(ctx context.Context, op string, snap *Snapshot) error {
 	now := w.e.cfg.Clock()
 	if w.c.SourceConfig == "" {
 		ref, err := w.e.store.CreateObject(ctx, store.KindSourceConfig, w.repo.Reference, false, now, func(ref string) (any, string) {
-			return &SourceConfig{Type: "AppDataSourceConfig", Reference: ref, Name: name, Repository: w.repo.Reference, Environment: w.c.Environment,
+			return &engineapi.SourceConfig{Type: "AppDataSourceConfig", Reference: ref, Name: name, Repository: w.repo.Reference, Environment: w.c.Environment,
 				Toolkit: w.c.Toolkit, Parameters: out, Identity: identityKey(out, dd.SourceConfigIdentityFields), Container: w.c.Reference}, name
 		})
 		if err != nil {
@@ -580,7 +580,7 @@ func (w *wf) configure(ctx context.Context, op string, snap *Snapshot) error {
 }
 
 // replaceStorage makes the container's storage a copy of the snapshot.
-func (w *wf) replaceStorage(ctx context.Context, snap *Snapshot) error {
+func (w *wf) replaceStorage(ctx context.Context, snap *engineapi.Snapshot) error {
 	if err := copyTree(ctx, snap.Dir, w.c.Storage); err != nil {
 		return err
 	}
@@ -602,7 +602,7 @@ func newGUID() string {
 
 // checkEnvironment connects to the environment and prepares its scratch
 // path.
-func (e *Engine) checkEnvironment(ctx context.Context, j *jobs.Job, env Environment) error {
+func (e *Engine) checkEnvironment(ctx context.Context, j *jobs.Job, env engineapi.Environment) error {
 	x := exec.New(env)
 	defer x.Close()
 	res, err := x.RunBash(ctx, pluginhost.BashRequest{Command: `mkdir -p "$DVP_SCRATCH" && uname -sn`, Variables: map[string]string{"DVP_SCRATCH": env.ScratchPath}})
@@ -623,7 +623,7 @@ func (e *Engine) checkEnvironment(ctx context.Context, j *jobs.Job, env Environm
 
 // discover runs environment discovery (reference 8.7) with every installed
 // plugin: repositories, then the source configs of each.
-func (e *Engine) discover(ctx context.Context, j *jobs.Job, env Environment) error {
+func (e *Engine) discover(ctx context.Context, j *jobs.Job, env engineapi.Environment) error {
 	tks, err := e.store.Toolkits(ctx)
 	if err != nil {
 		return err
@@ -641,7 +641,7 @@ func (e *Engine) discover(ctx context.Context, j *jobs.Job, env Environment) err
 	return e.store.PutObject(ctx, store.KindEnvironment, env.Reference, env.Name, &env, e.cfg.Clock())
 }
 
-func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env Environment, t *store.Toolkit) error {
+func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env engineapi.Environment, t *store.Toolkit) error {
 	a, err := t.Artifact()
 	if err != nil {
 		return err
@@ -661,7 +661,7 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env Environment,
 		return err
 	}
 	dd := a.DiscoveryDefinition
-	existing, err := store.ListAs[Repository](ctx, e.store, store.KindRepository, env.Reference)
+	existing, err := store.ListAs[engineapi.Repository](ctx, e.store, store.KindRepository, env.Reference)
 	if err != nil {
 		return err
 	}
@@ -671,7 +671,7 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env Environment,
 			return err
 		}
 		id, name := identityKey(raw, dd.RepositoryIdentityFields), nameOf(raw, dd.RepositoryNameField)
-		var repo *Repository
+		var repo *engineapi.Repository
 		for i := range existing {
 			if existing[i].Toolkit == t.Ref() && existing[i].Identity == id {
 				repo = &existing[i]
@@ -683,9 +683,9 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env Environment,
 				return err
 			}
 		} else {
-			var r Repository
+			var r engineapi.Repository
 			ref, err := e.store.CreateObject(ctx, store.KindRepository, env.Reference, false, now, func(ref string) (any, string) {
-				r = Repository{Type: "AppDataRepository", Reference: ref, Name: name, Environment: env.Reference, Toolkit: t.Ref(), Parameters: raw, Identity: id}
+				r = engineapi.Repository{Type: "AppDataRepository", Reference: ref, Name: name, Environment: env.Reference, Toolkit: t.Ref(), Parameters: raw, Identity: id}
 				return &r, name
 			})
 			if err != nil {
@@ -702,7 +702,7 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env Environment,
 		if err := run.Call(ctx, "discovery.source_config", map[string]any{"source_connection": conn, "repository": raw}, &scs); err != nil {
 			return err
 		}
-		have, err := store.ListAs[SourceConfig](ctx, e.store, store.KindSourceConfig, repo.Reference)
+		have, err := store.ListAs[engineapi.SourceConfig](ctx, e.store, store.KindSourceConfig, repo.Reference)
 		if err != nil {
 			return err
 		}
@@ -711,7 +711,7 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env Environment,
 				return err
 			}
 			sid, sname := identityKey(sraw, dd.SourceConfigIdentityFields), nameOf(sraw, dd.SourceConfigNameField)
-			var found *SourceConfig
+			var found *engineapi.SourceConfig
 			for i := range have {
 				if have[i].Identity == sid {
 					found = &have[i]
@@ -725,7 +725,7 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env Environment,
 				continue
 			}
 			ref, err := e.store.CreateObject(ctx, store.KindSourceConfig, repo.Reference, false, now, func(ref string) (any, string) {
-				return &SourceConfig{Type: "AppDataSourceConfig", Reference: ref, Name: sname, Repository: repo.Reference, Environment: env.Reference,
+				return &engineapi.SourceConfig{Type: "AppDataSourceConfig", Reference: ref, Name: sname, Repository: repo.Reference, Environment: env.Reference,
 					Toolkit: t.Ref(), Parameters: sraw, Identity: sid, Discovered: true}, sname
 			})
 			if err != nil {

@@ -1,16 +1,15 @@
-package engine
+package core
 
 import (
 	"archive/tar"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/fsutil"
@@ -24,8 +23,6 @@ const UploadLogFile = "upload.log"
 // plugin's logs (docs References/Logging.md), followed by the plugin name.
 const BundlePluginLogDir = "log/mgmt_log/plugin_log"
 
-var pluginLogMu sync.Mutex
-
 // pluginLog appends a line to the plugin's upload log. Problems are only
 // reported to the engine's log: logging must not fail an upload.
 func (e *Engine) pluginLog(pluginID, format string, args ...any) {
@@ -37,8 +34,8 @@ func (e *Engine) pluginLog(pluginID, format string, args ...any) {
 		return
 	}
 	line := store.FormatTime(e.cfg.Clock()) + " " + fmt.Sprintf(format, args...) + "\n"
-	pluginLogMu.Lock()
-	defer pluginLogMu.Unlock()
+	e.logMu.Lock()
+	defer e.logMu.Unlock()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		e.cfg.Log.Error("plugin log", "error", err)
 		return
@@ -54,48 +51,34 @@ func (e *Engine) pluginLog(pluginID, format string, args ...any) {
 	}
 }
 
-type bundleBody struct {
-	Type       string `json:"type"`
-	BundleType string `json:"bundleType"`
-	Plugin     string `json:"plugin"`
-}
-
-// handleBundleGenerate makes a PLUGIN_LOG bundle: a tar.gz of the plugin's
-// log directory under log/mgmt_log/plugin_log/<plugin name>/. Its result is
-// the token that downloadOutputStream takes.
-func (e *Engine) handleBundleGenerate(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	var body bundleBody
-	if err := readJSON(r, &body); err != nil {
-		return err
+// Bundle makes a PLUGIN_LOG bundle of the installed plugin pluginRef: a
+// tar.gz of the plugin's log directory under
+// log/mgmt_log/plugin_log/<plugin name>/, in a spool file whose path it
+// returns (the caller removes it).
+func (e *Engine) Bundle(ctx context.Context, bundleType, pluginRef string) (string, error) {
+	if bundleType != "PLUGIN_LOG" {
+		return "", newErr(Invalid, "exception.support.bundle.type", fmt.Sprintf("This engine makes PLUGIN_LOG bundles only, not %q.", bundleType), `Ask for "bundleType": "PLUGIN_LOG" with the plugin's reference.`)
 	}
-	if body.Type != "SupportBundleGenerateParameters" {
-		return apiErr(http.StatusBadRequest, "exception.webservices.json.invalid", fmt.Sprintf("The request has type %q, not \"SupportBundleGenerateParameters\".", body.Type), "Send SupportBundleGenerateParameters.")
-	}
-	if body.BundleType != "PLUGIN_LOG" {
-		return apiErr(http.StatusBadRequest, "exception.support.bundle.type", fmt.Sprintf("This engine makes PLUGIN_LOG bundles only, not %q.", body.BundleType), `Ask for "bundleType": "PLUGIN_LOG" with the plugin's reference.`)
-	}
-	t, err := e.store.ToolkitByRef(r.Context(), body.Plugin)
+	t, err := e.store.ToolkitByRef(ctx, pluginRef)
 	if err != nil {
-		return internalErr(err)
+		return "", internalErr(err)
 	}
 	if t == nil {
-		return toolkitNotFound(body.Plugin)
+		return "", toolkitNotFound(pluginRef)
 	}
 	sp, err := e.store.NewSpool("bundle")
 	if err != nil {
-		return internalErr(err)
+		return "", internalErr(err)
 	}
 	if err := e.writeBundle(sp, t); err != nil {
 		sp.Discard()
-		return internalErr(err)
+		return "", internalErr(err)
 	}
 	if err := sp.Close(); err != nil {
 		sp.Discard()
-		return internalErr(err)
+		return "", internalErr(err)
 	}
-	token := e.downloads.issue(q.session.id, sp.Name())
-	writeData(w, token)
-	return nil
+	return sp.Name(), nil
 }
 
 func (e *Engine) writeBundle(w io.Writer, t *store.Toolkit) error {
@@ -153,31 +136,4 @@ func (e *Engine) writeBundle(w io.Writer, t *store.Toolkit) error {
 		return err
 	}
 	return gz.Close()
-}
-
-// handleDownload streams a generated bundle once, then deletes it.
-func (e *Engine) handleDownload(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	token := r.URL.Query().Get("token")
-	path, err := e.downloads.consume(token, q.session.id)
-	if err != nil {
-		return apiErr(http.StatusForbidden, "exception.download.token.invalid",
-			fmt.Sprintf("The download token %q %v.", shorten(token, 40), err),
-			"Generate the bundle again with POST "+APIPrefix+"delphix/service/support/bundle/generate.")
-	}
-	defer os.Remove(path)
-	f, err := os.Open(path)
-	if err != nil {
-		return internalErr(err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return internalErr(err)
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", fmt.Sprint(st.Size()))
-	w.Header().Set("Content-Disposition", `attachment; filename="dlpx-plugin-logs.tar.gz"`)
-	w.WriteHeader(http.StatusOK)
-	io.Copy(w, f)
-	return nil
 }

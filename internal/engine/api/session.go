@@ -1,66 +1,114 @@
-package engine
+package api
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
+	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
-// AdminUser is the engine's one user.
-const AdminUser = "admin"
-
-// Password hashes are bcrypt over the base64 of the password's SHA-256, so
-// that passwords longer than bcrypt's 72 bytes are not truncated.
-const hashPrefix = "bcrypt-sha256$"
-
-func preHash(password string) []byte {
-	sum := sha256.Sum256([]byte(password))
-	return []byte(base64.StdEncoding.EncodeToString(sum[:]))
+type apiVersionBody struct {
+	Type  string          `json:"type"`
+	Major json.RawMessage `json:"major"`
+	Minor json.RawMessage `json:"minor"`
+	Micro json.RawMessage `json:"micro"`
 }
 
-func hashPassword(password string, cost int) (string, error) {
-	if cost == 0 {
-		cost = bcrypt.DefaultCost
-	}
-	h, err := bcrypt.GenerateFromPassword(preHash(password), cost)
-	if err != nil {
-		return "", err
-	}
-	return hashPrefix + string(h), nil
+type sessionBody struct {
+	Type    string          `json:"type"`
+	Version *apiVersionBody `json:"version"`
 }
 
-// dummyHash is compared against when the user does not exist, so that a
-// wrong user name costs as much time as a wrong password.
-var dummyHash, _ = hashPassword("not a password", bcrypt.MinCost)
+type apiSession struct {
+	Type    string  `json:"type"`
+	Version any     `json:"version"`
+	Locale  *string `json:"locale"`
+	Client  *string `json:"client"`
+}
 
-func checkPassword(stored, password string) bool {
-	h, ok := strings.CutPrefix(stored, hashPrefix)
+func (srv *Server) handleSession(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	var body sessionBody
+	if err := readJSON(r, &body); err != nil {
+		return err
+	}
+	if body.Type != "APISession" {
+		return apiErr(http.StatusBadRequest, "exception.webservices.json.invalid", fmt.Sprintf("The session request has type %q, not \"APISession\".", body.Type), "Send an APISession object.")
+	}
+	if body.Version == nil {
+		return apiErr(http.StatusBadRequest, "exception.webservices.json.invalid", "The session request has no API version.", "Send the APIVersion your client speaks in the version field.")
+	}
+	v := body.Version
+	var major, minor, micro int
+	okNum := func(raw json.RawMessage, dst *int) bool {
+		return len(raw) > 0 && json.Unmarshal(raw, dst) == nil && *dst >= 0
+	}
+	text := func(raw json.RawMessage) string { return strings.TrimSpace(string(raw)) }
+	shown := fmt.Sprintf("%s.%s.%s", text(v.Major), text(v.Minor), text(v.Micro))
+	if v.Type != "APIVersion" || !okNum(v.Major, &major) || !okNum(v.Minor, &minor) || !okNum(v.Micro, &micro) ||
+		major != artifact.EngineAPIVersion.Major || artifact.EngineAPIVersion.Less(versionOf(major, minor, micro)) {
+		// As the Delphix Engine does, an unsupported version is an ErrorResult
+		// with HTTP 200 (docs/engine.md, "Endpoints").
+		return apiErr(http.StatusOK, "exception.webservices.session.invalid.version",
+			fmt.Sprintf("Invalid API version %q.", shown),
+			"Change the API version to one supported by your version of the Delphix Engine. Review the Release Notes for your Delphix Engine version to determine which API version is supported.")
+	}
+	s := q.session
+	if s == nil {
+		s = srv.sessions.create()
+		srv.setSessionCookie(w, r, s)
+	}
+	writeOK(w, apiSession{Type: "APISession", Version: versionOf(major, minor, micro)}, nil, nil)
+	return nil
+}
+
+func versionOf(major, minor, micro int) artifact.APIVersion {
+	return artifact.APIVersion{Type: artifact.TypeAPIVersion, Major: major, Minor: minor, Micro: micro}
+}
+
+type loginBody struct {
+	Type     string `json:"type"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (srv *Server) handleLogin(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	var body loginBody
+	if err := readJSON(r, &body); err != nil {
+		return err
+	}
+	if body.Type != "LoginRequest" {
+		return apiErr(http.StatusBadRequest, "exception.webservices.json.invalid", fmt.Sprintf("The login request has type %q, not \"LoginRequest\".", body.Type), "Send a LoginRequest object.")
+	}
+	if q.session == nil {
+		return apiErr(http.StatusUnauthorized, "exception.webservices.session.missing",
+			"There is no session to log in to, or it has expired.",
+			"Start a session first with POST "+engineapi.APIPrefix+"delphix/session.")
+	}
+	userRef, ok := srv.core.Login(r.Context(), body.Username, body.Password)
 	if !ok {
-		return false
+		srv.cfg.Log.Warn("login failed", "user", body.Username, "remote", r.RemoteAddr)
+		return apiErr(http.StatusUnauthorized, "exception.webservices.login.failed", "Invalid username or password.", "Try with a different set of credentials.")
 	}
-	return bcrypt.CompareHashAndPassword([]byte(h), preHash(password)) == nil
+	s := srv.sessions.login(q.session, body.Username, userRef)
+	srv.setSessionCookie(w, r, s)
+	writeOK(w, userRef, nil, nil)
+	return nil
 }
 
-// GeneratePassword returns a random password of 20 characters from an
-// alphabet without look-alikes (about 100 bits).
-func GeneratePassword() string {
-	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-	b := make([]byte, 20)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)] // 256 % 56 bias is negligible here
-	}
-	return string(b)
+func (srv *Server) handleLogout(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	srv.sessions.remove(q.session.id)
+	http.SetCookie(w, &http.Cookie{Name: engineapi.SessionCookie, Value: "", Path: "/resources", HttpOnly: true, MaxAge: -1})
+	writeOK(w, "", nil, nil)
+	return nil
 }
 
 func randomID(n int) string {

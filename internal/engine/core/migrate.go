@@ -1,4 +1,4 @@
-package engine
+package core
 
 // Data migrations on upgrade (reference 8.3 "Upgrade", docs/engine.md
 // "Upgrades migrate stored objects"). When a new build adds migration ids,

@@ -1,0 +1,186 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/dvpkit/dvp/internal/engineapi"
+)
+
+// The data-object resources (docs/engine.md, "Environments, dSources and
+// VDBs"): each decodes its request and calls the domain.
+
+func rawList(items []json.RawMessage) []any {
+	out := make([]any, len(items))
+	for i, it := range items {
+		out[i] = it
+	}
+	return out
+}
+
+// list answers a list, or the domain's refusal.
+func list(w http.ResponseWriter, items []json.RawMessage, err error) *APIError {
+	if err != nil {
+		return fromCore(err)
+	}
+	writeList(w, rawList(items))
+	return nil
+}
+
+// showObject is GET of one object of the kind, its secrets masked.
+func showObject(kind string) func(srv *Server, w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	return func(srv *Server, w http.ResponseWriter, r *http.Request, q *request) *APIError {
+		doc, err := srv.core.Show(r.Context(), kind, r.PathValue("ref"))
+		if err != nil {
+			return fromCore(err)
+		}
+		writeOK(w, doc, nil, nil)
+		return nil
+	}
+}
+
+// ---- jobs ----
+
+func (srv *Server) handleJob(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	j, err := srv.core.Job(r.Context(), r.PathValue("ref"))
+	if err != nil {
+		return fromCore(err)
+	}
+	writeOK(w, j, nil, nil)
+	return nil
+}
+
+// ---- environments ----
+
+func (srv *Server) handleEnvironments(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	items, err := srv.core.Environments(r.Context())
+	return list(w, items, err)
+}
+
+func (srv *Server) handleEnvironment(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	env, err := srv.core.Environment(r.Context(), r.PathValue("ref"))
+	if err != nil {
+		return fromCore(err)
+	}
+	writeOK(w, env, nil, nil)
+	return nil
+}
+
+func (srv *Server) handleEnvironmentCreate(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	var p engineapi.EnvironmentCreateParameters
+	if err := readJSON(r, &p); err != nil {
+		return err
+	}
+	s, err := srv.core.CreateEnvironment(r.Context(), q.caller(), p)
+	if err != nil {
+		return fromCore(err)
+	}
+	writeStarted(w, s)
+	return nil
+}
+
+func (srv *Server) handleEnvironmentRefresh(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	s, err := srv.core.RefreshEnvironment(r.Context(), q.caller(), r.PathValue("ref"))
+	if err != nil {
+		return fromCore(err)
+	}
+	writeStarted(w, s)
+	return nil
+}
+
+func (srv *Server) handleEnvironmentDelete(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	if err := srv.core.DeleteEnvironment(r.Context(), r.PathValue("ref")); err != nil {
+		return fromCore(err)
+	}
+	writeOK(w, "", nil, nil)
+	return nil
+}
+
+// ---- repositories and source configs ----
+
+func (srv *Server) handleRepositories(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	items, err := srv.core.Repositories(r.Context(), r.URL.Query().Get("environment"))
+	return list(w, items, err)
+}
+
+func (srv *Server) handleSourceConfigs(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	items, err := srv.core.SourceConfigs(r.Context(), r.URL.Query().Get("environment"), r.URL.Query().Get("repository"))
+	return list(w, items, err)
+}
+
+func (srv *Server) handleSourceConfigCreate(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	var p engineapi.SourceConfigCreateParameters
+	if err := readJSON(r, &p); err != nil {
+		return err
+	}
+	ref, err := srv.core.CreateSourceConfig(r.Context(), p)
+	if err != nil {
+		return fromCore(err)
+	}
+	writeOK(w, ref, nil, nil)
+	return nil
+}
+
+func (srv *Server) handleSourceConfigDelete(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	if err := srv.core.DeleteSourceConfig(r.Context(), r.PathValue("ref")); err != nil {
+		return fromCore(err)
+	}
+	writeOK(w, "", nil, nil)
+	return nil
+}
+
+// ---- dSources, VDBs and snapshots ----
+
+func (srv *Server) handleContainers(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	items, err := srv.core.Containers(r.Context())
+	return list(w, items, err)
+}
+
+func (srv *Server) handleLink(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	var p engineapi.LinkParameters
+	if err := readJSON(r, &p); err != nil {
+		return err
+	}
+	s, err := srv.core.Link(r.Context(), q.caller(), p)
+	if err != nil {
+		return fromCore(err)
+	}
+	writeStarted(w, s)
+	return nil
+}
+
+func (srv *Server) handleProvision(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	var p engineapi.ProvisionParameters
+	if err := readJSON(r, &p); err != nil {
+		return err
+	}
+	s, err := srv.core.Provision(r.Context(), q.caller(), p)
+	if err != nil {
+		return fromCore(err)
+	}
+	writeStarted(w, s)
+	return nil
+}
+
+// containerOp is POST delphix/database/{ref}/<op>: the body is optional.
+func containerOp(op string) func(srv *Server, w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	return func(srv *Server, w http.ResponseWriter, r *http.Request, q *request) *APIError {
+		var p engineapi.ContainerOpParameters
+		if r.ContentLength != 0 {
+			if err := readJSON(r, &p); err != nil {
+				return err
+			}
+		}
+		s, err := srv.core.ContainerOp(r.Context(), q.caller(), r.PathValue("ref"), op, p)
+		if err != nil {
+			return fromCore(err)
+		}
+		writeStarted(w, s)
+		return nil
+	}
+}
+
+func (srv *Server) handleSnapshots(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	items, err := srv.core.Snapshots(r.Context(), r.URL.Query().Get("database"))
+	return list(w, items, err)
+}

@@ -1,0 +1,214 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/engine/core"
+	"github.com/dvpkit/dvp/internal/engineapi"
+)
+
+// multipartSlack is what the multipart framing may add to the artifact.
+const multipartSlack = 64 << 10
+
+func tooLarge(limit int64) *APIError {
+	return apiErr(http.StatusRequestEntityTooLarge, "exception.upload.too.large",
+		fmt.Sprintf("The artifact is larger than this engine's upload limit of %d bytes.", limit),
+		"Make the plugin smaller, or start the engine with a larger --max-upload-size.")
+}
+
+func malformedUpload(detail string) *APIError {
+	return apiErr(http.StatusBadRequest, "exception.upload.malformed",
+		"The upload is not a valid multipart/form-data request: "+detail+".",
+		`Send a multipart/form-data body with a "token" part (from requestUploadToken) followed by a "file" part holding artifact.json, as dvp upload does.`)
+}
+
+// handleUpload receives an artifact: a multipart body with the token part
+// and then the file part. The file is never held in memory nor stored: it
+// is hashed and scanned as it arrives, its sourceCode decoded into a spool
+// file in the data directory; then it is validated and installed.
+func (srv *Server) handleUpload(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	start := time.Now()
+	limit := srv.cfg.MaxUploadBytes
+	if r.ContentLength > limit+multipartSlack {
+		return tooLarge(limit)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit+multipartSlack)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return malformedUpload(err.Error())
+	}
+	part, err := mr.NextPart()
+	if err != nil {
+		return malformedUpload(err.Error())
+	}
+	if part.FormName() != "token" {
+		return malformedUpload(fmt.Sprintf(`the first part is %q, not "token"`, part.FormName()))
+	}
+	tb, err := io.ReadAll(io.LimitReader(part, 1024))
+	if err != nil {
+		return malformedUpload(err.Error())
+	}
+	token := strings.TrimSpace(string(tb))
+	if _, err := srv.uploads.consume(token, q.session.id); err != nil {
+		return apiErr(http.StatusForbidden, "exception.upload.token.invalid",
+			fmt.Sprintf("The upload token %q %v.", shorten(token, 40), err),
+			"Request a new token with POST "+engineapi.APIPrefix+"delphix/toolkit/requestUploadToken and upload again; dvp upload does this for you.")
+	}
+	part, err = mr.NextPart()
+	if err != nil {
+		return malformedUpload("the file part is missing: " + err.Error())
+	}
+	if part.FormName() != "file" {
+		return malformedUpload(fmt.Sprintf(`the second part is %q, not "file"`, part.FormName()))
+	}
+	filename := part.FileName()
+	if filename == "" {
+		filename = artifact.ArtifactFileName
+	}
+	// One pass over the file part: it is hashed, scanned and its sourceCode
+	// decoded into a spool file as it arrives; the artifact itself is
+	// never stored.
+	src, err := srv.core.NewSpool("source")
+	if err != nil {
+		return internalErr(err)
+	}
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			src.Discard()
+		}
+	}()
+	counter := &hashCounter{h: sha256.New()}
+	body := io.TeeReader(io.LimitReader(part, limit+1), counter)
+	var b64err, writeErr error
+	fields, err := artifact.Scan(body, artifact.ScanOptions{SourceCode: func(r io.Reader) error {
+		in := &errReader{r: r}
+		dec := base64.NewDecoder(base64.StdEncoding, in)
+		if _, err := io.CopyBuffer(&errWriter{w: src, err: &writeErr}, dec, make([]byte, 1<<20)); err != nil {
+			switch {
+			case in.err != nil: // reading the request failed
+				return in.err
+			case writeErr != nil:
+				return writeErr
+			}
+			b64err = err
+			return errBadBase64
+		}
+		return nil
+	}})
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) || counter.n > limit {
+		return tooLarge(limit)
+	}
+	if writeErr != nil {
+		return internalErr(fmt.Errorf("writing the plugin's code: %w", writeErr))
+	}
+	var ps diag.List
+	var syn *artifact.JSONSyntaxError
+	var big *artifact.FieldTooLargeError
+	switch {
+	case err == nil:
+	case errors.Is(err, errBadBase64):
+		ps = append(ps, diag.Problem{Severity: diag.Error, Pointer: "/sourceCode", Message: "is not valid base64: " + b64err.Error()})
+	case errors.As(err, &syn):
+		ps = append(ps, diag.Problem{Severity: diag.Error, Message: fmt.Sprintf("the file is not valid JSON (at byte %d: %s)", syn.Offset, syn.Msg)})
+	case errors.Is(err, artifact.ErrNotObject):
+		ps = append(ps, diag.Problem{Severity: diag.Error, Message: "the file is JSON but not an object; an artifact is the JSON object dvp build writes"})
+	case errors.As(err, &big):
+		ps = append(ps, diag.Problem{Severity: diag.Error, Pointer: "/" + big.Key, Message: fmt.Sprintf("is larger than %d bytes", big.Limit)})
+	default:
+		srv.cfg.Log.Warn("upload cut short", "remote", r.RemoteAddr, "bytes", counter.n, "error", err)
+		return malformedUpload("the body ended early: " + err.Error())
+	}
+	// Read the rest of a refused file, then to the closing boundary (parts
+	// after the file are ignored), so that the client reads the answer.
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		if errors.As(err, &tooBig) {
+			return tooLarge(limit)
+		}
+		return malformedUpload("the body ended early: " + err.Error())
+	}
+	if counter.n > limit {
+		return tooLarge(limit)
+	}
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return malformedUpload(err.Error())
+		}
+		io.Copy(io.Discard, io.LimitReader(p, multipartSlack))
+	}
+	srv.cfg.Log.Debug("upload received and scanned", "file", filename, "bytes", counter.n, "took", time.Since(start).Round(time.Millisecond))
+	sum := hex.EncodeToString(counter.h.Sum(nil))
+	started, handed, err := srv.core.Ingest(q.caller(), &core.Upload{Fields: fields, Problems: ps, Source: src, SHA256: sum, Size: counter.n, Filename: filename})
+	handedOff = handed
+	if err != nil {
+		return fromCore(err)
+	}
+	writeStarted(w, started)
+	return nil
+}
+
+// hashCounter hashes and counts what is written to it.
+type hashCounter struct {
+	h hash.Hash
+	n int64
+}
+
+func (c *hashCounter) Write(p []byte) (int, error) {
+	c.h.Write(p)
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+// errReader records the error (other than EOF) of the reader it wraps, to
+// tell a failed read of the request from bad base64.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		e.err = err
+	}
+	return n, err
+}
+
+// errWriter records the error of the writer it wraps.
+type errWriter struct {
+	w   io.Writer
+	err *error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil {
+		*e.err = err
+	}
+	return n, err
+}
+
+func shorten(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+var errBadBase64 = errors.New("bad base64")

@@ -1,0 +1,212 @@
+// Package core is the local engine's domain: the workflows a request
+// starts, as methods of Engine, testable without HTTP. It validates what a
+// request asks against the stored objects and the plugin's schemas, stores
+// objects (package store), runs jobs (package jobs) whose steps call the
+// plugin and run commands on environments (package exec), and reports
+// refusals as *Error values that carry the id, details and action the API
+// shows; package api maps their Kind to an HTTP status.
+//
+// The services: users (EnsureAdmin, Login); plugins (Ingest of an upload,
+// with the upgrade job and its data migrations; Toolkits, DeleteToolkit,
+// Bundle of a plugin's logs); environments (CreateEnvironment with its
+// check and discovery, RefreshEnvironment, DeleteEnvironment); source
+// configs; dSources and VDBs (Link, Provision, and the container
+// operations of one table, containerOps: sync, refresh, rollback,
+// snapshot, start, stop, enable, disable, status, delete); actions and
+// jobs as the API shows them.
+//
+// A request such as `dvp dsource sync` arrives in package api as POST
+// delphix/database/{ref}/sync; api decodes the body and calls
+// Engine.ContainerOp, which checks the request, starts a job and returns
+// its references at once; the job loads the container, starts the plugin
+// (exec.Runner), runs linked.pre_snapshot / post_snapshot, copies the
+// storage into a snapshot and stores it (store), recording every step as
+// a job event the client follows.
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dvpkit/dvp/internal/engine/exec"
+	"github.com/dvpkit/dvp/internal/engine/jobs"
+	"github.com/dvpkit/dvp/internal/engine/secrets"
+	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/logging"
+	"github.com/dvpkit/dvp/internal/pluginhost"
+)
+
+// Config configures the engine's domain.
+type Config struct {
+	DataDir        string
+	MaxSourceBytes int64 // limit of the uncompressed sourceCode ZIP
+	BcryptCost     int   // 0: bcrypt.DefaultCost
+	Clock          func() time.Time
+	Log            *slog.Logger
+	Redactor       *logging.Redactor
+}
+
+// Engine is the engine's domain: its workflows over a store.
+type Engine struct {
+	cfg    Config
+	store  *store.Store
+	keeper *secrets.Keeper
+	runner *exec.Runner
+	jobs   *jobs.Manager
+	logMu  sync.Mutex // serializes writes to the plugins' upload logs
+}
+
+// New returns the domain of an engine whose state is in st, whose secrets
+// keeper is keeper and which runs plugins with runner.
+func New(cfg Config, st *store.Store, keeper *secrets.Keeper, runner *exec.Runner) *Engine {
+	e := &Engine{cfg: cfg, store: st, keeper: keeper, runner: runner}
+	e.jobs = jobs.NewManager(st, cfg.Redactor, cfg.Clock, cfg.Log, describeFailure)
+	return e
+}
+
+// RecoverObjects runs at start-up, after the store's recovery: it removes
+// the snapshots a crash interrupted (created, never completed) with their
+// directories.
+func (e *Engine) RecoverObjects(ctx context.Context) (int, error) {
+	snaps, err := store.ListAs[engineapi.Snapshot](ctx, e.store, store.KindSnapshot, "")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range snaps {
+		if s.Dir != "" {
+			continue
+		}
+		os.RemoveAll(filepath.Join(e.cfg.DataDir, store.SnapshotsDir, s.Reference))
+		if err := e.store.DeleteObject(ctx, store.KindSnapshot, s.Reference); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// Stop cancels the running jobs; Wait waits for them.
+func (e *Engine) Stop() { e.jobs.Stop() }
+
+// Wait waits for the running jobs.
+func (e *Engine) Wait() { e.jobs.Wait() }
+
+// Kind classifies a refusal; package api maps it to an HTTP status.
+type Kind int
+
+// The kinds of refusal.
+const (
+	Invalid  Kind = iota + 1 // the request is wrong (400)
+	NotFound                 // an object it names does not exist (404)
+	Conflict                 // it conflicts with the engine's objects (409)
+	Internal                 // the engine failed (500)
+)
+
+// Error is a refusal of a request, with the id, details and action the
+// API reports in its ErrorResult.
+type Error struct {
+	Kind    Kind
+	ID      string // e.g. exception.webservices.object.notfound
+	Details string
+	Action  string
+}
+
+func (e *Error) Error() string { return e.Details }
+
+func newErr(kind Kind, id, details, action string) *Error {
+	return &Error{Kind: kind, ID: id, Details: details, Action: action}
+}
+
+func internalErr(err error) *Error {
+	return newErr(Internal, "exception.internal", "The engine failed: "+err.Error()+".", "Look at the engine's log, then try again.")
+}
+
+func notFound(what, ref, how string) *Error {
+	return newErr(NotFound, "exception.webservices.object.notfound",
+		fmt.Sprintf("The %s %q does not exist on this engine.", what, ref), how)
+}
+
+func badRequest(details, action string) *Error {
+	return newErr(Invalid, "exception.webservices.json.invalid", details, action)
+}
+
+func conflict(details, action string) *Error {
+	return newErr(Conflict, "exception.object.conflict", details, action)
+}
+
+// Caller is who sent a request: the logged-in user and its reference.
+type Caller struct {
+	User, UserRef string
+}
+
+// Started is what a request that starts work answers: the job and the
+// action (either may be empty) and the result, an object reference.
+type Started struct {
+	Job, Action, Result string
+}
+
+// jobError is a failure a workflow reports to the user.
+type jobError struct {
+	Code, Message, Action string
+}
+
+func (e *jobError) Error() string { return e.Message }
+
+func failf(action, format string, args ...any) error {
+	return &jobError{Code: "exception.workflow.failed", Message: fmt.Sprintf(format, args...), Action: action}
+}
+
+// maxEventOutput bounds the command output quoted in a failure event.
+const maxEventOutput = 16 << 10
+
+// describeFailure turns a workflow error into the job's failure message,
+// action and code.
+func describeFailure(err error) (details, action, code string) {
+	var pe *pluginhost.PluginError
+	var je *jobError
+	var ae *Error
+	var le *linkError
+	switch {
+	case errors.As(err, &le):
+		details, _, code = describeFailure(le.err)
+		return details, le.action, code
+	case errors.As(err, &pe):
+		details = pe.Message
+		if pe.Operation != "" {
+			details = fmt.Sprintf("The plugin operation %s() failed: %s", pe.Operation, pe.Message)
+		}
+		if out := strings.TrimSpace(pe.Output); out != "" {
+			if len(out) > maxEventOutput {
+				out = "..." + out[len(out)-maxEventOutput:]
+			}
+			details += "\nOutput:\n" + out
+		}
+		return details, pe.Action, "exception.plugin." + pe.Kind
+	case errors.As(err, &je):
+		return je.Message, je.Action, je.Code
+	case errors.As(err, &ae):
+		return ae.Details, ae.Action, ae.ID
+	}
+	return "The engine failed: " + err.Error(), "Look at the engine's log, then try again.", "exception.internal"
+}
+
+// startJob starts a job (jobs.Manager.Start) for the caller; result is
+// the object reference the request answers with.
+func (e *Engine) startJob(c Caller, actionType, title, target, targetName, lockKey, result string,
+	run func(ctx context.Context, j *jobs.Job) error) (Started, error) {
+	jobRef, actRef, err := e.jobs.Start(jobs.Spec{ActionType: actionType, Title: title, Target: target, TargetName: targetName,
+		LockKey: lockKey, UserRef: c.UserRef}, run)
+	if err != nil {
+		return Started{}, internalErr(err)
+	}
+	return Started{Job: jobRef, Action: actRef, Result: result}, nil
+}

@@ -1,0 +1,297 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/pluginhost"
+	"github.com/dvpkit/dvp/internal/schema"
+)
+
+// Upload is a received and scanned artifact.
+type Upload struct {
+	Fields   *artifact.Fields
+	Problems diag.List    // of the scan
+	Source   *store.Spool // the decoded sourceCode
+	SHA256   string       // of the artifact file
+	Size     int64
+	Filename string
+}
+
+// NewSpool creates a spool file in the data directory, for an upload's
+// decoded sourceCode.
+func (e *Engine) NewSpool(prefix string) (*store.Spool, error) { return e.store.NewSpool(prefix) }
+
+// Ingest validates a received artifact and installs it: at once for a new
+// plugin (a completed action), through a job for an upgrade, which then
+// owns up.Source (handedOff is true).
+func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _ error) {
+	ctx := context.Background() // the installation must not stop if the client goes
+	start := time.Now()
+	fields, ps, src, filename := up.Fields, up.Problems, up.Source, up.Filename
+	var a *artifact.Artifact
+	if len(ps) == 0 {
+		var fps diag.List
+		a, fps = artifact.CheckFields(fields, artifact.CheckOptions{EngineAPI: artifact.EngineAPIVersion, CompileSchema: schema.CheckCompiles})
+		ps = append(ps, fps...)
+		if a != nil {
+			if _, zps := artifact.CheckSourceZip(src.File(), src.Size(), artifact.ZipLimits{MaxUncompressed: e.cfg.MaxSourceBytes}); len(zps) > 0 {
+				ps = append(ps, zps...)
+				a = nil
+			}
+		}
+	}
+	pluginID := ""
+	if fields != nil {
+		var id string
+		if json.Unmarshal(fields.Values["pluginId"], &id) == nil && artifact.PluginIDPattern.MatchString(id) {
+			pluginID = strings.ToLower(id)
+		}
+	}
+	who := caller.User
+	if errs := ps.Errors(); len(errs) > 0 || a == nil {
+		details := fmt.Sprintf("The plugin artifact %q was refused: %d problem(s):\n%s", filename, len(errs), errs.String())
+		e.pluginLog(pluginID, "upload of %q by %s refused (artifact sha256 %s, %d bytes):\n%s", filename, who, up.SHA256, up.Size, indent(errs.String()))
+		return Started{}, false, newErr(Invalid, "exception.toolkit.invalid.artifact", details,
+			"Fix the problems listed, build the plugin again with 'dvp build' and upload the new artifact.json.")
+	}
+	checked := time.Now()
+	if err := src.Finish(); err != nil {
+		return Started{}, false, internalErr(err)
+	}
+	e.cfg.Log.Debug("artifact checked", "plugin", a.Name, "build", a.BuildNumber, "code_bytes", src.Size(),
+		"check_took", checked.Sub(start).Round(time.Millisecond), "sync_took", time.Since(checked).Round(time.Millisecond))
+	a.PluginID = strings.ToLower(a.PluginID)
+	meta := *a
+	meta.SourceCode = ""
+	metaJSON, err := artifact.Marshal(&meta)
+	if err != nil {
+		return Started{}, false, internalErr(err)
+	}
+	now := store.FormatTime(e.cfg.Clock())
+	row := &store.Toolkit{PluginID: a.PluginID, Name: a.Name, BuildNumber: a.BuildNumber, SourceSize: src.Size(),
+		ArtifactSHA256: up.SHA256, ArtifactJSON: string(metaJSON), Installed: now, Updated: now}
+	warnings := ps.Warnings()
+
+	installed, err := e.store.ToolkitByPluginID(ctx, a.PluginID)
+	if err != nil {
+		return Started{}, false, internalErr(err)
+	}
+	if installed == nil {
+		out, err := e.store.Install(ctx, a.PluginID, src, func(cur *store.Toolkit) (*store.Toolkit, error) {
+			if cur != nil { // installed meanwhile by a concurrent upload: an upgrade
+				if refused := e.upgradeRefusal(cur, a); refused != nil {
+					return nil, refused
+				}
+			}
+			return row, nil
+		}, nil)
+		var refused *Error
+		if errors.As(err, &refused) {
+			e.pluginLog(a.PluginID, "upload of build %s by %s refused: %s", a.BuildNumber, who, refused.Details)
+			return Started{}, false, refused
+		}
+		if err != nil {
+			return Started{}, false, internalErr(err)
+		}
+		act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upload plugin %q", a.Name),
+			Details: fmt.Sprintf("Installed plugin %q (%s) build %s as %s.", a.Name, a.PluginID, a.BuildNumber, out.Ref()),
+			State:   "COMPLETED", UserRef: caller.UserRef, StartTime: now}
+		act.EndTime.String, act.EndTime.Valid = store.FormatTime(e.cfg.Clock()), true
+		if err := e.store.InsertAction(ctx, act); err != nil {
+			return Started{}, false, internalErr(err)
+		}
+		e.pluginLog(a.PluginID, "%s: plugin %q build %s installed as %s by %s (artifact %q, sha256 %s, %d bytes; code sha256 %s)%s",
+			act.Ref(), a.Name, a.BuildNumber, out.Ref(), who, filename, row.ArtifactSHA256, up.Size, out.SourceSHA256, warningText(warnings))
+		e.cfg.Log.Info("plugin installed", "plugin", a.Name, "id", a.PluginID, "build", a.BuildNumber, "ref", out.Ref())
+		return Started{Action: act.Ref()}, false, nil
+	}
+
+	old, err := installed.Artifact()
+	if err != nil {
+		return Started{}, false, internalErr(err)
+	}
+	if refused := e.upgradeRefusal(installed, a); refused != nil {
+		e.pluginLog(a.PluginID, "upload of build %s by %s refused: %s", a.BuildNumber, who, refused.Details)
+		return Started{}, false, refused
+	}
+	act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upgrade plugin %q", a.Name),
+		Details: fmt.Sprintf("Upgrade plugin %q (%s) from build %s to build %s.", a.Name, a.PluginID, old.BuildNumber, a.BuildNumber),
+		State:   "RUNNING", UserRef: caller.UserRef, StartTime: now}
+	job := &store.Job{ActionType: "TOOLKIT_UPGRADE", Title: act.Title, State: "RUNNING", UserRef: caller.UserRef, StartTime: now, UpdateTime: now}
+	job.Target.String, job.Target.Valid = installed.Ref(), true
+	job.TargetName.String, job.TargetName.Valid = a.Name, true
+	if err := e.store.InsertActionWithJob(ctx, act, job); err != nil {
+		return Started{}, false, internalErr(err)
+	}
+	done := e.jobs.Track()
+	go func() {
+		defer done()
+		e.RunUpgrade(act, job, src, row, a, old, who, filename, warnings)
+	}()
+	return Started{Job: job.Ref(), Action: act.Ref()}, true, nil
+}
+
+func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }
+
+func warningText(ws diag.List) string {
+	if len(ws) == 0 {
+		return ""
+	}
+	return "; warnings:\n" + indent(ws.String())
+}
+
+// upgradeRefusal applies the upgrade rules to an upload of a over the
+// installed row; nil means the upgrade may go on.
+func (e *Engine) upgradeRefusal(installed *store.Toolkit, a *artifact.Artifact) *Error {
+	old, err := installed.Artifact()
+	if err != nil {
+		return internalErr(err)
+	}
+	ps := artifact.CheckUpgrade(old, a)
+	if len(ps) == 0 {
+		return nil
+	}
+	return newErr(Invalid, "exception.toolkit.upgrade.refused",
+		fmt.Sprintf("Plugin %q cannot be upgraded from build %s to build %s: %d problem(s):\n%s", old.Name, old.BuildNumber, a.BuildNumber, len(ps), ps.String()),
+		"Build the plugin with a build number at least as high as the installed one, keeping every migration of the installed build, and upload it again.")
+}
+
+// RunUpgrade is the upgrade job, which Ingest runs in the background: it
+// records its steps as job events and installs the new build, checking
+// the rules again against whatever is installed at that moment.
+func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool, row *store.Toolkit, a, old *artifact.Artifact, who, filename string, warnings diag.List) {
+	defer src.Discard()
+	ctx := context.Background()
+	event := func(code, details string, action *string, kind string, percent float64, state string) {
+		ev := store.JobEvent{Timestamp: store.FormatTime(e.cfg.Clock()), MessageCode: code, Details: details, EventType: kind, Percent: percent}
+		if action != nil {
+			ev.Action.String, ev.Action.Valid = *action, true
+		}
+		if state != "RUNNING" {
+			ev.State.String, ev.State.Valid = state, true
+		}
+		if err := e.store.AddEvent(ctx, job.ID, state, ev); err != nil {
+			e.cfg.Log.Error("recording a job event", "job", job.Ref(), "error", err)
+		}
+	}
+	event("event.toolkit.upgrade.started", fmt.Sprintf("Upgrading plugin %q from build %s to build %s.", a.Name, old.BuildNumber, a.BuildNumber), nil, "INFO", 0, "RUNNING")
+	for _, wp := range warnings {
+		event("event.toolkit.upgrade.warning", "Warning: "+wp.String(), nil, "WARNING", 10, "RUNNING")
+	}
+	var out *store.Toolkit
+	cur, err := e.store.ToolkitByPluginID(ctx, a.PluginID)
+	if err == nil && cur != nil {
+		if refused := e.upgradeRefusal(cur, a); refused != nil {
+			err = refused
+		}
+	}
+	var plan *migrationPlan
+	if err == nil {
+		n := len(old.Manifest.MigrationIDList)
+		event("event.toolkit.upgrade.validated", fmt.Sprintf("Build %s passed the upgrade checks (the build number does not decrease; all %d migration id(s) of build %s are kept).", a.BuildNumber, n, old.BuildNumber), nil, "INFO", 50, "RUNNING")
+		if ids := newMigrationIDs(old, a); len(ids) > 0 && cur != nil {
+			j := e.jobs.Attach(act, job, 50)
+			if plan, err = e.planMigrations(ctx, j, cur, row, a, src.Sum(), src.Name(), ids); err == nil && len(plan.newDocs) > 0 {
+				event("event.toolkit.upgrade.migrated", fmt.Sprintf("Ran the new migration(s) %s on the plugin's stored objects: %s.", strings.Join(ids, ", "), strings.Join(plan.summary, ", ")), nil, "INFO", 75, "RUNNING")
+			}
+		}
+	}
+	if err == nil {
+		var apply store.InstallApply
+		if plan != nil && len(plan.newDocs) > 0 {
+			apply = plan.apply(e.store)
+		}
+		// install checks again under the store's lock: another upload may
+		// have landed in between.
+		out, err = e.store.Install(ctx, a.PluginID, src, func(cur *store.Toolkit) (*store.Toolkit, error) {
+			if cur != nil {
+				if refused := e.upgradeRefusal(cur, a); refused != nil {
+					return nil, refused
+				}
+			}
+			if apply != nil && (cur == nil || cur.ArtifactSHA256 != plan.artifactSHA256) {
+				return nil, &jobError{Code: "exception.toolkit.upgrade.conflict",
+					Message: "Another build of the plugin was installed while the migrations ran, so this upgrade stops and nothing changes.",
+					Action:  "Upload the plugin again."}
+			}
+			return row, nil
+		}, apply)
+	}
+	end := store.FormatTime(e.cfg.Clock())
+	if err != nil {
+		details, action, code := err.Error(), "Look at the engine's log, then upload the plugin again.", "exception.internal"
+		var refused *Error
+		var pe *pluginhost.PluginError
+		var je *jobError
+		switch {
+		case errors.As(err, &refused):
+			details, action, code = refused.Details, refused.Action, refused.ID
+		case errors.As(err, &pe), errors.As(err, &je):
+			// A migration failed (the plugin's error) or its result
+			// does not fit the new schemas.
+			details, action, code = describeFailure(err)
+		}
+		details, action = e.cfg.Redactor.Redact(details), e.cfg.Redactor.Redact(action)
+		event("event.toolkit.upgrade.failed", details, &action, "ERROR", 100, "FAILED")
+		if ferr := e.store.FinishAction(ctx, act.ID, "FAILED", end, &details, &action, &code); ferr != nil {
+			e.cfg.Log.Error("finishing an action", "action", act.Ref(), "error", ferr)
+		}
+		e.pluginLog(a.PluginID, "%s: upgrade of plugin %q to build %s by %s failed: %s", act.Ref(), a.Name, a.BuildNumber, who, details)
+		return
+	}
+	event("event.toolkit.upgrade.completed", fmt.Sprintf("Plugin %q is now at build %s.", a.Name, a.BuildNumber), nil, "INFO", 100, "COMPLETED")
+	if err := e.store.FinishAction(ctx, act.ID, "COMPLETED", end, nil, nil, nil); err != nil {
+		e.cfg.Log.Error("finishing an action", "action", act.Ref(), "error", err)
+	}
+	e.pluginLog(a.PluginID, "%s: plugin %q upgraded from build %s to build %s (%s) by %s (artifact %q, sha256 %s; code sha256 %s)%s",
+		act.Ref(), a.Name, old.BuildNumber, a.BuildNumber, out.Ref(), who, filename, row.ArtifactSHA256, out.SourceSHA256, warningText(warnings))
+	e.cfg.Log.Info("plugin upgraded", "plugin", a.Name, "id", a.PluginID, "from", old.BuildNumber, "to", a.BuildNumber)
+}
+
+// Action returns an action as the API shows it.
+func (e *Engine) Action(ctx context.Context, ref string) (*engineapi.Action, error) {
+	a, err := e.store.Action(ctx, ref)
+	if err != nil {
+		return nil, internalErr(err)
+	}
+	if a == nil {
+		return nil, actionNotFound(ref)
+	}
+	return actionObject(a), nil
+}
+func actionNotFound(ref string) error {
+	return newErr(NotFound, "exception.webservices.object.notfound",
+		fmt.Sprintf("The action %q does not exist.", ref), "Use the action reference an upload returned.")
+}
+
+// ActionJob returns the job of an action as the API shows it.
+func (e *Engine) ActionJob(ctx context.Context, ref string) (*engineapi.Job, error) {
+	a, err := e.store.Action(ctx, ref)
+	if err != nil {
+		return nil, internalErr(err)
+	}
+	if a == nil {
+		return nil, actionNotFound(ref)
+	}
+	if !a.JobID.Valid {
+		return nil, newErr(NotFound, "exception.webservices.object.notfound",
+			fmt.Sprintf("The action %q has no job.", a.Ref()), "Read the action itself with GET "+engineapi.APIPrefix+"delphix/action/"+a.Ref()+".")
+	}
+	j, err := e.store.Job(ctx, a.JobID.Int64)
+	if err != nil {
+		return nil, internalErr(err)
+	}
+	if j == nil {
+		return nil, internalErr(fmt.Errorf("the job of %s is missing", a.Ref()))
+	}
+	return jobObject(j, a), nil
+}

@@ -1,0 +1,426 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/exec"
+	"github.com/dvpkit/dvp/internal/engine/jobs"
+	"github.com/dvpkit/dvp/internal/engine/secrets"
+	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/engineapi"
+)
+
+// find resolves a reference or a unique name of a kind into v.
+func (e *Engine) find(ctx context.Context, kind, what, refOrName string, v any) error {
+	return e.findStored(ctx, kind, what, refOrName, v, true)
+}
+
+// findShown finds an object as the API shows it: its secrets masked.
+func (e *Engine) findShown(ctx context.Context, kind, what, refOrName string) (json.RawMessage, error) {
+	var doc json.RawMessage
+	return doc, e.findStored(ctx, kind, what, refOrName, &doc, false)
+}
+
+func (e *Engine) findStored(ctx context.Context, kind, what, refOrName string, v any, reveal bool) error {
+	if refOrName == "" {
+		return badRequest(fmt.Sprintf("No %s was given.", what), fmt.Sprintf("Name the %s by its reference or name.", what))
+	}
+	ok, err := e.store.FindStored(ctx, kind, refOrName, v, reveal)
+	var se *secrets.SealError
+	switch {
+	case errors.As(err, &se):
+		return newErr(Internal, "exception.engine.secrets", fmt.Sprintf("The %s %s cannot be used: %v.", what, refOrName, err),
+			fmt.Sprintf("Restore %s from a backup of the engine's data directory, or delete the %s and create it again.", se.KeyPath, what))
+	case err != nil:
+		return badRequest(err.Error()+".", "Use the object's reference.")
+	}
+	if !ok {
+		return notFound(what, refOrName, fmt.Sprintf("List them with GET %sdelphix/%s.", engineapi.APIPrefix, kind))
+	}
+	return nil
+}
+
+// ---- jobs ----
+
+// Job returns a job as the API shows it.
+func (e *Engine) Job(ctx context.Context, ref string) (*engineapi.Job, error) {
+	var id int64
+	if _, err := fmt.Sscanf(ref, "JOB-%d", &id); err != nil || fmt.Sprintf("JOB-%d", id) != ref {
+		return nil, notFound("job", ref, "Use the job reference a request returned.")
+	}
+	j, err := e.store.Job(ctx, id)
+	if err != nil {
+		return nil, internalErr(err)
+	}
+	if j == nil {
+		return nil, notFound("job", ref, "Use the job reference a request returned.")
+	}
+	a, err := e.store.Action(ctx, fmt.Sprintf("ACTION-%d", j.ActionID))
+	if err != nil || a == nil {
+		return nil, internalErr(fmt.Errorf("the action of %s is missing", ref))
+	}
+	return jobObject(j, a), nil
+}
+
+// ---- environments ----
+
+// Environments lists the environments.
+func (e *Engine) Environments(ctx context.Context) ([]json.RawMessage, error) {
+	items, err := e.store.ListObjects(ctx, store.KindEnvironment, "")
+	if err != nil {
+		return nil, internalErr(err)
+	}
+	return items, nil
+}
+
+// Environment returns an environment (by reference or name).
+func (e *Engine) Environment(ctx context.Context, ref string) (engineapi.Environment, error) {
+	var env engineapi.Environment
+	if err := e.find(ctx, store.KindEnvironment, "environment", ref, &env); err != nil {
+		return engineapi.Environment{}, err
+	}
+	return env, nil
+}
+
+// CreateEnvironment adds an environment: a job checks that the engine can
+// run commands there, then runs discovery with every installed plugin.
+func (e *Engine) CreateEnvironment(ctx context.Context, caller Caller, p engineapi.EnvironmentCreateParameters) (Started, error) {
+	var problems []string
+	if strings.TrimSpace(p.Name) == "" {
+		problems = append(problems, "/name: the environment needs a name")
+	}
+	env := engineapi.Environment{Type: "UnixHostEnvironment", Name: p.Name, HostType: p.HostType, Created: store.FormatTime(e.cfg.Clock())}
+	switch p.HostType {
+	case engineapi.HostLocal:
+		u, err := user.Current()
+		if err != nil {
+			return Started{}, internalErr(err)
+		}
+		env.User = u.Username
+		env.Host, _ = os.Hostname()
+		if env.Host == "" {
+			env.Host = "localhost"
+		}
+		env.BinaryPath = filepath.Join(e.cfg.DataDir, "toolkit")
+	case engineapi.HostSSH:
+		env.Host, env.Port, env.User, env.InsecureIgnoreHostKey = p.Host, p.Port, p.User, p.InsecureIgnoreHostKey
+		if env.Port == 0 {
+			env.Port = 22
+		}
+		if p.Host == "" {
+			problems = append(problems, "/host: an SSH environment needs a host")
+		}
+		if p.User == "" {
+			problems = append(problems, "/user: an SSH environment needs a user")
+		}
+		if env.Port < 1 || env.Port > 65535 {
+			problems = append(problems, fmt.Sprintf("/port: %d is not a TCP port", env.Port))
+		}
+		if !filepath.IsAbs(p.SSHKeyFile) {
+			problems = append(problems, "/sshKeyFile: give the absolute path of the private key file the engine logs in with")
+		} else if _, err := os.Stat(p.SSHKeyFile); err != nil {
+			problems = append(problems, fmt.Sprintf("/sshKeyFile: the engine cannot read %s: %v", p.SSHKeyFile, err))
+		}
+		env.SSHKeyFile = p.SSHKeyFile
+		if !p.InsecureIgnoreHostKey {
+			env.KnownHostsFile = p.KnownHostsFile
+			if p.KnownHostsFile != "" && !filepath.IsAbs(p.KnownHostsFile) {
+				problems = append(problems, "/knownHostsFile: give an absolute path")
+			} else if _, err := os.Stat(exec.KnownHostsFile(env)); err != nil {
+				problems = append(problems, fmt.Sprintf("/knownHostsFile: the engine cannot read %s to verify the host key: %v (or, for a test host only, set insecureIgnoreHostKey)", exec.KnownHostsFile(env), err))
+			}
+		}
+		env.ScratchPath = "/tmp/dvp-scratch"
+		env.BinaryPath = "/tmp/dvp-toolkit"
+	default:
+		problems = append(problems, fmt.Sprintf("/hostType: %q is not \"local\" or \"ssh\"", p.HostType))
+	}
+	if len(problems) > 0 {
+		return Started{}, newErr(Invalid, "exception.validation.parameters",
+			fmt.Sprintf("The environment cannot be added: %d problem(s):\n%s", len(problems), strings.Join(problems, "\n")),
+			"Fix the values at the JSON pointers listed and send the request again.")
+	}
+	ref, err := e.store.CreateObject(ctx, store.KindEnvironment, "", true, e.cfg.Clock(), func(ref string) (any, string) {
+		env.Reference = ref
+		if env.HostType == engineapi.HostLocal {
+			env.ScratchPath = filepath.Join(e.cfg.DataDir, store.ScratchDir, ref)
+		} else {
+			env.ScratchPath += "/" + ref
+		}
+		return &env, env.Name
+	})
+	if errors.Is(err, store.ErrNameTaken) {
+		return Started{}, conflict(fmt.Sprintf("An environment named %q exists already.", p.Name), "Choose another name, or refresh the existing environment.")
+	}
+	if err != nil {
+		return Started{}, internalErr(err)
+	}
+	return e.startJob(caller, "ENVIRONMENT_CREATE", fmt.Sprintf("Add environment %q", env.Name), ref, env.Name, ref, ref,
+		func(ctx context.Context, j *jobs.Job) error {
+			if err := e.checkEnvironment(ctx, j, env); err != nil {
+				// An environment the engine cannot reach is not added.
+				e.store.DeleteObject(context.Background(), store.KindEnvironment, ref)
+				return err
+			}
+			j.Progress(10)
+			return e.discover(ctx, j, env)
+		})
+}
+
+// RefreshEnvironment checks an environment again and runs discovery.
+func (e *Engine) RefreshEnvironment(ctx context.Context, caller Caller, ref string) (Started, error) {
+	var env engineapi.Environment
+	if err := e.find(ctx, store.KindEnvironment, "environment", ref, &env); err != nil {
+		return Started{}, err
+	}
+	return e.startJob(caller, "ENVIRONMENT_REFRESH", fmt.Sprintf("Refresh environment %q", env.Name), env.Reference, env.Name, env.Reference, env.Reference,
+		func(ctx context.Context, j *jobs.Job) error {
+			var cur engineapi.Environment
+			if ok, err := e.store.GetObject(ctx, store.KindEnvironment, env.Reference, &cur); err != nil || !ok {
+				return failf("", "The environment %s was deleted.", env.Name)
+			}
+			if err := e.checkEnvironment(ctx, j, cur); err != nil {
+				return err
+			}
+			j.Progress(10)
+			return e.discover(ctx, j, cur)
+		})
+}
+
+// DeleteEnvironment deletes an environment with its repositories and
+// source configs; one that a dSource or VDB uses is refused.
+func (e *Engine) DeleteEnvironment(ctx context.Context, ref string) error {
+	var env engineapi.Environment
+	if err := e.find(ctx, store.KindEnvironment, "environment", ref, &env); err != nil {
+		return err
+	}
+	cs, err := store.ListAs[engineapi.Container](ctx, e.store, store.KindContainer, "")
+	if err != nil {
+		return internalErr(err)
+	}
+	for _, c := range cs {
+		if c.Environment == env.Reference || c.SourceEnv == env.Reference {
+			return conflict(fmt.Sprintf("The environment %q is used by %s.", env.Name, c.Name), "Delete the dSources and VDBs that use it first.")
+		}
+	}
+	repos, err := store.ListAs[engineapi.Repository](ctx, e.store, store.KindRepository, env.Reference)
+	if err != nil {
+		return internalErr(err)
+	}
+	for _, repo := range repos {
+		scs, err := store.ListAs[engineapi.SourceConfig](ctx, e.store, store.KindSourceConfig, repo.Reference)
+		if err != nil {
+			return internalErr(err)
+		}
+		for _, sc := range scs {
+			e.store.DeleteObject(ctx, store.KindSourceConfig, sc.Reference)
+		}
+		e.store.DeleteObject(ctx, store.KindRepository, repo.Reference)
+	}
+	if err := e.store.DeleteObject(ctx, store.KindEnvironment, env.Reference); err != nil {
+		return internalErr(err)
+	}
+	return nil
+}
+
+// ---- repositories and source configs ----
+
+// Repositories lists the repositories (of an environment, by reference
+// or name, when environment is not empty).
+func (e *Engine) Repositories(ctx context.Context, environment string) ([]json.RawMessage, error) {
+	parent := ""
+	if v := environment; v != "" {
+		var env engineapi.Environment
+		if err := e.find(ctx, store.KindEnvironment, "environment", v, &env); err != nil {
+			return nil, err
+		}
+		parent = env.Reference
+	}
+	items, err := e.store.ListObjects(ctx, store.KindRepository, parent)
+	if err != nil {
+		return nil, internalErr(err)
+	}
+	return items, nil
+}
+
+// findRepository resolves a repository by reference, or by name on an
+// environment (names repeat across environments).
+func (e *Engine) findRepository(ctx context.Context, envRefOrName, refOrName string) (*engineapi.Repository, error) {
+	var repo engineapi.Repository
+	if ok, err := e.store.GetObject(ctx, store.KindRepository, refOrName, &repo); err != nil {
+		return nil, internalErr(err)
+	} else if ok {
+		return &repo, nil
+	}
+	if envRefOrName == "" {
+		return nil, badRequest(fmt.Sprintf("The repository %q is not a reference, and no environment was given to find it by name.", refOrName), "Give the environment too, or the repository's reference.")
+	}
+	var env engineapi.Environment
+	if err := e.find(ctx, store.KindEnvironment, "environment", envRefOrName, &env); err != nil {
+		return nil, err
+	}
+	repos, err := store.ListAs[engineapi.Repository](ctx, e.store, store.KindRepository, env.Reference)
+	if err != nil {
+		return nil, internalErr(err)
+	}
+	var names []string
+	for i := range repos {
+		if repos[i].Name == refOrName {
+			return &repos[i], nil
+		}
+		names = append(names, strconv.Quote(repos[i].Name))
+	}
+	return nil, notFound("repository", refOrName, fmt.Sprintf("The repositories of %s are: %s. Refresh the environment if one is missing.", env.Name, strings.Join(names, ", ")))
+}
+
+// SourceConfigs lists the source configs (of a repository, found by
+// reference or by name on environment, when repository is not empty).
+func (e *Engine) SourceConfigs(ctx context.Context, environment, repository string) ([]json.RawMessage, error) {
+	parent := ""
+	if v := repository; v != "" {
+		repo, err := e.findRepository(ctx, environment, v)
+		if err != nil {
+			return nil, err
+		}
+		parent = repo.Reference
+	}
+	items, err := e.store.ListObjects(ctx, store.KindSourceConfig, parent)
+	if err != nil {
+		return nil, internalErr(err)
+	}
+	return items, nil
+}
+
+func (e *Engine) toolkitOf(ctx context.Context, ref string) (*store.Toolkit, *artifact.Artifact, error) {
+	t, err := e.store.ToolkitByRef(ctx, ref)
+	if err != nil {
+		return nil, nil, internalErr(err)
+	}
+	if t == nil {
+		return nil, nil, notFound("plugin", ref, "Upload the plugin again and refresh the environment.")
+	}
+	a, err := t.Artifact()
+	if err != nil {
+		return nil, nil, internalErr(err)
+	}
+	return t, a, nil
+}
+
+// CreateSourceConfig adds a source config to a repository by hand and
+// returns its reference.
+func (e *Engine) CreateSourceConfig(ctx context.Context, p engineapi.SourceConfigCreateParameters) (string, error) {
+	repo, aerr := e.findRepository(ctx, p.Environment, p.Repository)
+	if aerr != nil {
+		return "", aerr
+	}
+	t, a, aerr := e.toolkitOf(ctx, repo.Toolkit)
+	if aerr != nil {
+		return "", aerr
+	}
+	if aerr := e.validateParams(t, a, "sourceConfigDefinition", "source config parameters", p.Parameters); aerr != nil {
+		return "", aerr
+	}
+	dd := a.DiscoveryDefinition
+	id := identityKey(p.Parameters, dd.SourceConfigIdentityFields)
+	have, err := store.ListAs[engineapi.SourceConfig](ctx, e.store, store.KindSourceConfig, repo.Reference)
+	if err != nil {
+		return "", internalErr(err)
+	}
+	for _, sc := range have {
+		if sc.Identity == id {
+			return "", conflict(fmt.Sprintf("The source config %q (%s) of repository %q has the same identity (%s: %s).", sc.Name, sc.Reference, repo.Name, strings.Join(dd.SourceConfigIdentityFields, ", "), id),
+				"Use the existing source config, or change the identity fields.")
+		}
+	}
+	name := p.Name
+	if name == "" {
+		name = nameOf(p.Parameters, dd.SourceConfigNameField)
+	}
+	if name == "" {
+		name = id
+	}
+	compact, _ := compactJSON(p.Parameters)
+	ref, err := e.store.CreateObject(ctx, store.KindSourceConfig, repo.Reference, false, e.cfg.Clock(), func(ref string) (any, string) {
+		return &engineapi.SourceConfig{Type: "AppDataSourceConfig", Reference: ref, Name: name, Repository: repo.Reference, Environment: repo.Environment,
+			Toolkit: repo.Toolkit, Parameters: compact, Identity: id}, name
+	})
+	if err != nil {
+		return "", internalErr(err)
+	}
+	return ref, nil
+}
+
+func compactJSON(raw json.RawMessage) (json.RawMessage, error) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return raw, err
+	}
+	b, err := marshalNoEscape(v)
+	return b, err
+}
+
+// DeleteSourceConfig deletes a source config no dSource or VDB uses.
+func (e *Engine) DeleteSourceConfig(ctx context.Context, ref string) error {
+	var sc engineapi.SourceConfig
+	if err := e.find(ctx, store.KindSourceConfig, "source config", ref, &sc); err != nil {
+		return err
+	}
+	cs, err := store.ListAs[engineapi.Container](ctx, e.store, store.KindContainer, "")
+	if err != nil {
+		return internalErr(err)
+	}
+	for _, c := range cs {
+		if c.SourceConfig == sc.Reference {
+			return conflict(fmt.Sprintf("The source config %q is used by %s.", sc.Name, c.Name), "Delete the dSource or VDB first.")
+		}
+	}
+	if err := e.store.DeleteObject(ctx, store.KindSourceConfig, sc.Reference); err != nil {
+		return internalErr(err)
+	}
+	return nil
+}
+
+// ---- snapshots ----
+
+// Snapshots lists the snapshots (of a dSource or VDB, by reference or
+// name, when container is not empty).
+func (e *Engine) Snapshots(ctx context.Context, container string) ([]json.RawMessage, error) {
+	parent := ""
+	if v := container; v != "" {
+		var c engineapi.Container
+		if err := e.find(ctx, store.KindContainer, "dSource or VDB", v, &c); err != nil {
+			return nil, err
+		}
+		parent = c.Reference
+	}
+	items, err := e.store.ListObjects(ctx, store.KindSnapshot, parent)
+	if err != nil {
+		return nil, internalErr(err)
+	}
+	return items, nil
+}
+
+// objectNames name the kinds of objects in messages.
+var objectNames = map[string]string{
+	store.KindEnvironment:  "environment",
+	store.KindRepository:   "repository",
+	store.KindSourceConfig: "source config",
+	store.KindContainer:    "dSource or VDB",
+	store.KindSnapshot:     "snapshot",
+}
+
+// Show returns an object of the kind (by reference or unique name) as the
+// API shows it: its secrets masked.
+func (e *Engine) Show(ctx context.Context, kind, ref string) (json.RawMessage, error) {
+	return e.findShown(ctx, kind, objectNames[kind], ref)
+}
