@@ -14,9 +14,13 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/jobs"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // ---- dSources and VDBs ----
+
+// containerNames name the container types in messages.
+var containerNames = map[string]string{engineapi.ContainerDSource: "dSource", engineapi.ContainerVDB: "VDB"}
 
 // Containers lists the dSources and VDBs.
 func (e *Engine) Containers(ctx context.Context) ([]json.RawMessage, error) {
@@ -57,12 +61,12 @@ func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParame
 	if aerr := e.validateSnapshotParams(t, a, p.SnapshotParameters); aerr != nil {
 		return Started{}, aerr
 	}
-	pluginType := "DIRECT"
+	pluginType := protocol.PluginTypeDirect
 	if a.LinkedSourceDefinition.Type == artifact.TypeLinkedStagedSourceDefinition {
-		pluginType = "STAGED"
+		pluginType = protocol.PluginTypeStaged
 	}
 	envRef := sc.Environment
-	if pluginType == "STAGED" && p.StagingEnvironment != "" {
+	if pluginType == protocol.PluginTypeStaged && p.StagingEnvironment != "" {
 		var env engineapi.Environment
 		if err := e.find(ctx, store.KindEnvironment, "staging environment", p.StagingEnvironment, &env); err != nil {
 			return Started{}, err
@@ -76,11 +80,11 @@ func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParame
 	compact, _ := compactJSON(p.Parameters)
 	var c engineapi.Container
 	ref, err := e.store.CreateObject(ctx, store.KindContainer, "", true, e.cfg.Clock(), func(ref string) (any, string) {
-		c = engineapi.Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: "DSOURCE", Toolkit: t.Ref(), PluginType: pluginType,
+		c = engineapi.Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: engineapi.ContainerDSource, Toolkit: t.Ref(), PluginType: pluginType,
 			GUID: newGUID(), SourceConfig: sc.Reference, Repository: repo.Reference, Environment: envRef, SourceEnv: sc.Environment,
 			Parameters: compact, Mounts: []engineapi.Mount{}, Enabled: true, Runtime: "ACTIVE",
 			Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock())}
-		if pluginType == "DIRECT" {
+		if pluginType == protocol.PluginTypeDirect {
 			c.SourceEnv = ""
 		}
 		return &c, p.Name
@@ -186,7 +190,7 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 	compact, _ := compactJSON(p.Parameters)
 	var c engineapi.Container
 	ref, err := e.store.CreateObject(ctx, store.KindContainer, "", true, e.cfg.Clock(), func(ref string) (any, string) {
-		c = engineapi.Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: "VDB", Toolkit: t.Ref(), PluginType: "VIRTUAL",
+		c = engineapi.Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: engineapi.ContainerVDB, Toolkit: t.Ref(), PluginType: "VIRTUAL",
 			GUID: newGUID(), Repository: repo.Reference, Environment: env.Reference, Parameters: compact, Mounts: []engineapi.Mount{},
 			ParentSnapshot: snap.Reference, Parent: snap.Container, Enabled: true, Runtime: "UNKNOWN",
 			Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock())}
@@ -241,7 +245,7 @@ func (e *Engine) removeContainer(ctx context.Context, j *jobs.Job, ref string) {
 		os.RemoveAll(filepath.Join(e.cfg.DataDir, store.SnapshotsDir, s.Reference))
 		e.store.DeleteObject(ctx, store.KindSnapshot, s.Reference)
 	}
-	if c.ContainerType == "VDB" && c.SourceConfig != "" {
+	if c.ContainerType == engineapi.ContainerVDB && c.SourceConfig != "" {
 		e.store.DeleteObject(ctx, store.KindSourceConfig, c.SourceConfig)
 	}
 	os.RemoveAll(filepath.Join(e.cfg.DataDir, store.StorageDir, ref))
@@ -262,8 +266,8 @@ func (e *Engine) ContainerOp(ctx context.Context, caller Caller, ref, op string,
 	}
 	if !cop.AppliesTo(c.ContainerType) {
 		want := cop.Only
-		what := map[string]string{"DSOURCE": "dSources", "VDB": "VDBs"}[want]
-		return Started{}, badRequest(fmt.Sprintf("%s is a %s: %s applies to %s only.", c.Name, strings.ToLower(map[string]string{"DSOURCE": "dSource", "VDB": "VDB"}[c.ContainerType]), op, what), "Choose a "+map[string]string{"DSOURCE": "dSource", "VDB": "VDB"}[want]+".")
+		what := containerNames[want] + "s"
+		return Started{}, badRequest(fmt.Sprintf("%s is a %s: %s applies to %s only.", c.Name, strings.ToLower(containerNames[c.ContainerType]), op, what), "Choose a "+containerNames[want]+".")
 	}
 	t, a, aerr := e.toolkitOf(ctx, c.Toolkit)
 	if aerr != nil {
@@ -284,7 +288,7 @@ func (e *Engine) ContainerOp(ctx context.Context, caller Caller, ref, op string,
 			return Started{}, badRequest(fmt.Sprintf("The snapshot %s is not a snapshot of plugin %q.", snap.Reference, a.Name), "Choose a snapshot of the same plugin.")
 		}
 	}
-	kind := map[string]string{"DSOURCE": "dSource", "VDB": "VDB"}[c.ContainerType]
+	kind := containerNames[c.ContainerType]
 	title := fmt.Sprintf("%s %s %q", strings.ToUpper(op[:1])+op[1:], kind, c.Name)
 	if op == "sync" && p.Resync {
 		title = fmt.Sprintf("Resync dSource %q", c.Name)
@@ -324,7 +328,7 @@ func (e *Engine) opSnapshotOf(ctx context.Context, c *engineapi.Container, of sn
 
 // checkDelete refuses to delete a dSource that has VDBs.
 func (e *Engine) checkDelete(ctx context.Context, c *engineapi.Container, _ *store.Toolkit, _ *artifact.Artifact, _ engineapi.ContainerOpParameters) error {
-	if c.ContainerType != "DSOURCE" {
+	if c.ContainerType != engineapi.ContainerDSource {
 		return nil
 	}
 	cs, err := store.ListAs[engineapi.Container](ctx, e.store, store.KindContainer, "")
@@ -342,8 +346,8 @@ func (e *Engine) checkDelete(ctx context.Context, c *engineapi.Container, _ *sto
 // deleteContainer runs the delete workflow, then removes everything.
 func (e *Engine) deleteContainer(ctx context.Context, j *jobs.Job, ref string) error {
 	err := e.containerJob(ctx, j, ref, func(w *wf) error {
-		if w.c.ContainerType == "DSOURCE" {
-			if w.c.PluginType == "STAGED" && w.c.Enabled {
+		if w.c.ContainerType == engineapi.ContainerDSource {
+			if w.c.PluginType == protocol.PluginTypeStaged && w.c.Enabled {
 				in, err := w.linkedIn(ctx)
 				if err != nil {
 					return err

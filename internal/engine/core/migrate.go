@@ -1,11 +1,12 @@
 package core
 
-// Data migrations on upgrade (reference 8.3 "Upgrade", docs/engine.md
-// "Upgrades migrate stored objects"). When a new build adds migration ids,
-// the upgrade job runs the new build's `upgrade` operation on every stored
-// object of the plugin, kind by kind, validates the results against the new
-// schemas, and stores them in the transaction that installs the build: the
-// upgrade and the migrated objects land together, or neither does.
+// Data migrations on upgrade (docs/engine.md, "Upgrades migrate stored
+// objects"; docs/compatibility.md, upgrade migrations). When a new build
+// adds migration ids, the upgrade job runs the new build's `upgrade`
+// operation on every stored object of the plugin, kind by kind, validates
+// the results against the new schemas, and stores them in the transaction
+// that installs the build: the upgrade and the migrated objects land
+// together, or neither does.
 
 import (
 	"context"
@@ -20,6 +21,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/jobs"
 	"github.com/dvpkit/dvp/internal/engine/secrets"
 	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
@@ -30,8 +32,8 @@ var migrationKinds = []struct {
 }{
 	{store.KindRepository, "repository", "parameters", "repositoryDefinition", ""},
 	{store.KindSourceConfig, "source_config", "parameters", "sourceConfigDefinition", ""},
-	{store.KindContainer, "linked_source", "parameters", "linkedSourceDefinition", "DSOURCE"},
-	{store.KindContainer, "virtual_source", "parameters", "virtualSourceDefinition", "VDB"},
+	{store.KindContainer, "linked_source", "parameters", "linkedSourceDefinition", engineapi.ContainerDSource},
+	{store.KindContainer, "virtual_source", "parameters", "virtualSourceDefinition", engineapi.ContainerVDB},
 	{store.KindSnapshot, "snapshot", "metadata", "snapshotDefinition", ""},
 }
 

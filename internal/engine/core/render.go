@@ -12,9 +12,9 @@ import (
 
 // The engine's objects as the API shows them.
 
-// toolkitObject renders an installed plugin as a Toolkit object (reference
-// 7.6). sourceCode is left out: it can be hundreds of megabytes; its size
-// and hash are given instead.
+// toolkitObject renders an installed plugin as a Toolkit object
+// (docs/engine.md, "Endpoints"). sourceCode is left out: it can be
+// hundreds of megabytes; its size and hash are given instead.
 func toolkitObject(t *store.Toolkit) (*orderedMap, error) {
 	a, err := t.Artifact()
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/dvpkit/dvp/internal/schema"
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/libs"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // paramProblems validates raw against a definition of the plugin; it
@@ -279,7 +280,7 @@ func (w *wf) virtualSource(ctx context.Context, withMounts bool) (map[string]any
 func (w *wf) mountSpec(ctx context.Context) error {
 	var spec sdk.MountSpecification
 	var err error
-	if w.c.ContainerType == "DSOURCE" {
+	if w.c.ContainerType == engineapi.ContainerDSource {
 		ss, serr := w.stagedSource(ctx, false)
 		if serr != nil {
 			return serr
@@ -431,7 +432,7 @@ func (w *wf) takeSnapshot(ctx context.Context, resync bool, params json.RawMessa
 
 // snapshotParams is what linked.pre_snapshot and post_snapshot get: the
 // user's parameters, with "resync" set when the plugin's schema declares
-// that property (reference 8.3: sync and resync differ by that flag).
+// that property (docs/workflows.md, "Workflows": sync and resync differ by that flag).
 func (w *wf) snapshotParams(user json.RawMessage, resync bool) json.RawMessage {
 	var m map[string]any
 	if len(user) == 0 || json.Unmarshal(user, &m) != nil || m == nil {
@@ -448,7 +449,8 @@ func (w *wf) snapshotParams(user json.RawMessage, resync bool) json.RawMessage {
 	return b
 }
 
-// sync is the linked-source sync workflow (reference 8.7), STAGED or DIRECT.
+// sync is the linked-source sync workflow (docs/workflows.md, "Workflows"), STAGED or
+// DIRECT.
 func (w *wf) sync(ctx context.Context, resync bool, userParams json.RawMessage) error {
 	params := w.snapshotParams(userParams, resync)
 	kind := "sync"
@@ -456,7 +458,7 @@ func (w *wf) sync(ctx context.Context, resync bool, userParams json.RawMessage) 
 		kind = "resync"
 	}
 	w.j.Info("event.dsource.sync.started", fmt.Sprintf("Starting a %s of %s.", kind, w.c.Name))
-	if w.c.PluginType == "DIRECT" {
+	if w.c.PluginType == protocol.PluginTypeDirect {
 		ds, err := w.directSource(ctx)
 		if err != nil {
 			return err
@@ -621,8 +623,9 @@ func (e *Engine) checkEnvironment(ctx context.Context, j *jobs.Job, env engineap
 	return nil
 }
 
-// discover runs environment discovery (reference 8.7) with every installed
-// plugin: repositories, then the source configs of each.
+// discover runs environment discovery (docs/workflows.md, "Workflows")
+// with every installed plugin: repositories, then the source configs of
+// each.
 func (e *Engine) discover(ctx context.Context, j *jobs.Job, env engineapi.Environment) error {
 	tks, err := e.store.Toolkits(ctx)
 	if err != nil {

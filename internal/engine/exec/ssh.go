@@ -33,14 +33,6 @@ type sshExec struct {
 
 func newSSHExec(env engineapi.Environment) *sshExec { return &sshExec{env: env} }
 
-func (s *sshExec) addr() string {
-	port := s.env.Port
-	if port == 0 {
-		port = 22
-	}
-	return net.JoinHostPort(s.env.Host, strconv.Itoa(port))
-}
-
 // KnownHostsFile is the file the host key is checked against.
 func KnownHostsFile(env engineapi.Environment) string {
 	if env.KnownHostsFile != "" {

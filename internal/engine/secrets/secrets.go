@@ -1,7 +1,7 @@
 // Package secrets keeps the secrets of the local engine's stored objects
-// (docs/engine.md, "Secrets"). A value that
-// the plugin's schema marks as secret (format: password, and so the
-// password and private key of a credential supplier) is
+// (docs/engine.md, "Secrets"). A value that the plugin's schema marks as
+// secret (format: password, and so the password and private key of a
+// credential supplier) is
 //   - masked in the stored document, so that every API answer, every list
 //     dvp prints and the database file show "********" instead;
 //   - kept sealed (AES-256-GCM, key file secrets.key in the data directory,
