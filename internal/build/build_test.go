@@ -180,6 +180,7 @@ func validateArtifact(t testing.TB, path string) map[string]any {
 }
 
 func TestBuildStaged(t *testing.T) {
+	t.Parallel()
 	needGo(t)
 	dir := fixture(t)
 	res := runBuild(t, dir)
@@ -250,6 +251,7 @@ func TestBuildStaged(t *testing.T) {
 }
 
 func TestBuildIsReproducible(t *testing.T) {
+	t.Parallel()
 	needGo(t)
 	dir := fixture(t)
 	// A compiled program left in srcDir by a plain go build is not a source.
@@ -281,6 +283,7 @@ func TestBuildIsReproducible(t *testing.T) {
 // TestFailuresKeepArtifact builds a good artifact, breaks the plugin in one
 // way, and checks the report and that artifact.json is byte-identical.
 func TestFailuresKeepArtifact(t *testing.T) {
+	t.Parallel()
 	needGo(t)
 	base := fixture(t)
 	mustSucceed(t, runBuild(t, base))
@@ -381,6 +384,7 @@ func TestFailuresKeepArtifact(t *testing.T) {
 }
 
 func TestMissingRequiredOperationsWarn(t *testing.T) {
+	t.Parallel()
 	needGo(t)
 	dir := fixture(t)
 	runner := filepath.Join(dir, "src", "plugin_runner.go")
@@ -411,6 +415,8 @@ func TestMissingRequiredOperationsWarn(t *testing.T) {
 	}
 }
 
+// TestNoGoOnPath changes PATH, so it is not parallel: the build tests that
+// are run only after it (and the other sequential tests) have finished.
 func TestNoGoOnPath(t *testing.T) {
 	dir := fixture(t)
 	t.Setenv("PATH", t.TempDir())
@@ -428,6 +434,7 @@ func TestNoGoOnPath(t *testing.T) {
 }
 
 func TestBaseline(t *testing.T) {
+	t.Parallel()
 	needGo(t)
 	dir := fixture(t)
 	mustSucceed(t, runBuild(t, dir))
@@ -491,6 +498,7 @@ func TestBaseline(t *testing.T) {
 // rsync plugin: their artifacts match testdata/artifact.schema.json, pass
 // the engine's checks, and their manifests fit their plugin types.
 func TestScaffoldsAndSeed(t *testing.T) {
+	t.Parallel()
 	needGo(t)
 	type project struct {
 		name, dir, pluginType string

@@ -35,6 +35,7 @@ func mountTmpfs(t *testing.T, size int64) string {
 // artifacts, one already there). The build fails with ENOSPC named, the
 // previous artifact is intact byte for byte, and no temporary file is left.
 func TestDiskFullWhileWritingArtifact(t *testing.T) {
+	t.Parallel()
 	needGo(t)
 	dir := fixture(t)
 	mustSucceed(t, runBuild(t, dir))
