@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/dvpkit/dvp/internal/artifact"
@@ -120,13 +119,7 @@ func (w *wf) opSnapshot(ctx context.Context, p engineapi.ContainerOpParameters, 
 	if err := w.syncBack(ctx); err != nil {
 		return err
 	}
-	_, err = w.takeSnapshot(ctx, false, nil, func() (json.RawMessage, error) {
-		var meta json.RawMessage
-		if err := w.run.Call(ctx, "virtual.post_snapshot", in, &meta); err != nil {
-			return nil, err
-		}
-		return meta, w.e.checkOutput(w.tk, w.art, "virtual.post_snapshot", "snapshotDefinition", meta)
-	})
+	_, err = w.takeSnapshot(ctx, false, nil, w.postSnapshot(ctx, "virtual.post_snapshot", in))
 	return err
 }
 

@@ -472,13 +472,7 @@ func (w *wf) sync(ctx context.Context, resync bool, userParams json.RawMessage) 
 		}
 		w.run.SyncTo("")
 		w.j.Progress(50)
-		_, err = w.takeSnapshot(ctx, resync, params, func() (json.RawMessage, error) {
-			var meta json.RawMessage
-			if err := w.run.Call(ctx, "linked.post_snapshot", in, &meta); err != nil {
-				return nil, err
-			}
-			return meta, w.e.checkOutput(w.tk, w.art, "linked.post_snapshot", "snapshotDefinition", meta)
-		})
+		_, err = w.takeSnapshot(ctx, resync, params, w.postSnapshot(ctx, "linked.post_snapshot", in))
 		return err
 	}
 	if err := w.mountSpec(ctx); err != nil {
@@ -499,14 +493,20 @@ func (w *wf) sync(ctx context.Context, resync bool, userParams json.RawMessage) 
 	if err := w.syncBack(ctx); err != nil {
 		return err
 	}
-	_, err = w.takeSnapshot(ctx, resync, params, func() (json.RawMessage, error) {
+	_, err = w.takeSnapshot(ctx, resync, params, w.postSnapshot(ctx, "linked.post_snapshot", in))
+	return err
+}
+
+// postSnapshot is takeSnapshot's post step: the plugin's post-snapshot
+// operation op, whose result must match its snapshotDefinition.
+func (w *wf) postSnapshot(ctx context.Context, op string, in map[string]any) func() (json.RawMessage, error) {
+	return func() (json.RawMessage, error) {
 		var meta json.RawMessage
-		if err := w.run.Call(ctx, "linked.post_snapshot", in, &meta); err != nil {
+		if err := w.run.Call(ctx, op, in, &meta); err != nil {
 			return nil, err
 		}
-		return meta, w.e.checkOutput(w.tk, w.art, "linked.post_snapshot", "snapshotDefinition", meta)
-	})
-	return err
+		return meta, w.e.checkOutput(w.tk, w.art, op, "snapshotDefinition", meta)
+	}
 }
 
 func (w *wf) linkedIn(ctx context.Context) (map[string]any, error) {

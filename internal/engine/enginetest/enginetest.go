@@ -76,12 +76,23 @@ func RealPluginBinary() ([]byte, error) {
 	return realBin, realErr
 }
 
+// goTool is the go command that builds the test plugin: the one on PATH,
+// else the one of $GOROOT.
 func goTool() string {
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(p); err == nil {
+	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
+	if root := os.Getenv("GOROOT"); root != "" {
+		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
+			return p
+		}
+	}
 	return "go"
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // Options describe a synthetic plugin.
