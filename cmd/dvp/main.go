@@ -2,11 +2,8 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
 
 	"github.com/dvpkit/dvp/internal/cli"
 )
@@ -15,10 +12,7 @@ import (
 var version = ""
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args[1:], cli.SystemIO(), resolveVersion())
-	stop()
-	os.Exit(code)
+	os.Exit(cli.Main(os.Args[1:], resolveVersion()))
 }
 
 func resolveVersion() string {

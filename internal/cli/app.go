@@ -69,7 +69,8 @@ type App struct {
 	// fail in the ways they check).
 	ExtraCommands []*cobra.Command
 
-	debugLog *logging.RotatingFile
+	debugLog  *logging.RotatingFile
+	interrupt interruptState
 }
 
 // EngineClient makes the engine client of a command (NewEngineClient).
@@ -121,6 +122,15 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 	app.Log.Debug("dvp started", "version", app.Version, "args", strings.Join(loggedArgs(args), " "))
 	cmd, err := root.ExecuteContextC(ctx)
 	code = exitCode(err)
+	if err != nil && app.interrupt.signal() != nil {
+		// The command stopped because of the signal: say what it left,
+		// not how it stopped.
+		app.Log.Debug("interrupted", "error", err.Error())
+		code = app.interrupt.code()
+		fmt.Fprintln(stdio.Err, app.interruptLine())
+		app.Log.Debug("dvp finished", "exit", code)
+		return code
+	}
 	app.Log.Debug("dvp finished", "exit", code)
 	switch code {
 	case ExitOK:

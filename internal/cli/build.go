@@ -185,6 +185,7 @@ type BuildReport struct {
 }
 
 func runBuild(ctx context.Context, app *App, opts BuildOptions) error {
+	app.leave("the artifact %s was left as it was", displayPath(opts.ArtifactPath, opts.Cwd))
 	res := build.Build(ctx, build.Options{
 		ConfigPath:   opts.ConfigPath,
 		ArtifactPath: opts.ArtifactPath,

@@ -62,6 +62,9 @@ func objectRunE(app *App, o *ObjectOptions, check func(cmd *cobra.Command, args 
 		if err := client.Login(cmd.Context(), artifact.EngineAPIVersion, conn.user, conn.password); err != nil {
 			return mapEngineError(err)
 		}
+		if name := cmd.Name(); name != "list" && name != "status" {
+			app.leave("the request may have reached the engine; '%s list' shows what it did", cmd.Parent().CommandPath())
+		}
 		return run(cmd.Context(), client, args)
 	})
 }
@@ -102,6 +105,7 @@ func reportEvents(evs []engineapi.JobEvent) []ReportEvent {
 func printJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.Client, s *engineclient.Started) error {
 	report := JobReport{Result: s.Result, Action: s.Action, Job: s.Job}
 	if s.Job != "" {
+		app.leave("job %s goes on running on the engine", termsafe.String(s.Job))
 		job, err := c.AwaitJob(ctx, s.Job, o.Timeout, func(ev engineapi.JobEvent) {
 			if app.Quiet == 0 && ev.State == nil {
 				fmt.Fprintln(app.IO.Err, termsafe.String(ev.Timestamp+" "+ev.MessageDetails))

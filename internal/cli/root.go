@@ -21,7 +21,8 @@ Results go to stdout; logs and progress go to stderr. Every run also writes a
 debug log to ~/.dvp/logs/debug.log (secrets redacted).
 
 Exit codes: 0 success, 1 a problem with your input or the engine, 2 a bad
-command line, 3 an internal error in dvp.`,
+command line, 3 an internal error in dvp, 130 interrupted (Ctrl-C), 143
+terminated (SIGTERM).`,
 		Version:       app.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,

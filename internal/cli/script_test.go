@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -20,7 +19,7 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"dvp": func() {
-			os.Exit(cli.Run(context.Background(), os.Args[1:], cli.SystemIO(), "0.1.0-test"))
+			os.Exit(cli.Main(os.Args[1:], "0.1.0-test"))
 		},
 	})
 }

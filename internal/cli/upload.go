@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dvpkit/dvp/internal/termsafe"
 	"github.com/dvpkit/dvp/internal/upload"
 	"github.com/spf13/cobra"
 )
@@ -80,9 +81,17 @@ func runUpload(ctx context.Context, app *App, opts UploadOptions, conn *connecti
 		return err
 	}
 	up := &upload.Client{Engine: client, Progress: progress(app)}
+	app.leave("the engine drops an upload it did not receive whole")
 	res, err := up.Upload(ctx, upload.UploadOptions{
 		User: conn.user, Password: conn.password, ArtifactPath: opts.ArtifactPath,
 		Wait: opts.Wait, WaitOptions: upload.WaitOptions{Timeout: opts.Timeout},
+		Uploaded: func(r *upload.UploadResult) {
+			if r.Job != "" {
+				app.leave("the engine received the upload and its job %s goes on running there", termsafe.String(r.Job))
+			} else {
+				app.leave("the engine received the upload")
+			}
+		},
 	})
 	if err != nil {
 		return mapEngineError(err)

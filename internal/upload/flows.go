@@ -284,6 +284,9 @@ type UploadOptions struct {
 	ArtifactPath   string
 	Wait           bool
 	WaitOptions    WaitOptions
+	// Uploaded, if set, is called once the engine has accepted the file,
+	// before any wait (dvp says what goes on if it is interrupted).
+	Uploaded func(*UploadResult)
 }
 
 // Upload runs the whole upload (docs/upload.md): check the artifact,
@@ -304,6 +307,9 @@ func (c *Client) Upload(ctx context.Context, o UploadOptions) (*UploadResult, er
 	res, err := c.UploadArtifact(ctx, token, o.ArtifactPath)
 	if err != nil {
 		return nil, err
+	}
+	if o.Uploaded != nil {
+		o.Uploaded(res)
 	}
 	c.log().Info(fmt.Sprintf("Uploaded %s to %s (action %s%s).", filepath.Base(o.ArtifactPath), c.Engine.BaseURL().Host, res.Action, jobText(res.Job)))
 	if o.Wait {

@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+)
+
+// Interrupts: SIGINT (Ctrl-C) and SIGTERM end every command with exit
+// 128+signal (130, 143) and one line on stderr that says what was left as
+// it was, never "context canceled". The first signal cancels the command's
+// context so that it stops cleanly (files are replaced atomically, so an
+// interrupted command leaves them as they were); a second one ends dvp at
+// once. dvp engine serve is the exception: a signal is how it is stopped,
+// and it exits 0 once it has stopped gracefully.
+
+// Main runs dvp as the process: args without the program name. It returns
+// the exit code.
+func Main(args []string, version string) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	app := &App{IO: SystemIO(), Version: version}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		sig, ok := <-sigs
+		if !ok {
+			return
+		}
+		app.interrupt.set(sig)
+		cancel()
+		if sig, ok = <-sigs; ok {
+			app.interrupt.set(sig)
+			fmt.Fprintln(app.IO.Err, app.interruptLine())
+			os.Exit(app.interrupt.code())
+		}
+	}()
+	return app.Run(ctx, args)
+}
+
+// interruptState is the signal received, if any, and what the command
+// would leave as it was if it stopped now.
+type interruptState struct {
+	mu   sync.Mutex
+	sig  os.Signal
+	note string
+}
+
+func (s *interruptState) set(sig os.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sig == nil {
+		s.sig = sig
+	}
+}
+
+func (s *interruptState) signal() os.Signal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sig
+}
+
+// code is the exit code of the signal: 128 + its number.
+func (s *interruptState) code() int {
+	if sig, ok := s.signal().(syscall.Signal); ok {
+		return 128 + int(sig)
+	}
+	return 130
+}
+
+// leave records what the command leaves as it was if interrupted now.
+func (a *App) leave(format string, args ...any) {
+	a.interrupt.mu.Lock()
+	defer a.interrupt.mu.Unlock()
+	a.interrupt.note = fmt.Sprintf(format, args...)
+}
+
+// interruptLine is the one line dvp prints when a signal ends a command.
+func (a *App) interruptLine() string {
+	a.interrupt.mu.Lock()
+	note := a.interrupt.note
+	a.interrupt.mu.Unlock()
+	name := "SIGINT"
+	if a.interrupt.signal() == syscall.SIGTERM {
+		name = "SIGTERM"
+	}
+	if note == "" {
+		note = "nothing was left half-done"
+	}
+	return fmt.Sprintf("Interrupted (%s): %s.", name, note)
+}

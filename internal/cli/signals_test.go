@@ -1,0 +1,136 @@
+package cli_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/dvpkit/dvp/internal/engineapi"
+)
+
+// startDvp starts the dvp binary (the test binary as dvp, on PATH).
+func startDvp(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, *syncBuf) {
+	t.Helper()
+	cmd := exec.Command("dvp", args...)
+	cmd.Env = append(cmd.Environ(), "HOME="+t.TempDir(), "DVP_ENGINE=", "DVP_USER=", "DVP_PASSWORD=")
+	var out bytes.Buffer
+	errb := &syncBuf{}
+	cmd.Stdout, cmd.Stderr = &out, errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, &out, errb
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func exitCode(t *testing.T, err error) int {
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	if ee != nil {
+		return ee.ExitCode()
+	}
+	return 0
+}
+
+// TestInterruptLeavesJobRunning: a signal while dvp follows a job ends it
+// with 128+signal and one line naming the job, which goes on running on
+// the engine.
+func TestInterruptLeavesJobRunning(t *testing.T) {
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		name string
+		code int
+	}{{syscall.SIGINT, "SIGINT", 130}, {syscall.SIGTERM, "SIGTERM", 143}} {
+		t.Run(tc.name, func(t *testing.T) {
+			polled := make(chan struct{})
+			var once sync.Once
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				switch strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix) {
+				case "delphix/session":
+					io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": {"type": "APISession"}}`)
+				case "delphix/login":
+					io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "USER-1"}`)
+				case "delphix/database/ds/sync":
+					io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "APPDATA_SNAPSHOT-2", "job": "JOB-7", "action": "ACTION-7"}`)
+				case "delphix/job/JOB-7":
+					once.Do(func() { close(polled) })
+					io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": {"type": "Job", "reference": "JOB-7", "jobState": "RUNNING", "events": [
+						{"timestamp": "t1", "state": "RUNNING", "messageDetails": "Started."}]}}`)
+				default:
+					w.WriteHeader(http.StatusNotFound)
+				}
+			}))
+			defer srv.Close()
+			cmd, out, errb := startDvp(t, "dsource", "sync", "ds", "-e", srv.URL, "-u", "admin", "--password", "pw")
+			<-polled
+			cmd.Process.Signal(tc.sig)
+			code := exitCode(t, cmd.Wait())
+			stderr := errb.String()
+			want := "Interrupted (" + tc.name + "): job JOB-7 goes on running on the engine.\n"
+			if code != tc.code || !strings.HasSuffix(stderr, want) || strings.Contains(stderr, "context canceled") || out.Len() != 0 {
+				t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit %d and stderr ending %q", code, out, stderr, tc.code, want)
+			}
+		})
+	}
+}
+
+// TestInterruptStalledUpload: a signal while the engine says nothing ends
+// dvp upload with one line, exit 130.
+func TestInterruptStalledUpload(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	art := filepath.Join(t.TempDir(), "artifact.json")
+	os.WriteFile(art, []byte(`{"engineApi": {"type": "APIVersion", "major": 1, "minor": 11, "micro": 0}}`), 0o644)
+	cmd, _, errb := startDvp(t, "upload", "-e", "http://"+ln.Addr().String(), "-u", "admin", "--password", "pw", "-a", art)
+	c := <-accepted
+	defer c.Close()
+	cmd.Process.Signal(syscall.SIGINT)
+	code := exitCode(t, cmd.Wait())
+	stderr := errb.String()
+	if code != 130 || !strings.HasPrefix(stderr, "Interrupted (SIGINT): ") || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "context canceled") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
