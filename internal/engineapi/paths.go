@@ -47,6 +47,14 @@ func EnvironmentOpPath(ref, op string) string { return PathEnvironments + "/" + 
 // may be a name.
 func ContainerOpPath(ref, op string) string { return PathContainers + "/" + seg(ref) + "/" + op }
 
+// SourceConfigDeletePath is POST delphix/sourceconfig/{ref}/delete; ref
+// may be a name.
+func SourceConfigDeletePath(ref string) string { return PathSourceConfigs + "/" + seg(ref) + "/delete" }
+
+// RepositoriesOfPath lists the repositories of an environment (reference
+// or name).
+func RepositoriesOfPath(env string) string { return PathRepositories + "?environment=" + seg(env) }
+
 // SnapshotsOfPath lists the snapshots of a dSource or VDB (reference or
 // name).
 func SnapshotsOfPath(container string) string { return PathSnapshots + "?database=" + seg(container) }

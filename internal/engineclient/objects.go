@@ -84,6 +84,17 @@ func (c *Client) ListSourceConfigs(ctx context.Context) ([]engineapi.SourceConfi
 	return list[engineapi.SourceConfig](ctx, c, engineapi.PathSourceConfigs)
 }
 
+// DeleteSourceConfig deletes a source config (reference or name).
+func (c *Client) DeleteSourceConfig(ctx context.Context, ref string) (*Started, error) {
+	return c.start(ctx, engineapi.SourceConfigDeletePath(ref), struct{}{})
+}
+
+// ListRepositories lists the repositories discovered on an environment
+// (reference or name), oldest first.
+func (c *Client) ListRepositories(ctx context.Context, env string) ([]engineapi.Repository, error) {
+	return list[engineapi.Repository](ctx, c, engineapi.RepositoriesOfPath(env))
+}
+
 // LinkDSource links a dSource; its job runs the first sync.
 func (c *Client) LinkDSource(ctx context.Context, p engineapi.LinkParameters) (*Started, error) {
 	if p.Type == "" {

@@ -41,7 +41,10 @@ const (
 	TestFile = "plugin_runner_test.go"
 	// IgnoreFile is the .gitignore Init writes at the root unless one
 	// exists: artifact.json and what dvp build writes again.
-	IgnoreFile   = ".gitignore"
+	IgnoreFile = ".gitignore"
+	// TestSpecFile is the starter spec of dvp test (docs/dvp-test.md),
+	// written at the root unless one exists, like IgnoreFile.
+	TestSpecFile = "dvptest.yml"
 	EntryPoint   = "plugin_runner:plugin"
 	BuildNumber  = "0.1.0"
 	Language     = "GO"
@@ -183,9 +186,12 @@ func write(res *Result, opts Options) (err error) {
 		{SrcDir, SrcDir},
 		{SchemaFile, SchemaFile},
 	}
-	// A .gitignore the user already has is theirs: left as it is.
-	if _, serr := os.Lstat(filepath.Join(res.Root, IgnoreFile)); errors.Is(serr, fs.ErrNotExist) {
-		moves = append(moves, [2]string{IgnoreFile, IgnoreFile})
+	// A .gitignore or dvptest.yml the user already has is theirs: left as
+	// it is.
+	for _, f := range []string{IgnoreFile, TestSpecFile} {
+		if _, serr := os.Lstat(filepath.Join(res.Root, f)); errors.Is(serr, fs.ErrNotExist) {
+			moves = append(moves, [2]string{f, f})
+		}
 	}
 	moves = append(moves, [2]string{ConfigFile, ConfigFile})
 	for _, m := range moves {
@@ -269,6 +275,11 @@ func Render(id, name, pluginType, hostType string) (map[string][]byte, error) {
 		return nil, err
 	}
 	out[IgnoreFile] = ignore
+	spec, err := execute("templates/dvptest.yml.tmpl", data)
+	if err != nil {
+		return nil, err
+	}
+	out[TestSpecFile] = spec
 	return out, nil
 }
 

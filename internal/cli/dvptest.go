@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"github.com/dvpkit/dvp/internal/dvptest"
+	"github.com/dvpkit/dvp/internal/fsutil"
+	"github.com/dvpkit/dvp/internal/termsafe"
+	"github.com/spf13/cobra"
+)
+
+// exitInterrupted is dvp test's exit code after Ctrl-C (128 + SIGINT).
+const exitInterrupted = 130
+
+// TestOptions are the inputs of dvp test.
+type TestOptions struct {
+	ConnectionOptions
+	File   string
+	Run    string
+	Keep   bool
+	JUnit  string
+	Output string
+}
+
+func newTestCmd(app *App) *cobra.Command {
+	opts := TestOptions{}
+	cmd := &cobra.Command{
+		Use:   "test",
+		Short: "Test the plugin's whole lifecycle on an engine, as dvptest.yml describes it",
+		Long: `Test reads the spec (dvptest.yml), builds the plugin as 'dvp build' does,
+starts a private local engine in a temporary directory (or uses the engine of
+-e), uploads the plugin, and runs each scenario of the spec: environments and
+source configs are added, then the steps run (link, sync, provision, refresh,
+...), each with its checks; at the end of each scenario what it made is
+deleted. The engine is stopped and its data removed at the end, also when a
+step fails or on Ctrl-C. docs/dvp-test.md is the reference of the spec.
+
+Exit codes: 0 every scenario passed, 1 a scenario failed (or the plugin did
+not build or upload), 2 a bad spec or command line, 130 interrupted.`,
+		Example: `  dvp test
+  dvp test -f dvptest.yml --run lifecycle --junit report.xml
+  dvp test --keep
+  dvp test -e https://engine.example.com -u admin --password-stdin`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutputFlag(opts.Output); err != nil {
+				return err
+			}
+			var runRe *regexp.Regexp
+			if opts.Run != "" {
+				re, err := regexp.Compile(opts.Run)
+				if err != nil {
+					return Usagef("Invalid value for '--run': %v.", err)
+				}
+				runRe = re
+			}
+			if opts.JUnit != "" {
+				if st, err := os.Stat(filepath.Dir(opts.JUnit)); err != nil || !st.IsDir() {
+					return Usagef("Invalid value for '--junit': the directory '%s' does not exist.", filepath.Dir(opts.JUnit))
+				}
+			}
+			if err := checkExistingFile("-f", "--file", opts.File); err != nil {
+				return err
+			}
+			var remote *dvptest.Remote
+			if cmd.Flags().Changed("engine") {
+				conn, err := resolveConnection(cmd.Context(), app, cmd, &opts.ConnectionOptions, func() error { return nil })
+				if err != nil {
+					return err
+				}
+				client, err := newClient(app, &opts.ConnectionOptions, conn)
+				if err != nil {
+					return err
+				}
+				remote = &dvptest.Remote{Client: client, User: conn.user, Password: conn.password}
+			}
+			return runTest(cmd.Context(), app, opts, runRe, remote)
+		}),
+	}
+	addConnectionFlags(cmd, &opts.ConnectionOptions)
+	f := cmd.Flags()
+	f.StringVarP(&opts.File, "file", "f", dvptest.DefaultFile, "the spec file")
+	f.StringVar(&opts.Run, "run", "", "run only the scenarios whose names match this regular expression")
+	f.BoolVar(&opts.Keep, "keep", false, "leave the engine, its data and the objects of the scenarios, and print how to look at them")
+	f.StringVar(&opts.JUnit, "junit", "", "also write a JUnit XML report to this file")
+	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+func runTest(ctx context.Context, app *App, opts TestOptions, runRe *regexp.Regexp, remote *dvptest.Remote) error {
+	out := app.IO.Out
+	var printer dvptest.Printer
+	if opts.Output == "text" {
+		printer = &dvptest.TextPrinter{W: out, TTY: progress(app) != nil}
+	}
+	rep, err := dvptest.Run(ctx, dvptest.Options{
+		SpecPath:   opts.File,
+		Run:        runRe,
+		Remote:     remote,
+		NewClient:  app.EngineClient,
+		Keep:       opts.Keep,
+		DvpVersion: app.Version,
+		Printer:    printer,
+		Log:        app.Log,
+	})
+	var se *dvptest.SpecError
+	switch {
+	case errors.As(err, &se):
+		cwd, _ := app.IO.Getwd()
+		problems := relativize(se.Problems, cwd)
+		for _, p := range problems {
+			fmt.Fprintln(app.IO.Err, termsafe.String(p.String()))
+		}
+		fmt.Fprintf(app.IO.Err, "\nThe spec %s has mistakes (%s): nothing was run.\n", termsafe.String(opts.File), problems.Summary())
+		return &SilentError{Code: ExitUsage}
+	case errors.Is(err, dvptest.ErrNoScenario):
+		return Usagef("--run: %s.", err.Error())
+	case err != nil:
+		return Userf("%s", err.Error())
+	}
+	if opts.JUnit != "" {
+		if err := writeJUnit(opts.JUnit, rep); err != nil {
+			return err
+		}
+	}
+	if opts.Output == "json" {
+		if err := rep.WriteJSON(out); err != nil {
+			return err
+		}
+	} else {
+		printSummary(app, opts, rep)
+	}
+	switch {
+	case rep.Interrupted:
+		return &SilentError{Code: exitInterrupted}
+	case !rep.OK():
+		return &SilentError{Code: ExitUser}
+	}
+	return nil
+}
+
+func writeJUnit(path string, rep *dvptest.Report) error {
+	var b bytes.Buffer
+	if err := rep.WriteJUnit(&b); err != nil {
+		return err
+	}
+	if err := fsutil.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return Userf("Cannot write the JUnit report %s: %v", path, err)
+	}
+	return nil
+}
+
+func printSummary(app *App, opts TestOptions, rep *dvptest.Report) {
+	out := app.IO.Out
+	for _, p := range rep.CleanupProblems {
+		fmt.Fprintf(out, "clean-up: %s\n", termsafe.String(p))
+	}
+	if rep.Error != "" && len(rep.Scenarios) > 0 && rep.Scenarios[0].Status == dvptest.StatusSkipped {
+		fmt.Fprintf(out, "\nThe scenarios did not run: %s\n", termsafe.String(oneLine(rep.Error)))
+	}
+	verdict := "PASS"
+	switch {
+	case rep.Interrupted:
+		verdict = "INTERRUPTED"
+	case !rep.OK():
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(out, "\n%s: %d passed, %d failed, %d not run (%s)\n", verdict, rep.Passed, rep.Failed, rep.Skipped, rep.Duration.Round(100_000_000))
+	if k := rep.Kept; k != nil {
+		fmt.Fprintf(out, "\nKept (--keep) in %s:\n", k.Dir)
+		if k.Pid != 0 {
+			fmt.Fprintf(out, "  the engine %s (pid %d), its data in %s, its log %s\n", k.Engine, k.Pid, k.DataDir, k.EngineLog)
+			fmt.Fprintf(out, "  the plugin's logs in %s\n", k.PluginLogs)
+			fmt.Fprintf(out, "Look at it with:\n")
+			fmt.Fprintf(out, "  export DVP_ENGINE=%s DVP_USER=admin DVP_PASSWORD=\"$(cat %s)\"\n", k.Engine, k.PasswordFile)
+			fmt.Fprintf(out, "  dvp environment list; dvp dsource list; dvp vdb list\n")
+			fmt.Fprintf(out, "  less %s/debug.log\n", k.PluginLogs)
+			fmt.Fprintf(out, "Then stop it and remove its data:\n  kill %d && rm -rf %s\n", k.Pid, k.Dir)
+		} else {
+			fmt.Fprintf(out, "  the objects of the scenarios are left on %s\n", k.Engine)
+		}
+	} else if !rep.OK() && !rep.Interrupted {
+		fmt.Fprintf(out, "Run again with --keep to keep the engine, its data and the plugin's logs for a look.\n")
+	}
+}

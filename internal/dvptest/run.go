@@ -1,0 +1,296 @@
+package dvptest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/build"
+	"github.com/dvpkit/dvp/internal/engineclient"
+	"github.com/dvpkit/dvp/internal/upload"
+)
+
+// Defaults of a run.
+const (
+	DefaultStepTimeout   = 30 * time.Minute
+	DefaultCleanup       = 5 * time.Minute
+	engineStartTimeout   = 2 * time.Minute
+	engineStopGrace      = time.Minute
+	defaultEngineUser    = "admin"
+	tmpPattern           = "dvp-test-"
+	maxFailureOutputLine = 40
+)
+
+// Remote is an engine given with -e: its client (not logged in) and
+// credentials.
+type Remote struct {
+	Client         *engineclient.Client
+	User, Password string
+}
+
+// Options are the inputs of Run.
+type Options struct {
+	SpecPath string
+	// Run selects the scenarios whose names match; nil runs all.
+	Run *regexp.Regexp
+	// Remote, when set, is the engine to use; nil starts a private one.
+	Remote *Remote
+	// NewClient makes the engine client of the private engine
+	// (engineclient.New when nil).
+	NewClient func(engineclient.Options) (*engineclient.Client, error)
+	// Executable is the dvp binary the private engine runs; "" is this
+	// process's (os.Executable).
+	Executable string
+	// Keep leaves the private engine running with its data, and the
+	// objects of the scenarios.
+	Keep       bool
+	DvpVersion string
+	// Lookup resolves ${NAME} in the spec (os.LookupEnv when nil);
+	// DVPTEST_TMP is the run's own.
+	Lookup func(string) (string, bool)
+	// Printer is told of each scenario and step as it runs (nil: none).
+	Printer Printer
+	Log     *slog.Logger
+}
+
+// ErrNoScenario is returned when --run matches no scenario.
+var ErrNoScenario = errors.New("no scenario matches")
+
+// run is the state of one Run.
+type run struct {
+	o        Options
+	spec     *Spec
+	dir      string // the run's temporary directory
+	engine   *privateEngine
+	client   *engineclient.Client
+	user, pw string
+	art      *artifact.Artifact
+	rep      *Report
+	log      *slog.Logger
+	mounts   []mountRecord
+	upgrades int
+}
+
+// Run runs the spec's scenarios (docs/dvp-test.md): build the plugin,
+// start a private engine (or use Options.Remote), upload, run each
+// scenario on fresh objects, and delete everything made — also when a
+// step fails or ctx ends (Ctrl-C). A spec with mistakes is a *SpecError
+// and nothing is made. The report says what passed; the error is for
+// what stopped the run as a whole.
+func Run(ctx context.Context, o Options) (rep *Report, err error) {
+	start := time.Now()
+	r := &run{o: o, log: o.Log}
+	if r.log == nil {
+		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Printer == nil {
+		r.o.Printer = nopPrinter{}
+	}
+	dir, err := os.MkdirTemp("", tmpPattern)
+	if err != nil {
+		return nil, fmt.Errorf("cannot make the run's temporary directory: %v", err)
+	}
+	r.dir = dir
+	kept := false
+	defer func() {
+		if !kept {
+			os.RemoveAll(dir)
+		}
+	}()
+	work := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(work, 0o700); err != nil {
+		return nil, err
+	}
+	lookup := o.Lookup
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	r.spec, err = Load(o.SpecPath, func(name string) (string, bool) {
+		if name == TmpVar {
+			return work, true
+		}
+		return lookup(name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var selected []*Scenario
+	for _, sc := range r.spec.Scenarios {
+		if o.Run == nil || o.Run.MatchString(sc.Name) {
+			selected = append(selected, sc)
+		}
+	}
+	if len(selected) == 0 {
+		return nil, fmt.Errorf("%w %q; the scenarios are: %s", ErrNoScenario, o.Run.String(), strings.Join(r.spec.Names(), ", "))
+	}
+	r.rep = &Report{Spec: o.SpecPath}
+	defer func() {
+		r.rep.Duration = time.Since(start)
+		r.rep.count()
+	}()
+
+	// Everything below is undone by cleanup, whatever happens.
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultCleanup)
+		defer cancel()
+		if o.Keep {
+			kept = true
+			r.rep.Kept = r.keepInfo()
+			return
+		}
+		if problems := r.cleanup(cctx); len(problems) > 0 {
+			r.rep.CleanupProblems = append(r.rep.CleanupProblems, problems...)
+		}
+	}()
+
+	if err := r.prepare(ctx); err != nil {
+		r.rep.Error = err.Error()
+		if ctx.Err() != nil {
+			r.rep.Interrupted = true
+		}
+		for _, sc := range selected {
+			r.rep.Scenarios = append(r.rep.Scenarios, skippedScenario(sc, "not run: "+oneLine(err.Error())))
+		}
+		return r.rep, nil
+	}
+	for _, sc := range selected {
+		if ctx.Err() != nil {
+			r.rep.Interrupted = true
+			r.rep.Scenarios = append(r.rep.Scenarios, skippedScenario(sc, "not run: interrupted"))
+			continue
+		}
+		res := r.scenario(ctx, sc)
+		r.rep.Scenarios = append(r.rep.Scenarios, res)
+		if res.Status == StatusInterrupted {
+			r.rep.Interrupted = true
+		}
+	}
+	return r.rep, nil
+}
+
+// prepare builds the plugin, starts or reaches the engine, and uploads.
+func (r *run) prepare(ctx context.Context) error {
+	p := r.o.Printer
+	t0 := time.Now()
+	p.Phase("build " + r.display(r.spec.PluginConfig))
+	art, err := r.build(ctx, r.spec.PluginConfig, filepath.Join(r.dir, "artifact.json"))
+	p.PhaseDone("build", time.Since(t0), err)
+	if err != nil {
+		return err
+	}
+	r.art = art
+	t0 = time.Now()
+	if r.o.Remote != nil {
+		p.Phase("engine " + r.o.Remote.Client.BaseURL().String())
+		r.client, r.user, r.pw = r.o.Remote.Client, r.o.Remote.User, r.o.Remote.Password
+	} else {
+		p.Phase("start a private engine")
+		exe := r.o.Executable
+		if exe == "" {
+			if exe, err = os.Executable(); err != nil {
+				p.PhaseDone("engine", time.Since(t0), err)
+				return fmt.Errorf("cannot find the dvp binary to run the engine: %v", err)
+			}
+		}
+		r.engine, err = startEngine(ctx, exe, r.dir, engineStartTimeout)
+		if err != nil {
+			p.PhaseDone("engine", time.Since(t0), err)
+			return err
+		}
+		newClient := r.o.NewClient
+		if newClient == nil {
+			newClient = engineclient.New
+		}
+		r.client, err = newClient(engineclient.Options{Engine: r.engine.URL, UserAgent: "dvp-test/" + r.o.DvpVersion})
+		if err != nil {
+			p.PhaseDone("engine", time.Since(t0), err)
+			return err
+		}
+		r.user, r.pw = defaultEngineUser, r.engine.Password
+	}
+	r.rep.Engine = r.client.BaseURL().String()
+	p.PhaseDone("engine "+r.rep.Engine, time.Since(t0), nil)
+	t0 = time.Now()
+	p.Phase("upload " + art.Name)
+	err = r.upload(ctx, filepath.Join(r.dir, "artifact.json"))
+	p.PhaseDone("upload "+art.Name, time.Since(t0), err)
+	return err
+}
+
+// build builds the project of configPath as dvp build does.
+func (r *run) build(ctx context.Context, configPath, artifactPath string) (*artifact.Artifact, error) {
+	res := build.Build(ctx, build.Options{ConfigPath: configPath, ArtifactPath: artifactPath, DvpVersion: r.o.DvpVersion, Log: r.log})
+	if res.Failed() {
+		var lines []string
+		for _, pr := range res.Problems {
+			lines = append(lines, pr.String())
+		}
+		if len(lines) == 0 {
+			lines = append(lines, "the build wrote no artifact")
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("the plugin does not build (run dvp build for details):\n%s", strings.Join(lines, "\n"))
+	}
+	return res.Artifact, nil
+}
+
+// upload ships an artifact and waits for its job; a failed upgrade job is
+// an error with the job's message.
+func (r *run) upload(ctx context.Context, path string) error {
+	up := &upload.Client{Engine: r.client}
+	res, err := up.Upload(ctx, upload.UploadOptions{User: r.user, Password: r.pw, ArtifactPath: path, Wait: true,
+		WaitOptions: upload.WaitOptions{Timeout: DefaultStepTimeout, First: 100 * time.Millisecond, Max: time.Second}})
+	if err != nil {
+		var ee *engineclient.Error
+		if errors.As(err, &ee) && ee.Kind == engineclient.KindJobFailed && res != nil && res.Action != "" {
+			if job, jerr := r.client.GetActionJob(context.WithoutCancel(ctx), res.Action); jerr == nil {
+				return engineclient.JobFailure(job)
+			}
+		}
+		return err
+	}
+	return nil
+}
+
+// display is a path as the user wrote it, relative to the working
+// directory when it is below it.
+func (r *run) display(p string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	return p
+}
+
+// keepInfo says what --keep left and how to look at it.
+func (r *run) keepInfo() *Kept {
+	k := &Kept{Dir: r.dir}
+	if r.engine != nil {
+		k.Engine, k.Pid, k.DataDir, k.EngineLog = r.engine.URL, r.engine.Pid(), r.engine.DataDir, r.engine.LogPath
+		k.PasswordFile = r.engine.PasswordFile
+		if r.art != nil {
+			k.PluginLogs = filepath.Join(r.engine.DataDir, "plugin-logs", r.art.PluginID)
+		}
+	} else if r.client != nil {
+		k.Engine = r.client.BaseURL().String()
+	}
+	return k
+}
+
+func oneLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
