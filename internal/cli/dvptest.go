@@ -161,8 +161,9 @@ func printSummary(app *App, opts TestOptions, rep *dvptest.Report) {
 	for _, p := range rep.CleanupProblems {
 		fmt.Fprintf(out, "clean-up: %s\n", termsafe.String(p))
 	}
-	if rep.Error != "" && len(rep.Scenarios) > 0 && rep.Scenarios[0].Status == dvptest.StatusSkipped {
-		fmt.Fprintf(out, "\nThe scenarios did not run: %s\n", termsafe.String(oneLine(rep.Error)))
+	ran := rep.Error == ""
+	if !ran {
+		fmt.Fprintf(out, "\nThe scenarios did not run: the failure above stopped the run.\n")
 	}
 	verdict := "PASS"
 	switch {
@@ -185,7 +186,7 @@ func printSummary(app *App, opts TestOptions, rep *dvptest.Report) {
 		} else {
 			fmt.Fprintf(out, "  the objects of the scenarios are left on %s\n", k.Engine)
 		}
-	} else if !rep.OK() && !rep.Interrupted {
+	} else if ran && !rep.OK() && !rep.Interrupted {
 		fmt.Fprintf(out, "Run again with --keep to keep the engine, its data and the plugin's logs for a look.\n")
 	}
 }

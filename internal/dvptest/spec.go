@@ -336,7 +336,12 @@ func (f *fields) done(allowed ...string) {
 			}
 		}
 		if !ok {
-			all := append([]string(nil), allowed...)
+			var all []string
+			for _, a := range allowed {
+				if a != "" {
+					all = append(all, a)
+				}
+			}
 			for t := range f.taken {
 				all = append(all, t)
 			}

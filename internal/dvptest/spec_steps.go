@@ -97,15 +97,17 @@ func (p *parser) step(what string, n *yaml.Node, sco *scope) *Step {
 	switch len(actions) {
 	case 0:
 		hint := "a step is a mapping with one action: " + strings.Join(Actions, ", ")
+		unknown := false
 		for _, k := range f.keys {
 			switch k {
 			case "name", "setup", "expect", "check", "timeout":
 			default:
 				p.errorf(f.knode[k], hint, "%s: unknown step %q", what, k)
 				f.taken[k] = true
+				unknown = true
 			}
 		}
-		if len(f.keys) == 0 || allTaken(f) {
+		if !unknown {
 			p.errorf(n, hint, "%s has no action", what)
 		}
 	case 1:
@@ -135,15 +137,6 @@ func (p *parser) step(what string, n *yaml.Node, sco *scope) *Step {
 	st.Timeout = f.duration("timeout")
 	f.done("name", "setup", "expect", "check", "timeout")
 	return st
-}
-
-func allTaken(f *fields) bool {
-	for _, k := range f.keys {
-		if !f.taken[k] {
-			return false
-		}
-	}
-	return true
 }
 
 // action reads the value of a step's action key.

@@ -1,0 +1,317 @@
+//go:build e2e
+
+package dvptest_test
+
+// dvp test through the built dvp binary (make e2e): fresh scaffolds pass;
+// a plugin whose pre-snapshot fails makes dvp test exit 1 naming the
+// scenario, the step and the plugin's message; a SIGINT stops a run; and
+// neither leaves an engine process, a temporary directory or a mount
+// behind. The binary is $DVP (make e2e gives bin/dvp) or built once here.
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	dvpOnce sync.Once
+	dvpBin  string
+	dvpErr  error
+)
+
+// dvp returns the dvp binary under test.
+func dvp(t *testing.T) string {
+	t.Helper()
+	dvpOnce.Do(func() {
+		if p := os.Getenv("DVP"); p != "" {
+			dvpBin, dvpErr = filepath.Abs(p)
+			return
+		}
+		dir, err := os.MkdirTemp("", "dvptest-bin-")
+		if err != nil {
+			dvpErr = err
+			return
+		}
+		dvpBin = filepath.Join(dir, "dvp")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", dvpBin, "./cmd/dvp")
+		cmd.Dir = filepath.Join("..", "..")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			dvpErr = errors.New(string(out))
+		}
+	})
+	if dvpErr != nil {
+		t.Fatalf("no dvp binary: %v", dvpErr)
+	}
+	return dvpBin
+}
+
+// project is a fresh dvp init project, and the TMPDIR its dvp test runs
+// with (to see that nothing is left there).
+type project struct {
+	dir, tmp string
+	env      []string
+}
+
+func newProject(t *testing.T, name, pluginType string) *project {
+	t.Helper()
+	base := t.TempDir()
+	p := &project{dir: filepath.Join(base, "plugin"), tmp: filepath.Join(base, "tmp")}
+	for _, d := range []string{p.dir, p.tmp} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.env = append(os.Environ(), "TMPDIR="+p.tmp, "HOME="+base)
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "DVP_") {
+			p.env = append(p.env, strings.SplitN(kv, "=", 2)[0]+"=")
+		}
+	}
+	// The user's go caches (HOME is the test's).
+	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+	if err == nil {
+		vals := strings.Split(strings.TrimSpace(string(out)), "\n")
+		for i, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+			if i < len(vals) {
+				p.env = append(p.env, k+"="+vals[i])
+			}
+		}
+	}
+	p.run(t, 0, "init", "-n", name, "-s", pluginType)
+	return p
+}
+
+func (p *project) command(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	cmd := exec.Command(dvp(t), args...)
+	cmd.Dir, cmd.Env = p.dir, p.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	return cmd, &out
+}
+
+// run runs dvp and checks its exit code.
+func (p *project) run(t *testing.T, want int, args ...string) string {
+	t.Helper()
+	cmd, out := p.command(t, args...)
+	err := cmd.Run()
+	got := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		got = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Fatalf("dvp %s exited %d, want %d:\n%s", strings.Join(args, " "), got, want, out)
+	}
+	return out.String()
+}
+
+// assertNothingLeft checks that the run left no temporary directory, no
+// engine process with its data there, and no mount link into it.
+func (p *project) assertNothingLeft(t *testing.T) {
+	t.Helper()
+	entries, err := os.ReadDir(p.tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "dvp-test-") {
+			t.Errorf("the run's temporary directory %s is left", e.Name())
+		}
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, c := range procs {
+		b, err := os.ReadFile(c)
+		if err != nil {
+			continue
+		}
+		if strings.Contains(string(b), "serve") && strings.Contains(string(b), p.tmp) {
+			t.Errorf("an engine process is left: %s %q", c, bytes.ReplaceAll(b, []byte{0}, []byte{' '}))
+		}
+	}
+	links, _ := filepath.Glob("/tmp/dlpx_staged_mounts/*")
+	for _, l := range links {
+		if target, err := os.Readlink(l); err == nil && strings.HasPrefix(target, p.tmp) {
+			t.Errorf("a mount is left: %s -> %s", l, target)
+		}
+	}
+}
+
+// junit is the common JUnit XML shape.
+type junit struct {
+	XMLName  xml.Name `xml:"testsuites"`
+	Tests    int      `xml:"tests,attr"`
+	Failures int      `xml:"failures,attr"`
+	Suites   []struct {
+		Name     string `xml:"name,attr"`
+		Tests    int    `xml:"tests,attr"`
+		Failures int    `xml:"failures,attr"`
+		Skipped  int    `xml:"skipped,attr"`
+		Time     string `xml:"time,attr"`
+		Cases    []struct {
+			Name      string `xml:"name,attr"`
+			Classname string `xml:"classname,attr"`
+			Time      string `xml:"time,attr"`
+			Failure   *struct {
+				Message string `xml:"message,attr"`
+				Text    string `xml:",chardata"`
+			} `xml:"failure"`
+			Skipped *struct{} `xml:"skipped"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+func readJUnit(t *testing.T, path string) *junit {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("<?xml ")) {
+		t.Errorf("no XML declaration: %.40s", b)
+	}
+	var j junit
+	if err := xml.Unmarshal(b, &j); err != nil {
+		t.Fatalf("the JUnit report is not XML of testsuites: %v\n%s", err, b)
+	}
+	return &j
+}
+
+func TestFreshScaffoldsPass(t *testing.T) {
+	for _, typ := range []string{"STAGED", "DIRECT"} {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			p := newProject(t, "Fresh "+typ, typ)
+			out := p.run(t, 0, "test", "--junit", "report.xml")
+			for _, want := range []string{"=== lifecycle", "ok    1 link ds1", "ok    4 provision vdb1", "--- PASS lifecycle", "PASS: 1 passed, 0 failed"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("no %q in:\n%s", want, out)
+				}
+			}
+			j := readJUnit(t, filepath.Join(p.dir, "report.xml"))
+			if len(j.Suites) != 1 || j.Suites[0].Name != "lifecycle" || j.Failures != 0 || j.Tests != len(j.Suites[0].Cases) || j.Tests < 6 {
+				t.Errorf("JUnit: %+v", j)
+			}
+			for _, c := range j.Suites[0].Cases {
+				if c.Classname != "lifecycle" || c.Time == "" || c.Failure != nil || c.Skipped != nil {
+					t.Errorf("testcase %+v", c)
+				}
+			}
+			p.assertNothingLeft(t)
+		})
+	}
+}
+
+// A pre-snapshot that fails: exit 1, with the scenario, the step and the
+// plugin's message, in the text output, the JUnit file and the JSON.
+const brokenPreSnapshot = `package main
+
+import (
+	"context"
+
+	"github.com/dvpkit/dvp/sdk"
+
+	"broken/generated"
+)
+
+func init() {
+	plugin.Linked.PreSnapshot = func(ctx context.Context, s sdk.StagedSource[generated.LinkedSourceDefinition], r generated.RepositoryDefinition, c generated.SourceConfigDefinition, p *generated.SnapshotParametersDefinition) error {
+		return sdk.UserError{Message: "the staging copy is broken", Action: "Fix the copy.", Output: "rsync: error 23"}
+	}
+}
+`
+
+func TestBrokenPreSnapshotFails(t *testing.T) {
+	t.Parallel()
+	p := newProject(t, "Broken", "STAGED")
+	if err := os.WriteFile(filepath.Join(p.dir, "src", "broken.go"), []byte(brokenPreSnapshot), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := p.run(t, 1, "test", "--junit", "report.xml")
+	for _, want := range []string{"=== lifecycle", "FAIL  1 link ds1", "the staging copy is broken", "rsync: error 23", "skip  2 sync ds1", "--- FAIL lifecycle", "FAIL: 0 passed, 1 failed", "--keep"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	p.assertNothingLeft(t)
+	j := readJUnit(t, filepath.Join(p.dir, "report.xml"))
+	if j.Failures != 1 || len(j.Suites) != 1 || j.Suites[0].Failures != 1 || j.Suites[0].Skipped != len(j.Suites[0].Cases)-1 {
+		t.Fatalf("JUnit: %+v", j)
+	}
+	f := j.Suites[0].Cases[0].Failure
+	if f == nil || !strings.Contains(f.Message, "the staging copy is broken") || !strings.Contains(f.Text, "rsync: error 23") || j.Suites[0].Cases[0].Name != "1 link ds1" {
+		t.Errorf("the failure: %+v", j.Suites[0].Cases[0])
+	}
+	js := p.run(t, 1, "test", "-o", "json")
+	for _, want := range []string{`"status": "failed"`, `"name": "link ds1"`, "the staging copy is broken"} {
+		if !strings.Contains(js, want) {
+			t.Errorf("no %q in the JSON report:\n%s", want, js)
+		}
+	}
+	p.assertNothingLeft(t)
+}
+
+// A SIGINT while a step runs: dvp test deletes what it made, stops its
+// engine, removes its directory and exits 130.
+func TestInterruptCleansUp(t *testing.T) {
+	t.Parallel()
+	p := newProject(t, "Interrupted", "STAGED")
+	mark := filepath.Join(t.TempDir(), "running")
+	spec := `environments:
+  staging: {local: true}
+source_configs:
+  data: {environment: staging, parameters: {name: data}}
+scenarios:
+  - name: slow
+    steps:
+      - link: {name: ds1, source_config: data, environment: staging}
+      - sync: ds1
+        setup: {environment: staging, run: "touch ` + mark + `; exec sleep 300"}
+`
+	if err := os.WriteFile(filepath.Join(p.dir, "slow.yml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd, out := p.command(t, "test", "-f", "slow.yml")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		if _, err := os.Stat(mark); err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("dvp test ended before the set-up ran (%v):\n%s", err, out)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := <-done
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("dvp test after SIGINT: %v, want exit 130:\n%s", err, out)
+	}
+	for _, want := range []string{"ok    1 link ds1", "INT   2 sync ds1", "INTERRUPTED"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out.String(), "clean-up:") {
+		t.Errorf("the clean-up had problems:\n%s", out)
+	}
+	p.assertNothingLeft(t)
+}
