@@ -135,6 +135,10 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 	switch code {
 	case ExitOK:
 	case ExitUsage:
+		var silent *SilentError
+		if errors.As(err, &silent) {
+			break // reported in full by the command (dvp test's spec problems)
+		}
 		if cmd == nil {
 			cmd = root
 		}
