@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -74,7 +73,7 @@ writes nothing and exits 1 when the generated code on disk is stale (for CI).`,
 				if opts.Baseline != "" {
 					return Usagef("--baseline does not go with -g/--generate-only.")
 				}
-				return runGenerate(app.IO.Out, opts)
+				return runGenerate(app, opts)
 			}
 			if err := checkArtifactPath(opts.ArtifactPath); err != nil {
 				return err
@@ -106,7 +105,8 @@ type GenerateReport struct {
 	Problems []diag.Problem `json:"problems"`
 }
 
-func runGenerate(out io.Writer, opts BuildOptions) error {
+func runGenerate(app *App, opts BuildOptions) error {
+	out := app.resultOut()
 	res := build.Generate(build.GenerateOptions{ConfigPath: opts.ConfigPath, Check: opts.Check})
 	problems := relativize(res.Problems, opts.Cwd)
 	problems.Sort()
@@ -129,18 +129,16 @@ func runGenerate(out io.Writer, opts BuildOptions) error {
 			return err
 		}
 	} else {
-		for _, p := range problems {
-			fmt.Fprintln(out, p.String())
-		}
+		app.printProblems(problems)
 		switch {
 		case res.Failed():
-			fmt.Fprintf(out, "\nGENERATE FAILED (%s).\n", problems.Summary())
+			fmt.Fprintf(out, "\nGENERATE FAILED (%s%s).\n", problems.Summary(), inFiles(problems))
 		case opts.Check && res.Stale:
 			fmt.Fprintf(out, "The generated code in %s is stale: run 'dvp build -g'.\n", displayPath(res.Dir, opts.Cwd))
 		case opts.Check:
 			fmt.Fprintf(out, "The generated code in %s is up to date.\n", displayPath(res.Dir, opts.Cwd))
 		default:
-			fmt.Fprintf(out, "Generated %d files in %s (%s).\n", len(res.Files), displayPath(res.Dir, opts.Cwd), problems.Summary())
+			fmt.Fprintf(app.messageOut(), "Generated %d files in %s (%s).\n", len(res.Files), displayPath(res.Dir, opts.Cwd), problems.Summary())
 		}
 	}
 	if !ok {
@@ -199,7 +197,7 @@ func runBuild(ctx context.Context, app *App, opts BuildOptions) error {
 	problems := relativize(res.Problems, opts.Cwd)
 	problems.Sort()
 	failed := res.Failed()
-	out := app.IO.Out
+	out := app.resultOut()
 	if opts.Output == "json" {
 		rep := BuildReport{Status: "success", Problems: problems, Manifest: res.Manifest,
 			BinarySHA256: res.BinarySHA256, GoVersion: res.GoVersion}
@@ -217,16 +215,14 @@ func runBuild(ctx context.Context, app *App, opts BuildOptions) error {
 			return err
 		}
 	} else {
-		for _, p := range problems {
-			fmt.Fprintln(out, p.String())
-		}
+		app.printProblems(problems)
 		if len(problems) > 0 {
-			fmt.Fprintf(out, "\n%s.\n", problems.Summary())
+			fmt.Fprintf(app.messageOut(), "\n%s%s.\n", problems.Summary(), inFiles(problems))
 		}
 		if failed {
 			fmt.Fprintln(out, "BUILD FAILED.")
 		} else {
-			fmt.Fprintf(out, "Successfully generated artifact file at %s.\nsha256 %s\n", displayPath(res.ArtifactPath, opts.Cwd), res.SHA256)
+			fmt.Fprintf(app.messageOut(), "Successfully generated artifact file at %s.\nsha256 %s\n", displayPath(res.ArtifactPath, opts.Cwd), res.SHA256)
 			fmt.Fprintln(out, "BUILD SUCCESSFUL.")
 		}
 	}

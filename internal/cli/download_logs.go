@@ -105,6 +105,6 @@ func runDownloadLogs(ctx context.Context, app *App, opts DownloadLogsOptions, co
 	if err != nil {
 		return mapEngineError(err)
 	}
-	fmt.Fprintln(app.IO.Out, path)
+	fmt.Fprintln(app.resultOut(), path)
 	return nil
 }

@@ -52,7 +52,7 @@ changes nothing. See docs/plugin-project.md for the layout.`,
 				return Usagef("Invalid value for '-t' / '--host-type': invalid choice: %s. (choose from UNIX, WINDOWS)", opts.HostType)
 			}
 			opts.Cwd = cwd
-			return runInit(app, app.IO.Out, opts)
+			return runInit(app, app.messageOut(), opts)
 		}),
 	}
 	f := cmd.Flags()

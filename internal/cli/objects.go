@@ -130,7 +130,7 @@ func printJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.C
 	}
 	var ref string
 	if json.Unmarshal(s.Result, &ref) == nil && ref != "" {
-		fmt.Fprintln(app.IO.Out, termsafe.String(ref))
+		fmt.Fprintln(app.resultOut(), termsafe.String(ref))
 	}
 	return nil
 }
@@ -144,7 +144,7 @@ func writeJSON(app *App, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := app.IO.Out.Write(termsafe.JSON(buf.Bytes()))
+	_, err := app.resultOut().Write(termsafe.JSON(buf.Bytes()))
 	return err
 }
 
@@ -196,7 +196,7 @@ func printList[T any](app *App, o *ObjectOptions, items []T, err error, row func
 			// columns, no control character reaches the terminal.
 			cols = append(cols, strings.NewReplacer("\n", `\n`, "\t", `\t`).Replace(termsafe.String(cell(v))))
 		}
-		fmt.Fprintln(app.IO.Out, strings.Join(cols, "\t"))
+		fmt.Fprintln(app.resultOut(), strings.Join(cols, "\t"))
 	}
 	return nil
 }

@@ -98,7 +98,7 @@ func runUpload(ctx context.Context, app *App, opts UploadOptions, conn *connecti
 	}
 	if opts.Output == "json" {
 		abs, _ := filepath.Abs(opts.ArtifactPath)
-		enc := json.NewEncoder(app.IO.Out)
+		enc := json.NewEncoder(app.resultOut())
 		enc.SetIndent("", "  ")
 		return enc.Encode(UploadReport{Engine: client.BaseURL().String(), Artifact: abs, Action: res.Action, Job: res.Job, Waited: opts.Wait})
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 
@@ -46,7 +45,7 @@ checks the two files only; the Go sources are checked by 'dvp build'.`,
 				return err
 			}
 			opts.Cwd = cwd
-			return runValidate(app.IO.Out, opts)
+			return runValidate(app, opts)
 		}),
 	}
 	cmd.Flags().StringVarP(&opts.ConfigPath, "plugin-config", "c", "plugin_config.yml", "the plugin config file to validate")
@@ -71,7 +70,8 @@ type PluginSummary struct {
 	BuildNumber string `json:"buildNumber"` // normalized, as in the artifact
 }
 
-func runValidate(out io.Writer, opts ValidateOptions) error {
+func runValidate(app *App, opts ValidateOptions) error {
+	out := app.resultOut()
 	p := project.Load(opts.ConfigPath)
 	problems := relativize(p.Problems, opts.Cwd)
 	problems.Sort()
@@ -94,14 +94,17 @@ func runValidate(out io.Writer, opts ValidateOptions) error {
 			return err
 		}
 	} else {
-		for _, pr := range problems {
-			fmt.Fprintln(out, pr.String())
-		}
-		verdict := "valid"
+		app.printProblems(problems)
+		// The verdict names the project's config, or when it is invalid
+		// the files that have errors.
+		subject, verdict := displayPath(opts.ConfigPath, opts.Cwd), "valid"
 		if !report.Valid {
 			verdict = "invalid"
+			if files := errorFiles(problems); len(files) > 0 {
+				subject = joinFiles(files)
+			}
 		}
-		fmt.Fprintf(out, "%s: %s (%s).\n", displayPath(opts.ConfigPath, opts.Cwd), verdict, problems.Summary())
+		fmt.Fprintf(out, "%s: %s (%s).\n", subject, verdict, problems.Summary())
 	}
 	if !report.Valid {
 		return &SilentError{Code: ExitUser}
