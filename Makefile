@@ -22,19 +22,24 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet -tags e2e ./...
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+	cd sdk && $(GO) vet ./...
+	@cd sdk && $(GO) mod tidy -diff || { echo "sdk/go.mod is not tidy: run go mod tidy in sdk"; exit 1; }
 
 # Not yet part of lint: the packages being restructured still have findings.
 staticcheck:
 	$(GO) run $(STATICCHECK) -tags e2e ./...
+	cd sdk && $(GO) run $(STATICCHECK) ./...
 
 # Downloads what make lint runs besides the Go toolchain (CI calls it first).
 lint-tools:
 	$(GO) run $(STATICCHECK) -version
 
-# Unit, package and CLI tests. The end-to-end suite (internal/engine/e2e, build
-# tag e2e) runs in make e2e.
+# Unit, package and CLI tests, of dvp and of the plugin SDK (sdk/, a module of
+# its own). The end-to-end suite (internal/engine/e2e, build tag e2e) runs in
+# make e2e.
 test: lint
 	$(GO) test -count=1 ./...
+	cd sdk && $(GO) test -count=1 ./...
 
 # Benchmarks compare dvp with a baseline measured in the same run; see docs/performance.md.
 bench:
@@ -49,9 +54,11 @@ load:
 # Short fuzzing pass over every fuzz target (FUZZTIME=60s for the full run).
 FUZZTIME ?= 10s
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-	  for t in $$($(GO) test -list='^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
-	    echo "== $$pkg $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	@for mod in . sdk; do \
+	  for pkg in $$(cd $$mod && $(GO) list ./...); do \
+	    for t in $$(cd $$mod && $(GO) test -list='^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	      echo "== $$pkg $$t"; (cd $$mod && $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg) || exit 1; \
+	    done; \
 	  done; \
 	done
 

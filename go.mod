@@ -4,6 +4,7 @@ go 1.25
 
 require (
 	github.com/dave/jennifer v1.7.1
+	github.com/dvpkit/dvp/sdk v0.0.0-dvp
 	github.com/go-resty/resty/v2 v2.17.2
 	github.com/google/uuid v1.6.0
 	github.com/rogpeppe/go-internal v1.16.0
@@ -42,3 +43,7 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.11.0 // indirect
 )
+
+// The plugin SDK is a module of its own (sdk/go.mod), versioned with dvp:
+// dvp builds against the copy in this repository.
+replace github.com/dvpkit/dvp/sdk => ./sdk

@@ -2,9 +2,11 @@
 // into a plugin project, as a module of its own, so that the project builds
 // offline (no proxy, no module cache) against exactly this SDK.
 //
-// The copy lives at <root>/.dvp/sdk: the Go files of sdk/ (tests and test
-// data left out), a go.mod declaring module github.com/dvpkit/dvp/sdk, and a
-// VERSION file with the SDK version and the hash of the copy. The plugin's
+// The SDK is the module github.com/dvpkit/dvp/sdk (sdk/ in the dvp
+// repository), which embeds its own files (sdk.Source). The copy lives at
+// <root>/.dvp/sdk: the files of that module byte for byte (its go.mod and
+// Go files; tests and test data left out), and a VERSION file with the SDK
+// version and the hash of the copy. The plugin's
 // go.mod (in srcDir) requires github.com/dvpkit/dvp/sdk at Version and
 // replaces it with ../.dvp/sdk. See docs/plugin-project.md.
 package sdkcopy
@@ -23,7 +25,6 @@ import (
 	"strings"
 	"sync"
 
-	dvp "github.com/dvpkit/dvp"
 	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/sdk"
 )
@@ -62,10 +63,11 @@ func Files() ([]File, string, error) {
 	return files, hash, ferr
 }
 
-// GoVersion is the go directive of the copy's go.mod: that of dvp's own
-// go.mod, the Go version the SDK is written for.
+// GoVersion is the go directive of the SDK module's go.mod: the Go version
+// the SDK is written for, which plugin projects declare too.
 func GoVersion() string {
-	for _, line := range strings.Split(string(dvp.GoMod), "\n") {
+	gomod, _ := fs.ReadFile(sdk.Source, "go.mod")
+	for _, line := range strings.Split(string(gomod), "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "go "); ok {
 			return strings.TrimSpace(v)
 		}
@@ -75,7 +77,7 @@ func GoVersion() string {
 
 func load() ([]File, string, error) {
 	var out []File
-	err := fs.WalkDir(dvp.SDK, "sdk", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(sdk.Source, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -88,18 +90,16 @@ func load() ([]File, string, error) {
 		if strings.HasSuffix(p, "_test.go") {
 			return nil
 		}
-		data, err := fs.ReadFile(dvp.SDK, p)
+		data, err := fs.ReadFile(sdk.Source, p)
 		if err != nil {
 			return err
 		}
-		out = append(out, File{Path: strings.TrimPrefix(p, "sdk/"), Data: data})
+		out = append(out, File{Path: p, Data: data})
 		return nil
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("reading the embedded SDK: %w", err)
 	}
-	gomod := fmt.Sprintf("// The Go plugin SDK of dvp %s, written by dvp: do not edit. dvp build\n// replaces this directory when it carries another SDK.\nmodule %s\n\ngo %s\n", sdk.Version, ModulePath, GoVersion())
-	out = append(out, File{Path: "go.mod", Data: []byte(gomod)})
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, hashFiles(out), nil
 }
