@@ -16,8 +16,8 @@ import (
 )
 
 // The compile fixture writes every golden case and every random schema of
-// the property test as packages of one temporary module that requires this
-// repository (through a replace directive, offline), plus a runner program
+// the property test as packages of one temporary module that requires the
+// plugin SDK of this repository (through a replace directive, offline), plus a runner program
 // that decodes, validates, re-encodes, prints and logs the samples of the
 // golden cases. One `go vet` and one `go build` compile everything.
 
@@ -100,7 +100,8 @@ func buildFixture(t *testing.T) (*fixture, error) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	fx := &fixture{dir: dir, results: map[string]sampleResult{}, samples: map[string][]sample{}, propErrors: map[int]error{}, propFiles: map[int]map[string][]byte{}}
 
-	goMod := fmt.Sprintf("module example.com/p\n\ngo 1.24\n\nrequire github.com/dvpkit/dvp v0.0.0\n\nreplace github.com/dvpkit/dvp => %s\n", root)
+	// Generated code imports the plugin SDK, a module of its own (sdk/).
+	goMod := fmt.Sprintf("module example.com/p\n\ngo 1.25\n\nrequire github.com/dvpkit/dvp/sdk v0.0.0-dvp\n\nreplace github.com/dvpkit/dvp/sdk => %s\n", filepath.Join(root, "sdk"))
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(goMod), 0o644); err != nil {
 		return nil, err
 	}
