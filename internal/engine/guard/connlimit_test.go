@@ -50,8 +50,18 @@ func TestConnLimiter(t *testing.T) {
 	defer c1.Close()
 	c2, b2 := dial()
 	defer c2.Close()
-	if get(c1, b1, "/") != nil || get(c2, b2, "/") != nil {
-		t.Fatal("first requests failed")
+	// c1 goes idle first (the server marks it idle after it answered).
+	if get(c1, b1, "/") != nil {
+		t.Fatal("first request failed")
+	}
+	for lim.idle() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	if get(c2, b2, "/") != nil {
+		t.Fatal("second request failed")
+	}
+	for lim.idle() < 2 {
+		time.Sleep(time.Millisecond)
 	}
 	// A third connection is served: the oldest idle one is closed.
 	c3, b3 := dial()
@@ -93,6 +103,17 @@ func TestConnLimiter(t *testing.T) {
 func (l *ConnLimiter) busy() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.busyLocked()
+}
+
+// idle counts the connections between two requests.
+func (l *ConnLimiter) idle() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.conns) - l.busyLocked()
+}
+
+func (l *ConnLimiter) busyLocked() int {
 	n := 0
 	for _, t := range l.conns {
 		if t.IsZero() {

@@ -8,10 +8,10 @@
 //   - Origin: a request that carries an Origin (or Sec-Fetch-Site) saying
 //     it comes from another site is refused: browsers send them, dvp and
 //     scripts do not.
-//   - Content type: a POST must say application/json (uploads:
-//     multipart/form-data), so that a browser cannot send it cross-site
-//     without asking first (a CORS preflight, which this engine never
-//     grants).
+//   - Content type: a POST must say application/json (uploads, which need
+//     a logged-in session: multipart/form-data), so that a browser cannot
+//     send it cross-site without asking first (a CORS preflight, which
+//     this engine never grants).
 //   - Bodies: a JSON body must arrive within BodyTimeout; an upload may take
 //     as long as it needs but closes after UploadIdleTimeout without a byte.
 //   - At most MaxUnauthenticated requests without a logged-in session run
@@ -243,6 +243,9 @@ func (g *Guard) check(r *http.Request) *Refusal {
 	}
 	want := "application/json"
 	if slices.Contains(g.cfg.MultipartPaths, r.URL.Path) {
+		if !g.cfg.Authenticated(r) {
+			return nil // the API refuses it (401) before reading it
+		}
 		want = "multipart/form-data"
 	}
 	ct := r.Header.Get("Content-Type")

@@ -1,23 +1,28 @@
 package guard
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
-// writeRefusal writes a refusal as an ErrorResult envelope; the engine
-// gives its own writer in Config.Refuse.
+// writeRefusal writes a refusal as the engine's ErrorResult envelope.
 func writeRefusal(w http.ResponseWriter, _ *http.Request, f *Refusal) {
-	body, _ := json.Marshal(map[string]any{
-		"type": "ErrorResult", "status": "ERROR",
-		"error": map[string]any{"type": "APIError", "details": f.Details, "action": f.Action, "id": f.ID, "commandOutput": nil, "diagnoses": []string{}},
-	})
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(engineapi.ErrorResult{Type: engineapi.TypeErrorResult, Status: "ERROR", Error: engineapi.APIError{
+		Type: engineapi.TypeAPIError, Details: f.Details, Action: f.Action, ID: f.ID, Diagnoses: []string{},
+	}})
 	SetRetryAfter(w, f)
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(f.Status)
-	w.Write(append(body, '\n'))
+	w.Write(buf.Bytes())
 }
 
 // SetRetryAfter sets the Retry-After header of a refusal that has one.
