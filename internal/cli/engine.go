@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvpkit/dvp/internal/engine"
+	"github.com/dvpkit/dvp/internal/engine/guard"
 	"github.com/dvpkit/dvp/internal/fsutil"
 )
 
@@ -29,6 +30,16 @@ type EngineServeOptions struct {
 	SessionTimeout    time.Duration
 	UploadTokenTTL    time.Duration
 	ReadyFile         string
+	// The front door (docs/engine.md, "The front door").
+	Hostnames          []string
+	HeaderTimeout      time.Duration
+	BodyTimeout        time.Duration
+	UploadIdleTimeout  time.Duration
+	IdleTimeout        time.Duration
+	MaxHeaderSize      string
+	MaxConnections     int
+	MaxUnauthenticated int
+	AllowShortPassword bool
 }
 
 func newEngineCmd(app *App) *cobra.Command {
@@ -62,7 +73,7 @@ When it accepts connections, serve prints "dvp engine listening on URL" on
 stdout and writes URL to --ready-file if given. SIGINT or SIGTERM stops it
 gracefully.`,
 		Example: `  dvp engine serve
-  DVP_ENGINE_ADMIN_PASSWORD=secret dvp engine serve --listen 127.0.0.1:0 --ready-file /tmp/engine.url
+  dvp engine serve --admin-password-file ~/.dvp/engine-password --listen 127.0.0.1:0 --ready-file /tmp/engine.url
   dvp engine serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
@@ -79,6 +90,15 @@ gracefully.`,
 	f.DurationVar(&opts.SessionTimeout, "session-timeout", engine.DefaultSessionTimeout, "idle time after which a session ends")
 	f.DurationVar(&opts.UploadTokenTTL, "upload-token-ttl", engine.DefaultUploadTokenTTL, "how long an upload token stays valid")
 	f.StringVar(&opts.ReadyFile, "ready-file", "", "write the engine's URL to this file once it accepts connections")
+	f.StringArrayVar(&opts.Hostnames, "hostname", nil, "a further name the engine answers to in the Host header, besides localhost, loopback addresses and the --listen host (repeatable)")
+	f.DurationVar(&opts.HeaderTimeout, "header-timeout", engine.DefaultHeaderTimeout, "how long a request's headers may take to arrive")
+	f.DurationVar(&opts.BodyTimeout, "body-timeout", guard.DefaultBodyTimeout, "how long a JSON request body may take to arrive")
+	f.DurationVar(&opts.UploadIdleTimeout, "upload-idle-timeout", guard.DefaultUploadIdleTimeout, "the longest pause without a byte in an upload's body")
+	f.DurationVar(&opts.IdleTimeout, "idle-timeout", engine.DefaultIdleTimeout, "how long a keep-alive connection may stay idle between requests")
+	f.StringVar(&opts.MaxHeaderSize, "max-header-size", "64KiB", "the largest request header accepted")
+	f.IntVar(&opts.MaxConnections, "max-connections", guard.DefaultMaxConns, "the most connections held at once (at the cap, the one idle longest is closed, else a new one waits)")
+	f.IntVar(&opts.MaxUnauthenticated, "max-unauthenticated", guard.DefaultMaxUnauthenticated, "the most requests without a logged-in session answered at once")
+	f.BoolVar(&opts.AllowShortPassword, "allow-short-password", false, fmt.Sprintf("accept an admin password shorter than %d characters (a test engine only)", engine.MinPasswordLength))
 	return cmd
 }
 
@@ -106,6 +126,26 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 	maxUpload, err := parseSize(opts.MaxUploadSize)
 	if err != nil {
 		return Usagef("Invalid value for '--max-upload-size': %v.", err)
+	}
+	maxHeader, err := parseSize(opts.MaxHeaderSize)
+	if err != nil || maxHeader > 1<<30 {
+		return Usagef("Invalid value for '--max-header-size': %q is not a size up to 1GiB (such as 64KiB).", opts.MaxHeaderSize)
+	}
+	for _, h := range opts.Hostnames {
+		if err := guard.ValidHostname(h); err != nil {
+			return Usagef("Invalid value for '--hostname': %v.", err)
+		}
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"header-timeout", opts.HeaderTimeout}, {"body-timeout", opts.BodyTimeout}, {"upload-idle-timeout", opts.UploadIdleTimeout}, {"idle-timeout", opts.IdleTimeout}} {
+		if d.v <= 0 {
+			return Usagef("Invalid value for '--%s': %s is not a positive duration (such as 30s).", d.flag, d.v)
+		}
+	}
+	if opts.MaxConnections < 1 || opts.MaxUnauthenticated < 1 {
+		return Usagef("Invalid value for '--max-connections' or '--max-unauthenticated': give a positive number.")
 	}
 	if opts.DataDir == "" {
 		if app.IO.Home == "" {
@@ -140,6 +180,12 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 	e, generated, err := engine.New(engine.Config{
 		DataDir: opts.DataDir, AdminPassword: password, MaxUploadBytes: maxUpload,
 		SessionTimeout: opts.SessionTimeout, UploadTokenTTL: opts.UploadTokenTTL, Log: app.Log, Redactor: app.Redactor,
+		AllowShortPassword: opts.AllowShortPassword,
+		Front: engine.FrontDoor{
+			Hostnames: opts.Hostnames, HeaderTimeout: opts.HeaderTimeout, BodyTimeout: opts.BodyTimeout,
+			UploadIdleTimeout: opts.UploadIdleTimeout, IdleTimeout: opts.IdleTimeout, MaxHeaderBytes: int(maxHeader),
+			MaxConns: opts.MaxConnections, MaxUnauthenticated: opts.MaxUnauthenticated,
+		},
 	})
 	if err != nil {
 		return Userf("Cannot start the engine: %v", err)

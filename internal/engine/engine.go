@@ -32,10 +32,12 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dvpkit/dvp/internal/engine/api"
 	"github.com/dvpkit/dvp/internal/engine/core"
 	"github.com/dvpkit/dvp/internal/engine/exec"
+	"github.com/dvpkit/dvp/internal/engine/guard"
 	"github.com/dvpkit/dvp/internal/engine/secrets"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
@@ -76,6 +78,38 @@ type Config struct {
 	// parameters with it. Give the one Log's handler uses, so that the
 	// engine's log is masked too. nil: a new one.
 	Redactor *logging.Redactor
+	// AllowShortPassword lets AdminPassword be shorter than
+	// MinPasswordLength (a test engine).
+	AllowShortPassword bool
+	// Front configures the front door (docs/engine.md, "The front door").
+	Front FrontDoor
+}
+
+// MinPasswordLength is the shortest admin password the engine starts
+// with, unless Config.AllowShortPassword.
+const MinPasswordLength = 8
+
+// Defaults of FrontDoor (the others are guard's).
+const (
+	DefaultHeaderTimeout  = 10 * time.Second
+	DefaultIdleTimeout    = 2 * time.Minute
+	DefaultMaxHeaderBytes = 64 << 10
+)
+
+// FrontDoor configures what the engine answers and how much a client can
+// make it hold (internal/engine/guard). Zero values are the defaults.
+type FrontDoor struct {
+	Hostnames          []string      // names besides localhost, loopback and the --listen host
+	HeaderTimeout      time.Duration // for a request's headers
+	BodyTimeout        time.Duration // for a JSON body, whole
+	UploadIdleTimeout  time.Duration // the longest pause in an upload
+	IdleTimeout        time.Duration // of a keep-alive connection
+	MaxHeaderBytes     int
+	MaxConns           int
+	MaxUnauthenticated int
+	// Throttle configures login throttling; its Clock defaults to
+	// Config.Clock.
+	Throttle guard.ThrottleConfig
 }
 
 func (c *Config) defaults() {
@@ -106,6 +140,19 @@ func (c *Config) defaults() {
 	if c.Redactor == nil {
 		c.Redactor = logging.NewRedactor()
 	}
+	f := &c.Front
+	if f.HeaderTimeout <= 0 {
+		f.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if f.IdleTimeout <= 0 {
+		f.IdleTimeout = DefaultIdleTimeout
+	}
+	if f.MaxHeaderBytes <= 0 {
+		f.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if f.Throttle.Clock == nil {
+		f.Throttle.Clock = c.Clock
+	}
 }
 
 // Engine is a running local engine.
@@ -126,6 +173,10 @@ func New(cfg Config) (*Engine, string, error) {
 	cfg.defaults()
 	if cfg.DataDir == "" {
 		return nil, "", errors.New("the engine needs a data directory")
+	}
+	if cfg.AdminPassword != "" && utf8.RuneCountInString(cfg.AdminPassword) < MinPasswordLength && !cfg.AllowShortPassword {
+		return nil, "", fmt.Errorf("the admin password is shorter than %d characters, too easy to guess for anything that can reach the engine: "+
+			"choose a longer one (DVP_ENGINE_ADMIN_PASSWORD or --admin-password-file), give none to have one generated, or, for a test engine only, start it with --allow-short-password", MinPasswordLength)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, "", err
@@ -180,7 +231,8 @@ func New(cfg Config) (*Engine, string, error) {
 		return nil, "", err
 	}
 	e.api = api.New(api.Config{MaxUploadBytes: cfg.MaxUploadBytes, SessionTimeout: cfg.SessionTimeout, UploadTokenTTL: cfg.UploadTokenTTL,
-		DownloadTokenTTL: cfg.DownloadTokenTTL, Clock: cfg.Clock, Log: cfg.Log, Redactor: cfg.Redactor}, e.core)
+		DownloadTokenTTL: cfg.DownloadTokenTTL, Clock: cfg.Clock, Log: cfg.Log, Redactor: cfg.Redactor,
+		Throttle: guard.NewThrottle(cfg.Front.Throttle)}, e.core)
 	go e.janitor()
 	return e, generated, nil
 }
@@ -199,8 +251,22 @@ func lockDataDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
-// Handler is the engine's HTTP API.
-func (e *Engine) Handler() http.Handler { return e.api.Handler() }
+// Handler is the engine's HTTP API behind its front door, for a server
+// whose listen address is unknown: it answers the loopback names and
+// Config.Front.Hostnames. Serve uses its own, which knows the address.
+func (e *Engine) Handler() http.Handler { return e.guard("").Wrap(e.api.Handler()) }
+
+// guard is the engine's front door for an engine listening on listenHost.
+func (e *Engine) guard(listenHost string) *guard.Guard {
+	f := e.cfg.Front
+	return guard.New(guard.Config{
+		ListenHost: listenHost, Hostnames: f.Hostnames,
+		MultipartPaths: []string{engineapi.APIPrefix + engineapi.PathUpload},
+		BodyTimeout:    f.BodyTimeout, UploadIdleTimeout: f.UploadIdleTimeout,
+		MaxUnauthenticated: f.MaxUnauthenticated,
+		Authenticated:      e.api.LoggedIn,
+	})
+}
 
 // DataDir is the engine's data directory.
 func (e *Engine) DataDir() string { return e.cfg.DataDir }
@@ -244,10 +310,17 @@ type ServeOptions struct {
 // it stops accepting, lets requests in flight finish (up to 30 s) and waits
 // for running jobs.
 func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
+	listenHost, _, _ := net.SplitHostPort(o.Listener.Addr().String())
+	f := e.cfg.Front
+	// Bodies have their own deadlines (the guard's): no ReadTimeout here,
+	// which would cut long uploads.
+	ln := guard.LimitListener(o.Listener, f.MaxConns)
 	srv := &http.Server{
-		Handler:           e.api.Handler(),
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler:           e.guard(listenHost).Wrap(e.api.Handler()),
+		ReadHeaderTimeout: f.HeaderTimeout,
+		IdleTimeout:       f.IdleTimeout,
+		MaxHeaderBytes:    f.MaxHeaderBytes,
+		ConnState:         ln.ConnState,
 		ErrorLog:          slog.NewLogLogger(e.cfg.Log.Handler(), slog.LevelDebug),
 	}
 	scheme := "http"
@@ -265,9 +338,9 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	errc := make(chan error, 1)
 	go func() {
 		if scheme == "https" {
-			errc <- srv.ServeTLS(o.Listener, "", "")
+			errc <- srv.ServeTLS(ln, "", "")
 		} else {
-			errc <- srv.Serve(o.Listener)
+			errc <- srv.Serve(ln)
 		}
 	}()
 	url := scheme + "://" + o.Listener.Addr().String()

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/engine/core"
+	"github.com/dvpkit/dvp/internal/engine/guard"
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/logging"
 )
@@ -88,10 +89,10 @@ const maxJSONBody = 1 << 20
 func readJSON(r *http.Request, v any) *APIError {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
 	if err != nil {
-		return apiErr(http.StatusBadRequest, "exception.webservices.request.read", "The request body could not be read: "+err.Error()+".", "Send the request again.")
+		return apiErr(http.StatusBadRequest, "exception.webservices.request.read", "The request body could not be read: "+err.Error()+".", "Run the dvp command again; if this comes back, look at the engine's log.")
 	}
 	if len(body) > maxJSONBody {
-		return apiErr(http.StatusRequestEntityTooLarge, "exception.webservices.request.too.large", fmt.Sprintf("The request body is larger than %d bytes.", maxJSONBody), "Send a smaller request.")
+		return apiErr(http.StatusRequestEntityTooLarge, "exception.webservices.request.too.large", fmt.Sprintf("The request body is larger than %d bytes.", maxJSONBody), "Give smaller parameters (--params): no JSON request to the engine is larger than that.")
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return apiErr(http.StatusBadRequest, "exception.webservices.json.invalid", "The request body is not valid JSON for this resource: "+err.Error()+".", "Send a JSON object of the type this resource expects.")
@@ -108,6 +109,9 @@ type Config struct {
 	Clock            func() time.Time
 	Log              *slog.Logger
 	Redactor         *logging.Redactor // masks every message of an answer
+	// Throttle slows down failed logins (docs/engine.md, "The front
+	// door"); nil: a default one.
+	Throttle *guard.Throttle
 }
 
 // Server answers the API's requests with the domain core.
@@ -122,6 +126,9 @@ type Server struct {
 
 // New returns the API of the engine c.
 func New(cfg Config, c *core.Engine) *Server {
+	if cfg.Throttle == nil {
+		cfg.Throttle = guard.NewThrottle(guard.ThrottleConfig{Clock: cfg.Clock})
+	}
 	srv := &Server{cfg: cfg, core: c,
 		sessions:  newSessions(cfg.SessionTimeout, cfg.Clock),
 		uploads:   newTokens(cfg.UploadTokenTTL, cfg.Clock),
@@ -133,6 +140,13 @@ func New(cfg Config, c *core.Engine) *Server {
 
 // Handler is the API's HTTP handler.
 func (srv *Server) Handler() http.Handler { return srv.handler }
+
+// LoggedIn reports whether a request carries the cookie of a logged-in
+// session (without marking the session used).
+func (srv *Server) LoggedIn(r *http.Request) bool {
+	c, err := r.Cookie(engineapi.SessionCookie)
+	return err == nil && srv.sessions.loggedIn(c.Value)
+}
 
 // Sweep forgets idle sessions and old tokens, and removes the bundles
 // generated for download tokens that expired unused.
@@ -226,7 +240,7 @@ func (srv *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr(http.StatusNotFound, "exception.webservices.notfound",
 			fmt.Sprintf("The resource %q does not exist.", r.URL.Path),
-			"Check the URL: this engine serves the resources under "+engineapi.APIPrefix+" that dvp upload and dvp download-logs use."))
+			"Check the engine address given with -e, DVP_ENGINE or engine in ~/.dvp/config: this engine serves the API of dvp engine serve (docs/engine.md)."))
 	})
 	return mux
 }
@@ -256,7 +270,7 @@ func (srv *Server) wrap(group []Route) http.Handler {
 		if !rt.Public && (q.session == nil || !q.session.loggedIn()) {
 			writeError(w, apiErr(http.StatusUnauthorized, "exception.webservices.session.not.logged.in",
 				"The request needs a logged-in session, and this one has none or it has expired.",
-				"Start a session (POST "+engineapi.APIPrefix+"delphix/session) and log in (POST "+engineapi.APIPrefix+"delphix/login); dvp upload and dvp download-logs do this for you."))
+				"Log in again: every dvp command logs in by itself (a client of the API starts a session, then logs in)."))
 			return
 		}
 		if err := rt.handle(srv, w, r, q); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engine/guard"
 	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
@@ -91,9 +92,18 @@ func (srv *Server) handleLogin(w http.ResponseWriter, r *http.Request, q *reques
 	if q.session == nil {
 		return apiErr(http.StatusUnauthorized, "exception.webservices.session.missing",
 			"There is no session to log in to, or it has expired.",
-			"Start a session first with POST "+engineapi.APIPrefix+"delphix/session.")
+			"Log in again: every dvp command starts a session, then logs in (a client of the API starts a session first).")
+	}
+	// Failed logins slow down per address and per user; the password checks
+	// (bcrypt) that run at once are bounded (guard.Throttle).
+	attempt, refused := srv.cfg.Throttle.Begin(r.Context(), guard.ClientAddress(r), body.Username)
+	if refused != nil {
+		srv.cfg.Log.Warn("login refused", "user", body.Username, "remote", r.RemoteAddr, "why", refused.Details)
+		guard.SetRetryAfter(w, refused)
+		return apiErr(refused.Status, refused.ID, refused.Details, refused.Action)
 	}
 	userRef, ok := srv.core.Login(r.Context(), body.Username, body.Password)
+	attempt.Done(ok)
 	if !ok {
 		srv.cfg.Log.Warn("login failed", "user", body.Username, "remote", r.RemoteAddr)
 		return apiErr(http.StatusUnauthorized, "exception.webservices.login.failed", "Invalid username or password.", "Try with a different set of credentials.")
@@ -179,6 +189,14 @@ func (ss *sessions) get(id string) *session {
 	}
 	s.lastUsed = now
 	return s
+}
+
+// loggedIn reports whether id is a live, logged-in session.
+func (ss *sessions) loggedIn(id string) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s := ss.byID[id]
+	return s != nil && s.loggedIn() && ss.clock().Sub(s.lastUsed) <= ss.idle
 }
 
 // login replaces the session by a fresh logged-in one (a new id, so a

@@ -8,7 +8,7 @@
 //   - Origin: a request that carries an Origin (or Sec-Fetch-Site) saying
 //     it comes from another site is refused: browsers send them, dvp and
 //     scripts do not.
-//   - Content type: a POST must say application/json (uploads, which need
+//   - Content type: a POST with a body must say application/json (uploads, which need
 //     a logged-in session: multipart/form-data), so that a browser cannot
 //     send it cross-site without asking first (a CORS preflight, which
 //     this engine never grants).
@@ -249,6 +249,9 @@ func (g *Guard) check(r *http.Request) *Refusal {
 		want = "multipart/form-data"
 	}
 	ct := r.Header.Get("Content-Type")
+	if ct == "" && r.ContentLength == 0 {
+		return nil // an empty body says nothing (logout, requestUploadToken)
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || mt != want {
 		shown := fmt.Sprintf("%q", ct)

@@ -140,6 +140,7 @@ func TestContentTypeRequired(t *testing.T) {
 		{"POST", login, "application/x-www-form-urlencoded", 415},
 		{"POST", login, "multipart/form-data; boundary=x", 415},
 		{"POST", login, "", 415},
+		{"POST", "/resources/json/delphix/logout", "", 200}, // an empty body
 		{"POST", login, "application/json", 200},
 		{"POST", login, "Application/JSON; charset=utf-8", 200},
 		{"POST", uploadPath, "application/json", 415},
@@ -149,6 +150,9 @@ func TestContentTypeRequired(t *testing.T) {
 		{"GET", "/resources/json/delphix/data/downloadOutputStream", "application/octet-stream", 200},
 	} {
 		r := req(c.method, "127.0.0.1:8780", c.path, c.ctype)
+		if c.path == "/resources/json/delphix/logout" {
+			r = httptest.NewRequest("POST", "http://127.0.0.1:8780"+c.path, nil)
+		}
 		if c.path == uploadPath && c.code != 200 || c.ctype == "multipart/form-data; boundary=----------boundary------" {
 			r.Header.Set("Cookie", "JSESSIONID=1")
 		}
