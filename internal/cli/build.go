@@ -61,14 +61,17 @@ writes nothing and exits 1 when the generated code on disk is stale (for CI).`,
 			if opts.Check && !opts.GenerateOnly {
 				return Usagef("--check goes with -g/--generate-only.")
 			}
-			if err := checkExistingFile("-c", "--plugin-config", opts.ConfigPath); err != nil {
-				return err
-			}
 			cwd, err := app.IO.Getwd()
 			if err != nil {
 				return err
 			}
 			opts.Cwd = cwd
+			if dir := findProjectConfig(app, cmd, "plugin-config", cwd, &opts.ConfigPath); dir != "" && !cmd.Flags().Changed("upload-artifact") {
+				opts.ArtifactPath = filepath.Join(dir, opts.ArtifactPath)
+			}
+			if err := checkConfigFlag(cmd, cwd, opts.ConfigPath); err != nil {
+				return err
+			}
 			if opts.GenerateOnly {
 				if opts.Baseline != "" {
 					return Usagef("--baseline does not go with -g/--generate-only.")

@@ -34,7 +34,12 @@ Engine, user and password are found as for 'dvp upload'.`,
 		Args:    cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			conn, err := resolveConnection(cmd.Context(), app, cmd, &opts.ConnectionOptions, func() error {
-				if err := checkExistingFile("-c", "--plugin-config", opts.ConfigPath); err != nil {
+				cwd, err := app.IO.Getwd()
+				if err != nil {
+					return err
+				}
+				findProjectConfig(app, cmd, "plugin-config", cwd, &opts.ConfigPath)
+				if err := checkConfigFlag(cmd, cwd, opts.ConfigPath); err != nil {
 					return err
 				}
 				if opts.Directory == "" {

@@ -37,14 +37,15 @@ checks the two files only; the Go sources are checked by 'dvp build'.`,
 			if err := checkOutputFlag(opts.Output); err != nil {
 				return err
 			}
-			if err := checkExistingFile("-c", "--plugin-config", opts.ConfigPath); err != nil {
-				return err
-			}
 			cwd, err := app.IO.Getwd()
 			if err != nil {
 				return err
 			}
 			opts.Cwd = cwd
+			findProjectConfig(app, cmd, "plugin-config", cwd, &opts.ConfigPath)
+			if err := checkConfigFlag(cmd, cwd, opts.ConfigPath); err != nil {
+				return err
+			}
 			return runValidate(app, opts)
 		}),
 	}
