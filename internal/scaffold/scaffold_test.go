@@ -265,7 +265,7 @@ func TestScaffoldsBuildOffline(t *testing.T) {
 					t.Fatalf("go vet: %v\n%s", err, out)
 				}
 				// The example test passes right after init, offline.
-				if out, err := goCmd(t, src, env, "test", "-count=1", "./..."); err != nil || !strings.Contains(out, "ok  \t"+res.Module) {
+				if out, err := goCmd(t, src, env, "test", "-trimpath", "-count=1", "./..."); err != nil || !strings.Contains(out, "ok  \t"+res.Module) {
 					t.Fatalf("go test: %v\n%s", err, out)
 				}
 				// go.mod and go.sum are left alone by the build.

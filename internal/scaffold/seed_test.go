@@ -89,7 +89,7 @@ func buildSeed(t *testing.T) string {
 		t.Fatalf("go vet: %v\n%s", err, out)
 	}
 	// The seed's own unit tests (sdk/plugintest) pass offline.
-	if out, err := goCmd(t, src, env, "test", "-count=1", "./..."); err != nil || !strings.Contains(out, "ok  \tmy-first-plugin") {
+	if out, err := goCmd(t, src, env, "test", "-trimpath", "-count=1", "./..."); err != nil || !strings.Contains(out, "ok  \tmy-first-plugin") {
 		t.Fatalf("go test: %v\n%s", err, out)
 	}
 	return bin
