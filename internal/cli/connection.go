@@ -62,14 +62,17 @@ func resolveConnection(ctx context.Context, app *App, cmd *cobra.Command, o *Con
 	if err != nil {
 		return nil, &UserError{Msg: err.Error()}
 	}
+	for _, w := range s.Warnings() {
+		app.Log.Warn("Warning: " + w)
+	}
 	c := &connection{}
 	var src settings.Source
 	if c.engine, src = s.Get(settings.KeyEngine); c.engine == "" {
-		return nil, Usagef("Invalid value for '-e' / '--engine': Option is required and must be specified via the command line or using the environment variable \"DVP_ENGINE\".")
+		return nil, Usagef("Invalid value for '-e' / '--engine': Option is required and must be specified via the command line or using the environment variable \"DVP_ENGINE\"%s.", orInFile(s, settings.KeyEngine))
 	}
 	app.Log.Debug("engine", "value", c.engine, "from", string(src))
 	if c.user, src = s.Get(settings.KeyUser); c.user == "" {
-		return nil, Usagef("Invalid value for '-u' / '--user': Option is required and must be specified via the command line or using the environment variable \"DVP_USER\".")
+		return nil, Usagef("Invalid value for '-u' / '--user': Option is required and must be specified via the command line or using the environment variable \"DVP_USER\"%s.", orInFile(s, settings.KeyUser))
 	}
 	app.Log.Debug("user", "value", c.user, "from", string(src))
 	if err := check(); err != nil {
@@ -97,6 +100,19 @@ func resolveConnection(ctx context.Context, app *App, cmd *cobra.Command, o *Con
 	}
 	app.Redactor.Add(c.password)
 	return c, nil
+}
+
+// orInFile names the config file a setting may also come from, with its
+// warnings in mind (a [defualt] section reads nothing).
+func orInFile(s *settings.Settings, key string) string {
+	f := s.ConfigFile()
+	if f == "" {
+		return ""
+	}
+	if len(s.Warnings()) > 0 {
+		return fmt.Sprintf(", or as %s in the [default] section of %s (see the warnings above about that file)", key, f)
+	}
+	return fmt.Sprintf(", or as %s in the [default] section of %s", key, f)
 }
 
 // isTTY tells a terminal from other character devices such as /dev/null

@@ -8,10 +8,15 @@ package settings
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
 
+	"github.com/dvpkit/dvp/internal/jsonschemamsg"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"gopkg.in/ini.v1"
@@ -52,6 +57,7 @@ type Settings struct {
 	flags *pflag.FlagSet
 	file  map[string]any
 	path  string
+	warns []string
 }
 
 // Options says where to look.
@@ -80,6 +86,7 @@ func Load(o Options) (*Settings, error) {
 			}
 		}
 		s.file = v.AllSettings()
+		s.warns = checkFile(s.path)
 	}
 	for key, env := range envNames {
 		if err := v.BindEnv(key, env); err != nil {
@@ -151,6 +158,76 @@ func splitKey(k string) []string {
 		}
 	}
 	return append(parts, k[start:])
+}
+
+// Warnings are the config file's sections and keys that dvp does not read,
+// each as "FILE:LINE: message" with a "did you mean" when one is close
+// ([defualt] for [default]): dvp ignores them, as configparser does, but
+// says so.
+func (s *Settings) Warnings() []string { return s.warns }
+
+// maxConfigBytes bounds what checkFile reads of the config file.
+const maxConfigBytes = 1 << 20
+
+// checkFile finds the sections and keys of the config file at path that
+// dvp does not read.
+func checkFile(path string) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxConfigBytes))
+	if err != nil {
+		return nil
+	}
+	sections := make([]string, 0, len(knownKeys))
+	for name := range knownKeys {
+		sections = append(sections, name)
+	}
+	sort.Strings(sections)
+	var warns []string
+	section := ""
+	for i, line := range strings.Split(string(b), "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || t[0] == '#' || t[0] == ';' {
+			continue
+		}
+		at := fmt.Sprintf("%s:%d: ", path, i+1)
+		if strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
+			section = strings.TrimSpace(t[1 : len(t)-1])
+			if _, ok := knownKeys[section]; !ok && section != "DEFAULT" {
+				w := at + fmt.Sprintf("dvp reads no section [%s]", section)
+				if s := jsonschemamsg.Suggest(section, sections, 2); s != "" {
+					w += fmt.Sprintf("; did you mean [%s]?", s)
+				} else {
+					w += fmt.Sprintf(" (it reads [%s])", strings.Join(sections, "], ["))
+				}
+				warns = append(warns, w)
+			}
+			continue
+		}
+		keys, ok := knownKeys[section]
+		if !ok {
+			continue
+		}
+		key, _, found := strings.Cut(t, "=")
+		if !found {
+			key, _, _ = strings.Cut(t, ":")
+		}
+		key = strings.TrimSpace(key)
+		if slices.Contains(keys, key) {
+			continue
+		}
+		w := at + fmt.Sprintf("dvp reads no key %q in [%s]", key, section)
+		if s := jsonschemamsg.Suggest(key, keys, 2); s != "" {
+			w += fmt.Sprintf("; did you mean %q?", s)
+		} else {
+			w += fmt.Sprintf(" (it reads %s)", strings.Join(keys, ", "))
+		}
+		warns = append(warns, w)
+	}
+	return warns
 }
 
 // ConfigFile is the path of the config file that was read ("" when none).

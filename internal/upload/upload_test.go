@@ -377,7 +377,7 @@ func TestArtifactChecks(t *testing.T) {
 			t.Errorf("%s: got %v", body, err)
 		}
 	}
-	if !strings.Contains(InvalidEngineAPIMessge, "{\n  \"type\": \"APIVersion\",\n  \"major\": 1,\n  \"minor\": 7,\n  \"micro\": 0\n}\nVerify") {
+	if !strings.Contains(InvalidEngineAPIMessge, "{\n  \"type\": \"APIVersion\",\n  \"major\": 1,\n  \"minor\": 7,\n  \"micro\": 0\n}\nBuild the artifact with 'dvp build'.") {
 		t.Error("message layout")
 	}
 	p := filepath.Join(dir, "ok.json")
