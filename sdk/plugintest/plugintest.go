@@ -16,8 +16,9 @@
 //		pt := plugintest.New(t, plugin.Runtime())
 //		pt.OnRunBash(plugintest.CommandContains("rsync -r"), libs.RunResult{ExitCode: 0})
 //
-//		src := plugintest.StagedSource(generated.LinkedSourceDefinition{
-//			SourceAddress: "db.example.com", Username: "delphix", MountLocation: "/mnt/provision/stage"})
+//		params := generated.LinkedSourceDefinition{
+//			SourceAddress: "db.example.com", Username: "delphix", MountLocation: "/mnt/provision/stage"}
+//		src := plugintest.StagedSource(params, plugintest.Mount(plugintest.Connection("staging"), "/mnt/provision/stage"))
 //		err := pt.Run("linked.pre_snapshot", plugintest.In{
 //			StagedSource: src,
 //			Repository:   generated.RepositoryDefinition{},
