@@ -103,7 +103,7 @@ func (srv *Server) handleDownload(w http.ResponseWriter, r *http.Request, q *req
 	if err != nil {
 		return apiErr(http.StatusForbidden, "exception.download.token.invalid",
 			fmt.Sprintf("The download token %q %v.", shorten(token, 40), err),
-			"Generate the bundle again with POST "+engineapi.APIPrefix+"delphix/service/support/bundle/generate.")
+			"Run dvp download-logs again: it asks for a new bundle and downloads it at once.")
 	}
 	defer os.Remove(path)
 	f, err := os.Open(path)

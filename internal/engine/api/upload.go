@@ -15,7 +15,6 @@ import (
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/engine/core"
-	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
 // multipartSlack is what the multipart framing may add to the artifact.
@@ -63,7 +62,7 @@ func (srv *Server) handleUpload(w http.ResponseWriter, r *http.Request, q *reque
 	if _, err := srv.uploads.consume(token, q.session.id); err != nil {
 		return apiErr(http.StatusForbidden, "exception.upload.token.invalid",
 			fmt.Sprintf("The upload token %q %v.", shorten(token, 40), err),
-			"Request a new token with POST "+engineapi.APIPrefix+"delphix/toolkit/requestUploadToken and upload again; dvp upload does this for you.")
+			"Run dvp upload again: it asks for a new token and uses it at once.")
 	}
 	part, err = mr.NextPart()
 	if err != nil {

@@ -337,7 +337,7 @@ func (e *Engine) checkDelete(ctx context.Context, c *engineapi.Container, _ *sto
 	}
 	for _, v := range cs {
 		if v.Parent == c.Reference {
-			return conflict(fmt.Sprintf("The dSource %q has the VDB %q.", c.Name, v.Name), "Delete its VDBs first.")
+			return conflict(fmt.Sprintf("The dSource %q has the VDB %q.", c.Name, v.Name), fmt.Sprintf("Delete its VDBs first (dvp vdb delete %s).", v.Name))
 		}
 	}
 	return nil

@@ -284,7 +284,7 @@ func (e *Engine) ActionJob(ctx context.Context, ref string) (*engineapi.Job, err
 	}
 	if !a.JobID.Valid {
 		return nil, newErr(NotFound, "exception.webservices.object.notfound",
-			fmt.Sprintf("The action %q has no job.", a.Ref()), "Read the action itself with GET "+engineapi.APIPrefix+"delphix/action/"+a.Ref()+".")
+			fmt.Sprintf("The action %q has no job.", a.Ref()), "Follow the action itself: its state says how it ended (dvp upload --wait does this).")
 	}
 	j, err := e.store.Job(ctx, a.JobID.Int64)
 	if err != nil {

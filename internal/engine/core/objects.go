@@ -31,6 +31,16 @@ func (e *Engine) findShown(ctx context.Context, kind, what, refOrName string) (j
 	return doc, e.findStored(ctx, kind, what, refOrName, &doc, false)
 }
 
+// listHint says how a user lists the objects of a kind, as the action of a
+// "not found" refusal.
+var listHint = map[string]string{
+	engineapi.KindEnvironment:  "List them with dvp environment list.",
+	engineapi.KindRepository:   "The repositories of an environment are discovered: refresh it with dvp environment refresh ENVIRONMENT, then list them with dvp source-config list.",
+	engineapi.KindSourceConfig: "List them with dvp source-config list.",
+	engineapi.KindContainer:    "List them with dvp dsource list or dvp vdb list.",
+	engineapi.KindSnapshot:     "List the snapshots of a dSource with dvp snapshot list DSOURCE.",
+}
+
 func (e *Engine) findStored(ctx context.Context, kind, what, refOrName string, v any, reveal bool) error {
 	if refOrName == "" {
 		return badRequest(fmt.Sprintf("No %s was given.", what), fmt.Sprintf("Name the %s by its reference or name.", what))
@@ -45,7 +55,7 @@ func (e *Engine) findStored(ctx context.Context, kind, what, refOrName string, v
 		return badRequest(err.Error()+".", "Use the object's reference.")
 	}
 	if !ok {
-		return notFound(what, refOrName, fmt.Sprintf("List them with GET %sdelphix/%s.", engineapi.APIPrefix, kind))
+		return notFound(what, refOrName, listHint[kind])
 	}
 	return nil
 }
@@ -118,26 +128,26 @@ func (e *Engine) CreateEnvironment(ctx context.Context, caller Caller, p enginea
 			env.Port = 22
 		}
 		if p.Host == "" {
-			problems = append(problems, "/host: an SSH environment needs a host")
+			problems = append(problems, "/host: an SSH environment needs a host (dvp environment add --host HOST)")
 		}
 		if p.User == "" {
-			problems = append(problems, "/user: an SSH environment needs a user")
+			problems = append(problems, "/user: an SSH environment needs a user (dvp environment add --ssh-user USER, or --host USER@HOST)")
 		}
 		if env.Port < 1 || env.Port > 65535 {
-			problems = append(problems, fmt.Sprintf("/port: %d is not a TCP port", env.Port))
+			problems = append(problems, fmt.Sprintf("/port: %d is not a TCP port (dvp environment add --port)", env.Port))
 		}
 		if !filepath.IsAbs(p.SSHKeyFile) {
-			problems = append(problems, "/sshKeyFile: give the absolute path of the private key file the engine logs in with")
+			problems = append(problems, "/sshKeyFile: give the absolute path of the private key file the engine logs in with (dvp environment add --ssh-key FILE)")
 		} else if _, err := os.Stat(p.SSHKeyFile); err != nil {
-			problems = append(problems, fmt.Sprintf("/sshKeyFile: the engine cannot read %s: %v", p.SSHKeyFile, err))
+			problems = append(problems, fmt.Sprintf("/sshKeyFile: the engine cannot read %s: %v (dvp environment add --ssh-key FILE)", p.SSHKeyFile, err))
 		}
 		env.SSHKeyFile = p.SSHKeyFile
 		if !p.InsecureIgnoreHostKey {
 			env.KnownHostsFile = p.KnownHostsFile
 			if p.KnownHostsFile != "" && !filepath.IsAbs(p.KnownHostsFile) {
-				problems = append(problems, "/knownHostsFile: give an absolute path")
+				problems = append(problems, "/knownHostsFile: give an absolute path (dvp environment add --known-hosts FILE)")
 			} else if _, err := os.Stat(exec.KnownHostsFile(env)); err != nil {
-				problems = append(problems, fmt.Sprintf("/knownHostsFile: the engine cannot read %s to verify the host key: %v (or, for a test host only, set insecureIgnoreHostKey)", exec.KnownHostsFile(env), err))
+				problems = append(problems, fmt.Sprintf("/knownHostsFile: the engine cannot read %s to verify the host key: %v (give the known_hosts file with dvp environment add --known-hosts FILE, or, for a test host only, --insecure-ignore-host-key)", exec.KnownHostsFile(env), err))
 			}
 		}
 		env.ScratchPath = "/tmp/dvp-scratch"
@@ -148,7 +158,7 @@ func (e *Engine) CreateEnvironment(ctx context.Context, caller Caller, p enginea
 	if len(problems) > 0 {
 		return Started{}, newErr(Invalid, "exception.validation.parameters",
 			fmt.Sprintf("The environment cannot be added: %d problem(s):\n%s", len(problems), strings.Join(problems, "\n")),
-			"Fix the values at the JSON pointers listed and send the request again.")
+			"Fix what is listed (the dvp environment add flags are in parentheses), then add the environment again.")
 	}
 	ref, err := e.store.CreateObject(ctx, store.KindEnvironment, "", true, e.cfg.Clock(), func(ref string) (any, string) {
 		env.Reference = ref
@@ -210,7 +220,7 @@ func (e *Engine) DeleteEnvironment(ctx context.Context, ref string) error {
 	}
 	for _, c := range cs {
 		if c.Environment == env.Reference || c.SourceEnv == env.Reference {
-			return conflict(fmt.Sprintf("The environment %q is used by %s.", env.Name, c.Name), "Delete the dSources and VDBs that use it first.")
+			return conflict(fmt.Sprintf("The environment %q is used by %s.", env.Name, c.Name), fmt.Sprintf("Delete the dSources and VDBs that use it first (dvp %s delete %s).", strings.ToLower(containerNames[c.ContainerType]), c.Name))
 		}
 	}
 	repos, err := store.ListAs[engineapi.Repository](ctx, e.store, store.KindRepository, env.Reference)
@@ -381,7 +391,7 @@ func (e *Engine) DeleteSourceConfig(ctx context.Context, ref string) error {
 	}
 	for _, c := range cs {
 		if c.SourceConfig == sc.Reference {
-			return conflict(fmt.Sprintf("The source config %q is used by %s.", sc.Name, c.Name), "Delete the dSource or VDB first.")
+			return conflict(fmt.Sprintf("The source config %q is used by %s.", sc.Name, c.Name), fmt.Sprintf("Delete the %s first (dvp %s delete %s).", containerNames[c.ContainerType], strings.ToLower(containerNames[c.ContainerType]), c.Name))
 		}
 	}
 	if err := e.store.DeleteObject(ctx, store.KindSourceConfig, sc.Reference); err != nil {

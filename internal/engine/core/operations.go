@@ -79,7 +79,7 @@ func contractOp(name string) (engineapi.ContainerOp, bool) {
 // opSync syncs a dSource (a resync when p.Resync says so).
 func (w *wf) opSync(ctx context.Context, p engineapi.ContainerOpParameters, snap *engineapi.Snapshot) error {
 	if !w.c.Enabled {
-		return failf("Enable the dSource first.", "The dSource %s is disabled.", w.c.Name)
+		return failf(fmt.Sprintf("Enable it with dvp dsource enable %s, then sync again.", w.c.Name), "The dSource %s is disabled.", w.c.Name)
 	}
 	return w.sync(ctx, p.Resync, p.SnapshotParameters)
 }

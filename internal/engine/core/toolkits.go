@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/dvpkit/dvp/internal/engine/store"
-	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
 // Toolkits lists the installed plugins as the API shows them.
@@ -44,7 +43,7 @@ func (e *Engine) Toolkit(ctx context.Context, ref string) (any, error) {
 func toolkitNotFound(ref string) error {
 	return newErr(NotFound, "exception.webservices.object.notfound",
 		fmt.Sprintf("The plugin %q does not exist on this engine.", ref),
-		"List the installed plugins with GET "+engineapi.APIPrefix+"delphix/toolkit.")
+		"Upload the plugin with dvp upload, or give the reference of an installed one.")
 }
 
 // DeleteToolkit deletes an installed plugin (a completed action).

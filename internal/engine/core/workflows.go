@@ -48,6 +48,14 @@ func paramProblems(sch *schema.Schema, definition string, raw json.RawMessage) [
 	return out
 }
 
+// paramsFlag is the dvp flag that gives the parameters of a definition.
+func paramsFlag(definition string) string {
+	if definition == "snapshotParametersDefinition" {
+		return "--snapshot-params"
+	}
+	return "--params"
+}
+
 // validateParams is paramProblems as an API error (HTTP 400), so that
 // nothing runs with parameters the plugin's schema refuses.
 // The secrets of raw are registered with the redactor first: a message
@@ -60,7 +68,7 @@ func (e *Engine) validateParams(t *store.Toolkit, a *artifact.Artifact, definiti
 	}
 	return newErr(Invalid, "exception.validation.parameters",
 		fmt.Sprintf("The %s do not match the %s of plugin %q: %d problem(s):\n%s", what, definition, a.Name, len(ps), strings.Join(ps, "\n")),
-		fmt.Sprintf("Fix the values at the JSON pointers listed so that they match %s in the plugin's schema.json, and send the request again.", definition))
+		fmt.Sprintf("Fix the values at the JSON pointers listed (in the JSON given with %s) so that they match %s in the plugin's schema.json, then run the command again.", paramsFlag(definition), definition))
 }
 
 // checkOutput validates an object a plugin returned (its secrets
@@ -154,18 +162,19 @@ func (e *Engine) newWF(ctx context.Context, j *jobs.Job, c *engineapi.Container)
 		return nil, err
 	}
 	if t == nil {
-		return nil, failf("Install the plugin again, or delete the object.", "The plugin %s of %s is not installed any more.", c.Toolkit, c.Name)
+		return nil, failf(fmt.Sprintf("Upload the plugin again with dvp upload, or delete the %s with dvp %s delete %s.", containerNames[c.ContainerType], strings.ToLower(containerNames[c.ContainerType]), c.Name),
+			"The plugin %s of %s is not installed any more.", c.Toolkit, c.Name)
 	}
 	w.tk = t
 	if w.art, err = t.Artifact(); err != nil {
 		return nil, err
 	}
 	if ok, err := e.store.GetObject(ctx, store.KindRepository, c.Repository, &w.repo); err != nil || !ok {
-		return nil, failf("Refresh the environment, then try again.", "The repository %s of %s does not exist (%v).", c.Repository, c.Name, err)
+		return nil, failf(fmt.Sprintf("Refresh the environment with dvp environment refresh %s, then run the command again.", c.Environment), "The repository %s of %s does not exist (%v).", c.Repository, c.Name, err)
 	}
 	if c.SourceConfig != "" {
 		if ok, err := e.store.GetObject(ctx, store.KindSourceConfig, c.SourceConfig, &w.sc); err != nil || !ok {
-			return nil, failf("Add the source config again.", "The source config %s of %s does not exist (%v).", c.SourceConfig, c.Name, err)
+			return nil, failf("Add the source config again with dvp source-config add.", "The source config %s of %s does not exist (%v).", c.SourceConfig, c.Name, err)
 		}
 	}
 	if w.run, err = e.startPlugin(t, j); err != nil {
@@ -193,7 +202,7 @@ func (w *wf) env(ctx context.Context, ref string) (engineapi.Environment, error)
 		return env, err
 	}
 	if !ok {
-		return env, failf("Add the environment, or fix the plugin's mount specification.", "The environment %s does not exist on this engine.", ref)
+		return env, failf("Add the environment with dvp environment add, or fix the plugin's mount specification.", "The environment %s does not exist on this engine.", ref)
 	}
 	w.envs[ref] = env
 	return env, nil
@@ -614,7 +623,7 @@ func (e *Engine) checkEnvironment(ctx context.Context, j *jobs.Job, env engineap
 		if errors.As(err, &le) {
 			msg = le.Message
 		}
-		return failf("Check the host, port, user, key and known hosts of the environment, then refresh it.", "Cannot run commands on environment %s: %s", env.Name, msg)
+		return failf(fmt.Sprintf("Check the host, port, user, key and known hosts of the environment, then refresh it with dvp environment refresh %s.", env.Name), "Cannot run commands on environment %s: %s", env.Name, msg)
 	}
 	if res.ExitCode != 0 {
 		return failf("Check that the user can create the scratch directory.", "The environment check on %s failed (exit %d): %s", env.Name, res.ExitCode, strings.TrimSpace(res.Stderr))

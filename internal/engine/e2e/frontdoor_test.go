@@ -9,7 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -215,5 +217,41 @@ func TestShortAdminPasswordRefused(t *testing.T) {
 	}
 	if strings.Contains(string(out), "secret") {
 		t.Errorf("the password was shown:\n%s", out)
+	}
+}
+
+// TestEngineMessagesSpeakDvp: what the engine says reaches the user of dvp
+// in dvp commands: no REST path, no "send the request again".
+func TestEngineMessagesSpeakDvp(t *testing.T) {
+	e := startEngine(t, t.TempDir())
+	key := filepath.Join(t.TempDir(), "id_ed25519")
+	if err := os.WriteFile(key, []byte("not really a key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"snapshot", "list", "nosuch"}, []string{"dvp dsource list or dvp vdb list"}},
+		{[]string{"environment", "refresh", "nosuch"}, []string{"dvp environment list"}},
+		// The engine's user has no ~/.ssh/known_hosts: the real cause is a
+		// missing --known-hosts, and the message says so.
+		{[]string{"environment", "add", "e1", "--host", "127.0.0.1", "--ssh-user", "root", "--ssh-key", key},
+			[]string{"/knownHostsFile", "dvp environment add --known-hosts FILE", "--insecure-ignore-host-key", "then add the environment again"}},
+	} {
+		res := dvp(t, nil, append(c.args, "-e", e.url, "-u", "admin")...)
+		if res.code != 1 {
+			t.Errorf("%v: exit %d\n%s", c.args, res.code, res.stderr)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(res.stderr, w) {
+				t.Errorf("%v: no %q in:\n%s", c.args, w, res.stderr)
+			}
+		}
+		for _, bad := range []string{"/resources/json", "send the request", "GET ", "POST "} {
+			if strings.Contains(res.stderr, bad) {
+				t.Errorf("%v: %q in:\n%s", c.args, bad, res.stderr)
+			}
+		}
 	}
 }

@@ -41,7 +41,7 @@ const (
 	DefaultBodyTimeout         = 30 * time.Second
 	DefaultUploadIdleTimeout   = 60 * time.Second
 	DefaultMaxUnauthenticated  = 32
-	DefaultUnauthenticatedWait = 30 * time.Second
+	DefaultUnauthenticatedWait = 2 * time.Minute
 )
 
 // Refusal is a request the guard refuses, as the engine reports it.
