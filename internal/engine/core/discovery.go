@@ -1,0 +1,162 @@
+// Environment discovery (docs/workflows.md, "Environments and the
+// platform libraries"): the check that the engine can run commands on an
+// environment, then each installed plugin's repository and source config
+// discovery.
+
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dvpkit/dvp/internal/engine/exec"
+	"github.com/dvpkit/dvp/internal/engine/jobs"
+	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/pluginhost"
+	"github.com/dvpkit/dvp/sdk/libs"
+)
+
+// checkEnvironment connects to the environment and prepares its scratch
+// path.
+func (e *Engine) checkEnvironment(ctx context.Context, j *jobs.Job, env engineapi.Environment) error {
+	x := exec.New(env)
+	defer x.Close()
+	res, err := x.RunBash(ctx, pluginhost.BashRequest{Command: `mkdir -p "$DVP_SCRATCH" && uname -sn`, Variables: map[string]string{"DVP_SCRATCH": env.ScratchPath}})
+	if err != nil {
+		msg := err.Error()
+		var le *libs.LibraryError
+		if errors.As(err, &le) {
+			msg = le.Message
+		}
+		return failf(fmt.Sprintf("Check the host, port, user, key and known hosts of the environment, then refresh it with dvp environment refresh %s.", env.Name), "Cannot run commands on environment %s: %s", env.Name, msg)
+	}
+	if res.ExitCode != 0 {
+		return failf("Check that the user can create the scratch directory.", "The environment check on %s failed (exit %d): %s", env.Name, res.ExitCode, strings.TrimSpace(res.Stderr))
+	}
+	j.Info("event.environment.checked", fmt.Sprintf("Environment %s answers: %s.", env.Name, strings.TrimSpace(res.Stdout)))
+	return nil
+}
+
+// discover runs environment discovery (docs/workflows.md, "Workflows")
+// with every installed plugin: repositories, then the source configs of
+// each.
+func (e *Engine) discover(ctx context.Context, j *jobs.Job, env engineapi.Environment) error {
+	tks, err := e.store.Toolkits(ctx)
+	if err != nil {
+		return err
+	}
+	if len(tks) == 0 {
+		j.Info("event.environment.discovery.none", "No plugin is installed: nothing to discover.")
+	}
+	for i, t := range tks {
+		if err := e.discoverWith(ctx, j, env, t); err != nil {
+			return err
+		}
+		j.Progress(float64(i+1) * 90 / float64(len(tks)))
+	}
+	env.LastRefresh = store.FormatTime(e.cfg.Clock())
+	return e.store.PutObject(ctx, store.KindEnvironment, env.Reference, env.Name, &env, e.cfg.Clock())
+}
+
+func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env engineapi.Environment, t *store.Toolkit) error {
+	a, err := t.Artifact()
+	if err != nil {
+		return err
+	}
+	if !a.Manifest.HasRepositoryDiscovery {
+		j.Info("event.environment.discovery.skipped", fmt.Sprintf("Plugin %q has no repository discovery.", a.Name))
+		return nil
+	}
+	run, err := e.startPlugin(t, j)
+	if err != nil {
+		return err
+	}
+	defer run.Close()
+	conn := connOf(env)
+	var repos []json.RawMessage
+	if err := run.Call(ctx, "discovery.repository", map[string]any{"source_connection": conn}, &repos); err != nil {
+		return err
+	}
+	dd := a.DiscoveryDefinition
+	existing, err := store.ListAs[engineapi.Repository](ctx, e.store, store.KindRepository, env.Reference)
+	if err != nil {
+		return err
+	}
+	now := e.cfg.Clock()
+	for _, raw := range repos {
+		if err := e.checkOutput(t, a, "discovery.repository", "repositoryDefinition", raw); err != nil {
+			return err
+		}
+		id, name := identityKey(raw, dd.RepositoryIdentityFields), nameOf(raw, dd.RepositoryNameField)
+		var repo *engineapi.Repository
+		for i := range existing {
+			if existing[i].Toolkit == t.Ref() && existing[i].Identity == id {
+				repo = &existing[i]
+			}
+		}
+		if repo != nil {
+			repo.Parameters, repo.Name = raw, name
+			if err := e.store.PutObject(ctx, store.KindRepository, repo.Reference, name, repo, now); err != nil {
+				return err
+			}
+		} else {
+			var r engineapi.Repository
+			ref, err := e.store.CreateObject(ctx, store.KindRepository, env.Reference, false, now, func(ref string) (any, string) {
+				r = engineapi.Repository{Type: "AppDataRepository", Reference: ref, Name: name, Environment: env.Reference, Toolkit: t.Ref(), Parameters: raw, Identity: id}
+				return &r, name
+			})
+			if err != nil {
+				return err
+			}
+			r.Reference = ref
+			repo = &r
+		}
+		j.Info("event.environment.repository", fmt.Sprintf("Plugin %q found repository %q (%s) on %s.", a.Name, name, repo.Reference, env.Name))
+		if !a.Manifest.HasSourceConfigDiscovery {
+			continue
+		}
+		var scs []json.RawMessage
+		if err := run.Call(ctx, "discovery.source_config", map[string]any{"source_connection": conn, "repository": raw}, &scs); err != nil {
+			return err
+		}
+		have, err := store.ListAs[engineapi.SourceConfig](ctx, e.store, store.KindSourceConfig, repo.Reference)
+		if err != nil {
+			return err
+		}
+		for _, sraw := range scs {
+			if err := e.checkOutput(t, a, "discovery.source_config", "sourceConfigDefinition", sraw); err != nil {
+				return err
+			}
+			sid, sname := identityKey(sraw, dd.SourceConfigIdentityFields), nameOf(sraw, dd.SourceConfigNameField)
+			var found *engineapi.SourceConfig
+			for i := range have {
+				if have[i].Identity == sid {
+					found = &have[i]
+				}
+			}
+			if found != nil {
+				found.Parameters, found.Name = sraw, sname
+				if err := e.store.PutObject(ctx, store.KindSourceConfig, found.Reference, sname, found, now); err != nil {
+					return err
+				}
+				continue
+			}
+			ref, err := e.store.CreateObject(ctx, store.KindSourceConfig, repo.Reference, false, now, func(ref string) (any, string) {
+				return &engineapi.SourceConfig{Type: "AppDataSourceConfig", Reference: ref, Name: sname, Repository: repo.Reference, Environment: env.Reference,
+					Toolkit: t.Ref(), Parameters: sraw, Identity: sid, Discovered: true}, sname
+			})
+			if err != nil {
+				return err
+			}
+			j.Info("event.environment.sourceconfig", fmt.Sprintf("Plugin %q found source config %q (%s).", a.Name, sname, ref))
+		}
+		if len(scs) == 0 {
+			j.Info("event.environment.sourceconfig.none", fmt.Sprintf("Plugin %q found no source config in %q (add them by hand).", a.Name, name))
+		}
+	}
+	return nil
+}
