@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the main job, all local. Builds dvp, starts an engine in a
 # temporary directory, scaffolds a STAGED plugin, builds it, uploads it with
-# --wait, shows it installed, downloads its logs, and stops the engine.
+# --wait, shows it installed (dvp toolkit), downloads its logs, and stops
+# the engine. It needs Go and a POSIX shell, nothing else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only: no escape codes in logs and pipes.
+if [ -t 1 ]; then
+  step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+  step() { printf '\n== %s\n' "$*"; }
+fi
 
 # Keep the demo's ~/.dvp apart from yours, but keep Go's caches warm.
 export GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)" GOPATH="$(go env GOPATH)"
@@ -43,20 +49,13 @@ step "dvp build"
 step "dvp upload --wait"
 (cd "$work/plugin" && "$DVP" -v upload --wait)
 
-step "The plugin is installed (GET delphix/toolkit)"
-jar="$work/cookies"
-api="$engine/resources/json/delphix"
-curl -sf -c "$jar" -b "$jar" -H 'Content-Type: application/json' -d '{"version": {"type": "APIVersion", "major": 1, "minor": 11, "micro": 16}, "type": "APISession"}' "$api/session" >/dev/null
-curl -sf -c "$jar" -b "$jar" -H 'Content-Type: application/json' -d "{\"type\": \"LoginRequest\", \"username\": \"admin\", \"password\": \"$DVP_PASSWORD\"}" "$api/login" >/dev/null
-curl -sf -b "$jar" "$api/toolkit" | python3 -c '
-import json, sys
-for t in json.load(sys.stdin)["result"]:
-    print("  %s  %s  build %s  %s" % (t["reference"], t["name"], t.get("version") or t.get("buildNumber"), t["language"]))
-' 2>/dev/null || curl -sf -b "$jar" "$api/toolkit"
+step "dvp toolkit list: the plugin is installed"
+"$DVP" toolkit list
+"$DVP" toolkit show demo-plugin
 
 step "dvp download-logs"
 (cd "$work/plugin" && "$DVP" download-logs -d "$work")
-tar -tzf "$work"/dlpx-plugin-logs-*.tar.gz
+ls "$work"/dlpx-plugin-logs-*.tar.gz
 
 step "Stop the engine"
 kill -TERM "$engine_pid"; wait "$engine_pid" || true; engine_pid=""

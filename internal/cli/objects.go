@@ -62,7 +62,7 @@ func objectRunE(app *App, o *ObjectOptions, check func(cmd *cobra.Command, args 
 		if err := client.Login(cmd.Context(), artifact.EngineAPIVersion, conn.user, conn.password); err != nil {
 			return mapEngineError(err)
 		}
-		if name := cmd.Name(); name != "list" && name != "status" {
+		if name := cmd.Name(); name != "list" && name != "status" && name != "show" {
 			app.leave("the request may have reached the engine; '%s list' shows what it did", cmd.Parent().CommandPath())
 		}
 		return run(cmd.Context(), client, args)
