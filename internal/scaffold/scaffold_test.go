@@ -292,3 +292,24 @@ func TestEmbeddedSDKMatchesRepository(t *testing.T) {
 	}
 	_ = runtime.GOOS
 }
+
+// In a new project, offline, go doc shows the SDK's documentation: the
+// fields of libs.RunResult (not an alias of another package's type).
+func TestGoDocInProject(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go doc")
+	}
+	root := t.TempDir()
+	if _, err := Init(Options{Root: root, Name: "doc", PluginType: protocol.PluginTypeStaged, HostType: Unix}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := goCmd(t, filepath.Join(root, SrcDir), goEnv(t), "doc", "github.com/dvpkit/dvp/sdk/libs", "RunResult")
+	if err != nil {
+		t.Fatalf("go doc: %v\n%s", err, out)
+	}
+	for _, want := range []string{"type RunResult struct {", "ExitCode int", "Stdout string", "Stderr string"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("go doc output lacks %q:\n%s", want, out)
+		}
+	}
+}
