@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dvpkit/dvp/internal/fsutil"
+	"github.com/dvpkit/dvp/internal/pycompat/pyjson"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
@@ -48,7 +49,8 @@ const (
 	BinaryTarget     = "linux/amd64"
 )
 
-// API versions dvp 5.0.1 writes into artifacts (reference section 0).
+// API versions dvp 5.0.1 writes into artifacts (docs/compatibility.md,
+// versions).
 var (
 	BuildAPIVersion  = APIVersion{Type: TypeAPIVersion, Major: 1, Minor: 9, Micro: 0}
 	EngineAPIVersion = APIVersion{Type: TypeAPIVersion, Major: 1, Minor: 11, Micro: 16}
@@ -252,7 +254,7 @@ func encodeParts(a *Artifact) (head []byte, source string, tail []byte, err erro
 	if err := enc.Encode(&c); err != nil {
 		return nil, "", nil, err
 	}
-	doc, err := FormatPython(buf.Bytes(), defaultArtifactIndent)
+	doc, err := pyjson.Format(buf.Bytes(), defaultArtifactIndent)
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -264,7 +266,7 @@ func encodeParts(a *Artifact) (head []byte, source string, tail []byte, err erro
 	head, tail = doc[:cut], doc[cut:]
 	source = a.SourceCode
 	if !plainASCII(source) {
-		q := PythonString(source)
+		q := pyjson.Quote(source)
 		source = q[1 : len(q)-1]
 	}
 	return head, source, tail, nil

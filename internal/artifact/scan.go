@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/dvpkit/dvp/internal/pycompat/pyjson"
 )
 
 // DefaultMaxFieldBytes bounds every top-level value but sourceCode that
@@ -51,6 +53,10 @@ type ScanOptions struct {
 	// MaxFieldBytes bounds every other top-level value; 0 means DefaultMaxFieldBytes.
 	MaxFieldBytes int64
 }
+
+// JSONSyntaxError is a position in a document that is not valid JSON: the
+// error type of Scan and of pyjson.Format alike.
+type JSONSyntaxError = pyjson.SyntaxError
 
 // ErrNotObject is returned by Scan for a JSON document that is not an object.
 var ErrNotObject = errors.New("the document is a JSON value but not an object")

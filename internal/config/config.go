@@ -1,7 +1,8 @@
 // Package config loads and validates plugin_config.yml with the rules of
-// the Python dvp 5.0.1 (reference section 3), for plugins written in Go.
+// the Python dvp 5.0.1 (docs/compatibility.md, plugin_config.yml), for
+// plugins written in Go.
 //
-// The file is read as YAML 1.1 exactly as PyYAML reads it (package yaml11),
+// The file is read as YAML 1.1 exactly as PyYAML reads it (package pycompat/pyyaml),
 // converted to the JSON value dvp validates, checked against an embedded
 // draft-07 JSON Schema (plugin_config.schema.json) and then by the rules
 // JSON Schema cannot express (Lua key pairing, srcDir and schemaFile
@@ -21,9 +22,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/dvpkit/dvp/internal/config/yaml11"
 	"github.com/dvpkit/dvp/internal/diag"
-	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+	"github.com/dvpkit/dvp/internal/jsonpointer"
+	"github.com/dvpkit/dvp/internal/pycompat"
+	"github.com/dvpkit/dvp/internal/pycompat/pyyaml"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
@@ -52,8 +54,9 @@ type Config struct {
 	HostTypes                 []string
 	EntryPoint                string
 	SrcDir, SchemaFile        string // as written
-	// SrcPath and SchemaPath are the resolved absolute paths (reference
-	// 3.3); "" when they do not resolve (a problem is reported).
+	// SrcPath and SchemaPath are the resolved absolute paths
+	// (docs/validation.md, plugin_config.yml); "" when they do not resolve
+	// (a problem is reported).
 	SrcPath, SchemaPath string
 	ManualDiscovery     bool // default true
 	PluginType          string
@@ -69,7 +72,7 @@ type Config struct {
 	// Present records which keys the file sets (with a value of any type).
 	Present map[string]bool
 
-	doc *yaml11.Doc
+	doc *pyyaml.Doc
 }
 
 // Position returns the 1-based line and column of the value of a top-level
@@ -78,7 +81,7 @@ func (c *Config) Position(key string) (line, col int) {
 	if c == nil || c.doc == nil {
 		return 0, 0
 	}
-	if n := c.doc.Values[jsonschemamsg.JoinPointer([]string{key})]; n != nil {
+	if n := c.doc.Values[jsonpointer.Join(key)]; n != nil {
 		return n.Line, n.Column
 	}
 	return 0, 0
@@ -90,7 +93,7 @@ func (c *Config) KeyPosition(key string) (line, col int) {
 	if c == nil || c.doc == nil {
 		return 0, 0
 	}
-	if n := c.doc.Keys[jsonschemamsg.JoinPointer([]string{key})]; n != nil {
+	if n := c.doc.Keys[jsonpointer.Join(key)]; n != nil {
 		return n.Line, n.Column
 	}
 	return 0, 0
@@ -171,7 +174,7 @@ func readProblem(path string, err error) diag.Problem {
 		hint = "run dvp in the plugin's root directory, or pass the config file's path"
 	}
 	return diag.Problem{File: path, Severity: diag.Error,
-		Message: fmt.Sprintf("Unable to read plugin config file '%s'. %s", path, jsonschemamsg.OSErrorText(err)), Hint: hint}
+		Message: fmt.Sprintf("Unable to read plugin config file '%s'. %s", path, pycompat.OSErrorText(err)), Hint: hint}
 }
 
 // Parse is Load without reading the file: data is its content and path is
@@ -182,7 +185,7 @@ func Parse(path string, data []byte) (*Config, diag.List) {
 	if len(data) > MaxFileSize {
 		return nil, diag.List{tooBig(path, int64(len(data)))}
 	}
-	root, yerr := yaml11.Parse(data, yaml11.Options{})
+	root, yerr := pyyaml.Parse(data, pyyaml.Options{})
 	if yerr != nil {
 		return nil, diag.List{yamlProblem(path, yerr)}
 	}
@@ -192,7 +195,7 @@ func Parse(path string, data []byte) (*Config, diag.List) {
 			Hint:    "write the plugin settings as `key: value` lines; `dvp init` creates a complete plugin_config.yml"}}
 	}
 	top := root.Content[0]
-	doc, issues := yaml11.Construct(root, MaxValues)
+	doc, issues := pyyaml.Construct(root, MaxValues)
 	for _, is := range issues {
 		probs = append(probs, issueProblem(path, is))
 	}
@@ -208,7 +211,7 @@ func Parse(path string, data []byte) (*Config, diag.List) {
 		}
 		return nil, append(probs, diag.Problem{File: path, Line: top.Line, Column: top.Column, Severity: diag.Error,
 			Message: fmt.Sprintf("%s is not of type 'object': the top level of the plugin config must be a mapping of keys to values, not %s",
-				jsonschemamsg.Repr(doc.Root, doc.KeysAt, 80), describe(top, doc.Root)),
+				pycompat.Repr(doc.Root, doc.KeysAt, 80), describe(top, doc.Root)),
 			Hint: "write the plugin settings as `key: value` lines at the start of the line, e.g. `name: my-plugin`"})
 	}
 	cfg := &Config{
@@ -316,7 +319,7 @@ func luaPairing(path string, c *Config, obj map[string]any) diag.List {
 	return out
 }
 
-func issueProblem(path string, is yaml11.Issue) diag.Problem {
+func issueProblem(path string, is pyyaml.Issue) diag.Problem {
 	p := diag.Problem{File: path, Pointer: is.Pointer, Severity: diag.Error, Message: is.Message, Hint: is.Hint}
 	if p.Hint == "" {
 		p.Hint = "write plain YAML values here: strings, booleans, lists and mappings without tags or aliases"
@@ -330,7 +333,7 @@ func issueProblem(path string, is yaml11.Issue) diag.Problem {
 	return p
 }
 
-func yamlProblem(path string, e *yaml11.Error) diag.Problem {
+func yamlProblem(path string, e *pyyaml.Error) diag.Problem {
 	p := diag.Problem{File: path, Severity: diag.Error}
 	if e.ProblemMark != nil {
 		p.Line, p.Column = e.ProblemMark.Pos()
@@ -345,10 +348,10 @@ func yamlProblem(path string, e *yaml11.Error) diag.Problem {
 		msg = ctx + ": " + msg
 	}
 	switch e.Kind {
-	case yaml11.KindReader:
+	case pyyaml.KindReader:
 		p.Message = "the plugin config file is not readable YAML text: " + msg
 		p.Hint = "save plugin_config.yml as UTF-8 text without control characters"
-	case yaml11.KindLimit:
+	case pyyaml.KindLimit:
 		p.Message = "the plugin config file is refused: " + msg
 		p.Hint = "plugin_config.yml is a flat list of `key: value` settings; remove the nesting"
 	default:
@@ -358,7 +361,7 @@ func yamlProblem(path string, e *yaml11.Error) diag.Problem {
 	return p
 }
 
-func yamlHint(e *yaml11.Error) string {
+func yamlHint(e *pyyaml.Error) string {
 	switch {
 	case strings.Contains(e.Problem, `'\t'`):
 		return "YAML does not allow tabs for indentation; indent with spaces"

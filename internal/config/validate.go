@@ -9,9 +9,10 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"gopkg.in/yaml.v3"
 
-	"github.com/dvpkit/dvp/internal/config/yaml11"
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/jsonpointer"
 	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+	"github.com/dvpkit/dvp/internal/pycompat/pyyaml"
 )
 
 //go:embed plugin_config.schema.json
@@ -68,7 +69,7 @@ func init() {
 
 // validateSchema checks the config against the embedded JSON Schema and
 // words the errors as dvp does.
-func validateSchema(path string, doc *yaml11.Doc, top *yaml.Node) diag.List {
+func validateSchema(path string, doc *pyyaml.Doc, top *yaml.Node) diag.List {
 	err := compiled.Validate(doc.Root)
 	if err == nil {
 		return nil
@@ -92,9 +93,9 @@ func validateSchema(path string, doc *yaml11.Doc, top *yaml.Node) diag.List {
 			if n == nil {
 				n = top
 			}
-			p.Pointer = jsonschemamsg.JoinPointer(append(e.InstancePath, e.Property))
+			p.Pointer = jsonpointer.Join(append(e.InstancePath, e.Property)...)
 		case "additionalProperties":
-			kp := jsonschemamsg.JoinPointer(append(e.InstancePath, e.Property))
+			kp := jsonpointer.Join(append(e.InstancePath, e.Property)...)
 			n = doc.Keys[kp]
 			p.Pointer = kp
 		default:
@@ -109,7 +110,7 @@ func validateSchema(path string, doc *yaml11.Doc, top *yaml.Node) diag.List {
 	return out
 }
 
-func suppressed(doc *yaml11.Doc, ptr string) bool {
+func suppressed(doc *pyyaml.Doc, ptr string) bool {
 	for q := range doc.Bad {
 		if ptr == q || strings.HasPrefix(ptr, q+"/") {
 			return true
@@ -200,7 +201,7 @@ func isPlainNonString(n *yaml.Node) bool {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
-	return n.Kind == yaml.ScalarNode && n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle|yaml.TaggedStyle) == 0 && n.Tag != yaml11.TagStr
+	return n.Kind == yaml.ScalarNode && n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle|yaml.TaggedStyle) == 0 && n.Tag != pyyaml.TagStr
 }
 
 func yamlTypeName(n *yaml.Node) string {
@@ -208,13 +209,13 @@ func yamlTypeName(n *yaml.Node) string {
 		n = n.Alias
 	}
 	switch n.Tag {
-	case yaml11.TagBool:
+	case pyyaml.TagBool:
 		return "a boolean"
-	case yaml11.TagInt:
+	case pyyaml.TagInt:
 		return "an integer"
-	case yaml11.TagFloat:
+	case pyyaml.TagFloat:
 		return "a floating-point number"
-	case yaml11.TagNull:
+	case pyyaml.TagNull:
 		return "null"
 	}
 	return "a non-string value"

@@ -27,6 +27,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/pycompat/pyjson"
 	"github.com/dvpkit/dvp/internal/zipfile"
 )
 
@@ -773,7 +774,7 @@ func TestRawPythonClientRequests(t *testing.T) {
 		t.Fatalf("token: %d %s", code, b)
 	}
 	// Python re-serializes the artifact compactly with json.dumps.
-	compact, err := artifact.FormatPython(enginetest.Bytes(enginetest.Options{}), -1)
+	compact, err := pyjson.Format(enginetest.Bytes(enginetest.Options{}), -1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/pycompat/pyjson"
 	"github.com/dvpkit/dvp/internal/termsafe"
 )
 
@@ -126,7 +126,7 @@ func excerptLine(s string, n int) string {
 // PythonIndent2 renders JSON as Python's json.dumps(v, indent=2), as dvp
 // quotes the answers it cannot use; b as it is when it is not JSON.
 func PythonIndent2(b []byte) string {
-	out, err := artifact.FormatPython(b, 2)
+	out, err := pyjson.Format(b, 2)
 	if err != nil {
 		return string(b)
 	}
@@ -164,7 +164,7 @@ func PyDumps(v any) []byte {
 	if err := enc.Encode(v); err != nil {
 		panic(err) // only fixed request structs are encoded
 	}
-	out, err := artifact.FormatPython(buf.Bytes(), -1)
+	out, err := pyjson.Format(buf.Bytes(), -1)
 	if err != nil {
 		panic(err)
 	}

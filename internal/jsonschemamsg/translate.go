@@ -25,6 +25,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/dvpkit/dvp/internal/jsonpointer"
+	"github.com/dvpkit/dvp/internal/pycompat"
 )
 
 // Error is one validation error, worded like jsonschema 4.17.
@@ -56,7 +59,7 @@ type Error struct {
 }
 
 // Pointer returns the JSON pointer of InstancePath.
-func (e Error) Pointer() string { return JoinPointer(e.InstancePath) }
+func (e Error) Pointer() string { return jsonpointer.Join(e.InstancePath...) }
 
 // Translator knows the schema documents (to read keyword values) and the
 // key order of the instance (Python dicts keep document order).
@@ -169,12 +172,12 @@ func (t *Translator) flatten(ve *jsonschema.ValidationError, instance any) []Err
 	case "dependencies":
 		// KeywordLocation is .../dependencies/<name>/<i>; the keyword value
 		// is the required property.
-		toks := splitPointer(ve.KeywordLocation)
+		toks := jsonpointer.Split(ve.KeywordLocation)
 		name := ""
 		if len(toks) >= 2 {
 			name = toks[len(toks)-2]
 		}
-		e.Message = fmt.Sprintf("%s is a dependency of %s", t.repr(e.KeywordValue, nil), ReprString(name))
+		e.Message = fmt.Sprintf("%s is a dependency of %s", t.repr(e.KeywordValue, nil), pycompat.ReprString(name))
 		return []Error{e}
 	case "minContains":
 		e.Keyword = "contains"
@@ -217,7 +220,7 @@ func (t *Translator) leafMessage(keyword string, e Error) (string, bool) {
 		var types []string
 		switch x := e.KeywordValue.(type) {
 		case string:
-			types = []string{ReprString(x)}
+			types = []string{pycompat.ReprString(x)}
 		case []any:
 			for _, y := range x {
 				types = append(types, t.repr(y, nil))
@@ -270,7 +273,7 @@ func (t *Translator) shadowed(typeErr Error) []Error {
 	add := func(keyword string) {
 		e := typeErr
 		e.Keyword = keyword
-		e.SchemaPointer = JoinPointer(append(splitPointer(typeErr.SchemaPointer)[:len(splitPointer(typeErr.SchemaPointer))-1], keyword))
+		e.SchemaPointer = jsonpointer.Join(append(jsonpointer.Split(typeErr.SchemaPointer)[:len(jsonpointer.Split(typeErr.SchemaPointer))-1], keyword)...)
 		e.KeywordValue = parent[keyword]
 		if msg, ok := t.leafMessage(keyword, e); ok {
 			e.Message = msg
@@ -446,13 +449,13 @@ func (t *Translator) base(ve *jsonschema.ValidationError, instance any, keyword 
 		Keyword: keyword,
 		// Never nil: repr tells instance values (non-nil path) from
 		// schema values (nil path) by it.
-		InstancePath:  append([]string{}, splitPointer(ve.InstanceLocation)...),
+		InstancePath:  append([]string{}, jsonpointer.Split(ve.InstanceLocation)...),
 		SchemaURL:     url,
 		SchemaPointer: frag,
 	}
 	e.Value, _ = Lookup(instance, e.InstancePath)
 	if doc, ok := t.Docs[url]; ok {
-		e.KeywordValue, _ = Lookup(doc, splitPointer(frag))
+		e.KeywordValue, _ = Lookup(doc, jsonpointer.Split(frag))
 	}
 	return e
 }
@@ -463,7 +466,7 @@ func (t *Translator) parentSchema(e Error) map[string]any {
 	if !ok {
 		return nil
 	}
-	toks := splitPointer(e.SchemaPointer)
+	toks := jsonpointer.Split(e.SchemaPointer)
 	if len(toks) == 0 {
 		return nil
 	}
@@ -486,7 +489,7 @@ func (t *Translator) required(e Error) []Error {
 		}
 		r := e
 		r.Property = name
-		r.Message = fmt.Sprintf("%s is a required property", ReprString(name))
+		r.Message = fmt.Sprintf("%s is a required property", pycompat.ReprString(name))
 		out = append(out, r)
 	}
 	return out
@@ -539,11 +542,11 @@ func (t *Translator) additional(e Error) []Error {
 		if len(patternTexts) > 0 {
 			var ps []string
 			for _, p := range patternTexts {
-				ps = append(ps, ReprString(p))
+				ps = append(ps, pycompat.ReprString(p))
 			}
-			r.Message = fmt.Sprintf("%s does not match any of the regexes: %s", ReprString(k), strings.Join(ps, ", "))
+			r.Message = fmt.Sprintf("%s does not match any of the regexes: %s", pycompat.ReprString(k), strings.Join(ps, ", "))
 		} else {
-			r.Message = fmt.Sprintf("Additional properties are not allowed (%s was unexpected)", ReprString(k))
+			r.Message = fmt.Sprintf("Additional properties are not allowed (%s was unexpected)", pycompat.ReprString(k))
 		}
 		out = append(out, r)
 	}
@@ -564,7 +567,7 @@ func (t *Translator) repr(v any, path []string) string {
 		base := clonePath(path)
 		kf = func(sub []string) []string { return keys(append(clonePath(base), sub...)) }
 	}
-	return Repr(v, kf, max)
+	return pycompat.Repr(v, kf, max)
 }
 
 func clonePath(p []string) []string {
@@ -595,38 +598,11 @@ func Lookup(v any, path []string) (any, bool) {
 }
 
 func lastToken(ptr string) string {
-	toks := splitPointer(ptr)
+	toks := jsonpointer.Split(ptr)
 	if len(toks) == 0 {
 		return ""
 	}
 	return toks[len(toks)-1]
-}
-
-// splitPointer splits an RFC 6901 pointer ("" or "/a/b~1c") into unescaped
-// tokens. A leading "#" is ignored.
-func splitPointer(p string) []string {
-	p = strings.TrimPrefix(p, "#")
-	if p == "" {
-		return nil
-	}
-	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i, s := range parts {
-		parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-	}
-	return parts
-}
-
-// SplitPointer is the exported form of splitPointer.
-func SplitPointer(p string) []string { return splitPointer(p) }
-
-// JoinPointer builds an RFC 6901 pointer from unescaped tokens.
-func JoinPointer(tokens []string) string {
-	var b strings.Builder
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1"))
-	}
-	return b.String()
 }
 
 // DecodeJSON decodes a JSON document with json.Number numbers, for Docs.

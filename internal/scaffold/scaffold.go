@@ -25,7 +25,7 @@ import (
 
 	dvp "github.com/dvpkit/dvp"
 	"github.com/dvpkit/dvp/internal/codegen"
-	"github.com/dvpkit/dvp/internal/config/yaml11"
+	"github.com/dvpkit/dvp/internal/pycompat/pyyaml"
 	"github.com/dvpkit/dvp/internal/sdkcopy"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
@@ -322,7 +322,7 @@ func scalar(s string) string {
 	switch {
 	case strings.ContainsAny(s, "\n\r") || !isPrintable(s):
 		n.Style = yaml.DoubleQuotedStyle
-	case yaml11.ResolveScalar(s) != yaml11.TagStr:
+	case pyyaml.ResolveScalar(s) != pyyaml.TagStr:
 		n.Style = yaml.SingleQuotedStyle // yes, on, 12:30, ...
 	}
 	out, err := yaml.Marshal(n)

@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/diag"
-	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+	"github.com/dvpkit/dvp/internal/jsonpointer"
+	"github.com/dvpkit/dvp/internal/pycompat"
+	"github.com/dvpkit/dvp/internal/pycompat/pyjson"
 )
 
 // beyondDvp reports, as warnings, mistakes the Python dvp accepts (so the
@@ -51,7 +53,7 @@ func (s *Schema) beyondDvp() diag.List {
 			ptr := "/" + name + "/properties/recordSizeInKB/default"
 			warn(ptr, false, "use a power of two from 1 to 16384 (KiB), e.g. 8",
 				"recordSizeInKB default %s is not a power of two between 1 and 16384; the engine accepts only those record sizes",
-				jsonschemamsg.Repr(forValidation(d), nil, 60))
+				pycompat.Repr(forValidation(d), nil, 60))
 		}
 	}
 	for _, name := range DefinitionNames {
@@ -91,16 +93,16 @@ func (s *Schema) discoverable(name string, def map[string]any, warn warnFunc) {
 		case string:
 			if !declared(v) {
 				warn(ptr, false, fmt.Sprintf("name one of the properties of %s: %s", name, propList(props)),
-					"nameField %s names no property of %s; the engine cannot display the object's name", jsonschemamsg.ReprString(v), name)
+					"nameField %s names no property of %s; the engine cannot display the object's name", pycompat.ReprString(v), name)
 			} else if ps, ok := props[v].(map[string]any); ok {
 				if t, ok := ps["type"].(string); ok && t != "string" && simpleType(t) {
 					warn(ptr, false, "nameField should name a property of type string",
-						"nameField %s names a property of type %s, not string", jsonschemamsg.ReprString(v), jsonschemamsg.ReprString(t))
+						"nameField %s names a property of type %s, not string", pycompat.ReprString(v), pycompat.ReprString(t))
 				}
 			}
 		default:
 			warn(ptr, false, "write \"nameField\": \"<property>\"",
-				"nameField must be a string naming a property, not %s", jsonschemamsg.Repr(forValidation(nf), nil, 60))
+				"nameField must be a string naming a property, not %s", pycompat.Repr(forValidation(nf), nil, 60))
 		}
 	}
 	if idf, has := def["identityFields"]; has {
@@ -108,7 +110,7 @@ func (s *Schema) discoverable(name string, def map[string]any, warn warnFunc) {
 		list, ok := idf.([]any)
 		if !ok || len(list) == 0 {
 			warn(ptr, false, "write \"identityFields\": [\"<property>\", ...] with at least one property",
-				"identityFields must be a non-empty list of property names, not %s", jsonschemamsg.Repr(forValidation(idf), nil, 60))
+				"identityFields must be a non-empty list of property names, not %s", pycompat.Repr(forValidation(idf), nil, 60))
 			return
 		}
 		for i, x := range list {
@@ -116,12 +118,12 @@ func (s *Schema) discoverable(name string, def map[string]any, warn warnFunc) {
 			f, ok := x.(string)
 			if !ok {
 				warn(ip, false, "identityFields entries are property names (strings)",
-					"identityFields entry %s is not a string", jsonschemamsg.Repr(forValidation(x), nil, 60))
+					"identityFields entry %s is not a string", pycompat.Repr(forValidation(x), nil, 60))
 				continue
 			}
 			if !declared(f) {
 				warn(ip, false, fmt.Sprintf("name one of the properties of %s: %s", name, propList(props)),
-					"identityFields entry %s names no property of %s; the engine cannot identify the object", jsonschemamsg.ReprString(f), name)
+					"identityFields entry %s names no property of %s; the engine cannot identify the object", pycompat.ReprString(f), name)
 			}
 		}
 	}
@@ -142,23 +144,23 @@ func (s *Schema) walkSchema(v any, ptr string, warn warnFunc) {
 
 func (s *Schema) walk(v any, ptr string, warn warnFunc, depth int) {
 	obj, ok := v.(map[string]any)
-	if !ok || depth > MaxDepth {
+	if !ok || depth > pyjson.MaxDepth {
 		return
 	}
 	if p, ok := obj["pattern"].(string); ok {
 		if _, err := regexp.Compile(p); err != nil {
 			warn(ptr+"/pattern", false, "rewrite it in the RE2 syntax Go supports (no look-around or back-references), or drop it",
 				"pattern %s is not a valid regular expression for Go (%s); dvp accepts it, but the generated Go validation cannot check it",
-				jsonschemamsg.ReprString(p), regexpErr(err))
+				pycompat.ReprString(p), regexpErr(err))
 		}
 	}
 	if pp, ok := obj["patternProperties"].(map[string]any); ok {
 		for k := range pp {
 			if _, err := regexp.Compile(k); err != nil {
-				warn(ptr+"/patternProperties"+jsonschemamsg.JoinPointer([]string{k}), true,
+				warn(ptr+"/patternProperties"+jsonpointer.Join(k), true,
 					"rewrite it in the RE2 syntax Go supports (no look-around or back-references)",
 					"patternProperties key %s is not a valid regular expression for Go (%s); the generated Go validation cannot check it",
-					jsonschemamsg.ReprString(k), regexpErr(err))
+					pycompat.ReprString(k), regexpErr(err))
 			}
 		}
 	}
@@ -176,14 +178,14 @@ func (s *Schema) walk(v any, ptr string, warn warnFunc, depth int) {
 				warn(fmt.Sprintf("%s/required/%d", ptr, i), false,
 					fmt.Sprintf("declare %q under \"properties\" or remove it from \"required\"; declared: %s", name, propList(props)),
 					"required property %s is not declared in \"properties\"; dvp accepts this, but every value would need an undeclared %s member",
-					jsonschemamsg.ReprString(name), jsonschemamsg.ReprString(name))
+					pycompat.ReprString(name), pycompat.ReprString(name))
 			}
 		}
 	}
 	for _, kw := range []string{"properties", "patternProperties", "definitions", "dependencies"} {
 		if m, ok := obj[kw].(map[string]any); ok {
 			for k, sub := range m {
-				s.walk(sub, ptr+"/"+kw+jsonschemamsg.JoinPointer([]string{k}), warn, depth+1)
+				s.walk(sub, ptr+"/"+kw+jsonpointer.Join(k), warn, depth+1)
 			}
 		}
 	}

@@ -7,7 +7,9 @@ import (
 	"strconv"
 
 	"github.com/dvpkit/dvp/internal/diag"
-	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+	"github.com/dvpkit/dvp/internal/jsonpointer"
+	"github.com/dvpkit/dvp/internal/pycompat"
+	"github.com/dvpkit/dvp/internal/pycompat/pyjson"
 )
 
 // decoded is the parsed document as Python's json.load builds it, with the
@@ -17,7 +19,7 @@ type decoded struct {
 	values map[string]int // pointer -> byte offset of the value
 	keys   map[string]int // pointer -> byte offset of the member's key
 	order  map[string][]string
-	last   map[string]*jnode // pointer -> node of the value that counts
+	last   map[string]*pyjson.Node // pointer -> node of the value that counts
 	dups   []dup
 	nonfin []string // pointers of NaN / Infinity literals
 }
@@ -27,49 +29,49 @@ type dup struct {
 	first, next int // key offsets
 }
 
-func decode(root *jnode) *decoded {
-	d := &decoded{values: map[string]int{}, keys: map[string]int{}, order: map[string][]string{}, last: map[string]*jnode{}}
+func decode(root *pyjson.Node) *decoded {
+	d := &decoded{values: map[string]int{}, keys: map[string]int{}, order: map[string][]string{}, last: map[string]*pyjson.Node{}}
 	d.value = d.conv(root, "")
 	return d
 }
 
-func (d *decoded) conv(n *jnode, ptr string) any {
-	d.values[ptr] = n.start
+func (d *decoded) conv(n *pyjson.Node, ptr string) any {
+	d.values[ptr] = n.Start
 	d.last[ptr] = n
-	switch n.kind {
-	case jString:
-		return n.str
-	case jTrue:
+	switch n.Kind {
+	case pyjson.String:
+		return n.Str
+	case pyjson.True:
 		return true
-	case jFalse:
+	case pyjson.False:
 		return false
-	case jNull:
+	case pyjson.Null:
 		return nil
-	case jNumber:
-		if n.num == "NaN" || n.num == "Infinity" || n.num == "-Infinity" {
+	case pyjson.Number:
+		if n.Num == "NaN" || n.Num == "Infinity" || n.Num == "-Infinity" {
 			d.nonfin = append(d.nonfin, ptr)
 		}
-		return json.Number(n.num)
-	case jArray:
-		out := make([]any, len(n.items))
-		for i, it := range n.items {
+		return json.Number(n.Num)
+	case pyjson.Array:
+		out := make([]any, len(n.Items))
+		for i, it := range n.Items {
 			out[i] = d.conv(it, ptr+"/"+strconv.Itoa(i))
 		}
 		return out
 	}
-	out := make(map[string]any, len(n.members))
+	out := make(map[string]any, len(n.Members))
 	var order []string
 	firstKey := map[string]int{}
-	for _, m := range n.members {
-		mp := ptr + jsonschemamsg.JoinPointer([]string{m.name})
-		if off, seen := firstKey[m.name]; seen {
-			d.dups = append(d.dups, dup{ptr: mp, first: off, next: m.keyStart})
+	for _, m := range n.Members {
+		mp := ptr + jsonpointer.Join(m.Name)
+		if off, seen := firstKey[m.Name]; seen {
+			d.dups = append(d.dups, dup{ptr: mp, first: off, next: m.KeyStart})
 		} else {
-			firstKey[m.name] = m.keyStart
-			order = append(order, m.name)
-			d.keys[mp] = m.keyStart
+			firstKey[m.Name] = m.KeyStart
+			order = append(order, m.Name)
+			d.keys[mp] = m.KeyStart
 		}
-		out[m.name] = d.conv(m.value, mp)
+		out[m.Name] = d.conv(m.Value, mp)
 	}
 	d.order[ptr] = order
 	return out
@@ -77,23 +79,23 @@ func (d *decoded) conv(n *jnode, ptr string) any {
 
 // keysAt gives jsonschemamsg the document order of an object's keys.
 func (d *decoded) keysAt(path []string) []string {
-	return d.order[jsonschemamsg.JoinPointer(path)]
+	return d.order[jsonpointer.Join(path...)]
 }
 
-func (d *decoded) warnings(path string, li *lineIndex) diag.List {
+func (d *decoded) warnings(path string, li *pyjson.LineIndex) diag.List {
 	var out diag.List
 	for _, x := range d.dups {
-		l, c := li.pos(x.next)
-		fl, _ := li.pos(x.first)
-		toks := jsonschemamsg.SplitPointer(x.ptr)
+		l, c := li.Pos(x.next)
+		fl, _ := li.Pos(x.first)
+		toks := jsonpointer.Split(x.ptr)
 		out = append(out, diag.Problem{File: path, Line: l, Column: c, Pointer: x.ptr, Severity: diag.Warning,
-			Message: fmt.Sprintf("duplicate key %s: this member (line %d) replaces the one at line %d", jsonschemamsg.ReprString(toks[len(toks)-1]), l, fl),
+			Message: fmt.Sprintf("duplicate key %s: this member (line %d) replaces the one at line %d", pycompat.ReprString(toks[len(toks)-1]), l, fl),
 			Hint:    "remove one of the two members; dvp (Python's json) silently keeps the last one"})
 	}
 	for _, p := range d.nonfin {
-		l, c := li.pos(d.values[p])
+		l, c := li.Pos(d.values[p])
 		out = append(out, diag.Problem{File: path, Line: l, Column: c, Pointer: p, Severity: diag.Warning,
-			Message: fmt.Sprintf("%s is not valid JSON; dvp (Python's json) accepts it, but most JSON tools and the Delphix engine may not", d.last[p].num),
+			Message: fmt.Sprintf("%s is not valid JSON; dvp (Python's json) accepts it, but most JSON tools and the Delphix engine may not", d.last[p].Num),
 			Hint:    "use a finite number, or leave the keyword out"})
 	}
 	return out
@@ -125,13 +127,13 @@ func forValidation(v any) any {
 func validationNumber(n json.Number) json.Number {
 	switch n {
 	case "NaN":
-		return jsonschemamsg.FloatNumber(math.NaN())
+		return pycompat.FloatNumber(math.NaN())
 	case "Infinity":
-		return jsonschemamsg.FloatNumber(math.Inf(1))
+		return pycompat.FloatNumber(math.Inf(1))
 	case "-Infinity":
-		return jsonschemamsg.FloatNumber(math.Inf(-1))
+		return pycompat.FloatNumber(math.Inf(-1))
 	}
-	if !jsonschemamsg.IsFloatNumber(n) {
+	if !pycompat.IsFloatNumber(n) {
 		return n
 	}
 	f, err := strconv.ParseFloat(string(n), 64)
@@ -140,5 +142,5 @@ func validationNumber(n json.Number) json.Number {
 			return n
 		}
 	}
-	return jsonschemamsg.FloatNumber(f)
+	return pycompat.FloatNumber(f)
 }

@@ -7,10 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+	"github.com/dvpkit/dvp/internal/pycompat"
+	"github.com/dvpkit/dvp/internal/pycompat/pyjson"
 )
 
-// TestPythonJSONGolden compares parseJSON with Python 3.11's json.loads on
+// TestPythonJSONGolden compares pyjson.Parse with Python 3.11's json.loads on
 // the inputs of testdata/schema/json/pyjson_golden.json (made by
 // gen_golden.py beside it): same verdict, value, message and position.
 func TestPythonJSONGolden(t *testing.T) {
@@ -42,7 +43,7 @@ func TestPythonJSONGolden(t *testing.T) {
 	}
 	for i, c := range golden.Cases {
 		in := []byte(c.In)
-		root, jerr := parseJSON(in)
+		root, jerr := pyjson.Parse(in)
 		if c.Error != "" {
 			if jerr == nil {
 				t.Errorf("case %d %q: accepted, Python: %s", i, c.In, c.Error)
@@ -51,16 +52,16 @@ func TestPythonJSONGolden(t *testing.T) {
 			if c.Error == "RecursionError" {
 				continue
 			}
-			li := newLineIndex(in)
-			l, col := li.pos(jerr.off)
-			if jerr.msg != c.Error || (c.Line > 0 && (l != c.Line || col != c.Col || li.char(jerr.off) != c.Char)) {
+			li := pyjson.NewLineIndex(in)
+			l, col := li.Pos(jerr.Off)
+			if jerr.Msg != c.Error || (c.Line > 0 && (l != c.Line || col != c.Col || li.Char(jerr.Off) != c.Char)) {
 				t.Errorf("case %d %q: got %q at %d:%d (char %d), Python %q at %d:%d (char %d)",
-					i, c.In, jerr.msg, l, col, li.char(jerr.off), c.Error, c.Line, c.Col, c.Char)
+					i, c.In, jerr.Msg, l, col, li.Char(jerr.Off), c.Error, c.Line, c.Col, c.Char)
 			}
 			continue
 		}
 		if jerr != nil {
-			t.Errorf("case %d %q: rejected (%s at %d), Python accepts", i, c.In, jerr.msg, jerr.off)
+			t.Errorf("case %d %q: rejected (%s at %d), Python accepts", i, c.In, jerr.Msg, jerr.Off)
 			continue
 		}
 		got := normalizeNumbers(forValidation(decode(root).value))
@@ -73,10 +74,10 @@ func TestPythonJSONGolden(t *testing.T) {
 func normalizeNumbers(v any) any {
 	switch v := v.(type) {
 	case json.Number:
-		if jsonschemamsg.IsFloatNumber(v) {
-			return map[string]any{"$float": jsonschemamsg.ReprNumber(v)}
+		if pycompat.IsFloatNumber(v) {
+			return map[string]any{"$float": pycompat.ReprNumber(v)}
 		}
-		return map[string]any{"$int": jsonschemamsg.ReprNumber(v)}
+		return map[string]any{"$int": pycompat.ReprNumber(v)}
 	case []any:
 		out := make([]any, len(v))
 		for i, e := range v {

@@ -1,5 +1,5 @@
 // Package schema loads and validates a plugin's schema.json with the rules
-// of the Python dvp 5.0.1 (reference section 4): Python json semantics
+// of the Python dvp 5.0.1 (docs/compatibility.md, schema.json): Python json semantics
 // (NaN and duplicate keys accepted, BOM refused), the six definitions, each
 // a well-formed draft-07 schema, nameField/identityFields on the
 // repository and source-config definitions and recordSizeInKB typed
@@ -22,7 +22,9 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/dvpkit/dvp/internal/diag"
-	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+	"github.com/dvpkit/dvp/internal/jsonpointer"
+	"github.com/dvpkit/dvp/internal/pycompat"
+	"github.com/dvpkit/dvp/internal/pycompat/pyjson"
 )
 
 // MaxFileSize is the largest schema.json accepted (4 MiB, the engine's
@@ -51,7 +53,7 @@ type Schema struct {
 	Doc map[string]any
 
 	data  []byte
-	lines *lineIndex
+	lines *pyjson.LineIndex
 	tree  *decoded
 
 	mu       sync.Mutex
@@ -74,7 +76,7 @@ func (s *Schema) Position(pointer string) (line, col int) {
 	if !ok {
 		return 0, 0
 	}
-	return s.lines.pos(off)
+	return s.lines.Pos(off)
 }
 
 // KeyPosition returns the 1-based line and column of the key of the object
@@ -87,7 +89,7 @@ func (s *Schema) KeyPosition(pointer string) (line, col int) {
 	if !ok {
 		return 0, 0
 	}
-	return s.lines.pos(off)
+	return s.lines.Pos(off)
 }
 
 // Load reads and validates the schema file at path (problems carry
@@ -113,7 +115,7 @@ func Load(path string) (*Schema, diag.List) {
 
 func readProblem(path string, err error) diag.Problem {
 	return diag.Problem{File: path, Severity: diag.Error,
-		Message: fmt.Sprintf("Unable to load schemas from '%s'. %s", path, jsonschemamsg.OSErrorText(err)),
+		Message: fmt.Sprintf("Unable to load schemas from '%s'. %s", path, pycompat.OSErrorText(err)),
 		Hint:    "check schemaFile in plugin_config.yml and the file's permissions"}
 }
 
@@ -124,8 +126,8 @@ func Parse(path string, data []byte) (*Schema, diag.List) {
 			Message: fmt.Sprintf("schema.json is %d bytes or more; files larger than %d bytes (4 MiB) are refused", len(data), MaxFileSize),
 			Hint:    "check that schemaFile names the plugin's schema.json"}}
 	}
-	root, jerr := parseJSON(data)
-	li := newLineIndex(data)
+	root, jerr := pyjson.Parse(data)
+	li := pyjson.NewLineIndex(data)
 	if jerr != nil {
 		return nil, diag.List{syntaxProblem(path, data, li, jerr)}
 	}
@@ -136,8 +138,8 @@ func Parse(path string, data []byte) (*Schema, diag.List) {
 		s.Doc = obj
 		s.Definitions = map[string]json.RawMessage{}
 		for _, name := range DefinitionNames {
-			if n := s.tree.last[jsonschemamsg.JoinPointer([]string{name})]; n != nil {
-				s.Definitions[name] = json.RawMessage(data[n.start:n.end])
+			if n := s.tree.last[jsonpointer.Join(name)]; n != nil {
+				s.Definitions[name] = json.RawMessage(data[n.Start:n.End])
 			}
 		}
 	}
@@ -147,15 +149,15 @@ func Parse(path string, data []byte) (*Schema, diag.List) {
 	return s, probs
 }
 
-func syntaxProblem(path string, data []byte, li *lineIndex, e *jsonError) diag.Problem {
-	l, c := li.pos(e.off)
-	detail := e.msg
-	if !isValueError(e.msg) {
-		detail = fmt.Sprintf("%s: line %d column %d (char %d)", e.msg, l, c, li.char(e.off))
+func syntaxProblem(path string, data []byte, li *pyjson.LineIndex, e *pyjson.ParseError) diag.Problem {
+	l, c := li.Pos(e.Off)
+	detail := e.Msg
+	if !isValueError(e.Msg) {
+		detail = fmt.Sprintf("%s: line %d column %d (char %d)", e.Msg, l, c, li.Char(e.Off))
 	}
 	return diag.Problem{File: path, Line: l, Column: c, Severity: diag.Error,
 		Message: fmt.Sprintf("Failed to load schemas because '%s' is not a valid json file. Error: %s", path, detail),
-		Hint:    syntaxHint(e.msg)}
+		Hint:    syntaxHint(e.Msg)}
 }
 
 func isValueError(msg string) bool {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/jsonschemamsg/msgtest"
+	"github.com/dvpkit/dvp/internal/pycompat/pyjson"
 )
 
 // realistic is a schema.json of the size and shape of a real plugin.
@@ -286,13 +287,13 @@ func TestHostileInputs(t *testing.T) {
 
 func TestLineIndex(t *testing.T) {
 	data := []byte("ab\r\ncé\rd\ne")
-	li := newLineIndex(data)
+	li := pyjson.NewLineIndex(data)
 	for off, want := range map[int][3]int{
 		0: {1, 1, 0}, 2: {1, 3, 2}, 4: {2, 1, 3}, 5: {2, 2, 4}, 7: {2, 3, 5}, 8: {3, 1, 6}, 10: {4, 1, 8},
 	} {
-		l, c := li.pos(off)
-		if l != want[0] || c != want[1] || li.char(off) != want[2] {
-			t.Errorf("offset %d: %d:%d char %d, want %v", off, l, c, li.char(off), want)
+		l, c := li.Pos(off)
+		if l != want[0] || c != want[1] || li.Char(off) != want[2] {
+			t.Errorf("offset %d: %d:%d char %d, want %v", off, l, c, li.Char(off), want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dvpkit/dvp/internal/jsonpointer"
 	"github.com/dvpkit/dvp/internal/jsonschemamsg"
 )
 
@@ -18,7 +19,7 @@ type Secret struct {
 }
 
 // Pointer returns the secret's path as a JSON pointer.
-func (s Secret) Pointer() string { return jsonschemamsg.JoinPointer(s.Path) }
+func (s Secret) Pointer() string { return jsonpointer.Join(s.Path...) }
 
 // Text returns the value as it would be printed: the string itself, or the
 // JSON text of a value that is not a string.
@@ -81,7 +82,7 @@ func (f *secretFinder) walk(schema, root, value any, path []string) {
 	}
 	if ref, ok := s["$ref"].(string); ok {
 		// Draft-07: $ref's siblings are ignored.
-		key := jsonschemamsg.JoinPointer(path) + "|" + ref
+		key := jsonpointer.Join(path...) + "|" + ref
 		if f.seen[key] {
 			return
 		}
@@ -147,7 +148,7 @@ func (f *secretFinder) walk(schema, root, value any, path []string) {
 }
 
 func (f *secretFinder) add(path []string, value any) {
-	p := jsonschemamsg.JoinPointer(path)
+	p := jsonpointer.Join(path...)
 	if f.have == nil {
 		f.have = map[string]bool{}
 	}
@@ -173,7 +174,7 @@ func resolveRef(ref string, root any) (target, newRoot any) {
 	if frag != "" && !strings.HasPrefix(frag, "/") {
 		return nil, nil
 	}
-	node, ok := jsonschemamsg.Lookup(root, jsonschemamsg.SplitPointer(frag))
+	node, ok := jsonschemamsg.Lookup(root, jsonpointer.Split(frag))
 	if !ok {
 		return nil, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/jsonpointer"
 	"github.com/dvpkit/dvp/internal/jsonschemamsg"
 )
 
@@ -78,9 +79,9 @@ func (s *Schema) problem(e jsonschemamsg.Error) diag.Problem {
 	line, col := s.Position(ptr)
 	switch e.Keyword {
 	case "required":
-		p.Pointer = jsonschemamsg.JoinPointer(append(e.InstancePath, e.Property))
+		p.Pointer = jsonpointer.Join(append(e.InstancePath, e.Property)...)
 	case "additionalProperties":
-		p.Pointer = jsonschemamsg.JoinPointer(append(e.InstancePath, e.Property))
+		p.Pointer = jsonpointer.Join(append(e.InstancePath, e.Property)...)
 		if l, c := s.KeyPosition(p.Pointer); l > 0 {
 			line, col = l, c
 		}

@@ -11,7 +11,9 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/jsonpointer"
 	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+	"github.com/dvpkit/dvp/internal/pycompat"
 )
 
 // Delphix string formats (docs/validation.md, schema.json). password and reference accept
@@ -92,7 +94,7 @@ func (s *Schema) ValidateValue(definition string, value any) diag.List {
 	for _, e := range errs {
 		p := diag.Problem{File: definition, Pointer: e.Pointer(), Severity: diag.Error, Message: e.Message}
 		if e.Keyword == "required" || e.Keyword == "additionalProperties" {
-			p.Pointer = jsonschemamsg.JoinPointer(append(e.InstancePath, e.Property))
+			p.Pointer = jsonpointer.Join(append(e.InstancePath, e.Property)...)
 		}
 		p.Hint = fmt.Sprintf("the value must match %s in schema.json", definition)
 		if e.Keyword == "required" {
@@ -159,7 +161,7 @@ func sanitize(v any) any {
 	switch x := v.(type) {
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return jsonschemamsg.FloatNumber(x)
+			return pycompat.FloatNumber(x)
 		}
 	case float32:
 		return sanitize(float64(x))

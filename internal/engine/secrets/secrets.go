@@ -32,6 +32,7 @@ import (
 	"sync"
 
 	"github.com/dvpkit/dvp/internal/fsutil"
+	"github.com/dvpkit/dvp/internal/jsonpointer"
 	"github.com/dvpkit/dvp/internal/jsonschemamsg"
 	"github.com/dvpkit/dvp/internal/logging"
 	"github.com/dvpkit/dvp/internal/schema"
@@ -139,7 +140,7 @@ func (k *Keeper) Seal(doc []byte, fields map[string]string, defs func(toolkitRef
 			if err != nil {
 				return doc, "", err
 			}
-			sealed[jsonschemamsg.JoinPointer(path)] = val
+			sealed[jsonpointer.Join(path...)] = val
 			k.Register(s.Text())
 			if masked, err = SetJSON(masked, path, []byte(`"`+SecretMask+`"`)); err != nil {
 				return doc, "", err
@@ -188,7 +189,7 @@ func (k *Keeper) Unseal(doc []byte, sealed string) ([]byte, error) {
 				k.Register(string(val))
 			}
 		}
-		if doc, err = SetJSON(doc, jsonschemamsg.SplitPointer(ptr), val); err != nil {
+		if doc, err = SetJSON(doc, jsonpointer.Split(ptr), val); err != nil {
 			return nil, err
 		}
 	}

@@ -1,4 +1,4 @@
-package yaml11
+package pyyaml
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-// Package yaml11 reads YAML the way PyYAML 6's safe_load does (YAML 1.1),
+// Package pyyaml reads YAML the way PyYAML 6's safe_load does (YAML 1.1),
 // which is what the Python dvp tool uses for plugin_config.yml, and
 // returns the document as a gopkg.in/yaml.v3 *yaml.Node tree.
 //
@@ -6,7 +6,7 @@
 // a line that is off by one or missing, and its verdicts differ from
 // PyYAML's in places (tab handling, content after the first document).
 // This package is a structural port of PyYAML's reader, scanner, parser and
-// composer (MIT licence) so that it accepts and rejects the same inputs and
+// composer so that it accepts and rejects the same inputs and
 // reports PyYAML's error marks (1-based line:column via Mark.Pos). Tags of
 // plain scalars are resolved with PyYAML's YAML 1.1 implicit resolvers
 // (yes/no/on/off booleans, 0x/0b/octal/sexagesimal ints, floats that need
@@ -15,7 +15,12 @@
 // Construct converts the node tree into the JSON-like value dvp validates
 // (safe_load followed by a JSON round trip), with positions, and with
 // limits on nesting and alias expansion so hostile input stays cheap.
-package yaml11
+//
+// PyYAML is MIT-licensed (Copyright (c) 2017-2021 Ingy döt Net, Copyright
+// (c) 2006-2016 Kirill Simonov); as a port of it, this package carries its
+// licence notice in the file LICENSE beside this one, which must be kept
+// with any copy of the package.
+package pyyaml
 
 import (
 	"gopkg.in/yaml.v3"

@@ -1,4 +1,4 @@
-package jsonschemamsg
+package pycompat
 
 import "unicode/utf8"
 

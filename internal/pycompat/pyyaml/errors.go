@@ -1,10 +1,10 @@
-package yaml11
+package pyyaml
 
 import (
 	"fmt"
 	"strings"
 
-	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+	"github.com/dvpkit/dvp/internal/pycompat"
 )
 
 // Mark is a position in the decoded input. All fields are 0-based; Index
@@ -58,6 +58,6 @@ func markPtr(m Mark) *Mark { return &m }
 
 // pyReprString and pyReprRune render text the way Python's repr() does, so
 // messages match PyYAML's wording ("found character '\t' that ...").
-func pyReprString(s string) string { return jsonschemamsg.ReprString(s) }
+func pyReprString(s string) string { return pycompat.ReprString(s) }
 
-func pyReprRune(r rune) string { return jsonschemamsg.ReprString(string(r)) }
+func pyReprRune(r rune) string { return pycompat.ReprString(string(r)) }

@@ -1,4 +1,16 @@
-package artifact
+// Package pyjson reads and writes JSON exactly as Python's json module
+// does: Parse accepts and refuses what json.load does, with its messages and
+// positions (parse.go); Format writes what json.dump and json.dumps write.
+//
+// Delphix's dvp 5.0.1 writes artifact.json with Python's json.dump(obj, f, indent=4) and
+// sends request bodies with json.dumps(obj). Format re-encodes any JSON
+// document byte for byte as those calls would, given the document Python
+// would have loaded: object keys keep their order (a repeated key keeps its
+// first position and its last value, like a dict), integers keep all their
+// digits, other numbers become Python floats printed with repr(), and every
+// character outside printable ASCII is escaped (ensure_ascii=True), with
+// lower-case hex and surrogate pairs above U+FFFF.
+package pyjson
 
 import (
 	"bytes"
@@ -7,39 +19,26 @@ import (
 	"io"
 	"math"
 	"strconv"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/dvpkit/dvp/internal/pycompat"
 )
 
-// Python-compatible JSON.
-//
-// dvp writes artifact.json with Python's json.dump(obj, f, indent=4) and
-// sends request bodies with json.dumps(obj). FormatPython re-encodes any JSON
-// document byte for byte as those calls would, given the document Python
-// would have loaded: object keys keep their order (a repeated key keeps its
-// first position and its last value, like a dict), integers keep all their
-// digits, other numbers become Python floats printed with repr(), and every
-// character outside printable ASCII is escaped (ensure_ascii=True), with
-// lower-case hex and surrogate pairs above U+FFFF.
-
-// maxDepth bounds nesting, so a hostile document cannot exhaust the stack.
-const maxDepth = 1000
-
-// FormatPython re-encodes the JSON document src the way Python's json module
+// Format re-encodes the JSON document src the way Python's json module
 // does. indent < 0 gives json.dumps(v): one line with ", " and ": "
 // separators. indent >= 0 gives json.dumps(v, indent=indent): one item per
 // line indented by indent spaces per level, with "," and ": " separators.
-func FormatPython(src []byte, indent int) ([]byte, error) {
+func Format(src []byte, indent int) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := WritePython(&buf, src, indent); err != nil {
+	if err := Write(&buf, src, indent); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-// WritePython is FormatPython writing to w.
-func WritePython(w io.Writer, src []byte, indent int) error {
+// Write is Format writing to w.
+func Write(w io.Writer, src []byte, indent int) error {
 	p := &pyParser{src: src}
 	p.skipSpace()
 	v, err := p.value(0)
@@ -56,13 +55,13 @@ func WritePython(w io.Writer, src []byte, indent int) error {
 	return err
 }
 
-// JSONSyntaxError is a position in a document that is not valid JSON.
-type JSONSyntaxError struct {
+// SyntaxError is a position in a document that is not valid JSON.
+type SyntaxError struct {
 	Offset int64 // byte offset, 0-based
 	Msg    string
 }
 
-func (e *JSONSyntaxError) Error() string {
+func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
 }
 
@@ -93,7 +92,7 @@ type pyParser struct {
 }
 
 func (p *pyParser) errorf(format string, args ...any) error {
-	return &JSONSyntaxError{Offset: int64(p.pos), Msg: fmt.Sprintf(format, args...)}
+	return &SyntaxError{Offset: int64(p.pos), Msg: fmt.Sprintf(format, args...)}
 }
 
 func (p *pyParser) skipSpace() {
@@ -108,8 +107,8 @@ func (p *pyParser) skipSpace() {
 }
 
 func (p *pyParser) value(depth int) (*pyValue, error) {
-	if depth > maxDepth {
-		return nil, p.errorf("nesting deeper than %d levels", maxDepth)
+	if depth > MaxDepth {
+		return nil, p.errorf("nesting deeper than %d levels", MaxDepth)
 	}
 	if p.pos >= len(p.src) {
 		return nil, p.errorf("unexpected end of input")
@@ -398,14 +397,12 @@ func (p *pyParser) number() (*pyValue, error) {
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return nil, p.errorf("invalid number")
 	}
-	return &pyValue{kind: pyNumber, text: PythonFloatRepr(f)}, nil
+	return &pyValue{kind: pyNumber, text: floatRepr(f)}, nil
 }
 
-// PythonFloatRepr renders f as Python's repr(float) does: the shortest
-// digits that read back as f, in fixed notation when the decimal exponent is
-// in (-4, 16] (with ".0" added to integral values), else in exponent
-// notation with a signed exponent of at least two digits.
-func PythonFloatRepr(f float64) string {
+// floatRepr renders f as json.dumps does: repr(float) (pycompat.ReprFloat)
+// for finite values, Infinity, -Infinity and NaN for the others.
+func floatRepr(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
 		return "Infinity"
@@ -414,39 +411,7 @@ func PythonFloatRepr(f float64) string {
 	case math.IsNaN(f):
 		return "NaN"
 	}
-	s := strconv.FormatFloat(f, 'e', -1, 64) // e.g. -1.2345e+06
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	mant, expStr, _ := strings.Cut(s, "e")
-	exp, _ := strconv.Atoi(expStr)
-	digits := strings.Replace(mant, ".", "", 1)
-	decpt := exp + 1 // value = 0.digits * 10^decpt
-	var out string
-	if decpt > -4 && decpt <= 16 {
-		switch {
-		case decpt <= 0:
-			out = "0." + strings.Repeat("0", -decpt) + digits
-		case decpt >= len(digits):
-			out = digits + strings.Repeat("0", decpt-len(digits)) + ".0"
-		default:
-			out = digits[:decpt] + "." + digits[decpt:]
-		}
-	} else {
-		m := digits[:1]
-		if len(digits) > 1 {
-			m += "." + digits[1:]
-		}
-		sign := "+"
-		if exp < 0 {
-			sign = "-"
-			exp = -exp
-		}
-		out = fmt.Sprintf("%se%s%02d", m, sign, exp)
-	}
-	if neg {
-		out = "-" + out
-	}
-	return out
+	return pycompat.ReprFloat(f)
 }
 
 type pyEncoder struct {
@@ -557,8 +522,8 @@ func writePyString(b *bytes.Buffer, s []rune) {
 	b.WriteByte('"')
 }
 
-// PythonString returns s encoded as json.dumps(s) would.
-func PythonString(s string) string {
+// Quote returns s encoded as json.dumps(s) would.
+func Quote(s string) string {
 	var b bytes.Buffer
 	writePyString(&b, []rune(s))
 	return b.String()

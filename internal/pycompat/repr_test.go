@@ -1,4 +1,4 @@
-package jsonschemamsg
+package pycompat
 
 import (
 	"encoding/json"
@@ -106,14 +106,5 @@ func TestInvalidUTF8(t *testing.T) {
 	}
 	if _, _, bad := InvalidUTF8([]byte("héllo \U0001F600")); bad {
 		t.Error("valid text reported invalid")
-	}
-}
-
-func TestSuggest(t *testing.T) {
-	keys := []string{"srcDir", "schemaFile", "buildNumber"}
-	for in, want := range map[string]string{"srcdir": "srcDir", "schemFile": "schemaFile", "buildNumbr": "buildNumber", "xyz": ""} {
-		if got := Suggest(in, keys, 2); got != want {
-			t.Errorf("Suggest(%q) = %q, want %q", in, got, want)
-		}
 	}
 }

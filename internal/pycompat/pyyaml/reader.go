@@ -1,10 +1,10 @@
-package yaml11
+package pyyaml
 
 import (
 	"fmt"
 	"unicode/utf16"
 
-	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+	"github.com/dvpkit/dvp/internal/pycompat"
 )
 
 // decode turns the raw bytes into characters the way PyYAML's Reader does:
@@ -27,7 +27,7 @@ func decode(data []byte) ([]rune, *Error) {
 		}
 		text = r
 	default:
-		if off, reason, bad := jsonschemamsg.InvalidUTF8(data); bad {
+		if off, reason, bad := pycompat.InvalidUTF8(data); bad {
 			m := byteMark(data, off)
 			return nil, &Error{Kind: KindReader, Problem: fmt.Sprintf("'utf-8' codec can't decode byte #x%02x: %s", data[off], reason), ProblemMark: &m}
 		}

@@ -1,4 +1,4 @@
-package yaml11
+package pyyaml
 
 import (
 	"encoding/json"
@@ -10,7 +10,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+	"github.com/dvpkit/dvp/internal/jsonpointer"
+	"github.com/dvpkit/dvp/internal/pycompat"
 )
 
 // Python refuses to convert ints of more than 4300 decimal digits to or from
@@ -35,7 +36,7 @@ type Issue struct {
 type Doc struct {
 	// Root is nil, bool, string, json.Number, []any or map[string]any.
 	// Ints are json.Number in decimal, floats json.Number in Python repr
-	// form (see jsonschemamsg.FloatNumber for inf and nan).
+	// form (see pycompat.FloatNumber for inf and nan).
 	Root any
 	// Values maps a JSON pointer to the node of its value (an alias node
 	// for a value written as an alias).
@@ -53,15 +54,15 @@ type Doc struct {
 }
 
 // KeysAt returns the keys of the object at the given pointer tokens, in
-// document order (for jsonschemamsg.Repr).
+// document order (for pycompat.Repr).
 func (d *Doc) KeysAt(path []string) []string {
 	return d.Order[Pointer(path)]
 }
 
 // Pointer builds an RFC 6901 JSON pointer from unescaped tokens.
-func Pointer(tokens []string) string { return jsonschemamsg.JoinPointer(tokens) }
+func Pointer(tokens []string) string { return jsonpointer.Join(tokens...) }
 
-func appendPtr(ptr, tok string) string { return ptr + jsonschemamsg.JoinPointer([]string{tok}) }
+func appendPtr(ptr, tok string) string { return ptr + jsonpointer.Join(tok) }
 
 type constructor struct {
 	doc     *Doc
@@ -155,12 +156,12 @@ func (c *constructor) value(n *yaml.Node, ptr string) any {
 	}
 	target := deref(n)
 	if target == nil || target.Kind == yaml.AliasNode {
-		c.errorf(ptr, n, "", "unresolvable alias %s", jsonschemamsg.ReprString(n.Value))
+		c.errorf(ptr, n, "", "unresolvable alias %s", pycompat.ReprString(n.Value))
 		return nil
 	}
 	if c.active[target] {
 		c.errorf(ptr, n, "an alias may not refer to a node that contains it",
-			"recursive alias %s: the value contains itself and cannot be converted to JSON", jsonschemamsg.ReprString(n.Value))
+			"recursive alias %s: the value contains itself and cannot be converted to JSON", pycompat.ReprString(n.Value))
 		return nil
 	}
 	c.active[target] = true
@@ -195,7 +196,7 @@ func (c *constructor) value(n *yaml.Node, ptr string) any {
 			c.errorf(ptr, target, "", "expected a scalar node, but found %s", nodeID(target))
 		default:
 			c.errorf(ptr, target, "remove the tag; dvp reads only plain YAML types",
-				"could not determine a constructor for the tag %s", jsonschemamsg.ReprString(longTag(target.Tag)))
+				"could not determine a constructor for the tag %s", pycompat.ReprString(longTag(target.Tag)))
 		}
 		return nil
 	}
@@ -223,7 +224,7 @@ func ScalarValue(n *yaml.Node) (v any, problem, hint string) {
 		case "no", "false", "off":
 			return false, "", ""
 		}
-		return nil, fmt.Sprintf("%s is not a YAML boolean", jsonschemamsg.ReprString(n.Value)), "use true or false"
+		return nil, fmt.Sprintf("%s is not a YAML boolean", pycompat.ReprString(n.Value)), "use true or false"
 	case TagInt:
 		i, err := constructInt(n.Value)
 		if err != "" {
@@ -238,9 +239,9 @@ func ScalarValue(n *yaml.Node) (v any, problem, hint string) {
 		if err != "" {
 			return nil, err, "write a decimal number, or quote the value to make it a string"
 		}
-		return jsonschemamsg.FloatNumber(f), "", ""
+		return pycompat.FloatNumber(f), "", ""
 	case TagTimestamp:
-		return nil, fmt.Sprintf("%s is read as a YAML 1.1 timestamp (a date), which cannot be converted to JSON", jsonschemamsg.ReprString(n.Value)),
+		return nil, fmt.Sprintf("%s is read as a YAML 1.1 timestamp (a date), which cannot be converted to JSON", pycompat.ReprString(n.Value)),
 			fmt.Sprintf("quote it to make it a string: '%s'", n.Value)
 	case TagMerge:
 		return nil, "a merge key (<<) is only allowed as a mapping key", "quote it to make it a string: '<<'"
@@ -249,13 +250,13 @@ func ScalarValue(n *yaml.Node) (v any, problem, hint string) {
 	case "!!binary":
 		return nil, "binary (!!binary) values cannot be converted to JSON", "remove the !!binary tag"
 	}
-	return nil, fmt.Sprintf("could not determine a constructor for the tag %s", jsonschemamsg.ReprString(longTag(n.Tag))),
+	return nil, fmt.Sprintf("could not determine a constructor for the tag %s", pycompat.ReprString(longTag(n.Tag))),
 		"remove the tag; dvp reads only plain YAML types"
 }
 
 // constructInt is SafeConstructor.construct_yaml_int.
 func constructInt(s string) (*big.Int, string) {
-	bad := fmt.Sprintf("invalid literal for int(): %s", jsonschemamsg.ReprString(s))
+	bad := fmt.Sprintf("invalid literal for int(): %s", pycompat.ReprString(s))
 	v := strings.ReplaceAll(s, "_", "")
 	if v == "" {
 		return nil, bad
@@ -313,7 +314,7 @@ func constructInt(s string) (*big.Int, string) {
 
 // constructFloat is SafeConstructor.construct_yaml_float.
 func constructFloat(s string) (float64, string) {
-	bad := fmt.Sprintf("could not convert string to float: %s", jsonschemamsg.ReprString(s))
+	bad := fmt.Sprintf("could not convert string to float: %s", pycompat.ReprString(s))
 	v := strings.ToLower(strings.ReplaceAll(s, "_", ""))
 	if v == "" {
 		return 0, bad
@@ -525,7 +526,7 @@ func (c *constructor) duplicate(ptr, text string, first, again *yaml.Node) {
 	}
 	c.issues = append(c.issues, Issue{
 		Pointer: appendPtr(ptr, text), Node: again, Warning: true,
-		Message: fmt.Sprintf("duplicate key %s: this entry (line %d) replaces the one at line %d", jsonschemamsg.ReprString(text), again.Line, first.Line),
+		Message: fmt.Sprintf("duplicate key %s: this entry (line %d) replaces the one at line %d", pycompat.ReprString(text), again.Line, first.Line),
 		Hint:    "remove one of the two entries; dvp (PyYAML) silently keeps the last one",
 	})
 }
@@ -595,10 +596,10 @@ func (c *constructor) key(k *yaml.Node, ptr string) (text, identity string, ok b
 	case string:
 		return v, "s:" + v, true
 	case json.Number:
-		if !jsonschemamsg.IsFloatNumber(v) {
+		if !pycompat.IsFloatNumber(v) {
 			return string(v), "n:" + string(v), true
 		}
-		f, _ := strconv.ParseFloat(jsonschemamsg.ReprNumber(v), 64)
+		f, _ := strconv.ParseFloat(pycompat.ReprNumber(v), 64)
 		switch {
 		case math.IsNaN(f):
 			// NaN never equals itself: every NaN key is a new key.
@@ -612,9 +613,9 @@ func (c *constructor) key(k *yaml.Node, ptr string) (text, identity string, ok b
 		if f == math.Trunc(f) && math.Abs(f) < 1e300 {
 			bf := new(big.Float).SetFloat64(f)
 			bi, _ := bf.Int(nil)
-			return jsonschemamsg.ReprFloat(f), "n:" + bi.String(), true
+			return pycompat.ReprFloat(f), "n:" + bi.String(), true
 		}
-		return jsonschemamsg.ReprFloat(f), "f:" + jsonschemamsg.ReprFloat(f), true
+		return pycompat.ReprFloat(f), "f:" + pycompat.ReprFloat(f), true
 	}
 	return kt.Value, "s:" + kt.Value, true
 }

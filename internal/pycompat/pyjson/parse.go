@@ -1,4 +1,4 @@
-package schema
+package pyjson
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+	"github.com/dvpkit/dvp/internal/pycompat"
 )
 
 // This file parses JSON with the semantics of Python's json.load as the
@@ -14,7 +14,7 @@ import (
 // accepted language (NaN, Infinity and -Infinity literals, duplicate keys
 // where the last value wins, lone surrogate escapes), the same error
 // messages and the same error positions. Positions are kept as byte
-// offsets; see lineIndex for the conversion to Python's line/column.
+// offsets; see LineIndex for the conversion to Python's line/column.
 
 // MaxDepth bounds nesting. CPython raises RecursionError (dvp then crashes)
 // somewhere below 1000 levels.
@@ -23,37 +23,40 @@ const MaxDepth = 1000
 // Python refuses int literals of more than 4300 digits.
 const maxIntDigits = 4300
 
-type jkind byte
+// Kind is the kind of a JSON value.
+type Kind byte
 
 const (
-	jObject jkind = iota
-	jArray
-	jString
-	jNumber
-	jTrue
-	jFalse
-	jNull
+	Object Kind = iota
+	Array
+	String
+	Number
+	True
+	False
+	Null
 )
 
-type jmember struct {
-	name     string
-	keyStart int // byte offset of the key's opening quote
-	value    *jnode
+// Member is one member of an object, in document order.
+type Member struct {
+	Name     string
+	KeyStart int // byte offset of the key's opening quote
+	Value    *Node
 }
 
-type jnode struct {
-	kind       jkind
-	start, end int    // byte offsets of the value: data[start:end]
-	str        string // string value
-	num        string // number literal as written (incl. NaN, Infinity, -Infinity)
-	members    []jmember
-	items      []*jnode
+// Node is a parsed JSON value with its position in the document.
+type Node struct {
+	Kind       Kind
+	Start, End int    // byte offsets of the value: data[Start:End]
+	Str        string // string value
+	Num        string // number literal as written (incl. NaN, Infinity, -Infinity)
+	Members    []Member
+	Items      []*Node
 }
 
-// jsonError is a decode error at a byte offset.
-type jsonError struct {
-	msg string
-	off int
+// ParseError is a decode error at a byte offset.
+type ParseError struct {
+	Msg string
+	Off int
 }
 
 type jparser struct {
@@ -62,22 +65,22 @@ type jparser struct {
 }
 
 func (p *jparser) fail(msg string, off int) {
-	panic(&jsonError{msg: msg, off: off})
+	panic(&ParseError{Msg: msg, Off: off})
 }
 
-// parseJSON decodes data like json.loads (after the file was read as UTF-8
+// Parse decodes data like json.loads (after the file was read as UTF-8
 // text). It returns the root node or the first error.
-func parseJSON(data []byte) (root *jnode, err *jsonError) {
-	if off, reason, bad := jsonschemamsg.InvalidUTF8(data); bad {
-		return nil, &jsonError{msg: fmt.Sprintf("'utf-8' codec can't decode byte 0x%02x in position %d: %s", data[off], off, reason), off: off}
+func Parse(data []byte) (root *Node, err *ParseError) {
+	if off, reason, bad := pycompat.InvalidUTF8(data); bad {
+		return nil, &ParseError{Msg: fmt.Sprintf("'utf-8' codec can't decode byte 0x%02x in position %d: %s", data[off], off, reason), Off: off}
 	}
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
-		return nil, &jsonError{msg: "Unexpected UTF-8 BOM (decode using utf-8-sig)", off: 0}
+		return nil, &ParseError{Msg: "Unexpected UTF-8 BOM (decode using utf-8-sig)", Off: 0}
 	}
 	p := &jparser{data: data}
 	defer func() {
 		if r := recover(); r != nil {
-			je, ok := r.(*jsonError)
+			je, ok := r.(*ParseError)
 			if !ok {
 				panic(r)
 			}
@@ -108,41 +111,41 @@ func (p *jparser) hasPrefix(i int, s string) bool {
 
 // scanOnce is scan_once_unicode. A value that cannot start at idx is
 // Python's StopIteration, reported by the caller as "Expecting value".
-func (p *jparser) scanOnce(idx int) (*jnode, int) {
+func (p *jparser) scanOnce(idx int) (*Node, int) {
 	if idx >= len(p.data) {
 		p.fail("Expecting value", idx)
 	}
 	switch c := p.data[idx]; c {
 	case '"':
 		s, end := p.scanString(idx + 1)
-		return &jnode{kind: jString, start: idx, end: end, str: s}, end
+		return &Node{Kind: String, Start: idx, End: end, Str: s}, end
 	case '{':
 		return p.parseObject(idx)
 	case '[':
 		return p.parseArray(idx)
 	case 'n':
 		if p.hasPrefix(idx, "null") {
-			return &jnode{kind: jNull, start: idx, end: idx + 4}, idx + 4
+			return &Node{Kind: Null, Start: idx, End: idx + 4}, idx + 4
 		}
 	case 't':
 		if p.hasPrefix(idx, "true") {
-			return &jnode{kind: jTrue, start: idx, end: idx + 4}, idx + 4
+			return &Node{Kind: True, Start: idx, End: idx + 4}, idx + 4
 		}
 	case 'f':
 		if p.hasPrefix(idx, "false") {
-			return &jnode{kind: jFalse, start: idx, end: idx + 5}, idx + 5
+			return &Node{Kind: False, Start: idx, End: idx + 5}, idx + 5
 		}
 	case 'N':
 		if p.hasPrefix(idx, "NaN") {
-			return &jnode{kind: jNumber, start: idx, end: idx + 3, num: "NaN"}, idx + 3
+			return &Node{Kind: Number, Start: idx, End: idx + 3, Num: "NaN"}, idx + 3
 		}
 	case 'I':
 		if p.hasPrefix(idx, "Infinity") {
-			return &jnode{kind: jNumber, start: idx, end: idx + 8, num: "Infinity"}, idx + 8
+			return &Node{Kind: Number, Start: idx, End: idx + 8, Num: "Infinity"}, idx + 8
 		}
 	case '-':
 		if p.hasPrefix(idx, "-Infinity") {
-			return &jnode{kind: jNumber, start: idx, end: idx + 9, num: "-Infinity"}, idx + 9
+			return &Node{Kind: Number, Start: idx, End: idx + 9, Num: "-Infinity"}, idx + 9
 		}
 	}
 	return p.matchNumber(idx)
@@ -151,7 +154,7 @@ func (p *jparser) scanOnce(idx int) (*jnode, int) {
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 
 // matchNumber is _match_number_unicode.
-func (p *jparser) matchNumber(start int) (*jnode, int) {
+func (p *jparser) matchNumber(start int) (*Node, int) {
 	d := p.data
 	n := len(d)
 	idx := start
@@ -202,7 +205,7 @@ func (p *jparser) matchNumber(start int) (*jnode, int) {
 			p.fail(fmt.Sprintf("Exceeds the limit (%d digits) for integer string conversion: value has %d digits; use sys.set_int_max_str_digits() to increase the limit", maxIntDigits, digits), start)
 		}
 	}
-	return &jnode{kind: jNumber, start: start, end: idx, num: lit}, idx
+	return &Node{Kind: Number, Start: start, End: idx, Num: lit}, idx
 }
 
 func (p *jparser) enter(idx int, what string) {
@@ -212,11 +215,11 @@ func (p *jparser) enter(idx int, what string) {
 	}
 }
 
-func (p *jparser) parseObject(start int) (*jnode, int) {
+func (p *jparser) parseObject(start int) (*Node, int) {
 	p.enter(start, "object")
 	defer func() { p.depth-- }()
 	d := p.data
-	n := &jnode{kind: jObject, start: start}
+	n := &Node{Kind: Object, Start: start}
 	idx := p.skipWS(start + 1)
 	if idx >= len(d) || d[idx] != '}' {
 		for {
@@ -231,7 +234,7 @@ func (p *jparser) parseObject(start int) (*jnode, int) {
 			}
 			idx = p.skipWS(idx + 1)
 			val, next := p.scanOnce(idx)
-			n.members = append(n.members, jmember{name: key, keyStart: keyStart, value: val})
+			n.Members = append(n.Members, Member{Name: key, KeyStart: keyStart, Value: val})
 			idx = p.skipWS(next)
 			if idx < len(d) && d[idx] == '}' {
 				break
@@ -242,20 +245,20 @@ func (p *jparser) parseObject(start int) (*jnode, int) {
 			idx = p.skipWS(idx + 1)
 		}
 	}
-	n.end = idx + 1
+	n.End = idx + 1
 	return n, idx + 1
 }
 
-func (p *jparser) parseArray(start int) (*jnode, int) {
+func (p *jparser) parseArray(start int) (*Node, int) {
 	p.enter(start, "array")
 	defer func() { p.depth-- }()
 	d := p.data
-	n := &jnode{kind: jArray, start: start}
+	n := &Node{Kind: Array, Start: start}
 	idx := p.skipWS(start + 1)
 	if idx >= len(d) || d[idx] != ']' {
 		for {
 			val, next := p.scanOnce(idx)
-			n.items = append(n.items, val)
+			n.Items = append(n.Items, val)
 			idx = p.skipWS(next)
 			if idx < len(d) && d[idx] == ']' {
 				break
@@ -266,7 +269,7 @@ func (p *jparser) parseArray(start int) (*jnode, int) {
 			idx = p.skipWS(idx + 1)
 		}
 	}
-	n.end = idx + 1
+	n.End = idx + 1
 	return n, idx + 1
 }
 
@@ -367,16 +370,16 @@ func (p *jparser) scanString(end int) (string, int) {
 	}
 }
 
-// lineIndex converts byte offsets into Python's positions: the file is read
+// LineIndex converts byte offsets into Python's positions: the file is read
 // in text mode (universal newlines: \r\n and \r become \n), columns count
 // characters, lines and columns are 1-based.
-type lineIndex struct {
+type LineIndex struct {
 	data  []byte
 	lines []int // byte offset where each line starts
 }
 
-func newLineIndex(data []byte) *lineIndex {
-	li := &lineIndex{data: data, lines: []int{0}}
+func NewLineIndex(data []byte) *LineIndex {
+	li := &LineIndex{data: data, lines: []int{0}}
 	for i := 0; i < len(data); i++ {
 		switch data[i] {
 		case '\n':
@@ -391,8 +394,8 @@ func newLineIndex(data []byte) *lineIndex {
 	return li
 }
 
-// pos returns the 1-based line and column of byte offset off.
-func (li *lineIndex) pos(off int) (line, col int) {
+// Pos returns the 1-based line and column of byte offset off.
+func (li *LineIndex) Pos(off int) (line, col int) {
 	if off > len(li.data) {
 		off = len(li.data)
 	}
@@ -408,8 +411,8 @@ func (li *lineIndex) pos(off int) (line, col int) {
 	return lo + 1, utf8.RuneCount(li.data[li.lines[lo]:off]) + 1
 }
 
-// char returns Python's character index of byte offset off.
-func (li *lineIndex) char(off int) int {
+// Char returns Python's character index of byte offset off.
+func (li *LineIndex) Char(off int) int {
 	if off > len(li.data) {
 		off = len(li.data)
 	}

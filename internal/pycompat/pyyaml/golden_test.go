@@ -1,4 +1,4 @@
-package yaml11
+package pyyaml
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+	"github.com/dvpkit/dvp/internal/pycompat"
 )
 
 type goldenCase struct {
@@ -95,10 +95,10 @@ func TestPyYAMLGolden(t *testing.T) {
 func normalize(v any) any {
 	switch v := v.(type) {
 	case json.Number:
-		if jsonschemamsg.IsFloatNumber(v) {
-			return map[string]any{"$float": jsonschemamsg.ReprNumber(v)}
+		if pycompat.IsFloatNumber(v) {
+			return map[string]any{"$float": pycompat.ReprNumber(v)}
 		}
-		return map[string]any{"$int": jsonschemamsg.ReprNumber(v)}
+		return map[string]any{"$int": pycompat.ReprNumber(v)}
 	case []any:
 		out := make([]any, len(v))
 		for i, e := range v {
