@@ -97,7 +97,7 @@ type Artifact struct {
 	DiscoveryDefinition          DiscoveryDefinition          `json:"discoveryDefinition"`
 	SnapshotSchema               json.RawMessage              `json:"snapshotSchema"`
 	SnapshotParametersDefinition SnapshotParametersDefinition `json:"snapshotParametersDefinition"`
-	Manifest                     Manifest                     `json:"manifest"`
+	Manifest                     PluginManifest               `json:"manifest"`
 	ExternalVersion              string                       `json:"externalVersion,omitempty"`
 	LuaName                      string                       `json:"luaName,omitempty"`
 	ExtendedStartStopHooks       bool                         `json:"extendedStartStopHooks"`
@@ -128,8 +128,9 @@ type SnapshotParametersDefinition struct {
 	Schema json.RawMessage `json:"schema"`
 }
 
-// Manifest is the manifest field (docs/build.md, manifest checks), keys in dvp 5.0.1's order.
-type Manifest struct {
+// PluginManifest is the artifact's manifest field, of type "PluginManifest"
+// (docs/build.md, manifest checks), keys in dvp 5.0.1's order.
+type PluginManifest struct {
 	Type                         string   `json:"type"`
 	HasRepositoryDiscovery       bool     `json:"hasRepositoryDiscovery"`
 	HasSourceConfigDiscovery     bool     `json:"hasSourceConfigDiscovery"`

@@ -14,7 +14,7 @@ import (
 )
 
 func goldenArtifact() *Artifact {
-	m := Manifest{Type: TypeManifest, HasRepositoryDiscovery: true, HasVirtualConfigure: true, MigrationIDList: []string{"1", "2.1"}}
+	m := PluginManifest{Type: TypeManifest, HasRepositoryDiscovery: true, HasVirtualConfigure: true, MigrationIDList: []string{"1", "2.1"}}
 	return &Artifact{
 		Type: TypePlugin, PluginID: "0f9e3c4a-7b21-4d2e-9a55-1c2d3e4f5a6b", Name: "acme-db é", DefaultLocale: "en-us",
 		Language: "GO", HostTypes: []string{"UNIX"}, EntryPoint: "main:Plugin", BuildNumber: "3.1",

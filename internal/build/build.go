@@ -55,10 +55,10 @@ type Step struct {
 type Result struct {
 	// Problems are the warnings, and the errors that failed the build.
 	Problems     diag.List
-	ArtifactPath string             // written only when the build succeeded
-	SHA256       string             // hex sha256 of the artifact file
-	Manifest     *artifact.Manifest // nil when the plugin did not compile
-	Artifact     *artifact.Artifact // nil unless the build succeeded; SourceCode is left empty (it is in the file)
+	ArtifactPath string                   // written only when the build succeeded
+	SHA256       string                   // hex sha256 of the artifact file
+	Manifest     *artifact.PluginManifest // nil when the plugin did not compile
+	Artifact     *artifact.Artifact       // nil unless the build succeeded; SourceCode is left empty (it is in the file)
 	BinarySHA256 string
 	GoVersion    string
 	Sources      []string // entry names of the sources in the ZIP
@@ -211,7 +211,7 @@ func Build(ctx context.Context, opts Options) *Result {
 	// 6. Read the manifest from the compiled plugin, and check it.
 	t = time.Now()
 	mctx, cancel := context.WithTimeout(ctx, ManifestTimeout)
-	rm, err := pluginhost.Manifest(mctx, hostBinary)
+	rm, err := pluginhost.ReadManifest(mctx, hostBinary)
 	cancel()
 	var me *pluginhost.ManifestError
 	if err != nil && !(errors.As(err, &me) && rm != nil) {

@@ -26,7 +26,7 @@ var requiredDescriptions = map[string]string{
 }
 
 // manifestFlag returns the field of m for a manifest key.
-func manifestFlag(m *artifact.Manifest, key string) *bool {
+func manifestFlag(m *artifact.PluginManifest, key string) *bool {
 	switch key {
 	case "hasRepositoryDiscovery":
 		return &m.HasRepositoryDiscovery
@@ -80,7 +80,7 @@ func manifestFlag(m *artifact.Manifest, key string) *bool {
 // artifact's manifest (docs/build.md, manifest checks) and checks it: operations that do not
 // exist for the plugin type and the migration rules are
 // errors, a missing required operation is a warning.
-func checkManifest(rm *protocol.Manifest, pluginType string, entry *entryInfo) (*artifact.Manifest, diag.List) {
+func checkManifest(rm *protocol.Manifest, pluginType string, entry *entryInfo) (*artifact.PluginManifest, diag.List) {
 	var ps diag.List
 	file, line, col := "", 0, 0
 	if entry != nil {
@@ -89,7 +89,7 @@ func checkManifest(rm *protocol.Manifest, pluginType string, entry *entryInfo) (
 	at := func(sev diag.Severity, format string, args ...any) diag.Problem {
 		return diag.Problem{File: file, Line: line, Column: col, Severity: sev, Message: fmt.Sprintf(format, args...)}
 	}
-	m := &artifact.Manifest{Type: artifact.TypeManifest, MigrationIDList: []string{}}
+	m := &artifact.PluginManifest{Type: artifact.TypeManifest, MigrationIDList: []string{}}
 	if rm.PluginType != pluginType {
 		p := at(diag.Error, "the compiled plugin is a %s plugin, but plugin_config.yml says pluginType %s", rm.PluginType, pluginType)
 		p.Hint = "the generated code is stale or the plugin does not use it: run 'dvp build' again after fixing the plugin's registration"

@@ -242,7 +242,7 @@ var discoveryKeys = []string{"identityFields", "nameField"}
 
 // newArtifact assembles the artifact (docs/build.md, the artifact) from the project and
 // the manifest; writeArtifact adds sourceCode.
-func newArtifact(cfg *config.Config, sch *schema.Schema, m *artifact.Manifest) (*artifact.Artifact, diag.List) {
+func newArtifact(cfg *config.Config, sch *schema.Schema, m *artifact.PluginManifest) (*artifact.Artifact, diag.List) {
 	var ps diag.List
 	def := func(name string) json.RawMessage {
 		raw, ok := sch.Definitions[name]

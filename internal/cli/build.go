@@ -176,13 +176,13 @@ func checkArtifactPath(path string) error {
 
 // BuildReport is the JSON form of dvp build's result.
 type BuildReport struct {
-	Status       string             `json:"status"` // "success" or "failed"
-	Artifact     string             `json:"artifact,omitempty"`
-	SHA256       string             `json:"sha256,omitempty"`
-	BinarySHA256 string             `json:"binarySha256,omitempty"`
-	GoVersion    string             `json:"goVersion,omitempty"`
-	Problems     []diag.Problem     `json:"problems"`
-	Manifest     *artifact.Manifest `json:"manifest,omitempty"`
+	Status       string                   `json:"status"` // "success" or "failed"
+	Artifact     string                   `json:"artifact,omitempty"`
+	SHA256       string                   `json:"sha256,omitempty"`
+	BinarySHA256 string                   `json:"binarySha256,omitempty"`
+	GoVersion    string                   `json:"goVersion,omitempty"`
+	Problems     []diag.Problem           `json:"problems"`
+	Manifest     *artifact.PluginManifest `json:"manifest,omitempty"`
 }
 
 func runBuild(ctx context.Context, app *App, opts BuildOptions) error {

@@ -15,7 +15,7 @@ import (
 
 func TestManifest(t *testing.T) {
 	ctx := ctxTimeout(t, 30e9)
-	m, err := Manifest(ctx, pluginPath("staged"))
+	m, err := ReadManifest(ctx, pluginPath("staged"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,16 +34,16 @@ func TestManifest(t *testing.T) {
 		t.Fatalf("migrations %+v", m.Migrations)
 	}
 
-	m, err = Manifest(ctx, pluginPath("direct"))
+	m, err = ReadManifest(ctx, pluginPath("direct"))
 	if err != nil || m.PluginType != "DIRECT" || len(m.Migrations) != 0 || len(m.Operations) != 9 {
 		t.Fatalf("%+v %v", m, err)
 	}
 	// Init-time output on stdout does not hide the manifest.
-	if m, err = Manifest(ctx, pluginPath("stdout")); err != nil || len(m.Operations) != 1 {
+	if m, err = ReadManifest(ctx, pluginPath("stdout")); err != nil || len(m.Operations) != 1 {
 		t.Fatalf("%+v %v", m, err)
 	}
 
-	m, err = Manifest(ctx, pluginPath("invalid"))
+	m, err = ReadManifest(ctx, pluginPath("invalid"))
 	var me *ManifestError
 	if !errors.As(err, &me) || m == nil {
 		t.Fatalf("%v", err)
@@ -60,7 +60,7 @@ func TestManifest(t *testing.T) {
 		t.Fatalf("problems:\n%s", strings.Join(me.Problems, "\n"))
 	}
 
-	if _, err := Manifest(ctx, "/bin/true"); err == nil || !strings.Contains(err.Error(), "did not print a plugin manifest") {
+	if _, err := ReadManifest(ctx, "/bin/true"); err == nil || !strings.Contains(err.Error(), "did not print a plugin manifest") {
 		t.Fatalf("not a plugin: %v", err)
 	}
 }

@@ -15,10 +15,12 @@ import (
 
 const maxManifestOutput = 16 << 20
 
-// Manifest runs the plugin binary in manifest mode and returns what it
-// registered; ctx bounds the run (the process group is killed when it ends). When the plugin reports problems with its registrations, the
-// manifest is returned together with a *ManifestError listing them.
-func Manifest(ctx context.Context, binary string) (*protocol.Manifest, error) {
+// ReadManifest runs the plugin binary in manifest mode and returns what it
+// registered (protocol.Manifest); ctx bounds the run (the process group is
+// killed when it ends). When the plugin reports problems with its
+// registrations, the manifest is returned together with a *ManifestError
+// listing them.
+func ReadManifest(ctx context.Context, binary string) (*protocol.Manifest, error) {
 	cmd := exec.CommandContext(ctx, binary, protocol.ManifestFlag)
 	sandbox.ProcessGroup(cmd)
 	cmd.WaitDelay = 2 * time.Second

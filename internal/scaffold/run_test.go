@@ -38,7 +38,7 @@ func requiredOps(pt string) []string {
 // checkManifest: a scaffold implements exactly the required operations.
 func checkManifest(t *testing.T, bin, pt string) {
 	t.Helper()
-	m, err := pluginhost.Manifest(testCtx(t), bin)
+	m, err := pluginhost.ReadManifest(testCtx(t), bin)
 	if err != nil {
 		t.Fatalf("manifest: %v", err)
 	}

@@ -231,7 +231,7 @@ func TestSeedRsyncThroughPluginhost(t *testing.T) {
 
 func checkManifestOps(t *testing.T, bin string, want []string) {
 	t.Helper()
-	m, err := pluginhost.Manifest(context.Background(), bin)
+	m, err := pluginhost.ReadManifest(context.Background(), bin)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -190,7 +190,7 @@ func Artifact(o Options, zipBytes []byte) *artifact.Artifact {
 		},
 		SnapshotSchema:               schemaObject,
 		SnapshotParametersDefinition: artifact.SnapshotParametersDefinition{Type: artifact.TypeSnapshotParametersDefinition, Schema: schemaObject},
-		Manifest: artifact.Manifest{
+		Manifest: artifact.PluginManifest{
 			Type: artifact.TypeManifest, HasRepositoryDiscovery: true, HasSourceConfigDiscovery: true,
 			HasLinkedPostSnapshot: true, HasLinkedMountSpecification: o.Staged, HasVirtualConfigure: true,
 			HasVirtualReconfigure: true, HasVirtualPostSnapshot: true, HasVirtualMountSpecification: true,
