@@ -21,14 +21,8 @@ import (
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
-// SyncSDK materialises the SDK that this dvp embeds into a project
-// (<root>/.dvp/sdk), reporting whether it changed anything. The build calls
-// it before compiling, so that a project always builds against the SDK of
-// the dvp that builds it. Nil leaves the project's SDK copy alone.
-var SyncSDK = sdkcopy.SyncSDK
-
-// ManifestTimeout bounds the run of the plugin in manifest mode.
-var ManifestTimeout = 30 * time.Second
+// DefaultManifestTimeout bounds the run of the plugin in manifest mode.
+const DefaultManifestTimeout = 30 * time.Second
 
 // Options are the inputs of a full build (dvp build).
 type Options struct {
@@ -41,8 +35,17 @@ type Options struct {
 	DvpVersion string
 	// GoCommand is the go command to use; "" finds "go" on PATH.
 	GoCommand string
-	// Log receives progress at Info and details at Debug; nil discards.
+	// Log receives progress at Info and details (each step's duration) at
+	// Debug; nil discards.
 	Log *slog.Logger
+	// SyncSDK materialises the SDK that this dvp embeds into a project
+	// (<root>/.dvp/sdk), reporting whether it changed anything, so that a
+	// project always builds against the SDK of the dvp that builds it. Nil:
+	// sdkcopy.SyncSDK.
+	SyncSDK func(root string) (changed bool, err error)
+	// ManifestTimeout bounds the run of the plugin in manifest mode; 0:
+	// DefaultManifestTimeout.
+	ManifestTimeout time.Duration
 }
 
 // Step is the duration of one step of the pipeline.
@@ -62,223 +65,297 @@ type Result struct {
 	BinarySHA256 string
 	GoVersion    string
 	Sources      []string // entry names of the sources in the ZIP
-	Steps        []Step
+	Steps        []Step   // the steps that ran, in order, each timed
 }
 
 // Failed reports whether the build failed (no artifact written).
 func (r *Result) Failed() bool { return r.Problems.HasErrors() || r.ArtifactPath == "" }
 
-func (r *Result) step(name string, start time.Time) {
-	r.Steps = append(r.Steps, Step{Name: name, Duration: time.Since(start)})
+// step is one step of the pipeline. run does its work on the build's state
+// and reports whether the build goes on (false: it stopped, and the
+// problems say why); skip, when set, leaves the step out.
+type step struct {
+	name string
+	skip func(*pipeline) bool
+	run  func(*pipeline) bool
+}
+
+// steps is the pipeline of docs/build.md, in order.
+var steps = []step{
+	{name: "validate", run: (*pipeline).validate},
+	{name: "sdk", run: (*pipeline).syncSDK},
+	{name: "generate", run: (*pipeline).generate},
+	{name: "check sources", run: (*pipeline).checkSources},
+	{name: "compile", run: (*pipeline).compile},
+	{name: "manifest", run: (*pipeline).readManifest},
+	{name: "package", run: (*pipeline).pack},
+	{name: "baseline", skip: func(b *pipeline) bool { return b.opts.BaselinePath == "" }, run: (*pipeline).baseline},
+	{name: "write", run: (*pipeline).write},
 }
 
 // Build runs the pipeline of docs/build.md: validate (every problem is
 // fatal) -> SDK copy -> generate -> entry point -> go build -> manifest ->
 // checks -> package -> write. The artifact is written atomically, only
 // when there is no error: on any failure a previous artifact is untouched.
+// Each step is timed (Result.Steps, and a Debug record in opts.Log).
 func Build(ctx context.Context, opts Options) *Result {
-	res := &Result{}
-	log := opts.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	fail := func(ps ...diag.Problem) *Result {
-		res.Problems = append(res.Problems, ps...)
-		return res
+	if opts.SyncSDK == nil {
+		opts.SyncSDK = sdkcopy.SyncSDK
 	}
-
-	// 1. Validate plugin_config.yml and schema.json: errors are fatal.
-	t := time.Now()
-	p := project.Load(opts.ConfigPath)
-	res.Problems = append(res.Problems, p.Problems...)
-	res.step("validate", t)
-	if !p.Valid() || p.Config == nil || p.Schema == nil || p.Config.SrcPath == "" {
-		if !res.Problems.HasErrors() {
-			return fail(diag.Errorf(opts.ConfigPath, 0, 0, "the project could not be loaded"))
+	if opts.ManifestTimeout <= 0 {
+		opts.ManifestTimeout = DefaultManifestTimeout
+	}
+	b := &pipeline{ctx: ctx, opts: opts, log: opts.Log, res: &Result{}}
+	defer b.cleanup()
+	for _, s := range steps {
+		if s.skip != nil && s.skip(b) {
+			continue
 		}
-		return res
+		start := time.Now()
+		goOn := s.run(b)
+		d := time.Since(start)
+		b.res.Steps = append(b.res.Steps, Step{Name: s.name, Duration: d})
+		b.log.Debug("build step", "step", s.name, "duration", d.String())
+		if !goOn {
+			break
+		}
 	}
-	cfg, sch := p.Config, p.Schema
-	artifactPath, err := filepath.Abs(opts.ArtifactPath)
+	return b.res
+}
+
+// pipeline is the state of one build, handed from step to step.
+type pipeline struct {
+	ctx  context.Context
+	opts Options
+	log  *slog.Logger
+	res  *Result
+
+	p            *project.Project
+	artifactPath string
+	entry        *entryInfo
+	goModGo      string
+	goCmd        string
+	tmp          string // removed by cleanup
+	target       compileJob
+	hostBinary   string             // the binary that runs here (the target when the host is linux/amd64)
+	sources      packedSources      // listed and compressed while the plugin compiles
+	packing      chan packedBinary  // the binary, packed while the manifest is read
+	rm           *protocol.Manifest // what the compiled plugin registered
+	entries      []zipfile.File
+	a            *artifact.Artifact
+}
+
+type packedSources struct {
+	files  []zipfile.File
+	packed map[string]*zipfile.PackedFile
+	ps     diag.List
+}
+
+type packedBinary struct {
+	p   *zipfile.PackedFile
+	err error
+}
+
+func (b *pipeline) cleanup() {
+	if b.tmp != "" {
+		os.RemoveAll(b.tmp)
+	}
+}
+
+// add records problems and reports whether the build goes on (no error
+// so far).
+func (b *pipeline) add(ps ...diag.Problem) bool {
+	b.res.Problems = append(b.res.Problems, ps...)
+	return !b.res.Problems.HasErrors()
+}
+
+// fail records problems that stop the build.
+func (b *pipeline) fail(ps ...diag.Problem) bool {
+	b.res.Problems = append(b.res.Problems, ps...)
+	return false
+}
+
+// validate loads plugin_config.yml and schema.json: every problem is an
+// error.
+func (b *pipeline) validate() bool {
+	b.p = project.Load(b.opts.ConfigPath)
+	b.res.Problems = append(b.res.Problems, b.p.Problems...)
+	if !b.p.Valid() || b.p.Config == nil || b.p.Schema == nil || b.p.Config.SrcPath == "" {
+		if !b.res.Problems.HasErrors() {
+			return b.fail(diag.Errorf(b.opts.ConfigPath, 0, 0, "the project could not be loaded"))
+		}
+		return false
+	}
+	artifactPath, err := filepath.Abs(b.opts.ArtifactPath)
 	if err != nil {
-		return fail(diag.Errorf(opts.ArtifactPath, 0, 0, "invalid artifact path: %v", err))
+		return b.fail(diag.Errorf(b.opts.ArtifactPath, 0, 0, "invalid artifact path: %v", err))
 	}
+	b.artifactPath = artifactPath
+	return true
+}
 
-	// 2. Keep the project's SDK copy in step with this dvp.
-	if SyncSDK != nil {
-		t = time.Now()
-		changed, err := SyncSDK(cfg.Dir)
-		if err != nil {
-			return fail(diag.Errorf(filepath.Join(cfg.Dir, ".dvp", "sdk"), 0, 0, "cannot update the project's copy of the SDK: %v", err))
-		}
-		if changed {
-			log.Info("Updated the SDK copy in .dvp/sdk to the SDK of this dvp.")
-		}
-		res.step("sdk", t)
+// syncSDK keeps the project's SDK copy in step with this dvp.
+func (b *pipeline) syncSDK() bool {
+	dir := b.p.Config.Dir
+	changed, err := b.opts.SyncSDK(dir)
+	if err != nil {
+		return b.fail(diag.Errorf(filepath.Join(dir, ".dvp", "sdk"), 0, 0, "cannot update the project's copy of the SDK: %v", err))
 	}
-
-	// 3. Generate the Go types of schema.json (written only when stale).
-	t = time.Now()
-	_, _, _, gps := generateCode(p, false)
-	res.Problems = append(res.Problems, gps...)
-	res.step("generate", t)
-	if res.Problems.HasErrors() {
-		return res
+	if changed {
+		b.log.Info("Updated the SDK copy in .dvp/sdk to the SDK of this dvp.")
 	}
+	return true
+}
 
-	// 4. Check the entry point and the Go toolchain before compiling.
-	t = time.Now()
+// generate writes the Go types of schema.json (only when stale).
+func (b *pipeline) generate() bool {
+	_, _, _, ps := generateCode(b.p, false)
+	return b.add(ps...)
+}
+
+// checkSources checks the entry point and the Go toolchain before
+// compiling.
+func (b *pipeline) checkSources() bool {
+	cfg := b.p.Config
 	entry, eps := checkEntryPoint(cfg)
-	res.Problems = append(res.Problems, eps...)
+	b.entry = entry
+	b.res.Problems = append(b.res.Problems, eps...)
 	goModGo, mps := checkGoMod(cfg.SrcPath)
-	res.Problems = append(res.Problems, mps...)
-	goCmd, gp := goTool(opts.GoCommand)
+	b.goModGo = goModGo
+	b.res.Problems = append(b.res.Problems, mps...)
+	goCmd, gp := goTool(b.opts.GoCommand)
+	b.goCmd = goCmd
 	if gp != nil {
-		res.Problems = append(res.Problems, *gp)
+		b.res.Problems = append(b.res.Problems, *gp)
 	}
-	res.step("check sources", t)
-	if res.Problems.HasErrors() {
-		return res
-	}
+	return !b.res.Problems.HasErrors()
+}
 
-	// 5. Compile: once for linux/amd64 when that is the host (the same
-	// binary gives the manifest), else for the host and the target at once.
-	t = time.Now()
+// compile builds the plugin: once for linux/amd64 when that is the host
+// (the same binary gives the manifest), else for the host and the target
+// at once. The sources are listed and compressed meanwhile.
+func (b *pipeline) compile() bool {
+	cfg := b.p.Config
 	tmp, err := os.MkdirTemp("", "dvp-build-")
 	if err != nil {
-		return fail(diag.Errorf(os.TempDir(), 0, 0, "cannot create a temporary directory: %v", err))
+		return b.fail(diag.Errorf(os.TempDir(), 0, 0, "cannot create a temporary directory: %v", err))
 	}
-	defer os.RemoveAll(tmp)
-	target := compileJob{goCmd: goCmd, srcDir: cfg.SrcPath, out: filepath.Join(tmp, artifact.BinaryEntry), goos: TargetOS, arch: TargetArch, goModGo: goModGo}
-	hostBinary := target.out
-	// List and compress the sources while the plugin compiles.
-	type packedSources struct {
-		files  []zipfile.File
-		packed map[string]*zipfile.PackedFile
-		ps     diag.List
-	}
+	b.tmp = tmp
+	b.target = compileJob{goCmd: b.goCmd, srcDir: cfg.SrcPath, out: filepath.Join(tmp, artifact.BinaryEntry), goos: TargetOS, arch: TargetArch, goModGo: b.goModGo}
+	b.hostBinary = b.target.out
 	sourcesCh := make(chan packedSources, 1)
 	go func() {
-		files, packed, ps := packSources(cfg.SrcPath, map[string]bool{artifactPath: true})
+		files, packed, ps := packSources(cfg.SrcPath, map[string]bool{b.artifactPath: true})
 		sourcesCh <- packedSources{files, packed, ps}
 	}()
-	log.Info("Compiling the plugin", "dir", cfg.SrcPath, "target", artifact.BinaryTarget)
+	b.log.Info("Compiling the plugin", "dir", cfg.SrcPath, "target", artifact.BinaryTarget)
 	var goVersion string
 	var cps diag.List
 	if hostIsTarget() {
-		goVersion, cps = target.run(ctx)
+		goVersion, cps = b.target.run(b.ctx)
 	} else {
-		host := target
+		host := b.target
 		host.out = filepath.Join(tmp, "plugin-host")
 		host.goos, host.arch = goruntimeGOOS(), goruntimeGOARCH()
-		hostBinary = host.out
+		b.hostBinary = host.out
 		var wg sync.WaitGroup
 		var hps diag.List
 		wg.Add(1)
-		go func() { defer wg.Done(); _, hps = host.run(ctx) }()
-		goVersion, cps = target.run(ctx)
+		go func() { defer wg.Done(); _, hps = host.run(b.ctx) }()
+		goVersion, cps = b.target.run(b.ctx)
 		wg.Wait()
 		if len(cps) == 0 {
 			cps = hps
 		}
 	}
-	res.step("compile", t)
-	res.GoVersion = goVersion
-	srcs := <-sourcesCh
+	b.res.GoVersion = goVersion
+	b.sources = <-sourcesCh
 	if len(cps) > 0 {
-		res.Problems = append(res.Problems, cps...)
-		return res
+		return b.fail(cps...)
 	}
+	return true
+}
 
-	// Pack the binary for the artifact (read, hash) while the manifest is
-	// read; the channel is buffered, so an early return leaks nothing.
-	type packed struct {
-		p   *zipfile.PackedFile
-		err error
-	}
-	packing := make(chan packed, 1)
-	go func() {
-		data, err := os.ReadFile(target.out)
+// readManifest reads the manifest from the compiled plugin and checks it.
+// The binary is packed for the artifact (read, hashed) meanwhile; the
+// channel is buffered, so an early return leaks nothing.
+func (b *pipeline) readManifest() bool {
+	cfg := b.p.Config
+	b.packing = make(chan packedBinary, 1)
+	go func(path string) {
+		data, err := os.ReadFile(path)
 		if err != nil {
-			packing <- packed{nil, err}
+			b.packing <- packedBinary{nil, err}
 			return
 		}
 		p, err := zipfile.Pack(data, binaryLevel)
-		packing <- packed{p, err}
-	}()
-	waitPacked := func() (*zipfile.PackedFile, error) { pk := <-packing; return pk.p, pk.err }
-
-	// 6. Read the manifest from the compiled plugin, and check it.
-	t = time.Now()
-	mctx, cancel := context.WithTimeout(ctx, ManifestTimeout)
-	rm, err := pluginhost.ReadManifest(mctx, hostBinary)
+		b.packing <- packedBinary{p, err}
+	}(b.target.out)
+	mctx, cancel := context.WithTimeout(b.ctx, b.opts.ManifestTimeout)
+	rm, err := pluginhost.ReadManifest(mctx, b.hostBinary)
 	cancel()
 	var me *pluginhost.ManifestError
 	if err != nil && !(errors.As(err, &me) && rm != nil) {
-		pr := diag.Errorf(entryFile(entry, cfg.SrcPath), 0, 0, "cannot read the plugin's manifest: %s", strings.TrimSpace(err.Error()))
+		pr := diag.Errorf(entryFile(b.entry, cfg.SrcPath), 0, 0, "cannot read the plugin's manifest: %s", strings.TrimSpace(err.Error()))
 		pr.Hint = fmt.Sprintf("the entry point's main must call %s.Main() (or runtime.Main) before anything else writes to stdout", cfg.EntrySymbol())
-		return fail(pr)
+		return b.fail(pr)
 	}
-	m, mps2 := checkManifest(rm, strings.ToUpper(cfg.PluginType), entry)
-	res.Manifest = m
-	res.Problems = append(res.Problems, mps2...)
-	res.step("manifest", t)
-	if res.Problems.HasErrors() {
-		return res
-	}
+	b.rm = rm
+	m, ps := checkManifest(rm, strings.ToUpper(cfg.PluginType), b.entry)
+	b.res.Manifest = m
+	return b.add(ps...)
+}
 
-	// 7. Package: the sourceCode ZIP and the artifact.
-	t = time.Now()
-	sources := srcs.files
-	res.Problems = append(res.Problems, srcs.ps...)
-	bin, err := waitPacked()
-	if err != nil {
-		return fail(diag.Errorf(target.out, 0, 0, "cannot read the compiled plugin: %v", err))
+// pack assembles the sourceCode ZIP's entries and the artifact.
+func (b *pipeline) pack() bool {
+	cfg := b.p.Config
+	sources := b.sources.files
+	b.res.Problems = append(b.res.Problems, b.sources.ps...)
+	pk := <-b.packing
+	if pk.err != nil {
+		return b.fail(diag.Errorf(b.target.out, 0, 0, "cannot read the compiled plugin: %v", pk.err))
 	}
+	bin := pk.p
 	binSum := bin.SHA256()
-	res.BinarySHA256 = binSum
-	res.Sources = sortedNames(sources)
+	b.res.BinarySHA256 = binSum
+	b.res.Sources = sortedNames(sources)
 	rec := artifact.BuildRecord{
-		GoVersion:    goVersion,
+		GoVersion:    b.res.GoVersion,
 		Target:       artifact.BinaryTarget,
-		SDKVersion:   sdkVersion(rm),
-		DvpVersion:   opts.DvpVersion,
+		SDKVersion:   sdkVersion(b.rm),
+		DvpVersion:   b.opts.DvpVersion,
 		BinarySHA256: binSum,
 	}
 	entries, err := zipEntries(rec, sources)
 	if err != nil {
-		return fail(diag.Errorf(cfg.SrcPath, 0, 0, "cannot package the plugin: %v", err))
+		return b.fail(diag.Errorf(cfg.SrcPath, 0, 0, "cannot package the plugin: %v", err))
 	}
-	srcs.packed[artifact.BinaryEntry] = bin
-	a, aps := newArtifact(cfg, sch, m)
-	res.Problems = append(res.Problems, aps...)
-	res.step("package", t)
-	if res.Problems.HasErrors() {
-		return res
-	}
+	b.entries = entries
+	b.sources.packed[artifact.BinaryEntry] = bin
+	a, aps := newArtifact(cfg, b.p.Schema, b.res.Manifest)
+	b.a = a
+	return b.add(aps...)
+}
 
-	// 8. Upgrade safety against the released build.
-	if opts.BaselinePath != "" {
-		t = time.Now()
-		res.Problems = append(res.Problems, checkBaseline(opts.BaselinePath, a, rm.Migrations, cfg.Path)...)
-		res.step("baseline", t)
-		if res.Problems.HasErrors() {
-			return res
-		}
-	}
+// baseline checks upgrade safety against the released build.
+func (b *pipeline) baseline() bool {
+	return b.add(checkBaseline(b.opts.BaselinePath, b.a, b.rm.Migrations, b.p.Config.Path)...)
+}
 
-	// 9. Write the artifact atomically.
-	t = time.Now()
-	sum, err := writeArtifact(artifactPath, a, entries, srcs.packed)
+// write writes the artifact atomically.
+func (b *pipeline) write() bool {
+	sum, err := writeArtifact(b.artifactPath, b.a, b.entries, b.sources.packed)
 	if err != nil {
-		return fail(diag.Errorf(artifactPath, 0, 0, "Failed to write upload_artifact file to %s: %v", artifactPath, unwrapPathError(err)))
+		return b.fail(diag.Errorf(b.artifactPath, 0, 0, "Failed to write upload_artifact file to %s: %v", b.artifactPath, unwrapPathError(err)))
 	}
-	res.SHA256 = sum
-	res.ArtifactPath = artifactPath
-	res.Artifact = a
-	res.step("write", t)
-	log.Info("Successfully generated artifact file at " + artifactPath + ".")
-	return res
+	b.res.SHA256 = sum
+	b.res.ArtifactPath = b.artifactPath
+	b.res.Artifact = b.a
+	b.log.Info("Successfully generated artifact file at " + b.artifactPath + ".")
+	return true
 }
 
 func entryFile(e *entryInfo, srcDir string) string {

@@ -194,9 +194,6 @@ func runBuild(ctx context.Context, app *App, opts BuildOptions) error {
 		DvpVersion:   app.Version,
 		Log:          app.Log,
 	})
-	for _, s := range res.Steps {
-		app.Log.Debug("build step", "step", s.Name, "duration", s.Duration.String())
-	}
 	problems := relativize(res.Problems, opts.Cwd)
 	problems.Sort()
 	failed := res.Failed()
