@@ -1,9 +1,10 @@
-// Package artifact is the model of the upload artifact (artifact.json,
-// reference section 6.8): its types with the reference's field names and
+// Package artifact is the model of the upload artifact (artifact.json;
+// docs/build.md, the artifact): its types with dvp 5.0.1's field names and
 // order, its deterministic encoding (Python's json.dump(indent=4) byte for
-// byte), streaming decoding that never holds the base64 sourceCode in
-// memory, the deterministic sourceCode ZIP, and the checks an engine runs on
-// an uploaded artifact.
+// byte, through pycompat/pyjson), streaming decoding that never holds the
+// base64 sourceCode in memory, and the checks an engine runs on an uploaded
+// artifact, its sourceCode ZIP included (the ZIP format itself is
+// internal/zipfile's).
 package artifact
 
 import (

@@ -22,7 +22,8 @@ import (
 // types use the omitzero JSON option, new in Go 1.24.
 const MinGoVersion = "1.24"
 
-// TargetOS and TargetArch are what an engine runs (DESIGN.md section 4).
+// TargetOS and TargetArch are what an engine runs (docs/build.md,
+// toolchain).
 const (
 	TargetOS   = "linux"
 	TargetArch = "amd64"

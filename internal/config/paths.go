@@ -12,7 +12,8 @@ import (
 )
 
 // resolvePaths resolves schemaFile and srcDir relative to the config file's
-// directory (reference 3.3), without dvp's string-prefix quirk: srcDir
+// directory (docs/validation.md, plugin_config.yml), without dvp's
+// string-prefix quirk (docs/compatibility.md, plugin_config.yml): srcDir
 // must lie strictly inside the plugin root, tested on path components.
 func (c *Config) resolvePaths(obj map[string]any) diag.List {
 	var out diag.List

@@ -28,7 +28,7 @@ const (
 	ServeFlag = "--dvp-serve"
 )
 
-// Size limits (reference: Best Practices, Message Limits).
+// Size limits (docs/runtime-protocol.md, limits).
 const (
 	// MaxOperationPayload bounds the JSON of an operation's input and of
 	// its output.
