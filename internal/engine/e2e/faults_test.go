@@ -139,7 +139,8 @@ func TestFault5xxBursts(t *testing.T) {
 	}
 }
 
-// TestFaultEngineDiskFull: the engine's data directory is a 24 MiB tmpfs;
+// TestFaultEngineDiskFull: the engine's data directory is a 24 MiB tmpfs
+// (mode 0700: the engine refuses a data directory others can write);
 // an upgrade whose code (32 MiB) does not fit is refused with a clear
 // error, the installed build stays whole (database and blob), the spool
 // space is given back, and the next upgrade that fits is installed.
@@ -148,7 +149,7 @@ func TestFaultEngineDiskFull(t *testing.T) {
 		t.Skip("mounting a tmpfs needs root")
 	}
 	data := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", data).CombinedOutput(); err != nil {
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=24m,mode=0700", "tmpfs", data).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", data).Run() })
