@@ -63,6 +63,7 @@ terminated (SIGTERM).`,
 	root.SetHelpCommand(newHelpCmd(app))
 	root.DisableSuggestions = true // unknown commands are unknownCommand's
 	finishTree(root)
+	addCompletions(app, root)
 	return root
 }
 

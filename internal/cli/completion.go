@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/engineclient"
+	"github.com/dvpkit/dvp/internal/settings"
+	"github.com/spf13/cobra"
+)
+
+// Shell completion: the values of every flag with a fixed set of values,
+// and the names of engine objects, read from the engine the command would
+// talk to (-e/-u/--password, DVP_*, ~/.dvp/config) when one is configured
+// with a password: 1.5 s at most, and nothing (no prompt, no
+// message) when it cannot be read.
+
+// completionTimeout bounds what completing from the engine may take.
+const completionTimeout = 1500 * time.Millisecond
+
+// flagValues are the fixed values of flags, by flag name.
+var flagValues = map[string][]string{
+	"output":             {"text", "json"},
+	"ingestion-strategy": {"DIRECT", "STAGED"},
+	"host-type":          {"UNIX", "WINDOWS"},
+}
+
+// objectKind is a kind of engine object that completion lists.
+type objectKind int
+
+const (
+	kindNone objectKind = iota
+	kindEnvironment
+	kindSourceConfig
+	kindDSource
+	kindVDB
+	kindContainer
+	kindSnapshot
+	kindToolkit
+	kindRepository
+)
+
+// flagObjects are the flags naming engine objects.
+var flagObjects = map[string]objectKind{
+	"environment":         kindEnvironment,
+	"staging-environment": kindEnvironment,
+	"source-config":       kindSourceConfig,
+	"snapshot":            kindSnapshot,
+	"repository":          kindRepository,
+}
+
+// argObjects is the kind of the first argument of a command, by the names
+// of its group and itself.
+func argObjects(cmd *cobra.Command) objectKind {
+	if !cmd.HasParent() {
+		return kindNone
+	}
+	group, name := cmd.Parent().Name(), cmd.Name()
+	switch {
+	case name == "list" && group != "snapshot", name == "add", name == "link", name == "provision":
+		return kindNone
+	case group == "environment":
+		return kindEnvironment
+	case group == "dsource":
+		return kindDSource
+	case group == "vdb":
+		return kindVDB
+	case group == "snapshot":
+		return kindContainer
+	case group == "toolkit":
+		return kindToolkit
+	}
+	return kindNone
+}
+
+// addCompletions registers the completions of every command of the tree.
+func addCompletions(app *App, root *cobra.Command) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for name, values := range flagValues {
+			if c.Flags().Lookup(name) != nil {
+				c.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+			}
+		}
+		if c.Flags().Lookup(settings.KeyEngine) != nil {
+			for name, kind := range flagObjects {
+				if c.Flags().Lookup(name) != nil {
+					kind := kind
+					c.RegisterFlagCompletionFunc(name, func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+						return engineNames(app, cmd, kind), cobra.ShellCompDirectiveNoFileComp
+					})
+				}
+			}
+			if kind := argObjects(c); kind != kindNone && c.ValidArgsFunction == nil {
+				c.ValidArgsFunction = func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+					if len(args) > 0 {
+						return nil, cobra.ShellCompDirectiveNoFileComp
+					}
+					return engineNames(app, cmd, kind), cobra.ShellCompDirectiveNoFileComp
+				}
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// engineNames lists the names of the objects of a kind on the engine cmd
+// would talk to; nil when there is none configured or it does not answer.
+func engineNames(app *App, cmd *cobra.Command, kind objectKind) []string {
+	s, err := settings.Load(settings.Options{Home: app.IO.Home, Flags: cmd.Flags()})
+	if err != nil {
+		return nil
+	}
+	eng, _ := s.Get(settings.KeyEngine)
+	user, _ := s.Get(settings.KeyUser)
+	password, _ := s.Get(settings.KeyPassword)
+	if eng == "" || user == "" || password == "" {
+		return nil
+	}
+	o := engineclient.Options{Engine: eng, ReadTimeout: completionTimeout, Log: slog.New(slog.DiscardHandler), UserAgent: "dvp/" + app.Version}
+	if f := cmd.Flags().Lookup("ca-file"); f != nil {
+		o.CAFile = f.Value.String()
+	}
+	if v, err := cmd.Flags().GetBool("insecure-skip-tls-verify"); err == nil {
+		o.InsecureSkipVerify = v
+	}
+	c, err := app.EngineClient(o)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
+	defer cancel()
+	if c.Login(ctx, artifact.EngineAPIVersion, user, password) != nil {
+		return nil
+	}
+	var names []string
+	switch kind {
+	case kindEnvironment:
+		items, _ := c.ListEnvironments(ctx)
+		for _, it := range items {
+			names = append(names, it.Name)
+		}
+	case kindSourceConfig:
+		items, _ := c.ListSourceConfigs(ctx)
+		for _, it := range items {
+			names = append(names, it.Name)
+		}
+	case kindRepository:
+		env, _ := cmd.Flags().GetString("environment")
+		if env == "" {
+			return nil
+		}
+		items, _ := c.ListRepositories(ctx, env)
+		for _, it := range items {
+			names = append(names, it.Name)
+		}
+	case kindDSource, kindVDB, kindContainer:
+		items, _ := c.ListContainers(ctx)
+		for _, it := range items {
+			if kind == kindContainer || kind == kindDSource && it.ContainerType == engineapi.ContainerDSource || kind == kindVDB && it.ContainerType == engineapi.ContainerVDB {
+				names = append(names, it.Name)
+			}
+		}
+	case kindSnapshot:
+		items, _ := c.ListContainers(ctx)
+		for _, it := range items {
+			snaps, _ := c.ListSnapshots(ctx, it.Reference)
+			for _, sn := range snaps {
+				names = append(names, sn.Reference)
+			}
+		}
+	case kindToolkit:
+		items, _ := c.ListToolkits(ctx)
+		for _, it := range items {
+			names = append(names, it.Name)
+		}
+	}
+	return names
+}
