@@ -184,7 +184,7 @@ func xField(name string) func() *jen.Statement {
 
 func (e *fileEmitter) emitUnmarshal(nt *named) {
 	f := e.f
-	f.Comment(fmt.Sprintf("// UnmarshalJSON decodes x from JSON. It reports every value of the wrong JSON\n// type, every missing required property and every property the schema does\n// not allow, each with its JSON pointer (types.ValidationErrors). Validate\n// checks the other constraints."))
+	f.Comment("// UnmarshalJSON decodes x from JSON. It reports every value of the wrong JSON\n// type, every missing required property and every property the schema does\n// not allow, each with its JSON pointer (types.ValidationErrors). Validate\n// checks the other constraints.")
 	f.Func().Add(recv(nt, true)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
 		jen.If(jen.Err().Op(":=").Qual(typesPath, "CheckSyntax").Call(jen.Id("data")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
 		jen.Return(jen.Id("x").Dot("decodeJSON").Call(jen.Id("data"))),

@@ -323,7 +323,11 @@ func setRawTime(h *zip.FileHeader) {
 		return
 	}
 	t := h.Modified.UTC()
+	// The MS-DOS fields are deprecated for callers of CreateHeader, which
+	// fills them from Modified; CreateRaw does not, so they are set here.
+	//lint:ignore SA1019 CreateRaw writes these fields as given
 	h.ModifiedDate = uint16(t.Day() + int(t.Month())<<5 + (t.Year()-1980)<<9)
+	//lint:ignore SA1019 CreateRaw writes these fields as given
 	h.ModifiedTime = uint16(t.Second()/2 + t.Minute()<<5 + t.Hour()<<11)
 	var b [9]byte
 	binary.LittleEndian.PutUint16(b[0:], 0x5455) // extended timestamp
