@@ -255,3 +255,94 @@ func TestEngineMessagesSpeakDvp(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionAndHeaderCaps: at --max-connections, a new client is
+// served by closing the connection idle the longest; a header over
+// --max-header-size is refused.
+func TestConnectionAndHeaderCaps(t *testing.T) {
+	e := startEngine(t, t.TempDir(), "--max-connections", "2", "--max-header-size", "8KiB")
+	addr := strings.TrimPrefix(e.url, "http://")
+	get := func(conn net.Conn, br *bufio.Reader) error {
+		fmt.Fprintf(conn, "GET /resources/json/delphix/toolkit HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			return fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		return nil
+	}
+	var readers []*bufio.Reader
+	var conns []net.Conn
+	for i := range 3 {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(time.Minute)) // a guard against a hang only
+		br := bufio.NewReader(conn)
+		readers, conns = append(readers, br), append(conns, conn)
+		// Two keep-alive connections stay open and idle; the third is
+		// served all the same.
+		if err := get(conn, br); err != nil {
+			t.Fatalf("connection %d: %v", i+1, err)
+		}
+	}
+	// One of the first two was closed to make room (the one idle the
+	// longest); the other stays open: reading it waits until a deadline.
+	closed := 0
+	for i := range 2 {
+		conns[i].SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, err := readers[i].ReadByte()
+		if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+			closed++
+		}
+	}
+	if closed != 1 {
+		t.Errorf("%d of the first two connections were closed at a cap of 2, want 1", closed)
+	}
+	big := strings.Repeat("x", 16<<10)
+	a := raw(t, addr, "GET", "/resources/json/delphix/toolkit", []string{"Host: " + addr, "X-Big: " + big}, "")
+	if a.code != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("a 16 KiB header: %+v", a)
+	}
+}
+
+// TestStalledUploadClosed: an upload may take long, but one that sends
+// nothing for --upload-idle-timeout is cut off.
+func TestStalledUploadClosed(t *testing.T) {
+	e := startEngine(t, t.TempDir(), "--upload-idle-timeout", "1s")
+	addr := strings.TrimPrefix(e.url, "http://")
+	s := raw(t, addr, "POST", "/resources/json/delphix/session", []string{"Host: " + addr, "Content-Type: application/json"}, pySession)
+	l := raw(t, addr, "POST", "/resources/json/delphix/login", []string{"Host: " + addr, "Content-Type: application/json", "Cookie: " + strings.SplitN(s.cookie, ";", 2)[0]}, pyLogin(adminPassword))
+	cookie := strings.SplitN(l.cookie, ";", 2)[0]
+	if l.code != 200 || cookie == "" {
+		t.Fatalf("login: %+v", l)
+	}
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(2 * time.Minute)) // a guard against a hang only
+	fmt.Fprintf(conn, "POST /resources/json/delphix/data/upload HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\n"+
+		"Content-Type: multipart/form-data; boundary=----------boundary------\r\nContent-Length: 100000000\r\n\r\n"+
+		"------------boundary------\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n", addr, cookie)
+	// ... and then nothing.
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode < 400 {
+			t.Errorf("%d %s", resp.StatusCode, b)
+		}
+		_, err = br.ReadByte()
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the engine kept the stalled upload's connection open")
+	}
+}
