@@ -11,7 +11,8 @@
 # snapshot, downloads the plugin's logs, checks the failure paths (a
 # wrong source address, a plugin that panics), and follows the tutorial of
 # docs/tutorial with scripts/tutorial.sh (this sshd as its source host, an
-# engine of its own). Everything it creates is
+# engine of its own), and runs dvp test on the seed's dvptest.yml (the same
+# scenario on a private engine). Everything it creates is
 # removed at the end (KEEP=1 keeps the work directory).
 set -euo pipefail
 
@@ -251,6 +252,15 @@ step "the tutorial (docs/tutorial), with this sshd as its source host"
 DVP=$DVP TUTORIAL=$WORK/tutorial SOURCE_HOST=127.0.0.1 SOURCE_PORT=$PORT SOURCE_USER=$ME \
 	SOURCE_ADDRESS=$ALIAS SSH_KEY=$WORK/ssh/id_ed25519 KNOWN_HOSTS=$WORK/ssh/known_hosts \
 	SOURCE_DATA=$SRC "$ROOT/scripts/tutorial.sh"
+
+step "dvp test: the seed's dvptest.yml (the tutorial's scenario, this sshd as its source host)"
+cp -r "$ROOT/testdata/plugins/seed-rsync" "$WORK/seedtest"
+rm -rf "$WORK/seedtest/.dvp" "$WORK/seedtest/build" "$WORK/seedtest/artifact.json"
+(cd "$WORK/seedtest" && SOURCE_HOST=127.0.0.1 SOURCE_PORT=$PORT SOURCE_USER=$ME SOURCE_ADDRESS=$ALIAS \
+	SSH_KEY=$WORK/ssh/id_ed25519 KNOWN_HOSTS=$WORK/ssh/known_hosts "$DVP" test --junit "$WORK/seedtest.xml") ||
+	fail "dvp test of the seed's dvptest.yml failed"
+grep -q '<testsuite name="tutorial"' "$WORK/seedtest.xml" || fail "the JUnit report of dvp test has no tutorial suite"
+grep -q 'failures="0"' "$WORK/seedtest.xml" || fail "the JUnit report of dvp test has failures"
 
 echo
 echo "e2e: PASS"

@@ -138,6 +138,14 @@ func runTest(ctx context.Context, app *App, opts TestOptions, runRe *regexp.Rege
 	}
 	switch {
 	case rep.Interrupted:
+		switch {
+		case rep.Kept != nil:
+			app.leave("the engine, its data and the objects are kept in %s (--keep)", rep.Kept.Dir)
+		case len(rep.CleanupProblems) > 0:
+			app.leave("the clean-up left what it lists above")
+		default:
+			app.leave("what dvp test made was deleted and its engine stopped")
+		}
 		return &SilentError{Code: exitInterrupted}
 	case !rep.OK():
 		return &SilentError{Code: ExitUser}

@@ -305,7 +305,7 @@ scenarios:
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Fatalf("dvp test after SIGINT: %v, want exit 130:\n%s", err, out)
 	}
-	for _, want := range []string{"ok    1 link ds1", "INT   2 sync ds1", "INTERRUPTED"} {
+	for _, want := range []string{"ok    1 link ds1", "INT   2 sync ds1", "INTERRUPTED", "Interrupted (SIGINT): what dvp test made was deleted and its engine stopped."} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}

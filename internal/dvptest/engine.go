@@ -65,8 +65,10 @@ func startEngine(ctx context.Context, exe, dir string, startTimeout time.Duratio
 		Args: []string{"dvp", "engine", "serve", "--listen", "127.0.0.1:0", "--data-dir", e.DataDir, "--ready-file", ready},
 		Env:  append(engineEnv(os.Environ()), AdminPasswordEnv+"="+e.Password),
 		Dir:  dir,
-		// Its own group: a terminal's Ctrl-C is dvp test's to handle.
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		// Its own group: a terminal's Ctrl-C is dvp test's to handle. If
+		// dvp test dies without stopping it (a second Ctrl-C ends dvp at
+		// once, a kill), the kernel sends it SIGTERM.
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM},
 		Stdout:      logf,
 		Stderr:      logf,
 	}

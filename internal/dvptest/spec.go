@@ -515,7 +515,14 @@ func (p *parser) jsonValue(n *yaml.Node, what string) any {
 	return nil
 }
 
+// path is a path of the spec: ~/ is the home directory, a relative path
+// is relative to dir (the spec's directory).
 func (p *parser) path(dir, s string) string {
+	if strings.HasPrefix(s, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, s[2:])
+		}
+	}
 	if s == "" || filepath.IsAbs(s) {
 		return s
 	}
