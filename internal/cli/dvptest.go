@@ -188,7 +188,7 @@ func printSummary(app *App, opts TestOptions, rep *dvptest.Report) {
 			fmt.Fprintf(out, "  the plugin's logs in %s\n", k.PluginLogs)
 			fmt.Fprintf(out, "Look at it with:\n")
 			fmt.Fprintf(out, "  export DVP_ENGINE=%s DVP_USER=admin DVP_PASSWORD=\"$(cat %s)\"\n", k.Engine, k.PasswordFile)
-			fmt.Fprintf(out, "  dvp environment list; dvp dsource list; dvp vdb list\n")
+			fmt.Fprintf(out, "  dvp environment list; dvp dsource list\n")
 			fmt.Fprintf(out, "  less %s/debug.log\n", k.PluginLogs)
 			fmt.Fprintf(out, "Then stop it and remove its data:\n  kill %d && rm -rf %s\n", k.Pid, k.Dir)
 		} else {

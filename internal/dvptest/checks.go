@@ -38,14 +38,16 @@ func (r *run) check(ctx context.Context, ch *Check) error {
 	case CheckLog:
 		return r.checkLog(ctx, ch)
 	case CheckShell:
-		res, err := r.shell(ctx, ch.Shell)
+		sctx, cancel := context.WithTimeout(ctx, DefaultStepTimeout)
+		defer cancel()
+		res, err := r.shell(sctx, ch.Shell)
 		if err != nil {
 			return err
 		}
 		if res.ExitCode != ch.Shell.Exit {
 			return &detailError{msg: fmt.Sprintf("the command on %s exited %d, want %d", ch.Shell.Environment, res.ExitCode, ch.Shell.Exit), output: outputText(res.Stdout, res.Stderr)}
 		}
-		if ch.Shell.Output != nil && !ch.Shell.Output.MatchString(res.Stdout) {
+		if ch.Shell.Output != nil && !ch.Shell.Output.MatchString(strings.TrimSuffix(res.Stdout, "\n")) {
 			return &detailError{msg: fmt.Sprintf("the output of the command on %s does not match %q", ch.Shell.Environment, ch.Shell.Output.String()), output: outputText(res.Stdout, res.Stderr)}
 		}
 		return nil

@@ -315,3 +315,50 @@ scenarios:
 	}
 	p.assertNothingLeft(t)
 }
+
+// upgrade steps: to a newer build of the project (built first), and to an
+// older one, which the engine refuses with the reason the step expects.
+func TestUpgradeSteps(t *testing.T) {
+	t.Parallel()
+	p := newProject(t, "Upgraded", "STAGED")
+	cfg, err := os.ReadFile(filepath.Join(p.dir, "plugin_config.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir, build := range map[string]string{"v2": "0.2.0", "v0": "0.0.1"} {
+		cp := exec.Command("cp", "-a", p.dir, filepath.Join(filepath.Dir(p.dir), dir))
+		if out, err := cp.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		c := strings.Replace(string(cfg), "buildNumber: 0.1.0", "buildNumber: "+build, 1)
+		if err := os.WriteFile(filepath.Join(filepath.Dir(p.dir), dir, "plugin_config.yml"), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spec := `environments:
+  staging: {local: true}
+source_configs:
+  data: {environment: staging, parameters: {name: data}}
+scenarios:
+  - name: upgrade
+    steps:
+      - link: {name: ds1, source_config: data, environment: staging}
+      - upgrade: {plugin_config: ../v2/plugin_config.yml}
+      - sync: ds1
+        check: [snapshots: {of: ds1, count: 2}]
+      - name: an older build is refused
+        upgrade: {plugin_config: ../v0/plugin_config.yml}
+        expect: {failure: "build number"}
+      - delete: ds1
+`
+	if err := os.WriteFile(filepath.Join(p.dir, "upgrade.yml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := p.run(t, 0, "test", "-f", "upgrade.yml")
+	for _, want := range []string{"ok    2 upgrade", "ok    4 an older build is refused", "PASS: 1 passed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	p.assertNothingLeft(t)
+}

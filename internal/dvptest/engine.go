@@ -36,8 +36,8 @@ type privateEngine struct {
 // in dir/engine and waits until it accepts connections. The engine runs in
 // a process group of its own, so that a Ctrl-C on the terminal reaches dvp
 // test, which then deletes what it made through the engine before it
-// stops it.
-func startEngine(ctx context.Context, exe, dir string, startTimeout time.Duration) (*privateEngine, error) {
+// stops it. keep says the engine is to outlive dvp test (--keep).
+func startEngine(ctx context.Context, exe, dir string, keep bool, startTimeout time.Duration) (*privateEngine, error) {
 	pw := make([]byte, 18)
 	if _, err := rand.Read(pw); err != nil {
 		return nil, err
@@ -65,12 +65,16 @@ func startEngine(ctx context.Context, exe, dir string, startTimeout time.Duratio
 		Args: []string{"dvp", "engine", "serve", "--listen", "127.0.0.1:0", "--data-dir", e.DataDir, "--ready-file", ready},
 		Env:  append(engineEnv(os.Environ()), AdminPasswordEnv+"="+e.Password),
 		Dir:  dir,
-		// Its own group: a terminal's Ctrl-C is dvp test's to handle. If
-		// dvp test dies without stopping it (a second Ctrl-C ends dvp at
-		// once, a kill), the kernel sends it SIGTERM.
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM},
+		// Its own group: a terminal's Ctrl-C is dvp test's to handle.
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 		Stdout:      logf,
 		Stderr:      logf,
+	}
+	if !keep {
+		// If dvp test dies without stopping it (a second Ctrl-C ends dvp
+		// at once, a kill), the kernel sends it SIGTERM. (--keep leaves
+		// it running on purpose.)
+		e.cmd.SysProcAttr.Pdeathsig = syscall.SIGTERM
 	}
 	if err := e.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("cannot start the engine (%s engine serve): %v", exe, err)

@@ -161,17 +161,23 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		}
 		return r.rep, nil
 	}
-	for _, sc := range selected {
-		if ctx.Err() != nil {
+	stop := false // --keep: a failed scenario's objects are kept, and the run ends there
+	for i, sc := range selected {
+		switch {
+		case ctx.Err() != nil:
 			r.rep.Interrupted = true
 			r.rep.Scenarios = append(r.rep.Scenarios, skippedScenario(sc, "not run: interrupted"))
 			continue
+		case stop:
+			r.rep.Scenarios = append(r.rep.Scenarios, skippedScenario(sc, "not run: --keep keeps the objects of the failed scenario"))
+			continue
 		}
-		res := r.scenario(ctx, sc)
+		res := r.scenario(ctx, sc, i == len(selected)-1)
 		r.rep.Scenarios = append(r.rep.Scenarios, res)
 		if res.Status == StatusInterrupted {
 			r.rep.Interrupted = true
 		}
+		stop = o.Keep && res.Status != StatusPassed
 	}
 	return r.rep, nil
 }
@@ -200,7 +206,7 @@ func (r *run) prepare(ctx context.Context) error {
 				return fmt.Errorf("cannot find the dvp binary to run the engine: %v", err)
 			}
 		}
-		r.engine, err = startEngine(ctx, exe, r.dir, engineStartTimeout)
+		r.engine, err = startEngine(ctx, exe, r.dir, r.o.Keep, engineStartTimeout)
 		if err != nil {
 			p.PhaseDone("engine", time.Since(t0), err)
 			return err

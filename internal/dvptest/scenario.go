@@ -38,8 +38,9 @@ func skippedScenario(sc *Scenario, why string) *ScenarioResult {
 }
 
 // scenario runs one scenario: set-up (environments, source configs), its
-// steps until one fails, then the deletion of what it made.
-func (r *run) scenario(ctx context.Context, sc *Scenario) *ScenarioResult {
+// steps until one fails, then the deletion of what it made. last says it
+// is the last scenario of the run (whose objects --keep keeps).
+func (r *run) scenario(ctx context.Context, sc *Scenario, last bool) *ScenarioResult {
 	t0 := time.Now()
 	p := r.o.Printer
 	p.ScenarioStart(sc.Name)
@@ -89,7 +90,8 @@ func (r *run) scenario(ctx context.Context, sc *Scenario) *ScenarioResult {
 			res.PluginLog = tail(filepath.Join(r.engine.DataDir, "plugin-logs", r.art.PluginID, "debug.log"), 15)
 		}
 	}
-	if !r.o.Keep {
+	// --keep keeps the objects of a failed scenario, or of the last one.
+	if !r.o.Keep || (!failed && !last) {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultCleanup)
 		res.CleanupProblems = r.cleanupScenario(cctx, st)
 		cancel()
@@ -190,8 +192,14 @@ func (r *run) setupScenario(ctx context.Context, st *scenarioState) error {
 // step runs one step: its set-up, its action against its expectation,
 // then its checks.
 func (r *run) step(ctx context.Context, st *scenarioState, step *Step) error {
+	timeout := step.Timeout
+	if timeout <= 0 {
+		timeout = DefaultStepTimeout
+	}
 	for _, sh := range step.Setup {
-		res, err := r.shell(ctx, sh)
+		sctx, cancel := context.WithTimeout(ctx, timeout)
+		res, err := r.shell(sctx, sh)
+		cancel()
 		if err != nil {
 			return fmt.Errorf("set-up on %s: %v", sh.Environment, err)
 		}
