@@ -12,7 +12,7 @@
 #   SOURCE_HOST SOURCE_PORT SOURCE_USER   how the engine reaches the source host (SSH)
 #   SOURCE_ADDRESS how the staging host's ssh reaches it
 #   SSH_KEY KNOWN_HOSTS SOURCE_DATA       the key, the known hosts, the directory to copy
-# Needs bash, python3 (to merge JSON), go, rsync. Exit 0 when every step passed.
+# Needs bash, go, rsync. Exit 0 when every step passed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +20,7 @@ fail() { echo "tutorial: FAIL: $*" >&2; exit 1; }
 for v in DVP TUTORIAL SOURCE_HOST SOURCE_PORT SOURCE_USER SOURCE_ADDRESS SSH_KEY KNOWN_HOSTS SOURCE_DATA; do
 	[ -n "${!v:-}" ] || fail "set $v (see the head of $0)"
 done
-command -v python3 >/dev/null || fail "python3 is needed to merge the schema blocks"
+command -v go >/dev/null || fail "go is not on PATH"
 [ -x "$DVP" ] || fail "$DVP is not executable"
 
 pages=("$ROOT"/docs/tutorial/[0-9]-*.md)
@@ -30,6 +30,46 @@ BIN=$(mktemp -d /tmp/dvp-tutorial-bin.XXXXXX)
 SCRIPT=$BIN/tutorial-steps.sh
 trap 'rm -rf "$BIN"' EXIT
 ln -s "$DVP" "$BIN/dvp"
+
+# tutorial-merge PATH: the top-level members of the JSON object on stdin
+# replace those of the object in PATH (a small Go program: Go is needed
+# anyway).
+mkdir -p "$BIN/merge"
+cat >"$BIN/merge/main.go" <<'GO'
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+func main() {
+	doc := map[string]json.RawMessage{}
+	add := map[string]json.RawMessage{}
+	b, err := os.ReadFile(os.Args[1])
+	if err == nil {
+		err = json.Unmarshal(b, &doc)
+	}
+	if err == nil {
+		err = json.NewDecoder(os.Stdin).Decode(&add)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tutorial-merge:", err)
+		os.Exit(1)
+	}
+	for k, v := range add {
+		doc[k] = v
+	}
+	out, _ := json.MarshalIndent(doc, "", "    ")
+	if err := os.WriteFile(os.Args[1], append(out, '\n'), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "tutorial-merge:", err)
+		os.Exit(1)
+	}
+}
+GO
+printf 'module tutorialmerge\n\ngo 1.21\n' >"$BIN/merge/go.mod"
+(cd "$BIN/merge" && GOFLAGS= GOWORK=off go build -o "$BIN/tutorial-merge" .) || fail "cannot build the JSON merge helper"
 
 # The pages -> one bash script.
 awk -v q="'" '
@@ -69,19 +109,7 @@ END { if (inblock) { print "unterminated block in " FILENAME > "/dev/stderr"; ex
 
 cat >"$SCRIPT" <<'HEAD'
 set -euo pipefail
-# merge PATH: the top-level members of the JSON on stdin replace those of PATH.
-tutorial_merge() {
-	python3 -c '
-import json, sys, collections
-path = sys.argv[1]
-with open(path) as f:
-    doc = json.load(f, object_pairs_hook=collections.OrderedDict)
-doc.update(json.load(sys.stdin, object_pairs_hook=collections.OrderedDict))
-with open(path, "w") as f:
-    json.dump(doc, f, indent=4)
-    f.write("\n")
-' "$1"
-}
+tutorial_merge() { tutorial-merge "$1"; }
 trap 'jobs -p | xargs -r kill 2>/dev/null; wait' EXIT
 set -x
 HEAD
