@@ -15,6 +15,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engine"
 	"github.com/dvpkit/dvp/internal/engine/guard"
 	"github.com/dvpkit/dvp/internal/fsutil"
+	"github.com/dvpkit/dvp/internal/sandbox"
 )
 
 // EngineAdminPasswordEnv sets the admin password of dvp engine serve.
@@ -30,6 +31,12 @@ type EngineServeOptions struct {
 	SessionTimeout    time.Duration
 	UploadTokenTTL    time.Duration
 	ReadyFile         string
+	// The sandbox (docs/engine.md, "Sandbox").
+	InsecureNoSandbox bool
+	MaxMemory         string
+	MaxProcesses      int
+	MaxOpenFiles      int
+	MaxCPUTime        time.Duration
 	// The front door (docs/engine.md, "The front door").
 	Hostnames          []string
 	HeaderTimeout      time.Duration
@@ -69,6 +76,14 @@ line of --admin-password-file when given (replacing the stored one); else
 the stored password is kept, or on the first start a password is generated
 and printed once.
 
+Plugin processes, and the commands they run on local environments, run in a
+sandbox: an allow-listed environment, no view of the data directory or
+~/.dvp, every process ended with its operation, limits per operation
+(--max-memory, --max-processes, --max-open-files, --max-cpu-time), and for
+plugin processes no network and a read-only file system but for their work
+directory. Serve prints which isolation is active and refuses to start where
+the kernel cannot sandbox, unless --insecure-no-sandbox is given.
+
 When it accepts connections, serve prints "dvp engine listening on URL" on
 stdout and writes URL to --ready-file if given. SIGINT or SIGTERM stops it
 gracefully.`,
@@ -90,6 +105,12 @@ gracefully.`,
 	f.DurationVar(&opts.SessionTimeout, "session-timeout", engine.DefaultSessionTimeout, "idle time after which a session ends")
 	f.DurationVar(&opts.UploadTokenTTL, "upload-token-ttl", engine.DefaultUploadTokenTTL, "how long an upload token stays valid")
 	f.StringVar(&opts.ReadyFile, "ready-file", "", "write the engine's URL to this file once it accepts connections")
+	def := sandbox.DefaultLimits()
+	f.BoolVar(&opts.InsecureNoSandbox, "insecure-no-sandbox", false, "run plugins without a sandbox where the kernel cannot sandbox them (plugins can then read the engine's secrets)")
+	f.StringVar(&opts.MaxMemory, "max-memory", "8GiB", "the data (heap) size limit of each process of a plugin operation (bytes, or with KiB, MiB, GiB)")
+	f.IntVar(&opts.MaxProcesses, "max-processes", def.Processes, "the processes and threads a plugin operation may run at once")
+	f.IntVar(&opts.MaxOpenFiles, "max-open-files", def.OpenFiles, "the open files of each process of a plugin operation")
+	f.DurationVar(&opts.MaxCPUTime, "max-cpu-time", time.Duration(def.CPUSeconds)*time.Second, "the CPU time of each process of a plugin operation")
 	f.StringArrayVar(&opts.Hostnames, "hostname", nil, "a further name the engine answers to in the Host header, besides localhost, loopback addresses and the --listen host (repeatable)")
 	f.DurationVar(&opts.HeaderTimeout, "header-timeout", engine.DefaultHeaderTimeout, "how long a request's headers may take to arrive")
 	f.DurationVar(&opts.BodyTimeout, "body-timeout", guard.DefaultBodyTimeout, "how long a JSON request body may take to arrive")
@@ -122,10 +143,35 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
+// sandboxLimits reads the limit flags.
+func sandboxLimits(opts EngineServeOptions) (sandbox.Limits, error) {
+	mem, err := parseSize(opts.MaxMemory)
+	if err != nil {
+		return sandbox.Limits{}, Usagef("Invalid value for '--max-memory': %v.", err)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"--max-processes", opts.MaxProcesses}, {"--max-open-files", opts.MaxOpenFiles}} {
+		if f.v < 1 {
+			return sandbox.Limits{}, Usagef("Invalid value for '%s': %d is not a positive number.", f.name, f.v)
+		}
+	}
+	if opts.MaxCPUTime < time.Second {
+		return sandbox.Limits{}, Usagef("Invalid value for '--max-cpu-time': %s is less than a second.", opts.MaxCPUTime)
+	}
+	return sandbox.Limits{MemoryBytes: mem, Processes: opts.MaxProcesses, OpenFiles: opts.MaxOpenFiles,
+		CPUSeconds: int((opts.MaxCPUTime + time.Second - 1) / time.Second)}, nil
+}
+
 func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) error {
 	maxUpload, err := parseSize(opts.MaxUploadSize)
 	if err != nil {
 		return Usagef("Invalid value for '--max-upload-size': %v.", err)
+	}
+	limits, err := sandboxLimits(opts)
+	if err != nil {
+		return err
 	}
 	maxHeader, err := parseSize(opts.MaxHeaderSize)
 	if err != nil || maxHeader > 1<<30 {
@@ -166,6 +212,18 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 		}
 	}
 	app.Redactor.Add(password)
+	// Nothing the engine starts needs the password in its environment.
+	os.Unsetenv(EngineAdminPasswordEnv)
+	sb, err := sandbox.New()
+	if err != nil {
+		if !opts.InsecureNoSandbox {
+			return Userf("Cannot start the engine: plugins must run in a sandbox, and %v. Run the engine on a Linux kernel that allows unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0), or give --insecure-no-sandbox to run plugins unconfined.", err)
+		}
+		app.Log.Warn(fmt.Sprintf("Warning: plugins run WITHOUT a sandbox (--insecure-no-sandbox): %v. A plugin can read the engine's secrets and change its data.", err))
+	} else if opts.InsecureNoSandbox {
+		sb = nil
+		app.Log.Warn("Warning: plugins run WITHOUT a sandbox (--insecure-no-sandbox): a plugin can read the engine's secrets and change its data.")
+	}
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
 		return Userf("Cannot listen on %s: %v", opts.Listen, err)
@@ -181,6 +239,7 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 		DataDir: opts.DataDir, AdminPassword: password, MaxUploadBytes: maxUpload,
 		SessionTimeout: opts.SessionTimeout, UploadTokenTTL: opts.UploadTokenTTL, Log: app.Log, Redactor: app.Redactor,
 		AllowShortPassword: opts.AllowShortPassword,
+		Sandbox:            sb, Limits: limits,
 		Front: engine.FrontDoor{
 			Hostnames: opts.Hostnames, HeaderTimeout: opts.HeaderTimeout, BodyTimeout: opts.BodyTimeout,
 			UploadIdleTimeout: opts.UploadIdleTimeout, IdleTimeout: opts.IdleTimeout, MaxHeaderBytes: int(maxHeader),
@@ -198,6 +257,7 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 	}
 	ready := func(url string) {
 		fmt.Fprintf(app.IO.Out, "dvp engine listening on %s (data in %s)\n", url, opts.DataDir)
+		fmt.Fprintf(app.IO.Out, "Plugin isolation: %s\n", sb.Describe())
 		app.Log.Info("engine started", "url", url, "data_dir", opts.DataDir)
 		if opts.ReadyFile != "" {
 			if err := fsutil.WriteFile(opts.ReadyFile, []byte(url+"\n"), 0o644); err != nil {

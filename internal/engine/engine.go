@@ -42,6 +42,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/logging"
+	"github.com/dvpkit/dvp/internal/sandbox"
 )
 
 // Defaults of Config.
@@ -78,6 +79,12 @@ type Config struct {
 	// parameters with it. Give the one Log's handler uses, so that the
 	// engine's log is masked too. nil: a new one.
 	Redactor *logging.Redactor
+	// Sandbox isolates plugin processes and their commands on local
+	// environments (docs/engine.md, "Sandbox"); nil runs them unconfined,
+	// and every plugin operation's job warns so.
+	Sandbox *sandbox.Sandbox
+	// Limits bound each plugin process and each local command.
+	Limits sandbox.Limits
 	// AllowShortPassword lets AdminPassword be shorter than
 	// MinPasswordLength (a test engine).
 	AllowShortPassword bool
@@ -199,6 +206,7 @@ func New(cfg Config) (*Engine, string, error) {
 		return nil, "", err
 	}
 	runner := &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, Redactor: cfg.Redactor, Secret: keeper.Register,
+		Sandbox: cfg.Sandbox, Limits: cfg.Limits, Hidden: hiddenDirs(cfg.DataDir),
 		Environment: func(ctx context.Context, ref string) (env engineapi.Environment, found bool, err error) {
 			found, err = st.GetObject(ctx, store.KindEnvironment, ref, &env)
 			return env, found, err
@@ -235,6 +243,19 @@ func New(cfg Config) (*Engine, string, error) {
 		Throttle: guard.NewThrottle(cfg.Front.Throttle)}, e.core)
 	go e.janitor()
 	return e, generated, nil
+}
+
+// hiddenDirs are what sandboxed processes must not see: the data
+// directory and the engine user's ~/.dvp (its logs, its other engines).
+func hiddenDirs(dataDir string) []string {
+	var dirs []string
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dirs = append(dirs, abs)
+	}
+	if home, err := os.UserHomeDir(); err == nil && filepath.IsAbs(home) {
+		dirs = append(dirs, filepath.Join(home, ".dvp"))
+	}
+	return dirs
 }
 
 // lockDataDir takes an exclusive lock on the data directory, so that two
@@ -307,8 +328,9 @@ type ServeOptions struct {
 }
 
 // Serve answers requests until ctx is done, then shuts down gracefully:
-// it stops accepting, lets requests in flight finish (up to 30 s) and waits
-// for running jobs.
+// it cancels running jobs (their plugin processes and commands end), stops
+// accepting, lets requests in flight finish (up to 30 s) and waits for the
+// jobs.
 func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	listenHost, _, _ := net.SplitHostPort(o.Listener.Addr().String())
 	f := e.cfg.Front
@@ -355,6 +377,9 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	e.cfg.Log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	// Running jobs are cancelled: their plugin operations and commands end
+	// (killed after a short grace), they do not run to completion.
+	e.core.Stop()
 	err := srv.Shutdown(sctx)
 	e.core.Wait()
 	if errors.Is(err, http.ErrServerClosed) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os/exec"
 	"slices"
 	"time"
@@ -67,6 +68,26 @@ type limitedBuffer struct {
 	bytes.Buffer
 	max      int
 	overflow bool
+}
+
+// ReadFrom reads r to its end through Write: the ReadFrom promoted from
+// bytes.Buffer (which io.Copy and os/exec use) would not stop at max.
+func (l *limitedBuffer) ReadFrom(r io.Reader) (int64, error) {
+	buf := make([]byte, 32<<10)
+	var n int64
+	for {
+		m, err := r.Read(buf)
+		if m > 0 {
+			l.Write(buf[:m])
+			n += int64(m)
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 func (l *limitedBuffer) Write(b []byte) (int, error) {

@@ -41,6 +41,7 @@ func TestSandboxed(t *testing.T) {
 	r := exercise(t, f,
 		map[string]any{"lib": "run_bash", "command": `env; cat ` + filepath.Join(hidden, "secrets.key") + `; touch made-here`},
 		map[string]any{"lib": "run_bash", "command": `kill -9 $$`},
+		map[string]any{"lib": "run_bash", "command": `yes | head -c 70000000`},
 	)
 	if strings.Contains(r[0].Stdout, "hunter2") || strings.Contains(r[0].Stdout, "DVP_") || strings.Contains(r[0].Stdout, "KEY") || r[0].ExitCode != 0 {
 		t.Errorf("run_bash: %+v", r[0])
@@ -50,6 +51,9 @@ func TestSandboxed(t *testing.T) {
 	}
 	if r[1].ExitCode != 137 {
 		t.Errorf("killed script: %+v", r[1])
+	}
+	if !strings.Contains(r[2].Error, "The command printed more than 67108864 bytes.") {
+		t.Errorf("output over the cap: %+v", r[2])
 	}
 	// RunSync copies into the destination even when it is inside a hidden
 	// directory.

@@ -134,6 +134,9 @@ func setupMounts(sp *spec) error {
 	var exps []exposed
 	for _, b := range sp.Expose {
 		fd, err := unix.Open(b.Path, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.ENOENT) {
+			continue // nothing to keep visible (yet)
+		}
 		if err != nil {
 			return fmt.Errorf("opening %s: %v", b.Path, err)
 		}
@@ -180,6 +183,7 @@ func setupMounts(sp *spec) error {
 			return fmt.Errorf("exposing %s: %v", p, err)
 		}
 		unix.Close(e.fd)
+		sp.mounted = append(sp.mounted, e.Bind)
 		if !e.Writable {
 			if err := unix.Mount("", p, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
 				return fmt.Errorf("making %s read-only: %v", p, err)
@@ -208,7 +212,7 @@ func readOnly(sp *spec) error {
 	if err := unix.MountSetattr(-1, "/", unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
 		return fmt.Errorf("making the file system read-only: %v", err)
 	}
-	for _, e := range sp.Expose {
+	for _, e := range sp.mounted {
 		if e.Writable {
 			if err := unix.MountSetattr(-1, filepath.Clean(e.Path), 0, &unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}); err != nil {
 				return fmt.Errorf("making %s writable: %v", e.Path, err)

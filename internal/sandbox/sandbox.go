@@ -53,7 +53,7 @@ type Policy struct {
 	Hide []string
 	// Expose lists paths inside hidden directories that stay visible at
 	// the same place: the plugin's executable (read-only), its work
-	// directory (writable).
+	// directory (writable). Missing ones are skipped.
 	Expose []Bind
 	// ReadOnly makes the whole file system read-only except the writable
 	// Expose entries (plugin processes).

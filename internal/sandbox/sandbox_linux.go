@@ -33,6 +33,8 @@ type spec struct {
 	UID      int      `json:"uid"`
 	GID      int      `json:"gid"`
 	Argv0    string   `json:"argv0"`
+
+	mounted []Bind // the exposed paths bound (the init's own record)
 }
 
 // New checks that this kernel can sandbox (it starts one sandboxed
@@ -87,7 +89,7 @@ func (s *Sandbox) Describe() string {
 	if s == nil {
 		return "none (--insecure-no-sandbox): plugin processes and local commands run as the engine's user with its whole view of the file system"
 	}
-	d := "user, mount, PID and network namespaces; data directory and ~/.dvp hidden; rlimits (address space, processes, open files, CPU time)"
+	d := "user, mount, PID and network namespaces; data directory and ~/.dvp hidden; rlimits (data size, processes, open files, CPU time)"
 	if s.cg != nil {
 		d += "; cgroup v1 " + s.cg.describe()
 	}

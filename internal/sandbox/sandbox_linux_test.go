@@ -436,11 +436,23 @@ func TestUnprivileged(t *testing.T) {
 	if err := os.WriteFile(bin, b, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "-test.count=1", "-test.v", "-test.run=^Test(Env|Files|Local|Escaped|Cancel|Engine|Limits)")
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "-test.count=1", "-test.v", "-test.run=^Test(Env|Files|Local|Escaped|Cancel|Engine|Limits|Missing)")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=/nonexistent", "TMPDIR=/tmp"}
 	cmd.Dir = "/"
 	out, err := cmd.CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("PASS")) {
 		t.Errorf("as nobody: %v\n%s", err, out)
+	}
+}
+
+// A path to expose that does not exist (a container's storage before its
+// first sync) is skipped.
+func TestMissingExposedPathIsSkipped(t *testing.T) {
+	s := newSandbox(t)
+	l := newLayout(t)
+	p := l.pluginPolicy()
+	p.Expose = append(p.Expose, Bind{Path: filepath.Join(l.data, "storage", "missing"), Writable: true})
+	if r := run(t, s, p, l.work, nil, "/bin/sh", "-c", "echo ok > made && cat made"); r.code != 0 || r.out != "ok\n" {
+		t.Errorf("exit %d: %s", r.code, r.out)
 	}
 }

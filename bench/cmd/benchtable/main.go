@@ -30,6 +30,7 @@ var benches = []bench{
 	{"./bench", "^BenchmarkBuildVsGoBuild$", "10x", "3x"},
 	{"./internal/engine/e2e", "^BenchmarkUpload200MB$", "5x", "2x"},
 	{"./internal/engine/e2e", "^BenchmarkEngineRPS$", "20x", "5x"},
+	{"./internal/sandbox", "^BenchmarkSandboxVsPlainStart$", "50x", "10x"},
 }
 
 // results maps a benchmark name (without the -N suffix) to its metrics.
@@ -121,6 +122,13 @@ func main() {
 		bb, _ := get("BenchmarkEngineRPS", "baseline-req/s")
 		r, _ := get("BenchmarkEngineRPS", "engine/baseline")
 		rows = append(rows, row{"engine GET toolkit req/s vs bare net/http", fmt.Sprintf("%.0f/s", e), fmt.Sprintf("%.0f/s", bb), fmt.Sprintf("%.2f", r), "report", "16 keep-alive clients, loopback"})
+	}
+	if d, ok := get("BenchmarkSandboxVsPlainStart", "sandbox-ms/op"); ok {
+		p, _ := get("BenchmarkSandboxVsPlainStart", "plain-ms/op")
+		r, _ := get("BenchmarkSandboxVsPlainStart", "sandbox/plain")
+		rows = append(rows, row{"sandboxed vs plain process start", ms(d), ms(p), fmt.Sprintf("%.2f", r), "report", "/bin/true in a plugin's sandbox: the cost per plugin process and local command"})
+	} else {
+		rows = append(rows, row{"sandboxed vs plain process start", "-", "-", "-", "report", "not measured (no unprivileged namespaces?)"})
 	}
 
 	head := row{"measure", "dvp", "baseline", "ratio", "target", "note"}

@@ -179,6 +179,9 @@ func (e *Engine) newWF(ctx context.Context, j *jobs.Job, c *engineapi.Container)
 	if w.run, err = e.startPlugin(t, j); err != nil {
 		return nil, err
 	}
+	// The container's storage is mounted on local environments as a link
+	// into the data directory: the plugin's commands there must see it.
+	w.run.Expose(c.Storage)
 	return w, nil
 }
 

@@ -10,33 +10,47 @@ import (
 
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/pluginhost"
+	"github.com/dvpkit/dvp/internal/sandbox"
 	"github.com/dvpkit/dvp/sdk/libs"
 )
 
-// localExec runs on this host as the engine's user (pluginhost.LocalLibraries).
+// localExec runs on this host as the engine's user (pluginhost.LocalLibraries),
+// in a sandbox when it runs a plugin's commands.
 type localExec struct {
-	env engineapi.Environment
-	ll  *pluginhost.LocalLibraries
+	env    engineapi.Environment
+	sb     *sandbox.Sandbox
+	policy func() sandbox.Policy // nil: no sandbox (the engine's own steps)
 }
 
 func newLocalExec(env engineapi.Environment) *localExec {
-	return &localExec{env: env, ll: &pluginhost.LocalLibraries{}}
+	return &localExec{env: env}
+}
+
+// libs returns the libraries of one call (the policy changes as the job
+// mounts storage).
+func (l *localExec) libs() *pluginhost.LocalLibraries {
+	ll := &pluginhost.LocalLibraries{}
+	if l.policy != nil {
+		ll.Sandbox, ll.Policy = l.sb, l.policy()
+	}
+	return ll
 }
 
 func (l *localExec) RunBash(ctx context.Context, req pluginhost.BashRequest) (libs.RunResult, error) {
-	return l.ll.RunBash(ctx, noConn, req)
+	return l.libs().RunBash(ctx, noConn, req)
 }
 
 func (l *localExec) RunExpect(ctx context.Context, req pluginhost.ScriptRequest) (libs.RunResult, error) {
-	return l.ll.RunExpect(ctx, noConn, req)
+	return l.libs().RunExpect(ctx, noConn, req)
 }
 
 func (l *localExec) RunPowershell(ctx context.Context, req pluginhost.ScriptRequest) (libs.RunResult, error) {
-	return l.ll.RunPowershell(ctx, noConn, req)
+	return l.libs().RunPowershell(ctx, noConn, req)
 }
 
 func (l *localExec) Pull(ctx context.Context, req pluginhost.SyncRequest, dest string) error {
-	ll := &pluginhost.LocalLibraries{SyncDestination: dest}
+	ll := l.libs()
+	ll.SyncDestination = dest
 	return ll.RunSync(ctx, noConn, req)
 }
 

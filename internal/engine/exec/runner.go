@@ -20,6 +20,7 @@ import (
 	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/logging"
 	"github.com/dvpkit/dvp/internal/pluginhost"
+	"github.com/dvpkit/dvp/internal/sandbox"
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/libs"
 	"github.com/dvpkit/dvp/sdk/protocol"
@@ -49,8 +50,18 @@ type Runner struct {
 	// Secret registers a secret the plugin obtained (a vault's
 	// credentials, an upgraded password) with the redactor.
 	Secret func(string)
+	// Sandbox isolates plugin processes and the commands they run on local
+	// environments (docs/engine.md, "Sandbox"); nil runs them unconfined,
+	// and every operation's job says so.
+	Sandbox *sandbox.Sandbox
+	// Limits bound each plugin process and each local command.
+	Limits sandbox.Limits
+	// Hidden are the directories sandboxed processes do not see: the
+	// data directory and the engine user's ~/.dvp.
+	Hidden []string
 
 	binMu sync.Mutex
+	logs  sharedLogs
 }
 
 // Job is the job a plugin runs for: its operations are recorded as its
@@ -105,8 +116,9 @@ type Plugin struct {
 	art     *artifact.Artifact
 	host    *pluginhost.Host
 	libs    *engineLibraries
-	files   []*os.File
+	files   []func() // release the log files
 	job     Job
+	bare    bool // no sandbox
 	timeout time.Duration
 	stderr  *secrets.RedactingWriter // the plugin's stderr (and stdout) into output.log
 }
@@ -120,6 +132,9 @@ type engineLibraries struct {
 	mu     sync.Mutex
 	execs  map[string]Executor
 	syncTo string // run_sync destination (direct ingestion)
+	// exposed are the storage directories of the job's containers, which
+	// its commands on local environments see.
+	exposed []string
 }
 
 func (l *engineLibraries) exec(ctx context.Context, conn sdk.RemoteConnection) (Executor, engineapi.Environment, error) {
@@ -136,7 +151,7 @@ func (l *engineLibraries) exec(ctx context.Context, conn sdk.RemoteConnection) (
 	if x, ok := l.execs[ref]; ok {
 		return x, env, nil
 	}
-	x := New(env)
+	x := l.newExecutor(env)
 	l.execs[ref] = x
 	return x, env, nil
 }
@@ -215,8 +230,12 @@ func (l *engineLibraries) UpgradePassword(ctx context.Context, password, usernam
 	return l.base.UpgradePassword(ctx, password, username)
 }
 
-// Log writes a plugin log record, with every known secret masked.
+// Log writes a plugin log record, with every known secret masked; a
+// record over maxLogRecord bytes is cut.
 func (l *engineLibraries) Log(ctx context.Context, level, message string) {
+	if len(message) > maxLogRecord {
+		message = fmt.Sprintf("%s [... %d more bytes cut by the engine]", strings.ToValidUTF8(message[:maxLogRecord], ""), len(message)-maxLogRecord)
+	}
 	l.base.Log(ctx, level, l.rn.Redactor.Redact(message))
 }
 
@@ -241,25 +260,26 @@ func (rn *Runner) Start(pluginID string, a *artifact.Artifact, bin string, j Job
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	r := &Plugin{art: a, job: j, timeout: rn.Timeout}
-	open := func(name string) (*os.File, error) {
-		f, err := os.OpenFile(filepath.Join(dir, name), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-		if err == nil {
-			r.files = append(r.files, f)
-		}
-		return f, err
+	work, err := rn.workDir(pluginID)
+	if err != nil {
+		return nil, err
 	}
-	var ws [4]*os.File
+	r := &Plugin{art: a, job: j, timeout: rn.Timeout, bare: rn.Sandbox == nil}
+	var ws [4]io.Writer
 	for i, n := range []string{DebugLogFile, InfoLogFile, ErrorLogFile, OutputLogFile} {
-		if ws[i], err = open(n); err != nil {
+		w, release, err := rn.logs.open(filepath.Join(dir, n))
+		if err != nil {
 			r.closeFiles()
 			return nil, err
 		}
+		ws[i] = w
+		r.files = append(r.files, release)
 	}
 	base := &pluginhost.LocalLibraries{DebugLog: ws[0], InfoLog: ws[1], ErrorLog: ws[2]}
 	r.libs = &engineLibraries{rn: rn, base: base, debug: ws[0], execs: map[string]Executor{}}
 	r.stderr = secrets.NewRedactingWriter(ws[3], rn.Redactor)
-	r.host, err = pluginhost.New(pluginhost.Options{Binary: bin, Libraries: r.libs, Stderr: r.stderr, Dir: dir})
+	r.host, err = pluginhost.New(pluginhost.Options{Binary: bin, Libraries: r.libs, Stderr: r.stderr, Dir: work,
+		Env: sandbox.Env(nil, work), Sandbox: rn.Sandbox, Policy: rn.pluginPolicy(bin, work)})
 	if err != nil {
 		r.closeFiles()
 		return nil, err
@@ -268,8 +288,8 @@ func (rn *Runner) Start(pluginID string, a *artifact.Artifact, bin string, j Job
 }
 
 func (r *Plugin) closeFiles() {
-	for _, f := range r.files {
-		f.Close()
+	for _, release := range r.files {
+		release()
 	}
 	r.files = nil
 }
@@ -290,6 +310,9 @@ func (r *Plugin) Close() {
 // output into out (when out is not nil).
 func (r *Plugin) Call(ctx context.Context, op string, input any, out any) error {
 	r.job.Info("event.plugin.operation.started", fmt.Sprintf("Running the plugin operation %s().", op))
+	if r.bare {
+		r.job.Info("event.plugin.unsandboxed", fmt.Sprintf("Warning: %s() runs without a sandbox (--insecure-no-sandbox): the plugin can read and change everything the engine's user can, the engine's data included.", op))
+	}
 	r.libs.trace(ctx, "calling %s() (job %s)", op, r.job.Ref())
 	cctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()

@@ -38,6 +38,7 @@ const (
 	BlobsDir      = "blobs"
 	TmpDir        = "tmp"
 	PluginLogsDir = "plugin-logs"
+	PluginWorkDir = "plugin-work" // plugin-work/<plugin id>: a plugin process's working directory and TMPDIR
 	LockFile      = "engine.lock"
 	PluginBinDir  = "plugin-bin" // plugin-bin/<code sha256>/: extracted plugin executables
 	StorageDir    = "storage"    // storage/<container ref>/data: a container's live data

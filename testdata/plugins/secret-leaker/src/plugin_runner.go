@@ -42,8 +42,13 @@ var plugin = generated.Plugin{
 
 func main() { plugin.Main() }
 
-// mountPath is under TMPDIR, which the test points at its own directory.
-func mountPath(guid string) string { return filepath.Join(os.TempDir(), "leaker-mounts", guid) }
+// mountPath is under the engine user's home directory, which the test
+// points at its own directory (a plugin's TMPDIR is its work directory,
+// which commands on the environment do not see).
+func mountPath(guid string) string {
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, "leaker-mounts", guid)
+}
 
 func repositoryDiscovery(ctx context.Context, sourceConnection sdk.RemoteConnection) ([]generated.RepositoryDefinition, error) {
 	return []generated.RepositoryDefinition{{Name: types.Ptr("leaker-repo")}}, nil
