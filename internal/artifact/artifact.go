@@ -78,8 +78,9 @@ func (v APIVersion) Less(w APIVersion) bool {
 	return v.Micro < w.Micro
 }
 
-// Artifact is artifact.json. The field order is the reference's (6.8) and
-// is the order of the encoded document.
+// Artifact is artifact.json. The field order is dvp 5.0.1's
+// (docs/compatibility.md, The artifact) and is the order of the encoded
+// document.
 type Artifact struct {
 	Type                         string                       `json:"type"`
 	PluginID                     string                       `json:"pluginId"`
@@ -158,7 +159,7 @@ type PluginManifest struct {
 	MigrationIDList              []string `json:"migrationIdList"`
 }
 
-// ManifestFlags lists the manifest's boolean keys in the reference's order.
+// ManifestFlags lists the manifest's boolean keys in dvp 5.0.1's order.
 var ManifestFlags = []string{
 	"hasRepositoryDiscovery", "hasSourceConfigDiscovery",
 	"hasLinkedPreSnapshot", "hasLinkedPostSnapshot", "hasLinkedStartStaging", "hasLinkedStopStaging",
@@ -192,7 +193,7 @@ type BuildRecord struct {
 }
 
 // Encode writes a as dvp's build writes artifact.json: Python's
-// json.dump(indent=4) of the fields in the reference's order, with
+// json.dump(indent=4) of the fields in dvp 5.0.1's order, with
 // non-ASCII characters escaped. The schemas are written with their own key
 // order kept. Nil slices are written as []. sourceCode is copied as it is
 // (it is base64: nothing to escape), without intermediate copies.

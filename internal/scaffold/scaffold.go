@@ -100,7 +100,7 @@ func (e *InitError) Unwrap() error { return e.Err }
 var rename = os.Rename
 
 // Targets are the paths Init writes, relative to the root, in the order
-// they are checked: the reference's three, then the SDK copy.
+// they are checked: dvp 5.0.1's three, then the SDK copy.
 var Targets = []string{ConfigFile, SchemaFile, SrcDir, filepath.FromSlash(sdkcopy.Dir)}
 
 // Init writes a new plugin project into opts.Root.

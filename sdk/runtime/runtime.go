@@ -89,7 +89,7 @@ func (m Migration) functionName(i int) string {
 type Manifest protocol.Manifest
 
 // Problems returns what is wrong with the registrations, with messages in
-// the reference's wording where it has one. A plugin with problems cannot be
+// dvp 5.0.1's wording where it has one. A plugin with problems cannot be
 // built or served.
 func (p *Plugin) Problems() []string {
 	var problems []string

@@ -309,7 +309,7 @@ func TestUploadUpgradeAndRefusals(t *testing.T) {
 	if r.code != 0 || r.stdout != "" {
 		t.Fatalf("upload: %+v", r)
 	}
-	// An upgrade with --wait: the job's events, then the reference's success line.
+	// An upgrade with --wait: the job's events, then dvp 5.0.1's success line.
 	r = upload(t, e, writeArtifact(t, enginetest.Options{BuildNumber: "1.2", MigrationIDs: []string{"1", "1.1"}}), "--wait", "-v")
 	if r.code != 0 {
 		t.Fatalf("upgrade --wait: %+v", r)
@@ -442,7 +442,7 @@ func TestDownloadLogs(t *testing.T) {
 	if len(entries) != 1 || !strings.Contains(entries[name], "installed as APPDATA_TOOLKIT-1 by admin") {
 		t.Errorf("bundle entries %v, %s:\n%s", mapKeys(entries), name, entries[name])
 	}
-	// An unknown plugin: the reference's message.
+	// An unknown plugin: dvp 5.0.1's message.
 	other := writeConfig(t, "11111111-2222-4333-8444-555555555555", "other")
 	r = dvp(t, nil, "download-logs", "-e", e.url, "-u", "admin", "-c", other, "-d", dir)
 	if r.code != 1 || !strings.Contains(r.stderr, "Cannot find plugin other on Delphix Engine "+e.url+`. Upload your plugin with "dvp upload" and try again.`) {
