@@ -250,11 +250,26 @@ func (r *run) cleanupScenario(ctx context.Context, st *scenarioState) []string {
 	return problems
 }
 
-// cleanup ends the run: the private engine stops, and a mount link that
+// cleanup ends the run: on the engine of -e, the plugin is deleted when
+// the run installed it; the private engine stops, and a mount link that
 // a failed delete left, pointing into the engine's data, is removed. (The
 // temporary directory is removed by Run.)
 func (r *run) cleanup(ctx context.Context) []string {
 	var problems []string
+	if r.engine == nil && r.newPlugin && r.client != nil && r.art != nil {
+		tks, err := r.client.ListToolkits(ctx)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("cannot list the plugins: %v", engineErr(err)))
+		}
+		for _, tk := range tks {
+			if tk.Identifier == r.art.PluginID {
+				s, err := r.client.DeleteToolkit(ctx, tk.Reference)
+				if err := r.await(ctx, s, err, DefaultCleanup); err != nil {
+					problems = append(problems, fmt.Sprintf("cannot delete the plugin %s: %v", r.art.Name, oneLine(err.Error())))
+				}
+			}
+		}
+	}
 	if r.engine != nil {
 		grace := engineStopGrace
 		if d, ok := ctx.Deadline(); ok {

@@ -362,3 +362,42 @@ scenarios:
 	}
 	p.assertNothingLeft(t)
 }
+
+// -e: the scenarios run on a given engine, and what the run made there —
+// the objects, and the plugin it installed — is deleted at the end.
+func TestGivenEngine(t *testing.T) {
+	t.Parallel()
+	p := newProject(t, "Remote", "DIRECT")
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "url")
+	engine := exec.Command(dvp(t), "engine", "serve", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--ready-file", ready)
+	engine.Env = append(p.env, "DVP_ENGINE_ADMIN_PASSWORD=given-secret")
+	if err := engine.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- engine.Wait() }()
+	t.Cleanup(func() { engine.Process.Signal(syscall.SIGTERM); <-exited })
+	var url string
+	for url == "" {
+		if b, err := os.ReadFile(ready); err == nil && bytes.HasSuffix(b, []byte("\n")) {
+			url = strings.TrimSpace(string(b))
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("the engine stopped: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	p.env = append(p.env, "DVP_USER=admin", "DVP_PASSWORD=given-secret")
+	out := p.run(t, 0, "test", "-e", url)
+	if !strings.Contains(out, "engine "+url) || !strings.Contains(out, "PASS: 1 passed") {
+		t.Errorf("not run on %s:\n%s", url, out)
+	}
+	for _, list := range [][]string{{"toolkit", "list"}, {"environment", "list"}, {"dsource", "list"}} {
+		if left := p.run(t, 0, append(list, "-e", url)...); strings.TrimSpace(left) != "" {
+			t.Errorf("dvp %s: left on the engine:\n%s", strings.Join(list, " "), left)
+		}
+	}
+	p.assertNothingLeft(t)
+}

@@ -77,6 +77,8 @@ type run struct {
 	log      *slog.Logger
 	mounts   []mountRecord
 	upgrades int
+	// newPlugin: the plugin was not on the engine of -e before the run.
+	newPlugin bool
 }
 
 // Run runs the spec's scenarios (docs/dvp-test.md): build the plugin,
@@ -226,6 +228,24 @@ func (r *run) prepare(ctx context.Context) error {
 	p.PhaseDone("engine "+r.rep.Engine, time.Since(t0), nil)
 	t0 = time.Now()
 	p.Phase("upload " + art.Name)
+	if r.o.Remote != nil {
+		// A plugin the engine did not have is deleted at the end.
+		if err := r.client.Login(ctx, artifact.EngineAPIVersion, r.user, r.pw); err != nil {
+			p.PhaseDone("upload "+art.Name, time.Since(t0), engineErr(err))
+			return engineErr(err)
+		}
+		tks, err := r.client.ListToolkits(ctx)
+		if err != nil {
+			p.PhaseDone("upload "+art.Name, time.Since(t0), engineErr(err))
+			return engineErr(err)
+		}
+		r.newPlugin = true
+		for _, tk := range tks {
+			if tk.Identifier == art.PluginID {
+				r.newPlugin = false
+			}
+		}
+	}
 	err = r.upload(ctx, filepath.Join(r.dir, "artifact.json"))
 	p.PhaseDone("upload "+art.Name, time.Since(t0), err)
 	return err
