@@ -354,7 +354,8 @@ func (b *pipeline) write() bool {
 	b.res.SHA256 = sum
 	b.res.ArtifactPath = b.artifactPath
 	b.res.Artifact = b.a
-	b.log.Info("Successfully generated artifact file at " + b.artifactPath + ".")
+	// The caller reports the result (dvp build prints it once, on stdout).
+	b.log.Debug("artifact written", "path", b.artifactPath, "sha256", sum)
 	return true
 }
 
