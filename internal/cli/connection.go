@@ -95,8 +95,8 @@ func resolveConnection(ctx context.Context, app *App, cmd *cobra.Command, o *Con
 		}
 	default:
 		return nil, Userf("No password for user %s: standard input is not a terminal, so dvp cannot ask for it.\n"+
-			"Give it with --password-stdin (e.g. 'pass show engine | dvp %s --password-stdin ...'), the DVP_PASSWORD environment variable, or password in the [default] section of ~/.dvp/config.",
-			c.user, cmd.Name())
+			"Give it with --password-stdin (e.g. 'pass show engine | %s --password-stdin ...'), the DVP_PASSWORD environment variable, or password in the [default] section of ~/.dvp/config.",
+			c.user, cmd.CommandPath())
 	}
 	app.Redactor.Add(c.password)
 	return c, nil
