@@ -77,12 +77,13 @@ clean:
 	rm -rf bin
 
 # End to end: the real dvp binary against a real engine process
-# (internal/engine/e2e: upload, upgrades, faults, kills, secrets), then an sshd
+# (internal/engine/e2e: upload, upgrades, faults, kills, secrets, the hostile
+# plugin in the sandbox as root and as nobody: over 10 minutes), then an sshd
 # on 127.0.0.1 as the source host, an engine, the seed plugin linked, synced and
 # provisioned (scripts/e2e.sh); dvp test on fresh scaffolds, a broken plugin and a
 # SIGINT (internal/dvptest). Needs openssh-server, rsync, root.
 .PHONY: e2e
 e2e: build
-	$(GO) test -count=1 -tags e2e ./internal/engine/e2e/
+	$(GO) test -count=1 -timeout 45m -tags e2e ./internal/engine/e2e/
 	DVP=$(abspath $(BIN)) $(GO) test -count=1 -tags e2e ./internal/dvptest/
 	DVP=$(BIN) scripts/e2e.sh
