@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/jsonpointer"
+	"github.com/dvpkit/dvp/internal/jsonschemamsg"
 	"github.com/dvpkit/dvp/internal/pycompat"
 	"github.com/dvpkit/dvp/internal/pycompat/pyjson"
 )
@@ -147,6 +149,7 @@ func (s *Schema) walk(v any, ptr string, warn warnFunc, depth int) {
 	if !ok || depth > pyjson.MaxDepth {
 		return
 	}
+	unknownKeywords(obj, ptr, warn)
 	if p, ok := obj["pattern"].(string); ok {
 		if _, err := regexp.Compile(p); err != nil {
 			warn(ptr+"/pattern", false, "rewrite it in the RE2 syntax Go supports (no look-around or back-references), or drop it",
@@ -237,4 +240,45 @@ func simpleType(t string) bool {
 		return true
 	}
 	return false
+}
+
+// schemaKeywords are the keywords dvp knows: draft-07's and Delphix's
+// (schema annotations the engine and the UI read).
+var schemaKeywords = []string{
+	"$schema", "$id", "$ref", "$comment", "title", "description", "default", "readOnly", "writeOnly", "examples",
+	"multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength", "minLength", "pattern",
+	"additionalItems", "items", "maxItems", "minItems", "uniqueItems", "contains", "maxProperties", "minProperties",
+	"required", "additionalProperties", "definitions", "properties", "patternProperties", "dependencies",
+	"propertyNames", "const", "enum", "type", "format", "contentMediaType", "contentEncoding", "if", "then", "else",
+	"allOf", "anyOf", "oneOf", "not",
+	// Delphix's keywords.
+	"prettyName", "nameField", "identityFields", "ordering", "dxFormProperties", "referenceType",
+	"validationMessages", "hideExpression", "matches", "rows", "expanded", "collapsible",
+}
+
+// unknownKeywords warns about keywords of a schema object that dvp does
+// not know but are close to one it does ("requried"): JSON Schema ignores
+// unknown keywords, so the rule the author meant silently does nothing.
+// An array without "items" is warned about too: its Go type is raw JSON.
+func unknownKeywords(obj map[string]any, ptr string, warn warnFunc) {
+	for _, k := range sortedKeys(obj) {
+		if slices.Contains(schemaKeywords, k) || len(k) < 4 {
+			continue
+		}
+		maxDist := 2
+		if len(k) >= 10 {
+			maxDist = 3 // additionalProperty
+		}
+		if s := jsonschemamsg.Suggest(k, schemaKeywords, maxDist); s != "" {
+			warn(ptr+jsonpointer.Join(k), true, fmt.Sprintf("rename it to %q", s),
+				"unknown keyword %s: JSON Schema ignores it, so it checks nothing; did you mean %s?",
+				pycompat.ReprString(k), pycompat.ReprString(s))
+		}
+	}
+	if t, _ := obj["type"].(string); t == "array" {
+		if _, has := obj["items"]; !has {
+			warn(ptr+"/type", false, "add \"items\": {...} with the schema of the elements",
+				"array without \"items\": its elements are not checked and the generated Go field is []json.RawMessage (kept raw)")
+		}
+	}
 }
