@@ -46,6 +46,9 @@ type Options struct {
 	// ManifestTimeout bounds the run of the plugin in manifest mode; 0:
 	// DefaultManifestTimeout.
 	ManifestTimeout time.Duration
+	// Step, if set, is told the name of each step as it starts (dvp build
+	// shows it as progress on a terminal).
+	Step func(name string)
 }
 
 // Step is the duration of one step of the pipeline.
@@ -113,6 +116,9 @@ func Build(ctx context.Context, opts Options) *Result {
 	for _, s := range steps {
 		if s.skip != nil && s.skip(b) {
 			continue
+		}
+		if opts.Step != nil {
+			opts.Step(s.name)
 		}
 		start := time.Now()
 		goOn := s.run(b)

@@ -187,13 +187,16 @@ type BuildReport struct {
 
 func runBuild(ctx context.Context, app *App, opts BuildOptions) error {
 	app.leave("the artifact %s was left as it was", displayPath(opts.ArtifactPath, opts.Cwd))
+	prog := startProgress(app, "dvp build")
 	res := build.Build(ctx, build.Options{
 		ConfigPath:   opts.ConfigPath,
 		ArtifactPath: opts.ArtifactPath,
 		BaselinePath: opts.Baseline,
 		DvpVersion:   app.Version,
 		Log:          app.Log,
+		Step:         prog.Step,
 	})
+	prog.Done()
 	problems := relativize(res.Problems, opts.Cwd)
 	problems.Sort()
 	failed := res.Failed()
