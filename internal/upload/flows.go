@@ -190,6 +190,9 @@ type WaitOptions struct {
 	Max      time.Duration // longest interval; 0: 5 s
 	Factor   float64       // growth of the interval; 0: 1.6
 	Progress func(state string, percent float64)
+	// Paused, when set, is told each pause before a poll (tests check the
+	// polling schedule with it instead of timing the wait).
+	Paused func(d time.Duration)
 }
 
 // Wait polls the upload's job (or action) until it ends (docs/upload.md),
@@ -218,6 +221,9 @@ func (c *Client) Wait(ctx context.Context, name string, res *UploadResult, o Wai
 		wait := interval
 		if left := time.Until(deadline); left < wait {
 			wait = max(left, 0)
+		}
+		if o.Paused != nil {
+			o.Paused(wait)
 		}
 		select {
 		case <-ctx.Done():

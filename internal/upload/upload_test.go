@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -306,14 +307,16 @@ func TestWaitFollowsTheJob(t *testing.T) {
 	defer srv.Close()
 	c, logs := newTestClient(t, srv.URL)
 	path := writeArtifact(t, enginetest.Options{})
-	start := time.Now()
+	var pauses []time.Duration
 	_, err := c.Upload(context.Background(), UploadOptions{User: testUser, Password: testPassword, ArtifactPath: path, Wait: true,
-		WaitOptions: WaitOptions{First: 10 * time.Millisecond}})
+		WaitOptions: WaitOptions{First: 10 * time.Millisecond, Paused: func(d time.Duration) { pauses = append(pauses, d) }}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if time.Since(start) > 3*time.Second {
-		t.Errorf("waiting took %s: the first polls must be quick", time.Since(start))
+	// The first polls are quick: the pauses start at First and grow by the
+	// factor (1.6), whatever the machine's load.
+	if want := []time.Duration{10 * time.Millisecond, 16 * time.Millisecond, 25600 * time.Microsecond}; !slices.Equal(pauses, want) {
+		t.Errorf("pauses before the polls: %v, want %v", pauses, want)
 	}
 	want := "INFO Timestamp: 2025-06-01T12:00:00.001Z, Code: event.a\nWARN Upgrading.\n" +
 		"INFO Timestamp: 2025-06-01T12:00:00.002Z, Code: event.b\nWARN Done.\nWARN Nothing to do.\n" +
