@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the tutorial of docs/tutorial as a reader would (make e2e runs it from
 # scripts/e2e.sh, with its sshd as the source host): every block of the pages
-# 1-*.md ... 5-*.md, in order —
+# 1-*.md ... 6-*.md, in order —
 #   ```LANG file=PATH      the whole file PATH (relative to where the reader is)
 #   ```json merge=PATH     top-level JSON members to put into PATH
 #   ```sh                  commands, run
@@ -24,7 +24,7 @@ command -v go >/dev/null || fail "go is not on PATH"
 [ -x "$DVP" ] || fail "$DVP is not executable"
 
 pages=("$ROOT"/docs/tutorial/[0-9]-*.md)
-[ "${#pages[@]}" -ge 5 ] || fail "the tutorial's pages are missing"
+[ "${#pages[@]}" -ge 6 ] || fail "the tutorial's pages are missing"
 
 BIN=$(mktemp -d /tmp/dvp-tutorial-bin.XXXXXX)
 SCRIPT=$BIN/tutorial-steps.sh
