@@ -107,32 +107,39 @@ func startEngine(t *testing.T, dataDir string, extra ...string) *engineProc {
 	e := &engineProc{t: t, dataDir: dataDir, out: &syncBuffer{}, exited: make(chan struct{}), args: args}
 	e.cmd = exec.Command(dvpBin, args...)
 	e.cmd.Env = append(baseEnv(t), "DVP_ENGINE_ADMIN_PASSWORD="+adminPassword)
+	launchEngine(t, e, ready)
+	if !strings.Contains(e.out.String(), "dvp engine listening on "+e.url) {
+		t.Errorf("no 'listening on' line:\n%s", e.out)
+	}
+	return e
+}
+
+// launchEngine starts e.cmd (its output into e.out) and waits until the
+// engine writes its URL to the ready file, failing the test if the engine
+// exits first or does not start.
+func launchEngine(t *testing.T, e *engineProc, ready string) *engineProc {
+	t.Helper()
 	e.cmd.Stdout, e.cmd.Stderr = e.out, e.out
 	if err := e.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { e.waitErr = e.cmd.Wait(); close(e.exited) }()
 	t.Cleanup(func() { e.kill() })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	for i := 0; ; i++ {
 		if b, err := os.ReadFile(ready); err == nil && strings.HasSuffix(string(b), "\n") {
 			e.url = strings.TrimSpace(string(b))
-			break
+			return e
 		}
 		select {
 		case <-e.exited:
 			t.Fatalf("the engine exited (%v):\n%s", e.waitErr, e.out)
 		default:
 		}
-		if time.Now().After(deadline) {
+		if i > 1500 {
 			t.Fatalf("the engine did not start:\n%s", e.out)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if !strings.Contains(e.out.String(), "dvp engine listening on "+e.url) {
-		t.Errorf("no 'listening on' line:\n%s", e.out)
-	}
-	return e
 }
 
 // kill sends SIGKILL (if the engine still runs) and waits for the exit.

@@ -219,27 +219,7 @@ func startEngineHome(t *testing.T, dataDir, home, password string, env ...string
 	e := &engineProc{t: t, dataDir: dataDir, out: &syncBuffer{}, exited: make(chan struct{}), args: args}
 	e.cmd = exec.Command(dvpBin, args...)
 	e.cmd.Env = append(append(baseEnv(t), "HOME="+home, "DVP_ENGINE_ADMIN_PASSWORD="+password), env...)
-	e.cmd.Stdout, e.cmd.Stderr = e.out, e.out
-	if err := e.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { e.waitErr = e.cmd.Wait(); close(e.exited) }()
-	t.Cleanup(func() { e.kill() })
-	for i := 0; ; i++ {
-		if b, err := os.ReadFile(ready); err == nil && strings.HasSuffix(string(b), "\n") {
-			e.url = strings.TrimSpace(string(b))
-			return e
-		}
-		select {
-		case <-e.exited:
-			t.Fatalf("the engine exited (%v):\n%s", e.waitErr, e.out)
-		default:
-		}
-		if i > 1500 {
-			t.Fatalf("the engine did not start:\n%s", e.out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return launchEngine(t, e, ready)
 }
 
 // secretForms are the ways a secret could show up in a log: as is, JSON

@@ -41,27 +41,7 @@ func startEngineAs(t *testing.T, dataDir, home string, unprivileged bool, extra 
 	}
 	e.cmd = exec.Command(bin, args...)
 	e.cmd.Env = append(baseEnv(t), "HOME="+home, "DVP_ENGINE_ADMIN_PASSWORD="+adminPassword)
-	e.cmd.Stdout, e.cmd.Stderr = e.out, e.out
-	if err := e.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { e.waitErr = e.cmd.Wait(); close(e.exited) }()
-	t.Cleanup(func() { e.kill() })
-	for i := 0; ; i++ {
-		if b, err := os.ReadFile(ready); err == nil && strings.HasSuffix(string(b), "\n") {
-			e.url = strings.TrimSpace(string(b))
-			return e
-		}
-		select {
-		case <-e.exited:
-			t.Fatalf("the engine exited (%v):\n%s", e.waitErr, e.out)
-		default:
-		}
-		if i > 1500 {
-			t.Fatalf("the engine did not start:\n%s", e.out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return launchEngine(t, e, ready)
 }
 
 // hostileRun builds and uploads the hostile plugin to a new engine, adds
