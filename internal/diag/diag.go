@@ -65,14 +65,19 @@ func (p Problem) Location() string {
 // [warning: ][POINTER: ]message: the form of the problems of one document,
 // such as an uploaded artifact.
 func (p Problem) Short() string {
-	s := p.Message
-	if p.Pointer != "" {
-		s = p.Pointer + ": " + s
-	}
 	if p.Severity == Warning {
-		s = "warning: " + s
+		return "warning: " + p.Detail()
 	}
-	return s
+	return p.Detail()
+}
+
+// Detail renders a problem as [POINTER: ]message, without its position or
+// severity: for a caller that says the severity its own way.
+func (p Problem) Detail() string {
+	if p.Pointer != "" {
+		return p.Pointer + ": " + p.Message
+	}
+	return p.Message
 }
 
 // List is an ordered collection of problems.

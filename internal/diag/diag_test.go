@@ -15,6 +15,11 @@ func TestDocumentProblems(t *testing.T) {
 	if e, w := l.Errors(), l.Warnings(); len(e) != 2 || len(w) != 1 || w[0].Message != "lacks virtual.reconfigure" {
 		t.Errorf("Errors %v, Warnings %v", e, w)
 	}
+	// Detail leaves the severity to the caller (the engine's upgrade job
+	// says "Warning: " itself).
+	if got := l[2].Detail(); got != "/manifest: lacks virtual.reconfigure" {
+		t.Errorf("Detail: %q", got)
+	}
 	if got := (List{}).String(); got != "" {
 		t.Errorf("empty list: %q", got)
 	}

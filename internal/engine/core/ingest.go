@@ -185,7 +185,7 @@ func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool,
 	}
 	event("event.toolkit.upgrade.started", fmt.Sprintf("Upgrading plugin %q from build %s to build %s.", a.Name, old.BuildNumber, a.BuildNumber), nil, "INFO", 0, "RUNNING")
 	for _, wp := range warnings {
-		event("event.toolkit.upgrade.warning", "Warning: "+wp.String(), nil, "WARNING", 10, "RUNNING")
+		event("event.toolkit.upgrade.warning", "Warning: "+wp.Detail(), nil, "WARNING", 10, "RUNNING")
 	}
 	var out *store.Toolkit
 	cur, err := e.store.ToolkitByPluginID(ctx, a.PluginID)
