@@ -19,18 +19,23 @@ func checkOutputFlag(v string) error {
 // checkExistingFile applies dvp's click.Path(exists=True, dir_okay=False)
 // check to a file flag: a missing path or a directory is a usage error.
 func checkExistingFile(short, long, path string) error {
+	// click names an option '-s' / '--long'; one without a short name, '--long'.
+	name := "'" + long + "'"
+	if short != "" {
+		name = "'" + short + "' / " + name
+	}
 	if path == "" {
-		return Usagef("Invalid value for '%s' / '%s': the path is empty.", short, long)
+		return Usagef("Invalid value for %s: the path is empty.", name)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return Usagef("Invalid value for '%s' / '%s': File '%s' does not exist.", short, long, path)
+			return Usagef("Invalid value for %s: File '%s' does not exist.", name, path)
 		}
-		return Usagef("Invalid value for '%s' / '%s': File '%s' cannot be read: %v.", short, long, path, err)
+		return Usagef("Invalid value for %s: File '%s' cannot be read: %v.", name, path, err)
 	}
 	if st.IsDir() {
-		return Usagef("Invalid value for '%s' / '%s': File '%s' is a directory.", short, long, path)
+		return Usagef("Invalid value for %s: File '%s' is a directory.", name, path)
 	}
 	return nil
 }
