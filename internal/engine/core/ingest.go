@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -123,6 +124,19 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 		e.pluginLog(a.PluginID, "upload of build %s by %s refused: %s", a.BuildNumber, who, refused.Details)
 		return Started{}, false, refused
 	}
+	if len(newMigrationIDs(old, a)) == 0 {
+		// The upgrade guard, before anything starts: without new
+		// migrations the stored objects must match the new schemas as
+		// they are. (The upgrade job checks again as it installs.)
+		objs, err := e.store.ToolkitObjects(ctx, installed.Ref())
+		if err != nil {
+			return Started{}, false, internalErr(err)
+		}
+		if refused := upgradeGuardRefusal(old, a, e.guardProblems(installed, row, a, objs)); refused != nil {
+			e.pluginLog(a.PluginID, "upload of build %s by %s refused: %s", a.BuildNumber, who, refused.Details)
+			return Started{}, false, refused
+		}
+	}
 	act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upgrade plugin %q", a.Name),
 		Details: fmt.Sprintf("Upgrade plugin %q (%s) from build %s to build %s.", a.Name, a.PluginID, old.BuildNumber, a.BuildNumber),
 		State:   "RUNNING", UserRef: caller.UserRef, StartTime: now}
@@ -206,25 +220,40 @@ func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool,
 		}
 	}
 	if err == nil {
-		var apply store.InstallApply
+		var migrated store.InstallApply
 		if plan != nil && len(plan.newDocs) > 0 {
-			apply = plan.apply(e.store)
+			migrated = plan.apply(e.store)
+		}
+		// The upgrade guard, in the installing transaction: the stored
+		// objects, migrated or not, must match the new build's schemas.
+		var atInstall *store.Toolkit // the row installed when the new one is written
+		guard := func(ctx context.Context, tx *sql.Tx) error {
+			if atInstall == nil {
+				return nil
+			}
+			return e.store.CheckToolkitObjects(atInstall.Ref(), func(objs []store.StoredObject) error {
+				if refused := upgradeGuardRefusal(old, a, e.guardProblems(atInstall, row, a, objs)); refused != nil {
+					return refused
+				}
+				return nil
+			})(ctx, tx)
 		}
 		// install checks again under the store's lock: another upload may
 		// have landed in between.
 		out, err = e.store.Install(ctx, a.PluginID, src, func(cur *store.Toolkit) (*store.Toolkit, error) {
+			atInstall = cur
 			if cur != nil {
 				if refused := e.upgradeRefusal(cur, a); refused != nil {
 					return nil, refused
 				}
 			}
-			if apply != nil && (cur == nil || cur.ArtifactSHA256 != plan.artifactSHA256) {
+			if migrated != nil && (cur == nil || cur.ArtifactSHA256 != plan.artifactSHA256) {
 				return nil, &jobError{Code: "exception.toolkit.upgrade.conflict",
 					Message: "Another build of the plugin was installed while the migrations ran, so this upgrade stops and nothing changes.",
 					Action:  "Upload the plugin again."}
 			}
 			return row, nil
-		}, apply)
+		}, store.Chain(migrated, guard))
 	}
 	end := store.FormatTime(e.cfg.Clock())
 	if err != nil {

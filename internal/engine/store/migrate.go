@@ -18,7 +18,46 @@ type StoredObject struct {
 
 // ToolkitObjects returns the stored objects of a plugin, oldest first.
 func (s *Store) ToolkitObjects(ctx context.Context, toolkitRef string) ([]StoredObject, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, data, sealed FROM objects ORDER BY id`)
+	return s.toolkitObjects(ctx, s.db, toolkitRef)
+}
+
+// rowsQuerier is what toolkitObjects reads through: the database, or a
+// transaction (the store has a single connection).
+type rowsQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// CheckToolkitObjects is an InstallApply that reads the plugin's stored
+// objects inside Install's transaction (after the migrated documents an
+// earlier InstallApply wrote) and hands them to check; an error of check
+// refuses the installation, and nothing changes.
+func (s *Store) CheckToolkitObjects(toolkitRef string, check func(objects []StoredObject) error) InstallApply {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		objs, err := s.toolkitObjects(ctx, tx, toolkitRef)
+		if err != nil {
+			return err
+		}
+		return check(objs)
+	}
+}
+
+// Chain is an InstallApply that runs applies in order (nil ones skipped).
+func Chain(applies ...InstallApply) InstallApply {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		for _, a := range applies {
+			if a == nil {
+				continue
+			}
+			if err := a(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+func (s *Store) toolkitObjects(ctx context.Context, q rowsQuerier, toolkitRef string) ([]StoredObject, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, kind, data, sealed FROM objects ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
