@@ -167,9 +167,10 @@ echo "snapshot $SNAP1 holds the source files"
 
 step "change the source and sync again"
 echo "version 2, changed" >"$SRC/a.txt"  # another size: rsync -r compares size and mtime (seconds)
-"$DVP" dsource sync ds1
+SYNCED=$("$DVP" dsource sync ds1)
 SNAP2=$(snaps | sed -n 2p)
 [ -n "$SNAP2" ] || fail "the second sync made no snapshot"
+[ "$SYNCED" = "$SNAP2" ] || fail "dvp dsource sync printed '$SYNCED', not the new snapshot $SNAP2"
 [ "$(cat "$WORK/engine/snapshots/$SNAP2/data/data/a.txt")" = "version 2, changed" ] || fail "snapshot $SNAP2 does not have the change"
 [ "$(cat "$S1/data/a.txt")" = "version 1" ] || fail "snapshot $SNAP1 changed"
 echo "snapshot $SNAP2 has the change; $SNAP1 does not"
@@ -181,6 +182,7 @@ echo "changed in the VDB" >"$WORK/mnt/vdb1/data/a.txt"
 [ "$(cat "$S1/data/a.txt")" = "version 1" ] || fail "writing to the VDB changed the snapshot"
 "$DVP" vdb stop vdb1
 "$DVP" vdb start vdb1
+[ "$("$DVP" vdb status vdb1)" = ACTIVE ] || fail "dvp vdb status does not print ACTIVE on stdout"
 "$DVP" vdb snapshot vdb1
 "$DVP" vdb refresh vdb1
 [ "$(cat "$WORK/mnt/vdb1/data/a.txt")" = "version 2, changed" ] || fail "the refreshed VDB does not show the newest snapshot"
@@ -191,8 +193,8 @@ step "a VDB on the SSH environment (mounted by rsync over ssh)"
 [ "$(cat "$WORK/mnt/vdb-ssh/data/a.txt")" = "version 1" ] || fail "the SSH VDB's mount does not show the snapshot"
 [ ! -L "$WORK/mnt/vdb-ssh" ] || fail "the SSH VDB's mount is a link, not a copy"
 echo "written on the host" >"$WORK/mnt/vdb-ssh/data/new.txt"
-"$DVP" vdb snapshot vdb-ssh
-VSNAP=$("$DVP" snapshot list vdb-ssh | cut -f1 | tail -n 1)
+VSNAP=$("$DVP" vdb snapshot vdb-ssh)
+[ "$VSNAP" = "$("$DVP" snapshot list vdb-ssh | cut -f1 | tail -n 1)" ] || fail "dvp vdb snapshot printed '$VSNAP', not the new snapshot"
 [ "$(cat "$WORK/engine/snapshots/$VSNAP/data/data/new.txt")" = "written on the host" ] || fail "the SSH VDB's snapshot misses what was written on the host"
 "$DVP" vdb delete vdb-ssh
 [ ! -e "$WORK/mnt/vdb-ssh" ] || fail "the SSH VDB's copy is still on the host"

@@ -30,8 +30,9 @@ type IO struct {
 	Home string
 	// Getwd returns the working directory.
 	Getwd func() (string, error)
-	// StdinIsTerminal and StderrIsTerminal gate prompts and progress bars.
-	StdinIsTerminal, StderrIsTerminal bool
+	// StdinIsTerminal and StderrIsTerminal gate prompts and progress bars;
+	// StdoutIsTerminal the header rows of lists.
+	StdinIsTerminal, StderrIsTerminal, StdoutIsTerminal bool
 }
 
 // SystemIO is the IO of the running process.
@@ -41,6 +42,7 @@ func SystemIO() IO {
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Home: home, Getwd: os.Getwd,
 		StdinIsTerminal:  isTerminal(os.Stdin),
 		StderrIsTerminal: isTerminal(os.Stderr),
+		StdoutIsTerminal: isTerminal(os.Stdout),
 	}
 }
 

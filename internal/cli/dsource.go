@@ -91,10 +91,12 @@ func newDSourceSyncCmd(app *App) *cobra.Command {
 		Short: "Sync a dSource: ingest its data and take a snapshot",
 		Long: `Sync runs the sync workflow (STAGED: mount specification, mount, pre-snapshot,
 snapshot, post-snapshot; DIRECT: pre-snapshot, snapshot, post-snapshot) and
-prints the new snapshot's reference. --params are the snapshot parameters
+prints the new snapshot's reference on stdout (-o json: the report, with the
+whole snapshot as "snapshot"). --params are the snapshot parameters
 (snapshotParametersDefinition); --resync sets their resync flag when the
 plugin's schema declares one.`,
-		Args: cobra.ExactArgs(1),
+		Example: `  snap=$(dvp dsource sync ds1) && dvp vdb provision vdb1 --snapshot "$snap" --environment target --params @vdb.json`,
+		Args:    cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o.ObjectOptions, func(*cobra.Command, []string) error {
 			_, err := readParams("--params", o.Params)
 			return err
@@ -107,7 +109,7 @@ plugin's schema declares one.`,
 			if err != nil {
 				return mapEngineError(err)
 			}
-			return printJob(ctx, app, &o.ObjectOptions, c, s)
+			return printJobResult(ctx, app, &o.ObjectOptions, c, s, newSnapshotResult(args[0]))
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)
@@ -122,10 +124,13 @@ func newDSourceListCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the dSources and VDBs",
-		Args:  cobra.NoArgs,
+		Long: `List prints one line per dSource and VDB: reference, name, type, runtime
+status and whether it is enabled (a header row on a terminal; --output json
+for the whole objects).`,
+		Args: cobra.NoArgs,
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			cs, err := c.ListContainers(ctx)
-			return printList(app, &o, cs, err, func(c engineapi.Container) []any {
+			return printList(app, &o, cs, err, listColumns{Header: []string{"REFERENCE", "NAME", "TYPE", "STATUS", "ENABLED"}, Empty: "No dSources or VDBs."}, func(c engineapi.Container) []any {
 				return []any{c.Reference, c.Name, c.ContainerType, c.Runtime, c.Enabled}
 			})
 		}),
@@ -149,16 +154,33 @@ func newContainerOpCmd(app *App, op, kind string) *cobra.Command {
 		"rollback": "Roll the VDB back to its newest snapshot (or --snapshot)", "snapshot": "Take a snapshot of the VDB",
 		"start": "Start the VDB", "stop": "Stop the VDB",
 	}[op]
+	long := map[string]string{
+		"status": `Status asks the plugin (` + map[string]string{"dSource": "linked.status", "VDB": "virtual.status"}[kind] + `) whether the ` + kind + ` is running, records
+the answer and prints it on stdout: ACTIVE, INACTIVE or UNKNOWN (-o json: the
+report, with it as "status").`,
+		"snapshot": `Snapshot runs the VDB's pre-snapshot operation, copies its storage into a new
+snapshot and runs its post-snapshot operation; the new snapshot's reference
+is printed on stdout (-o json: the report, with the whole snapshot as
+"snapshot").`,
+	}[op]
 	cmd := &cobra.Command{
 		Use:   op + " NAME",
 		Short: short,
+		Long:  long,
 		Args:  cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o.ObjectOptions, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			s, err := c.ContainerOp(ctx, args[0], op, engineapi.ContainerOpParameters{Snapshot: o.Snapshot})
 			if err != nil {
 				return mapEngineError(err)
 			}
-			return printJob(ctx, app, &o.ObjectOptions, c, s)
+			var result jobResult // what the command prints: the reference, else
+			switch op {
+			case "status":
+				result = statusResult
+			case "snapshot":
+				result = newSnapshotResult(args[0])
+			}
+			return printJobResult(ctx, app, &o.ObjectOptions, c, s, result)
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)

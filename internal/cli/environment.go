@@ -150,7 +150,7 @@ func newEnvironmentListCmd(app *App) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			envs, err := c.ListEnvironments(ctx)
-			return printList(app, &o, envs, err, func(e engineapi.Environment) []any {
+			return printList(app, &o, envs, err, listColumns{Header: []string{"REFERENCE", "NAME", "HOST TYPE", "USER", "HOST"}, Empty: "No environments: add one with dvp environment add."}, func(e engineapi.Environment) []any {
 				return []any{e.Reference, e.Name, e.HostType, e.User, e.Host}
 			})
 		}),

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
@@ -69,13 +70,18 @@ func objectRunE(app *App, o *ObjectOptions, check func(cmd *cobra.Command, args 
 	})
 }
 
-// JobReport is the JSON form of a command that ran a job.
+// JobReport is the JSON form of a command that ran a job. Result is the
+// engine's answer to the request (the reference of the object the job
+// works on); Snapshot and Status are what sync/snapshot and status
+// produced.
 type JobReport struct {
-	Result json.RawMessage `json:"result"`
-	Action string          `json:"action,omitempty"`
-	Job    string          `json:"job,omitempty"`
-	State  string          `json:"state,omitempty"`
-	Events []ReportEvent   `json:"events,omitempty"`
+	Result   json.RawMessage `json:"result"`
+	Action   string          `json:"action,omitempty"`
+	Job      string          `json:"job,omitempty"`
+	State    string          `json:"state,omitempty"`
+	Events   []ReportEvent   `json:"events,omitempty"`
+	Snapshot json.RawMessage `json:"snapshot,omitempty"`
+	Status   string          `json:"status,omitempty"`
 }
 
 // ReportEvent is a job event in a JobReport.
@@ -98,15 +104,28 @@ func reportEvents(evs []engineapi.JobEvent) []ReportEvent {
 	return out
 }
 
+// jobResult finds what a completed job produced, for a command whose
+// result is not the object it worked on: it fills the report's fields and
+// returns the line printed on stdout in text.
+type jobResult func(ctx context.Context, c *engineclient.Client, job *engineapi.Job, report *JobReport) (string, error)
+
 // printJob waits for the job a request started (if any), printing each of
 // its events on stderr, then prints the result: the reference in text, a
 // JobReport in JSON. A job that fails is a user error with the job's
 // message and action.
 func printJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.Client, s *engineclient.Started) error {
+	return printJobResult(ctx, app, o, c, s, nil)
+}
+
+// printJobResult is printJob whose printed result, once the job
+// completed, is what result finds (nil: the request's reference).
+func printJobResult(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.Client, s *engineclient.Started, result jobResult) error {
 	report := JobReport{Result: s.Result, Action: s.Action, Job: s.Job}
+	var job *engineapi.Job
 	if s.Job != "" {
 		app.leave("job %s goes on running on the engine", termsafe.String(s.Job))
-		job, err := c.AwaitJob(ctx, s.Job, o.Timeout, func(ev engineapi.JobEvent) {
+		var err error
+		job, err = c.AwaitJob(ctx, s.Job, o.Timeout, func(ev engineapi.JobEvent) {
 			if app.Quiet == 0 && ev.State == nil {
 				fmt.Fprintln(app.IO.Err, termsafe.String(ev.Timestamp+" "+ev.MessageDetails))
 			}
@@ -125,14 +144,62 @@ func printJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.C
 			fmt.Fprintln(app.IO.Err, termsafe.String(job.Events[n-1].Timestamp+" "+job.Events[n-1].MessageDetails))
 		}
 	}
+	var line string
+	if json.Unmarshal(s.Result, &line) != nil {
+		line = ""
+	}
+	if result != nil {
+		var err error
+		if line, err = result(ctx, c, job, &report); err != nil {
+			return mapEngineError(err)
+		}
+	}
 	if o.Output == "json" {
 		return writeJSON(app, report)
 	}
-	var ref string
-	if json.Unmarshal(s.Result, &ref) == nil && ref != "" {
-		fmt.Fprintln(app.resultOut(), termsafe.String(ref))
+	if line != "" {
+		fmt.Fprintln(app.resultOut(), termsafe.String(line))
 	}
 	return nil
+}
+
+// newSnapshotResult is the result of a sync or a VDB snapshot: the
+// snapshot its job took (the one whose job is the job's reference).
+func newSnapshotResult(container string) jobResult {
+	return func(ctx context.Context, c *engineclient.Client, job *engineapi.Job, report *JobReport) (string, error) {
+		if job == nil {
+			return "", &engineclient.Error{Kind: engineclient.KindLocal, Msg: "The engine started no job for the snapshot."}
+		}
+		var ref string
+		json.Unmarshal(report.Result, &ref)
+		if ref == "" {
+			ref = container
+		}
+		snaps, err := c.ListSnapshots(ctx, ref)
+		if err != nil {
+			return "", err
+		}
+		for _, s := range snaps {
+			if s.Job == job.Reference {
+				report.Snapshot, _ = json.Marshal(s)
+				return s.Reference, nil
+			}
+		}
+		return "", &engineclient.Error{Kind: engineclient.KindLocal, Msg: fmt.Sprintf("The job %s completed, but no snapshot of %s names it; list them with dvp snapshot list %s.", job.Reference, container, container)}
+	}
+}
+
+// statusResult is the result of status: the runtime status the job
+// recorded on the dSource or VDB.
+func statusResult(ctx context.Context, c *engineclient.Client, _ *engineapi.Job, report *JobReport) (string, error) {
+	var ref string
+	json.Unmarshal(report.Result, &ref)
+	ct, err := c.GetContainer(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	report.Status = ct.Runtime
+	return ct.Runtime, nil
 }
 
 // writeJSON prints v as indented JSON, with the characters a terminal acts
@@ -173,10 +240,18 @@ func readParams(flag, v string) (json.RawMessage, error) {
 	return json.RawMessage(data), nil
 }
 
+// listColumns describe a list in text: the header row printed above it
+// on a terminal, and what is said (on stderr) when it is empty.
+type listColumns struct {
+	Header []string
+	Empty  string
+}
+
 // printList prints a list of objects: in text one line per object, the
-// cells row gives separated by tabs; in JSON the list, each object with
-// its keys sorted.
-func printList[T any](app *App, o *ObjectOptions, items []T, err error, row func(T) []any) error {
+// cells row gives separated by tabs (on a terminal: aligned, under a
+// header row); in JSON the list, each object with its keys sorted. An
+// empty list says so on stderr, in text.
+func printList[T any](app *App, o *ObjectOptions, items []T, err error, cols listColumns, row func(T) []any) error {
 	if err != nil {
 		return mapEngineError(err)
 	}
@@ -189,14 +264,30 @@ func printList[T any](app *App, o *ObjectOptions, items []T, err error, row func
 		json.Unmarshal(b, &v)
 		return writeJSON(app, v)
 	}
+	if len(items) == 0 {
+		if app.Quiet == 0 && cols.Empty != "" {
+			fmt.Fprintln(app.IO.Err, cols.Empty)
+		}
+		return nil
+	}
+	out := app.resultOut()
+	var tw *tabwriter.Writer
+	if app.IO.StdoutIsTerminal && len(cols.Header) > 0 {
+		tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		out = tw
+		fmt.Fprintln(out, strings.Join(cols.Header, "\t"))
+	}
 	for _, it := range items {
-		var cols []string
+		var cells []string
 		for _, v := range row(it) {
 			// A cell is one line: no newline or tab of a value breaks the
 			// columns, no control character reaches the terminal.
-			cols = append(cols, strings.NewReplacer("\n", `\n`, "\t", `\t`).Replace(termsafe.String(cell(v))))
+			cells = append(cells, strings.NewReplacer("\n", `\n`, "\t", `\t`).Replace(termsafe.String(cell(v))))
 		}
-		fmt.Fprintln(app.resultOut(), strings.Join(cols, "\t"))
+		fmt.Fprintln(out, strings.Join(cells, "\t"))
+	}
+	if tw != nil {
+		return tw.Flush()
 	}
 	return nil
 }

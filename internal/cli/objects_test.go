@@ -14,7 +14,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engineclient"
 )
 
-// fakeEngine answers "METHOD path" from a table, like an engine that has
+// fakeEngine answers "METHOD path?query", else "METHOD path", from a table, like an engine that has
 // run the requests already.
 func fakeEngine(t *testing.T, answers map[string]string) *httptest.Server {
 	t.Helper()
@@ -23,7 +23,11 @@ func fakeEngine(t *testing.T, answers map[string]string) *httptest.Server {
 		io.Copy(io.Discard, r.Body)
 		mu.Lock()
 		defer mu.Unlock()
-		ans, ok := answers[r.Method+" "+strings.TrimPrefix(r.URL.EscapedPath(), engineapi.APIPrefix)]
+		key := r.Method + " " + strings.TrimPrefix(r.URL.EscapedPath(), engineapi.APIPrefix)
+		ans, ok := answers[key+"?"+r.URL.RawQuery] // a list of one object's children
+		if !ok {
+			ans, ok = answers[key]
+		}
 		if !ok {
 			w.WriteHeader(http.StatusNotFound)
 			io.WriteString(w, `{"type": "ErrorResult", "status": "ERROR", "error": {"type": "APIError", "details": "Not here.", "action": "Look elsewhere.", "id": "x"}}`)
@@ -39,7 +43,17 @@ func fakeEngine(t *testing.T, answers map[string]string) *httptest.Server {
 // whatever -e says: commands get their client from the App.
 func runWithEngine(t *testing.T, srv *httptest.Server, args ...string) (code int, out, errOut string) {
 	t.Helper()
+	return runWithEngineApp(t, srv, nil, args...)
+}
+
+// runWithEngineApp is runWithEngine with the App changed by setup first
+// (nil: as it is).
+func runWithEngineApp(t *testing.T, srv *httptest.Server, setup func(*App), args ...string) (code int, out, errOut string) {
+	t.Helper()
 	app, errb := testApp(t, "", false)
+	if setup != nil {
+		setup(app)
+	}
 	app.IO.Getwd = func() (string, error) { return app.IO.Home, nil }
 	var asked []string
 	app.NewEngineClient = func(o engineclient.Options) (*engineclient.Client, error) {
@@ -69,7 +83,11 @@ func TestObjectCommandsPrintTypedAnswers(t *testing.T) {
 			"job": null, "action": null, "total": 1, "overflow": false}`,
 		"GET delphix/database": `{"type": "ListResult", "status": "OK", "result": [
 			{"reference": "APPDATA_CONTAINER-1", "name": "ds", "containerType": "DSOURCE", "runtimeStatus": "ACTIVE", "enabled": true}]}`,
-		"POST delphix/database/ds/sync": `{"type": "OKResult", "status": "OK", "result": "APPDATA_SNAPSHOT-2", "job": "JOB-3", "action": "ACTION-3"}`,
+		"POST delphix/database/ds/sync": `{"type": "OKResult", "status": "OK", "result": "APPDATA_CONTAINER-1", "job": "JOB-3", "action": "ACTION-3"}`,
+		"GET delphix/snapshot?database=APPDATA_CONTAINER-1": `{"type": "ListResult", "status": "OK", "result": [
+			{"type": "AppDataSnapshot", "reference": "APPDATA_SNAPSHOT-1", "container": "APPDATA_CONTAINER-1", "job": "JOB-1"},
+			{"type": "AppDataSnapshot", "reference": "APPDATA_SNAPSHOT-2", "container": "APPDATA_CONTAINER-1", "job": "JOB-3", "resync": true},
+			{"type": "AppDataSnapshot", "reference": "APPDATA_SNAPSHOT-3", "container": "APPDATA_CONTAINER-1", "job": "JOB-5"}]}`,
 		"GET delphix/job/JOB-3": `{"type": "OKResult", "status": "OK", "result": {"type": "Job", "reference": "JOB-3", "jobState": "COMPLETED", "events": [
 			{"timestamp": "t1", "state": "RUNNING", "messageDetails": "Started."},
 			{"timestamp": "t2", "state": null, "messageDetails": "Syncing."},
@@ -97,5 +115,87 @@ func TestObjectCommandsPrintTypedAnswers(t *testing.T) {
 	code, _, errOut = runWithEngine(t, srv, "snapshot", "list", "nope")
 	if code != ExitUser || !strings.Contains(errOut, "API request failed with HTTP Status 404\nDetails: Not here.\nAction: Look elsewhere.") {
 		t.Errorf("snapshot list: exit %d\n%s", code, errOut)
+	}
+}
+
+// A command's result is what a script wants next: sync and snapshot print
+// the snapshot their job took, status the status; lists have a header on a
+// terminal only, and say so on stderr when they are empty.
+func TestResultsOnStdout(t *testing.T) {
+	job := func(ref string) string {
+		return `{"type": "OKResult", "status": "OK", "result": {"type": "Job", "reference": "` + ref + `", "jobState": "COMPLETED", "events": [
+			{"timestamp": "t1", "state": "COMPLETED", "messageDetails": "done."}]}}`
+	}
+	srv := fakeEngine(t, map[string]string{
+		"POST delphix/session":               fakeSession,
+		"POST delphix/login":                 fakeLogin,
+		"POST delphix/database/vdb/snapshot": `{"type": "OKResult", "status": "OK", "result": "APPDATA_CONTAINER-2", "job": "JOB-7", "action": "ACTION-7"}`,
+		"GET delphix/job/JOB-7":              job("JOB-7"),
+		"POST delphix/database/old/snapshot": `{"type": "OKResult", "status": "OK", "result": "APPDATA_CONTAINER-3", "job": "JOB-8", "action": "ACTION-8"}`,
+		"GET delphix/job/JOB-8":              job("JOB-8"),
+		"GET delphix/snapshot?database=APPDATA_CONTAINER-3": `{"type": "ListResult", "status": "OK", "result": [
+			{"type": "AppDataSnapshot", "reference": "APPDATA_SNAPSHOT-8", "container": "APPDATA_CONTAINER-3", "job": "JOB-6"}]}`,
+		"GET delphix/snapshot?database=APPDATA_CONTAINER-2": `{"type": "ListResult", "status": "OK", "result": [
+			{"type": "AppDataSnapshot", "reference": "APPDATA_SNAPSHOT-6", "container": "APPDATA_CONTAINER-2", "job": "JOB-6"},
+			{"type": "AppDataSnapshot", "reference": "APPDATA_SNAPSHOT-7", "container": "APPDATA_CONTAINER-2", "job": "JOB-7", "timestamp": "2026-12-06T10:00:00.000Z"}]}`,
+		"POST delphix/database/vdb/status":         `{"type": "OKResult", "status": "OK", "result": "APPDATA_CONTAINER-2", "job": "JOB-9", "action": "ACTION-9"}`,
+		"GET delphix/job/JOB-9":                    job("JOB-9"),
+		"GET delphix/database/APPDATA_CONTAINER-2": `{"type": "OKResult", "status": "OK", "result": {"type": "AppDataContainer", "reference": "APPDATA_CONTAINER-2", "name": "vdb", "runtimeStatus": "INACTIVE"}}`,
+		"GET delphix/database": `{"type": "ListResult", "status": "OK", "result": [
+			{"reference": "APPDATA_CONTAINER-1", "name": "ds", "containerType": "DSOURCE", "runtimeStatus": "ACTIVE", "enabled": true},
+			{"reference": "APPDATA_CONTAINER-2", "name": "a-longer-name", "containerType": "VDB", "runtimeStatus": "INACTIVE", "enabled": false}]}`,
+		"GET delphix/environment":  `{"type": "ListResult", "status": "OK", "result": []}`,
+		"GET delphix/sourceconfig": `{"type": "ListResult", "status": "OK", "result": []}`,
+	})
+	code, out, _ := runWithEngine(t, srv, "vdb", "snapshot", "vdb")
+	if code != 0 || out != "APPDATA_SNAPSHOT-7\n" {
+		t.Errorf("vdb snapshot: exit %d, out %q", code, out)
+	}
+	code, out, _ = runWithEngine(t, srv, "vdb", "snapshot", "vdb", "-o", "json")
+	if code != 0 || !strings.Contains(out, `"result": "APPDATA_CONTAINER-2"`) || !strings.Contains(out, `"reference": "APPDATA_SNAPSHOT-7"`) ||
+		!strings.Contains(out, `"timestamp": "2026-12-06T10:00:00.000Z"`) || strings.Contains(out, "APPDATA_SNAPSHOT-6") {
+		t.Errorf("vdb snapshot -o json: exit %d\n%s", code, out)
+	}
+	// A job that completed without a snapshot naming it is an error, not
+	// a guess.
+	code, out, errOut := runWithEngine(t, srv, "vdb", "snapshot", "old")
+	if code != ExitUser || out != "" || !strings.Contains(errOut, "The job JOB-8 completed, but no snapshot of old names it") {
+		t.Errorf("vdb snapshot without its snapshot: exit %d, out %q\n%s", code, out, errOut)
+	}
+	code, out, errOut = runWithEngine(t, srv, "vdb", "status", "vdb")
+	if code != 0 || out != "INACTIVE\n" || !strings.Contains(errOut, "t1 done.") {
+		t.Errorf("vdb status: exit %d, out %q\n%s", code, out, errOut)
+	}
+	code, out, _ = runWithEngine(t, srv, "vdb", "status", "vdb", "-o", "json")
+	if code != 0 || !strings.Contains(out, `"status": "INACTIVE"`) || !strings.Contains(out, `"job": "JOB-9"`) {
+		t.Errorf("vdb status -o json: exit %d\n%s", code, out)
+	}
+
+	// Lists: tab-separated without a header off a terminal; aligned under
+	// a header on one.
+	code, out, _ = runWithEngine(t, srv, "dsource", "list")
+	if want := "APPDATA_CONTAINER-1\tds\tDSOURCE\tACTIVE\ttrue\nAPPDATA_CONTAINER-2\ta-longer-name\tVDB\tINACTIVE\tfalse\n"; code != 0 || out != want {
+		t.Errorf("dsource list: exit %d\n%q\nwant %q", code, out, want)
+	}
+	terminal := func(a *App) { a.IO.StdoutIsTerminal = true }
+	code, out, _ = runWithEngineApp(t, srv, terminal, "dsource", "list")
+	want := "REFERENCE            NAME           TYPE     STATUS    ENABLED\n" +
+		"APPDATA_CONTAINER-1  ds             DSOURCE  ACTIVE    true\n" +
+		"APPDATA_CONTAINER-2  a-longer-name  VDB      INACTIVE  false\n"
+	if code != 0 || out != want {
+		t.Errorf("dsource list on a terminal: exit %d\n%s\nwant\n%s", code, out, want)
+	}
+	for _, c := range []struct{ args, empty string }{
+		{"environment list", "No environments: add one with dvp environment add.\n"},
+		{"source-config list", "No source configs.\n"},
+	} {
+		code, out, errOut = runWithEngineApp(t, srv, terminal, strings.Fields(c.args)...)
+		if code != 0 || out != "" || !strings.HasSuffix(errOut, c.empty) {
+			t.Errorf("%s (empty): exit %d, out %q, err %q", c.args, code, out, errOut)
+		}
+		code, out, _ = runWithEngine(t, srv, append(strings.Fields(c.args), "-o", "json")...)
+		if code != 0 || out != "[]\n" {
+			t.Errorf("%s -o json (empty): exit %d, out %q", c.args, code, out)
+		}
 	}
 }

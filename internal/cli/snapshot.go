@@ -19,11 +19,12 @@ func newSnapshotCmd(app *App) *cobra.Command {
 		Use:   "list DSOURCE",
 		Short: "List the snapshots of a dSource or VDB, oldest first",
 		Long: `List prints one line per snapshot: reference, time, resync flag and the
-plugin's snapshot definition (--output json for the whole objects).`,
+plugin's snapshot definition (a header row on a terminal; --output json for
+the whole objects).`,
 		Args: cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			snaps, err := c.ListSnapshots(ctx, args[0])
-			return printList(app, &o, snaps, err, func(s engineapi.Snapshot) []any {
+			return printList(app, &o, snaps, err, listColumns{Header: []string{"REFERENCE", "TIME", "RESYNC", "METADATA"}, Empty: "No snapshots of " + args[0] + "."}, func(s engineapi.Snapshot) []any {
 				return []any{s.Reference, s.Timestamp, s.Resync, s.Metadata}
 			})
 		}),

@@ -70,7 +70,7 @@ func newSourceConfigListCmd(app *App) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			scs, err := c.ListSourceConfigs(ctx)
-			return printList(app, &o, scs, err, func(sc engineapi.SourceConfig) []any {
+			return printList(app, &o, scs, err, listColumns{Header: []string{"REFERENCE", "NAME", "REPOSITORY", "PARAMETERS"}, Empty: "No source configs."}, func(sc engineapi.SourceConfig) []any {
 				return []any{sc.Reference, sc.Name, sc.Repository, sc.Parameters}
 			})
 		}),

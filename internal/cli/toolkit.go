@@ -36,7 +36,7 @@ and the hosts it supports (--output json for the objects).`,
 		Args:    cobra.NoArgs,
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, _ []string) error {
 			items, err := c.ListToolkits(ctx)
-			return printList(app, &o, items, err, func(t engineapi.Toolkit) []any {
+			return printList(app, &o, items, err, listColumns{Header: []string{"REFERENCE", "NAME", "ID", "BUILD", "HOSTS"}, Empty: "No plugins are installed: upload one with dvp upload."}, func(t engineapi.Toolkit) []any {
 				return []any{t.Reference, t.Name, t.Identifier, t.BuildNumber, strings.Join(t.HostTypes, ",")}
 			})
 		}),

@@ -113,4 +113,5 @@ type Snapshot struct {
 	Metadata   json.RawMessage `json:"metadata"` // the post-snapshot result
 	Parameters json.RawMessage `json:"snapshotParameters"`
 	Dir        string          `json:"storage"`
+	Job        string          `json:"job,omitempty"` // the job that took it
 }

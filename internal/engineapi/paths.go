@@ -43,6 +43,9 @@ func seg(s string) string { return url.PathEscape(s) }
 // name.
 func EnvironmentOpPath(ref, op string) string { return PathEnvironments + "/" + seg(ref) + "/" + op }
 
+// ContainerPath is GET delphix/database/{ref}; ref may be a name.
+func ContainerPath(ref string) string { return PathContainers + "/" + seg(ref) }
+
 // ContainerOpPath is POST delphix/database/{ref}/{op} (ContainerOps); ref
 // may be a name.
 func ContainerOpPath(ref, op string) string { return PathContainers + "/" + seg(ref) + "/" + op }

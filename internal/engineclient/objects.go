@@ -125,6 +125,15 @@ func (c *Client) Provision(ctx context.Context, p engineapi.ProvisionParameters)
 	return c.start(ctx, engineapi.PathProvision, p)
 }
 
+// GetContainer reads a dSource or VDB (reference or name).
+func (c *Client) GetContainer(ctx context.Context, ref string) (*engineapi.Container, error) {
+	var ct engineapi.Container
+	if err := c.GetResult(ctx, engineapi.ContainerPath(ref), &ct); err != nil {
+		return nil, err
+	}
+	return &ct, nil
+}
+
 // ListContainers lists the dSources and VDBs, oldest first.
 func (c *Client) ListContainers(ctx context.Context) ([]engineapi.Container, error) {
 	return list[engineapi.Container](ctx, c, engineapi.PathContainers)

@@ -433,7 +433,7 @@ func (w *wf) takeSnapshot(ctx context.Context, resync bool, params json.RawMessa
 	}
 	now := w.e.cfg.Clock()
 	snap := &engineapi.Snapshot{Type: "AppDataSnapshot", Reference: ref, Name: store.FormatTime(now), Container: w.c.Reference, Toolkit: w.c.Toolkit,
-		Timestamp: store.FormatTime(now), Resync: resync, Metadata: meta, Parameters: params, Dir: dir}
+		Timestamp: store.FormatTime(now), Resync: resync, Metadata: meta, Parameters: params, Dir: dir, Job: w.j.Ref()}
 	if err := w.e.store.PutObject(ctx, store.KindSnapshot, ref, snap.Name, snap, now); err != nil {
 		return fail(err)
 	}
