@@ -15,6 +15,7 @@ type DSourceLinkOptions struct {
 	StagingEnvironment string
 	Params             string
 	SnapshotParams     string
+	Hooks              []string
 }
 
 // DSourceSyncOptions are the inputs of dvp dsource sync.
@@ -33,7 +34,7 @@ func newDSourceCmd(app *App) *cobra.Command {
 independent snapshot of it on the engine.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newDSourceLinkCmd(app), newDSourceSyncCmd(app), newDSourceListCmd(app))
+	cmd.AddCommand(newDSourceLinkCmd(app), newDSourceSyncCmd(app), newDSourceListCmd(app), newUpdateCmd(app, engineapi.ContainerDSource))
 	for _, op := range engineapi.ContainerOps {
 		if op.Name != "sync" && op.AppliesTo(engineapi.ContainerDSource) { // sync has its own command
 			cmd.AddCommand(newContainerOpCmd(app, op.Name, "dSource"))
@@ -49,7 +50,9 @@ func newDSourceLinkCmd(app *App) *cobra.Command {
 		Short: "Link a dSource and run its first sync",
 		Long: `Link creates a dSource from a source config, with parameters validated against
 the plugin's linkedSourceDefinition before anything runs, and runs its first
-sync (a resync), printing the job's events. The dSource's reference is printed.`,
+sync (a resync), printing the job's events. The dSource's reference is printed.
+
+` + hookLong(engineapi.ContainerDSource),
 		Example: `  dvp dsource link ds1 --source-config data --staging-environment staging \
       --params '{"sourceAddress": "10.0.0.5", "username": "delphix", "mountLocation": "/mnt/ds1"}'`,
 		Args: cobra.ExactArgs(1),
@@ -60,10 +63,14 @@ sync (a resync), printing the job's events. The dSource's reference is printed.`
 			if _, err := readParams("--params", o.Params); err != nil {
 				return err
 			}
-			_, err := readParams("--snapshot-params", o.SnapshotParams)
+			if _, err := readParams("--snapshot-params", o.SnapshotParams); err != nil {
+				return err
+			}
+			_, err := parseHooks(o.Hooks, engineapi.ContainerDSource, false)
 			return err
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			p := engineapi.LinkParameters{Name: args[0], SourceConfig: o.SourceConfig, StagingEnvironment: o.StagingEnvironment}
+			p.Operations, _ = parseHooks(o.Hooks, engineapi.ContainerDSource, false)
 			p.Parameters, _ = readParams("--params", o.Params)
 			if o.SnapshotParams != "" {
 				p.SnapshotParameters, _ = readParams("--snapshot-params", o.SnapshotParams)
@@ -81,6 +88,7 @@ sync (a resync), printing the job's events. The dSource's reference is printed.`
 	f.StringVar(&o.StagingEnvironment, "staging-environment", "", "STAGED plugins: the staging environment (default: the source config's)")
 	f.StringVar(&o.Params, "params", "", "the dSource's parameters (linkedSourceDefinition): a JSON object, or @FILE")
 	f.StringVar(&o.SnapshotParams, "snapshot-params", "", "the first sync's snapshot parameters: a JSON object, or @FILE")
+	f.StringArrayVar(&o.Hooks, "hook", nil, hookHelp(engineapi.ContainerDSource, false))
 	return cmd
 }
 

@@ -15,6 +15,7 @@ type VDBProvisionOptions struct {
 	Environment string
 	Repository  string
 	Params      string
+	Hooks       []string
 }
 
 func newVDBCmd(app *App) *cobra.Command {
@@ -25,7 +26,7 @@ func newVDBCmd(app *App) *cobra.Command {
 configured by the plugin.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newVDBProvisionCmd(app))
+	cmd.AddCommand(newVDBProvisionCmd(app), newUpdateCmd(app, engineapi.ContainerVDB))
 	for _, op := range engineapi.ContainerOps {
 		if op.AppliesTo(engineapi.ContainerVDB) {
 			cmd.AddCommand(newContainerOpCmd(app, op.Name, "VDB"))
@@ -42,19 +43,25 @@ func newVDBProvisionCmd(app *App) *cobra.Command {
 		Long: `Provision makes a writable copy of the snapshot, runs the plugin's virtual
 mount specification, mounts the copy on the target environment and runs
 configure. The parameters are validated against the plugin's
-virtualSourceDefinition first. The VDB's reference is printed.`,
+virtualSourceDefinition first. The VDB's reference is printed.
+
+` + hookLong(engineapi.ContainerVDB),
 		Example: `  dvp vdb provision vdb1 --snapshot APPDATA_SNAPSHOT-7 --environment staging --params '{"mountLocation": "/mnt/vdb1"}'`,
 		Args:    cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o.ObjectOptions, func(*cobra.Command, []string) error {
 			if o.Snapshot == "" || o.Environment == "" {
 				return Usagef("Missing option: provision needs --snapshot and --environment.")
 			}
-			_, err := readParams("--params", o.Params)
+			if _, err := readParams("--params", o.Params); err != nil {
+				return err
+			}
+			_, err := parseHooks(o.Hooks, engineapi.ContainerVDB, false)
 			return err
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			params, _ := readParams("--params", o.Params)
+			hooks, _ := parseHooks(o.Hooks, engineapi.ContainerVDB, false)
 			s, err := c.Provision(ctx, engineapi.ProvisionParameters{
-				Name: args[0], Snapshot: o.Snapshot, Environment: o.Environment, Repository: o.Repository, Parameters: params,
+				Name: args[0], Snapshot: o.Snapshot, Environment: o.Environment, Repository: o.Repository, Parameters: params, Operations: hooks,
 			})
 			if err != nil {
 				return mapEngineError(err)
@@ -68,5 +75,6 @@ virtualSourceDefinition first. The VDB's reference is printed.`,
 	f.StringVar(&o.Environment, "environment", "", "the target environment")
 	f.StringVar(&o.Repository, "repository", "", "the repository on the target (default: the plugin's first one there)")
 	f.StringVar(&o.Params, "params", "", "the VDB's parameters (virtualSourceDefinition): a JSON object, or @FILE")
+	f.StringArrayVar(&o.Hooks, "hook", nil, hookHelp(engineapi.ContainerVDB, false))
 	return cmd
 }

@@ -90,6 +90,8 @@ type Container struct {
 	Runtime        string          `json:"runtimeStatus"` // ACTIVE | INACTIVE | UNKNOWN
 	Storage        string          `json:"storage"`       // the engine directory that holds its data
 	Created        string          `json:"created"`
+	// Operations are its hooks (hooks.go), absent when it has none.
+	Operations HookOperations `json:"operations,omitempty"`
 }
 
 // Mount is a mount of a container's storage on an environment.

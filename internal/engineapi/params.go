@@ -44,6 +44,8 @@ type LinkParameters struct {
 	StagingEnvironment string          `json:"stagingEnvironment"`
 	Parameters         json.RawMessage `json:"parameters"`
 	SnapshotParameters json.RawMessage `json:"snapshotParameters,omitempty"`
+	// Operations are the dSource's hooks (pre-sync, post-sync).
+	Operations HookOperations `json:"operations,omitempty"`
 }
 
 // ProvisionParameters is the body of POST delphix/database/provision.
@@ -54,6 +56,19 @@ type ProvisionParameters struct {
 	Environment string          `json:"environment"`
 	Repository  string          `json:"repository"`
 	Parameters  json.RawMessage `json:"parameters"`
+	// Operations are the VDB's hooks.
+	Operations HookOperations `json:"operations,omitempty"`
+}
+
+// ContainerUpdateParameters is the body of POST delphix/database/{ref}
+// (an update, as a Delphix engine takes one: the object's type and the
+// fields that change). A field left out keeps its value; each new field
+// is optional, so that an older client's body means the same.
+type ContainerUpdateParameters struct {
+	Type string `json:"type,omitempty"` // AppDataContainer
+	// Operations set the commands of the hook points they name (an empty
+	// list removes that hook); the other hook points keep theirs.
+	Operations HookOperations `json:"operations,omitempty"`
 }
 
 // ContainerOpParameters is the body of POST delphix/database/{ref}/{op}

@@ -43,7 +43,8 @@ func seg(s string) string { return url.PathEscape(s) }
 // name.
 func EnvironmentOpPath(ref, op string) string { return PathEnvironments + "/" + seg(ref) + "/" + op }
 
-// ContainerPath is GET delphix/database/{ref}; ref may be a name.
+// ContainerPath is GET (show) and POST (update) delphix/database/{ref};
+// ref may be a name.
 func ContainerPath(ref string) string { return PathContainers + "/" + seg(ref) }
 
 // ContainerOpPath is POST delphix/database/{ref}/{op} (ContainerOps); ref

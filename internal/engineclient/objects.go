@@ -144,3 +144,27 @@ func (c *Client) ListContainers(ctx context.Context) ([]engineapi.Container, err
 func (c *Client) ListSnapshots(ctx context.Context, container string) ([]engineapi.Snapshot, error) {
 	return list[engineapi.Snapshot](ctx, c, engineapi.SnapshotsOfPath(container))
 }
+
+// UpdateContainer changes settings of a dSource or VDB (reference or
+// name): POST delphix/database/{ref} with the fields that change. Its job
+// waits for the container's running operation.
+func (c *Client) UpdateContainer(ctx context.Context, container string, p engineapi.ContainerUpdateParameters) (*Started, error) {
+	if p.Type == "" {
+		p.Type = engineapi.TypeContainer
+	}
+	if container == "link" || container == "provision" {
+		// Those two names are resources of their own under
+		// delphix/database: address the object by its reference.
+		cs, err := c.ListContainers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, ct := range cs {
+			if ct.Name == container {
+				container = ct.Reference
+				break
+			}
+		}
+	}
+	return c.start(ctx, engineapi.ContainerPath(container), p)
+}

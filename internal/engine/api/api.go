@@ -210,6 +210,7 @@ func Routes() []Route {
 		// dSources, VDBs, snapshots, jobs (containers.go)
 		{Method: get, Pattern: "delphix/database", handle: (*Server).handleContainers},
 		{Method: get, Pattern: "delphix/database/{ref}", handle: showObject(engineapi.KindContainer)},
+		{Method: post, Pattern: "delphix/database/{ref}", handle: (*Server).handleContainerUpdate},
 		{Method: post, Pattern: "delphix/database/link", handle: (*Server).handleLink},
 		{Method: post, Pattern: "delphix/database/provision", handle: (*Server).handleProvision},
 		{Method: get, Pattern: "delphix/snapshot", handle: (*Server).handleSnapshots},

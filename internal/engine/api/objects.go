@@ -162,6 +162,20 @@ func (srv *Server) handleProvision(w http.ResponseWriter, r *http.Request, q *re
 	return nil
 }
 
+// handleContainerUpdate is POST delphix/database/{ref}: an update.
+func (srv *Server) handleContainerUpdate(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	var p engineapi.ContainerUpdateParameters
+	if err := readJSON(r, &p); err != nil {
+		return err
+	}
+	s, err := srv.core.UpdateContainer(r.Context(), q.caller(), r.PathValue("ref"), p)
+	if err != nil {
+		return fromCore(err)
+	}
+	writeStarted(w, s)
+	return nil
+}
+
 // containerOp is POST delphix/database/{ref}/<op>: the body is optional.
 func containerOp(op string) func(srv *Server, w http.ResponseWriter, r *http.Request, q *request) *APIError {
 	return func(srv *Server, w http.ResponseWriter, r *http.Request, q *request) *APIError {

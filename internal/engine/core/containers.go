@@ -61,6 +61,10 @@ func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParame
 	if aerr := e.validateSnapshotParams(t, a, p.SnapshotParameters); aerr != nil {
 		return Started{}, aerr
 	}
+	hooks, herr := checkHooks(engineapi.ContainerDSource, p.Name, p.Operations, false)
+	if herr != nil {
+		return Started{}, herr
+	}
 	pluginType := protocol.PluginTypeDirect
 	if a.LinkedSourceDefinition.Type == artifact.TypeLinkedStagedSourceDefinition {
 		pluginType = protocol.PluginTypeStaged
@@ -83,7 +87,7 @@ func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParame
 		c = engineapi.Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: engineapi.ContainerDSource, Toolkit: t.Ref(), PluginType: pluginType,
 			GUID: newGUID(), SourceConfig: sc.Reference, Repository: repo.Reference, Environment: envRef, SourceEnv: sc.Environment,
 			Parameters: compact, Mounts: []engineapi.Mount{}, Enabled: true, Runtime: "ACTIVE",
-			Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock())}
+			Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock()), Operations: hooks}
 		if pluginType == protocol.PluginTypeDirect {
 			c.SourceEnv = ""
 		}
@@ -160,6 +164,10 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 	if aerr := e.validateParams(t, a, "virtualSourceDefinition", "VDB parameters", p.Parameters); aerr != nil {
 		return Started{}, aerr
 	}
+	hooks, herr := checkHooks(engineapi.ContainerVDB, p.Name, p.Operations, false)
+	if herr != nil {
+		return Started{}, herr
+	}
 	var env engineapi.Environment
 	if err := e.find(ctx, store.KindEnvironment, "environment", p.Environment, &env); err != nil {
 		return Started{}, err
@@ -193,7 +201,7 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 		c = engineapi.Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: engineapi.ContainerVDB, Toolkit: t.Ref(), PluginType: "VIRTUAL",
 			GUID: newGUID(), Repository: repo.Reference, Environment: env.Reference, Parameters: compact, Mounts: []engineapi.Mount{},
 			ParentSnapshot: snap.Reference, Parent: snap.Container, Enabled: true, Runtime: "UNKNOWN",
-			Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock())}
+			Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock()), Operations: hooks}
 		return &c, p.Name
 	})
 	if errors.Is(err, store.ErrNameTaken) {

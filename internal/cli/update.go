@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/engineclient"
+	"github.com/spf13/cobra"
+)
+
+// dvp dsource update and dvp vdb update change a dSource's or VDB's
+// settings (POST delphix/database/{ref}); --hook is also taken by dvp
+// dsource link and dvp vdb provision.
+
+// UpdateOptions are the inputs of dvp dsource update and dvp vdb update.
+type UpdateOptions struct {
+	ObjectOptions
+	Hooks []string // --hook NAME=COMMAND|@FILE, NAME= to remove
+}
+
+// maxHookFileBytes bounds a hook read from a file (the engine takes
+// commands of at most 64 KiB).
+const maxHookFileBytes = 64 << 10
+
+// hookHelp is the help of --hook for a container type.
+func hookHelp(containerType string, forUpdate bool) string {
+	h := "a hook: NAME=COMMAND, or NAME=@FILE for a script in a file (repeatable; a NAME given twice runs both commands, in order"
+	if forUpdate {
+		h += "; NAME= removes that hook"
+	}
+	return h + "). NAMEs: " + strings.Join(engineapi.HookNames(containerType), ", ")
+}
+
+// hookLong is the paragraph on hooks of a command's long help.
+func hookLong(containerType string) string {
+	what := map[string]string{
+		engineapi.ContainerDSource: `pre-sync runs before each sync (after a STAGED
+plugin's mount specification), post-sync after it, even when the sync or
+pre-sync failed.`,
+		engineapi.ContainerVDB: `configure-clone runs after provision and
+refresh; pre-/post-refresh, -rollback, -snapshot, -start and -stop around
+those operations (start and stop hooks also around enable and disable when
+the plugin sets extendedStartStopHooks).`,
+	}[containerType]
+	return `Hooks are shell commands the engine runs with bash on the ` + strings.ToLower(containerNameOf(containerType)) + `'s
+environment, as its user, around its operations: ` + what + ` A hook
+that exits non-zero fails the job, naming the hook and quoting its output.
+docs/workflows.md ("Hooks") says when each one runs.`
+}
+
+func containerNameOf(containerType string) string {
+	if containerType == engineapi.ContainerDSource {
+		return "dSource"
+	}
+	return "VDB"
+}
+
+// parseHooks turns --hook values into the hooks of a container type; with
+// forUpdate, NAME= removes a hook (an empty list).
+func parseHooks(values []string, containerType string, forUpdate bool) (engineapi.HookOperations, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	out := engineapi.HookOperations{}
+	removed := map[string]bool{}
+	for _, v := range values {
+		name, cmd, ok := strings.Cut(v, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			return nil, Usagef("Invalid value for '--hook': %q is not NAME=COMMAND, NAME=@FILE or NAME= (NAMEs: %s).", v, strings.Join(engineapi.HookNames(containerType), ", "))
+		}
+		h, known := engineapi.HookByName(name)
+		if !known || h.Only != containerType {
+			msg := fmt.Sprintf("Invalid value for '--hook': %q is not a hook of a %s", name, containerNameOf(containerType))
+			if known {
+				msg += fmt.Sprintf(" (it is a hook of %ss)", containerNameOf(h.Only))
+			} else if s := closest(name, engineapi.HookNames(containerType)); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			return nil, Usagef("%s. The hooks of a %s are %s.", msg, containerNameOf(containerType), strings.Join(engineapi.HookNames(containerType), ", "))
+		}
+		if cmd == "" {
+			if !forUpdate {
+				return nil, Usagef("Invalid value for '--hook': %q has no command (NAME= removes a hook in an update; here give NAME=COMMAND).", v)
+			}
+			if len(out[h.Key]) > 0 {
+				return nil, Usagef("Invalid value for '--hook': %s= removes the hook that other --hook %s=... options set; give one or the other.", name, name)
+			}
+			removed[h.Key] = true
+			out[h.Key] = []engineapi.HookOperation{}
+			continue
+		}
+		if removed[h.Key] {
+			return nil, Usagef("Invalid value for '--hook': %s= removes the hook that other --hook %s=... options set; give one or the other.", name, name)
+		}
+		if strings.HasPrefix(cmd, "@") {
+			b, err := readHookFile(cmd[1:])
+			if err != nil {
+				return nil, err
+			}
+			cmd = b
+		}
+		if strings.TrimSpace(cmd) == "" {
+			return nil, Usagef("Invalid value for '--hook': the command of %s is empty.", name)
+		}
+		out[h.Key] = append(out[h.Key], engineapi.HookOperation{Type: engineapi.TypeHookOperation, Command: cmd})
+	}
+	return out, nil
+}
+
+func readHookFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", Usagef("Invalid value for '--hook': cannot read %s: %v.", path, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxHookFileBytes+1))
+	if err != nil {
+		return "", Usagef("Invalid value for '--hook': cannot read %s: %v.", path, err)
+	}
+	if len(b) > maxHookFileBytes {
+		return "", Usagef("Invalid value for '--hook': %s is larger than %d bytes (a hook is a short script; put longer ones on the environment and run them from the hook).", path, maxHookFileBytes)
+	}
+	return string(b), nil
+}
+
+// updateParams builds the body of an update from the options.
+func updateParams(o *UpdateOptions, containerType string) (engineapi.ContainerUpdateParameters, error) {
+	var p engineapi.ContainerUpdateParameters
+	ops, err := parseHooks(o.Hooks, containerType, true)
+	if err != nil {
+		return p, err
+	}
+	p.Operations = ops
+	if len(p.Operations) == 0 {
+		return p, Usagef("Missing option: give what to change (--hook NAME=COMMAND, or NAME= to remove a hook).")
+	}
+	return p, nil
+}
+
+func newUpdateCmd(app *App, containerType string) *cobra.Command {
+	o := UpdateOptions{}
+	kind := containerNameOf(containerType)
+	example := map[string]string{
+		engineapi.ContainerDSource: `  dvp dsource update ds1 --hook pre-sync='systemctl stop app' --hook post-sync='systemctl start app'
+  dvp dsource update ds1 --hook pre-sync=`,
+		engineapi.ContainerVDB: `  dvp vdb update vdb1 --hook configure-clone=@mask.sh --hook post-start='echo started >> /var/log/vdb1'
+  dvp vdb update vdb1 --hook post-start=`,
+	}[containerType]
+	cmd := &cobra.Command{
+		Use:   "update NAME --hook NAME=COMMAND|@FILE|NAME= ...",
+		Short: "Change the " + kind + "'s hooks",
+		Long: "Update changes settings of a " + kind + ` on the engine: the hooks given
+replace that hook's commands, NAME= removes a hook, and the hooks not named
+stay as they are. The change waits for an operation running on the ` + kind + `.
+The ` + kind + `'s reference is printed.
+
+` + hookLong(containerType),
+		Example: example,
+		Args:    cobra.ExactArgs(1),
+		RunE: objectRunE(app, &o.ObjectOptions, func(*cobra.Command, []string) error {
+			_, err := updateParams(&o, containerType)
+			return err
+		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
+			p, _ := updateParams(&o, containerType)
+			s, err := c.UpdateContainer(ctx, args[0], p)
+			if err != nil {
+				return mapEngineError(err)
+			}
+			return printJob(ctx, app, &o.ObjectOptions, c, s)
+		}),
+	}
+	addObjectFlags(cmd, &o.ObjectOptions)
+	cmd.Flags().StringArrayVar(&o.Hooks, "hook", nil, hookHelp(containerType, true))
+	return cmd
+}
