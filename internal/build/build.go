@@ -144,7 +144,8 @@ type pipeline struct {
 	entry        *entryInfo
 	goModGo      string
 	goCmd        string
-	tmp          string // removed by cleanup
+	workDir      string // <root>/.dvp/build, locked
+	unlock       func() // ends the lock of the work directory (cleanup)
 	target       compileJob
 	hostBinary   string             // the binary that runs here (the target when the host is linux/amd64)
 	sources      packedSources      // listed and compressed while the plugin compiles
@@ -166,8 +167,8 @@ type packedBinary struct {
 }
 
 func (b *pipeline) cleanup() {
-	if b.tmp != "" {
-		os.RemoveAll(b.tmp)
+	if b.unlock != nil {
+		b.unlock()
 	}
 }
 
@@ -200,6 +201,17 @@ func (b *pipeline) validate() bool {
 		return b.fail(diag.Errorf(b.opts.ArtifactPath, 0, 0, "invalid artifact path: %v", err))
 	}
 	b.artifactPath = artifactPath
+	// Builds of one project take turns from here: they share the work
+	// directory (the compiled plugin, the record of the last build).
+	dir, err := workDir(b.p.Config.Dir)
+	if err != nil {
+		return b.fail(diag.Errorf(filepath.Join(b.p.Config.Dir, filepath.FromSlash(WorkDir)), 0, 0, "cannot create dvp build's work directory: %v", err))
+	}
+	unlock, err := lockWorkDir(dir)
+	if err != nil {
+		return b.fail(diag.Errorf(filepath.Join(dir, lockName), 0, 0, "cannot lock dvp build's work directory: %v", err))
+	}
+	b.workDir, b.unlock = dir, unlock
 	return true
 }
 
@@ -242,15 +254,13 @@ func (b *pipeline) checkSources() bool {
 
 // compile builds the plugin: once for linux/amd64 when that is the host
 // (the same binary gives the manifest), else for the host and the target
-// at once. The sources are listed and compressed meanwhile.
+// at once. The binaries go to stable paths in the project's work directory
+// (WorkDir) and keep Go's build ID, so that go build skips the link when
+// nothing changed. The sources are listed and compressed meanwhile.
 func (b *pipeline) compile() bool {
 	cfg := b.p.Config
-	tmp, err := os.MkdirTemp("", "dvp-build-")
-	if err != nil {
-		return b.fail(diag.Errorf(os.TempDir(), 0, 0, "cannot create a temporary directory: %v", err))
-	}
-	b.tmp = tmp
-	b.target = compileJob{goCmd: b.goCmd, srcDir: cfg.SrcPath, out: filepath.Join(tmp, artifact.BinaryEntry), goos: TargetOS, arch: TargetArch, goModGo: b.goModGo}
+	dir := b.workDir
+	b.target = compileJob{goCmd: b.goCmd, srcDir: cfg.SrcPath, out: filepath.Join(dir, artifact.BinaryEntry), goos: TargetOS, arch: TargetArch, goModGo: b.goModGo}
 	b.hostBinary = b.target.out
 	sourcesCh := make(chan packedSources, 1)
 	go func() {
@@ -264,7 +274,7 @@ func (b *pipeline) compile() bool {
 		goVersion, cps = b.target.run(b.ctx)
 	} else {
 		host := b.target
-		host.out = filepath.Join(tmp, "plugin-host")
+		host.out = filepath.Join(dir, "plugin-host")
 		host.goos, host.arch = goruntimeGOOS(), goruntimeGOARCH()
 		b.hostBinary = host.out
 		var wg sync.WaitGroup

@@ -189,6 +189,13 @@ func TestBuildStaged(t *testing.T) {
 		t.Errorf("unexpected problems: %v", res.Problems)
 	}
 	doc := validateArtifact(t, res.ArtifactPath)
+	// The compiled plugin is in the work directory, which git ignores.
+	if _, err := os.Stat(filepath.Join(dir, ".dvp", "build", "plugin")); err != nil {
+		t.Errorf("no compiled plugin in .dvp/build: %v", err)
+	}
+	if ignore, err := os.ReadFile(filepath.Join(dir, ".dvp", "build", ".gitignore")); err != nil || !strings.HasSuffix(string(ignore), "\n*\n") {
+		t.Errorf(".dvp/build/.gitignore = %q (%v), want a last line '*'", ignore, err)
+	}
 	if doc["language"] != "GO" || doc["buildNumber"] != "2" || doc["externalVersion"] != "1.0" {
 		t.Errorf("language/buildNumber/externalVersion = %v/%v/%v", doc["language"], doc["buildNumber"], doc["externalVersion"])
 	}
@@ -277,6 +284,30 @@ func TestBuildIsReproducible(t *testing.T) {
 	mustSucceed(t, other)
 	if other.SHA256 != first.SHA256 {
 		t.Fatalf("sha256 differs in another directory: %s vs %s", other.SHA256, first.SHA256)
+	}
+	// The binary keeps Go's build ID (go build's up-to-date check needs
+	// it), and a fresh copy at a path of another length, without the
+	// compiled plugin of the work directory, compiles and links the same
+	// binary and writes the same artifact: -trimpath keeps paths out of
+	// both the binary and its build ID.
+	id, err := readBuildID(filepath.Join(dir, filepath.FromSlash(WorkDir), "plugin"))
+	if err != nil || strings.Count(id, "/") != 3 {
+		t.Fatalf("build ID of the compiled plugin = %q (%v), want actionID/contentID pairs", id, err)
+	}
+	fresh := filepath.Join(t.TempDir(), "a", "much", "longer", "path", "to", "the", "project")
+	if err := os.MkdirAll(filepath.Dir(fresh), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(fixture(t), fresh); err != nil {
+		t.Fatal(err)
+	}
+	third := runBuild(t, fresh)
+	mustSucceed(t, third)
+	if third.SHA256 != first.SHA256 || third.BinarySHA256 != first.BinarySHA256 {
+		t.Fatalf("a fresh build at %s differs: artifact %s vs %s, binary %s vs %s", fresh, third.SHA256, first.SHA256, third.BinarySHA256, first.BinarySHA256)
+	}
+	if id3, _ := readBuildID(filepath.Join(fresh, filepath.FromSlash(WorkDir), "plugin")); id3 != id {
+		t.Fatalf("build ID %q in %s, %q in %s", id3, fresh, id, dir)
 	}
 }
 

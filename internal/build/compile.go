@@ -30,8 +30,11 @@ const (
 )
 
 // BuildFlags are the flags of every go build of a plugin: a reproducible,
-// static binary without file system paths, VCS stamp or build id.
-var BuildFlags = []string{"-trimpath", "-buildvcs=false", "-ldflags=-buildid="}
+// static binary without file system paths or VCS stamp. Go's build ID stays
+// in the binary: go build compares it with the existing output to skip an
+// unneeded link, and with -trimpath it depends on the inputs only, not on
+// where they are (TestBuildIsReproducible builds in two directories).
+var BuildFlags = []string{"-trimpath", "-buildvcs=false"}
 
 // GoEnv returns env (os.Environ() form) with the settings of an offline,
 // reproducible plugin build for goos/goarch: modules resolved from go.mod

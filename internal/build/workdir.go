@@ -1,0 +1,56 @@
+package build
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/dvpkit/dvp/internal/fsutil"
+)
+
+// WorkDir is dvp build's own directory in a project, relative to the
+// project root (beside the SDK copy in .dvp/sdk): the compiled plugin at a
+// stable path, so that go build's own up-to-date check (the build ID kept
+// in the binary) skips the link when nothing changed, and the record of
+// the last build (state.json, see state.go). Nothing in it is a source:
+// deleting it only makes the next build do all its work again. It holds
+// a .gitignore that ignores everything in it, so that it stays out of
+// version control also in projects that commit .dvp/sdk (the .gitignore of
+// dvp init ignores all of /.dvp/).
+const WorkDir = ".dvp/build"
+
+// lockName is the file in WorkDir that dvp builds of one project take an
+// exclusive lock on, one after the other (they share the compiled binary).
+const lockName = "lock"
+
+// workDir creates (if needed) and returns <root>/.dvp/build, with its
+// .gitignore.
+func workDir(root string) (string, error) {
+	dir := filepath.Join(root, filepath.FromSlash(WorkDir))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	ignore := filepath.Join(dir, ".gitignore")
+	if _, err := os.Lstat(ignore); errors.Is(err, fs.ErrNotExist) {
+		if err := fsutil.WriteFile(ignore, []byte("# dvp build's work files (docs/build.md): not sources.\n*\n"), 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// lockWorkDir takes the build lock of the project's work directory,
+// waiting for another dvp build of the same project to end. The lock ends
+// with the returned function (or the process).
+func lockWorkDir(dir string) (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}
