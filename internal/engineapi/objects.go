@@ -34,6 +34,7 @@ type Environment struct {
 	Host                  string `json:"host"`
 	Port                  int    `json:"port,omitempty"`
 	User                  string `json:"user"`
+	OSUser                string `json:"osUser,omitempty"` // local: the OS user commands run as (dvp environment add --os-user); "": the engine's
 	SSHKeyFile            string `json:"sshKeyFile,omitempty"`
 	KnownHostsFile        string `json:"knownHostsFile,omitempty"`
 	InsecureIgnoreHostKey bool   `json:"insecureIgnoreHostKey,omitempty"`

@@ -182,6 +182,7 @@ func (e *Engine) newWF(ctx context.Context, j *jobs.Job, c *engineapi.Container)
 	// The container's storage is mounted on local environments as a link
 	// into the data directory: the plugin's commands there must see it.
 	w.run.Expose(c.Storage)
+	w.run.BeforeCall = w.verifyMounts
 	return w, nil
 }
 
@@ -317,6 +318,9 @@ func (w *wf) mountSpec(ctx context.Context) error {
 		}
 		return err
 	}
+	if err := w.checkMounts(ctx, spec.Mounts); err != nil {
+		return err
+	}
 	old := map[string]engineapi.Mount{}
 	for _, m := range w.c.Mounts {
 		old[m.Environment+"\x00"+m.MountPath] = m
@@ -337,7 +341,7 @@ func (w *wf) mountSpec(ctx context.Context) error {
 		_, remount := old[env.Reference+"\x00"+m.MountPath]
 		method, err := x.Mount(ctx, storage, m.MountPath, remount)
 		if err != nil {
-			return failf("Choose another mount location in the parameters, or empty that directory.", "Cannot mount the storage of %s at %s on %s: %v", w.c.Name, m.MountPath, env.Name, err)
+			return w.mountRefused(env, m.MountPath, err)
 		}
 		delete(old, env.Reference+"\x00"+m.MountPath)
 		recs = append(recs, engineapi.Mount{Environment: env.Reference, MountPath: m.MountPath, SharedPath: m.SharedPath, Method: method})

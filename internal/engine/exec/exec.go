@@ -41,6 +41,9 @@ type Executor interface {
 	Mount(ctx context.Context, storage, mountPath string, remount bool) (method string, err error)
 	// SyncBack brings what the plugin wrote at the mount path into storage.
 	SyncBack(ctx context.Context, storage, mountPath, method string) error
+	// Verify checks, before a plugin operation, that the mount is still
+	// the engine's (missing: its absence is accepted).
+	Verify(ctx context.Context, storage, mountPath, method string, missing bool) error
 	// Unmount ends a mount.
 	Unmount(ctx context.Context, storage, mountPath, method string) error
 	Close() error

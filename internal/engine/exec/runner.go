@@ -121,6 +121,10 @@ type Plugin struct {
 	bare    bool // no sandbox
 	timeout time.Duration
 	stderr  *secrets.RedactingWriter // the plugin's stderr (and stdout) into output.log
+	// BeforeCall, when set, runs before each operation: an error fails
+	// the operation before the plugin runs it (the workflow's check that
+	// its mounts are still the engine's).
+	BeforeCall func(ctx context.Context, op string) error
 }
 
 // engineLibraries answers the plugin's library requests on the
@@ -309,6 +313,11 @@ func (r *Plugin) Close() {
 // Call runs one operation, recording it as a job event, and decodes its
 // output into out (when out is not nil).
 func (r *Plugin) Call(ctx context.Context, op string, input any, out any) error {
+	if r.BeforeCall != nil {
+		if err := r.BeforeCall(ctx, op); err != nil {
+			return err
+		}
+	}
 	r.job.Info("event.plugin.operation.started", fmt.Sprintf("Running the plugin operation %s().", op))
 	if r.bare {
 		r.job.Info("event.plugin.unsandboxed", fmt.Sprintf("Warning: %s() runs without a sandbox (--insecure-no-sandbox): the plugin can read and change everything the engine's user can, the engine's data included.", op))

@@ -202,19 +202,61 @@ func addColumn(db *sql.DB, table, column, decl string) error {
 	return err
 }
 
+// emptyTmp removes what is in the engine's tmp directory without ever
+// following a link: a link at tmp itself is removed (not what it points
+// to) and tmp made again; the entries are removed through a descriptor of
+// the directory (os.Root), so a link in it is removed as a link.
+func emptyTmp(tmp string) (int, error) {
+	fi, err := os.Lstat(tmp)
+	if err == nil && !fi.IsDir() {
+		if err := os.Remove(tmp); err != nil {
+			return 0, err
+		}
+	}
+	if err != nil || !fi.IsDir() {
+		if err := os.Mkdir(tmp, 0o700); err != nil && !os.IsExist(err) {
+			return 0, err
+		}
+		if fi, err = os.Lstat(tmp); err != nil {
+			return 0, err
+		}
+		if !fi.IsDir() {
+			return 0, fmt.Errorf("%s is not a directory", tmp)
+		}
+	}
+	root, err := os.OpenRoot(tmp)
+	if err != nil {
+		return 0, err
+	}
+	defer root.Close()
+	if st, err := root.Stat("."); err != nil || !os.SameFile(st, fi) {
+		return 0, fmt.Errorf("%s changed while the engine opened it", tmp)
+	}
+	dir, err := root.Open(".")
+	if err != nil {
+		return 0, err
+	}
+	entries, err := dir.ReadDir(-1)
+	dir.Close()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		if root.RemoveAll(e.Name()) == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Recover runs at start-up: it empties the Spool directory (uploads cut
 // short by a crash), marks the jobs and actions that were running as
 // failed, and removes blobs no row refers to (written before a crash
 // stopped their row from committing).
 func (s *Store) Recover(now time.Time) (removedTmp, removedBlobs int, err error) {
-	entries, err := os.ReadDir(filepath.Join(s.dir, TmpDir))
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, e := range entries {
-		if os.RemoveAll(filepath.Join(s.dir, TmpDir, e.Name())) == nil {
-			removedTmp++
-		}
+	if removedTmp, err = emptyTmp(filepath.Join(s.dir, TmpDir)); err != nil {
+		return removedTmp, 0, err
 	}
 	ts := FormatTime(now)
 	const stopped = "The engine stopped while this ran."

@@ -1,0 +1,161 @@
+// Mount safety (docs/engine.md, "Mounts"): the rules a mount path of the
+// plugin's mount specification must follow before the engine mounts
+// anything there, the refusal of a path another container holds, and the
+// check, before each plugin operation, that the local mounts are still the
+// engine's. The file-system side is exec's (exec/mounts.go).
+
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dvpkit/dvp/internal/engine/exec"
+	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/sdk"
+)
+
+// mountHost names the host of an environment: two mounts on one host
+// cannot share a path. Every local environment is this host.
+func mountHost(env engineapi.Environment) string {
+	if env.HostType == engineapi.HostLocal {
+		return "local"
+	}
+	return fmt.Sprintf("ssh:%s:%d", strings.ToLower(env.Host), env.Port)
+}
+
+// mountRules are the path rules of mounts on the local environment env.
+func (e *Engine) mountRules(env engineapi.Environment) (exec.MountPathRules, error) {
+	r := exec.MountPathRules{EngineDirs: append([]string(nil), e.runner.Hidden...)}
+	if abs, err := filepath.Abs(e.cfg.DataDir); err == nil {
+		r.EngineDirs = append(r.EngineDirs, abs)
+	}
+	if home, err := os.UserHomeDir(); err == nil && filepath.IsAbs(home) {
+		r.Homes = append(r.Homes, home)
+		r.EngineDirs = append(r.EngineDirs, filepath.Join(home, ".dvp"))
+	}
+	u, err := exec.LookupOSUser(env.OSUser)
+	if err != nil {
+		return r, err
+	}
+	if u != nil && filepath.IsAbs(u.Home) {
+		r.Homes = append(r.Homes, u.Home)
+		r.EngineDirs = append(r.EngineDirs, filepath.Join(u.Home, ".dvp"))
+	}
+	if env.ScratchPath != "" {
+		r.Suggest = filepath.Join(env.ScratchPath, "dlpx_staged_mounts")
+		if _, err := (exec.MountPathRules{EngineDirs: r.EngineDirs}).Check(r.Suggest); err != nil {
+			r.Suggest = ""
+		}
+	}
+	if r.Suggest == "" && len(r.Homes) > 0 {
+		r.Suggest = r.Homes[len(r.Homes)-1]
+	}
+	return r, nil
+}
+
+// mountRefused is a refused mount as the job's failure.
+func (w *wf) mountRefused(env engineapi.Environment, path string, err error) error {
+	action := "Choose another mount location in the plugin's parameters."
+	var me *exec.MountError
+	if errors.As(err, &me) && me.Action != "" {
+		action = me.Action
+	}
+	return failf(action, "Cannot mount the storage of %s at %s on %s: %v", w.c.Name, path, env.Name, err)
+}
+
+// checkMounts refuses a mount specification before anything is mounted:
+// a local mount path that breaks a rule of exec.MountPathRules, two mounts
+// of the specification on one path (or one inside the other), or a path
+// that another dSource or VDB holds on the same host (named).
+func (w *wf) checkMounts(ctx context.Context, mounts []sdk.Mount) error {
+	type held struct {
+		host, path string
+	}
+	var mine []held
+	for _, m := range mounts {
+		env, err := w.env(ctx, m.RemoteEnvironment.Reference)
+		if err != nil {
+			return err
+		}
+		p := filepath.Clean(m.MountPath)
+		if env.HostType == engineapi.HostLocal {
+			rules, err := w.e.mountRules(env)
+			if err != nil {
+				return w.mountRefused(env, m.MountPath, &exec.MountError{Message: err.Error(), Action: "Fix the environment's OS user (dvp environment add --os-user), or run the engine as root."})
+			}
+			if p, err = rules.Check(m.MountPath); err != nil {
+				return w.mountRefused(env, m.MountPath, &exec.MountError{Message: err.Error(), Action: "Choose another mount location in the plugin's parameters (docs/engine.md, Mounts, lists the rules)."})
+			}
+		}
+		for _, o := range mine {
+			if o.host == mountHost(env) && exec.Nested(o.path, p) {
+				return w.mountRefused(env, m.MountPath, &exec.MountError{Message: fmt.Sprintf("the plugin's mount specification mounts at %s and at %s, one inside the other", o.path, p), Action: "Give each mount a path of its own."})
+			}
+		}
+		mine = append(mine, held{host: mountHost(env), path: p})
+	}
+	others, err := store.ListAs[engineapi.Container](ctx, w.e.store, store.KindContainer, "")
+	if err != nil {
+		return err
+	}
+	for _, c := range others {
+		if c.Reference == w.c.Reference {
+			continue
+		}
+		for _, m := range c.Mounts {
+			env, err := w.env(ctx, m.Environment)
+			if err != nil {
+				continue // an environment gone: nothing mounted there
+			}
+			for _, o := range mine {
+				if o.host != mountHost(env) || !exec.Nested(o.path, filepath.Clean(m.MountPath)) {
+					continue
+				}
+				how := "it is the mount path"
+				if o.path != filepath.Clean(m.MountPath) {
+					how = "it is inside, or holds, the mount path " + m.MountPath
+				}
+				kind := containerNames[c.ContainerType]
+				return w.mountRefused(env, o.path, &exec.MountError{
+					Message: fmt.Sprintf("%s of the %s %s (%s) on %s; two dSources or VDBs never share a mount path", how, kind, c.Name, c.Reference, env.Name),
+					Action:  fmt.Sprintf("Choose another mount location in the parameters, or delete the %s %s first (dvp %s delete %s).", kind, c.Name, strings.ToLower(kind), c.Name)})
+			}
+		}
+	}
+	return nil
+}
+
+// teardownOps run when a container is being stopped, disabled or
+// deleted: a mount that is gone does not stop them (a replaced one does).
+var teardownOps = map[string]bool{"virtual.unconfigure": true, "virtual.cleanup": true, "virtual.stop": true, "linked.stop_staging": true}
+
+// verifyMounts runs before each plugin operation of a container's job: a
+// local mount that is no longer the engine's link to the storage fails
+// the operation before it runs. The mount specification operations, which
+// get no mounts, are not checked.
+func (w *wf) verifyMounts(ctx context.Context, op string) error {
+	if strings.HasSuffix(op, ".mount_specification") {
+		return nil
+	}
+	for _, m := range w.c.Mounts {
+		x, _, err := w.exec(ctx, m.Environment)
+		if err != nil {
+			return err
+		}
+		if err := x.Verify(ctx, w.storageOf(m), m.MountPath, m.Method, teardownOps[op]); err != nil {
+			action := "Mount it again: sync the dSource, or start the VDB."
+			var me *exec.MountError
+			if errors.As(err, &me) && me.Action != "" {
+				action = me.Action
+			}
+			return failf(action, "Did not run %s() on %s: %v.", op, w.c.Name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+package exec
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"strconv"
+)
+
+// OSUser is the OS user a local environment's commands run as (dvp
+// environment add --local --os-user USER); nil is the engine's own user.
+type OSUser struct {
+	Name     string
+	UID, GID int
+	Groups   []int // the supplementary groups, GID first
+	Home     string
+}
+
+// LookupOSUser finds the OS user name in the user database; "" is the
+// engine's own user (nil). Another user than the engine's needs a root
+// engine: only root can start commands as another user.
+func LookupOSUser(name string) (*OSUser, error) {
+	if name == "" {
+		return nil, nil
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return nil, fmt.Errorf("there is no OS user %q on this host (%v)", name, err)
+	}
+	uid, err1 := strconv.Atoi(u.Uid)
+	gid, err2 := strconv.Atoi(u.Gid)
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("the OS user %q has no numeric user and group ID", name)
+	}
+	if uid == os.Geteuid() {
+		return nil, nil
+	}
+	if os.Geteuid() != 0 {
+		return nil, fmt.Errorf("the engine runs as the user with ID %d, which cannot start commands as the OS user %q: run the engine as root to use another OS user, or leave --os-user out (commands then run as the engine's user)", os.Geteuid(), name)
+	}
+	o := &OSUser{Name: u.Username, UID: uid, GID: gid, Home: u.HomeDir, Groups: []int{gid}}
+	if ids, err := u.GroupIds(); err == nil {
+		for _, s := range ids {
+			if g, err := strconv.Atoi(s); err == nil && g != gid && g != 0 {
+				o.Groups = append(o.Groups, g)
+			}
+		}
+	}
+	return o, nil
+}
