@@ -200,6 +200,23 @@ VSNAP=$("$DVP" vdb snapshot vdb-ssh)
 [ ! -e "$WORK/mnt/vdb-ssh" ] || fail "the SSH VDB's copy is still on the host"
 echo "the SSH VDB was copied there, snapshotted back, removed"
 
+step "environment update: checked before it is kept, refused while in use"
+if out=$("$DVP" environment update source --host 127.0.0.2 2>&1); then
+	fail "the host of an environment a dSource uses changed"
+fi
+grep -q 'dSource ds1' <<<"$out" || fail "the refusal does not name the dSource: $out"
+ssh-keygen -q -t ed25519 -N '' -f "$WORK/ssh/unknown_key" -C dvp-e2e-unknown
+if out=$("$DVP" environment update source --ssh-key "$WORK/ssh/unknown_key" 2>&1); then
+	fail "a key the host refuses was kept"
+fi
+grep -q 'Cannot run commands on environment source' <<<"$out" || fail "the failed check does not say why: $out"
+"$DVP" environment list -o json | grep -q "\"sshKeyFile\": \"$WORK/ssh/id_ed25519\"" || fail "a failed update changed the environment"
+cp "$WORK/ssh/id_ed25519" "$WORK/ssh/id_copy"
+chmod 600 "$WORK/ssh/id_copy"
+"$DVP" environment update source --ssh-key "$WORK/ssh/id_copy"
+"$DVP" environment list -o json | grep -q "\"sshKeyFile\": \"$WORK/ssh/id_copy\"" || fail "the new key was not kept"
+echo "a wrong key is refused by the check; a working one is kept; a used environment keeps its host"
+
 step "failure: a wrong source address"
 if out=$("$DVP" dsource link ds-bad --source-config data --staging-environment staging \
 	--params "{\"sourceAddress\": \"no-such-host.invalid\", \"username\": \"$ME\", \"mountLocation\": \"$WORK/mnt/ds-bad\"}" 2>&1); then

@@ -25,13 +25,13 @@ type EnvironmentAddOptions struct {
 func newEnvironmentCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "environment",
-		Short: "Add, refresh and list the environments of an engine",
+		Short: "Add, update, refresh, delete and list the environments of an engine",
 		Long: `Environments are the hosts an engine runs plugin operations on: this host
 (--local, commands run as the engine's user) or a host reached over SSH.
 Adding or refreshing an environment runs discovery with every installed plugin.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newEnvironmentAddCmd(app), newEnvironmentRefreshCmd(app), newEnvironmentListCmd(app), newEnvironmentDeleteCmd(app))
+	cmd.AddCommand(newEnvironmentAddCmd(app), newEnvironmentUpdateCmd(app), newEnvironmentRefreshCmd(app), newEnvironmentListCmd(app), newEnvironmentDeleteCmd(app))
 	return cmd
 }
 
@@ -103,6 +103,101 @@ off, for test hosts only. The engine reads the --ssh-key file itself.`,
 	f.StringVar(&o.SSHKey, "ssh-key", "", "the private key file the engine logs in with (no passphrase)")
 	f.StringVar(&o.KnownHosts, "known-hosts", "", "the known_hosts file the host key is checked against (default: ~/.ssh/known_hosts of the engine's user)")
 	f.BoolVar(&o.InsecureIgnoreHostKey, "insecure-ignore-host-key", false, "do not check the host key (test hosts only)")
+	return cmd
+}
+
+// EnvironmentUpdateOptions are the inputs of dvp environment update.
+type EnvironmentUpdateOptions struct {
+	ObjectOptions
+	Host                  string
+	Port                  int
+	User                  string
+	SSHKey                string
+	KnownHosts            string
+	InsecureIgnoreHostKey bool
+	portGiven             bool
+}
+
+func newEnvironmentUpdateCmd(app *App) *cobra.Command {
+	o := EnvironmentUpdateOptions{}
+	cmd := &cobra.Command{
+		Use:   "update NAME [--host [USER@]H] [--port P] [--ssh-user U] [--ssh-key FILE] [--known-hosts F | --insecure-ignore-host-key]",
+		Short: "Change the host, port, user, key or known hosts of an SSH environment",
+		Long: `Update changes the SSH settings of an environment: only the options given
+change. Its job checks that the engine can run commands on the host with the
+new settings and keeps them only then (a failed check leaves the environment
+as it was); a new host is discovered again, as by dvp environment refresh.
+
+A new host or SSH user is refused while a dSource or VDB runs on the
+environment (as staging, source or target, or with a mount there): their data
+and mounts are on the old host. The refusal names them. A new port, key or
+known_hosts file is always allowed.`,
+		Example: `  dvp environment update source --ssh-key ~/.ssh/id_new
+  dvp environment update source --host delphix@10.0.0.6 --known-hosts ~/.ssh/known_hosts`,
+		Args: cobra.ExactArgs(1),
+		RunE: objectRunE(app, &o.ObjectOptions, func(cmd *cobra.Command, _ []string) error {
+			if err := mutuallyExclusive(cmd, app.Args, []string{"known-hosts", "insecure-ignore-host-key"}); err != nil {
+				return err
+			}
+			f := cmd.Flags()
+			o.portGiven = f.Changed("port")
+			if !(f.Changed("host") || f.Changed("port") || f.Changed("ssh-user") || f.Changed("ssh-key") || f.Changed("known-hosts") || f.Changed("insecure-ignore-host-key")) {
+				return Usagef("Nothing to change: give --host, --port, --ssh-user, --ssh-key, --known-hosts or --insecure-ignore-host-key.")
+			}
+			if u, h, ok := strings.Cut(o.Host, "@"); ok {
+				if f.Changed("ssh-user") && o.User != u {
+					return Usagef("Give the SSH user once: --host %s@%s and --ssh-user %s differ.", u, h, o.User)
+				}
+				o.User, o.Host = u, h
+			}
+			if o.SSHKey != "" {
+				if err := checkExistingFile("", "--ssh-key", o.SSHKey); err != nil {
+					return err
+				}
+			}
+			if o.KnownHosts != "" {
+				return checkExistingFile("", "--known-hosts", o.KnownHosts)
+			}
+			return nil
+		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
+			p := engineapi.EnvironmentUpdateParameters{}
+			if o.Host != "" {
+				p.Host = &o.Host
+			}
+			if o.User != "" {
+				p.User = &o.User
+			}
+			if o.portGiven {
+				p.Port = &o.Port
+			}
+			if o.SSHKey != "" {
+				key, _ := filepath.Abs(o.SSHKey)
+				p.SSHKeyFile = &key
+			}
+			if o.KnownHosts != "" {
+				kh, _ := filepath.Abs(o.KnownHosts)
+				p.KnownHostsFile = &kh
+				no := false
+				p.InsecureIgnoreHostKey = &no
+			}
+			if o.InsecureIgnoreHostKey {
+				p.InsecureIgnoreHostKey = &o.InsecureIgnoreHostKey
+			}
+			s, err := c.UpdateEnvironment(ctx, args[0], p)
+			if err != nil {
+				return mapEngineError(err)
+			}
+			return printJob(ctx, app, &o.ObjectOptions, c, s)
+		}),
+	}
+	addObjectFlags(cmd, &o.ObjectOptions)
+	f := cmd.Flags()
+	f.StringVar(&o.Host, "host", "", "the new SSH host (name or address; USER@HOST sets the user too)")
+	f.IntVar(&o.Port, "port", 0, "the new SSH port")
+	f.StringVar(&o.User, "ssh-user", "", "the new SSH user")
+	f.StringVar(&o.SSHKey, "ssh-key", "", "the new private key file the engine logs in with (no passphrase)")
+	f.StringVar(&o.KnownHosts, "known-hosts", "", "the known_hosts file the host key is checked against from now on (turns the check back on)")
+	f.BoolVar(&o.InsecureIgnoreHostKey, "insecure-ignore-host-key", false, "stop checking the host key (test hosts only)")
 	return cmd
 }
 

@@ -163,6 +163,18 @@ func printJobResult(ctx context.Context, app *App, o *ObjectOptions, c *enginecl
 	return nil
 }
 
+// printDone reports a request that ran no job: msg on stderr (unless -q),
+// and with -o json the engine's answer.
+func printDone(app *App, o *ObjectOptions, s *engineclient.Started, msg string) error {
+	if o.Output == "json" {
+		return writeJSON(app, JobReport{Result: s.Result, Action: s.Action, Job: s.Job})
+	}
+	if app.Quiet == 0 {
+		fmt.Fprintln(app.IO.Err, termsafe.String(msg))
+	}
+	return nil
+}
+
 // newSnapshotResult is the result of a sync or a VDB snapshot: the
 // snapshot its job took (the one whose job is the job's reference).
 func newSnapshotResult(container string) jobResult {

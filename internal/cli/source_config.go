@@ -19,10 +19,75 @@ type SourceConfigAddOptions struct {
 func newSourceConfigCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "source-config",
-		Short: "Add and list source configs (the datasets of a repository)",
+		Short: "Add, update, delete and list source configs (the datasets of a repository)",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newSourceConfigAddCmd(app), newSourceConfigListCmd(app))
+	cmd.AddCommand(newSourceConfigAddCmd(app), newSourceConfigUpdateCmd(app), newSourceConfigDeleteCmd(app), newSourceConfigListCmd(app))
+	return cmd
+}
+
+// SourceConfigUpdateOptions are the inputs of dvp source-config update.
+type SourceConfigUpdateOptions struct {
+	ObjectOptions
+	Params string
+}
+
+func newSourceConfigUpdateCmd(app *App) *cobra.Command {
+	o := SourceConfigUpdateOptions{}
+	cmd := &cobra.Command{
+		Use:   "update NAME --params JSON|@FILE",
+		Short: "Replace the parameters of a source config added by hand",
+		Long: `Update replaces the parameters of a source config added by hand (dvp
+source-config add), keeping its name and reference, so that dSources linked to
+it keep working. The parameters are validated against the plugin's
+sourceConfigDefinition first; each problem names its JSON pointer.
+
+Refused, saying why: a change of the identity fields while a dSource is
+linked to the source config (the dSources are named), a discovered source
+config (the next discovery would replace it: change it where the plugin
+finds it) and a VDB's source config (its configure writes it).`,
+		Example: `  dvp source-config update data --params '{"name": "data", "path": "/srv/data2"}'`,
+		Args:    cobra.ExactArgs(1),
+		RunE: objectRunE(app, &o.ObjectOptions, func(*cobra.Command, []string) error {
+			if o.Params == "" {
+				return Usagef("Missing option '--params'.")
+			}
+			_, err := readParams("--params", o.Params)
+			return err
+		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
+			params, _ := readParams("--params", o.Params)
+			s, err := c.UpdateSourceConfig(ctx, args[0], engineapi.SourceConfigUpdateParameters{Parameters: params})
+			if err != nil {
+				return mapEngineError(err)
+			}
+			return printDone(app, &o.ObjectOptions, s, "Updated source config "+args[0]+".")
+		}),
+	}
+	addObjectFlags(cmd, &o.ObjectOptions)
+	cmd.Flags().StringVar(&o.Params, "params", "", "the source config's new parameters: a JSON object, or @FILE")
+	return cmd
+}
+
+func newSourceConfigDeleteCmd(app *App) *cobra.Command {
+	o := ObjectOptions{}
+	cmd := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a source config no dSource or VDB uses",
+		Long: `Delete removes a source config. It is refused while a dSource is linked to it
+or a VDB owns it; the refusal names them. A discovered source config comes
+back at the next discovery (dvp environment refresh) while the plugin still
+finds it.`,
+		Example: `  dvp source-config delete data`,
+		Args:    cobra.ExactArgs(1),
+		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
+			s, err := c.DeleteSourceConfig(ctx, args[0])
+			if err != nil {
+				return mapEngineError(err)
+			}
+			return printDone(app, &o, s, "Deleted source config "+args[0]+".")
+		}),
+	}
+	addObjectFlags(cmd, &o)
 	return cmd
 }
 

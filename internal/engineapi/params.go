@@ -6,6 +6,8 @@ import "encoding/json"
 const (
 	TypeEnvironmentCreateParameters  = "EnvironmentCreateParameters"
 	TypeSourceConfigCreateParameters = "SourceConfigCreateParameters"
+	TypeEnvironmentUpdateParameters  = "EnvironmentUpdateParameters"
+	TypeSourceConfigUpdateParameters = "SourceConfigUpdateParameters"
 	TypeLinkParameters               = "LinkParameters"
 	TypeProvisionParameters          = "ProvisionParameters"
 	TypeSyncParameters               = "SyncParameters"
@@ -25,6 +27,26 @@ type EnvironmentCreateParameters struct {
 	SSHKeyFile            string `json:"sshKeyFile,omitempty"`
 	KnownHostsFile        string `json:"knownHostsFile,omitempty"`
 	InsecureIgnoreHostKey bool   `json:"insecureIgnoreHostKey,omitempty"`
+}
+
+// EnvironmentUpdateParameters is the body of POST
+// delphix/environment/{ref}: the SSH settings that change (nil: as they
+// are).
+type EnvironmentUpdateParameters struct {
+	Type                  string  `json:"type"`
+	Host                  *string `json:"host,omitempty"`
+	Port                  *int    `json:"port,omitempty"`
+	User                  *string `json:"user,omitempty"`
+	SSHKeyFile            *string `json:"sshKeyFile,omitempty"`
+	KnownHostsFile        *string `json:"knownHostsFile,omitempty"`
+	InsecureIgnoreHostKey *bool   `json:"insecureIgnoreHostKey,omitempty"`
+}
+
+// SourceConfigUpdateParameters is the body of POST
+// delphix/sourceconfig/{ref}: the new parameters.
+type SourceConfigUpdateParameters struct {
+	Type       string          `json:"type"`
+	Parameters json.RawMessage `json:"parameters"`
 }
 
 // SourceConfigCreateParameters is the body of POST delphix/sourceconfig.

@@ -43,6 +43,14 @@ func seg(s string) string { return url.PathEscape(s) }
 // name.
 func EnvironmentOpPath(ref, op string) string { return PathEnvironments + "/" + seg(ref) + "/" + op }
 
+// EnvironmentPath is GET (read) and POST (update) delphix/environment/{ref};
+// ref may be a name.
+func EnvironmentPath(ref string) string { return PathEnvironments + "/" + seg(ref) }
+
+// SourceConfigPath is GET (read) and POST (update)
+// delphix/sourceconfig/{ref}; ref may be a name.
+func SourceConfigPath(ref string) string { return PathSourceConfigs + "/" + seg(ref) }
+
 // ContainerPath is GET (show) and POST (update) delphix/database/{ref};
 // ref may be a name.
 func ContainerPath(ref string) string { return PathContainers + "/" + seg(ref) }

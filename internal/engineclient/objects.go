@@ -61,6 +61,15 @@ func (c *Client) RefreshEnvironment(ctx context.Context, env string) (*Started, 
 	return c.start(ctx, engineapi.EnvironmentOpPath(env, engineapi.EnvironmentRefresh), struct{}{})
 }
 
+// UpdateEnvironment changes the SSH settings of an environment
+// (reference or name); its job checks the host with them first.
+func (c *Client) UpdateEnvironment(ctx context.Context, env string, p engineapi.EnvironmentUpdateParameters) (*Started, error) {
+	if p.Type == "" {
+		p.Type = engineapi.TypeEnvironmentUpdateParameters
+	}
+	return c.start(ctx, engineapi.EnvironmentPath(env), p)
+}
+
 // DeleteEnvironment deletes an environment (reference or name).
 func (c *Client) DeleteEnvironment(ctx context.Context, env string) (*Started, error) {
 	return c.start(ctx, engineapi.EnvironmentOpPath(env, engineapi.EnvironmentDelete), struct{}{})
@@ -82,6 +91,15 @@ func (c *Client) AddSourceConfig(ctx context.Context, p engineapi.SourceConfigCr
 // ListSourceConfigs lists the source configs, oldest first.
 func (c *Client) ListSourceConfigs(ctx context.Context) ([]engineapi.SourceConfig, error) {
 	return list[engineapi.SourceConfig](ctx, c, engineapi.PathSourceConfigs)
+}
+
+// UpdateSourceConfig replaces the parameters of a source config
+// (reference or name).
+func (c *Client) UpdateSourceConfig(ctx context.Context, ref string, p engineapi.SourceConfigUpdateParameters) (*Started, error) {
+	if p.Type == "" {
+		p.Type = engineapi.TypeSourceConfigUpdateParameters
+	}
+	return c.start(ctx, engineapi.SourceConfigPath(ref), p)
 }
 
 // DeleteSourceConfig deletes a source config (reference or name).

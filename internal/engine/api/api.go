@@ -199,6 +199,7 @@ func Routes() []Route {
 		{Method: get, Pattern: "delphix/environment", handle: (*Server).handleEnvironments},
 		{Method: post, Pattern: "delphix/environment", handle: (*Server).handleEnvironmentCreate},
 		{Method: get, Pattern: "delphix/environment/{ref}", handle: (*Server).handleEnvironment},
+		{Method: post, Pattern: "delphix/environment/{ref}", handle: (*Server).handleEnvironmentUpdate},
 		{Method: post, Pattern: "delphix/environment/{ref}/refresh", handle: (*Server).handleEnvironmentRefresh},
 		{Method: post, Pattern: "delphix/environment/{ref}/delete", handle: (*Server).handleEnvironmentDelete},
 		{Method: get, Pattern: "delphix/repository", handle: (*Server).handleRepositories},
@@ -206,6 +207,7 @@ func Routes() []Route {
 		{Method: get, Pattern: "delphix/sourceconfig", handle: (*Server).handleSourceConfigs},
 		{Method: post, Pattern: "delphix/sourceconfig", handle: (*Server).handleSourceConfigCreate},
 		{Method: get, Pattern: "delphix/sourceconfig/{ref}", handle: showObject(engineapi.KindSourceConfig)},
+		{Method: post, Pattern: "delphix/sourceconfig/{ref}", handle: (*Server).handleSourceConfigUpdate},
 		{Method: post, Pattern: "delphix/sourceconfig/{ref}/delete", handle: (*Server).handleSourceConfigDelete},
 		// dSources, VDBs, snapshots, jobs (containers.go)
 		{Method: get, Pattern: "delphix/database", handle: (*Server).handleContainers},

@@ -79,6 +79,19 @@ func (srv *Server) handleEnvironmentCreate(w http.ResponseWriter, r *http.Reques
 	return nil
 }
 
+func (srv *Server) handleEnvironmentUpdate(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	var p engineapi.EnvironmentUpdateParameters
+	if err := readJSON(r, &p); err != nil {
+		return err
+	}
+	s, err := srv.core.UpdateEnvironment(r.Context(), q.caller(), r.PathValue("ref"), p)
+	if err != nil {
+		return fromCore(err)
+	}
+	writeStarted(w, s)
+	return nil
+}
+
 func (srv *Server) handleEnvironmentRefresh(w http.ResponseWriter, r *http.Request, q *request) *APIError {
 	s, err := srv.core.RefreshEnvironment(r.Context(), q.caller(), r.PathValue("ref"))
 	if err != nil {
@@ -118,6 +131,18 @@ func (srv *Server) handleSourceConfigCreate(w http.ResponseWriter, r *http.Reque
 		return fromCore(err)
 	}
 	writeOK(w, ref, nil, nil)
+	return nil
+}
+
+func (srv *Server) handleSourceConfigUpdate(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	var p engineapi.SourceConfigUpdateParameters
+	if err := readJSON(r, &p); err != nil {
+		return err
+	}
+	if err := srv.core.UpdateSourceConfig(r.Context(), r.PathValue("ref"), p); err != nil {
+		return fromCore(err)
+	}
+	writeOK(w, "", nil, nil)
 	return nil
 }
 

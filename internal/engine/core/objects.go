@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/artifact"
-	"github.com/dvpkit/dvp/internal/engine/exec"
+	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/engine/jobs"
 	"github.com/dvpkit/dvp/internal/engine/secrets"
 	"github.com/dvpkit/dvp/internal/engine/store"
@@ -105,9 +105,9 @@ func (e *Engine) Environment(ctx context.Context, ref string) (engineapi.Environ
 // CreateEnvironment adds an environment: a job checks that the engine can
 // run commands there, then runs discovery with every installed plugin.
 func (e *Engine) CreateEnvironment(ctx context.Context, caller Caller, p engineapi.EnvironmentCreateParameters) (Started, error) {
-	var problems []string
+	var problems diag.List
 	if strings.TrimSpace(p.Name) == "" {
-		problems = append(problems, "/name: the environment needs a name")
+		problems = append(problems, diag.Problem{Pointer: "/name", Severity: diag.Error, Message: "the environment needs a name"})
 	}
 	env := engineapi.Environment{Type: "UnixHostEnvironment", Name: p.Name, HostType: p.HostType, Created: store.FormatTime(e.cfg.Clock())}
 	switch p.HostType {
@@ -127,37 +127,18 @@ func (e *Engine) CreateEnvironment(ctx context.Context, caller Caller, p enginea
 		if env.Port == 0 {
 			env.Port = 22
 		}
-		if p.Host == "" {
-			problems = append(problems, "/host: an SSH environment needs a host (dvp environment add --host HOST)")
-		}
-		if p.User == "" {
-			problems = append(problems, "/user: an SSH environment needs a user (dvp environment add --ssh-user USER, or --host USER@HOST)")
-		}
-		if env.Port < 1 || env.Port > 65535 {
-			problems = append(problems, fmt.Sprintf("/port: %d is not a TCP port (dvp environment add --port)", env.Port))
-		}
-		if !filepath.IsAbs(p.SSHKeyFile) {
-			problems = append(problems, "/sshKeyFile: give the absolute path of the private key file the engine logs in with (dvp environment add --ssh-key FILE)")
-		} else if _, err := os.Stat(p.SSHKeyFile); err != nil {
-			problems = append(problems, fmt.Sprintf("/sshKeyFile: the engine cannot read %s: %v (dvp environment add --ssh-key FILE)", p.SSHKeyFile, err))
-		}
 		env.SSHKeyFile = p.SSHKeyFile
 		if !p.InsecureIgnoreHostKey {
 			env.KnownHostsFile = p.KnownHostsFile
-			if p.KnownHostsFile != "" && !filepath.IsAbs(p.KnownHostsFile) {
-				problems = append(problems, "/knownHostsFile: give an absolute path (dvp environment add --known-hosts FILE)")
-			} else if _, err := os.Stat(exec.KnownHostsFile(env)); err != nil {
-				problems = append(problems, fmt.Sprintf("/knownHostsFile: the engine cannot read %s to verify the host key: %v (give the known_hosts file with dvp environment add --known-hosts FILE, or, for a test host only, --insecure-ignore-host-key)", exec.KnownHostsFile(env), err))
-			}
 		}
+		problems = append(problems, sshProblems(env, "add")...)
 		env.ScratchPath = "/tmp/dvp-scratch"
 		env.BinaryPath = "/tmp/dvp-toolkit"
 	default:
-		problems = append(problems, fmt.Sprintf("/hostType: %q is not \"local\" or \"ssh\"", p.HostType))
+		problems = append(problems, diag.Problem{Pointer: "/hostType", Severity: diag.Error, Message: fmt.Sprintf("%q is not \"local\" or \"ssh\"", p.HostType)})
 	}
 	if len(problems) > 0 {
-		return Started{}, newErr(Invalid, "exception.validation.parameters",
-			fmt.Sprintf("The environment cannot be added: %d problem(s):\n%s", len(problems), strings.Join(problems, "\n")),
+		return Started{}, problemsErr(fmt.Sprintf("The environment cannot be added: %d problem(s):", len(problems)), problems,
 			"Fix what is listed (the dvp environment add flags are in parentheses), then add the environment again.")
 	}
 	ref, err := e.store.CreateObject(ctx, store.KindEnvironment, "", true, e.cfg.Clock(), func(ref string) (any, string) {
@@ -214,14 +195,12 @@ func (e *Engine) DeleteEnvironment(ctx context.Context, ref string) error {
 	if err := e.find(ctx, store.KindEnvironment, "environment", ref, &env); err != nil {
 		return err
 	}
-	cs, err := store.ListAs[engineapi.Container](ctx, e.store, store.KindContainer, "")
+	users, err := e.containersUsing(ctx, func(c *engineapi.Container) bool { return usesEnvironment(c, env.Reference) })
 	if err != nil {
 		return internalErr(err)
 	}
-	for _, c := range cs {
-		if c.Environment == env.Reference || c.SourceEnv == env.Reference {
-			return conflict(fmt.Sprintf("The environment %q is used by %s.", env.Name, c.Name), fmt.Sprintf("Delete the dSources and VDBs that use it first (dvp %s delete %s).", strings.ToLower(containerNames[c.ContainerType]), c.Name))
-		}
+	if len(users) > 0 {
+		return conflict(fmt.Sprintf("The environment %q is used by %s.", env.Name, containerList(users)), deleteFirst(users))
 	}
 	repos, err := store.ListAs[engineapi.Repository](ctx, e.store, store.KindRepository, env.Reference)
 	if err != nil {
@@ -385,14 +364,8 @@ func (e *Engine) DeleteSourceConfig(ctx context.Context, ref string) error {
 	if err := e.find(ctx, store.KindSourceConfig, "source config", ref, &sc); err != nil {
 		return err
 	}
-	cs, err := store.ListAs[engineapi.Container](ctx, e.store, store.KindContainer, "")
-	if err != nil {
-		return internalErr(err)
-	}
-	for _, c := range cs {
-		if c.SourceConfig == sc.Reference {
-			return conflict(fmt.Sprintf("The source config %q is used by %s.", sc.Name, c.Name), fmt.Sprintf("Delete the %s first (dvp %s delete %s).", containerNames[c.ContainerType], strings.ToLower(containerNames[c.ContainerType]), c.Name))
-		}
+	if err := e.sourceConfigUsers(ctx, &sc); err != nil {
+		return err
 	}
 	if err := e.store.DeleteObject(ctx, store.KindSourceConfig, sc.Reference); err != nil {
 		return internalErr(err)

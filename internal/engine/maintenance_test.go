@@ -1,0 +1,92 @@
+package engine
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dvpkit/dvp/internal/engine/enginetest"
+)
+
+// Source configs and environments can be corrected: updated and deleted,
+// each refused, naming the dSources and VDBs concerned, when the change
+// would orphan them.
+func TestSourceConfigUpdateAndDelete(t *testing.T) {
+	te := startEngine(t, "", func(c *Config) { c.Clock = nil })
+	c := te.client(t)
+	c.login(testPassword)
+	if env := c.upload(stagedArtifact(t, enginetest.DefaultID, "staged", testPlugin(t, "staged"))); env.Type != "OKResult" {
+		t.Fatalf("upload: %+v", env)
+	}
+	tmp := t.TempDir()
+	c.mustComplete("environment", c.call("POST", "delphix/environment", map[string]any{"name": "here", "hostType": "local"}))
+	repo := c.list("delphix/repository")[0]["reference"].(string)
+	src, src2 := filepath.Join(tmp, "src"), filepath.Join(tmp, "src2")
+	os.MkdirAll(src, 0o755)
+	os.MkdirAll(src2, 0o755)
+	os.WriteFile(filepath.Join(src, "a.txt"), []byte("a"), 0o644)
+	sc := resultString(t, c.call("POST", "delphix/sourceconfig", map[string]any{"name": "data", "repository": repo, "parameters": map[string]any{"path": src}}))
+	other := resultString(t, c.call("POST", "delphix/sourceconfig", map[string]any{"name": "other", "repository": repo, "parameters": map[string]any{"path": src2}}))
+
+	// An update is validated against the schema first.
+	if env := c.call("POST", "delphix/sourceconfig/data", map[string]any{"parameters": map[string]any{"path": 7}}); env.code != 400 ||
+		env.Error.ID != "exception.validation.parameters" || !strings.Contains(env.Error.Details, "/path: ") {
+		t.Errorf("an invalid update: %d %+v", env.code, env.Error)
+	}
+	// Unused: the identity may change, keeping name and reference; not to
+	// another source config's.
+	if env := c.call("POST", "delphix/sourceconfig/other", map[string]any{"parameters": map[string]any{"path": src}}); env.code != 409 ||
+		!strings.Contains(env.Error.Details, `The source config "data" (`+sc+`) has that identity already`) {
+		t.Errorf("an update to another's identity: %d %+v", env.code, env.Error)
+	}
+	moved := filepath.Join(tmp, "src3")
+	if env := c.call("POST", "delphix/sourceconfig/other", map[string]any{"parameters": map[string]any{"path": moved}}); env.Type != "OKResult" {
+		t.Fatalf("update: %+v", env)
+	}
+	var got struct {
+		Reference, Name string
+		Parameters      map[string]any
+	}
+	json.Unmarshal(c.call("GET", "delphix/sourceconfig/"+other, nil).Result, &got)
+	if got.Reference != other || got.Name != "other" || got.Parameters["path"] != moved {
+		t.Errorf("after the update: %+v", got)
+	}
+
+	// Linked: the identity may not change, other fields may; delete is
+	// refused naming the dSource.
+	c.mustComplete("link", c.call("POST", "delphix/database/link", map[string]any{"name": "ds", "sourceConfig": sc,
+		"parameters": map[string]any{"mountLocation": filepath.Join(tmp, "mnt")}}))
+	env := c.call("POST", "delphix/sourceconfig/data", map[string]any{"parameters": map[string]any{"path": src2}})
+	if env.code != 409 || !strings.Contains(env.Error.Details, `The identity of the source config "data" (path) cannot change: dSource ds is linked to it.`) ||
+		!strings.Contains(env.Error.Action, "dvp dsource delete ds") {
+		t.Errorf("an identity change of a linked source config: %d %+v", env.code, env.Error)
+	}
+	if env := c.call("POST", "delphix/sourceconfig/data", map[string]any{"parameters": map[string]any{"path": src}}); env.Type != "OKResult" {
+		t.Errorf("an update that keeps the identity: %+v", env)
+	}
+	env = c.call("POST", "delphix/sourceconfig/data/delete", nil)
+	if env.code != 409 || env.Error.Details != `The source config "data" is used by dSource ds.` || env.Error.Action != "Delete them first (dvp dsource delete ds)." {
+		t.Errorf("deleting a linked source config: %d %+v", env.code, env.Error)
+	}
+	c.mustComplete("sync after the update", c.call("POST", "delphix/database/ds/sync", nil))
+
+	// A local environment has no SSH settings to change.
+	if env := c.call("POST", "delphix/environment/here", map[string]any{"port": 2222}); env.code != 400 || !strings.Contains(env.Error.Details, "is this host (--local)") {
+		t.Errorf("updating a local environment: %d %+v", env.code, env.Error)
+	}
+	env = c.call("POST", "delphix/environment/here/delete", nil)
+	if env.code != 409 || env.Error.Details != `The environment "here" is used by dSource ds.` {
+		t.Errorf("deleting a used environment: %d %+v", env.code, env.Error)
+	}
+
+	// Once the dSource is gone the source config can go.
+	c.mustComplete("delete ds", c.call("POST", "delphix/database/ds/delete", nil))
+	if env := c.call("POST", "delphix/sourceconfig/data/delete", nil); env.Type != "OKResult" {
+		t.Errorf("delete: %+v", env)
+	}
+	if env := c.call("GET", "delphix/sourceconfig/data", nil); env.code != 404 {
+		t.Errorf("the deleted source config: %d %+v", env.code, env)
+	}
+}
