@@ -59,21 +59,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(buf.Bytes())
 }
 
-func writeOK(w http.ResponseWriter, result any, job, action *string) {
-	writeJSON(w, http.StatusOK, engineapi.OKResult[any]{Type: engineapi.TypeOKResult, Status: "OK", Result: result, Job: job, Action: action})
-}
-
-func writeData(w http.ResponseWriter, result any) {
-	writeJSON(w, http.StatusOK, engineapi.OKResult[any]{Type: engineapi.TypeDataResult, Status: "OK", Result: result})
-}
-
-func writeList(w http.ResponseWriter, items []any) {
-	if items == nil {
-		items = []any{}
-	}
-	writeJSON(w, http.StatusOK, engineapi.ListResult[any]{Type: engineapi.TypeListResult, Status: "OK", Result: items, Total: len(items)})
-}
-
 func writeError(w http.ResponseWriter, e *APIError) {
 	writeJSON(w, e.Status, engineapi.ErrorResult{Type: engineapi.TypeErrorResult, Status: "ERROR", Error: engineapi.APIError{
 		Type: "APIError", Details: e.Details, Action: e.Action, ID: e.ID, Diagnoses: []string{},

@@ -4,27 +4,32 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/dvpkit/dvp/internal/engine/core"
 	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
 // The data-object resources (docs/engine.md, "Environments, dSources and
 // VDBs"): each decodes its request and calls the domain.
 
-func rawList(items []json.RawMessage) []any {
-	out := make([]any, len(items))
-	for i, it := range items {
-		out[i] = it
-	}
-	return out
-}
-
-// list answers a list, or the domain's refusal.
-func list(w http.ResponseWriter, items []json.RawMessage, err error) *APIError {
+// listed answers a page of a list (items from p.Offset, of total), or the
+// domain's refusal.
+func listed(w http.ResponseWriter, p core.Page, items []json.RawMessage, total int, err error) *APIError {
 	if err != nil {
 		return fromCore(err)
 	}
-	writeList(w, rawList(items))
+	writeList(w, items, p.Offset, total)
 	return nil
+}
+
+// listOf answers GET of a list: the paging parameters read, then the page
+// that get returns.
+func listOf(w http.ResponseWriter, r *http.Request, get func(p core.Page) ([]json.RawMessage, int, error)) *APIError {
+	p, perr := pageOf(r)
+	if perr != nil {
+		return perr
+	}
+	items, total, err := get(p)
+	return listed(w, p, items, total, err)
 }
 
 // showObject is GET of one object of the kind, its secrets masked.
@@ -34,7 +39,7 @@ func showObject(kind string) func(srv *Server, w http.ResponseWriter, r *http.Re
 		if err != nil {
 			return fromCore(err)
 		}
-		writeOK(w, doc, nil, nil)
+		writeOK(w, ready(doc), nil, nil)
 		return nil
 	}
 }
@@ -53,8 +58,7 @@ func (srv *Server) handleJob(w http.ResponseWriter, r *http.Request, q *request)
 // ---- environments ----
 
 func (srv *Server) handleEnvironments(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	items, err := srv.core.Environments(r.Context())
-	return list(w, items, err)
+	return listOf(w, r, func(p core.Page) ([]json.RawMessage, int, error) { return srv.core.Environments(r.Context(), p) })
 }
 
 func (srv *Server) handleEnvironment(w http.ResponseWriter, r *http.Request, q *request) *APIError {
@@ -112,13 +116,15 @@ func (srv *Server) handleEnvironmentDelete(w http.ResponseWriter, r *http.Reques
 // ---- repositories and source configs ----
 
 func (srv *Server) handleRepositories(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	items, err := srv.core.Repositories(r.Context(), r.URL.Query().Get("environment"))
-	return list(w, items, err)
+	return listOf(w, r, func(p core.Page) ([]json.RawMessage, int, error) {
+		return srv.core.Repositories(r.Context(), r.URL.Query().Get("environment"), p)
+	})
 }
 
 func (srv *Server) handleSourceConfigs(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	items, err := srv.core.SourceConfigs(r.Context(), r.URL.Query().Get("environment"), r.URL.Query().Get("repository"))
-	return list(w, items, err)
+	return listOf(w, r, func(p core.Page) ([]json.RawMessage, int, error) {
+		return srv.core.SourceConfigs(r.Context(), r.URL.Query().Get("environment"), r.URL.Query().Get("repository"), p)
+	})
 }
 
 func (srv *Server) handleSourceConfigCreate(w http.ResponseWriter, r *http.Request, q *request) *APIError {
@@ -157,8 +163,7 @@ func (srv *Server) handleSourceConfigDelete(w http.ResponseWriter, r *http.Reque
 // ---- dSources, VDBs and snapshots ----
 
 func (srv *Server) handleContainers(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	items, err := srv.core.Containers(r.Context())
-	return list(w, items, err)
+	return listOf(w, r, func(p core.Page) ([]json.RawMessage, int, error) { return srv.core.Containers(r.Context(), p) })
 }
 
 func (srv *Server) handleLink(w http.ResponseWriter, r *http.Request, q *request) *APIError {
@@ -220,6 +225,7 @@ func containerOp(op string) func(srv *Server, w http.ResponseWriter, r *http.Req
 }
 
 func (srv *Server) handleSnapshots(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	items, err := srv.core.Snapshots(r.Context(), r.URL.Query().Get("database"))
-	return list(w, items, err)
+	return listOf(w, r, func(p core.Page) ([]json.RawMessage, int, error) {
+		return srv.core.Snapshots(r.Context(), r.URL.Query().Get("database"), p)
+	})
 }

@@ -24,11 +24,15 @@ func (srv *Server) handleRequestUploadToken(w http.ResponseWriter, r *http.Reque
 }
 
 func (srv *Server) handleToolkits(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	items, err := srv.core.Toolkits(r.Context())
+	p, perr := pageOf(r)
+	if perr != nil {
+		return perr
+	}
+	items, total, err := srv.core.Toolkits(r.Context(), p)
 	if err != nil {
 		return fromCore(err)
 	}
-	writeList(w, items)
+	writeList(w, items, p.Offset, total)
 	return nil
 }
 
@@ -37,7 +41,7 @@ func (srv *Server) handleToolkit(w http.ResponseWriter, r *http.Request, q *requ
 	if err != nil {
 		return fromCore(err)
 	}
-	writeOK(w, obj, nil, nil)
+	writeOK(w, ready(obj), nil, nil)
 	return nil
 }
 

@@ -22,13 +22,10 @@ import (
 // containerNames name the container types in messages.
 var containerNames = map[string]string{engineapi.ContainerDSource: "dSource", engineapi.ContainerVDB: "VDB"}
 
-// Containers lists the dSources and VDBs.
-func (e *Engine) Containers(ctx context.Context) ([]json.RawMessage, error) {
-	items, err := e.store.ListObjects(ctx, store.KindContainer, "")
-	if err != nil {
-		return nil, internalErr(err)
-	}
-	return items, nil
+// Containers lists a page of the dSources and VDBs, and how many there
+// are.
+func (e *Engine) Containers(ctx context.Context, p Page) ([]json.RawMessage, int, error) {
+	return e.listPage(ctx, store.KindContainer, "", p)
 }
 
 func (e *Engine) validateSnapshotParams(t *store.Toolkit, a *artifact.Artifact, raw json.RawMessage) error {

@@ -62,6 +62,8 @@ type Engine struct {
 	runner *exec.Runner
 	jobs   *jobs.Manager
 	logMu  sync.Mutex // serializes writes to the plugins' upload logs
+	// rendered caches the API form of the installed plugins (toolkits.go).
+	rendered rendered
 }
 
 // New returns the domain of an engine whose state is in st, whose secrets

@@ -87,6 +87,10 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 		return Started{}, false, internalErr(err)
 	}
 	if installed == nil {
+		// The action is written in the installing transaction (one commit).
+		act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upload plugin %q", a.Name),
+			State: "COMPLETED", UserRef: caller.UserRef, StartTime: now}
+		insertAction := e.store.InsertActionTx(act)
 		out, err := e.store.Install(ctx, a.PluginID, src, func(cur *store.Toolkit) (*store.Toolkit, error) {
 			if cur != nil { // installed meanwhile by a concurrent upload: an upgrade
 				if refused := e.upgradeRefusal(cur, a); refused != nil {
@@ -94,20 +98,17 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 				}
 			}
 			return row, nil
-		}, nil)
+		}, func(ctx context.Context, tx *sql.Tx) error {
+			act.Details = fmt.Sprintf("Installed plugin %q (%s) build %s as %s.", a.Name, a.PluginID, a.BuildNumber, row.Ref())
+			act.EndTime.String, act.EndTime.Valid = store.FormatTime(e.cfg.Clock()), true
+			return insertAction(ctx, tx)
+		})
 		var refused *Error
 		if errors.As(err, &refused) {
 			e.pluginLog(a.PluginID, "upload of build %s by %s refused: %s", a.BuildNumber, who, refused.Details)
 			return Started{}, false, refused
 		}
 		if err != nil {
-			return Started{}, false, internalErr(err)
-		}
-		act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upload plugin %q", a.Name),
-			Details: fmt.Sprintf("Installed plugin %q (%s) build %s as %s.", a.Name, a.PluginID, a.BuildNumber, out.Ref()),
-			State:   "COMPLETED", UserRef: caller.UserRef, StartTime: now}
-		act.EndTime.String, act.EndTime.Valid = store.FormatTime(e.cfg.Clock()), true
-		if err := e.store.InsertAction(ctx, act); err != nil {
 			return Started{}, false, internalErr(err)
 		}
 		e.pluginLog(a.PluginID, "%s: plugin %q build %s installed as %s by %s (artifact %q, sha256 %s, %d bytes; code sha256 %s)%s",
@@ -185,7 +186,12 @@ func (e *Engine) upgradeRefusal(installed *store.Toolkit, a *artifact.Artifact) 
 func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool, row *store.Toolkit, a, old *artifact.Artifact, who, filename string, warnings diag.List) {
 	defer src.Discard()
 	ctx := context.Background()
-	event := func(code, details string, action *string, kind string, percent float64, state string) {
+	// The job's events wait in pending and are written with the job's end
+	// in the transaction that installs the build (or records the failure):
+	// an upgrade without migrations commits once after its start. They are
+	// written before migrations run, which take the plugin's time.
+	var pending []store.JobEvent
+	newEvent := func(code, details string, action *string, kind string, percent float64, state string) store.JobEvent {
 		ev := store.JobEvent{Timestamp: store.FormatTime(e.cfg.Clock()), MessageCode: code, Details: details, EventType: kind, Percent: percent}
 		if action != nil {
 			ev.Action.String, ev.Action.Valid = *action, true
@@ -193,9 +199,19 @@ func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool,
 		if state != "RUNNING" {
 			ev.State.String, ev.State.Valid = state, true
 		}
-		if err := e.store.AddEvent(ctx, job.ID, state, ev); err != nil {
+		return ev
+	}
+	event := func(code, details string, action *string, kind string, percent float64, state string) {
+		pending = append(pending, newEvent(code, details, action, kind, percent, state))
+	}
+	flush := func() {
+		if len(pending) == 0 {
+			return
+		}
+		if err := e.store.WriteEvents(ctx, job.ID, "RUNNING", pending...); err != nil {
 			e.cfg.Log.Error("recording a job event", "job", job.Ref(), "error", err)
 		}
+		pending = nil
 	}
 	event("event.toolkit.upgrade.started", fmt.Sprintf("Upgrading plugin %q from build %s to build %s.", a.Name, old.BuildNumber, a.BuildNumber), nil, "INFO", 0, "RUNNING")
 	for _, wp := range warnings {
@@ -213,6 +229,7 @@ func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool,
 		n := len(old.Manifest.MigrationIDList)
 		event("event.toolkit.upgrade.validated", fmt.Sprintf("Build %s passed the upgrade checks (the build number does not decrease; all %d migration id(s) of build %s are kept).", a.BuildNumber, n, old.BuildNumber), nil, "INFO", 50, "RUNNING")
 		if ids := newMigrationIDs(old, a); len(ids) > 0 && cur != nil {
+			flush()
 			j := e.jobs.Attach(act, job, 50)
 			if plan, err = e.planMigrations(ctx, j, cur, row, a, src.Sum(), src.Name(), ids); err == nil && len(plan.newDocs) > 0 {
 				event("event.toolkit.upgrade.migrated", fmt.Sprintf("Ran the new migration(s) %s on the plugin's stored objects: %s.", strings.Join(ids, ", "), strings.Join(plan.summary, ", ")), nil, "INFO", 75, "RUNNING")
@@ -238,6 +255,10 @@ func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool,
 				return nil
 			})(ctx, tx)
 		}
+		// The job ends in the installing transaction.
+		completed := newEvent("event.toolkit.upgrade.completed", fmt.Sprintf("Plugin %q is now at build %s.", a.Name, a.BuildNumber), nil, "INFO", 100, "COMPLETED")
+		finish := e.store.FinishJobTx(store.Finish{JobID: job.ID, ActionID: act.ID, State: "COMPLETED",
+			Events: append(append([]store.JobEvent(nil), pending...), completed), End: store.FormatTime(e.cfg.Clock())})
 		// install checks again under the store's lock: another upload may
 		// have landed in between.
 		out, err = e.store.Install(ctx, a.PluginID, src, func(cur *store.Toolkit) (*store.Toolkit, error) {
@@ -253,7 +274,7 @@ func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool,
 					Action:  "Upload the plugin again."}
 			}
 			return row, nil
-		}, store.Chain(migrated, guard))
+		}, store.Chain(migrated, guard, finish))
 	}
 	end := store.FormatTime(e.cfg.Clock())
 	if err != nil {
@@ -271,15 +292,12 @@ func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool,
 		}
 		details, action = e.cfg.Redactor.Redact(details), e.cfg.Redactor.Redact(action)
 		event("event.toolkit.upgrade.failed", details, &action, "ERROR", 100, "FAILED")
-		if ferr := e.store.FinishAction(ctx, act.ID, "FAILED", end, &details, &action, &code); ferr != nil {
+		if ferr := e.store.FinishJob(ctx, store.Finish{JobID: job.ID, ActionID: act.ID, State: "FAILED", Events: pending, End: end,
+			FailDesc: &details, FailAction: &action, FailCode: &code}); ferr != nil {
 			e.cfg.Log.Error("finishing an action", "action", act.Ref(), "error", ferr)
 		}
 		e.pluginLog(a.PluginID, "%s: upgrade of plugin %q to build %s by %s failed: %s", act.Ref(), a.Name, a.BuildNumber, who, details)
 		return
-	}
-	event("event.toolkit.upgrade.completed", fmt.Sprintf("Plugin %q is now at build %s.", a.Name, a.BuildNumber), nil, "INFO", 100, "COMPLETED")
-	if err := e.store.FinishAction(ctx, act.ID, "COMPLETED", end, nil, nil, nil); err != nil {
-		e.cfg.Log.Error("finishing an action", "action", act.Ref(), "error", err)
 	}
 	e.pluginLog(a.PluginID, "%s: plugin %q upgraded from build %s to build %s (%s) by %s (artifact %q, sha256 %s; code sha256 %s)%s",
 		act.Ref(), a.Name, old.BuildNumber, a.BuildNumber, out.Ref(), who, filename, row.ArtifactSHA256, out.SourceSHA256, warningText(warnings))

@@ -84,13 +84,23 @@ func (e *Engine) Job(ctx context.Context, ref string) (*engineapi.Job, error) {
 
 // ---- environments ----
 
-// Environments lists the environments.
-func (e *Engine) Environments(ctx context.Context) ([]json.RawMessage, error) {
-	items, err := e.store.ListObjects(ctx, store.KindEnvironment, "")
+// Environments lists a page of the environments, and how many there are.
+func (e *Engine) Environments(ctx context.Context, p Page) ([]json.RawMessage, int, error) {
+	return e.listPage(ctx, store.KindEnvironment, "", p)
+}
+
+// listPage is a page of the stored documents of a kind (of a parent when
+// parent is not empty), as the API shows them, and how many there are.
+func (e *Engine) listPage(ctx context.Context, kind, parent string, p Page) ([]json.RawMessage, int, error) {
+	docs, total, err := e.store.ListObjectsPage(ctx, kind, parent, p)
 	if err != nil {
-		return nil, internalErr(err)
+		return nil, 0, internalErr(err)
 	}
-	return items, nil
+	items := make([]json.RawMessage, len(docs))
+	for i, d := range docs {
+		items[i] = d
+	}
+	return items, total, nil
 }
 
 // Environment returns an environment (by reference or name).
@@ -226,20 +236,16 @@ func (e *Engine) DeleteEnvironment(ctx context.Context, ref string) error {
 
 // Repositories lists the repositories (of an environment, by reference
 // or name, when environment is not empty).
-func (e *Engine) Repositories(ctx context.Context, environment string) ([]json.RawMessage, error) {
+func (e *Engine) Repositories(ctx context.Context, environment string, p Page) ([]json.RawMessage, int, error) {
 	parent := ""
 	if v := environment; v != "" {
 		var env engineapi.Environment
 		if err := e.find(ctx, store.KindEnvironment, "environment", v, &env); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		parent = env.Reference
 	}
-	items, err := e.store.ListObjects(ctx, store.KindRepository, parent)
-	if err != nil {
-		return nil, internalErr(err)
-	}
-	return items, nil
+	return e.listPage(ctx, store.KindRepository, parent, p)
 }
 
 // findRepository resolves a repository by reference, or by name on an
@@ -274,20 +280,16 @@ func (e *Engine) findRepository(ctx context.Context, envRefOrName, refOrName str
 
 // SourceConfigs lists the source configs (of a repository, found by
 // reference or by name on environment, when repository is not empty).
-func (e *Engine) SourceConfigs(ctx context.Context, environment, repository string) ([]json.RawMessage, error) {
+func (e *Engine) SourceConfigs(ctx context.Context, environment, repository string, p Page) ([]json.RawMessage, int, error) {
 	parent := ""
 	if v := repository; v != "" {
 		repo, err := e.findRepository(ctx, environment, v)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		parent = repo.Reference
 	}
-	items, err := e.store.ListObjects(ctx, store.KindSourceConfig, parent)
-	if err != nil {
-		return nil, internalErr(err)
-	}
-	return items, nil
+	return e.listPage(ctx, store.KindSourceConfig, parent, p)
 }
 
 func (e *Engine) toolkitOf(ctx context.Context, ref string) (*store.Toolkit, *artifact.Artifact, error) {
@@ -377,20 +379,16 @@ func (e *Engine) DeleteSourceConfig(ctx context.Context, ref string) error {
 
 // Snapshots lists the snapshots (of a dSource or VDB, by reference or
 // name, when container is not empty).
-func (e *Engine) Snapshots(ctx context.Context, container string) ([]json.RawMessage, error) {
+func (e *Engine) Snapshots(ctx context.Context, container string, p Page) ([]json.RawMessage, int, error) {
 	parent := ""
 	if v := container; v != "" {
 		var c engineapi.Container
 		if err := e.find(ctx, store.KindContainer, "dSource or VDB", v, &c); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		parent = c.Reference
 	}
-	items, err := e.store.ListObjects(ctx, store.KindSnapshot, parent)
-	if err != nil {
-		return nil, internalErr(err)
-	}
-	return items, nil
+	return e.listPage(ctx, store.KindSnapshot, parent, p)
 }
 
 // objectNames name the kinds of objects in messages.

@@ -2,30 +2,130 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/dvpkit/dvp/internal/engine/store"
 )
 
-// Toolkits lists the installed plugins as the API shows them.
-func (e *Engine) Toolkits(ctx context.Context) ([]any, error) {
-	rows, err := e.store.Toolkits(ctx)
-	if err != nil {
-		return nil, internalErr(err)
-	}
-	items := make([]any, 0, len(rows))
-	for _, t := range rows {
-		obj, err := toolkitObject(t)
-		if err != nil {
-			return nil, internalErr(err)
-		}
-		items = append(items, obj)
-	}
-	return items, nil
+// Page selects a part of a list (the API's pageSize and pageOffset); All
+// is the whole list.
+type Page = store.Page
+
+// All is the whole list.
+var All = store.All
+
+// rendered caches the API form of each installed plugin, keyed by what
+// changes with it (store.ToolkitHead): a list concatenates ready bytes
+// instead of decoding every stored artifact and encoding it again.
+type rendered struct {
+	mu sync.RWMutex
+	m  map[int64]renderedToolkit
 }
 
-// Toolkit returns an installed plugin as the API shows it.
-func (e *Engine) Toolkit(ctx context.Context, ref string) (any, error) {
+type renderedToolkit struct {
+	head store.ToolkitHead
+	json json.RawMessage
+}
+
+func headOf(t *store.Toolkit) store.ToolkitHead {
+	return store.ToolkitHead{ID: t.ID, ArtifactSHA256: t.ArtifactSHA256, SourceSHA256: t.SourceSHA256,
+		SourceSize: t.SourceSize, Installed: t.Installed, Updated: t.Updated}
+}
+
+func (c *rendered) get(h store.ToolkitHead) (json.RawMessage, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	r, ok := c.m[h.ID]
+	if !ok || r.head != h {
+		return nil, false
+	}
+	return r.json, true
+}
+
+// render returns the API form of t, from the cache when t has not changed.
+func (c *rendered) render(t *store.Toolkit) (json.RawMessage, error) {
+	h := headOf(t)
+	if b, ok := c.get(h); ok {
+		return b, nil
+	}
+	obj, err := toolkitObject(t)
+	if err != nil {
+		return nil, err
+	}
+	b, err := obj.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[int64]renderedToolkit{}
+	}
+	c.m[h.ID] = renderedToolkit{head: h, json: b}
+	c.mu.Unlock()
+	return b, nil
+}
+
+func (c *rendered) forget(id int64) {
+	c.mu.Lock()
+	delete(c.m, id)
+	c.mu.Unlock()
+}
+
+// prune drops the entries of plugins no longer installed once the cache
+// holds more than twice as many as there are.
+func (c *rendered) prune(installed int, live func(id int64) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) <= 2*installed+16 {
+		return
+	}
+	for id := range c.m {
+		if !live(id) {
+			delete(c.m, id)
+		}
+	}
+}
+
+// Toolkits lists the installed plugins as the API shows them (compact
+// JSON), oldest first: the page p of them, and how many there are.
+func (e *Engine) Toolkits(ctx context.Context, p Page) ([]json.RawMessage, int, error) {
+	heads, total, err := e.store.ToolkitHeads(ctx, p)
+	if err != nil {
+		return nil, 0, internalErr(err)
+	}
+	items := make([]json.RawMessage, 0, len(heads))
+	for _, h := range heads {
+		if b, ok := e.rendered.get(h); ok {
+			items = append(items, b)
+			continue
+		}
+		t, err := e.store.ToolkitByID(ctx, h.ID)
+		if err != nil {
+			return nil, 0, internalErr(err)
+		}
+		if t == nil { // deleted since
+			continue
+		}
+		b, err := e.rendered.render(t)
+		if err != nil {
+			return nil, 0, internalErr(err)
+		}
+		items = append(items, b)
+	}
+	if p == All {
+		ids := make(map[int64]bool, len(heads))
+		for _, h := range heads {
+			ids[h.ID] = true
+		}
+		e.rendered.prune(total, func(id int64) bool { return ids[id] })
+	}
+	return items, total, nil
+}
+
+// Toolkit returns an installed plugin as the API shows it (compact JSON).
+func (e *Engine) Toolkit(ctx context.Context, ref string) (json.RawMessage, error) {
 	t, err := e.store.ToolkitByRef(ctx, ref)
 	if err != nil {
 		return nil, internalErr(err)
@@ -33,13 +133,12 @@ func (e *Engine) Toolkit(ctx context.Context, ref string) (any, error) {
 	if t == nil {
 		return nil, toolkitNotFound(ref)
 	}
-	obj, err := toolkitObject(t)
+	b, err := e.rendered.render(t)
 	if err != nil {
 		return nil, internalErr(err)
 	}
-	return obj, nil
+	return b, nil
 }
-
 func toolkitNotFound(ref string) error {
 	return newErr(NotFound, "exception.webservices.object.notfound",
 		fmt.Sprintf("The plugin %q does not exist on this engine.", ref),
@@ -58,6 +157,7 @@ func (e *Engine) DeleteToolkit(ctx context.Context, caller Caller, ref string) (
 	if err := e.store.DeleteToolkit(ctx, t); err != nil {
 		return Started{}, internalErr(err)
 	}
+	e.rendered.forget(t.ID)
 	now := store.FormatTime(e.cfg.Clock())
 	a := &store.Action{ActionType: "TOOLKIT_DELETE", Title: fmt.Sprintf("Delete plugin %q", t.Name),
 		Details: fmt.Sprintf("Deleted plugin %q (%s, build %s).", t.Name, t.PluginID, t.BuildNumber),

@@ -73,6 +73,13 @@ type Job struct {
 // Event records an event of the job; state is RUNNING, or the job's final
 // state.
 func (j *Job) Event(code, details string, action *string, kind, state string) {
+	if err := j.m.store.AddEvent(context.Background(), j.job.ID, state, j.event(code, details, action, kind, state)); err != nil {
+		j.m.log.Error("recording a job event", "job", j.job.Ref(), "error", err)
+	}
+}
+
+// event is an event of the job, its messages masked.
+func (j *Job) event(code, details string, action *string, kind, state string) store.JobEvent {
 	details = j.m.redactor.Redact(details)
 	if action != nil {
 		a := j.m.redactor.Redact(*action)
@@ -85,8 +92,15 @@ func (j *Job) Event(code, details string, action *string, kind, state string) {
 	if state != "RUNNING" {
 		ev.State.String, ev.State.Valid = state, true
 	}
-	if err := j.m.store.AddEvent(context.Background(), j.job.ID, state, ev); err != nil {
-		j.m.log.Error("recording a job event", "job", j.job.Ref(), "error", err)
+	return ev
+}
+
+// finish records the job's last event and its action's end in one
+// transaction.
+func (j *Job) finish(state, end string, last store.JobEvent, failDesc, failAction, failCode *string) {
+	if err := j.m.store.FinishJob(context.Background(), store.Finish{JobID: j.job.ID, ActionID: j.act.ID, State: state,
+		Events: []store.JobEvent{last}, End: end, FailDesc: failDesc, FailAction: failAction, FailCode: failCode}); err != nil {
+		j.m.log.Error("finishing a job", "job", j.job.Ref(), "action", j.act.Ref(), "error", err)
 	}
 }
 
@@ -156,10 +170,7 @@ func (m *Manager) Start(s Spec, run func(ctx context.Context, j *Job) error) (jo
 			details, action, code := m.describe(err)
 			details, action = m.redactor.Redact(details), m.redactor.Redact(action)
 			j.percent = 100
-			j.Event("event.job.failed", details, &action, "ERROR", "FAILED")
-			if ferr := m.store.FinishAction(context.Background(), act.ID, "FAILED", end, &details, &action, &code); ferr != nil {
-				m.log.Error("finishing an action", "action", act.Ref(), "error", ferr)
-			}
+			j.finish("FAILED", end, j.event("event.job.failed", details, &action, "ERROR", "FAILED"), &details, &action, &code)
 			m.log.Info("job failed", "job", job.Ref(), "title", s.Title, "error", details)
 			return
 		}
@@ -168,10 +179,7 @@ func (m *Manager) Start(s Spec, run func(ctx context.Context, j *Job) error) (jo
 		if j.Result != "" {
 			msg = fmt.Sprintf("%s: done (%s).", s.Title, j.Result)
 		}
-		j.Event("event.job.completed", msg, nil, "INFO", "COMPLETED")
-		if ferr := m.store.FinishAction(context.Background(), act.ID, "COMPLETED", end, nil, nil, nil); ferr != nil {
-			m.log.Error("finishing an action", "action", act.Ref(), "error", ferr)
-		}
+		j.finish("COMPLETED", end, j.event("event.job.completed", msg, nil, "INFO", "COMPLETED"), nil, nil, nil)
 	}()
 	return job.Ref(), act.Ref(), nil
 }

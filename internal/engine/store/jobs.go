@@ -29,24 +29,27 @@ func (a *Action) Ref() string { return fmt.Sprintf("ACTION-%d", a.ID) }
 
 // InsertAction stores a new action and sets its ID.
 func (s *Store) InsertAction(ctx context.Context, a *Action) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	res, err := s.db.ExecContext(ctx, `INSERT INTO actions(action_type, title, details, state, user_ref, start_time, end_time, failure_description, failure_action, failure_code, job_id)
+	return s.write(ctx, s.InsertActionTx(a))
+}
+
+// InsertActionTx is InsertAction as a write of a transaction (Install's
+// apply, for one).
+func (s *Store) InsertActionTx(a *Action) InstallApply {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO actions(action_type, title, details, state, user_ref, start_time, end_time, failure_description, failure_action, failure_code, job_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ActionType, a.Title, a.Details, a.State, a.UserRef, a.StartTime, a.EndTime, a.FailureDescription, a.FailureAction, a.FailureCode, a.JobID)
-	if err != nil {
+		if err != nil {
+			return err
+		}
+		a.ID, err = res.LastInsertId()
 		return err
 	}
-	a.ID, err = res.LastInsertId()
-	return err
 }
 
 // FinishAction records the end of an action.
 func (s *Store) FinishAction(ctx context.Context, id int64, state, end string, failDesc, failAction, failCode *string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, err := s.db.ExecContext(ctx, `UPDATE actions SET state=?, end_time=?, failure_description=?, failure_action=?, failure_code=? WHERE id=?`,
+	return s.exec(ctx, `UPDATE actions SET state=?, end_time=?, failure_description=?, failure_action=?, failure_code=? WHERE id=?`,
 		state, end, failDesc, failAction, failCode, id)
-	return err
 }
 
 // Action returns the action with the reference, or nil.
@@ -56,7 +59,7 @@ func (s *Store) Action(ctx context.Context, ref string) (*Action, error) {
 		return nil, nil
 	}
 	a := &Action{}
-	err := s.db.QueryRowContext(ctx, `SELECT id, action_type, title, details, state, user_ref, start_time, end_time, failure_description, failure_action, failure_code, job_id FROM actions WHERE id = ?`, id).
+	err := s.stmts.action.QueryRowContext(ctx, id).
 		Scan(&a.ID, &a.ActionType, &a.Title, &a.Details, &a.State, &a.UserRef, &a.StartTime, &a.EndTime, &a.FailureDescription, &a.FailureAction, &a.FailureCode, &a.JobID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -95,62 +98,108 @@ type JobEvent struct {
 	State       sql.NullString
 }
 
-// InsertActionWithJob creates a running action and its job.
-func (s *Store) InsertActionWithJob(ctx context.Context, a *Action, j *Job) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO actions(action_type, title, details, state, user_ref, start_time) VALUES (?, ?, ?, ?, ?, ?)`,
-		a.ActionType, a.Title, a.Details, a.State, a.UserRef, a.StartTime)
-	if err != nil {
-		return err
-	}
-	if a.ID, err = res.LastInsertId(); err != nil {
-		return err
-	}
-	j.ActionID = a.ID
-	res, err = tx.ExecContext(ctx, `INSERT INTO jobs(action_id, action_type, title, target, target_name, state, percent, user_ref, start_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		j.ActionID, j.ActionType, j.Title, j.Target, j.TargetName, j.State, j.Percent, j.UserRef, j.StartTime, j.UpdateTime)
-	if err != nil {
-		return err
-	}
-	if j.ID, err = res.LastInsertId(); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE actions SET job_id = ? WHERE id = ?`, j.ID, a.ID); err != nil {
-		return err
-	}
-	a.JobID = sql.NullInt64{Int64: j.ID, Valid: true}
-	return tx.Commit()
+// InsertActionWithJob creates a running action and its job, and records
+// the job's first events (if any) with them, in one transaction.
+func (s *Store) InsertActionWithJob(ctx context.Context, a *Action, j *Job, first ...JobEvent) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO actions(action_type, title, details, state, user_ref, start_time) VALUES (?, ?, ?, ?, ?, ?)`,
+			a.ActionType, a.Title, a.Details, a.State, a.UserRef, a.StartTime)
+		if err != nil {
+			return err
+		}
+		if a.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		j.ActionID = a.ID
+		res, err = tx.ExecContext(ctx, `INSERT INTO jobs(action_id, action_type, title, target, target_name, state, percent, user_ref, start_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			j.ActionID, j.ActionType, j.Title, j.Target, j.TargetName, j.State, j.Percent, j.UserRef, j.StartTime, j.UpdateTime)
+		if err != nil {
+			return err
+		}
+		if j.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE actions SET job_id = ? WHERE id = ?`, j.ID, a.ID); err != nil {
+			return err
+		}
+		a.JobID = sql.NullInt64{Int64: j.ID, Valid: true}
+		for _, ev := range first {
+			if err := addEvent(ctx, tx, j.ID, j.State, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
-// AddEvent appends an event to a job and updates its state and progress.
-func (s *Store) AddEvent(ctx context.Context, jobID int64, state string, ev JobEvent) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+// addEvent appends an event to a job in tx and updates the job's state
+// and progress.
+func addEvent(ctx context.Context, tx *sql.Tx, jobID int64, state string, ev JobEvent) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO job_events(job_id, timestamp, message_code, details, action, event_type, percent, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		jobID, ev.Timestamp, ev.MessageCode, ev.Details, ev.Action, ev.EventType, ev.Percent, ev.State); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state=?, percent=?, update_time=? WHERE id=?`, state, ev.Percent, ev.Timestamp, jobID); err != nil {
+	_, err := tx.ExecContext(ctx, `UPDATE jobs SET state=?, percent=?, update_time=? WHERE id=?`, state, ev.Percent, ev.Timestamp, jobID)
+	return err
+}
+
+// AddEvent appends an event to a job and updates its state and progress.
+// The events of concurrent jobs are committed together (write.go).
+func (s *Store) AddEvent(ctx context.Context, jobID int64, state string, ev JobEvent) error {
+	return s.write(ctx, s.AddEventsTx(jobID, state, ev))
+}
+
+// WriteEvents appends events to a job in one write (see AddEvent).
+func (s *Store) WriteEvents(ctx context.Context, jobID int64, state string, evs ...JobEvent) error {
+	return s.write(ctx, s.AddEventsTx(jobID, state, evs...))
+}
+
+// AddEventsTx appends events to a job, as a write of a transaction: the
+// job takes state and the last event's progress.
+func (s *Store) AddEventsTx(jobID int64, state string, evs ...JobEvent) InstallApply {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		for _, ev := range evs {
+			if err := addEvent(ctx, tx, jobID, state, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// Finish is the end of a job: its last events, and its action's outcome.
+type Finish struct {
+	JobID, ActionID int64
+	State           string // COMPLETED or FAILED (of the job and the action)
+	Events          []JobEvent
+	End             string
+	// The failure, for FAILED.
+	FailDesc, FailAction, FailCode *string
+}
+
+// FinishJob records the end of a job and of its action in one
+// transaction.
+func (s *Store) FinishJob(ctx context.Context, f Finish) error {
+	return s.write(ctx, s.FinishJobTx(f))
+}
+
+// FinishJobTx is FinishJob as a write of a transaction (Install's apply:
+// an upgrade's job ends in the transaction that installs the build).
+func (s *Store) FinishJobTx(f Finish) InstallApply {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.AddEventsTx(f.JobID, f.State, f.Events...)(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE actions SET state=?, end_time=?, failure_description=?, failure_action=?, failure_code=? WHERE id=?`,
+			f.State, f.End, f.FailDesc, f.FailAction, f.FailCode, f.ActionID)
 		return err
 	}
-	return tx.Commit()
 }
 
 // Job returns the job with the id and its events, or nil.
 func (s *Store) Job(ctx context.Context, id int64) (*Job, error) {
 	j := &Job{}
-	err := s.db.QueryRowContext(ctx, `SELECT id, action_id, action_type, title, target, target_name, state, percent, user_ref, start_time, update_time FROM jobs WHERE id = ?`, id).
+	err := s.stmts.job.QueryRowContext(ctx, id).
 		Scan(&j.ID, &j.ActionID, &j.ActionType, &j.Title, &j.Target, &j.TargetName, &j.State, &j.Percent, &j.UserRef, &j.StartTime, &j.UpdateTime)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -158,7 +207,7 @@ func (s *Store) Job(ctx context.Context, id int64) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT timestamp, message_code, details, action, event_type, percent, state FROM job_events WHERE job_id = ? ORDER BY id`, id)
+	rows, err := s.stmts.events.QueryContext(ctx, id)
 	if err != nil {
 		return nil, err
 	}

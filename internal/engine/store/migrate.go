@@ -18,11 +18,11 @@ type StoredObject struct {
 
 // ToolkitObjects returns the stored objects of a plugin, oldest first.
 func (s *Store) ToolkitObjects(ctx context.Context, toolkitRef string) ([]StoredObject, error) {
-	return s.toolkitObjects(ctx, s.db, toolkitRef)
+	return s.toolkitObjects(ctx, s.rdb, toolkitRef)
 }
 
 // rowsQuerier is what toolkitObjects reads through: the database, or a
-// transaction (the store has a single connection).
+// transaction.
 type rowsQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
@@ -140,6 +140,9 @@ func (s *Store) ApplyMigrated(toolkit string, objects []StoredObject, newDocs ma
 			}
 			masked, sealedNew, err := s.seal(ctx, tx, o.Kind, doc)
 			if err != nil {
+				return err
+			}
+			if masked, err = compact(masked); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE objects SET data=?, sealed=? WHERE id=?`, string(masked), sealedNew, o.ID); err != nil {

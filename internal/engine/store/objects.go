@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -86,7 +87,7 @@ func (s *Store) CreateObject(ctx context.Context, kind, parent string, unique bo
 	if _, err := tx.ExecContext(ctx, `UPDATE objects SET name=?, data=?, sealed=? WHERE id=?`, name, string(data), sealed, id); err != nil {
 		return "", err
 	}
-	return ref, tx.Commit()
+	return ref, s.commit(tx)
 }
 
 // marshalObject returns an object's stored document (its secrets masked)
@@ -100,7 +101,18 @@ func (s *Store) marshalObject(ctx context.Context, q querier, kind string, v any
 	if err != nil {
 		return nil, "", fmt.Errorf("sealing the secrets of a %s: %w", kind, err)
 	}
-	return masked, sealed, nil
+	masked, err = compact(masked)
+	return masked, sealed, err
+}
+
+// compact returns a document as it is stored: compact JSON, so that
+// answers carry it as it is (read.go, RawDoc).
+func compact(doc []byte) ([]byte, error) {
+	var b bytes.Buffer
+	if err := json.Compact(&b, doc); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // unmarshalObject decodes a stored document into v, its secrets put back.
@@ -121,22 +133,16 @@ func (s *Store) unmarshalObject(data, sealed string, v any) error {
 // PutObject replaces an object's document.
 func (s *Store) PutObject(ctx context.Context, kind, ref, name string, v any, now time.Time) error {
 	id := ParseObjectRef(kind, ref)
-	data, sealed, err := s.marshalObject(ctx, s.db, kind, v)
+	data, sealed, err := s.marshalObject(ctx, s.rdb, kind, v)
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, err = s.db.ExecContext(ctx, `UPDATE objects SET name=?, data=?, sealed=?, updated=? WHERE id=? AND kind=?`, name, string(data), sealed, FormatTime(now), id, kind)
-	return err
+	return s.exec(ctx, `UPDATE objects SET name=?, data=?, sealed=?, updated=? WHERE id=? AND kind=?`, name, string(data), sealed, FormatTime(now), id, kind)
 }
 
 // DeleteObject deletes an object.
 func (s *Store) DeleteObject(ctx context.Context, kind, ref string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, err := s.db.ExecContext(ctx, `DELETE FROM objects WHERE id=? AND kind=?`, ParseObjectRef(kind, ref), kind)
-	return err
+	return s.exec(ctx, `DELETE FROM objects WHERE id=? AND kind=?`, ParseObjectRef(kind, ref), kind)
 }
 
 // GetObject decodes the object into v, its secrets put back; found is
@@ -153,7 +159,7 @@ func (s *Store) getStored(ctx context.Context, kind, ref string, v any, reveal b
 		return false, nil
 	}
 	var data, sealed string
-	err := s.db.QueryRowContext(ctx, `SELECT data, sealed FROM objects WHERE id=? AND kind=?`, id, kind).Scan(&data, &sealed)
+	err := s.stmts.object.QueryRowContext(ctx, id, kind).Scan(&data, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -176,7 +182,7 @@ func (s *Store) FindStored(ctx context.Context, kind, refOrName string, v any, r
 	if ok, err := s.getStored(ctx, kind, refOrName, v, reveal); ok || err != nil {
 		return ok, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT data, sealed FROM objects WHERE kind=? AND name=? ORDER BY id`, kind, refOrName)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT data, sealed FROM objects WHERE kind=? AND name=? ORDER BY id`, kind, refOrName)
 	if err != nil {
 		return false, err
 	}
@@ -221,7 +227,7 @@ func (s *Store) scanObjects(ctx context.Context, kind, parent string, each func(
 	if parent != "" {
 		q, args = `SELECT data, sealed FROM objects WHERE kind=? AND parent=? ORDER BY id`, []any{kind, parent}
 	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func (s *Store) seal(ctx context.Context, q querier, kind string, doc []byte) ([
 // number of objects whose secrets could not be opened, and the first
 // error.
 func (s *Store) PrimeSecrets(ctx context.Context) (int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT data, sealed FROM objects WHERE sealed <> ''`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT data, sealed FROM objects WHERE sealed <> ''`)
 	if err != nil {
 		return 0, err
 	}

@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver
@@ -112,11 +113,23 @@ CREATE INDEX IF NOT EXISTS job_events_job ON job_events(job_id, id);
 `
 
 // Store is the engine's persistent state: an SQLite database for rows and
-// a content-addressed directory for blobs. Writers are serialized by mu.
+// a content-addressed directory for blobs. Writers are serialized by mu and
+// share one connection (db); reads go through a small pool of read-only
+// connections (rdb), which in WAL mode see every committed write and never
+// wait for a writer's commit (docs/engine.md, "Storage").
 type Store struct {
 	dir string
-	db  *sql.DB
+	db  *sql.DB    // the writer's connection
+	rdb *sql.DB    // read-only connections
 	mu  sync.Mutex // serializes writes (and blob adoption with them)
+	// stmts are the hot reads, prepared once (read.go).
+	stmts readStmts
+	// commits counts the database transactions that committed (each one
+	// an fsync of the write-ahead log); Commits reads it.
+	commits atomic.Int64
+	// batch gathers the small writes of concurrent callers into one
+	// transaction (write.go).
+	batch batcher
 	// keeper seals the secrets of stored objects; nil stores them as they
 	// are (only tests of the store alone).
 	keeper  *secrets.Keeper
@@ -162,6 +175,10 @@ func Open(dir string, keeper *secrets.Keeper) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.openReaders(filepath.Join(dir, DBFile)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening the read connections of %s: %w", filepath.Join(dir, DBFile), err)
+	}
 	return s, nil
 }
 
@@ -176,7 +193,13 @@ func PluginLogDir(dataDir, pluginID string) (string, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.close()
+	if s.rdb != nil {
+		s.rdb.Close()
+	}
+	return s.db.Close()
+}
 
 // addColumn adds a column that an older engine's database lacks.
 func addColumn(db *sql.DB, table, column, decl string) error {
@@ -428,7 +451,7 @@ func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 // User returns the id and password hash of a user.
 func (s *Store) User(ctx context.Context, name string) (id int64, hash string, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT id, hash FROM users WHERE name = ?`, name).Scan(&id, &hash)
+	err = s.rdb.QueryRowContext(ctx, `SELECT id, hash FROM users WHERE name = ?`, name).Scan(&id, &hash)
 	return id, hash, err
 }
 
@@ -443,9 +466,6 @@ func (s *Store) HasUser(ctx context.Context, name string) (bool, error) {
 
 // SetUser creates a user or replaces its password hash.
 func (s *Store) SetUser(ctx context.Context, name, hash string, now time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO users(name, hash, created) VALUES (?, ?, ?)
+	return s.exec(ctx, `INSERT INTO users(name, hash, created) VALUES (?, ?, ?)
 		ON CONFLICT(name) DO UPDATE SET hash = excluded.hash`, name, hash, FormatTime(now))
-	return err
 }

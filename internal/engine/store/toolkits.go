@@ -57,12 +57,12 @@ func (s *Store) toolkitByPluginID(ctx context.Context, q querier, pluginID strin
 
 // ToolkitByPluginID returns the installed plugin with the id, or nil.
 func (s *Store) ToolkitByPluginID(ctx context.Context, pluginID string) (*Toolkit, error) {
-	return s.toolkitByPluginID(ctx, s.db, pluginID)
+	return s.toolkitByPluginID(ctx, s.rdb, pluginID)
 }
 
 // ToolkitByRef returns the installed plugin with the reference, or nil.
 func (s *Store) ToolkitByRef(ctx context.Context, ref string) (*Toolkit, error) {
-	return s.toolkitByRefQ(ctx, s.db, ref)
+	return s.toolkitByRefQ(ctx, s.rdb, ref)
 }
 
 func (s *Store) toolkitByRefQ(ctx context.Context, q querier, ref string) (*Toolkit, error) {
@@ -79,7 +79,7 @@ func (s *Store) toolkitByRefQ(ctx context.Context, q querier, ref string) (*Tool
 
 // Toolkits returns the installed plugins, oldest first.
 func (s *Store) Toolkits(ctx context.Context) ([]*Toolkit, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+toolkitColumns+` FROM toolkits ORDER BY id`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+toolkitColumns+` FROM toolkits ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, dec
 			return nil, err
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commit(tx); err != nil {
 		return nil, err
 	}
 	if current != nil && current.SourceSHA256 != row.SourceSHA256 {
@@ -173,7 +173,15 @@ func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, dec
 func (s *Store) DeleteToolkit(ctx context.Context, t *Toolkit) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM toolkits WHERE id = ?`, t.ID); err != nil {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM toolkits WHERE id = ?`, t.ID); err != nil {
+		return err
+	}
+	if err := s.commit(tx); err != nil {
 		return err
 	}
 	return s.removeBlobIfUnused(ctx, t.SourceSHA256)

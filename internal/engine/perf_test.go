@@ -1,0 +1,127 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/dvpkit/dvp/internal/engine/enginetest"
+)
+
+// TestUpgradeUploadCommits counts the database commits (each an fsync of
+// the write-ahead log) of a new plugin's upload and of an upgrade's, from
+// the upload request to the end of its job (docs/engine.md, "Storage",
+// writes and reads): the new plugin installs in one transaction with its
+// action; the upgrade commits its action and job, then installs the
+// build with the job's events and its end in one more.
+func TestUpgradeUploadCommits(t *testing.T) {
+	te := startEngine(t, "")
+	c := te.client(t)
+	c.login(testPassword)
+	tok := c.token()
+	before := te.store.Commits()
+	if env := c.uploadWith(tok, enginetest.Bytes(enginetest.Options{BuildNumber: "1"})); env.Type != "OKResult" {
+		t.Fatalf("upload: %+v", env)
+	}
+	if n := te.store.Commits() - before; n != 1 {
+		t.Errorf("a new plugin's upload made %d commits, want 1", n)
+	}
+	tok = c.token()
+	before = te.store.Commits()
+	env := c.uploadWith(tok, enginetest.Bytes(enginetest.Options{BuildNumber: "2"}))
+	if env.Type != "OKResult" || env.Action == nil || env.Job == nil {
+		t.Fatalf("upgrade: %+v", env)
+	}
+	state, events := c.waitJob(*env.Action)
+	if state != "COMPLETED" {
+		t.Fatalf("upgrade job %s: %v", state, events)
+	}
+	n := te.store.Commits() - before
+	t.Logf("an upgrade upload made %d commits", n)
+	if n > 3 {
+		t.Errorf("an upgrade upload made %d commits, want at most 3", n)
+	}
+	var codes []string
+	for _, ev := range events {
+		codes = append(codes, ev["messageCode"].(string))
+	}
+	if want := "event.toolkit.upgrade.started event.toolkit.upgrade.validated event.toolkit.upgrade.completed"; strings.Join(codes, " ") != want {
+		t.Errorf("events %v, want %s", codes, want)
+	}
+	a := c.call("GET", "delphix/action/"+*env.Action, nil)
+	var act struct{ State, EndTime string }
+	if json.Unmarshal(a.Result, &act); act.State != "COMPLETED" || act.EndTime == "" {
+		t.Errorf("action %s", a.Result)
+	}
+	if list := c.toolkits(); len(list) != 1 || list[0]["buildNumber"] != "2" {
+		t.Errorf("toolkits %v", list)
+	}
+}
+
+// TestListPaging pages through the installed plugins with pageSize and
+// pageOffset: every page is the matching part of the whole list, byte for
+// byte, with the total and whether more follow; no parameters is the
+// whole list; bad parameters are refused with the reason.
+func TestListPaging(t *testing.T) {
+	te := startEngine(t, "")
+	c := te.client(t)
+	c.login(testPassword)
+	const n = 12
+	for i := 0; i < n; i++ {
+		doc := enginetest.Bytes(enginetest.Options{ID: fmt.Sprintf("0f9e3c4a-7b21-4d2e-9a55-%012d", i), Name: fmt.Sprintf("plugin %d", i)})
+		if env := c.upload(doc); env.Type != "OKResult" {
+			t.Fatalf("upload %d: %+v", i, env)
+		}
+	}
+	type list struct {
+		Type     string            `json:"type"`
+		Result   []json.RawMessage `json:"result"`
+		Total    int               `json:"total"`
+		Overflow bool              `json:"overflow"`
+	}
+	get := func(query string) (list, int) {
+		resp, b := c.do("GET", "delphix/toolkit"+query, "application/json", nil)
+		var l list
+		if err := json.Unmarshal(b, &l); err != nil {
+			t.Fatalf("%s: %s", query, b)
+		}
+		return l, resp.StatusCode
+	}
+	whole, _ := get("")
+	if len(whole.Result) != n || whole.Total != n || whole.Overflow {
+		t.Fatalf("whole list: %d items, total %d, overflow %v", len(whole.Result), whole.Total, whole.Overflow)
+	}
+	for _, tc := range []struct {
+		query      string
+		from, to   int
+		overflowed bool
+	}{
+		{"?pageSize=5", 0, 5, true},
+		{"?pageSize=5&pageOffset=0", 0, 5, true},
+		{"?pageSize=5&pageOffset=1", 5, 10, true},
+		{"?pageSize=5&pageOffset=2", 10, 12, false},
+		{"?pageSize=5&pageOffset=3", 12, 12, false},
+		{"?pageSize=12", 0, 12, false},
+		{"?pageSize=0", 0, 12, false},
+		{"?pageOffset=0", 0, 12, false},
+	} {
+		l, code := get(tc.query)
+		if code != http.StatusOK || l.Type != "ListResult" || l.Total != n || l.Overflow != tc.overflowed || len(l.Result) != tc.to-tc.from {
+			t.Errorf("%s: %d %s, %d items, total %d, overflow %v", tc.query, code, l.Type, len(l.Result), l.Total, l.Overflow)
+			continue
+		}
+		for i, it := range l.Result {
+			if string(it) != string(whole.Result[tc.from+i]) {
+				t.Errorf("%s: item %d differs from the whole list's %d", tc.query, i, tc.from+i)
+			}
+		}
+	}
+	for _, q := range []string{"?pageSize=-1", "?pageSize=x", "?pageOffset=1", "?pageSize=5&pageOffset=1e3", "?pageSize=99999999"} {
+		env := c.call("GET", "delphix/toolkit"+q, nil)
+		if env.code != http.StatusBadRequest || env.Type != "ErrorResult" || !strings.Contains(env.Error.Details, "page") || env.Error.Action == "" {
+			t.Errorf("%s: %d %+v", q, env.code, env)
+		}
+	}
+}

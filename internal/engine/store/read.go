@@ -1,0 +1,185 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// readConns is the number of read-only connections: reads run side by
+// side with each other and with the writer (WAL mode).
+const readConns = 4
+
+// readStmts are the reads every poll or list makes, prepared once: SQLite
+// then does not parse them again on every call.
+type readStmts struct {
+	action, job, events, eventsSince, toolkitHeads, toolkitByID, toolkitCount *sql.Stmt
+	object, objectsPage, objectsPageParent, objectsCount, objectsCountParent  *sql.Stmt
+}
+
+func (r *readStmts) close() {
+	for _, st := range []*sql.Stmt{r.action, r.job, r.events, r.eventsSince, r.toolkitHeads, r.toolkitByID, r.toolkitCount,
+		r.object, r.objectsPage, r.objectsPageParent, r.objectsCount, r.objectsCountParent} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+const (
+	actionColumns = `id, action_type, title, details, state, user_ref, start_time, end_time, failure_description, failure_action, failure_code, job_id`
+	jobColumns    = `id, action_id, action_type, title, target, target_name, state, percent, user_ref, start_time, update_time`
+	eventColumns  = `timestamp, message_code, details, action, event_type, percent, state`
+)
+
+// openReaders opens the read-only connections of the database file path
+// and prepares the hot reads on them.
+func (s *Store) openReaders(path string) error {
+	rdb, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		return err
+	}
+	rdb.SetMaxOpenConns(readConns)
+	rdb.SetMaxIdleConns(readConns)
+	s.rdb = rdb
+	prep := func(dst **sql.Stmt, q string) {
+		if err != nil {
+			return
+		}
+		*dst, err = rdb.Prepare(q)
+	}
+	st := &s.stmts
+	prep(&st.action, `SELECT `+actionColumns+` FROM actions WHERE id = ?`)
+	prep(&st.job, `SELECT `+jobColumns+` FROM jobs WHERE id = ?`)
+	prep(&st.events, `SELECT `+eventColumns+` FROM job_events WHERE job_id = ? ORDER BY id`)
+	prep(&st.eventsSince, `SELECT `+eventColumns+` FROM job_events WHERE job_id = ? ORDER BY id LIMIT -1 OFFSET ?`)
+	prep(&st.toolkitHeads, `SELECT id, artifact_sha256, source_sha256, source_size, installed, updated FROM toolkits ORDER BY id LIMIT ? OFFSET ?`)
+	prep(&st.toolkitByID, `SELECT `+toolkitColumns+` FROM toolkits WHERE id = ?`)
+	prep(&st.toolkitCount, `SELECT COUNT(*) FROM toolkits`)
+	prep(&st.object, `SELECT data, sealed FROM objects WHERE id=? AND kind=?`)
+	prep(&st.objectsPage, `SELECT data FROM objects WHERE kind=? ORDER BY id LIMIT ? OFFSET ?`)
+	prep(&st.objectsPageParent, `SELECT data FROM objects WHERE kind=? AND parent=? ORDER BY id LIMIT ? OFFSET ?`)
+	prep(&st.objectsCount, `SELECT COUNT(*) FROM objects WHERE kind=?`)
+	prep(&st.objectsCountParent, `SELECT COUNT(*) FROM objects WHERE kind=? AND parent=?`)
+	if err != nil {
+		st.close()
+		rdb.Close()
+		s.rdb = nil
+	}
+	return err
+}
+
+// Page selects a part of a list: Limit items from Offset on. A Limit
+// below zero is no limit (the whole list from Offset).
+type Page struct {
+	Offset, Limit int
+}
+
+// All is the whole list.
+var All = Page{Limit: -1}
+
+// whole tells whether the page is the whole list.
+func (p Page) whole() bool { return p.Offset <= 0 && p.Limit < 0 }
+
+// limit is the page's LIMIT for SQLite (-1: none).
+func (p Page) limit() int {
+	if p.Limit < 0 {
+		return -1
+	}
+	return p.Limit
+}
+
+// ToolkitHead is what changes when an installed plugin changes: the key
+// of its rendered form.
+type ToolkitHead struct {
+	ID                           int64
+	ArtifactSHA256, SourceSHA256 string
+	SourceSize                   int64
+	Installed, Updated           string
+}
+
+// Ref is the toolkit's reference (APPDATA_TOOLKIT-n).
+func (h ToolkitHead) Ref() string { return fmt.Sprintf("APPDATA_TOOLKIT-%d", h.ID) }
+
+// ToolkitHeads returns the heads of a page of the installed plugins,
+// oldest first, and how many there are in all.
+func (s *Store) ToolkitHeads(ctx context.Context, p Page) ([]ToolkitHead, int, error) {
+	rows, err := s.stmts.toolkitHeads.QueryContext(ctx, p.limit(), max(p.Offset, 0))
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []ToolkitHead
+	for rows.Next() {
+		var h ToolkitHead
+		if err := rows.Scan(&h.ID, &h.ArtifactSHA256, &h.SourceSHA256, &h.SourceSize, &h.Installed, &h.Updated); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	total := len(out)
+	if !p.whole() {
+		if err := s.stmts.toolkitCount.QueryRowContext(ctx).Scan(&total); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, total, nil
+}
+
+// ToolkitByID returns the installed plugin with the row id, or nil.
+func (s *Store) ToolkitByID(ctx context.Context, id int64) (*Toolkit, error) {
+	t, err := scanToolkit(s.stmts.toolkitByID.QueryRowContext(ctx, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return t, err
+}
+
+// ListObjectsPage returns a page of the stored documents of a kind (of a
+// parent when parent is not empty), oldest first, as the API serves them
+// (their secrets masked), and how many there are in all.
+func (s *Store) ListObjectsPage(ctx context.Context, kind, parent string, p Page) ([]RawDoc, int, error) {
+	var rows *sql.Rows
+	var err error
+	if parent == "" {
+		rows, err = s.stmts.objectsPage.QueryContext(ctx, kind, p.limit(), max(p.Offset, 0))
+	} else {
+		rows, err = s.stmts.objectsPageParent.QueryContext(ctx, kind, parent, p.limit(), max(p.Offset, 0))
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []RawDoc
+	for rows.Next() {
+		var d []byte
+		if err := rows.Scan(&d); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	total := len(out)
+	if !p.whole() {
+		var row *sql.Row
+		if parent == "" {
+			row = s.stmts.objectsCount.QueryRowContext(ctx, kind)
+		} else {
+			row = s.stmts.objectsCountParent.QueryRowContext(ctx, kind, parent)
+		}
+		if err := row.Scan(&total); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, total, nil
+}
+
+// RawDoc is a stored JSON document as it is stored: compact, written by
+// json.Marshal (marshalObject), so an answer can carry it unchanged.
+type RawDoc = []byte
