@@ -15,7 +15,8 @@ import (
 )
 
 // fakeEngine answers "METHOD path?query", else "METHOD path", from a table, like an engine that has
-// run the requests already.
+// run the requests already; the paging parameters of lists are left out of the query (the lists
+// are short: one page).
 func fakeEngine(t *testing.T, answers map[string]string) *httptest.Server {
 	t.Helper()
 	var mu sync.Mutex
@@ -24,7 +25,7 @@ func fakeEngine(t *testing.T, answers map[string]string) *httptest.Server {
 		mu.Lock()
 		defer mu.Unlock()
 		key := r.Method + " " + strings.TrimPrefix(r.URL.EscapedPath(), engineapi.APIPrefix)
-		ans, ok := answers[key+"?"+r.URL.RawQuery] // a list of one object's children
+		ans, ok := answers[key+"?"+engineclient.WithoutPaging(r.URL.RawQuery)] // a list of one object's children
 		if !ok {
 			ans, ok = answers[key]
 		}

@@ -100,6 +100,40 @@ func (c *Client) GetResult(ctx context.Context, path string, v any) error {
 	return nil
 }
 
+// listInfo is what a ListResult says of the whole list: how many items
+// it has, and whether more follow the page.
+type listInfo struct {
+	Total    int  `json:"total"`
+	Overflow bool `json:"overflow"`
+}
+
+// getList reads a ListResult at path, decoding its result into v, as
+// GetResult does.
+func (c *Client) getList(ctx context.Context, path string, v any) (listInfo, error) {
+	resp, err := c.get(ctx, path, "application/json")
+	if err != nil {
+		return listInfo{}, err
+	}
+	defer resp.close()
+	var env struct {
+		engineapi.Envelope
+		listInfo
+	}
+	if err := json.Unmarshal(resp.body, &env); err != nil {
+		return listInfo{}, Unexpected(resp.status, string(resp.body))
+	}
+	if env.Type == engineapi.TypeErrorResult {
+		return listInfo{}, httpError(resp.status, env.Error)
+	}
+	if len(env.Result) == 0 {
+		env.Result = json.RawMessage("null")
+	}
+	if err := json.Unmarshal(env.Result, v); err != nil {
+		return listInfo{}, Unexpected(resp.status, string(resp.body))
+	}
+	return env.listInfo, nil
+}
+
 // Download reads path as a stream (Content-Type application/octet-stream,
 // as dvp asks for downloads); the caller closes it. Reading it fails when
 // the engine sends nothing for the read timeout.

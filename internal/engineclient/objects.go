@@ -3,6 +3,8 @@ package engineclient
 import (
 	"context"
 	"encoding/json"
+	"strconv"
+	"strings"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
 )
@@ -38,12 +40,50 @@ func (c *Client) start(ctx context.Context, path string, body any) (*Started, er
 	return started(env), nil
 }
 
+// ListPageSize is how many items a list asks the engine for at a time.
+const ListPageSize = 100
+
+// list reads the whole list at path a page at a time (pageSize and
+// pageOffset, docs/engine.md "Paging"), so that no answer grows with the
+// engine's data. An engine that does not page answers the whole list at
+// once (overflow false), which ends the loop as well.
 func list[T any](ctx context.Context, c *Client, path string) ([]T, error) {
-	var out []T
-	if err := c.GetResult(ctx, path, &out); err != nil {
-		return nil, err
+	out := []T{}
+	for page := 0; ; page++ {
+		var items []T
+		l, err := c.getList(ctx, pagedPath(path, ListPageSize, page), &items)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+		// A page short of pageSize is the last one; so is the page that
+		// reaches the total the engine gave (a guard against an engine
+		// that says overflow without moving on).
+		if !l.Overflow || len(items) < ListPageSize || len(out) >= l.Total {
+			return out, nil
+		}
 	}
-	return out, nil
+}
+
+// WithoutPaging is a raw query without the paging parameters that lists
+// add (for fakes of the engine in tests).
+func WithoutPaging(rawQuery string) string {
+	var kept []string
+	for _, kv := range strings.Split(rawQuery, "&") {
+		if kv != "" && !strings.HasPrefix(kv, "pageSize=") && !strings.HasPrefix(kv, "pageOffset=") {
+			kept = append(kept, kv)
+		}
+	}
+	return strings.Join(kept, "&")
+}
+
+// pagedPath is path asking for page number page of size items.
+func pagedPath(path string, size, page int) string {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + "pageSize=" + strconv.Itoa(size) + "&pageOffset=" + strconv.Itoa(page)
 }
 
 // CreateEnvironment adds an environment; its job checks the host and runs

@@ -26,8 +26,8 @@ type fakeEngine struct {
 func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	key := r.Method + " " + strings.TrimPrefix(r.URL.EscapedPath(), engineapi.APIPrefix)
-	if r.URL.RawQuery != "" {
-		key += "?" + r.URL.RawQuery
+	if q := WithoutPaging(r.URL.RawQuery); q != "" { // the lists are short: one page
+		key += "?" + q
 	}
 	f.mu.Lock()
 	f.got = append(f.got, strings.TrimSpace(key+" "+string(b)))
