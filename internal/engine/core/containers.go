@@ -222,7 +222,11 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 					return err
 				}
 				w.c.Runtime = "ACTIVE"
-				return w.save(ctx)
+				if err := w.save(ctx); err != nil {
+					return err
+				}
+				return w.hook(ctx, "configureClone", hookFailure{what: "provision", after: true,
+					action: fmt.Sprintf("The VDB %s is removed, as a VDB that fails to provision is: fix the configure-clone hook, then provision it again.", p.Name)})
 			})
 			if err != nil {
 				// A VDB that failed to provision is removed, storage and all.
@@ -365,12 +369,16 @@ func (e *Engine) deleteContainer(ctx context.Context, j *jobs.Job, ref string) e
 		if err != nil {
 			return err
 		}
-		if w.c.Enabled {
+		if !w.c.Enabled {
+			return w.callOptional(ctx, "virtual.cleanup", in)
+		}
+		// A running VDB is stopped first: its stop hooks run around.
+		return w.around(ctx, "delete", "preStop", "postStop", false, func() error {
 			if err := w.callOptional(ctx, "virtual.unconfigure", in); err != nil {
 				return err
 			}
-		}
-		return w.callOptional(ctx, "virtual.cleanup", in)
+			return w.callOptional(ctx, "virtual.cleanup", in)
+		})
 	})
 	if err != nil {
 		return err

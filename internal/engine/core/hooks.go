@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -93,4 +94,143 @@ func sortedKeys(ops engineapi.HookOperations) []string {
 	sort.Strings(keys)
 	sort.SliceStable(keys, func(a, b int) bool { return hookIndex(keys[a]) < hookIndex(keys[b]) })
 	return keys
+}
+
+// maxHookEventLines bounds the output lines of one hook command recorded
+// as job events; maxHookLine bounds one line.
+const (
+	maxHookEventLines = 100
+	maxHookLine       = 1000
+)
+
+// hookFailure is what a failed hook leaves: what became of the operation.
+type hookFailure struct {
+	what   string // the operation, as the failure names it: "refresh"
+	after  bool   // the hook ran after the operation (which completed)
+	action string // the failure's action, when the usual one does not apply
+}
+
+// hook runs the commands of the container's hook point key, in order, on
+// the container's environment (docs/workflows.md, "Hooks"); it stops at
+// the first that fails and returns a *jobError naming the hook, quoting
+// its output and saying what state the operation left (f). A hook point
+// without commands runs nothing.
+func (w *wf) hook(ctx context.Context, key string, f hookFailure) error {
+	ops := w.c.Operations[key]
+	if len(ops) == 0 {
+		return nil
+	}
+	h, _ := engineapi.HookByKey(key)
+	env, err := w.env(ctx, w.c.Environment)
+	if err != nil {
+		return err
+	}
+	for i, op := range ops {
+		which := fmt.Sprintf("the %s hook", h.Name)
+		if len(ops) > 1 {
+			which = fmt.Sprintf("command %d of %d of the %s hook", i+1, len(ops), h.Name)
+		}
+		w.j.Info("event.hook.started", fmt.Sprintf("Running %s on %s: %s", which, env.Name, describeHook([]engineapi.HookOperation{op})))
+		res, err := w.run.RunHook(ctx, env.Reference, op.Command)
+		out := strings.TrimRight(res.Stdout, "\n")
+		if e := strings.TrimRight(res.Stderr, "\n"); e != "" {
+			if out != "" {
+				out += "\n"
+			}
+			out += e
+		}
+		w.hookOutput(h.Name, out)
+		if err == nil && res.ExitCode == 0 {
+			continue
+		}
+		why := fmt.Sprintf("exited with %d", res.ExitCode)
+		if err != nil {
+			why = "could not run: " + err.Error()
+		}
+		msg := fmt.Sprintf("%s of %s %s failed on %s: it %s.", upperFirst(which), containerNames[w.c.ContainerType], w.c.Name, env.Name, why)
+		if out = strings.TrimSpace(out); out != "" {
+			if len(out) > maxEventOutput {
+				out = "..." + out[len(out)-maxEventOutput:]
+			}
+			msg += "\nOutput:\n" + out
+		}
+		state := fmt.Sprintf("The %s did not run: %s is as it was.", f.what, w.c.Name)
+		if f.after {
+			state = fmt.Sprintf("The %s itself completed.", f.what)
+		}
+		cmd := "vdb"
+		if w.c.ContainerType == engineapi.ContainerDSource {
+			cmd = "dsource"
+		}
+		if f.action != "" {
+			return &jobError{Code: "exception.hook.failed", Message: msg, Action: f.action}
+		}
+		return &jobError{Code: "exception.hook.failed", Message: msg,
+			Action: fmt.Sprintf("%s Fix the hook (dvp %s update %s --hook %s=COMMAND, or --hook %s= to remove it), then run the %s again.", state, cmd, w.c.Name, h.Name, h.Name, f.what)}
+	}
+	return nil
+}
+
+// hookOutput records what a hook printed as job events, one per line,
+// bounded.
+func (w *wf) hookOutput(name, out string) {
+	if out == "" {
+		return
+	}
+	lines := strings.Split(out, "\n")
+	for i, line := range lines {
+		if i == maxHookEventLines {
+			w.j.Info("event.hook.output", fmt.Sprintf("%s: ... %d more lines.", name, len(lines)-i))
+			return
+		}
+		if len(line) > maxHookLine {
+			line = line[:maxHookLine] + "..."
+		}
+		w.j.Info("event.hook.output", name+": "+line)
+	}
+}
+
+// around runs step between the container's hook points pre and post: a
+// failing pre hook stops the operation before any plugin operation runs;
+// post runs after step succeeded or, with always (post-sync,
+// post-snapshot), also after pre or step failed. The first failure is the
+// job's; a later one is a warning event.
+func (w *wf) around(ctx context.Context, what, pre, post string, always bool, step func() error) error {
+	err := w.hook(ctx, pre, hookFailure{what: what})
+	if err == nil {
+		err = step()
+	}
+	if err != nil && !always {
+		return err
+	}
+	perr := w.hook(ctx, post, hookFailure{what: what, after: err == nil})
+	if err == nil {
+		return perr
+	}
+	if perr != nil {
+		d, _, _ := describeFailure(perr)
+		w.j.Event("event.hook.failed", d, nil, "WARNING", "RUNNING")
+	}
+	return err
+}
+
+// hooked is a container operation (containerOps) run between the hook
+// points pre and post (around).
+func hooked(what, pre, post string, always bool, step func(w *wf, ctx context.Context, p engineapi.ContainerOpParameters, snap *engineapi.Snapshot) error) func(w *wf, ctx context.Context, p engineapi.ContainerOpParameters, snap *engineapi.Snapshot) error {
+	return func(w *wf, ctx context.Context, p engineapi.ContainerOpParameters, snap *engineapi.Snapshot) error {
+		return w.around(ctx, what, pre, post, always, func() error { return step(w, ctx, p, snap) })
+	}
+}
+
+// extendedHooks says whether a VDB's start and stop hooks also run on
+// enable and disable: the plugin's extendedStartStopHooks.
+func (w *wf) extendedHooks() bool {
+	return w.c.ContainerType == engineapi.ContainerVDB && w.art != nil && w.art.ExtendedStartStopHooks
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

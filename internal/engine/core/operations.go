@@ -47,19 +47,27 @@ var containerOps = map[string]containerOp{
 			return e.validateSnapshotParams(t, a, p.SnapshotParameters)
 		}},
 	"refresh": {actionType: "DB_REFRESH", snapshot: parentSnapshot,
-		run: onContainer(func(w *wf, ctx context.Context, _ engineapi.ContainerOpParameters, snap *engineapi.Snapshot) error {
-			return w.reprovision(ctx, snap, "virtual.configure")
-		})},
+		run: onContainer(hooked("refresh", "preRefresh", "postRefresh", false, func(w *wf, ctx context.Context, _ engineapi.ContainerOpParameters, snap *engineapi.Snapshot) error {
+			if err := w.reprovision(ctx, snap, "virtual.configure"); err != nil {
+				return err
+			}
+			return w.hook(ctx, "configureClone", hookFailure{what: "refresh", after: true})
+		}))},
 	"rollback": {actionType: "DB_ROLLBACK", snapshot: ownSnapshot,
-		run: onContainer(func(w *wf, ctx context.Context, _ engineapi.ContainerOpParameters, snap *engineapi.Snapshot) error {
+		run: onContainer(hooked("rollback", "preRollback", "postRollback", false, func(w *wf, ctx context.Context, _ engineapi.ContainerOpParameters, snap *engineapi.Snapshot) error {
 			return w.reprovision(ctx, snap, "virtual.reconfigure")
-		})},
-	"snapshot": {actionType: "DB_SNAPSHOT", run: onContainer((*wf).opSnapshot)},
-	"start":    {actionType: "DB_START", run: onContainer((*wf).opStart)},
-	"stop":     {actionType: "DB_STOP", run: onContainer((*wf).opStop)},
+		}))},
+	"snapshot": {actionType: "DB_SNAPSHOT", run: onContainer(hooked("snapshot", "preSnapshot", "postSnapshot", true, (*wf).opSnapshot))},
+	"start":    {actionType: "DB_START", run: onContainer(hooked("start", "preStart", "postStart", false, (*wf).opStart))},
+	"stop":     {actionType: "DB_STOP", run: onContainer(hooked("stop", "preStop", "postStop", false, (*wf).opStop))},
 	"enable":   {actionType: "DB_ENABLE", run: onContainer((*wf).opEnable)},
-	"disable":  {actionType: "DB_DISABLE", run: onContainer((*wf).opDisable)},
-	"status":   {actionType: "DB_STATUS", run: onContainer((*wf).opStatus)},
+	"disable": {actionType: "DB_DISABLE", run: onContainer(func(w *wf, ctx context.Context, p engineapi.ContainerOpParameters, snap *engineapi.Snapshot) error {
+		if w.extendedHooks() { // start and stop hooks around enable and disable
+			return w.around(ctx, "disable", "preStop", "postStop", false, func() error { return w.opDisable(ctx, p, snap) })
+		}
+		return w.opDisable(ctx, p, snap)
+	})},
+	"status": {actionType: "DB_STATUS", run: onContainer((*wf).opStatus)},
 	"delete": {actionType: "DB_DELETE", check: (*Engine).checkDelete,
 		run: func(e *Engine, ctx context.Context, j *jobs.Job, c *engineapi.Container, _ engineapi.ContainerOpParameters, _ *engineapi.Snapshot) error {
 			return e.deleteContainer(ctx, j, c.Reference)
@@ -216,12 +224,20 @@ func (w *wf) opEnable(ctx context.Context, p engineapi.ContainerOpParameters, sn
 		}
 	}
 	if status == "INACTIVE" {
-		if err := w.mountSpec(ctx); err != nil {
-			return err
+		start := func() error {
+			if err := w.mountSpec(ctx); err != nil {
+				return err
+			}
+			var s engineapi.Snapshot
+			w.e.store.GetObject(ctx, store.KindSnapshot, w.c.ParentSnapshot, &s)
+			return w.configure(ctx, "virtual.reconfigure", &s)
 		}
-		var s engineapi.Snapshot
-		w.e.store.GetObject(ctx, store.KindSnapshot, w.c.ParentSnapshot, &s)
-		if err := w.configure(ctx, "virtual.reconfigure", &s); err != nil {
+		if w.extendedHooks() { // start and stop hooks around enable and disable
+			err = w.around(ctx, "enable", "preStart", "postStart", false, start)
+		} else {
+			err = start()
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -465,8 +465,23 @@ func (w *wf) snapshotParams(user json.RawMessage, resync bool) json.RawMessage {
 }
 
 // sync is the linked-source sync workflow (docs/workflows.md, "Workflows"), STAGED or
-// DIRECT.
+// DIRECT, with the dSource's hooks: pre-sync before linked.pre_snapshot
+// (after a STAGED plugin's mount specification), post-sync at the end,
+// also after a failure once pre-sync was due.
 func (w *wf) sync(ctx context.Context, resync bool, userParams json.RawMessage) error {
+	preSyncDue := false
+	err := w.syncSteps(ctx, resync, userParams, func() error {
+		preSyncDue = true
+		return w.hook(ctx, "preSync", hookFailure{what: "sync"})
+	})
+	if !preSyncDue {
+		return err
+	}
+	return w.around(ctx, "sync", "", "postSync", true, func() error { return err })
+}
+
+// syncSteps is sync's workflow; preSync runs the pre-sync hook.
+func (w *wf) syncSteps(ctx context.Context, resync bool, userParams json.RawMessage, preSync func() error) error {
 	params := w.snapshotParams(userParams, resync)
 	kind := "sync"
 	if resync {
@@ -479,6 +494,9 @@ func (w *wf) sync(ctx context.Context, resync bool, userParams json.RawMessage) 
 			return err
 		}
 		in := map[string]any{"direct_source": ds, "repository": w.repo.Parameters, "source_config": w.sc.Parameters, "snapshot_parameters": params}
+		if err := preSync(); err != nil {
+			return err
+		}
 		w.run.SyncTo(w.c.Storage)
 		if w.run.HasOp("linked.pre_snapshot") {
 			if err := w.run.Call(ctx, "linked.pre_snapshot", in, nil); err != nil {
@@ -499,6 +517,9 @@ func (w *wf) sync(ctx context.Context, resync bool, userParams json.RawMessage) 
 		return err
 	}
 	in := map[string]any{"staged_source": ss, "repository": w.repo.Parameters, "source_config": w.sc.Parameters, "snapshot_parameters": params}
+	if err := preSync(); err != nil {
+		return err
+	}
 	if w.run.HasOp("linked.pre_snapshot") {
 		if err := w.run.Call(ctx, "linked.pre_snapshot", in, nil); err != nil {
 			return err
