@@ -165,7 +165,8 @@ func newContainerOpCmd(app *App, op, kind string) *cobra.Command {
 	long := map[string]string{
 		"status": `Status asks the plugin (` + map[string]string{"dSource": "linked.status", "VDB": "virtual.status"}[kind] + `) whether the ` + kind + ` is running, records
 the answer and prints it on stdout: ACTIVE, INACTIVE or UNKNOWN (-o json: the
-report, with it as "status").`,
+report, with it as "status"). The ` + kind + `'s hooks follow on stderr (-o json:
+"operations").`,
 		"snapshot": `Snapshot runs the VDB's pre-snapshot operation, copies its storage into a new
 snapshot and runs its post-snapshot operation; the new snapshot's reference
 is printed on stdout (-o json: the report, with the whole snapshot as
@@ -184,7 +185,7 @@ is printed on stdout (-o json: the report, with the whole snapshot as
 			var result jobResult // what the command prints: the reference, else
 			switch op {
 			case "status":
-				result = statusResult
+				result = withHooks(app, &o.ObjectOptions, statusResult)
 			case "snapshot":
 				result = newSnapshotResult(args[0])
 			}

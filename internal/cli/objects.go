@@ -82,6 +82,8 @@ type JobReport struct {
 	Events   []ReportEvent   `json:"events,omitempty"`
 	Snapshot json.RawMessage `json:"snapshot,omitempty"`
 	Status   string          `json:"status,omitempty"`
+	// Operations are the hooks of the dSource or VDB (status).
+	Operations engineapi.HookOperations `json:"operations,omitempty"`
 }
 
 // ReportEvent is a job event in a JobReport.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
+	"github.com/dvpkit/dvp/internal/termsafe"
 	"github.com/spf13/cobra"
 )
 
@@ -177,4 +179,55 @@ The ` + kind + `'s reference is printed.
 	addObjectFlags(cmd, &o.ObjectOptions)
 	cmd.Flags().StringArrayVar(&o.Hooks, "hook", nil, hookHelp(containerType, true))
 	return cmd
+}
+
+// withHooks is the status result that also shows the container's hooks:
+// in the JSON report as "operations", in text on stderr after the job's
+// events (stdout keeps the status alone, for scripts).
+func withHooks(app *App, o *ObjectOptions, status jobResult) jobResult {
+	return func(ctx context.Context, c *engineclient.Client, job *engineapi.Job, report *JobReport) (string, error) {
+		line, err := status(ctx, c, job, report)
+		if err != nil {
+			return line, err
+		}
+		var ref string
+		json.Unmarshal(report.Result, &ref)
+		ct, err := c.GetContainer(ctx, ref)
+		if err != nil {
+			return line, err
+		}
+		report.Operations = ct.Operations
+		if o.Output != "json" && app.Quiet == 0 {
+			fmt.Fprint(app.IO.Err, termsafe.String(describeHooks(ct.Operations)))
+		}
+		return line, nil
+	}
+}
+
+// describeHooks lists hooks, one command a line (its first line).
+func describeHooks(ops engineapi.HookOperations) string {
+	points := ops.Points()
+	if len(points) == 0 {
+		return "Hooks: none.\n"
+	}
+	var b strings.Builder
+	b.WriteString("Hooks:\n")
+	for _, k := range points {
+		name := k
+		if h, ok := engineapi.HookByKey(k); ok {
+			name = h.Name
+		}
+		for i, op := range ops[k] {
+			label := name
+			if len(ops[k]) > 1 {
+				label = fmt.Sprintf("%s (%d of %d)", name, i+1, len(ops[k]))
+			}
+			cmd := strings.TrimSpace(op.Command)
+			if first, _, more := strings.Cut(cmd, "\n"); more {
+				cmd = first + " ..."
+			}
+			fmt.Fprintf(&b, "  %s: %s\n", label, cmd)
+		}
+	}
+	return b.String()
 }
