@@ -8,8 +8,11 @@ LDFLAGS := -X main.version=$(VERSION)
 
 all: build
 
+# A static binary (no cgo: dvp needs none, and a dynamically linked one
+# starts slower and depends on the machine's libc).
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dvp
+	@echo "building $(BIN) (version $(VERSION)); the first build compiles every dependency and can take minutes"
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dvp
 
 # staticcheck is pinned here and fetched through the module proxy (go run
 # pkg@version). It is not a tool directive in go.mod on purpose: that would put

@@ -47,3 +47,7 @@ require (
 // The plugin SDK is a module of its own (sdk/go.mod), versioned with dvp:
 // dvp builds against the copy in this repository.
 replace github.com/dvpkit/dvp/sdk => ./sdk
+
+// A copy of jsonschema v5.3.1 whose meta-schemas compile on first use
+// instead of in init; third_party/jsonschema/PATCH.md says what changed.
+replace github.com/santhosh-tekuri/jsonschema/v5 => ./third_party/jsonschema

@@ -12,10 +12,12 @@ import (
 )
 
 // dvpBinary builds cmd/dvp once per benchmark run.
+// dvpBinary builds dvp as `make build` does (static, -trimpath).
 func dvpBinary(b *testing.B) string {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "dvp")
-	cmd := exec.Command("go", "build", "-o", bin, "../cmd/dvp")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "../cmd/dvp")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		b.Fatalf("building dvp: %v", err)

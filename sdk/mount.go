@@ -3,6 +3,7 @@ package sdk
 import (
 	"fmt"
 	"regexp"
+	"sync"
 )
 
 // Mount says where the engine mounts storage on an environment.
@@ -35,7 +36,7 @@ type MountSpecification struct {
 	OwnershipSpecification *OwnershipSpecification `json:"ownership_specification,omitempty"`
 }
 
-var hostEnvironmentReference = regexp.MustCompile(`^(UNIX|WINDOWS)_HOST_ENVIRONMENT-[0-9]+$`)
+var hostEnvironmentReference = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(UNIX|WINDOWS)_HOST_ENVIRONMENT-[0-9]+$`) })
 
 // ReferenceFormatError is returned by EnvironmentByReference for a string that
 // is not a host environment reference.
@@ -54,7 +55,7 @@ func (e *ReferenceFormatError) Error() string {
 // WINDOWS_HOST_ENVIRONMENT-<n>; only the reference is filled in, the engine
 // resolves the rest.
 func EnvironmentByReference(reference string) (RemoteEnvironment, error) {
-	if !hostEnvironmentReference.MatchString(reference) {
+	if !hostEnvironmentReference().MatchString(reference) {
 		return RemoteEnvironment{}, &ReferenceFormatError{Reference: reference}
 	}
 	return RemoteEnvironment{Reference: reference}, nil

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/sdk/protocol"
@@ -15,10 +16,12 @@ import (
 
 // Patterns of plugin_config.yml values that reach the artifact (docs/validation.md, plugin_config.yml).
 var (
-	PluginIDPattern          = regexp.MustCompile(`^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$`)
-	EntryPointPattern        = regexp.MustCompile(`^[^:]+:[^:]+$`)
-	LuaNamePattern           = regexp.MustCompile(`^[a-z0-9_:-]+$`)
-	MinimumLuaVersionPattern = regexp.MustCompile(`^([0-9]+)\.([0-9]+)$`)
+	PluginIDPattern = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$`)
+	})
+	EntryPointPattern        = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[^:]+:[^:]+$`) })
+	LuaNamePattern           = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9_:-]+$`) })
+	MinimumLuaVersionPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+)\.([0-9]+)$`) })
 )
 
 // CheckOptions tunes CheckFields.
@@ -286,7 +289,7 @@ func CheckFields(f *Fields, o CheckOptions) (*Artifact, diag.List) {
 		c.constant("/type", v, TypePlugin)
 	}
 	if v, ok := get("pluginId"); ok {
-		if s, ok := c.str("/pluginId", v); ok && !PluginIDPattern.MatchString(s) {
+		if s, ok := c.str("/pluginId", v); ok && !PluginIDPattern().MatchString(s) {
 			c.addf("/pluginId", "%q is not a plugin id (a UUID such as 0f9e3c4a-7b21-4d2e-9a55-1c2d3e4f5a6b)", s)
 		}
 	}
@@ -313,7 +316,7 @@ func CheckFields(f *Fields, o CheckOptions) (*Artifact, diag.List) {
 		}
 	}
 	if v, ok := get("entryPoint"); ok {
-		if s, ok := c.str("/entryPoint", v); ok && !EntryPointPattern.MatchString(s) {
+		if s, ok := c.str("/entryPoint", v); ok && !EntryPointPattern().MatchString(s) {
 			c.addf("/entryPoint", "%q does not match '^[^:]+:[^:]+$'", s)
 		}
 	}
@@ -343,12 +346,12 @@ func CheckFields(f *Fields, o CheckOptions) (*Artifact, diag.List) {
 	lua, hasLua := get("luaName")
 	minLua, hasMinLua := get("minimumLuaVersion")
 	if hasLua {
-		if s, ok := c.str("/luaName", lua); ok && !LuaNamePattern.MatchString(s) {
+		if s, ok := c.str("/luaName", lua); ok && !LuaNamePattern().MatchString(s) {
 			c.addf("/luaName", "%q does not match '^[a-z0-9_:-]+$'", s)
 		}
 	}
 	if hasMinLua {
-		if s, ok := c.str("/minimumLuaVersion", minLua); ok && !MinimumLuaVersionPattern.MatchString(s) {
+		if s, ok := c.str("/minimumLuaVersion", minLua); ok && !MinimumLuaVersionPattern().MatchString(s) {
 			c.addf("/minimumLuaVersion", "%q does not match '^([0-9]+)\\.([0-9]+)$'", s)
 		}
 	}
@@ -564,7 +567,7 @@ func (c *checker) manifest(v any, pluginType string) {
 		if !ok {
 			continue
 		}
-		if !protocol.DottedNumberPattern.MatchString(s) {
+		if !protocol.DottedNumberPattern().MatchString(s) {
 			c.addf(ip, "%q does not follow the migration id format '^\\d+(\\.\\d+)*$'", s)
 			continue
 		}

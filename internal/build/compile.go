@@ -14,6 +14,7 @@ import (
 	goruntime "runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/dvpkit/dvp/internal/diag"
 )
@@ -76,7 +77,9 @@ func goTool(explicit string) (string, *diag.Problem) {
 	return p, nil
 }
 
-var goDirective = regexp.MustCompile(`(?m)^\s*go\s+([0-9]+(?:\.[0-9]+){0,2})\s*(?://.*)?$`)
+var goDirective = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^\s*go\s+([0-9]+(?:\.[0-9]+){0,2})\s*(?://.*)?$`)
+})
 
 // checkGoMod reads the go directive of <srcDir>/go.mod: it must exist and
 // ask for at least MinGoVersion.
@@ -91,7 +94,7 @@ func checkGoMod(srcDir string) (goVersion string, problems diag.List) {
 		}
 		return "", diag.List{diag.Errorf(path, 0, 0, "cannot read go.mod: %v", err)}
 	}
-	m := goDirective.FindSubmatchIndex(data)
+	m := goDirective().FindSubmatchIndex(data)
 	if m == nil {
 		pr := diag.Errorf(path, 0, 0, "go.mod has no 'go' line; dvp plugins need 'go %s' or newer", MinGoVersion)
 		pr.Hint = fmt.Sprintf("add the line 'go %s' to go.mod", MinGoVersion)
@@ -182,9 +185,13 @@ func (j compileJob) run(ctx context.Context) (goVersion string, problems diag.Li
 }
 
 var (
-	compilerLine  = regexp.MustCompile(`^(.+?\.go):(\d+)(?::(\d+))?: (.*)$`)
-	requiresGo    = regexp.MustCompile(`requires go >= ([0-9][0-9.a-z]*) \(running go ([0-9][0-9.a-z]*)`)
-	goModFileLine = regexp.MustCompile(`^go: (?:errors parsing )?(.+?go\.mod):(\d+)(?::(\d+))?: (.*)$`)
+	compilerLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.+?\.go):(\d+)(?::(\d+))?: (.*)$`) })
+	requiresGo   = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`requires go >= ([0-9][0-9.a-z]*) \(running go ([0-9][0-9.a-z]*)`)
+	})
+	goModFileLine = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^go: (?:errors parsing )?(.+?go\.mod):(\d+)(?::(\d+))?: (.*)$`)
+	})
 )
 
 // parseGoOutput turns the output of a failed go build into problems: one
@@ -207,18 +214,18 @@ func parseGoOutput(out, srcDir, goModGo string) diag.List {
 			ps[len(ps)-1].Message += "\n    " + strings.TrimSpace(line)
 			continue
 		}
-		if m := requiresGo.FindStringSubmatch(line); m != nil {
+		if m := requiresGo().FindStringSubmatch(line); m != nil {
 			pr := diag.Errorf(filepath.Join(srcDir, "go.mod"), 0, 0,
 				"the plugin needs Go %s or newer (go.mod says 'go %s'), but the go command on PATH is go %s", m[1], goModGo, m[2])
 			pr.Hint = fmt.Sprintf("install Go %s or newer (https://go.dev/dl/), or lower the go line of go.mod (not below %s)", m[1], MinGoVersion)
 			ps = append(ps, pr)
 			continue
 		}
-		if m := goModFileLine.FindStringSubmatch(line); m != nil {
+		if m := goModFileLine().FindStringSubmatch(line); m != nil {
 			ps = append(ps, located(m[1], m[2], m[3], m[4], srcDir))
 			continue
 		}
-		if m := compilerLine.FindStringSubmatch(line); m != nil && !strings.HasPrefix(line, "go: ") {
+		if m := compilerLine().FindStringSubmatch(line); m != nil && !strings.HasPrefix(line, "go: ") {
 			ps = append(ps, located(m[1], m[2], m[3], m[4], srcDir))
 			continue
 		}

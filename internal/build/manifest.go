@@ -159,7 +159,7 @@ func checkMigrations(migs []protocol.ManifestMigration, entry *entryInfo, file s
 		}
 		switch mg.Type {
 		case sdk.PlatformMigration:
-			if !protocol.DottedNumberPattern.MatchString(mg.ID) {
+			if !protocol.DottedNumberPattern().MatchString(mg.ID) {
 				fail("The migration id '%s' used in the function '%s' does not follow the correct format '^\\d+(\\.\\d+)*$'.", mg.ID, fn)
 				continue
 			}
@@ -175,7 +175,7 @@ func checkMigrations(migs []protocol.ManifestMigration, entry *entryInfo, file s
 			seen[canon] = true
 			ids = append(ids, canon)
 		case sdk.LuaMigration:
-			if !protocol.LuaVersionPattern.MatchString(mg.ID) {
+			if !protocol.LuaVersionPattern().MatchString(mg.ID) {
 				fail("The lua major minor version '%s' used in the function '%s' decorated by 'upgrade.%s()' does not follow the correct format '^\\d+\\.\\d+$'.", mg.ID, fn, mg.Kind)
 				continue
 			}

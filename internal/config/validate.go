@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"gopkg.in/yaml.v3"
@@ -20,40 +21,44 @@ var schemaJSON []byte
 
 const schemaURL = "https://dvpkit.invalid/plugin_config.schema.json"
 
-var (
-	compiled   *jsonschema.Schema
-	schemaDoc  any
-	knownKeys  []string
-	keyExample = map[string]string{
-		"id":                     "id: 8c4f3e2a-5b6d-4e7f-9a0b-1c2d3e4f5a6b  (a UUID; `uuidgen` makes one)",
-		"name":                   "name: my-plugin",
-		"hostTypes":              "hostTypes: [UNIX]",
-		"entryPoint":             "entryPoint: <module>:<symbol>",
-		"srcDir":                 "srcDir: src",
-		"schemaFile":             "schemaFile: schema.json",
-		"pluginType":             "pluginType: DIRECT  (or STAGED)",
-		"language":               "language: GO",
-		"buildNumber":            "buildNumber: 0.1.0",
-		"externalVersion":        "externalVersion: \"1.0.0\"",
-		"manualDiscovery":        "manualDiscovery: true",
-		"rootSquashEnabled":      "rootSquashEnabled: true",
-		"defaultLocale":          "defaultLocale: en-us",
-		"luaName":                "luaName: my-lua-toolkit",
-		"minimumLuaVersion":      "minimumLuaVersion: \"1.0\"",
-		"extendedStartStopHooks": "extendedStartStopHooks: false",
-	}
-)
+var keyExample = map[string]string{
+	"id":                     "id: 8c4f3e2a-5b6d-4e7f-9a0b-1c2d3e4f5a6b  (a UUID; `uuidgen` makes one)",
+	"name":                   "name: my-plugin",
+	"hostTypes":              "hostTypes: [UNIX]",
+	"entryPoint":             "entryPoint: <module>:<symbol>",
+	"srcDir":                 "srcDir: src",
+	"schemaFile":             "schemaFile: schema.json",
+	"pluginType":             "pluginType: DIRECT  (or STAGED)",
+	"language":               "language: GO",
+	"buildNumber":            "buildNumber: 0.1.0",
+	"externalVersion":        "externalVersion: \"1.0.0\"",
+	"manualDiscovery":        "manualDiscovery: true",
+	"rootSquashEnabled":      "rootSquashEnabled: true",
+	"defaultLocale":          "defaultLocale: en-us",
+	"luaName":                "luaName: my-lua-toolkit",
+	"minimumLuaVersion":      "minimumLuaVersion: \"1.0\"",
+	"extendedStartStopHooks": "extendedStartStopHooks: false",
+}
 
-func init() {
+// embeddedSchema is the embedded plugin_config schema, decoded and compiled
+// on first use (not in init: most commands never validate a config).
+type embeddedSchema struct {
+	compiled  *jsonschema.Schema
+	doc       any
+	knownKeys []string
+}
+
+var loadSchema = sync.OnceValue(func() embeddedSchema {
+	var e embeddedSchema
 	doc, err := jsonschemamsg.DecodeJSON(schemaJSON)
 	if err != nil {
 		panic("config: embedded schema: " + err.Error())
 	}
-	schemaDoc = doc
+	e.doc = doc
 	for k := range doc.(map[string]any)["properties"].(map[string]any) {
-		knownKeys = append(knownKeys, k)
+		e.knownKeys = append(e.knownKeys, k)
 	}
-	sort.Strings(knownKeys)
+	sort.Strings(e.knownKeys)
 	// Python's re.search lets '$' match before a final newline; Go's '$'
 	// does not. The compiled copy uses '\n?$' so verdicts agree, while
 	// messages print the patterns as written (from schemaDoc).
@@ -64,17 +69,19 @@ func init() {
 	if err := c.AddResource(schemaURL, strings.NewReader(goSchema)); err != nil {
 		panic("config: embedded schema: " + err.Error())
 	}
-	compiled = c.MustCompile(schemaURL)
-}
+	e.compiled = c.MustCompile(schemaURL)
+	return e
+})
 
 // validateSchema checks the config against the embedded JSON Schema and
 // words the errors as dvp does.
 func validateSchema(path string, doc *pyyaml.Doc, top *yaml.Node) diag.List {
-	err := compiled.Validate(doc.Root)
+	emb := loadSchema()
+	err := emb.compiled.Validate(doc.Root)
 	if err == nil {
 		return nil
 	}
-	tr := &jsonschemamsg.Translator{Docs: map[string]any{schemaURL: schemaDoc}, Keys: doc.KeysAt}
+	tr := &jsonschemamsg.Translator{Docs: map[string]any{schemaURL: emb.doc}, Keys: doc.KeysAt}
 	errs, other := tr.Translate(err, doc.Root)
 	if other != nil {
 		return diag.List{{File: path, Severity: diag.Error, Message: "internal error validating the plugin config: " + other.Error()}}
@@ -131,8 +138,8 @@ func explain(e jsonschemamsg.Error, n *yaml.Node) (msg, hint string) {
 	case "required":
 		return msg, "add the line `" + keyExample[e.Property] + "`"
 	case "additionalProperties":
-		hint = fmt.Sprintf("remove %q; the keys plugin_config.yml allows are: %s", e.Property, strings.Join(knownKeys, ", "))
-		if s := jsonschemamsg.Suggest(e.Property, knownKeys, 2); s != "" {
+		hint = fmt.Sprintf("remove %q; the keys plugin_config.yml allows are: %s", e.Property, strings.Join(loadSchema().knownKeys, ", "))
+		if s := jsonschemamsg.Suggest(e.Property, loadSchema().knownKeys, 2); s != "" {
 			hint = fmt.Sprintf("did you mean %q? (keys are case-sensitive) Otherwise remove %q", s, e.Property)
 		}
 		return msg, hint

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -362,12 +363,12 @@ func uniq(s []string) []string {
 	return out
 }
 
-var varRe = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+var varRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`) })
 
 // expand replaces ${NAME} by its value ($$ is a $); an unset name is a
 // problem at the node.
 func (p *parser) expand(n *yaml.Node) string {
-	return varRe.ReplaceAllStringFunc(n.Value, func(m string) string {
+	return varRe().ReplaceAllStringFunc(n.Value, func(m string) string {
 		if m == "$$" {
 			return "$"
 		}

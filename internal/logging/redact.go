@@ -13,12 +13,14 @@ const Mask = "******"
 // secretPatterns catch secrets by shape, for values dvp never saw as a flag:
 // JSON fields and key=value pairs named like passwords or keys, session
 // cookies, and Authorization headers.
-var secretPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)("(?:password|passwd|privateKey|private_key|secret|token|credentials?)"\s*:\s*")((?:[^"\\]|\\.)*)(")`),
-	regexp.MustCompile(`(?i)\b((?:password|passwd|secret)\s*=\s*)([^\s,;&"']+)()`),
-	regexp.MustCompile(`(?i)\b(JSESSIONID=)([^;\s"]+)()`),
-	regexp.MustCompile(`(?i)\b(Authorization:\s*\w+\s+)(\S+)()`),
-}
+var secretPatterns = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		regexp.MustCompile(`(?i)("(?:password|passwd|privateKey|private_key|secret|token|credentials?)"\s*:\s*")((?:[^"\\]|\\.)*)(")`),
+		regexp.MustCompile(`(?i)\b((?:password|passwd|secret)\s*=\s*)([^\s,;&"']+)()`),
+		regexp.MustCompile(`(?i)\b(JSESSIONID=)([^;\s"]+)()`),
+		regexp.MustCompile(`(?i)\b(Authorization:\s*\w+\s+)(\S+)()`),
+	}
+})
 
 // shortSecret is the length under which a registered secret is masked only
 // as a whole word: masking every "x" of a one-letter password would mangle
@@ -72,7 +74,7 @@ func (r *Redactor) Redact(s string) string {
 		s = re.ReplaceAllString(s, "${1}"+Mask+"${2}")
 	}
 	r.mu.RUnlock()
-	for _, re := range secretPatterns {
+	for _, re := range secretPatterns() {
 		s = re.ReplaceAllString(s, "${1}"+Mask+"${3}")
 	}
 	return s

@@ -167,7 +167,7 @@ func resolveRef(ref string, root any) (target, newRoot any) {
 	switch base {
 	case "":
 	case platformURL:
-		root = platformDoc
+		root = loadEmbedded().platformDoc
 	default:
 		return nil, nil
 	}

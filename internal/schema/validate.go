@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
@@ -24,20 +25,24 @@ const (
 	platformURL = "https://delphix.com/platform/api"
 )
 
-var (
+func always(any) bool { return true }
+
+// embedded is the embedded meta-schema compiled, and the decoded meta and
+// platform documents. They are made on first use (not in init), so commands
+// that never validate a schema do not pay for them.
+type embedded struct {
 	metaSchema  *jsonschema.Schema
 	metaDoc     any
 	platformDoc any
-)
+}
 
-func always(any) bool { return true }
-
-func init() {
+var loadEmbedded = sync.OnceValue(func() embedded {
+	var e embedded
 	var err error
-	if metaDoc, err = jsonschemamsg.DecodeJSON(metaJSON); err != nil {
+	if e.metaDoc, err = jsonschemamsg.DecodeJSON(metaJSON); err != nil {
 		panic("schema: embedded meta-schema: " + err.Error())
 	}
-	if platformDoc, err = jsonschemamsg.DecodeJSON(platformJSON); err != nil {
+	if e.platformDoc, err = jsonschemamsg.DecodeJSON(platformJSON); err != nil {
 		panic("schema: embedded platform schema: " + err.Error())
 	}
 	c := jsonschema.NewCompiler()
@@ -51,17 +56,19 @@ func init() {
 	if err := c.AddResource(metaURL, strings.NewReader(string(metaJSON))); err != nil {
 		panic("schema: embedded meta-schema: " + err.Error())
 	}
-	metaSchema = c.MustCompile(metaURL)
-}
+	e.metaSchema = c.MustCompile(metaURL)
+	return e
+})
 
 // metaValidate runs dvp's meta-schema and words the errors as dvp does.
 func (s *Schema) metaValidate() diag.List {
 	inst := forValidation(s.tree.value)
-	err := metaSchema.Validate(inst)
+	emb := loadEmbedded()
+	err := emb.metaSchema.Validate(inst)
 	if err == nil {
 		return nil
 	}
-	tr := &jsonschemamsg.Translator{Docs: map[string]any{metaURL: metaDoc}, Keys: s.tree.keysAt}
+	tr := &jsonschemamsg.Translator{Docs: map[string]any{metaURL: emb.metaDoc}, Keys: s.tree.keysAt}
 	errs, other := tr.Translate(err, inst)
 	if other != nil {
 		return diag.List{{File: s.Path, Severity: diag.Error, Message: "internal error validating schema.json: " + other.Error()}}

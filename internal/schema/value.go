@@ -152,7 +152,7 @@ func compileDefinition(definition string, raw []byte) (cd compiledDef) {
 	if err != nil {
 		return compiledDef{err: err}
 	}
-	return compiledDef{schema: sch, docs: map[string]any{url: doc, platformURL: platformDoc}}
+	return compiledDef{schema: sch, docs: map[string]any{url: doc, platformURL: loadEmbedded().platformDoc}}
 }
 
 // sanitize replaces non-finite floats, which the validator cannot parse,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // The rules for build numbers, platform migration ids and Lua versions, in
@@ -20,11 +21,11 @@ import (
 
 // DottedNumberPattern is the format of a build number and of a platform
 // migration id.
-var DottedNumberPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
+var DottedNumberPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`) })
 
 // LuaVersionPattern is the format of a Lua migration's "major.minor"
 // version.
-var LuaVersionPattern = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
+var LuaVersionPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+\.[0-9]+$`) })
 
 // numericParts splits a dotted number into its parts without leading zeros
 // (an all-zero part becomes "0").
@@ -59,7 +60,7 @@ func CanonicalNumber(s string) string {
 // CanonicalBuildNumber returns the canonical form of a build number; ok is
 // false when s is not dot-separated integers or is all zeros.
 func CanonicalBuildNumber(s string) (canonical string, ok bool) {
-	if !DottedNumberPattern.MatchString(s) {
+	if !DottedNumberPattern().MatchString(s) {
 		return "", false
 	}
 	c := CanonicalNumber(s)
@@ -71,7 +72,7 @@ func CanonicalBuildNumber(s string) (canonical string, ok bool) {
 // "50.0.0.1"). It fails for an id that does not match ^\d+(\.\d+)*$ or
 // that is all zeros.
 func CanonicalMigrationID(id string) (string, error) {
-	if !DottedNumberPattern.MatchString(id) {
+	if !DottedNumberPattern().MatchString(id) {
 		return "", fmt.Errorf("the migration id '%s' does not follow the correct format '^\\d+(\\.\\d+)*$'", id)
 	}
 	c := CanonicalNumber(id)
@@ -122,7 +123,7 @@ func CompareMigrationIDs(a, b string) int { return CompareBuildNumbers(a, b) }
 // zeros ("00.30" -> "0.30", "1.04" -> "1.4"). It fails for a version that
 // does not match ^\d+\.\d+$.
 func CanonicalLuaVersion(v string) (string, error) {
-	if !LuaVersionPattern.MatchString(v) {
+	if !LuaVersionPattern().MatchString(v) {
 		return "", fmt.Errorf("the lua major minor version '%s' does not follow the correct format '^\\d+\\.\\d+$'", v)
 	}
 	major, minor, _ := strings.Cut(v, ".")

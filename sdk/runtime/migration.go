@@ -100,7 +100,7 @@ func (p *Plugin) migrationProblems() []string {
 		}
 		switch m.Type {
 		case sdk.PlatformMigration:
-			if !protocol.DottedNumberPattern.MatchString(m.ID) {
+			if !protocol.DottedNumberPattern().MatchString(m.ID) {
 				problems = append(problems, fmt.Sprintf("The migration id '%s' used in the function '%s' does not follow the correct format '^\\d+(\\.\\d+)*$'.", m.ID, fn))
 				continue
 			}

@@ -31,6 +31,7 @@ var benches = []bench{
 	{"./internal/engine/e2e", "^BenchmarkUpload200MB$", "5x", "2x"},
 	{"./internal/engine/e2e", "^BenchmarkEngineRPS$", "20x", "5x"},
 	{"./internal/sandbox", "^BenchmarkSandboxVsPlainStart$", "50x", "10x"},
+	{"./bench", "^BenchmarkStartup$", "200x", "30x"},
 }
 
 // results maps a benchmark name (without the -N suffix) to its metrics.
@@ -129,6 +130,15 @@ func main() {
 		rows = append(rows, row{"sandboxed vs plain process start", ms(d), ms(p), fmt.Sprintf("%.2f", r), "report", "/bin/true in a plugin's sandbox: the cost per plugin process and local command"})
 	} else {
 		rows = append(rows, row{"sandboxed vs plain process start", "-", "-", "-", "report", "not measured (no unprivileged namespaces?)"})
+	}
+
+	if v, ok := get("BenchmarkStartup", "version-ms"); ok {
+		h, _ := get("BenchmarkStartup", "hello-ms")
+		hp, _ := get("BenchmarkStartup", "help-ms")
+		rv, _ := get("BenchmarkStartup", "version/hello")
+		rh, _ := get("BenchmarkStartup", "help/hello")
+		rows = append(rows, row{"dvp --version vs Go hello-world start", ms(v), ms(h), fmt.Sprintf("%.2f", rv), "<= 2", "medians; static binaries, -trimpath"})
+		rows = append(rows, row{"dvp --help vs Go hello-world start", ms(hp), ms(h), fmt.Sprintf("%.2f", rh), "<= 2", "medians; builds the whole command tree"})
 	}
 
 	head := row{"measure", "dvp", "baseline", "ratio", "target", "note"}

@@ -53,7 +53,7 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 	pluginID := ""
 	if fields != nil {
 		var id string
-		if json.Unmarshal(fields.Values["pluginId"], &id) == nil && artifact.PluginIDPattern.MatchString(id) {
+		if json.Unmarshal(fields.Values["pluginId"], &id) == nil && artifact.PluginIDPattern().MatchString(id) {
 			pluginID = strings.ToLower(id)
 		}
 	}

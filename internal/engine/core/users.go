@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -34,9 +35,25 @@ func hashPassword(password string, cost int) (string, error) {
 	return hashPrefix + string(h), nil
 }
 
-// dummyHash is compared against when the user does not exist, so that a
-// wrong user name costs as much time as a wrong password.
-var dummyHash, _ = hashPassword("not a password", bcrypt.MinCost)
+// dummyHashes holds, per bcrypt cost, the hash compared against when the
+// user does not exist, so that a wrong user name costs as much time as a
+// wrong password: it has the cost the engine hashes passwords with. Each is
+// made on the first failed login (not at init: every dvp command would pay).
+var dummyHashes sync.Map // int -> string
+
+func dummyHash(cost int) string {
+	if h, ok := dummyHashes.Load(cost); ok {
+		return h.(string)
+	}
+	var pw [16]byte
+	_, _ = rand.Read(pw[:])
+	h, err := hashPassword(base64.StdEncoding.EncodeToString(pw[:]), cost)
+	if err != nil {
+		h = hashPrefix // checkPassword fails on it
+	}
+	v, _ := dummyHashes.LoadOrStore(cost, h)
+	return v.(string)
+}
 
 func checkPassword(stored, password string) bool {
 	h, ok := strings.CutPrefix(stored, hashPrefix)
@@ -86,7 +103,7 @@ func (e *Engine) EnsureAdmin(ctx context.Context, password string) (string, erro
 func (e *Engine) Login(ctx context.Context, username, password string) (userRef string, ok bool) {
 	id, hash, err := e.store.User(ctx, username)
 	if err != nil {
-		hash = dummyHash
+		hash = dummyHash(e.cfg.BcryptCost)
 	}
 	if !checkPassword(hash, password) || err != nil {
 		return "", false

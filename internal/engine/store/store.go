@@ -186,7 +186,7 @@ func Open(dir string, keeper *secrets.Keeper) (*Store, error) {
 // every regular file in it goes into the plugin's log bundle. The plugin
 // runner appends the plugin's own log lines there.
 func PluginLogDir(dataDir, pluginID string) (string, error) {
-	if !artifact.PluginIDPattern.MatchString(pluginID) {
+	if !artifact.PluginIDPattern().MatchString(pluginID) {
 		return "", fmt.Errorf("invalid plugin id %q", pluginID)
 	}
 	return filepath.Join(dataDir, PluginLogsDir, strings.ToLower(pluginID)), nil
@@ -318,11 +318,11 @@ func (s *Store) Recover(now time.Time) (removedTmp, removedBlobs int, err error)
 	return removedTmp, removedBlobs, err
 }
 
-var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var sha256Hex = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
 
 // BlobPath is where the blob with the given sha256 lives.
 func (s *Store) BlobPath(sum string) (string, error) {
-	if !sha256Hex.MatchString(sum) {
+	if !sha256Hex().MatchString(sum) {
 		return "", fmt.Errorf("invalid blob name %q", sum)
 	}
 	return filepath.Join(s.dir, BlobsDir, "sha256", sum[:2], sum), nil
