@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
 )
 
@@ -89,4 +90,55 @@ func TestSourceConfigUpdateAndDelete(t *testing.T) {
 	if env := c.call("GET", "delphix/sourceconfig/data", nil); env.code != 404 {
 		t.Errorf("the deleted source config: %d %+v", env.code, env)
 	}
+}
+
+// The formats the engine can check: a unixpath is absolute, a reference
+// names an object of this engine of its referenceType; each problem with
+// its JSON pointer, before anything is created.
+func TestParameterFormatsAreChecked(t *testing.T) {
+	te := startEngine(t, "", func(c *Config) { c.Clock = nil })
+	c := te.client(t)
+	c.login(testPassword)
+	doc := stagedArtifactWith(t, func(a *artifact.Artifact) {
+		a.LinkedSourceDefinition.Parameters = json.RawMessage(`{"type": "object", "required": ["mountLocation"], "additionalProperties": false, "properties": {
+			"mountLocation": {"type": "string", "format": "unixpath"},
+			"extraMountRef": {"type": "string", "format": "reference", "referenceType": "UnixHostEnvironment"},
+			"more": {"type": "array", "items": {"type": "object", "properties": {"dir": {"type": "string", "format": "unixpath"}}}}}}`)
+	})
+	if env := c.upload(doc); env.Type != "OKResult" {
+		t.Fatalf("upload: %+v", env)
+	}
+	c.mustComplete("environment", c.call("POST", "delphix/environment", map[string]any{"name": "here", "hostType": "local"}))
+	repo := c.list("delphix/repository")[0]["reference"].(string)
+	tmp := t.TempDir()
+	sc := resultString(t, c.call("POST", "delphix/sourceconfig", map[string]any{"repository": repo, "parameters": map[string]any{"path": tmp}}))
+	if env := c.call("POST", "delphix/sourceconfig", map[string]any{"repository": repo, "parameters": map[string]any{"path": "relative/dir"}}); env.code != 400 ||
+		!strings.Contains(env.Error.Details, `/path: "relative/dir" is not an absolute Unix path (format unixpath)`) {
+		t.Errorf("a relative source config path: %d %+v", env.code, env.Error)
+	}
+	for _, c2 := range []struct {
+		params map[string]any
+		want   string
+	}{
+		{map[string]any{"mountLocation": "relative/dir"}, `/mountLocation: "relative/dir" is not an absolute Unix path (format unixpath): give a path that starts with /`},
+		{map[string]any{"mountLocation": "/m", "more": []any{map[string]any{"dir": "/ok"}, map[string]any{"dir": "x"}}}, `/more/1/dir: "x" is not an absolute Unix path`},
+		{map[string]any{"mountLocation": "/m", "extraMountRef": "here"}, `/extraMountRef: "here" is not a reference (format reference)`},
+		{map[string]any{"mountLocation": "/m", "extraMountRef": sc}, `/extraMountRef: "` + sc + `" is not a reference of type UnixHostEnvironment (referenceType)`},
+		{map[string]any{"mountLocation": "/m", "extraMountRef": "UNIX_HOST_ENVIRONMENT-99"}, `/extraMountRef: the environment UNIX_HOST_ENVIRONMENT-99 does not exist on this engine`},
+	} {
+		env := c.call("POST", "delphix/database/link", map[string]any{"name": "ds", "sourceConfig": sc, "parameters": c2.params})
+		if env.code != 400 || env.Error.ID != "exception.validation.parameters" || !strings.Contains(env.Error.Details, c2.want) {
+			t.Errorf("link with %v: %d %+v\nwant %s", c2.params, env.code, env.Error, c2.want)
+		}
+	}
+	if n := len(c.list("delphix/database")); n != 0 {
+		t.Fatalf("refused links created %d dSources", n)
+	}
+	// A reference of an existing environment passes: the link starts.
+	env := c.call("POST", "delphix/database/link", map[string]any{"name": "ds", "sourceConfig": sc,
+		"parameters": map[string]any{"mountLocation": filepath.Join(tmp, "mnt"), "extraMountRef": "UNIX_HOST_ENVIRONMENT-1"}})
+	if env.Type != "OKResult" || env.Job == nil {
+		t.Fatalf("a link with valid formats: %d %+v", env.code, env)
+	}
+	c.runJob(env)
 }

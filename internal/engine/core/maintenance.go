@@ -23,16 +23,22 @@ import (
 func problemLines(ps diag.List) string {
 	lines := make([]string, len(ps))
 	for i, p := range ps {
-		ptr := p.Pointer
-		if ptr == "" {
-			ptr = "(root)"
-		}
-		lines[i] = ptr + ": " + p.Message
-		if p.Hint != "" {
-			lines[i] += " (" + p.Hint + ")"
-		}
+		lines[i] = problemLine(p)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// problemLine is one line of problemLines.
+func problemLine(p diag.Problem) string {
+	ptr := p.Pointer
+	if ptr == "" {
+		ptr = "(root)"
+	}
+	line := ptr + ": " + p.Message
+	if p.Hint != "" {
+		line += " (" + p.Hint + ")"
+	}
+	return line
 }
 
 // problemsErr is a refusal (HTTP 400, exception.validation.parameters)

@@ -133,8 +133,9 @@ func (e *Engine) planMigrations(ctx context.Context, j *jobs.Job, cur, row *stor
 				continue
 			}
 			e.keeper.RegisterSecrets(schemas.Definitions[mk.definition], val)
-			for _, p := range paramProblems(schemas, mk.definition, val) {
-				problems = append(problems, ref+" "+p)
+			ps, _ := paramProblems(schemas, mk.definition, val)
+			for _, p := range ps {
+				problems = append(problems, ref+" "+problemLine(p))
 			}
 			o := byRef[ref]
 			doc, err := secrets.SetJSON(o.Doc, []string{mk.field}, compactRaw(val))

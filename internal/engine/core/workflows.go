@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/engine/exec"
 	"github.com/dvpkit/dvp/internal/engine/jobs"
 	"github.com/dvpkit/dvp/internal/engine/store"
@@ -24,27 +25,27 @@ import (
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
-// paramProblems validates raw against a definition of the plugin; it
-// returns the problems, one per line, each naming its JSON pointer.
-func paramProblems(sch *schema.Schema, definition string, raw json.RawMessage) []string {
+// paramProblems validates raw against a definition of the plugin; each
+// problem names its JSON pointer (docs/workflows.md, "Parameters are
+// checked first"). It returns the decoded value too (nil when raw is not
+// JSON).
+func paramProblems(sch *schema.Schema, definition string, raw json.RawMessage) (diag.List, any) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return []string{"(root): the parameters are missing: send a JSON object"}
+		return diag.List{{Severity: diag.Error, Message: "the parameters are missing: send a JSON object"}}, nil
 	}
 	if err := dec.Decode(&v); err != nil {
-		return []string{"(root): the parameters are not JSON: " + err.Error()}
+		return diag.List{{Severity: diag.Error, Message: "the parameters are not JSON: " + err.Error()}}, nil
 	}
-	var out []string
+	var out diag.List
 	for _, p := range sch.ValidateValue(definition, v) {
-		ptr := p.Pointer
-		if ptr == "" {
-			ptr = "(root)"
-		}
-		out = append(out, fmt.Sprintf("%s: %s", ptr, p.Message))
+		// The refusal's action says which definition to match, once.
+		p.File, p.Hint = "", ""
+		out = append(out, p)
 	}
-	return out
+	return out, v
 }
 
 // paramsFlag is the dvp flag that gives the parameters of a definition.
@@ -60,13 +61,18 @@ func paramsFlag(definition string) string {
 // The secrets of raw are registered with the redactor first: a message
 // that quotes a value cannot show them.
 func (e *Engine) validateParams(t *store.Toolkit, a *artifact.Artifact, definition, what string, raw json.RawMessage) error {
-	e.keeper.RegisterSecrets(e.store.PluginSchema(t, a).Definitions[definition], raw)
-	ps := paramProblems(e.store.PluginSchema(t, a), definition, raw)
+	sch := e.store.PluginSchema(t, a)
+	e.keeper.RegisterSecrets(sch.Definitions[definition], raw)
+	ps, v := paramProblems(sch, definition, raw)
+	if v != nil {
+		// The formats the engine can check beyond the schema.
+		ps = append(ps, e.formatProblems(context.Background(), sch.Definitions[definition], v)...)
+	}
 	if len(ps) == 0 {
 		return nil
 	}
 	return newErr(Invalid, "exception.validation.parameters",
-		fmt.Sprintf("The %s do not match the %s of plugin %q: %d problem(s):\n%s", what, definition, a.Name, len(ps), strings.Join(ps, "\n")),
+		fmt.Sprintf("The %s do not match the %s of plugin %q: %d problem(s):\n%s", what, definition, a.Name, len(ps), problemLines(ps)),
 		fmt.Sprintf("Fix the values at the JSON pointers listed (in the JSON given with %s) so that they match %s in the plugin's schema.json, then run the command again.", paramsFlag(definition), definition))
 }
 
@@ -74,12 +80,12 @@ func (e *Engine) validateParams(t *store.Toolkit, a *artifact.Artifact, definiti
 // registered first, as validateParams).
 func (e *Engine) checkOutput(t *store.Toolkit, a *artifact.Artifact, op, definition string, raw json.RawMessage) error {
 	e.keeper.RegisterSecrets(e.store.PluginSchema(t, a).Definitions[definition], raw)
-	ps := paramProblems(e.store.PluginSchema(t, a), definition, raw)
+	ps, _ := paramProblems(e.store.PluginSchema(t, a), definition, raw)
 	if len(ps) == 0 {
 		return nil
 	}
 	return &pluginhost.PluginError{Kind: pluginhost.KindBadOutput, Operation: op, Action: sdk.DefaultUserErrorAction,
-		Message: fmt.Sprintf("The object returned by %s() does not match the plugin's %s:\n%s", op, definition, strings.Join(ps, "\n"))}
+		Message: fmt.Sprintf("The object returned by %s() does not match the plugin's %s:\n%s", op, definition, problemLines(ps))}
 }
 
 // identityKey is the identity of a repository or source config: the JSON
