@@ -142,3 +142,24 @@ func TestParameterFormatsAreChecked(t *testing.T) {
 	}
 	c.runJob(env)
 }
+
+// manualDiscovery: false refuses source configs added by hand.
+func TestManualDiscoveryFalseRefusesManualSourceConfigs(t *testing.T) {
+	te := startEngine(t, "", func(c *Config) { c.Clock = nil })
+	c := te.client(t)
+	c.login(testPassword)
+	if env := c.upload(stagedArtifactWith(t, func(a *artifact.Artifact) { a.DiscoveryDefinition.ManualSourceConfigDiscovery = false })); env.Type != "OKResult" {
+		t.Fatalf("upload: %+v", env)
+	}
+	c.mustComplete("environment", c.call("POST", "delphix/environment", map[string]any{"name": "here", "hostType": "local"}))
+	repo := c.list("delphix/repository")[0]["reference"].(string)
+	discovered := len(c.list("delphix/sourceconfig"))
+	env := c.call("POST", "delphix/sourceconfig", map[string]any{"repository": repo, "parameters": map[string]any{"path": t.TempDir()}})
+	if env.code != 409 || !strings.Contains(env.Error.Details, `The plugin "staged" does not take source configs added by hand (manualDiscovery: false in its plugin_config.yml)`) ||
+		!strings.Contains(env.Error.Action, "dvp environment refresh here") {
+		t.Errorf("a manual source config: %d %+v", env.code, env.Error)
+	}
+	if n := len(c.list("delphix/sourceconfig")); n != discovered {
+		t.Errorf("%d source configs after the refusal, %d before", n, discovered)
+	}
+}

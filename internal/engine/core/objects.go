@@ -318,6 +318,12 @@ func (e *Engine) CreateSourceConfig(ctx context.Context, p engineapi.SourceConfi
 	if aerr != nil {
 		return "", aerr
 	}
+	if !a.DiscoveryDefinition.ManualSourceConfigDiscovery {
+		env := engineapi.Environment{Name: repo.Environment}
+		e.store.GetObject(ctx, store.KindEnvironment, repo.Environment, &env)
+		return "", conflict(fmt.Sprintf("The plugin %q does not take source configs added by hand (manualDiscovery: false in its plugin_config.yml): its discovery finds them.", a.Name),
+			fmt.Sprintf("Run discovery again so that the plugin finds the source config (dvp environment refresh %s), then link it; or set manualDiscovery: true in the plugin's plugin_config.yml and upload it again.", env.Name))
+	}
 	if aerr := e.validateParams(t, a, "sourceConfigDefinition", "source config parameters", p.Parameters); aerr != nil {
 		return "", aerr
 	}
