@@ -152,6 +152,7 @@ for the whole objects).`,
 type ContainerOpOptions struct {
 	ObjectOptions
 	Snapshot string
+	Force    bool // delete: even when the plugin's clean-up fails
 }
 
 func newContainerOpCmd(app *App, op, kind string) *cobra.Command {
@@ -178,7 +179,7 @@ is printed on stdout (-o json: the report, with the whole snapshot as
 		Long:  long,
 		Args:  cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o.ObjectOptions, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
-			s, err := c.ContainerOp(ctx, args[0], op, engineapi.ContainerOpParameters{Snapshot: o.Snapshot})
+			s, err := c.ContainerOp(ctx, args[0], op, engineapi.ContainerOpParameters{Snapshot: o.Snapshot, Force: o.Force})
 			if err != nil {
 				return mapEngineError(err)
 			}
@@ -195,6 +196,9 @@ is printed on stdout (-o json: the report, with the whole snapshot as
 	addObjectFlags(cmd, &o.ObjectOptions)
 	if op == "refresh" || op == "rollback" {
 		cmd.Flags().StringVar(&o.Snapshot, "snapshot", "", "the snapshot to use (reference)")
+	}
+	if op == "delete" {
+		cmd.Flags().BoolVar(&o.Force, "force", false, "remove the "+kind+" even when the plugin's clean-up fails (the job says what it skipped)")
 	}
 	return cmd
 }

@@ -214,6 +214,13 @@ func New(cfg Config) (*Engine, string, error) {
 	e := &Engine{cfg: cfg, store: st, lock: lock, stop: make(chan struct{}),
 		core: core.New(core.Config{DataDir: cfg.DataDir, MaxSourceBytes: cfg.MaxSourceBytes, BcryptCost: cfg.BcryptCost,
 			Clock: cfg.Clock, Log: cfg.Log, Redactor: cfg.Redactor}, st, keeper, runner)}
+	// The jobs a stop cut off, read before the store's recovery marks
+	// them FAILED: the objects' recovery looks at what they did.
+	interrupted, err := st.InterruptedJobs(context.Background())
+	if err != nil {
+		e.Close()
+		return nil, "", fmt.Errorf("recovering the data directory %s: %w", cfg.DataDir, err)
+	}
 	tmp, blobs, err := st.Recover(cfg.Clock())
 	if err != nil {
 		e.Close()
@@ -222,11 +229,12 @@ func New(cfg Config) (*Engine, string, error) {
 	if tmp > 0 || blobs > 0 {
 		cfg.Log.Info("recovered the data directory", "partial_uploads_removed", tmp, "orphan_blobs_removed", blobs)
 	}
-	if n, err := e.core.RecoverObjects(context.Background()); err != nil {
+	if rec, err := e.core.RecoverObjects(context.Background(), interrupted); err != nil {
 		e.Close()
 		return nil, "", fmt.Errorf("recovering the objects of %s: %w", cfg.DataDir, err)
-	} else if n > 0 {
-		cfg.Log.Info("removed the snapshots a stop interrupted", "count", n)
+	} else if rec != (core.Recovered{}) || len(interrupted) > 0 {
+		cfg.Log.Info("recovered from a stop of the engine", "interrupted_jobs", len(interrupted), "interrupted_containers", rec.Containers,
+			"snapshots_removed", rec.Snapshots, "orphans_removed", rec.Orphans)
 	}
 	if n, err := st.PrimeSecrets(context.Background()); err != nil {
 		// The objects stay listed; the jobs that need their secrets fail

@@ -93,6 +93,23 @@ type Container struct {
 	Created        string          `json:"created"`
 	// Operations are its hooks (hooks.go), absent when it has none.
 	Operations HookOperations `json:"operations,omitempty"`
+	// Pending is the action type of the job that creates the container
+	// (DB_LINK, DB_PROVISION) until that job ends: still set at a start
+	// of the engine, the creation was cut off (docs/engine.md, "Crash
+	// recovery").
+	Pending string `json:"pending,omitempty"`
+	// Interrupted says what a stop of the engine cut off on the container
+	// and what to do; the next operation that completes on it clears it.
+	Interrupted *Interruption `json:"interrupted,omitempty"`
+}
+
+// Interruption is what a stop of the engine (a crash, kill -9) cut off on
+// a container: the job, its operation, what it means and what to do.
+type Interruption struct {
+	Job       string `json:"job,omitempty"`
+	Operation string `json:"operation"` // the job's action type, e.g. DB_PROVISION
+	Details   string `json:"details"`
+	Action    string `json:"action"`
 }
 
 // Mount is a mount of a container's storage on an environment.

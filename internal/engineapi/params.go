@@ -100,6 +100,9 @@ type ContainerOpParameters struct {
 	Resync             bool            `json:"resync,omitempty"`
 	SnapshotParameters json.RawMessage `json:"snapshotParameters,omitempty"`
 	Snapshot           string          `json:"snapshot,omitempty"` // refresh, rollback
+	// Force (delete): remove the container even when the plugin's
+	// clean-up operations fail; the job says what it skipped.
+	Force bool `json:"force,omitempty"`
 }
 
 // ContainerOp is an operation of POST delphix/database/{ref}/{op}.

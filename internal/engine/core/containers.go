@@ -84,7 +84,7 @@ func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParame
 		c = engineapi.Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: engineapi.ContainerDSource, Toolkit: t.Ref(), PluginType: pluginType,
 			GUID: newGUID(), SourceConfig: sc.Reference, Repository: repo.Reference, Environment: envRef, SourceEnv: sc.Environment,
 			Parameters: compact, Mounts: []engineapi.Mount{}, Enabled: true, Runtime: "ACTIVE",
-			Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock()), Operations: hooks}
+			Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock()), Operations: hooks, Pending: "DB_LINK"}
 		if pluginType == protocol.PluginTypeDirect {
 			c.SourceEnv = ""
 		}
@@ -104,26 +104,28 @@ func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParame
 		func(ctx context.Context, j *jobs.Job) error {
 			j.Info("event.dsource.linked", fmt.Sprintf("Linked dSource %s (%s) to source config %q; running its first sync (a resync).", p.Name, ref, sc.Name))
 			err := e.containerJob(ctx, j, ref, func(w *wf) error { return w.sync(ctx, true, snapParams) })
+			// Linked, whatever the first sync did: the creation is over.
+			e.clearPending(context.Background(), ref)
 			if err != nil {
 				var je *jobError
 				if !errors.As(err, &je) {
 					_, action, _ := describeFailure(err)
-					return &linkError{err: err, action: fmt.Sprintf("%s The dSource %s was created: fix the problem, then run its sync again (dvp dsource sync %s), or delete it.", action, p.Name, p.Name)}
+					return &actionError{err: err, action: fmt.Sprintf("%s The dSource %s was created: fix the problem, then run its sync again (dvp dsource sync %s), or delete it.", action, p.Name, p.Name)}
 				}
 			}
 			return err
 		})
 }
 
-// linkError keeps a plugin failure of the first sync, with an action that
-// says the dSource exists.
-type linkError struct {
+// actionError keeps a failure with another action: the first sync's,
+// which says the dSource exists; a delete's, which mentions --force.
+type actionError struct {
 	err    error
 	action string
 }
 
-func (l *linkError) Error() string { return l.err.Error() }
-func (l *linkError) Unwrap() error { return l.err }
+func (l *actionError) Error() string { return l.err.Error() }
+func (l *actionError) Unwrap() error { return l.err }
 
 // containerJob loads a container and runs a workflow step on it.
 func (e *Engine) containerJob(ctx context.Context, j *jobs.Job, ref string, step func(w *wf) error) error {
@@ -140,7 +142,26 @@ func (e *Engine) containerJob(ctx context.Context, j *jobs.Job, ref string, step
 		return err
 	}
 	defer w.close()
-	return step(w)
+	if err := step(w); err != nil {
+		return err
+	}
+	if w.clearInterrupted() {
+		return w.save(ctx)
+	}
+	return nil
+}
+
+// clearPending ends the creation intent of a container (its creating job
+// ended, well or not).
+func (e *Engine) clearPending(ctx context.Context, ref string) {
+	var c engineapi.Container
+	if ok, err := e.store.GetObject(ctx, store.KindContainer, ref, &c); err != nil || !ok || c.Pending == "" {
+		return
+	}
+	c.Pending = ""
+	if err := e.store.PutObject(ctx, store.KindContainer, ref, c.Name, &c, e.cfg.Clock()); err != nil {
+		e.cfg.Log.Error("ending the creation of a container", "container", ref, "error", err)
+	}
 }
 
 // Provision creates a VDB from a snapshot; its job copies the snapshot,
@@ -198,7 +219,7 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 		c = engineapi.Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: engineapi.ContainerVDB, Toolkit: t.Ref(), PluginType: "VIRTUAL",
 			GUID: newGUID(), Repository: repo.Reference, Environment: env.Reference, Parameters: compact, Mounts: []engineapi.Mount{},
 			ParentSnapshot: snap.Reference, Parent: snap.Container, Enabled: true, Runtime: "UNKNOWN",
-			Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock()), Operations: hooks}
+			Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock()), Operations: hooks, Pending: "DB_PROVISION"}
 		return &c, p.Name
 	})
 	if errors.Is(err, store.ErrNameTaken) {
@@ -230,8 +251,11 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 			})
 			if err != nil {
 				// A VDB that failed to provision is removed, storage and all.
-				e.removeContainer(context.Background(), j, ref)
-				j.Info("event.vdb.removed", fmt.Sprintf("Removed the VDB %s that failed to provision.", p.Name))
+				if rerr := e.removeContainer(context.Background(), j, ref); rerr != nil {
+					j.Event("event.vdb.remove.failed", fmt.Sprintf("Could not remove the VDB %s that failed to provision: %v", p.Name, rerr), nil, "WARNING", "RUNNING")
+				} else {
+					j.Info("event.vdb.removed", fmt.Sprintf("Removed the VDB %s that failed to provision.", p.Name))
+				}
 			}
 			return err
 		})
@@ -239,26 +263,44 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 
 // removeContainer unmounts and deletes a container, its snapshots, its
 // source config (VDBs) and its storage.
-func (e *Engine) removeContainer(ctx context.Context, j *jobs.Job, ref string) {
+func (e *Engine) removeContainer(ctx context.Context, j *jobs.Job, ref string) error {
 	var c engineapi.Container
-	if ok, _ := e.store.GetObject(ctx, store.KindContainer, ref, &c); !ok {
-		return
+	if ok, err := e.store.GetObject(ctx, store.KindContainer, ref, &c); !ok {
+		return err
 	}
 	w := &wf{e: e, j: j, c: &c, envs: map[string]engineapi.Environment{}, x: map[string]exec.Executor{}}
 	for _, m := range c.Mounts {
 		w.unmountOne(ctx, m)
 	}
 	w.close()
-	snaps, _ := store.ListAs[engineapi.Snapshot](ctx, e.store, store.KindSnapshot, ref)
-	for _, s := range snaps {
-		os.RemoveAll(filepath.Join(e.cfg.DataDir, store.SnapshotsDir, s.Reference))
-		e.store.DeleteObject(ctx, store.KindSnapshot, s.Reference)
+	// The rows go in one transaction, then the directories: a crash in
+	// between leaves directories no object refers to, which the next
+	// start removes (RecoverObjects).
+	raws, err := e.store.ListObjects(ctx, store.KindSnapshot, ref)
+	if err != nil {
+		return err
+	}
+	keys := []store.ObjectKey{{Kind: store.KindContainer, Ref: ref}}
+	var dirs []string
+	for _, r := range raws {
+		var s engineapi.Snapshot
+		if json.Unmarshal(r, &s) == nil && s.Reference != "" {
+			keys = append(keys, store.ObjectKey{Kind: store.KindSnapshot, Ref: s.Reference})
+			dirs = append(dirs, filepath.Join(e.cfg.DataDir, store.SnapshotsDir, s.Reference))
+		}
 	}
 	if c.ContainerType == engineapi.ContainerVDB && c.SourceConfig != "" {
-		e.store.DeleteObject(ctx, store.KindSourceConfig, c.SourceConfig)
+		keys = append(keys, store.ObjectKey{Kind: store.KindSourceConfig, Ref: c.SourceConfig})
 	}
-	os.RemoveAll(filepath.Join(e.cfg.DataDir, store.StorageDir, ref))
-	e.store.DeleteObject(ctx, store.KindContainer, ref)
+	if err := e.store.DeleteObjects(ctx, keys); err != nil {
+		return err
+	}
+	for _, d := range append(dirs, filepath.Join(e.cfg.DataDir, store.StorageDir, ref)) {
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ContainerOp runs an operation of containerOps on a dSource or VDB (by
@@ -277,6 +319,12 @@ func (e *Engine) ContainerOp(ctx context.Context, caller Caller, ref, op string,
 		want := cop.Only
 		what := containerNames[want] + "s"
 		return Started{}, badRequest(fmt.Sprintf("%s is a %s: %s applies to %s only.", c.Name, strings.ToLower(containerNames[c.ContainerType]), op, what), "Choose a "+containerNames[want]+".")
+	}
+	if c.ContainerType == engineapi.ContainerVDB && c.SourceConfig == "" && c.Pending == "" && op != "delete" && op != "refresh" {
+		// Its provisioning was cut off before virtual.configure: the
+		// plugin's operations would get no source config.
+		return Started{}, conflict(fmt.Sprintf("The VDB %s was never configured: its provisioning was cut off.", c.Name),
+			fmt.Sprintf("Refresh it (dvp vdb refresh %s) to provision it again from its snapshot, or delete it (dvp vdb delete %s).", c.Name, c.Name))
 	}
 	t, a, aerr := e.toolkitOf(ctx, c.Toolkit)
 	if aerr != nil {
@@ -352,38 +400,87 @@ func (e *Engine) checkDelete(ctx context.Context, c *engineapi.Container, _ *sto
 	return nil
 }
 
-// deleteContainer runs the delete workflow, then removes everything.
-func (e *Engine) deleteContainer(ctx context.Context, j *jobs.Job, ref string) error {
+// deleteContainer runs the delete workflow (the plugin's clean-up), then
+// removes everything. A plugin operation whose inputs never existed is
+// skipped, and the job says so: a VDB whose provisioning was cut off
+// before it was configured has nothing to unconfigure or clean up; a
+// STAGED dSource that was never mounted has no staging to stop. With
+// force, a clean-up that fails (or a plugin that cannot run at all) is
+// skipped too, with a warning that says what, and the container is
+// removed.
+func (e *Engine) deleteContainer(ctx context.Context, j *jobs.Job, ref string, force bool) error {
+	skipped := func(what string, err error) error {
+		if !force {
+			_, action, _ := describeFailure(err)
+			return &actionError{err: err, action: action + " To delete it without the plugin's clean-up, add --force."}
+		}
+		details, _, _ := describeFailure(err)
+		j.Event("event.container.delete.skipped", fmt.Sprintf("Skipped %s (--force): %s", what, details), nil, "WARNING", "RUNNING")
+		return nil
+	}
 	err := e.containerJob(ctx, j, ref, func(w *wf) error {
 		if w.c.ContainerType == engineapi.ContainerDSource {
-			if w.c.PluginType == protocol.PluginTypeStaged && w.c.Enabled {
-				in, err := w.linkedIn(ctx)
-				if err != nil {
-					return err
-				}
-				return w.callOptional(ctx, "linked.stop_staging", in)
+			if w.c.PluginType != protocol.PluginTypeStaged || !w.c.Enabled {
+				return nil
 			}
+			if len(w.c.Mounts) == 0 {
+				j.Info("event.operation.skipped", fmt.Sprintf("Skipped linked.stop_staging(): the dSource %s was never mounted, so its staging never started.", w.c.Name))
+				return nil
+			}
+			in, err := w.linkedIn(ctx)
+			if err == nil {
+				err = w.callOptional(ctx, "linked.stop_staging", in)
+			}
+			if err != nil {
+				return skipped("linked.stop_staging()", err)
+			}
+			return nil
+		}
+		if w.c.SourceConfig == "" {
+			j.Info("event.operation.skipped", fmt.Sprintf("Skipped virtual.unconfigure() and virtual.cleanup(): the VDB %s was never configured (its provisioning was cut off), so the plugin has nothing of it to clean up.", w.c.Name))
 			return nil
 		}
 		in, err := w.virtualIn(ctx)
 		if err != nil {
-			return err
+			return skipped("virtual.unconfigure() and virtual.cleanup()", err)
 		}
 		if !w.c.Enabled {
-			return w.callOptional(ctx, "virtual.cleanup", in)
+			if err := w.callOptional(ctx, "virtual.cleanup", in); err != nil {
+				return skipped("virtual.cleanup()", err)
+			}
+			return nil
 		}
 		// A running VDB is stopped first: its stop hooks run around.
-		return w.around(ctx, "delete", "preStop", "postStop", false, func() error {
+		err = w.around(ctx, "delete", "preStop", "postStop", false, func() error {
 			if err := w.callOptional(ctx, "virtual.unconfigure", in); err != nil {
-				return err
+				if err := skipped("virtual.unconfigure()", err); err != nil {
+					return err
+				}
 			}
-			return w.callOptional(ctx, "virtual.cleanup", in)
+			if err := w.callOptional(ctx, "virtual.cleanup", in); err != nil {
+				return skipped("virtual.cleanup()", err)
+			}
+			return nil
 		})
+		var ae *actionError
+		if err != nil && !errors.As(err, &ae) {
+			return skipped("the stop hooks", err)
+		}
+		return err
 	})
 	if err != nil {
+		var ae *actionError
+		if !force || errors.As(err, &ae) {
+			return err
+		}
+		// The plugin could not run at all (not installed, its repository
+		// gone, ...): nothing of the clean-up ran.
+		details, _, _ := describeFailure(err)
+		j.Event("event.container.delete.skipped", fmt.Sprintf("Skipped the plugin's clean-up (--force): %s", details), nil, "WARNING", "RUNNING")
+	}
+	if err := e.removeContainer(ctx, j, ref); err != nil {
 		return err
 	}
-	e.removeContainer(ctx, j, ref)
 	j.Info("event.container.deleted", fmt.Sprintf("Deleted %s with its storage and snapshots.", ref))
 	return nil
 }

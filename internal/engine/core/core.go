@@ -29,8 +29,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -39,7 +37,6 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/jobs"
 	"github.com/dvpkit/dvp/internal/engine/secrets"
 	"github.com/dvpkit/dvp/internal/engine/store"
-	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/logging"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 )
@@ -72,28 +69,6 @@ func New(cfg Config, st *store.Store, keeper *secrets.Keeper, runner *exec.Runne
 	e := &Engine{cfg: cfg, store: st, keeper: keeper, runner: runner}
 	e.jobs = jobs.NewManager(st, cfg.Redactor, cfg.Clock, cfg.Log, describeFailure)
 	return e
-}
-
-// RecoverObjects runs at start-up, after the store's recovery: it removes
-// the snapshots a crash interrupted (created, never completed) with their
-// directories.
-func (e *Engine) RecoverObjects(ctx context.Context) (int, error) {
-	snaps, err := store.ListAs[engineapi.Snapshot](ctx, e.store, store.KindSnapshot, "")
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, s := range snaps {
-		if s.Dir != "" {
-			continue
-		}
-		os.RemoveAll(filepath.Join(e.cfg.DataDir, store.SnapshotsDir, s.Reference))
-		if err := e.store.DeleteObject(ctx, store.KindSnapshot, s.Reference); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
 }
 
 // Stop cancels the running jobs; Wait waits for them.
@@ -176,7 +151,7 @@ func describeFailure(err error) (details, action, code string) {
 	var pe *pluginhost.PluginError
 	var je *jobError
 	var ae *Error
-	var le *linkError
+	var le *actionError
 	switch {
 	case errors.As(err, &le):
 		details, _, code = describeFailure(le.err)

@@ -69,8 +69,8 @@ var containerOps = map[string]containerOp{
 	})},
 	"status": {actionType: "DB_STATUS", run: onContainer((*wf).opStatus)},
 	"delete": {actionType: "DB_DELETE", check: (*Engine).checkDelete,
-		run: func(e *Engine, ctx context.Context, j *jobs.Job, c *engineapi.Container, _ engineapi.ContainerOpParameters, _ *engineapi.Snapshot) error {
-			return e.deleteContainer(ctx, j, c.Reference)
+		run: func(e *Engine, ctx context.Context, j *jobs.Job, c *engineapi.Container, p engineapi.ContainerOpParameters, _ *engineapi.Snapshot) error {
+			return e.deleteContainer(ctx, j, c.Reference, p.Force)
 		}},
 }
 
@@ -99,7 +99,9 @@ func (w *wf) reprovision(ctx context.Context, snap *engineapi.Snapshot, cop stri
 	if err != nil {
 		return err
 	}
-	if err := w.callOptional(ctx, "virtual.unconfigure", in); err != nil {
+	if w.c.SourceConfig == "" {
+		w.j.Info("event.operation.skipped", fmt.Sprintf("Skipped virtual.unconfigure(): the VDB %s was never configured (its provisioning was cut off).", w.c.Name))
+	} else if err := w.callOptional(ctx, "virtual.unconfigure", in); err != nil {
 		return err
 	}
 	if err := w.replaceStorage(ctx, snap); err != nil {
@@ -251,7 +253,9 @@ func (w *wf) opDisable(ctx context.Context, p engineapi.ContainerOpParameters, s
 	dsource := w.c.ContainerType == engineapi.ContainerDSource
 	staged := w.c.PluginType == protocol.PluginTypeStaged
 	if dsource {
-		if staged {
+		if staged && len(w.c.Mounts) == 0 {
+			w.j.Info("event.operation.skipped", fmt.Sprintf("Skipped linked.stop_staging(): the dSource %s was never mounted, so its staging never started.", w.c.Name))
+		} else if staged {
 			in, err := w.linkedIn(ctx)
 			if err != nil {
 				return err

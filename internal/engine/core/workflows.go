@@ -331,6 +331,28 @@ func (w *wf) mountSpec(ctx context.Context) error {
 	for _, m := range w.c.Mounts {
 		old[m.Environment+"\x00"+m.MountPath] = m
 	}
+	// The mounts about to be made are recorded first: a crash while they
+	// are made leaves none that the container's delete does not end.
+	planned := append([]engineapi.Mount{}, w.c.Mounts...)
+	for _, m := range spec.Mounts {
+		if _, ok := old[m.RemoteEnvironment.Reference+"\x00"+m.MountPath]; ok {
+			continue
+		}
+		env, err := w.env(ctx, m.RemoteEnvironment.Reference)
+		if err != nil {
+			return err
+		}
+		// No method until it is made: ending a local one removes only
+		// the engine's own link, and an SSH one is not touched (its
+		// path may be a directory the mount refused).
+		planned = append(planned, engineapi.Mount{Environment: env.Reference, MountPath: m.MountPath, SharedPath: m.SharedPath})
+	}
+	if len(planned) > len(w.c.Mounts) {
+		w.c.Mounts = planned
+		if err := w.save(ctx); err != nil {
+			return err
+		}
+	}
 	var recs []engineapi.Mount
 	for _, m := range spec.Mounts {
 		x, env, err := w.exec(ctx, m.RemoteEnvironment.Reference)
@@ -344,9 +366,19 @@ func (w *wf) mountSpec(ctx context.Context) error {
 				return err
 			}
 		}
-		_, remount := old[env.Reference+"\x00"+m.MountPath]
+		prev, remount := old[env.Reference+"\x00"+m.MountPath]
+		remount = remount && prev.Method != "" // a mount recorded, never made
 		method, err := x.Mount(ctx, storage, m.MountPath, remount)
 		if err != nil {
+			// What is mounted now: those made, and the old ones not
+			// yet replaced.
+			w.c.Mounts = recs
+			for _, o := range old {
+				w.c.Mounts = append(w.c.Mounts, o)
+			}
+			if serr := w.save(ctx); serr != nil {
+				return serr
+			}
 			return w.mountRefused(env, m.MountPath, err)
 		}
 		delete(old, env.Reference+"\x00"+m.MountPath)

@@ -221,3 +221,23 @@ func (s *Store) Job(ctx context.Context, id int64) (*Job, error) {
 	}
 	return j, rows.Err()
 }
+
+// InterruptedJobs returns the jobs still RUNNING in the database (without
+// their events): at start-up, before Recover marks them FAILED, the jobs
+// a stop of the engine cut off.
+func (s *Store) InterruptedJobs(ctx context.Context) ([]Job, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, action_id, action_type, title, target, target_name, state, percent, user_ref, start_time, update_time FROM jobs WHERE state = 'RUNNING' ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Job
+	for rows.Next() {
+		var j Job
+		if err := rows.Scan(&j.ID, &j.ActionID, &j.ActionType, &j.Title, &j.Target, &j.TargetName, &j.State, &j.Percent, &j.UserRef, &j.StartTime, &j.UpdateTime); err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,244 @@
+package core
+
+// Crash recovery of the engine's objects (docs/engine.md, "Crash
+// recovery"). A stop of the engine at any moment (kill -9, a crash, a
+// power cut) leaves jobs that were running, objects some step had changed
+// and files some step had written. At the next start, before it serves a
+// request, the engine puts every object in a defined state: each dSource
+// and VDB is active, marked interrupted with the reason and what to do
+// (a job that creates one records its intent, Pending, in the transaction
+// that creates it), or gone; no job is left RUNNING (the store's
+// recovery); snapshots that were being taken, and rows and directories no
+// object refers to any more, are removed. The plugin processes of the
+// jobs died with the engine (the sandbox's parent-death signal).
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/engineapi"
+)
+
+// Recovered counts what RecoverObjects did.
+type Recovered struct {
+	Containers int // dSources and VDBs marked interrupted
+	Snapshots  int // snapshots being taken, or of containers that are gone, removed
+	Orphans    int // source configs and directories of objects that are gone, removed
+}
+
+// RecoverObjects runs at start-up, after the store's recovery. interrupted
+// are the jobs that were running when the engine stopped
+// (store.InterruptedJobs, read before the store's recovery marked them
+// FAILED): each gets a last event that says what the stop left, and the
+// dSource or VDB it worked on is marked interrupted with the reason and
+// what to do (interruption). Then it removes the snapshots a stop cut off
+// (created, never completed) and those of containers that are gone, with
+// their directories, VDB source configs whose VDB is gone, and the
+// storage and snapshot directories no object refers to.
+func (e *Engine) RecoverObjects(ctx context.Context, interrupted []store.Job) (Recovered, error) {
+	var rec Recovered
+	containers, err := listMasked[engineapi.Container](ctx, e.store, store.KindContainer)
+	if err != nil {
+		return rec, err
+	}
+	byRef := map[string]engineapi.Container{}
+	for _, c := range containers {
+		byRef[c.Reference] = c
+	}
+	// The jobs that had started (a queued job waited for its object's
+	// lock and changed nothing) on a container, by the container.
+	started := map[string]store.Job{}
+	for _, j := range interrupted {
+		full, err := e.store.Job(ctx, j.ID)
+		if err != nil || full == nil {
+			continue
+		}
+		begun := false
+		for _, ev := range full.Events {
+			begun = begun || ev.MessageCode == "event.job.started"
+		}
+		details, action := "The engine stopped while this job ran.", "Run the operation again."
+		if strings.HasPrefix(j.ActionType, "TOOLKIT") {
+			action = "Upload the plugin again."
+		}
+		if c, ok := byRef[j.Target.String]; ok && begun {
+			started[c.Reference] = j
+			if _, d, a := interruption(&c, j.ActionType, j.Ref()); d != "" {
+				details, action = d, a
+			}
+		}
+		ev := store.JobEvent{Timestamp: store.FormatTime(e.cfg.Clock()), MessageCode: "event.job.failed", Details: details, EventType: "ERROR", Percent: 100}
+		ev.Action.String, ev.Action.Valid = action, true
+		ev.State.String, ev.State.Valid = "FAILED", true
+		if err := e.store.AddEvent(ctx, j.ID, "FAILED", ev); err != nil {
+			return rec, err
+		}
+	}
+	for _, c := range containers {
+		j, ok := started[c.Reference]
+		if c.Pending == "" && !ok {
+			continue
+		}
+		jobRef := ""
+		if ok {
+			jobRef = j.Ref()
+		}
+		runtime, details, action := interruption(&c, j.ActionType, jobRef)
+		if details == "" {
+			continue
+		}
+		// The whole document, secrets put back, to store it again.
+		var full engineapi.Container
+		if found, err := e.store.GetObject(ctx, store.KindContainer, c.Reference, &full); err != nil || !found {
+			e.cfg.Log.Error("cannot mark an interrupted container", "container", c.Reference, "error", err)
+			continue
+		}
+		op := j.ActionType
+		if full.Pending != "" {
+			op = full.Pending
+		}
+		full.Interrupted = &engineapi.Interruption{Job: jobRef, Operation: op, Details: details, Action: action}
+		full.Pending = ""
+		if runtime != "" {
+			full.Runtime = runtime
+		}
+		if err := e.store.PutObject(ctx, store.KindContainer, full.Reference, full.Name, &full, e.cfg.Clock()); err != nil {
+			return rec, err
+		}
+		rec.Containers++
+		e.cfg.Log.Warn("a stop of the engine interrupted a container", "container", full.Name, "reference", full.Reference, "details", details)
+	}
+
+	// Snapshots being taken, or of containers that are gone.
+	snaps, err := listMasked[engineapi.Snapshot](ctx, e.store, store.KindSnapshot)
+	if err != nil {
+		return rec, err
+	}
+	var gone []store.ObjectKey
+	keepSnap := map[string]bool{}
+	for _, s := range snaps {
+		if _, ok := byRef[s.Container]; s.Dir != "" && ok {
+			keepSnap[s.Reference] = true
+			continue
+		}
+		gone = append(gone, store.ObjectKey{Kind: store.KindSnapshot, Ref: s.Reference})
+		rec.Snapshots++
+	}
+	configs, err := listMasked[engineapi.SourceConfig](ctx, e.store, store.KindSourceConfig)
+	if err != nil {
+		return rec, err
+	}
+	for _, sc := range configs {
+		if _, ok := byRef[sc.Container]; sc.Container != "" && !ok {
+			gone = append(gone, store.ObjectKey{Kind: store.KindSourceConfig, Ref: sc.Reference})
+			rec.Orphans++
+		}
+	}
+	if len(gone) > 0 {
+		if err := e.store.DeleteObjects(ctx, gone); err != nil {
+			return rec, err
+		}
+	}
+	// Directories no object refers to (os.RemoveAll removes a link, never
+	// what it points to).
+	for dir, keep := range map[string]func(string) bool{
+		store.StorageDir:   func(name string) bool { _, ok := byRef[name]; return ok },
+		store.SnapshotsDir: func(name string) bool { return keepSnap[name] },
+	} {
+		entries, err := os.ReadDir(filepath.Join(e.cfg.DataDir, dir))
+		if err != nil {
+			continue // none yet
+		}
+		for _, ent := range entries {
+			if keep(ent.Name()) {
+				continue
+			}
+			if err := os.RemoveAll(filepath.Join(e.cfg.DataDir, dir, ent.Name())); err != nil {
+				return rec, err
+			}
+			rec.Orphans++
+		}
+	}
+	return rec, nil
+}
+
+// listMasked decodes the stored documents of a kind as the API shows them
+// (secrets masked): enough for references and states, and readable even
+// without the secrets key.
+func listMasked[T any](ctx context.Context, s *store.Store, kind string) ([]T, error) {
+	raws, err := s.ListObjects(ctx, kind, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(raws))
+	for _, r := range raws {
+		var v T
+		if err := json.Unmarshal(r, &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// interruption says what a stop of the engine during the job jobRef of
+// the action type op (empty: only the creation intent was left) means for
+// the container c: its runtime status ("" to keep it), the details and
+// the action. No details: the container's state is what it was (a sync,
+// a snapshot or a status cut off changes nothing of it: the snapshot
+// being taken is removed).
+func interruption(c *engineapi.Container, op, jobRef string) (runtime, details, action string) {
+	noun, cmd := containerNames[c.ContainerType], strings.ToLower(containerNames[c.ContainerType])
+	during := "while no job ran"
+	if jobRef != "" {
+		during = "during " + jobRef
+	}
+	del := fmt.Sprintf("dvp %s delete %s", cmd, c.Name)
+	switch {
+	case c.Pending == "DB_LINK" || (c.Pending != "" && c.ContainerType == engineapi.ContainerDSource):
+		return "FAILED", fmt.Sprintf("The engine stopped %s while dSource %s was being linked: its first sync did not finish.", during, c.Name),
+			fmt.Sprintf("Sync it (dvp dsource sync %s) or delete it (%s).", c.Name, del)
+	case c.Pending != "":
+		state := "it was never configured"
+		if c.SourceConfig != "" {
+			state = "it was configured, but its provisioning did not finish"
+		}
+		return "FAILED", fmt.Sprintf("The engine stopped %s while VDB %s was being provisioned: %s.", during, c.Name, state),
+			fmt.Sprintf("Delete it (%s), or refresh it (dvp vdb refresh %s) to provision it again from its snapshot.", del, c.Name)
+	}
+	switch op {
+	case "DB_REFRESH", "DB_ROLLBACK":
+		what := map[string]string{"DB_REFRESH": "refresh", "DB_ROLLBACK": "rollback"}[op]
+		return "UNKNOWN", fmt.Sprintf("The engine stopped %s, the %s of VDB %s: its data may be partly replaced, and it may be unconfigured.", during, what, c.Name),
+			fmt.Sprintf("Run the %s again (dvp vdb %s %s), or delete the VDB (%s; add --force if the plugin's clean-up fails).", what, what, c.Name, del)
+	case "DB_START", "DB_STOP", "DB_ENABLE", "DB_DISABLE":
+		what := strings.ToLower(strings.TrimPrefix(op, "DB_"))
+		return "UNKNOWN", fmt.Sprintf("The engine stopped %s, the %s of %s %s: it may or may not have taken effect.", during, what, noun, c.Name),
+			fmt.Sprintf("Ask its status (dvp %s status %s), then run the %s again.", cmd, c.Name, what)
+	case "DB_DELETE":
+		return "FAILED", fmt.Sprintf("The engine stopped %s while %s %s was being deleted: the plugin's clean-up may have run, and the %s is only partly removed.", during, noun, c.Name, noun),
+			fmt.Sprintf("Delete it again (%s); add --force if the plugin's clean-up fails now.", del)
+	}
+	return "", "", ""
+}
+
+// clearInterrupted is what an operation that completed on a container
+// does: the interruption is over.
+func (c *wf) clearInterrupted() bool {
+	if c.c.Interrupted == nil && c.c.Pending == "" {
+		return false
+	}
+	c.c.Interrupted, c.c.Pending = nil, ""
+	if c.c.Runtime == "FAILED" {
+		c.c.Runtime = "UNKNOWN"
+		if c.c.ContainerType == engineapi.ContainerDSource {
+			c.c.Runtime = "ACTIVE"
+		}
+	}
+	return true
+}
