@@ -226,7 +226,7 @@ func (s *Store) Job(ctx context.Context, id int64) (*Job, error) {
 // their events): at start-up, before Recover marks them FAILED, the jobs
 // a stop of the engine cut off.
 func (s *Store) InterruptedJobs(ctx context.Context) ([]Job, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, action_id, action_type, title, target, target_name, state, percent, user_ref, start_time, update_time FROM jobs WHERE state = 'RUNNING' ORDER BY id`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT id, action_id, action_type, title, target, target_name, state, percent, user_ref, start_time, update_time FROM jobs WHERE state = 'RUNNING' ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}

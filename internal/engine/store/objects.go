@@ -268,17 +268,12 @@ type ObjectKey struct{ Kind, Ref string }
 // DeleteObjects deletes objects in one transaction: all of them, or none
 // (a crash in between leaves them all).
 func (s *Store) DeleteObjects(ctx context.Context, keys []ObjectKey) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, k := range keys {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE id=? AND kind=?`, ParseObjectRef(k.Kind, k.Ref), k.Kind); err != nil {
-			return err
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE id=? AND kind=?`, ParseObjectRef(k.Kind, k.Ref), k.Kind); err != nil {
+				return err
+			}
 		}
-	}
-	return tx.Commit()
+		return nil
+	})
 }
