@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,6 +56,9 @@ type Options struct {
 type Step struct {
 	Name     string        `json:"name"`
 	Duration time.Duration `json:"duration"`
+	// Reused: the step took its result from the last build instead of
+	// doing its work (docs/build.md, "Unchanged inputs").
+	Reused bool `json:"reused,omitempty"`
 }
 
 // Result is what a build did.
@@ -69,6 +73,9 @@ type Result struct {
 	GoVersion    string
 	Sources      []string // entry names of the sources in the ZIP
 	Steps        []Step   // the steps that ran, in order, each timed
+	// UpToDate: the artifact at ArtifactPath already held the bytes of
+	// this build, and was left as it was.
+	UpToDate bool
 }
 
 // Failed reports whether the build failed (no artifact written).
@@ -121,10 +128,15 @@ func Build(ctx context.Context, opts Options) *Result {
 			opts.Step(s.name)
 		}
 		start := time.Now()
+		b.reused = false
 		goOn := s.run(b)
 		d := time.Since(start)
-		b.res.Steps = append(b.res.Steps, Step{Name: s.name, Duration: d})
-		b.log.Debug("build step", "step", s.name, "duration", d.String())
+		b.res.Steps = append(b.res.Steps, Step{Name: s.name, Duration: d, Reused: b.reused})
+		if b.reused {
+			b.log.Debug("build step", "step", s.name, "duration", d.String(), "reused", true)
+		} else {
+			b.log.Debug("build step", "step", s.name, "duration", d.String())
+		}
 		if !goOn {
 			break
 		}
@@ -144,21 +156,34 @@ type pipeline struct {
 	entry        *entryInfo
 	goModGo      string
 	goCmd        string
-	workDir      string // <root>/.dvp/build, locked
-	unlock       func() // ends the lock of the work directory (cleanup)
+	workDir      string      // <root>/.dvp/build, locked
+	unlock       func()      // ends the lock of the work directory (cleanup)
+	state        *buildState // the record of the last build, nil if none may be used
+	reused       bool        // the running step reused a result of the last build
 	target       compileJob
-	hostBinary   string             // the binary that runs here (the target when the host is linux/amd64)
-	sources      packedSources      // listed and compressed while the plugin compiles
-	packing      chan packedBinary  // the binary, packed while the manifest is read
-	rm           *protocol.Manifest // what the compiled plugin registered
-	entries      []zipfile.File
-	a            *artifact.Artifact
+	compiling    *compiling // the go build under way
+	// inputsChanged: the SDK copy or the generated code was written after
+	// go build started.
+	inputsChanged bool
+	hostBinary    string              // the binary that runs here (the target when the host is linux/amd64)
+	sources       packedSources       // listed and compressed while the plugin compiles
+	packing       chan packedBinary   // the binary, packed while the manifest is read
+	bin           *zipfile.PackedFile // the binary, packed
+	binaryID      string              // the Go build ID of the compiled plugin
+	rm            *protocol.Manifest  // what the compiled plugin registered
+	rmJSON        []byte              // its encoding, for the record of the build
+	upToDate      bool                // the artifact on disk is this build's
+	key           string              // artifactKey of this build
+	entries       []zipfile.File
+	a             *artifact.Artifact
 }
 
 type packedSources struct {
 	files  []zipfile.File
-	packed map[string]*zipfile.PackedFile
+	sums   []sourceSum
+	packed map[string]*zipfile.PackedFile // nil: not packed (yet)
 	ps     diag.List
+	onDisk string // the sha256 of the artifact the last build wrote, if it is still there
 }
 
 type packedBinary struct {
@@ -167,6 +192,7 @@ type packedBinary struct {
 }
 
 func (b *pipeline) cleanup() {
+	b.stopCompile()
 	if b.unlock != nil {
 		b.unlock()
 	}
@@ -212,6 +238,14 @@ func (b *pipeline) validate() bool {
 		return b.fail(diag.Errorf(filepath.Join(dir, lockName), 0, 0, "cannot lock dvp build's work directory: %v", err))
 	}
 	b.workDir, b.unlock = dir, unlock
+	b.state = loadState(dir)
+	// go build starts now, while the next steps check the SDK copy and
+	// the generated code (compile waits for it, or starts it again).
+	if goCmd, gp := goTool(b.opts.GoCommand); gp == nil {
+		b.goCmd = goCmd
+		b.goModGo, _ = checkGoMod(b.p.Config.SrcPath)
+		b.startCompile()
+	}
 	return true
 }
 
@@ -223,6 +257,7 @@ func (b *pipeline) syncSDK() bool {
 		return b.fail(diag.Errorf(filepath.Join(dir, ".dvp", "sdk"), 0, 0, "cannot update the project's copy of the SDK: %v", err))
 	}
 	if changed {
+		b.inputsChanged = true
 		b.log.Info("Updated the SDK copy in .dvp/sdk to the SDK of this dvp.")
 	}
 	return true
@@ -230,7 +265,10 @@ func (b *pipeline) syncSDK() bool {
 
 // generate writes the Go types of schema.json (only when stale).
 func (b *pipeline) generate() bool {
-	_, _, _, ps := generateCode(b.p, false)
+	_, _, stale, ps := generateCode(b.p, false)
+	if stale {
+		b.inputsChanged = true // rewritten
+	}
 	return b.add(ps...)
 }
 
@@ -252,64 +290,124 @@ func (b *pipeline) checkSources() bool {
 	return !b.res.Problems.HasErrors()
 }
 
-// compile builds the plugin: once for linux/amd64 when that is the host
-// (the same binary gives the manifest), else for the host and the target
-// at once. The binaries go to stable paths in the project's work directory
-// (WorkDir) and keep Go's build ID, so that go build skips the link when
-// nothing changed. The sources are listed and compressed meanwhile.
-func (b *pipeline) compile() bool {
+// compiling is a go build (or two: host and target) under way.
+type compiling struct {
+	cancel context.CancelFunc
+	done   chan compiled
+}
+
+type compiled struct {
+	goVersion string
+	problems  diag.List
+}
+
+// startCompile starts go build of the plugin in the background: once for
+// linux/amd64 when that is the host (the same binary gives the manifest),
+// else for the host and the target at once. The binaries go to stable
+// paths in the project's work directory (WorkDir) and keep Go's build ID,
+// so that go build skips the link when nothing changed.
+func (b *pipeline) startCompile() {
 	cfg := b.p.Config
-	dir := b.workDir
-	b.target = compileJob{goCmd: b.goCmd, srcDir: cfg.SrcPath, out: filepath.Join(dir, artifact.BinaryEntry), goos: TargetOS, arch: TargetArch, goModGo: b.goModGo}
+	b.target = compileJob{goCmd: b.goCmd, srcDir: cfg.SrcPath, out: filepath.Join(b.workDir, artifact.BinaryEntry), goos: TargetOS, arch: TargetArch, goModGo: b.goModGo}
 	b.hostBinary = b.target.out
-	sourcesCh := make(chan packedSources, 1)
-	go func() {
-		files, packed, ps := packSources(cfg.SrcPath, map[string]bool{b.artifactPath: true})
-		sourcesCh <- packedSources{files, packed, ps}
-	}()
-	b.log.Info("Compiling the plugin", "dir", cfg.SrcPath, "target", artifact.BinaryTarget)
-	var goVersion string
-	var cps diag.List
+	ctx, cancel := context.WithCancel(b.ctx)
+	c := &compiling{cancel: cancel, done: make(chan compiled, 1)}
+	b.compiling = c
+	target := b.target
 	if hostIsTarget() {
-		goVersion, cps = b.target.run(b.ctx)
-	} else {
-		host := b.target
-		host.out = filepath.Join(dir, "plugin-host")
-		host.goos, host.arch = goruntimeGOOS(), goruntimeGOARCH()
-		b.hostBinary = host.out
+		go func() {
+			v, ps := target.run(ctx)
+			c.done <- compiled{v, ps}
+		}()
+		return
+	}
+	host := b.target
+	host.out = filepath.Join(b.workDir, "plugin-host")
+	host.goos, host.arch = goruntimeGOOS(), goruntimeGOARCH()
+	b.hostBinary = host.out
+	go func() {
 		var wg sync.WaitGroup
 		var hps diag.List
 		wg.Add(1)
-		go func() { defer wg.Done(); _, hps = host.run(b.ctx) }()
-		goVersion, cps = b.target.run(b.ctx)
+		go func() { defer wg.Done(); _, hps = host.run(ctx) }()
+		v, ps := target.run(ctx)
 		wg.Wait()
-		if len(cps) == 0 {
-			cps = hps
+		if len(ps) == 0 {
+			ps = hps
 		}
+		c.done <- compiled{v, ps}
+	}()
+}
+
+// stopCompile ends a go build under way, if any, and waits for it.
+func (b *pipeline) stopCompile() {
+	if c := b.compiling; c != nil {
+		c.cancel()
+		<-c.done
+		b.compiling = nil
 	}
-	b.res.GoVersion = goVersion
+}
+
+// compile waits for the plugin's go build. That started right after
+// validation (speculative: the SDK copy and the generated code are
+// checked meanwhile); if either step changed a file, or the toolchain
+// checks found another go command, it is stopped and started again. The
+// sources are listed and hashed (compressed if they changed) meanwhile.
+func (b *pipeline) compile() bool {
+	cfg := b.p.Config
+	if b.compiling == nil || b.inputsChanged || b.target.goCmd != b.goCmd {
+		b.stopCompile()
+		b.startCompile()
+	}
+	b.target.goModGo = b.goModGo
+	sourcesCh := make(chan packedSources, 1)
+	go func() {
+		// Sources that the last build packed into the artifact are only
+		// hashed: they are packed later if the artifact must be written.
+		skip := map[string]bool{b.artifactPath: true}
+		st := b.state
+		ps := readSources(cfg.SrcPath, skip, st == nil)
+		if st != nil && !equalSums(ps.sums, st.Sources) {
+			ps = readSources(cfg.SrcPath, skip, true)
+		}
+		if st != nil && st.ArtifactPath == b.artifactPath {
+			ps.onDisk, _ = fileSHA256(b.artifactPath)
+		}
+		sourcesCh <- ps
+	}()
+	b.log.Info("Compiling the plugin", "dir", cfg.SrcPath, "target", artifact.BinaryTarget)
+	r := <-b.compiling.done
+	b.compiling = nil
+	b.res.GoVersion = r.goVersion
 	b.sources = <-sourcesCh
-	if len(cps) > 0 {
-		return b.fail(cps...)
+	if len(r.problems) > 0 {
+		return b.fail(r.problems...)
 	}
 	return true
 }
 
 // readManifest reads the manifest from the compiled plugin and checks it.
 // The binary is packed for the artifact (read, hashed) meanwhile; the
-// channel is buffered, so an early return leaks nothing.
+// channel is buffered, so an early return leaks nothing. When go build did
+// not link (the binary has the Go build ID of the last build's), the
+// manifest and the sha256 recorded by the last build are reused, and the
+// binary is read only if the artifact must be written: this trusts the
+// build ID as go build's own up-to-date check does (its last part is the
+// hash of the binary's content, computed by go build).
 func (b *pipeline) readManifest() bool {
 	cfg := b.p.Config
-	b.packing = make(chan packedBinary, 1)
-	go func(path string) {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			b.packing <- packedBinary{nil, err}
-			return
+	b.binaryID, _ = readBuildID(b.target.out)
+	if st := b.state; st != nil && b.binaryID != "" && b.binaryID == st.BinaryBuildID {
+		var rm protocol.Manifest
+		if json.Unmarshal(st.Manifest, &rm) == nil {
+			b.reused = true
+			b.rm, b.rmJSON, b.res.BinarySHA256 = &rm, st.Manifest, st.BinarySHA256
+			m, ps := checkManifest(&rm, strings.ToUpper(cfg.PluginType), b.entry)
+			b.res.Manifest = m
+			return b.add(ps...)
 		}
-		p, err := zipfile.Pack(data, binaryLevel)
-		b.packing <- packedBinary{p, err}
-	}(b.target.out)
+	}
+	b.startPacking()
 	mctx, cancel := context.WithTimeout(b.ctx, b.opts.ManifestTimeout)
 	rm, err := pluginhost.ReadManifest(mctx, b.hostBinary)
 	cancel()
@@ -320,40 +418,96 @@ func (b *pipeline) readManifest() bool {
 		return b.fail(pr)
 	}
 	b.rm = rm
+	b.rmJSON, _ = json.Marshal(rm)
 	m, ps := checkManifest(rm, strings.ToUpper(cfg.PluginType), b.entry)
 	b.res.Manifest = m
 	return b.add(ps...)
 }
 
-// pack assembles the sourceCode ZIP's entries and the artifact.
+// startPacking reads and packs the binary for the artifact in the
+// background (packedBinary on b.packing).
+func (b *pipeline) startPacking() {
+	b.packing = make(chan packedBinary, 1)
+	go func(path string) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.packing <- packedBinary{nil, err}
+			return
+		}
+		p, err := zipfile.Pack(data, binaryLevel)
+		b.packing <- packedBinary{p, err}
+	}(b.target.out)
+}
+
+// pack assembles the artifact and the sourceCode ZIP's entries, unless
+// the artifact on disk is already this build's: same key (artifactKey),
+// and the file still has the sha256 the last build wrote.
 func (b *pipeline) pack() bool {
 	cfg := b.p.Config
-	sources := b.sources.files
 	b.res.Problems = append(b.res.Problems, b.sources.ps...)
-	pk := <-b.packing
-	if pk.err != nil {
-		return b.fail(diag.Errorf(b.target.out, 0, 0, "cannot read the compiled plugin: %v", pk.err))
+	if b.packing != nil {
+		pk := <-b.packing
+		if pk.err != nil {
+			return b.fail(diag.Errorf(b.target.out, 0, 0, "cannot read the compiled plugin: %v", pk.err))
+		}
+		b.bin = pk.p
+		b.res.BinarySHA256 = pk.p.SHA256()
 	}
-	bin := pk.p
-	binSum := bin.SHA256()
-	b.res.BinarySHA256 = binSum
-	b.res.Sources = sortedNames(sources)
 	rec := artifact.BuildRecord{
 		GoVersion:    b.res.GoVersion,
 		Target:       artifact.BinaryTarget,
 		SDKVersion:   sdkVersion(b.rm),
 		DvpVersion:   b.opts.DvpVersion,
-		BinarySHA256: binSum,
+		BinarySHA256: b.res.BinarySHA256,
 	}
+	a, aps := newArtifact(cfg, b.p.Schema, b.res.Manifest)
+	b.a = a
+	if !b.add(aps...) {
+		return false
+	}
+	key, err := artifactKey(a, rec, b.sources.sums)
+	if st := b.state; err == nil && st != nil && b.sources.packed == nil && key == st.ArtifactKey &&
+		b.artifactPath == st.ArtifactPath && b.sources.onDisk != "" && b.sources.onDisk == st.ArtifactSHA256 {
+		b.key, b.upToDate, b.reused = key, true, true
+		b.res.Sources = sortedNames(b.sources.files)
+		return true
+	}
+	if b.bin == nil {
+		// The binary of the last build, but the artifact must be written.
+		b.startPacking()
+		pk := <-b.packing
+		if pk.err != nil {
+			return b.fail(diag.Errorf(b.target.out, 0, 0, "cannot read the compiled plugin: %v", pk.err))
+		}
+		b.bin = pk.p
+		if b.res.BinarySHA256 != pk.p.SHA256() {
+			// Not the bytes the build ID promised: the recorded manifest
+			// may not be this binary's either.
+			os.Remove(b.target.out)
+			return b.fail(diag.Errorf(b.target.out, 0, 0, "the compiled plugin was changed after go build wrote it (its build ID is that of other bytes), so it was removed: run dvp build again"))
+		}
+	}
+	if b.sources.packed == nil {
+		// Unchanged sources, but something else changed: pack them now.
+		srcs := readSources(cfg.SrcPath, map[string]bool{b.artifactPath: true}, true)
+		if !b.add(srcs.ps...) {
+			return false
+		}
+		b.sources.files, b.sources.sums, b.sources.packed = srcs.files, srcs.sums, srcs.packed
+		key, err = artifactKey(a, rec, b.sources.sums)
+	}
+	if err == nil {
+		b.key = key
+	}
+	sources := b.sources.files
+	b.res.Sources = sortedNames(sources)
 	entries, err := zipEntries(rec, sources)
 	if err != nil {
 		return b.fail(diag.Errorf(cfg.SrcPath, 0, 0, "cannot package the plugin: %v", err))
 	}
 	b.entries = entries
-	b.sources.packed[artifact.BinaryEntry] = bin
-	a, aps := newArtifact(cfg, b.p.Schema, b.res.Manifest)
-	b.a = a
-	return b.add(aps...)
+	b.sources.packed[artifact.BinaryEntry] = b.bin
+	return true
 }
 
 // baseline checks upgrade safety against the released build.
@@ -361,8 +515,15 @@ func (b *pipeline) baseline() bool {
 	return b.add(checkBaseline(b.opts.BaselinePath, b.a, b.rm.Migrations, b.p.Config.Path)...)
 }
 
-// write writes the artifact atomically.
+// write writes the artifact atomically (unless it is up to date), then
+// the record of this build.
 func (b *pipeline) write() bool {
+	if b.upToDate {
+		b.reused = true
+		b.res.SHA256, b.res.ArtifactPath, b.res.Artifact, b.res.UpToDate = b.state.ArtifactSHA256, b.artifactPath, b.a, true
+		b.log.Debug("artifact up to date", "path", b.artifactPath, "sha256", b.res.SHA256)
+		return true
+	}
 	sum, err := writeArtifact(b.artifactPath, b.a, b.entries, b.sources.packed)
 	if err != nil {
 		return b.fail(diag.Errorf(b.artifactPath, 0, 0, "Failed to write upload_artifact file to %s: %v", b.artifactPath, unwrapPathError(err)))
@@ -370,6 +531,14 @@ func (b *pipeline) write() bool {
 	b.res.SHA256 = sum
 	b.res.ArtifactPath = b.artifactPath
 	b.res.Artifact = b.a
+	if b.key != "" {
+		// Only a shortcut for the next build: a failure costs it time.
+		st := &buildState{BinaryBuildID: b.binaryID, BinarySHA256: b.res.BinarySHA256, Manifest: b.rmJSON,
+			Sources: b.sources.sums, ArtifactPath: b.artifactPath, ArtifactKey: b.key, ArtifactSHA256: sum}
+		if err := saveState(b.workDir, st); err != nil {
+			b.log.Debug("cannot record the build", "dir", b.workDir, "error", err)
+		}
+	}
 	// The caller reports the result (dvp build prints it once, on stdout).
 	b.log.Debug("artifact written", "path", b.artifactPath, "sha256", sum)
 	return true

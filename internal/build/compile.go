@@ -153,6 +153,7 @@ func (j compileJob) run(ctx context.Context) (goVersion string, problems diag.Li
 	args := append([]string{"build"}, BuildFlags...)
 	args = append(args, "-o", j.out, ".")
 	cmd := exec.CommandContext(ctx, j.goCmd, args...)
+	interruptGroup(cmd)
 	cmd.Dir = j.srcDir
 	cmd.Env = GoEnv(os.Environ(), j.goos, j.arch)
 	var stderr bytes.Buffer

@@ -90,16 +90,26 @@ func sourceFiles(srcDir string, skip map[string]bool) ([]zipfile.File, diag.List
 	return files, ps
 }
 
-// packSources lists the sources (sourceFiles) and compresses them for the
-// ZIP. Sources do not change during the build, so this runs while the
-// plugin compiles.
-func packSources(srcDir string, skip map[string]bool) ([]zipfile.File, map[string]*zipfile.PackedFile, diag.List) {
+// readSources lists the sources (sourceFiles) and reads each: its sha256
+// and, with pack, its compressed form for the ZIP. Sources do not change
+// during the build, so this runs while the plugin compiles. The sums are
+// those of the bytes packed, so that the key of an artifact
+// (artifactKey) is that of its content.
+func readSources(srcDir string, skip map[string]bool, pack bool) packedSources {
 	files, ps := sourceFiles(srcDir, skip)
-	packed := make(map[string]*zipfile.PackedFile, len(files))
+	out := packedSources{files: files, sums: make([]sourceSum, 0, len(files))}
+	if pack {
+		out.packed = make(map[string]*zipfile.PackedFile, len(files))
+	}
 	for _, f := range files {
 		data, err := os.ReadFile(f.Path)
 		if err != nil {
 			ps = append(ps, diag.Errorf(f.Path, 0, 0, "cannot read the source file: %v", err))
+			continue
+		}
+		if !pack {
+			sum := sha256.Sum256(data)
+			out.sums = append(out.sums, sourceSum{Name: f.Name, Mode: f.Mode, SHA256: hex.EncodeToString(sum[:])})
 			continue
 		}
 		level := flate.DefaultCompression
@@ -111,9 +121,11 @@ func packSources(srcDir string, skip map[string]bool) ([]zipfile.File, map[strin
 			ps = append(ps, diag.Errorf(f.Path, 0, 0, "cannot compress the source file: %v", err))
 			continue
 		}
-		packed[f.Name] = p
+		out.packed[f.Name] = p
+		out.sums = append(out.sums, sourceSum{Name: f.Name, Mode: f.Mode, SHA256: p.SHA256()})
 	}
-	return files, packed, ps
+	out.ps = ps
+	return out
 }
 
 // isProgram reports whether a file starts like a compiled executable.

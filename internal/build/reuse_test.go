@@ -1,0 +1,282 @@
+package build
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/sdkcopy"
+)
+
+func reusedSteps(res *Result) []string {
+	var names []string
+	for _, s := range res.Steps {
+		if s.Reused {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+// fileID is what changes when a file is replaced or rewritten.
+type fileID struct {
+	ino   uint64
+	mtime int64
+	size  int64
+}
+
+func idOf(t *testing.T, path string) fileID {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fileID{st.Sys().(*syscall.Stat_t).Ino, st.ModTime().UnixNano(), st.Size()}
+}
+
+// freshSHA builds a copy of the project without its work directory (no
+// compiled plugin, no record of a build): the bytes a build from scratch
+// writes.
+func freshSHA(t *testing.T, dir string) string {
+	t.Helper()
+	c := copyDir(t, dir)
+	if err := os.RemoveAll(filepath.Join(c, filepath.FromSlash(WorkDir))); err != nil {
+		t.Fatal(err)
+	}
+	res := runBuild(t, c)
+	mustSucceed(t, res)
+	if res.UpToDate || len(reusedSteps(res)) > 0 {
+		t.Fatalf("a build from scratch reused %v", reusedSteps(res))
+	}
+	return res.SHA256
+}
+
+// TestUnchangedBuildReusesWork: a build whose inputs did not change does
+// not link (go build's up-to-date check: the binary is the same file), does
+// not run the plugin for its manifest, does not pack or write the artifact
+// (the same file, same bytes), and reports the same result. Every input of
+// the artifact's bytes that changes makes the next build write it again,
+// with the bytes a build from scratch writes.
+func TestUnchangedBuildReusesWork(t *testing.T) {
+	t.Parallel()
+	needGo(t)
+	dir := fixture(t)
+	// A warning (a missing required operation) must be reported by every
+	// build, reused or not.
+	runner := filepath.Join(dir, "src", "plugin_runner.go")
+	const reconfigure = `"virtual.reconfigure": runtime.Adapt(func(ctx context.Context, in virtualIn) (sourceConfig, error) {
+			return in.SourceConfig, nil
+		}),`
+	edit(t, runner, reconfigure, "")
+	bin := filepath.Join(dir, filepath.FromSlash(WorkDir), "plugin")
+	art := filepath.Join(dir, "artifact.json")
+	// go build -x, through a wrapper, prints the commands it runs: linked
+	// tells whether the last builds ran the linker.
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(t.TempDir(), "go.log")
+	wrapper := filepath.Join(t.TempDir(), "go")
+	done := log + ".done" // made when a go build ends
+	script := "#!/bin/sh\nshift\n" + goCmd + " build -x \"$@\" 2>>" + log + "\nrc=$?\ntouch " + done + "\nexit $rc\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	linked := func() bool {
+		t.Helper()
+		data, err := os.ReadFile(log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(log)
+		return regexp.MustCompile(`(?m)/link\s.*-o\s`).Match(data)
+	}
+	runBuild := func(t *testing.T, dir string, mod ...func(*Options)) *Result {
+		t.Helper()
+		return runBuild(t, dir, append([]func(*Options){func(o *Options) { o.GoCommand = wrapper }}, mod...)...)
+	}
+
+	first := runBuild(t, dir)
+	mustSucceed(t, first)
+	if first.UpToDate || len(reusedSteps(first)) > 0 {
+		t.Fatalf("the first build reused %v", reusedSteps(first))
+	}
+	if len(messages(first.Problems, diag.Warning)) != 1 {
+		t.Fatalf("want one warning, got %v", first.Problems)
+	}
+	if !linked() {
+		t.Fatal("the first build did not link")
+	}
+	artID := idOf(t, art)
+
+	second := runBuild(t, dir)
+	mustSucceed(t, second)
+	if !second.UpToDate || !slices.Equal(reusedSteps(second), []string{"manifest", "package", "write"}) {
+		t.Fatalf("unchanged: up to date %v, reused %v", second.UpToDate, reusedSteps(second))
+	}
+	if linked() {
+		t.Errorf("go build linked the plugin again")
+	}
+	if idOf(t, art) != artID {
+		t.Errorf("artifact.json was written again")
+	}
+	if second.SHA256 != first.SHA256 || second.BinarySHA256 != first.BinarySHA256 || second.GoVersion != first.GoVersion ||
+		!slices.Equal(second.Sources, first.Sources) || second.Problems.String() != first.Problems.String() ||
+		!reflect.DeepEqual(second.Manifest, first.Manifest) {
+		t.Errorf("the reused result differs:\n%+v\n%+v", second, first)
+	}
+
+	// Each change below makes the artifact be written again (a new file),
+	// with the bytes of a build from scratch.
+	rebuilt := func(t *testing.T, what string, mod ...func(*Options)) *Result {
+		t.Helper()
+		var before fileID
+		if _, err := os.Stat(art); err == nil {
+			before = idOf(t, art)
+		}
+		res := runBuild(t, dir, mod...)
+		mustSucceed(t, res)
+		if res.UpToDate || idOf(t, art) == before {
+			t.Fatalf("%s: the artifact was not written again (reused %v)", what, reusedSteps(res))
+		}
+		return res
+	}
+
+	// A source that is not Go: the same binary (not linked, its manifest
+	// reused), the sources packed again.
+	edit(t, filepath.Join(dir, "src", "resources", "get_date.sh"), "date", "date -u")
+	res := rebuilt(t, "a resource")
+	if !slices.Equal(reusedSteps(res), []string{"manifest"}) || linked() {
+		t.Errorf("a resource: reused %v, linked again", reusedSteps(res))
+	}
+	if fresh := freshSHA(t, dir); res.SHA256 != fresh || res.SHA256 == first.SHA256 {
+		t.Errorf("a resource: sha256 %s, from scratch %s, before %s", res.SHA256, fresh, first.SHA256)
+	}
+
+	// plugin_config.yml: a field of the artifact.
+	edit(t, filepath.Join(dir, "plugin_config.yml"), "externalVersion: \"1.0\"", "externalVersion: \"1.1\"")
+	res = rebuilt(t, "plugin_config.yml")
+	if fresh := freshSHA(t, dir); res.SHA256 != fresh {
+		t.Errorf("plugin_config.yml: sha256 %s, from scratch %s", res.SHA256, fresh)
+	}
+	good := res.SHA256
+
+	// The dvp version (in the build record).
+	res = rebuilt(t, "dvp version", func(o *Options) { o.DvpVersion = "0.2.0-test" })
+	if res.SHA256 == good {
+		t.Errorf("another dvp version wrote the same bytes")
+	}
+	mustSucceed(t, runBuild(t, dir)) // back to 0.1.0-test
+
+	// The artifact changed, or removed, by someone else.
+	data, err := os.ReadFile(art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(art, append(data, ' '), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res = rebuilt(t, "an edited artifact"); res.SHA256 != good {
+		t.Errorf("an edited artifact: sha256 %s, want %s", res.SHA256, good)
+	}
+	os.Remove(art)
+	if res = rebuilt(t, "a removed artifact"); res.SHA256 != good {
+		t.Errorf("a removed artifact: sha256 %s, want %s", res.SHA256, good)
+	}
+
+	// Another artifact path is written; the first stays.
+	other := filepath.Join(dir, "other.json")
+	res = runBuild(t, dir, func(o *Options) { o.ArtifactPath = other })
+	mustSucceed(t, res)
+	if res.UpToDate || res.SHA256 != good {
+		t.Errorf("another path: up to date %v, sha256 %s, want %s", res.UpToDate, res.SHA256, good)
+	}
+
+	// A damaged record of the last build: all the work again.
+	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(WorkDir), stateName), []byte("{\"version\": 1, \"dvp\""), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res = runBuild(t, dir)
+	mustSucceed(t, res)
+	if len(reusedSteps(res)) > 0 || res.SHA256 != good {
+		t.Errorf("damaged record: reused %v, sha256 %s, want %s", reusedSteps(res), res.SHA256, good)
+	}
+
+	// The SDK copy changed (in a way that changes the binary): the build
+	// puts it back, so the go build that started before must not count.
+	sdkFile := filepath.Join(dir, ".dvp", "sdk", "runtime", "runtime.go")
+	sdkData, err := os.ReadFile(sdkFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sdkFile, append(sdkData, "\nfunc init() { println(\"changed SDK\") }\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The copy is put back only once the go build that started with the
+	// changed copy has ended: compile must start it again.
+	os.Remove(done)
+	res = runBuild(t, dir, func(o *Options) {
+		o.SyncSDK = func(root string) (bool, error) {
+			for i := 0; i < 6000; i++ {
+				if _, err := os.Stat(done); err == nil {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			return sdkcopy.SyncSDK(root)
+		}
+	})
+	mustSucceed(t, res)
+	if !res.UpToDate || res.SHA256 != good {
+		t.Errorf("a changed SDK copy: up to date %v, sha256 %s, want %s", res.UpToDate, res.SHA256, good)
+	}
+	if data, _ := os.ReadFile(sdkFile); string(data) != string(sdkData) {
+		t.Errorf("the SDK copy was not put back")
+	}
+
+	// schema.json: the generated code and the artifact's schemas.
+	edit(t, filepath.Join(dir, "schema.json"), `"name": { "type": "string" }`, `"name": { "type": "string", "description": "the name" }`)
+	res = rebuilt(t, "schema.json")
+	if fresh := freshSHA(t, dir); res.SHA256 != fresh {
+		t.Errorf("schema.json: sha256 %s, from scratch %s", res.SHA256, fresh)
+	}
+
+	// A Go source: linked again, the manifest read from the new binary.
+	edit(t, runner, `"virtual.post_snapshot"`, reconfigure+"\n\t\t"+`"virtual.post_snapshot"`)
+	res = rebuilt(t, "a Go source")
+	if len(reusedSteps(res)) > 0 || !linked() || len(res.Problems) != 0 {
+		t.Errorf("a Go source: reused %v, not linked again, or problems %v", reusedSteps(res), res.Problems)
+	}
+	if fresh := freshSHA(t, dir); res.SHA256 != fresh {
+		t.Errorf("a Go source: sha256 %s, from scratch %s", res.SHA256, fresh)
+	}
+
+	// A compiled plugin changed behind dvp's back, its build ID kept: go
+	// build does not link it again, and dvp refuses to pack it (and
+	// removes it) rather than pair it with the manifest of other bytes.
+	f, err := os.OpenFile(bin, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("tampered"))
+	f.Close()
+	edit(t, filepath.Join(dir, "src", "resources", "get_date.sh"), "date -u", "date")
+	before := idOf(t, art)
+	res = runBuild(t, dir)
+	if !res.Failed() || len(res.Problems) != 1 || !strings.Contains(res.Problems[0].Message, "was changed after go build wrote it") || idOf(t, art) != before {
+		t.Fatalf("tampered binary: failed %v, problems %v", res.Failed(), res.Problems)
+	}
+	if _, err := os.Stat(bin); !os.IsNotExist(err) {
+		t.Errorf("the tampered binary is still there (%v)", err)
+	}
+	mustSucceed(t, runBuild(t, dir))
+}

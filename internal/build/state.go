@@ -1,0 +1,164 @@
+package build
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/dvpkit/dvp/internal/artifact"
+)
+
+// stateName is the record of the last successful build in the work
+// directory (WorkDir).
+const stateName = "state.json"
+
+// stateVersion changes when the record or the key changes meaning.
+const stateVersion = 1
+
+// buildState is the record of the last successful build of a project: what
+// lets the next build with the same inputs skip work whose result it
+// already has. It is only ever a shortcut: every use is checked against the
+// files (the artifact's sha256, the binary's), and a missing, unreadable or
+// foreign record (another dvp) makes a build do all its work.
+type buildState struct {
+	Version int `json:"version"`
+	// Dvp is the Go build ID of the dvp binary that wrote the record: its
+	// code (packing, checks, the code generator) is an input of every
+	// result recorded here.
+	Dvp string `json:"dvp"`
+	// The compiled plugin of that build (its Go build ID and sha256) and
+	// the manifest it printed: a binary with the same sha256 prints the
+	// same manifest (manifest mode only lists what main registered).
+	BinaryBuildID string          `json:"binaryBuildId"`
+	BinarySHA256  string          `json:"binarySha256"`
+	Manifest      json.RawMessage `json:"manifest"`
+	// Sources are the sources that went into the artifact.
+	Sources []sourceSum `json:"sources"`
+	// The artifact written: where, the key of its inputs, its sha256.
+	ArtifactPath   string `json:"artifactPath"`
+	ArtifactKey    string `json:"artifactKey"`
+	ArtifactSHA256 string `json:"artifactSha256"`
+}
+
+// sourceSum is one source of the sourceCode ZIP: its entry name, mode and
+// the sha256 of its content.
+type sourceSum struct {
+	Name   string      `json:"name"`
+	Mode   fs.FileMode `json:"mode"`
+	SHA256 string      `json:"sha256"`
+}
+
+var (
+	selfIDOnce sync.Once
+	selfID     string
+)
+
+// dvpIdentity is the Go build ID of the running dvp binary, "" when it has
+// none (linked with -ldflags=-buildid=): then nothing is reused.
+func dvpIdentity() string {
+	selfIDOnce.Do(func() {
+		exe, err := os.Executable()
+		if err != nil {
+			return
+		}
+		selfID, _ = readBuildID(exe)
+	})
+	return selfID
+}
+
+// loadState reads the record of the last build in dir; nil when there is
+// none that this dvp may use.
+func loadState(dir string) *buildState {
+	id := dvpIdentity()
+	if id == "" {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join(dir, stateName))
+	if err != nil {
+		return nil
+	}
+	var st buildState
+	if json.Unmarshal(data, &st) != nil || st.Version != stateVersion || st.Dvp != id {
+		return nil
+	}
+	return &st
+}
+
+// saveState records a successful build. The record is written in place,
+// without fsync: only builds read it, holding the work directory's lock
+// as the writer does, and a torn record (a crash) is not valid JSON, so
+// the next build does all its work. Durability would cost every build
+// that writes an artifact two more fsyncs for nothing.
+func saveState(dir string, st *buildState) error {
+	st.Version, st.Dvp = stateVersion, dvpIdentity()
+	if st.Dvp == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, stateName), append(data, '\n'), 0o644)
+}
+
+func equalSums(a, b []sourceSum) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// fileSHA256 is the hex sha256 of a file's content.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// artifactKey is the key of everything the bytes of an artifact are made
+// of: the dvp that writes it (its packing code), the artifact's fields
+// (from plugin_config.yml, schema.json and the manifest), the build record
+// (Go version, SDK version, dvp version, the binary's sha256) and each
+// source's name, mode and content. Two builds with the same key write the
+// same bytes.
+func artifactKey(a *artifact.Artifact, rec artifact.BuildRecord, sources []sourceSum) (string, error) {
+	c := *a
+	c.SourceCode = ""
+	doc, err := artifact.Marshal(&c)
+	if err != nil {
+		return "", err
+	}
+	recJSON, err := json.Marshal(rec)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "dvp artifact key %d\n%s\n", stateVersion, dvpIdentity())
+	for _, part := range [][]byte{doc, recJSON} {
+		fmt.Fprintf(h, "%d\n", len(part))
+		h.Write(part)
+	}
+	fmt.Fprintf(h, "%d sources\n", len(sources))
+	for _, s := range sources {
+		fmt.Fprintf(h, "%q %o %s\n", s.Name, s.Mode, s.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
