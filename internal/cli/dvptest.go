@@ -39,7 +39,7 @@ starts a private local engine in a temporary directory (or uses the engine of
 source configs are added, then the steps run (link, sync, provision, refresh,
 ...), each with its checks; at the end of each scenario what it made is
 deleted. The engine is stopped and its data removed at the end, also when a
-step fails or on Ctrl-C. docs/dvp-test.md is the reference of the spec.
+step fails or on Ctrl-C. dvp help test-spec is the reference of the spec.
 
 Exit codes: 0 every scenario passed, 1 a scenario failed (or the plugin did
 not build or upload), 2 a bad spec or command line, 130 interrupted.`,

@@ -55,7 +55,11 @@ func newEngineCmd(app *App) *cobra.Command {
 		Short: "Run a local engine to upload plugins to",
 		Long: `The local engine implements the part of the Delphix Engine REST API that
 'dvp upload' and 'dvp download-logs' use, with real persistence, so that a
-plugin can be uploaded and checked without a Delphix Engine.`,
+plugin can be uploaded and checked without a Delphix Engine, and runs the
+plugin's operations: environments and discovery, dSources, snapshots, VDBs.
+
+dvp help local-engine is the whole guide (flags, storage, sandbox, mounts,
+limits); dvp help workflows says when the engine calls each operation.`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newEngineServeCmd(app))
@@ -86,7 +90,7 @@ the kernel cannot sandbox, unless --insecure-no-sandbox is given.
 
 When it accepts connections, serve prints "dvp engine listening on URL" on
 stdout and writes URL to --ready-file if given. SIGINT or SIGTERM stops it
-gracefully.`,
+gracefully. dvp help local-engine is the whole guide.`,
 		Example: `  dvp engine serve
   dvp engine serve --admin-password-file ~/.dvp/engine-password --listen 127.0.0.1:0 --ready-file /tmp/engine.url
   dvp engine serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem`,

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Exit codes (README.md lists them).
+// Exit codes (docs/exit-codes.md lists them; dvp help exit-codes prints it).
 const (
 	ExitOK       = 0
 	ExitUser     = 1 // bad input, failed validation, failed upload

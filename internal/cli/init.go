@@ -35,7 +35,7 @@ schema.json), plus .dvp/sdk, a copy of the plugin SDK of this dvp that src/go.mo
 points to, so the project builds with plain 'go build' without network access.
 
 It refuses to overwrite anything: when one of these paths exists it stops and
-changes nothing. See docs/plugin-project.md for the layout.`,
+changes nothing. dvp help project describes the layout.`,
 		Example: `  dvp init -n my-plugin -s STAGED
   dvp init -r path/to/project -t WINDOWS`,
 		Args: cobra.NoArgs,

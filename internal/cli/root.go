@@ -61,6 +61,7 @@ terminated (SIGTERM).`,
 	root.AddCommand(newTestCmd(app))
 	root.AddCommand(app.ExtraCommands...)
 	root.SetHelpCommand(newHelpCmd(app))
+	listTopicsInRootHelp(root)
 	root.DisableSuggestions = true // unknown commands are unknownCommand's
 	finishTree(root)
 	addCompletions(app, root)

@@ -51,7 +51,7 @@ the plugin sets extendedStartStopHooks).`,
 	return `Hooks are shell commands the engine runs with bash on the ` + strings.ToLower(containerNameOf(containerType)) + `'s
 environment, as its user, around its operations: ` + what + ` A hook
 that exits non-zero fails the job, naming the hook and quoting its output.
-docs/workflows.md ("Hooks") says when each one runs.`
+dvp help workflows ("Hooks") says when each one runs.`
 }
 
 func containerNameOf(containerType string) string {
