@@ -118,6 +118,23 @@ func TestListPaging(t *testing.T) {
 			}
 		}
 	}
+	// A change shows in the next list: the lists keep no stale plugin.
+	var first struct{ Reference string }
+	json.Unmarshal(whole.Result[0], &first)
+	if env := c.call("POST", "delphix/toolkit/"+first.Reference+"/delete", nil); env.Type != "OKResult" {
+		t.Fatalf("delete: %+v", env)
+	}
+	if l, _ := get(""); l.Total != n-1 || len(l.Result) != n-1 {
+		t.Errorf("after a delete: %d items, total %d", len(l.Result), l.Total)
+	}
+	if env := c.upload(enginetest.Bytes(enginetest.Options{ID: "0f9e3c4a-7b21-4d2e-9a55-000000000001", Name: "plugin 1", BuildNumber: "2"})); env.Type != "OKResult" {
+		t.Fatalf("upgrade: %+v", env)
+	} else if state, _ := c.waitJob(*env.Action); state != "COMPLETED" {
+		t.Fatalf("upgrade: %s", state)
+	}
+	if l, _ := get("?pageSize=5"); l.Total != n-1 || len(l.Result) != 5 || !strings.Contains(string(l.Result[0]), `"buildNumber":"2"`) {
+		t.Errorf("after a delete and an upgrade: total %d, first %s", l.Total, l.Result[0])
+	}
 	for _, q := range []string{"?pageSize=-1", "?pageSize=x", "?pageOffset=1", "?pageSize=5&pageOffset=1e3", "?pageSize=99999999"} {
 		env := c.call("GET", "delphix/toolkit"+q, nil)
 		if env.code != http.StatusBadRequest || env.Type != "ErrorResult" || !strings.Contains(env.Error.Details, "page") || env.Error.Action == "" {

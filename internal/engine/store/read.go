@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // readConns is the number of read-only connections: reads run side by
@@ -14,13 +15,13 @@ const readConns = 4
 // readStmts are the reads every poll or list makes, prepared once: SQLite
 // then does not parse them again on every call.
 type readStmts struct {
-	action, job, events, eventsSince, toolkitHeads, toolkitByID, toolkitCount *sql.Stmt
-	object, objectsPage, objectsPageParent, objectsCount, objectsCountParent  *sql.Stmt
+	action, job, events, eventsSince, toolkitHeads, toolkitByID, toolkitCount                        *sql.Stmt
+	object, objects, objectsParent, objectsPage, objectsPageParent, objectsCount, objectsCountParent *sql.Stmt
 }
 
 func (r *readStmts) close() {
-	for _, st := range []*sql.Stmt{r.action, r.job, r.events, r.eventsSince, r.toolkitHeads, r.toolkitByID, r.toolkitCount,
-		r.object, r.objectsPage, r.objectsPageParent, r.objectsCount, r.objectsCountParent} {
+	for _, st := range []*sql.Stmt{r.action, r.job, r.events, r.eventsSince, r.toolkitHeads, r.toolkitByID,
+		r.object, r.objects, r.objectsParent, r.objectsPage, r.objectsPageParent, r.objectsCount, r.objectsCountParent} {
 		if st != nil {
 			st.Close()
 		}
@@ -54,10 +55,11 @@ func (s *Store) openReaders(path string) error {
 	prep(&st.job, `SELECT `+jobColumns+` FROM jobs WHERE id = ?`)
 	prep(&st.events, `SELECT `+eventColumns+` FROM job_events WHERE job_id = ? ORDER BY id`)
 	prep(&st.eventsSince, `SELECT `+eventColumns+` FROM job_events WHERE job_id = ? ORDER BY id LIMIT -1 OFFSET ?`)
-	prep(&st.toolkitHeads, `SELECT id, artifact_sha256, source_sha256, source_size, installed, updated FROM toolkits ORDER BY id LIMIT ? OFFSET ?`)
+	prep(&st.toolkitHeads, `SELECT id, artifact_sha256, source_sha256, source_size, installed, updated FROM toolkits ORDER BY id`)
 	prep(&st.toolkitByID, `SELECT `+toolkitColumns+` FROM toolkits WHERE id = ?`)
-	prep(&st.toolkitCount, `SELECT COUNT(*) FROM toolkits`)
 	prep(&st.object, `SELECT data, sealed FROM objects WHERE id=? AND kind=?`)
+	prep(&st.objects, `SELECT data FROM objects WHERE kind=? ORDER BY id`)
+	prep(&st.objectsParent, `SELECT data FROM objects WHERE kind=? AND parent=? ORDER BY id`)
 	prep(&st.objectsPage, `SELECT data FROM objects WHERE kind=? ORDER BY id LIMIT ? OFFSET ?`)
 	prep(&st.objectsPageParent, `SELECT data FROM objects WHERE kind=? AND parent=? ORDER BY id LIMIT ? OFFSET ?`)
 	prep(&st.objectsCount, `SELECT COUNT(*) FROM objects WHERE kind=?`)
@@ -102,32 +104,65 @@ type ToolkitHead struct {
 // Ref is the toolkit's reference (APPDATA_TOOLKIT-n).
 func (h ToolkitHead) Ref() string { return fmt.Sprintf("APPDATA_TOOLKIT-%d", h.ID) }
 
+// heads keeps the heads of every installed plugin in memory between two
+// changes of the toolkits table: a list of plugins then runs no SQL. Every
+// write of the table bumps gen after it commits (toolkitsChanged); a list
+// read keeps what it read only when gen did not move meanwhile.
+type heads struct {
+	mu   sync.Mutex
+	gen  uint64
+	list []ToolkitHead // nil: to be read
+}
+
+// toolkitsChanged forgets the heads; writers call it after every commit
+// that changed the toolkits table.
+func (s *Store) toolkitsChanged() {
+	s.heads.mu.Lock()
+	s.heads.gen++
+	s.heads.list = nil
+	s.heads.mu.Unlock()
+}
+
 // ToolkitHeads returns the heads of a page of the installed plugins,
 // oldest first, and how many there are in all.
 func (s *Store) ToolkitHeads(ctx context.Context, p Page) ([]ToolkitHead, int, error) {
-	rows, err := s.stmts.toolkitHeads.QueryContext(ctx, p.limit(), max(p.Offset, 0))
+	s.heads.mu.Lock()
+	all, gen := s.heads.list, s.heads.gen
+	s.heads.mu.Unlock()
+	if all == nil {
+		var err error
+		if all, err = s.readToolkitHeads(ctx); err != nil {
+			return nil, 0, err
+		}
+		s.heads.mu.Lock()
+		if s.heads.gen == gen {
+			s.heads.list = all
+		}
+		s.heads.mu.Unlock()
+	}
+	from := min(max(p.Offset, 0), len(all))
+	to := len(all)
+	if p.Limit >= 0 {
+		to = min(from+p.Limit, len(all))
+	}
+	return all[from:to:to], len(all), nil
+}
+
+func (s *Store) readToolkitHeads(ctx context.Context) ([]ToolkitHead, error) {
+	rows, err := s.stmts.toolkitHeads.QueryContext(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	defer rows.Close()
-	var out []ToolkitHead
+	out := []ToolkitHead{}
 	for rows.Next() {
 		var h ToolkitHead
 		if err := rows.Scan(&h.ID, &h.ArtifactSHA256, &h.SourceSHA256, &h.SourceSize, &h.Installed, &h.Updated); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		out = append(out, h)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, err
-	}
-	total := len(out)
-	if !p.whole() {
-		if err := s.stmts.toolkitCount.QueryRowContext(ctx).Scan(&total); err != nil {
-			return nil, 0, err
-		}
-	}
-	return out, total, nil
+	return out, rows.Err()
 }
 
 // ToolkitByID returns the installed plugin with the row id, or nil.
@@ -145,9 +180,17 @@ func (s *Store) ToolkitByID(ctx context.Context, id int64) (*Toolkit, error) {
 func (s *Store) ListObjectsPage(ctx context.Context, kind, parent string, p Page) ([]RawDoc, int, error) {
 	var rows *sql.Rows
 	var err error
-	if parent == "" {
+	// A LIMIT that is a bound parameter makes SQLite prepare the
+	// statement again at every call: the whole list has statements of its
+	// own.
+	switch {
+	case parent == "" && p.whole():
+		rows, err = s.stmts.objects.QueryContext(ctx, kind)
+	case p.whole():
+		rows, err = s.stmts.objectsParent.QueryContext(ctx, kind, parent)
+	case parent == "":
 		rows, err = s.stmts.objectsPage.QueryContext(ctx, kind, p.limit(), max(p.Offset, 0))
-	} else {
+	default:
 		rows, err = s.stmts.objectsPageParent.QueryContext(ctx, kind, parent, p.limit(), max(p.Offset, 0))
 	}
 	if err != nil {

@@ -130,6 +130,8 @@ type Store struct {
 	// batch gathers the small writes of concurrent callers into one
 	// transaction (write.go).
 	batch batcher
+	// heads keeps the installed plugins' heads between changes (read.go).
+	heads heads
 	// keeper seals the secrets of stored objects; nil stores them as they
 	// are (only tests of the store alone).
 	keeper  *secrets.Keeper

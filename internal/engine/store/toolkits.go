@@ -158,6 +158,7 @@ func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, dec
 	if err := s.commit(tx); err != nil {
 		return nil, err
 	}
+	s.toolkitsChanged()
 	if current != nil && current.SourceSHA256 != row.SourceSHA256 {
 		// The replaced code is no longer reachable; without this a
 		// long-running engine keeps every build it ever installed.
@@ -184,6 +185,7 @@ func (s *Store) DeleteToolkit(ctx context.Context, t *Toolkit) error {
 	if err := s.commit(tx); err != nil {
 		return err
 	}
+	s.toolkitsChanged()
 	return s.removeBlobIfUnused(ctx, t.SourceSHA256)
 }
 
