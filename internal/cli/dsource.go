@@ -88,7 +88,7 @@ sync (a resync), printing the job's events. The dSource's reference is printed.
 	f.StringVar(&o.StagingEnvironment, "staging-environment", "", "STAGED plugins: the staging environment (default: the source config's)")
 	f.StringVar(&o.Params, "params", "", "the dSource's parameters (linkedSourceDefinition): a JSON object, or @FILE")
 	f.StringVar(&o.SnapshotParams, "snapshot-params", "", "the first sync's snapshot parameters: a JSON object, or @FILE")
-	f.StringArrayVar(&o.Hooks, "hook", nil, hookHelp(engineapi.ContainerDSource, false))
+	addHookFlag(cmd, &o.Hooks, engineapi.ContainerDSource, false)
 	return cmd
 }
 

@@ -177,8 +177,21 @@ The ` + kind + `'s reference is printed.
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)
-	cmd.Flags().StringArrayVar(&o.Hooks, "hook", nil, hookHelp(containerType, true))
+	addHookFlag(cmd, &o.Hooks, containerType, true)
 	return cmd
+}
+
+// addHookFlag adds --hook to a command; completion offers the hook names
+// of the container type.
+func addHookFlag(cmd *cobra.Command, hooks *[]string, containerType string, forUpdate bool) {
+	cmd.Flags().StringArrayVar(hooks, "hook", nil, hookHelp(containerType, forUpdate))
+	cmd.RegisterFlagCompletionFunc("hook", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var out []string
+		for _, n := range engineapi.HookNames(containerType) {
+			out = append(out, n+"=")
+		}
+		return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+	})
 }
 
 // withHooks is the status result that also shows the container's hooks:

@@ -75,6 +75,6 @@ virtualSourceDefinition first. The VDB's reference is printed.
 	f.StringVar(&o.Environment, "environment", "", "the target environment")
 	f.StringVar(&o.Repository, "repository", "", "the repository on the target (default: the plugin's first one there)")
 	f.StringVar(&o.Params, "params", "", "the VDB's parameters (virtualSourceDefinition): a JSON object, or @FILE")
-	f.StringArrayVar(&o.Hooks, "hook", nil, hookHelp(engineapi.ContainerVDB, false))
+	addHookFlag(cmd, &o.Hooks, engineapi.ContainerVDB, false)
 	return cmd
 }

@@ -61,6 +61,7 @@ func hook(cmds ...string) []map[string]any {
 // update replaces the hook points it names, removes those given an empty
 // list and keeps the others.
 func TestHooksAreCheckedStoredAndUpdated(t *testing.T) {
+	t.Parallel()
 	f := newHookFixture(t, stagedArtifact(t, enginetest.DefaultID, "staged", testPlugin(t, "staged")))
 	c := f.c
 	link := func(ops map[string]any) envelope {
@@ -177,6 +178,7 @@ func allVDBHooks(rec string) map[string]any {
 // events; the plugin sets no extendedStartStopHooks, so enable and disable
 // run no hooks.
 func TestHooksRunAroundOperations(t *testing.T) {
+	t.Parallel()
 	f := newHookFixture(t, stagedArtifact(t, enginetest.DefaultID, "staged", testPlugin(t, "staged")))
 	c := f.c
 	rec := filepath.Join(f.tmp, "record")
@@ -244,6 +246,7 @@ func contains(events []string, s string) bool {
 // extendedStartStopHooks, enable and disable run the start and stop
 // hooks.
 func TestHookFailuresAndExtendedStartStopHooks(t *testing.T) {
+	t.Parallel()
 	f := newHookFixture(t, stagedArtifactWith(t, func(a *artifact.Artifact) { a.ExtendedStartStopHooks = true }))
 	c := f.c
 	rec := filepath.Join(f.tmp, "record")
