@@ -23,7 +23,8 @@ import (
 // and what to do, the snapshot and the orphans are gone. The VDB's
 // operations are refused (it was never configured) except delete, which
 // skips the plugin's clean-up and says so, and removes its mount and
-// storage; the dSource is deleted again.
+// storage; the dSource is deleted again. (internal/engine/e2e
+// TestKillMatrix causes the same with real kill -9s.)
 func TestRecoveryAfterAStopMidWorkflow(t *testing.T) {
 	dir := t.TempDir()
 	te := startEngine(t, dir, func(c *Config) { c.Clock = nil })
