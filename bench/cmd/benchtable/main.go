@@ -32,6 +32,8 @@ var benches = []bench{
 	{"./bench", "^BenchmarkBuildEditLoop$", "10x", "3x"},
 	{"./internal/engine/e2e", "^BenchmarkUpload200MB$", "5x", "2x"},
 	{"./internal/engine/e2e", "^BenchmarkEngineRPS$", "20x", "5x"},
+	{"./internal/engine/e2e", "^BenchmarkToolkitLists$", "10x", "3x"},
+	{"./internal/engine/e2e", "^BenchmarkLongJobPoll$", "10x", "3x"},
 	{"./internal/sandbox", "^BenchmarkSandboxVsPlainStart$", "50x", "10x"},
 	{"./bench", "^BenchmarkStartup$", "200x", "30x"},
 }
@@ -134,7 +136,27 @@ func main() {
 	if e, ok := get("BenchmarkEngineRPS", "engine-req/s"); ok {
 		bb, _ := get("BenchmarkEngineRPS", "baseline-req/s")
 		r, _ := get("BenchmarkEngineRPS", "engine/baseline")
-		rows = append(rows, row{"engine GET toolkit req/s vs bare net/http", fmt.Sprintf("%.0f/s", e), fmt.Sprintf("%.0f/s", bb), fmt.Sprintf("%.2f", r), "report", "16 keep-alive clients, loopback"})
+		rows = append(rows, row{"engine GET toolkit req/s vs bare net/http", fmt.Sprintf("%.0f/s", e), fmt.Sprintf("%.0f/s", bb), fmt.Sprintf("%.2f", r), ">= 0.5", "16 keep-alive clients, loopback"})
+	}
+	if p, ok := get("BenchmarkToolkitLists", "page-of-1000-ms"); ok {
+		q, _ := get("BenchmarkToolkitLists", "page-of-10-ms")
+		r, _ := get("BenchmarkToolkitLists", "page-1000/10")
+		rows = append(rows, row{"GET toolkit pageSize=25: 1,000 vs 10 plugins", fmt.Sprintf("%.2f ms", p), fmt.Sprintf("%.2f ms", q), fmt.Sprintf("%.2f", r), "<= 2", "medians, one client; a page's cost flat in the data size"})
+		l, _ := get("BenchmarkToolkitLists", "list-1000-ms")
+		bare, _ := get("BenchmarkToolkitLists", "bare-1000-ms")
+		lr, _ := get("BenchmarkToolkitLists", "list/bare")
+		mib, _ := get("BenchmarkToolkitLists", "list-1000-MiB")
+		rows = append(rows, row{"GET toolkit, all 1,000 plugins vs bare net/http", ms(l), ms(bare), fmt.Sprintf("%.2f", lr), "report", fmt.Sprintf("unpaged (%.1f MiB), as Python dvp asks; bare = the same bytes", mib)})
+	}
+	if l, ok := get("BenchmarkLongJobPoll", "job-10000-ms"); ok {
+		s, _ := get("BenchmarkLongJobPoll", "job-10-ms")
+		mib, _ := get("BenchmarkLongJobPoll", "job-10000-MiB")
+		if c, ok := get("BenchmarkLongJobPoll", "poll-after-first-ms"); ok {
+			r, _ := get("BenchmarkLongJobPoll", "poll/job-10")
+			rows = append(rows, row{"getJob of a 10,000-event job after the first poll vs a 10-event job", fmt.Sprintf("%.2f ms", c), fmt.Sprintf("%.2f ms", s), fmt.Sprintf("%.2f", r), "<= 2", fmt.Sprintf("eventsSince cursor; the first poll reads all (%.0f ms, %.1f MiB)", l, mib)})
+		} else {
+			rows = append(rows, row{"getJob of a 10,000-event job vs a 10-event job", ms(l), fmt.Sprintf("%.2f ms", s), fmt.Sprintf("%.0f", l/s), "report", fmt.Sprintf("whole job (%.1f MiB): this engine has no events cursor", mib)})
+		}
 	}
 	if d, ok := get("BenchmarkSandboxVsPlainStart", "sandbox-ms/op"); ok {
 		p, _ := get("BenchmarkSandboxVsPlainStart", "plain-ms/op")
