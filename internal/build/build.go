@@ -174,6 +174,7 @@ type pipeline struct {
 	rmJSON        []byte              // its encoding, for the record of the build
 	upToDate      bool                // the artifact on disk is this build's
 	key           string              // artifactKey of this build
+	gen           *generatedRecord    // what generate made (or reused), nil after an error
 	entries       []zipfile.File
 	a             *artifact.Artifact
 }
@@ -183,7 +184,8 @@ type packedSources struct {
 	sums   []sourceSum
 	packed map[string]*zipfile.PackedFile // nil: not packed (yet)
 	ps     diag.List
-	onDisk string // the sha256 of the artifact the last build wrote, if it is still there
+	onDisk string     // the sha256 of the artifact the last build wrote, if it is still there
+	stamp  *fileStamp // its stamp now
 }
 
 type packedBinary struct {
@@ -263,11 +265,24 @@ func (b *pipeline) syncSDK() bool {
 	return true
 }
 
-// generate writes the Go types of schema.json (only when stale).
+// generate writes the Go types of schema.json (only when stale). When the
+// generator's inputs (generateKey) are those of the last build and the
+// files it wrote are still there, unchanged, its work and warnings are
+// reused.
 func (b *pipeline) generate() bool {
-	_, _, stale, ps := generateCode(b.p, false)
+	key, kerr := generateKey(b.p.Schema.Definitions, codegenOptions(b.p.Config, b.p.Schema))
+	dir := filepath.Join(b.p.Config.SrcPath, GeneratedDirName)
+	if st := b.state; kerr == nil && st != nil && st.Generated != nil && st.Generated.Key == key && generatedOnDisk(dir, st.Generated.Files) {
+		b.reused = true
+		b.gen = st.Generated
+		return b.add(st.Generated.Warnings...)
+	}
+	_, _, stale, sums, ps := generateCode(b.p, false)
 	if stale {
 		b.inputsChanged = true // rewritten
+	}
+	if kerr == nil && !ps.HasErrors() {
+		b.gen = &generatedRecord{Key: key, Files: sums, Warnings: append(diag.List{}, ps...)}
 	}
 	return b.add(ps...)
 }
@@ -371,7 +386,13 @@ func (b *pipeline) compile() bool {
 			ps = readSources(cfg.SrcPath, skip, true)
 		}
 		if st != nil && st.ArtifactPath == b.artifactPath {
-			ps.onDisk, _ = fileSHA256(b.artifactPath)
+			// Hashed unless it has the stamp it had when written.
+			ps.stamp = statStamp(b.artifactPath)
+			if ps.stamp != nil && st.ArtifactStamp != nil && *ps.stamp == *st.ArtifactStamp {
+				ps.onDisk = st.ArtifactSHA256
+			} else {
+				ps.onDisk, _ = fileSHA256(b.artifactPath)
+			}
 		}
 		sourcesCh <- ps
 	}()
@@ -519,9 +540,17 @@ func (b *pipeline) baseline() bool {
 // the record of this build.
 func (b *pipeline) write() bool {
 	if b.upToDate {
+		st := b.state
 		b.reused = true
-		b.res.SHA256, b.res.ArtifactPath, b.res.Artifact, b.res.UpToDate = b.state.ArtifactSHA256, b.artifactPath, b.a, true
+		b.res.SHA256, b.res.ArtifactPath, b.res.Artifact, b.res.UpToDate = st.ArtifactSHA256, b.artifactPath, b.a, true
 		b.log.Debug("artifact up to date", "path", b.artifactPath, "sha256", b.res.SHA256)
+		restamp := b.sources.stamp != nil && (st.ArtifactStamp == nil || *b.sources.stamp != *st.ArtifactStamp)
+		if b.gen != st.Generated || restamp {
+			// Same bytes, another stamp (touched, copied back), or code
+			// generated again: the record says so for the next build.
+			st.ArtifactStamp, st.Generated = b.sources.stamp, b.gen
+			b.saveState(st)
+		}
 		return true
 	}
 	sum, err := writeArtifact(b.artifactPath, b.a, b.entries, b.sources.packed)
@@ -532,16 +561,21 @@ func (b *pipeline) write() bool {
 	b.res.ArtifactPath = b.artifactPath
 	b.res.Artifact = b.a
 	if b.key != "" {
-		// Only a shortcut for the next build: a failure costs it time.
-		st := &buildState{BinaryBuildID: b.binaryID, BinarySHA256: b.res.BinarySHA256, Manifest: b.rmJSON,
-			Sources: b.sources.sums, ArtifactPath: b.artifactPath, ArtifactKey: b.key, ArtifactSHA256: sum}
-		if err := saveState(b.workDir, st); err != nil {
-			b.log.Debug("cannot record the build", "dir", b.workDir, "error", err)
-		}
+		b.saveState(&buildState{BinaryBuildID: b.binaryID, BinarySHA256: b.res.BinarySHA256, Manifest: b.rmJSON,
+			Sources: b.sources.sums, ArtifactPath: b.artifactPath, ArtifactKey: b.key, ArtifactSHA256: sum,
+			ArtifactStamp: statStamp(b.artifactPath), Generated: b.gen})
 	}
 	// The caller reports the result (dvp build prints it once, on stdout).
 	b.log.Debug("artifact written", "path", b.artifactPath, "sha256", sum)
 	return true
+}
+
+// saveState records this build for the next one. It is only a shortcut:
+// a failure costs the next build time, nothing else.
+func (b *pipeline) saveState(st *buildState) {
+	if err := saveState(b.workDir, st); err != nil {
+		b.log.Debug("cannot record the build", "dir", b.workDir, "error", err)
+	}
 }
 
 func entryFile(e *entryInfo, srcDir string) string {

@@ -4,6 +4,8 @@
 package build
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -51,7 +53,7 @@ func Generate(opts GenerateOptions) *GenerateResult {
 	if res.Failed() {
 		return res
 	}
-	dir, files, stale, problems := generateCode(p, opts.Check)
+	dir, files, stale, _, problems := generateCode(p, opts.Check)
 	res.Problems = append(res.Problems, problems...)
 	res.Dir, res.Files, res.Stale = dir, files, stale
 	return res
@@ -61,8 +63,9 @@ func Generate(opts GenerateOptions) *GenerateResult {
 // <srcDir>/generated. With check it only reports whether the code on disk
 // is stale; otherwise it writes the directory (atomically) only when it is
 // stale, so that an unchanged schema leaves the files, and the editor and
-// build caches, alone.
-func generateCode(p *project.Project, check bool) (dir string, files []string, stale bool, problems diag.List) {
+// build caches, alone. sums maps each file's name to the sha256 of its
+// content.
+func generateCode(p *project.Project, check bool) (dir string, files []string, stale bool, sums map[string]string, problems diag.List) {
 	cfg, sch := p.Config, p.Schema
 	if cfg == nil || sch == nil || cfg.SrcPath == "" {
 		// Every such case carries an error already; this guards the invariant.
@@ -70,29 +73,32 @@ func generateCode(p *project.Project, check bool) (dir string, files []string, s
 		if cfg != nil {
 			path = cfg.Path
 		}
-		return "", nil, false, diag.List{diag.Errorf(path, 0, 0, "cannot generate code: the project could not be loaded")}
+		return "", nil, false, nil, diag.List{diag.Errorf(path, 0, 0, "cannot generate code: the project could not be loaded")}
 	}
 	out, err := codegen.Generate(sch.Definitions, codegenOptions(cfg, sch))
 	if err != nil {
-		return "", nil, false, diag.List{diag.Errorf(sch.Path, 0, 0, "code generation failed: %v", err)}
+		return "", nil, false, nil, diag.List{diag.Errorf(sch.Path, 0, 0, "code generation failed: %v", err)}
 	}
 	problems = append(problems, out.Warnings...)
 	dir = filepath.Join(cfg.SrcPath, GeneratedDirName)
-	for name := range out.Files {
+	sums = make(map[string]string, len(out.Files))
+	for name, data := range out.Files {
 		files = append(files, name)
+		sum := sha256.Sum256(data)
+		sums[name] = hex.EncodeToString(sum[:])
 	}
 	sort.Strings(files)
 	stale, err = codegen.Stale(dir, out.Files)
 	if err != nil {
-		return dir, files, false, append(problems, diag.Errorf(dir, 0, 0, "cannot compare generated code: %v", err))
+		return dir, files, false, sums, append(problems, diag.Errorf(dir, 0, 0, "cannot compare generated code: %v", err))
 	}
 	if check || !stale {
-		return dir, files, stale, problems
+		return dir, files, stale, sums, problems
 	}
 	if err := codegen.WriteDir(dir, out.Files); err != nil {
 		problems = append(problems, diag.Errorf(dir, 0, 0, "cannot write generated code: %v", err))
 	}
-	return dir, files, stale, problems
+	return dir, files, stale, sums, problems
 }
 
 // blocksGeneration tells the problems that stop generation even in warning

@@ -120,7 +120,7 @@ func TestUnchangedBuildReusesWork(t *testing.T) {
 
 	second := runBuild(t, dir)
 	mustSucceed(t, second)
-	if !second.UpToDate || !slices.Equal(reusedSteps(second), []string{"manifest", "package", "write"}) {
+	if !second.UpToDate || !slices.Equal(reusedSteps(second), []string{"generate", "manifest", "package", "write"}) {
 		t.Fatalf("unchanged: up to date %v, reused %v", second.UpToDate, reusedSteps(second))
 	}
 	if linked() {
@@ -155,7 +155,7 @@ func TestUnchangedBuildReusesWork(t *testing.T) {
 	// reused), the sources packed again.
 	edit(t, filepath.Join(dir, "src", "resources", "get_date.sh"), "date", "date -u")
 	res := rebuilt(t, "a resource")
-	if !slices.Equal(reusedSteps(res), []string{"manifest"}) || linked() {
+	if !slices.Equal(reusedSteps(res), []string{"generate", "manifest"}) || linked() {
 		t.Errorf("a resource: reused %v, linked again", reusedSteps(res))
 	}
 	if fresh := freshSHA(t, dir); res.SHA256 != fresh || res.SHA256 == first.SHA256 {
@@ -187,6 +187,35 @@ func TestUnchangedBuildReusesWork(t *testing.T) {
 	}
 	if res = rebuilt(t, "an edited artifact"); res.SHA256 != good {
 		t.Errorf("an edited artifact: sha256 %s, want %s", res.SHA256, good)
+	}
+	// The same size, the modification time put back: the change time
+	// still tells.
+	mustSucceed(t, runBuild(t, dir))
+	st, err := os.Stat(art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err = os.ReadFile(art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)-2] = ' '
+	if err := os.WriteFile(art, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(art, st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if res = rebuilt(t, "an artifact edited in place"); res.SHA256 != good {
+		t.Errorf("an artifact edited in place: sha256 %s, want %s", res.SHA256, good)
+	}
+	// Touched only: the same bytes are not written again.
+	future := st.ModTime().Add(time.Hour)
+	if err := os.Chtimes(art, future, future); err != nil {
+		t.Fatal(err)
+	}
+	if res = runBuild(t, dir); !res.UpToDate || res.SHA256 != good {
+		t.Errorf("a touched artifact: up to date %v, sha256 %s, want %s", res.UpToDate, res.SHA256, good)
 	}
 	os.Remove(art)
 	if res = rebuilt(t, "a removed artifact"); res.SHA256 != good {
@@ -243,9 +272,31 @@ func TestUnchangedBuildReusesWork(t *testing.T) {
 		t.Errorf("the SDK copy was not put back")
 	}
 
+	// A generated file edited by hand is generated again; the artifact,
+	// with the generated code as it should be, is up to date.
+	genDoc := filepath.Join(dir, "src", GeneratedDirName, "doc.go")
+	genData, err := os.ReadFile(genDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(genDoc, append(genData, "// edited\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res = runBuild(t, dir)
+	mustSucceed(t, res)
+	if !res.UpToDate || slices.Contains(reusedSteps(res), "generate") || res.SHA256 != good {
+		t.Errorf("an edited generated file: up to date %v, reused %v, sha256 %s, want %s", res.UpToDate, reusedSteps(res), res.SHA256, good)
+	}
+	if data, _ := os.ReadFile(genDoc); string(data) != string(genData) {
+		t.Errorf("the generated file was not put back")
+	}
+
 	// schema.json: the generated code and the artifact's schemas.
 	edit(t, filepath.Join(dir, "schema.json"), `"name": { "type": "string" }`, `"name": { "type": "string", "description": "the name" }`)
 	res = rebuilt(t, "schema.json")
+	if slices.Contains(reusedSteps(res), "generate") {
+		t.Errorf("schema.json: generate reused")
+	}
 	if fresh := freshSHA(t, dir); res.SHA256 != fresh {
 		t.Errorf("schema.json: sha256 %s, from scratch %s", res.SHA256, fresh)
 	}
@@ -253,7 +304,7 @@ func TestUnchangedBuildReusesWork(t *testing.T) {
 	// A Go source: linked again, the manifest read from the new binary.
 	edit(t, runner, `"virtual.post_snapshot"`, reconfigure+"\n\t\t"+`"virtual.post_snapshot"`)
 	res = rebuilt(t, "a Go source")
-	if len(reusedSteps(res)) > 0 || !linked() || len(res.Problems) != 0 {
+	if !slices.Equal(reusedSteps(res), []string{"generate"}) || !linked() || len(res.Problems) != 0 {
 		t.Errorf("a Go source: reused %v, not linked again, or problems %v", reusedSteps(res), res.Problems)
 	}
 	if fresh := freshSHA(t, dir); res.SHA256 != fresh {

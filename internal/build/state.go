@@ -9,9 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/diag"
 )
 
 // stateName is the record of the last successful build in the work
@@ -40,10 +42,34 @@ type buildState struct {
 	Manifest      json.RawMessage `json:"manifest"`
 	// Sources are the sources that went into the artifact.
 	Sources []sourceSum `json:"sources"`
-	// The artifact written: where, the key of its inputs, its sha256.
-	ArtifactPath   string `json:"artifactPath"`
-	ArtifactKey    string `json:"artifactKey"`
-	ArtifactSHA256 string `json:"artifactSha256"`
+	// The artifact written: where, the key of its inputs, its sha256, and
+	// the file's stamp then (nil where there is none: it is hashed).
+	ArtifactPath   string     `json:"artifactPath"`
+	ArtifactKey    string     `json:"artifactKey"`
+	ArtifactSHA256 string     `json:"artifactSha256"`
+	ArtifactStamp  *fileStamp `json:"artifactStamp,omitempty"`
+	// Generated is the code generated from schema.json.
+	Generated *generatedRecord `json:"generated,omitempty"`
+}
+
+// generatedRecord is what the code generator made of the inputs with the
+// key Key (generateKey): the files (name -> sha256) and the warnings.
+type generatedRecord struct {
+	Key      string            `json:"key"`
+	Files    map[string]string `json:"files"`
+	Warnings diag.List         `json:"warnings"`
+}
+
+// fileStamp is what changes whenever a file is written (the change time
+// cannot be set back by a user, unlike the modification time), as git's
+// index uses it: a file with the stamp it had when dvp wrote it still has
+// the bytes dvp wrote.
+type fileStamp struct {
+	Dev     uint64 `json:"dev"`
+	Ino     uint64 `json:"ino"`
+	Size    int64  `json:"size"`
+	MtimeNs int64  `json:"mtimeNs"`
+	CtimeNs int64  `json:"ctimeNs"`
 }
 
 // sourceSum is one source of the sourceCode ZIP: its entry name, mode and
@@ -113,6 +139,47 @@ func equalSums(a, b []sourceSum) bool {
 	}
 	for i := range a {
 		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// generateKey is the key of everything the generated code is made of: the
+// dvp binary (its code generator), the schema's definitions and the
+// generator's options.
+func generateKey(defs map[string]json.RawMessage, opts any) (string, error) {
+	o, err := json.Marshal(opts)
+	if err != nil {
+		return "", err
+	}
+	names := make([]string, 0, len(defs))
+	for n := range defs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	fmt.Fprintf(h, "dvp codegen key %d\n%s\n%d\n%s\n", stateVersion, dvpIdentity(), len(o), o)
+	for _, n := range names {
+		fmt.Fprintf(h, "%q %d\n", n, len(defs[n]))
+		h.Write(defs[n])
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// generatedOnDisk reports whether dir holds exactly the files of sums
+// (name -> sha256), regular files with that content.
+func generatedOnDisk(dir string, sums map[string]string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != len(sums) {
+		return false
+	}
+	for _, e := range entries {
+		want, ok := sums[e.Name()]
+		if !ok || !e.Type().IsRegular() {
+			return false
+		}
+		if got, err := fileSHA256(filepath.Join(dir, e.Name())); err != nil || got != want {
 			return false
 		}
 	}
