@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
 	"github.com/dvpkit/dvp/internal/settings"
+	"github.com/dvpkit/dvp/internal/termsafe"
 	"github.com/spf13/cobra"
 )
 
@@ -20,6 +22,9 @@ import (
 
 // completionTimeout bounds what completing from the engine may take.
 const completionTimeout = 1500 * time.Millisecond
+
+// maxCompletedJobs bounds the jobs completion offers (the newest).
+const maxCompletedJobs = 50
 
 // flagValues are the fixed values of flags, by flag name.
 var flagValues = map[string][]string{
@@ -41,6 +46,8 @@ const (
 	kindSnapshot
 	kindToolkit
 	kindRepository
+	kindJob        // the jobs (references, with their titles)
+	kindRunningJob // the running jobs
 )
 
 // flagObjects are the flags naming engine objects.
@@ -50,6 +57,7 @@ var flagObjects = map[string]objectKind{
 	"source-config":       kindSourceConfig,
 	"snapshot":            kindSnapshot,
 	"repository":          kindRepository,
+	"object":              kindContainer,
 }
 
 // argObjects is the kind of the first argument of a command, by the names
@@ -72,6 +80,10 @@ func argObjects(cmd *cobra.Command) objectKind {
 		return kindContainer
 	case group == "toolkit":
 		return kindToolkit
+	case group == "job" && name == "show":
+		return kindJob
+	case group == "job":
+		return kindRunningJob
 	}
 	return kindNone
 }
@@ -174,6 +186,17 @@ func engineNames(app *App, cmd *cobra.Command, kind objectKind) []string {
 			for _, sn := range snaps {
 				names = append(names, sn.Reference)
 			}
+		}
+	case kindJob, kindRunningJob:
+		state := ""
+		if kind == kindRunningJob {
+			state = engineapi.JobRunning
+		}
+		items, _ := c.ListJobs(ctx, state, "")
+		// The newest first, with what each does as the description.
+		for i := len(items) - 1; i >= 0 && len(names) < maxCompletedJobs; i-- {
+			desc := strings.NewReplacer("\t", " ", "\n", " ").Replace(termsafe.String(jobState(&items[i]) + " " + items[i].Title))
+			names = append(names, items[i].Reference+"\t"+desc)
 		}
 	case kindToolkit:
 		items, _ := c.ListToolkits(ctx)

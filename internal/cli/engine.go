@@ -14,6 +14,7 @@ import (
 
 	"github.com/dvpkit/dvp/internal/engine"
 	"github.com/dvpkit/dvp/internal/engine/guard"
+	"github.com/dvpkit/dvp/internal/engine/jobs"
 	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/sandbox"
 )
@@ -31,6 +32,7 @@ type EngineServeOptions struct {
 	SessionTimeout    time.Duration
 	UploadTokenTTL    time.Duration
 	ReadyFile         string
+	JobHeartbeat      time.Duration
 	// The sandbox (docs/engine.md, "Sandbox").
 	InsecureNoSandbox bool
 	MaxMemory         string
@@ -108,6 +110,7 @@ gracefully. dvp help local-engine is the whole guide.`,
 	f.StringVar(&opts.MaxUploadSize, "max-upload-size", "2GiB", "the largest artifact accepted (bytes, or with KiB, MiB, GiB)")
 	f.DurationVar(&opts.SessionTimeout, "session-timeout", engine.DefaultSessionTimeout, "idle time after which a session ends")
 	f.DurationVar(&opts.UploadTokenTTL, "upload-token-ttl", engine.DefaultUploadTokenTTL, "how long an upload token stays valid")
+	f.DurationVar(&opts.JobHeartbeat, "job-heartbeat", jobs.DefaultHeartbeat, "how often a running job records an event saying it still runs, with the time elapsed")
 	f.StringVar(&opts.ReadyFile, "ready-file", "", "write the engine's URL to this file once it accepts connections")
 	def := sandbox.DefaultLimits()
 	f.BoolVar(&opts.InsecureNoSandbox, "insecure-no-sandbox", false, "run plugins without a sandbox where the kernel cannot sandbox them (plugins can then read the engine's secrets)")
@@ -243,7 +246,7 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 		DataDir: opts.DataDir, AdminPassword: password, MaxUploadBytes: maxUpload,
 		SessionTimeout: opts.SessionTimeout, UploadTokenTTL: opts.UploadTokenTTL, Log: app.Log, Redactor: app.Redactor,
 		AllowShortPassword: opts.AllowShortPassword,
-		Sandbox:            sb, Limits: limits,
+		Sandbox:            sb, Limits: limits, JobHeartbeat: opts.JobHeartbeat,
 		Front: engine.FrontDoor{
 			Hostnames: opts.Hostnames, HeaderTimeout: opts.HeaderTimeout, BodyTimeout: opts.BodyTimeout,
 			UploadIdleTimeout: opts.UploadIdleTimeout, IdleTimeout: opts.IdleTimeout, MaxHeaderBytes: int(maxHeader),

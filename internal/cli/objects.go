@@ -111,27 +111,44 @@ func reportEvents(evs []engineapi.JobEvent) []ReportEvent {
 // returns the line printed on stdout in text.
 type jobResult func(ctx context.Context, c *engineclient.Client, job *engineapi.Job, report *JobReport) (string, error)
 
-// printJob waits for the job a request started (if any), printing each of
-// its events on stderr, then prints the result: the reference in text, a
-// JobReport in JSON. A job that fails is a user error with the job's
-// message and action.
+// printJob follows the job a request started (if any) and prints the
+// request's reference, as printJobResult does.
 func printJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.Client, s *engineclient.Started) error {
 	return printJobResult(ctx, app, o, c, s, nil)
 }
 
-// printJobResult is printJob whose printed result, once the job
-// completed, is what result finds (nil: the request's reference).
+// printJobResult says on stderr which job a request started and how to
+// follow or cancel it (so that an interrupted command can be followed
+// up), then follows it (followJob).
 func printJobResult(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.Client, s *engineclient.Started, result jobResult) error {
+	if s.Job != "" && app.Quiet == 0 {
+		fmt.Fprintf(app.IO.Err, "Started job %s: 'dvp job wait %s' follows it, 'dvp job cancel %s' cancels it.\n",
+			termsafe.String(s.Job), termsafe.String(s.Job), termsafe.String(s.Job))
+	}
+	return followJob(ctx, app, o, c, s, result)
+}
+
+// followJob waits for the job of s (if any), printing each of its events
+// on stderr (with a progress line on a terminal), then prints the result:
+// in text what result finds once the job completed (nil: the request's
+// reference), in JSON a JobReport. A job that fails or is canceled is a
+// user error with the job's message and action. dvp job wait calls it
+// too, so that following a job again looks the same.
+func followJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.Client, s *engineclient.Started, result jobResult) error {
 	report := JobReport{Result: s.Result, Action: s.Action, Job: s.Job}
 	var job *engineapi.Job
 	if s.Job != "" {
-		app.leave("job %s goes on running on the engine", termsafe.String(s.Job))
+		ref := termsafe.String(s.Job)
+		app.leave("job %s goes on running on the engine; follow it with 'dvp job wait %s' or cancel it with 'dvp job cancel %s'", ref, ref, ref)
+		bar := startProgress(app, "job "+ref)
 		var err error
 		job, err = c.AwaitJob(ctx, s.Job, o.Timeout, func(ev engineapi.JobEvent) {
 			if app.Quiet == 0 && ev.State == nil {
-				fmt.Fprintln(app.IO.Err, termsafe.String(ev.Timestamp+" "+ev.MessageDetails))
+				bar.Println(app.IO.Err, termsafe.String(ev.Timestamp+" "+ev.MessageDetails))
+				bar.Step(termsafe.String(oneLine(ev.MessageDetails)))
 			}
 		})
+		bar.Done()
 		if job != nil {
 			report.State, report.Events = job.JobState, reportEvents(job.Events)
 		}

@@ -15,6 +15,7 @@ type stepProgress struct {
 	label string
 	mu    sync.Mutex
 	step  string
+	drawn bool // the progress line is on the screen
 	start time.Time
 	stop  chan struct{}
 	done  chan struct{}
@@ -42,6 +43,22 @@ func (p *stepProgress) Step(name string) {
 	p.mu.Unlock()
 }
 
+// Println prints a line above the progress line (which the next tick
+// draws again); a nil progress prints it on w.
+func (p *stepProgress) Println(w io.Writer, line string) {
+	if p == nil {
+		fmt.Fprintln(w, line)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.drawn = false
+	}
+	fmt.Fprintln(p.w, line)
+}
+
 // Done clears the progress line.
 func (p *stepProgress) Done() {
 	if p == nil {
@@ -56,13 +73,14 @@ func (p *stepProgress) loop() {
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	frames := `|/-\`
-	drawn := false
 	for i := 0; ; i++ {
 		select {
 		case <-p.stop:
-			if drawn {
+			p.mu.Lock()
+			if p.drawn {
 				fmt.Fprint(p.w, "\r\033[K")
 			}
+			p.mu.Unlock()
 			return
 		case <-t.C:
 			// Only work that takes more than a second is shown.
@@ -70,10 +88,9 @@ func (p *stepProgress) loop() {
 				continue
 			}
 			p.mu.Lock()
-			step := p.step
+			fmt.Fprintf(p.w, "\r\033[K%c %s: %s (%ds)", frames[i%len(frames)], p.label, p.step, int(time.Since(p.start).Seconds()))
+			p.drawn = true
 			p.mu.Unlock()
-			fmt.Fprintf(p.w, "\r\033[K%c %s: %s (%ds)", frames[i%len(frames)], p.label, step, int(time.Since(p.start).Seconds()))
-			drawn = true
 		}
 	}
 }

@@ -57,6 +57,7 @@ terminated (SIGTERM).`,
 	root.AddCommand(newDSourceCmd(app))
 	root.AddCommand(newSnapshotCmd(app))
 	root.AddCommand(newVDBCmd(app))
+	root.AddCommand(newJobCmd(app))
 	root.AddCommand(newToolkitCmd(app))
 	root.AddCommand(newTestCmd(app))
 	root.AddCommand(app.ExtraCommands...)

@@ -63,7 +63,8 @@ func exitCode(t *testing.T, err error) int {
 
 // TestInterruptLeavesJobRunning: a signal while dvp follows a job ends it
 // with 128+signal and one line naming the job, which goes on running on
-// the engine.
+// the engine, and the commands that follow or cancel it; the job's
+// reference was the first line dvp printed.
 func TestInterruptLeavesJobRunning(t *testing.T) {
 	for _, tc := range []struct {
 		sig  syscall.Signal
@@ -96,8 +97,9 @@ func TestInterruptLeavesJobRunning(t *testing.T) {
 			cmd.Process.Signal(tc.sig)
 			code := exitCode(t, cmd.Wait())
 			stderr := errb.String()
-			want := "Interrupted (" + tc.name + "): job JOB-7 goes on running on the engine.\n"
-			if code != tc.code || !strings.HasSuffix(stderr, want) || strings.Contains(stderr, "context canceled") || out.Len() != 0 {
+			want := "Interrupted (" + tc.name + "): job JOB-7 goes on running on the engine; follow it with 'dvp job wait JOB-7' or cancel it with 'dvp job cancel JOB-7'.\n"
+			if code != tc.code || !strings.HasSuffix(stderr, want) || strings.Contains(stderr, "context canceled") || out.Len() != 0 ||
+				!strings.HasPrefix(stderr, "Started job JOB-7: 'dvp job wait JOB-7' follows it, 'dvp job cancel JOB-7' cancels it.\n") {
 				t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit %d and stderr ending %q", code, out, stderr, tc.code, want)
 			}
 		})

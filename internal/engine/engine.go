@@ -75,6 +75,9 @@ type Config struct {
 	BcryptCost       int              // 0: bcrypt.DefaultCost (tests use bcrypt.MinCost)
 	// OperationTimeout bounds one plugin operation; 0: exec.DefaultOperationTimeout.
 	OperationTimeout time.Duration
+	// JobHeartbeat is how often a running job records that it still runs;
+	// 0: jobs.DefaultHeartbeat.
+	JobHeartbeat time.Duration
 	// Redactor masks secrets; the engine registers every secret of plugin
 	// parameters with it. Give the one Log's handler uses, so that the
 	// engine's log is masked too. nil: a new one.
@@ -213,7 +216,7 @@ func New(cfg Config) (*Engine, string, error) {
 		}}
 	e := &Engine{cfg: cfg, store: st, lock: lock, stop: make(chan struct{}),
 		core: core.New(core.Config{DataDir: cfg.DataDir, MaxSourceBytes: cfg.MaxSourceBytes, BcryptCost: cfg.BcryptCost,
-			Clock: cfg.Clock, Log: cfg.Log, Redactor: cfg.Redactor}, st, keeper, runner)}
+			Clock: cfg.Clock, Log: cfg.Log, Redactor: cfg.Redactor, JobHeartbeat: cfg.JobHeartbeat}, st, keeper, runner)}
 	// The jobs a stop cut off, read before the store's recovery marks
 	// them FAILED: the objects' recovery looks at what they did.
 	interrupted, err := st.InterruptedJobs(context.Background())

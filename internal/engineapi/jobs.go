@@ -6,7 +6,31 @@ const (
 	JobCompleted = "COMPLETED"
 	JobFailed    = "FAILED"
 	JobSuspended = "SUSPENDED"
+	// JobCanceled is the state of a job cancelled by POST
+	// delphix/job/{ref}/cancel (dvp job cancel), as a Delphix engine
+	// spells it.
+	JobCanceled = "CANCELED"
+	// JobCancelled is the spelling Delphix's Python tool also checks for
+	// (docs/upload.md); this engine never sets it.
 	JobCancelled = "CANCELLED"
+)
+
+// JobFinished tells whether a job state is final.
+func JobFinished(state string) bool { return state != JobRunning && state != "" }
+
+// Query parameters of the job resources.
+const (
+	// QueryEventsSince on GET delphix/job/{ref} and GET
+	// delphix/action/{ref}/getJob leaves out a job's first N events: a
+	// client that follows a job asks for the events it has not seen yet
+	// (events are only ever appended, so N is how many it has seen).
+	QueryEventsSince = "eventsSince"
+	// QueryJobState on GET delphix/job lists the jobs in that state only
+	// (RUNNING: the running and the queued ones).
+	QueryJobState = "jobState"
+	// QueryJobTarget on GET delphix/job lists the jobs of one object (its
+	// reference or name).
+	QueryJobTarget = "target"
 )
 
 // Job is a job as GET delphix/job/{ref} and GET

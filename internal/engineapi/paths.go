@@ -1,6 +1,9 @@
 package engineapi
 
-import "net/url"
+import (
+	"net/url"
+	"strconv"
+)
 
 // APIPrefix is the path of every API resource; the paths below are
 // relative to it.
@@ -74,11 +77,47 @@ func SnapshotsOfPath(container string) string { return PathSnapshots + "?databas
 // JobPath is GET delphix/job/{ref}.
 func JobPath(ref string) string { return PathJobs + "/" + seg(ref) }
 
+// JobSincePath is GET delphix/job/{ref}?eventsSince=N: the job with its
+// events but the first n.
+func JobSincePath(ref string, n int) string {
+	if n <= 0 {
+		return JobPath(ref)
+	}
+	return JobPath(ref) + "?" + QueryEventsSince + "=" + strconv.Itoa(n)
+}
+
+// JobCancelPath is POST delphix/job/{ref}/cancel.
+func JobCancelPath(ref string) string { return JobPath(ref) + "/cancel" }
+
+// JobsPath is GET delphix/job, with the filters that are not empty:
+// jobState and target (a reference or name).
+func JobsPath(state, target string) string {
+	q := url.Values{}
+	if state != "" {
+		q.Set(QueryJobState, state)
+	}
+	if target != "" {
+		q.Set(QueryJobTarget, target)
+	}
+	if len(q) == 0 {
+		return PathJobs
+	}
+	return PathJobs + "?" + q.Encode()
+}
+
 // ActionPath is GET delphix/action/{ref}.
 func ActionPath(ref string) string { return PathActions + "/" + seg(ref) }
 
 // ActionJobPath is GET delphix/action/{ref}/getJob.
 func ActionJobPath(ref string) string { return ActionPath(ref) + "/getJob" }
+
+// ActionJobSincePath is GET delphix/action/{ref}/getJob?eventsSince=N.
+func ActionJobSincePath(ref string, n int) string {
+	if n <= 0 {
+		return ActionJobPath(ref)
+	}
+	return ActionJobPath(ref) + "?" + QueryEventsSince + "=" + strconv.Itoa(n)
+}
 
 // DownloadPath is GET delphix/data/downloadOutputStream?token=... . The
 // token is escaped as Python's urllib.parse.quote(s, safe="") escapes it:

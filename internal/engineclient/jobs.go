@@ -2,6 +2,7 @@ package engineclient
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -12,9 +13,37 @@ import (
 
 // GetJob reads a job.
 func (c *Client) GetJob(ctx context.Context, ref string) (*engineapi.Job, error) {
+	return c.GetJobSince(ctx, ref, 0)
+}
+
+// GetJobSince reads a job with its events but the first since ones (the
+// events the caller has seen already).
+func (c *Client) GetJobSince(ctx context.Context, ref string, since int) (*engineapi.Job, error) {
 	var j engineapi.Job
-	if err := c.GetResult(ctx, engineapi.JobPath(ref), &j); err != nil {
+	if err := c.GetResult(ctx, engineapi.JobSincePath(ref, since), &j); err != nil {
 		return nil, err
+	}
+	return &j, nil
+}
+
+// ListJobs lists the jobs, oldest first, without their events: those in
+// state ("" all; RUNNING the running and queued ones) and of target (the
+// reference or name of the object they work on, "" all).
+func (c *Client) ListJobs(ctx context.Context, state, target string) ([]engineapi.Job, error) {
+	return list[engineapi.Job](ctx, c, engineapi.JobsPath(state, target))
+}
+
+// CancelJob asks the engine to cancel a running job and returns the job as
+// it is then (still RUNNING while its object is put back in a defined
+// state; FollowJob follows it to CANCELED).
+func (c *Client) CancelJob(ctx context.Context, ref string) (*engineapi.Job, error) {
+	env, err := c.Post(ctx, engineapi.JobCancelPath(ref), []byte(`{}`))
+	if err != nil {
+		return nil, err
+	}
+	var j engineapi.Job
+	if err := json.Unmarshal(env.Result, &j); err != nil {
+		return nil, Unexpected(200, "the answer to a job's cancellation is not a job: "+err.Error())
 	}
 	return &j, nil
 }
@@ -38,35 +67,38 @@ func (c *Client) GetActionJob(ctx context.Context, action string) (*engineapi.Jo
 }
 
 // FollowJob polls a job until it is no longer RUNNING, calling onEvent
-// once for each new event, and returns the final job. Past the timeout (0:
-// an hour) or when ctx ends it returns the job as last read with an
-// *Error: the job goes on running on the engine.
+// once for each new event, and returns the final job with all its events.
+// Each poll asks only for the events not seen yet (GetJobSince). Past the
+// timeout (0: an hour) or when ctx ends it returns the job as last read
+// with an *Error: the job goes on running on the engine.
 func (c *Client) FollowJob(ctx context.Context, job string, timeout time.Duration, onEvent func(engineapi.JobEvent)) (*engineapi.Job, error) {
 	if timeout <= 0 {
 		timeout = time.Hour
 	}
 	deadline := time.Now().Add(timeout)
 	interval := 200 * time.Millisecond
-	seen := 0
+	var events []engineapi.JobEvent
 	for {
-		j, err := c.GetJob(ctx, job)
+		j, err := c.GetJobSince(ctx, job, len(events))
 		if err != nil {
 			return nil, err
 		}
-		for ; seen < len(j.Events); seen++ {
+		for _, ev := range j.Events {
 			if onEvent != nil {
-				onEvent(j.Events[seen])
+				onEvent(ev)
 			}
 		}
+		events = append(events, j.Events...)
+		j.Events = events
 		if j.JobState != engineapi.JobRunning {
 			return j, nil
 		}
 		if time.Now().After(deadline) {
-			return j, &Error{Kind: KindWaitTimedOut, Msg: fmt.Sprintf("Timed out waiting for job %s (%s) to end; it is still running on the engine.", job, j.Title)}
+			return j, &Error{Kind: KindWaitTimedOut, Msg: fmt.Sprintf("Timed out waiting for job %s (%s) to end; it is still running on the engine: follow it with 'dvp job wait %s', or cancel it with 'dvp job cancel %s'.", job, j.Title, job, job)}
 		}
 		select {
 		case <-ctx.Done():
-			return j, &Error{Kind: KindLocal, Msg: fmt.Sprintf("Stopped waiting for job %s: %v. It goes on running on the engine.", job, ctx.Err()), Err: ctx.Err()}
+			return j, &Error{Kind: KindLocal, Msg: fmt.Sprintf("Stopped waiting for job %s. It goes on running on the engine: follow it with 'dvp job wait %s', or cancel it with 'dvp job cancel %s'.", job, job, job), Err: ctx.Err()}
 		case <-time.After(interval):
 		}
 		interval = min(interval*3/2, 2*time.Second)
@@ -91,6 +123,10 @@ func (c *Client) AwaitJob(ctx context.Context, job string, timeout time.Duration
 // state.
 func JobFailure(j *engineapi.Job) *Error {
 	msg := fmt.Sprintf("The job %s (%s) %s.", j.Reference, j.Title, strings.ToLower(j.JobState))
+	if j.JobState == engineapi.JobCanceled && len(j.Events) > 0 {
+		// The last event says who canceled it and how the object was left.
+		return &Error{Kind: KindJobFailed, Msg: termsafe.String(j.Events[len(j.Events)-1].MessageDetails)}
+	}
 	if n := len(j.Events); n > 0 {
 		last := j.Events[n-1]
 		msg = last.MessageDetails

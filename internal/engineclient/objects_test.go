@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -138,25 +139,28 @@ func TestObjectRequests(t *testing.T) {
 	}
 }
 
-// AwaitJob follows a job, hands each event over once, and words a job
-// that did not complete with its last event.
+// AwaitJob follows a job, hands each event over once, asks only for the
+// events it has not seen (eventsSince), and words a job that did not
+// complete with its last event.
 func TestAwaitJob(t *testing.T) {
 	var mu sync.Mutex
 	polls := 0
-	final := `{"type": "Job", "reference": "JOB-4", "title": "Sync", "jobState": "FAILED", "events": [
-		{"type": "JobEvent", "timestamp": "t1", "state": null, "messageDetails": "Syncing."},
-		{"type": "JobEvent", "timestamp": "t2", "state": "FAILED", "messageDetails": "The plugin failed: no data.", "messageAction": "Check the source."}]}`
+	var queries []string
+	events := []string{`{"type": "JobEvent", "timestamp": "t1", "state": null, "messageDetails": "Syncing."}`,
+		`{"type": "JobEvent", "timestamp": "t2", "state": "FAILED", "messageDetails": "The plugin failed: no data.", "messageAction": "Check the source."}`}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
 		polls++
+		queries = append(queries, r.URL.RawQuery)
+		since, _ := strconv.Atoi(r.URL.Query().Get(engineapi.QueryEventsSince))
 		switch {
 		case r.URL.Path != engineapi.APIPrefix+"delphix/job/JOB-4":
 			w.WriteHeader(404)
 		case polls == 1:
-			io.WriteString(w, ok(`{"type": "Job", "reference": "JOB-4", "jobState": "RUNNING", "events": [{"timestamp": "t1", "messageDetails": "Syncing."}]}`, "", ""))
+			io.WriteString(w, ok(`{"type": "Job", "reference": "JOB-4", "jobState": "RUNNING", "events": [`+strings.Join(events[since:1], ",")+`]}`, "", ""))
 		default:
-			io.WriteString(w, ok(final, "", ""))
+			io.WriteString(w, ok(`{"type": "Job", "reference": "JOB-4", "title": "Sync", "jobState": "FAILED", "events": [`+strings.Join(events[since:], ",")+`]}`, "", ""))
 		}
 	}))
 	defer srv.Close()
@@ -167,8 +171,11 @@ func TestAwaitJob(t *testing.T) {
 	if !errors.As(err, &e) || e.Kind != KindJobFailed || e.Msg != "The plugin failed: no data.\nAction: Check the source." {
 		t.Errorf("failure: %v", err)
 	}
-	if j == nil || j.JobState != engineapi.JobFailed || strings.Join(seen, "|") != "Syncing.|The plugin failed: no data." {
+	if j == nil || j.JobState != engineapi.JobFailed || strings.Join(seen, "|") != "Syncing.|The plugin failed: no data." || len(j.Events) != 2 {
 		t.Errorf("job %+v, events %q", j, seen)
+	}
+	if strings.Join(queries, "|") != "|eventsSince=1" {
+		t.Errorf("the polls asked %q, want the second to skip the event seen", queries)
 	}
 	if got := JobFailure(&engineapi.Job{Reference: "JOB-9", Title: "Add environment", JobState: "CANCELLED"}).Msg; got != "The job JOB-9 (Add environment) cancelled." {
 		t.Errorf("no events: %q", got)

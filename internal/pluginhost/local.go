@@ -128,6 +128,12 @@ func (l *LocalLibraries) run(ctx context.Context, bin string, args []string, var
 	}
 	stdout, stderr := &limitedBuffer{max: max}, &limitedBuffer{max: max}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if lw, flush := OutputWriter(ctx); lw != nil {
+		lw2, flush2 := OutputWriter(ctx)
+		cmd.Stdout, cmd.Stderr = io.MultiWriter(stdout, lw), io.MultiWriter(stderr, lw2)
+		defer flush2()
+		defer flush()
+	}
 	err = cmd.Run()
 	if ctx.Err() != nil {
 		return libs.RunResult{}, &libs.LibraryError{ID: LibErrCancelled, Message: fmt.Sprintf("%s was stopped: %v", filepath.Base(bin), context.Cause(ctx))}
@@ -207,6 +213,11 @@ func anchor(p, src string) string {
 }
 
 func (l *LocalLibraries) rsync(ctx context.Context, rsync string, args []string) error {
+	lw, flush := OutputWriter(ctx)
+	if lw != nil {
+		// The files rsync copies, one line each, are the job's progress.
+		args = append([]string{"--out-format=%n%L"}, args...)
+	}
 	cmd := exec.CommandContext(ctx, rsync, args...)
 	cmd.WaitDelay = time.Second
 	cmd.Env = l.Env
@@ -222,6 +233,10 @@ func (l *LocalLibraries) rsync(ctx context.Context, rsync string, args []string)
 	defer unbox()
 	out := &limitedBuffer{max: 64 << 10}
 	cmd.Stdout, cmd.Stderr = out, out
+	if lw != nil {
+		cmd.Stdout = lw
+		defer flush()
+	}
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return &libs.LibraryError{ID: LibErrCancelled, Message: "rsync was stopped: " + context.Cause(ctx).Error()}

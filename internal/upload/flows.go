@@ -239,7 +239,7 @@ func (c *Client) Wait(ctx context.Context, name string, res *UploadResult, o Wai
 		case engineapi.JobCompleted:
 			c.log().Warn(fmt.Sprintf("Plugin %s was successfully uploaded.", name))
 			return nil
-		case engineapi.JobFailed, engineapi.JobSuspended, engineapi.JobCancelled:
+		case engineapi.JobFailed, engineapi.JobSuspended, engineapi.JobCanceled, engineapi.JobCancelled:
 			return &engineclient.Error{Kind: engineclient.KindJobFailed, Msg: fmt.Sprintf("Failed trying to upload plugin %s.", name)}
 		}
 		if !time.Now().Before(deadline) {

@@ -202,7 +202,10 @@ func Routes() []Route {
 		{Method: post, Pattern: "delphix/database/provision", handle: (*Server).handleProvision},
 		{Method: get, Pattern: "delphix/snapshot", handle: (*Server).handleSnapshots},
 		{Method: get, Pattern: "delphix/snapshot/{ref}", handle: showObject(engineapi.KindSnapshot)},
+		// jobs (jobs.go; docs/engine.md, "Jobs")
+		{Method: get, Pattern: "delphix/job", handle: (*Server).handleJobs},
 		{Method: get, Pattern: "delphix/job/{ref}", handle: (*Server).handleJob},
+		{Method: post, Pattern: "delphix/job/{ref}/cancel", handle: (*Server).handleJobCancel},
 	}
 	for _, op := range engineapi.ContainerOps {
 		rs = append(rs, Route{Method: post, Pattern: "delphix/database/{ref}/" + op.Name, handle: containerOp(op.Name)})

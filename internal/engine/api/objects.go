@@ -44,17 +44,6 @@ func showObject(kind string) func(srv *Server, w http.ResponseWriter, r *http.Re
 	}
 }
 
-// ---- jobs ----
-
-func (srv *Server) handleJob(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	j, err := srv.core.Job(r.Context(), r.PathValue("ref"))
-	if err != nil {
-		return fromCore(err)
-	}
-	writeOK(w, j, nil, nil)
-	return nil
-}
-
 // ---- environments ----
 
 func (srv *Server) handleEnvironments(w http.ResponseWriter, r *http.Request, q *request) *APIError {

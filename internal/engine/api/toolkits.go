@@ -65,7 +65,11 @@ func (srv *Server) handleAction(w http.ResponseWriter, r *http.Request, q *reque
 }
 
 func (srv *Server) handleActionJob(w http.ResponseWriter, r *http.Request, q *request) *APIError {
-	j, err := srv.core.ActionJob(r.Context(), r.PathValue("ref"))
+	since, aerr := eventsSince(r)
+	if aerr != nil {
+		return aerr
+	}
+	j, err := srv.core.ActionJob(r.Context(), r.PathValue("ref"), since)
 	if err != nil {
 		return fromCore(err)
 	}

@@ -175,6 +175,9 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 	if err := e.find(ctx, store.KindSnapshot, "snapshot", p.Snapshot, &snap); err != nil {
 		return Started{}, err
 	}
+	if err := snapshotComplete(&snap); err != nil {
+		return Started{}, err
+	}
 	t, a, aerr := e.toolkitOf(ctx, snap.Toolkit)
 	if aerr != nil {
 		return Started{}, aerr
@@ -360,8 +363,10 @@ func (e *Engine) ContainerOp(ctx context.Context, caller Caller, ref, op string,
 func (e *Engine) opSnapshotOf(ctx context.Context, c *engineapi.Container, of snapshotOf, named string) (engineapi.Snapshot, error) {
 	var snap engineapi.Snapshot
 	if named != "" {
-		err := e.find(ctx, store.KindSnapshot, "snapshot", named, &snap)
-		return snap, err
+		if err := e.find(ctx, store.KindSnapshot, "snapshot", named, &snap); err != nil {
+			return snap, err
+		}
+		return snap, snapshotComplete(&snap)
 	}
 	parent := c.Parent
 	if of == ownSnapshot {
@@ -381,6 +386,14 @@ func (e *Engine) opSnapshotOf(ctx context.Context, c *engineapi.Container, of sn
 		return snap, notFound("snapshot", "of "+parent, "Take a snapshot first (sync the dSource, or snapshot the VDB), or name one.")
 	}
 	return snaps[len(snaps)-1], nil
+}
+
+// snapshotComplete refuses a snapshot that is still being taken.
+func snapshotComplete(s *engineapi.Snapshot) error {
+	if s.Dir == "" {
+		return conflict(fmt.Sprintf("The snapshot %s is still being taken.", s.Reference), "Wait for the job that takes it to end (dvp job list --running), then use it.")
+	}
+	return nil
 }
 
 // checkDelete refuses to delete a dSource that has VDBs.

@@ -49,6 +49,9 @@ type Config struct {
 	Clock          func() time.Time
 	Log            *slog.Logger
 	Redactor       *logging.Redactor
+	// JobHeartbeat is how often a running job records that it still runs
+	// (jobs.Options.Heartbeat).
+	JobHeartbeat time.Duration
 }
 
 // Engine is the engine's domain: its workflows over a store.
@@ -67,7 +70,7 @@ type Engine struct {
 // keeper is keeper and which runs plugins with runner.
 func New(cfg Config, st *store.Store, keeper *secrets.Keeper, runner *exec.Runner) *Engine {
 	e := &Engine{cfg: cfg, store: st, keeper: keeper, runner: runner}
-	e.jobs = jobs.NewManager(st, cfg.Redactor, cfg.Clock, cfg.Log, describeFailure)
+	e.jobs = jobs.NewManager(jobs.Options{Store: st, Redactor: cfg.Redactor, Clock: cfg.Clock, Log: cfg.Log, Describe: describeFailure, Heartbeat: cfg.JobHeartbeat})
 	return e
 }
 
@@ -177,11 +180,18 @@ func describeFailure(err error) (details, action, code string) {
 }
 
 // startJob starts a job (jobs.Manager.Start) for the caller; result is
-// the object reference the request answers with.
+// the object reference the request answers with. A canceled job's object
+// is rolled back (rollBack) before the job ends.
 func (e *Engine) startJob(c Caller, actionType, title, target, targetName, lockKey, result string,
 	run func(ctx context.Context, j *jobs.Job) error) (Started, error) {
 	jobRef, actRef, err := e.jobs.Start(jobs.Spec{ActionType: actionType, Title: title, Target: target, TargetName: targetName,
-		LockKey: lockKey, UserRef: c.UserRef}, run)
+		LockKey: lockKey, UserRef: c.UserRef}, func(ctx context.Context, j *jobs.Job) error {
+		err := run(ctx, j)
+		if err != nil && j.Canceled() {
+			e.rollBack(j, actionType, target, targetName)
+		}
+		return err
+	})
 	if err != nil {
 		return Started{}, internalErr(err)
 	}

@@ -320,8 +320,9 @@ func actionNotFound(ref string) error {
 		fmt.Sprintf("The action %q does not exist.", ref), "Use the action reference an upload returned.")
 }
 
-// ActionJob returns the job of an action as the API shows it.
-func (e *Engine) ActionJob(ctx context.Context, ref string) (*engineapi.Job, error) {
+// ActionJob returns the job of an action as the API shows it, with its
+// events but the first since ones.
+func (e *Engine) ActionJob(ctx context.Context, ref string, since int) (*engineapi.Job, error) {
 	a, err := e.store.Action(ctx, ref)
 	if err != nil {
 		return nil, internalErr(err)
@@ -333,12 +334,12 @@ func (e *Engine) ActionJob(ctx context.Context, ref string) (*engineapi.Job, err
 		return nil, newErr(NotFound, "exception.webservices.object.notfound",
 			fmt.Sprintf("The action %q has no job.", a.Ref()), "Follow the action itself: its state says how it ended (dvp upload --wait does this).")
 	}
-	j, err := e.store.Job(ctx, a.JobID.Int64)
+	j, err := e.store.JobSince(ctx, a.JobID.Int64, since)
 	if err != nil {
 		return nil, internalErr(err)
 	}
 	if j == nil {
 		return nil, internalErr(fmt.Errorf("the job of %s is missing", a.Ref()))
 	}
-	return jobObject(j, a), nil
+	return e.jobShown(j, a), nil
 }

@@ -60,28 +60,6 @@ func (e *Engine) findStored(ctx context.Context, kind, what, refOrName string, v
 	return nil
 }
 
-// ---- jobs ----
-
-// Job returns a job as the API shows it.
-func (e *Engine) Job(ctx context.Context, ref string) (*engineapi.Job, error) {
-	var id int64
-	if _, err := fmt.Sscanf(ref, "JOB-%d", &id); err != nil || fmt.Sprintf("JOB-%d", id) != ref {
-		return nil, notFound("job", ref, "Use the job reference a request returned.")
-	}
-	j, err := e.store.Job(ctx, id)
-	if err != nil {
-		return nil, internalErr(err)
-	}
-	if j == nil {
-		return nil, notFound("job", ref, "Use the job reference a request returned.")
-	}
-	a, err := e.store.Action(ctx, fmt.Sprintf("ACTION-%d", j.ActionID))
-	if err != nil || a == nil {
-		return nil, internalErr(fmt.Errorf("the action of %s is missing", ref))
-	}
-	return jobObject(j, a), nil
-}
-
 // ---- environments ----
 
 // Environments lists a page of the environments, and how many there are.
@@ -394,7 +372,31 @@ func (e *Engine) Snapshots(ctx context.Context, container string, p Page) ([]jso
 		}
 		parent = c.Reference
 	}
-	return e.listPage(ctx, store.KindSnapshot, parent, p)
+	items, total, err := e.listPage(ctx, store.KindSnapshot, parent, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	complete := completeSnapshots(items)
+	// The snapshots being taken are the newest: leaving them out of a
+	// page leaves the pages before it as they were.
+	return complete, total - (len(items) - len(complete)), nil
+}
+
+// completeSnapshots leaves out the snapshots being taken: a snapshot is
+// stored when its job starts taking it (to reserve its reference) and
+// completed, with its directory, once its data and the plugin's metadata
+// are there. Until then no list shows it.
+func completeSnapshots(items []json.RawMessage) []json.RawMessage {
+	out := items[:0:0]
+	for _, it := range items {
+		var s struct {
+			Dir string `json:"storage"`
+		}
+		if json.Unmarshal(it, &s) == nil && s.Dir != "" {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // objectNames name the kinds of objects in messages.

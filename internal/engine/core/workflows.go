@@ -368,7 +368,7 @@ func (w *wf) mountSpec(ctx context.Context) error {
 		}
 		prev, remount := old[env.Reference+"\x00"+m.MountPath]
 		remount = remount && prev.Method != "" // a mount recorded, never made
-		method, err := x.Mount(ctx, storage, m.MountPath, remount)
+		method, err := x.Mount(exec.WithJobOutput(ctx, w.j, "copy to "+env.Name), storage, m.MountPath, remount)
 		if err != nil {
 			// What is mounted now: those made, and the old ones not
 			// yet replaced.
@@ -402,11 +402,11 @@ func (w *wf) storageOf(m engineapi.Mount) string {
 // syncBack brings what the plugin wrote at the mounts into the storage.
 func (w *wf) syncBack(ctx context.Context) error {
 	for _, m := range w.c.Mounts {
-		x, _, err := w.exec(ctx, m.Environment)
+		x, env, err := w.exec(ctx, m.Environment)
 		if err != nil {
 			return err
 		}
-		if err := x.SyncBack(ctx, w.storageOf(m), m.MountPath, m.Method); err != nil {
+		if err := x.SyncBack(exec.WithJobOutput(ctx, w.j, "copy from "+env.Name), w.storageOf(m), m.MountPath, m.Method); err != nil {
 			return err
 		}
 	}
@@ -655,11 +655,24 @@ func (w *wf) configure(ctx context.Context, op string, snap *engineapi.Snapshot)
 	return w.save(ctx)
 }
 
-// replaceStorage makes the container's storage a copy of the snapshot.
+// replaceStorage makes the container's storage a copy of the snapshot. The
+// copy is made beside the storage and swapped in once complete, so that a
+// copy cut short (a canceled job) leaves the storage as it was.
 func (w *wf) replaceStorage(ctx context.Context, snap *engineapi.Snapshot) error {
-	if err := copyTree(ctx, snap.Dir, w.c.Storage); err != nil {
+	next, old := w.c.Storage+".next", w.c.Storage+".old"
+	os.RemoveAll(old)
+	if err := copyTree(ctx, snap.Dir, next); err != nil {
+		os.RemoveAll(next)
 		return err
 	}
+	if err := os.Rename(w.c.Storage, old); err != nil && !errors.Is(err, os.ErrNotExist) {
+		os.RemoveAll(next)
+		return err
+	}
+	if err := os.Rename(next, w.c.Storage); err != nil {
+		return err
+	}
+	os.RemoveAll(old)
 	w.c.ParentSnapshot = snap.Reference
 	w.j.Info("event.vdb.storage", fmt.Sprintf("The storage of %s is now a writable copy of snapshot %s.", w.c.Name, snap.Reference))
 	return w.save(ctx)

@@ -68,7 +68,16 @@ type Runner struct {
 // events.
 type Job interface {
 	Info(code, details string)
+	// Output records a line a command printed (source names the
+	// command); the job bounds how many and how long.
+	Output(source, line string)
 	Ref() string
+}
+
+// WithJobOutput returns ctx whose commands record their output lines in
+// job j, as from source (pluginhost.WithOutput).
+func WithJobOutput(ctx context.Context, j Job, source string) context.Context {
+	return pluginhost.WithOutput(ctx, func(line string) { j.Output(source, line) })
 }
 
 // ExtractBinary extracts the plugin executable of the code ZIP at zipPath
@@ -131,6 +140,7 @@ type Plugin struct {
 // environment named by each request's connection.
 type engineLibraries struct {
 	rn     *Runner
+	job    Job
 	base   *pluginhost.LocalLibraries // logging and credentials
 	debug  io.Writer
 	mu     sync.Mutex
@@ -177,7 +187,7 @@ func (l *engineLibraries) RunBash(ctx context.Context, conn sdk.RemoteConnection
 	if err != nil {
 		return libs.RunResult{}, err
 	}
-	res, err := x.RunBash(ctx, req)
+	res, err := x.RunBash(WithJobOutput(ctx, l.job, "run_bash on "+env.Name), req)
 	l.trace(ctx, "run_bash on %s (%s): %s -> exit %d, err %v", env.Name, env.Reference, shortCmd(req.Command), res.ExitCode, err)
 	return res, err
 }
@@ -187,7 +197,7 @@ func (l *engineLibraries) RunExpect(ctx context.Context, conn sdk.RemoteConnecti
 	if err != nil {
 		return libs.RunResult{}, err
 	}
-	res, err := x.RunExpect(ctx, req)
+	res, err := x.RunExpect(WithJobOutput(ctx, l.job, "run_expect on "+env.Name), req)
 	l.trace(ctx, "run_expect on %s (%s) -> exit %d, err %v", env.Name, env.Reference, res.ExitCode, err)
 	return res, err
 }
@@ -197,7 +207,7 @@ func (l *engineLibraries) RunPowershell(ctx context.Context, conn sdk.RemoteConn
 	if err != nil {
 		return libs.RunResult{}, err
 	}
-	res, err := x.RunPowershell(ctx, req)
+	res, err := x.RunPowershell(WithJobOutput(ctx, l.job, "run_powershell on "+env.Name), req)
 	l.trace(ctx, "run_powershell on %s (%s) -> exit %d, err %v", env.Name, env.Reference, res.ExitCode, err)
 	return res, err
 }
@@ -210,7 +220,7 @@ func (l *engineLibraries) RunSync(ctx context.Context, conn sdk.RemoteConnection
 	if err != nil {
 		return err
 	}
-	err = x.Pull(ctx, req, l.syncTo)
+	err = x.Pull(WithJobOutput(ctx, l.job, "run_sync from "+env.Name), req, l.syncTo)
 	l.trace(ctx, "run_sync from %s:%s -> err %v", env.Name, req.SourceDirectory, err)
 	return err
 }
@@ -280,7 +290,7 @@ func (rn *Runner) Start(pluginID string, a *artifact.Artifact, bin string, j Job
 		r.files = append(r.files, release)
 	}
 	base := &pluginhost.LocalLibraries{DebugLog: ws[0], InfoLog: ws[1], ErrorLog: ws[2]}
-	r.libs = &engineLibraries{rn: rn, base: base, debug: ws[0], execs: map[string]Executor{}}
+	r.libs = &engineLibraries{rn: rn, job: j, base: base, debug: ws[0], execs: map[string]Executor{}}
 	r.stderr = secrets.NewRedactingWriter(ws[3], rn.Redactor)
 	r.host, err = pluginhost.New(pluginhost.Options{Binary: bin, Libraries: r.libs, Stderr: r.stderr, Dir: work,
 		Env: sandbox.Env(nil, work), Sandbox: rn.Sandbox, Policy: rn.pluginPolicy(bin, work)})

@@ -155,6 +155,12 @@ func (s *sshExec) run(ctx context.Context, remoteCmd string, stdin string) (libs
 	defer sess.Close()
 	var out, errb capBuffer
 	sess.Stdout, sess.Stderr, sess.Stdin = &out, &errb, strings.NewReader(stdin)
+	if lw, flush := pluginhost.OutputWriter(ctx); lw != nil {
+		lw2, flush2 := pluginhost.OutputWriter(ctx)
+		sess.Stdout, sess.Stderr = io.MultiWriter(&out, lw), io.MultiWriter(&errb, lw2)
+		defer flush2()
+		defer flush()
+	}
 	done := make(chan error, 1)
 	go func() { done <- sess.Run(remoteCmd) }()
 	select {
@@ -247,10 +253,19 @@ func (s *sshExec) rsync(ctx context.Context, args ...string) error {
 		return libErr(pluginhost.LibErrUnsupported, "copies to and from %s need rsync on the engine's host, and it is not installed.", s.env.Name)
 	}
 	full := append([]string{"-a", "--delete", "-e", s.sshCommand()}, args...)
+	lw, flush := pluginhost.OutputWriter(ctx)
+	if lw != nil {
+		// The files rsync copies, one line each, are the job's progress.
+		full = append([]string{"--out-format=%n%L"}, full...)
+	}
 	cmd := osexec.CommandContext(ctx, rsync, full...)
 	cmd.WaitDelay = time.Second
-	var out bytes.Buffer
+	var out capBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	if lw != nil {
+		cmd.Stdout = lw
+		defer flush()
+	}
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return libErr(pluginhost.LibErrCancelled, "rsync was stopped: %v", context.Cause(ctx))

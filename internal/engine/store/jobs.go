@@ -197,17 +197,30 @@ func (s *Store) FinishJobTx(f Finish) InstallApply {
 }
 
 // Job returns the job with the id and its events, or nil.
-func (s *Store) Job(ctx context.Context, id int64) (*Job, error) {
+func (s *Store) Job(ctx context.Context, id int64) (*Job, error) { return s.JobSince(ctx, id, 0) }
+
+func scanJob(row interface{ Scan(...any) error }) (*Job, error) {
 	j := &Job{}
-	err := s.stmts.job.QueryRowContext(ctx, id).
-		Scan(&j.ID, &j.ActionID, &j.ActionType, &j.Title, &j.Target, &j.TargetName, &j.State, &j.Percent, &j.UserRef, &j.StartTime, &j.UpdateTime)
+	err := row.Scan(&j.ID, &j.ActionID, &j.ActionType, &j.Title, &j.Target, &j.TargetName, &j.State, &j.Percent, &j.UserRef, &j.StartTime, &j.UpdateTime)
+	return j, err
+}
+
+// JobSince returns the job with the id and its events but the first since
+// ones (the events a client has seen already), or nil.
+func (s *Store) JobSince(ctx context.Context, id int64, since int) (*Job, error) {
+	j, err := scanJob(s.stmts.job.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.stmts.events.QueryContext(ctx, id)
+	var rows *sql.Rows
+	if since > 0 {
+		rows, err = s.stmts.eventsSince.QueryContext(ctx, id, since)
+	} else {
+		rows, err = s.stmts.events.QueryContext(ctx, id)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +233,33 @@ func (s *Store) Job(ctx context.Context, id int64) (*Job, error) {
 		j.Events = append(j.Events, ev)
 	}
 	return j, rows.Err()
+}
+
+// JobFilter selects jobs: by state ("" any) and by target, its reference
+// or name ("" any).
+type JobFilter struct {
+	State  string
+	Target string
+}
+
+// Jobs lists the jobs the filter selects, oldest first, without their
+// events.
+func (s *Store) Jobs(ctx context.Context, f JobFilter) ([]*Job, error) {
+	q := `SELECT ` + jobColumns + ` FROM jobs WHERE (? = '' OR state = ?) AND (? = '' OR target = ? OR target_name = ?) ORDER BY id`
+	rows, err := s.rdb.QueryContext(ctx, q, f.State, f.State, f.Target, f.Target, f.Target)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
 }
 
 // InterruptedJobs returns the jobs still RUNNING in the database (without
