@@ -188,8 +188,13 @@ echo "changed in the VDB" >"$WORK/mnt/vdb1/data/a.txt"
 [ "$(cat "$WORK/mnt/vdb1/data/a.txt")" = "version 2, changed" ] || fail "the refreshed VDB does not show the newest snapshot"
 echo "VDB mount shows the old content; after refresh, the newest"
 
-step "a VDB on the SSH environment (mounted by rsync over ssh)"
-"$DVP" vdb provision vdb-ssh --snapshot "$SNAP1" --environment source --params "{\"mountLocation\": \"$WORK/mnt/vdb-ssh\"}"
+step "a VDB on the SSH environment (mounted by rsync over ssh), with a hook run there"
+"$DVP" vdb provision vdb-ssh --snapshot "$SNAP1" --environment source --params "{\"mountLocation\": \"$WORK/mnt/vdb-ssh\"}" \
+	--hook "configure-clone=id -un > $WORK/ssh-hook-user; echo configured over ssh" 2>"$WORK/provision-ssh.err" ||
+	{ cat "$WORK/provision-ssh.err" >&2; fail "provisioning a VDB on the SSH environment failed"; }
+cat "$WORK/provision-ssh.err" >&2
+[ "$(cat "$WORK/ssh-hook-user")" = "$ME" ] || fail "the configure-clone hook did not run over SSH as $ME"
+grep -q "configure-clone: configured over ssh" "$WORK/provision-ssh.err" || fail "the hook's output is not among the job's events"
 [ "$(cat "$WORK/mnt/vdb-ssh/data/a.txt")" = "version 1" ] || fail "the SSH VDB's mount does not show the snapshot"
 [ ! -L "$WORK/mnt/vdb-ssh" ] || fail "the SSH VDB's mount is a link, not a copy"
 echo "written on the host" >"$WORK/mnt/vdb-ssh/data/new.txt"
