@@ -26,6 +26,7 @@ import (
 // storage; the dSource is deleted again. (internal/engine/e2e
 // TestKillMatrix causes the same with real kill -9s.)
 func TestRecoveryAfterAStopMidWorkflow(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	te := startEngine(t, dir, func(c *Config) { c.Clock = nil })
 	c := te.client(t)

@@ -19,6 +19,7 @@ import (
 // and the installed build still syncs the dSource. A compatible upload
 // (the new property optional) is accepted.
 func TestUpgradeGuardRefusesSchemasStoredObjectsDoNotMatch(t *testing.T) {
+	t.Parallel()
 	te := startEngine(t, "", func(c *Config) { c.Clock = nil })
 	c := te.client(t)
 	c.login(testPassword)

@@ -28,7 +28,7 @@ import (
 type Recovered struct {
 	Containers int // dSources and VDBs marked interrupted
 	Snapshots  int // snapshots being taken, or of containers that are gone, removed
-	Orphans    int // source configs and directories of objects that are gone, removed
+	Orphans    int // source configs and directories of objects (and builds) that are gone, removed
 }
 
 // RecoverObjects runs at start-up, after the store's recovery. interrupted
@@ -38,8 +38,9 @@ type Recovered struct {
 // dSource or VDB it worked on is marked interrupted with the reason and
 // what to do (interruption). Then it removes the snapshots a stop cut off
 // (created, never completed) and those of containers that are gone, with
-// their directories, VDB source configs whose VDB is gone, and the
-// storage and snapshot directories no object refers to.
+// their directories, VDB source configs whose VDB is gone, the storage and
+// snapshot directories no object refers to, and the extracted executables
+// of builds no longer installed.
 func (e *Engine) RecoverObjects(ctx context.Context, interrupted []store.Job) (Recovered, error) {
 	var rec Recovered
 	containers, err := listMasked[engineapi.Container](ctx, e.store, store.KindContainer)
@@ -144,11 +145,22 @@ func (e *Engine) RecoverObjects(ctx context.Context, interrupted []store.Job) (R
 			return rec, err
 		}
 	}
+	// Extracted plugin executables of builds no longer installed (an
+	// upgrade replaced them, or was cut off).
+	tks, err := e.store.Toolkits(ctx)
+	if err != nil {
+		return rec, err
+	}
+	installed := map[string]bool{}
+	for _, t := range tks {
+		installed[t.SourceSHA256] = true
+	}
 	// Directories no object refers to (os.RemoveAll removes a link, never
 	// what it points to).
 	for dir, keep := range map[string]func(string) bool{
 		store.StorageDir:   func(name string) bool { _, ok := byRef[name]; return ok },
 		store.SnapshotsDir: func(name string) bool { return keepSnap[name] },
+		store.PluginBinDir: func(name string) bool { return installed[name] },
 	} {
 		entries, err := os.ReadDir(filepath.Join(e.cfg.DataDir, dir))
 		if err != nil {

@@ -26,6 +26,9 @@ type killMatrix struct {
 	ctl, mounts       string
 	rec               *recorder
 	restarts, killsAt int
+	// upgradedSinceStart counts the upgrades since the engine started
+	// (their replaced builds' executables stay until the next start).
+	upgradedSinceStart int
 }
 
 // dvp runs a dvp command against the engine and returns its result.
@@ -53,20 +56,26 @@ func (k *killMatrix) killIn(op, path, body string) string {
 	if err := os.WriteFile(filepath.Join(k.ctl, "block-"+op), nil, 0o644); err != nil {
 		k.t.Fatal(err)
 	}
-	code, b := k.e.api(k.t).post(path, body)
+	return k.killWhen(filepath.Join(k.ctl, "reached-"+op), op, func(a *api) (int, []byte) { return a.post(path, body) })
+}
+
+// killWhen is killIn for a request that send makes, whose job's plugin
+// process writes the file reached when it waits in op.
+func (k *killMatrix) killWhen(reached, op string, send func(a *api) (int, []byte)) string {
+	k.t.Helper()
+	code, b := send(k.e.api(k.t))
 	var env struct {
 		Job *string `json:"job"`
 	}
 	if code != 200 || json.Unmarshal(b, &env) != nil || env.Job == nil {
-		k.t.Fatalf("POST %s: %d %s", path, code, b)
+		k.t.Fatalf("request for %s: %d %s", op, code, b)
 	}
-	reached := filepath.Join(k.ctl, "reached-"+op)
 	for i := 0; ; i++ {
 		if _, err := os.Stat(reached); err == nil {
 			break
 		}
 		if i > 3000 {
-			k.t.Fatalf("%s never reached %s:\n%s", path, op, k.e.out)
+			k.t.Fatalf("the job never reached %s:\n%s", op, k.e.out)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -91,6 +100,7 @@ func (k *killMatrix) killIn(op, path, body string) string {
 func (k *killMatrix) restart() {
 	k.e = startEngineHome(k.t, k.data, k.home, adminPassword)
 	k.restarts++
+	k.upgradedSinceStart = 0
 }
 
 // pluginProcesses lists the live processes of the plugin: its gate's
@@ -221,6 +231,17 @@ func (k *killMatrix) noOrphans(when string) {
 			k.t.Errorf("%s: %s/ holds %v, the engine's objects are %v", when, dir, got, refs)
 		}
 	}
+	// Extracted executables only of installed builds (from the last start on).
+	installed := map[string]bool{}
+	for _, tk := range k.e.api(k.t).toolkits() {
+		installed[tk.SourceCodeSha256] = true
+	}
+	bins, _ := os.ReadDir(filepath.Join(k.data, "plugin-bin"))
+	for _, b := range bins {
+		if !installed[b.Name()] && k.upgradedSinceStart == 0 {
+			k.t.Errorf("%s: plugin-bin/%s is no installed build's", when, b.Name())
+		}
+	}
 	ents, _ := os.ReadDir(k.mounts)
 	for _, e := range ents {
 		target, err := os.Readlink(filepath.Join(k.mounts, e.Name()))
@@ -232,7 +253,8 @@ func (k *killMatrix) noOrphans(when string) {
 
 // TestKillMatrix kills the engine (SIGKILL) inside plugin operations of
 // every container workflow — link, sync, provision, snapshot, rollback,
-// refresh, stop, start, delete of a VDB and of a dSource — with
+// refresh, stop, start, delete of a VDB and of a dSource — and in the
+// migration of an upgrade, with
 // testdata/plugins/killmatrix, whose operations wait on a file at the
 // chosen one so that the kill lands there. After each restart: the job is
 // FAILED and says why, the container is marked interrupted (or unchanged,
@@ -241,7 +263,9 @@ func (k *killMatrix) noOrphans(when string) {
 // object a stop left is then usable again or deletable: a VDB whose
 // provisioning was cut off is deleted by dvp vdb delete (skipping the
 // plugin's clean-up, and saying so), one whose clean-up fails by
-// --force. Upload and upgrade kills are TestKillDuringUpload's.
+// --force. An upgrade cut in its migration leaves the installed build and
+// the objects as they were (more kills of uploads and upgrades are
+// TestKillDuringUpload's).
 func TestKillMatrix(t *testing.T) {
 	root, err := os.MkdirTemp("", "dvp-killmatrix-")
 	if err != nil {
@@ -355,6 +379,53 @@ func TestKillMatrix(t *testing.T) {
 		t.Errorf("v was not deleted by --force")
 	}
 	k.noOrphans("after the forced delete")
+
+	// upgrade: cut in a migration (build 2 adds one, of linked sources):
+	// still build 1, ds as it was, no orphaned code blob; then the
+	// upgrade again.
+	dsBefore, _ := k.container("ds")
+	build2 := filepath.Join(root, "plugin2")
+	if err := os.CopyFS(build2, os.DirFS(filepath.Join("..", "..", "..", "testdata", "plugins", "killmatrix"))); err != nil {
+		t.Fatal(err)
+	}
+	for file, edit := range map[string][2]string{
+		filepath.Join(build2, "src", "plugin_runner.go"): {"var upgrade = []generated.Migration{}",
+			`var upgrade = []generated.Migration{{Kind: generated.LinkedSourceMigration, ID: "2", Func: gatedMigration}}`},
+		filepath.Join(build2, "plugin_config.yml"): {"buildNumber: 1.0.0", "buildNumber: 2.0.0"},
+	} {
+		b, err := os.ReadFile(file)
+		if err != nil || !bytes.Contains(b, []byte(edit[0])) {
+			t.Fatalf("%s has no %q (%v)", file, edit[0], err)
+		}
+		os.WriteFile(file, bytes.Replace(b, []byte(edit[0]), []byte(edit[1]), 1), 0o644)
+	}
+	artifact2 := filepath.Join(root, "artifact2.json")
+	if r := k.rec.run("", nil, "build", "-c", filepath.Join(build2, "plugin_config.yml"), "-a", artifact2); r.code != 0 {
+		t.Fatalf("build 2: exit %d\n%s", r.code, r.stderr)
+	}
+	doc, err := os.ReadFile(artifact2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(k.ctl, "block-upgrade"), nil, 0o644)
+	reached := filepath.Join(k.data, "plugin-work", "6b11a7e1-0000-4000-8000-6b11a7e10001", "reached-upgrade")
+	job = k.killWhen(reached, "the upgrade's migration", func(a *api) (int, []byte) { return a.uploadWith(a.token(), doc) })
+	os.Remove(filepath.Join(k.ctl, "block-upgrade"))
+	if state, last := k.job(job); state != "FAILED" || !strings.Contains(last, "The engine stopped") {
+		t.Errorf("upgrade: job %s is %s, last event %q", job, state, last)
+	}
+	if builds := checkStore(t, k.data); builds["6b11a7e1-0000-4000-8000-6b11a7e10001"] != "1" {
+		t.Errorf("after the upgrade cut off: builds %v", builds)
+	}
+	if ds, _ := k.container("ds"); string(ds.Parameters) != string(dsBefore.Parameters) {
+		t.Errorf("the upgrade cut off changed ds: %s -> %s", dsBefore.Parameters, ds.Parameters)
+	}
+	k.noOrphans("after the upgrade cut off")
+	k.must("upload", "-a", artifact2, "--wait")
+	k.upgradedSinceStart++
+	if ds, _ := k.container("ds"); !strings.Contains(string(ds.Parameters), `"note":"migrated"`) {
+		t.Errorf("after the upgrade: ds %s", ds.Parameters)
+	}
 
 	// delete of a dSource: cut in stop_staging (enabled and mounted).
 	k.must("dsource", "enable", "ds")

@@ -11,6 +11,9 @@
 //
 // The gate's shell carries the marker killmatrix-gate in its command
 // line, so the test can find it in /proc if it outlived the engine.
+//
+// Build 1.0.0 has no migration. The test makes a build 2.0.0 of a copy
+// whose upgrade list (below) it rewrites to hold gatedMigration.
 package main
 
 import (
@@ -19,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/libs"
@@ -53,7 +57,39 @@ var plugin = generated.Plugin{
 	},
 }
 
-func main() { plugin.Main() }
+func main() {
+	plugin.Upgrade = upgrade
+	plugin.Main()
+}
+
+// upgrade are the plugin's migrations: none in build 1.0.0.
+var upgrade = []generated.Migration{}
+
+// gatedMigration (a linked_source migration of build 2.0.0) waits, when
+// $HOME/killctl/block-upgrade exists, until release-upgrade does, after
+// writing reached-upgrade into its working directory (the only place a
+// plugin process may write; the test reads it there). It adds a note.
+func gatedMigration(ctx context.Context, old map[string]any) (map[string]any, error) {
+	home, _ := os.UserHomeDir()
+	ctl := filepath.Join(home, "killctl")
+	if _, err := os.Stat(filepath.Join(ctl, "block-upgrade")); err == nil {
+		if err := os.WriteFile(filepath.Join(os.TempDir(), "reached-upgrade"), nil, 0o600); err != nil {
+			return nil, err
+		}
+		for {
+			if _, err := os.Stat(filepath.Join(ctl, "release-upgrade")); err == nil {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	old["note"] = "migrated"
+	return old, nil
+}
 
 // gateScript is the gate of operation $OP (see the package comment).
 const gateScript = `: killmatrix-gate
