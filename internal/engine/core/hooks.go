@@ -96,13 +96,6 @@ func sortedKeys(ops engineapi.HookOperations) []string {
 	return keys
 }
 
-// maxHookEventLines bounds the output lines of one hook command recorded
-// as job events; maxHookLine bounds one line.
-const (
-	maxHookEventLines = 100
-	maxHookLine       = 1000
-)
-
 // hookFailure is what a failed hook leaves: what became of the operation.
 type hookFailure struct {
 	what   string // the operation, as the failure names it: "refresh"
@@ -131,7 +124,7 @@ func (w *wf) hook(ctx context.Context, key string, f hookFailure) error {
 			which = fmt.Sprintf("command %d of %d of the %s hook", i+1, len(ops), h.Name)
 		}
 		w.j.Info("event.hook.started", fmt.Sprintf("Running %s on %s: %s", which, env.Name, describeHook([]engineapi.HookOperation{op})))
-		res, err := w.run.RunHook(ctx, env.Reference, op.Command)
+		res, err := w.run.RunHook(ctx, env.Reference, h.Name, op.Command)
 		out := strings.TrimRight(res.Stdout, "\n")
 		if e := strings.TrimRight(res.Stderr, "\n"); e != "" {
 			if out != "" {
@@ -139,7 +132,6 @@ func (w *wf) hook(ctx context.Context, key string, f hookFailure) error {
 			}
 			out += e
 		}
-		w.hookOutput(h.Name, out)
 		if err == nil && res.ExitCode == 0 {
 			continue
 		}
@@ -169,25 +161,6 @@ func (w *wf) hook(ctx context.Context, key string, f hookFailure) error {
 			Action: fmt.Sprintf("%s Fix the hook (dvp %s update %s --hook %s=COMMAND, or --hook %s= to remove it), then run the %s again.", state, cmd, w.c.Name, h.Name, h.Name, f.what)}
 	}
 	return nil
-}
-
-// hookOutput records what a hook printed as job events, one per line,
-// bounded.
-func (w *wf) hookOutput(name, out string) {
-	if out == "" {
-		return
-	}
-	lines := strings.Split(out, "\n")
-	for i, line := range lines {
-		if i == maxHookEventLines {
-			w.j.Info("event.hook.output", fmt.Sprintf("%s: ... %d more lines.", name, len(lines)-i))
-			return
-		}
-		if len(line) > maxHookLine {
-			line = line[:maxHookLine] + "..."
-		}
-		w.j.Info("event.hook.output", name+": "+line)
-	}
 }
 
 // around runs step between the container's hook points pre and post: a
