@@ -16,6 +16,7 @@ type DSourceLinkOptions struct {
 	Params             string
 	SnapshotParams     string
 	Hooks              []string
+	Policy             PolicyOptions
 }
 
 // DSourceSyncOptions are the inputs of dvp dsource sync.
@@ -46,17 +47,20 @@ independent snapshot of it on the engine.`,
 func newDSourceLinkCmd(app *App) *cobra.Command {
 	o := DSourceLinkOptions{}
 	cmd := &cobra.Command{
-		Use:   "link NAME --source-config SC [--staging-environment ENV] --params JSON|@FILE",
+		Use:   "link NAME --source-config SC [--staging-environment ENV] --params JSON|@FILE [--sync-every DURATION|--sync-schedule CRON] [--keep-snapshots N]",
 		Short: "Link a dSource and run its first sync",
 		Long: `Link creates a dSource from a source config, with parameters validated against
 the plugin's linkedSourceDefinition before anything runs, and runs its first
 sync (a resync), printing the job's events. The dSource's reference is printed.
 
-` + hookLong(engineapi.ContainerDSource),
+` + hookLong(engineapi.ContainerDSource) + `
+
+` + policyHelp("sync"),
 		Example: `  dvp dsource link ds1 --source-config data --staging-environment staging \
-      --params '{"sourceAddress": "10.0.0.5", "username": "delphix", "mountLocation": "/mnt/ds1"}'`,
+      --params '{"sourceAddress": "10.0.0.5", "username": "delphix", "mountLocation": "/mnt/ds1"}'
+  dvp dsource link ds2 --source-config data --params @ds2.json --sync-schedule '0 2 * * *' --keep-snapshots 7`,
 		Args: cobra.ExactArgs(1),
-		RunE: objectRunE(app, &o.ObjectOptions, func(*cobra.Command, []string) error {
+		RunE: objectRunE(app, &o.ObjectOptions, func(cmd *cobra.Command, _ []string) error {
 			if o.SourceConfig == "" {
 				return Usagef("Missing option '--source-config'.")
 			}
@@ -66,11 +70,14 @@ sync (a resync), printing the job's events. The dSource's reference is printed.
 			if _, err := readParams("--snapshot-params", o.SnapshotParams); err != nil {
 				return err
 			}
-			_, err := parseHooks(o.Hooks, engineapi.ContainerDSource, false)
-			return err
+			if _, err := parseHooks(o.Hooks, engineapi.ContainerDSource, false); err != nil {
+				return err
+			}
+			return o.Policy.check(cmd)
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			p := engineapi.LinkParameters{Name: args[0], SourceConfig: o.SourceConfig, StagingEnvironment: o.StagingEnvironment}
 			p.Operations, _ = parseHooks(o.Hooks, engineapi.ContainerDSource, false)
+			p.Policy = o.Policy.parsed
 			p.Parameters, _ = readParams("--params", o.Params)
 			if o.SnapshotParams != "" {
 				p.SnapshotParameters, _ = readParams("--snapshot-params", o.SnapshotParams)
@@ -89,6 +96,7 @@ sync (a resync), printing the job's events. The dSource's reference is printed.
 	f.StringVar(&o.Params, "params", "", "the dSource's parameters (linkedSourceDefinition): a JSON object, or @FILE")
 	f.StringVar(&o.SnapshotParams, "snapshot-params", "", "the first sync's snapshot parameters: a JSON object, or @FILE")
 	addHookFlag(cmd, &o.Hooks, engineapi.ContainerDSource, false)
+	addPolicyFlags(cmd, &o.Policy, "sync")
 	return cmd
 }
 

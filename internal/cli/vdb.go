@@ -16,6 +16,7 @@ type VDBProvisionOptions struct {
 	Repository  string
 	Params      string
 	Hooks       []string
+	Policy      PolicyOptions
 }
 
 func newVDBCmd(app *App) *cobra.Command {
@@ -45,23 +46,28 @@ mount specification, mounts the copy on the target environment and runs
 configure. The parameters are validated against the plugin's
 virtualSourceDefinition first. The VDB's reference is printed.
 
-` + hookLong(engineapi.ContainerVDB),
-		Example: `  dvp vdb provision vdb1 --snapshot APPDATA_SNAPSHOT-7 --environment staging --params '{"mountLocation": "/mnt/vdb1"}'`,
-		Args:    cobra.ExactArgs(1),
-		RunE: objectRunE(app, &o.ObjectOptions, func(*cobra.Command, []string) error {
+` + hookLong(engineapi.ContainerVDB) + `
+
+` + policyHelp("refresh"),
+		Example: `  dvp vdb provision vdb1 --snapshot APPDATA_SNAPSHOT-7 --environment staging --params '{"mountLocation": "/mnt/vdb1"}'
+  dvp vdb provision vdb2 --snapshot APPDATA_SNAPSHOT-7 --environment staging --params @vdb2.json --refresh-every 24h`,
+		Args: cobra.ExactArgs(1),
+		RunE: objectRunE(app, &o.ObjectOptions, func(cmd *cobra.Command, _ []string) error {
 			if o.Snapshot == "" || o.Environment == "" {
 				return Usagef("Missing option: provision needs --snapshot and --environment.")
 			}
 			if _, err := readParams("--params", o.Params); err != nil {
 				return err
 			}
-			_, err := parseHooks(o.Hooks, engineapi.ContainerVDB, false)
-			return err
+			if _, err := parseHooks(o.Hooks, engineapi.ContainerVDB, false); err != nil {
+				return err
+			}
+			return o.Policy.check(cmd)
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			params, _ := readParams("--params", o.Params)
 			hooks, _ := parseHooks(o.Hooks, engineapi.ContainerVDB, false)
 			s, err := c.Provision(ctx, engineapi.ProvisionParameters{
-				Name: args[0], Snapshot: o.Snapshot, Environment: o.Environment, Repository: o.Repository, Parameters: params, Operations: hooks,
+				Name: args[0], Snapshot: o.Snapshot, Environment: o.Environment, Repository: o.Repository, Parameters: params, Operations: hooks, Policy: o.Policy.parsed,
 			})
 			if err != nil {
 				return mapEngineError(err)
@@ -76,5 +82,6 @@ virtualSourceDefinition first. The VDB's reference is printed.
 	f.StringVar(&o.Repository, "repository", "", "the repository on the target (default: the plugin's first one there)")
 	f.StringVar(&o.Params, "params", "", "the VDB's parameters (virtualSourceDefinition): a JSON object, or @FILE")
 	addHookFlag(cmd, &o.Hooks, engineapi.ContainerVDB, false)
+	addPolicyFlags(cmd, &o.Policy, "refresh")
 	return cmd
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/core"
 	"github.com/dvpkit/dvp/internal/engine/exec"
 	"github.com/dvpkit/dvp/internal/engine/guard"
+	"github.com/dvpkit/dvp/internal/engine/sched"
 	"github.com/dvpkit/dvp/internal/engine/secrets"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
@@ -93,6 +94,9 @@ type Config struct {
 	AllowShortPassword bool
 	// Front configures the front door (docs/engine.md, "The front door").
 	Front FrontDoor
+	// SchedClock is the clock of the policies' scheduler; nil: real
+	// timers on Clock. Tests give a sched.FakeClock.
+	SchedClock sched.Clock
 }
 
 // MinPasswordLength is the shortest admin password the engine starts
@@ -216,7 +220,7 @@ func New(cfg Config) (*Engine, string, error) {
 		}}
 	e := &Engine{cfg: cfg, store: st, lock: lock, stop: make(chan struct{}),
 		core: core.New(core.Config{DataDir: cfg.DataDir, MaxSourceBytes: cfg.MaxSourceBytes, BcryptCost: cfg.BcryptCost,
-			Clock: cfg.Clock, Log: cfg.Log, Redactor: cfg.Redactor, JobHeartbeat: cfg.JobHeartbeat}, st, keeper, runner)}
+			Clock: cfg.Clock, SchedClock: cfg.SchedClock, Log: cfg.Log, Redactor: cfg.Redactor, JobHeartbeat: cfg.JobHeartbeat}, st, keeper, runner)}
 	// The jobs a stop cut off, read before the store's recovery marks
 	// them FAILED: the objects' recovery looks at what they did.
 	interrupted, err := st.InterruptedJobs(context.Background())
@@ -243,6 +247,10 @@ func New(cfg Config) (*Engine, string, error) {
 		// The objects stay listed; the jobs that need their secrets fail
 		// with this error until the key is restored.
 		cfg.Log.Error("the secrets of stored objects cannot be read", "objects", n, "error", err)
+	}
+	if err := e.core.StartPolicies(context.Background()); err != nil {
+		e.Close()
+		return nil, "", fmt.Errorf("scheduling the policies of %s: %w", cfg.DataDir, err)
 	}
 	generated, err := e.core.EnsureAdmin(context.Background(), cfg.AdminPassword)
 	if err != nil {

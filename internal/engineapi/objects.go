@@ -101,6 +101,9 @@ type Container struct {
 	// Interrupted says what a stop of the engine cut off on the container
 	// and what to do; the next operation that completes on it clears it.
 	Interrupted *Interruption `json:"interrupted,omitempty"`
+	// Policy is shown by the API only (from the policy table), never
+	// stored in the container's document.
+	Policy *Policy `json:"policy,omitempty"`
 }
 
 // Interruption is what a stop of the engine (a crash, kill -9) cut off on

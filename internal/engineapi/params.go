@@ -68,6 +68,9 @@ type LinkParameters struct {
 	SnapshotParameters json.RawMessage `json:"snapshotParameters,omitempty"`
 	// Operations are the dSource's hooks (pre-sync, post-sync).
 	Operations HookOperations `json:"operations,omitempty"`
+
+	// Policy sets the dSource's sync policy and retention.
+	Policy *PolicyParameters `json:"policy,omitempty"`
 }
 
 // ProvisionParameters is the body of POST delphix/database/provision.
@@ -80,6 +83,9 @@ type ProvisionParameters struct {
 	Parameters  json.RawMessage `json:"parameters"`
 	// Operations are the VDB's hooks.
 	Operations HookOperations `json:"operations,omitempty"`
+
+	// Policy sets the VDB's refresh policy and retention.
+	Policy *PolicyParameters `json:"policy,omitempty"`
 }
 
 // ContainerUpdateParameters is the body of POST delphix/database/{ref}
@@ -91,6 +97,9 @@ type ContainerUpdateParameters struct {
 	// Operations set the commands of the hook points they name (an empty
 	// list removes that hook); the other hook points keep theirs.
 	Operations HookOperations `json:"operations,omitempty"`
+
+	// Policy changes the policy and retention (docs/engine.md, "Policies and retention").
+	Policy *PolicyParameters `json:"policy,omitempty"`
 }
 
 // ContainerOpParameters is the body of POST delphix/database/{ref}/{op}

@@ -22,10 +22,17 @@ import (
 // containerNames name the container types in messages.
 var containerNames = map[string]string{engineapi.ContainerDSource: "dSource", engineapi.ContainerVDB: "VDB"}
 
-// Containers lists a page of the dSources and VDBs, and how many there
-// are.
+// Containers lists a page of the dSources and VDBs (each with its policy,
+// policies.go), and how many there are.
 func (e *Engine) Containers(ctx context.Context, p Page) ([]json.RawMessage, int, error) {
-	return e.listPage(ctx, store.KindContainer, "", p)
+	items, total, err := e.listPage(ctx, store.KindContainer, "", p)
+	if err != nil {
+		return nil, 0, err
+	}
+	if items, err = e.withPolicies(ctx, items); err != nil {
+		return nil, 0, internalErr(err)
+	}
+	return items, total, nil
 }
 
 func (e *Engine) validateSnapshotParams(t *store.Toolkit, a *artifact.Artifact, raw json.RawMessage) error {
@@ -61,6 +68,10 @@ func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParame
 	hooks, herr := checkHooks(engineapi.ContainerDSource, p.Name, p.Operations, false)
 	if herr != nil {
 		return Started{}, herr
+	}
+	pol, perr := checkPolicy(nil, "", engineapi.ContainerDSource, orNoPolicy(p.Policy))
+	if perr != nil {
+		return Started{}, perr
 	}
 	pluginType := protocol.PluginTypeDirect
 	if a.LinkedSourceDefinition.Type == artifact.TypeLinkedStagedSourceDefinition {
@@ -98,6 +109,9 @@ func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParame
 	}
 	if err := os.MkdirAll(c.Storage, 0o755); err != nil {
 		return Started{}, internalErr(err)
+	}
+	if err := e.ApplyPolicy(ctx, caller, &c, pol); err != nil {
+		return Started{}, err
 	}
 	snapParams := p.SnapshotParameters
 	return e.startJob(caller, "DB_LINK", fmt.Sprintf("Link dSource %q", p.Name), ref, p.Name, ref, ref,
@@ -189,6 +203,10 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 	if herr != nil {
 		return Started{}, herr
 	}
+	pol, perr := checkPolicy(nil, "", engineapi.ContainerVDB, orNoPolicy(p.Policy))
+	if perr != nil {
+		return Started{}, perr
+	}
 	var env engineapi.Environment
 	if err := e.find(ctx, store.KindEnvironment, "environment", p.Environment, &env); err != nil {
 		return Started{}, err
@@ -230,6 +248,9 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 	}
 	if err != nil {
 		return Started{}, internalErr(err)
+	}
+	if err := e.ApplyPolicy(ctx, caller, &c, pol); err != nil {
+		return Started{}, err
 	}
 	return e.startJob(caller, "DB_PROVISION", fmt.Sprintf("Provision VDB %q", p.Name), ref, p.Name, ref, ref,
 		func(ctx context.Context, j *jobs.Job) error {
@@ -303,6 +324,7 @@ func (e *Engine) removeContainer(ctx context.Context, j *jobs.Job, ref string) e
 			return err
 		}
 	}
+	e.forgetPolicy(ctx, ref)
 	return nil
 }
 

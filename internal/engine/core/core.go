@@ -35,6 +35,7 @@ import (
 
 	"github.com/dvpkit/dvp/internal/engine/exec"
 	"github.com/dvpkit/dvp/internal/engine/jobs"
+	"github.com/dvpkit/dvp/internal/engine/sched"
 	"github.com/dvpkit/dvp/internal/engine/secrets"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/logging"
@@ -47,6 +48,7 @@ type Config struct {
 	MaxSourceBytes int64 // limit of the uncompressed sourceCode ZIP
 	BcryptCost     int   // 0: bcrypt.DefaultCost
 	Clock          func() time.Time
+	SchedClock     sched.Clock // the policies' scheduler's (nil: real timers on Clock)
 	Log            *slog.Logger
 	Redactor       *logging.Redactor
 	// JobHeartbeat is how often a running job records that it still runs
@@ -61,6 +63,7 @@ type Engine struct {
 	keeper *secrets.Keeper
 	runner *exec.Runner
 	jobs   *jobs.Manager
+	pol    *policies  // the policies' scheduler (policies.go)
 	logMu  sync.Mutex // serializes writes to the plugins' upload logs
 	// rendered caches the API form of the installed plugins (toolkits.go).
 	rendered rendered
@@ -71,11 +74,16 @@ type Engine struct {
 func New(cfg Config, st *store.Store, keeper *secrets.Keeper, runner *exec.Runner) *Engine {
 	e := &Engine{cfg: cfg, store: st, keeper: keeper, runner: runner}
 	e.jobs = jobs.NewManager(jobs.Options{Store: st, Redactor: cfg.Redactor, Clock: cfg.Clock, Log: cfg.Log, Describe: describeFailure, Heartbeat: cfg.JobHeartbeat})
+	e.pol = e.newPolicies(cfg.SchedClock)
 	return e
 }
 
-// Stop cancels the running jobs; Wait waits for them.
-func (e *Engine) Stop() { e.jobs.Stop() }
+// Stop stops the policies' scheduler and cancels the running jobs; Wait
+// waits for them.
+func (e *Engine) Stop() {
+	e.stopPolicies()
+	e.jobs.Stop()
+}
 
 // Wait waits for the running jobs.
 func (e *Engine) Wait() { e.jobs.Wait() }

@@ -411,5 +411,13 @@ var objectNames = map[string]string{
 // Show returns an object of the kind (by reference or unique name) as the
 // API shows it: its secrets masked.
 func (e *Engine) Show(ctx context.Context, kind, ref string) (json.RawMessage, error) {
-	return e.findShown(ctx, kind, objectNames[kind], ref)
+	doc, err := e.findShown(ctx, kind, objectNames[kind], ref)
+	if err != nil || kind != store.KindContainer {
+		return doc, err
+	}
+	docs, perr := e.withPolicies(ctx, []json.RawMessage{doc})
+	if perr != nil {
+		return nil, internalErr(perr)
+	}
+	return docs[0], nil
 }

@@ -173,6 +173,7 @@ func (w *wf) opStatus(ctx context.Context, p engineapi.ContainerOpParameters, sn
 		statusOp = "linked.status"
 		if !staged {
 			w.j.Info("event.status", fmt.Sprintf("%s: ACTIVE (DIRECT dSources have no status operation).", w.c.Name))
+			w.policyEvent(ctx)
 			return nil
 		}
 		in, err = w.linkedIn(ctx)
@@ -190,6 +191,7 @@ func (w *wf) opStatus(ctx context.Context, p engineapi.ContainerOpParameters, sn
 	}
 	w.c.Runtime = status
 	w.j.Info("event.status", fmt.Sprintf("%s: %s.", w.c.Name, status))
+	w.policyEvent(ctx)
 	w.j.Result = status
 	return w.save(ctx)
 }

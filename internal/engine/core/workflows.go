@@ -480,13 +480,18 @@ func (w *wf) takeSnapshot(ctx context.Context, resync bool, params json.RawMessa
 		return fail(err)
 	}
 	w.j.Result = ref
+	w.retain(ctx)
 	return ref, nil
 }
 
 // snapshotParams is what linked.pre_snapshot and post_snapshot get: the
 // user's parameters, with "resync" set when the plugin's schema declares
 // that property (docs/workflows.md, "Workflows": sync and resync differ by that flag).
-func (w *wf) snapshotParams(user json.RawMessage, resync bool) json.RawMessage {
+// A sync its policy started gets null, as on a Delphix engine.
+func (w *wf) snapshotParams(ctx context.Context, user json.RawMessage, resync bool) json.RawMessage {
+	if isPolicyRun(ctx) {
+		return json.RawMessage("null")
+	}
 	var m map[string]any
 	if len(user) == 0 || json.Unmarshal(user, &m) != nil || m == nil {
 		m = map[string]any{}
@@ -520,7 +525,7 @@ func (w *wf) sync(ctx context.Context, resync bool, userParams json.RawMessage) 
 
 // syncSteps is sync's workflow; preSync runs the pre-sync hook.
 func (w *wf) syncSteps(ctx context.Context, resync bool, userParams json.RawMessage, preSync func() error) error {
-	params := w.snapshotParams(userParams, resync)
+	params := w.snapshotParams(ctx, userParams, resync)
 	kind := "sync"
 	if resync {
 		kind = "resync"

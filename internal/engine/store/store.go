@@ -169,6 +169,10 @@ func Open(dir string, keeper *secrets.Keeper) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("creating the object tables in %s: %w", filepath.Join(dir, DBFile), err)
 	}
+	if _, err := db.Exec(policiesSQL); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("creating the policy table in %s: %w", filepath.Join(dir, DBFile), err)
+	}
 	if err := addColumn(db, "objects", "sealed", `TEXT NOT NULL DEFAULT ''`); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("upgrading the object table in %s: %w", filepath.Join(dir, DBFile), err)
