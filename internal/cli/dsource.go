@@ -175,7 +175,8 @@ func newContainerOpCmd(app *App, op, kind string) *cobra.Command {
 		"status": `Status asks the plugin (` + map[string]string{"dSource": "linked.status", "VDB": "virtual.status"}[kind] + `) whether the ` + kind + ` is running, records
 the answer and prints it on stdout: ACTIVE, INACTIVE or UNKNOWN (-o json: the
 report, with it as "status"). The ` + kind + `'s hooks follow on stderr (-o json:
-"operations").`,
+"operations"), and its policy's next run when it has one (-o json: "policy",
+with "nextRun").`,
 		"snapshot": `Snapshot runs the VDB's pre-snapshot operation, copies its storage into a new
 snapshot and runs its post-snapshot operation; the new snapshot's reference
 is printed on stdout (-o json: the report, with the whole snapshot as

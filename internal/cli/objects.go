@@ -84,6 +84,8 @@ type JobReport struct {
 	Status   string          `json:"status,omitempty"`
 	// Operations are the hooks of the dSource or VDB (status).
 	Operations engineapi.HookOperations `json:"operations,omitempty"`
+	// Policy is a status's dSource or VDB policy, with its next run.
+	Policy *engineapi.Policy `json:"policy,omitempty"`
 }
 
 // ReportEvent is a job event in a JobReport.
@@ -229,7 +231,7 @@ func statusResult(ctx context.Context, c *engineclient.Client, _ *engineapi.Job,
 	if err != nil {
 		return "", err
 	}
-	report.Status = ct.Runtime
+	report.Status, report.Policy = ct.Runtime, ct.Policy
 	return ct.Runtime, nil
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/engine/sched"
@@ -28,6 +29,14 @@ func policyHelp(op string) string {
 		`a run missed while the engine was stopped runs once when it starts).
 --keep-snapshots N deletes, after each sync or snapshot, the oldest
 snapshots beyond the newest N, never one a VDB was provisioned from.`
+}
+
+// policyOp is the operation a container type's policy runs.
+func policyOp(containerType string) string {
+	if containerType == engineapi.ContainerDSource {
+		return "sync"
+	}
+	return "refresh"
 }
 
 func addPolicyFlags(cmd *cobra.Command, o *PolicyOptions, op string) {
@@ -84,4 +93,26 @@ func (o *PolicyOptions) params(cmd *cobra.Command) (*engineapi.PolicyParameters,
 		return nil, nil
 	}
 	return p, nil
+}
+
+// describePolicy says a container's policy for status on a terminal ("" for
+// none).
+func describePolicy(p *engineapi.Policy) string {
+	if p == nil {
+		return ""
+	}
+	var parts []string
+	switch {
+	case p.Every != "":
+		parts = append(parts, fmt.Sprintf("%s every %s, next at %s", p.Operation, p.Every, p.NextRun))
+	case p.Schedule != "":
+		parts = append(parts, fmt.Sprintf("%s on %q, next at %s", p.Operation, p.Schedule, p.NextRun))
+	}
+	if p.KeepSnapshots > 0 {
+		parts = append(parts, fmt.Sprintf("keeps the newest %d snapshot(s)", p.KeepSnapshots))
+	}
+	if p.LastSkipped != "" {
+		parts = append(parts, p.LastSkipped)
+	}
+	return "Policy: " + strings.TrimSuffix(strings.Join(parts, "; "), ".") + ".\n"
 }

@@ -21,7 +21,8 @@ import (
 // UpdateOptions are the inputs of dvp dsource update and dvp vdb update.
 type UpdateOptions struct {
 	ObjectOptions
-	Hooks []string // --hook NAME=COMMAND|@FILE, NAME= to remove
+	Hooks  []string // --hook NAME=COMMAND|@FILE, NAME= to remove
+	Policy PolicyOptions
 }
 
 // maxHookFileBytes bounds a hook read from a file (the engine takes
@@ -138,8 +139,9 @@ func updateParams(o *UpdateOptions, containerType string) (engineapi.ContainerUp
 		return p, err
 	}
 	p.Operations = ops
-	if len(p.Operations) == 0 {
-		return p, Usagef("Missing option: give what to change (--hook NAME=COMMAND, or NAME= to remove a hook).")
+	p.Policy = o.Policy.parsed
+	if len(p.Operations) == 0 && p.Policy.IsZero() {
+		return p, Usagef("Missing option: give what to change (--hook NAME=COMMAND, or NAME= to remove a hook; --%[1]s-every, --%[1]s-schedule, --keep-snapshots).", o.Policy.op)
 	}
 	return p, nil
 }
@@ -149,22 +151,31 @@ func newUpdateCmd(app *App, containerType string) *cobra.Command {
 	kind := containerNameOf(containerType)
 	example := map[string]string{
 		engineapi.ContainerDSource: `  dvp dsource update ds1 --hook pre-sync='systemctl stop app' --hook post-sync='systemctl start app'
-  dvp dsource update ds1 --hook pre-sync=`,
+  dvp dsource update ds1 --hook pre-sync=
+  dvp dsource update ds1 --sync-schedule '0 */4 * * *' --keep-snapshots 10
+  dvp dsource update ds1 --sync-schedule ''`,
 		engineapi.ContainerVDB: `  dvp vdb update vdb1 --hook configure-clone=@mask.sh --hook post-start='echo started >> /var/log/vdb1'
-  dvp vdb update vdb1 --hook post-start=`,
+  dvp vdb update vdb1 --hook post-start=
+  dvp vdb update vdb1 --refresh-every 24h`,
 	}[containerType]
 	cmd := &cobra.Command{
-		Use:   "update NAME --hook NAME=COMMAND|@FILE|NAME= ...",
-		Short: "Change the " + kind + "'s hooks",
+		Use:   "update NAME [--hook NAME=COMMAND|@FILE|NAME= ...] [--" + policyOp(containerType) + "-every DURATION|--" + policyOp(containerType) + "-schedule CRON] [--keep-snapshots N]",
+		Short: "Change the " + kind + "'s hooks, policy and retention",
 		Long: "Update changes settings of a " + kind + ` on the engine: the hooks given
 replace that hook's commands, NAME= removes a hook, and the hooks not named
-stay as they are. The change waits for an operation running on the ` + kind + `.
-The ` + kind + `'s reference is printed.
+stay as they are; the policy options given replace those settings (0 or ''
+turns a schedule off, --keep-snapshots 0 keeps all). The change waits for an
+operation running on the ` + kind + `. The ` + kind + `'s reference is printed.
 
-` + hookLong(containerType),
+` + hookLong(containerType) + `
+
+` + policyHelp(policyOp(containerType)),
 		Example: example,
 		Args:    cobra.ExactArgs(1),
-		RunE: objectRunE(app, &o.ObjectOptions, func(*cobra.Command, []string) error {
+		RunE: objectRunE(app, &o.ObjectOptions, func(cmd *cobra.Command, _ []string) error {
+			if err := o.Policy.check(cmd); err != nil {
+				return err
+			}
 			_, err := updateParams(&o, containerType)
 			return err
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
@@ -178,6 +189,7 @@ The ` + kind + `'s reference is printed.
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)
 	addHookFlag(cmd, &o.Hooks, containerType, true)
+	addPolicyFlags(cmd, &o.Policy, policyOp(containerType))
 	return cmd
 }
 
@@ -211,7 +223,7 @@ func withHooks(app *App, o *ObjectOptions, status jobResult) jobResult {
 		}
 		report.Operations = ct.Operations
 		if o.Output != "json" && app.Quiet == 0 {
-			fmt.Fprint(app.IO.Err, termsafe.String(describeHooks(ct.Operations)))
+			fmt.Fprint(app.IO.Err, termsafe.String(describeHooks(ct.Operations)+describePolicy(ct.Policy)))
 		}
 		return line, nil
 	}

@@ -171,6 +171,23 @@ func TestPoliciesSyncRefreshRetainAndSurviveARestart(t *testing.T) {
 		t.Errorf("policy after the restart: %+v", p)
 	}
 
+	// Updates change a policy: checked at once, applied by a job.
+	if env := c.call("POST", "delphix/database/vdb", map[string]any{"type": "AppDataContainer", "policy": map[string]any{"schedule": "0 3 * *"}}); env.code != 400 ||
+		!strings.Contains(env.Error.Details, `--refresh-schedule: "0 3 * *" has 4 field(s)`) {
+		t.Errorf("a bad update: %d %+v", env.code, env.Error)
+	}
+	events = c.mustComplete("update vdb", c.call("POST", "delphix/database/vdb", map[string]any{"type": "AppDataContainer", "policy": map[string]any{"schedule": "0 3 * * *", "keepSnapshots": 4}}))
+	if p := c.policyOf("vdb"); p.Every != "" || p.Schedule != "0 3 * * *" || p.KeepSnapshots != 4 || p.NextRun == "" {
+		t.Errorf("the VDB's policy after an update: %+v", p)
+	}
+	if all := strings.Join(events, "\n"); !strings.Contains(all, "VDB vdb: its refresh policy is cron 0 3 * * * (next refresh at ") || !strings.Contains(all, "it keeps the newest 4 snapshot(s)") {
+		t.Errorf("update events:\n%s", all)
+	}
+	c.mustComplete("update ds", c.call("POST", "delphix/database/ds", map[string]any{"policy": map[string]any{"every": "", "keepSnapshots": 0}}))
+	if p := c.policyOf("ds"); p != nil {
+		t.Errorf("a policy turned off is still there: %+v", p)
+	}
+
 	// Deleting the containers deletes their policies.
 	c.mustComplete("delete vdb", c.call("POST", "delphix/database/vdb/delete", nil))
 	c.mustComplete("delete ds", c.call("POST", "delphix/database/ds/delete", nil))

@@ -405,3 +405,37 @@ func (e *Engine) hasPolicy(ctx context.Context, ref string) bool {
 	row, err := e.store.PolicyOf(ctx, ref)
 	return err != nil || row != nil
 }
+
+// updatePolicy is the policy part of an update job: p is checked again
+// against the policy as it is now, applied, and the change recorded.
+func (e *Engine) updatePolicy(ctx context.Context, j *jobs.Job, caller Caller, c *engineapi.Container, p *engineapi.PolicyParameters) error {
+	if p.IsZero() {
+		return nil
+	}
+	ch, err := e.CheckPolicy(ctx, c, p)
+	if err != nil {
+		return err
+	}
+	if err := e.ApplyPolicy(ctx, caller, c, ch); err != nil {
+		return err
+	}
+	names := policyOptions[c.ContainerType]
+	what := fmt.Sprintf("it has no %s policy and keeps all its snapshots", names.op)
+	if row, err := e.store.PolicyOf(ctx, c.Reference); err == nil && row != nil {
+		var parts []string
+		if row.Every == "" && row.Schedule == "" {
+			parts = append(parts, fmt.Sprintf("it has no %s policy", names.op))
+		} else {
+			spec, _ := sched.Parse(row.Every, row.Schedule, names.every, names.schedule)
+			parts = append(parts, fmt.Sprintf("its %s policy is %s (next %s at %s)", names.op, spec, names.op, row.NextRun))
+		}
+		if row.Keep > 0 {
+			parts = append(parts, fmt.Sprintf("it keeps the newest %d snapshot(s)", row.Keep))
+		} else {
+			parts = append(parts, "it keeps all its snapshots")
+		}
+		what = strings.Join(parts, "; ")
+	}
+	j.Info("event.container.updated", fmt.Sprintf("%s %s: %s.", containerNames[c.ContainerType], c.Name, what))
+	return nil
+}

@@ -31,6 +31,11 @@ func (e *Engine) UpdateContainer(ctx context.Context, caller Caller, ref string,
 	if err := checkUpdate(&c, &p); err != nil {
 		return Started{}, err
 	}
+	if !p.Policy.IsZero() { // checked now, applied by the job (policies.go)
+		if _, err := e.CheckPolicy(ctx, &c, p.Policy); err != nil {
+			return Started{}, err
+		}
+	}
 	kind := containerNames[c.ContainerType]
 	return e.startJob(caller, "DB_UPDATE", fmt.Sprintf("Update %s %q", kind, c.Name), c.Reference, c.Name, c.Reference, c.Reference,
 		func(ctx context.Context, j *jobs.Job) error {
@@ -42,18 +47,26 @@ func (e *Engine) UpdateContainer(ctx context.Context, caller Caller, ref string,
 			if !ok {
 				return failf("", "%s was deleted.", c.Name)
 			}
-			for _, change := range applyUpdate(&cur, &p) {
-				j.Info("event.container.updated", fmt.Sprintf("%s %s: %s.", kind, cur.Name, change))
+			if len(p.Operations) > 0 {
+				for _, change := range applyUpdate(&cur, &p) {
+					j.Info("event.container.updated", fmt.Sprintf("%s %s: %s.", kind, cur.Name, change))
+				}
+				if err := e.store.PutObject(ctx, store.KindContainer, cur.Reference, cur.Name, &cur, e.cfg.Clock()); err != nil {
+					return err
+				}
 			}
-			return e.store.PutObject(ctx, store.KindContainer, cur.Reference, cur.Name, &cur, e.cfg.Clock())
+			return e.updatePolicy(ctx, j, caller, &cur, p.Policy)
 		})
 }
 
 // checkUpdate refuses an update that changes nothing or that a container
 // cannot take; it normalizes p.
 func checkUpdate(c *engineapi.Container, p *engineapi.ContainerUpdateParameters) error {
-	if len(p.Operations) == 0 {
+	if len(p.Operations) == 0 && p.Policy.IsZero() {
 		return badRequest(fmt.Sprintf("The update of %s changes nothing.", c.Name), "Give the settings to change (dvp dsource update --help, dvp vdb update --help).")
+	}
+	if len(p.Operations) == 0 {
+		return nil
 	}
 	ops, err := checkHooks(c.ContainerType, c.Name, p.Operations, true)
 	if err != nil {
