@@ -171,6 +171,24 @@ func TestPoliciesSyncRefreshRetainAndSurviveARestart(t *testing.T) {
 		t.Errorf("policy after the restart: %+v", p)
 	}
 
+	// A run due while the dSource is disabled is skipped, and says why.
+	c.mustComplete("disable", c.call("POST", "delphix/database/ds/disable", nil))
+	clock2.Advance(time.Minute)
+	for i := 0; ; i++ {
+		p := c.policyOf("ds")
+		if p.LastSkipped != "" {
+			if p.LastSkipped != "The sync due at 2026-03-01T12:01:00.000Z did not run: the dSource is disabled." || p.NextRun != "2026-03-01T12:02:00.000Z" {
+				t.Errorf("skipped run: %+v", p)
+			}
+			break
+		}
+		if i == 3000 {
+			t.Fatalf("no skipped run: %+v", p)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.mustComplete("enable", c.call("POST", "delphix/database/ds/enable", nil))
+
 	// Updates change a policy: checked at once, applied by a job.
 	if env := c.call("POST", "delphix/database/vdb", map[string]any{"type": "AppDataContainer", "policy": map[string]any{"schedule": "0 3 * *"}}); env.code != 400 ||
 		!strings.Contains(env.Error.Details, `--refresh-schedule: "0 3 * *" has 4 field(s)`) {

@@ -38,16 +38,17 @@ type policies struct {
 	done   chan struct{}
 
 	mu sync.Mutex // serializes policy changes and due runs
-	// inFlight holds the containers whose policy job has not ended: a due
-	// run of those is skipped, never queued twice.
-	inFlight map[string]bool
+	// lastJob is the job each container's policy started last: while it
+	// has not ended (queued or running), a due run is skipped, never
+	// queued twice.
+	lastJob map[string]string
 }
 
 func (e *Engine) newPolicies(clock sched.Clock) *policies {
 	if clock == nil {
 		clock = sched.RealClock(e.cfg.Clock)
 	}
-	p := &policies{inFlight: map[string]bool{}, done: make(chan struct{})}
+	p := &policies{lastJob: map[string]string{}, done: make(chan struct{})}
 	p.sched = sched.New(clock, e.firePolicy)
 	return p
 }
@@ -237,6 +238,7 @@ func (e *Engine) forgetPolicy(ctx context.Context, ref string) {
 	e.pol.mu.Lock()
 	defer e.pol.mu.Unlock()
 	e.pol.sched.Remove(ref)
+	delete(e.pol.lastJob, ref)
 	if err := e.store.DeletePolicy(ctx, ref); err != nil {
 		e.cfg.Log.Error("deleting a policy", "container", ref, "error", err)
 	}
@@ -283,20 +285,14 @@ func (e *Engine) firePolicy(r sched.Run) {
 	case !c.Enabled:
 		skip(fmt.Sprintf("the %s is disabled", kind))
 		return
-	case e.pol.inFlight[ref]:
-		skip(fmt.Sprintf("the %s its policy started before had not ended", names.op))
+	case e.pol.lastJob[ref] != "" && e.jobs.Cancelable(e.pol.lastJob[ref]):
+		skip(fmt.Sprintf("the %s its policy started before (%s) had not ended", names.op, e.pol.lastJob[ref]))
 		return
 	}
 	spec, _ := sched.Parse(row.Every, row.Schedule, names.every, names.schedule)
 	title := fmt.Sprintf("%s %s %q (policy)", strings.ToUpper(names.op[:1])+names.op[1:], kind, c.Name)
 	op := containerOps[names.op]
-	e.pol.inFlight[ref] = true
 	s, err := e.startJob(Caller{UserRef: row.UserRef}, op.actionType, title, ref, c.Name, ref, ref, func(ctx context.Context, j *jobs.Job) error {
-		defer func() {
-			e.pol.mu.Lock()
-			delete(e.pol.inFlight, ref)
-			e.pol.mu.Unlock()
-		}()
 		what := fmt.Sprintf("The %s policy of %s (%s) runs this %s, due at %s.", names.op, c.Name, spec, names.op, due)
 		if names.op == "sync" {
 			what += " Its snapshot parameters are null, as those of a policy sync on a Delphix engine."
@@ -317,10 +313,10 @@ func (e *Engine) firePolicy(r sched.Run) {
 		return op.run(e, ctx, j, &c, engineapi.ContainerOpParameters{}, &snap)
 	})
 	if err != nil {
-		delete(e.pol.inFlight, ref)
 		e.cfg.Log.Error("starting a policy job", "container", ref, "error", err)
 		return
 	}
+	e.pol.lastJob[ref] = s.Job
 	if err := e.store.PolicyRan(ctx, ref, next, due, s.Job, ""); err != nil {
 		e.cfg.Log.Error("recording a policy run", "container", ref, "error", err)
 	}
