@@ -21,16 +21,8 @@ import (
 
 // slowArtifact wraps testdata/plugins/slow with its schemas.
 func slowArtifact(t testing.TB) []byte {
-	a := enginetest.Artifact(enginetest.Options{Name: "slow", Staged: true, Binary: testPlugin(t, "slow"), Mutate: func(a *artifact.Artifact) {
-		a.DiscoveryDefinition.RepositorySchema = json.RawMessage(`{"type": "object", "properties": {"name": {"type": "string"}}}`)
-		a.DiscoveryDefinition.RepositoryIdentityFields, a.DiscoveryDefinition.RepositoryNameField = []string{"name"}, "name"
-		a.DiscoveryDefinition.SourceConfigSchema = json.RawMessage(`{"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}}}`)
-		a.DiscoveryDefinition.SourceConfigIdentityFields, a.DiscoveryDefinition.SourceConfigNameField = []string{"path"}, "path"
-		a.LinkedSourceDefinition.Parameters = json.RawMessage(`{"type": "object", "required": ["mountLocation"], "properties": {"mountLocation": {"type": "string"}}}`)
-		a.SnapshotSchema = json.RawMessage(`{"type": "object"}`)
-		a.Manifest.HasLinkedPreSnapshot = true
-	}}, nil)
-	b, err := artifact.Marshal(a)
+	o := enginetest.SlowPlugin(testPlugin(t, "slow"))
+	b, err := artifact.Marshal(enginetest.Artifact(o, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -278,3 +278,20 @@ func WriteFile(path string, o Options) (int64, error) {
 	}
 	return st.Size(), out.Close()
 }
+
+// SlowPlugin are the Options of testdata/plugins/slow (built as bin): a
+// STAGED plugin whose repository is "slow", whose source configs are
+// {"path": DIR} and whose dSources take {"mountLocation": PATH}; its
+// sync waits while DIR holds a file "hang" or "hang-post"
+// (testdata/plugins/README.md).
+func SlowPlugin(bin []byte) Options {
+	return Options{Name: "slow", Staged: true, Binary: bin, Mutate: func(a *artifact.Artifact) {
+		a.DiscoveryDefinition.RepositorySchema = json.RawMessage(`{"type": "object", "properties": {"name": {"type": "string"}}}`)
+		a.DiscoveryDefinition.RepositoryIdentityFields, a.DiscoveryDefinition.RepositoryNameField = []string{"name"}, "name"
+		a.DiscoveryDefinition.SourceConfigSchema = json.RawMessage(`{"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}}}`)
+		a.DiscoveryDefinition.SourceConfigIdentityFields, a.DiscoveryDefinition.SourceConfigNameField = []string{"path"}, "path"
+		a.LinkedSourceDefinition.Parameters = json.RawMessage(`{"type": "object", "required": ["mountLocation"], "properties": {"mountLocation": {"type": "string"}}}`)
+		a.SnapshotSchema = json.RawMessage(`{"type": "object"}`)
+		a.Manifest.HasLinkedPreSnapshot = true
+	}}
+}
