@@ -68,7 +68,7 @@ func TestRecoveryAfterAStopMidWorkflow(t *testing.T) {
 	if err := st.PutObject(ctx, store.KindContainer, vdbRef, vdb.Name, &vdb, te.clock.now()); err != nil {
 		t.Fatal(err)
 	}
-	running := func(actionType, target string) string {
+	running := func(actionType, target string, more ...string) string {
 		now := store.FormatTime(te.clock.now())
 		act := &store.Action{ActionType: actionType, Title: actionType, State: "RUNNING", StartTime: now}
 		job := &store.Job{ActionType: actionType, Title: actionType, State: "RUNNING", StartTime: now, UpdateTime: now}
@@ -76,8 +76,10 @@ func TestRecoveryAfterAStopMidWorkflow(t *testing.T) {
 		if err := st.InsertActionWithJob(ctx, act, job); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.AddEvent(ctx, job.ID, "RUNNING", store.JobEvent{Timestamp: now, MessageCode: "event.job.started", Details: "started", EventType: "INFO"}); err != nil {
-			t.Fatal(err)
+		for _, code := range append([]string{"event.job.started"}, more...) {
+			if err := st.AddEvent(ctx, job.ID, "RUNNING", store.JobEvent{Timestamp: now, MessageCode: code, Details: code, EventType: "INFO"}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		return job.Ref()
 	}
@@ -87,6 +89,7 @@ func TestRecoveryAfterAStopMidWorkflow(t *testing.T) {
 	delJob := running("DB_DELETE", ds2.Reference)
 	var dsC engineapi.Container
 	st.FindObject(ctx, store.KindContainer, "ds", &dsC)
+	queuedJob := running("DB_DISABLE", dsC.Reference, "event.job.queued") // never ran
 	partial, err := st.CreateObject(ctx, store.KindSnapshot, dsC.Reference, false, te.clock.now(), func(ref string) (any, string) {
 		return &engineapi.Snapshot{Type: "AppDataSnapshot", Reference: ref, Name: ref, Container: dsC.Reference, Toolkit: dsC.Toolkit}, ref
 	})
@@ -103,7 +106,7 @@ func TestRecoveryAfterAStopMidWorkflow(t *testing.T) {
 	te = startEngine(t, dir, func(c *Config) { c.Clock = nil })
 	c = te.client(t)
 	c.login(testPassword)
-	for _, job := range []string{provJob, delJob} {
+	for _, job := range []string{provJob, delJob, queuedJob} {
 		var j struct {
 			JobState string `json:"jobState"`
 			Events   []struct {
@@ -111,7 +114,11 @@ func TestRecoveryAfterAStopMidWorkflow(t *testing.T) {
 			} `json:"events"`
 		}
 		json.Unmarshal(c.call("GET", "delphix/job/"+job, nil).Result, &j)
-		if j.JobState != "FAILED" || len(j.Events) == 0 || !strings.Contains(j.Events[len(j.Events)-1].Details, "The engine stopped during "+job) {
+		want := "The engine stopped during " + job
+		if job == queuedJob {
+			want = "The engine stopped while this job was queued: it never ran"
+		}
+		if j.JobState != "FAILED" || len(j.Events) == 0 || !strings.Contains(j.Events[len(j.Events)-1].Details, want) {
 			t.Errorf("%s after the restart: %+v", job, j)
 		}
 	}
@@ -121,9 +128,15 @@ func TestRecoveryAfterAStopMidWorkflow(t *testing.T) {
 		!strings.Contains(got.Interrupted.Details, "was being provisioned: it was never configured") || !strings.Contains(got.Interrupted.Action, "dvp vdb delete vdb") {
 		t.Errorf("the VDB after the restart: %+v %+v", got, got.Interrupted)
 	}
+	got = engineapi.Container{}
 	json.Unmarshal(c.call("GET", "delphix/database/ds2", nil).Result, &got)
 	if got.Runtime != "FAILED" || got.Interrupted == nil || got.Interrupted.Operation != "DB_DELETE" || !strings.Contains(got.Interrupted.Action, "--force") {
 		t.Errorf("ds2 after the restart: %+v %+v", got, got.Interrupted)
+	}
+	got = engineapi.Container{}
+	json.Unmarshal(c.call("GET", "delphix/database/ds", nil).Result, &got)
+	if got.Runtime != "ACTIVE" || got.Interrupted != nil {
+		t.Errorf("ds, whose job was queued and never ran, after the restart: %s %+v", got.Runtime, got.Interrupted)
 	}
 	if n := len(c.list("delphix/snapshot?database=ds")); n != 1 {
 		t.Errorf("ds has %d snapshots: the one being taken was not removed", n)

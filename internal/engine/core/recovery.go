@@ -61,13 +61,20 @@ func (e *Engine) RecoverObjects(ctx context.Context, interrupted []store.Job) (R
 		}
 		begun := false
 		for _, ev := range full.Events {
-			begun = begun || ev.MessageCode == "event.job.started"
+			switch ev.MessageCode {
+			case "event.job.started", "event.job.dequeued":
+				begun = true
+			case "event.job.queued": // waiting for the object's lock
+				begun = false
+			}
 		}
 		details, action := "The engine stopped while this job ran.", "Run the operation again."
 		if strings.HasPrefix(j.ActionType, "TOOLKIT") {
 			action = "Upload the plugin again."
 		}
-		if c, ok := byRef[j.Target.String]; ok && begun {
+		if !begun {
+			details = "The engine stopped while this job was queued: it never ran, and changed nothing."
+		} else if c, ok := byRef[j.Target.String]; ok {
 			started[c.Reference] = j
 			if _, d, a := interruption(&c, j.ActionType, j.Ref()); d != "" {
 				details, action = d, a
