@@ -17,10 +17,12 @@ import (
 // stop of the engine (kill -9) in the middle of workflows leaves — a VDB
 // whose provisioning was cut off before virtual.configure (its creation
 // intent still set, its job RUNNING), a dSource whose delete was cut off,
-// a snapshot being taken, and directories of objects that are gone — and
-// starts the engine on it: no job is RUNNING (each says what the stop
-// left), the VDB and the dSource are marked interrupted with the reason
-// and what to do, the snapshot and the orphans are gone. The VDB's
+// a job of another dSource still queued (it never ran), a snapshot being
+// taken, and directories of objects that are gone — and starts the
+// engine on it: no job is RUNNING (each says what the stop left), the VDB
+// and the dSource are marked interrupted with the reason and what to do
+// (the queued job's dSource is not), the snapshot and the orphans are
+// gone. The VDB's
 // operations are refused (it was never configured) except delete, which
 // skips the plugin's clean-up and says so, and removes its mount and
 // storage; the dSource is deleted again. (internal/engine/e2e
