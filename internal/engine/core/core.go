@@ -67,6 +67,8 @@ type Engine struct {
 	logMu  sync.Mutex // serializes writes to the plugins' upload logs
 	// rendered caches the API form of the installed plugins (toolkits.go).
 	rendered rendered
+	// compiled remembers which uploaded schemas compile (schemacache.go).
+	compiled compiledSchemas
 }
 
 // New returns the domain of an engine whose state is in st, whose secrets

@@ -14,7 +14,6 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/pluginhost"
-	"github.com/dvpkit/dvp/internal/schema"
 )
 
 // Upload is a received and scanned artifact.
@@ -41,7 +40,7 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 	var a *artifact.Artifact
 	if len(ps) == 0 {
 		var fps diag.List
-		a, fps = artifact.CheckFields(fields, artifact.CheckOptions{EngineAPI: artifact.EngineAPIVersion, CompileSchema: schema.CheckCompiles})
+		a, fps = artifact.CheckFields(fields, artifact.CheckOptions{EngineAPI: artifact.EngineAPIVersion, CompileSchema: e.compiled.check})
 		ps = append(ps, fps...)
 		if a != nil {
 			if _, zps := artifact.CheckSourceZip(src.File(), src.Size(), artifact.ZipLimits{MaxUncompressed: e.cfg.MaxSourceBytes}); len(zps) > 0 {

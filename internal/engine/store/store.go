@@ -132,6 +132,8 @@ type Store struct {
 	batch batcher
 	// heads keeps the installed plugins' heads between changes (read.go).
 	heads heads
+	// blobs counts the installations in progress per code blob.
+	blobs pendingBlobs
 	// keeper seals the secrets of stored objects; nil stores them as they
 	// are (only tests of the store alone).
 	keeper  *secrets.Keeper
@@ -387,7 +389,8 @@ func (sp *Spool) Discard() {
 
 // adopt moves a finished Spool file into the blob store under its sha256
 // (atomic rename, then the directory is synced). An existing identical
-// blob is kept. Callers hold s.mu.
+// blob is kept. Callers count it pending first (adoptPending), so that
+// no removal takes it away before its row commits.
 func (s *Store) adopt(sp *Spool) (string, error) {
 	sum := sp.Sum()
 	dst, err := s.BlobPath(sum)

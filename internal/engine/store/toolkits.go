@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/dvpkit/dvp/internal/artifact"
 )
@@ -113,49 +114,51 @@ type InstallApply func(ctx context.Context, tx *sql.Tx) error
 // moment. The blob is durable before the row commits, so a crash leaves
 // either the old row (and maybe an orphan blob, removed at the next start)
 // or the new row with its blob: never a row without its blob.
+//
+// The blob is adopted (renamed, its directory synced) before the writer's
+// lock is taken, and the transaction is shared with the writes waiting at
+// that moment (group commit, write.go): concurrent uploads do not queue
+// for each other's fsyncs. A refused installation removes the blob again
+// unless a row or another installation in progress uses it.
 func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, decide InstallDecision, apply InstallApply) (*Toolkit, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	current, err := s.toolkitByPluginID(ctx, tx, pluginID)
-	if err != nil {
-		return nil, err
-	}
-	row, err := decide(current)
-	if err != nil {
-		return nil, err
-	}
-	sum, err := s.adopt(source)
+	sum, err := s.adoptPending(source)
 	if err != nil {
 		return nil, fmt.Errorf("storing the plugin's code: %w", err)
 	}
-	row.SourceSHA256 = sum
-	if current == nil {
-		res, err := tx.ExecContext(ctx, `INSERT INTO toolkits(plugin_id, name, build_number, source_sha256, source_size, artifact_sha256, artifact, installed, updated)
+	var current, row *Toolkit
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		if current, err = s.toolkitByPluginID(ctx, tx, pluginID); err != nil {
+			return err
+		}
+		if row, err = decide(current); err != nil {
+			return err
+		}
+		row.SourceSHA256 = sum
+		if current == nil {
+			res, err := tx.ExecContext(ctx, `INSERT INTO toolkits(plugin_id, name, build_number, source_sha256, source_size, artifact_sha256, artifact, installed, updated)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, row.PluginID, row.Name, row.BuildNumber, row.SourceSHA256, row.SourceSize, row.ArtifactSHA256, row.ArtifactJSON, row.Installed, row.Updated)
-		if err != nil {
-			return nil, err
+			if err != nil {
+				return err
+			}
+			if row.ID, err = res.LastInsertId(); err != nil {
+				return err
+			}
+		} else {
+			row.ID, row.Installed = current.ID, current.Installed
+			if _, err := tx.ExecContext(ctx, `UPDATE toolkits SET name=?, build_number=?, source_sha256=?, source_size=?, artifact_sha256=?, artifact=?, updated=? WHERE id=?`,
+				row.Name, row.BuildNumber, row.SourceSHA256, row.SourceSize, row.ArtifactSHA256, row.ArtifactJSON, row.Updated, row.ID); err != nil {
+				return err
+			}
 		}
-		if row.ID, err = res.LastInsertId(); err != nil {
-			return nil, err
+		if apply != nil {
+			return apply(ctx, tx)
 		}
-	} else {
-		row.ID, row.Installed = current.ID, current.Installed
-		if _, err := tx.ExecContext(ctx, `UPDATE toolkits SET name=?, build_number=?, source_sha256=?, source_size=?, artifact_sha256=?, artifact=?, updated=? WHERE id=?`,
-			row.Name, row.BuildNumber, row.SourceSHA256, row.SourceSize, row.ArtifactSHA256, row.ArtifactJSON, row.Updated, row.ID); err != nil {
-			return nil, err
-		}
-	}
-	if apply != nil {
-		if err := apply(ctx, tx); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.commit(tx); err != nil {
+		return nil
+	})
+	s.adopted(sum)
+	if err != nil {
+		s.removeBlobIfUnused(ctx, sum)
 		return nil, err
 	}
 	s.toolkitsChanged()
@@ -172,17 +175,8 @@ func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, dec
 // DeleteToolkit removes a toolkit row; its blob is removed too when no
 // other row shares it.
 func (s *Store) DeleteToolkit(ctx context.Context, t *Toolkit) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
+	err := s.exec(ctx, `DELETE FROM toolkits WHERE id = ?`, t.ID)
 	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM toolkits WHERE id = ?`, t.ID); err != nil {
-		return err
-	}
-	if err := s.commit(tx); err != nil {
 		return err
 	}
 	s.toolkitsChanged()
@@ -190,11 +184,16 @@ func (s *Store) DeleteToolkit(ctx context.Context, t *Toolkit) error {
 }
 
 // removeBlobIfUnused deletes the code blob sum when no toolkit row refers
-// to it any more. A crash before the removal leaves an orphan, which the
-// next start removes.
+// to it any more and no installation in progress adopted it. A crash
+// before the removal leaves an orphan, which the next start removes.
 func (s *Store) removeBlobIfUnused(ctx context.Context, sum string) error {
+	s.blobs.mu.Lock()
+	defer s.blobs.mu.Unlock()
+	if s.blobs.pending[sum] > 0 {
+		return nil
+	}
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM toolkits WHERE source_sha256 = ?`, sum).Scan(&n); err != nil {
+	if err := s.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM toolkits WHERE source_sha256 = ?`, sum).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {
@@ -203,4 +202,37 @@ func (s *Store) removeBlobIfUnused(ctx context.Context, sum string) error {
 		}
 	}
 	return nil
+}
+
+// pendingBlobs counts, per blob, the installations that adopted it and
+// have not committed or given up yet: their blob must stay.
+type pendingBlobs struct {
+	mu      sync.Mutex
+	pending map[string]int
+}
+
+// adoptPending adopts a spool as a blob for an installation in progress;
+// adopted ends it.
+func (s *Store) adoptPending(sp *Spool) (string, error) {
+	sum := sp.Sum()
+	s.blobs.mu.Lock()
+	if s.blobs.pending == nil {
+		s.blobs.pending = map[string]int{}
+	}
+	s.blobs.pending[sum]++
+	s.blobs.mu.Unlock()
+	if _, err := s.adopt(sp); err != nil {
+		s.adopted(sum)
+		return "", err
+	}
+	return sum, nil
+}
+
+// adopted ends an installation's hold on its blob.
+func (s *Store) adopted(sum string) {
+	s.blobs.mu.Lock()
+	if s.blobs.pending[sum]--; s.blobs.pending[sum] <= 0 {
+		delete(s.blobs.pending, sum)
+	}
+	s.blobs.mu.Unlock()
 }

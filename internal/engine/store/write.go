@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 )
 
@@ -107,14 +108,14 @@ func (s *Store) writeBatch(ops []*writeOp) {
 			continue
 		}
 		if single {
-			errs[i] = op.fn(ctx, tx)
+			errs[i] = run(ctx, tx, op.fn)
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
 			errs[i] = err
 			continue
 		}
-		if errs[i] = op.fn(ctx, tx); errs[i] != nil {
+		if errs[i] = run(ctx, tx, op.fn); errs[i] != nil {
 			tx.ExecContext(ctx, `ROLLBACK TO w`)
 		}
 		tx.ExecContext(ctx, `RELEASE w`)
@@ -125,6 +126,17 @@ func (s *Store) writeBatch(ops []*writeOp) {
 		return
 	}
 	finish(s.commit(tx))
+}
+
+// run runs a write; a panic in it is its error (the goroutine running the
+// batch is another caller's, and must go on to release the lock).
+func run(ctx context.Context, tx *sql.Tx, fn func(ctx context.Context, tx *sql.Tx) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("a write of the store panicked: %v", r)
+		}
+	}()
+	return fn(ctx, tx)
 }
 
 // exec runs one statement as a write of its own (see write).
