@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Mask replaces every secret in logs and messages.
@@ -74,8 +75,35 @@ func (r *Redactor) Redact(s string) string {
 		s = re.ReplaceAllString(s, "${1}"+Mask+"${2}")
 	}
 	r.mu.RUnlock()
+	if !mayHoldSecretShape(s) {
+		return s
+	}
 	for _, re := range secretPatterns() {
 		s = re.ReplaceAllString(s, "${1}"+Mask+"${3}")
 	}
 	return s
+}
+
+// secretWords are the words every secretPatterns match contains (matched
+// case-insensitively, as the patterns are).
+var secretWords = []string{"passw", "privatekey", "private_key", "secret", "token", "credential", "jsessionid=", "authorization:"}
+
+// mayHoldSecretShape reports whether s contains a word of secretWords: text
+// without one cannot match secretPatterns, so most log lines skip them (and
+// a run that logs none never compiles them). Text with non-ASCII runes is
+// always checked: the patterns' case folding also maps runes such as U+017F
+// (long s) and U+212A (Kelvin sign) to ASCII letters, strings.ToLower does not.
+func mayHoldSecretShape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	l := strings.ToLower(s)
+	for _, w := range secretWords {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
 }
