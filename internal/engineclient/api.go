@@ -3,8 +3,10 @@ package engineclient
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
 )
@@ -147,7 +149,29 @@ func (c *Client) Download(ctx context.Context, path string) (io.ReadCloser, erro
 
 type download struct{ resp *response }
 
-func (d *download) Read(p []byte) (int, error) { return d.resp.raw.Read(p) }
+// Read reads the download; when the engine stopped sending for the read
+// timeout, the error says so (the watchdog's cancellation alone reads as
+// "context canceled").
+func (d *download) Read(p []byte) (int, error) {
+	n, err := d.resp.raw.Read(p)
+	if err != nil && err != io.EOF && d.resp.wd != nil && d.resp.wd.timedOut() {
+		err = &StalledError{After: d.resp.wd.d, Err: err}
+	}
+	return n, err
+}
+
+// StalledError is a download the engine stopped sending: nothing came for
+// After (the read timeout).
+type StalledError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *StalledError) Error() string {
+	return fmt.Sprintf("the engine sent nothing for %s (the read timeout, --read-timeout)", e.After)
+}
+
+func (e *StalledError) Unwrap() error { return e.Err }
 func (d *download) Close() error {
 	d.resp.close()
 	return nil

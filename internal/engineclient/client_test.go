@@ -3,6 +3,7 @@ package engineclient
 import (
 	"context"
 	"encoding/pem"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -141,5 +142,33 @@ func TestReadTimeout(t *testing.T) {
 	// says so, and it was waited for (a lower bound, which load cannot break).
 	if err == nil || !strings.Contains(err.Error(), "no progress for 100ms") || time.Since(start) < 100*time.Millisecond {
 		t.Errorf("read timeout: %v after %s", err, time.Since(start))
+	}
+}
+
+// A download that starts and then stalls ends after the read timeout with
+// an error that says so (not "context canceled").
+func TestStalledDownloadSaysReadTimeout(t *testing.T) {
+	block := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write([]byte("the first bytes"))
+		w.(http.Flusher).Flush()
+		<-block
+	}))
+	defer srv.Close()
+	defer close(block)
+	c, _ := newTestClient(t, srv.URL, func(o *Options) { o.ReadTimeout = 100 * time.Millisecond; o.Retries = -1 })
+	dl, err := c.Download(context.Background(), "delphix/data/download?token=x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dl.Close()
+	got, err := io.ReadAll(dl)
+	var stalled *StalledError
+	if !errors.As(err, &stalled) || stalled.After != 100*time.Millisecond {
+		t.Fatalf("stalled download: %v (%T)", err, err)
+	}
+	if string(got) != "the first bytes" || !strings.Contains(err.Error(), "sent nothing for 100ms") || strings.Contains(err.Error(), "context canceled") {
+		t.Errorf("stalled download: read %q, error %q", got, err)
 	}
 }
