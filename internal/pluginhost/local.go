@@ -38,7 +38,8 @@ type LocalLibraries struct {
 	// SyncDestination is the directory RunSync copies into (the dSource's
 	// data); RunSync fails when it is empty.
 	SyncDestination string
-	// MaxOutput bounds stdout and stderr of a script, each; 0 is 64 MiB. A
+	// MaxOutput bounds stdout and stderr of a script, each, counted as the
+	// JSON text of the result (OutputBuffer); 0 is MaxCommandOutput. A
 	// script that prints more fails with a LibraryError.
 	MaxOutput int
 	// DebugLog, InfoLog and ErrorLog receive plugin log records, each
@@ -124,9 +125,9 @@ func (l *LocalLibraries) run(ctx context.Context, bin string, args []string, var
 	defer unbox()
 	max := l.MaxOutput
 	if max <= 0 {
-		max = 64 << 20
+		max = MaxCommandOutput
 	}
-	stdout, stderr := &limitedBuffer{max: max}, &limitedBuffer{max: max}
+	stdout, stderr := &OutputBuffer{Max: max, JSON: true}, &OutputBuffer{Max: max, JSON: true}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if lw, flush := OutputWriter(ctx); lw != nil {
 		lw2, flush2 := OutputWriter(ctx)
@@ -138,8 +139,8 @@ func (l *LocalLibraries) run(ctx context.Context, bin string, args []string, var
 	if ctx.Err() != nil {
 		return libs.RunResult{}, &libs.LibraryError{ID: LibErrCancelled, Message: fmt.Sprintf("%s was stopped: %v", filepath.Base(bin), context.Cause(ctx))}
 	}
-	if stdout.overflow || stderr.overflow {
-		return libs.RunResult{}, &libs.LibraryError{ID: LibErrTooLarge, Message: fmt.Sprintf("The command printed more than %d bytes.", max)}
+	if stdout.Overflow() || stderr.Overflow() {
+		return libs.RunResult{}, OutputTooLarge(max)
 	}
 	res := libs.RunResult{Stdout: stdout.String(), Stderr: stderr.String()}
 	if err != nil {
@@ -231,7 +232,7 @@ func (l *LocalLibraries) rsync(ctx context.Context, rsync string, args []string)
 		return &libs.LibraryError{ID: LibErrFailed, Message: "rsync cannot be started in its sandbox: " + err.Error()}
 	}
 	defer unbox()
-	out := &limitedBuffer{max: 64 << 10}
+	out := &OutputBuffer{Max: 64 << 10}
 	cmd.Stdout, cmd.Stderr = out, out
 	if lw != nil {
 		cmd.Stdout = lw

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os/exec"
 	"slices"
 	"time"
@@ -25,7 +24,7 @@ func ReadManifest(ctx context.Context, binary string) (*protocol.Manifest, error
 	cmd := exec.CommandContext(ctx, binary, protocol.ManifestFlag)
 	sandbox.ProcessGroup(cmd)
 	cmd.WaitDelay = 2 * time.Second
-	stdout := &limitedBuffer{max: maxManifestOutput}
+	stdout := &OutputBuffer{Max: maxManifestOutput}
 	stderr := &tailWriter{max: stderrTailSize}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	runErr := cmd.Run()
@@ -34,7 +33,7 @@ func ReadManifest(ctx context.Context, binary string) (*protocol.Manifest, error
 	}
 	var m protocol.Manifest
 	line := lastLine(stdout.Bytes())
-	if stdout.overflow || len(line) == 0 || json.Unmarshal(line, &m) != nil || m.Protocol != protocol.Name {
+	if stdout.Overflow() || len(line) == 0 || json.Unmarshal(line, &m) != nil || m.Protocol != protocol.Name {
 		status := "exit status 0"
 		if runErr != nil {
 			status = runErr.Error()
@@ -60,43 +59,4 @@ func lastLine(b []byte) []byte {
 		b = b[i+1:]
 	}
 	return bytes.TrimSpace(b)
-}
-
-// limitedBuffer keeps up to max bytes and notes an overflow; writes never
-// fail, so the child is not disturbed.
-type limitedBuffer struct {
-	bytes.Buffer
-	max      int
-	overflow bool
-}
-
-// ReadFrom reads r to its end through Write: the ReadFrom promoted from
-// bytes.Buffer (which io.Copy and os/exec use) would not stop at max.
-func (l *limitedBuffer) ReadFrom(r io.Reader) (int64, error) {
-	buf := make([]byte, 32<<10)
-	var n int64
-	for {
-		m, err := r.Read(buf)
-		if m > 0 {
-			l.Write(buf[:m])
-			n += int64(m)
-		}
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-	}
-}
-
-func (l *limitedBuffer) Write(b []byte) (int, error) {
-	if room := l.max - l.Len(); room < len(b) {
-		l.overflow = true
-		if room > 0 {
-			l.Buffer.Write(b[:room])
-		}
-		return len(b), nil
-	}
-	return l.Buffer.Write(b)
 }

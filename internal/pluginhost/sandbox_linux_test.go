@@ -42,6 +42,7 @@ func TestSandboxed(t *testing.T) {
 		map[string]any{"lib": "run_bash", "command": `env; cat ` + filepath.Join(hidden, "secrets.key") + `; touch made-here`},
 		map[string]any{"lib": "run_bash", "command": `kill -9 $$`},
 		map[string]any{"lib": "run_bash", "command": `yes | head -c 70000000`},
+		map[string]any{"lib": "run_bash", "command": `head -c 67108864 /dev/zero`},
 	)
 	if strings.Contains(r[0].Stdout, "hunter2") || strings.Contains(r[0].Stdout, "DVP_") || strings.Contains(r[0].Stdout, "KEY") || r[0].ExitCode != 0 {
 		t.Errorf("run_bash: %+v", r[0])
@@ -52,8 +53,12 @@ func TestSandboxed(t *testing.T) {
 	if r[1].ExitCode != 137 {
 		t.Errorf("killed script: %+v", r[1])
 	}
-	if !strings.Contains(r[2].Error, "The command printed more than 67108864 bytes.") {
+	if !strings.Contains(r[2].Error, "The command printed more than 64 MiB on stdout or stderr") {
 		t.Errorf("output over the cap: %+v", r[2])
+	}
+	// 64 MiB of NUL bytes would be 384 MiB of JSON: refused while read.
+	if !strings.Contains(r[3].Error, "The command printed more than 64 MiB on stdout or stderr") || r[3].Stdout != "" {
+		t.Errorf("NUL output over the cap: error %q, %d bytes of stdout", r[3].Error, len(r[3].Stdout))
 	}
 	// RunSync copies into the destination even when it is inside a hidden
 	// directory.

@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -127,21 +126,6 @@ func script(command string, vars map[string]string) (string, error) {
 	return b.String(), nil
 }
 
-const maxRemoteOutput = 64 << 20
-
-type capBuffer struct {
-	bytes.Buffer
-	over bool
-}
-
-func (c *capBuffer) Write(p []byte) (int, error) {
-	if c.Len()+len(p) > maxRemoteOutput {
-		c.over = true
-		return len(p), nil
-	}
-	return c.Buffer.Write(p)
-}
-
 // run runs remoteCmd with stdin; a non-zero exit is a result.
 func (s *sshExec) run(ctx context.Context, remoteCmd string, stdin string) (libs.RunResult, error) {
 	c, err := s.conn(ctx)
@@ -153,11 +137,12 @@ func (s *sshExec) run(ctx context.Context, remoteCmd string, stdin string) (libs
 		return libs.RunResult{}, libErr(pluginhost.LibErrFailed, "cannot open an SSH session on %s: %v", s.env.Name, err)
 	}
 	defer sess.Close()
-	var out, errb capBuffer
-	sess.Stdout, sess.Stderr, sess.Stdin = &out, &errb, strings.NewReader(stdin)
+	out := &pluginhost.OutputBuffer{Max: pluginhost.MaxCommandOutput, JSON: true}
+	errb := &pluginhost.OutputBuffer{Max: pluginhost.MaxCommandOutput, JSON: true}
+	sess.Stdout, sess.Stderr, sess.Stdin = out, errb, strings.NewReader(stdin)
 	if lw, flush := pluginhost.OutputWriter(ctx); lw != nil {
 		lw2, flush2 := pluginhost.OutputWriter(ctx)
-		sess.Stdout, sess.Stderr = io.MultiWriter(&out, lw), io.MultiWriter(&errb, lw2)
+		sess.Stdout, sess.Stderr = io.MultiWriter(out, lw), io.MultiWriter(errb, lw2)
 		defer flush2()
 		defer flush()
 	}
@@ -170,8 +155,8 @@ func (s *sshExec) run(ctx context.Context, remoteCmd string, stdin string) (libs
 		return libs.RunResult{}, libErr(pluginhost.LibErrCancelled, "the command on %s was stopped: %v", s.env.Name, context.Cause(ctx))
 	case err = <-done:
 	}
-	if out.over || errb.over {
-		return libs.RunResult{}, libErr(pluginhost.LibErrTooLarge, "The command printed more than %d bytes.", maxRemoteOutput)
+	if out.Overflow() || errb.Overflow() {
+		return libs.RunResult{}, pluginhost.OutputTooLarge(pluginhost.MaxCommandOutput)
 	}
 	res := libs.RunResult{Stdout: out.String(), Stderr: errb.String()}
 	if err != nil {
@@ -260,8 +245,8 @@ func (s *sshExec) rsync(ctx context.Context, args ...string) error {
 	}
 	cmd := osexec.CommandContext(ctx, rsync, full...)
 	cmd.WaitDelay = time.Second
-	var out capBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &pluginhost.OutputBuffer{Max: 64 << 10}
+	cmd.Stdout, cmd.Stderr = out, out
 	if lw != nil {
 		cmd.Stdout = lw
 		defer flush()
@@ -355,5 +340,3 @@ func (s *sshExec) Close() error {
 	}
 	return nil
 }
-
-var _ io.Writer = (*capBuffer)(nil)
