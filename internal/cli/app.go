@@ -30,6 +30,8 @@ type IO struct {
 	Home string
 	// Getwd returns the working directory.
 	Getwd func() (string, error)
+	// Getenv reads the environment (nil: an empty one).
+	Getenv func(string) string
 	// StdinIsTerminal and StderrIsTerminal gate prompts and progress bars;
 	// StdoutIsTerminal the header rows of lists.
 	StdinIsTerminal, StderrIsTerminal, StdoutIsTerminal bool
@@ -39,7 +41,7 @@ type IO struct {
 func SystemIO() IO {
 	home, _ := os.UserHomeDir()
 	return IO{
-		In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Home: home, Getwd: os.Getwd,
+		In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Home: home, Getwd: os.Getwd, Getenv: os.Getenv,
 		StdinIsTerminal:  isTerminal(os.Stdin),
 		StderrIsTerminal: isTerminal(os.Stderr),
 		StdoutIsTerminal: isTerminal(os.Stdout),

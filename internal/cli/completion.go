@@ -20,11 +20,21 @@ import (
 // with a password: 1.5 s at most, and nothing (no prompt, no
 // message) when it cannot be read.
 
-// completionTimeout bounds what completing from the engine may take.
+// completionTimeout bounds what completing from the engine may take;
+// DVP_COMPLETION_TIMEOUT (a Go duration) changes it, for a slow engine.
 const completionTimeout = 1500 * time.Millisecond
 
 // maxCompletedJobs bounds the jobs completion offers (the newest).
 const maxCompletedJobs = 50
+
+func completionBudget(app *App) time.Duration {
+	if app.IO.Getenv != nil {
+		if d, err := time.ParseDuration(app.IO.Getenv("DVP_COMPLETION_TIMEOUT")); err == nil && d > 0 {
+			return d
+		}
+	}
+	return completionTimeout
+}
 
 // flagValues are the fixed values of flags, by flag name.
 var flagValues = map[string][]string{
@@ -135,7 +145,8 @@ func engineNames(app *App, cmd *cobra.Command, kind objectKind) []string {
 	if eng == "" || user == "" || password == "" {
 		return nil
 	}
-	o := engineclient.Options{Engine: eng, ReadTimeout: completionTimeout, Log: slog.New(slog.DiscardHandler), UserAgent: "dvp/" + app.Version}
+	budget := completionBudget(app)
+	o := engineclient.Options{Engine: eng, ReadTimeout: budget, Log: slog.New(slog.DiscardHandler), UserAgent: "dvp/" + app.Version}
 	if f := cmd.Flags().Lookup("ca-file"); f != nil {
 		o.CAFile = f.Value.String()
 	}
@@ -146,7 +157,7 @@ func engineNames(app *App, cmd *cobra.Command, kind objectKind) []string {
 	if err != nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
 	if c.Login(ctx, artifact.EngineAPIVersion, user, password) != nil {
 		return nil

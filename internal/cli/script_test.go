@@ -36,6 +36,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("DVP_USER", "")
 			env.Setenv("DVP_PASSWORD", "")
 			env.Setenv("SHARED", sharedDir())
+			// Completion from an engine gives up after 1.5 s; on a busy
+			// test machine logging in alone can take longer.
+			env.Setenv("DVP_COMPLETION_TIMEOUT", "2m")
 			// dvp build runs the go command: give it the user's build
 			// and module caches (HOME is the script's), so scripts that
 			// build plugins compile warm and offline.
