@@ -56,9 +56,11 @@ func (s *Store) PutPolicy(ctx context.Context, p *Policy) error {
 }
 
 // PolicyRan records a due run of a container's policy: when it runs next,
-// and the run (job "" with a note when it did not run).
+// and the run: the job it started, or (job "") why it did not run, the
+// job started before staying the last job.
 func (s *Store) PolicyRan(ctx context.Context, container, nextRun, lastRun, lastJob, note string) error {
-	return s.exec(ctx, `UPDATE policies SET next_run=?, last_run=?, last_job=?, last_note=? WHERE container=?`, nextRun, lastRun, lastJob, note, container)
+	return s.exec(ctx, `UPDATE policies SET next_run=?, last_run=?, last_job=CASE WHEN ?='' THEN last_job ELSE ? END, last_note=? WHERE container=?`,
+		nextRun, lastRun, lastJob, lastJob, note, container)
 }
 
 // DeletePolicy removes a container's policy (none: no error).
