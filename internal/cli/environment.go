@@ -14,6 +14,7 @@ import (
 type EnvironmentAddOptions struct {
 	ObjectOptions
 	Local                 bool
+	OSUser                string
 	Host                  string
 	Port                  int
 	User                  string
@@ -27,7 +28,8 @@ func newEnvironmentCmd(app *App) *cobra.Command {
 		Use:   "environment",
 		Short: "Add, update, refresh, delete and list the environments of an engine",
 		Long: `Environments are the hosts an engine runs plugin operations on: this host
-(--local, commands run as the engine's user) or a host reached over SSH.
+(--local, commands run as the engine's user or --os-user) or a host reached
+over SSH.
 Adding or refreshing an environment runs discovery with every installed plugin.`,
 		Args: cobra.NoArgs,
 	}
@@ -38,7 +40,7 @@ Adding or refreshing an environment runs discovery with every installed plugin.`
 func newEnvironmentAddCmd(app *App) *cobra.Command {
 	o := EnvironmentAddOptions{}
 	cmd := &cobra.Command{
-		Use:   "add NAME (--local | --host [USER@]H [--port P] [--ssh-user U] --ssh-key FILE [--known-hosts F | --insecure-ignore-host-key])",
+		Use:   "add NAME (--local [--os-user USER] | --host [USER@]H [--port P] [--ssh-user U] --ssh-key FILE [--known-hosts F | --insecure-ignore-host-key])",
 		Short: "Add an environment and discover its repositories",
 		Long: `Add registers an environment with the engine, checks that commands run there,
 and runs discovery (repositories, then source configs) with every installed
@@ -46,8 +48,15 @@ plugin, printing the job's events. The environment's reference is printed.
 
 An SSH environment's host key is checked against --known-hosts (default: the
 engine user's ~/.ssh/known_hosts); --insecure-ignore-host-key turns the check
-off, for test hosts only. The engine reads the --ssh-key file itself.`,
+off, for test hosts only. The engine reads the --ssh-key file itself.
+
+A local environment's commands (run_bash, run_expect, run_sync) run as the
+engine's user, or as --os-user USER, which needs an engine running as root
+(as a Delphix environment user). Its scratch path is ~USER/dvp-scratch/<ref>;
+mount paths must be in directories that only root, the engine's user or that
+user can change (docs/engine.md, Mounts).`,
 		Example: `  dvp environment add staging --local -e http://127.0.0.1:8780 -u admin
+  dvp environment add staging --local --os-user postgres
   dvp environment add source --host delphix@10.0.0.5 --ssh-key ~/.ssh/id_ed25519 --known-hosts ~/.ssh/known_hosts`,
 		Args: cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o.ObjectOptions, func(cmd *cobra.Command, _ []string) error {
@@ -56,6 +65,9 @@ off, for test hosts only. The engine reads the --ssh-key file itself.`,
 			}
 			if err := mutuallyExclusive(cmd, app.Args, []string{"known-hosts", "insecure-ignore-host-key"}); err != nil {
 				return err
+			}
+			if o.OSUser != "" && !o.Local {
+				return Usagef("--os-user names the OS user of a local environment: give it with --local (an SSH environment's user is --ssh-user).")
 			}
 			if !o.Local && o.Host == "" {
 				return Usagef("Give --local for this host, or --host (with --user and --ssh-key) for an SSH host.")
@@ -78,7 +90,7 @@ off, for test hosts only. The engine reads the --ssh-key file itself.`,
 			}
 			return nil
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
-			p := engineapi.EnvironmentCreateParameters{Name: args[0], HostType: engineapi.HostLocal}
+			p := engineapi.EnvironmentCreateParameters{Name: args[0], HostType: engineapi.HostLocal, OSUser: o.OSUser}
 			if !o.Local {
 				key, _ := filepath.Abs(o.SSHKey)
 				p.HostType, p.Host, p.Port, p.User, p.SSHKeyFile = engineapi.HostSSH, o.Host, o.Port, o.User, key
@@ -96,7 +108,8 @@ off, for test hosts only. The engine reads the --ssh-key file itself.`,
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)
 	f := cmd.Flags()
-	f.BoolVar(&o.Local, "local", false, "this host: commands run as the engine's user")
+	f.BoolVar(&o.Local, "local", false, "this host: commands run as the engine's user (or --os-user)")
+	f.StringVar(&o.OSUser, "os-user", "", "with --local: the OS user commands run as (an engine running as root only)")
 	f.StringVar(&o.Host, "host", "", "the SSH host (name or address)")
 	f.IntVar(&o.Port, "port", 22, "the SSH port")
 	f.StringVar(&o.User, "ssh-user", "", "the SSH user (or give --host USER@HOST); -u/--user is the engine's user, as for every engine command")

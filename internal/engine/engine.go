@@ -62,6 +62,10 @@ const AdminUser = core.AdminUser
 // Config configures an engine.
 type Config struct {
 	DataDir string
+	// Home is the engine user's home directory ("": $HOME): its ~/.dvp is
+	// hidden from plugins, and its local environments' scratch paths are
+	// in it.
+	Home string
 	// AdminPassword, when set, becomes the admin's password (replacing the
 	// stored one). When empty, the stored password is kept, or on first
 	// start a password is generated and returned by New, once.
@@ -185,6 +189,9 @@ type Engine struct {
 // start without Config.AdminPassword); the caller shows it once.
 func New(cfg Config) (*Engine, string, error) {
 	cfg.defaults()
+	if cfg.Home == "" {
+		cfg.Home, _ = os.UserHomeDir()
+	}
 	if cfg.DataDir == "" {
 		return nil, "", errors.New("the engine needs a data directory")
 	}
@@ -213,13 +220,13 @@ func New(cfg Config) (*Engine, string, error) {
 		return nil, "", err
 	}
 	runner := &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, Redactor: cfg.Redactor, Secret: keeper.Register,
-		Sandbox: cfg.Sandbox, Limits: cfg.Limits, Hidden: hiddenDirs(cfg.DataDir),
+		Sandbox: cfg.Sandbox, Limits: cfg.Limits, Hidden: hiddenDirs(cfg.DataDir, cfg.Home),
 		Environment: func(ctx context.Context, ref string) (env engineapi.Environment, found bool, err error) {
 			found, err = st.GetObject(ctx, store.KindEnvironment, ref, &env)
 			return env, found, err
 		}}
 	e := &Engine{cfg: cfg, store: st, lock: lock, stop: make(chan struct{}),
-		core: core.New(core.Config{DataDir: cfg.DataDir, MaxSourceBytes: cfg.MaxSourceBytes, BcryptCost: cfg.BcryptCost,
+		core: core.New(core.Config{DataDir: cfg.DataDir, Home: cfg.Home, MaxSourceBytes: cfg.MaxSourceBytes, BcryptCost: cfg.BcryptCost,
 			Clock: cfg.Clock, SchedClock: cfg.SchedClock, Log: cfg.Log, Redactor: cfg.Redactor, JobHeartbeat: cfg.JobHeartbeat}, st, keeper, runner)}
 	// The jobs a stop cut off, read before the store's recovery marks
 	// them FAILED: the objects' recovery looks at what they did.
@@ -242,6 +249,12 @@ func New(cfg Config) (*Engine, string, error) {
 	} else if rec != (core.Recovered{}) || len(interrupted) > 0 {
 		cfg.Log.Info("recovered from a stop of the engine", "interrupted_jobs", len(interrupted), "interrupted_containers", rec.Containers,
 			"snapshots_removed", rec.Snapshots, "orphans_removed", rec.Orphans)
+	}
+	if n, err := e.core.MoveLocalScratchPaths(context.Background()); err != nil {
+		e.Close()
+		return nil, "", fmt.Errorf("moving the scratch paths of local environments out of %s: %w", cfg.DataDir, err)
+	} else if n > 0 {
+		cfg.Log.Info("moved the scratch paths of local environments out of the data directory", "count", n)
 	}
 	if n, err := st.PrimeSecrets(context.Background()); err != nil {
 		// The objects stay listed; the jobs that need their secrets fail
@@ -266,12 +279,12 @@ func New(cfg Config) (*Engine, string, error) {
 
 // hiddenDirs are what sandboxed processes must not see: the data
 // directory and the engine user's ~/.dvp (its logs, its other engines).
-func hiddenDirs(dataDir string) []string {
+func hiddenDirs(dataDir, home string) []string {
 	var dirs []string
 	if abs, err := filepath.Abs(dataDir); err == nil {
 		dirs = append(dirs, abs)
 	}
-	if home, err := os.UserHomeDir(); err == nil && filepath.IsAbs(home) {
+	if home != "" && filepath.IsAbs(home) {
 		dirs = append(dirs, filepath.Join(home, ".dvp"))
 	}
 	return dirs

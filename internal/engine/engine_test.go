@@ -63,7 +63,8 @@ func startEngine(t testing.TB, dir string, mod ...func(*Config)) *testEngine {
 		dir = t.TempDir()
 	}
 	clock := &fakeClock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
-	cfg := Config{DataDir: dir, AdminPassword: testPassword, BcryptCost: bcrypt.MinCost, Clock: clock.now}
+	// Local environments keep their scratch path in the home directory.
+	cfg := Config{DataDir: dir, Home: t.TempDir(), AdminPassword: testPassword, BcryptCost: bcrypt.MinCost, Clock: clock.now}
 	for _, m := range mod {
 		m(&cfg)
 	}

@@ -24,6 +24,7 @@ type EnvironmentCreateParameters struct {
 	Host                  string `json:"host,omitempty"`
 	Port                  int    `json:"port,omitempty"`
 	User                  string `json:"user,omitempty"`
+	OSUser                string `json:"osUser,omitempty"` // local: the OS user commands run as ("": the engine's)
 	SSHKeyFile            string `json:"sshKeyFile,omitempty"`
 	KnownHostsFile        string `json:"knownHostsFile,omitempty"`
 	InsecureIgnoreHostKey bool   `json:"insecureIgnoreHostKey,omitempty"`

@@ -89,6 +89,12 @@ func (l *LocalLibraries) RunExpect(ctx context.Context, _ sdk.RemoteConnection, 
 		return libs.RunResult{}, err
 	}
 	defer os.Remove(f.Name())
+	if u := l.Policy.User; u != nil { // the script runs as that user: it must read the file
+		if err := f.Chown(u.UID, u.GID); err != nil {
+			f.Close()
+			return libs.RunResult{}, err
+		}
+	}
 	_, werr := f.WriteString(req.Command)
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
@@ -170,7 +176,11 @@ func (l *LocalLibraries) RunSync(ctx context.Context, _ sdk.RemoteConnection, re
 		return unsupported("run_sync is not supported by this engine: no sync destination is configured.")
 	}
 	if req.RsyncUser != "" {
-		if u, err := user.Current(); err != nil || u.Username != req.RsyncUser {
+		if u, err := user.Current(); l.Policy.User != nil {
+			if l.Policy.User.Name != req.RsyncUser {
+				return unsupported("run_sync cannot run rsync as the user '%s' on this host: the environment's commands run as '%s'.", req.RsyncUser, l.Policy.User.Name)
+			}
+		} else if err != nil || u.Username != req.RsyncUser {
 			return unsupported("run_sync cannot run rsync as the user '%s' on this host.", req.RsyncUser)
 		}
 	}

@@ -76,16 +76,31 @@ func runInit(args []string) int {
 	// The command runs in a nested user namespace in which it has its
 	// real user ID and no capability over this namespace: it can neither
 	// undo the mounts nor bring an interface up.
+	sys := &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: sp.UID, HostID: 0, Size: 1}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: sp.GID, HostID: 0, Size: 1}},
+		Ptrace:      true,
+	}
+	if sp.AsUser {
+		// Another OS user (mapped to itself in this namespace): the
+		// nested namespace maps it and its groups again, and the command
+		// takes those IDs before it runs.
+		sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: sp.UID, HostID: sp.UID, Size: 1}}
+		sys.GidMappings = nil
+		groups := make([]uint32, 0, len(sp.Groups))
+		for _, g := range sp.Groups {
+			sys.GidMappings = append(sys.GidMappings, syscall.SysProcIDMap{ContainerID: g, HostID: g, Size: 1})
+			groups = append(groups, uint32(g))
+		}
+		sys.GidMappingsEnableSetgroups = true
+		sys.Credential = &syscall.Credential{Uid: uint32(sp.UID), Gid: uint32(sp.GID), Groups: groups}
+	}
 	pid, err := syscall.ForkExec(args[1], argv, &syscall.ProcAttr{
 		Dir:   sp.Dir,
 		Env:   os.Environ(),
 		Files: []uintptr{0, 1, 2},
-		Sys: &syscall.SysProcAttr{
-			Cloneflags:  syscall.CLONE_NEWUSER,
-			UidMappings: []syscall.SysProcIDMap{{ContainerID: sp.UID, HostID: 0, Size: 1}},
-			GidMappings: []syscall.SysProcIDMap{{ContainerID: sp.GID, HostID: 0, Size: 1}},
-			Ptrace:      true,
-		},
+		Sys:   sys,
 	})
 	if err != nil {
 		return fail("cannot start %s: %v", args[1], err)

@@ -62,6 +62,35 @@ type Policy struct {
 	// its own network namespace with no interface up.
 	Network bool
 	Limits  Limits
+	// User, when set, is the OS user the command runs as (a local
+	// environment's --os-user); only a root engine can. Nil: the engine's
+	// user.
+	User *User
+}
+
+// User is an OS user a command runs as: its IDs, supplementary groups
+// (GID first), name and home directory.
+type User struct {
+	Name     string
+	UID, GID int
+	Groups   []int
+	Home     string
+}
+
+// UserEnv sets HOME, USER and LOGNAME of env (from Env) to u's; env as it
+// is when u is nil.
+func UserEnv(env []string, u *User) []string {
+	if u == nil {
+		return env
+	}
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if name != "HOME" && name != "USER" && name != "LOGNAME" {
+			out = append(out, kv)
+		}
+	}
+	return append(out, "HOME="+u.Home, "USER="+u.Name, "LOGNAME="+u.Name)
 }
 
 // Bind is one path kept visible inside a hidden directory.

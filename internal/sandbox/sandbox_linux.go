@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -32,6 +33,8 @@ type spec struct {
 	Cgroups  []string `json:"cgroups,omitempty"`
 	UID      int      `json:"uid"`
 	GID      int      `json:"gid"`
+	Groups   []int    `json:"groups,omitempty"`
+	AsUser   bool     `json:"asUser,omitempty"` // run as UID/GID/Groups (mapped from the host), not as the engine's user
 	Argv0    string   `json:"argv0"`
 
 	mounted []Bind // the exposed paths bound (the init's own record)
@@ -106,6 +109,9 @@ func (s *Sandbox) Describe() string {
 func (s *Sandbox) Wrap(cmd *exec.Cmd, p Policy) (cleanup func(), err error) {
 	if s == nil {
 		ProcessGroup(cmd)
+		if u := p.User; u != nil {
+			cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(u.UID), Gid: uint32(u.GID), Groups: groups32(u.Groups)}
+		}
 		return func() {}, nil
 	}
 	if cmd.Process != nil {
@@ -119,6 +125,10 @@ func (s *Sandbox) Wrap(cmd *exec.Cmd, p Policy) (cleanup func(), err error) {
 	}
 	sp := spec{Hide: p.Hide, Expose: p.Expose, ReadOnly: p.ReadOnly, Limits: p.Limits, Dir: cmd.Dir,
 		UID: os.Getuid(), GID: os.Getgid(), Argv0: cmd.Args[0]}
+	if u := p.User; u != nil {
+		sp.UID, sp.GID, sp.Groups, sp.AsUser = u.UID, u.GID, uniqueGroups(u), true
+		sp.Hide = append(append([]string(nil), sp.Hide...), closedAncestors(u, p.Expose)...)
+	}
 	cleanup = func() {}
 	if s.cg != nil {
 		dirs, release, err := s.cg.create(p.Limits)
@@ -147,10 +157,89 @@ func (s *Sandbox) Wrap(cmd *exec.Cmd, p Policy) (cleanup func(), err error) {
 		Setpgid:                    true,
 		Pdeathsig:                  syscall.SIGKILL,
 	}
+	if u := p.User; u != nil {
+		// The sandbox's user namespace maps, besides root (its init), the
+		// user and its groups to themselves: the init starts the command
+		// with those IDs (a root engine writes these maps; setgroups stays
+		// allowed so that the command gets exactly the user's groups).
+		if os.Getuid() != 0 {
+			cleanup()
+			return nil, fmt.Errorf("only a root engine can run commands as the OS user %s", u.Name)
+		}
+		a := cmd.SysProcAttr
+		if u.UID != 0 {
+			a.UidMappings = append(a.UidMappings, syscall.SysProcIDMap{ContainerID: u.UID, HostID: u.UID, Size: 1})
+		}
+		for _, g := range uniqueGroups(u) {
+			if g != 0 {
+				a.GidMappings = append(a.GidMappings, syscall.SysProcIDMap{ContainerID: g, HostID: g, Size: 1})
+			}
+		}
+		a.GidMappingsEnableSetgroups = true
+	}
 	if cmd.Cancel != nil { // made by exec.CommandContext
 		cmd.Cancel = killGroup(cmd)
 	}
 	return cleanup, nil
+}
+
+// closedAncestors are, for each exposed path, its highest ancestor that u
+// cannot search (a private home such as /root above the data directory):
+// the sandbox hides it too, so that the exposed path, bound back into the
+// hiding tmpfs, is reachable by u. u could not see anything under it
+// anyway.
+func closedAncestors(u *User, binds []Bind) []string {
+	groups := uniqueGroups(u)
+	var out []string
+	for _, b := range binds {
+		p := filepath.Clean(b.Path)
+		parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+		for i := 1; i < len(parts); i++ {
+			a := "/" + strings.Join(parts[:i], "/")
+			st, err := os.Stat(a)
+			if err != nil {
+				break
+			}
+			sys, ok := st.Sys().(*syscall.Stat_t)
+			if !ok {
+				break
+			}
+			perm := st.Mode().Perm()
+			var search bool
+			switch {
+			case int(sys.Uid) == u.UID:
+				search = perm&0o100 != 0
+			case slices.Contains(groups, int(sys.Gid)):
+				search = perm&0o010 != 0
+			default:
+				search = perm&0o001 != 0
+			}
+			if !search {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// uniqueGroups are u's GID and supplementary groups, each once, GID first.
+func uniqueGroups(u *User) []int {
+	out := []int{u.GID}
+	for _, g := range u.Groups {
+		if !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func groups32(gs []int) []uint32 {
+	out := make([]uint32, len(gs))
+	for i, g := range gs {
+		out[i] = uint32(g)
+	}
+	return out
 }
 
 // ProcessGroup starts cmd in its own process group and makes its

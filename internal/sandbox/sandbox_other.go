@@ -24,7 +24,10 @@ func (s *Sandbox) Describe() string {
 }
 
 // Wrap only puts cmd in its own process group (where the system has them).
-func (s *Sandbox) Wrap(cmd *exec.Cmd, _ Policy) (func(), error) {
+func (s *Sandbox) Wrap(cmd *exec.Cmd, p Policy) (func(), error) {
+	if p.User != nil {
+		return nil, errors.New("running commands as another OS user is supported on Linux only")
+	}
 	ProcessGroup(cmd)
 	return func() {}, nil
 }

@@ -13,7 +13,7 @@ import (
 )
 
 var (
-	testEnv  = sdk.RemoteEnvironment{Name: "env", Reference: "UNIX_HOST_ENVIRONMENT-1", Host: sdk.RemoteHost{Name: "localhost", Reference: "UNIX_HOST-1", ScratchPath: "/tmp"}}
+	testEnv  = sdk.RemoteEnvironment{Name: "env", Reference: "UNIX_HOST_ENVIRONMENT-1", Host: sdk.RemoteHost{Name: "localhost", Reference: "UNIX_HOST-1", ScratchPath: "/home/delphix/scratch"}}
 	testConn = sdk.RemoteConnection{Environment: testEnv, User: sdk.RemoteUser{Name: "delphix", Reference: "HOST_USER-1"}}
 )
 
@@ -76,9 +76,10 @@ func checkMounts(t *testing.T, bin, pt, ht string) {
 	t.Helper()
 	h := newHost(t, bin, nil)
 	const guid = "VDB-GUID-1"
-	prefix := "/tmp/dlpx_staged_mounts/"
+	// Under the environment's scratch path.
+	prefix := testEnv.Host.ScratchPath + "/dlpx_staged_mounts/"
 	if ht == Windows {
-		prefix = `C:\tmp\dlpx_staged_mounts\`
+		prefix = testEnv.Host.ScratchPath + `\dlpx_staged_mounts\`
 	}
 	var repos []map[string]any
 	call(t, h, "discovery.repository", map[string]any{"source_connection": testConn}, &repos)

@@ -231,9 +231,10 @@ func Render(id, name, pluginType, hostType string) (map[string][]byte, error) {
 		out[SrcDir+"/"+GeneratedDir+"/"+f] = data
 	}
 	module := ModuleName(name)
-	mountPrefix := "/tmp/dlpx_staged_mounts/"
+	// The mounts go under the environment's scratch path (docs/plugin-project.md).
+	mountPrefix := "dlpx_staged_mounts"
 	if hostType == Windows {
-		mountPrefix = `C:\tmp\dlpx_staged_mounts\`
+		mountPrefix = `\dlpx_staged_mounts\`
 	}
 	data := map[string]any{
 		"Module":      module,

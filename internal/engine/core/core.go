@@ -54,6 +54,7 @@ type Config struct {
 	// JobHeartbeat is how often a running job records that it still runs
 	// (jobs.Options.Heartbeat).
 	JobHeartbeat time.Duration
+	Home         string // the engine user's home directory (local environments' scratch paths)
 }
 
 // Engine is the engine's domain: its workflows over a store.

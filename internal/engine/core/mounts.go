@@ -10,7 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 
@@ -19,6 +19,83 @@ import (
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/sdk"
 )
+
+// localUser is who a local environment's commands run as.
+type localUser struct {
+	name   string // the user's name (the environment's user)
+	osUser string // the --os-user, "" for the engine's own user
+	home   string // where the environment's scratch path goes
+}
+
+// lookupLocalUser finds the OS user of a new local environment: osUser,
+// or the engine's own user when it is "" (exec.LookupOSUser says which
+// users an engine can use).
+func lookupLocalUser(osUser, home string) (localUser, error) {
+	u, err := exec.LookupOSUser(osUser)
+	if err != nil {
+		return localUser{}, fmt.Errorf("%v (dvp environment add --os-user)", err)
+	}
+	if u != nil {
+		if !filepath.IsAbs(u.Home) || u.Home == "/" {
+			return localUser{}, fmt.Errorf("the OS user %s has no home directory (%q) to hold the environment's scratch path: give a user with one (dvp environment add --os-user)", u.Name, u.Home)
+		}
+		return localUser{name: u.Name, osUser: u.Name, home: u.Home}, nil
+	}
+	cur, err := user.Current()
+	if err != nil {
+		return localUser{}, err
+	}
+	if !filepath.IsAbs(home) || home == "/" {
+		return localUser{}, fmt.Errorf("the engine's user %s has no home directory ($HOME) to hold the environment's scratch path: start the engine with HOME set", cur.Username)
+	}
+	return localUser{name: cur.Username, home: home}, nil
+}
+
+// localScratch is the scratch path of the local environment ref: a
+// directory of its OS user's home, outside the engine's data directory
+// (which the sandbox hides from the environment's commands). The
+// scaffold's plugins mount under it (docs/plugin-project.md).
+func localScratch(home, ref string) string {
+	return filepath.Join(home, LocalScratchDir, ref)
+}
+
+// LocalScratchDir is the directory of the user's home that holds the
+// scratch paths of local environments.
+const LocalScratchDir = "dvp-scratch"
+
+// MoveLocalScratchPaths runs at start-up: a local environment added by an
+// older engine has its scratch path in the data directory, where the
+// sandbox hides it from the environment's commands and where no mount may
+// go; it moves to the OS user's home (localScratch). It returns how many
+// environments changed.
+func (e *Engine) MoveLocalScratchPaths(ctx context.Context) (int, error) {
+	envs, err := store.ListAs[engineapi.Environment](ctx, e.store, store.KindEnvironment, "")
+	if err != nil {
+		return 0, err
+	}
+	data, _ := filepath.Abs(e.cfg.DataDir)
+	n := 0
+	for _, env := range envs {
+		if env.HostType != engineapi.HostLocal || !exec.Nested(filepath.Clean(env.ScratchPath), data) {
+			continue
+		}
+		home := ""
+		if u, err := exec.LookupOSUser(env.OSUser); err == nil && u != nil {
+			home = u.Home
+		} else if err == nil {
+			home = e.cfg.Home
+		}
+		if !filepath.IsAbs(home) || home == "/" {
+			continue // left as it was; environment add says why for new ones
+		}
+		env.ScratchPath = localScratch(home, env.Reference)
+		if err := e.store.PutObject(ctx, store.KindEnvironment, env.Reference, env.Name, &env, e.cfg.Clock()); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
 
 // mountHost names the host of an environment: two mounts on one host
 // cannot share a path. Every local environment is this host.
@@ -35,7 +112,7 @@ func (e *Engine) mountRules(env engineapi.Environment) (exec.MountPathRules, err
 	if abs, err := filepath.Abs(e.cfg.DataDir); err == nil {
 		r.EngineDirs = append(r.EngineDirs, abs)
 	}
-	if home, err := os.UserHomeDir(); err == nil && filepath.IsAbs(home) {
+	if home := e.cfg.Home; filepath.IsAbs(home) {
 		r.Homes = append(r.Homes, home)
 		r.EngineDirs = append(r.EngineDirs, filepath.Join(home, ".dvp"))
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"os"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -98,13 +97,14 @@ func (e *Engine) CreateEnvironment(ctx context.Context, caller Caller, p enginea
 		problems = append(problems, diag.Problem{Pointer: "/name", Severity: diag.Error, Message: "the environment needs a name"})
 	}
 	env := engineapi.Environment{Type: "UnixHostEnvironment", Name: p.Name, HostType: p.HostType, Created: store.FormatTime(e.cfg.Clock())}
+	var local localUser
 	switch p.HostType {
 	case engineapi.HostLocal:
-		u, err := user.Current()
-		if err != nil {
-			return Started{}, internalErr(err)
+		var err error
+		if local, err = lookupLocalUser(p.OSUser, e.cfg.Home); err != nil {
+			problems = append(problems, diag.Problem{Pointer: "/osUser", Severity: diag.Error, Message: err.Error()})
 		}
-		env.User = u.Username
+		env.User, env.OSUser = local.name, local.osUser
 		env.Host, _ = os.Hostname()
 		if env.Host == "" {
 			env.Host = "localhost"
@@ -132,7 +132,7 @@ func (e *Engine) CreateEnvironment(ctx context.Context, caller Caller, p enginea
 	ref, err := e.store.CreateObject(ctx, store.KindEnvironment, "", true, e.cfg.Clock(), func(ref string) (any, string) {
 		env.Reference = ref
 		if env.HostType == engineapi.HostLocal {
-			env.ScratchPath = filepath.Join(e.cfg.DataDir, store.ScratchDir, ref)
+			env.ScratchPath = localScratch(local.home, ref)
 		} else {
 			env.ScratchPath += "/" + ref
 		}

@@ -139,12 +139,18 @@ func (l *localExec) Mount(_ context.Context, storage, mountPath string, _ bool) 
 		return "", &MountError{Message: fmt.Sprintf("the mount path %q is not absolute", mountPath), Action: "Give an absolute mount path."}
 	}
 	mountPath = filepath.Clean(mountPath)
+	if l.userErr != nil {
+		return "", &MountError{Message: l.userErr.Error(), Action: "Add the environment again with an OS user of this host (dvp environment add --local --os-user USER), or run the engine as root."}
+	}
 	o := l.owner()
 	d, err := safefs.OpenDir(filepath.Dir(mountPath), o.trust, &safefs.Create{Mode: 0o755, UID: o.uid, GID: o.gid})
 	if err != nil {
 		return "", unsafeMount(mountPath, err)
 	}
 	defer d.Close()
+	if err := l.giveStorage(storage); err != nil {
+		return "", err
+	}
 	name := filepath.Base(mountPath)
 	for try := 0; ; try++ {
 		e, err := d.Lstat(name)

@@ -5,21 +5,15 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+
+	"github.com/dvpkit/dvp/internal/sandbox"
 )
 
-// OSUser is the OS user a local environment's commands run as (dvp
-// environment add --local --os-user USER); nil is the engine's own user.
-type OSUser struct {
-	Name     string
-	UID, GID int
-	Groups   []int // the supplementary groups, GID first
-	Home     string
-}
-
-// LookupOSUser finds the OS user name in the user database; "" is the
-// engine's own user (nil). Another user than the engine's needs a root
-// engine: only root can start commands as another user.
-func LookupOSUser(name string) (*OSUser, error) {
+// LookupOSUser finds the OS user a local environment's commands run as
+// (dvp environment add --local --os-user USER) in the user database: nil
+// for "" and for the engine's own user. Another user needs a root engine:
+// only root can start commands as another user.
+func LookupOSUser(name string) (*sandbox.User, error) {
 	if name == "" {
 		return nil, nil
 	}
@@ -38,7 +32,7 @@ func LookupOSUser(name string) (*OSUser, error) {
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("the engine runs as the user with ID %d, which cannot start commands as the OS user %q: run the engine as root to use another OS user, or leave --os-user out (commands then run as the engine's user)", os.Geteuid(), name)
 	}
-	o := &OSUser{Name: u.Username, UID: uid, GID: gid, Home: u.HomeDir, Groups: []int{gid}}
+	o := &sandbox.User{Name: u.Username, UID: uid, GID: gid, Home: u.HomeDir, Groups: []int{gid}}
 	if ids, err := u.GroupIds(); err == nil {
 		for _, s := range ids {
 			if g, err := strconv.Atoi(s); err == nil && g != gid && g != 0 {

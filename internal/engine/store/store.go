@@ -44,7 +44,6 @@ const (
 	PluginBinDir  = "plugin-bin" // plugin-bin/<code sha256>/: extracted plugin executables
 	StorageDir    = "storage"    // storage/<container ref>/data: a container's live data
 	SnapshotsDir  = "snapshots"  // snapshots/<snapshot ref>/data: an independent copy
-	ScratchDir    = "scratch"    // scratch/<environment ref>: scratch path of local environments
 )
 
 // schemaSQL creates the engine's tables. Version 1.
