@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
@@ -141,13 +142,18 @@ func newDSourceListCmd(app *App) *cobra.Command {
 		Use:   "list",
 		Short: "List the dSources and VDBs",
 		Long: `List prints one line per dSource and VDB: reference, name, type, runtime
-status and whether it is enabled (a header row on a terminal; --output json
-for the whole objects).`,
+status, whether it is enabled and its size in bytes as the plugin's
+source_size last measured it ("-" when unknown) (a header row on a terminal;
+--output json for the whole objects, with "size" and "sizeError").`,
 		Args: cobra.NoArgs,
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			cs, err := c.ListContainers(ctx)
-			return printList(app, &o, cs, err, listColumns{Header: []string{"REFERENCE", "NAME", "TYPE", "STATUS", "ENABLED"}, Empty: "No dSources or VDBs."}, func(c engineapi.Container) []any {
-				return []any{c.Reference, c.Name, c.ContainerType, c.Runtime, c.Enabled}
+			return printList(app, &o, cs, err, listColumns{Header: []string{"REFERENCE", "NAME", "TYPE", "STATUS", "ENABLED", "SIZE"}, Empty: "No dSources or VDBs."}, func(c engineapi.Container) []any {
+				size := "-" // not measured (the plugin has no source_size), or it failed
+				if c.Size != nil {
+					size = strconv.FormatInt(*c.Size, 10)
+				}
+				return []any{c.Reference, c.Name, c.ContainerType, c.Runtime, c.Enabled, size}
 			})
 		}),
 	}

@@ -49,6 +49,7 @@ type EngineServeOptions struct {
 	MaxConnections     int
 	MaxUnauthenticated int
 	AllowShortPassword bool
+	WorkerInterval     time.Duration
 }
 
 func newEngineCmd(app *App) *cobra.Command {
@@ -126,6 +127,7 @@ gracefully. dvp help local-engine is the whole guide.`,
 	f.StringVar(&opts.MaxHeaderSize, "max-header-size", "64KiB", "the largest request header accepted")
 	f.IntVar(&opts.MaxConnections, "max-connections", guard.DefaultMaxConns, "the most connections held at once (at the cap, the one idle longest is closed, else a new one waits)")
 	f.IntVar(&opts.MaxUnauthenticated, "max-unauthenticated", guard.DefaultMaxUnauthenticated, "the most requests without a logged-in session answered at once")
+	f.DurationVar(&opts.WorkerInterval, "worker-interval", engine.DefaultWorkerInterval, "how often the plugin's linked.worker runs for each enabled STAGED dSource (0: never)")
 	f.BoolVar(&opts.AllowShortPassword, "allow-short-password", false, fmt.Sprintf("accept an admin password shorter than %d characters (a test engine only)", engine.MinPasswordLength))
 	return cmd
 }
@@ -197,6 +199,9 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 			return Usagef("Invalid value for '--%s': %s is not a positive duration (such as 30s).", d.flag, d.v)
 		}
 	}
+	if opts.WorkerInterval < 0 {
+		return Usagef("Invalid value for '--worker-interval': %s is negative (0 turns the workers off).", opts.WorkerInterval)
+	}
 	if opts.MaxConnections < 1 || opts.MaxUnauthenticated < 1 {
 		return Usagef("Invalid value for '--max-connections' or '--max-unauthenticated': give a positive number.")
 	}
@@ -246,7 +251,7 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 		DataDir: opts.DataDir, AdminPassword: password, MaxUploadBytes: maxUpload,
 		SessionTimeout: opts.SessionTimeout, UploadTokenTTL: opts.UploadTokenTTL, Log: app.Log, Redactor: app.Redactor,
 		AllowShortPassword: opts.AllowShortPassword,
-		Sandbox:            sb, Limits: limits, JobHeartbeat: opts.JobHeartbeat,
+		Sandbox:            sb, Limits: limits, JobHeartbeat: opts.JobHeartbeat, WorkerInterval: opts.WorkerInterval,
 		Front: engine.FrontDoor{
 			Hostnames: opts.Hostnames, HeaderTimeout: opts.HeaderTimeout, BodyTimeout: opts.BodyTimeout,
 			UploadIdleTimeout: opts.UploadIdleTimeout, IdleTimeout: opts.IdleTimeout, MaxHeaderBytes: int(maxHeader),

@@ -82,6 +82,7 @@ type JobReport struct {
 	Events   []ReportEvent   `json:"events,omitempty"`
 	Snapshot json.RawMessage `json:"snapshot,omitempty"`
 	Status   string          `json:"status,omitempty"`
+	Size     *int64          `json:"size,omitempty"` // status: the size source_size measured
 	// Operations are the hooks of the dSource or VDB (status).
 	Operations engineapi.HookOperations `json:"operations,omitempty"`
 	// Policy is a status's dSource or VDB policy, with its next run.
@@ -231,7 +232,7 @@ func statusResult(ctx context.Context, c *engineclient.Client, _ *engineapi.Job,
 	if err != nil {
 		return "", err
 	}
-	report.Status, report.Policy = ct.Runtime, ct.Policy
+	report.Status, report.Policy, report.Size = ct.Runtime, ct.Policy, ct.Size
 	return ct.Runtime, nil
 }
 

@@ -141,10 +141,10 @@ func TestResultsOnStdout(t *testing.T) {
 			{"type": "AppDataSnapshot", "reference": "APPDATA_SNAPSHOT-7", "container": "APPDATA_CONTAINER-2", "job": "JOB-7", "timestamp": "2026-12-06T10:00:00.000Z"}]}`,
 		"POST delphix/database/vdb/status":         `{"type": "OKResult", "status": "OK", "result": "APPDATA_CONTAINER-2", "job": "JOB-9", "action": "ACTION-9"}`,
 		"GET delphix/job/JOB-9":                    job("JOB-9"),
-		"GET delphix/database/APPDATA_CONTAINER-2": `{"type": "OKResult", "status": "OK", "result": {"type": "AppDataContainer", "reference": "APPDATA_CONTAINER-2", "name": "vdb", "runtimeStatus": "INACTIVE"}}`,
+		"GET delphix/database/APPDATA_CONTAINER-2": `{"type": "OKResult", "status": "OK", "result": {"type": "AppDataContainer", "reference": "APPDATA_CONTAINER-2", "name": "vdb", "runtimeStatus": "INACTIVE", "size": 4096}}`,
 		"GET delphix/database": `{"type": "ListResult", "status": "OK", "result": [
 			{"reference": "APPDATA_CONTAINER-1", "name": "ds", "containerType": "DSOURCE", "runtimeStatus": "ACTIVE", "enabled": true},
-			{"reference": "APPDATA_CONTAINER-2", "name": "a-longer-name", "containerType": "VDB", "runtimeStatus": "INACTIVE", "enabled": false}]}`,
+			{"reference": "APPDATA_CONTAINER-2", "name": "a-longer-name", "containerType": "VDB", "runtimeStatus": "INACTIVE", "enabled": false, "size": 1048576}]}`,
 		"GET delphix/environment":  `{"type": "ListResult", "status": "OK", "result": []}`,
 		"GET delphix/sourceconfig": `{"type": "ListResult", "status": "OK", "result": []}`,
 	})
@@ -168,21 +168,21 @@ func TestResultsOnStdout(t *testing.T) {
 		t.Errorf("vdb status: exit %d, out %q\n%s", code, out, errOut)
 	}
 	code, out, _ = runWithEngine(t, srv, "vdb", "status", "vdb", "-o", "json")
-	if code != 0 || !strings.Contains(out, `"status": "INACTIVE"`) || !strings.Contains(out, `"job": "JOB-9"`) {
+	if code != 0 || !strings.Contains(out, `"status": "INACTIVE"`) || !strings.Contains(out, `"size": 4096`) || !strings.Contains(out, `"job": "JOB-9"`) {
 		t.Errorf("vdb status -o json: exit %d\n%s", code, out)
 	}
 
 	// Lists: tab-separated without a header off a terminal; aligned under
 	// a header on one.
 	code, out, _ = runWithEngine(t, srv, "dsource", "list")
-	if want := "APPDATA_CONTAINER-1\tds\tDSOURCE\tACTIVE\ttrue\nAPPDATA_CONTAINER-2\ta-longer-name\tVDB\tINACTIVE\tfalse\n"; code != 0 || out != want {
+	if want := "APPDATA_CONTAINER-1\tds\tDSOURCE\tACTIVE\ttrue\t-\nAPPDATA_CONTAINER-2\ta-longer-name\tVDB\tINACTIVE\tfalse\t1048576\n"; code != 0 || out != want {
 		t.Errorf("dsource list: exit %d\n%q\nwant %q", code, out, want)
 	}
 	terminal := func(a *App) { a.IO.StdoutIsTerminal = true }
 	code, out, _ = runWithEngineApp(t, srv, terminal, "dsource", "list")
-	want := "REFERENCE            NAME           TYPE     STATUS    ENABLED\n" +
-		"APPDATA_CONTAINER-1  ds             DSOURCE  ACTIVE    true\n" +
-		"APPDATA_CONTAINER-2  a-longer-name  VDB      INACTIVE  false\n"
+	want := "REFERENCE            NAME           TYPE     STATUS    ENABLED  SIZE\n" +
+		"APPDATA_CONTAINER-1  ds             DSOURCE  ACTIVE    true     -\n" +
+		"APPDATA_CONTAINER-2  a-longer-name  VDB      INACTIVE  false    1048576\n"
 	if code != 0 || out != want {
 		t.Errorf("dsource list on a terminal: exit %d\n%s\nwant\n%s", code, out, want)
 	}

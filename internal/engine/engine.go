@@ -56,6 +56,9 @@ const (
 	DefaultDownloadTokenTTL = 10 * time.Minute
 )
 
+// DefaultWorkerInterval is dvp engine serve's --worker-interval.
+const DefaultWorkerInterval = core.DefaultWorkerInterval
+
 // AdminUser is the engine's one user.
 const AdminUser = core.AdminUser
 
@@ -83,6 +86,9 @@ type Config struct {
 	// JobHeartbeat is how often a running job records that it still runs;
 	// 0: jobs.DefaultHeartbeat.
 	JobHeartbeat time.Duration
+	// WorkerInterval is how often linked.worker runs for each enabled
+	// STAGED dSource (DefaultWorkerInterval for dvp engine serve); 0: never.
+	WorkerInterval time.Duration
 	// Redactor masks secrets; the engine registers every secret of plugin
 	// parameters with it. Give the one Log's handler uses, so that the
 	// engine's log is masked too. nil: a new one.
@@ -274,6 +280,7 @@ func New(cfg Config) (*Engine, string, error) {
 		DownloadTokenTTL: cfg.DownloadTokenTTL, Clock: cfg.Clock, Log: cfg.Log, Redactor: cfg.Redactor,
 		Throttle: guard.NewThrottle(cfg.Front.Throttle)}, e.core)
 	go e.janitor()
+	e.core.StartWorkers(cfg.WorkerInterval)
 	return e, generated, nil
 }
 

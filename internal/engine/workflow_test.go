@@ -35,7 +35,7 @@ func testPlugin(t testing.TB, name string) []byte {
 			return
 		}
 		cmd := osexec.Command("go", "build", "-trimpath", "-o", pluginsDir+string(os.PathSeparator),
-			"./testdata/plugins/staged", "./testdata/plugins/panics", "./testdata/plugins/direct", "./testdata/plugins/slow")
+			"./testdata/plugins/staged", "./testdata/plugins/panics", "./testdata/plugins/direct", "./testdata/plugins/slow", "./testdata/plugins/recorder")
 		cmd.Dir = filepath.Join("..", "..")
 		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod -buildvcs=false", "GOPROXY=off", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -53,6 +53,9 @@ type Repository struct {
 	Toolkit     string          `json:"toolkit"`
 	Parameters  json.RawMessage `json:"parameters"`
 	Identity    string          `json:"identity"`
+	// Missing: the last discovery did not find it, and it is kept because
+	// a dSource or VDB uses it.
+	Missing bool `json:"missing,omitempty"`
 }
 
 // SourceConfig is a dataset of a repository: discovered, added by hand, or
@@ -68,6 +71,9 @@ type SourceConfig struct {
 	Identity    string          `json:"identity"`
 	Discovered  bool            `json:"discovered"`
 	Container   string          `json:"container,omitempty"` // the VDB that owns it
+	// Missing: the last discovery did not find it, and it is kept because
+	// a dSource or VDB uses it.
+	Missing bool `json:"missing,omitempty"`
 }
 
 // Container is a dSource (linked source) or a VDB (virtual source).
@@ -91,6 +97,14 @@ type Container struct {
 	Runtime        string          `json:"runtimeStatus"` // ACTIVE | INACTIVE | UNKNOWN
 	Storage        string          `json:"storage"`       // the engine directory that holds its data
 	Created        string          `json:"created"`
+	// Size is the dataset's size in bytes as the plugin's source_size last
+	// measured it (nil: unknown); SizeError why the last measure failed.
+	Size      *int64 `json:"size,omitempty"`
+	SizeError string `json:"sizeError,omitempty"`
+	// WorkerRun is when linked.worker last ran (STAGED dSources),
+	// WorkerError how it failed then.
+	WorkerRun   string `json:"workerRun,omitempty"`
+	WorkerError string `json:"workerError,omitempty"`
 	// Operations are its hooks (hooks.go), absent when it has none.
 	Operations HookOperations `json:"operations,omitempty"`
 	// Pending is the action type of the job that creates the container
@@ -121,6 +135,9 @@ type Mount struct {
 	MountPath   string `json:"mountPath"`
 	SharedPath  string `json:"sharedPath,omitempty"`
 	Method      string `json:"method"` // symlink | rsync
+	// Owner is "uid:gid" when the engine gave the storage to the owner
+	// the plugin's OwnershipSpecification asked for.
+	Owner string `json:"owner,omitempty"`
 }
 
 // Snapshot is an independent copy of a container's storage taken by a sync

@@ -10,6 +10,7 @@ const (
 	TypeSourceConfigUpdateParameters = "SourceConfigUpdateParameters"
 	TypeLinkParameters               = "LinkParameters"
 	TypeProvisionParameters          = "ProvisionParameters"
+	TypeEmptyVDBParameters           = "EmptyVDBCreationParameters"
 	TypeSyncParameters               = "SyncParameters"
 )
 
@@ -101,6 +102,15 @@ type ContainerUpdateParameters struct {
 
 	// Policy changes the policy and retention (docs/engine.md, "Policies and retention").
 	Policy *PolicyParameters `json:"policy,omitempty"`
+}
+
+// EmptyVDBParameters is the body of POST delphix/database/createEmpty.
+type EmptyVDBParameters struct {
+	Type        string          `json:"type"`
+	Name        string          `json:"name"`
+	Environment string          `json:"environment"`
+	Repository  string          `json:"repository"`
+	Parameters  json.RawMessage `json:"parameters"`
 }
 
 // ContainerOpParameters is the body of POST delphix/database/{ref}/{op}

@@ -28,6 +28,7 @@ const (
 	PathContainers         = "delphix/" + KindContainer
 	PathLink               = PathContainers + "/link"
 	PathProvision          = PathContainers + "/provision"
+	PathCreateEmpty        = PathContainers + "/createEmpty"
 	PathSnapshots          = "delphix/" + KindSnapshot
 	PathJobs               = "delphix/job"
 	PathActions            = "delphix/action"

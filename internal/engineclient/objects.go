@@ -192,6 +192,15 @@ func (c *Client) GetContainer(ctx context.Context, ref string) (*engineapi.Conta
 	return &ct, nil
 }
 
+// CreateEmptyVDB creates a VDB with empty storage; its job runs the
+// plugin's virtual.initialize.
+func (c *Client) CreateEmptyVDB(ctx context.Context, p engineapi.EmptyVDBParameters) (*Started, error) {
+	if p.Type == "" {
+		p.Type = engineapi.TypeEmptyVDBParameters
+	}
+	return c.start(ctx, engineapi.PathCreateEmpty, p)
+}
+
 // ListContainers lists the dSources and VDBs, oldest first.
 func (c *Client) ListContainers(ctx context.Context) ([]engineapi.Container, error) {
 	return list[engineapi.Container](ctx, c, engineapi.PathContainers)

@@ -200,6 +200,7 @@ func Routes() []Route {
 		{Method: post, Pattern: "delphix/database/{ref}", handle: (*Server).handleContainerUpdate},
 		{Method: post, Pattern: "delphix/database/link", handle: (*Server).handleLink},
 		{Method: post, Pattern: "delphix/database/provision", handle: (*Server).handleProvision},
+		{Method: post, Pattern: "delphix/database/createEmpty", handle: (*Server).handleCreateEmpty},
 		{Method: get, Pattern: "delphix/snapshot", handle: (*Server).handleSnapshots},
 		{Method: get, Pattern: "delphix/snapshot/{ref}", handle: showObject(engineapi.KindSnapshot)},
 		// jobs (jobs.go; docs/engine.md, "Jobs")

@@ -195,6 +195,19 @@ func (srv *Server) handleContainerUpdate(w http.ResponseWriter, r *http.Request,
 	return nil
 }
 
+func (srv *Server) handleCreateEmpty(w http.ResponseWriter, r *http.Request, q *request) *APIError {
+	var p engineapi.EmptyVDBParameters
+	if err := readJSON(r, &p); err != nil {
+		return err
+	}
+	s, err := srv.core.CreateEmptyVDB(r.Context(), q.caller(), p)
+	if err != nil {
+		return fromCore(err)
+	}
+	writeStarted(w, s)
+	return nil
+}
+
 // containerOp is POST delphix/database/{ref}/<op>: the body is optional.
 func containerOp(op string) func(srv *Server, w http.ResponseWriter, r *http.Request, q *request) *APIError {
 	return func(srv *Server, w http.ResponseWriter, r *http.Request, q *request) *APIError {

@@ -270,6 +270,7 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 				if err := w.save(ctx); err != nil {
 					return err
 				}
+				w.measure(ctx)
 				return w.hook(ctx, "configureClone", hookFailure{what: "provision", after: true,
 					action: fmt.Sprintf("The VDB %s is removed, as a VDB that fails to provision is: fix the configure-clone hook, then provision it again.", p.Name)})
 			})
@@ -393,6 +394,10 @@ func (e *Engine) opSnapshotOf(ctx context.Context, c *engineapi.Container, of sn
 	parent := c.Parent
 	if of == ownSnapshot {
 		parent = c.Reference
+	}
+	if parent == "" {
+		return snap, badRequest(fmt.Sprintf("The VDB %s was created empty: it has no dSource to refresh from.", c.Name),
+			"Name the snapshot to use (--snapshot), or snapshot the VDB and roll it back.")
 	}
 	all, err := store.ListAs[engineapi.Snapshot](ctx, e.store, store.KindSnapshot, parent)
 	if err != nil {

@@ -64,8 +64,11 @@ type Engine struct {
 	keeper *secrets.Keeper
 	runner *exec.Runner
 	jobs   *jobs.Manager
-	pol    *policies  // the policies' scheduler (policies.go)
-	logMu  sync.Mutex // serializes writes to the plugins' upload logs
+	pol    *policies // the policies' scheduler (policies.go)
+	// workers runs linked.worker at an interval (StartWorkers; nil: not
+	// started).
+	workers *workers
+	logMu   sync.Mutex // serializes writes to the plugins' upload logs
 	// rendered caches the API form of the installed plugins (toolkits.go).
 	rendered rendered
 	// compiled remembers which uploaded schemas compile (schemacache.go).
@@ -81,10 +84,11 @@ func New(cfg Config, st *store.Store, keeper *secrets.Keeper, runner *exec.Runne
 	return e
 }
 
-// Stop stops the policies' scheduler and cancels the running jobs; Wait
-// waits for them.
+// Stop stops the policies' scheduler and the workers and cancels the
+// running jobs; Wait waits for them.
 func (e *Engine) Stop() {
 	e.stopPolicies()
+	e.workers.close()
 	e.jobs.Stop()
 }
 

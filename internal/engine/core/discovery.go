@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/dvpkit/dvp/internal/engine/exec"
 	"github.com/dvpkit/dvp/internal/engine/jobs"
@@ -87,6 +88,8 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env engineapi.En
 		return err
 	}
 	now := e.cfg.Clock()
+	seen := map[string]bool{} // repositories and source configs found
+	scDiscovered := map[string]bool{}
 	for _, raw := range repos {
 		if err := e.checkOutput(t, a, "discovery.repository", "repositoryDefinition", raw); err != nil {
 			return err
@@ -99,7 +102,7 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env engineapi.En
 			}
 		}
 		if repo != nil {
-			repo.Parameters, repo.Name = raw, name
+			repo.Parameters, repo.Name, repo.Missing = raw, name, false
 			if err := e.store.PutObject(ctx, store.KindRepository, repo.Reference, name, repo, now); err != nil {
 				return err
 			}
@@ -115,10 +118,12 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env engineapi.En
 			r.Reference = ref
 			repo = &r
 		}
+		seen[repo.Reference] = true
 		j.Info("event.environment.repository", fmt.Sprintf("Plugin %q found repository %q (%s) on %s.", a.Name, name, repo.Reference, env.Name))
 		if !a.Manifest.HasSourceConfigDiscovery {
 			continue
 		}
+		scDiscovered[repo.Reference] = true
 		var scs []json.RawMessage
 		if err := run.Call(ctx, "discovery.source_config", map[string]any{"source_connection": conn, "repository": raw}, &scs); err != nil {
 			return err
@@ -139,7 +144,8 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env engineapi.En
 				}
 			}
 			if found != nil {
-				found.Parameters, found.Name = sraw, sname
+				seen[found.Reference] = true
+				found.Parameters, found.Name, found.Missing = sraw, sname, false
 				if err := e.store.PutObject(ctx, store.KindSourceConfig, found.Reference, sname, found, now); err != nil {
 					return err
 				}
@@ -152,11 +158,100 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env engineapi.En
 			if err != nil {
 				return err
 			}
+			seen[ref] = true
 			j.Info("event.environment.sourceconfig", fmt.Sprintf("Plugin %q found source config %q (%s).", a.Name, sname, ref))
 		}
 		if len(scs) == 0 {
 			j.Info("event.environment.sourceconfig.none", fmt.Sprintf("Plugin %q found no source config in %q (add them by hand).", a.Name, name))
 		}
 	}
+	return e.removeVanished(ctx, j, a.Name, t.Ref(), existing, seen, scDiscovered)
+}
+
+// removeVanished removes what the plugin's discovery found before and not
+// this time: its repositories on the environment (with their source
+// configs) and the discovered source configs of the repositories whose
+// source configs it discovered. What a dSource or VDB uses is kept and
+// marked missing instead; source configs added by hand or made by a VDB
+// stay.
+func (e *Engine) removeVanished(ctx context.Context, j *jobs.Job, plugin, toolkit string, repos []engineapi.Repository, seen, scDiscovered map[string]bool) error {
+	cs, err := store.ListAs[engineapi.Container](ctx, e.store, store.KindContainer, "")
+	if err != nil {
+		return err
+	}
+	usersOf := func(match func(c *engineapi.Container) bool) []engineapi.Container {
+		var out []engineapi.Container
+		for i := range cs {
+			if match(&cs[i]) {
+				out = append(out, cs[i])
+			}
+		}
+		return out
+	}
+	now := e.cfg.Clock()
+	for _, repo := range repos {
+		if repo.Toolkit != toolkit {
+			continue
+		}
+		scs, err := store.ListAs[engineapi.SourceConfig](ctx, e.store, store.KindSourceConfig, repo.Reference)
+		if err != nil {
+			return err
+		}
+		if seen[repo.Reference] {
+			if !scDiscovered[repo.Reference] {
+				continue
+			}
+			for _, sc := range scs {
+				if !sc.Discovered || sc.Container != "" || seen[sc.Reference] {
+					continue
+				}
+				users := usersOf(func(c *engineapi.Container) bool { return c.SourceConfig == sc.Reference })
+				if err := e.vanished(ctx, j, plugin, store.KindSourceConfig, sc.Reference, sc.Name, &sc, &sc.Missing, users, now); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		users := usersOf(func(c *engineapi.Container) bool {
+			if c.Repository == repo.Reference {
+				return true
+			}
+			for _, sc := range scs {
+				if c.SourceConfig == sc.Reference {
+					return true
+				}
+			}
+			return false
+		})
+		if len(users) == 0 {
+			for _, sc := range scs {
+				if err := e.store.DeleteObject(ctx, store.KindSourceConfig, sc.Reference); err != nil {
+					return err
+				}
+			}
+		}
+		if err := e.vanished(ctx, j, plugin, store.KindRepository, repo.Reference, repo.Name, &repo, &repo.Missing, users, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// vanished removes an object discovery no longer finds, or, while users
+// use it, marks it missing.
+func (e *Engine) vanished(ctx context.Context, j *jobs.Job, plugin, kind, ref, name string, obj any, missing *bool, users []engineapi.Container, now time.Time) error {
+	what := objectNames[kind]
+	if len(users) == 0 {
+		if err := e.store.DeleteObject(ctx, kind, ref); err != nil {
+			return err
+		}
+		j.Info("event.environment.removed", fmt.Sprintf("Plugin %q no longer finds the %s %q (%s): removed.", plugin, what, name, ref))
+		return nil
+	}
+	*missing = true
+	if err := e.store.PutObject(ctx, kind, ref, name, obj, now); err != nil {
+		return err
+	}
+	j.Event("event.environment.missing", fmt.Sprintf("Plugin %q no longer finds the %s %q (%s): kept and marked missing, since %s use it.", plugin, what, name, ref, containerList(users)), nil, "WARNING", "RUNNING")
 	return nil
 }

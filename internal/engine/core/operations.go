@@ -114,7 +114,11 @@ func (w *wf) reprovision(ctx context.Context, snap *engineapi.Snapshot, cop stri
 		return err
 	}
 	w.c.Runtime = "ACTIVE"
-	return w.save(ctx)
+	if err := w.save(ctx); err != nil {
+		return err
+	}
+	w.measure(ctx)
+	return nil
 }
 
 // opSnapshot takes a snapshot of a VDB.
@@ -174,6 +178,7 @@ func (w *wf) opStatus(ctx context.Context, p engineapi.ContainerOpParameters, sn
 		if !staged {
 			w.j.Info("event.status", fmt.Sprintf("%s: ACTIVE (DIRECT dSources have no status operation).", w.c.Name))
 			w.policyEvent(ctx)
+			w.measure(ctx)
 			return nil
 		}
 		in, err = w.linkedIn(ctx)
@@ -193,7 +198,11 @@ func (w *wf) opStatus(ctx context.Context, p engineapi.ContainerOpParameters, sn
 	w.j.Info("event.status", fmt.Sprintf("%s: %s.", w.c.Name, status))
 	w.policyEvent(ctx)
 	w.j.Result = status
-	return w.save(ctx)
+	if err := w.save(ctx); err != nil {
+		return err
+	}
+	w.measure(ctx)
+	return nil
 }
 
 // opEnable enables a dSource (STAGED: mounts and starts staging) or a

@@ -389,6 +389,9 @@ func (w *wf) mountSpec(ctx context.Context) error {
 		w.unmountOne(ctx, m)
 	}
 	w.c.Mounts = recs
+	if err := w.applyOwnership(spec.OwnershipSpecification, w.c.Mounts); err != nil {
+		return err
+	}
 	return w.save(ctx)
 }
 
@@ -520,7 +523,11 @@ func (w *wf) sync(ctx context.Context, resync bool, userParams json.RawMessage) 
 	if !preSyncDue {
 		return err
 	}
-	return w.around(ctx, "sync", "", "postSync", true, func() error { return err })
+	if err := w.around(ctx, "sync", "", "postSync", true, func() error { return err }); err != nil {
+		return err
+	}
+	w.measure(ctx)
+	return nil
 }
 
 // syncSteps is sync's workflow; preSync runs the pre-sync hook.
@@ -631,6 +638,12 @@ func (w *wf) configure(ctx context.Context, op string, snap *engineapi.Snapshot)
 	if err := w.run.Call(ctx, op, in, &out); err != nil {
 		return err
 	}
+	return w.storeSourceConfig(ctx, op, out)
+}
+
+// storeSourceConfig checks and stores the source config op
+// (virtual.configure, reconfigure or initialize) returned as the VDB's.
+func (w *wf) storeSourceConfig(ctx context.Context, op string, out json.RawMessage) error {
 	if err := w.e.checkOutput(w.tk, w.art, op, "sourceConfigDefinition", out); err != nil {
 		return err
 	}
