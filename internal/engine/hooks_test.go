@@ -186,7 +186,9 @@ func TestHooksRunAroundOperations(t *testing.T) {
 		"parameters": map[string]any{"mountLocation": filepath.Join(f.tmp, "mnt", "ds")},
 		"operations": map[string]any{"preSync": hook("echo pre-sync >> " + rec), "postSync": hook("echo post-sync >> "+rec, "echo second post-sync")}})
 	events := c.mustComplete("link", link)
-	want := []string{"linked.mount_specification", "hook:pre-sync", "linked.pre_snapshot", "linked.post_snapshot", "hook:post-sync", "hook:post-sync"}
+	// The size is measured once the sync is done (the staged plugin has
+	// linked.source_size).
+	want := []string{"linked.mount_specification", "hook:pre-sync", "linked.pre_snapshot", "linked.post_snapshot", "hook:post-sync", "hook:post-sync", "linked.source_size"}
 	if got := steps(events); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("link (first sync):\n got %v\nwant %v\n%s", got, want, strings.Join(events, "\n"))
 	}

@@ -270,9 +270,12 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 				if err := w.save(ctx); err != nil {
 					return err
 				}
+				if err := w.hook(ctx, "configureClone", hookFailure{what: "provision", after: true,
+					action: fmt.Sprintf("The VDB %s is removed, as a VDB that fails to provision is: fix the configure-clone hook, then provision it again.", p.Name)}); err != nil {
+					return err
+				}
 				w.measure(ctx)
-				return w.hook(ctx, "configureClone", hookFailure{what: "provision", after: true,
-					action: fmt.Sprintf("The VDB %s is removed, as a VDB that fails to provision is: fix the configure-clone hook, then provision it again.", p.Name)})
+				return nil
 			})
 			if err != nil {
 				// A VDB that failed to provision is removed, storage and all.

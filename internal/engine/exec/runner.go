@@ -377,6 +377,14 @@ func (r *Plugin) HasOp(op string) bool {
 		return m.HasVirtualPreSnapshot
 	case "virtual.status":
 		return m.HasVirtualStatus
+	case "linked.worker":
+		return m.HasLinkedWorker
+	case "linked.source_size":
+		return m.HasLinkedSourceSize
+	case "virtual.source_size":
+		return m.HasVirtualSourceSize
+	case "virtual.initialize":
+		return m.HasInitialize
 	}
 	return true
 }
