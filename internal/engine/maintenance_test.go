@@ -15,6 +15,7 @@ import (
 // each refused, naming the dSources and VDBs concerned, when the change
 // would orphan them.
 func TestSourceConfigUpdateAndDelete(t *testing.T) {
+	t.Parallel()
 	te := startEngine(t, "", func(c *Config) { c.Clock = nil })
 	c := te.client(t)
 	c.login(testPassword)
@@ -96,6 +97,7 @@ func TestSourceConfigUpdateAndDelete(t *testing.T) {
 // names an object of this engine of its referenceType; each problem with
 // its JSON pointer, before anything is created.
 func TestParameterFormatsAreChecked(t *testing.T) {
+	t.Parallel()
 	te := startEngine(t, "", func(c *Config) { c.Clock = nil })
 	c := te.client(t)
 	c.login(testPassword)
@@ -145,6 +147,7 @@ func TestParameterFormatsAreChecked(t *testing.T) {
 
 // manualDiscovery: false refuses source configs added by hand.
 func TestManualDiscoveryFalseRefusesManualSourceConfigs(t *testing.T) {
+	t.Parallel()
 	te := startEngine(t, "", func(c *Config) { c.Clock = nil })
 	c := te.client(t)
 	c.login(testPassword)

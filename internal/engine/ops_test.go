@@ -68,6 +68,7 @@ func (c *client) container(name string) engineapi.Container {
 // link, sync, provision, refresh and status, and its failure is recorded,
 // not fatal; the OwnershipSpecification is applied to local mounts.
 func TestDiscoveryRemovalSizesAndOwnership(t *testing.T) {
+	t.Parallel()
 	c, scratch := recorderEngine(t, 0)
 	repos := filepath.Join(scratch, "repos")
 	for _, d := range []string{"r1/d1", "r1/d2", "r2/d3"} {
@@ -174,6 +175,7 @@ func TestDiscoveryRemovalSizesAndOwnership(t *testing.T) {
 // source config is the VDB's; refresh needs a snapshot; a plugin without
 // initialize is refused.
 func TestCreateEmptyVDB(t *testing.T) {
+	t.Parallel()
 	c, scratch := recorderEngine(t, 0)
 	os.MkdirAll(filepath.Join(scratch, "repos", "r1"), 0o755)
 	c.mustComplete("refresh", c.call("POST", "delphix/environment/here/refresh", nil))
@@ -237,6 +239,7 @@ func TestCreateEmptyVDB(t *testing.T) {
 // its failures are recorded on the dSource, and the dSource goes on
 // working.
 func TestWorkerRunsAtTheInterval(t *testing.T) {
+	t.Parallel()
 	c, scratch := recorderEngine(t, 20*time.Millisecond)
 	os.MkdirAll(filepath.Join(scratch, "repos", "r1", "d1"), 0o755)
 	c.mustComplete("refresh", c.call("POST", "delphix/environment/here/refresh", nil))
