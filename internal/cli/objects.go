@@ -148,7 +148,7 @@ func followJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.
 		job, err = c.AwaitJob(ctx, s.Job, o.Timeout, func(ev engineapi.JobEvent) {
 			if app.Quiet == 0 && ev.State == nil {
 				bar.Println(app.IO.Err, termsafe.String(ev.Timestamp+" "+ev.MessageDetails))
-				bar.Step(termsafe.String(oneLine(ev.MessageDetails)))
+				bar.Step(shortStep(termsafe.String(oneLine(ev.MessageDetails))))
 			}
 		})
 		bar.Done()
@@ -183,6 +183,16 @@ func followJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.
 		fmt.Fprintln(app.resultOut(), termsafe.String(line))
 	}
 	return nil
+}
+
+// shortStep cuts an event's text for the progress line, which must fit
+// on one line of a terminal to be redrawn in place.
+func shortStep(s string) string {
+	const max = 60
+	if r := []rune(s); len(r) > max {
+		return string(r[:max-3]) + "..."
+	}
+	return s
 }
 
 // printDone reports a request that ran no job: msg on stderr (unless -q),

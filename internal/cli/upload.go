@@ -87,7 +87,7 @@ func runUpload(ctx context.Context, app *App, opts UploadOptions, conn *connecti
 		Wait: opts.Wait, WaitOptions: upload.WaitOptions{Timeout: opts.Timeout},
 		Uploaded: func(r *upload.UploadResult) {
 			if r.Job != "" {
-				app.leave("the engine received the upload and its job %s goes on running there", termsafe.String(r.Job))
+				app.leave("the engine received the upload and its job %s goes on running there; 'dvp job wait %s' follows it", termsafe.String(r.Job), termsafe.String(r.Job))
 			} else {
 				app.leave("the engine received the upload")
 			}
