@@ -40,19 +40,21 @@ func hookHelp(containerType string, forUpdate bool) string {
 
 // hookLong is the paragraph on hooks of a command's long help.
 func hookLong(containerType string) string {
-	what := map[string]string{
-		engineapi.ContainerDSource: `pre-sync runs before each sync (after a STAGED
-plugin's mount specification), post-sync after it, even when the sync or
-pre-sync failed.`,
-		engineapi.ContainerVDB: `configure-clone runs after provision and
-refresh; pre-/post-refresh, -rollback, -snapshot, -start and -stop around
-those operations (start and stop hooks also around enable and disable when
-the plugin sets extendedStartStopHooks).`,
-	}[containerType]
-	return `Hooks are shell commands the engine runs with bash on the ` + strings.ToLower(containerNameOf(containerType)) + `'s
-environment, as its user, around its operations: ` + what + ` A hook
-that exits non-zero fails the job, naming the hook and quoting its output.
-dvp help workflows ("Hooks") says when each one runs.`
+	if containerType == engineapi.ContainerDSource {
+		return `Hooks are shell commands the engine runs with bash on the dSource's
+environment (staging for a STAGED plugin, source for a DIRECT one), as that
+environment's user: pre-sync before each sync (after a STAGED plugin's mount
+specification), post-sync after it, even when the sync or pre-sync failed. A
+hook that exits non-zero fails the job, naming the hook and quoting its
+output. dvp help workflows ("Hooks") says when each one runs.`
+	}
+	return `Hooks are shell commands the engine runs with bash on the VDB's target
+environment, as that environment's user: configure-clone after provision and
+refresh; pre- and post-refresh, -rollback, -snapshot, -start and -stop around
+those operations (the start and stop hooks also around enable and disable
+when the plugin sets extendedStartStopHooks). A hook that exits non-zero
+fails the job, naming the hook and quoting its output. dvp help workflows
+("Hooks") says when each one runs.`
 }
 
 func containerNameOf(containerType string) string {
