@@ -2,12 +2,10 @@ package build
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/diag"
-	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
@@ -134,64 +132,27 @@ func checkManifest(rm *protocol.Manifest, pluginType string, entry *entryInfo) (
 	return m, ps
 }
 
-// checkMigrations applies the migration rules (docs/build.md) to the registered migrations and
-// returns the sorted canonical ids of the platform migrations.
+// checkMigrations applies the platform's registration rules
+// (protocol.CheckMigrations) to the manifest's migrations, each problem at
+// its function's position in the source when known; it returns the sorted
+// canonical platform migration ids.
 func checkMigrations(migs []protocol.ManifestMigration, entry *entryInfo, file string, line, col int) (diag.List, []string) {
-	var ps diag.List
-	seen := map[string]bool{}
-	seenLua := map[string]map[string]bool{}
-	ids := []string{}
+	decls := make([]protocol.MigrationDecl, len(migs))
 	for i, mg := range migs {
 		fn := mg.Name
 		if fn == "" {
 			fn = fmt.Sprintf("migration #%d", i+1)
 		}
-		f, l, c := file, line, col
-		if pos, ok := entry.funcPosition(mg.Name); ok {
-			f, l, c = pos.Filename, pos.Line, pos.Column
-		}
-		fail := func(format string, args ...any) {
-			ps = append(ps, diag.Errorf(f, l, c, format, args...))
-		}
-		if !slices.Contains(protocol.UpgradeKinds, mg.Kind) {
-			fail("The migration '%s' used in the function '%s' has the kind '%s', which is not one of %s.", mg.ID, fn, mg.Kind, strings.Join(protocol.UpgradeKinds, ", "))
-			continue
-		}
-		switch mg.Type {
-		case sdk.PlatformMigration:
-			if !protocol.DottedNumberPattern().MatchString(mg.ID) {
-				fail("The migration id '%s' used in the function '%s' does not follow the correct format '^\\d+(\\.\\d+)*$'.", mg.ID, fn)
-				continue
-			}
-			canon, err := protocol.CanonicalMigrationID(mg.ID)
-			if err != nil {
-				fail("The migration id '%s' used in the function '%s' cannot be used because a 0 migration id is not allowed.", mg.ID, fn)
-				continue
-			}
-			if seen[canon] {
-				fail("The migration id '%s' used in the function '%s' has the same canonical form '%s' as another migration.", mg.ID, fn, canon)
-				continue
-			}
-			seen[canon] = true
-			ids = append(ids, canon)
-		case sdk.LuaMigration:
-			if !protocol.LuaVersionPattern().MatchString(mg.ID) {
-				fail("The lua major minor version '%s' used in the function '%s' decorated by 'upgrade.%s()' does not follow the correct format '^\\d+\\.\\d+$'.", mg.ID, fn, mg.Kind)
-				continue
-			}
-			canon, _ := protocol.CanonicalLuaVersion(mg.ID)
-			if seenLua[mg.Kind] == nil {
-				seenLua[mg.Kind] = map[string]bool{}
-			}
-			if seenLua[mg.Kind][canon] {
-				fail("The lua major minor version '%s' used in the function '%s' decorated by 'upgrade.%s()' has already been used.", mg.ID, fn, mg.Kind)
-				continue
-			}
-			seenLua[mg.Kind][canon] = true
-		default:
-			fail("The migration '%s' used in the function '%s' has the migration type %d, which is not supported.", mg.ID, fn, int(mg.Type))
-		}
+		decls[i] = protocol.MigrationDecl{Kind: mg.Kind, ID: mg.ID, Type: mg.Type, Function: fn}
 	}
-	slices.SortFunc(ids, protocol.CompareMigrationIDs)
+	found, ids := protocol.CheckMigrations(decls)
+	var ps diag.List
+	for _, f := range found {
+		fl, l, c := file, line, col
+		if pos, ok := entry.funcPosition(migs[f.Index].Name); ok {
+			fl, l, c = pos.Filename, pos.Line, pos.Column
+		}
+		ps = append(ps, diag.Errorf(fl, l, c, "%s", f.Message))
+	}
 	return ps, ids
 }

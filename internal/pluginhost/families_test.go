@@ -54,7 +54,7 @@ func TestManifest(t *testing.T) {
 		"The migration id '5.04.000.01' used in the function 'snap_upgrade' has the same canonical form '5.4.0.1' as another migration.",
 		`The migration id '1234.0.0.' used in the function 'bad_format' does not follow the correct format '^\d+(\.\d+)*$'.`,
 		"The migration id '0.0' used in the function 'zero' cannot be used because a 0 migration id is not allowed.",
-		`The lua major minor version '1.0.patchversion' used in the function 'bad_lua' does not follow the correct format '^\d+\.\d+$'.`,
+		`The lua major minor version '1.0.patchversion' used in the function 'bad_lua' decorated by 'upgrade.repository()' does not follow the correct format '^\d+\.\d+$'.`,
 	}
 	if !reflect.DeepEqual(me.Problems, want) {
 		t.Fatalf("problems:\n%s", strings.Join(me.Problems, "\n"))

@@ -3,7 +3,6 @@ package runtime
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/protocol"
@@ -82,55 +81,17 @@ func (p *Plugin) migrationChain(kind, luaVersion string, requested []string) ([]
 	return chain, nil
 }
 
-// migrationProblems checks the migrations as the reference platform does at
-// registration time, with its messages.
+// migrationProblems checks the migrations with the platform's
+// registration rules (protocol.CheckMigrations), with its messages.
 func (p *Plugin) migrationProblems() []string {
-	var problems []string
-	seenPlatform := map[string]bool{}       // canonical id -> used, across kinds
-	seenLua := map[string]map[string]bool{} // kind -> canonical version -> used
+	decls := make([]protocol.MigrationDecl, len(p.Migrations))
 	for i, m := range p.Migrations {
-		fn := m.functionName(i)
-		if !slices.Contains(protocol.UpgradeKinds, m.Kind) {
-			problems = append(problems, fmt.Sprintf("The migration '%s' used in the function '%s' has the kind '%s', which is not one of %s.",
-				m.ID, fn, m.Kind, strings.Join(protocol.UpgradeKinds, ", ")))
-			continue
-		}
-		if m.Func == nil {
-			problems = append(problems, fmt.Sprintf("The migration '%s' registered for 'upgrade.%s()' has no function.", m.ID, m.Kind))
-		}
-		switch m.Type {
-		case sdk.PlatformMigration:
-			if !protocol.DottedNumberPattern().MatchString(m.ID) {
-				problems = append(problems, fmt.Sprintf("The migration id '%s' used in the function '%s' does not follow the correct format '^\\d+(\\.\\d+)*$'.", m.ID, fn))
-				continue
-			}
-			c, err := protocol.CanonicalMigrationID(m.ID)
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("The migration id '%s' used in the function '%s' cannot be used because a 0 migration id is not allowed.", m.ID, fn))
-				continue
-			}
-			if seenPlatform[c] {
-				problems = append(problems, fmt.Sprintf("The migration id '%s' used in the function '%s' has the same canonical form '%s' as another migration.", m.ID, fn, c))
-				continue
-			}
-			seenPlatform[c] = true
-		case sdk.LuaMigration:
-			c, err := protocol.CanonicalLuaVersion(m.ID)
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("The lua major minor version '%s' used in the function '%s' does not follow the correct format '^\\d+\\.\\d+$'.", m.ID, fn))
-				continue
-			}
-			if seenLua[m.Kind] == nil {
-				seenLua[m.Kind] = map[string]bool{}
-			}
-			if seenLua[m.Kind][c] {
-				problems = append(problems, fmt.Sprintf("The lua major minor version '%s' used in the function '%s' registered for 'upgrade.%s()' has already been used.", m.ID, fn, m.Kind))
-				continue
-			}
-			seenLua[m.Kind][c] = true
-		default:
-			problems = append(problems, fmt.Sprintf("The migration '%s' used in the function '%s' has the migration type %d, which is not supported.", m.ID, fn, int(m.Type)))
-		}
+		decls[i] = protocol.MigrationDecl{Kind: m.Kind, ID: m.ID, Type: m.Type, Function: m.functionName(i), NoFunc: m.Func == nil}
+	}
+	found, _ := protocol.CheckMigrations(decls)
+	var problems []string
+	for _, f := range found {
+		problems = append(problems, f.Message)
 	}
 	return problems
 }
