@@ -204,7 +204,10 @@ func (l *LocalLibraries) RunSync(ctx context.Context, _ sdk.RemoteConnection, re
 	for _, p := range req.SymLinksToFollow {
 		rel := strings.TrimPrefix(strings.TrimPrefix(p, src), "/")
 		target := filepath.Join(dest, rel)
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		// Made through a descriptor of dest that follows no link out of
+		// it: what the first pass copied may hold links, and this runs
+		// in the engine, with its rights.
+		if err := mkdirIn(dest, filepath.Dir(rel)); err != nil {
 			return &libs.LibraryError{ID: LibErrFailed, Message: err.Error()}
 		}
 		from := filepath.Join(src, rel)
@@ -216,6 +219,20 @@ func (l *LocalLibraries) RunSync(ctx context.Context, _ sdk.RemoteConnection, re
 		}
 	}
 	return nil
+}
+
+// mkdirIn makes the directory rel (and its parents) inside dir, never
+// following a link out of dir.
+func mkdirIn(dir, rel string) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if rel = filepath.Clean(rel); rel == "." {
+		return nil
+	}
+	return root.MkdirAll(rel, 0o755)
 }
 
 // anchor makes p an rsync pattern anchored at the transfer root.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -85,5 +87,27 @@ func TestLoginAndEnsureAdmin(t *testing.T) {
 	}
 	if _, ok := e.Login(ctx, "nobody", generated); ok {
 		t.Error("an unknown user logged in")
+	}
+}
+
+// A shared path is made inside the storage without following a link out
+// of it (the environment's commands write the storage).
+func TestSharedStorageFollowsNoLinkOut(t *testing.T) {
+	storage, outside := t.TempDir(), t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(storage, "sub")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sharedStorage(storage, "/sub/x"); err == nil {
+		t.Error("a shared path through a link out of the storage was made")
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("made outside the storage: %v", entries)
+	}
+	dir, err := sharedStorage(storage, "/a/../b/c")
+	if err != nil || dir != filepath.Join(storage, "b", "c") {
+		t.Fatalf("%s %v", dir, err)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		t.Errorf("not made: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
@@ -95,6 +96,28 @@ func (e *Engine) MoveLocalScratchPaths(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// sharedStorage makes (if needed) and returns the directory of a mount's
+// shared path in the container's storage. It is made through a
+// descriptor of the storage that follows no link out of it: the
+// environment's commands write the storage, links included, and the
+// engine may run as root.
+func sharedStorage(storage, shared string) (string, error) {
+	rel := strings.TrimPrefix(filepath.Clean("/"+shared), "/")
+	dir := filepath.Join(storage, rel)
+	if rel == "" {
+		return dir, nil
+	}
+	root, err := os.OpenRoot(storage)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close()
+	if err := root.MkdirAll(rel, 0o755); err != nil {
+		return "", fmt.Errorf("making the shared path %s of the storage: %w", shared, err)
+	}
+	return dir, nil
 }
 
 // mountHost names the host of an environment: two mounts on one host

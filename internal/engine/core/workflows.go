@@ -361,8 +361,7 @@ func (w *wf) mountSpec(ctx context.Context) error {
 		}
 		storage := w.c.Storage
 		if m.SharedPath != "" {
-			storage = filepath.Join(storage, filepath.Clean("/"+m.SharedPath))
-			if err := os.MkdirAll(storage, 0o755); err != nil {
+			if storage, err = sharedStorage(w.c.Storage, m.SharedPath); err != nil {
 				return err
 			}
 		}

@@ -2,10 +2,13 @@ package exec
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/pluginhost"
+	"github.com/dvpkit/dvp/internal/safefs"
 	"github.com/dvpkit/dvp/internal/sandbox"
 	"github.com/dvpkit/dvp/sdk/libs"
 )
@@ -93,10 +96,20 @@ func (l *localExec) giveStorage(dir string) error {
 	if u == nil {
 		return nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	// Opened without following a link (the user's commands may have made
+	// links in the storage, under a shared path); made for the user when
+	// missing.
+	trust := l.owner().trust
+	d, err := safefs.OpenDir(dir, trust, &safefs.Create{Mode: 0o755, UID: u.UID, GID: u.GID})
+	if err == nil {
+		d.Close()
+		d, err = safefs.OpenDir(filepath.Dir(dir), trust, nil)
 	}
-	return os.Lchown(dir, u.UID, u.GID)
+	if err != nil {
+		return fmt.Errorf("giving the storage %s to the OS user %s: %w", dir, u.Name, err)
+	}
+	defer d.Close()
+	return d.Lchown(filepath.Base(dir), u.UID, u.GID)
 }
 
 func (l *localExec) SyncBack(context.Context, string, string, string) error { return nil }
