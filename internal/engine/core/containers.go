@@ -117,7 +117,7 @@ func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParame
 	return e.startJob(caller, "DB_LINK", fmt.Sprintf("Link dSource %q", p.Name), ref, p.Name, ref, ref,
 		func(ctx context.Context, j *jobs.Job) error {
 			j.Info("event.dsource.linked", fmt.Sprintf("Linked dSource %s (%s) to source config %q; running its first sync (a resync).", p.Name, ref, sc.Name))
-			err := e.containerJob(ctx, j, ref, func(w *wf) error { return w.sync(ctx, true, snapParams) })
+			err := e.containerJob(withOp(ctx, "DB_LINK"), j, ref, func(w *wf) error { return w.sync(ctx, true, snapParams) })
 			// Linked, whatever the first sync did: the creation is over.
 			e.clearPending(context.Background(), ref)
 			if err != nil {
@@ -159,7 +159,7 @@ func (e *Engine) containerJob(ctx context.Context, j *jobs.Job, ref string, step
 	if err := step(w); err != nil {
 		return err
 	}
-	if w.clearInterrupted() {
+	if w.clearInterrupted(opOf(ctx)) {
 		return w.save(ctx)
 	}
 	return nil
@@ -254,7 +254,7 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 	}
 	return e.startJob(caller, "DB_PROVISION", fmt.Sprintf("Provision VDB %q", p.Name), ref, p.Name, ref, ref,
 		func(ctx context.Context, j *jobs.Job) error {
-			err := e.containerJob(ctx, j, ref, func(w *wf) error {
+			err := e.containerJob(withOp(ctx, "DB_PROVISION"), j, ref, func(w *wf) error {
 				if err := w.replaceStorage(ctx, &snap); err != nil {
 					return err
 				}
@@ -380,7 +380,9 @@ func (e *Engine) ContainerOp(ctx context.Context, caller Caller, ref, op string,
 		title = fmt.Sprintf("Resync dSource %q", c.Name)
 	}
 	return e.startJob(caller, spec.actionType, title, c.Reference, c.Name, c.Reference, c.Reference,
-		func(ctx context.Context, j *jobs.Job) error { return spec.run(e, ctx, j, &c, p, &snap) })
+		func(ctx context.Context, j *jobs.Job) error {
+			return spec.run(e, withOp(ctx, spec.actionType), j, &c, p, &snap)
+		})
 }
 
 // opSnapshotOf finds the snapshot an operation works from: the one named,

@@ -246,18 +246,57 @@ func interruption(c *engineapi.Container, op, jobRef string) (runtime, details, 
 	return "", "", ""
 }
 
-// clearInterrupted is what an operation that completed on a container
-// does: the interruption is over.
-func (c *wf) clearInterrupted() bool {
-	if c.c.Interrupted == nil && c.c.Pending == "" {
-		return false
+// opKey carries, in a job's context, the action type of the container
+// operation it runs (DB_SYNC, ...).
+type opKey struct{}
+
+func withOp(ctx context.Context, actionType string) context.Context {
+	return context.WithValue(ctx, opKey{}, actionType)
+}
+
+func opOf(ctx context.Context) string {
+	op, _ := ctx.Value(opKey{}).(string)
+	return op
+}
+
+// repairs are, for each operation a stop can cut off, the operations
+// that, completed, put the container back in a known state: the first
+// sync of a link, the provisioning again (refresh), the replacement of
+// the data again, a runtime operation. A delete cut off is repaired by
+// nothing but a delete.
+var repairs = map[string][]string{
+	"DB_LINK":      {"DB_SYNC"},
+	"DB_PROVISION": {"DB_REFRESH"},
+	"DB_REFRESH":   {"DB_REFRESH", "DB_ROLLBACK"},
+	"DB_ROLLBACK":  {"DB_REFRESH", "DB_ROLLBACK"},
+	"DB_START":     {"DB_START", "DB_STOP", "DB_ENABLE", "DB_DISABLE", "DB_REFRESH", "DB_ROLLBACK"},
+	"DB_STOP":      {"DB_START", "DB_STOP", "DB_ENABLE", "DB_DISABLE", "DB_REFRESH", "DB_ROLLBACK"},
+	"DB_ENABLE":    {"DB_START", "DB_STOP", "DB_ENABLE", "DB_DISABLE", "DB_REFRESH", "DB_ROLLBACK"},
+	"DB_DISABLE":   {"DB_START", "DB_STOP", "DB_ENABLE", "DB_DISABLE", "DB_REFRESH", "DB_ROLLBACK"},
+}
+
+// clearInterrupted is what the operation op does when it completed on
+// the container: it ends the creation intent it stood for (op is the
+// creating one), and the interruption it repairs (repairs). It tells
+// whether the container changed.
+func (w *wf) clearInterrupted(op string) bool {
+	changed := false
+	if w.c.Pending != "" && w.c.Pending == op {
+		w.c.Pending, changed = "", true
 	}
-	c.c.Interrupted, c.c.Pending = nil, ""
-	if c.c.Runtime == "FAILED" {
-		c.c.Runtime = "UNKNOWN"
-		if c.c.ContainerType == engineapi.ContainerDSource {
-			c.c.Runtime = "ACTIVE"
+	if in := w.c.Interrupted; in != nil {
+		for _, r := range repairs[in.Operation] {
+			if r == op {
+				w.c.Interrupted, changed = nil, true
+				if w.c.Runtime == "FAILED" {
+					w.c.Runtime = "UNKNOWN"
+					if w.c.ContainerType == engineapi.ContainerDSource {
+						w.c.Runtime = "ACTIVE"
+					}
+				}
+				break
+			}
 		}
 	}
-	return true
+	return changed
 }
