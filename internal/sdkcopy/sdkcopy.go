@@ -127,7 +127,10 @@ func WriteTo(dir string) error {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
 	}
-	for _, f := range append(fs, File{Path: VersionFile, Data: versionFile(h)}) {
+	// fs is shared by every caller: a full slice expression makes append
+	// copy it instead of writing into its spare capacity (two builds in
+	// one process raced there).
+	for _, f := range append(fs[:len(fs):len(fs)], File{Path: VersionFile, Data: versionFile(h)}) {
 		p := filepath.Join(dir, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
