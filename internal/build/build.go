@@ -167,7 +167,9 @@ type pipeline struct {
 	inputsChanged bool
 	hostBinary    string              // the binary that runs here (the target when the host is linux/amd64)
 	sources       packedSources       // listed and compressed while the plugin compiles
-	packing       chan packedBinary   // the binary, packed while the manifest is read
+	packing       *binaryPacking      // the binary, packed while the manifest is read
+	spec          *specWrite          // the artifact written ahead with the recorded manifest
+	wroteAhead    bool                // the speculative write was this build's
 	bin           *zipfile.PackedFile // the binary, packed
 	binaryID      string              // the Go build ID of the compiled plugin
 	rm            *protocol.Manifest  // what the compiled plugin registered
@@ -188,13 +190,9 @@ type packedSources struct {
 	stamp  *fileStamp // its stamp now
 }
 
-type packedBinary struct {
-	p   *zipfile.PackedFile
-	err error
-}
-
 func (b *pipeline) cleanup() {
 	b.stopCompile()
+	b.abandonSpeculation()
 	if b.unlock != nil {
 		b.unlock()
 	}
@@ -429,6 +427,7 @@ func (b *pipeline) readManifest() bool {
 		}
 	}
 	b.startPacking()
+	b.speculate()
 	mctx, cancel := context.WithTimeout(b.ctx, b.opts.ManifestTimeout)
 	rm, err := pluginhost.ReadManifest(mctx, b.hostBinary)
 	cancel()
@@ -445,18 +444,31 @@ func (b *pipeline) readManifest() bool {
 	return b.add(ps...)
 }
 
+// binaryPacking is the binary being read and packed in the background.
+type binaryPacking struct {
+	done chan struct{}
+	p    *zipfile.PackedFile
+	err  error
+}
+
+func (p *binaryPacking) wait() (*zipfile.PackedFile, error) {
+	<-p.done
+	return p.p, p.err
+}
+
 // startPacking reads and packs the binary for the artifact in the
-// background (packedBinary on b.packing).
+// background (b.packing).
 func (b *pipeline) startPacking() {
-	b.packing = make(chan packedBinary, 1)
+	pk := &binaryPacking{done: make(chan struct{})}
+	b.packing = pk
 	go func(path string) {
+		defer close(pk.done)
 		data, err := os.ReadFile(path)
 		if err != nil {
-			b.packing <- packedBinary{nil, err}
+			pk.err = err
 			return
 		}
-		p, err := zipfile.Pack(data, binaryLevel)
-		b.packing <- packedBinary{p, err}
+		pk.p, pk.err = zipfile.Pack(data, binaryLevel)
 	}(b.target.out)
 }
 
@@ -467,12 +479,12 @@ func (b *pipeline) pack() bool {
 	cfg := b.p.Config
 	b.res.Problems = append(b.res.Problems, b.sources.ps...)
 	if b.packing != nil {
-		pk := <-b.packing
-		if pk.err != nil {
-			return b.fail(diag.Errorf(b.target.out, 0, 0, "cannot read the compiled plugin: %v", pk.err))
+		bin, err := b.packing.wait()
+		if err != nil {
+			return b.fail(diag.Errorf(b.target.out, 0, 0, "cannot read the compiled plugin: %v", err))
 		}
-		b.bin = pk.p
-		b.res.BinarySHA256 = pk.p.SHA256()
+		b.bin = bin
+		b.res.BinarySHA256 = bin.SHA256()
 	}
 	rec := artifact.BuildRecord{
 		GoVersion:    b.res.GoVersion,
@@ -496,12 +508,12 @@ func (b *pipeline) pack() bool {
 	if b.bin == nil {
 		// The binary of the last build, but the artifact must be written.
 		b.startPacking()
-		pk := <-b.packing
-		if pk.err != nil {
-			return b.fail(diag.Errorf(b.target.out, 0, 0, "cannot read the compiled plugin: %v", pk.err))
+		bin, err := b.packing.wait()
+		if err != nil {
+			return b.fail(diag.Errorf(b.target.out, 0, 0, "cannot read the compiled plugin: %v", err))
 		}
-		b.bin = pk.p
-		if b.res.BinarySHA256 != pk.p.SHA256() {
+		b.bin = bin
+		if b.res.BinarySHA256 != bin.SHA256() {
 			// Not the bytes the build ID promised: the recorded manifest
 			// may not be this binary's either.
 			os.Remove(b.target.out)
@@ -553,7 +565,10 @@ func (b *pipeline) write() bool {
 		}
 		return true
 	}
-	sum, err := writeArtifact(b.artifactPath, b.a, b.entries, b.sources.packed)
+	sum, err := b.finishSpeculation()
+	if !b.wroteAhead {
+		sum, err = writeArtifact(b.artifactPath, b.a, b.entries, b.sources.packed, nil)
+	}
 	if err != nil {
 		return b.fail(diag.Errorf(b.artifactPath, 0, 0, "Failed to write upload_artifact file to %s: %v", b.artifactPath, unwrapPathError(err)))
 	}

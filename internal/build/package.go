@@ -180,6 +180,9 @@ type artifactStream struct {
 	pre        map[string]*zipfile.PackedFile
 	sum        hash.Hash
 	done       bool
+	// gate, if set, is called when every byte is written, before the file
+	// is synced and renamed into place: an error abandons the file.
+	gate func() error
 }
 
 func (s *artifactStream) Read([]byte) (int, error) {
@@ -206,6 +209,9 @@ func (s *artifactStream) WriteTo(w io.Writer) (int64, error) {
 	if err == nil {
 		err = bw.Flush()
 	}
+	if err == nil && s.gate != nil {
+		err = s.gate()
+	}
 	s.done = true
 	return cw.n, err
 }
@@ -226,8 +232,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // files: the ZIP is streamed through the base64 encoder into the file, so
 // neither the ZIP nor its base64 text is ever held in memory. The bytes are
 // those of artifact.Marshal with the same sourceCode (base64 needs no JSON
-// escaping). It returns the hex sha256 of the file.
-func writeArtifact(path string, a *artifact.Artifact, files []zipfile.File, pre map[string]*zipfile.PackedFile) (string, error) {
+// escaping). It returns the hex sha256 of the file. gate, if not nil, is
+// asked before the file replaces path (artifactStream.gate).
+func writeArtifact(path string, a *artifact.Artifact, files []zipfile.File, pre map[string]*zipfile.PackedFile, gate func() error) (string, error) {
 	c := *a
 	c.SourceCode = ""
 	doc, err := artifact.Marshal(&c)
@@ -240,7 +247,7 @@ func writeArtifact(path string, a *artifact.Artifact, files []zipfile.File, pre 
 	}
 	cut := i + len(sourceSlot) - 1 // before the closing quote
 	head, tail := doc[:cut], doc[cut:]
-	st := &artifactStream{head: head, tail: tail, files: files, pre: pre, sum: sha256.New()}
+	st := &artifactStream{head: head, tail: tail, files: files, pre: pre, sum: sha256.New(), gate: gate}
 	if err := fsutil.WriteReader(path, st, 0o644); err != nil {
 		return "", err
 	}

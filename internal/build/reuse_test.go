@@ -1,6 +1,8 @@
 package build
 
 import (
+	"bytes"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -303,12 +305,35 @@ func TestUnchangedBuildReusesWork(t *testing.T) {
 
 	// A Go source: linked again, the manifest read from the new binary.
 	edit(t, runner, `"virtual.post_snapshot"`, reconfigure+"\n\t\t"+`"virtual.post_snapshot"`)
-	res = rebuilt(t, "a Go source")
+	// The operations changed: the artifact written ahead with the last
+	// manifest is not this build's.
+	var debug bytes.Buffer
+	withLog := func(o *Options) {
+		debug.Reset()
+		o.Log = slog.New(slog.NewTextHandler(&debug, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	res = rebuilt(t, "a Go source", withLog)
 	if !slices.Equal(reusedSteps(res), []string{"generate"}) || !linked() || len(res.Problems) != 0 {
 		t.Errorf("a Go source: reused %v, not linked again, or problems %v", reusedSteps(res), res.Problems)
 	}
+	if !strings.Contains(debug.String(), "artifact written ahead abandoned") {
+		t.Errorf("a Go source with other operations: no write ahead abandoned in\n%s", debug.String())
+	}
 	if fresh := freshSHA(t, dir); res.SHA256 != fresh {
 		t.Errorf("a Go source: sha256 %s, from scratch %s", res.SHA256, fresh)
+	}
+	// The same operations: the artifact written ahead is kept, and has the
+	// bytes of a build from scratch.
+	edit(t, runner, `MountPath: "/mnt/" + in.VirtualSource.GUID`, `MountPath: "/mnt/v/" + in.VirtualSource.GUID`)
+	res = rebuilt(t, "a Go function body", withLog)
+	if !linked() || len(res.Problems) != 0 || !strings.Contains(debug.String(), `msg="artifact written ahead" `) {
+		t.Errorf("a Go function body: not linked again, or problems %v, or not written ahead:\n%s", res.Problems, debug.String())
+	}
+	if fresh := freshSHA(t, dir); res.SHA256 != fresh {
+		t.Errorf("a Go function body: sha256 %s, from scratch %s", res.SHA256, fresh)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) == 0 || slices.ContainsFunc(entries, func(e os.DirEntry) bool { return strings.Contains(e.Name(), ".tmp") }) {
+		t.Errorf("a temporary file is left in %s: %v", dir, entries)
 	}
 
 	// A compiled plugin changed behind dvp's back, its build ID kept: go

@@ -96,6 +96,16 @@ func main() {
 		return v, ok
 	}
 	var rows []row
+	// buildCPU notes the CPU times of a build row (user + system, with
+	// the children: go build, compiler, linker).
+	buildCPU := func(name string) string {
+		d, ok1 := get(name, "dvp-cpu-ms")
+		g, ok2 := get(name, "go-cpu-ms")
+		if !ok1 || !ok2 || g == 0 {
+			return ""
+		}
+		return fmt.Sprintf("; CPU %.0f vs %.0f ms (%.2f)", d, g, d/g)
+	}
 	ms := func(v float64) string { return fmt.Sprintf("%.1f ms", v) }
 	if d, ok := get("BenchmarkValidateVsPython", "dvp-ms/op"); ok {
 		p, _ := get("BenchmarkValidateVsPython", "python-ms/op")
@@ -112,17 +122,17 @@ func main() {
 	if d, ok := get("BenchmarkBuildVsGoBuild", "dvp-build-ms"); ok {
 		g, _ := get("BenchmarkBuildVsGoBuild", "go-build-ms")
 		r, _ := get("BenchmarkBuildVsGoBuild", "ratio")
-		rows = append(rows, row{"dvp build vs go build", ms(d), ms(g), fmt.Sprintf("%.2f", r), "<= 1.3", "medians, warm build cache; go build links every time (-ldflags=-buildid=)"})
+		rows = append(rows, row{"dvp build vs go build", ms(d), ms(g), fmt.Sprintf("%.2f", r), "<= 1.3", "medians, warm build cache; go build links every time (-ldflags=-buildid=)" + buildCPU("BenchmarkBuildVsGoBuild")})
 	}
 	if d, ok := get("BenchmarkBuildNoChange", "dvp-build-ms"); ok {
 		g, _ := get("BenchmarkBuildNoChange", "go-build-ms")
 		r, _ := get("BenchmarkBuildNoChange", "ratio")
-		rows = append(rows, row{"no-change dvp build vs go build", ms(d), ms(g), fmt.Sprintf("%.2f", r), "<= 1.5", "medians; neither links, dvp leaves the artifact as it is"})
+		rows = append(rows, row{"no-change dvp build vs go build", ms(d), ms(g), fmt.Sprintf("%.2f", r), "<= 1.5", "medians; neither links, dvp leaves the artifact as it is" + buildCPU("BenchmarkBuildNoChange")})
 	}
 	if d, ok := get("BenchmarkBuildEditLoop", "dvp-build-ms"); ok {
 		g, _ := get("BenchmarkBuildEditLoop", "go-build-ms")
 		r, _ := get("BenchmarkBuildEditLoop", "ratio")
-		rows = append(rows, row{"edit-loop dvp build vs go build", ms(d), ms(g), fmt.Sprintf("%.2f", r), "<= 1.15", "medians; after the same edit of a Go source: both compile and link"})
+		rows = append(rows, row{"edit-loop dvp build vs go build", ms(d), ms(g), fmt.Sprintf("%.2f", r), "<= 1.15", "medians; after the same edit of a Go source: both compile and link" + buildCPU("BenchmarkBuildEditLoop")})
 	}
 	if d, ok := get("BenchmarkUpload200MB", "dvp-s"); ok {
 		c, _ := get("BenchmarkUpload200MB", "curl-s")
