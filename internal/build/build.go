@@ -240,11 +240,18 @@ func (b *pipeline) validate() bool {
 	b.workDir, b.unlock = dir, unlock
 	b.state = loadState(dir)
 	// go build starts now, while the next steps check the SDK copy and
-	// the generated code (compile waits for it, or starts it again).
+	// the generated code (compile waits for it, or starts it again), if
+	// the source checks of step 4 pass already (else it would run on
+	// sources that the build refuses). It does not update go.mod or
+	// go.sum (-mod=readonly): a build that fails later leaves them as
+	// they were.
 	if goCmd, gp := goTool(b.opts.GoCommand); gp == nil {
-		b.goCmd = goCmd
-		b.goModGo, _ = checkGoMod(b.p.Config.SrcPath)
-		b.startCompile()
+		if _, eps := checkEntryPoint(b.p.Config); !eps.HasErrors() {
+			if v, mps := checkGoMod(b.p.Config.SrcPath); !mps.HasErrors() {
+				b.goCmd, b.goModGo = goCmd, v
+				b.startCompile(true)
+			}
+		}
 	}
 	return true
 }
@@ -307,6 +314,7 @@ func (b *pipeline) checkSources() bool {
 type compiling struct {
 	cancel context.CancelFunc
 	done   chan compiled
+	early  bool // started before the checks, with -mod=readonly
 }
 
 type compiled struct {
@@ -319,12 +327,12 @@ type compiled struct {
 // else for the host and the target at once. The binaries go to stable
 // paths in the project's work directory (WorkDir) and keep Go's build ID,
 // so that go build skips the link when nothing changed.
-func (b *pipeline) startCompile() {
+func (b *pipeline) startCompile(early bool) {
 	cfg := b.p.Config
-	b.target = compileJob{goCmd: b.goCmd, srcDir: cfg.SrcPath, out: filepath.Join(b.workDir, artifact.BinaryEntry), goos: TargetOS, arch: TargetArch, goModGo: b.goModGo}
+	b.target = compileJob{goCmd: b.goCmd, srcDir: cfg.SrcPath, out: filepath.Join(b.workDir, artifact.BinaryEntry), goos: TargetOS, arch: TargetArch, goModGo: b.goModGo, readonly: early}
 	b.hostBinary = b.target.out
 	ctx, cancel := context.WithCancel(b.ctx)
-	c := &compiling{cancel: cancel, done: make(chan compiled, 1)}
+	c := &compiling{cancel: cancel, done: make(chan compiled, 1), early: early}
 	b.compiling = c
 	target := b.target
 	if hostIsTarget() {
@@ -352,6 +360,22 @@ func (b *pipeline) startCompile() {
 	}()
 }
 
+// mentionsModFiles reports whether a failed go build speaks of modules,
+// go.mod or go.sum: what -mod=mod might have fixed by updating them (a
+// missing requirement, a missing go.sum entry, ...). Compiler errors in
+// the plugin's code do not.
+func mentionsModFiles(ps diag.List) bool {
+	for _, p := range ps {
+		text := p.File + " " + p.Message + " " + p.Hint
+		for _, w := range []string{"module", "go.mod", "go.sum", "go get", "go mod", "-mod="} {
+			if strings.Contains(text, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // stopCompile ends a go build under way, if any, and waits for it.
 func (b *pipeline) stopCompile() {
 	if c := b.compiling; c != nil {
@@ -370,7 +394,7 @@ func (b *pipeline) compile() bool {
 	cfg := b.p.Config
 	if b.compiling == nil || b.inputsChanged || b.target.goCmd != b.goCmd {
 		b.stopCompile()
-		b.startCompile()
+		b.startCompile(false)
 	}
 	b.target.goModGo = b.goModGo
 	sourcesCh := make(chan packedSources, 1)
@@ -395,8 +419,16 @@ func (b *pipeline) compile() bool {
 		sourcesCh <- ps
 	}()
 	b.log.Info("Compiling the plugin", "dir", cfg.SrcPath, "target", artifact.BinaryTarget)
+	early := b.compiling.early
 	r := <-b.compiling.done
 	b.compiling = nil
+	if early && len(r.problems) > 0 && b.ctx.Err() == nil && mentionsModFiles(r.problems) {
+		// go.mod or go.sum needs an update, which the early build may not
+		// make: the build with the usual flags makes it (or says why not).
+		b.startCompile(false)
+		r = <-b.compiling.done
+		b.compiling = nil
+	}
 	b.res.GoVersion = r.goVersion
 	b.sources = <-sourcesCh
 	if len(r.problems) > 0 {

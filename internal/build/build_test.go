@@ -379,7 +379,7 @@ func TestFailuresKeepArtifact(t *testing.T) {
 			c.change(t, dir)
 			res := runBuild(t, dir)
 			if !res.Failed() {
-				t.Fatalf("build succeeded")
+				t.Fatalf("build succeeded: steps %v, problems %v", res.Steps, res.Problems)
 			}
 			after, _ := os.ReadFile(filepath.Join(dir, "artifact.json"))
 			if !bytes.Equal(before, after) {

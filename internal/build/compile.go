@@ -145,6 +145,9 @@ type compileJob struct {
 	out        string // the binary to write
 	goos, arch string
 	goModGo    string // the go directive, for messages
+	// readonly: go.mod and go.sum are not updated (-mod=readonly), for a
+	// go build that starts before the steps that may still fail.
+	readonly bool
 }
 
 // compile runs go build and turns its output into problems at the user's
@@ -156,6 +159,13 @@ func (j compileJob) run(ctx context.Context) (goVersion string, problems diag.Li
 	interruptGroup(cmd)
 	cmd.Dir = j.srcDir
 	cmd.Env = GoEnv(os.Environ(), j.goos, j.arch)
+	if j.readonly {
+		for i, kv := range cmd.Env {
+			if kv == "GOFLAGS=-mod=mod" {
+				cmd.Env[i] = "GOFLAGS=-mod=readonly"
+			}
+		}
+	}
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	err := cmd.Run()

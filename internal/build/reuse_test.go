@@ -356,3 +356,21 @@ func TestUnchangedBuildReusesWork(t *testing.T) {
 	}
 	mustSucceed(t, runBuild(t, dir))
 }
+
+// TestGoModUpdateStillMade: the go build that starts before the source
+// checks does not update go.mod (-mod=readonly); when it fails for want
+// of an update, the build with the usual flags (-mod=mod) makes it, as a
+// build always did.
+func TestGoModUpdateStillMade(t *testing.T) {
+	t.Parallel()
+	needGo(t)
+	dir := fixture(t)
+	mustSucceed(t, runBuild(t, dir)) // the SDK copy and generated code in place: the early go build counts
+	gomod := filepath.Join(dir, "src", "go.mod")
+	edit(t, gomod, "require github.com/dvpkit/dvp/sdk v0.0.0-dvp\n", "")
+	res := runBuild(t, dir)
+	mustSucceed(t, res)
+	if data, _ := os.ReadFile(gomod); !strings.Contains(string(data), "require github.com/dvpkit/dvp/sdk ") {
+		t.Errorf("go.mod was not given the SDK's requirement:\n%s", data)
+	}
+}
