@@ -21,11 +21,8 @@ import (
 // environment's scratch path — through the CLI: discovery, link, sync
 // (its snapshot on stdout), sizes in lists and status, an empty VDB
 // (virtual.initialize), linked.worker at a short interval, and the
-// refusals of source-config delete/update and environment update.
-//
-// The engine runs with --insecure-no-sandbox: the recorder's commands
-// write to the scratch path of the local environment, which lies in the
-// data directory the sandbox hides (the sandbox has tests of its own).
+// refusals of source-config delete/update and environment update; the
+// engine sandboxes the plugin and its commands as it always does.
 func TestOperationsThroughTheCLI(t *testing.T) {
 	root := t.TempDir()
 	bin := filepath.Join(root, "recorder")
@@ -46,7 +43,7 @@ func TestOperationsThroughTheCLI(t *testing.T) {
 	art := filepath.Join(root, "artifact.json")
 	os.WriteFile(art, doc, 0o600)
 
-	e := startEngine(t, filepath.Join(root, "data"), "--insecure-no-sandbox", "--worker-interval", "100ms")
+	e := startEngine(t, filepath.Join(root, "data"), "--worker-interval", "100ms")
 	eng := []string{"-e", e.url, "-u", "admin"}
 	run := func(args ...string) result { t.Helper(); return dvp(t, nil, append(args, eng...)...) }
 	must := func(args ...string) result {
