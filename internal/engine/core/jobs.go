@@ -60,14 +60,9 @@ func (e *Engine) Jobs(ctx context.Context, state, target string, p Page) ([]json
 	if state != "" && state != engineapi.JobRunning && state != engineapi.JobCompleted && state != engineapi.JobFailed && state != engineapi.JobCanceled {
 		return nil, 0, badRequest(fmt.Sprintf("%q is not a job state.", state), "Give RUNNING, COMPLETED, FAILED or CANCELED.")
 	}
-	js, err := e.store.Jobs(ctx, store.JobFilter{State: state, Target: target})
+	js, total, err := e.store.JobsPage(ctx, store.JobFilter{State: state, Target: target}, p)
 	if err != nil {
 		return nil, 0, internalErr(err)
-	}
-	total := len(js)
-	js = js[min(max(p.Offset, 0), total):]
-	if p.Limit >= 0 && p.Limit < len(js) {
-		js = js[:p.Limit]
 	}
 	out := make([]json.RawMessage, 0, len(js))
 	for _, j := range js {

@@ -135,8 +135,9 @@ func (s *Store) InsertActionWithJob(ctx context.Context, a *Action, j *Job, firs
 // addEvent appends an event to a job in tx and updates the job's state
 // and progress.
 func addEvent(ctx context.Context, tx *sql.Tx, jobID int64, state string, ev JobEvent) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO job_events(job_id, timestamp, message_code, details, action, event_type, percent, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		jobID, ev.Timestamp, ev.MessageCode, ev.Details, ev.Action, ev.EventType, ev.Percent, ev.State); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO job_events(job_id, seq, timestamp, message_code, details, action, event_type, percent, state)
+		VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_events WHERE job_id = ?), ?, ?, ?, ?, ?, ?, ?)`,
+		jobID, jobID, ev.Timestamp, ev.MessageCode, ev.Details, ev.Action, ev.EventType, ev.Percent, ev.State); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE jobs SET state=?, percent=?, update_time=? WHERE id=?`, state, ev.Percent, ev.Timestamp, jobID)
@@ -245,21 +246,43 @@ type JobFilter struct {
 // Jobs lists the jobs the filter selects, oldest first, without their
 // events.
 func (s *Store) Jobs(ctx context.Context, f JobFilter) ([]*Job, error) {
-	q := `SELECT ` + jobColumns + ` FROM jobs WHERE (? = '' OR state = ?) AND (? = '' OR target = ? OR target_name = ?) ORDER BY id`
-	rows, err := s.rdb.QueryContext(ctx, q, f.State, f.State, f.Target, f.Target, f.Target)
+	js, _, err := s.JobsPage(ctx, f, All)
+	return js, err
+}
+
+// JobsPage lists a page of the jobs the filter selects, oldest first,
+// without their events, and how many the filter selects.
+func (s *Store) JobsPage(ctx context.Context, f JobFilter, p Page) ([]*Job, int, error) {
+	const where = ` FROM jobs WHERE (? = '' OR state = ?) AND (? = '' OR target = ? OR target_name = ?)`
+	args := []any{f.State, f.State, f.Target, f.Target, f.Target}
+	q := `SELECT ` + jobColumns + where + ` ORDER BY id`
+	if !p.whole() {
+		q += ` LIMIT ? OFFSET ?`
+		args = append(args, p.limit(), max(p.Offset, 0))
+	}
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
 	var out []*Job
 	for rows.Next() {
 		j, err := scanJob(rows)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		out = append(out, j)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	total := len(out)
+	if !p.whole() {
+		if err := s.rdb.QueryRowContext(ctx, `SELECT COUNT(*)`+where, args[:5]...).Scan(&total); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, total, nil
 }
 
 // InterruptedJobs returns the jobs still RUNNING in the database (without

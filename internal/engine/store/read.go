@@ -54,7 +54,7 @@ func (s *Store) openReaders(path string) error {
 	prep(&st.action, `SELECT `+actionColumns+` FROM actions WHERE id = ?`)
 	prep(&st.job, `SELECT `+jobColumns+` FROM jobs WHERE id = ?`)
 	prep(&st.events, `SELECT `+eventColumns+` FROM job_events WHERE job_id = ? ORDER BY id`)
-	prep(&st.eventsSince, `SELECT `+eventColumns+` FROM job_events WHERE job_id = ? ORDER BY id LIMIT -1 OFFSET ?`)
+	prep(&st.eventsSince, `SELECT `+eventColumns+` FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq`) // O(new events)
 	prep(&st.toolkitHeads, `SELECT id, artifact_sha256, source_sha256, source_size, installed, updated FROM toolkits ORDER BY id`)
 	prep(&st.toolkitByID, `SELECT `+toolkitColumns+` FROM toolkits WHERE id = ?`)
 	prep(&st.object, `SELECT data, sealed FROM objects WHERE id=? AND kind=?`)

@@ -178,6 +178,10 @@ func Open(dir string, keeper *secrets.Keeper) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("upgrading the object table in %s: %w", filepath.Join(dir, DBFile), err)
 	}
+	if err := numberEvents(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("upgrading the job event table in %s: %w", filepath.Join(dir, DBFile), err)
+	}
 	if _, err := db.Exec(`INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1')`); err != nil {
 		db.Close()
 		return nil, err
@@ -206,6 +210,23 @@ func (s *Store) Close() error {
 		s.rdb.Close()
 	}
 	return s.db.Close()
+}
+
+// numberEvents gives job events their number in their job (seq, from 1),
+// indexed, so that a poll for the events after the first N reads only
+// those (JobSince); the events of an older engine's database are numbered
+// once, in the order they were written.
+func numberEvents(db *sql.DB) error {
+	if err := addColumn(db, "job_events", "seq", `INTEGER`); err != nil {
+		return err
+	}
+	if _, err := db.Exec(`CREATE INDEX IF NOT EXISTS job_events_seq ON job_events(job_id, seq)`); err != nil {
+		return err
+	}
+	_, err := db.Exec(`UPDATE job_events SET seq = r.n
+		FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY id) AS n FROM job_events) AS r
+		WHERE job_events.id = r.id AND job_events.seq IS NULL`)
+	return err
 }
 
 // addColumn adds a column that an older engine's database lacks.
