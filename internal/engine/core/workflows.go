@@ -677,6 +677,9 @@ func (w *wf) storeSourceConfig(ctx context.Context, op string, out json.RawMessa
 // copy cut short (a canceled job) leaves the storage as it was.
 func (w *wf) replaceStorage(ctx context.Context, snap *engineapi.Snapshot) error {
 	next, old := w.c.Storage+".next", w.c.Storage+".old"
+	if _, err := os.Lstat(w.c.Storage); errors.Is(err, os.ErrNotExist) {
+		os.Rename(old, w.c.Storage) // a swap cut short by a crash: the data it replaced
+	}
 	os.RemoveAll(old)
 	if err := copyTree(ctx, snap.Dir, next); err != nil {
 		os.RemoveAll(next)

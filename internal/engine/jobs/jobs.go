@@ -109,6 +109,12 @@ type Job struct {
 // Event records an event of the job; state is RUNNING, or the job's final
 // state.
 func (j *Job) Event(code, details string, action *string, kind, state string) {
+	j.flushOutput() // the output printed before this event comes first
+	j.record(code, details, action, kind, state)
+}
+
+// record records an event as Event does, without the pending output.
+func (j *Job) record(code, details string, action *string, kind, state string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if err := j.m.store.AddEvent(context.Background(), j.job.ID, state, j.event(code, details, action, kind, state)); err != nil {
@@ -191,10 +197,10 @@ func (j *Job) flushOutput() {
 		return
 	}
 	if len(lines) > 0 {
-		j.Info("event.job.output", strings.Join(lines, "\n"))
+		j.record("event.job.output", strings.Join(lines, "\n"), nil, "INFO", "RUNNING")
 	}
 	if notice {
-		j.Info("event.job.output.truncated", fmt.Sprintf("Further command output is left out: a job records at most %d lines.", MaxOutputLines))
+		j.record("event.job.output.truncated", fmt.Sprintf("Further command output is left out: a job records at most %d lines.", MaxOutputLines), nil, "INFO", "RUNNING")
 	}
 }
 
