@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/engineapi"
@@ -35,7 +36,7 @@ type formatNode struct {
 	OneOf                []*formatNode          `json:"oneOf"`
 }
 
-var referencePattern = regexp.MustCompile(`^([A-Z][A-Z0-9_]*)-([1-9][0-9]*)$`)
+var referencePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([A-Z][A-Z0-9_]*)-([1-9][0-9]*)$`) })
 
 // formatProblems checks the unixpath and reference strings of a value
 // (decoded with UseNumber) against the definition's schema, each problem
@@ -102,7 +103,7 @@ func (e *Engine) checkFormat(ctx context.Context, n *formatNode, s string) strin
 			return fmt.Sprintf("%q is not an absolute Unix path (format unixpath): give a path that starts with /", s)
 		}
 	case "reference":
-		m := referencePattern.FindStringSubmatch(s)
+		m := referencePattern().FindStringSubmatch(s)
 		if m == nil {
 			return fmt.Sprintf("%q is not a reference (format reference): give the reference of an object of this engine, such as UNIX_HOST_ENVIRONMENT-1", s)
 		}
