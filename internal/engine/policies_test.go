@@ -214,3 +214,67 @@ func TestPoliciesSyncRefreshRetainAndSurviveARestart(t *testing.T) {
 		t.Errorf("policies left: %v %v", rows, err)
 	}
 }
+
+// A policy run that falls due while the policy's previous job still runs
+// is skipped, never queued behind it; canceling a queued or running policy
+// job frees the policy.
+func TestPolicyRunsDoNotPileUp(t *testing.T) {
+	clock := sched.NewFakeClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	te := startEngine(t, "", func(c *Config) { c.Clock, c.SchedClock = nil, clock })
+	c := te.client(t)
+	c.login(testPassword)
+	if env := c.upload(slowArtifact(t)); env.Type != "OKResult" {
+		t.Fatalf("upload: %+v", env)
+	}
+	c.mustComplete("environment add", c.call("POST", "delphix/environment", map[string]any{"name": "here", "hostType": "local"}))
+	src := filepath.Join(t.TempDir(), "src")
+	os.MkdirAll(src, 0o755)
+	if env := c.call("POST", "delphix/sourceconfig", map[string]any{"environment": "here", "repository": "slow", "parameters": map[string]any{"path": src}}); env.Type != "OKResult" {
+		t.Fatalf("source config: %+v", env)
+	}
+	c.mustComplete("link", c.call("POST", "delphix/database/link", map[string]any{"name": "ds", "sourceConfig": src,
+		"parameters": map[string]any{"mountLocation": filepath.Join(t.TempDir(), "mnt")}, "policy": map[string]any{"every": "1m"}}))
+
+	// The first policy sync hangs in its pre-snapshot.
+	os.WriteFile(filepath.Join(src, "hang"), nil, 0o644)
+	clock.Advance(time.Minute)
+	var first string
+	for i := 0; first == "" && i < 3000; i++ {
+		first = c.policyOf("ds").LastJob
+		time.Sleep(10 * time.Millisecond)
+	}
+	if first == "" {
+		t.Fatal("the policy started no job")
+	}
+	c.waitFor(first, "ran", func(j engineapi.Job) bool { return j.JobState == "RUNNING" && !j.Queued && waitingProcesses(src) == 1 })
+
+	// Two periods later: skipped, the running job still the last.
+	clock.Advance(time.Minute)
+	for i := 0; ; i++ {
+		p := c.policyOf("ds")
+		if p.LastSkipped != "" {
+			want := "The sync due at 2026-03-01T09:02:00.000Z did not run: the sync its policy started before (" + first + ") had not ended."
+			if p.LastSkipped != want || p.LastJob != first || p.NextRun != "2026-03-01T09:03:00.000Z" {
+				t.Errorf("skipped run: %+v", p)
+			}
+			break
+		}
+		if i == 3000 {
+			t.Fatalf("no skipped run: %+v", p)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// Canceled, the policy runs again at its next time (and the hang is
+	// gone: it completes).
+	if env := c.call("POST", "delphix/job/"+first+"/cancel", nil); env.Type != "OKResult" {
+		t.Fatalf("cancel: %+v", env)
+	}
+	c.waitFor(first, "ended", func(j engineapi.Job) bool { return j.JobState == "CANCELED" })
+	os.Remove(filepath.Join(src, "hang"))
+	clock.Advance(time.Minute)
+	next, _ := c.awaitPolicyJob("ds", first)
+	if p := c.policyOf("ds"); p.LastJob != next || p.LastSkipped != "" {
+		t.Errorf("after the cancel: %+v", p)
+	}
+}
