@@ -19,6 +19,7 @@ func TestLocalMountSafety(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("local mounts need Linux")
 	}
+	t.Parallel()
 	te := startEngine(t, "", func(c *Config) { c.Clock = nil })
 	c := te.client(t)
 	c.login(testPassword)
