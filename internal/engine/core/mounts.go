@@ -62,7 +62,7 @@ func localScratch(home, ref string) string {
 
 // LocalScratchDir is the directory of the user's home that holds the
 // scratch paths of local environments.
-const LocalScratchDir = "dvp-scratch"
+const LocalScratchDir = ".dvp-scratch"
 
 // MoveLocalScratchPaths runs at start-up: a local environment added by an
 // older engine has its scratch path in the data directory, where the

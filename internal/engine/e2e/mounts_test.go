@@ -119,7 +119,7 @@ func TestMountSafetyWithAnotherUser(t *testing.T) {
 	must("environment", "add", "mine", "--local", "--os-user", u.Username)
 	var envs []map[string]any
 	json.Unmarshal([]byte(must("environment", "list", "-o", "json").stdout), &envs)
-	scratch := filepath.Join(u.HomeDir, "dvp-scratch")
+	scratch := filepath.Join(u.HomeDir, ".dvp-scratch")
 	if len(envs) != 1 || envs[0]["osUser"] != u.Username || envs[0]["user"] != u.Username || !strings.HasPrefix(envs[0]["scratchPath"].(string), scratch+"/") {
 		t.Fatalf("environment: %v", envs)
 	}

@@ -59,6 +59,7 @@ func TestMountPathRules(t *testing.T) {
 		"/home/u/dvp-scratch/E/m/guid": "/home/u/dvp-scratch/E/m/guid",
 		"/var/lib/postgresql/vdb":      "/var/lib/postgresql/vdb",
 		"/home/u/.dvp-other":           "/home/u/.dvp-other",
+		"/home/u/.dvp-scratch/E/m/g":   "/home/u/.dvp-scratch/E/m/g",
 		"/srv/dvp/engine2":             "/srv/dvp/engine2",
 	} {
 		got, err := r.Check(in)
