@@ -39,7 +39,8 @@ starts a private local engine in a temporary directory (or uses the engine of
 source configs are added, then the steps run (link, sync, provision, refresh,
 ...), each with its checks; at the end of each scenario what it made is
 deleted. The engine is stopped and its data removed at the end, also when a
-step fails or on Ctrl-C. dvp help test-spec is the reference of the spec.
+step fails or on Ctrl-C; a second Ctrl-C during that clean-up stops the
+engine at once and still removes its data. dvp help test-spec is the reference of the spec.
 
 Exit codes: 0 every scenario passed, 1 a scenario failed (or the plugin did
 not build or upload), 2 a bad spec or command line, 130 interrupted.`,
@@ -108,6 +109,7 @@ func runTest(ctx context.Context, app *App, opts TestOptions, runRe *regexp.Rege
 		DvpVersion: app.Version,
 		Printer:    printer,
 		Log:        app.Log,
+		Abort:      app.onForcedExit,
 	})
 	var se *dvptest.SpecError
 	switch {

@@ -14,7 +14,9 @@ import (
 // it was, never "context canceled". The first signal cancels the command's
 // context so that it stops cleanly (files are replaced atomically, so an
 // interrupted command leaves them as they were); a second one ends dvp at
-// once. dvp engine serve is the exception: a signal is how it is stopped,
+// once, after the command's forced-exit function, if it set one, has
+// undone what must not be left (dvp test's temporary directory and
+// engine). dvp engine serve is the exception: a signal is how it is stopped,
 // and it exits 0 once it has stopped gracefully.
 
 // Main runs dvp as the process: args without the program name. It returns
@@ -35,6 +37,9 @@ func Main(args []string, version string) int {
 		cancel()
 		if sig, ok = <-sigs; ok {
 			app.interrupt.set(sig)
+			if left := app.interrupt.forcedExit(); left != "" {
+				app.leave("%s", left)
+			}
 			fmt.Fprintln(app.IO.Err, app.interruptLine())
 			os.Exit(app.interrupt.code())
 		}
@@ -48,6 +53,28 @@ type interruptState struct {
 	mu   sync.Mutex
 	sig  os.Signal
 	note string
+	// force, when set, runs on a second signal before dvp exits, and
+	// says what it left.
+	force func() string
+}
+
+// onForcedExit sets what a second signal runs before dvp exits at once
+// (see Main): f undoes what must not be left and says what it left.
+func (a *App) onForcedExit(f func() string) {
+	a.interrupt.mu.Lock()
+	defer a.interrupt.mu.Unlock()
+	a.interrupt.force = f
+}
+
+// forcedExit runs the forced-exit function, if any.
+func (s *interruptState) forcedExit() string {
+	s.mu.Lock()
+	f := s.force
+	s.mu.Unlock()
+	if f == nil {
+		return ""
+	}
+	return f()
 }
 
 func (s *interruptState) set(sig os.Signal) {

@@ -4,7 +4,8 @@ package dvptest_test
 
 // dvp test through the built dvp binary (make e2e): fresh scaffolds pass;
 // a plugin whose pre-snapshot fails makes dvp test exit 1 naming the
-// scenario, the step and the plugin's message; a SIGINT stops a run; and
+// scenario, the step and the plugin's message; a SIGINT stops a run, and
+// a second one during the clean-up ends it at once; and
 // neither leaves an engine process, a temporary directory or a mount
 // behind. The binary is $DVP (make e2e gives bin/dvp) or built once here.
 
@@ -316,6 +317,86 @@ scenarios:
 		t.Errorf("the clean-up had problems:\n%s", out)
 	}
 	p.assertNothingLeft(t)
+}
+
+// A second SIGINT during the clean-up that the first one started: dvp
+// test stops its engine at once, still removes its temporary directory
+// (the engine's data, the built artifact) and exits 130 saying so.
+func TestSecondInterruptRemovesTemporaryDirectory(t *testing.T) {
+	t.Parallel()
+	p := newProject(t, "Interrupted2", "STAGED")
+	mark := filepath.Join(t.TempDir(), "running")
+	spec := `environments:
+  staging: {local: true}
+source_configs:
+  data: {environment: staging, parameters: {name: data}}
+scenarios:
+  - name: slow
+    steps:
+      - link: {name: ds1, source_config: data, environment: staging}
+      - sync: ds1
+        setup: {environment: staging, run: "touch ` + mark + `; exec sleep 300"}
+`
+	if err := os.WriteFile(filepath.Join(p.dir, "slow.yml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd, _ := p.command(t, "test", "-f", "slow.yml")
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// waitFor polls until cond holds; dvp test ending first fails.
+	waitFor := func(what string, cond func() bool) {
+		for !cond() {
+			select {
+			case err := <-done:
+				t.Fatalf("dvp test ended (%v) before %s:\n%s", err, what, out)
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	waitFor("the set-up ran", func() bool { _, err := os.Stat(mark); return err == nil })
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	// The step reports its interruption before the clean-up starts:
+	// the second signal comes during the clean-up.
+	waitFor("the step was interrupted", func() bool { return strings.Contains(out.String(), "INT   2 sync ds1") })
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatalf("the second SIGINT: %v (the clean-up ended first):\n%s", err, out)
+	}
+	err := <-done
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("dvp test after two SIGINTs: %v, want exit 130:\n%s", err, out)
+	}
+	want := "Interrupted (SIGINT): dvp test stopped its engine at once and removed its temporary directory, with the engine's data."
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("no %q in:\n%s", want, out)
+	}
+	p.assertNothingLeft(t)
+}
+
+// lockedBuffer is a bytes.Buffer that a process writes while the test
+// reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // upgrade steps: to a newer build of the project (built first), and to an

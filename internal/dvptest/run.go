@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
@@ -24,6 +25,7 @@ const (
 	DefaultCleanup       = 5 * time.Minute
 	engineStartTimeout   = 2 * time.Minute
 	engineStopGrace      = time.Minute
+	abortStopGrace       = 2 * time.Second
 	defaultEngineUser    = "admin"
 	tmpPattern           = "dvp-test-"
 	maxFailureOutputLine = 40
@@ -59,6 +61,12 @@ type Options struct {
 	// Printer is told of each scenario and step as it runs (nil: none).
 	Printer Printer
 	Log     *slog.Logger
+	// Abort, when set, is given at the start of the run a function that
+	// ends the run at once from another goroutine, for a caller that is
+	// about to exit (a second Ctrl-C): it stops the private engine and
+	// removes the run's temporary directory (--keep keeps both), and
+	// says what it left.
+	Abort func(abort func() (left string))
 }
 
 // ErrNoScenario is returned when --run matches no scenario.
@@ -75,6 +83,9 @@ type run struct {
 	art      *artifact.Artifact
 	rep      *Report
 	log      *slog.Logger
+	// mu guards engine and mounts, which abort reads from another
+	// goroutine.
+	mu       sync.Mutex
 	mounts   []mountRecord
 	upgrades int
 	// newPlugin: the plugin was not on the engine of -e before the run.
@@ -101,6 +112,9 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		return nil, fmt.Errorf("cannot make the run's temporary directory: %v", err)
 	}
 	r.dir = dir
+	if o.Abort != nil {
+		o.Abort(r.abort)
+	}
 	kept := false
 	defer func() {
 		if !kept {
@@ -208,7 +222,11 @@ func (r *run) prepare(ctx context.Context) error {
 				return fmt.Errorf("cannot find the dvp binary to run the engine: %v", err)
 			}
 		}
-		r.engine, err = startEngine(ctx, exe, r.dir, r.o.Keep, engineStartTimeout)
+		var eng *privateEngine
+		eng, err = startEngine(ctx, exe, r.dir, r.o.Keep, engineStartTimeout)
+		r.mu.Lock()
+		r.engine = eng
+		r.mu.Unlock()
 		if err != nil {
 			p.PhaseDone("engine", time.Since(t0), err)
 			return err
@@ -297,6 +315,35 @@ func (r *run) display(p string) string {
 		}
 	}
 	return p
+}
+
+// abort ends the run at once (Options.Abort): the private engine is
+// stopped (SIGTERM, then SIGKILL to its process group after a short
+// grace), the mount links into its data are removed, and so is the
+// run's temporary directory, which holds the engine's data, its log and
+// the built artifact. --keep keeps them all.
+func (r *run) abort() string {
+	if r.o.Keep {
+		return fmt.Sprintf("the engine, its data and the objects are kept in %s (--keep)", r.dir)
+	}
+	r.mu.Lock()
+	eng, mounts := r.engine, append([]mountRecord(nil), r.mounts...)
+	r.mu.Unlock()
+	if eng != nil {
+		_ = eng.Stop(abortStopGrace)
+		for _, m := range mounts {
+			if target, err := os.Readlink(m.path); err == nil && within(target, eng.DataDir) {
+				_ = os.Remove(m.path)
+			}
+		}
+	}
+	if err := os.RemoveAll(r.dir); err != nil {
+		return fmt.Sprintf("dvp test could not remove its temporary directory %s: %v", r.dir, err)
+	}
+	if r.o.Remote != nil {
+		return fmt.Sprintf("dvp test removed its temporary directory; what the scenarios made on %s is left", r.o.Remote.Client.BaseURL())
+	}
+	return "dvp test stopped its engine at once and removed its temporary directory, with the engine's data"
 }
 
 // keepInfo says what --keep left and how to look at it.

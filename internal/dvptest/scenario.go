@@ -377,7 +377,9 @@ func (r *run) recordMounts(ctx context.Context, name string) {
 	}
 	for _, m := range c.Mounts {
 		if m.Method == exec.MountSymlink {
+			r.mu.Lock()
 			r.mounts = append(r.mounts, mountRecord{path: m.MountPath})
+			r.mu.Unlock()
 		}
 	}
 }
