@@ -101,9 +101,6 @@ func SyncDir(dir string) error {
 	return d.Sync()
 }
 
-// rename is os.Rename; the package's tests make it fail.
-var rename = os.Rename
-
 // ReplaceDir puts the complete directory src in the place of dst (both in
 // the same file system), so that a reader sees the old dst or the new one,
 // never a mix: dst, when it exists, is renamed aside to a hidden sibling
@@ -112,6 +109,12 @@ var rename = os.Rename
 // removed (a copy that cannot be removed is left for the next run). When
 // the second rename fails the old copy is put back and dst is unchanged.
 func ReplaceDir(dst, src string) error {
+	return replaceDir(os.Rename, dst, src)
+}
+
+// replaceDir is ReplaceDir with its renames done by rename (os.Rename;
+// the package's tests give one that fails).
+func replaceDir(rename func(oldpath, newpath string) error, dst, src string) error {
 	old := ""
 	if _, err := os.Lstat(dst); err == nil {
 		old = filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".old")

@@ -133,7 +133,6 @@ func TestReplaceDir(t *testing.T) {
 // TestReplaceDirRenameFailures makes each rename of ReplaceDir fail in turn:
 // dst keeps its old content and nothing is left beside it.
 func TestReplaceDirRenameFailures(t *testing.T) {
-	defer func() { rename = os.Rename }()
 	for _, failAt := range []int{1, 2} {
 		parent := t.TempDir()
 		dst, src := filepath.Join(parent, "generated"), filepath.Join(parent, ".generated.new")
@@ -146,17 +145,16 @@ func TestReplaceDirRenameFailures(t *testing.T) {
 			}
 		}
 		calls := 0
-		rename = func(from, to string) error {
+		rename := func(from, to string) error {
 			calls++
 			if calls == failAt {
 				return &os.LinkError{Op: "rename", Old: from, New: to, Err: os.ErrPermission}
 			}
 			return os.Rename(from, to)
 		}
-		if err := ReplaceDir(dst, src); !errors.Is(err, os.ErrPermission) {
+		if err := replaceDir(rename, dst, src); !errors.Is(err, os.ErrPermission) {
 			t.Fatalf("failing rename %d: err = %v", failAt, err)
 		}
-		rename = os.Rename
 		if b, _ := os.ReadFile(filepath.Join(dst, "a.go")); string(b) != "v1" {
 			t.Errorf("failing rename %d: dst holds %q", failAt, b)
 		}
