@@ -21,8 +21,12 @@ import (
 
 var plugin = generated.Plugin{
 	Discovery: generated.DiscoveryOperations{
-		Repository:   func(context.Context, sdk.RemoteConnection) ([]generated.RepositoryDefinition, error) { return []generated.RepositoryDefinition{{Name: types.Ptr("recorder-repo")}}, nil },
-		SourceConfig: func(context.Context, sdk.RemoteConnection, generated.RepositoryDefinition) ([]generated.SourceConfigDefinition, error) { return nil, nil },
+		Repository: func(context.Context, sdk.RemoteConnection) ([]generated.RepositoryDefinition, error) {
+			return []generated.RepositoryDefinition{{Name: types.Ptr("recorder-repo")}}, nil
+		},
+		SourceConfig: func(context.Context, sdk.RemoteConnection, generated.RepositoryDefinition) ([]generated.SourceConfigDefinition, error) {
+			return nil, nil
+		},
 	},
 	Linked: generated.LinkedOperations{
 		PreSnapshot: func(ctx context.Context, s sdk.StagedSource[generated.LinkedSourceDefinition], _ generated.RepositoryDefinition, _ generated.SourceConfigDefinition, _ *generated.SnapshotParametersDefinition) error {
