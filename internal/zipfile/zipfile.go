@@ -1,18 +1,15 @@
 // Package zipfile writes, checks and extracts ZIP archives the way dvp
 // needs them: deterministic archives (Write, WritePacked: entries sorted by
-// name, no directory entries, a fixed time, Unix permission bits only), safe
-// entry names (ValidateEntryName), and bounded extraction (Extract). The
-// checks of an artifact's sourceCode archive are in internal/artifact.
+// name, no directory entries, a fixed time, Unix permission bits only) and
+// safe entry names (ValidateEntryName). The checks of an artifact's
+// sourceCode archive are in internal/artifact; the tests' bounded
+// extraction is in internal/zipfile/ziptest.
 package zipfile
 
 import (
-	"archive/zip"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -64,66 +61,6 @@ func ValidateEntryName(name string) error {
 			return fmt.Errorf("entry name %q goes up a directory (..)", name)
 		case ".", "":
 			return fmt.Errorf("entry name %q is not a clean path", name)
-		}
-	}
-	return nil
-}
-
-// Extract extracts the ZIP at zipPath into dir (which must exist), refusing
-// any entry ValidateEntryName rejects, any non-regular file and more than
-// maxBytes in total. An entry with an executable permission bit, or named
-// in executables, is made executable.
-func Extract(zipPath, dir string, maxBytes int64, executables ...string) error {
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		return err
-	}
-	defer zr.Close()
-	var total int64
-	for _, f := range zr.File {
-		if err := ValidateEntryName(f.Name); err != nil {
-			return err
-		}
-		target := filepath.Join(dir, filepath.FromSlash(strings.TrimSuffix(f.Name, "/")))
-		if rel, err := filepath.Rel(dir, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return fmt.Errorf("entry %q escapes the directory", f.Name)
-		}
-		if f.Mode().IsDir() || strings.HasSuffix(f.Name, "/") {
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-			continue
-		}
-		if !f.Mode().IsRegular() {
-			return fmt.Errorf("entry %q is not a regular file", f.Name)
-		}
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		perm := os.FileMode(0o644)
-		if slices.Contains(executables, f.Name) || f.Mode().Perm()&0o111 != 0 {
-			perm = 0o755
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return err
-		}
-		out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-		if err != nil {
-			rc.Close()
-			return err
-		}
-		n, err := io.Copy(out, io.LimitReader(rc, maxBytes-total+1))
-		rc.Close()
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-		total += n
-		if total > maxBytes {
-			return fmt.Errorf("the archive expands to more than %d bytes", maxBytes)
 		}
 	}
 	return nil
