@@ -157,6 +157,10 @@ func TestDiscoveryRemovalSizesAndOwnership(t *testing.T) {
 	if n := len(c.list("delphix/repository")); n != 1 {
 		t.Errorf("%d repositories after r2 vanished", n)
 	}
+	if env := c.call("POST", "delphix/database/link", map[string]any{"name": "ds2", "sourceConfig": ds.SourceConfig,
+		"parameters": map[string]any{"mountLocation": filepath.Join(t.TempDir(), "mnt2")}}); env.code != 409 || !strings.Contains(env.Error.Details, "is missing: the last discovery on its environment did not find it") {
+		t.Errorf("a link to a missing source config: %d %+v", env.code, env.Error)
+	}
 	// The VDB's own source config and d1.away (found now) stay.
 	if len(scs) != 3 || !strings.Contains(strings.Join(names, " "), d1+".away") {
 		t.Errorf("source configs after the refresh: %v", names)

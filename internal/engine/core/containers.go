@@ -55,6 +55,10 @@ func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParame
 	if sc.Container != "" {
 		return Started{}, conflict(fmt.Sprintf("The source config %q belongs to the VDB %s.", sc.Name, sc.Container), "Link another source config.")
 	}
+	if sc.Missing {
+		return Started{}, conflict(fmt.Sprintf("The source config %q is missing: the last discovery on its environment did not find it.", sc.Name),
+			"Check the source, then run discovery again (dvp environment refresh); or link another source config.")
+	}
 	t, a, aerr := e.toolkitOf(ctx, sc.Toolkit)
 	if aerr != nil {
 		return Started{}, aerr
