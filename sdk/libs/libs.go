@@ -9,6 +9,7 @@ import (
 
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/internal/engine"
+	"github.com/dvpkit/dvp/sdk/internal/jsonkind"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
@@ -284,24 +285,9 @@ func quote(s string) string { return "'" + s + "'" }
 // jsonKind describes the JSON value in raw: "an object", "an array",
 // "a string", "a number", "a boolean", "null", "empty" or "invalid JSON".
 func jsonKind(raw json.RawMessage) string {
-	s := strings.TrimSpace(string(raw))
-	if s == "" {
-		return "empty"
-	}
-	if !json.Valid([]byte(s)) {
+	k := jsonkind.Of(raw)
+	if k != "empty" && !json.Valid(raw) {
 		return "invalid JSON"
 	}
-	switch s[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
+	return k
 }

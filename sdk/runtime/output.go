@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/dvpkit/dvp/sdk"
+	"github.com/dvpkit/dvp/sdk/internal/jsonkind"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
@@ -122,23 +122,5 @@ func abbreviate(raw []byte) string {
 	return s
 }
 
-// jsonKind describes the JSON value in raw.
-func jsonKind(raw []byte) string {
-	s := strings.TrimSpace(string(raw))
-	if s == "" {
-		return "empty"
-	}
-	switch s[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
-}
+// jsonKind describes the JSON value in raw (without checking it).
+func jsonKind(raw []byte) string { return jsonkind.Of(raw) }
