@@ -15,7 +15,7 @@ const readConns = 4
 // readStmts are the reads every poll or list makes, prepared once: SQLite
 // then does not parse them again on every call.
 type readStmts struct {
-	action, job, events, eventsSince, toolkitHeads, toolkitByID, toolkitCount                        *sql.Stmt
+	action, job, events, eventsSince, toolkitHeads, toolkitByID                                      *sql.Stmt
 	object, objects, objectsParent, objectsPage, objectsPageParent, objectsCount, objectsCountParent *sql.Stmt
 }
 
