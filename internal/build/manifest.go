@@ -112,6 +112,9 @@ func checkManifest(rm *protocol.Manifest, pluginType string, entry *entryInfo) (
 	}
 	migProblems, ids := checkMigrations(rm.Migrations, entry, file, line, col)
 	ps = append(ps, migProblems...)
+	if ids == nil {
+		ids = []string{} // [] in every report, whether the manifest was read or reused
+	}
 	m.MigrationIDList = ids
 	// The plugin's own registration checks (the SDK's): add those dvp did
 	// not already report in its own words.
