@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"slices"
 	"strconv"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
@@ -137,18 +138,27 @@ plugin's schema declares one.`,
 }
 
 func newDSourceListCmd(app *App) *cobra.Command {
+	return newContainerListCmd(app, "", "dSources and VDBs", "dSource and VDB", "No dSources or VDBs.")
+}
+
+// newContainerListCmd lists the containers of one type ("" for both):
+// dvp dsource list lists both, dvp vdb list the VDBs.
+func newContainerListCmd(app *App, containerType, plural, each, empty string) *cobra.Command {
 	o := ObjectOptions{}
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List the dSources and VDBs",
-		Long: `List prints one line per dSource and VDB: reference, name, type, runtime
+		Short: "List the " + plural,
+		Long: `List prints one line per ` + each + `: reference, name, type, runtime
 status, whether it is enabled and its size in bytes as the plugin's
 source_size last measured it ("-" when unknown) (a header row on a terminal;
 --output json for the whole objects, with "size" and "sizeError").`,
 		Args: cobra.NoArgs,
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			cs, err := c.ListContainers(ctx)
-			return printList(app, &o, cs, err, listColumns{Header: []string{"REFERENCE", "NAME", "TYPE", "STATUS", "ENABLED", "SIZE"}, Empty: "No dSources or VDBs."}, func(c engineapi.Container) []any {
+			if containerType != "" {
+				cs = slices.DeleteFunc(cs, func(c engineapi.Container) bool { return c.ContainerType != containerType })
+			}
+			return printList(app, &o, cs, err, listColumns{Header: []string{"REFERENCE", "NAME", "TYPE", "STATUS", "ENABLED", "SIZE"}, Empty: empty}, func(c engineapi.Container) []any {
 				size := "-" // not measured (the plugin has no source_size), or it failed
 				if c.Size != nil {
 					size = strconv.FormatInt(*c.Size, 10)

@@ -27,7 +27,8 @@ func newVDBCmd(app *App) *cobra.Command {
 configured by the plugin.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newVDBProvisionCmd(app), newVDBCreateEmptyCmd(app), newUpdateCmd(app, engineapi.ContainerVDB))
+	cmd.AddCommand(newVDBProvisionCmd(app), newVDBCreateEmptyCmd(app), newUpdateCmd(app, engineapi.ContainerVDB),
+		newContainerListCmd(app, engineapi.ContainerVDB, "VDBs", "VDB", "No VDBs."))
 	for _, op := range engineapi.ContainerOps {
 		if op.AppliesTo(engineapi.ContainerVDB) {
 			cmd.AddCommand(newContainerOpCmd(app, op.Name, "VDB"))
