@@ -478,7 +478,8 @@ func TestGivenEngine(t *testing.T) {
 		t.Errorf("not run on %s:\n%s", url, out)
 	}
 	for _, list := range [][]string{{"toolkit", "list"}, {"environment", "list"}, {"dsource", "list"}} {
-		if left := p.run(t, 0, append(list, "-e", url)...); strings.TrimSpace(left) != "" {
+		// -o json: an empty list is [] (the text form says so on stderr).
+		if left := p.run(t, 0, append(list, "-o", "json", "-e", url)...); strings.TrimSpace(left) != "[]" {
 			t.Errorf("dvp %s: left on the engine:\n%s", strings.Join(list, " "), left)
 		}
 	}

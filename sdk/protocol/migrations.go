@@ -35,7 +35,7 @@ func CheckMigrations(ms []MigrationDecl) ([]MigrationProblem, []string) {
 	var problems []MigrationProblem
 	seenPlatform := map[string]bool{}       // canonical id -> used, across kinds
 	seenLua := map[string]map[string]bool{} // kind -> canonical version -> used
-	ids := []string{} // never null in the artifact's migrationIdList
+	ids := []string{}                       // never null in the artifact's migrationIdList
 	for i, m := range ms {
 		fail := func(format string, args ...any) {
 			problems = append(problems, MigrationProblem{Index: i, Message: fmt.Sprintf(format, args...)})
