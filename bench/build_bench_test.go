@@ -140,7 +140,10 @@ func (bb *buildBench) run(before func(), limit float64) {
 	b.ReportMetric(ratio, "ratio")
 	b.ReportMetric(float64(dc.Milliseconds()), "dvp-cpu-ms")
 	b.ReportMetric(float64(gc.Milliseconds()), "go-cpu-ms")
-	if ratio > limit {
+	// The testing package first calls a benchmark with b.N = 1: one sample
+	// of each side is noise, so the limit is judged on the medians of the
+	// requested runs (-benchtime 10x) only.
+	if ratio > limit && b.N >= 5 {
 		b.Errorf("dvp build takes %.2fx go build's time (limit %.2fx)", ratio, limit)
 	}
 }
