@@ -204,6 +204,10 @@ func TestCreateEmptyVDB(t *testing.T) {
 	v := c.container("e")
 	var sc engineapi.SourceConfig
 	json.Unmarshal(c.call("GET", "delphix/sourceconfig/"+v.SourceConfig, nil).Result, &sc)
+	// Its creation intent (what crash recovery reads) ended with the job.
+	if v.Pending != "" {
+		t.Errorf("the empty VDB is still pending %q after its creation", v.Pending)
+	}
 	if v.Reference != ref || v.ContainerType != "VDB" || v.Runtime != "ACTIVE" || v.Parent != "" || sc.Container != ref || string(sc.Parameters) != `{"path":"`+mnt+`"}` {
 		t.Errorf("the empty VDB %+v, its source config %+v", v, sc)
 	}

@@ -356,6 +356,10 @@ func (e *Engine) ContainerOp(ctx context.Context, caller Caller, ref, op string,
 	if c.ContainerType == engineapi.ContainerVDB && c.SourceConfig == "" && c.Pending == "" && op != "delete" && op != "refresh" {
 		// Its provisioning was cut off before virtual.configure: the
 		// plugin's operations would get no source config.
+		if c.ParentSnapshot == "" { // an empty VDB (create-empty): nothing to refresh from
+			return Started{}, conflict(fmt.Sprintf("The VDB %s was never initialized: its creation was cut off.", c.Name),
+				fmt.Sprintf("Delete it (dvp vdb delete %s), then create it again (dvp vdb create-empty).", c.Name))
+		}
 		return Started{}, conflict(fmt.Sprintf("The VDB %s was never configured: its provisioning was cut off.", c.Name),
 			fmt.Sprintf("Refresh it (dvp vdb refresh %s) to provision it again from its snapshot, or delete it (dvp vdb delete %s).", c.Name, c.Name))
 	}

@@ -55,7 +55,8 @@ func (e *Engine) CreateEmptyVDB(ctx context.Context, caller Caller, p engineapi.
 	ref, err := e.store.CreateObject(ctx, store.KindContainer, "", true, e.cfg.Clock(), func(ref string) (any, string) {
 		return &engineapi.Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: engineapi.ContainerVDB, Toolkit: t.Ref(), PluginType: "VIRTUAL",
 			GUID: newGUID(), Repository: repo.Reference, Environment: env.Reference, Parameters: compact, Mounts: []engineapi.Mount{},
-			Enabled: true, Runtime: "UNKNOWN", Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock())}, p.Name
+			Enabled: true, Runtime: "UNKNOWN", Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock()),
+			Pending: "DB_CREATE_EMPTY"}, p.Name
 	})
 	if errors.Is(err, store.ErrNameTaken) {
 		return Started{}, conflict(fmt.Sprintf("A dSource or VDB named %q exists already.", p.Name), "Choose another name.")
@@ -65,7 +66,7 @@ func (e *Engine) CreateEmptyVDB(ctx context.Context, caller Caller, p engineapi.
 	}
 	return e.startJob(caller, "DB_CREATE_EMPTY", fmt.Sprintf("Create empty VDB %q", p.Name), ref, p.Name, ref, ref,
 		func(ctx context.Context, j *jobs.Job) error {
-			err := e.containerJob(ctx, j, ref, func(w *wf) error {
+			err := e.containerJob(withOp(ctx, "DB_CREATE_EMPTY"), j, ref, func(w *wf) error {
 				if err := os.MkdirAll(w.c.Storage, 0o755); err != nil {
 					return err
 				}

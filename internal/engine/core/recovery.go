@@ -222,6 +222,9 @@ func interruption(c *engineapi.Container, op, jobRef string) (runtime, details, 
 	case c.Pending == "DB_LINK" || (c.Pending != "" && c.ContainerType == engineapi.ContainerDSource):
 		return "FAILED", fmt.Sprintf("The engine stopped %s while dSource %s was being linked: its first sync did not finish.", during, c.Name),
 			fmt.Sprintf("Sync it (dvp dsource sync %s) or delete it (%s).", c.Name, del)
+	case c.Pending == "DB_CREATE_EMPTY":
+		return "FAILED", fmt.Sprintf("The engine stopped %s while the empty VDB %s was being created: virtual.initialize did not finish.", during, c.Name),
+			fmt.Sprintf("Delete it (%s), then create it again (dvp vdb create-empty).", del)
 	case c.Pending != "":
 		state := "it was never configured"
 		if c.SourceConfig != "" {
