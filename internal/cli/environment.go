@@ -254,7 +254,7 @@ func newEnvironmentListCmd(app *App) *cobra.Command {
 	o := ObjectOptions{}
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List the environments and their repositories",
+		Short: "List the environments: reference, name, host type, user and host",
 		Args:  cobra.NoArgs,
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			envs, err := c.ListEnvironments(ctx)
