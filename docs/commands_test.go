@@ -239,15 +239,9 @@ func checkDvp(root *cobra.Command, args []string, strict bool) string {
 	}
 	// Find stops at the first word that is not a subcommand: a lowercase
 	// word there, where subcommands are expected, is a misspelt command.
-	if cmd.HasAvailableSubCommands() {
-		for _, a := range rest {
-			if strings.HasPrefix(a, "-") {
-				break
-			}
-			if !placeholder.MatchString(a) && (strict || len(suggestions(cmd, a)) > 0) {
-				return fmt.Sprintf("%q is not a command of %q", a, cmd.CommandPath())
-			}
-			break
+	if cmd.HasAvailableSubCommands() && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		if a := rest[0]; !placeholder.MatchString(a) && (strict || len(suggestions(cmd, a)) > 0) {
+			return fmt.Sprintf("%q is not a command of %q", a, cmd.CommandPath())
 		}
 	}
 	fs := pflag.NewFlagSet(cmd.Name(), pflag.ContinueOnError)
