@@ -126,8 +126,9 @@ func suppressed(doc *pyyaml.Doc, ptr string) bool {
 	return false
 }
 
-// explain returns the message (dvp wording, with a Go-specific note for
-// language: PYTHON311) and a hint for one error.
+// explain returns the message (dvp wording, with a Go-specific note for a
+// Python language such as PYTHON311, or the PYTHON27 and PYTHON38 of older
+// SDKs' projects) and a hint for one error.
 func explain(e jsonschemamsg.Error, n *yaml.Node) (msg, hint string) {
 	msg = e.Message
 	key := ""
@@ -165,7 +166,7 @@ func explain(e jsonschemamsg.Error, n *yaml.Node) (msg, hint string) {
 		}
 		return msg, "change the value to the expected type"
 	case "enum":
-		if key == "language" && e.Value == "PYTHON311" {
+		if v, ok := e.Value.(string); ok && key == "language" && isPythonLanguage(v) {
 			msg += " (this dvp builds plugins written in Go; Python plugins need Delphix's Python dvp)"
 			return msg, "set `language: GO` and write the plugin in Go"
 		}
@@ -193,6 +194,13 @@ func explain(e jsonschemamsg.Error, n *yaml.Node) (msg, hint string) {
 		}
 	}
 	return msg, "see the plugin_config.yml rules in docs/validation.md"
+}
+
+// isPythonLanguage tells whether a language value names Python: PYTHON311
+// (dvp 5.0.1), or PYTHON27, PYTHON38 and the like that earlier versions of
+// Delphix's SDK wrote and that public plugins still carry.
+func isPythonLanguage(v string) bool {
+	return strings.HasPrefix(strings.ToUpper(v), "PYTHON")
 }
 
 func exampleOr(key, def string) string {

@@ -48,9 +48,11 @@ func NewValueCompiler() *jsonschema.Compiler {
 var compileMu sync.Mutex
 
 // CheckCompiles compiles a plugin schema (a decoded JSON value) as the
-// engine does (NewValueCompiler) and returns why it does not compile; name
-// identifies it in errors. It is the artifact check's CompileSchema.
+// engine does (NewValueCompiler, without the patterns Go cannot compile,
+// as ValidateValue) and returns why it does not compile; name identifies
+// it in errors. It is the artifact check's CompileSchema.
 func CheckCompiles(name string, schema any) error {
+	schema, _ = withoutForeignPatterns(schema)
 	b, err := json.Marshal(schema)
 	if err != nil {
 		return err
@@ -137,6 +139,11 @@ func compileDefinition(definition string, raw []byte) (cd compiledDef) {
 		return compiledDef{err: fmt.Errorf("the definition is not standard JSON: %v", err)}
 	}
 	url := "https://dvpkit.invalid/schema.json/" + definition
+	if cleaned, changed := withoutForeignPatterns(doc); changed {
+		if raw, err = json.Marshal(cleaned); err != nil {
+			return compiledDef{err: err}
+		}
+	}
 	c := NewValueCompiler()
 	if err := c.AddResource(url, bytes.NewReader(raw)); err != nil {
 		return compiledDef{err: err}
