@@ -92,6 +92,7 @@ func TestTutorialOffline(t *testing.T) {
 			checkInitListing(t, page, proj)
 		case "4-provisioning.md":
 			checkIsTheSeed(t, proj)
+			addReferenceTests(t, proj)
 		case "6-testing.md":
 			checkSpec(t, proj)
 		}
@@ -308,6 +309,36 @@ func goDecls(t *testing.T, dir string) map[string]string {
 		}
 	}
 	return decls
+}
+
+// addReferenceTests puts the unit test of docs/sdk.md (section 6), written
+// for this plugin, beside the plugin's own tests: page 5's go test compiles
+// and runs it.
+func addReferenceTests(t *testing.T, proj string) {
+	t.Helper()
+	var tests []string
+	for _, b := range goBlocks(t, "sdk.md") {
+		if strings.Contains(b.body, "func Test") {
+			// The tutorial has tests of the same names.
+			tests = append(tests, strings.ReplaceAll(b.body, "func Test", "func TestSDKReference"))
+		}
+	}
+	if len(tests) == 0 {
+		t.Fatal("docs/sdk.md has no unit test example any more")
+	}
+	const header = `package main
+
+import (
+	"testing"
+
+	"github.com/dvpkit/dvp/sdk/libs"
+	"github.com/dvpkit/dvp/sdk/plugintest"
+
+	"my-first-plugin/generated"
+)
+
+`
+	writeFile(t, filepath.Join(proj, "src", "sdk_reference_test.go"), header+strings.Join(tests, "\n"))
 }
 
 // checkSpec: page 6's dvptest.yml is a spec dvp test accepts.

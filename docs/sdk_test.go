@@ -1,0 +1,258 @@
+package docs_test
+
+import (
+	"go/ast"
+	"go/doc"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// sdkPackage is an exported package of the plugin SDK (sdk/, a module of
+// its own) as go doc shows it.
+type sdkPackage struct {
+	name string // what a plugin calls it: sdk, libs, types, ...
+	dir  string
+	doc  *doc.Package
+}
+
+// sdkPackages are the SDK's public packages and, for each, whether
+// docs/sdk.md is their reference (runtime and protocol are documented by go
+// doc and docs/runtime-protocol.md: a plugin rarely uses them).
+var sdkPackages = []struct {
+	dir       string
+	reference bool
+}{
+	{"sdk", true},
+	{"sdk/libs", true},
+	{"sdk/types", true},
+	{"sdk/plugintest", true},
+	{"sdk/runtime", false},
+	{"sdk/protocol", false},
+}
+
+func loadSDKPackage(t *testing.T, dir string) sdkPackage {
+	t.Helper()
+	fset := token.NewFileSet()
+	path := filepath.Join("..", filepath.FromSlash(dir))
+	pkgs, err := parser.ParseDir(fset, path, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) != 1 {
+		t.Fatalf("%s: %d packages", path, len(pkgs))
+	}
+	var files []*ast.File
+	var name string
+	for n, p := range pkgs {
+		name = n
+		for _, f := range p.Files {
+			files = append(files, f)
+		}
+	}
+	d, err := doc.NewFromFiles(fset, files, "github.com/dvpkit/dvp/"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sdkPackage{name: name, dir: dir, doc: d}
+}
+
+// exported returns the package's exported names, methods as Type.Method,
+// each with its doc comment ("" when it has none).
+func (p sdkPackage) exported() map[string]string {
+	names := map[string]string{}
+	values := func(vs []*doc.Value) {
+		for _, v := range vs {
+			for _, spec := range v.Decl.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for _, n := range vs.Names {
+					if !n.IsExported() {
+						continue
+					}
+					text := v.Doc
+					if vs.Doc != nil {
+						text += vs.Doc.Text()
+					}
+					if vs.Comment != nil {
+						text += vs.Comment.Text()
+					}
+					names[n.Name] = text
+				}
+			}
+		}
+	}
+	funcs := func(prefix string, fs []*doc.Func) {
+		for _, f := range fs {
+			if ast.IsExported(f.Name) {
+				names[prefix+f.Name] = f.Doc
+			}
+		}
+	}
+	values(p.doc.Consts)
+	values(p.doc.Vars)
+	funcs("", p.doc.Funcs)
+	for _, typ := range p.doc.Types {
+		names[typ.Name] = typ.Doc
+		values(typ.Consts)
+		values(typ.Vars)
+		funcs("", typ.Funcs)
+		funcs(typ.Name+".", typ.Methods)
+	}
+	return names
+}
+
+// Every exported identifier of the SDK has a doc comment: go doc is the
+// SDK's reference, docs/sdk.md its guide.
+func TestSDKIdentifiersHaveDocComments(t *testing.T) {
+	for _, sp := range sdkPackages {
+		p := loadSDKPackage(t, sp.dir)
+		if strings.TrimSpace(p.doc.Doc) == "" {
+			t.Errorf("package %s has no package comment", sp.dir)
+		}
+		for name, text := range p.exported() {
+			if strings.TrimSpace(text) == "" {
+				t.Errorf("%s.%s has no doc comment", p.name, name)
+			}
+		}
+	}
+}
+
+// Every exported identifier of the packages a plugin uses (sdk, libs,
+// types, plugintest) is in docs/sdk.md, methods excepted (go doc lists
+// them with their type).
+func TestSDKReferenceIsComplete(t *testing.T) {
+	ref, err := os.ReadFile("sdk.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	word := func(name string) *regexp.Regexp { return regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`) }
+	for _, sp := range sdkPackages {
+		if !sp.reference {
+			continue
+		}
+		p := loadSDKPackage(t, sp.dir)
+		var missing []string
+		for name := range p.exported() {
+			if strings.Contains(name, ".") {
+				continue
+			}
+			if !word(name).Match(ref) {
+				missing = append(missing, p.name+"."+name)
+			}
+		}
+		sort.Strings(missing)
+		for _, m := range missing {
+			t.Errorf("docs/sdk.md does not mention %s", m)
+		}
+	}
+}
+
+// Every SDK name the documentation uses (sdk.X, libs.X, types.X,
+// plugintest.X, runtime.X, protocol.X in docs/ and its tutorial) exists.
+func TestDocumentedSDKNamesExist(t *testing.T) {
+	exist := map[string]map[string]bool{}
+	for _, sp := range sdkPackages {
+		p := loadSDKPackage(t, sp.dir)
+		exist[p.name] = map[string]bool{}
+		for name := range p.exported() {
+			exist[p.name][name] = true
+			if i := strings.IndexByte(name, '.'); i > 0 {
+				exist[p.name][name[i+1:]] = true // a method, written pkg.Method in prose
+			}
+		}
+	}
+	ref := regexp.MustCompile(`\b(sdk|libs|types|plugintest|runtime|protocol)\.([A-Z]\w*)`)
+	pages := docPages(t)
+	checked := 0
+	for _, page := range pages {
+		data, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			if pythonOnly.MatchString(line) && strings.Contains(line, "libs.PlatformHandler") {
+				continue // the Python SDK's name, said to have no counterpart
+			}
+			for _, m := range ref.FindAllStringSubmatch(line, -1) {
+				checked++
+				if m[0] == "runtime.Goexit" {
+					continue // Go's package runtime
+				}
+				if !exist[m[1]][m[2]] {
+					t.Errorf("%s:%d: %s.%s does not exist in the SDK", page, i+1, m[1], m[2])
+				}
+			}
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("only %d SDK names found in the documentation", checked)
+	}
+}
+
+// goBlocks returns the go blocks of a page.
+func goBlocks(t *testing.T, page string) []block {
+	t.Helper()
+	var out []block
+	for _, b := range readBlocks(t, page) {
+		if b.lang == "go" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// withoutLayout drops what gofmt and a writer's line breaks change:
+// white space and the comma before a closing brace.
+func withoutLayout(s string) string {
+	s = strings.Join(strings.Fields(s), "")
+	return strings.ReplaceAll(s, ",}", "}")
+}
+
+// docs/sdk.md's plugin value (section 2) is the seed plugin's, and its
+// generated LinkedSourceDefinition in docs/codegen.md is what dvp generates
+// for the seed's schema. (Its unit test of section 6 runs in
+// TestTutorialOffline, in the tutorial's plugin.)
+func TestReferenceExamplesAreTheSeeds(t *testing.T) {
+	seed := filepath.Join("..", "testdata", "plugins", "seed-rsync", "src")
+	decls := goDecls(t, seed)
+	var found bool
+	for _, b := range goBlocks(t, "sdk.md") {
+		if i := strings.Index(b.body, "var plugin = "); i >= 0 {
+			found = true
+			body := b.body[i:]
+			body = body[:strings.Index(body, "\n}\n")+2]
+			if got, want := withoutLayout(body), withoutLayout(decls["var plugin"]); got != "var"+want {
+				t.Errorf("%s: the plugin value is not the seed's:\n%s\nseed:\nvar %s", b, body, decls["var plugin"])
+			}
+		}
+	}
+	if !found {
+		t.Error("docs/sdk.md has no plugin value (var plugin = ...) any more")
+	}
+
+	generated, err := os.ReadFile(filepath.Join(seed, "generated", "linked_source_definition.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found = false
+	for _, b := range goBlocks(t, "codegen.md") {
+		i := strings.Index(b.body, "// LinkedSourceDefinition is")
+		if i < 0 {
+			continue
+		}
+		found = true
+		typ := b.body[i:]
+		typ = typ[:strings.Index(typ, "\n}\n")+3]
+		if !strings.Contains(string(generated), typ) {
+			t.Errorf("%s: the generated LinkedSourceDefinition is not what dvp generates for the seed (testdata/plugins/seed-rsync/src/generated/linked_source_definition.go):\n%s", b, typ)
+		}
+	}
+	if !found {
+		t.Error("docs/codegen.md has no generated LinkedSourceDefinition any more")
+	}
+}
