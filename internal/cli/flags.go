@@ -25,7 +25,8 @@ func checkExistingFile(short, long, path string) error {
 		name = "'" + short + "' / " + name
 	}
 	if path == "" {
-		return Usagef("Invalid value for %s: the path is empty.", name)
+		// click resolves '' to the current directory, which is not a file.
+		return Usagef("Invalid value for %s: File '' is a directory.", name)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
