@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 
@@ -63,7 +64,7 @@ func (c *Config) resolveSchemaFile(s string) (string, *diag.Problem) {
 func (c *Config) resolveSrcDir(s string) (string, *diag.Problem) {
 	expanded := expandUser(s)
 	if filepath.IsAbs(expanded) || filepath.VolumeName(expanded) != "" {
-		return "", c.pathProblem("srcDir", fmt.Sprintf("The path '%s' should be a relative path, but is not.", s),
+		return "", c.pathProblem("srcDir", fmt.Sprintf("The path '%s' should be a relative path, but is not.", expanded),
 			"srcDir is relative to the directory of plugin_config.yml, e.g. srcDir: src")
 	}
 	p := filepath.Clean(filepath.Join(c.Dir, expanded))
@@ -96,16 +97,32 @@ func strictlyInside(root, p string) bool {
 	return rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// expandUser is os.path.expanduser for "~" and "~/...".
+// expandUser is Python's os.path.expanduser: "~" and "~/..." start at the
+// home directory ($HOME), "~name/..." at the home directory of user name;
+// anything else, or an unknown user, is left as it is.
 func expandUser(s string) string {
-	if s != "~" && !strings.HasPrefix(s, "~/") && !strings.HasPrefix(s, "~"+string(filepath.Separator)) {
+	if !strings.HasPrefix(s, "~") {
 		return s
 	}
-	home, err := os.UserHomeDir()
-	if err != nil || home == "" {
+	name, rest, _ := strings.Cut(s[1:], "/")
+	var home string
+	if name == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return s
+		}
+		home = h
+	} else {
+		u, err := user.Lookup(name)
+		if err != nil {
+			return s
+		}
+		home = u.HomeDir
+	}
+	if home == "" {
 		return s
 	}
-	return filepath.Join(home, s[1:])
+	return filepath.Join(home, rest)
 }
 
 func unwrapPathErr(err error) string {
