@@ -75,6 +75,8 @@ type App struct {
 
 	debugLog  *logging.RotatingFile
 	interrupt interruptState
+	// lazyGroups: the command tree is built for Args only (addGroupCommands).
+	lazyGroups bool
 }
 
 // EngineClient makes the engine client of a command (NewEngineClient).
@@ -120,6 +122,7 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 		}
 	}()
 
+	app.lazyGroups = true
 	root := NewRootCmd(app)
 	root.SetArgs(args)
 	registerSecretArgs(app.Redactor, args)

@@ -37,12 +37,14 @@ func newDSourceCmd(app *App) *cobra.Command {
 independent snapshot of it on the engine.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newDSourceLinkCmd(app), newDSourceSyncCmd(app), newDSourceListCmd(app), newUpdateCmd(app, engineapi.ContainerDSource))
-	for _, op := range engineapi.ContainerOps {
-		if op.Name != "sync" && op.AppliesTo(engineapi.ContainerDSource) { // sync has its own command
-			cmd.AddCommand(newContainerOpCmd(app, op.Name, "dSource"))
+	app.addGroupCommands(cmd, func() {
+		cmd.AddCommand(newDSourceLinkCmd(app), newDSourceSyncCmd(app), newDSourceListCmd(app), newUpdateCmd(app, engineapi.ContainerDSource))
+		for _, op := range engineapi.ContainerOps {
+			if op.Name != "sync" && op.AppliesTo(engineapi.ContainerDSource) { // sync has its own command
+				cmd.AddCommand(newContainerOpCmd(app, op.Name, "dSource"))
+			}
 		}
-	}
+	})
 	return cmd
 }
 

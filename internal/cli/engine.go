@@ -65,7 +65,7 @@ dvp help local-engine is the whole guide (flags, storage, sandbox, mounts,
 limits); dvp help workflows says when the engine calls each operation.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newEngineServeCmd(app))
+	app.addGroupCommands(cmd, func() { cmd.AddCommand(newEngineServeCmd(app)) })
 	return cmd
 }
 

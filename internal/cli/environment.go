@@ -33,7 +33,9 @@ over SSH.
 Adding or refreshing an environment runs discovery with every installed plugin.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newEnvironmentAddCmd(app), newEnvironmentUpdateCmd(app), newEnvironmentRefreshCmd(app), newEnvironmentListCmd(app), newEnvironmentDeleteCmd(app))
+	app.addGroupCommands(cmd, func() {
+		cmd.AddCommand(newEnvironmentAddCmd(app), newEnvironmentUpdateCmd(app), newEnvironmentRefreshCmd(app), newEnvironmentListCmd(app), newEnvironmentDeleteCmd(app))
+	})
 	return cmd
 }
 

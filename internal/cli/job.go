@@ -44,7 +44,9 @@ runs is part of its events (at most 500 lines, each cut at 512 bytes).
 A job ends COMPLETED (exit 0), FAILED or CANCELED (exit 1).`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newJobListCmd(app), newJobShowCmd(app), newJobWaitCmd(app), newJobCancelCmd(app))
+	app.addGroupCommands(cmd, func() {
+		cmd.AddCommand(newJobListCmd(app), newJobShowCmd(app), newJobWaitCmd(app), newJobCancelCmd(app))
+	})
 	return cmd
 }
 

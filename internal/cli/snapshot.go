@@ -14,6 +14,11 @@ func newSnapshotCmd(app *App) *cobra.Command {
 		Short: "List the snapshots of dSources and VDBs",
 		Args:  cobra.NoArgs,
 	}
+	app.addGroupCommands(cmd, func() { cmd.AddCommand(newSnapshotListCmd(app)) })
+	return cmd
+}
+
+func newSnapshotListCmd(app *App) *cobra.Command {
 	o := ObjectOptions{}
 	list := &cobra.Command{
 		Use:   "list DSOURCE",
@@ -30,6 +35,5 @@ the whole objects).`,
 		}),
 	}
 	addObjectFlags(list, &o)
-	cmd.AddCommand(list)
-	return cmd
+	return list
 }

@@ -22,7 +22,9 @@ func newSourceConfigCmd(app *App) *cobra.Command {
 		Short: "Add, update, delete and list source configs (the datasets of a repository)",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newSourceConfigAddCmd(app), newSourceConfigUpdateCmd(app), newSourceConfigDeleteCmd(app), newSourceConfigListCmd(app))
+	app.addGroupCommands(cmd, func() {
+		cmd.AddCommand(newSourceConfigAddCmd(app), newSourceConfigUpdateCmd(app), newSourceConfigDeleteCmd(app), newSourceConfigListCmd(app))
+	})
 	return cmd
 }
 

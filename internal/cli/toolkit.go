@@ -21,7 +21,9 @@ named by its reference (APPDATA_TOOLKIT-1), its id (plugin_config.yml's id)
 or its name.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newToolkitListCmd(app), newToolkitShowCmd(app), newToolkitDeleteCmd(app))
+	app.addGroupCommands(cmd, func() {
+		cmd.AddCommand(newToolkitListCmd(app), newToolkitShowCmd(app), newToolkitDeleteCmd(app))
+	})
 	return cmd
 }
 

@@ -27,13 +27,15 @@ func newVDBCmd(app *App) *cobra.Command {
 configured by the plugin.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newVDBProvisionCmd(app), newVDBCreateEmptyCmd(app), newUpdateCmd(app, engineapi.ContainerVDB),
-		newContainerListCmd(app, engineapi.ContainerVDB, "VDBs", "VDB", "No VDBs."))
-	for _, op := range engineapi.ContainerOps {
-		if op.AppliesTo(engineapi.ContainerVDB) {
-			cmd.AddCommand(newContainerOpCmd(app, op.Name, "VDB"))
+	app.addGroupCommands(cmd, func() {
+		cmd.AddCommand(newVDBProvisionCmd(app), newVDBCreateEmptyCmd(app), newUpdateCmd(app, engineapi.ContainerVDB),
+			newContainerListCmd(app, engineapi.ContainerVDB, "VDBs", "VDB", "No VDBs."))
+		for _, op := range engineapi.ContainerOps {
+			if op.AppliesTo(engineapi.ContainerVDB) {
+				cmd.AddCommand(newContainerOpCmd(app, op.Name, "VDB"))
+			}
 		}
-	}
+	})
 	return cmd
 }
 
