@@ -225,7 +225,7 @@ func emitMigrationTypes(f *jen.File) {
 	f.Comment("MigrationKind is the kind of plugin-defined object a migration upgrades.")
 	f.Type().Id("MigrationKind").String()
 	f.Line()
-	f.Comment("The kinds of migrations (upgrade.repository(), ... of the reference).")
+	f.Comment("The kinds of migrations (Python's @plugin.upgrade.repository(), ...: see \"Data migrations\" in dvp help sdk).")
 	f.Const().DefsFunc(func(g *jen.Group) {
 		for _, k := range [][2]string{
 			{"RepositoryMigration", "repository"},

@@ -97,7 +97,7 @@ type VirtualOperations struct {
 // MigrationKind is the kind of plugin-defined object a migration upgrades.
 type MigrationKind string
 
-// The kinds of migrations (upgrade.repository(), ... of the reference).
+// The kinds of migrations (Python's @plugin.upgrade.repository(), ...: see "Data migrations" in dvp help sdk).
 const (
 	RepositoryMigration    MigrationKind = "repository"
 	SourceConfigMigration  MigrationKind = "source_config"
