@@ -197,9 +197,14 @@ func runBuild(ctx context.Context, app *App, opts BuildOptions) error {
 		Step:         prog.Step,
 	})
 	prog.Done()
+	failed := res.Failed()
+	if failed && ctx.Err() != nil {
+		// Interrupted: the one line of Run says what was left, not a
+		// failure report of a build that was stopped.
+		return ctx.Err()
+	}
 	problems := relativize(res.Problems, opts.Cwd)
 	problems.Sort()
-	failed := res.Failed()
 	out := app.resultOut()
 	if opts.Output == "json" {
 		rep := BuildReport{Status: "success", Problems: problems, Manifest: res.Manifest,

@@ -93,7 +93,7 @@ the kernel cannot sandbox, unless --insecure-no-sandbox is given.
 
 When it accepts connections, serve prints "dvp engine listening on URL" on
 stdout and writes URL to --ready-file if given. SIGINT or SIGTERM stops it
-gracefully. dvp help local-engine is the whole guide.`,
+gracefully (exit 130 or 143, saying where it kept its data). dvp help local-engine is the whole guide.`,
 		Example: `  dvp engine serve
   dvp engine serve --admin-password-file ~/.dvp/engine-password --listen 127.0.0.1:0 --ready-file /tmp/engine.url
   dvp engine serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem`,
@@ -285,5 +285,11 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 		return Userf("The engine stopped: %v", err)
 	}
 	fmt.Fprintln(app.IO.Out, "dvp engine stopped")
+	if ctx.Err() != nil {
+		// A signal stopped it, gracefully: it exits 130/143 like every
+		// command, saying what it kept.
+		app.leave("the engine stopped gracefully (jobs still running were canceled) and kept its data in %s", opts.DataDir)
+		return ctx.Err()
+	}
 	return nil
 }

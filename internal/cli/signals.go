@@ -16,8 +16,8 @@ import (
 // interrupted command leaves them as they were); a second one ends dvp at
 // once, after the command's forced-exit function, if it set one, has
 // undone what must not be left (dvp test's temporary directory and
-// engine). dvp engine serve is the exception: a signal is how it is stopped,
-// and it exits 0 once it has stopped gracefully.
+// engine). dvp engine serve too: a signal is how it is stopped, and once it
+// has stopped gracefully it exits 130/143 saying where it kept its data.
 
 // Main runs dvp as the process: args without the program name. It returns
 // the exit code.

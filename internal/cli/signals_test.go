@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
 )
@@ -134,5 +135,97 @@ func TestInterruptStalledUpload(t *testing.T) {
 	stderr := errb.String()
 	if code != 130 || !strings.HasPrefix(stderr, "Interrupted (SIGINT): ") || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "context canceled") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// waitForFile polls until path exists or the process ends (bounded by the
+// number of polls, not by the clock of the assertion).
+func waitForFile(t *testing.T, path string, cmd *exec.Cmd, errb *syncBuf) {
+	t.Helper()
+	for i := 0; i < 3000; i++ {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s never appeared; stderr:\n%s", path, errb.String())
+}
+
+// TestInterruptBuild: a signal while dvp build compiles ends it with
+// 128+signal and one line saying the artifact was left as it was: no
+// failure report, no "context canceled", nothing on stdout (also with
+// -o json). The go command is a stand-in that waits, so the signal
+// arrives while the plugin compiles.
+func TestInterruptBuild(t *testing.T) {
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		name string
+		code int
+		args []string
+	}{{syscall.SIGINT, "SIGINT", 130, nil}, {syscall.SIGTERM, "SIGTERM", 143, []string{"-o", "json"}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if code, stderr := runDvp(t, "init", "-r", dir, "-n", "sig"); code != 0 {
+				t.Fatalf("dvp init: exit %d\n%s", code, stderr)
+			}
+			bin := t.TempDir()
+			started := filepath.Join(bin, "started")
+			os.WriteFile(filepath.Join(bin, "go"), []byte("#!/bin/sh\n: > "+started+"\nexec sleep 60\n"), 0o755)
+			cmd := exec.Command("dvp", append([]string{"build"}, tc.args...)...)
+			cmd.Dir = dir
+			cmd.Env = append(cmd.Environ(), "HOME="+t.TempDir(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+			var out bytes.Buffer
+			errb := &syncBuf{}
+			cmd.Stdout, cmd.Stderr = &out, errb
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill() })
+			waitForFile(t, started, cmd, errb)
+			cmd.Process.Signal(tc.sig)
+			code := exitCode(t, cmd.Wait())
+			want := "Interrupted (" + tc.name + "): the artifact artifact.json was left as it was.\n"
+			if code != tc.code || errb.String() != want || out.Len() != 0 {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, no stdout, stderr %q", code, out.String(), errb.String(), tc.code, want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "artifact.json")); !os.IsNotExist(err) {
+				t.Errorf("an artifact was written: %v", err)
+			}
+		})
+	}
+}
+
+// TestInterruptEngineServe: dvp engine serve stops gracefully on a signal
+// and ends like every command, 128+signal and one line saying where it
+// kept its data.
+func TestInterruptEngineServe(t *testing.T) {
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		name string
+		code int
+	}{{syscall.SIGINT, "SIGINT", 130}, {syscall.SIGTERM, "SIGTERM", 143}} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := filepath.Join(t.TempDir(), "engine")
+			ready := filepath.Join(t.TempDir(), "url")
+			cmd := exec.Command("dvp", "engine", "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--ready-file", ready, "--insecure-no-sandbox")
+			cmd.Env = append(cmd.Environ(), "HOME="+t.TempDir(), "DVP_ENGINE_ADMIN_PASSWORD=signal-test-pw")
+			out, errb := &syncBuf{}, &syncBuf{}
+			cmd.Stdout, cmd.Stderr = out, errb
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill() })
+			waitForFile(t, ready, cmd, errb)
+			cmd.Process.Signal(tc.sig)
+			code := exitCode(t, cmd.Wait())
+			want := "Interrupted (" + tc.name + "): the engine stopped gracefully (jobs still running were canceled) and kept its data in " + data + ".\n"
+			if code != tc.code || !strings.HasSuffix(errb.String(), want) || !strings.HasSuffix(out.String(), "dvp engine stopped\n") ||
+				strings.Contains(errb.String(), "context canceled") {
+				t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant exit %d and stderr ending %q", code, out, errb, tc.code, want)
+			}
+		})
 	}
 }

@@ -79,10 +79,15 @@ func Load(o Options) (*Settings, error) {
 		s.path = ConfigPath(o.Home)
 		v.SetConfigFile(s.path)
 		v.SetConfigType("ini")
+		if b, err := os.ReadFile(s.path); err == nil {
+			if msg := checkFormat(s.path, b); msg != "" {
+				return nil, fmt.Errorf("%s\n%s", msg, configFormatHint)
+			}
+		}
 		if err := v.ReadInConfig(); err != nil {
 			var pe *fs.PathError
 			if !errors.As(err, &pe) || !errors.Is(pe.Err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("cannot read the dvp config file %s: %v\n(fix the file or remove it; its format is INI with a [default] section holding engine, user and password)", s.path, err)
+				return nil, fmt.Errorf("cannot read the dvp config file %s: %v\n%s", s.path, err, configFormatHint)
 			}
 		}
 		s.file = v.AllSettings()
@@ -188,14 +193,19 @@ func checkFile(path string) []string {
 	sort.Strings(sections)
 	var warns []string
 	section := ""
+	keyIndent := -1 // the indentation of the last key; deeper lines continue its value
 	for i, line := range strings.Split(string(b), "\n") {
 		t := strings.TrimSpace(line)
 		if t == "" || t[0] == '#' || t[0] == ';' {
 			continue
 		}
+		if indent := len(line) - len(strings.TrimLeft(line, " \t")); keyIndent >= 0 && indent > keyIndent {
+			continue
+		}
 		at := fmt.Sprintf("%s:%d: ", path, i+1)
 		if strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
 			section = strings.TrimSpace(t[1 : len(t)-1])
+			keyIndent = -1
 			if _, ok := knownKeys[section]; !ok && section != "DEFAULT" {
 				w := at + fmt.Sprintf("dvp reads no section [%s]", section)
 				if s := jsonschemamsg.Suggest(section, sections, 2); s != "" {
@@ -211,11 +221,8 @@ func checkFile(path string) []string {
 		if !ok {
 			continue
 		}
-		key, _, found := strings.Cut(t, "=")
-		if !found {
-			key, _, _ = strings.Cut(t, ":")
-		}
-		key = strings.TrimSpace(key)
+		key, _, _ := cutDelimiter(t)
+		keyIndent = len(line) - len(strings.TrimLeft(line, " \t"))
 		if slices.Contains(keys, key) {
 			continue
 		}
@@ -254,6 +261,8 @@ func (iniCodec) Decode(b []byte, out map[string]any) error {
 		IgnoreInlineComment: true,
 		// [DEFAULT] is configparser's special section, not [default].
 		Insensitive: false,
+		// Indented lines continue the value above, as in configparser.
+		AllowPythonMultilineValues: true,
 	}, b)
 	if err != nil {
 		return err

@@ -152,19 +152,20 @@ func (e *engineProc) kill() {
 	}
 }
 
-// stop sends SIGTERM and expects a clean exit.
+// stop sends SIGTERM and expects a clean exit: the graceful stop, then exit
+// 143 as every dvp command ends on SIGTERM.
 func (e *engineProc) stop() {
 	e.t.Helper()
 	e.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-e.exited:
-		if e.waitErr != nil {
+		if code := e.cmd.ProcessState.ExitCode(); code != 143 {
 			e.t.Errorf("the engine did not exit cleanly: %v\n%s", e.waitErr, e.out)
 		}
 	case <-time.After(30 * time.Second):
 		e.t.Fatal("the engine did not stop on SIGTERM")
 	}
-	if !strings.Contains(e.out.String(), "dvp engine stopped") {
+	if !strings.Contains(e.out.String(), "dvp engine stopped") || !strings.Contains(e.out.String(), "Interrupted (SIGTERM): the engine stopped gracefully") {
 		e.t.Errorf("no clean stop:\n%s", e.out)
 	}
 }
