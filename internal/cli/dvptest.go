@@ -66,6 +66,13 @@ not build or upload), 2 a bad spec or command line, 130 interrupted.`,
 					return Usagef("Invalid value for '--junit': the directory '%s' does not exist.", filepath.Dir(opts.JUnit))
 				}
 			}
+			cwd, _ := app.IO.Getwd()
+			if cwd != "" {
+				findProjectFile(app, cmd, "file", cwd, dvptest.DefaultFile, &opts.File)
+				if _, err := os.Stat(opts.File); os.IsNotExist(err) && !cmd.Flags().Changed("file") {
+					return Usagef("Invalid value for '-f' / '--file': File '%s' does not exist, in %s or any directory above it. 'dvp init' writes a starter one; or give -f.", dvptest.DefaultFile, cwd)
+				}
+			}
 			if err := checkExistingFile("-f", "--file", opts.File); err != nil {
 				return err
 			}

@@ -10,35 +10,62 @@ import (
 
 // Project discovery: a command that needs plugin_config.yml and was not
 // given -c looks for it in the working directory and then in each parent,
-// as the go command finds go.mod, and says at -v which one it uses.
+// as the go command finds go.mod, and says at -v which one it uses. When
+// the working directory was reached through a symbolic link, the parents
+// of the directory it links to are searched too. dvp test finds
+// dvptest.yml, and dvp upload the project's artifact.json, the same way.
 
 // configFileName is the file that marks a project's root.
 const configFileName = "plugin_config.yml"
+
+// findUp returns the nearest file called name in cwd or a parent of it
+// (the parents of cwd as given, then those of the directory it resolves to
+// through symbolic links), or "".
+func findUp(cwd, name string) string {
+	dirs := []string{cwd}
+	if real, err := filepath.EvalSymlinks(cwd); err == nil && real != cwd {
+		dirs = append(dirs, real)
+	}
+	for _, start := range dirs {
+		for d := start; ; {
+			candidate := filepath.Join(d, name)
+			if st, err := os.Stat(candidate); err == nil && !st.IsDir() {
+				return candidate
+			}
+			parent := filepath.Dir(d)
+			if parent == d {
+				break
+			}
+			d = parent
+		}
+	}
+	return ""
+}
 
 // findProjectConfig resolves the -c flag (flag) of cmd in place. With -c
 // given, or no plugin_config.yml above cwd, it leaves *path as it is (the
 // flag's checks report a missing file); else *path becomes the nearest
 // one, and dir its directory when that is not cwd.
 func findProjectConfig(app *App, cmd *cobra.Command, flag, cwd string, path *string) (dir string) {
-	if f := cmd.Flags().Lookup(flag); f == nil || f.Changed || *path != configFileName || cwd == "" {
+	return findProjectFile(app, cmd, flag, cwd, configFileName, path)
+}
+
+// findProjectFile is findProjectConfig for any file of a project that a
+// flag (flag) names, name by default.
+func findProjectFile(app *App, cmd *cobra.Command, flag, cwd, name string, path *string) (dir string) {
+	if f := cmd.Flags().Lookup(flag); f == nil || f.Changed || *path != name || cwd == "" {
 		return ""
 	}
-	for d := cwd; ; {
-		candidate := filepath.Join(d, configFileName)
-		if st, err := os.Stat(candidate); err == nil && !st.IsDir() {
-			app.Log.Info(fmt.Sprintf("Using the project's %s (%s).", configFileName, candidate))
-			if d == cwd {
-				return ""
-			}
-			*path = candidate
-			return d
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return ""
-		}
-		d = parent
+	candidate := findUp(cwd, name)
+	if candidate == "" {
+		return ""
 	}
+	app.Log.Info(fmt.Sprintf("Using the project's %s (%s).", name, candidate))
+	if d := filepath.Dir(candidate); d != cwd {
+		*path = candidate
+		return d
+	}
+	return ""
 }
 
 // missingConfig is the usage error of a command that found no
@@ -56,4 +83,30 @@ func checkConfigFlag(cmd *cobra.Command, cwd, path string) error {
 		}
 	}
 	return checkExistingFile("-c", "--plugin-config", path)
+}
+
+// findProjectArtifact resolves dvp upload's default -a: artifact.json in
+// the working directory, else in the directory of the nearest
+// plugin_config.yml above it, where dvp build run from anywhere in the
+// project writes it.
+func findProjectArtifact(app *App, cmd *cobra.Command, path *string) {
+	if cmd.Flags().Changed("upload-artifact") || *path != "artifact.json" {
+		return
+	}
+	if _, err := os.Stat(*path); err == nil {
+		return
+	}
+	cwd, err := app.IO.Getwd()
+	if err != nil {
+		return
+	}
+	cfg := findUp(cwd, configFileName)
+	if cfg == "" {
+		return
+	}
+	candidate := filepath.Join(filepath.Dir(cfg), *path)
+	if _, err := os.Stat(candidate); err == nil {
+		app.Log.Info(fmt.Sprintf("Using the project's artifact (%s).", candidate))
+		*path = candidate
+	}
 }

@@ -48,6 +48,7 @@ and exits 1 if it fails or does not end within --timeout.`,
 			if opts.Timeout <= 0 {
 				return Usagef("Invalid value for '--timeout': %s is not a positive duration.", opts.Timeout)
 			}
+			findProjectArtifact(app, cmd, &opts.ArtifactPath)
 			conn, err := resolveConnection(cmd.Context(), app, cmd, &opts.ConnectionOptions, func() error {
 				return checkExistingFile("-a", "--upload-artifact", opts.ArtifactPath)
 			})
