@@ -261,6 +261,9 @@ func (iniCodec) Decode(b []byte, out map[string]any) error {
 		IgnoreInlineComment: true,
 		// [DEFAULT] is configparser's special section, not [default].
 		Insensitive: false,
+		// configparser keeps quotes as part of the value
+		// (password = "x" is the password "x", quotes included).
+		PreserveSurroundedQuote: true,
 		// Indented lines continue the value above, as in configparser.
 		AllowPythonMultilineValues: true,
 	}, b)
@@ -279,7 +282,7 @@ func (iniCodec) Decode(b []byte, out map[string]any) error {
 		}
 		for _, k := range keys {
 			if sec.HasKey(k) {
-				val := sec.Key(k).String()
+				val := continuationLines(sec.Key(k).String())
 				if k == "vsdk_root" {
 					val = expandHome(val)
 				}
@@ -288,6 +291,20 @@ func (iniCodec) Decode(b []byte, out map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// continuationLines trims each line of a value continued on indented
+// lines, as configparser does (the lines are joined by newlines; empty
+// trailing lines are dropped).
+func continuationLines(v string) string {
+	if !strings.Contains(v, "\n") {
+		return v
+	}
+	lines := strings.Split(v, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	return strings.TrimRight(strings.Join(lines, "\n"), "\n")
 }
 
 func (iniCodec) Encode(map[string]any) ([]byte, error) {

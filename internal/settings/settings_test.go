@@ -153,3 +153,34 @@ func TestBrokenConfigFile(t *testing.T) {
 		t.Errorf("error should name the file: %v", err)
 	}
 }
+
+// Values are read as Python's configparser reads them (dvp's reader):
+// quotes are part of the value, ';' and '#' after a value are not comments,
+// an indented line continues the value before it, a '#' line is a comment
+// even when indented. The expected values are configparser's.
+func TestINIValuesAsConfigparser(t *testing.T) {
+	cases := []struct {
+		body                   string
+		engine, user, password string
+	}{
+		{"[default]\nengine = e\nuser = \"quoted\"\npassword = 'single'\n", "e", `"quoted"`, "'single'"},
+		{"[default]\nengine = e\npassword = multi\n  line\nuser = u\n", "e", "u", "multi\nline"},
+		{"[default]\nengine = e ; not a comment\nuser=u # nor this\npassword=p\n", "e ; not a comment", "u # nor this", "p"},
+		{"[default]\n  # indented comment\nuser = u\nengine = e\npassword = p\n", "e", "u", "p"},
+	}
+	for _, c := range cases {
+		clearEnv(t)
+		home := t.TempDir()
+		writeConfig(t, home, c.body)
+		s, err := Load(Options{Home: home})
+		if err != nil {
+			t.Errorf("%q: %v", c.body, err)
+			continue
+		}
+		for key, want := range map[string]string{KeyEngine: c.engine, KeyUser: c.user, KeyPassword: c.password} {
+			if got, _ := s.Get(key); got != want {
+				t.Errorf("%q: %s = %q, want %q", c.body, key, got, want)
+			}
+		}
+	}
+}
