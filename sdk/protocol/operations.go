@@ -6,6 +6,8 @@ package protocol
 // generator and dvp build, and the engine's plugin host all read this one
 // table (docs/runtime-protocol.md lists it).
 
+import "sync"
+
 // OutputKind says what an operation returns, and so how the runtime checks
 // and encodes the result.
 type OutputKind int
@@ -82,7 +84,9 @@ func linkedArgs(rest ...string) ([]string, []string) {
 	return append([]string{"direct_source"}, rest...), append([]string{"staged_source"}, rest...)
 }
 
-var operationSpecs = func() []OperationSpec {
+// operationSpecs builds the table on first use, not in the package's
+// initialisation, which every dvp process and every plugin process runs.
+var operationSpecs = sync.OnceValue(func() []OperationSpec {
 	var specs []OperationSpec
 	add := func(name, key string, direct, staged, reqDirect, reqStaged bool, args [2][]string, out OutputKind, outType string) {
 		s := OperationSpec{Name: name, ManifestKey: key, Direct: direct, Staged: staged,
@@ -121,19 +125,20 @@ var operationSpecs = func() []OperationSpec {
 	add("virtual.initialize", "hasInitialize", true, true, false, false, vs(rsc), OutputObject, "a SourceConfigDefinition object")
 	add("virtual.source_size", "hasVirtualSourceSize", true, true, false, false, vs(rsc, "source_config"), OutputSize, "a non-negative integer (bytes)")
 	return specs
-}()
+})
 
 // Operations returns the specs of all plugin operations, in the order of the
 // artifact manifest's flags.
 func Operations() []OperationSpec {
-	out := make([]OperationSpec, len(operationSpecs))
-	copy(out, operationSpecs)
+	specs := operationSpecs()
+	out := make([]OperationSpec, len(specs))
+	copy(out, specs)
 	return out
 }
 
 // LookupOperation returns the spec of the named operation.
 func LookupOperation(name string) (OperationSpec, bool) {
-	for _, s := range operationSpecs {
+	for _, s := range operationSpecs() {
 		if s.Name == name {
 			return s, true
 		}
