@@ -181,8 +181,18 @@ func main() {
 		hp, _ := get("BenchmarkStartup", "help-ms")
 		rv, _ := get("BenchmarkStartup", "version/hello")
 		rh, _ := get("BenchmarkStartup", "help/hello")
-		rows = append(rows, row{"dvp --version vs Go hello-world start", ms(v), ms(h), fmt.Sprintf("%.2f", rv), "<= 2", "medians; static binaries, -trimpath"})
-		rows = append(rows, row{"dvp --help vs Go hello-world start", ms(hp), ms(h), fmt.Sprintf("%.2f", rh), "<= 2", "medians; builds the whole command tree"})
+		cpu := func(name, base string) string {
+			c, ok := get("BenchmarkStartup", name+"-cpu-ms")
+			cb, _ := get("BenchmarkStartup", base+"-cpu-ms")
+			f, _ := get("BenchmarkStartup", name+"-faults")
+			fb, _ := get("BenchmarkStartup", base+"-faults")
+			if !ok {
+				return ""
+			}
+			return fmt.Sprintf("; CPU %.1f vs %.1f ms (%.2f), page faults %.0f vs %.0f", c, cb, c/cb, f, fb)
+		}
+		rows = append(rows, row{"dvp --version vs Go hello-world start", ms(v), ms(h), fmt.Sprintf("%.2f", rv), "<= 2", "medians; static binaries, -trimpath" + cpu("version", "hello")})
+		rows = append(rows, row{"dvp --help vs Go hello-world start", ms(hp), ms(h), fmt.Sprintf("%.2f", rh), "<= 2", "medians; the root and the groups' summaries" + cpu("help", "hello")})
 	}
 
 	head := row{"measure", "dvp", "baseline", "ratio", "target", "note"}
