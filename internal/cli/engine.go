@@ -125,7 +125,7 @@ gracefully (exit 130 or 143, saying where it kept its data). dvp help local-engi
 	f.DurationVar(&opts.UploadIdleTimeout, "upload-idle-timeout", guard.DefaultUploadIdleTimeout, "the longest pause without a byte in an upload's body")
 	f.DurationVar(&opts.IdleTimeout, "idle-timeout", engine.DefaultIdleTimeout, "how long a keep-alive connection may stay idle between requests")
 	f.StringVar(&opts.MaxHeaderSize, "max-header-size", "64KiB", "the largest request header accepted")
-	f.IntVar(&opts.MaxConnections, "max-connections", guard.DefaultMaxConns, "the most connections held at once (at the cap, the one idle longest is closed, else a new one waits)")
+	f.IntVar(&opts.MaxConnections, "max-connections", guard.DefaultMaxConns, "the most connections held at once (at the cap, the one idle longest is closed once idle 1s, else a new one waits up to 5s, then gets 503)")
 	f.IntVar(&opts.MaxUnauthenticated, "max-unauthenticated", guard.DefaultMaxUnauthenticated, "the most requests without a logged-in session answered at once")
 	f.DurationVar(&opts.WorkerInterval, "worker-interval", engine.DefaultWorkerInterval, "how often the plugin's linked.worker runs for each enabled STAGED dSource (0: never)")
 	f.BoolVar(&opts.AllowShortPassword, "allow-short-password", false, fmt.Sprintf("accept an admin password shorter than %d characters (a test engine only)", engine.MinPasswordLength))

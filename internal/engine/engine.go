@@ -377,11 +377,12 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	// which would cut long uploads.
 	ln := guard.LimitListener(o.Listener, f.MaxConns)
 	srv := &http.Server{
-		Handler:           e.guard(listenHost).Wrap(e.api.Handler()),
+		Handler:           ln.Wrap(e.guard(listenHost).Wrap(e.api.Handler())),
 		ReadHeaderTimeout: f.HeaderTimeout,
 		IdleTimeout:       f.IdleTimeout,
 		MaxHeaderBytes:    f.MaxHeaderBytes,
 		ConnState:         ln.ConnState,
+		ConnContext:       ln.ConnContext,
 		ErrorLog:          slog.NewLogLogger(e.cfg.Log.Handler(), slog.LevelDebug),
 	}
 	scheme := "http"
