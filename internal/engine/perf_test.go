@@ -8,29 +8,36 @@ import (
 	"testing"
 
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/internal/zipfile"
 )
 
 // TestUpgradeUploadCommits counts the database commits (each an fsync of
-// the write-ahead log) of a new plugin's upload and of an upgrade's, from
-// the upload request to the end of its job (docs/engine.md, "Storage",
-// writes and reads): the new plugin installs in one transaction with its
-// action; the upgrade commits its action and job, then installs the
-// build with the job's events and its end in one more.
+// the write-ahead log) and all the fsyncs of a new plugin's upload and of
+// an upgrade's, from the upload request to the end of its job
+// (docs/engine.md, "Storage", writes and reads): the new plugin installs
+// in one transaction with its action; the upgrade (no new migration)
+// installs the build with its action, its job and the job's events in
+// one transaction too. Each makes three fsyncs: the code's spool file,
+// the blob directory it is renamed into, the commit.
 func TestUpgradeUploadCommits(t *testing.T) {
 	te := startEngine(t, "")
 	c := te.client(t)
 	c.login(testPassword)
 	tok := c.token()
-	before := te.store.Commits()
+	before, syncs := te.store.Commits(), te.store.Fsyncs()
 	if env := c.uploadWith(tok, enginetest.Bytes(enginetest.Options{BuildNumber: "1"})); env.Type != "OKResult" {
 		t.Fatalf("upload: %+v", env)
 	}
 	if n := te.store.Commits() - before; n != 1 {
 		t.Errorf("a new plugin's upload made %d commits, want 1", n)
 	}
+	if n := te.store.Fsyncs() - syncs; n > 3 {
+		t.Errorf("a new plugin's upload made %d fsyncs, want at most 3", n)
+	}
 	tok = c.token()
-	before = te.store.Commits()
-	env := c.uploadWith(tok, enginetest.Bytes(enginetest.Options{BuildNumber: "2"}))
+	before, syncs = te.store.Commits(), te.store.Fsyncs()
+	// New code (a changed file): a new blob is stored.
+	env := c.uploadWith(tok, enginetest.Bytes(enginetest.Options{BuildNumber: "2", Extra: []zipfile.File{{Name: "src/changed.go", Data: []byte("package main\n")}}}))
 	if env.Type != "OKResult" || env.Action == nil || env.Job == nil {
 		t.Fatalf("upgrade: %+v", env)
 	}
@@ -38,10 +45,16 @@ func TestUpgradeUploadCommits(t *testing.T) {
 	if state != "COMPLETED" {
 		t.Fatalf("upgrade job %s: %v", state, events)
 	}
-	n := te.store.Commits() - before
-	t.Logf("an upgrade upload made %d commits", n)
+	n, fsyncs := te.store.Commits()-before, te.store.Fsyncs()-syncs
+	t.Logf("an upgrade upload made %d commits, %d fsyncs", n, fsyncs)
 	if n > 3 {
 		t.Errorf("an upgrade upload made %d commits, want at most 3", n)
+	}
+	if n != 1 {
+		t.Errorf("an upgrade upload made %d commits, want 1", n)
+	}
+	if fsyncs > 3 {
+		t.Errorf("an upgrade upload made %d fsyncs, want at most 3", fsyncs)
 	}
 	var codes []string
 	for _, ev := range events {

@@ -125,17 +125,10 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 		return Started{}, false, refused
 	}
 	if len(newMigrationIDs(old, a)) == 0 {
-		// The upgrade guard, before anything starts: without new
-		// migrations the stored objects must match the new schemas as
-		// they are. (The upgrade job checks again as it installs.)
-		objs, err := e.store.ToolkitObjects(ctx, installed.Ref())
-		if err != nil {
-			return Started{}, false, internalErr(err)
-		}
-		if refused := upgradeGuardRefusal(old, a, e.guardProblems(installed, row, a, objs)); refused != nil {
-			e.pluginLog(a.PluginID, "upload of build %s by %s refused: %s", a.BuildNumber, who, refused.Details)
-			return Started{}, false, refused
-		}
+		// Nothing for a plugin to run: the upgrade is done before the
+		// answer, in one transaction.
+		st, err := e.upgradeNow(ctx, caller, src, row, a, installed, filename, warnings)
+		return st, false, err
 	}
 	act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upgrade plugin %q", a.Name),
 		Details: fmt.Sprintf("Upgrade plugin %q (%s) from build %s to build %s.", a.Name, a.PluginID, old.BuildNumber, a.BuildNumber),
@@ -152,6 +145,80 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 		e.RunUpgrade(act, job, src, row, a, old, who, filename, warnings)
 	}()
 	return Started{Job: job.Ref(), Action: act.Ref()}, true, nil
+}
+
+// upgradeNow upgrades a plugin to a build that brings no new migration:
+// the checks, the new row, the action and the job with its events are
+// written in the one transaction that installs the build (one commit), so
+// the job is COMPLETED when the answer names it. The upgrade guard runs in
+// that transaction: the stored objects must match the new build's schemas
+// as they are. A refusal (the rules, or a build installed meanwhile by a
+// concurrent upload) stores nothing and is the answer.
+func (e *Engine) upgradeNow(ctx context.Context, caller Caller, src *store.Spool, row *store.Toolkit, a *artifact.Artifact, installed *store.Toolkit, filename string, warnings diag.List) (Started, error) {
+	old, err := installed.Artifact()
+	if err != nil {
+		return Started{}, internalErr(err)
+	}
+	now := row.Installed
+	act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upgrade plugin %q", a.Name),
+		Details: fmt.Sprintf("Upgrade plugin %q (%s) from build %s to build %s.", a.Name, a.PluginID, old.BuildNumber, a.BuildNumber),
+		State:   "COMPLETED", UserRef: caller.UserRef, StartTime: now}
+	act.EndTime.String, act.EndTime.Valid = now, true
+	job := &store.Job{ActionType: "TOOLKIT_UPGRADE", Title: act.Title, State: "COMPLETED", UserRef: caller.UserRef, StartTime: now, UpdateTime: now}
+	job.TargetName.String, job.TargetName.Valid = a.Name, true
+	event := func(code, details, kind string, percent float64) store.JobEvent {
+		return store.JobEvent{Timestamp: now, MessageCode: code, Details: details, EventType: kind, Percent: percent}
+	}
+	var atInstall *store.Toolkit // the row installed when the new one is written
+	var events []store.JobEvent
+	out, err := e.store.Install(ctx, a.PluginID, src, func(cur *store.Toolkit) (*store.Toolkit, error) {
+		atInstall = cur
+		from := old
+		if cur != nil {
+			if refused := e.upgradeRefusal(cur, a); refused != nil {
+				return nil, refused
+			}
+			var err error
+			if from, err = cur.Artifact(); err != nil {
+				return nil, err
+			}
+		}
+		events = []store.JobEvent{event("event.toolkit.upgrade.started", fmt.Sprintf("Upgrading plugin %q from build %s to build %s.", a.Name, from.BuildNumber, a.BuildNumber), "INFO", 0)}
+		for _, wp := range warnings {
+			events = append(events, event("event.toolkit.upgrade.warning", "Warning: "+wp.Detail(), "WARNING", 10))
+		}
+		events = append(events,
+			event("event.toolkit.upgrade.validated", fmt.Sprintf("Build %s passed the upgrade checks (the build number does not decrease; all %d migration id(s) of build %s are kept).", a.BuildNumber, len(from.Manifest.MigrationIDList), from.BuildNumber), "INFO", 50),
+			event("event.toolkit.upgrade.completed", fmt.Sprintf("Plugin %q is now at build %s.", a.Name, a.BuildNumber), "INFO", 100))
+		events[len(events)-1].State.String, events[len(events)-1].State.Valid = "COMPLETED", true
+		return row, nil
+	}, func(ctx context.Context, tx *sql.Tx) error {
+		if atInstall != nil {
+			err := e.store.CheckToolkitObjects(atInstall.Ref(), func(objs []store.StoredObject) error {
+				if refused := upgradeGuardRefusal(old, a, e.guardProblems(atInstall, row, a, objs)); refused != nil {
+					return refused
+				}
+				return nil
+			})(ctx, tx)
+			if err != nil {
+				return err
+			}
+		}
+		job.Target.String, job.Target.Valid = row.Ref(), true
+		return e.store.InsertActionWithJobTx(act, job, events...)(ctx, tx)
+	})
+	var refused *Error
+	if errors.As(err, &refused) {
+		e.pluginLog(a.PluginID, "upload of build %s by %s refused: %s", a.BuildNumber, caller.User, refused.Details)
+		return Started{}, refused
+	}
+	if err != nil {
+		return Started{}, internalErr(err)
+	}
+	e.pluginLog(a.PluginID, "%s: plugin %q upgraded from build %s to build %s (%s) by %s (artifact %q, sha256 %s; code sha256 %s)%s",
+		act.Ref(), a.Name, old.BuildNumber, a.BuildNumber, out.Ref(), caller.User, filename, row.ArtifactSHA256, out.SourceSHA256, warningText(warnings))
+	e.cfg.Log.Info("plugin upgraded", "plugin", a.Name, "id", a.PluginID, "from", old.BuildNumber, "to", a.BuildNumber)
+	return Started{Job: job.Ref(), Action: act.Ref()}, nil
 }
 
 func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }

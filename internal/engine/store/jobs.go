@@ -101,9 +101,20 @@ type JobEvent struct {
 // InsertActionWithJob creates a running action and its job, and records
 // the job's first events (if any) with them, in one transaction.
 func (s *Store) InsertActionWithJob(ctx context.Context, a *Action, j *Job, first ...JobEvent) error {
-	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO actions(action_type, title, details, state, user_ref, start_time) VALUES (?, ?, ?, ?, ?, ?)`,
-			a.ActionType, a.Title, a.Details, a.State, a.UserRef, a.StartTime)
+	return s.write(ctx, s.InsertActionWithJobTx(a, j, first...))
+}
+
+// InsertActionWithJobTx is InsertActionWithJob as a write of a
+// transaction (Install's apply: an upgrade without migrations records its
+// action, job and events in the transaction that installs the build). The
+// action's end and failure are written too when they are set.
+func (s *Store) InsertActionWithJobTx(a *Action, j *Job, first ...JobEvent) InstallApply {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		if n := len(first); n > 0 { // the job takes the last event's progress
+			j.Percent, j.UpdateTime = first[n-1].Percent, first[n-1].Timestamp
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO actions(action_type, title, details, state, user_ref, start_time, end_time, failure_description, failure_action, failure_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.ActionType, a.Title, a.Details, a.State, a.UserRef, a.StartTime, a.EndTime, a.FailureDescription, a.FailureAction, a.FailureCode)
 		if err != nil {
 			return err
 		}
@@ -123,13 +134,15 @@ func (s *Store) InsertActionWithJob(ctx context.Context, a *Action, j *Job, firs
 			return err
 		}
 		a.JobID = sql.NullInt64{Int64: j.ID, Valid: true}
-		for _, ev := range first {
-			if err := addEvent(ctx, tx, j.ID, j.State, ev); err != nil {
+		for i, ev := range first { // a new job's events are numbered from 1
+			if _, err := tx.ExecContext(ctx, `INSERT INTO job_events(job_id, seq, timestamp, message_code, details, action, event_type, percent, state)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				j.ID, i+1, ev.Timestamp, ev.MessageCode, ev.Details, ev.Action, ev.EventType, ev.Percent, ev.State); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}
 }
 
 // addEvent appends an event to a job in tx and updates the job's state

@@ -124,8 +124,10 @@ type Store struct {
 	// stmts are the hot reads, prepared once (read.go).
 	stmts readStmts
 	// commits counts the database transactions that committed (each one
-	// an fsync of the write-ahead log); Commits reads it.
+	// an fsync of the write-ahead log); Commits reads it. syncs counts the
+	// fsyncs of files and directories (Fsyncs).
 	commits atomic.Int64
+	syncs   atomic.Int64
 	// batch gathers the small writes of concurrent callers into one
 	// transaction (write.go).
 	batch batcher
@@ -186,11 +188,45 @@ func Open(dir string, keeper *secrets.Keeper) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := makeFanOut(filepath.Join(dir, BlobsDir, "sha256")); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("creating the blob directories in %s: %w", filepath.Join(dir, BlobsDir), err)
+	}
 	if err := s.openReaders(filepath.Join(dir, DBFile)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening the read connections of %s: %w", filepath.Join(dir, DBFile), err)
 	}
 	return s, nil
+}
+
+// makeFanOut creates the 256 directories blobs are stored in (their
+// name's first two hex digits) that do not exist yet, and syncs their
+// parent once when it made any: adopting a blob then never creates a
+// directory, and makes its name durable with one directory sync.
+func makeFanOut(root string) error {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return err
+	}
+	have := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		have[e.Name()] = true
+	}
+	made := false
+	for i := 0; i < 256; i++ {
+		name := fmt.Sprintf("%02x", i)
+		if have[name] {
+			continue
+		}
+		if err := os.Mkdir(filepath.Join(root, name), 0o700); err != nil && !os.IsExist(err) {
+			return err
+		}
+		made = true
+	}
+	if !made {
+		return nil
+	}
+	return fsutil.SyncDir(root)
 }
 
 // PluginLogDir is the directory of a plugin's logs in a data directory:
@@ -359,9 +395,10 @@ func (s *Store) BlobPath(sum string) (string, error) {
 // Spool is a temporary file in the data directory being written, hashed as
 // it goes.
 type Spool struct {
-	f    *os.File
-	h    hash.Hash
-	size int64
+	f     *os.File
+	h     hash.Hash
+	size  int64
+	syncs *atomic.Int64 // the store's count of fsyncs
 }
 
 // NewSpool creates a spool file in the data directory's spool directory.
@@ -370,7 +407,7 @@ func (s *Store) NewSpool(prefix string) (*Spool, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Spool{f: f, h: sha256.New()}, nil
+	return &Spool{f: f, h: sha256.New(), syncs: &s.syncs}, nil
 }
 
 func (sp *Spool) Write(p []byte) (int, error) {
@@ -384,7 +421,10 @@ func (sp *Spool) Write(p []byte) (int, error) {
 func (sp *Spool) Sum() string { return hex.EncodeToString(sp.h.Sum(nil)) }
 
 // Finish syncs the Spool file to disk.
-func (sp *Spool) Finish() error { return sp.f.Sync() }
+func (sp *Spool) Finish() error {
+	sp.syncs.Add(1)
+	return sp.f.Sync()
+}
 
 // File is the spool's open file (for reading what was written).
 func (sp *Spool) File() *os.File { return sp.f }
@@ -408,17 +448,26 @@ func (sp *Spool) Discard() {
 }
 
 // adopt moves a finished Spool file into the blob store under its sha256
-// (atomic rename, then the directory is synced). An existing identical
-// blob is kept. Callers count it pending first (adoptPending), so that
-// no removal takes it away before its row commits.
+// (atomic rename, then the blob's directory is synced, which makes the
+// new name durable; the spool directory is emptied at every start, so
+// the name leaving it need not be). An existing identical blob is kept.
+// Callers count it pending first (adoptPending), so that no removal takes
+// it away before its row commits.
 func (s *Store) adopt(sp *Spool) (string, error) {
 	sum := sp.Sum()
 	dst, err := s.BlobPath(sum)
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-		return "", err
+	dir := filepath.Dir(dst)
+	if _, err := os.Stat(dir); err != nil { // made at Open; removed since
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", err
+		}
+		s.syncs.Add(1)
+		if err := fsutil.SyncDir(filepath.Dir(dir)); err != nil {
+			return "", err
+		}
 	}
 	name := sp.f.Name()
 	if err := sp.f.Close(); err != nil {
@@ -429,11 +478,12 @@ func (s *Store) adopt(sp *Spool) (string, error) {
 		os.Remove(name)
 		return sum, nil
 	}
-	if err := fsutil.Rename(name, dst); err != nil {
+	s.syncs.Add(1)
+	if err := fsutil.Rename(name, dst); err != nil { // syncs dir
 		os.Remove(name)
 		return "", err
 	}
-	return sum, fsutil.SyncDir(filepath.Join(s.dir, TmpDir))
+	return sum, nil
 }
 
 // OpenBlob opens a blob and checks, as it is read to the end, that its

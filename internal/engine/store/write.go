@@ -34,6 +34,13 @@ type batcher struct {
 // store was opened (each one an fsync of the write-ahead log).
 func (s *Store) Commits() int64 { return s.commits.Load() }
 
+// Fsyncs is the number of fsyncs the store asked for since it was opened:
+// of its spool files, of its blob directories, and its commits (each one
+// an fsync of the write-ahead log with synchronous=FULL). SQLite's
+// checkpoints, which copy the write-ahead log into the database every
+// 1,000 pages or so, add theirs.
+func (s *Store) Fsyncs() int64 { return s.syncs.Load() + s.commits.Load() }
+
 // commit commits tx and counts it.
 func (s *Store) commit(tx *sql.Tx) error {
 	err := tx.Commit()
