@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
@@ -94,7 +95,9 @@ func (srv *Server) handleUpload(w http.ResponseWriter, r *http.Request, q *reque
 	fields, err := artifact.Scan(body, artifact.ScanOptions{SourceCode: func(r io.Reader) error {
 		in := &errReader{r: r}
 		dec := base64.NewDecoder(base64.StdEncoding, in)
-		if _, err := io.CopyBuffer(&errWriter{w: src, err: &writeErr}, dec, make([]byte, 1<<20)); err != nil {
+		buf := copyBuffers.Get().(*[]byte)
+		defer copyBuffers.Put(buf)
+		if _, err := io.CopyBuffer(&errWriter{w: src, err: &writeErr}, dec, *buf); err != nil {
 			switch {
 			case in.err != nil: // reading the request failed
 				return in.err
@@ -161,6 +164,11 @@ func (srv *Server) handleUpload(w http.ResponseWriter, r *http.Request, q *reque
 	writeStarted(w, started)
 	return nil
 }
+
+// copyBuffers are the buffers the decoded code is copied through to its
+// spool file (1 MiB: few writes for a large plugin), kept between uploads
+// rather than allocated and cleared for each.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
 // hashCounter hashes and counts what is written to it.
 type hashCounter struct {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -158,11 +159,21 @@ func TestLoad(t *testing.T) {
 		}(c)
 	}
 	started.Wait()
+	engineCPU0, err := procCPU(e.cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	selfCPU0 := selfCPU()
 	t0 := time.Now()
 	deadline = t0.Add(duration)
 	close(start)
 	wg.Wait()
 	elapsed := time.Since(t0)
+	engineCPU1, err := procCPU(e.cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engineCPU, clientCPU := engineCPU1-engineCPU0, selfCPU()-selfCPU0
 
 	// Nothing lost: every client's plugin is listed at its last build.
 	a := e.api(t)
@@ -202,11 +213,46 @@ func TestLoad(t *testing.T) {
 		fmt.Fprintf(&report, "%-20s %8d %10s %10s %10s\n", k, len(ds), pct(ds, 50), pct(ds, 99), pct(ds, 100))
 	}
 	fmt.Fprintf(&report, "%-20s %8d %10s %10s %10s\n", "all (in the loop)", len(all), pct(all, 50), pct(all, 99), pct(all, 100))
+	if n := len(all); n > 0 {
+		fmt.Fprintf(&report, "CPU (user+sys) in the loop: engine %s (%.0f us per request), load client %s (%.0f us per request)\n",
+			engineCPU.Round(time.Millisecond), float64(engineCPU.Microseconds())/float64(n),
+			clientCPU.Round(time.Millisecond), float64(clientCPU.Microseconds())/float64(n))
+	}
 	t.Log("\n" + report.String())
 	fmt.Print(report.String())
 	if nfail > 0 {
 		t.Errorf("%d requests failed; first: %s", nfail, strings.Join(failures, "\n"))
 	}
+}
+
+// procCPU is the CPU time (user+sys) a process has used so far, from
+// /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s).
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces: count from its ')'.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %v", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
+// selfCPU is the CPU time (user+sys) of this test process so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func pct(ds []time.Duration, p int) time.Duration {
