@@ -6,13 +6,16 @@ package build
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"sort"
 
 	"github.com/dvpkit/dvp/internal/codegen"
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/project"
+	"github.com/dvpkit/dvp/internal/schema"
 )
 
 // GeneratedDirName is the directory under srcDir that holds generated code.
@@ -75,11 +78,29 @@ func generateCode(p *project.Project, check bool) (dir string, files []string, s
 		}
 		return "", nil, false, nil, diag.List{diag.Errorf(path, 0, 0, "cannot generate code: the project could not be loaded")}
 	}
-	out, err := codegen.Generate(sch.Definitions, codegenOptions(cfg, sch))
+	defs := sch.Definitions
+	if len(defs) < len(schema.DefinitionNames) {
+		// Only dvp build -g gets here with a definition missing (schema.json
+		// already warned): as dvp's -g, generate the others, and an empty
+		// type for the missing one.
+		defs = maps.Clone(defs)
+		for _, name := range schema.DefinitionNames {
+			if _, ok := defs[name]; !ok {
+				defs[name] = json.RawMessage(`{"type": "object", "properties": {}}`)
+			}
+		}
+	}
+	out, err := codegen.Generate(defs, codegenOptions(cfg, sch))
 	if err != nil {
 		return "", nil, false, nil, diag.List{diag.Errorf(sch.Path, 0, 0, "code generation failed: %v", err)}
 	}
-	problems = append(problems, out.Warnings...)
+	for _, w := range out.Warnings {
+		// The generator knows JSON pointers; schema.json knows where they are.
+		if w.Line == 0 && w.File == sch.Path {
+			w.Line, w.Column = sch.Position(w.Pointer)
+		}
+		problems = append(problems, w)
+	}
 	dir = filepath.Join(cfg.SrcPath, GeneratedDirName)
 	sums = make(map[string]string, len(out.Files))
 	for name, data := range out.Files {
@@ -103,8 +124,10 @@ func generateCode(p *project.Project, check bool) (dir string, files []string, s
 
 // blocksGeneration tells the problems that stop generation even in warning
 // mode: a config or schema that cannot be read at all, a srcDir or schema
-// file that does not resolve, and schema problems (the generator needs a
-// valid schema; dvp's would fail later with a less clear message).
+// file that does not resolve, and a schema.json whose top level is not an
+// object. Other schema problems are warnings, as in dvp's -g: the
+// generator gets what there is (a missing definition is an empty one), and
+// fails with its own error on a definition it cannot turn into Go.
 func blocksGeneration(p *project.Project, pr diag.Problem) bool {
 	if pr.Severity != diag.Error {
 		return false
@@ -115,7 +138,7 @@ func blocksGeneration(p *project.Project, pr diag.Problem) bool {
 	case p.Schema == nil:
 		return true
 	case pr.File == p.Schema.Path:
-		return true
+		return p.Schema.Definitions == nil
 	}
 	return false
 }
