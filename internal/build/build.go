@@ -193,6 +193,11 @@ type packedSources struct {
 func (b *pipeline) cleanup() {
 	b.stopCompile()
 	b.abandonSpeculation()
+	if b.packing != nil {
+		if p, err := b.packing.wait(); err == nil {
+			p.Close()
+		}
+	}
 	if b.unlock != nil {
 		b.unlock()
 	}
@@ -489,18 +494,13 @@ func (p *binaryPacking) wait() (*zipfile.PackedFile, error) {
 }
 
 // startPacking reads and packs the binary for the artifact in the
-// background (b.packing).
+// background (b.packing); cleanup closes it.
 func (b *pipeline) startPacking() {
 	pk := &binaryPacking{done: make(chan struct{})}
 	b.packing = pk
 	go func(path string) {
 		defer close(pk.done)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			pk.err = err
-			return
-		}
-		pk.p, pk.err = zipfile.Pack(data, binaryLevel)
+		pk.p, pk.err = packBinary(path)
 	}(b.target.out)
 }
 

@@ -6,6 +6,7 @@ import (
 	"compress/flate"
 	"io"
 	"math/rand"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,11 +90,16 @@ func TestWriteZipLargeFile(t *testing.T) {
 	if !bytes.Equal(b1.Bytes(), b2.Bytes()) {
 		t.Error("packing ahead changes the ZIP")
 	}
-	// The binary's way: stored.
-	stored, err := zipfile.Pack(data, binaryLevel)
+	// The binary's way: stored, from its file.
+	binPath := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(binPath, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := packBinary(binPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer stored.Close()
 	var b3 bytes.Buffer
 	if err := zipfile.WritePacked(&b3, files, map[string]*zipfile.PackedFile{"big": stored}); err != nil {
 		t.Fatal(err)

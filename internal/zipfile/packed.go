@@ -104,7 +104,9 @@ func WritePacked(w io.Writer, files []File, pre map[string]*PackedFile) error {
 type PackedFile struct {
 	method  uint16   // zip.Deflate, or zip.Store for StoreLevel
 	chunks  [][]byte // the deflate stream, in pieces, or
-	spool   *os.File // the deflate stream in a temporary file (large files)
+	spool   *os.File // the deflate stream in a temporary file (large files), or
+	stored  *os.File // the file itself, stored (PackStoredFile)
+	closed  bool
 	compLen int
 	crc     uint32
 	size    uint64
@@ -145,10 +147,64 @@ func Pack(data []byte, level int) (*PackedFile, error) {
 	return &PackedFile{method: method, chunks: chunks, compLen: n, crc: crc, size: uint64(len(data)), sha256: hex.EncodeToString(sum[:])}, nil
 }
 
+// storedBuffer is the size of the reads of PackStoredFile and of the
+// copies of a stored file into the ZIP: the file is never held whole in
+// memory (fresh memory for a binary of several MiB costs more than hashing
+// it, in page faults).
+const storedBuffer = 256 << 10
+
+// PackStoredFile is Pack(content, StoreLevel) for the content of the file
+// at path, read in pieces instead of held in memory: it reads the file once
+// for its size, CRC-32 and sha256, and keeps it open; WritePacked copies it
+// from there, checking that it still has that size and CRC-32, so that a
+// file changed in between fails the write instead of giving an entry that
+// differs from its header and its sha256. Close releases the file.
+func PackStoredFile(path string) (_ *PackedFile, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	sum, crc := sha256.New(), crc32.NewIEEE()
+	n, err := io.CopyBuffer(io.MultiWriter(sum, crc), onlyReader{f}, make([]byte, storedBuffer))
+	if err != nil {
+		return nil, err
+	}
+	return &PackedFile{method: zip.Store, stored: f, compLen: int(n), crc: crc.Sum32(), size: uint64(n),
+		sha256: hex.EncodeToString(sum.Sum(nil))}, nil
+}
+
+// onlyReader hides every method of a reader but Read (io.CopyBuffer would
+// use *os.File's WriteTo, with a buffer of its own).
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+// Close releases what a packed file holds on disk: the file of
+// PackStoredFile, the spool of a large file. The packed file cannot be
+// written after.
+func (p *PackedFile) Close() error {
+	p.closed = true
+	p.discard()
+	if p.stored != nil {
+		err := p.stored.Close()
+		p.stored = nil
+		return err
+	}
+	return nil
+}
+
 // SHA256 is the hex sha256 of the uncompressed data.
 func (p *PackedFile) SHA256() string { return p.sha256 }
 
 func (p *PackedFile) writeTo(zw *zip.Writer, h *zip.FileHeader) error {
+	if p.closed {
+		return fmt.Errorf("zip: %s: the packed file was closed", h.Name)
+	}
 	h.Method = p.method
 	setRawTime(h)
 	// CreateHeader's versions: made by Unix, ZIP 2.0 (deflate).
@@ -159,6 +215,16 @@ func (p *PackedFile) writeTo(zw *zip.Writer, h *zip.FileHeader) error {
 	h.CompressedSize64 = uint64(p.compLen)
 	rw, err := zw.CreateRaw(h)
 	if err != nil {
+		return err
+	}
+	if p.stored != nil {
+		// One byte more than packed: a file that grew is caught too.
+		crc := crc32.NewIEEE()
+		src := io.TeeReader(io.NewSectionReader(p.stored, 0, int64(p.size)+1), crc)
+		n, err := io.CopyBuffer(rw, onlyReader{src}, make([]byte, storedBuffer))
+		if err == nil && (uint64(n) != p.size || crc.Sum32() != p.crc) {
+			err = fmt.Errorf("zip: %s changed after it was packed (%d bytes, CRC-32 %08x; packed: %d bytes, %08x)", p.stored.Name(), n, crc.Sum32(), p.size, p.crc)
+		}
 		return err
 	}
 	if p.spool != nil {
@@ -267,7 +333,7 @@ func packFileSpooled(path string, size int64, level int) (_ *PackedFile, err err
 func deflateChunk(data []byte, level int, last bool) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(len(data) / 2)
-	fw, err := flate.NewWriter(&buf, level)
+	fw, err := flateWriter(&buf, level)
 	if err == nil {
 		_, err = fw.Write(data)
 	}
@@ -278,7 +344,28 @@ func deflateChunk(data []byte, level int, last bool) ([]byte, error) {
 			err = fw.Flush()
 		}
 	}
+	if err == nil {
+		flateWriters[level-flate.HuffmanOnly].Put(fw)
+	}
 	return buf.Bytes(), err
+}
+
+// flateWriters keep compressors for reuse, one pool per level (from
+// flate.HuffmanOnly to flate.BestCompression): a compressor holds about a
+// MiB of tables, and making a new one for every source file cost more than
+// compressing it. A compressor Reset is the same as a new one, so the
+// bytes do not change.
+var flateWriters [flate.BestCompression - flate.HuffmanOnly + 1]sync.Pool
+
+func flateWriter(w io.Writer, level int) (*flate.Writer, error) {
+	if level < flate.HuffmanOnly || level > flate.BestCompression {
+		return flate.NewWriter(w, level) // its error
+	}
+	if fw, ok := flateWriters[level-flate.HuffmanOnly].Get().(*flate.Writer); ok {
+		fw.Reset(w)
+		return fw, nil
+	}
+	return flate.NewWriter(w, level)
 }
 
 // parallelDeflate compresses data as one raw deflate stream made of
