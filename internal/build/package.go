@@ -171,7 +171,7 @@ func zipEntries(rec artifact.BuildRecord, sources []zipfile.File) ([]zipfile.Fil
 var sourceSlot = []byte("\n    \"" + artifact.SourceCodeField + "\": \"\"")
 
 // artifactStream is the artifact file as an io.Reader for
-// fsutil.WriteReader, whose io.Copy calls WriteTo: the JSON around
+// fsutil.WriteReaderCommit, which calls its WriteTo: the JSON around
 // sourceCode, and the ZIP written through a base64 encoder, straight into
 // the file and a sha256.
 type artifactStream struct {
@@ -180,9 +180,6 @@ type artifactStream struct {
 	pre        map[string]*zipfile.PackedFile
 	sum        hash.Hash
 	done       bool
-	// gate, if set, is called when every byte is written, before the file
-	// is synced and renamed into place: an error abandons the file.
-	gate func() error
 }
 
 func (s *artifactStream) Read([]byte) (int, error) {
@@ -209,9 +206,6 @@ func (s *artifactStream) WriteTo(w io.Writer) (int64, error) {
 	if err == nil {
 		err = bw.Flush()
 	}
-	if err == nil && s.gate != nil {
-		err = s.gate()
-	}
 	s.done = true
 	return cw.n, err
 }
@@ -233,7 +227,8 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // neither the ZIP nor its base64 text is ever held in memory. The bytes are
 // those of artifact.Marshal with the same sourceCode (base64 needs no JSON
 // escaping). It returns the hex sha256 of the file. gate, if not nil, is
-// asked before the file replaces path (artifactStream.gate).
+// asked when the complete file is written and synced, before it replaces
+// path: an error abandons it (fsutil.WriteReaderCommit).
 func writeArtifact(path string, a *artifact.Artifact, files []zipfile.File, pre map[string]*zipfile.PackedFile, gate func() error) (string, error) {
 	c := *a
 	c.SourceCode = ""
@@ -247,8 +242,8 @@ func writeArtifact(path string, a *artifact.Artifact, files []zipfile.File, pre 
 	}
 	cut := i + len(sourceSlot) - 1 // before the closing quote
 	head, tail := doc[:cut], doc[cut:]
-	st := &artifactStream{head: head, tail: tail, files: files, pre: pre, sum: sha256.New(), gate: gate}
-	if err := fsutil.WriteReader(path, st, 0o644); err != nil {
+	st := &artifactStream{head: head, tail: tail, files: files, pre: pre, sum: sha256.New()}
+	if err := fsutil.WriteReaderCommit(path, st, 0o644, gate); err != nil {
 		return "", err
 	}
 	h := st.sum

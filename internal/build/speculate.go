@@ -12,10 +12,10 @@ import (
 
 // specWrite is the artifact written ahead: after an edit, the new binary
 // usually registers what the last one did, so while the plugin runs in
-// manifest mode the artifact is streamed into its temporary file with the
-// manifest the last build recorded. The write step then compares the key
-// of what it would write (artifactKey) with the key of what was written
-// ahead: the same key is the same bytes, and the file is synced and
+// manifest mode the artifact is streamed into its temporary file, and
+// synced, with the manifest the last build recorded. The write step then
+// compares the key of what it would write (artifactKey) with the key of
+// what was written ahead: the same key is the same bytes, and the file is
 // renamed into place; else it is removed and the artifact written as
 // usual. Nothing replaces the artifact before the write step decides.
 type specWrite struct {

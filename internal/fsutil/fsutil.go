@@ -26,9 +26,25 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 // directory is synced. On failure path is unchanged and the temporary file
 // is removed.
 func WriteReader(path string, r io.Reader, perm os.FileMode) error {
+	return WriteReaderCommit(path, r, perm, nil)
+}
+
+// WriteReaderCommit is WriteReader with a last word: commit, when not nil,
+// is called once the temporary file holds every byte of r and is synced,
+// before it is renamed over path; an error from commit abandons the write
+// (path unchanged, the temporary file removed) and is returned. A caller
+// that decides late whether to keep what it wrote so has the sync behind
+// it when it decides.
+func WriteReaderCommit(path string, r io.Reader, perm os.FileMode, commit func() error) error {
 	tmp, err := writeTemp(path, r, perm)
 	if err != nil {
 		return err
+	}
+	if commit != nil {
+		if err := commit(); err != nil {
+			os.Remove(tmp)
+			return err
+		}
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
@@ -69,7 +85,16 @@ func writeTemp(path string, r io.Reader, perm os.FileMode) (name string, err err
 	if err = f.Chmod(perm); err != nil {
 		return "", err
 	}
-	if _, err = io.Copy(f, r); err != nil {
+	if wt, ok := r.(io.WriterTo); ok {
+		// The disk is handed the data as it comes (writeBack), so that
+		// the sync below has little left to wait for. A reader that is
+		// not a WriterTo is copied with the file's ReadFrom instead
+		// (copy_file_range, splice).
+		_, err = wt.WriteTo(&writeBack{f: f})
+	} else {
+		_, err = io.Copy(f, r)
+	}
+	if err != nil {
 		return "", err
 	}
 	if err = f.Sync(); err != nil {

@@ -2,6 +2,7 @@ package fsutil
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -165,6 +166,83 @@ func TestReplaceDirRenameFailures(t *testing.T) {
 		}
 		if strings.Join(names, ",") != ".generated.new,generated" {
 			t.Errorf("failing rename %d: parent holds %v", failAt, names)
+		}
+	}
+}
+
+// chunkedWriterTo writes n bytes in pieces through WriteTo, as dvp build's
+// artifact stream does (the path with writeBack).
+type chunkedWriterTo struct{ n int }
+
+func (c chunkedWriterTo) Read([]byte) (int, error) { return 0, errors.New("read through WriteTo") }
+
+func (c chunkedWriterTo) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	piece := make([]byte, 300<<10)
+	for left := c.n; left > 0; {
+		k := min(left, len(piece))
+		for i := range piece[:k] {
+			piece[i] = byte(total + int64(i))
+		}
+		n, err := w.Write(piece[:k])
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+		left -= k
+	}
+	return total, nil
+}
+
+// TestWriteReaderCommit: commit is asked when every byte is in the
+// temporary file, before the target changes; its error leaves the target
+// as it was, no temporary file, and is returned; without an error the
+// target gets the bytes (several MiB through WriteTo, with the early
+// write-back to the disk).
+func TestWriteReaderCommit(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "artifact.json")
+	if err := os.WriteFile(p, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const size = 5*writeBackChunk + 123
+	var seen []string
+	check := func() error {
+		if b, _ := os.ReadFile(p); string(b) != "old" {
+			t.Errorf("the target changed before commit")
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if info, err := e.Info(); err == nil && e.Name() != "artifact.json" && info.Size() == size {
+				seen = append(seen, e.Name())
+			}
+		}
+		return nil
+	}
+	refused := errors.New("not this build's")
+	err := WriteReaderCommit(p, chunkedWriterTo{size}, 0o644, func() error { check(); return refused })
+	if !errors.Is(err, refused) {
+		t.Fatalf("err = %v, want the commit's", err)
+	}
+	if len(seen) != 1 {
+		t.Errorf("at commit, the complete temporary file was not there: %v", seen)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "old" {
+		t.Errorf("an abandoned write changed the target")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+	if err := WriteReaderCommit(p, chunkedWriterTo{size}, 0o644, check); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil || len(b) != size {
+		t.Fatalf("read %d bytes, %v", len(b), err)
+	}
+	for i := range b {
+		if b[i] != byte(i%(300<<10)) {
+			t.Fatalf("byte %d is %d", i, b[i])
 		}
 	}
 }
