@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
+	"github.com/dvpkit/dvp/internal/config"
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/internal/project"
@@ -217,8 +218,17 @@ func (b *pipeline) fail(ps ...diag.Problem) bool {
 }
 
 // validate loads plugin_config.yml and schema.json: every problem is an
-// error.
+// error. In a project built before (its work directory exists), go build
+// starts before the checks, with the values of plugin_config.yml read
+// without them (config.Peek): it needs only srcDir, and runs while the
+// checks do; a project that fails them stops it.
 func (b *pipeline) validate() bool {
+	if pc := config.Peek(b.opts.ConfigPath); pc != nil && pc.SrcPath != "" && workDirExists(pc.Dir) {
+		if !b.lockWorkDir(pc.Dir) {
+			return false
+		}
+		b.startEarly(pc)
+	}
 	b.p = project.Load(b.opts.ConfigPath)
 	b.res.Problems = append(b.res.Problems, b.p.Problems...)
 	if !b.p.Valid() || b.p.Config == nil || b.p.Schema == nil || b.p.Config.SrcPath == "" {
@@ -232,11 +242,22 @@ func (b *pipeline) validate() bool {
 		return b.fail(diag.Errorf(b.opts.ArtifactPath, 0, 0, "invalid artifact path: %v", err))
 	}
 	b.artifactPath = artifactPath
-	// Builds of one project take turns from here: they share the work
-	// directory (the compiled plugin, the record of the last build).
-	dir, err := workDir(b.p.Config.Dir)
+	if b.workDir == "" {
+		if !b.lockWorkDir(b.p.Config.Dir) {
+			return false
+		}
+		b.startEarly(b.p.Config)
+	}
+	return true
+}
+
+// lockWorkDir creates the project's work directory and takes its lock:
+// builds of one project take turns from here, as they share it (the
+// compiled plugin, the record of the last build), which it then reads.
+func (b *pipeline) lockWorkDir(root string) bool {
+	dir, err := workDir(root)
 	if err != nil {
-		return b.fail(diag.Errorf(filepath.Join(b.p.Config.Dir, filepath.FromSlash(WorkDir)), 0, 0, "cannot create dvp build's work directory: %v", err))
+		return b.fail(diag.Errorf(filepath.Join(root, filepath.FromSlash(WorkDir)), 0, 0, "cannot create dvp build's work directory: %v", err))
 	}
 	unlock, err := lockWorkDir(dir)
 	if err != nil {
@@ -244,21 +265,24 @@ func (b *pipeline) validate() bool {
 	}
 	b.workDir, b.unlock = dir, unlock
 	b.state = loadState(dir)
-	// go build starts now, while the next steps check the SDK copy and
-	// the generated code (compile waits for it, or starts it again), if
-	// the source checks of step 4 pass already (else it would run on
-	// sources that the build refuses). It does not update go.mod or
-	// go.sum (-mod=readonly): a build that fails later leaves them as
-	// they were.
+	return true
+}
+
+// startEarly starts go build of the sources of cfg, while the next steps
+// check the project, the SDK copy and the generated code (compile waits
+// for it, or starts it again), if the source checks of step 4 pass
+// already (else it would run on sources that the build refuses). It does
+// not update go.mod or go.sum (-mod=readonly): a build that fails later
+// leaves them as they were.
+func (b *pipeline) startEarly(cfg *config.Config) {
 	if goCmd, gp := goTool(b.opts.GoCommand); gp == nil {
-		if _, eps := checkEntryPoint(b.p.Config); !eps.HasErrors() {
-			if v, mps := checkGoMod(b.p.Config.SrcPath); !mps.HasErrors() {
+		if _, eps := checkEntryPoint(cfg); !eps.HasErrors() {
+			if v, mps := checkGoMod(cfg.SrcPath); !mps.HasErrors() {
 				b.goCmd, b.goModGo = goCmd, v
-				b.startCompile(true)
+				b.startCompile(cfg.SrcPath, true)
 			}
 		}
 	}
-	return true
 }
 
 // syncSDK keeps the project's SDK copy in step with this dvp.
@@ -332,13 +356,13 @@ type compiled struct {
 // else for the host and the target at once. The binaries go to stable
 // paths in the project's work directory (WorkDir) and keep Go's build ID,
 // so that go build skips the link when nothing changed.
-func (b *pipeline) startCompile(early bool) {
-	cfg := b.p.Config
-	b.target = compileJob{goCmd: b.goCmd, srcDir: cfg.SrcPath, out: filepath.Join(b.workDir, artifact.BinaryEntry), goos: TargetOS, arch: TargetArch, goModGo: b.goModGo, readonly: early}
+func (b *pipeline) startCompile(srcDir string, early bool) {
+	b.target = compileJob{goCmd: b.goCmd, srcDir: srcDir, out: filepath.Join(b.workDir, artifact.BinaryEntry), goos: TargetOS, arch: TargetArch, goModGo: b.goModGo, readonly: early}
 	b.hostBinary = b.target.out
 	ctx, cancel := context.WithCancel(b.ctx)
 	c := &compiling{cancel: cancel, done: make(chan compiled, 1), early: early}
 	b.compiling = c
+	b.log.Debug("go build started", "dir", srcDir, "early", early)
 	target := b.target
 	if hostIsTarget() {
 		go func() {
@@ -397,9 +421,9 @@ func (b *pipeline) stopCompile() {
 // sources are listed and hashed (compressed if they changed) meanwhile.
 func (b *pipeline) compile() bool {
 	cfg := b.p.Config
-	if b.compiling == nil || b.inputsChanged || b.target.goCmd != b.goCmd {
+	if b.compiling == nil || b.inputsChanged || b.target.goCmd != b.goCmd || b.target.srcDir != cfg.SrcPath {
 		b.stopCompile()
-		b.startCompile(false)
+		b.startCompile(cfg.SrcPath, false)
 	}
 	b.target.goModGo = b.goModGo
 	sourcesCh := make(chan packedSources, 1)
@@ -430,7 +454,7 @@ func (b *pipeline) compile() bool {
 	if early && len(r.problems) > 0 && b.ctx.Err() == nil && mentionsModFiles(r.problems) {
 		// go.mod or go.sum needs an update, which the early build may not
 		// make: the build with the usual flags makes it (or says why not).
-		b.startCompile(false)
+		b.startCompile(cfg.SrcPath, false)
 		r = <-b.compiling.done
 		b.compiling = nil
 	}

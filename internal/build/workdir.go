@@ -40,6 +40,13 @@ func workDir(root string) (string, error) {
 	return dir, nil
 }
 
+// workDirExists reports whether the project at root has a work
+// directory: it was built before.
+func workDirExists(root string) bool {
+	st, err := os.Stat(filepath.Join(root, filepath.FromSlash(WorkDir)))
+	return err == nil && st.IsDir()
+}
+
 // lockWorkDir takes the build lock of the project's work directory,
 // waiting for another dvp build of the same project to end. The lock ends
 // with the returned function (or the process).

@@ -134,7 +134,20 @@ func NormalizeBuildNumber(s string) string {
 // (or is refused: over MaxFileSize, an alias bomb) or is not a YAML mapping
 // at all; otherwise cfg holds every value that had the right type, so
 // warning-mode callers can go on.
-func Load(path string) (*Config, diag.List) {
+func Load(path string) (*Config, diag.List) { return load(path, true) }
+
+// Peek is Load without the check against plugin_config.yml's schema, the
+// costly part of Load (the schema is compiled on first use), and without
+// its problems: for work that needs only values such as srcDir and that a
+// valid config would do anyway, started while Load checks everything (dvp
+// build starts go build with it). The values are those Load gives, for a
+// config Load may yet refuse; nil where Load's would be nil.
+func Peek(path string) *Config {
+	cfg, _ := load(path, false)
+	return cfg
+}
+
+func load(path string, check bool) (*Config, diag.List) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, diag.List{readProblem(path, err)}
@@ -159,7 +172,7 @@ func Load(path string) (*Config, diag.List) {
 	if len(data) > MaxFileSize {
 		return nil, diag.List{tooBig(path, int64(len(data)))}
 	}
-	return Parse(path, data)
+	return parse(path, data, check)
 }
 
 func tooBig(path string, size int64) diag.Problem {
@@ -180,7 +193,11 @@ func readProblem(path string, err error) diag.Problem {
 // Parse is Load without reading the file: data is its content and path is
 // used for messages and to resolve srcDir and schemaFile (relative to
 // filepath.Dir(path)); those two paths are still checked on disk.
-func Parse(path string, data []byte) (*Config, diag.List) {
+func Parse(path string, data []byte) (*Config, diag.List) { return parse(path, data, true) }
+
+// parse is Parse; without check, the config is not checked against its
+// schema (Peek).
+func parse(path string, data []byte, check bool) (*Config, diag.List) {
 	var probs diag.List
 	if len(data) > MaxFileSize {
 		return nil, diag.List{tooBig(path, int64(len(data)))}
@@ -231,7 +248,9 @@ func Parse(path string, data []byte) (*Config, diag.List) {
 	for k := range obj {
 		cfg.Present[k] = true
 	}
-	probs = append(probs, validateSchema(path, doc, top)...)
+	if check {
+		probs = append(probs, validateSchema(path, doc, top)...)
+	}
 	cfg.fill(obj)
 	probs = append(probs, luaPairing(path, cfg, obj)...)
 	probs = append(probs, cfg.resolvePaths(obj)...)

@@ -334,3 +334,30 @@ func BenchmarkLoadConfig(b *testing.B) {
 		}
 	}
 }
+
+// TestPeekGivesLoadsValues: Peek gives the values Load gives, for a valid
+// config and for one that Load refuses (a value of the wrong type), and
+// nil where Load gives nil.
+func TestPeekGivesLoadsValues(t *testing.T) {
+	for _, text := range []string{
+		validConfig,
+		strings.Replace(validConfig, "name: my plugin", "name: [a]", 1) + "manualDiscovery: 'no'\n",
+	} {
+		p := project(t, text)
+		want, _ := Load(p)
+		got := Peek(p)
+		if got == nil || want == nil {
+			t.Fatalf("Peek %v, Load %v", got, want)
+		}
+		got.doc, want.doc = nil, nil
+		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+			t.Errorf("Peek gave\n%+v\nLoad gave\n%+v", got, want)
+		}
+	}
+	if Peek(filepath.Join(t.TempDir(), "missing.yml")) != nil {
+		t.Errorf("Peek of a missing file gave a config")
+	}
+	if Peek(project(t, "- a list\n")) != nil {
+		t.Errorf("Peek of a list gave a config")
+	}
+}
