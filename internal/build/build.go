@@ -427,26 +427,7 @@ func (b *pipeline) compile() bool {
 	}
 	b.target.goModGo = b.goModGo
 	sourcesCh := make(chan packedSources, 1)
-	go func() {
-		// Sources that the last build packed into the artifact are only
-		// hashed: they are packed later if the artifact must be written.
-		skip := map[string]bool{b.artifactPath: true}
-		st := b.state
-		ps := readSources(cfg.SrcPath, skip, st == nil)
-		if st != nil && !equalSums(ps.sums, st.Sources) {
-			ps = readSources(cfg.SrcPath, skip, true)
-		}
-		if st != nil && st.ArtifactPath == b.artifactPath {
-			// Hashed unless it has the stamp it had when written.
-			ps.stamp = statStamp(b.artifactPath)
-			if ps.stamp != nil && st.ArtifactStamp != nil && *ps.stamp == *st.ArtifactStamp {
-				ps.onDisk = st.ArtifactSHA256
-			} else {
-				ps.onDisk, _ = fileSHA256(b.artifactPath)
-			}
-		}
-		sourcesCh <- ps
-	}()
+	go func() { sourcesCh <- b.readSources() }()
 	b.log.Info("Compiling the plugin", "dir", cfg.SrcPath, "target", artifact.BinaryTarget)
 	early := b.compiling.early
 	r := <-b.compiling.done
@@ -463,7 +444,55 @@ func (b *pipeline) compile() bool {
 	if len(r.problems) > 0 {
 		return b.fail(r.problems...)
 	}
+	if !b.target.readonly && modFilesChanged(cfg.SrcPath, b.sources.sums) {
+		// go build updated go.mod or go.sum after they were read: the
+		// artifact holds them as the plugin was compiled with them.
+		b.sources = b.readSources()
+	}
 	return true
+}
+
+// readSources lists and hashes the sources, and reads the artifact's
+// stamp. Sources that the last build packed into the artifact are only
+// hashed: they are packed later if the artifact must be written.
+func (b *pipeline) readSources() packedSources {
+	skip := map[string]bool{b.artifactPath: true}
+	st, src := b.state, b.p.Config.SrcPath
+	ps := readSources(src, skip, st == nil)
+	if st != nil && !equalSums(ps.sums, st.Sources) {
+		ps = readSources(src, skip, true)
+	}
+	if st != nil && st.ArtifactPath == b.artifactPath {
+		// Hashed unless it has the stamp it had when written.
+		ps.stamp = statStamp(b.artifactPath)
+		if ps.stamp != nil && st.ArtifactStamp != nil && *ps.stamp == *st.ArtifactStamp {
+			ps.onDisk = st.ArtifactSHA256
+		} else {
+			ps.onDisk, _ = fileSHA256(b.artifactPath)
+		}
+	}
+	return ps
+}
+
+// modFilesChanged reports whether go.mod or go.sum in srcDir differ from
+// their sums in sums (one is there that was not, or the reverse).
+func modFilesChanged(srcDir string, sums []sourceSum) bool {
+	for _, name := range []string{"go.mod", "go.sum"} {
+		want := ""
+		for _, s := range sums {
+			if s.Name == SourcesPrefix+name {
+				want = s.SHA256
+			}
+		}
+		got, err := fileSHA256(filepath.Join(srcDir, name))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return true // read again: readSources reports it
+		}
+		if got != want {
+			return true
+		}
+	}
+	return false
 }
 
 // readManifest reads the manifest from the compiled plugin and checks it.
