@@ -14,9 +14,22 @@ import (
 	"github.com/dvpkit/dvp/internal/pycompat/pyjson"
 )
 
-// DefaultMaxFieldBytes bounds every top-level value but sourceCode that
-// Scan keeps in memory.
-const DefaultMaxFieldBytes = 64 << 20
+// The bounds of what Scan keeps in memory: everything but sourceCode. An
+// artifact is a hostile document, and what is kept is decoded and its
+// schemas compiled afterwards, which costs far more memory than the text
+// (about 2 KiB per compiled subschema: 64 MiB of "{}," would be tens of
+// gigabytes). A plugin's schemas hold hundreds of values, rarely
+// thousands.
+const (
+	// DefaultMaxFieldBytes bounds every top-level value but sourceCode, and
+	// all of them with their keys together.
+	DefaultMaxFieldBytes = 64 << 20
+	// DefaultMaxValues bounds the JSON values of the top-level fields but
+	// sourceCode, together (each object member and array element counts).
+	DefaultMaxValues = 100_000
+	// DefaultMaxDepth bounds how deep a top-level value nests.
+	DefaultMaxDepth = 100
+)
 
 // Fields is the top level of an artifact document as Scan read it.
 type Fields struct {
@@ -50,8 +63,14 @@ type ScanOptions struct {
 	// Characters inside it are not checked (the base64 decoding that reads
 	// them is). Whatever the function leaves unread is skipped.
 	SourceCode func(io.Reader) error
-	// MaxFieldBytes bounds every other top-level value; 0 means DefaultMaxFieldBytes.
+	// MaxFieldBytes bounds every other top-level value, and all of them
+	// with their keys together; 0 means DefaultMaxFieldBytes.
 	MaxFieldBytes int64
+	// MaxValues bounds the JSON values of all the other top-level values
+	// together, MaxDepth how deep one nests; 0: DefaultMaxValues,
+	// DefaultMaxDepth.
+	MaxValues int
+	MaxDepth  int
 }
 
 // JSONSyntaxError is a position in a document that is not valid JSON: the
@@ -62,14 +81,40 @@ type JSONSyntaxError = pyjson.SyntaxError
 var ErrNotObject = errors.New("the document is a JSON value but not an object")
 
 // FieldTooLargeError is returned by Scan when a top-level value (other than
-// sourceCode) is larger than ScanOptions.MaxFieldBytes.
+// sourceCode) is beyond one of the bounds of ScanOptions: larger than
+// MaxFieldBytes, alone or with the values before it, holding more values
+// than MaxValues with them, or nesting deeper than MaxDepth.
 type FieldTooLargeError struct {
 	Key   string
 	Limit int64
+	// Bound is the bound exceeded: BoundBytes, BoundTotalBytes,
+	// BoundValues or BoundDepth.
+	Bound string
 }
 
+// The bounds of FieldTooLargeError.
+const (
+	BoundBytes      = ""
+	BoundTotalBytes = "total"
+	BoundValues     = "values"
+	BoundDepth      = "depth"
+)
+
 func (e *FieldTooLargeError) Error() string {
-	return fmt.Sprintf("the value of %q is larger than %d bytes", e.Key, e.Limit)
+	return fmt.Sprintf("the value of %q %s", e.Key, e.Problem())
+}
+
+// Problem says which bound the value exceeds, without naming it.
+func (e *FieldTooLargeError) Problem() string {
+	switch e.Bound {
+	case BoundTotalBytes:
+		return fmt.Sprintf("makes the top-level values other than sourceCode larger than %d bytes together", e.Limit)
+	case BoundValues:
+		return fmt.Sprintf("makes the top-level values other than sourceCode hold more than %d JSON values together", e.Limit)
+	case BoundDepth:
+		return fmt.Sprintf("nests deeper than %d levels", e.Limit)
+	}
+	return fmt.Sprintf("is larger than %d bytes", e.Limit)
 }
 
 // Scan reads an artifact document from r without holding it in memory: it
@@ -82,7 +127,13 @@ func Scan(r io.Reader, o ScanOptions) (*Fields, error) {
 	if o.MaxFieldBytes <= 0 {
 		o.MaxFieldBytes = DefaultMaxFieldBytes
 	}
-	s := &scanner{cr: &countingReader{r: r}}
+	if o.MaxValues <= 0 {
+		o.MaxValues = DefaultMaxValues
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	s := &scanner{cr: &countingReader{r: r}, o: o}
 	s.br = bufio.NewReaderSize(s.cr, 256<<10)
 	f := &Fields{Values: map[string]json.RawMessage{}}
 	err := s.document(f, o)
@@ -107,6 +158,12 @@ func (c *countingReader) Read(p []byte) (int, error) {
 type scanner struct {
 	cr *countingReader
 	br *bufio.Reader
+	o  ScanOptions
+	// kept and values count the bytes and the JSON values of the fields
+	// kept so far.
+	kept   int64
+	values int
+	inKey  bool // capturing a key: its bytes count, it is not a value
 }
 
 func (s *scanner) offset() int64 { return s.cr.n - int64(s.br.Buffered()) }
@@ -188,7 +245,9 @@ func (s *scanner) document(f *Fields, o ScanOptions) error {
 		} else if c != '"' {
 			return s.syntaxf("expected a string key")
 		}
+		s.inKey = true
 		rawKey, err := s.capture("", 1<<16)
+		s.inKey = false
 		if err != nil {
 			return err
 		}
@@ -274,11 +333,23 @@ func (s *scanner) end() error {
 
 // capture returns the raw bytes of the next JSON value (not yet fully
 // checked: the caller runs json.Valid on it), at most limit bytes.
-func (s *scanner) capture(key string, limit int64) ([]byte, error) {
+func (s *scanner) capture(key string, limit int64) (_ []byte, err error) {
 	var out []byte
+	defer func() {
+		s.kept += int64(len(out))
+		if err == nil && !s.inKey {
+			s.values++
+			if s.values > s.o.MaxValues {
+				err = &FieldTooLargeError{Key: key, Limit: int64(s.o.MaxValues), Bound: BoundValues}
+			}
+		}
+	}()
 	add := func(b byte) error {
 		if int64(len(out)) >= limit {
 			return &FieldTooLargeError{Key: key, Limit: limit}
+		}
+		if s.kept+int64(len(out)) >= s.o.MaxFieldBytes {
+			return &FieldTooLargeError{Key: key, Limit: s.o.MaxFieldBytes, Bound: BoundTotalBytes}
 		}
 		out = append(out, b)
 		return nil
@@ -319,6 +390,17 @@ func (s *scanner) capture(key string, limit int64) ([]byte, error) {
 				inString = true
 			case '{', '[':
 				depth++
+				if depth > s.o.MaxDepth {
+					return nil, &FieldTooLargeError{Key: key, Limit: int64(s.o.MaxDepth), Bound: BoundDepth}
+				}
+				fallthrough
+			case ',':
+				// A value follows (or the container is empty: counted
+				// all the same).
+				s.values++
+				if s.values > s.o.MaxValues {
+					return nil, &FieldTooLargeError{Key: key, Limit: int64(s.o.MaxValues), Bound: BoundValues}
+				}
 			case '}', ']':
 				depth--
 				if depth == 0 {

@@ -151,3 +151,40 @@ func TestScanDecodesRealBase64(t *testing.T) {
 		t.Fatalf("round trip failed: %v", err)
 	}
 }
+
+// TestScanBoundsWhatItKeeps: what Scan keeps (everything but sourceCode) is
+// decoded and compiled afterwards, at a far higher cost than its text, so
+// its bytes, its values and its depth are bounded for the whole document,
+// not only per field: many fields below the per-field size, a schema of
+// millions of "{}", or one nested thousands deep are refused while read.
+func TestScanBoundsWhatItKeeps(t *testing.T) {
+	manyFields := "{" + strings.Repeat(`"k": "`+strings.Repeat("x", 500)+`", `, 50) + `"last": 1}`
+	for _, c := range []struct {
+		name, doc string
+		o         ScanOptions
+		key       string
+		bound     string
+	}{
+		{"many fields", manyFields, ScanOptions{MaxFieldBytes: 10000}, "k", BoundTotalBytes},
+		{"many values", `{"a": [1, 2, 3], "snapshotSchema": {"allOf": [` + strings.Repeat(`{}, `, 100) + `{}]}}`, ScanOptions{MaxValues: 50}, "snapshotSchema", BoundValues},
+		{"many fields of one value", "{" + strings.Repeat(`"k": 1, `, 60) + `"last": 1}`, ScanOptions{MaxValues: 50}, "k", BoundValues},
+		{"deep", `{"a": ` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}`, ScanOptions{MaxDepth: 100}, "a", BoundDepth},
+		{"deep by default", `{"a": ` + strings.Repeat(`{"x": `, 5000) + "1" + strings.Repeat("}", 5000) + `}`, ScanOptions{}, "a", BoundDepth},
+		{"millions of values by default", `{"s": {"allOf": [` + strings.Repeat(`{},`, 1_000_000) + `{}]}}`, ScanOptions{}, "s", BoundValues},
+	} {
+		_, err := Scan(strings.NewReader(c.doc), c.o)
+		var tl *FieldTooLargeError
+		if !errors.As(err, &tl) || tl.Key != c.key || tl.Bound != c.bound {
+			t.Errorf("%s: Scan = %v, want the bound %q exceeded at %q", c.name, err, c.bound, c.key)
+			continue
+		}
+		if !strings.Contains(tl.Error(), `"`+c.key+`"`) {
+			t.Errorf("%s: %q does not name the field", c.name, tl.Error())
+		}
+	}
+	// Within the bounds: a value at the depth and count limits is kept.
+	ok := `{"a": ` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `, "b": [1, 2]}`
+	if f, err := Scan(strings.NewReader(ok), ScanOptions{MaxDepth: 100, MaxValues: 104}); err != nil || len(f.Keys) != 2 {
+		t.Errorf("a document within the bounds: %v", err)
+	}
+}

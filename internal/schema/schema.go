@@ -64,6 +64,7 @@ type compiledDef struct {
 	schema *jsonschema.Schema
 	err    error
 	docs   map[string]any
+	meter  *meter // bounds each validation's work (value.go)
 }
 
 // Position returns the 1-based line and column of the value at the JSON

@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -58,14 +59,18 @@ func CheckCompiles(name string, schema any) error {
 		return err
 	}
 	c := NewValueCompiler()
+	m := &meter{}
+	c.RegisterExtension("dvp-meter", nil, m)
 	url := "https://dvp.invalid/artifact" + name + ".json"
 	if err := c.AddResource(url, bytes.NewReader(b)); err != nil {
 		return err
 	}
 	compileMu.Lock() // jsonschema's draft meta-schemas are compiled lazily on first use
 	defer compileMu.Unlock()
-	_, err = c.Compile(url)
-	return err
+	if _, err = c.Compile(url); err != nil {
+		return err
+	}
+	return m.checkSize()
 }
 
 // ValidateValue validates an instance (a JSON-like value: nil, bool,
@@ -82,8 +87,18 @@ func (s *Schema) ValidateValue(definition string, value any) diag.List {
 			Message: fmt.Sprintf("cannot validate against %s: %v", definition, cd.err),
 			Hint:    "fix the problems reported for schema.json first"}}
 	}
+	if d := depth(value); d > MaxValueDepth {
+		return diag.List{{File: definition, Severity: diag.Error,
+			Message: fmt.Sprintf("the value nests %d levels deep, more than the %d accepted", d, MaxValueDepth),
+			Hint:    "give a value that nests less deep"}}
+	}
 	value = sanitize(value)
-	err := cd.schema.Validate(value)
+	err, tooMuch := cd.meter.validate(cd.schema, value)
+	if tooMuch {
+		return diag.List{{File: definition, Severity: diag.Error,
+			Message: fmt.Sprintf("validating the value against %s takes more than %d steps: the schema applies its subschemas to the same values too many times (allOf, anyOf, oneOf or $ref that branch again and again)", definition, cd.meter.limit(value)),
+			Hint:    "simplify the plugin's schema: a subschema reached through several chains of $ref is checked once per chain"}}
+	}
 	if err == nil {
 		return nil
 	}
@@ -145,6 +160,8 @@ func compileDefinition(definition string, raw []byte) (cd compiledDef) {
 		}
 	}
 	c := NewValueCompiler()
+	m := &meter{}
+	c.RegisterExtension("dvp-meter", nil, m)
 	if err := c.AddResource(url, bytes.NewReader(raw)); err != nil {
 		return compiledDef{err: err}
 	}
@@ -156,10 +173,131 @@ func compileDefinition(definition string, raw []byte) (cd compiledDef) {
 		}
 	}()
 	sch, err := c.Compile(url)
+	if err == nil {
+		err = m.checkSize()
+	}
 	if err != nil {
 		return compiledDef{err: err}
 	}
-	return compiledDef{schema: sch, docs: map[string]any{url: doc, platformURL: loadEmbedded().platformDoc}}
+	return compiledDef{schema: sch, docs: map[string]any{url: doc, platformURL: loadEmbedded().platformDoc}, meter: m}
+}
+
+// A meter bounds the work of validating one value. A plugin's schema is
+// hostile input: a few kilobytes of allOf/anyOf/oneOf whose branches $ref
+// the same next level, again and again, make the validator check a
+// subschema 2^n times on one value (an engine request that never ends and
+// grows its memory with the errors). The meter is a jsonschema extension
+// on every subschema of the definition, called each time a subschema is
+// applied; past the limit it stops the validation. The limit grows with
+// the value, so that a big value checked by a sane schema always passes.
+//
+// Each step that fails adds an error that records its path through the
+// schema, so the memory of a validation grows with the steps times the
+// depth of the subschemas: the subschemas of a definition
+// (MaxSubschemas) and the depth of a value (MaxValueDepth) are bounded
+// too.
+type meter struct {
+	mu    sync.Mutex // one validation at a time per compiled definition
+	left  int
+	nodes int // subschemas compiled
+}
+
+// stepsPerValue and baseSteps make the limit: baseSteps plus
+// stepsPerValue for each JSON value of the instance (a sane schema applies
+// a few subschemas to each value).
+const (
+	baseSteps     = 20_000
+	stepsPerValue = 20
+)
+
+// MaxSubschemas bounds the subschemas of one definition (with the platform
+// definitions it refers to); a plugin's definitions have tens or hundreds.
+// MaxValueDepth bounds how deep a value validated against one nests.
+const (
+	MaxSubschemas = 2_000
+	MaxValueDepth = 100
+)
+
+// checkSize refuses a definition with more than MaxSubschemas subschemas.
+func (m *meter) checkSize() error {
+	if m.nodes > MaxSubschemas {
+		return fmt.Errorf("the schema has %d subschemas, more than the %d accepted: split or simplify it", m.nodes, MaxSubschemas)
+	}
+	return nil
+}
+
+// errTooMuch is the meter's panic past the limit.
+var errTooMuch = errors.New("schema validation took too many steps")
+
+func (m *meter) limit(v any) int { return baseSteps + stepsPerValue*countValues(v) }
+
+// validate validates v against s within the limit; tooMuch reports that
+// the limit stopped it.
+func (m *meter) validate(s *jsonschema.Schema, v any) (err error, tooMuch bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.left = m.limit(v)
+	defer func() {
+		if r := recover(); r != nil {
+			if r != errTooMuch {
+				panic(r)
+			}
+			err, tooMuch = nil, true
+		}
+	}()
+	return s.Validate(v), false
+}
+
+// Compile makes the meter an extension of every subschema.
+func (m *meter) Compile(jsonschema.CompilerContext, map[string]any) (jsonschema.ExtSchema, error) {
+	m.nodes++
+	if err := m.checkSize(); err != nil {
+		return nil, err // stop compiling: each subschema costs memory
+	}
+	return meterStep{m}, nil
+}
+
+type meterStep struct{ m *meter }
+
+// Validate counts one application of a subschema.
+func (s meterStep) Validate(jsonschema.ValidationContext, any) error {
+	s.m.left--
+	if s.m.left < 0 {
+		panic(errTooMuch)
+	}
+	return nil
+}
+
+// depth is how deep v nests (1 for a scalar).
+func depth(v any) int {
+	d := 0
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			d = max(d, depth(e))
+		}
+	case map[string]any:
+		for _, e := range x {
+			d = max(d, depth(e))
+		}
+	}
+	return d + 1
+}
+
+// countValues is the number of JSON values in v.
+func countValues(v any) int {
+	n := 1
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			n += countValues(e)
+		}
+	case map[string]any:
+		for _, e := range x {
+			n += countValues(e)
+		}
+	}
+	return n
 }
 
 // sanitize replaces non-finite floats, which the validator cannot parse,

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -152,6 +153,14 @@ type session struct {
 
 func (s *session) loggedIn() bool { return s.user != "" }
 
+// maxAnonymousSessions bounds the sessions not logged in that the engine
+// holds. Anyone who reaches the engine can start a session without a
+// password, so without a bound a client that starts sessions in a loop
+// grows the engine's memory until the idle timeout, tens of millions of
+// them; at the bound, a new session ends the oldest one not logged in (a
+// client logs in right after starting its session).
+const maxAnonymousSessions = 4096
+
 // sessions holds the live sessions, in memory: a restart logs everyone out,
 // as an engine restart does.
 type sessions struct {
@@ -159,18 +168,52 @@ type sessions struct {
 	byID  map[string]*session
 	idle  time.Duration
 	clock func() time.Time
+	// anonymous lists the ids of the sessions started and not yet logged
+	// in, oldest first; ids of sessions that have since logged in, ended
+	// or expired are skipped (and compacted away).
+	anonymous []string
+	nAnon     int // live sessions not logged in
+	maxAnon   int
 }
 
 func newSessions(idle time.Duration, clock func() time.Time) *sessions {
-	return &sessions{byID: map[string]*session{}, idle: idle, clock: clock}
+	return &sessions{byID: map[string]*session{}, idle: idle, clock: clock, maxAnon: maxAnonymousSessions}
 }
 
 func (ss *sessions) create() *session {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	for ss.nAnon >= ss.maxAnon && len(ss.anonymous) > 0 {
+		id := ss.anonymous[0]
+		ss.anonymous = ss.anonymous[1:]
+		if s := ss.byID[id]; s != nil && !s.loggedIn() {
+			ss.drop(id)
+		}
+	}
+	if len(ss.anonymous) > 2*ss.maxAnon {
+		live := ss.anonymous[:0]
+		for _, id := range ss.anonymous {
+			if s := ss.byID[id]; s != nil && !s.loggedIn() {
+				live = append(live, id)
+			}
+		}
+		ss.anonymous = slices.Clip(live)
+	}
 	s := &session{id: randomID(24), lastUsed: ss.clock()}
 	ss.byID[s.id] = s
+	ss.anonymous = append(ss.anonymous, s.id)
+	ss.nAnon++
 	return s
+}
+
+// drop forgets a session (ss.mu held).
+func (ss *sessions) drop(id string) {
+	if s := ss.byID[id]; s != nil {
+		if !s.loggedIn() {
+			ss.nAnon--
+		}
+		delete(ss.byID, id)
+	}
 }
 
 // get returns the live session with the id and marks it used; nil when
@@ -184,7 +227,7 @@ func (ss *sessions) get(id string) *session {
 	}
 	now := ss.clock()
 	if now.Sub(s.lastUsed) > ss.idle {
-		delete(ss.byID, id)
+		ss.drop(id)
 		return nil
 	}
 	s.lastUsed = now
@@ -205,7 +248,7 @@ func (ss *sessions) login(old *session, user, userRef string) *session {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if old != nil {
-		delete(ss.byID, old.id)
+		ss.drop(old.id)
 	}
 	s := &session{id: randomID(24), user: user, userRef: userRef, lastUsed: ss.clock()}
 	ss.byID[s.id] = s
@@ -215,7 +258,7 @@ func (ss *sessions) login(old *session, user, userRef string) *session {
 func (ss *sessions) remove(id string) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	delete(ss.byID, id)
+	ss.drop(id)
 }
 
 func (ss *sessions) sweep() {
@@ -224,7 +267,7 @@ func (ss *sessions) sweep() {
 	now := ss.clock()
 	for id, s := range ss.byID {
 		if now.Sub(s.lastUsed) > ss.idle {
-			delete(ss.byID, id)
+			ss.drop(id)
 		}
 	}
 }

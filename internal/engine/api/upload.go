@@ -128,7 +128,7 @@ func (srv *Server) handleUpload(w http.ResponseWriter, r *http.Request, q *reque
 	case errors.Is(err, artifact.ErrNotObject):
 		ps = append(ps, diag.Problem{Severity: diag.Error, Message: "the file is JSON but not an object; an artifact is the JSON object dvp build writes"})
 	case errors.As(err, &big):
-		ps = append(ps, diag.Problem{Severity: diag.Error, Pointer: "/" + big.Key, Message: fmt.Sprintf("is larger than %d bytes", big.Limit)})
+		ps = append(ps, diag.Problem{Severity: diag.Error, Pointer: "/" + big.Key, Message: big.Problem()})
 	default:
 		srv.cfg.Log.Warn("upload cut short", "remote", r.RemoteAddr, "bytes", counter.n, "error", err)
 		return malformedUpload("the body ended early: " + err.Error())
