@@ -2,9 +2,11 @@ package logging
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -29,12 +31,27 @@ var secretPatterns = sync.OnceValue(func() []*regexp.Regexp {
 const shortSecret = 6
 
 // Redactor removes secrets from text. Known secret values (a password given
-// on the command line, read from the environment or the config file) are
+// on the command line, read from the environment or the config file, the
+// secrets of the objects an engine stores and of what plugins return) are
 // registered with Add and replaced wherever they appear.
+//
+// The engine registers every secret it sees, some of them from plugins
+// (hostile code that can return tens of thousands), and redacts every
+// message and log line: registering and redacting cost the same whatever
+// the number of secrets. At each position of the text, the lengths of the
+// secrets that start with its next shortSecret bytes are looked up, then
+// the text of each length in the set of secrets: secrets are never
+// compared one by one.
 type Redactor struct {
-	mu      sync.RWMutex
-	secrets []string
-	short   []*regexp.Regexp
+	mu sync.RWMutex
+	// long holds the secrets of shortSecret bytes or more, lens their
+	// lengths by their first shortSecret bytes, longest first (so a secret
+	// containing another is masked whole); short holds the others.
+	long  map[string]bool
+	lens  map[string][]int
+	short map[string]bool
+	// first marks the bytes a secret starts with.
+	first [256]bool
 }
 
 // NewRedactor returns a Redactor with no registered secrets.
@@ -47,33 +64,31 @@ func (r *Redactor) Add(secret string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, s := range r.secrets {
-		if s == secret {
-			return
-		}
+	if r.long == nil {
+		r.long, r.lens, r.short = map[string]bool{}, map[string][]int{}, map[string]bool{}
 	}
+	r.first[secret[0]] = true
 	if len(secret) < shortSecret {
-		r.short = append(r.short, regexp.MustCompile(`(^|[^\pL\pN])`+regexp.QuoteMeta(secret)+`($|[^\pL\pN])`))
-		r.secrets = append(r.secrets, secret)
+		r.short[secret] = true
 		return
 	}
-	r.secrets = append(r.secrets, secret)
-	// Longest first, so a secret containing another is masked whole.
-	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+	if r.long[secret] {
+		return
+	}
+	r.long[secret] = true
+	key := secret[:shortSecret]
+	l := r.lens[key]
+	i := sort.Search(len(l), func(i int) bool { return l[i] <= len(secret) })
+	if i == len(l) || l[i] != len(secret) {
+		r.lens[key] = slices.Insert(l, i, len(secret))
+	}
 }
 
 // Redact returns s with every registered secret and every secret-shaped
 // field masked.
 func (r *Redactor) Redact(s string) string {
 	r.mu.RLock()
-	for _, sec := range r.secrets {
-		if len(sec) >= shortSecret {
-			s = strings.ReplaceAll(s, sec, Mask)
-		}
-	}
-	for _, re := range r.short {
-		s = re.ReplaceAllString(s, "${1}"+Mask+"${2}")
-	}
+	s = r.maskKnown(s)
 	r.mu.RUnlock()
 	if !mayHoldSecretShape(s) {
 		return s
@@ -83,6 +98,74 @@ func (r *Redactor) Redact(s string) string {
 	}
 	return s
 }
+
+// maskKnown masks the registered secrets in s (r.mu held): a long one
+// wherever it occurs, a short one where it is a whole word (no letter or
+// digit on either side).
+func (r *Redactor) maskKnown(s string) string {
+	if len(r.long) == 0 && len(r.short) == 0 {
+		return s
+	}
+	var b strings.Builder
+	done := 0 // s[:done] is in b (once b is used)
+	for i := 0; i < len(s); {
+		if !r.first[s[i]] {
+			i++
+			continue
+		}
+		n := r.match(s, i)
+		if n == 0 {
+			i++
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[done:i])
+		b.WriteString(Mask)
+		i += n
+		done = i
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// match returns the length of the registered secret at s[i:], 0 for none.
+func (r *Redactor) match(s string, i int) int {
+	if i+shortSecret <= len(s) {
+		for _, n := range r.lens[s[i:i+shortSecret]] {
+			if i+n <= len(s) && r.long[s[i:i+n]] {
+				return n
+			}
+		}
+	}
+	if len(r.short) == 0 || i > 0 && wordRuneBefore(s, i) {
+		return 0
+	}
+	for n := min(shortSecret-1, len(s)-i); n > 0; n-- {
+		if r.short[s[i:i+n]] && !wordRuneAt(s, i+n) {
+			return n
+		}
+	}
+	return 0
+}
+
+// wordRuneBefore and wordRuneAt report whether the rune that ends before
+// i, or starts at i, is a letter or a digit (false at the ends of s).
+func wordRuneBefore(s string, i int) bool {
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
+	return i > 0 && isWordRune(r)
+}
+
+func wordRuneAt(s string, i int) bool {
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return i < len(s) && isWordRune(r)
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }
 
 // secretWords are the words every secretPatterns match contains (matched
 // case-insensitively, as the patterns are).
