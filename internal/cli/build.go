@@ -151,8 +151,9 @@ func runGenerate(app *App, opts BuildOptions) error {
 }
 
 // checkArtifactPath applies dvp's click.Path(dir_okay=False) check to -a:
-// the file need not exist, but it may not be a directory, and its directory
-// must exist.
+// the file need not exist, but it may not be a directory (usage errors);
+// and its directory must exist, or the write would fail (exit 1, as dvp's
+// failed write).
 func checkArtifactPath(path string) error {
 	if path == "" {
 		return Usagef("Invalid value for '-a' / '--upload-artifact': File '' is a directory.")
@@ -169,7 +170,9 @@ func checkArtifactPath(path string) error {
 	}
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return Usagef("Invalid value for '-a' / '--upload-artifact': the directory '%s' does not exist.", dir)
+		// click does not check the directory: dvp builds, then fails to
+		// write the artifact (exit 1). We say so before building.
+		return Userf("Failed to write upload_artifact file to %s: the directory '%s' does not exist. Create it, or give -a a path in an existing directory.", path, dir)
 	}
 	return nil
 }
