@@ -12,7 +12,7 @@ import (
 	"sync"
 )
 
-//go:embed *.md
+//go:embed *.md tutorial/*.md
 var pages embed.FS
 
 // A Topic is a page of docs/ that `dvp help NAME` prints.
@@ -38,6 +38,9 @@ var Topics = []Topic{
 	{"test-spec", "dvp-test.md", "dvp test and its dvptest.yml"},
 	{"protocol", "runtime-protocol.md", "how an engine runs a plugin binary"},
 	{"compatibility", "compatibility.md", "what dvp keeps from Delphix's Python dvp 5.0.1, and where it differs"},
+	{"tutorial", "tutorial/", "building a first Go plugin, step by step: all the pages of the tutorial"},
+	{"architecture", "architecture.md", "for maintainers: dvp's layers and packages, and how a command travels through them"},
+	{"performance", "performance.md", "the benchmarks, what each measures and the limits dvp keeps"},
 }
 
 // Lookup returns the topic called name.
@@ -60,10 +63,48 @@ func Names() []string {
 	return n
 }
 
-// Markdown returns the topic's page as written.
+// Markdown returns the topic's page as written. A topic whose File ends in
+// "/" is a folder of pages: its README.md, then its other pages in the
+// order of their names.
 func (t Topic) Markdown() (string, error) {
-	b, err := pages.ReadFile(t.File)
-	return string(b), err
+	if !strings.HasSuffix(t.File, "/") {
+		b, err := pages.ReadFile(t.File)
+		return string(b), err
+	}
+	files, err := t.Files()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for i, f := range files {
+		page, err := pages.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.Write(page)
+	}
+	return b.String(), nil
+}
+
+// Files are the pages of the topic, in the order Markdown joins them.
+func (t Topic) Files() ([]string, error) {
+	if !strings.HasSuffix(t.File, "/") {
+		return []string{t.File}, nil
+	}
+	entries, err := pages.ReadDir(strings.TrimSuffix(t.File, "/"))
+	if err != nil {
+		return nil, err
+	}
+	files := []string{t.File + "README.md"}
+	for _, e := range entries {
+		if e.Name() != "README.md" && strings.HasSuffix(e.Name(), ".md") {
+			files = append(files, t.File+e.Name())
+		}
+	}
+	return files, nil
 }
 
 // Text returns the topic's page for a terminal: headings underlined, code
@@ -74,14 +115,18 @@ func (t Topic) Text() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return render(md), nil
+	return renderTopic(md, t), nil
 }
 
 var inline = sync.OnceValues(func() (*regexp.Regexp, *regexp.Regexp) {
 	return regexp.MustCompile(`\[([^\]]+)\]\(([^)]+)\)`), regexp.MustCompile(`(\*\*|__)(\S(?:.*?\S)?)(\*\*|__)`)
 })
 
-func render(md string) string {
+func render(md string) string { return renderTopic(md, Topic{}) }
+
+// renderTopic renders md, a page of topic self: links to and mentions of
+// other pages of docs/ become the dvp help command that prints them.
+func renderTopic(md string, self Topic) string {
 	var b strings.Builder
 	inCode := false
 	for _, line := range strings.Split(strings.TrimRight(md, "\n"), "\n") {
@@ -90,11 +135,11 @@ func render(md string) string {
 			continue
 		}
 		if inCode {
-			b.WriteString("    " + line + "\n")
+			b.WriteString("    " + pageRefs(line) + "\n")
 			continue
 		}
 		if level, title, ok := heading(line); ok {
-			title = renderInline(title)
+			title = renderInline(title, self)
 			b.WriteString(title + "\n")
 			switch level {
 			case 1:
@@ -104,7 +149,7 @@ func render(md string) string {
 			}
 			continue
 		}
-		b.WriteString(renderInline(line) + "\n")
+		b.WriteString(renderInline(line, self) + "\n")
 	}
 	return b.String()
 }
@@ -120,11 +165,44 @@ func heading(line string) (int, string, bool) {
 	return n, strings.TrimSpace(line[n:]), true
 }
 
-func renderInline(s string) string {
+func renderInline(s string, self Topic) string {
 	link, bold := inline()
-	s = link.ReplaceAllString(s, "$1 ($2)")
+	s = link.ReplaceAllStringFunc(s, func(m string) string {
+		sub := link.FindStringSubmatch(m)
+		return linkText(sub[1], sub[2], self)
+	})
 	s = bold.ReplaceAllString(s, "$2")
 	s = strings.ReplaceAll(s, "`", "")
+	return pageRefs(s)
+}
+
+// linkText is how a Markdown link [text](target) reads on a terminal: a
+// link to a page of docs/ names the dvp help command that prints it, a
+// link between the pages of one folder topic says "below".
+func linkText(text, target string, self Topic) string {
+	file, _, _ := strings.Cut(target, "#")
+	file = strings.TrimPrefix(strings.TrimPrefix(file, "../"), "docs/")
+	plain := strings.TrimPrefix(strings.ReplaceAll(text, "`", ""), "docs/")
+	if strings.HasSuffix(self.File, "/") && !strings.Contains(file, "/") && strings.HasSuffix(file, ".md") {
+		return text + " (below)"
+	}
+	for _, t := range Topics {
+		if file == t.File || file+"/" == t.File || strings.HasSuffix(t.File, "/") && strings.HasPrefix(file, t.File) {
+			if plain == file {
+				return "dvp help " + t.Name
+			}
+			return text + " (dvp help " + t.Name + ")"
+		}
+	}
+	return text + " (" + target + ")"
+}
+
+// pageRefs replaces the mentions of pages of docs/ (docs/settings.md,
+// docs/tutorial/) by the dvp help command that prints them.
+func pageRefs(s string) string {
+	if !strings.Contains(s, "docs/") {
+		return s
+	}
 	for _, t := range Topics {
 		s = strings.ReplaceAll(s, "docs/"+t.File, "dvp help "+t.Name)
 	}

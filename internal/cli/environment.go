@@ -56,7 +56,7 @@ A local environment's commands (run_bash, run_expect, run_sync) run as the
 engine's user, or as --os-user USER, which needs an engine running as root
 (as a Delphix environment user). Its scratch path is ~USER/.dvp-scratch/<ref>;
 mount paths must be in directories that only root, the engine's user or that
-user can change (docs/engine.md, Mounts).`,
+user can change ("Mounts" in dvp help local-engine).`,
 		Example: `  dvp environment add staging --local -e http://127.0.0.1:8780 -u admin
   dvp environment add staging --local --os-user postgres
   dvp environment add source --host delphix@10.0.0.5 --ssh-key ~/.ssh/id_ed25519 --known-hosts ~/.ssh/known_hosts`,

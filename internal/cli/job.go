@@ -200,7 +200,7 @@ func newJobCancelCmd(app *App) *cobra.Command {
 		Long: `Cancel asks the engine to stop a running job: it cancels the plugin operation
 and the commands the plugin runs (their processes end), puts the object back
 in a defined state (a sync's unfinished snapshot is removed; a link or
-provision that did not finish removes its dSource or VDB; docs/workflows.md
+provision that did not finish removes its dSource or VDB; dvp help workflows
 lists each operation) and marks the job CANCELED. Cancel waits for that (at
 most --timeout), printing the job's last events on stderr, then prints the
 job's final state on stdout. A queued job is canceled before it runs.

@@ -34,7 +34,11 @@ func addObjectFlags(cmd *cobra.Command, o *ObjectOptions) {
 	addConnectionFlags(cmd, &o.ConnectionOptions)
 	f := cmd.Flags()
 	f.StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
-	f.DurationVar(&o.Timeout, "timeout", 2*time.Hour, "how long to wait for the job at most")
+	o.Timeout = 2 * time.Hour
+	if name := cmd.Name(); name == "list" || name == "show" {
+		return // they run no job: no --timeout to wait for one
+	}
+	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "how long to wait for the job at most")
 }
 
 // objectRunE wraps a command body with the checks and the login every
@@ -63,7 +67,7 @@ func objectRunE(app *App, o *ObjectOptions, check func(cmd *cobra.Command, args 
 		if err := client.Login(cmd.Context(), artifact.EngineAPIVersion, conn.user, conn.password); err != nil {
 			return mapEngineError(err)
 		}
-		if name := cmd.Name(); name != "list" && name != "status" && name != "show" {
+		if name := cmd.Name(); name != "list" && name != "status" && name != "show" && name != "wait" {
 			app.leave("the request may have reached the engine; '%s list' shows what it did", cmd.Parent().CommandPath())
 		}
 		return run(cmd.Context(), client, args)

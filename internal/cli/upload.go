@@ -26,7 +26,7 @@ func newUploadCmd(app *App) *cobra.Command {
 		Use:   "upload",
 		Short: "Upload the plugin artifact to an engine",
 		Long: `Upload logs in to an engine and uploads the artifact built by 'dvp build',
-sending the requests dvp's Python client sends, so a Delphix Engine and the
+sending the requests a Delphix Engine expects, so a Delphix Engine and the
 local engine ('dvp engine serve') both accept it. The file is streamed as it
 is: memory does not grow with its size.
 

@@ -27,6 +27,8 @@ func finishTree(root *cobra.Command) {
 		if c.HasSubCommands() && c != root && c.Run == nil && c.RunE == nil {
 			c.Args = cobra.ArbitraryArgs
 			c.RunE = groupRunE
+		} else if !c.HasSubCommands() && c.Args != nil && c.Name() != "help" {
+			c.Args = argsChecked(c.Args)
 		}
 		for _, sub := range c.Commands() {
 			walk(sub)
@@ -114,4 +116,60 @@ func closest(name string, candidates []string) string {
 		}
 	}
 	return ""
+}
+
+// argsChecked wraps the argument check of a command so that a wrong number
+// of arguments is a usage error that says what the command takes, in
+// click's words ("Missing argument", "Got unexpected extra argument"),
+// with a "did you mean" when an extra argument is a flag without its
+// dashes (dvp upload wait).
+func argsChecked(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if check(cmd, args) == nil {
+			return nil
+		}
+		return argsError(cmd, args)
+	}
+}
+
+func argsError(cmd *cobra.Command, args []string) error {
+	names := argNames(cmd)
+	if len(args) < len(names) {
+		return Usagef("Missing argument %s (%s).", strings.Join(names[len(args):], " "), strings.TrimSuffix(cmd.UseLine(), " [flags]"))
+	}
+	extra := args[len(names):]
+	quoted := make([]string, len(extra))
+	for i, a := range extra {
+		quoted[i] = fmt.Sprintf("%q", a)
+	}
+	msg := "Got unexpected extra argument"
+	if len(extra) > 1 {
+		msg += "s"
+	}
+	msg += fmt.Sprintf(" (%s): ", strings.Join(quoted, " "))
+	if len(names) == 0 {
+		msg += fmt.Sprintf("%s takes no arguments", cmd.CommandPath())
+	} else {
+		msg += fmt.Sprintf("%s takes %d argument%s, %s", cmd.CommandPath(), len(names), map[bool]string{true: "s"}[len(names) > 1], strings.Join(names, " "))
+	}
+	if s := closest(strings.TrimLeft(extra[0], "-"), flagNames(cmd)); s != "" {
+		msg += fmt.Sprintf("; did you mean --%s?", s)
+	} else {
+		msg += "."
+	}
+	return &UsageError{Msg: msg}
+}
+
+// argNames are the argument placeholders of cmd's usage line: the upper
+// case words after its name ("sync NAME [--resync]" takes NAME).
+func argNames(cmd *cobra.Command) []string {
+	fields := strings.Fields(cmd.Use)
+	var names []string
+	for _, f := range fields[min(1, len(fields)):] {
+		if f == "" || strings.ToUpper(f) != f || strings.ContainsAny(f, "[(-|") {
+			break
+		}
+		names = append(names, f)
+	}
+	return names
 }

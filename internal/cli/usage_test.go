@@ -49,7 +49,7 @@ func TestMisspelledCommands(t *testing.T) {
 		}
 		if c.HasSubCommands() {
 			for _, sub := range c.Commands() {
-				if sub.Hidden || len(sub.Name()) < 4 {
+				if sub.Hidden {
 					continue
 				}
 				args := append(append([]string(nil), path...), misspell(sub.Name()))
@@ -79,9 +79,31 @@ func TestMisspelledCommands(t *testing.T) {
 			}
 			return
 		}
+		// Every command: an extra argument, and a missing one when it
+		// takes some, are usage errors that say so.
+		extra := append(append([]string(nil), path...), leafArgs(c, 1)...)
+		n++
+		t.Run(strings.Join(extra, " "), func(t *testing.T) {
+			t.Parallel()
+			code, stderr := runDvp(t, extra...)
+			if code != 2 || !strings.Contains(stderr, "Got unexpected extra argument (\"extra-arg\")") {
+				t.Errorf("dvp %s: exit %d, stderr:\n%s\nwant exit 2 and Got unexpected extra argument", strings.Join(extra, " "), code, stderr)
+			}
+		})
+		if want := leafArgs(c, 0); len(want) > 0 {
+			missing := append(append([]string(nil), path...), want[:len(want)-1]...)
+			n++
+			t.Run(strings.Join(missing, " ")+" (missing argument)", func(t *testing.T) {
+				t.Parallel()
+				code, stderr := runDvp(t, missing...)
+				if code != 2 || !strings.Contains(stderr, "Missing argument ") {
+					t.Errorf("dvp %s: exit %d, stderr:\n%s\nwant exit 2 and Missing argument", strings.Join(missing, " "), code, stderr)
+				}
+			})
+		}
 		var flag string
 		c.NonInheritedFlags().VisitAll(func(f *pflag.Flag) {
-			if flag == "" && len(f.Name) >= 5 && f.Name != "help" {
+			if flag == "" && len(f.Name) >= 4 && f.Name != "help" {
 				flag = f.Name
 			}
 		})
@@ -102,4 +124,20 @@ func TestMisspelledCommands(t *testing.T) {
 	if n < 20 {
 		t.Fatalf("only %d command paths checked: the walk missed the tree", n)
 	}
+}
+
+// leafArgs returns arguments for command c: one per upper-case placeholder
+// of its usage line ("sync NAME" takes one), then extra of "extra-arg".
+func leafArgs(c *cobra.Command, extra int) []string {
+	var args []string
+	for _, f := range strings.Fields(c.Use)[1:] {
+		if strings.ToUpper(f) != f || strings.ContainsAny(f, "[(-|") {
+			break
+		}
+		args = append(args, "x")
+	}
+	for i := 0; i < extra; i++ {
+		args = append(args, "extra-arg")
+	}
+	return args
 }

@@ -193,7 +193,7 @@ func explain(e jsonschemamsg.Error, n *yaml.Node) (msg, hint string) {
 			return msg, "write major.minor, e.g. \"1.3\" (quoted, so YAML keeps it a string)"
 		}
 	}
-	return msg, "see the plugin_config.yml rules in docs/validation.md"
+	return msg, "see the plugin_config.yml rules in dvp help validation"
 }
 
 // isPythonLanguage tells whether a language value names Python: PYTHON311

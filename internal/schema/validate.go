@@ -202,7 +202,7 @@ func (s *Schema) metaHint(e jsonschemamsg.Error) string {
 			}
 		}
 	}
-	return "see the draft-07 JSON Schema rules and docs/validation.md"
+	return "see the draft-07 JSON Schema rules and dvp help validation"
 }
 
 // isKeywordPosition tells whether the last token of path is a keyword of a

@@ -232,7 +232,7 @@ func (srv *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr(http.StatusNotFound, "exception.webservices.notfound",
 			fmt.Sprintf("The resource %q does not exist.", r.URL.Path),
-			"Check the engine address given with -e, DVP_ENGINE or engine in ~/.dvp/config: this engine serves the API of dvp engine serve (docs/engine.md)."))
+			"Check the engine address given with -e, DVP_ENGINE or engine in ~/.dvp/config: this engine serves the API of dvp engine serve (dvp help local-engine)."))
 	})
 	return mux
 }

@@ -342,7 +342,7 @@ func (e *Engine) ContainerOp(ctx context.Context, caller Caller, ref, op string,
 	spec, ok := containerOps[op]
 	cop, inContract := contractOp(op)
 	if !ok || !inContract {
-		return Started{}, badRequest(fmt.Sprintf("%q is not an operation of dSources and VDBs.", op), "Use one of the operations docs/engine.md lists.")
+		return Started{}, badRequest(fmt.Sprintf("%q is not an operation of dSources and VDBs.", op), "Use one of the operations dvp help local-engine lists.")
 	}
 	var c engineapi.Container
 	if err := e.find(ctx, store.KindContainer, "dSource or VDB", ref, &c); err != nil {

@@ -190,7 +190,7 @@ func (w *wf) checkMounts(ctx context.Context, mounts []sdk.Mount) error {
 				return w.mountRefused(env, m.MountPath, &exec.MountError{Message: err.Error(), Action: "Fix the environment's OS user (dvp environment add --os-user), or run the engine as root."})
 			}
 			if p, err = rules.Check(m.MountPath); err != nil {
-				return w.mountRefused(env, m.MountPath, &exec.MountError{Message: err.Error(), Action: "Choose another mount location in the plugin's parameters (docs/engine.md, Mounts, lists the rules)."})
+				return w.mountRefused(env, m.MountPath, &exec.MountError{Message: err.Error(), Action: "Choose another mount location in the plugin's parameters (the Mounts part of dvp help local-engine lists the rules)."})
 			}
 		}
 		for _, o := range mine {
