@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -232,7 +233,8 @@ func checkDvp(root *cobra.Command, args []string, strict bool) string {
 	}
 	cmd, rest, err := root.Find(args)
 	if err != nil {
-		if !strict && len(suggestions(root, args[0])) == 0 {
+		// (Commands are lowercase: "dvp Go plugin SDK" is text.)
+		if !strict && (args[0][0] < 'a' || args[0][0] > 'z' || len(suggestions(root, args[0])) == 0) {
 			return ""
 		}
 		return err.Error()
@@ -298,6 +300,20 @@ func TestDocumentedCommandsExist(t *testing.T) {
 	checked := 0
 	for _, page := range docPages(t) {
 		for _, b := range readBlocks(t, page) {
+			if b.lang == "" || b.lang == "text" {
+				// synopses (dvp build [-c FILE] ...) and output
+				for _, line := range shellLines(b.body) {
+					if strings.HasPrefix(line, "dvp ") {
+						for _, args := range dvpCommands(proseCommand(line)) {
+							checked++
+							if msg := checkDvp(root, args, false); msg != "" {
+								t.Errorf("%s: %s: %s", b, line, msg)
+							}
+						}
+					}
+				}
+				continue
+			}
 			if b.lang != "sh" && b.lang != "console" && b.lang != "shell" && b.lang != "bash" {
 				continue
 			}
@@ -417,5 +433,57 @@ func TestCheckDvp(t *testing.T) {
 		if bad := len(msgs) > 0; bad != c.bad {
 			t.Errorf("%s (strict %v): problems %q; want a problem: %v", c.line, c.strict, msgs, c.bad)
 		}
+	}
+}
+
+var flagRow = regexp.MustCompile("^\\| `--([a-z0-9-]+)[^`]*`(?:, `--[^`]*`)* \\| (`[^`]*`|none|off) \\|")
+
+// The defaults in docs/engine.md's table of dvp engine serve's flags are
+// the command's.
+func TestEngineFlagDefaults(t *testing.T) {
+	root := newRoot()
+	serve, _, err := root.Find([]string{"engine", "serve"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("engine.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for i, line := range strings.Split(string(data), "\n") {
+		m := flagRow.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		f := serve.Flags().Lookup(m[1])
+		if f == nil {
+			t.Errorf("engine.md:%d: dvp engine serve has no --%s", i+1, m[1])
+			continue
+		}
+		rows++
+		doc, def := strings.Trim(m[2], "`"), f.DefValue
+		var same bool
+		switch {
+		case doc == "none":
+			same = def == "" || def == "[]"
+		case doc == "off":
+			same = def == "false"
+		case f.Value.Type() == "duration":
+			d1, err1 := time.ParseDuration(doc)
+			d2, err2 := time.ParseDuration(def)
+			same = err1 == nil && err2 == nil && d1 == d2
+		default:
+			same = doc == def
+		}
+		if def == "" && strings.Contains(f.Usage, "(default "+doc+")") {
+			same = true // a default the help names (--data-dir: ~/.dvp/engine)
+		}
+		if !same {
+			t.Errorf("engine.md:%d: --%s defaults to %q, the page says %s", i+1, m[1], def, m[2])
+		}
+	}
+	if rows < 15 {
+		t.Fatalf("only %d flag rows found in engine.md", rows)
 	}
 }

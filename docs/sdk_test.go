@@ -2,6 +2,7 @@ package docs_test
 
 import (
 	"go/ast"
+	"go/build"
 	"go/doc"
 	"go/parser"
 	"go/token"
@@ -40,21 +41,19 @@ func loadSDKPackage(t *testing.T, dir string) sdkPackage {
 	t.Helper()
 	fset := token.NewFileSet()
 	path := filepath.Join("..", filepath.FromSlash(dir))
-	pkgs, err := parser.ParseDir(fset, path, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments)
+	bp, err := build.ImportDir(path, 0) // the files of this GOOS, tests apart
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pkgs) != 1 {
-		t.Fatalf("%s: %d packages", path, len(pkgs))
-	}
 	var files []*ast.File
-	var name string
-	for n, p := range pkgs {
-		name = n
-		for _, f := range p.Files {
-			files = append(files, f)
+	for _, name := range bp.GoFiles {
+		f, err := parser.ParseFile(fset, filepath.Join(path, name), nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
 		}
+		files = append(files, f)
 	}
+	name := bp.Name
 	d, err := doc.NewFromFiles(fset, files, "github.com/dvpkit/dvp/"+dir)
 	if err != nil {
 		t.Fatal(err)
