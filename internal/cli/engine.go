@@ -252,6 +252,7 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 		SessionTimeout: opts.SessionTimeout, UploadTokenTTL: opts.UploadTokenTTL, Log: app.Log, Redactor: app.Redactor,
 		AllowShortPassword: opts.AllowShortPassword,
 		Sandbox:            sb, Limits: limits, JobHeartbeat: opts.JobHeartbeat, WorkerInterval: opts.WorkerInterval,
+		SecretFiles: []string{opts.AdminPasswordFile, opts.TLSKey},
 		Front: engine.FrontDoor{
 			Hostnames: opts.Hostnames, HeaderTimeout: opts.HeaderTimeout, BodyTimeout: opts.BodyTimeout,
 			UploadIdleTimeout: opts.UploadIdleTimeout, IdleTimeout: opts.IdleTimeout, MaxHeaderBytes: int(maxHeader),

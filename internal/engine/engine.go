@@ -107,6 +107,10 @@ type Config struct {
 	// SchedClock is the clock of the policies' scheduler; nil: real
 	// timers on Clock. Tests give a sched.FakeClock.
 	SchedClock sched.Clock
+	// SecretFiles are files of the engine's secrets that may lie outside
+	// its directories (the admin password file, the TLS key): plugins and
+	// their local commands cannot open them (docs/engine.md, "Sandbox").
+	SecretFiles []string
 }
 
 // MinPasswordLength is the shortest admin password the engine starts
@@ -226,7 +230,7 @@ func New(cfg Config) (*Engine, string, error) {
 		return nil, "", err
 	}
 	runner := &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, Redactor: cfg.Redactor, Secret: keeper.Register,
-		Sandbox: cfg.Sandbox, Limits: cfg.Limits, Hidden: hiddenDirs(cfg.DataDir, cfg.Home),
+		Sandbox: cfg.Sandbox, Limits: cfg.Limits, Hidden: hiddenDirs(cfg.DataDir, cfg.Home, cfg.SecretFiles),
 		Environment: func(ctx context.Context, ref string) (env engineapi.Environment, found bool, err error) {
 			found, err = st.GetObject(ctx, store.KindEnvironment, ref, &env)
 			return env, found, err
@@ -286,13 +290,25 @@ func New(cfg Config) (*Engine, string, error) {
 
 // hiddenDirs are what sandboxed processes must not see: the data
 // directory and the engine user's ~/.dvp (its logs, its other engines).
-func hiddenDirs(dataDir, home string) []string {
+func hiddenDirs(dataDir, home string, secretFiles []string) []string {
 	var dirs []string
 	if abs, err := filepath.Abs(dataDir); err == nil {
 		dirs = append(dirs, abs)
 	}
 	if home != "" && filepath.IsAbs(home) {
 		dirs = append(dirs, filepath.Join(home, ".dvp"))
+	}
+	for _, f := range secretFiles {
+		if f == "" {
+			continue
+		}
+		if abs, err := filepath.Abs(f); err == nil {
+			dirs = append(dirs, abs)
+			// The file a link given as the flag points to, too.
+			if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
+				dirs = append(dirs, real)
+			}
+		}
 	}
 	return dirs
 }

@@ -169,7 +169,23 @@ func setupMounts(sp *spec) error {
 		if under(h, hidden) {
 			continue
 		}
-		if st, err := os.Stat(h); err != nil || !st.IsDir() {
+		st, err := os.Stat(h)
+		if err != nil {
+			continue
+		}
+		if !st.IsDir() {
+			// A file (the admin password file, the TLS key): /dev/null
+			// in its place, on a mount without devices, so that it
+			// cannot even be opened.
+			if !st.Mode().IsRegular() {
+				continue
+			}
+			if err := unix.Mount("/dev/null", h, "", unix.MS_BIND, ""); err != nil {
+				return fmt.Errorf("hiding %s: %v", h, err)
+			}
+			if err := unix.Mount("", h, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+				return fmt.Errorf("hiding %s: %v", h, err)
+			}
 			continue
 		}
 		if err := unix.Mount("tmpfs", h, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755,size=1m"); err != nil {

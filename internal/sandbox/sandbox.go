@@ -49,7 +49,8 @@ func DefaultLimits() Limits {
 type Policy struct {
 	// Hide lists directories replaced, in the sandbox, by an empty
 	// read-only directory (the engine's data directory, the engine user's
-	// ~/.dvp). Missing ones are skipped.
+	// ~/.dvp), and files that cannot be opened there (the admin password
+	// file, the TLS key). Missing ones are skipped.
 	Hide []string
 	// Expose lists paths inside hidden directories that stay visible at
 	// the same place: the plugin's executable (read-only), its work

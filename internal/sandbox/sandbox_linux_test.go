@@ -178,16 +178,23 @@ func newLayout(t *testing.T) layout {
 		filepath.Join(l.other, "debug.log"):          "OTHER",
 		filepath.Join(l.dotdvp, "logs", "debug.log"): "DEBUG",
 		filepath.Join(l.work, "own.txt"):             "OWN",
+		filepath.Join(l.outside, "admin-password"):   "ADMINPW",
+		filepath.Join(l.outside, "readable"):         "fine",
 	} {
 		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	if err := os.Symlink(filepath.Join(l.outside, "admin-password"), filepath.Join(l.outside, "link-to-password")); err != nil {
+		t.Fatal(err)
+	}
 	return l
 }
 
+// pluginPolicy hides the engine's directories and its secret files (an
+// admin password file outside them).
 func (l layout) pluginPolicy() Policy {
-	return Policy{Hide: []string{l.data, l.dotdvp}, Expose: []Bind{{Path: l.work, Writable: true}}, ReadOnly: true, Limits: DefaultLimits()}
+	return Policy{Hide: []string{l.data, l.dotdvp, filepath.Join(l.outside, "admin-password")}, Expose: []Bind{{Path: l.work, Writable: true}}, ReadOnly: true, Limits: DefaultLimits()}
 }
 
 func TestEnvAllowList(t *testing.T) {
@@ -230,10 +237,14 @@ func TestFilesHidden(t *testing.T) {
 		{"echo x > /tmp/dvp-sandbox-planted-" + strconv.Itoa(os.Getpid()), false},
 		{"umount " + l.data + " && cat " + filepath.Join(l.data, "secrets.key"), false},
 		{"cat /proc/1/environ | tr '\\0' '\\n' | grep -c DVP_ENGINE", false},
+		{"cat " + filepath.Join(l.outside, "admin-password"), false},
+		{"cat " + filepath.Join(l.outside, "link-to-password"), false},
+		{"umount " + filepath.Join(l.outside, "admin-password") + " && cat " + filepath.Join(l.outside, "admin-password"), false},
+		{"cat " + filepath.Join(l.outside, "readable"), true},
 		{"tr '\\0' ' ' < /proc/1/cmdline | grep -q " + InitArg + " && test $(ls /proc | grep -c '^[0-9]') -lt 10", true}, // the sandbox's own processes only
 	} {
 		r := run(t, s, l.pluginPolicy(), l.work, nil, "/bin/sh", "-c", c.script)
-		if (r.code == 0) != c.ok || strings.Contains(r.out, "KEY") || strings.Contains(r.out, "OTHER") || strings.Contains(r.out, "DEBUG") {
+		if (r.code == 0) != c.ok || strings.Contains(r.out, "KEY") || strings.Contains(r.out, "OTHER") || strings.Contains(r.out, "DEBUG") || strings.Contains(r.out, "ADMINPW") {
 			t.Errorf("%s: exit %d (want success %v), output %q", c.script, r.code, c.ok, r.out)
 		}
 	}

@@ -66,7 +66,13 @@ func hostileRun(t *testing.T, envName string, unprivileged bool, extra ...string
 			os.Chown(d, 65534, 65534)
 		}
 	}
-	e := startEngineAs(t, data, home, unprivileged, extra...)
+	// The admin password in a file outside the engine's directories.
+	pwFile := filepath.Join(home, "engine-password")
+	os.WriteFile(pwFile, []byte(adminPassword+"\n"), 0o600)
+	if unprivileged {
+		os.Chown(pwFile, 65534, 65534)
+	}
+	e := startEngineAs(t, data, home, unprivileged, append([]string{"--admin-password-file", pwFile}, extra...)...)
 	rec := &recorder{t: t, home: client, env: append([]string{"DVP_PASSWORD=" + adminPassword}, goCacheEnv(t)...)}
 	eng := []string{"-e", e.url, "-u", "admin"}
 	must := func(what string, args ...string) result {
@@ -151,7 +157,8 @@ func TestHostilePluginIsContained(t *testing.T) {
 				t.Fatalf("the plugin's working directory %q is not in the data directory %s: the file attempts prove nothing", got["workdir"], data)
 			}
 			for _, a := range []string{"env", "procenv", "secrets.key", "engine.db", "blobs", "other-plugin-logs", "write-data-dir", "network",
-				"bash-env", "bash-procenv", "bash-secrets.key", "bash-engine.db", "bash-blobs", "bash-write-data-dir"} {
+				"bash-env", "bash-procenv", "bash-secrets.key", "bash-engine.db", "bash-blobs", "bash-write-data-dir",
+				"password-file", "bash-password-file"} {
 				if got[a] != "refused" {
 					t.Errorf("%s: %q, want refused", a, got[a])
 				}
@@ -221,7 +228,8 @@ func TestHostilePluginIsContained(t *testing.T) {
 // operation's job warns.
 func TestHostilePluginWithoutSandbox(t *testing.T) {
 	got, e, _, added := hostileRun(t, "control", false, "--insecure-no-sandbox")
-	for _, a := range []string{"secrets.key", "engine.db", "blobs", "write-data-dir", "procenv", "bash-secrets.key", "bash-engine.db", "bash-write-data-dir"} {
+	for _, a := range []string{"secrets.key", "engine.db", "blobs", "write-data-dir", "procenv", "bash-secrets.key", "bash-engine.db", "bash-write-data-dir",
+		"password-file", "bash-password-file"} {
 		if got[a] != "LEAKED" {
 			t.Errorf("%s: %q, want LEAKED without a sandbox", a, got[a])
 		}

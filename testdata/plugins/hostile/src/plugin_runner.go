@@ -145,6 +145,11 @@ func repositoryDiscovery(ctx context.Context, conn sdk.RemoteConnection) ([]gene
 	r.add("blobs", leaked(blobs))
 	r.add("other-plugin-logs", leaked(otherLogs))
 	r.add("write-data-dir", leaked(write))
+	// The admin password file the engine was started with, outside its
+	// directories (the test puts it in the engine user's home).
+	home, _ := os.UserHomeDir()
+	pw, err := os.ReadFile(filepath.Join(home, "engine-password"))
+	r.add("password-file", leaked(err == nil && len(pw) > 0))
 	r.add("network", network())
 
 	// A child in its own session that ignores the usual signals.
@@ -253,6 +258,7 @@ for d in $DIRS; do
   test -n "$(ls "$d/blobs/sha256" 2>/dev/null)" && echo blobs
   echo x 2>/dev/null > "$d/planted-by-bash" && echo write-data-dir
 done
+test -s "$HOME/engine-password" && cat "$HOME/engine-password" >/dev/null && echo password-file
 env | grep -q '^DVP_' && echo env
 grep -l DVP_ENGINE_ADMIN_PASSWORD /proc/[0-9]*/environ >/dev/null 2>&1 && echo procenv
 setsid sh -c 'trap "" TERM HUP INT; exec sleep ` + Marker + `' </dev/null >/dev/null 2>&1 &
@@ -267,7 +273,7 @@ echo done
 	for _, l := range strings.Fields(res.Stdout) {
 		got[l] = true
 	}
-	for _, a := range []string{"secrets.key", "engine.db", "blobs", "write-data-dir", "env", "procenv"} {
+	for _, a := range []string{"secrets.key", "engine.db", "blobs", "write-data-dir", "env", "procenv", "password-file"} {
 		r.add("bash-"+a, leaked(got[a]))
 	}
 	r.add("bash-setsid", leaked(!got["done"])+" (ran)")
