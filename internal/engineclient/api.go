@@ -144,16 +144,38 @@ func (c *Client) Download(ctx context.Context, path string) (io.ReadCloser, erro
 	if err != nil {
 		return nil, err
 	}
-	return &download{resp: resp}, nil
+	return &download{resp: resp, max: c.o.MaxDownloadBytes}, nil
 }
 
-type download struct{ resp *response }
+type download struct {
+	resp *response
+	n    int64 // bytes read
+	max  int64
+}
+
+// DefaultMaxDownloadBytes bounds a download (a log bundle): an engine that
+// sends without end would fill the user's disk.
+const DefaultMaxDownloadBytes int64 = 4 << 30
+
+// DownloadTooLargeError is a download longer than MaxDownloadBytes.
+type DownloadTooLargeError struct{ Limit int64 }
+
+func (e *DownloadTooLargeError) Error() string {
+	return fmt.Sprintf("the engine sent more than %d bytes for the download, more than any log bundle: dvp stopped reading it", e.Limit)
+}
 
 // Read reads the download; when the engine stopped sending for the read
 // timeout, the error says so (the watchdog's cancellation alone reads as
 // "context canceled").
 func (d *download) Read(p []byte) (int, error) {
+	if d.n > d.max {
+		return 0, &DownloadTooLargeError{Limit: d.max}
+	}
+	if rest := d.max + 1 - d.n; int64(len(p)) > rest {
+		p = p[:rest]
+	}
 	n, err := d.resp.raw.Read(p)
+	d.n += int64(n)
 	if err != nil && err != io.EOF && d.resp.wd != nil && d.resp.wd.timedOut() {
 		err = &StalledError{After: d.resp.wd.d, Err: err}
 	}

@@ -63,6 +63,8 @@ type Options struct {
 	Log *slog.Logger
 	// UserAgent of requests; "" gives "dvp".
 	UserAgent string
+	// MaxDownloadBytes bounds a download; 0: DefaultMaxDownloadBytes.
+	MaxDownloadBytes int64
 }
 
 // Client talks to one engine.
@@ -125,6 +127,9 @@ func New(o Options) (*Client, error) {
 	}
 	if o.ReadTimeout <= 0 {
 		o.ReadTimeout = DefaultReadTimeout
+	}
+	if o.MaxDownloadBytes <= 0 {
+		o.MaxDownloadBytes = DefaultMaxDownloadBytes
 	}
 	if o.Retries < 0 {
 		o.Retries = 0

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -170,5 +171,39 @@ func TestStalledDownloadSaysReadTimeout(t *testing.T) {
 	}
 	if string(got) != "the first bytes" || !strings.Contains(err.Error(), "sent nothing for 100ms") || strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("stalled download: read %q, error %q", got, err)
+	}
+}
+
+// TestEndlessDownloadBounded: an engine that sends a download without end
+// would fill the user's disk; the client stops after MaxDownloadBytes and
+// says why, and the server sees it stop reading.
+func TestEndlessDownloadBounded(t *testing.T) {
+	var sent atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		chunk := make([]byte, 64<<10)
+		for range 1 << 14 { // 1 GiB at most
+			n, err := w.Write(chunk)
+			sent.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	c, _ := newTestClient(t, srv.URL, func(o *Options) { o.MaxDownloadBytes = 1 << 20; o.Retries = -1 })
+	dl, err := c.Download(context.Background(), "delphix/data/download?token=x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.Copy(io.Discard, dl)
+	dl.Close()
+	srv.CloseClientConnections()
+	var big *DownloadTooLargeError
+	if !errors.As(err, &big) || got != 1<<20+1 || !strings.Contains(err.Error(), "more than 1048576 bytes") {
+		t.Errorf("read %d bytes, error %v", got, err)
+	}
+	if n := sent.Load(); n > 64<<20 {
+		t.Errorf("the server sent %d MiB", n>>20)
 	}
 }
