@@ -276,7 +276,7 @@ func (b *pipeline) lockWorkDir(root string) bool {
 // leaves them as they were.
 func (b *pipeline) startEarly(cfg *config.Config) {
 	if goCmd, gp := goTool(b.opts.GoCommand); gp == nil {
-		if _, eps := checkEntryPoint(cfg); !eps.HasErrors() {
+		if _, eps := checkEntryPoint(cfg, false); !eps.HasErrors() {
 			if v, mps := checkGoMod(cfg.SrcPath); !mps.HasErrors() {
 				b.goCmd, b.goModGo = goCmd, v
 				b.startCompile(cfg.SrcPath, true)
@@ -325,7 +325,7 @@ func (b *pipeline) generate() bool {
 // compiling.
 func (b *pipeline) checkSources() bool {
 	cfg := b.p.Config
-	entry, eps := checkEntryPoint(cfg)
+	entry, eps := checkEntryPoint(cfg, true)
 	b.entry = entry
 	b.res.Problems = append(b.res.Problems, eps...)
 	goModGo, mps := checkGoMod(cfg.SrcPath)

@@ -27,8 +27,10 @@ type entryInfo struct {
 // checkEntryPoint checks entryPoint "<module>:<symbol>" of a Go plugin: the
 // module names the Go file <srcDir>/<module>.go of package main, and the
 // symbol is a package-level variable of that file. A file that does not
-// parse is left to the compiler, which reports it at its line.
-func checkEntryPoint(cfg *config.Config) (*entryInfo, diag.List) {
+// parse is left to the compiler, which reports it at its line. With
+// funcs, the positions of package main's functions are collected too
+// (entryInfo.Funcs).
+func checkEntryPoint(cfg *config.Config, funcs bool) (*entryInfo, diag.List) {
 	module, symbol := cfg.EntryModule(), cfg.EntrySymbol()
 	line, col := cfg.Position("entryPoint")
 	bad := func(format string, args ...any) diag.List {
@@ -99,7 +101,9 @@ func checkEntryPoint(cfg *config.Config) (*entryInfo, diag.List) {
 		p := diag.Errorf(info.File, pos.Line, pos.Column, "Entry point '%s': '%s' is a %s; it must be a package-level variable (var %s = ...)", cfg.EntryPoint, symbol, kind, symbol)
 		return info, diag.List{p}
 	}
-	collectFuncs(cfg.SrcPath, info)
+	if funcs {
+		collectFuncs(cfg.SrcPath, info)
+	}
 	return info, nil
 }
 

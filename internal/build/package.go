@@ -1,7 +1,6 @@
 package build
 
 import (
-	"bufio"
 	"bytes"
 	"compress/flate"
 	"crypto/sha256"
@@ -173,7 +172,7 @@ var sourceSlot = []byte("\n    \"" + artifact.SourceCodeField + "\": \"\"")
 // artifactStream is the artifact file as an io.Reader for
 // fsutil.WriteReaderCommit, which calls its WriteTo: the JSON around
 // sourceCode, and the ZIP written through a base64 encoder, straight into
-// the file and a sha256.
+// the file and a sha256 (on another goroutine: pipeWriter).
 type artifactStream struct {
 	head, tail []byte
 	files      []zipfile.File
@@ -190,34 +189,23 @@ func (s *artifactStream) Read([]byte) (int, error) {
 }
 
 func (s *artifactStream) WriteTo(w io.Writer) (int64, error) {
-	cw := &countWriter{w: io.MultiWriter(w, s.sum)}
-	bw := bufio.NewWriterSize(cw, 512<<10)
-	_, err := bw.Write(s.head)
+	pw := newPipeWriter(w, s.sum)
+	_, err := pw.Write(s.head)
 	if err == nil {
-		enc := base64.NewEncoder(base64.StdEncoding, bw)
+		enc := base64.NewEncoder(base64.StdEncoding, pw)
 		err = zipfile.WritePacked(enc, s.files, s.pre)
 		if cerr := enc.Close(); err == nil {
 			err = cerr
 		}
 	}
 	if err == nil {
-		_, err = bw.Write(s.tail)
+		_, err = pw.Write(s.tail)
 	}
+	n, perr := pw.Close()
 	if err == nil {
-		err = bw.Flush()
+		err = perr
 	}
 	s.done = true
-	return cw.n, err
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
 	return n, err
 }
 
