@@ -69,3 +69,34 @@ func TestSchemaSizeAndValueDepthBounded(t *testing.T) {
 		t.Errorf("a value nested %d deep: %v", MaxValueDepth, ps)
 	}
 }
+
+// TestPatternsBounded: a schema's regular expressions are checked before
+// anything compiles them: megabytes of pattern took seconds to compile,
+// and a compiled program of thousands of instructions makes each match of
+// a long value as slow.
+func TestPatternsBounded(t *testing.T) {
+	for _, c := range []struct {
+		schema, want string
+	}{
+		{`{"type": "string", "pattern": "` + strings.Repeat("ab|", 300000) + `c"}`, "more than the 4096 accepted"},
+		{`{"type": "object", "properties": {"x": {"pattern": "(a?){1000}a{1000}"}}}`, "instructions, more than the 2000 accepted"},
+		{`{"type": "object", "patternProperties": {"` + strings.Repeat("[a-z]{1000}", 3) + `": {}}}`, "instructions, more than the 2000 accepted"},
+	} {
+		var v any
+		if err := json.Unmarshal([]byte(c.schema), &v); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckCompiles("/snapshotSchema", v); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%.80s: %v", c.schema, err)
+		}
+		s := &Schema{Definitions: map[string]json.RawMessage{"snapshotDefinition": json.RawMessage(c.schema)}}
+		if ps := s.ValidateValue("snapshotDefinition", "x"); len(ps) != 1 || !strings.Contains(ps[0].Message, c.want) {
+			t.Errorf("%.80s: validation gave %v", c.schema, ps)
+		}
+	}
+	var ok any
+	json.Unmarshal([]byte(`{"type": "string", "pattern": "^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$", "default": {"pattern": 1}}`), &ok)
+	if err := CheckCompiles("/snapshotSchema", ok); err != nil {
+		t.Errorf("a usual pattern: %v", err)
+	}
+}

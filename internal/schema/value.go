@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp/syntax"
 	"strings"
 	"sync"
 
@@ -53,6 +54,9 @@ var compileMu sync.Mutex
 // as ValidateValue) and returns why it does not compile; name identifies
 // it in errors. It is the artifact check's CompileSchema.
 func CheckCompiles(name string, schema any) error {
+	if err := checkPatterns(schema); err != nil {
+		return err
+	}
 	schema, _ = withoutForeignPatterns(schema)
 	b, err := json.Marshal(schema)
 	if err != nil {
@@ -154,6 +158,9 @@ func compileDefinition(definition string, raw []byte) (cd compiledDef) {
 		return compiledDef{err: fmt.Errorf("the definition is not standard JSON: %v", err)}
 	}
 	url := "https://dvpkit.invalid/schema.json/" + definition
+	if err := checkPatterns(doc); err != nil {
+		return compiledDef{err: err}
+	}
 	if cleaned, changed := withoutForeignPatterns(doc); changed {
 		if raw, err = json.Marshal(cleaned); err != nil {
 			return compiledDef{err: err}
@@ -266,6 +273,66 @@ func (s meterStep) Validate(jsonschema.ValidationContext, any) error {
 		panic(errTooMuch)
 	}
 	return nil
+}
+
+// The bounds of a schema's regular expressions (pattern and the keys of
+// patternProperties). Go's regexp runs in time linear in the text, but
+// times the size of the compiled expression: a hostile pattern of
+// megabytes takes seconds to compile and makes every match of a long
+// value as slow. Real patterns have tens or hundreds of characters.
+const (
+	MaxPatternBytes = 4096
+	MaxPatternInsts = 2000 // instructions of the compiled program
+)
+
+// checkPatterns refuses a schema whose regular expressions are beyond
+// MaxPatternBytes or MaxPatternInsts, before anything compiles them.
+// Every "pattern" string and "patternProperties" key is checked, in data
+// (default, enum) too: a value there that long is refused as well.
+func checkPatterns(v any) error {
+	var err error
+	check := func(p string) {
+		if err != nil {
+			return
+		}
+		if len(p) > MaxPatternBytes {
+			err = fmt.Errorf("a pattern has %d bytes, more than the %d accepted: use a simpler regular expression", len(p), MaxPatternBytes)
+			return
+		}
+		re, perr := syntax.Parse(p, syntax.Perl)
+		if perr != nil {
+			return // not Go syntax: left out of validation (patterns.go)
+		}
+		if prog, perr := syntax.Compile(re.Simplify()); perr == nil && len(prog.Inst) > MaxPatternInsts {
+			err = fmt.Errorf("the pattern %.60q compiles to %d instructions, more than the %d accepted (counted repetitions such as {1000} multiply its size): use a simpler regular expression", p, len(prog.Inst), MaxPatternInsts)
+		}
+	}
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		if depth > maxPatternDepth {
+			return
+		}
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				walk(e, depth+1)
+			}
+		case map[string]any:
+			for k, e := range x {
+				if s, ok := e.(string); ok && k == "pattern" {
+					check(s)
+				}
+				if pp, ok := e.(map[string]any); ok && k == "patternProperties" {
+					for p := range pp {
+						check(p)
+					}
+				}
+				walk(e, depth+1)
+			}
+		}
+	}
+	walk(v, 0)
+	return err
 }
 
 // depth is how deep v nests (1 for a scalar).
