@@ -40,6 +40,8 @@ cleanup() {
 	[ -n "$ENGINE_PID" ] && kill "$ENGINE_PID" 2>/dev/null && wait "$ENGINE_PID" 2>/dev/null
 	[ -n "$SSHD_PID" ] && kill "$SSHD_PID" 2>/dev/null && wait "$SSHD_PID" 2>/dev/null
 	rm -f "$SNIPPET"
+	# The engine's scratch paths (its local and SSH environments are this user's).
+	[ -n "${SSH_SCRATCH:-}" ] && rm -rf "$(dirname "$SSH_SCRATCH")"
 	if [ "$rc" -ne 0 ]; then
 		echo "e2e: engine log:" >&2
 		tail -n 40 "$WORK/engine.log" >&2 2>/dev/null || true
@@ -134,6 +136,11 @@ step "environments"
 "$DVP" environment add source --host "$ME@127.0.0.1" --port "$PORT" \
 	--ssh-key "$WORK/ssh/id_ed25519" --known-hosts "$WORK/ssh/known_hosts"
 "$DVP" environment list
+SSH_HOME=$(getent passwd "$ME" | cut -d: -f6)
+SSH_SCRATCH=$("$DVP" environment list -o json | grep -o "\"scratchPath\": \"$SSH_HOME/.dvp-scratch/[0-9a-f]\{12\}/UNIX_HOST_ENVIRONMENT-2\"" | cut -d'"' -f4)
+[ -n "$SSH_SCRATCH" ] || fail "the SSH environment's scratch path is not ~/.dvp-scratch/<engine id>/<reference> in the SSH user's home"
+[ "$(stat -c %a "$SSH_SCRATCH")" = 700 ] || fail "the SSH environment's scratch path $SSH_SCRATCH is not private to its user"
+echo "SSH scratch path $SSH_SCRATCH"
 
 step "the SSH host key is verified"
 : >"$WORK/ssh/empty_known_hosts"

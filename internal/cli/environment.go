@@ -54,7 +54,7 @@ off, for test hosts only. The engine reads the --ssh-key file itself.
 
 A local environment's commands (run_bash, run_expect, run_sync) run as the
 engine's user, or as --os-user USER, which needs an engine running as root
-(as a Delphix environment user). Its scratch path is ~USER/.dvp-scratch/<ref>;
+(as a Delphix environment user). Its scratch path is ~USER/.dvp-scratch/<engine id>/<ref>;
 mount paths must be in directories that only root, the engine's user or that
 user can change ("Mounts" in dvp help local-engine).`,
 		Example: `  dvp environment add staging --local -e http://127.0.0.1:8780 -u admin

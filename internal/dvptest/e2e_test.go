@@ -142,7 +142,7 @@ func (p *project) assertNothingLeft(t *testing.T) {
 	}
 	// The scaffold mounts under the local environment's scratch path, in
 	// the home directory (HOME is the test's).
-	links, _ := filepath.Glob(filepath.Join(filepath.Dir(p.dir), ".dvp-scratch", "*", "dlpx_staged_mounts", "*"))
+	links, _ := filepath.Glob(filepath.Join(filepath.Dir(p.dir), ".dvp-scratch", "*", "*", "dlpx_staged_mounts", "*"))
 	for _, l := range links {
 		if target, err := os.Readlink(l); err == nil && strings.HasPrefix(target, p.tmp) {
 			t.Errorf("a mount is left: %s -> %s", l, target)

@@ -229,6 +229,12 @@ func New(cfg Config) (*Engine, string, error) {
 		lock.Close()
 		return nil, "", err
 	}
+	engineID, err := st.EngineID(context.Background())
+	if err != nil {
+		st.Close()
+		lock.Close()
+		return nil, "", fmt.Errorf("reading the engine's id in %s: %w", cfg.DataDir, err)
+	}
 	runner := &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, Redactor: cfg.Redactor, Secret: keeper.Register,
 		Sandbox: cfg.Sandbox, Limits: cfg.Limits, Hidden: hiddenDirs(cfg.DataDir, cfg.Home, cfg.SecretFiles),
 		Environment: func(ctx context.Context, ref string) (env engineapi.Environment, found bool, err error) {
@@ -236,7 +242,7 @@ func New(cfg Config) (*Engine, string, error) {
 			return env, found, err
 		}}
 	e := &Engine{cfg: cfg, store: st, lock: lock, stop: make(chan struct{}),
-		core: core.New(core.Config{DataDir: cfg.DataDir, Home: cfg.Home, MaxSourceBytes: cfg.MaxSourceBytes, BcryptCost: cfg.BcryptCost,
+		core: core.New(core.Config{DataDir: cfg.DataDir, Home: cfg.Home, EngineID: engineID, MaxSourceBytes: cfg.MaxSourceBytes, BcryptCost: cfg.BcryptCost,
 			Clock: cfg.Clock, SchedClock: cfg.SchedClock, Log: cfg.Log, Redactor: cfg.Redactor, JobHeartbeat: cfg.JobHeartbeat}, st, keeper, runner)}
 	// The jobs a stop cut off, read before the store's recovery marks
 	// them FAILED: the objects' recovery looks at what they did.

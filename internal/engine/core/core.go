@@ -55,6 +55,9 @@ type Config struct {
 	// (jobs.Options.Heartbeat).
 	JobHeartbeat time.Duration
 	Home         string // the engine user's home directory (local environments' scratch paths)
+	// EngineID tells this engine's scratch paths from other engines'
+	// (store.EngineID).
+	EngineID string
 }
 
 // Engine is the engine's domain: its workflows over a store.

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
@@ -22,25 +23,52 @@ import (
 )
 
 // checkEnvironment connects to the environment and prepares its scratch
-// path.
-func (e *Engine) checkEnvironment(ctx context.Context, j *jobs.Job, env engineapi.Environment) error {
+// path. An SSH environment's scratch path is found by the first check
+// (its user's home is known only there, see sshScratchScript): the
+// environment is returned with it.
+func (e *Engine) checkEnvironment(ctx context.Context, j *jobs.Job, env engineapi.Environment) (engineapi.Environment, error) {
 	x := exec.New(env)
 	defer x.Close()
-	res, err := x.RunBash(ctx, pluginhost.BashRequest{Command: `mkdir -p "$DVP_SCRATCH" && uname -sn`, Variables: map[string]string{"DVP_SCRATCH": env.ScratchPath}})
+	req := pluginhost.BashRequest{Command: `mkdir -p "$DVP_SCRATCH" && uname -sn`, Variables: map[string]string{"DVP_SCRATCH": env.ScratchPath}}
+	resolve := env.HostType == engineapi.HostSSH && env.ScratchPath == ""
+	if resolve {
+		req = pluginhost.BashRequest{Command: sshScratchScript, Variables: map[string]string{"DVP_ENGINE": e.cfg.EngineID, "DVP_REF": env.Reference}}
+	}
+	res, err := x.RunBash(ctx, req)
 	if err != nil {
 		msg := err.Error()
 		var le *libs.LibraryError
 		if errors.As(err, &le) {
 			msg = le.Message
 		}
-		return failf(fmt.Sprintf("Check the host, port, user, key and known hosts of the environment, then refresh it with dvp environment refresh %s.", env.Name), "Cannot run commands on environment %s: %s", env.Name, msg)
+		return env, failf(fmt.Sprintf("Check the host, port, user, key and known hosts of the environment, then refresh it with dvp environment refresh %s.", env.Name), "Cannot run commands on environment %s: %s", env.Name, msg)
 	}
 	if res.ExitCode != 0 {
-		return failf("Check that the user can create the scratch directory.", "The environment check on %s failed (exit %d): %s", env.Name, res.ExitCode, strings.TrimSpace(res.Stderr))
+		return env, failf("Check that the user can create the scratch directory.", "The environment check on %s failed (exit %d): %s", env.Name, res.ExitCode, strings.TrimSpace(res.Stderr))
 	}
-	j.Info("event.environment.checked", fmt.Sprintf("Environment %s answers: %s.", env.Name, strings.TrimSpace(res.Stdout)))
-	return nil
+	answer := strings.TrimSpace(res.Stdout)
+	if resolve {
+		dir, rest, _ := strings.Cut(answer, "\n")
+		if !path.IsAbs(dir) || path.Clean(dir) != dir || dir == "/" || strings.ContainsAny(dir, "\x00\r") {
+			return env, failf("Check the home directory of the SSH user on the host.", "The environment check on %s did not find the SSH user's home directory (it answered %q).", env.Name, dir)
+		}
+		env.ScratchPath, answer = dir, strings.TrimSpace(rest)
+	}
+	j.Info("event.environment.checked", fmt.Sprintf("Environment %s answers: %s.", env.Name, answer))
+	return env, nil
 }
+
+// sshScratchScript makes an SSH environment's scratch path in its user's
+// home, private to that user (~/.dvp-scratch/<engine id>/<environment
+// reference>, as a local environment's; never a shared place such as
+// /tmp), and prints it on its first line.
+const sshScratchScript = `set -e
+umask 077
+home=$(cd && pwd -P)
+dir="$home/.dvp-scratch/$DVP_ENGINE/$DVP_REF"
+mkdir -p "$dir"
+printf '%s\n' "$dir"
+uname -sn`
 
 // discover runs environment discovery (docs/workflows.md, "Workflows")
 // with every installed plugin: repositories, then the source configs of

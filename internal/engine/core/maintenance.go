@@ -175,6 +175,9 @@ func (e *Engine) UpdateEnvironment(ctx context.Context, caller Caller, ref strin
 	}
 	moved := next.Host != env.Host || next.User != env.User
 	if moved {
+		// The new host or user has its own home: the check finds the
+		// scratch path there.
+		next.ScratchPath = ""
 		users, err := e.containersUsing(ctx, func(c *engineapi.Container) bool { return usesEnvironment(c, env.Reference) })
 		if err != nil {
 			return Started{}, internalErr(err)
@@ -192,7 +195,8 @@ func (e *Engine) UpdateEnvironment(ctx context.Context, caller Caller, ref strin
 			}
 			// The stored environment changes only once the host answers
 			// with the new settings.
-			if err := e.checkEnvironment(ctx, j, next); err != nil {
+			next, err := e.checkEnvironment(ctx, j, next)
+			if err != nil {
 				return err
 			}
 			if err := e.store.PutObject(ctx, store.KindEnvironment, env.Reference, env.Name, &next, e.cfg.Clock()); err != nil {

@@ -52,12 +52,14 @@ func lookupLocalUser(osUser, home string) (localUser, error) {
 	return localUser{name: cur.Username, home: home}, nil
 }
 
-// localScratch is the scratch path of the local environment ref: a
-// directory of its OS user's home, outside the engine's data directory
-// (which the sandbox hides from the environment's commands). The
+// localScratch is the scratch path of the local environment ref of the
+// engine engineID (store.EngineID): a directory of its OS user's home,
+// outside the engine's data directory (which the sandbox hides from the
+// environment's commands), and apart from every other engine's (two
+// engines on one machine both have an UNIX_HOST_ENVIRONMENT-1). The
 // scaffold's plugins mount under it (docs/plugin-project.md).
-func localScratch(home, ref string) string {
-	return filepath.Join(home, LocalScratchDir, ref)
+func localScratch(home, engineID, ref string) string {
+	return filepath.Join(home, LocalScratchDir, engineID, ref)
 }
 
 // LocalScratchDir is the directory of the user's home that holds the
@@ -89,7 +91,7 @@ func (e *Engine) MoveLocalScratchPaths(ctx context.Context) (int, error) {
 		if !filepath.IsAbs(home) || home == "/" {
 			continue // left as it was; environment add says why for new ones
 		}
-		env.ScratchPath = localScratch(home, env.Reference)
+		env.ScratchPath = localScratch(home, e.cfg.EngineID, env.Reference)
 		if err := e.store.PutObject(ctx, store.KindEnvironment, env.Reference, env.Name, &env, e.cfg.Clock()); err != nil {
 			return n, err
 		}

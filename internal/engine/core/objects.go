@@ -120,7 +120,7 @@ func (e *Engine) CreateEnvironment(ctx context.Context, caller Caller, p enginea
 			env.KnownHostsFile = p.KnownHostsFile
 		}
 		problems = append(problems, sshProblems(env, "add")...)
-		env.ScratchPath = "/tmp/dvp-scratch"
+		// The scratch path is the SSH user's (checkEnvironment).
 		env.BinaryPath = "/tmp/dvp-toolkit"
 	default:
 		problems = append(problems, diag.Problem{Pointer: "/hostType", Severity: diag.Error, Message: fmt.Sprintf("%q is not \"local\" or \"ssh\"", p.HostType)})
@@ -132,9 +132,7 @@ func (e *Engine) CreateEnvironment(ctx context.Context, caller Caller, p enginea
 	ref, err := e.store.CreateObject(ctx, store.KindEnvironment, "", true, e.cfg.Clock(), func(ref string) (any, string) {
 		env.Reference = ref
 		if env.HostType == engineapi.HostLocal {
-			env.ScratchPath = localScratch(local.home, ref)
-		} else {
-			env.ScratchPath += "/" + ref
+			env.ScratchPath = localScratch(local.home, e.cfg.EngineID, ref)
 		}
 		return &env, env.Name
 	})
@@ -146,10 +144,17 @@ func (e *Engine) CreateEnvironment(ctx context.Context, caller Caller, p enginea
 	}
 	return e.startJob(caller, "ENVIRONMENT_CREATE", fmt.Sprintf("Add environment %q", env.Name), ref, env.Name, ref, ref,
 		func(ctx context.Context, j *jobs.Job) error {
-			if err := e.checkEnvironment(ctx, j, env); err != nil {
+			checked, err := e.checkEnvironment(ctx, j, env)
+			if err != nil {
 				// An environment the engine cannot reach is not added.
 				e.store.DeleteObject(context.Background(), store.KindEnvironment, ref)
 				return err
+			}
+			if checked.ScratchPath != env.ScratchPath {
+				env = checked
+				if err := e.store.PutObject(ctx, store.KindEnvironment, env.Reference, env.Name, &env, e.cfg.Clock()); err != nil {
+					return err
+				}
 			}
 			j.Progress(10)
 			return e.discover(ctx, j, env)
@@ -168,8 +173,15 @@ func (e *Engine) RefreshEnvironment(ctx context.Context, caller Caller, ref stri
 			if ok, err := e.store.GetObject(ctx, store.KindEnvironment, env.Reference, &cur); err != nil || !ok {
 				return failf("", "The environment %s was deleted.", env.Name)
 			}
-			if err := e.checkEnvironment(ctx, j, cur); err != nil {
+			checked, err := e.checkEnvironment(ctx, j, cur)
+			if err != nil {
 				return err
+			}
+			if checked.ScratchPath != cur.ScratchPath {
+				cur = checked
+				if err := e.store.PutObject(ctx, store.KindEnvironment, cur.Reference, cur.Name, &cur, e.cfg.Clock()); err != nil {
+					return err
+				}
 			}
 			j.Progress(10)
 			return e.discover(ctx, j, cur)
