@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/dvpkit/dvp/internal/filelock"
 	"github.com/dvpkit/dvp/internal/fsutil"
 )
 
@@ -55,7 +56,7 @@ func lockWorkDir(dir string) (unlock func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := lockFile(f); err != nil {
+	if err := filelock.Lock(f); err != nil {
 		f.Close()
 		return nil, err
 	}
