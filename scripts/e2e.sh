@@ -133,11 +133,11 @@ cp "$ROOT/testdata/e2e/seed_logging.go.txt" "$WORK/plugin/src/e2e_logging.go"
 
 step "environments"
 "$DVP" environment add staging --local
-"$DVP" environment add source --host "$ME@127.0.0.1" --port "$PORT" \
-	--ssh-key "$WORK/ssh/id_ed25519" --known-hosts "$WORK/ssh/known_hosts"
+SSH_REF=$("$DVP" environment add source --host "$ME@127.0.0.1" --port "$PORT" \
+	--ssh-key "$WORK/ssh/id_ed25519" --known-hosts "$WORK/ssh/known_hosts")
 "$DVP" environment list
 SSH_HOME=$(getent passwd "$ME" | cut -d: -f6)
-SSH_SCRATCH=$("$DVP" environment list -o json | grep -o "\"scratchPath\": \"$SSH_HOME/.dvp-scratch/[0-9a-f]\{12\}/UNIX_HOST_ENVIRONMENT-2\"" | cut -d'"' -f4)
+SSH_SCRATCH=$("$DVP" environment list -o json | grep -o "\"scratchPath\": \"$SSH_HOME/.dvp-scratch/[0-9a-f]\{12\}/$SSH_REF\"" | cut -d'"' -f4)
 [ -n "$SSH_SCRATCH" ] || fail "the SSH environment's scratch path is not ~/.dvp-scratch/<engine id>/<reference> in the SSH user's home"
 [ "$(stat -c %a "$SSH_SCRATCH")" = 700 ] || fail "the SSH environment's scratch path $SSH_SCRATCH is not private to its user"
 echo "SSH scratch path $SSH_SCRATCH"
