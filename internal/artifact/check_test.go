@@ -15,7 +15,6 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
 	"github.com/dvpkit/dvp/internal/schema"
 	"github.com/dvpkit/dvp/internal/zipfile"
-	"github.com/dvpkit/dvp/internal/zipfile/ziptest"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
@@ -252,7 +251,7 @@ func TestExtractZipStaysInside(t *testing.T) {
 	p := dir + "/ok.zip"
 	os.WriteFile(p, z, 0o644)
 	out := t.TempDir()
-	if err := ziptest.Extract(p, out, 1<<20, artifact.BinaryEntry); err != nil {
+	if err := zipfile.Extract(p, out, 1<<20, artifact.BinaryEntry); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(out + "/a/b.txt"); string(b) != "hi" {
@@ -263,7 +262,7 @@ func TestExtractZipStaysInside(t *testing.T) {
 	}
 	bad := rawZip(t, entry("../escape.txt", 0o644, []byte("x")))
 	os.WriteFile(p, bad, 0o644)
-	if err := ziptest.Extract(p, t.TempDir(), 1<<20, artifact.BinaryEntry); err == nil {
+	if err := zipfile.Extract(p, t.TempDir(), 1<<20, artifact.BinaryEntry); err == nil {
 		t.Error("an escaping entry was extracted")
 	}
 	if _, err := os.Stat(dir + "/escape.txt"); err == nil {
@@ -271,7 +270,7 @@ func TestExtractZipStaysInside(t *testing.T) {
 	}
 	bomb := rawZip(t, entry("big", 0o644, make([]byte, 1<<20)))
 	os.WriteFile(p, bomb, 0o644)
-	if err := ziptest.Extract(p, t.TempDir(), 1000, artifact.BinaryEntry); err == nil {
+	if err := zipfile.Extract(p, t.TempDir(), 1000, artifact.BinaryEntry); err == nil {
 		t.Error("size limit not applied on extraction")
 	}
 }

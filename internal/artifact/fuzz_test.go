@@ -15,7 +15,6 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
 	"github.com/dvpkit/dvp/internal/schema"
 	"github.com/dvpkit/dvp/internal/zipfile"
-	"github.com/dvpkit/dvp/internal/zipfile/ziptest"
 )
 
 // FuzzArtifactJSON feeds arbitrary bytes to every reader of artifact.json:
@@ -130,7 +129,7 @@ func FuzzSourceZip(f *testing.F) {
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		err := ziptest.Extract(zp, dir, 8<<20, artifact.BinaryEntry)
+		err := zipfile.Extract(zp, dir, 8<<20, artifact.BinaryEntry)
 		if info != nil && err != nil && !errors.Is(err, os.ErrExist) {
 			t.Fatalf("a checked archive does not extract: %v", err)
 		}

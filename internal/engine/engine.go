@@ -236,7 +236,7 @@ func New(cfg Config) (*Engine, string, error) {
 		lock.Close()
 		return nil, "", fmt.Errorf("reading the engine's id in %s: %w", cfg.DataDir, err)
 	}
-	runner := &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, Redactor: cfg.Redactor, Secret: keeper.Register,
+	runner := &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, MaxCodeBytes: cfg.MaxSourceBytes, Redactor: cfg.Redactor, Secret: keeper.Register,
 		Sandbox: cfg.Sandbox, Limits: cfg.Limits, Hidden: hiddenDirs(cfg.DataDir, cfg.Home, cfg.SecretFiles),
 		Environment: func(ctx context.Context, ref string) (env engineapi.Environment, found bool, err error) {
 			found, err = st.GetObject(ctx, store.KindEnvironment, ref, &env)

@@ -1,9 +1,10 @@
 // Package zipfile writes, checks and extracts ZIP archives the way dvp
 // needs them: deterministic archives (Write, WritePacked: entries sorted by
 // name, no directory entries, a fixed time, Unix permission bits only) and
-// safe entry names (ValidateEntryName). The checks of an artifact's
-// sourceCode archive are in internal/artifact; the tests' bounded
-// extraction is in internal/zipfile/ziptest.
+// safe entry names (ValidateEntryName), and dvp's one bounded extraction
+// (ExtractFile: the engine's plugin executables; Extract: a whole archive,
+// for tests). The checks of an artifact's sourceCode archive are in
+// internal/artifact.
 package zipfile
 
 import (

@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"archive/zip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,10 +16,10 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/secrets"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
-	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/logging"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/internal/sandbox"
+	"github.com/dvpkit/dvp/internal/zipfile"
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/libs"
 	"github.com/dvpkit/dvp/sdk/protocol"
@@ -59,6 +58,10 @@ type Runner struct {
 	// Hidden are the directories sandboxed processes do not see: the
 	// data directory and the engine user's ~/.dvp.
 	Hidden []string
+	// MaxCodeBytes bounds what an executable extracted from a plugin's
+	// sourceCode may expand to: the limit of the uncompressed sourceCode
+	// that uploads are checked against.
+	MaxCodeBytes int64
 
 	binMu sync.Mutex
 	logs  sharedLogs
@@ -91,30 +94,13 @@ func (rn *Runner) ExtractBinary(sum, zipPath, what string) (string, error) {
 	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
 		return path, nil
 	}
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		return "", fmt.Errorf("opening the code of %s: %w", what, err)
-	}
-	defer zr.Close()
-	var entry *zip.File
-	for _, f := range zr.File {
-		if f.Name == artifact.BinaryEntry {
-			entry = f
-		}
-	}
-	if entry == nil {
-		return "", fmt.Errorf("the code of %s has no %q entry", what, artifact.BinaryEntry)
-	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
-	rc, err := entry.Open()
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	if err := fsutil.WriteReader(path, rc, 0o755); err != nil {
-		return "", err
+	// The upload's checks bounded the whole archive by the same limit;
+	// the blob is read again here, so the bound is kept as it is read.
+	if err := zipfile.ExtractFile(zipPath, artifact.BinaryEntry, path, rn.MaxCodeBytes, 0o755); err != nil {
+		return "", fmt.Errorf("extracting the executable of %s: %w", what, err)
 	}
 	return path, nil
 }
