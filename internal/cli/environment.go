@@ -130,14 +130,16 @@ type EnvironmentUpdateOptions struct {
 	SSHKey                string
 	KnownHosts            string
 	InsecureIgnoreHostKey bool
+	OSUser                string
 	portGiven             bool
+	osUserGiven           bool
 }
 
 func newEnvironmentUpdateCmd(app *App) *cobra.Command {
 	o := EnvironmentUpdateOptions{}
 	cmd := &cobra.Command{
-		Use:   "update NAME [--host [USER@]H] [--port P] [--ssh-user U] [--ssh-key FILE] [--known-hosts F | --insecure-ignore-host-key]",
-		Short: "Change the host, port, user, key or known hosts of an SSH environment",
+		Use:   "update NAME [--host [USER@]H] [--port P] [--ssh-user U] [--ssh-key FILE] [--known-hosts F | --insecure-ignore-host-key] | --os-user USER",
+		Short: "Change the host, port, user, key or known hosts of an SSH environment, or a local one's OS user",
 		Long: `Update changes the SSH settings of an environment: only the options given
 change. Its job checks that the engine can run commands on the host with the
 new settings and keeps them only then (a failed check leaves the environment
@@ -146,18 +148,24 @@ as it was); a new host is discovered again, as by dvp environment refresh.
 A new host or SSH user is refused while a dSource or VDB runs on the
 environment (as staging, source or target, or with a mount there): their data
 and mounts are on the old host. The refusal names them. A new port, key or
-known_hosts file is always allowed.`,
+known_hosts file is always allowed.
+
+A local environment's --os-user changes the OS user its commands run as
+(--os-user '' : the engine's own user); it needs an engine running as root
+with the sandbox, moves the scratch path to that user's home, runs discovery
+again, and is refused while a dSource or VDB runs on the environment.`,
 		Example: `  dvp environment update source --ssh-key ~/.ssh/id_new
-  dvp environment update source --host delphix@10.0.0.6 --known-hosts ~/.ssh/known_hosts`,
+  dvp environment update source --host delphix@10.0.0.6 --known-hosts ~/.ssh/known_hosts
+  dvp environment update staging --os-user postgres`,
 		Args: cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o.ObjectOptions, func(cmd *cobra.Command, _ []string) error {
 			if err := mutuallyExclusive(cmd, app.Args, []string{"known-hosts", "insecure-ignore-host-key"}); err != nil {
 				return err
 			}
 			f := cmd.Flags()
-			o.portGiven = f.Changed("port")
-			if !(f.Changed("host") || f.Changed("port") || f.Changed("ssh-user") || f.Changed("ssh-key") || f.Changed("known-hosts") || f.Changed("insecure-ignore-host-key")) {
-				return Usagef("Nothing to change: give --host, --port, --ssh-user, --ssh-key, --known-hosts or --insecure-ignore-host-key.")
+			o.portGiven, o.osUserGiven = f.Changed("port"), f.Changed("os-user")
+			if !(f.Changed("host") || f.Changed("port") || f.Changed("ssh-user") || f.Changed("ssh-key") || f.Changed("known-hosts") || f.Changed("insecure-ignore-host-key") || o.osUserGiven) {
+				return Usagef("Nothing to change: give --host, --port, --ssh-user, --ssh-key, --known-hosts or --insecure-ignore-host-key (an SSH environment), or --os-user (a local one).")
 			}
 			if u, h, ok := strings.Cut(o.Host, "@"); ok {
 				if f.Changed("ssh-user") && o.User != u {
@@ -198,6 +206,9 @@ known_hosts file is always allowed.`,
 			if o.InsecureIgnoreHostKey {
 				p.InsecureIgnoreHostKey = &o.InsecureIgnoreHostKey
 			}
+			if o.osUserGiven {
+				p.OSUser = &o.OSUser
+			}
 			s, err := c.UpdateEnvironment(ctx, args[0], p)
 			if err != nil {
 				return mapEngineError(err)
@@ -213,6 +224,7 @@ known_hosts file is always allowed.`,
 	f.StringVar(&o.SSHKey, "ssh-key", "", "the new private key file the engine logs in with (no passphrase)")
 	f.StringVar(&o.KnownHosts, "known-hosts", "", "the known_hosts file the host key is checked against from now on (turns the check back on)")
 	f.BoolVar(&o.InsecureIgnoreHostKey, "insecure-ignore-host-key", false, "stop checking the host key (test hosts only)")
+	f.StringVar(&o.OSUser, "os-user", "", "a local environment's new OS user ('': the engine's own user; another needs a root engine)")
 	return cmd
 }
 

@@ -144,7 +144,7 @@ func engineErr(err error) error {
 
 func (r *run) setupScenario(ctx context.Context, st *scenarioState) error {
 	for _, e := range r.spec.Environments {
-		p := engineapi.EnvironmentCreateParameters{Name: e.Name, HostType: engineapi.HostLocal}
+		p := engineapi.EnvironmentCreateParameters{Name: e.Name, HostType: engineapi.HostLocal, OSUser: e.OSUser}
 		if !e.Local {
 			p = engineapi.EnvironmentCreateParameters{Name: e.Name, HostType: engineapi.HostSSH, Host: e.Host, Port: e.Port,
 				User: e.User, SSHKeyFile: e.Key, KnownHostsFile: e.KnownHosts, InsecureIgnoreHostKey: e.InsecureIgnoreHostKey}

@@ -51,6 +51,7 @@ type Environment struct {
 	Pos
 	Name                  string
 	Local                 bool
+	OSUser                string // local: the OS user commands run as ("": the engine's)
 	Host                  string
 	Port                  int
 	User                  string
@@ -601,6 +602,7 @@ func (p *parser) environment(name string, n, key *yaml.Node) *Environment {
 	if hasLocal && !local {
 		p.errorf(n, "", "%s: local: false is not an environment: give local: true, or host, user and key for SSH", what)
 	}
+	e.OSUser = f.str("os_user", false)
 	e.Host = f.str("host", false)
 	e.Port = f.integer("port", 0)
 	e.User = f.str("user", false)
@@ -611,6 +613,8 @@ func (p *parser) environment(name string, n, key *yaml.Node) *Environment {
 	switch {
 	case e.Local && (e.Host != "" || e.User != "" || e.Key != ""):
 		p.errorf(n, "", "%s: local: true does not go with host, user or key", what)
+	case !e.Local && e.OSUser != "":
+		p.errorf(n, "an SSH environment's commands run as its user", "%s: os_user goes with local: true", what)
 	case !e.Local && (e.Host == "" || e.User == "" || e.Key == ""):
 		p.errorf(n, "a local environment is {local: true}; an SSH one needs host, user and key (and known_hosts or insecure_ignore_host_key)", "%s: give local: true, or host, user and key", what)
 	}

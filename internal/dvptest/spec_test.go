@@ -23,7 +23,7 @@ func lookupOf(m map[string]string) func(string) (string, bool) {
 
 const goodSpec = `
 environments:
-  staging: {local: true}
+  staging: {local: true, os_user: postgres}
   source:
     host: 127.0.0.1
     port: ${PORT}
@@ -74,7 +74,7 @@ func TestLoadGoodSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Environments) != 2 || !s.Environments[0].Local || s.Environments[1].Port != 2222 {
+	if len(s.Environments) != 2 || !s.Environments[0].Local || s.Environments[0].OSUser != "postgres" || s.Environments[1].Port != 2222 || s.Environments[1].OSUser != "" {
 		t.Fatalf("environments: %+v %+v", s.Environments[0], s.Environments[1])
 	}
 	if got := s.Environments[1].Key; got != filepath.Join(filepath.Dir(p), "id_ed25519") {
@@ -175,6 +175,7 @@ func TestLoadWrongTypesAndShapes(t *testing.T) {
 		"scenarios a map":  {"environments: {s: {local: true}}\nscenarios: {a: 1}\n", ":2:12: scenarios must be a list, not a mapping"},
 		"two actions":      {"environments: {s: {local: true}}\nscenarios:\n  - name: a\n    steps:\n      - discover: s\n        sync: x\n", "has two actions, discover and sync"},
 		"params a string":  {"environments: {s: {local: true}}\nsource_configs: {d: {environment: s, parameters: x}}\nscenarios: [{name: a, steps: [discover: s]}]\n", "source config d.parameters must be a mapping"},
+		"os_user on ssh":   {"environments: {s: {host: h, user: u, key: k, os_user: pg}}\nscenarios: [{name: a, steps: [discover: s]}]\n", "environment s: os_user goes with local: true"},
 		"port not number":  {"environments: {s: {host: h, user: u, key: k, port: [1]}}\nscenarios: [{name: a, steps: [discover: s]}]\n", "environment s.port must be a number, not a list"},
 		"vdb op on ds":     {"environments: {s: {local: true}}\nsource_configs: {d: {environment: s, parameters: {}}}\nscenarios: [{name: a, steps: [{link: {name: x, source_config: d}}, start: x]}]\n", "start works on a VDB, and \"x\" is a dSource"},
 		"bad pattern":      {"environments: {s: {local: true}}\nscenarios: [{name: a, steps: [{discover: s, expect: {failure: \"(\"}}]}]\n", "is not a valid pattern"},

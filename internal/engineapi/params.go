@@ -42,6 +42,8 @@ type EnvironmentUpdateParameters struct {
 	SSHKeyFile            *string `json:"sshKeyFile,omitempty"`
 	KnownHostsFile        *string `json:"knownHostsFile,omitempty"`
 	InsecureIgnoreHostKey *bool   `json:"insecureIgnoreHostKey,omitempty"`
+	// OSUser is a local environment's new OS user ("": the engine's own).
+	OSUser *string `json:"osUser,omitempty"`
 }
 
 // SourceConfigUpdateParameters is the body of POST

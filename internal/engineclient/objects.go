@@ -101,8 +101,9 @@ func (c *Client) RefreshEnvironment(ctx context.Context, env string) (*Started, 
 	return c.start(ctx, engineapi.EnvironmentOpPath(env, engineapi.EnvironmentRefresh), struct{}{})
 }
 
-// UpdateEnvironment changes the SSH settings of an environment
-// (reference or name); its job checks the host with them first.
+// UpdateEnvironment changes the SSH settings of an environment, or the OS
+// user of a local one (reference or name); its job checks the host with
+// them first.
 func (c *Client) UpdateEnvironment(ctx context.Context, env string, p engineapi.EnvironmentUpdateParameters) (*Started, error) {
 	if p.Type == "" {
 		p.Type = engineapi.TypeEnvironmentUpdateParameters

@@ -127,19 +127,26 @@ func deleteFirst(cs []engineapi.Container) string {
 	return "Delete them first (" + strings.Join(cmds, "; ") + ")."
 }
 
-// UpdateEnvironment changes the SSH settings of an environment: a job
-// checks the host with the new settings and keeps them only when it
-// answers; a new host is discovered again. A new host or user is refused
-// while a dSource or VDB uses the environment (its data and mounts are on
-// the old one).
+// UpdateEnvironment changes the SSH settings of an environment, or the OS
+// user of a local one: a job checks the host with the new settings and
+// keeps them only when it answers; a new host or user is discovered again.
+// A new host or user is refused while a dSource or VDB uses the
+// environment (its data and mounts are on the old one, or the old user's).
 func (e *Engine) UpdateEnvironment(ctx context.Context, caller Caller, ref string, p engineapi.EnvironmentUpdateParameters) (Started, error) {
 	var env engineapi.Environment
 	if err := e.find(ctx, store.KindEnvironment, "environment", ref, &env); err != nil {
 		return Started{}, err
 	}
 	if env.HostType != engineapi.HostSSH {
-		return Started{}, badRequest(fmt.Sprintf("The environment %q is this host (--local): it has no host, port, user, key or known hosts to change.", env.Name),
-			"Update an SSH environment, or add another environment.")
+		if p.Host != nil || p.Port != nil || p.User != nil || p.SSHKeyFile != nil || p.KnownHostsFile != nil || p.InsecureIgnoreHostKey != nil {
+			return Started{}, badRequest(fmt.Sprintf("The environment %q is this host (--local): it has no host, port, user, key or known hosts to change.", env.Name),
+				"Change its OS user (dvp environment update NAME --os-user USER), update an SSH environment, or add another environment.")
+		}
+		return e.updateLocalEnvironment(ctx, caller, env, p)
+	}
+	if p.OSUser != nil {
+		return Started{}, badRequest(fmt.Sprintf("The environment %q is an SSH host: its commands run as its SSH user, not as an OS user of this host.", env.Name),
+			"Change the SSH user with --ssh-user, or leave --os-user out.")
 	}
 	if p.Host == nil && p.Port == nil && p.User == nil && p.SSHKeyFile == nil && p.KnownHostsFile == nil && p.InsecureIgnoreHostKey == nil {
 		return Started{}, badRequest(fmt.Sprintf("Nothing to change in the environment %q.", env.Name),
@@ -206,6 +213,56 @@ func (e *Engine) UpdateEnvironment(ctx context.Context, caller Caller, ref strin
 			if !moved {
 				return nil
 			}
+			j.Progress(10)
+			return e.discover(ctx, j, next)
+		})
+}
+
+// updateLocalEnvironment changes the OS user of a local environment
+// (--os-user; "" is the engine's own user): its scratch path moves to the
+// new user's home. Refused while a dSource or VDB uses the environment:
+// its mounts and storage were given to the old user.
+func (e *Engine) updateLocalEnvironment(ctx context.Context, caller Caller, env engineapi.Environment, p engineapi.EnvironmentUpdateParameters) (Started, error) {
+	if p.OSUser == nil {
+		return Started{}, badRequest(fmt.Sprintf("Nothing to change in the environment %q.", env.Name),
+			"Give what changes: dvp environment update NAME --os-user USER (--os-user '' for the engine's own user).")
+	}
+	local, err := e.localUser(*p.OSUser, "update")
+	if err != nil {
+		return Started{}, problemsErr(fmt.Sprintf("The environment %q cannot be updated: 1 problem(s):", env.Name),
+			diag.List{{Pointer: "/osUser", Severity: diag.Error, Message: err.Error()}},
+			"Fix what is listed (the dvp environment update flags are in parentheses), then update the environment again.")
+	}
+	next := env
+	next.User, next.OSUser = local.name, local.osUser
+	changed := next.OSUser != env.OSUser || next.User != env.User
+	if changed {
+		users, err := e.containersUsing(ctx, func(c *engineapi.Container) bool { return usesEnvironment(c, env.Reference) })
+		if err != nil {
+			return Started{}, internalErr(err)
+		}
+		if len(users) > 0 {
+			return Started{}, conflict(fmt.Sprintf("The OS user of the environment %q cannot change: %s run on it (their mounts and storage were given to %s).", env.Name, containerList(users), env.User),
+				deleteFirst(users)+" Or add another local environment with that OS user (dvp environment add --local --os-user).")
+		}
+		next.ScratchPath = localScratch(local.home, e.cfg.EngineID, env.Reference)
+	}
+	return e.startJob(caller, "ENVIRONMENT_UPDATE", fmt.Sprintf("Update environment %q", env.Name), env.Reference, env.Name, env.Reference, env.Reference,
+		func(ctx context.Context, j *jobs.Job) error {
+			if !changed {
+				j.Info("event.environment.unchanged", fmt.Sprintf("The commands of %s already run as %s.", env.Name, env.User))
+				return nil
+			}
+			// The stored environment changes only once commands run as
+			// the new user (who makes the new scratch path).
+			next, err := e.checkEnvironment(ctx, j, next)
+			if err != nil {
+				return err
+			}
+			if err := e.store.PutObject(ctx, store.KindEnvironment, env.Reference, env.Name, &next, e.cfg.Clock()); err != nil {
+				return err
+			}
+			j.Info("event.environment.updated", fmt.Sprintf("The commands of %s run as %s from now on.", env.Name, next.User))
 			j.Progress(10)
 			return e.discover(ctx, j, next)
 		})

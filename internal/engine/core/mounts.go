@@ -28,17 +28,26 @@ type localUser struct {
 	home   string // where the environment's scratch path goes
 }
 
-// lookupLocalUser finds the OS user of a new local environment: osUser,
-// or the engine's own user when it is "" (exec.LookupOSUser says which
-// users an engine can use).
-func lookupLocalUser(osUser, home string) (localUser, error) {
+// localUser finds the OS user of a local environment being added or
+// updated (command names the dvp command in errors): osUser, or the
+// engine's own user when it is "" (exec.LookupOSUser says which users an
+// engine can use). Another user needs the sandbox (exec.OSUserNeedsSandbox).
+func (e *Engine) localUser(osUser, command string) (localUser, error) {
+	lu, err := lookupLocalUser(osUser, e.cfg.Home, command)
+	if err == nil && lu.osUser != "" && e.runner.Sandbox == nil {
+		return localUser{}, fmt.Errorf("%v (dvp environment %s --os-user)", exec.OSUserNeedsSandbox(lu.osUser), command)
+	}
+	return lu, err
+}
+
+func lookupLocalUser(osUser, home, command string) (localUser, error) {
 	u, err := exec.LookupOSUser(osUser)
 	if err != nil {
-		return localUser{}, fmt.Errorf("%v (dvp environment add --os-user)", err)
+		return localUser{}, fmt.Errorf("%v (dvp environment %s --os-user)", err, command)
 	}
 	if u != nil {
 		if !filepath.IsAbs(u.Home) || u.Home == "/" {
-			return localUser{}, fmt.Errorf("the OS user %s has no home directory (%q) to hold the environment's scratch path: give a user with one (dvp environment add --os-user)", u.Name, u.Home)
+			return localUser{}, fmt.Errorf("the OS user %s has no home directory (%q) to hold the environment's scratch path: give a user with one (dvp environment %s --os-user)", u.Name, u.Home, command)
 		}
 		return localUser{name: u.Name, osUser: u.Name, home: u.Home}, nil
 	}

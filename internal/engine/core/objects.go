@@ -101,7 +101,7 @@ func (e *Engine) CreateEnvironment(ctx context.Context, caller Caller, p enginea
 	switch p.HostType {
 	case engineapi.HostLocal:
 		var err error
-		if local, err = lookupLocalUser(p.OSUser, e.cfg.Home); err != nil {
+		if local, err = e.localUser(p.OSUser, "add"); err != nil {
 			problems = append(problems, diag.Problem{Pointer: "/osUser", Severity: diag.Error, Message: err.Error()})
 		}
 		env.User, env.OSUser = local.name, local.osUser

@@ -126,8 +126,31 @@ func TestMountSafetyWithAnotherUser(t *testing.T) {
 	if got := ownerOf(t, envs[0]["scratchPath"].(string)); got != uid {
 		t.Errorf("the scratch path belongs to %d, not to the user", got)
 	}
-	// The engine's own environment (commands as root).
+	// The engine's own environment (commands as root). Its OS user can
+	// change while nothing runs on it: the scratch path moves to the new
+	// user's home (made by that user), and back.
 	must("environment", "add", "engine", "--local")
+	scratchOf := func(name string) (string, string) {
+		t.Helper()
+		var env map[string]any
+		json.Unmarshal([]byte(must("environment", "list", "-o", "json").stdout), &envs)
+		for _, e := range envs {
+			if e["name"] == name {
+				env = e
+			}
+		}
+		osUser, _ := env["osUser"].(string)
+		return env["scratchPath"].(string), osUser
+	}
+	ownScratch, _ := scratchOf("engine")
+	must("environment", "update", "engine", "--os-user", u.Username)
+	if p, osUser := scratchOf("engine"); osUser != u.Username || !strings.HasPrefix(p, scratch+"/") || ownerOf(t, p) != uid {
+		t.Errorf("after update --os-user %s: scratch path %s (os user %q)", u.Username, p, osUser)
+	}
+	must("environment", "update", "engine", "--os-user", "")
+	if p, osUser := scratchOf("engine"); osUser != "" || p != ownScratch {
+		t.Errorf("after update --os-user '': scratch path %s (os user %q), want %s", p, osUser, ownScratch)
+	}
 
 	src := filepath.Join(u.HomeDir, "src")
 	os.MkdirAll(src, 0o755)
@@ -161,6 +184,11 @@ func TestMountSafetyWithAnotherUser(t *testing.T) {
 	}
 	if got := ownerOf(t, filepath.Join(target, "one.txt")); got != uid {
 		t.Errorf("the data was written by %d, not by the user", got)
+	}
+
+	// The OS user of an environment a dSource runs on stays.
+	if r := run("environment", "update", "mine", "--os-user", ""); r.code == 0 || !strings.Contains(r.stderr, "The OS user of the environment \"mine\" cannot change: the dSource ds") {
+		t.Errorf("update --os-user under a dSource: exit %d\n%s", r.code, r.stderr)
 	}
 
 	// Two containers never share a path: refused, naming the holder.

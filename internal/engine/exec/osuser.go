@@ -9,6 +9,15 @@ import (
 	"github.com/dvpkit/dvp/internal/sandbox"
 )
 
+// OSUserNeedsSandbox is why an engine without a sandbox refuses a local
+// environment's --os-user: the commands would start directly as that user,
+// and the storage their mounts link to is in the data directory, which
+// only the engine's user may enter (in the sandbox, the storage is bound
+// into their view).
+func OSUserNeedsSandbox(name string) error {
+	return fmt.Errorf("the engine runs without a sandbox (--insecure-no-sandbox): commands started as the OS user %q could not reach the storage their mounts link to, which is in the data directory only the engine's user may enter; start the engine with the sandbox, or leave --os-user out (commands then run as the engine's user)", name)
+}
+
 // LookupOSUser finds the OS user a local environment's commands run as
 // (dvp environment add --local --os-user USER) in the user database: nil
 // for "" and for the engine's own user. Another user needs a root engine:

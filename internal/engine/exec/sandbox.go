@@ -57,6 +57,8 @@ func (l *engineLibraries) newExecutor(env engineapi.Environment) Executor {
 	if lx, ok := x.(*localExec); ok && l.rn.Sandbox != nil {
 		lx.sb = l.rn.Sandbox
 		lx.policy = l.localPolicy
+	} else if ok && lx.osUser != nil && lx.userErr == nil {
+		lx.userErr = OSUserNeedsSandbox(lx.osUser.Name)
 	}
 	return x
 }
