@@ -90,7 +90,9 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 		act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upload plugin %q", a.Name),
 			State: "COMPLETED", UserRef: caller.UserRef, StartTime: now}
 		insertAction := e.store.InsertActionTx(act)
+		var replaced *store.Toolkit
 		out, err := e.store.Install(ctx, a.PluginID, src, func(cur *store.Toolkit) (*store.Toolkit, error) {
+			replaced = cur
 			if cur != nil { // installed meanwhile by a concurrent upload: an upgrade
 				if refused := e.upgradeRefusal(cur, a); refused != nil {
 					return nil, refused
@@ -109,6 +111,9 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 		}
 		if err != nil {
 			return Started{}, false, internalErr(err)
+		}
+		if replaced != nil {
+			e.retireBinaries(ctx, replaced.SourceSHA256)
 		}
 		e.pluginLog(a.PluginID, "%s: plugin %q build %s installed as %s by %s (artifact %q, sha256 %s, %d bytes; code sha256 %s)%s",
 			act.Ref(), a.Name, a.BuildNumber, out.Ref(), who, filename, row.ArtifactSHA256, up.Size, out.SourceSHA256, warningText(warnings))
@@ -302,6 +307,7 @@ func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool,
 			}
 		}
 	}
+	var atInstall *store.Toolkit // the row installed when the new one is written
 	if err == nil {
 		var migrated store.InstallApply
 		if plan != nil && len(plan.newDocs) > 0 {
@@ -309,7 +315,6 @@ func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool,
 		}
 		// The upgrade guard, in the installing transaction: the stored
 		// objects, migrated or not, must match the new build's schemas.
-		var atInstall *store.Toolkit // the row installed when the new one is written
 		guard := func(ctx context.Context, tx *sql.Tx) error {
 			if atInstall == nil {
 				return nil
@@ -363,7 +368,12 @@ func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool,
 			e.cfg.Log.Error("finishing an action", "action", act.Ref(), "error", ferr)
 		}
 		e.pluginLog(a.PluginID, "%s: upgrade of plugin %q to build %s by %s failed: %s", act.Ref(), a.Name, a.BuildNumber, who, details)
+		// The new build's executable, extracted for its migrations.
+		e.retireBinaries(ctx, src.Sum())
 		return
+	}
+	if atInstall != nil {
+		e.retireBinaries(ctx, atInstall.SourceSHA256)
 	}
 	e.pluginLog(a.PluginID, "%s: plugin %q upgraded from build %s to build %s (%s) by %s (artifact %q, sha256 %s; code sha256 %s)%s",
 		act.Ref(), a.Name, old.BuildNumber, a.BuildNumber, out.Ref(), who, filename, row.ArtifactSHA256, out.SourceSHA256, warningText(warnings))

@@ -158,6 +158,7 @@ func (e *Engine) DeleteToolkit(ctx context.Context, caller Caller, ref string) (
 		return Started{}, internalErr(err)
 	}
 	e.rendered.forget(t.ID)
+	e.retireBinaries(ctx, t.SourceSHA256)
 	now := store.FormatTime(e.cfg.Clock())
 	a := &store.Action{ActionType: "TOOLKIT_DELETE", Title: fmt.Sprintf("Delete plugin %q", t.Name),
 		Details: fmt.Sprintf("Deleted plugin %q (%s, build %s).", t.Name, t.PluginID, t.BuildNumber),

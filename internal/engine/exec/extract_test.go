@@ -39,3 +39,60 @@ func TestExtractBinaryIsBounded(t *testing.T) {
 		t.Errorf("extracted %v %v", st, err)
 	}
 }
+
+// A retired executable stays while a plugin process holds it and goes
+// with the last one; one nothing holds goes at once; one extracted again
+// after its retirement stays.
+func TestRetireBinaryWaitsForItsProcesses(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create(artifact.BinaryEntry)
+	w.Write([]byte("#!/bin/sh\n"))
+	zw.Close()
+	zp := filepath.Join(t.TempDir(), "code.zip")
+	os.WriteFile(zp, buf.Bytes(), 0o600)
+	rn := &Runner{DataDir: t.TempDir(), MaxCodeBytes: 1 << 20}
+	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
+
+	bin, err := rn.ExtractBinary("a", zp, "build a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release1, err := rn.holdBinary(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release2, _ := rn.holdBinary(bin)
+	if err := rn.RetireBinary("a"); err != nil {
+		t.Fatal(err)
+	}
+	release1()
+	release1() // twice: counted once
+	if !exists(bin) {
+		t.Fatal("removed while a process still holds it")
+	}
+	release2()
+	if exists(filepath.Dir(bin)) {
+		t.Fatal("kept after the last process ended")
+	}
+	if _, err := rn.holdBinary(bin); err == nil {
+		t.Error("a removed executable was held")
+	}
+
+	bin, _ = rn.ExtractBinary("b", zp, "build b")
+	if err := rn.RetireBinary("b"); err != nil || exists(filepath.Dir(bin)) {
+		t.Fatalf("an executable nothing holds stays after its retirement: %v", err)
+	}
+
+	bin, _ = rn.ExtractBinary("c", zp, "build c")
+	release, _ := rn.holdBinary(bin)
+	rn.RetireBinary("c")
+	rn.ExtractBinary("c", zp, "build c") // installed again
+	release()
+	if !exists(bin) {
+		t.Error("an executable extracted again after its retirement was removed")
+	}
+	if err := rn.RetireBinary("../x"); err == nil {
+		t.Error("a code name with a slash was accepted")
+	}
+}

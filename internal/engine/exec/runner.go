@@ -64,7 +64,12 @@ type Runner struct {
 	MaxCodeBytes int64
 
 	binMu sync.Mutex
-	logs  sharedLogs
+	// binUse counts the running plugin processes of each extracted
+	// executable (by code sha256); retired are those to remove once
+	// unused (RetireBinary).
+	binUse  map[string]int
+	retired map[string]bool
+	logs    sharedLogs
 }
 
 // Job is the job a plugin runs for: its operations are recorded as its
@@ -91,6 +96,7 @@ func (rn *Runner) ExtractBinary(sum, zipPath, what string) (string, error) {
 	defer rn.binMu.Unlock()
 	dir := filepath.Join(rn.DataDir, store.PluginBinDir, sum)
 	path := filepath.Join(dir, artifact.BinaryEntry)
+	delete(rn.retired, sum) // needed again
 	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
 		return path, nil
 	}
@@ -105,6 +111,61 @@ func (rn *Runner) ExtractBinary(sum, zipPath, what string) (string, error) {
 	return path, nil
 }
 
+// RetireBinary removes the extracted executable of the code sum (an
+// upgrade replaced its build, or its plugin was deleted): at once when no
+// plugin process runs it, else when the last one ends. A later
+// ExtractBinary of the same code keeps it.
+func (rn *Runner) RetireBinary(sum string) error {
+	if sum == "" || filepath.Base(sum) != sum || sum == "." || sum == ".." {
+		return fmt.Errorf("invalid code name %q", sum)
+	}
+	rn.binMu.Lock()
+	defer rn.binMu.Unlock()
+	if rn.binUse[sum] > 0 {
+		if rn.retired == nil {
+			rn.retired = map[string]bool{}
+		}
+		rn.retired[sum] = true
+		return nil
+	}
+	return os.RemoveAll(filepath.Join(rn.DataDir, store.PluginBinDir, sum))
+}
+
+// holdBinary counts a plugin process of the executable bin until the
+// returned function runs; an executable of plugin-bin that RetireBinary
+// removed meanwhile is refused.
+func (rn *Runner) holdBinary(bin string) (release func(), err error) {
+	dir := filepath.Dir(bin)
+	if filepath.Dir(dir) != filepath.Join(rn.DataDir, store.PluginBinDir) {
+		return func() {}, nil // not one the runner extracted
+	}
+	sum := filepath.Base(dir)
+	rn.binMu.Lock()
+	defer rn.binMu.Unlock()
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("the plugin executable is gone (an upgrade or a delete replaced its build as this job started): %w", err)
+	}
+	if rn.binUse == nil {
+		rn.binUse = map[string]int{}
+	}
+	rn.binUse[sum]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			rn.binMu.Lock()
+			defer rn.binMu.Unlock()
+			if rn.binUse[sum]--; rn.binUse[sum] > 0 {
+				return
+			}
+			delete(rn.binUse, sum)
+			if rn.retired[sum] {
+				delete(rn.retired, sum)
+				os.RemoveAll(dir)
+			}
+		})
+	}, nil
+}
+
 // Plugin is one job's session with a plugin: its process, its libraries
 // and its log files.
 type Plugin struct {
@@ -116,6 +177,7 @@ type Plugin struct {
 	bare    bool // no sandbox
 	timeout time.Duration
 	stderr  *secrets.RedactingWriter // the plugin's stderr (and stdout) into output.log
+	release func()                   // ends the hold on the executable (holdBinary)
 	// BeforeCall, when set, runs before each operation: an error fails
 	// the operation before the plugin runs it (the workflow's check that
 	// its mounts are still the engine's).
@@ -264,12 +326,17 @@ func (rn *Runner) Start(pluginID string, a *artifact.Artifact, bin string, j Job
 	if err != nil {
 		return nil, err
 	}
-	r := &Plugin{art: a, job: j, timeout: rn.Timeout, bare: rn.Sandbox == nil}
+	unhold, err := rn.holdBinary(bin)
+	if err != nil {
+		return nil, err
+	}
+	r := &Plugin{art: a, job: j, timeout: rn.Timeout, bare: rn.Sandbox == nil, release: unhold}
 	var ws [4]io.Writer
 	for i, n := range []string{DebugLogFile, InfoLogFile, ErrorLogFile, OutputLogFile} {
 		w, release, err := rn.logs.open(filepath.Join(dir, n))
 		if err != nil {
 			r.closeFiles()
+			unhold()
 			return nil, err
 		}
 		ws[i] = w
@@ -282,6 +349,7 @@ func (rn *Runner) Start(pluginID string, a *artifact.Artifact, bin string, j Job
 		Env: sandbox.Env(nil, work), Sandbox: rn.Sandbox, Policy: rn.pluginPolicy(bin, work)})
 	if err != nil {
 		r.closeFiles()
+		unhold()
 		return nil, err
 	}
 	return r, nil
@@ -298,6 +366,9 @@ func (r *Plugin) closeFiles() {
 func (r *Plugin) Close() {
 	if r.host != nil {
 		r.host.Close()
+	}
+	if r.release != nil {
+		r.release()
 	}
 	r.libs.close()
 	if r.stderr != nil {

@@ -1,0 +1,28 @@
+package core
+
+import "context"
+
+// retireBinaries removes the extracted executables of the codes sums that
+// no installed plugin uses any more (an upgrade replaced them, a refused
+// upgrade extracted them for its migrations, a delete removed their
+// plugin): the runner removes each once no plugin process runs it. What
+// a crash leaves is removed at the next start (RecoverObjects).
+func (e *Engine) retireBinaries(ctx context.Context, sums ...string) {
+	tks, err := e.store.Toolkits(ctx)
+	if err != nil {
+		e.cfg.Log.Error("listing the installed plugins to remove old executables", "error", err)
+		return
+	}
+	installed := map[string]bool{}
+	for _, t := range tks {
+		installed[t.SourceSHA256] = true
+	}
+	for _, sum := range sums {
+		if sum == "" || installed[sum] {
+			continue
+		}
+		if err := e.runner.RetireBinary(sum); err != nil {
+			e.cfg.Log.Error("removing the executable of a build no longer installed", "code", sum, "error", err)
+		}
+	}
+}
