@@ -264,7 +264,7 @@ func New(cfg Config) (*Engine, string, error) {
 		e.Close()
 		return nil, "", fmt.Errorf("recovering the objects of %s: %w", cfg.DataDir, err)
 	} else if rec != (core.Recovered{}) || len(interrupted) > 0 {
-		cfg.Log.Info("recovered from a stop of the engine", "interrupted_jobs", len(interrupted), "interrupted_containers", rec.Containers,
+		cfg.Log.Info("recovered from a stop of the engine", "interrupted_jobs", len(interrupted), "interrupted_containers", rec.Containers, "interrupted_environments", rec.Environments,
 			"snapshots_removed", rec.Snapshots, "orphans_removed", rec.Orphans)
 	}
 	if n, err := e.core.MoveLocalScratchPaths(context.Background()); err != nil {

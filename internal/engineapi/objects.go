@@ -42,6 +42,13 @@ type Environment struct {
 	BinaryPath            string `json:"binaryPath"`
 	Created               string `json:"created"`
 	LastRefresh           string `json:"lastRefresh,omitempty"`
+	// Pending is ENVIRONMENT_CREATE from the environment's creation until
+	// its first check passed (crash recovery removes one still pending).
+	Pending string `json:"pending,omitempty"`
+	// Interrupted says which job a stop of the engine cut off while it
+	// checked the environment or ran its discovery, and what to do; the
+	// next complete discovery clears it.
+	Interrupted *Interruption `json:"interrupted,omitempty"`
 }
 
 // Repository is a repository discovered on an environment by a plugin.

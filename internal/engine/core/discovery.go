@@ -88,6 +88,7 @@ func (e *Engine) discover(ctx context.Context, j *jobs.Job, env engineapi.Enviro
 		j.Progress(float64(i+1) * 90 / float64(len(tks)))
 	}
 	env.LastRefresh = store.FormatTime(e.cfg.Clock())
+	env.Interrupted = nil // a discovery completed
 	return e.store.PutObject(ctx, store.KindEnvironment, env.Reference, env.Name, &env, e.cfg.Clock())
 }
 

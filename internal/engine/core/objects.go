@@ -96,7 +96,8 @@ func (e *Engine) CreateEnvironment(ctx context.Context, caller Caller, p enginea
 	if strings.TrimSpace(p.Name) == "" {
 		problems = append(problems, diag.Problem{Pointer: "/name", Severity: diag.Error, Message: "the environment needs a name"})
 	}
-	env := engineapi.Environment{Type: "UnixHostEnvironment", Name: p.Name, HostType: p.HostType, Created: store.FormatTime(e.cfg.Clock())}
+	env := engineapi.Environment{Type: "UnixHostEnvironment", Name: p.Name, HostType: p.HostType, Created: store.FormatTime(e.cfg.Clock()),
+		Pending: pendingEnvironmentCreate}
 	var local localUser
 	switch p.HostType {
 	case engineapi.HostLocal:
@@ -150,11 +151,12 @@ func (e *Engine) CreateEnvironment(ctx context.Context, caller Caller, p enginea
 				e.store.DeleteObject(context.Background(), store.KindEnvironment, ref)
 				return err
 			}
-			if checked.ScratchPath != env.ScratchPath {
-				env = checked
-				if err := e.store.PutObject(ctx, store.KindEnvironment, env.Reference, env.Name, &env, e.cfg.Clock()); err != nil {
-					return err
-				}
+			// Checked: added (a stop from here on leaves it, marked
+			// interrupted until a discovery completes).
+			env = checked
+			env.Pending = ""
+			if err := e.store.PutObject(ctx, store.KindEnvironment, env.Reference, env.Name, &env, e.cfg.Clock()); err != nil {
+				return err
 			}
 			j.Progress(10)
 			return e.discover(ctx, j, env)

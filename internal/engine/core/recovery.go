@@ -26,9 +26,10 @@ import (
 
 // Recovered counts what RecoverObjects did.
 type Recovered struct {
-	Containers int // dSources and VDBs marked interrupted
-	Snapshots  int // snapshots being taken, or of containers that are gone, removed
-	Orphans    int // source configs and directories of objects (and builds) that are gone, removed
+	Containers   int // dSources and VDBs marked interrupted
+	Environments int // environments marked interrupted, or removed (their addition cut off before the check passed)
+	Snapshots    int // snapshots being taken, or of containers that are gone, removed
+	Orphans      int // source configs and directories of objects (and builds) that are gone, removed
 }
 
 // RecoverObjects runs at start-up, after the store's recovery. interrupted
@@ -51,6 +52,15 @@ func (e *Engine) RecoverObjects(ctx context.Context, interrupted []store.Job) (R
 	for _, c := range containers {
 		byRef[c.Reference] = c
 	}
+	envs, err := listMasked[engineapi.Environment](ctx, e.store, store.KindEnvironment)
+	if err != nil {
+		return rec, err
+	}
+	envByRef := map[string]engineapi.Environment{}
+	for _, env := range envs {
+		envByRef[env.Reference] = env
+	}
+	envDone := map[string]bool{}
 	// The jobs that had started (a queued job waited for its object's
 	// lock and changed nothing) on a container, by the container.
 	started := map[string]store.Job{}
@@ -79,12 +89,30 @@ func (e *Engine) RecoverObjects(ctx context.Context, interrupted []store.Job) (R
 			if _, d, a := interruption(&c, j.ActionType, j.Ref()); d != "" {
 				details, action = d, a
 			}
+		} else if env, ok := envByRef[j.Target.String]; ok && isEnvironmentJob(j.ActionType) && !envDone[env.Reference] {
+			d, a, _, err := e.recoverEnvironment(ctx, env, j.ActionType, j.Ref())
+			if err != nil {
+				return rec, err
+			}
+			details, action = d, a
+			envDone[env.Reference] = true
+			rec.Environments++
 		}
 		ev := store.JobEvent{Timestamp: store.FormatTime(e.cfg.Clock()), MessageCode: "event.job.failed", Details: details, EventType: "ERROR", Percent: 100}
 		ev.Action.String, ev.Action.Valid = action, true
 		ev.State.String, ev.State.Valid = "FAILED", true
 		if err := e.store.AddEvent(ctx, j.ID, "FAILED", ev); err != nil {
 			return rec, err
+		}
+	}
+	// An environment whose addition had not begun (or whose job is
+	// gone) and never passed its check.
+	for _, env := range envs {
+		if env.Pending != "" && !envDone[env.Reference] {
+			if _, _, _, err := e.recoverEnvironment(ctx, env, env.Pending, ""); err != nil {
+				return rec, err
+			}
+			rec.Environments++
 		}
 	}
 	for _, c := range containers {
