@@ -26,9 +26,6 @@ type killMatrix struct {
 	ctl, mounts       string
 	rec               *recorder
 	restarts, killsAt int
-	// upgradedSinceStart counts the upgrades since the engine started
-	// (their replaced builds' executables stay until the next start).
-	upgradedSinceStart int
 }
 
 // dvp runs a dvp command against the engine and returns its result.
@@ -100,7 +97,6 @@ func (k *killMatrix) killWhen(reached, op string, send func(a *api) (int, []byte
 func (k *killMatrix) restart() {
 	k.e = startEngineHome(k.t, k.data, k.home, adminPassword)
 	k.restarts++
-	k.upgradedSinceStart = 0
 }
 
 // pluginProcesses lists the live processes of the plugin: its gate's
@@ -198,6 +194,33 @@ func (k *killMatrix) interrupted(what, jobRef, name, operation, runtime string) 
 	return c
 }
 
+// environment returns an environment by name.
+func (k *killMatrix) environment(name string) engineapi.Environment {
+	k.t.Helper()
+	code, b := k.e.api(k.t).do("GET", "delphix/environment/"+name, "application/json", nil)
+	var env struct {
+		Result engineapi.Environment `json:"result"`
+	}
+	if code != 200 || json.Unmarshal(b, &env) != nil {
+		k.t.Fatalf("environment %s: %d %s", name, code, b)
+	}
+	return env.Result
+}
+
+// environmentInterrupted checks that the job was ended FAILED saying so
+// and the environment is marked interrupted by it.
+func (k *killMatrix) environmentInterrupted(what, jobRef, name, operation string) {
+	k.t.Helper()
+	if state, last := k.job(jobRef); state != "FAILED" || !strings.Contains(last, "The engine stopped during "+jobRef) {
+		k.t.Errorf("%s: job %s is %s, last event %q", what, jobRef, state, last)
+	}
+	env := k.environment(name)
+	if in := env.Interrupted; in == nil || in.Job != jobRef || in.Operation != operation || env.Pending != "" ||
+		!strings.Contains(in.Details, "its discovery did not finish") || !strings.Contains(in.Action, "dvp environment refresh "+name) {
+		k.t.Errorf("%s: %s is interrupted %+v, pending %q", what, name, env.Interrupted, env.Pending)
+	}
+}
+
 // noOrphans checks that the storage and snapshot directories are those of
 // the engine's objects, that every snapshot has its data, and that every
 // mount link is that of a container.
@@ -231,14 +254,15 @@ func (k *killMatrix) noOrphans(when string) {
 			k.t.Errorf("%s: %s/ holds %v, the engine's objects are %v", when, dir, got, refs)
 		}
 	}
-	// Extracted executables only of installed builds (from the last start on).
+	// Extracted executables only of installed builds (an upgrade removes
+	// the one it replaces).
 	installed := map[string]bool{}
 	for _, tk := range k.e.api(k.t).toolkits() {
 		installed[tk.SourceCodeSha256] = true
 	}
 	bins, _ := os.ReadDir(filepath.Join(k.data, "plugin-bin"))
 	for _, b := range bins {
-		if !installed[b.Name()] && k.upgradedSinceStart == 0 {
+		if !installed[b.Name()] {
 			k.t.Errorf("%s: plugin-bin/%s is no installed build's", when, b.Name())
 		}
 	}
@@ -253,8 +277,9 @@ func (k *killMatrix) noOrphans(when string) {
 
 // TestKillMatrix kills the engine (SIGKILL) inside plugin operations of
 // every container workflow — link, sync, provision, snapshot, rollback,
-// refresh, stop, start, delete of a VDB and of a dSource — and in the
-// migration of an upgrade, with
+// refresh, stop, start, delete of a VDB and of a dSource — in the
+// discovery of an environment's add and refresh, and in the migration of
+// an upgrade, with
 // testdata/plugins/killmatrix, whose operations wait on a file at the
 // chosen one so that the kill lands there. After each restart: the job is
 // FAILED and says why, the container is marked interrupted (or unchanged,
@@ -291,6 +316,19 @@ func TestKillMatrix(t *testing.T) {
 	}
 	k.must("upload", "-a", artifactPath, "--wait")
 	k.must("environment", "add", "here", "--local")
+
+	// environment add and refresh: cut in discovery (the environment
+	// checked, its discovery not done): marked interrupted, until a
+	// refresh completes.
+	envJob := k.killIn("discovery.repository", "delphix/environment", `{"name": "there", "hostType": "local"}`)
+	k.environmentInterrupted("environment add", envJob, "there", "ENVIRONMENT_CREATE")
+	k.must("environment", "refresh", "there")
+	if env := k.environment("there"); env.Interrupted != nil {
+		t.Errorf("after a refresh: there is still interrupted: %+v", env.Interrupted)
+	}
+	envJob = k.killIn("discovery.repository", "delphix/environment/there/refresh", `{}`)
+	k.environmentInterrupted("environment refresh", envJob, "there", "ENVIRONMENT_REFRESH")
+	k.must("environment", "delete", "there")
 
 	// link: cut in the first sync's pre-snapshot (mounted, no snapshot).
 	job := k.killIn("linked.pre_snapshot", "delphix/database/link", `{"name": "ds-cut", "sourceConfig": "km-source", "parameters": {}}`)
@@ -422,7 +460,7 @@ func TestKillMatrix(t *testing.T) {
 	}
 	k.noOrphans("after the upgrade cut off")
 	k.must("upload", "-a", artifact2, "--wait")
-	k.upgradedSinceStart++
+	k.noOrphans("after the upgrade")
 	if ds, _ := k.container("ds"); !strings.Contains(string(ds.Parameters), `"note":"migrated"`) {
 		t.Errorf("after the upgrade: ds %s", ds.Parameters)
 	}

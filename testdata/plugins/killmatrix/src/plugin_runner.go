@@ -138,6 +138,9 @@ func stagedMount(s sdk.StagedSource[generated.LinkedSourceDefinition]) string {
 }
 
 func repositoryDiscovery(ctx context.Context, conn sdk.RemoteConnection) ([]generated.RepositoryDefinition, error) {
+	if err := gate(ctx, conn, "discovery.repository", ""); err != nil {
+		return nil, err
+	}
 	return []generated.RepositoryDefinition{{Name: types.Ptr("km-repo")}}, nil
 }
 
