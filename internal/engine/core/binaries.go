@@ -1,6 +1,12 @@
 package core
 
-import "context"
+import (
+	"context"
+	"os"
+	"path/filepath"
+
+	"github.com/dvpkit/dvp/internal/engine/store"
+)
 
 // retireBinaries removes the extracted executables of the codes sums that
 // no installed plugin uses any more (an upgrade replaced them, a refused
@@ -8,6 +14,18 @@ import "context"
 // plugin): the runner removes each once no plugin process runs it. What
 // a crash leaves is removed at the next start (RecoverObjects).
 func (e *Engine) retireBinaries(ctx context.Context, sums ...string) {
+	var extracted []string // most codes were never run: no list to read
+	for _, sum := range sums {
+		if sum == "" || filepath.Base(sum) != sum {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(e.cfg.DataDir, store.PluginBinDir, sum)); err == nil {
+			extracted = append(extracted, sum)
+		}
+	}
+	if len(extracted) == 0 {
+		return
+	}
 	tks, err := e.store.Toolkits(ctx)
 	if err != nil {
 		e.cfg.Log.Error("listing the installed plugins to remove old executables", "error", err)
@@ -17,8 +35,8 @@ func (e *Engine) retireBinaries(ctx context.Context, sums ...string) {
 	for _, t := range tks {
 		installed[t.SourceSHA256] = true
 	}
-	for _, sum := range sums {
-		if sum == "" || installed[sum] {
+	for _, sum := range extracted {
+		if installed[sum] {
 			continue
 		}
 		if err := e.runner.RetireBinary(sum); err != nil {

@@ -220,6 +220,9 @@ func (e *Engine) upgradeNow(ctx context.Context, caller Caller, src *store.Spool
 	if err != nil {
 		return Started{}, internalErr(err)
 	}
+	if atInstall != nil {
+		e.retireBinaries(ctx, atInstall.SourceSHA256)
+	}
 	e.pluginLog(a.PluginID, "%s: plugin %q upgraded from build %s to build %s (%s) by %s (artifact %q, sha256 %s; code sha256 %s)%s",
 		act.Ref(), a.Name, old.BuildNumber, a.BuildNumber, out.Ref(), caller.User, filename, row.ArtifactSHA256, out.SourceSHA256, warningText(warnings))
 	e.cfg.Log.Info("plugin upgraded", "plugin", a.Name, "id", a.PluginID, "from", old.BuildNumber, "to", a.BuildNumber)
