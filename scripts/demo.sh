@@ -17,8 +17,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Bold headings on a terminal only: no escape codes in logs and pipes.
-if [ -t 1 ]; then
+# Bold headings on a terminal only (not with NO_COLOR or TERM=dumb): no
+# escape codes in logs and pipes.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-}" != dumb ]; then
   step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 else
   step() { printf '\n== %s\n' "$*"; }
