@@ -43,6 +43,18 @@ var flagValues = map[string][]string{
 	"host-type":          {"UNIX", "WINDOWS"},
 }
 
+// flagFiles are the file name extensions of flags that name a file, by flag
+// name; flagDirs the flags that name a directory.
+var (
+	flagFiles = map[string][]string{
+		"plugin-config":   {"yml", "yaml"},
+		"upload-artifact": {"json"},
+		"baseline":        {"json"},
+		"file":            {"yml", "yaml"},
+	}
+	flagDirs = []string{"root-dir", "directory", "data-dir"}
+)
+
 // objectKind is a kind of engine object that completion lists.
 type objectKind int
 
@@ -106,6 +118,20 @@ func addCompletions(app *App, root *cobra.Command) {
 			if c.Flags().Lookup(name) != nil {
 				c.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 			}
+		}
+		for name, exts := range flagFiles {
+			if c.Flags().Lookup(name) != nil {
+				c.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(exts, cobra.ShellCompDirectiveFilterFileExt))
+			}
+		}
+		for _, name := range flagDirs {
+			if c.Flags().Lookup(name) != nil {
+				c.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(nil, cobra.ShellCompDirectiveFilterDirs))
+			}
+		}
+		if !c.HasSubCommands() && c.ValidArgsFunction == nil && len(argNames(c)) == 0 && c.Name() != "help" {
+			// A command that takes no arguments completes no file names.
+			c.ValidArgsFunction = cobra.FixedCompletions(nil, cobra.ShellCompDirectiveNoFileComp)
 		}
 		if c.Flags().Lookup(settings.KeyEngine) != nil {
 			for name, kind := range flagObjects {

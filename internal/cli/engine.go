@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -238,6 +240,9 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 	}
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return Userf("Cannot listen on %s: another program (another dvp engine?) listens there. Stop it, or give --listen 127.0.0.1:0 for a free port (with --ready-file FILE to learn which).", opts.Listen)
+		}
 		return Userf("Cannot listen on %s: %v", opts.Listen, err)
 	}
 	defer ln.Close()
