@@ -2,7 +2,7 @@ package api
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -275,12 +275,19 @@ func (ss *sessions) sweep() {
 // tokens are single-use, expiring tokens bound to a session: upload tokens
 // and download tokens. Spent and expired tokens are remembered for a while
 // so that the error says what happened.
+//
+// They are found by the SHA-256 of their id (tokenKey): a lookup costs the
+// same however many tokens are remembered (there are thousands under
+// load), and the time it takes says nothing about how close a guess came
+// to a real token.
 type tokens struct {
 	mu    sync.Mutex
 	ttl   time.Duration
 	clock func() time.Time
-	byID  map[string]*token
+	byID  map[[sha256.Size]byte]*token
 }
+
+func tokenKey(id string) [sha256.Size]byte { return sha256.Sum256([]byte(id)) }
 
 type token struct {
 	session string
@@ -290,14 +297,14 @@ type token struct {
 }
 
 func newTokens(ttl time.Duration, clock func() time.Time) *tokens {
-	return &tokens{ttl: ttl, clock: clock, byID: map[string]*token{}}
+	return &tokens{ttl: ttl, clock: clock, byID: map[[sha256.Size]byte]*token{}}
 }
 
 func (ts *tokens) issue(sessionID, payload string) string {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	id := newUUID()
-	ts.byID[id] = &token{session: sessionID, expires: ts.clock().Add(ts.ttl), payload: payload}
+	ts.byID[tokenKey(id)] = &token{session: sessionID, expires: ts.clock().Add(ts.ttl), payload: payload}
 	return id
 }
 
@@ -313,12 +320,7 @@ var (
 func (ts *tokens) consume(id, sessionID string) (string, error) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	var t *token
-	for k, v := range ts.byID {
-		if subtle.ConstantTimeCompare([]byte(k), []byte(id)) == 1 {
-			t = v
-		}
-	}
+	t := ts.byID[tokenKey(id)]
 	switch {
 	case t == nil:
 		return "", errTokenUnknown
