@@ -125,14 +125,14 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 	if err != nil {
 		return Started{}, false, internalErr(err)
 	}
-	if refused := e.upgradeRefusal(installed, a); refused != nil {
+	if refused := upgradeRefusalFrom(old, a); refused != nil {
 		e.pluginLog(a.PluginID, "upload of build %s by %s refused: %s", a.BuildNumber, who, refused.Details)
 		return Started{}, false, refused
 	}
 	if len(newMigrationIDs(old, a)) == 0 {
 		// Nothing for a plugin to run: the upgrade is done before the
 		// answer, in one transaction.
-		st, err := e.upgradeNow(ctx, caller, src, row, a, installed, filename, warnings)
+		st, err := e.upgradeNow(ctx, caller, src, row, a, installed, old, filename, warnings)
 		return st, false, err
 	}
 	act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upgrade plugin %q", a.Name),
@@ -159,11 +159,7 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 // that transaction: the stored objects must match the new build's schemas
 // as they are. A refusal (the rules, or a build installed meanwhile by a
 // concurrent upload) stores nothing and is the answer.
-func (e *Engine) upgradeNow(ctx context.Context, caller Caller, src *store.Spool, row *store.Toolkit, a *artifact.Artifact, installed *store.Toolkit, filename string, warnings diag.List) (Started, error) {
-	old, err := installed.Artifact()
-	if err != nil {
-		return Started{}, internalErr(err)
-	}
+func (e *Engine) upgradeNow(ctx context.Context, caller Caller, src *store.Spool, row *store.Toolkit, a *artifact.Artifact, installed *store.Toolkit, old *artifact.Artifact, filename string, warnings diag.List) (Started, error) {
 	now := row.Installed
 	act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upgrade plugin %q", a.Name),
 		Details: fmt.Sprintf("Upgrade plugin %q (%s) from build %s to build %s.", a.Name, a.PluginID, old.BuildNumber, a.BuildNumber),
@@ -178,14 +174,14 @@ func (e *Engine) upgradeNow(ctx context.Context, caller Caller, src *store.Spool
 	var events []store.JobEvent
 	out, err := e.store.Install(ctx, a.PluginID, src, func(cur *store.Toolkit) (*store.Toolkit, error) {
 		atInstall = cur
-		from := old
-		if cur != nil {
-			if refused := e.upgradeRefusal(cur, a); refused != nil {
-				return nil, refused
-			}
+		from := old // checked already, unless another build was installed since
+		if cur != nil && cur.ArtifactSHA256 != installed.ArtifactSHA256 {
 			var err error
 			if from, err = cur.Artifact(); err != nil {
 				return nil, err
+			}
+			if refused := upgradeRefusalFrom(from, a); refused != nil {
+				return nil, refused
 			}
 		}
 		events = []store.JobEvent{event("event.toolkit.upgrade.started", fmt.Sprintf("Upgrading plugin %q from build %s to build %s.", a.Name, from.BuildNumber, a.BuildNumber), "INFO", 0)}
@@ -245,6 +241,12 @@ func (e *Engine) upgradeRefusal(installed *store.Toolkit, a *artifact.Artifact) 
 	if err != nil {
 		return internalErr(err)
 	}
+	return upgradeRefusalFrom(old, a)
+}
+
+// upgradeRefusalFrom is upgradeRefusal with the installed artifact
+// decoded.
+func upgradeRefusalFrom(old, a *artifact.Artifact) *Error {
 	ps := artifact.CheckUpgrade(old, a)
 	if len(ps) == 0 {
 		return nil

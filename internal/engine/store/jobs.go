@@ -36,8 +36,8 @@ func (s *Store) InsertAction(ctx context.Context, a *Action) error {
 // apply, for one).
 func (s *Store) InsertActionTx(a *Action) InstallApply {
 	return func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO actions(action_type, title, details, state, user_ref, start_time, end_time, failure_description, failure_action, failure_code, job_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ActionType, a.Title, a.Details, a.State, a.UserRef, a.StartTime, a.EndTime, a.FailureDescription, a.FailureAction, a.FailureCode, a.JobID)
+		res, err := tx.StmtContext(ctx, s.wstmts.insertAction).ExecContext(ctx,
+			a.ActionType, a.Title, a.Details, a.State, a.UserRef, a.StartTime, a.EndTime, a.FailureDescription, a.FailureAction, a.FailureCode, a.JobID)
 		if err != nil {
 			return err
 		}
@@ -113,8 +113,8 @@ func (s *Store) InsertActionWithJobTx(a *Action, j *Job, first ...JobEvent) Inst
 		if n := len(first); n > 0 { // the job takes the last event's progress
 			j.Percent, j.UpdateTime = first[n-1].Percent, first[n-1].Timestamp
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO actions(action_type, title, details, state, user_ref, start_time, end_time, failure_description, failure_action, failure_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			a.ActionType, a.Title, a.Details, a.State, a.UserRef, a.StartTime, a.EndTime, a.FailureDescription, a.FailureAction, a.FailureCode)
+		res, err := tx.StmtContext(ctx, s.wstmts.insertAction).ExecContext(ctx,
+			a.ActionType, a.Title, a.Details, a.State, a.UserRef, a.StartTime, a.EndTime, a.FailureDescription, a.FailureAction, a.FailureCode, nil)
 		if err != nil {
 			return err
 		}
@@ -122,7 +122,7 @@ func (s *Store) InsertActionWithJobTx(a *Action, j *Job, first ...JobEvent) Inst
 			return err
 		}
 		j.ActionID = a.ID
-		res, err = tx.ExecContext(ctx, `INSERT INTO jobs(action_id, action_type, title, target, target_name, state, percent, user_ref, start_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		res, err = tx.StmtContext(ctx, s.wstmts.insertJob).ExecContext(ctx,
 			j.ActionID, j.ActionType, j.Title, j.Target, j.TargetName, j.State, j.Percent, j.UserRef, j.StartTime, j.UpdateTime)
 		if err != nil {
 			return err
@@ -130,13 +130,12 @@ func (s *Store) InsertActionWithJobTx(a *Action, j *Job, first ...JobEvent) Inst
 		if j.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE actions SET job_id = ? WHERE id = ?`, j.ID, a.ID); err != nil {
+		if _, err := tx.StmtContext(ctx, s.wstmts.setActionJob).ExecContext(ctx, j.ID, a.ID); err != nil {
 			return err
 		}
 		a.JobID = sql.NullInt64{Int64: j.ID, Valid: true}
 		for i, ev := range first { // a new job's events are numbered from 1
-			if _, err := tx.ExecContext(ctx, `INSERT INTO job_events(job_id, seq, timestamp, message_code, details, action, event_type, percent, state)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			if _, err := tx.StmtContext(ctx, s.wstmts.insertEvent).ExecContext(ctx,
 				j.ID, i+1, ev.Timestamp, ev.MessageCode, ev.Details, ev.Action, ev.EventType, ev.Percent, ev.State); err != nil {
 				return err
 			}

@@ -1,10 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -15,12 +16,12 @@ const readConns = 4
 // readStmts are the reads every poll or list makes, prepared once: SQLite
 // then does not parse them again on every call.
 type readStmts struct {
-	action, job, events, eventsSince, toolkitHeads, toolkitByID                                      *sql.Stmt
+	action, job, events, eventsSince                                                                 *sql.Stmt
 	object, objects, objectsParent, objectsPage, objectsPageParent, objectsCount, objectsCountParent *sql.Stmt
 }
 
 func (r *readStmts) close() {
-	for _, st := range []*sql.Stmt{r.action, r.job, r.events, r.eventsSince, r.toolkitHeads, r.toolkitByID,
+	for _, st := range []*sql.Stmt{r.action, r.job, r.events, r.eventsSince,
 		r.object, r.objects, r.objectsParent, r.objectsPage, r.objectsPageParent, r.objectsCount, r.objectsCountParent} {
 		if st != nil {
 			st.Close()
@@ -55,8 +56,6 @@ func (s *Store) openReaders(path string) error {
 	prep(&st.job, `SELECT `+jobColumns+` FROM jobs WHERE id = ?`)
 	prep(&st.events, `SELECT `+eventColumns+` FROM job_events WHERE job_id = ? ORDER BY id`)
 	prep(&st.eventsSince, `SELECT `+eventColumns+` FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq`) // O(new events)
-	prep(&st.toolkitHeads, `SELECT id, artifact_sha256, source_sha256, source_size, installed, updated FROM toolkits ORDER BY id`)
-	prep(&st.toolkitByID, `SELECT `+toolkitColumns+` FROM toolkits WHERE id = ?`)
 	prep(&st.object, `SELECT data, sealed FROM objects WHERE id=? AND kind=?`)
 	prep(&st.objects, `SELECT data FROM objects WHERE kind=? ORDER BY id`)
 	prep(&st.objectsParent, `SELECT data FROM objects WHERE kind=? AND parent=? ORDER BY id`)
@@ -104,42 +103,124 @@ type ToolkitHead struct {
 // Ref is the toolkit's reference (APPDATA_TOOLKIT-n).
 func (h ToolkitHead) Ref() string { return fmt.Sprintf("APPDATA_TOOLKIT-%d", h.ID) }
 
-// heads keeps the heads of every installed plugin in memory between two
-// changes of the toolkits table: a list of plugins then runs no SQL. Every
-// write of the table bumps gen after it commits (toolkitsChanged); a list
-// read keeps what it read only when gen did not move meanwhile.
-type heads struct {
-	mu   sync.Mutex
-	gen  uint64
-	list []ToolkitHead // nil: to be read
+// toolkitCache holds the committed rows of the toolkits table in memory
+// (a few kilobytes per plugin: its artifact's JSON without the code):
+// lists, lookups and the blob bookkeeping of the installed plugins run no
+// SQL. It is loaded when the store opens and changed by the writes of the
+// table right after they commit, in commit order, under the writer's lock
+// (write.go, writeOp.after). Its slices and rows are never changed in
+// place: a change makes new ones, so a reader may keep what it got.
+type toolkitCache struct {
+	mu       sync.RWMutex
+	rows     []*Toolkit // by id
+	heads    []ToolkitHead
+	byPlugin map[string]*Toolkit
+	bySource map[string]int // code blob sha256 -> rows using it
 }
 
-// toolkitsChanged forgets the heads; writers call it after every commit
-// that changed the toolkits table.
-func (s *Store) toolkitsChanged() {
-	s.heads.mu.Lock()
-	s.heads.gen++
-	s.heads.list = nil
-	s.heads.mu.Unlock()
+func headOfRow(t *Toolkit) ToolkitHead {
+	return ToolkitHead{ID: t.ID, ArtifactSHA256: t.ArtifactSHA256, SourceSHA256: t.SourceSHA256,
+		SourceSize: t.SourceSize, Installed: t.Installed, Updated: t.Updated}
+}
+
+// load reads every row (at Open).
+func (c *toolkitCache) load(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT `+toolkitColumns+` FROM toolkits ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var all []*Toolkit
+	for rows.Next() {
+		t, err := scanToolkit(rows)
+		if err != nil {
+			return err
+		}
+		all = append(all, t)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.set(all)
+	return nil
+}
+
+// set makes the cache hold rows (sorted by id); callers hold c.mu.
+func (c *toolkitCache) set(rows []*Toolkit) {
+	c.rows = rows
+	c.heads = make([]ToolkitHead, len(rows))
+	c.byPlugin = make(map[string]*Toolkit, len(rows))
+	c.bySource = make(map[string]int, len(rows))
+	for i, t := range rows {
+		c.heads[i] = headOfRow(t)
+		c.byPlugin[t.PluginID] = t
+		c.bySource[t.SourceSHA256]++
+	}
+}
+
+// put records a row written (inserted or updated) by a commit.
+func (c *toolkitCache) put(t *Toolkit) {
+	row := *t
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rows := make([]*Toolkit, 0, len(c.rows)+1)
+	placed := false
+	for _, r := range c.rows {
+		switch {
+		case r.ID == row.ID:
+			continue
+		case !placed && r.ID > row.ID:
+			rows = append(rows, &row)
+			placed = true
+		}
+		rows = append(rows, r)
+	}
+	if !placed {
+		rows = append(rows, &row)
+	}
+	c.set(rows)
+}
+
+// remove records a row deleted by a commit.
+func (c *toolkitCache) remove(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rows := make([]*Toolkit, 0, len(c.rows))
+	for _, r := range c.rows {
+		if r.ID != id {
+			rows = append(rows, r)
+		}
+	}
+	c.set(rows)
+}
+
+func copyOf(t *Toolkit) *Toolkit {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
+}
+
+// byID finds a row by id (rows are sorted by id).
+func (c *toolkitCache) byID(id int64) *Toolkit {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	i, ok := slices.BinarySearchFunc(c.rows, id, func(t *Toolkit, id int64) int { return cmp.Compare(t.ID, id) })
+	if !ok {
+		return nil
+	}
+	return copyOf(c.rows[i])
 }
 
 // ToolkitHeads returns the heads of a page of the installed plugins,
 // oldest first, and how many there are in all.
 func (s *Store) ToolkitHeads(ctx context.Context, p Page) ([]ToolkitHead, int, error) {
-	s.heads.mu.Lock()
-	all, gen := s.heads.list, s.heads.gen
-	s.heads.mu.Unlock()
-	if all == nil {
-		var err error
-		if all, err = s.readToolkitHeads(ctx); err != nil {
-			return nil, 0, err
-		}
-		s.heads.mu.Lock()
-		if s.heads.gen == gen {
-			s.heads.list = all
-		}
-		s.heads.mu.Unlock()
-	}
+	s.toolkits.mu.RLock()
+	all := s.toolkits.heads
+	s.toolkits.mu.RUnlock()
 	from := min(max(p.Offset, 0), len(all))
 	to := len(all)
 	if p.Limit >= 0 {
@@ -148,30 +229,9 @@ func (s *Store) ToolkitHeads(ctx context.Context, p Page) ([]ToolkitHead, int, e
 	return all[from:to:to], len(all), nil
 }
 
-func (s *Store) readToolkitHeads(ctx context.Context) ([]ToolkitHead, error) {
-	rows, err := s.stmts.toolkitHeads.QueryContext(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []ToolkitHead{}
-	for rows.Next() {
-		var h ToolkitHead
-		if err := rows.Scan(&h.ID, &h.ArtifactSHA256, &h.SourceSHA256, &h.SourceSize, &h.Installed, &h.Updated); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
-}
-
 // ToolkitByID returns the installed plugin with the row id, or nil.
 func (s *Store) ToolkitByID(ctx context.Context, id int64) (*Toolkit, error) {
-	t, err := scanToolkit(s.stmts.toolkitByID.QueryRowContext(ctx, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	return t, err
+	return s.toolkits.byID(id), nil
 }
 
 // ListObjectsPage returns a page of the stored documents of a kind (of a

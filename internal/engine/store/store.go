@@ -131,8 +131,13 @@ type Store struct {
 	// batch gathers the small writes of concurrent callers into one
 	// transaction (write.go).
 	batch batcher
-	// heads keeps the installed plugins' heads between changes (read.go).
-	heads heads
+	// toolkits holds the installed plugins' rows (read.go); txToolkits
+	// are the plugin ids whose rows the transaction being written has
+	// written (by the writer, under mu).
+	toolkits   toolkitCache
+	txToolkits map[string]bool
+	// wstmts are the hot writes, prepared (write.go).
+	wstmts writeStmts
 	// blobs counts the installations in progress per code blob.
 	blobs pendingBlobs
 	// keeper seals the secrets of stored objects; nil stores them as they
@@ -163,7 +168,7 @@ func Open(dir string, keeper *secrets.Keeper) (*Store, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1)
-	s := &Store{dir: dir, db: db, keeper: keeper}
+	s := &Store{dir: dir, db: db, keeper: keeper, txToolkits: map[string]bool{}}
 	if _, err := db.Exec(schemaSQL); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("creating the database schema in %s: %w", filepath.Join(dir, DBFile), err)
@@ -187,6 +192,14 @@ func Open(dir string, keeper *secrets.Keeper) (*Store, error) {
 	if _, err := db.Exec(`INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1')`); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := s.openWriteStmts(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("preparing the writes of %s: %w", filepath.Join(dir, DBFile), err)
+	}
+	if err := s.toolkits.load(context.Background(), db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("reading the installed plugins from %s: %w", filepath.Join(dir, DBFile), err)
 	}
 	if err := makeFanOut(filepath.Join(dir, BlobsDir, "sha256")); err != nil {
 		db.Close()
@@ -242,6 +255,7 @@ func PluginLogDir(dataDir, pluginID string) (string, error) {
 // Close closes the database.
 func (s *Store) Close() error {
 	s.stmts.close()
+	s.wstmts.close()
 	if s.rdb != nil {
 		s.rdb.Close()
 	}

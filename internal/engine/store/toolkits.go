@@ -58,14 +58,22 @@ func (s *Store) toolkitByPluginID(ctx context.Context, q querier, pluginID strin
 
 // ToolkitByPluginID returns the installed plugin with the id, or nil.
 func (s *Store) ToolkitByPluginID(ctx context.Context, pluginID string) (*Toolkit, error) {
-	return s.toolkitByPluginID(ctx, s.rdb, pluginID)
+	s.toolkits.mu.RLock()
+	defer s.toolkits.mu.RUnlock()
+	return copyOf(s.toolkits.byPlugin[pluginID]), nil
 }
 
 // ToolkitByRef returns the installed plugin with the reference, or nil.
 func (s *Store) ToolkitByRef(ctx context.Context, ref string) (*Toolkit, error) {
-	return s.toolkitByRefQ(ctx, s.rdb, ref)
+	var id int64
+	if _, err := fmt.Sscanf(ref, "APPDATA_TOOLKIT-%d", &id); err != nil || fmt.Sprintf("APPDATA_TOOLKIT-%d", id) != ref {
+		return nil, nil
+	}
+	return s.toolkits.byID(id), nil
 }
 
+// toolkitByRefQ reads the installed plugin with the reference through q
+// (a transaction sees its own writes), or nil.
 func (s *Store) toolkitByRefQ(ctx context.Context, q querier, ref string) (*Toolkit, error) {
 	var id int64
 	if _, err := fmt.Sscanf(ref, "APPDATA_TOOLKIT-%d", &id); err != nil || fmt.Sprintf("APPDATA_TOOLKIT-%d", id) != ref {
@@ -80,20 +88,13 @@ func (s *Store) toolkitByRefQ(ctx context.Context, q querier, ref string) (*Tool
 
 // Toolkits returns the installed plugins, oldest first.
 func (s *Store) Toolkits(ctx context.Context) ([]*Toolkit, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+toolkitColumns+` FROM toolkits ORDER BY id`)
-	if err != nil {
-		return nil, err
+	s.toolkits.mu.RLock()
+	defer s.toolkits.mu.RUnlock()
+	out := make([]*Toolkit, len(s.toolkits.rows))
+	for i, t := range s.toolkits.rows {
+		out[i] = copyOf(t)
 	}
-	defer rows.Close()
-	var out []*Toolkit
-	for rows.Next() {
-		t, err := scanToolkit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 type querier interface {
@@ -126,18 +127,25 @@ func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, dec
 		return nil, fmt.Errorf("storing the plugin's code: %w", err)
 	}
 	var current, row *Toolkit
-	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.writeThen(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
-		if current, err = s.toolkitByPluginID(ctx, tx, pluginID); err != nil {
+		// The committed row is in memory; a write earlier in this
+		// transaction may have changed it, and then it is read here.
+		if s.txToolkits[pluginID] {
+			current, err = s.toolkitByPluginID(ctx, tx, pluginID)
+		} else {
+			current, err = s.ToolkitByPluginID(ctx, pluginID)
+		}
+		if err != nil {
 			return err
 		}
 		if row, err = decide(current); err != nil {
 			return err
 		}
 		row.SourceSHA256 = sum
+		s.txToolkits[pluginID] = true
 		if current == nil {
-			res, err := tx.ExecContext(ctx, `INSERT INTO toolkits(plugin_id, name, build_number, source_sha256, source_size, artifact_sha256, artifact, installed, updated)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, row.PluginID, row.Name, row.BuildNumber, row.SourceSHA256, row.SourceSize, row.ArtifactSHA256, row.ArtifactJSON, row.Installed, row.Updated)
+			res, err := tx.StmtContext(ctx, s.wstmts.insertToolkit).ExecContext(ctx, row.PluginID, row.Name, row.BuildNumber, row.SourceSHA256, row.SourceSize, row.ArtifactSHA256, row.ArtifactJSON, row.Installed, row.Updated)
 			if err != nil {
 				return err
 			}
@@ -146,7 +154,7 @@ func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, dec
 			}
 		} else {
 			row.ID, row.Installed = current.ID, current.Installed
-			if _, err := tx.ExecContext(ctx, `UPDATE toolkits SET name=?, build_number=?, source_sha256=?, source_size=?, artifact_sha256=?, artifact=?, updated=? WHERE id=?`,
+			if _, err := tx.StmtContext(ctx, s.wstmts.updateToolkit).ExecContext(ctx,
 				row.Name, row.BuildNumber, row.SourceSHA256, row.SourceSize, row.ArtifactSHA256, row.ArtifactJSON, row.Updated, row.ID); err != nil {
 				return err
 			}
@@ -155,13 +163,12 @@ func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, dec
 			return apply(ctx, tx)
 		}
 		return nil
-	})
+	}, func() { s.toolkits.put(row) })
 	s.adopted(sum)
 	if err != nil {
 		s.removeBlobIfUnused(ctx, sum)
 		return nil, err
 	}
-	s.toolkitsChanged()
 	if current != nil && current.SourceSHA256 != row.SourceSHA256 {
 		// The replaced code is no longer reachable; without this a
 		// long-running engine keeps every build it ever installed.
@@ -175,11 +182,14 @@ func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, dec
 // DeleteToolkit removes a toolkit row; its blob is removed too when no
 // other row shares it.
 func (s *Store) DeleteToolkit(ctx context.Context, t *Toolkit) error {
-	err := s.exec(ctx, `DELETE FROM toolkits WHERE id = ?`, t.ID)
+	err := s.writeThen(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		s.txToolkits[t.PluginID] = true
+		_, err := tx.ExecContext(ctx, `DELETE FROM toolkits WHERE id = ?`, t.ID)
+		return err
+	}, func() { s.toolkits.remove(t.ID) })
 	if err != nil {
 		return err
 	}
-	s.toolkitsChanged()
 	return s.removeBlobIfUnused(ctx, t.SourceSHA256)
 }
 
@@ -192,10 +202,9 @@ func (s *Store) removeBlobIfUnused(ctx context.Context, sum string) error {
 	if s.blobs.pending[sum] > 0 {
 		return nil
 	}
-	var n int
-	if err := s.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM toolkits WHERE source_sha256 = ?`, sum).Scan(&n); err != nil {
-		return err
-	}
+	s.toolkits.mu.RLock()
+	n := s.toolkits.bySource[sum]
+	s.toolkits.mu.RUnlock()
 	if n == 0 {
 		if p, err := s.BlobPath(sum); err == nil {
 			os.Remove(p)

@@ -11,16 +11,17 @@ import (
 // write-ahead log (synchronous=FULL): the store makes few of them. The
 // small writes of concurrent callers (job events, actions, finished jobs,
 // object updates) share one transaction: the first caller to find no
-// transaction running writes every write waiting at that moment, each in
-// a savepoint of its own so that one that fails is undone alone, and
-// commits once for all (group commit). Each caller returns when its write
+// transaction running writes every write waiting at that moment, undoing
+// one that fails alone (writeBatch), and commits once for all (group
+// commit). Each caller returns when its write
 // is committed, as with a transaction of its own.
 
 // writeOp is one caller's write, waiting for a transaction.
 type writeOp struct {
-	ctx  context.Context
-	fn   func(ctx context.Context, tx *sql.Tx) error
-	done chan error
+	ctx   context.Context
+	fn    func(ctx context.Context, tx *sql.Tx) error
+	after func() // run once fn's write is committed, in commit order
+	done  chan error
 }
 
 // batcher holds the writes waiting for the next transaction.
@@ -54,10 +55,17 @@ func (s *Store) commit(tx *sql.Tx) error {
 // ask for at the same moment, and returns when it is committed. fn runs
 // under the store's writer lock and must only run SQL on tx.
 func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.writeThen(ctx, fn, nil)
+}
+
+// writeThen is write, with after run once the write is committed, under
+// the writer's lock: the writes' afters run in the order of their
+// commits (the in-memory toolkits follow the table that way).
+func (s *Store) writeThen(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error, after func()) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	op := &writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	op := &writeOp{ctx: ctx, fn: fn, after: after, done: make(chan error, 1)}
 	b := &s.batch
 	b.mu.Lock()
 	b.pending = append(b.pending, op)
@@ -93,6 +101,13 @@ func (s *Store) writePending() {
 
 // writeBatch writes ops in one transaction; callers hold s.mu. A write
 // whose caller has gone (its context ended) is skipped.
+//
+// The writes run one after the other without savepoints first (each
+// savepoint makes SQLite keep a journal of its own in memory, which cost
+// more than the writes): when one fails, the transaction is rolled back
+// and the batch written again with each write in a savepoint, so that the
+// failed one is undone alone. A write must therefore only run SQL on its
+// transaction: it may run twice.
 func (s *Store) writeBatch(ops []*writeOp) {
 	ctx := context.Background() // one caller going must not undo the others' writes
 	errs := make([]error, len(ops))
@@ -100,6 +115,9 @@ func (s *Store) writeBatch(ops []*writeOp) {
 		for i, op := range ops {
 			if errs[i] == nil {
 				errs[i] = commitErr
+			}
+			if errs[i] == nil && op.after != nil {
+				op.after()
 			}
 			op.done <- errs[i]
 		}
@@ -109,13 +127,34 @@ func (s *Store) writeBatch(ops []*writeOp) {
 		finish(err)
 		return
 	}
-	single := len(ops) == 1
+	clear(s.txToolkits)
+	failed := false
 	for i, op := range ops {
 		if errs[i] = op.ctx.Err(); errs[i] != nil {
 			continue
 		}
-		if single {
-			errs[i] = run(ctx, tx, op.fn)
+		if errs[i] = run(ctx, tx, op.fn); errs[i] != nil {
+			failed = true
+			break
+		}
+	}
+	if !failed {
+		finish(s.commit(tx))
+		return
+	}
+	tx.Rollback()
+	if len(ops) == 1 {
+		finish(nil)
+		return
+	}
+	clear(errs)
+	if tx, err = s.db.BeginTx(ctx, nil); err != nil {
+		finish(err)
+		return
+	}
+	clear(s.txToolkits)
+	for i, op := range ops {
+		if errs[i] = op.ctx.Err(); errs[i] != nil {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
@@ -127,12 +166,42 @@ func (s *Store) writeBatch(ops []*writeOp) {
 		}
 		tx.ExecContext(ctx, `RELEASE w`)
 	}
-	if single && errs[0] != nil {
-		tx.Rollback()
-		finish(nil)
-		return
-	}
 	finish(s.commit(tx))
+}
+
+// writeStmts are the statements of the hot writes (an upload's), prepared
+// once on the writer's connection (openWriteStmts); a transaction uses
+// them through tx.StmtContext, so SQLite does not parse them each time.
+type writeStmts struct {
+	insertToolkit, updateToolkit, insertAction, insertJob, setActionJob, insertEvent *sql.Stmt
+}
+
+func (w *writeStmts) close() {
+	for _, st := range []*sql.Stmt{w.insertToolkit, w.updateToolkit, w.insertAction, w.insertJob, w.setActionJob, w.insertEvent} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (s *Store) openWriteStmts() error {
+	var err error
+	prep := func(dst **sql.Stmt, q string) {
+		if err == nil {
+			*dst, err = s.db.Prepare(q)
+		}
+	}
+	w := &s.wstmts
+	prep(&w.insertToolkit, `INSERT INTO toolkits(plugin_id, name, build_number, source_sha256, source_size, artifact_sha256, artifact, installed, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	prep(&w.updateToolkit, `UPDATE toolkits SET name=?, build_number=?, source_sha256=?, source_size=?, artifact_sha256=?, artifact=?, updated=? WHERE id=?`)
+	prep(&w.insertAction, `INSERT INTO actions(action_type, title, details, state, user_ref, start_time, end_time, failure_description, failure_action, failure_code, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	prep(&w.insertJob, `INSERT INTO jobs(action_id, action_type, title, target, target_name, state, percent, user_ref, start_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	prep(&w.setActionJob, `UPDATE actions SET job_id = ? WHERE id = ?`)
+	prep(&w.insertEvent, `INSERT INTO job_events(job_id, seq, timestamp, message_code, details, action, event_type, percent, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		w.close()
+	}
+	return err
 }
 
 // run runs a write; a panic in it is its error (the goroutine running the
