@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -134,7 +135,12 @@ func Scan(r io.Reader, o ScanOptions) (*Fields, error) {
 		o.MaxDepth = DefaultMaxDepth
 	}
 	s := &scanner{cr: &countingReader{r: r}, o: o}
-	s.br = bufio.NewReaderSize(s.cr, 256<<10)
+	s.br = scanReaders.Get().(*bufio.Reader)
+	s.br.Reset(s.cr)
+	defer func() {
+		s.br.Reset(nil)
+		scanReaders.Put(s.br)
+	}()
 	f := &Fields{Values: map[string]json.RawMessage{}}
 	err := s.document(f, o)
 	f.Size = s.offset()
@@ -143,6 +149,11 @@ func Scan(r io.Reader, o ScanOptions) (*Fields, error) {
 	}
 	return f, nil
 }
+
+// scanReaders are Scan's 256 KiB read buffers, kept between scans (an
+// engine scans every upload: allocating and clearing one each time cost
+// more than the scan of a small artifact).
+var scanReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 256<<10) }}
 
 type countingReader struct {
 	r io.Reader

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/zipfile"
@@ -160,7 +161,9 @@ func CheckSourceZip(r io.ReaderAt, size int64, lim ZipLimits) (*SourceInfo, diag
 	info.Uncompressed = int64(declared)
 
 	// Read everything: archive/zip checks each entry's CRC and size at EOF.
-	buf := make([]byte, 256<<10)
+	bufp := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bufp)
+	buf := *bufp
 	for _, f := range zr.File {
 		if f.Mode().IsDir() || strings.HasSuffix(f.Name, "/") {
 			continue
@@ -266,3 +269,6 @@ func readBuildRecord(f *zip.File) (*BuildRecord, error) {
 	}
 	return &rec, nil
 }
+
+// copyBuffers are CheckSourceZip's read buffers, kept between checks.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}

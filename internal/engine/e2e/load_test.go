@@ -179,6 +179,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	selfCPU0 := selfCPU()
+	fmt.Printf("load: %d clients logged in, the loop runs for %s\n", clients, duration)
 	t0 := time.Now()
 	deadline = t0.Add(duration)
 	close(start)
