@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"encoding/json"
@@ -18,9 +19,16 @@ import (
 )
 
 const (
+	// textBusyTries bounds the starts of an executable that another
+	// process still holds open for writing (ETXTBSY), about 0.3 s in all.
+	textBusyTries  = 25
 	stderrTailSize = 64 << 10
 	exitGrace      = time.Second // after the plugin closes stdout, before killing it
 )
+
+// waitTextBusy waits before the try-th start again of an executable that was
+// busy (a variable for tests).
+var waitTextBusy = func(try int) { time.Sleep(time.Duration(try) * time.Millisecond) }
 
 // process is one running plugin.
 type process struct {
@@ -51,51 +59,18 @@ type callState struct {
 }
 
 func start(ctx context.Context, opts Options) (*process, *PluginError) {
-	pctx, kill := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(pctx, opts.Binary, opts.Args...)
-	cmd.Env = opts.Env
-	cmd.Dir = opts.Dir
-	unbox, err := opts.Sandbox.Wrap(cmd, opts.Policy)
-	if err != nil {
-		kill()
-		return nil, newPluginError(KindStart, "", "The plugin cannot be started in its sandbox: "+err.Error(), "", err)
+	p, pr, perr := launch(opts)
+	for try := 1; perr != nil && errors.Is(perr.Err, syscall.ETXTBSY) && try < textBusyTries; try++ {
+		// The executable was written a moment ago and a process forked
+		// meanwhile (by this engine, for another plugin) still holds the
+		// written file open until it execs: wait a little for it.
+		waitTextBusy(try)
+		p, pr, perr = launch(opts)
 	}
-	cmd.WaitDelay = 2 * time.Second
-	p := &process{
-		opts:   opts,
-		cmd:    cmd,
-		kill:   kill,
-		unbox:  unbox,
-		stderr: &tailWriter{max: stderrTailSize, fwd: opts.Stderr},
-		hello:  make(chan *protocol.Message, 1),
-		done:   make(chan struct{}),
+	if perr != nil {
+		return nil, perr
 	}
-	cmd.Stderr = p.stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		kill()
-		unbox()
-		return nil, newPluginError(KindStart, "", "The plugin cannot be started: "+err.Error(), "", err)
-	}
-	// stdout through an os.Pipe the host reads itself, so that Wait never
-	// waits for it.
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		kill()
-		unbox()
-		return nil, newPluginError(KindStart, "", "The plugin cannot be started: "+err.Error(), "", err)
-	}
-	cmd.Stdout = pw
-	if err := cmd.Start(); err != nil {
-		kill()
-		unbox()
-		pr.Close()
-		pw.Close()
-		return nil, newPluginError(KindStart, "", fmt.Sprintf("The plugin %s cannot be started: %v", opts.Binary, err), "", err)
-	}
-	pw.Close()
-	p.stdin = stdin
-	p.w = protocol.NewWriter(stdin, protocol.MaxFrame)
+	p.w = protocol.NewWriter(p.stdin, protocol.MaxFrame)
 	go p.readLoop(pr)
 
 	timer := time.NewTimer(opts.StartTimeout)
@@ -438,4 +413,51 @@ func (t *tailWriter) String() string {
 func pastDeadline(ctx context.Context) bool {
 	dl, ok := ctx.Deadline()
 	return ok && !time.Now().Before(dl)
+}
+
+// launch starts the plugin's process; pr is the read end of its stdout.
+func launch(opts Options) (*process, *os.File, *PluginError) {
+	pctx, kill := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(pctx, opts.Binary, opts.Args...)
+	cmd.Env = opts.Env
+	cmd.Dir = opts.Dir
+	unbox, err := opts.Sandbox.Wrap(cmd, opts.Policy)
+	if err != nil {
+		kill()
+		return nil, nil, newPluginError(KindStart, "", "The plugin cannot be started in its sandbox: "+err.Error(), "", err)
+	}
+	cmd.WaitDelay = 2 * time.Second
+	p := &process{
+		opts:   opts,
+		cmd:    cmd,
+		kill:   kill,
+		unbox:  unbox,
+		stderr: &tailWriter{max: stderrTailSize, fwd: opts.Stderr},
+		hello:  make(chan *protocol.Message, 1),
+		done:   make(chan struct{}),
+	}
+	cmd.Stderr = p.stderr
+	if p.stdin, err = cmd.StdinPipe(); err != nil {
+		kill()
+		unbox()
+		return nil, nil, newPluginError(KindStart, "", "The plugin cannot be started: "+err.Error(), "", err)
+	}
+	// stdout through an os.Pipe the host reads itself, so that Wait never
+	// waits for it.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		kill()
+		unbox()
+		return nil, nil, newPluginError(KindStart, "", "The plugin cannot be started: "+err.Error(), "", err)
+	}
+	cmd.Stdout = pw
+	err = cmd.Start()
+	pw.Close()
+	if err != nil {
+		kill()
+		unbox()
+		pr.Close()
+		return nil, nil, newPluginError(KindStart, "", fmt.Sprintf("The plugin %s cannot be started: %v", opts.Binary, err), "", err)
+	}
+	return p, pr, nil
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,6 +25,10 @@ const probeTarget = "probe-target"
 
 // Exit codes of the init process when it cannot start the command.
 const exitSetup = 125
+
+// textBusyTries bounds the starts of an executable that another process
+// still holds open for writing (ETXTBSY), about 0.3 s in all.
+const textBusyTries = 25
 
 func init() {
 	if len(os.Args) < 2 || os.Args[1] != InitArg {
@@ -96,12 +101,20 @@ func runInit(args []string) int {
 		sys.GidMappingsEnableSetgroups = true
 		sys.Credential = &syscall.Credential{Uid: uint32(sp.UID), Gid: uint32(sp.GID), Groups: groups}
 	}
-	pid, err := syscall.ForkExec(args[1], argv, &syscall.ProcAttr{
+	attr := &syscall.ProcAttr{
 		Dir:   sp.Dir,
 		Env:   os.Environ(),
 		Files: []uintptr{0, 1, 2},
 		Sys:   sys,
-	})
+	}
+	pid, err := syscall.ForkExec(args[1], argv, attr)
+	for try := 1; errors.Is(err, syscall.ETXTBSY) && try < textBusyTries; try++ {
+		// The engine wrote the executable a moment ago, and a process it
+		// forked meanwhile still holds the written file open until that
+		// process execs: wait a little for it.
+		time.Sleep(time.Duration(try) * time.Millisecond)
+		pid, err = syscall.ForkExec(args[1], argv, attr)
+	}
 	if err != nil {
 		return fail("cannot start %s: %v", args[1], err)
 	}
