@@ -21,6 +21,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/jsonschemamsg"
+	"github.com/dvpkit/dvp/internal/pycompat/pyyaml"
 )
 
 // DefaultFile is the spec's file name in a plugin project.
@@ -220,7 +222,23 @@ func Load(path string, lookup func(string) (string, bool)) (*Spec, error) {
 		} else if ok := asTypeError(err, &te); ok {
 			msg = strings.Join(te.Errors, "; ")
 		}
-		return nil, &SpecError{Problems: diag.List{diag.Errorf(path, line, 0, "the spec is not valid YAML: %s", msg)}}
+		col := 0
+		// yaml.v3 names a line only (sometimes the one before the
+		// mistake); the PyYAML port, which reads the same syntax, names
+		// the line and column where the parse failed.
+		if _, perr := pyyaml.Parse(data, pyyaml.Options{}); perr != nil && perr.ProblemMark != nil {
+			line, col = perr.ProblemMark.Pos()
+			msg = perr.Problem
+			if perr.Context != "" {
+				ctx := perr.Context
+				if m := perr.ContextMark; m != nil && *m != *perr.ProblemMark {
+					l, c := m.Pos()
+					ctx += fmt.Sprintf(" (started at %d:%d)", l, c)
+				}
+				msg = ctx + ": " + msg
+			}
+		}
+		return nil, &SpecError{Problems: diag.List{diag.Errorf(path, line, col, "the spec is not valid YAML: %s", msg)}}
 	}
 	if len(doc.Content) == 0 {
 		return nil, &SpecError{Problems: diag.List{diag.Errorf(path, 0, 0, "the spec is empty: it needs at least scenarios")}}
@@ -349,9 +367,18 @@ func (f *fields) done(allowed ...string) {
 			}
 			sort.Strings(all)
 			all = uniq(all)
-			f.p.errorf(f.knode[k], "the keys of "+f.what+" are: "+strings.Join(all, ", "), "%s: unknown key %q", f.what, k)
+			f.p.errorf(f.knode[k], didYouMean(k, all)+"the keys of "+f.what+" are: "+strings.Join(all, ", "), "%s: unknown key %q", f.what, k)
 		}
 	}
+}
+
+// didYouMean is the start of a hint naming the candidate closest to an
+// unknown word ("did you mean \"sync\"? "), or "" when none is close.
+func didYouMean(word string, candidates []string) string {
+	if s := jsonschemamsg.Suggest(word, candidates, 2); s != "" {
+		return fmt.Sprintf("did you mean %q? ", s)
+	}
+	return ""
 }
 
 func uniq(s []string) []string {

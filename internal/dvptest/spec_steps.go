@@ -102,7 +102,7 @@ func (p *parser) step(what string, n *yaml.Node, sco *scope) *Step {
 			switch k {
 			case "name", "setup", "expect", "check", "timeout":
 			default:
-				p.errorf(f.knode[k], hint, "%s: unknown step %q", what, k)
+				p.errorf(f.knode[k], didYouMean(k, append([]string{"name", "setup", "expect", "check", "timeout"}, Actions...))+hint, "%s: unknown step %q", what, k)
 				f.taken[k] = true
 				unknown = true
 			}
@@ -409,7 +409,7 @@ func (p *parser) checks(what string, n *yaml.Node, sco *scope) []*Check {
 		case CheckShell:
 			ch.Shell = p.shell(cw, v, sco, true)
 		default:
-			p.errorf(k, "checks: "+strings.Join(checkKinds, ", "), "%s: unknown check %q", what, k.Value)
+			p.errorf(k, didYouMean(k.Value, checkKinds)+"checks: "+strings.Join(checkKinds, ", "), "%s: unknown check %q", what, k.Value)
 			continue
 		}
 		if ch.Of != "" && (ch.Kind == CheckFile || ch.Kind == CheckSnapshots) {
