@@ -105,7 +105,9 @@ func runTest(ctx context.Context, app *App, opts TestOptions, runRe *regexp.Rege
 	out := app.IO.Out
 	var printer dvptest.Printer
 	if opts.Output == "text" {
-		printer = &dvptest.TextPrinter{W: out, TTY: progress(app) != nil}
+		// The running step is drawn on stdout, where the results go: only
+		// when both stdout and stderr are a terminal (never into a pipe).
+		printer = &dvptest.TextPrinter{W: out, TTY: progress(app) != nil && app.IO.StdoutIsTerminal}
 	}
 	rep, err := dvptest.Run(ctx, dvptest.Options{
 		SpecPath:   opts.File,

@@ -133,7 +133,7 @@ func (p *TextPrinter) printf(format string, args ...any) {
 
 func (p *TextPrinter) running(what string) {
 	if p.TTY {
-		p.printf("  ...   %s\r", termsafe.String(what))
+		p.printf("\r\033[K  ...   %s\r", termsafe.String(what))
 	}
 }
 
