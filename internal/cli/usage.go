@@ -36,6 +36,9 @@ func finishTree(root *cobra.Command) {
 	}
 	walk(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if msg := badFlagValue(c, err); msg != "" {
+			return &UsageError{Msg: msg}
+		}
 		return &UsageError{Msg: err.Error() + flagSuggestion(c, err)}
 	})
 }
@@ -172,4 +175,33 @@ func argNames(cmd *cobra.Command) []string {
 		names = append(names, f)
 	}
 	return names
+}
+
+// badFlagValue rewords pflag's error for a value its type cannot parse
+// ("invalid argument "abc" for "--timeout" flag: time: invalid duration
+// "abc"") in dvp's words, with an example of a good value; "" for other
+// errors.
+func badFlagValue(cmd *cobra.Command, err error) string {
+	var ve *pflag.InvalidValueError
+	if !errors.As(err, &ve) {
+		return ""
+	}
+	f := ve.GetFlag()
+	if f == nil {
+		return ""
+	}
+	name := "'--" + f.Name + "'"
+	if f.Shorthand != "" {
+		name = "'-" + f.Shorthand + "' / " + name
+	}
+	what := map[string]string{
+		"duration": "a duration (such as 30s, 10m or 2h)",
+		"bool":     "true or false",
+		"int":      "a whole number",
+		"count":    "a whole number",
+	}[f.Value.Type()]
+	if what == "" {
+		what = "a " + f.Value.Type()
+	}
+	return fmt.Sprintf("Invalid value for %s: %q is not %s.", name, ve.GetValue(), what)
 }
