@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
+	"github.com/dvpkit/dvp/internal/termsafe"
 	"github.com/spf13/cobra"
 )
 
@@ -257,7 +259,17 @@ func newEnvironmentDeleteCmd(app *App) *cobra.Command {
 			if err != nil {
 				return mapEngineError(err)
 			}
-			return printJob(ctx, app, &o, c, s)
+			done := "Deleted environment " + args[0] + "."
+			if s.Job == "" {
+				return printDone(app, &o, s, done)
+			}
+			if err := printJob(ctx, app, &o, c, s); err != nil {
+				return err
+			}
+			if o.Output != "json" && app.Quiet == 0 {
+				fmt.Fprintln(app.IO.Err, termsafe.String(done))
+			}
+			return nil
 		}),
 	}
 	addObjectFlags(cmd, &o)
