@@ -320,6 +320,13 @@ func hiddenDirs(dataDir, home string, secretFiles []string) []string {
 	return dirs
 }
 
+// lockTries bounds the tries of the data directory's lock (about 0.4 s in
+// all).
+const lockTries = 30
+
+// waitLock waits before the try-th try of a held lock (a variable for tests).
+var waitLock = func(try int) { time.Sleep(time.Duration(try) * time.Millisecond) }
+
 // lockDataDir takes an exclusive lock on the data directory, so that two
 // engines never share one.
 func lockDataDir(dir string) (*os.File, error) {
@@ -327,7 +334,16 @@ func lockDataDir(dir string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := filelock.TryLock(f); err != nil {
+	err = filelock.TryLock(f)
+	for try := 1; errors.Is(err, filelock.ErrLocked) && try < lockTries; try++ {
+		// A process being started at this moment (by this process, for a
+		// plugin) holds a copy of every open file until it execs, the
+		// lock of an engine that just stopped included: wait a little
+		// before calling it another engine's.
+		waitLock(try)
+		err = filelock.TryLock(f)
+	}
+	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("the data directory %s is in use by another engine (%v); stop it or choose another --data-dir", dir, err)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/filelock"
 	"github.com/dvpkit/dvp/internal/pycompat/pyjson"
 	"github.com/dvpkit/dvp/internal/zipfile"
 )
@@ -869,5 +870,51 @@ func TestUpgradeJobFailsWhenOvertaken(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Join(te.dir, store.TmpDir)); len(entries) != 0 {
 		t.Errorf("spool left: %v", entries)
+	}
+}
+
+// A data directory's lock held for a moment by a copy of the stopped
+// engine's file (a process forked meanwhile, not yet exec'd) is waited for;
+// one held for good is another engine's.
+func TestDataDirLockHeldForAMoment(t *testing.T) {
+	dir := t.TempDir()
+	holder, err := os.OpenFile(filepath.Join(dir, store.LockFile), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if err := filelock.TryLock(holder); err != nil {
+		t.Fatal(err)
+	}
+	tries := 0
+	old := waitLock
+	waitLock = func(try int) {
+		tries = try
+		if try == 3 {
+			holder.Close()
+		}
+	}
+	defer func() { waitLock = old }()
+	e, _, err := New(Config{DataDir: dir, AdminPassword: testPassword, BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatalf("the lock was let go after 3 waits: %v", err)
+	}
+	e.Close()
+	if tries != 3 {
+		t.Errorf("%d waits, want 3", tries)
+	}
+
+	tries = 0
+	waitLock = func(try int) { tries = try }
+	e, _, err = New(Config{DataDir: dir, AdminPassword: testPassword, BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, _, err := New(Config{DataDir: dir}); err == nil || !strings.Contains(err.Error(), "in use by another engine") {
+		t.Errorf("second engine on the same directory: %v", err)
+	}
+	if tries != lockTries-1 {
+		t.Errorf("%d waits before the refusal, want %d", tries, lockTries-1)
 	}
 }
