@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +98,35 @@ func TestJSONReport(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "\x1b") || r.OK() {
 		t.Errorf("a terminal escape reached the JSON, or a failed report is OK:\n%s", b.String())
+	}
+}
+
+// docs/dvp-test.md names every field of the -o json report, so that a
+// script reading it knows the whole shape.
+func TestJSONReportFieldsAreDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "dvp-test.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	start := strings.Index(doc, "* `-o json`")
+	if start < 0 {
+		t.Fatal("docs/dvp-test.md has no paragraph on -o json")
+	}
+	doc = doc[start:]
+	if end := strings.Index(doc, "\n## "); end >= 0 {
+		doc = doc[:end]
+	}
+	for _, v := range []any{Report{}, ScenarioResult{}, StepResult{}, Kept{}} {
+		ty := reflect.TypeOf(v)
+		for i := 0; i < ty.NumField(); i++ {
+			name, _, _ := strings.Cut(ty.Field(i).Tag.Get("json"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			if !strings.Contains(doc, "`"+name+"`") {
+				t.Errorf("docs/dvp-test.md does not name the JSON field %s.%s (`%s`)", ty.Name(), ty.Field(i).Name, name)
+			}
+		}
 	}
 }
