@@ -237,14 +237,22 @@ func (c *caller) Call(_ context.Context, method string, params, result any) erro
 	p.mu.Lock()
 	p.calls = append(p.calls, call)
 	var rule *Rule
+	others, usedUp := 0, 0 // rules of this method that did not answer
 	for _, r := range p.rules {
-		if r.method == method && r.left != 0 && r.match(call) {
+		if r.method != method {
+			continue
+		}
+		if r.left != 0 && r.match(call) {
 			rule = r
 			if r.left > 0 {
 				r.left--
 			}
 			r.used++
 			break
+		}
+		others++
+		if r.left == 0 && r.match(call) {
+			usedUp++
 		}
 	}
 	p.mu.Unlock()
@@ -263,7 +271,7 @@ func (c *caller) Call(_ context.Context, method string, params, result any) erro
 		b, _ := json.Marshal(s)
 		answer = protocol.UpgradePasswordResult{CredentialsSupplier: b}
 	default:
-		p.t.Errorf("plugintest: unexpected %s call%s: %s\n\tscript it with %s", method, inOp(c.op), describe(call), onFunc(method))
+		p.t.Errorf("plugintest: unexpected %s call%s: %s\n\t%s", method, inOp(c.op), describe(call), whyUnanswered(method, others, usedUp))
 		return fail(ErrUnexpectedCall, fmt.Sprintf("plugintest: no rule answers this %s call", method))
 	}
 	if result == nil || answer == nil {
@@ -274,6 +282,27 @@ func (c *caller) Call(_ context.Context, method string, params, result any) erro
 		return fmt.Errorf("plugintest: the scripted answer to %s does not encode: %w", method, err)
 	}
 	return json.Unmarshal(b, result)
+}
+
+// whyUnanswered says why no rule answered a call and how to script one.
+func whyUnanswered(method string, others, usedUp int) string {
+	on := onFunc(method)
+	switch {
+	case usedUp > 0:
+		return fmt.Sprintf("%s matching it answered all the calls its Times allowed: raise Times, or add a rule with %s", plural(usedUp, "rule"), on)
+	case others == 1:
+		return fmt.Sprintf("the rule for %s does not match it: script it with %s (its matcher selects the call)", method, on)
+	case others > 0:
+		return fmt.Sprintf("none of the %s for %s matches it: script it with %s (its matcher selects the call)", plural(others, "rule"), method, on)
+	}
+	return fmt.Sprintf("no rule for %s was added: script it with %s", method, on)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func inOp(op string) string {
