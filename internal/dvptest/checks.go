@@ -42,7 +42,8 @@ func (r *run) check(ctx context.Context, ch *Check) error {
 		defer cancel()
 		res, err := r.shell(sctx, ch.Shell)
 		if err != nil {
-			return err
+			return shellError(fmt.Sprintf("the command on %s (%s:%d)", ch.Shell.Environment, r.spec.File, ch.Shell.Line),
+				"a shell check's command must end sooner; run a long command in the step's setup instead", ctx, sctx, DefaultStepTimeout, err)
 		}
 		if res.ExitCode != ch.Shell.Exit {
 			return &detailError{msg: fmt.Sprintf("the command on %s exited %d, want %d", ch.Shell.Environment, res.ExitCode, ch.Shell.Exit), output: outputText(res.Stdout, res.Stderr)}

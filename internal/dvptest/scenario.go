@@ -199,9 +199,13 @@ func (r *run) step(ctx context.Context, st *scenarioState, step *Step) error {
 	for _, sh := range step.Setup {
 		sctx, cancel := context.WithTimeout(ctx, timeout)
 		res, err := r.shell(sctx, sh)
+		if err != nil {
+			err = shellError(fmt.Sprintf("the set-up on %s (%s:%d)", sh.Environment, r.spec.File, sh.Line),
+				"give the step a longer timeout (timeout: 1h), or make the command end sooner", ctx, sctx, timeout, err)
+		}
 		cancel()
 		if err != nil {
-			return fmt.Errorf("set-up on %s: %v", sh.Environment, err)
+			return err
 		}
 		if res.ExitCode != 0 {
 			return &detailError{msg: fmt.Sprintf("set-up on %s (%s:%d) exited %d", sh.Environment, r.spec.File, sh.Line, res.ExitCode), output: outputText(res.Stdout, res.Stderr)}
@@ -386,6 +390,19 @@ func (r *run) recordMounts(ctx context.Context, name string) {
 
 // shell runs a command with bash on an environment of the spec, as the
 // engine runs the plugin's commands there.
+// shellError words the failure of a command of the spec (a set-up or a
+// shell check) run with the context own, made from parent with the timeout:
+// stopped by Ctrl-C, out of time, or another failure.
+func shellError(what, hint string, parent, own context.Context, timeout time.Duration, err error) error {
+	switch {
+	case parent.Err() != nil:
+		return fmt.Errorf("%s was stopped: dvp test was interrupted", what)
+	case errors.Is(own.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("%s did not end within %s and was stopped: %s", what, timeout, hint)
+	}
+	return fmt.Errorf("%s: %v", what, err)
+}
+
 func (r *run) shell(ctx context.Context, sh *Shell) (res struct {
 	ExitCode       int
 	Stdout, Stderr string
