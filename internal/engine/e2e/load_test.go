@@ -229,10 +229,10 @@ func TestLoad(t *testing.T) {
 		fmt.Fprintf(&report, "%-20s %8d %10s %10s %10s\n", k, len(ds), pct(ds, 50), pct(ds, 99), pct(ds, 100))
 	}
 	fmt.Fprintf(&report, "%-20s %8d %10s %10s %10s\n", "all (in the loop)", len(all), pct(all, 50), pct(all, 99), pct(all, 100))
-	if n := len(all); n > 0 {
-		fmt.Fprintf(&report, "CPU (user+sys) in the loop: engine %s (%.0f us per request), load client %s (%.0f us per request)\n",
-			engineCPU.Round(time.Millisecond), float64(engineCPU.Microseconds())/float64(n),
-			clientCPU.Round(time.Millisecond), float64(clientCPU.Microseconds())/float64(n))
+	if n, loops := len(all), len(lat["upload"]); n > 0 && loops > 0 {
+		fmt.Fprintf(&report, "CPU (user+sys) in the loop: engine %s (%.0f us per request, %.2f ms per upload loop), load client %s (%.0f us per request, %.2f ms per loop)\n",
+			engineCPU.Round(time.Millisecond), float64(engineCPU.Microseconds())/float64(n), float64(engineCPU.Microseconds())/1000/float64(loops),
+			clientCPU.Round(time.Millisecond), float64(clientCPU.Microseconds())/float64(n), float64(clientCPU.Microseconds())/1000/float64(loops))
 	}
 	t.Log("\n" + report.String())
 	fmt.Print(report.String())
