@@ -11,6 +11,7 @@ package dvptest_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"os"
@@ -482,6 +483,41 @@ func TestGivenEngine(t *testing.T) {
 		if left := p.run(t, 0, append(list, "-o", "json", "-e", url)...); strings.TrimSpace(left) != "[]" {
 			t.Errorf("dvp %s: left on the engine:\n%s", strings.Join(list, " "), left)
 		}
+	}
+	p.assertNothingLeft(t)
+
+	// A plugin already on that engine is left as it was: the same build
+	// runs and stays; another build is refused before it replaces it.
+	p.run(t, 0, "build")
+	p.run(t, 0, "upload", "-e", url)
+	installed := func() string {
+		var tks []struct {
+			Identifier, ArtifactSha256 string
+		}
+		if err := json.Unmarshal([]byte(p.run(t, 0, "toolkit", "list", "-o", "json", "-e", url)), &tks); err != nil || len(tks) != 1 {
+			t.Fatalf("toolkit list: %v %+v", err, tks)
+		}
+		return tks[0].ArtifactSha256
+	}
+	before := installed()
+	p.run(t, 0, "test", "-e", url)
+	if got := installed(); got != before {
+		t.Errorf("the same build's run replaced the installed artifact %s with %s", before, got)
+	}
+	src := filepath.Join(p.dir, "src", "plugin_runner.go")
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(src, append(b, []byte("\nfunc anotherBuild() string { return \"another build\" }\n\nvar _ = anotherBuild()\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = p.run(t, 1, "test", "-e", url)
+	if !strings.Contains(out, "already has the plugin") || !strings.Contains(out, "this run's build is another one") || !strings.Contains(out, "dvp plugin delete") {
+		t.Errorf("another build was not refused:\n%s", out)
+	}
+	if got := installed(); got != before {
+		t.Errorf("the installed artifact %s was replaced with %s", before, got)
 	}
 	p.assertNothingLeft(t)
 }

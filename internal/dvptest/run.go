@@ -2,6 +2,8 @@ package dvptest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/build"
+	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
 	"github.com/dvpkit/dvp/internal/upload"
 )
@@ -261,12 +264,40 @@ func (r *run) prepare(ctx context.Context) error {
 		for _, tk := range tks {
 			if tk.Identifier == art.PluginID {
 				r.newPlugin = false
+				if err := r.keepsInstalled(tk, filepath.Join(r.dir, "artifact.json")); err != nil {
+					p.PhaseDone("upload "+art.Name, time.Since(t0), err)
+					return err
+				}
 			}
 		}
 	}
 	err = r.upload(ctx, filepath.Join(r.dir, "artifact.json"))
 	p.PhaseDone("upload "+art.Name, time.Since(t0), err)
 	return err
+}
+
+// keepsInstalled refuses a run on the engine of -e that would replace the
+// build of the plugin installed there (tk) and leave the replacement: the
+// run's own build must be that very artifact, and the spec must have no
+// upgrade step.
+func (r *run) keepsInstalled(tk engineapi.Toolkit, artifactPath string) error {
+	data, err := os.ReadFile(artifactPath)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(data)
+	why := ""
+	switch {
+	case tk.ArtifactSHA256 != hex.EncodeToString(sum[:]):
+		why = "this run's build is another one, and uploading it would replace it"
+	case r.spec.hasUpgrade():
+		why = "the spec's upgrade steps would replace it"
+	default:
+		return nil
+	}
+	return fmt.Errorf("the engine %s already has the plugin %s (build %s, %s): %s, and dvp test leaves the engine of -e as it found it. "+
+		"Run dvp test without -e (on a private engine), or delete the plugin from that engine first (dvp plugin delete %s)",
+		r.client.BaseURL(), tk.Identifier, tk.BuildNumber, tk.Reference, why, tk.Reference)
 }
 
 // build builds the project of configPath as dvp build does.
@@ -366,4 +397,16 @@ func oneLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// hasUpgrade reports whether a step of the spec uploads another build.
+func (s *Spec) hasUpgrade() bool {
+	for _, sc := range s.Scenarios {
+		for _, st := range sc.Steps {
+			if st.Action == ActUpgrade {
+				return true
+			}
+		}
+	}
+	return false
 }
