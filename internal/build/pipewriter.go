@@ -7,7 +7,7 @@ import (
 )
 
 // pipeChunk is the size of the pieces a pipeWriter hands on.
-const pipeChunk = 256 << 10
+const pipeChunk = 64 << 10
 
 // pipeWriter collects what is written into pieces of pipeChunk bytes and
 // hands each full piece to a goroutine that adds it to a hash and writes

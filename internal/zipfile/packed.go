@@ -150,8 +150,18 @@ func Pack(data []byte, level int) (*PackedFile, error) {
 // storedBuffer is the size of the reads of PackStoredFile and of the
 // copies of a stored file into the ZIP: the file is never held whole in
 // memory (fresh memory for a binary of several MiB costs more than hashing
-// it, in page faults).
-const storedBuffer = 256 << 10
+// it, in page faults), and the buffers are reused (storedBuffers).
+const storedBuffer = 64 << 10
+
+var storedBuffers = sync.Pool{New: func() any { b := make([]byte, storedBuffer); return &b }}
+
+// copyStored is io.CopyBuffer with a buffer of storedBuffers, reading
+// through r's Read only (not a WriteTo of its own).
+func copyStored(dst io.Writer, r io.Reader) (int64, error) {
+	buf := storedBuffers.Get().(*[]byte)
+	defer storedBuffers.Put(buf)
+	return io.CopyBuffer(dst, onlyReader{r}, *buf)
+}
 
 // PackStoredFile is Pack(content, StoreLevel) for the content of the file
 // at path, read in pieces instead of held in memory: it reads the file once
@@ -170,7 +180,7 @@ func PackStoredFile(path string) (_ *PackedFile, err error) {
 		}
 	}()
 	sum, crc := sha256.New(), crc32.NewIEEE()
-	n, err := io.CopyBuffer(io.MultiWriter(sum, crc), onlyReader{f}, make([]byte, storedBuffer))
+	n, err := copyStored(io.MultiWriter(sum, crc), f)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +231,7 @@ func (p *PackedFile) writeTo(zw *zip.Writer, h *zip.FileHeader) error {
 		// One byte more than packed: a file that grew is caught too.
 		crc := crc32.NewIEEE()
 		src := io.TeeReader(io.NewSectionReader(p.stored, 0, int64(p.size)+1), crc)
-		n, err := io.CopyBuffer(rw, onlyReader{src}, make([]byte, storedBuffer))
+		n, err := copyStored(rw, src)
 		if err == nil && (uint64(n) != p.size || crc.Sum32() != p.crc) {
 			err = fmt.Errorf("zip: %s changed after it was packed (%d bytes, CRC-32 %08x; packed: %d bytes, %08x)", p.stored.Name(), n, crc.Sum32(), p.size, p.crc)
 		}
