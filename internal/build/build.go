@@ -224,10 +224,10 @@ func (b *pipeline) fail(ps ...diag.Problem) bool {
 // checks do; a project that fails them stops it.
 func (b *pipeline) validate() bool {
 	if pc := config.Peek(b.opts.ConfigPath); pc != nil && pc.SrcPath != "" && workDirExists(pc.Dir) {
-		if !b.lockWorkDir(pc.Dir) {
-			return false
+		// A lock that fails here is reported after the checks, below.
+		if b.lockWorkDir(pc.Dir) == nil {
+			b.startEarly(pc)
 		}
-		b.startEarly(pc)
 	}
 	b.p = project.Load(b.opts.ConfigPath)
 	b.res.Problems = append(b.res.Problems, b.p.Problems...)
@@ -243,8 +243,8 @@ func (b *pipeline) validate() bool {
 	}
 	b.artifactPath = artifactPath
 	if b.workDir == "" {
-		if !b.lockWorkDir(b.p.Config.Dir) {
-			return false
+		if pr := b.lockWorkDir(b.p.Config.Dir); pr != nil {
+			return b.fail(*pr)
 		}
 		b.startEarly(b.p.Config)
 	}
@@ -254,18 +254,21 @@ func (b *pipeline) validate() bool {
 // lockWorkDir creates the project's work directory and takes its lock:
 // builds of one project take turns from here, as they share it (the
 // compiled plugin, the record of the last build), which it then reads.
-func (b *pipeline) lockWorkDir(root string) bool {
+// It returns the problem that prevents it.
+func (b *pipeline) lockWorkDir(root string) *diag.Problem {
 	dir, err := workDir(root)
 	if err != nil {
-		return b.fail(diag.Errorf(filepath.Join(root, filepath.FromSlash(WorkDir)), 0, 0, "cannot create dvp build's work directory: %v", err))
+		pr := diag.Errorf(filepath.Join(root, filepath.FromSlash(WorkDir)), 0, 0, "cannot create dvp build's work directory: %v", err)
+		return &pr
 	}
 	unlock, err := lockWorkDir(dir)
 	if err != nil {
-		return b.fail(diag.Errorf(filepath.Join(dir, lockName), 0, 0, "cannot lock dvp build's work directory: %v", err))
+		pr := diag.Errorf(filepath.Join(dir, lockName), 0, 0, "cannot lock dvp build's work directory: %v", err)
+		return &pr
 	}
 	b.workDir, b.unlock = dir, unlock
 	b.state = loadState(dir)
-	return true
+	return nil
 }
 
 // startEarly starts go build of the sources of cfg, while the next steps
