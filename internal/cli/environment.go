@@ -36,7 +36,7 @@ Adding or refreshing an environment runs discovery with every installed plugin.`
 		Args: cobra.NoArgs,
 	}
 	app.addGroupCommands(cmd, func() {
-		cmd.AddCommand(newEnvironmentAddCmd(app), newEnvironmentUpdateCmd(app), newEnvironmentRefreshCmd(app), newEnvironmentListCmd(app), newEnvironmentDeleteCmd(app))
+		cmd.AddCommand(newEnvironmentAddCmd(app), newEnvironmentUpdateCmd(app), newEnvironmentRefreshCmd(app), newEnvironmentListCmd(app), newEnvironmentRepositoriesCmd(app), newEnvironmentDeleteCmd(app))
 	})
 	return cmd
 }
@@ -242,6 +242,34 @@ func newEnvironmentRefreshCmd(app *App) *cobra.Command {
 				return mapEngineError(err)
 			}
 			return printJob(ctx, app, &o, c, s)
+		}),
+	}
+	addObjectFlags(cmd, &o)
+	return cmd
+}
+
+func newEnvironmentRepositoriesCmd(app *App) *cobra.Command {
+	o := ObjectOptions{}
+	cmd := &cobra.Command{
+		Use:   "repositories NAME",
+		Short: "List the repositories discovered on an environment: the names source-config add --repository takes",
+		Long: `Repositories lists the repositories the installed plugins discovered on an
+environment (by its name or reference): reference, name, plugin, and whether
+the last discovery still found it (a vanished repository is kept, marked
+missing, while a dSource or VDB uses it). The name is what
+dvp source-config add --repository takes.`,
+		Example: "  dvp environment repositories source",
+		Args:    cobra.ExactArgs(1),
+		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
+			repos, err := c.ListRepositories(ctx, args[0])
+			empty := "No repositories on " + args[0] + ": install a plugin that discovers them, then dvp environment refresh " + args[0] + "."
+			return printList(app, &o, repos, err, listColumns{Header: []string{"REFERENCE", "NAME", "PLUGIN", "FOUND"}, Empty: empty}, func(r engineapi.Repository) []any {
+				found := "yes"
+				if r.Missing {
+					found = "no (kept: in use)"
+				}
+				return []any{r.Reference, r.Name, r.Toolkit, found}
+			})
 		}),
 	}
 	addObjectFlags(cmd, &o)

@@ -45,6 +45,10 @@ func newHookSession(t *testing.T, ext bool) *hookSession {
 	s.must("build", "-c", filepath.Join(project, "plugin_config.yml"), "-a", art)
 	s.must("upload", "-a", art, "--wait")
 	s.must("environment", "add", "here", "--local")
+	// The repository names source-config add takes are listed.
+	if r := s.must("environment", "repositories", "here"); !strings.Contains(r.stdout, "\trecorder-repo\t") {
+		t.Fatalf("dvp environment repositories here:\n%s\n%s", r.stdout, r.stderr)
+	}
 	s.must("source-config", "add", "sc", "--environment", "here", "--repository", "recorder-repo", "--params", `{"name": "sc"}`)
 	return s
 }
