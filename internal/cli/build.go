@@ -234,7 +234,9 @@ func runBuild(ctx context.Context, app *App, opts BuildOptions) error {
 			fmt.Fprintln(out, "BUILD FAILED.")
 		} else {
 			fmt.Fprintf(app.messageOut(), "Successfully generated artifact file at %s.\nsha256 %s\n", displayPath(res.ArtifactPath, opts.Cwd), res.SHA256)
-			fmt.Fprintln(out, "BUILD SUCCESSFUL.")
+			// A success is a message, as in dvp (hidden from -q on): the
+			// artifact is the result.
+			fmt.Fprintln(app.messageOut(), "BUILD SUCCESSFUL.")
 		}
 	}
 	if failed {
