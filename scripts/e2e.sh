@@ -208,6 +208,23 @@ echo "written on the host" >"$WORK/mnt/vdb-ssh/data/new.txt"
 VSNAP=$("$DVP" vdb snapshot vdb-ssh)
 [ "$VSNAP" = "$("$DVP" snapshot list vdb-ssh | cut -f1 | tail -n 1)" ] || fail "dvp vdb snapshot printed '$VSNAP', not the new snapshot"
 [ "$(cat "$WORK/engine/snapshots/$VSNAP/data/data/new.txt")" = "written on the host" ] || fail "the SSH VDB's snapshot misses what was written on the host"
+
+step "a cancelled job leaves no process on the SSH host, even one started with setsid nohup"
+MARK=dvp-e2e-detached-$$
+"$DVP" vdb update vdb-ssh --hook "pre-snapshot=setsid nohup sh -c 'sleep 600; :' $MARK >/dev/null 2>&1 & sleep 600"
+"$DVP" vdb snapshot vdb-ssh >"$WORK/cancel.out" 2>&1 &
+SNAP_PID=$!
+for _ in $(seq 1 600); do pgrep -f "$MARK" >/dev/null && break; sleep 0.1; done
+pgrep -f "$MARK" >/dev/null || { cat "$WORK/cancel.out" >&2; fail "the hook's detached process never started"; }
+JOB=$(grep -o 'Started job JOB-[0-9]*' "$WORK/cancel.out" | head -n 1 | cut -d' ' -f3)
+[ -n "$JOB" ] || fail "dvp vdb snapshot did not print its job first"
+"$DVP" job cancel "$JOB"
+wait "$SNAP_PID" || true
+for _ in $(seq 1 100); do pgrep -f "$MARK" >/dev/null || break; sleep 0.1; done
+if pgrep -af "$MARK"; then fail "a process the cancelled job $JOB started with setsid nohup outlived it on the SSH host"; fi
+"$DVP" vdb update vdb-ssh --hook "pre-snapshot="
+echo "job $JOB cancelled; nothing it started is left on the host"
+
 "$DVP" vdb delete vdb-ssh
 [ ! -e "$WORK/mnt/vdb-ssh" ] || fail "the SSH VDB's copy is still on the host"
 echo "the SSH VDB was copied there, snapshotted back, removed"

@@ -101,6 +101,7 @@ func (s *sshExec) conn(ctx context.Context) (*ssh.Client, error) {
 	if err != nil {
 		return nil, libErr(pluginhost.LibErrFailed, "%v", err)
 	}
+	s.sweep(c)
 	s.client = c
 	return c, nil
 }
@@ -147,11 +148,14 @@ func (s *sshExec) run(ctx context.Context, remoteCmd string, stdin string) (libs
 		defer flush()
 	}
 	done := make(chan error, 1)
-	go func() { done <- sess.Run(remoteCmd) }()
+	tag := s.newRunTag()
+	go func() { done <- sess.Run(tagged(remoteCmd, tag)) }()
 	select {
 	case <-ctx.Done():
 		sess.Signal(ssh.SIGKILL)
 		sess.Close()
+		// What it started outside its session (nohup, setsid) too.
+		s.killRun(c, tag)
 		return libs.RunResult{}, libErr(pluginhost.LibErrCancelled, "the command on %s was stopped: %v", s.env.Name, context.Cause(ctx))
 	case err = <-done:
 	}
@@ -245,6 +249,7 @@ func (s *sshExec) rsync(ctx context.Context, args ...string) error {
 	}
 	cmd := osexec.CommandContext(ctx, rsync, full...)
 	cmd.WaitDelay = time.Second
+	dieWithEngine(cmd)
 	out := &pluginhost.OutputBuffer{Max: 64 << 10}
 	cmd.Stdout, cmd.Stderr = out, out
 	if lw != nil {
