@@ -242,7 +242,7 @@ func (e *Engine) updateLocalEnvironment(ctx context.Context, caller Caller, env 
 			return Started{}, internalErr(err)
 		}
 		if len(users) > 0 {
-			return Started{}, conflict(fmt.Sprintf("The OS user of the environment %q cannot change: %s run on it (their mounts and storage were given to %s).", env.Name, containerList(users), env.User),
+			return Started{}, conflict(fmt.Sprintf("The OS user of the environment %q cannot change: it is used by %s (their mounts and storage were given to %s).", env.Name, containerList(users), env.User),
 				deleteFirst(users)+" Or add another local environment with that OS user (dvp environment add --local --os-user).")
 		}
 		next.ScratchPath = localScratch(local.home, e.cfg.EngineID, env.Reference)

@@ -133,8 +133,9 @@ func TestMountSafetyWithAnotherUser(t *testing.T) {
 	scratchOf := func(name string) (string, string) {
 		t.Helper()
 		var env map[string]any
-		json.Unmarshal([]byte(must("environment", "list", "-o", "json").stdout), &envs)
-		for _, e := range envs {
+		var list []map[string]any
+		json.Unmarshal([]byte(must("environment", "list", "-o", "json").stdout), &list)
+		for _, e := range list {
 			if e["name"] == name {
 				env = e
 			}
@@ -187,7 +188,7 @@ func TestMountSafetyWithAnotherUser(t *testing.T) {
 	}
 
 	// The OS user of an environment a dSource runs on stays.
-	if r := run("environment", "update", "mine", "--os-user", ""); r.code == 0 || !strings.Contains(r.stderr, "The OS user of the environment \"mine\" cannot change: the dSource ds") {
+	if r := run("environment", "update", "mine", "--os-user", ""); r.code == 0 || !strings.Contains(r.stderr, "The OS user of the environment \"mine\" cannot change: it is used by dSource ds (") {
 		t.Errorf("update --os-user under a dSource: exit %d\n%s", r.code, r.stderr)
 	}
 
