@@ -37,8 +37,8 @@ SSHD_PID=
 ENGINE_PID=
 cleanup() {
 	rc=$?
-	[ -n "$ENGINE_PID" ] && kill "$ENGINE_PID" 2>/dev/null && wait "$ENGINE_PID" 2>/dev/null
-	[ -n "$SSHD_PID" ] && kill "$SSHD_PID" 2>/dev/null && wait "$SSHD_PID" 2>/dev/null
+	[ -n "$ENGINE_PID" ] && kill "$ENGINE_PID" 2>/dev/null && wait "$ENGINE_PID" 2>/dev/null || true
+	[ -n "$SSHD_PID" ] && kill "$SSHD_PID" 2>/dev/null && wait "$SSHD_PID" 2>/dev/null || true
 	rm -f "$SNIPPET"
 	# The engine's scratch paths (its local and SSH environments are this user's).
 	[ -n "${SSH_SCRATCH:-}" ] && rm -rf "$(dirname "$SSH_SCRATCH")"
