@@ -125,6 +125,9 @@ func (s *sshExec) killRun(c *ssh.Client, tag string) {
 // engine processes' commands left running there (a crash of the engine
 // cut them off).
 func (s *sshExec) sweep(c *ssh.Client) {
+	if s.env.ScratchPath == "" {
+		return // the first check of a new environment: nothing of it ran yet, and its tag is not yet its engine's alone
+	}
 	env := s.envTag()
 	if _, done := sshSwept.LoadOrStore(env, true); done {
 		return
