@@ -513,7 +513,7 @@ func TestGivenEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	out = p.run(t, 1, "test", "-e", url)
-	if !strings.Contains(out, "already has the plugin") || !strings.Contains(out, "this run's build is another one") || !strings.Contains(out, "dvp plugin delete") {
+	if !strings.Contains(out, "already has the plugin") || !strings.Contains(out, "this run's build is another one") || !strings.Contains(out, "dvp toolkit delete ") {
 		t.Errorf("another build was not refused:\n%s", out)
 	}
 	if got := installed(); got != before {

@@ -296,7 +296,7 @@ func (r *run) keepsInstalled(tk engineapi.Toolkit, artifactPath string) error {
 		return nil
 	}
 	return fmt.Errorf("the engine %s already has the plugin %s (build %s, %s): %s, and dvp test leaves the engine of -e as it found it. "+
-		"Run dvp test without -e (on a private engine), or delete the plugin from that engine first (dvp plugin delete %s)",
+		"Run dvp test without -e (on a private engine), or delete the plugin from that engine first (dvp toolkit delete %s)",
 		r.client.BaseURL(), tk.Identifier, tk.BuildNumber, tk.Reference, why, tk.Reference)
 }
 
