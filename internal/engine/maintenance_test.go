@@ -166,3 +166,36 @@ func TestManualDiscoveryFalseRefusesManualSourceConfigs(t *testing.T) {
 		t.Errorf("%d source configs after the refusal, %d before", n, discovered)
 	}
 }
+
+// Deleting an environment removes its scratch path on its host (what the
+// plugin's commands left there, links not followed) and the engine's
+// directory above it once empty.
+func TestEnvironmentDeleteRemovesItsScratchPath(t *testing.T) {
+	t.Parallel()
+	te := startEngine(t, "", func(c *Config) { c.Clock = nil })
+	c := te.client(t)
+	c.login(testPassword)
+	c.mustComplete("environment", c.call("POST", "delphix/environment", map[string]any{"name": "here", "hostType": "local"}))
+	var env struct{ ScratchPath string }
+	json.Unmarshal(c.call("GET", "delphix/environment/here", nil).Result, &env)
+	if st, err := os.Stat(env.ScratchPath); err != nil || !st.IsDir() {
+		t.Fatalf("the scratch path %q after the add: %v", env.ScratchPath, err)
+	}
+	// Something a plugin left, and a link to a file outside that must stay.
+	outside := filepath.Join(t.TempDir(), "keep")
+	os.WriteFile(outside, []byte("x"), 0o644)
+	os.MkdirAll(filepath.Join(env.ScratchPath, "dlpx_staged_mounts", "x"), 0o755)
+	os.Symlink(outside, filepath.Join(env.ScratchPath, "dlpx_staged_mounts", "link"))
+	if env := c.call("POST", "delphix/environment/here/delete", nil); env.Type != "OKResult" {
+		t.Fatalf("delete: %+v", env)
+	}
+	if _, err := os.Lstat(env.ScratchPath); !os.IsNotExist(err) {
+		t.Errorf("the scratch path %s after the delete: %v", env.ScratchPath, err)
+	}
+	if _, err := os.Lstat(filepath.Dir(env.ScratchPath)); !os.IsNotExist(err) {
+		t.Errorf("the engine's scratch directory %s after its last environment's delete: %v", filepath.Dir(env.ScratchPath), err)
+	}
+	if _, err := os.Stat(outside); err != nil {
+		t.Errorf("a file a link in the scratch path pointed to: %v", err)
+	}
+}

@@ -221,6 +221,7 @@ func (e *Engine) DeleteEnvironment(ctx context.Context, ref string) error {
 	if err := e.store.DeleteObject(ctx, store.KindEnvironment, env.Reference); err != nil {
 		return internalErr(err)
 	}
+	e.removeScratch(ctx, env)
 	return nil
 }
 
