@@ -1,10 +1,12 @@
 package docs_test
 
 import (
+	"bytes"
 	"go/ast"
 	"go/build"
 	"go/doc"
 	"go/parser"
+	"go/printer"
 	"go/token"
 	"os"
 	"path/filepath"
@@ -254,4 +256,45 @@ func TestReferenceExamplesAreTheSeeds(t *testing.T) {
 	if !found {
 		t.Error("docs/codegen.md has no generated LinkedSourceDefinition any more")
 	}
+}
+
+// goDecls returns the top-level functions and variables of the non-test Go
+// files of dir, printed without their comments, by name.
+func goDecls(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	decls := map[string]string{}
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution) // no comments
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			var buf bytes.Buffer
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				printer.Fprint(&buf, fset, d)
+				decls["func "+d.Name.Name] = buf.String()
+			case *ast.GenDecl:
+				if d.Tok != token.VAR && d.Tok != token.CONST && d.Tok != token.TYPE {
+					continue
+				}
+				for _, s := range d.Specs {
+					buf.Reset()
+					printer.Fprint(&buf, fset, s)
+					switch s := s.(type) {
+					case *ast.ValueSpec:
+						decls[d.Tok.String()+" "+s.Names[0].Name] = buf.String()
+					case *ast.TypeSpec:
+						decls["type "+s.Name.Name] = buf.String()
+					}
+				}
+			}
+		}
+	}
+	return decls
 }

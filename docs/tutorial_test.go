@@ -1,12 +1,9 @@
+//go:build e2e
+
 package docs_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"go/ast"
-	"go/parser"
-	"go/printer"
-	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -284,47 +281,6 @@ func checkIsTheSeed(t *testing.T, proj string) {
 			t.Errorf("the tutorial's %s (after page 4) is not in the seed plugin", name)
 		}
 	}
-}
-
-// goDecls returns the top-level functions and variables of the non-test Go
-// files of dir, printed without their comments, by name.
-func goDecls(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
-	decls := map[string]string{}
-	for _, path := range files {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
-		}
-		fset := token.NewFileSet()
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution) // no comments
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range f.Decls {
-			var buf bytes.Buffer
-			switch d := d.(type) {
-			case *ast.FuncDecl:
-				printer.Fprint(&buf, fset, d)
-				decls["func "+d.Name.Name] = buf.String()
-			case *ast.GenDecl:
-				if d.Tok != token.VAR && d.Tok != token.CONST && d.Tok != token.TYPE {
-					continue
-				}
-				for _, s := range d.Specs {
-					buf.Reset()
-					printer.Fprint(&buf, fset, s)
-					switch s := s.(type) {
-					case *ast.ValueSpec:
-						decls[d.Tok.String()+" "+s.Names[0].Name] = buf.String()
-					case *ast.TypeSpec:
-						decls["type "+s.Name.Name] = buf.String()
-					}
-				}
-			}
-		}
-	}
-	return decls
 }
 
 // addReferenceTests puts the unit test of docs/sdk.md (section 6), written
