@@ -46,11 +46,13 @@ lint-tools:
 test:
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-dvp test-sdk
 
+# Test binaries are linked without DWARF (-ldflags=-w): a debugger's data that
+# tests never read, and about a tenth of make test's time on two cores.
 test-dvp:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -ldflags=-w ./...
 
 test-sdk:
-	cd sdk && $(GO) test -count=1 ./...
+	cd sdk && $(GO) test -count=1 -ldflags=-w ./...
 
 # Benchmarks compare dvp with a baseline measured in the same run; see docs/performance.md.
 bench:
