@@ -135,6 +135,12 @@ func TestArchitectureLayers(t *testing.T) {
 			if imp == "internal/cli" && p != "cmd/dvp" {
 				t.Errorf("%s imports internal/cli (only cmd/dvp may)", p)
 			}
+			if p == "internal/cli" && strings.HasPrefix(imp, "internal/engine/") && imp != "internal/engine/sched" {
+				t.Errorf("internal/cli imports %s: it reaches the engine through internal/engine (and sched's policy parsers) only", imp)
+			}
+			if p == "internal/cli" && imp == "internal/sandbox" {
+				t.Errorf("internal/cli imports internal/sandbox: it opens the sandbox through internal/engine")
+			}
 			if strings.HasPrefix(p, "internal/engine") && !strings.HasPrefix(p, "internal/engineapi") && !strings.HasPrefix(p, "internal/engineclient") && client.MatchString(imp) {
 				t.Errorf("%s (the engine) imports %s (the client side)", p, imp)
 			}

@@ -15,10 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvpkit/dvp/internal/engine"
-	"github.com/dvpkit/dvp/internal/engine/guard"
-	"github.com/dvpkit/dvp/internal/engine/jobs"
 	"github.com/dvpkit/dvp/internal/fsutil"
-	"github.com/dvpkit/dvp/internal/sandbox"
 )
 
 // EngineAdminPasswordEnv sets the admin password of dvp engine serve.
@@ -113,9 +110,9 @@ gracefully (exit 130 or 143, saying where it kept its data). dvp help local-engi
 	f.StringVar(&opts.MaxUploadSize, "max-upload-size", "2GiB", "the largest artifact accepted (bytes, or with KiB, MiB, GiB)")
 	f.DurationVar(&opts.SessionTimeout, "session-timeout", engine.DefaultSessionTimeout, "idle time after which a session ends")
 	f.DurationVar(&opts.UploadTokenTTL, "upload-token-ttl", engine.DefaultUploadTokenTTL, "how long an upload token stays valid")
-	f.DurationVar(&opts.JobHeartbeat, "job-heartbeat", jobs.DefaultHeartbeat, "how often a running job records an event saying it still runs, with the time elapsed")
+	f.DurationVar(&opts.JobHeartbeat, "job-heartbeat", engine.DefaultJobHeartbeat, "how often a running job records an event saying it still runs, with the time elapsed")
 	f.StringVar(&opts.ReadyFile, "ready-file", "", "write the engine's URL to this file once it accepts connections")
-	def := sandbox.DefaultLimits()
+	def := engine.DefaultLimits()
 	f.BoolVar(&opts.InsecureNoSandbox, "insecure-no-sandbox", false, "run plugins without a sandbox where the kernel cannot sandbox them (plugins can then read the engine's secrets)")
 	f.StringVar(&opts.MaxMemory, "max-memory", "8GiB", "the data (heap) size limit of each process of a plugin operation (bytes, or with KiB, MiB, GiB)")
 	f.IntVar(&opts.MaxProcesses, "max-processes", def.Processes, "the processes and threads a plugin operation may run at once")
@@ -123,12 +120,12 @@ gracefully (exit 130 or 143, saying where it kept its data). dvp help local-engi
 	f.DurationVar(&opts.MaxCPUTime, "max-cpu-time", time.Duration(def.CPUSeconds)*time.Second, "the CPU time of each process of a plugin operation")
 	f.StringArrayVar(&opts.Hostnames, "hostname", nil, "a further name the engine answers to in the Host header, besides localhost, loopback addresses and the --listen host (repeatable)")
 	f.DurationVar(&opts.HeaderTimeout, "header-timeout", engine.DefaultHeaderTimeout, "how long a request's headers may take to arrive")
-	f.DurationVar(&opts.BodyTimeout, "body-timeout", guard.DefaultBodyTimeout, "how long a JSON request body may take to arrive")
-	f.DurationVar(&opts.UploadIdleTimeout, "upload-idle-timeout", guard.DefaultUploadIdleTimeout, "the longest pause without a byte in an upload's body")
+	f.DurationVar(&opts.BodyTimeout, "body-timeout", engine.DefaultBodyTimeout, "how long a JSON request body may take to arrive")
+	f.DurationVar(&opts.UploadIdleTimeout, "upload-idle-timeout", engine.DefaultUploadIdleTimeout, "the longest pause without a byte in an upload's body")
 	f.DurationVar(&opts.IdleTimeout, "idle-timeout", engine.DefaultIdleTimeout, "how long a keep-alive connection may stay idle between requests")
 	f.StringVar(&opts.MaxHeaderSize, "max-header-size", "64KiB", "the largest request header accepted")
-	f.IntVar(&opts.MaxConnections, "max-connections", guard.DefaultMaxConns, "the most connections held at once (at the cap, the one idle longest is closed once idle 1s, else a new one waits up to 5s, then gets 503)")
-	f.IntVar(&opts.MaxUnauthenticated, "max-unauthenticated", guard.DefaultMaxUnauthenticated, "the most requests without a logged-in session answered at once")
+	f.IntVar(&opts.MaxConnections, "max-connections", engine.DefaultMaxConns, "the most connections held at once (at the cap, the one idle longest is closed once idle 1s, else a new one waits up to 5s, then gets 503)")
+	f.IntVar(&opts.MaxUnauthenticated, "max-unauthenticated", engine.DefaultMaxUnauthenticated, "the most requests without a logged-in session answered at once")
 	f.DurationVar(&opts.WorkerInterval, "worker-interval", engine.DefaultWorkerInterval, "how often the plugin's linked.worker runs for each enabled STAGED dSource (0: never)")
 	f.BoolVar(&opts.AllowShortPassword, "allow-short-password", false, fmt.Sprintf("accept an admin password shorter than %d characters (a test engine only)", engine.MinPasswordLength))
 	return cmd
@@ -155,23 +152,23 @@ func parseSize(s string) (int64, error) {
 }
 
 // sandboxLimits reads the limit flags.
-func sandboxLimits(opts EngineServeOptions) (sandbox.Limits, error) {
+func sandboxLimits(opts EngineServeOptions) (engine.Limits, error) {
 	mem, err := parseSize(opts.MaxMemory)
 	if err != nil {
-		return sandbox.Limits{}, Usagef("Invalid value for '--max-memory': %v.", err)
+		return engine.Limits{}, Usagef("Invalid value for '--max-memory': %v.", err)
 	}
 	for _, f := range []struct {
 		name string
 		v    int
 	}{{"--max-processes", opts.MaxProcesses}, {"--max-open-files", opts.MaxOpenFiles}} {
 		if f.v < 1 {
-			return sandbox.Limits{}, Usagef("Invalid value for '%s': %d is not a positive number.", f.name, f.v)
+			return engine.Limits{}, Usagef("Invalid value for '%s': %d is not a positive number.", f.name, f.v)
 		}
 	}
 	if opts.MaxCPUTime < time.Second {
-		return sandbox.Limits{}, Usagef("Invalid value for '--max-cpu-time': %s is less than a second.", opts.MaxCPUTime)
+		return engine.Limits{}, Usagef("Invalid value for '--max-cpu-time': %s is less than a second.", opts.MaxCPUTime)
 	}
-	return sandbox.Limits{MemoryBytes: mem, Processes: opts.MaxProcesses, OpenFiles: opts.MaxOpenFiles,
+	return engine.Limits{MemoryBytes: mem, Processes: opts.MaxProcesses, OpenFiles: opts.MaxOpenFiles,
 		CPUSeconds: int((opts.MaxCPUTime + time.Second - 1) / time.Second)}, nil
 }
 
@@ -189,7 +186,7 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 		return Usagef("Invalid value for '--max-header-size': %q is not a size up to 1GiB (such as 64KiB).", opts.MaxHeaderSize)
 	}
 	for _, h := range opts.Hostnames {
-		if err := guard.ValidHostname(h); err != nil {
+		if err := engine.ValidHostname(h); err != nil {
 			return Usagef("Invalid value for '--hostname': %v.", err)
 		}
 	}
@@ -228,7 +225,7 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 	app.Redactor.Add(password)
 	// Nothing the engine starts needs the password in its environment.
 	os.Unsetenv(EngineAdminPasswordEnv)
-	sb, err := sandbox.New()
+	sb, err := engine.OpenSandbox()
 	if err != nil {
 		if !opts.InsecureNoSandbox {
 			return Userf("Cannot start the engine: plugins must run in a sandbox, and %v. Run the engine on a Linux kernel that allows unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0), or give --insecure-no-sandbox to run plugins unconfined.", err)
