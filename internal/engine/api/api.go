@@ -116,8 +116,8 @@ func New(cfg Config, c *core.Engine) *Server {
 	}
 	srv := &Server{cfg: cfg, core: c,
 		sessions:  newSessions(cfg.SessionTimeout, cfg.Clock),
-		uploads:   newTokens(cfg.UploadTokenTTL, cfg.Clock),
-		downloads: newTokens(cfg.DownloadTokenTTL, cfg.Clock),
+		uploads:   newTokens("upload", cfg.UploadTokenTTL, cfg.Clock, maxUploadTokensPerSession, maxUploadTokens),
+		downloads: newTokens("download", cfg.DownloadTokenTTL, cfg.Clock, maxDownloadTokensPerSession, maxDownloadTokens),
 	}
 	srv.handler = srv.routes()
 	return srv

@@ -2,10 +2,8 @@ package api
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -270,86 +268,4 @@ func (ss *sessions) sweep() {
 			ss.drop(id)
 		}
 	}
-}
-
-// tokens are single-use, expiring tokens bound to a session: upload tokens
-// and download tokens. Spent and expired tokens are remembered for a while
-// so that the error says what happened.
-//
-// They are found by the SHA-256 of their id (tokenKey): a lookup costs the
-// same however many tokens are remembered (there are thousands under
-// load), and the time it takes says nothing about how close a guess came
-// to a real token.
-type tokens struct {
-	mu    sync.Mutex
-	ttl   time.Duration
-	clock func() time.Time
-	byID  map[[sha256.Size]byte]*token
-}
-
-func tokenKey(id string) [sha256.Size]byte { return sha256.Sum256([]byte(id)) }
-
-type token struct {
-	session string
-	expires time.Time
-	used    bool
-	payload string // for download tokens: the file to send
-}
-
-func newTokens(ttl time.Duration, clock func() time.Time) *tokens {
-	return &tokens{ttl: ttl, clock: clock, byID: map[[sha256.Size]byte]*token{}}
-}
-
-func (ts *tokens) issue(sessionID, payload string) string {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	id := newUUID()
-	ts.byID[tokenKey(id)] = &token{session: sessionID, expires: ts.clock().Add(ts.ttl), payload: payload}
-	return id
-}
-
-// Errors of tokens.consume.
-var (
-	errTokenUnknown  = errors.New("was not issued by this engine")
-	errTokenUsed     = errors.New("was already used (tokens are single-use; request a new one)")
-	errTokenExpired  = errors.New("has expired (request a new one and use it at once)")
-	errTokenNotYours = errors.New("belongs to another session")
-)
-
-// consume spends a token: it returns its payload, or why it cannot be used.
-func (ts *tokens) consume(id, sessionID string) (string, error) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	t := ts.byID[tokenKey(id)]
-	switch {
-	case t == nil:
-		return "", errTokenUnknown
-	case t.used:
-		return "", errTokenUsed
-	case ts.clock().After(t.expires):
-		return "", errTokenExpired
-	case t.session != sessionID:
-		return "", errTokenNotYours
-	}
-	t.used = true
-	return t.payload, nil
-}
-
-// sweep forgets tokens that expired long ago and returns the payloads of
-// the ones that were never used (for download tokens: files to remove).
-func (ts *tokens) sweep() []string {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	now := ts.clock()
-	var unused []string
-	for id, t := range ts.byID {
-		if now.After(t.expires) && !t.used && t.payload != "" {
-			unused = append(unused, t.payload)
-			t.payload = ""
-		}
-		if now.After(t.expires.Add(ts.ttl + time.Hour)) {
-			delete(ts.byID, id)
-		}
-	}
-	return unused
 }

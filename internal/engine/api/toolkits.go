@@ -18,7 +18,10 @@ type fileUploadResult struct {
 
 func (srv *Server) handleRequestUploadToken(w http.ResponseWriter, r *http.Request, q *request) *APIError {
 	io.Copy(io.Discard, io.LimitReader(r.Body, maxJSONBody))
-	tok := srv.uploads.issue(q.session.id, "")
+	tok, refused := srv.uploads.issue(q.session.id, "")
+	if refused != nil {
+		return refused
+	}
 	writeOK(w, fileUploadResult{Type: "FileUploadResult", URL: engineapi.APIPrefix + "delphix/data/upload", Token: tok}, nil, nil)
 	return nil
 }
@@ -95,11 +98,20 @@ func (srv *Server) handleBundleGenerate(w http.ResponseWriter, r *http.Request, 
 	if body.Type != "SupportBundleGenerateParameters" {
 		return apiErr(http.StatusBadRequest, "exception.webservices.json.invalid", fmt.Sprintf("The request has type %q, not \"SupportBundleGenerateParameters\".", body.Type), "Send SupportBundleGenerateParameters.")
 	}
+	// Each unspent download token holds its bundle on disk: the bounds
+	// are checked before the bundle is made, and again as it is issued.
+	if refused := srv.downloads.check(q.session.id); refused != nil {
+		return refused
+	}
 	path, err := srv.core.Bundle(r.Context(), body.BundleType, body.Plugin)
 	if err != nil {
 		return fromCore(err)
 	}
-	token := srv.downloads.issue(q.session.id, path)
+	token, refused := srv.downloads.issue(q.session.id, path)
+	if refused != nil {
+		os.Remove(path)
+		return refused
+	}
 	writeData(w, token)
 	return nil
 }
