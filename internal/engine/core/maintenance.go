@@ -95,6 +95,12 @@ func (e *Engine) containersUsing(ctx context.Context, use func(c *engineapi.Cont
 	return out, nil
 }
 
+// containersOn lists the dSources and VDBs that run on the environment ref
+// (usesEnvironment).
+func (e *Engine) containersOn(ctx context.Context, ref string) ([]engineapi.Container, error) {
+	return e.containersUsing(ctx, func(c *engineapi.Container) bool { return usesEnvironment(c, ref) })
+}
+
 // usesEnvironment reports whether a container runs on an environment:
 // staging, source or target, or a mount there.
 func usesEnvironment(c *engineapi.Container, env string) bool {
@@ -185,7 +191,7 @@ func (e *Engine) UpdateEnvironment(ctx context.Context, caller Caller, ref strin
 		// The new host or user has its own home: the check finds the
 		// scratch path there.
 		next.ScratchPath = ""
-		users, err := e.containersUsing(ctx, func(c *engineapi.Container) bool { return usesEnvironment(c, env.Reference) })
+		users, err := e.containersOn(ctx, env.Reference)
 		if err != nil {
 			return Started{}, internalErr(err)
 		}
@@ -194,28 +200,9 @@ func (e *Engine) UpdateEnvironment(ctx context.Context, caller Caller, ref strin
 				deleteFirst(users)+" Or add the new host as another environment (dvp environment add).")
 		}
 	}
-	return e.startJob(caller, "ENVIRONMENT_UPDATE", fmt.Sprintf("Update environment %q", env.Name), env.Reference, env.Name, env.Reference, env.Reference,
-		func(ctx context.Context, j *jobs.Job) error {
-			if len(changed) == 0 {
-				j.Info("event.environment.unchanged", fmt.Sprintf("The settings of %s are already those.", env.Name))
-				return nil
-			}
-			// The stored environment changes only once the host answers
-			// with the new settings.
-			next, err := e.checkEnvironment(ctx, j, next)
-			if err != nil {
-				return err
-			}
-			if err := e.store.PutObject(ctx, store.KindEnvironment, env.Reference, env.Name, &next, e.cfg.Clock()); err != nil {
-				return err
-			}
-			j.Info("event.environment.updated", fmt.Sprintf("Updated the %s of %s.", strings.Join(changed, ", "), env.Name))
-			if !moved {
-				return nil
-			}
-			j.Progress(10)
-			return e.discover(ctx, j, next)
-		})
+	return e.startEnvironmentUpdate(caller, env, next, envUpdate{changed: len(changed) > 0, rediscover: moved,
+		unchanged: fmt.Sprintf("The settings of %s are already those.", env.Name),
+		updated:   fmt.Sprintf("Updated the %s of %s.", strings.Join(changed, ", "), env.Name)})
 }
 
 // updateLocalEnvironment changes the OS user of a local environment
@@ -237,7 +224,7 @@ func (e *Engine) updateLocalEnvironment(ctx context.Context, caller Caller, env 
 	next.User, next.OSUser = local.name, local.osUser
 	changed := next.OSUser != env.OSUser || next.User != env.User
 	if changed {
-		users, err := e.containersUsing(ctx, func(c *engineapi.Container) bool { return usesEnvironment(c, env.Reference) })
+		users, err := e.containersOn(ctx, env.Reference)
 		if err != nil {
 			return Started{}, internalErr(err)
 		}
@@ -247,14 +234,31 @@ func (e *Engine) updateLocalEnvironment(ctx context.Context, caller Caller, env 
 		}
 		next.ScratchPath = localScratch(local.home, e.cfg.EngineID, env.Reference)
 	}
+	return e.startEnvironmentUpdate(caller, env, next, envUpdate{changed: changed, rediscover: true,
+		unchanged: fmt.Sprintf("The commands of %s already run as %s.", env.Name, env.User),
+		updated:   fmt.Sprintf("The commands of %s run as %s from now on.", env.Name, next.User)})
+}
+
+// envUpdate is what an environment update changes, and what its job says.
+type envUpdate struct {
+	changed    bool   // false: the job only records unchanged
+	unchanged  string // the event when nothing changes
+	updated    string // the event once the new settings are stored
+	rediscover bool   // discover the environment again once they are
+}
+
+// startEnvironmentUpdate starts the job of an environment update: the
+// stored environment becomes next only once the environment's check passes
+// with next's settings (the new host answers; commands run as the new user,
+// who makes the new scratch path), then discovery runs again when
+// u.rediscover.
+func (e *Engine) startEnvironmentUpdate(caller Caller, env, next engineapi.Environment, u envUpdate) (Started, error) {
 	return e.startJob(caller, "ENVIRONMENT_UPDATE", fmt.Sprintf("Update environment %q", env.Name), env.Reference, env.Name, env.Reference, env.Reference,
 		func(ctx context.Context, j *jobs.Job) error {
-			if !changed {
-				j.Info("event.environment.unchanged", fmt.Sprintf("The commands of %s already run as %s.", env.Name, env.User))
+			if !u.changed {
+				j.Info("event.environment.unchanged", u.unchanged)
 				return nil
 			}
-			// The stored environment changes only once commands run as
-			// the new user (who makes the new scratch path).
 			next, err := e.checkEnvironment(ctx, j, next)
 			if err != nil {
 				return err
@@ -262,7 +266,10 @@ func (e *Engine) updateLocalEnvironment(ctx context.Context, caller Caller, env 
 			if err := e.store.PutObject(ctx, store.KindEnvironment, env.Reference, env.Name, &next, e.cfg.Clock()); err != nil {
 				return err
 			}
-			j.Info("event.environment.updated", fmt.Sprintf("The commands of %s run as %s from now on.", env.Name, next.User))
+			j.Info("event.environment.updated", u.updated)
+			if !u.rediscover {
+				return nil
+			}
 			j.Progress(10)
 			return e.discover(ctx, j, next)
 		})

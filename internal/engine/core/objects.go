@@ -197,7 +197,7 @@ func (e *Engine) DeleteEnvironment(ctx context.Context, ref string) error {
 	if err := e.find(ctx, store.KindEnvironment, "environment", ref, &env); err != nil {
 		return err
 	}
-	users, err := e.containersUsing(ctx, func(c *engineapi.Container) bool { return usesEnvironment(c, env.Reference) })
+	users, err := e.containersOn(ctx, env.Reference)
 	if err != nil {
 		return internalErr(err)
 	}
