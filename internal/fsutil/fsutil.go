@@ -137,12 +137,36 @@ func ReplaceDir(dst, src string) error {
 	return replaceDir(os.Rename, dst, src)
 }
 
+// RestoreDir undoes what a crash in the middle of ReplaceDir(dst, ...)
+// left: when dst is missing and its previous copy is still aside (renamed
+// there, the new one not yet in place), the previous copy is put back. A
+// caller that builds the new directory from scratch calls it first, so
+// that a build that fails leaves dst as it was before the crash.
+func RestoreDir(dst string) error {
+	if _, err := os.Lstat(dst); !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	old := oldDir(dst)
+	if _, err := os.Lstat(old); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	return Rename(old, dst)
+}
+
+// oldDir is where ReplaceDir puts dst's previous copy aside.
+func oldDir(dst string) string {
+	return filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".old")
+}
+
 // replaceDir is ReplaceDir with its renames done by rename (os.Rename;
 // the package's tests give one that fails).
 func replaceDir(rename func(oldpath, newpath string) error, dst, src string) error {
 	old := ""
 	if _, err := os.Lstat(dst); err == nil {
-		old = filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".old")
+		old = oldDir(dst)
 		os.RemoveAll(old)
 		if err := rename(dst, old); err != nil {
 			return err

@@ -131,6 +131,42 @@ func TestReplaceDir(t *testing.T) {
 	}
 }
 
+// A crash between ReplaceDir's two renames leaves dst missing and its
+// previous copy aside: RestoreDir puts it back, and does nothing else.
+func TestRestoreDir(t *testing.T) {
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "data")
+	if err := RestoreDir(dst); err != nil {
+		t.Fatalf("nothing to restore: %v", err)
+	}
+	if _, err := os.Lstat(dst); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("RestoreDir made %s from nothing: %v", dst, err)
+	}
+	old := filepath.Join(dir, ".data.old")
+	if err := os.MkdirAll(old, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(old, "f"), []byte("before"), 0o644)
+	if err := RestoreDir(dst); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dst, "f")); string(b) != "before" {
+		t.Errorf("after RestoreDir dst holds %q", b)
+	}
+	if _, err := os.Lstat(old); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the previous copy is still aside: %v", err)
+	}
+	// dst present: a stale copy aside stays for ReplaceDir to remove.
+	os.MkdirAll(old, 0o755)
+	os.WriteFile(filepath.Join(old, "f"), []byte("stale"), 0o644)
+	if err := RestoreDir(dst); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dst, "f")); string(b) != "before" {
+		t.Errorf("RestoreDir replaced a present dst: it holds %q", b)
+	}
+}
+
 // TestReplaceDirRenameFailures makes each rename of ReplaceDir fail in turn:
 // dst keeps its old content and nothing is left beside it.
 func TestReplaceDirRenameFailures(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/jobs"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/internal/schema"
 	"github.com/dvpkit/dvp/sdk"
@@ -673,26 +674,22 @@ func (w *wf) storeSourceConfig(ctx context.Context, op string, out json.RawMessa
 }
 
 // replaceStorage makes the container's storage a copy of the snapshot. The
-// copy is made beside the storage and swapped in once complete, so that a
-// copy cut short (a canceled job) leaves the storage as it was.
+// copy is made beside the storage and swapped in once complete
+// (fsutil.ReplaceDir), so that a copy cut short (a canceled job) leaves the
+// storage as it was.
 func (w *wf) replaceStorage(ctx context.Context, snap *engineapi.Snapshot) error {
-	next, old := w.c.Storage+".next", w.c.Storage+".old"
-	if _, err := os.Lstat(w.c.Storage); errors.Is(err, os.ErrNotExist) {
-		os.Rename(old, w.c.Storage) // a swap cut short by a crash: the data it replaced
-	}
-	os.RemoveAll(old)
+	next := w.c.Storage + ".next"
+	// A swap cut short by a crash: put back the data it replaced. When
+	// that fails, the swap below still puts the new copy in place.
+	fsutil.RestoreDir(w.c.Storage)
 	if err := copyTree(ctx, snap.Dir, next); err != nil {
 		os.RemoveAll(next)
 		return err
 	}
-	if err := os.Rename(w.c.Storage, old); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := fsutil.ReplaceDir(w.c.Storage, next); err != nil {
 		os.RemoveAll(next)
 		return err
 	}
-	if err := os.Rename(next, w.c.Storage); err != nil {
-		return err
-	}
-	os.RemoveAll(old)
 	w.c.ParentSnapshot = snap.Reference
 	w.j.Info("event.vdb.storage", fmt.Sprintf("The storage of %s is now a writable copy of snapshot %s.", w.c.Name, snap.Reference))
 	return w.save(ctx)
