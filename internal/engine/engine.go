@@ -3,20 +3,26 @@
 // persistence in a data directory. It holds no logic of its own: New opens
 // the data directory (an exclusive lock), the store and the secrets
 // keeper, recovers from a crash and builds the layers; Serve answers
-// requests until it is told to stop.
+// requests, behind the front door, until it is told to stop. It is the
+// command line's one way into the engine: serveflags.go names what dvp
+// engine serve takes from the layers for its flags.
 //
 // The layers, each a package, with dependencies pointing one way:
 //
+//	guard   the front door: which requests are answered at all, and how
+//	        much a client can make the engine hold
 //	api     HTTP: the route table, sessions and tokens, request decoding,
 //	        envelopes; maps the domain's errors to HTTP statuses
 //	core    the workflows as services (upload and upgrade, environments,
 //	        link, sync, provision, refresh, ...), returning domain errors
 //	jobs    background jobs: actions, events, per-object locks
+//	sched   when the sync and refresh policies run
 //	exec    running commands on environments (local, SSH) and plugins
 //	store   SQLite, blobs, spools, recovery
 //	secrets the secrets key, sealing, the redacting writer
 //
-// api -> core -> jobs, exec, store, secrets; jobs -> store; store -> secrets.
+// api -> guard, core; core -> jobs, sched, exec, store, secrets;
+// exec -> store, secrets; jobs -> store; store -> secrets.
 package engine
 
 import (
