@@ -1,3 +1,11 @@
+// Package build is the dvp build pipeline. Build runs the table steps
+// (build.go) in one loop, one method of pipeline a step: validate ->
+// SDK copy -> generate -> check sources (entry point, go.mod) -> compile ->
+// manifest -> package -> baseline (with --baseline) -> write; each step
+// reports all its problems, and the pipeline stops after a step with
+// errors. Generate (generate.go) is dvp build -g: validation and code
+// generation only. docs/build.md describes the pipeline for users,
+// docs/architecture.md maps each step to its file.
 package build
 
 import (

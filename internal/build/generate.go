@@ -1,6 +1,3 @@
-// Package build is the dvp build pipeline, one step per function:
-// validate -> SDK copy -> generate -> entry point -> compile -> manifest ->
-// checks -> package -> write (see docs/build.md).
 package build
 
 import (
