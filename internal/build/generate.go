@@ -16,7 +16,7 @@ import (
 )
 
 // GeneratedDirName is the directory under srcDir that holds generated code.
-const GeneratedDirName = "generated"
+const GeneratedDirName = codegen.Package
 
 // GenerateOptions are the inputs of the generate-only build (dvp build -g).
 type GenerateOptions struct {

@@ -42,7 +42,8 @@ const typesPath = "github.com/dvpkit/dvp/sdk/types"
 
 // Options configure Generate.
 type Options struct {
-	// Package is the name of the generated package; "generated" when empty.
+	// Package is the name of the generated package; codegen.Package when
+	// empty.
 	Package string
 	// SchemaFile names schema.json in warnings and errors; "schema.json"
 	// when empty.
@@ -77,11 +78,16 @@ func (e *Error) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// Package is the name of the generated package, and of its directory
+// under a project's srcDir: Generate's default, what dvp init and dvp build
+// write.
+const Package = "generated"
+
 // Generate builds the Go types of the six top-level definitions of a valid
 // schema.json, given as the raw JSON of each (keys as in Definitions).
 func Generate(defs map[string]json.RawMessage, opts Options) (*Result, error) {
 	if opts.Package == "" {
-		opts.Package = "generated"
+		opts.Package = Package
 	}
 	if opts.SchemaFile == "" {
 		opts.SchemaFile = "schema.json"

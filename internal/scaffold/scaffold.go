@@ -24,6 +24,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	dvp "github.com/dvpkit/dvp"
+	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/codegen"
 	"github.com/dvpkit/dvp/internal/pycompat/pyyaml"
 	"github.com/dvpkit/dvp/internal/sdkcopy"
@@ -47,15 +48,15 @@ const (
 	TestSpecFile = "dvptest.yml"
 	EntryPoint   = "plugin_runner:plugin"
 	BuildNumber  = "0.1.0"
-	Language     = "GO"
-	GeneratedDir = "generated"
+	Language     = artifact.LanguageGo
+	GeneratedDir = codegen.Package
 )
 
-// Host types. (The plugin types are protocol.PluginTypeDirect and
-// protocol.PluginTypeStaged.)
+// Host types: the artifact's. (The plugin types are
+// protocol.PluginTypeDirect and protocol.PluginTypeStaged.)
 const (
-	Unix    = "UNIX"
-	Windows = "WINDOWS"
+	Unix    = artifact.HostTypeUnix
+	Windows = artifact.HostTypeWindows
 )
 
 // Options are the inputs of Init.
