@@ -59,10 +59,14 @@ bench:
 	$(GO) run ./bench/cmd/benchtable
 
 # 100 concurrent clients upload and list against one engine for 60 s (LOAD_DURATION, LOAD_CLIENTS).
+# LOAD_PROFILE=DIR saves the engine's CPU, block and mutex profiles and a goroutine dump there;
+# LOAD_DVP=PATH runs the engine of another dvp binary (to compare two builds).
 LOAD_DURATION ?= 60s
 LOAD_CLIENTS  ?= 100
+LOAD_PROFILE  ?=
+LOAD_DVP      ?=
 load:
-	DVP_LOAD=1 DVP_LOAD_DURATION=$(LOAD_DURATION) DVP_LOAD_CLIENTS=$(LOAD_CLIENTS) $(GO) test -count=1 -timeout=20m -tags e2e -run='^TestLoad$$' -v ./internal/engine/e2e/
+	DVP_LOAD=1 DVP_LOAD_DURATION=$(LOAD_DURATION) DVP_LOAD_CLIENTS=$(LOAD_CLIENTS) DVP_LOAD_PROFILE=$(abspath $(LOAD_PROFILE)) DVP_LOAD_DVP=$(abspath $(LOAD_DVP)) $(GO) test -count=1 -timeout=20m -tags e2e -run='^TestLoad$$' -v ./internal/engine/e2e/
 
 # Short fuzzing pass over every fuzz target (FUZZTIME=60s for the full run).
 FUZZTIME ?= 10s

@@ -199,7 +199,11 @@ type Engine struct {
 	lock     *os.File
 	stop     chan struct{}
 	stopOnce sync.Once
+	stopLog  func() // writes the log lines waiting (logging.Async)
 }
+
+// asyncLogRecords bounds the engine's log records waiting to be written.
+const asyncLogRecords = 4096
 
 // New opens (creating if needed) the data directory and recovers from a
 // crash. It returns the generated admin password when it made one (first
@@ -242,13 +246,18 @@ func New(cfg Config) (*Engine, string, error) {
 		lock.Close()
 		return nil, "", fmt.Errorf("reading the engine's id in %s: %w", cfg.DataDir, err)
 	}
+	// The engine's debug and info lines are written by a goroutine of
+	// their own (logging.Async): a request does not wait for the log
+	// file, nor for the other requests' lines (docs/performance.md).
+	h, stopLog := logging.Async(cfg.Log.Handler(), asyncLogRecords)
+	cfg.Log = slog.New(h)
 	runner := &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, MaxCodeBytes: cfg.MaxSourceBytes, Redactor: cfg.Redactor, Secret: keeper.Register,
 		Sandbox: cfg.Sandbox, Limits: cfg.Limits, Hidden: hiddenDirs(cfg.DataDir, cfg.Home, cfg.SecretFiles),
 		Environment: func(ctx context.Context, ref string) (env engineapi.Environment, found bool, err error) {
 			found, err = st.GetObject(ctx, store.KindEnvironment, ref, &env)
 			return env, found, err
 		}}
-	e := &Engine{cfg: cfg, store: st, lock: lock, stop: make(chan struct{}),
+	e := &Engine{cfg: cfg, store: st, lock: lock, stop: make(chan struct{}), stopLog: stopLog,
 		core: core.New(core.Config{DataDir: cfg.DataDir, Home: cfg.Home, EngineID: engineID, MaxSourceBytes: cfg.MaxSourceBytes, BcryptCost: cfg.BcryptCost,
 			Clock: cfg.Clock, SchedClock: cfg.SchedClock, Log: cfg.Log, Redactor: cfg.Redactor, JobHeartbeat: cfg.JobHeartbeat}, st, keeper, runner)}
 	// The jobs a stop cut off, read before the store's recovery marks
@@ -398,6 +407,7 @@ func (e *Engine) Close() error {
 	if e.lock != nil {
 		e.lock.Close()
 	}
+	e.stopLog()
 	return err
 }
 
@@ -417,6 +427,7 @@ type ServeOptions struct {
 // jobs.
 func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	listenHost, _, _ := net.SplitHostPort(o.Listener.Addr().String())
+	startProfiling(e)
 	f := e.cfg.Front
 	// Bodies have their own deadlines (the guard's): no ReadTimeout here,
 	// which would cut long uploads.

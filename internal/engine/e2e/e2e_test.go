@@ -81,6 +81,7 @@ type engineProc struct {
 	exited  chan struct{}
 	waitErr error
 	args    []string
+	pprof   string // the profiling endpoint's URL (startProfiledEngine)
 }
 
 type syncBuffer struct {

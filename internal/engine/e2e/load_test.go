@@ -6,8 +6,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,9 +28,18 @@ import (
 // build number, follow the upgrade's job to its end (as dvp upload --wait
 // does), list the toolkits. Every request must succeed; afterwards every
 // client's plugin must be listed at the last build it saw installed; the
-// latencies (p50, p99, max) of each kind of request are printed.
+// latencies (p50, p95, p99, max) of each kind of request are printed, with
+// each kind's share of the loop's slowest 1% (the requests above the p99
+// of all the loop's requests).
 //
 // It runs only with DVP_LOAD=1 (and not with -short): `make load`.
+// DVP_LOAD_DVP=PATH (make load LOAD_DVP=PATH) runs the engine of another
+// dvp binary, to compare builds. With
+// DVP_LOAD_PROFILE=DIR (make load LOAD_PROFILE=DIR) the engine is a dvp
+// built with the dvppprof tag (internal/engine/profiling_on.go), and the
+// test saves its profiles in the middle of the loop to DIR: a CPU profile
+// and the block and mutex profiles of the middle third, and a goroutine
+// dump at its start (docs/performance.md).
 func TestLoad(t *testing.T) {
 	if testing.Short() || os.Getenv("DVP_LOAD") == "" {
 		t.Skip("load test: set DVP_LOAD=1 (make load)")
@@ -37,7 +49,8 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := startEngine(t, t.TempDir())
+	profDir := os.Getenv("DVP_LOAD_PROFILE")
+	e := startLoadEngine(t, t.TempDir(), os.Getenv("DVP_LOAD_DVP"), profDir != "")
 	tr := &http.Transport{MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients, IdleConnTimeout: time.Minute}
 	hc := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
 
@@ -179,10 +192,14 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	selfCPU0 := selfCPU()
+	stats0 := storeStats(t, e)
 	fmt.Printf("load: %d clients logged in, the loop runs for %s\n", clients, duration)
 	t0 := time.Now()
 	deadline = t0.Add(duration)
 	close(start)
+	if profDir != "" {
+		go saveProfiles(t, e, profDir, duration)
+	}
 	wg.Wait()
 	elapsed := time.Since(t0)
 	engineCPU1, err := procCPU(e.cmd.Process.Pid)
@@ -190,6 +207,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	engineCPU, clientCPU := engineCPU1-engineCPU0, selfCPU()-selfCPU0
+	stats1 := storeStats(t, e)
 
 	// Nothing lost: every client's plugin is listed at its last build.
 	a := e.api(t)
@@ -217,28 +235,164 @@ func TestLoad(t *testing.T) {
 	}
 	sort.Strings(kinds)
 	var all []time.Duration
+	for _, k := range kinds {
+		if k != "session" && k != "login" {
+			all = append(all, lat[k]...)
+		}
+	}
+	tail := pct(all, 99) // the loop's slowest 1% are above it
+	tailN := 0
+	for _, d := range all {
+		if d > tail {
+			tailN++
+		}
+	}
 	var report strings.Builder
 	fmt.Fprintf(&report, "load: %d clients, %s, %d requests (%.0f/s), %d failed, %d plugins checked, %d lost\n",
 		clients, elapsed.Round(time.Millisecond), total, float64(total)/elapsed.Seconds(), nfail, len(listed), lost)
-	fmt.Fprintf(&report, "%-20s %8s %10s %10s %10s\n", "request", "count", "p50", "p99", "max")
-	for _, k := range kinds {
-		ds := lat[k]
-		if k != "session" && k != "login" {
-			all = append(all, ds...)
+	fmt.Fprintf(&report, "%-20s %8s %10s %10s %10s %10s %8s\n", "request", "count", "p50", "p95", "p99", "max", "tail")
+	row := func(k string, ds []time.Duration, inLoop bool) {
+		share := "-"
+		if inLoop && tailN > 0 {
+			n := 0
+			for _, d := range ds {
+				if d > tail {
+					n++
+				}
+			}
+			share = fmt.Sprintf("%.0f%%", 100*float64(n)/float64(tailN))
 		}
-		fmt.Fprintf(&report, "%-20s %8d %10s %10s %10s\n", k, len(ds), pct(ds, 50), pct(ds, 99), pct(ds, 100))
+		fmt.Fprintf(&report, "%-20s %8d %10s %10s %10s %10s %8s\n", k, len(ds), pct(ds, 50), pct(ds, 95), pct(ds, 99), pct(ds, 100), share)
 	}
-	fmt.Fprintf(&report, "%-20s %8d %10s %10s %10s\n", "all (in the loop)", len(all), pct(all, 50), pct(all, 99), pct(all, 100))
+	for _, k := range kinds {
+		row(k, lat[k], k != "session" && k != "login")
+	}
+	row("all (in the loop)", all, true)
+	fmt.Fprintf(&report, "tail: the share of each kind among the %d loop requests slower than the loop's p99 (%s)\n", tailN, tail)
 	if n, loops := len(all), len(lat["upload"]); n > 0 && loops > 0 {
 		fmt.Fprintf(&report, "CPU (user+sys) in the loop: engine %s (%.0f us per request, %.2f ms per upload loop), load client %s (%.0f us per request, %.2f ms per loop)\n",
 			engineCPU.Round(time.Millisecond), float64(engineCPU.Microseconds())/float64(n), float64(engineCPU.Microseconds())/1000/float64(loops),
 			clientCPU.Round(time.Millisecond), float64(clientCPU.Microseconds())/float64(n), float64(clientCPU.Microseconds())/1000/float64(loops))
+	}
+	if uploads := float64(len(lat["upload"])); stats0 != nil && stats1 != nil && uploads > 0 {
+		d := func(k string) float64 { return stats1[k] - stats0[k] }
+		ms := func(k string, n float64) string {
+			if n == 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.2f ms", d(k)/n/1e6)
+		}
+		fmt.Fprintf(&report, "store, per upload: %.2f fsyncs, %.2f commits; a write waited %s for its commit (writer's lock and batches); "+
+			"a batch of %.1f writes held the lock %s, %s of it in COMMIT; a spool or directory fsync took %s\n",
+			d("Fsyncs")/uploads, d("Commits")/uploads, ms("WaitNs", d("Writes")), d("Writes")/max(1, d("Batches")),
+			ms("LockNs", d("Batches")), ms("CommitNs", d("Commits")), ms("SyncNs", d("Fsyncs")-d("Commits")))
 	}
 	t.Log("\n" + report.String())
 	fmt.Print(report.String())
 	if nfail > 0 {
 		t.Errorf("%d requests failed; first: %s", nfail, strings.Join(failures, "\n"))
 	}
+}
+
+// startLoadEngine starts the load test's engine process: the dvp built by
+// TestMain, or bin (DVP_LOAD_DVP: another build of dvp, to compare two
+// builds in runs one after the other). With profile, a dvp built with the
+// dvppprof tag from this source tree, with its profiling endpoint on
+// (DVP_ENGINE_PPROF); e.pprof is the endpoint's URL.
+func startLoadEngine(t *testing.T, dataDir, bin string, profile bool) *engineProc {
+	if bin == "" && !profile {
+		return startEngine(t, dataDir)
+	}
+	if profile {
+		if bin != "" {
+			t.Fatal("DVP_LOAD_DVP and DVP_LOAD_PROFILE: profiling needs the dvppprof build of this tree")
+		}
+		bin = filepath.Join(t.TempDir(), "dvp-pprof")
+		build := exec.Command("go", "build", "-trimpath", "-tags", "dvppprof", "-o", bin, "github.com/dvpkit/dvp/cmd/dvp")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("building dvp with -tags dvppprof: %v\n%s", err, out)
+		}
+	}
+	ready, addr := filepath.Join(t.TempDir(), "ready"), filepath.Join(t.TempDir(), "pprof")
+	args := []string{"engine", "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--ready-file", ready}
+	e := &engineProc{t: t, dataDir: dataDir, out: &syncBuffer{}, exited: make(chan struct{}), args: args}
+	e.cmd = exec.Command(bin, args...)
+	e.cmd.Env = append(baseEnv(t), "DVP_ENGINE_ADMIN_PASSWORD="+adminPassword)
+	if profile {
+		e.cmd.Env = append(e.cmd.Env, "DVP_ENGINE_PPROF="+addr)
+	}
+	launchEngine(t, e, ready)
+	if profile {
+		b, err := os.ReadFile(addr)
+		if err != nil {
+			t.Fatalf("the engine wrote no profiling address: %v\n%s", err, e.out)
+		}
+		e.pprof = strings.TrimSpace(string(b))
+	}
+	return e
+}
+
+// storeStats reads the store's write counters from a profiled engine
+// (store.WriteStats); nil without profiling.
+func storeStats(t *testing.T, e *engineProc) map[string]float64 {
+	if e.pprof == "" {
+		return nil
+	}
+	resp, err := http.Get(strings.TrimSuffix(e.pprof, "pprof/") + "dvp/store")
+	if err != nil {
+		t.Logf("store counters: %v", err)
+		return nil
+	}
+	defer resp.Body.Close()
+	var m map[string]float64
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Logf("store counters: %v", err)
+		return nil
+	}
+	return m
+}
+
+// saveProfiles saves the engine's profiles of the middle third of the
+// loop to dir: cpu.pprof, block.pprof and mutex.pprof (what happened in
+// those seconds) and goroutines.txt (every goroutine's stack at its start).
+func saveProfiles(t *testing.T, e *engineProc, dir string, loop time.Duration) {
+	third := loop / 3
+	secs := max(1, int(third/time.Second))
+	time.Sleep(third)
+	get := func(name, path string) {
+		resp, err := http.Get(e.pprof + path)
+		if err != nil {
+			t.Logf("profile %s: %v", name, err)
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err == nil && resp.StatusCode != 200 {
+			err = fmt.Errorf("%s: %.200s", resp.Status, b)
+		}
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, name), b, 0o644)
+		}
+		if err != nil {
+			t.Logf("profile %s: %v", name, err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Log(err)
+		return
+	}
+	get("goroutines.txt", "goroutine?debug=1")
+	var wg sync.WaitGroup
+	for name, path := range map[string]string{
+		"cpu.pprof":   fmt.Sprintf("profile?seconds=%d", secs),
+		"block.pprof": fmt.Sprintf("block?seconds=%d", secs),
+		"mutex.pprof": fmt.Sprintf("mutex?seconds=%d", secs),
+	} {
+		wg.Add(1)
+		go func() { defer wg.Done(); get(name, path) }()
+	}
+	wg.Wait()
+	fmt.Printf("load: the engine's profiles of the middle third (%d s) are in %s\n", secs, dir)
 }
 
 // envelopeHead reads an answer's envelope up to its type and status.

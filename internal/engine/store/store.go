@@ -128,6 +128,7 @@ type Store struct {
 	// fsyncs of files and directories (Fsyncs).
 	commits atomic.Int64
 	syncs   atomic.Int64
+	wstats  writeStats // WriteStats
 	// batch gathers the small writes of concurrent callers into one
 	// transaction (write.go).
 	batch batcher
@@ -413,6 +414,7 @@ type Spool struct {
 	h     hash.Hash
 	size  int64
 	syncs *atomic.Int64 // the store's count of fsyncs
+	st    *writeStats
 }
 
 // NewSpool creates a spool file in the data directory's spool directory.
@@ -421,7 +423,7 @@ func (s *Store) NewSpool(prefix string) (*Spool, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Spool{f: f, h: sha256.New(), syncs: &s.syncs}, nil
+	return &Spool{f: f, h: sha256.New(), syncs: &s.syncs, st: &s.wstats}, nil
 }
 
 func (sp *Spool) Write(p []byte) (int, error) {
@@ -437,6 +439,7 @@ func (sp *Spool) Sum() string { return hex.EncodeToString(sp.h.Sum(nil)) }
 // Finish syncs the Spool file to disk.
 func (sp *Spool) Finish() error {
 	sp.syncs.Add(1)
+	defer since(&sp.st.syncNs, time.Now())
 	return sp.f.Sync()
 }
 
@@ -493,6 +496,7 @@ func (s *Store) adopt(sp *Spool) (string, error) {
 		return sum, nil
 	}
 	s.syncs.Add(1)
+	defer since(&s.wstats.syncNs, time.Now())
 	if err := fsutil.Rename(name, dst); err != nil { // syncs dir
 		os.Remove(name)
 		return "", err

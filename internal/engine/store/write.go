@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // The write path. Every commit of the database is an fsync of its
@@ -44,6 +45,7 @@ func (s *Store) Fsyncs() int64 { return s.syncs.Load() + s.commits.Load() }
 
 // commit commits tx and counts it.
 func (s *Store) commit(tx *sql.Tx) error {
+	defer since(&s.wstats.commitNs, time.Now())
 	err := tx.Commit()
 	if err == nil {
 		s.commits.Add(1)
@@ -65,6 +67,7 @@ func (s *Store) writeThen(ctx context.Context, fn func(ctx context.Context, tx *
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	defer since(&s.wstats.waitNs, time.Now())
 	op := &writeOp{ctx: ctx, fn: fn, after: after, done: make(chan error, 1)}
 	b := &s.batch
 	b.mu.Lock()
@@ -94,7 +97,11 @@ func (s *Store) writePending() {
 			return
 		}
 		b.mu.Unlock()
+		locked := time.Now()
+		s.wstats.batches.Add(1)
+		s.wstats.writes.Add(int64(len(ops)))
 		s.writeBatch(ops)
+		since(&s.wstats.lockNs, locked)
 		s.mu.Unlock()
 	}
 }
