@@ -126,6 +126,7 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 	root := NewRootCmd(app)
 	root.SetArgs(args)
 	registerSecretArgs(app.Redactor, args)
+	registerSecretEnv(app.Redactor, app.IO.Getenv)
 	app.Log.Debug("dvp started", "version", app.Version, "args", strings.Join(loggedArgs(args), " "))
 	cmd, err := root.ExecuteContextC(ctx)
 	code = exitCode(err)
@@ -255,6 +256,19 @@ func loggedArgs(args []string) []string {
 		}
 	}
 	return out
+}
+
+// registerSecretEnv registers the passwords of the environment (the
+// engine user's and a local engine's admin password) with the redactor
+// before anything logs the command line, which could hold them (in an
+// engine address, say).
+func registerSecretEnv(r *logging.Redactor, getenv func(string) string) {
+	if getenv == nil {
+		return
+	}
+	for _, k := range []string{"DVP_PASSWORD", EngineAdminPasswordEnv} {
+		r.Add(getenv(k))
+	}
 }
 
 // registerSecretArgs registers the values of secret flags with the

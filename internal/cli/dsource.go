@@ -206,6 +206,17 @@ is printed on stdout (-o json: the report, with the whole snapshot as
 		Long:  long,
 		Args:  cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o.ObjectOptions, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
+			if op == "delete" {
+				ct, err := c.GetContainer(ctx, args[0])
+				if err != nil {
+					return mapEngineError(err)
+				}
+				return runDelete(ctx, app, &o.ObjectOptions, c, DeletedObject{Type: containerNameOf(ct.ContainerType), Reference: ct.Reference, Name: ct.Name},
+					"Deleted "+containerNameOf(ct.ContainerType)+" "+ct.Name+".",
+					func() (*engineclient.Started, error) {
+						return c.ContainerOp(ctx, ct.Reference, op, engineapi.ContainerOpParameters{Force: o.Force})
+					})
+			}
 			s, err := c.ContainerOp(ctx, args[0], op, engineapi.ContainerOpParameters{Snapshot: o.Snapshot, Force: o.Force})
 			if err != nil {
 				return mapEngineError(err)

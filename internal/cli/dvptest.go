@@ -191,7 +191,11 @@ func printSummary(app *App, opts TestOptions, rep *dvptest.Report) {
 	case !rep.OK():
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(out, "\n%s: %d passed, %d failed, %d not run (%s)\n", verdict, rep.Passed, rep.Failed, rep.Skipped, rep.Duration.Round(100_000_000))
+	interrupted := ""
+	if rep.Interrupted {
+		interrupted = fmt.Sprintf(", %d interrupted", rep.InterruptedScenarios())
+	}
+	fmt.Fprintf(out, "\n%s: %d passed, %d failed%s, %d not run (%s)\n", verdict, rep.Passed, rep.Failed, interrupted, rep.Skipped, rep.Duration.Round(100_000_000))
 	if k := rep.Kept; k != nil {
 		fmt.Fprintf(out, "\nKept (--keep) in %s:\n", k.Dir)
 		if k.Pid != 0 {

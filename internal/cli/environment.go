@@ -2,13 +2,11 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
-	"github.com/dvpkit/dvp/internal/termsafe"
 	"github.com/spf13/cobra"
 )
 
@@ -283,21 +281,13 @@ func newEnvironmentDeleteCmd(app *App) *cobra.Command {
 		Short: "Delete an environment no dSource or VDB uses",
 		Args:  cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
-			s, err := c.DeleteEnvironment(ctx, args[0])
+			envs, err := c.ListEnvironments(ctx)
 			if err != nil {
 				return mapEngineError(err)
 			}
-			done := "Deleted environment " + args[0] + "."
-			if s.Job == "" {
-				return printDone(app, &o, s, done)
-			}
-			if err := printJob(ctx, app, &o, c, s); err != nil {
-				return err
-			}
-			if o.Output != "json" && app.Quiet == 0 {
-				fmt.Fprintln(app.IO.Err, termsafe.String(done))
-			}
-			return nil
+			ref, name := lookUp(envs, args[0], func(e engineapi.Environment) (string, string) { return e.Reference, e.Name })
+			return runDelete(ctx, app, &o, c, DeletedObject{Type: "environment", Reference: ref, Name: name}, "Deleted environment "+name+".",
+				func() (*engineclient.Started, error) { return c.DeleteEnvironment(ctx, args[0]) })
 		}),
 	}
 	addObjectFlags(cmd, &o)

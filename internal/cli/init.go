@@ -2,8 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 
@@ -52,7 +50,7 @@ changes nothing. dvp help project describes the layout.`,
 				return Usagef("Invalid value for '-t' / '--host-type': invalid choice: %s. (choose from UNIX, WINDOWS)", opts.HostType)
 			}
 			opts.Cwd = cwd
-			return runInit(app, app.messageOut(), opts)
+			return runInit(app, opts)
 		}),
 	}
 	f := cmd.Flags()
@@ -82,7 +80,10 @@ func checkRootDir(path string) error {
 	return checkWritableDir("-r", "--root-dir", path)
 }
 
-func runInit(app *App, out io.Writer, opts InitOptions) error {
+// runInit scaffolds the project and says so on stderr (a message: -q drops
+// it), naming the plugin and its id. Without -n the name is the id, as in
+// Delphix's dvp: the message says so and how to choose one.
+func runInit(app *App, opts InitOptions) error {
 	res, err := scaffold.Init(scaffold.Options{
 		Root: opts.Root, Name: opts.Name, PluginType: opts.IngestionStrategy, HostType: opts.HostType,
 	})
@@ -100,7 +101,11 @@ func runInit(app *App, out io.Writer, opts InitOptions) error {
 	if shown == "." || shown == "" {
 		shown = res.Root
 	}
-	fmt.Fprintf(out, "Initialized the %s %s plugin %q (id %s) in %s.\n", opts.IngestionStrategy, opts.HostType, res.Name, res.ID, shown)
+	if opts.Name == "" {
+		app.say("Initialized the %s %s plugin %s in %s. No -n was given, so its name is its id: set name: in plugin_config.yml to give it another.", opts.IngestionStrategy, opts.HostType, res.ID, shown)
+	} else {
+		app.say("Initialized the %s %s plugin %q (id %s) in %s.", opts.IngestionStrategy, opts.HostType, res.Name, res.ID, shown)
+	}
 	src := filepath.Join(res.Root, scaffold.SrcDir)
 	app.Log.Info("Next: edit schema.json and " + filepath.Join(src, scaffold.EntryPointFile) +
 		", run 'dvp build -g' to regenerate the Go types, 'go build ./...' in " + src +

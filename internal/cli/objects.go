@@ -91,6 +91,9 @@ type JobReport struct {
 	Operations engineapi.HookOperations `json:"operations,omitempty"`
 	// Policy is a status's dSource or VDB policy, with its next run.
 	Policy *engineapi.Policy `json:"policy,omitempty"`
+	// Deleted is what a delete command removed (its reference is also
+	// the result).
+	Deleted *DeletedObject `json:"deleted,omitempty"`
 }
 
 // ReportEvent is a job event in a JobReport.
@@ -205,9 +208,7 @@ func printDone(app *App, o *ObjectOptions, s *engineclient.Started, msg string) 
 	if o.Output == "json" {
 		return writeJSON(app, JobReport{Result: s.Result, Action: s.Action, Job: s.Job})
 	}
-	if app.Quiet == 0 {
-		fmt.Fprintln(app.IO.Err, termsafe.String(msg))
-	}
+	app.say("%s", msg)
 	return nil
 }
 

@@ -43,7 +43,7 @@ terminated (SIGTERM).`,
 
 	pf := root.PersistentFlags()
 	pf.CountP("verbose", "v", "print more: -v info, -vv debug, -vvv everything (at most 3; not with -q)")
-	pf.CountP("quiet", "q", "print less: -q errors only, -qq critical only, -qqq nothing (at most 3; not with -v)")
+	pf.CountP("quiet", "q", "print less: -q errors and results only, -qq critical errors only, -qqq nothing (at most 3; not with -v)")
 	root.Flags().Bool("version", false, "print the version and exit")
 
 	root.AddCommand(newBuildCmd(app))

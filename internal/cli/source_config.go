@@ -82,11 +82,13 @@ finds it.`,
 		Example: `  dvp source-config delete data`,
 		Args:    cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
-			s, err := c.DeleteSourceConfig(ctx, args[0])
+			scs, err := c.ListSourceConfigs(ctx)
 			if err != nil {
 				return mapEngineError(err)
 			}
-			return printDone(app, &o, s, "Deleted source config "+args[0]+".")
+			ref, name := lookUp(scs, args[0], func(sc engineapi.SourceConfig) (string, string) { return sc.Reference, sc.Name })
+			return runDelete(ctx, app, &o, c, DeletedObject{Type: "source config", Reference: ref, Name: name}, "Deleted source config "+name+".",
+				func() (*engineclient.Started, error) { return c.DeleteSourceConfig(ctx, args[0]) })
 		}),
 	}
 	addObjectFlags(cmd, &o)

@@ -94,17 +94,9 @@ func newToolkitDeleteCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := c.DeleteToolkit(ctx, t.Reference)
-			if err != nil {
-				return mapEngineError(err)
-			}
-			if err := printJob(ctx, app, &o, c, s); err != nil {
-				return err
-			}
-			if o.Output != "json" {
-				fmt.Fprintf(app.messageOut(), "Deleted the plugin %s (%s, build %s).\n", termsafe.String(t.Name), termsafe.String(t.Reference), termsafe.String(t.BuildNumber))
-			}
-			return nil
+			msg := fmt.Sprintf("Deleted the plugin %s (%s, build %s).", t.Name, t.Reference, t.BuildNumber)
+			return runDelete(ctx, app, &o, c, DeletedObject{Type: "plugin", Reference: t.Reference, Name: t.Name}, msg,
+				func() (*engineclient.Started, error) { return c.DeleteToolkit(ctx, t.Reference) })
 		}),
 	}
 	addObjectFlags(cmd, &o)

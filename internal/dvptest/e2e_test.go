@@ -309,9 +309,16 @@ scenarios:
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Fatalf("dvp test after SIGINT: %v, want exit 130:\n%s", err, out)
 	}
-	for _, want := range []string{"ok    1 link ds1", "INT   2 sync ds1", "INTERRUPTED", "Interrupted (SIGINT): what dvp test made was deleted and its engine stopped."} {
+	for _, want := range []string{"ok    1 link ds1", "INT   2 sync ds1", "INTERRUPTED", "Interrupted (SIGINT): what dvp test made was deleted and its engine stopped.",
+		"the set-up on staging (slow.yml:10) was stopped: dvp test was interrupted", "INTERRUPTED: 0 passed, 0 failed, 1 interrupted, 0 not run"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	// An interrupt is not a failure, nor a "context canceled".
+	for _, bad := range []string{"1 failed", "context canceled", "FAIL"} {
+		if strings.Contains(out.String(), bad) {
+			t.Errorf("%q in:\n%s", bad, out)
 		}
 	}
 	if strings.Contains(out.String(), "clean-up:") {

@@ -87,10 +87,25 @@ func (r *Report) count() {
 			r.Passed++
 		case StatusSkipped:
 			r.Skipped++
+		case StatusInterrupted:
+			// Neither passed nor failed: Interrupted says the run was
+			// stopped, InterruptedScenarios counts them.
 		default:
 			r.Failed++
 		}
 	}
+}
+
+// InterruptedScenarios counts the scenarios a signal stopped while they
+// ran (not failed: Failed leaves them out).
+func (r *Report) InterruptedScenarios() int {
+	n := 0
+	for _, sc := range r.Scenarios {
+		if sc.Status == StatusInterrupted {
+			n++
+		}
+	}
+	return n
 }
 
 // OK reports whether every scenario passed and nothing stopped the run.

@@ -101,6 +101,9 @@ func (r *run) scenario(ctx context.Context, sc *Scenario, last bool) *ScenarioRe
 	return res
 }
 
+// errInterrupted is the message of a step a signal stopped.
+var errInterrupted = errors.New("interrupted: dvp test was stopped (Ctrl-C or SIGTERM) while this step ran")
+
 func statusOf(ctx context.Context) string {
 	if ctx.Err() != nil {
 		return StatusInterrupted
@@ -213,7 +216,7 @@ func (r *run) step(ctx context.Context, st *scenarioState, step *Step) error {
 	}
 	err := r.action(ctx, st, step)
 	if ctx.Err() != nil {
-		return fmt.Errorf("interrupted: %v", ctx.Err())
+		return errInterrupted
 	}
 	switch {
 	case step.ExpectFail && err == nil:
@@ -226,7 +229,7 @@ func (r *run) step(ctx context.Context, st *scenarioState, step *Step) error {
 	for i, ch := range step.Checks {
 		if err := r.check(ctx, ch); err != nil {
 			if ctx.Err() != nil {
-				return fmt.Errorf("interrupted: %v", ctx.Err())
+				return errInterrupted
 			}
 			var de *detailError
 			if errors.As(err, &de) {

@@ -26,8 +26,14 @@ var secretPatterns = sync.OnceValue(func() []*regexp.Regexp {
 })
 
 // shortSecret is the length under which a registered secret is masked only
-// as a whole word: masking every "x" of a one-letter password would mangle
-// the rest of the text (and tell where the letter occurs anyway).
+// where it stands as a token of its own: masking every "x" of a one-letter
+// password, or the "weak" of --allow-weak-password when the password is
+// "weak", would mangle the rest of the text (and tell where the letters
+// occur anyway). A token is bounded by anything but a letter, a digit, '-'
+// and '_' (so a word, a hyphenated option name or an identifier that
+// contains the secret is left alone; the secret on its own, quoted, after
+// '=' or ':' or before '.' is masked). A secret of shortSecret bytes or
+// more is masked wherever it occurs.
 const shortSecret = 6
 
 // Redactor removes secrets from text. Known secret values (a password given
@@ -100,8 +106,8 @@ func (r *Redactor) Redact(s string) string {
 }
 
 // maskKnown masks the registered secrets in s (r.mu held): a long one
-// wherever it occurs, a short one where it is a whole word (no letter or
-// digit on either side).
+// wherever it occurs, a short one where it is a token of its own (no
+// letter, digit, '-' or '_' on either side).
 func (r *Redactor) maskKnown(s string) string {
 	if len(r.long) == 0 && len(r.short) == 0 {
 		return s
@@ -154,7 +160,8 @@ func (r *Redactor) match(s string, i int) int {
 }
 
 // wordRuneBefore and wordRuneAt report whether the rune that ends before
-// i, or starts at i, is a letter or a digit (false at the ends of s).
+// i, or starts at i, continues a token: a letter, a digit, '-' or '_'
+// (false at the ends of s).
 func wordRuneBefore(s string, i int) bool {
 	r, _ := utf8.DecodeLastRuneInString(s[:i])
 	return i > 0 && isWordRune(r)
@@ -165,7 +172,9 @@ func wordRuneAt(s string, i int) bool {
 	return i < len(s) && isWordRune(r)
 }
 
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || r == '-' || r == '_'
+}
 
 // secretWords are the words every secretPatterns match contains (matched
 // case-insensitively, as the patterns are).

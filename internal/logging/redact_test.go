@@ -55,3 +55,24 @@ func TestManySecrets(t *testing.T) {
 		t.Errorf("adjacent short secrets: %q", got)
 	}
 }
+
+// A short secret is masked where it is a token of its own, never inside a
+// hyphenated option name or an identifier: the engine's refusal of the
+// admin password "weak" names --allow-weak-password whole, and still
+// never shows the password itself.
+func TestShortSecretsMaskedAsTokens(t *testing.T) {
+	r := NewRedactor()
+	r.Add("weak")
+	r.Add("short")
+	for in, want := range map[string]string{
+		"start it with --allow-short-password":           "start it with --allow-short-password",
+		"the password weak is shorter than 8 characters": "the password ****** is shorter than 8 characters",
+		"weak_passwords, weak-ish, weakly, unweak":       "weak_passwords, weak-ish, weakly, unweak",
+		`pw=weak; "weak" (weak) weak. user:weak@host`:    `pw=******; "******" (******) ******. user:******@host`,
+		"short": "******",
+	} {
+		if got := r.Redact(in); got != want {
+			t.Errorf("Redact(%q)\n got  %q\n want %q", in, got, want)
+		}
+	}
+}

@@ -309,13 +309,17 @@ func (l *LocalLibraries) UpgradePassword(_ context.Context, password, username s
 	return json.Marshal(s)
 }
 
+// logTime is the time of a plugin log line: RFC 3339 in UTC with a fixed
+// six fraction digits, so the lines' columns stay aligned.
+const logTime = "2006-01-02T15:04:05.000000Z07:00"
+
 // Log writes "<RFC 3339 time> <LEVEL> [<operation>] <message>" lines.
 func (l *LocalLibraries) Log(ctx context.Context, level, message string) {
 	op := ""
 	if ci, ok := CallInfoFrom(ctx); ok && ci.Operation != "" {
 		op = " [" + ci.Operation + "]"
 	}
-	line := fmt.Sprintf("%s %s%s %s\n", time.Now().UTC().Format(time.RFC3339Nano), level, op, message)
+	line := fmt.Sprintf("%s %s%s %s\n", time.Now().UTC().Format(logTime), level, op, message)
 	var ws []io.Writer
 	switch level {
 	case protocol.LevelError:
