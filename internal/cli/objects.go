@@ -167,7 +167,7 @@ func followJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.
 			writeJSON(app, report)
 		}
 		if err != nil {
-			return mapEngineError(err)
+			return jobWaitError(err, ref)
 		}
 		if n := len(job.Events); n > 0 && app.Quiet == 0 {
 			fmt.Fprintln(app.IO.Err, termsafe.String(job.Events[n-1].Timestamp+" "+job.Events[n-1].MessageDetails))
@@ -190,6 +190,17 @@ func followJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.
 		fmt.Fprintln(app.resultOut(), termsafe.String(line))
 	}
 	return nil
+}
+
+// jobWaitError is the error of following job ref: when the engine stopped
+// answering (it stopped, or the network failed), the job may still run or
+// may have ended there, and the message says how to find out.
+func jobWaitError(err error, ref string) error {
+	var ce *engineclient.Error
+	if errors.As(err, &ce) && ce.Kind == engineclient.KindNetwork {
+		return Userf("%s\nThe engine stopped answering while dvp followed job %s: once it answers again, 'dvp job show %s' says what became of the job ('dvp job wait %s' follows it).", ce.Msg, ref, ref, ref)
+	}
+	return mapEngineError(err)
 }
 
 // shortStep cuts an event's text for the progress line, which must fit

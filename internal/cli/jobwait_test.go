@@ -1,0 +1,47 @@
+package cli_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dvpkit/dvp/internal/engineapi"
+)
+
+// TestEngineGoneWhileFollowingAJob: when the engine stops answering while
+// dvp follows a job, dvp exits 1 saying that no engine answers and how to
+// find out what became of the job once it is back.
+func TestEngineGoneWhileFollowingAJob(t *testing.T) {
+	polled := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		switch strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix) {
+		case "delphix/session":
+			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": {"type": "APISession"}}`)
+		case "delphix/login":
+			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "USER-1"}`)
+		case "delphix/database/ds/sync":
+			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "APPDATA_SNAPSHOT-2", "job": "JOB-7", "action": "ACTION-7"}`)
+		case "delphix/job/JOB-7":
+			once.Do(func() { close(polled) })
+			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": {"type": "Job", "reference": "JOB-7", "jobState": "RUNNING", "events": [
+				{"timestamp": "t1", "state": "RUNNING", "messageDetails": "Started."}]}}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	cmd, out, errb := startDvp(t, "dsource", "sync", "ds", "-e", srv.URL, "-u", "admin", "--password", "pw")
+	<-polled
+	srv.CloseClientConnections()
+	srv.Close()
+	code := exitCode(t, cmd.Wait())
+	stderr := errb.String()
+	want := "The engine stopped answering while dvp followed job JOB-7: once it answers again, 'dvp job show JOB-7' says what became of the job ('dvp job wait JOB-7' follows it).\n"
+	if code != 1 || !strings.HasSuffix(stderr, want) || !strings.Contains(stderr, "No engine answers at "+srv.URL) || out.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 1 and stderr ending %q", code, out, stderr, want)
+	}
+}
