@@ -17,6 +17,12 @@ import (
 // answers most deletes with an empty result, as Delphix engines do, so the
 // object is looked up before it is deleted.
 
+// deleteOutputHelp is the paragraph of a delete command's help on what it
+// prints.
+const deleteOutputHelp = `It prints the reference of what it deleted on stdout (-o json: the report,
+with it as "result" and "deleted": its type, reference and name) and says
+"Deleted ..." on stderr.`
+
 // DeletedObject is what a delete command removed.
 type DeletedObject struct {
 	Type      string `json:"type"` // environment, source config, dSource, VDB or plugin

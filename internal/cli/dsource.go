@@ -199,6 +199,15 @@ with "nextRun").`,
 snapshot and runs its post-snapshot operation; the new snapshot's reference
 is printed on stdout (-o json: the report, with the whole snapshot as
 "snapshot").`,
+		"delete": map[string]string{
+			"dSource": `Delete runs the plugin's linked.stop_staging, unmounts and removes the
+dSource's storage and snapshots. It is refused while the dSource has VDBs;
+--force goes on when the plugin's clean-up fails.`,
+			"VDB": `Delete runs the plugin's virtual.unconfigure and virtual.cleanup, unmounts
+and removes the VDB's storage, snapshots and source config; --force goes on
+when the plugin's clean-up fails.`}[kind] + `
+
+` + deleteOutputHelp,
 	}[op]
 	cmd := &cobra.Command{
 		Use:   op + " NAME",

@@ -279,7 +279,13 @@ func newEnvironmentDeleteCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete NAME",
 		Short: "Delete an environment no dSource or VDB uses",
-		Args:  cobra.ExactArgs(1),
+		Long: `Delete removes an environment (by its name or reference) with its repositories
+and source configs, and its scratch path on the host. It is refused while a
+dSource or VDB uses it; the refusal names them.
+
+` + deleteOutputHelp,
+		Example: `  dvp environment delete staging`,
+		Args:    cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			envs, err := c.ListEnvironments(ctx)
 			if err != nil {

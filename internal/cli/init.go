@@ -33,7 +33,9 @@ schema.json), plus .dvp/sdk, a copy of the plugin SDK of this dvp that src/go.mo
 points to, so the project builds with plain 'go build' without network access.
 
 It refuses to overwrite anything: when one of these paths exists it stops and
-changes nothing. dvp help project describes the layout.`,
+changes nothing. It says on stderr what it created: the plugin's type, name
+and id. Without -n the name is the id, as in Delphix's dvp: set name: in
+plugin_config.yml to give it another. dvp help project describes the layout.`,
 		Example: `  dvp init -n my-plugin -s STAGED
   dvp init -r path/to/project -t WINDOWS`,
 		Args: cobra.NoArgs,

@@ -78,7 +78,9 @@ func newSourceConfigDeleteCmd(app *App) *cobra.Command {
 		Long: `Delete removes a source config. It is refused while a dSource is linked to it
 or a VDB owns it; the refusal names them. A discovered source config comes
 back at the next discovery (dvp environment refresh) while the plugin still
-finds it.`,
+finds it.
+
+` + deleteOutputHelp,
 		Example: `  dvp source-config delete data`,
 		Args:    cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {

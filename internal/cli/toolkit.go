@@ -88,7 +88,11 @@ func newToolkitDeleteCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete PLUGIN",
 		Short: "Delete an installed plugin no environment object uses",
-		Args:  cobra.ExactArgs(1),
+		Long: `Delete removes an installed plugin, named by its reference, id or name.
+
+` + deleteOutputHelp,
+		Example: `  dvp toolkit delete my-plugin`,
+		Args:    cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			t, err := findToolkit(ctx, c, args[0])
 			if err != nil {
