@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	osexec "os/exec"
 	"path/filepath"
 	"strings"
 
@@ -436,22 +435,6 @@ func (w *wf) unmountAll(ctx context.Context) error {
 	return w.save(ctx)
 }
 
-// copyTree makes dst an independent copy of src (cp -a --reflink=auto:
-// a cheap clone where the filesystem can, a full copy elsewhere).
-func copyTree(ctx context.Context, src, dst string) error {
-	if err := os.RemoveAll(dst); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return err
-	}
-	cmd := osexec.CommandContext(ctx, "cp", "-a", "--reflink=auto", src+"/.", dst+"/")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("copying %s to %s: %v: %s", src, dst, err, strings.TrimSpace(string(out)))
-	}
-	return nil
-}
-
 // takeSnapshot copies the storage into a new snapshot, then runs the
 // post-snapshot operation (post) whose result is stored with it.
 func (w *wf) takeSnapshot(ctx context.Context, resync bool, params json.RawMessage, post func() (json.RawMessage, error)) (string, error) {
@@ -468,7 +451,7 @@ func (w *wf) takeSnapshot(ctx context.Context, resync bool, params json.RawMessa
 		os.RemoveAll(filepath.Dir(dir))
 		return "", err
 	}
-	if err := copyTree(ctx, w.c.Storage, dir); err != nil {
+	if err := exec.CopyTree(ctx, w.c.Storage, dir); err != nil {
 		return fail(err)
 	}
 	w.j.Info("event.snapshot.taken", fmt.Sprintf("Took snapshot %s of %s.", ref, w.c.Name))
@@ -682,7 +665,7 @@ func (w *wf) replaceStorage(ctx context.Context, snap *engineapi.Snapshot) error
 	// A swap cut short by a crash: put back the data it replaced. When
 	// that fails, the swap below still puts the new copy in place.
 	fsutil.RestoreDir(w.c.Storage)
-	if err := copyTree(ctx, snap.Dir, next); err != nil {
+	if err := exec.CopyTree(ctx, snap.Dir, next); err != nil {
 		os.RemoveAll(next)
 		return err
 	}

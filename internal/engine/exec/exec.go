@@ -5,9 +5,13 @@
 // the plugin process of one job, its library requests answered on the
 // environments, its log files).
 //
-// Local execution is in local.go and the start of a plugin process in
-// Runner.Start: the two places where the engine starts processes on this
-// host. exec depends on no other package of the engine: the core package
+// The processes the engine starts for its work all run through this
+// package: commands on local environments (local.go, through
+// internal/pluginhost's local libraries and internal/sandbox), rsync to and
+// from SSH hosts (ssh.go), the copies of storage into snapshots and back
+// (copy.go) and plugin processes (Runner.Start). Of the engine's packages
+// it uses store (where plugin binaries and plugin logs live in the data
+// directory) and secrets (to mask what plugins print); the core package
 // gives it the environments and the job to report to.
 package exec
 
