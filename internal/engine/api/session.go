@@ -74,6 +74,11 @@ func versionOf(major, minor, micro int) artifact.APIVersion {
 	return artifact.APIVersion{Type: artifact.TypeAPIVersion, Major: major, Minor: minor, Micro: micro}
 }
 
+// maxLoggedUser bounds the user name a failed login logs: anyone who
+// reaches the engine can send a megabyte of it in every login, and the
+// engine's log (its stderr, often a file) would grow by as much.
+const maxLoggedUser = 64
+
 type loginBody struct {
 	Type     string `json:"type"`
 	Username string `json:"username"`
@@ -97,14 +102,14 @@ func (srv *Server) handleLogin(w http.ResponseWriter, r *http.Request, q *reques
 	// (bcrypt) that run at once are bounded (guard.Throttle).
 	attempt, refused := srv.cfg.Throttle.Begin(r.Context(), guard.ClientAddress(r), body.Username)
 	if refused != nil {
-		srv.cfg.Log.Warn("login refused", "user", body.Username, "remote", r.RemoteAddr, "why", refused.Details)
+		srv.cfg.Log.Warn("login refused", "user", shorten(body.Username, maxLoggedUser), "remote", r.RemoteAddr, "why", refused.Details)
 		guard.SetRetryAfter(w, refused)
 		return apiErr(refused.Status, refused.ID, refused.Details, refused.Action)
 	}
 	userRef, ok := srv.core.Login(r.Context(), body.Username, body.Password)
 	attempt.Done(ok)
 	if !ok {
-		srv.cfg.Log.Warn("login failed", "user", body.Username, "remote", r.RemoteAddr)
+		srv.cfg.Log.Warn("login failed", "user", shorten(body.Username, maxLoggedUser), "remote", r.RemoteAddr)
 		return apiErr(http.StatusUnauthorized, "exception.webservices.login.failed", "Invalid username or password.", "Try with a different set of credentials.")
 	}
 	s := srv.sessions.login(q.session, body.Username, userRef)
