@@ -38,6 +38,7 @@ type EngineServeOptions struct {
 	MaxProcesses      int
 	MaxOpenFiles      int
 	MaxCPUTime        time.Duration
+	MaxPluginScratch  string
 	// The front door (docs/engine.md, "The front door").
 	Hostnames          []string
 	HeaderTimeout      time.Duration
@@ -86,13 +87,15 @@ Plugin processes, and the commands they run on local environments, run in a
 sandbox: an allow-listed environment, no view of the data directory or
 ~/.dvp, every process ended with its operation, limits per operation
 (--max-memory, --max-processes, --max-open-files, --max-cpu-time), and for
-plugin processes no network and a read-only file system but for their work
-directory. Serve prints which isolation is active and refuses to start where
+plugin processes no network and a file system of their own: the system's
+programs and libraries, read-only, and a work directory of at most
+--max-plugin-scratch. Serve prints which isolation is active and refuses to start where
 the kernel cannot sandbox, unless --insecure-no-sandbox is given.
 
 When it accepts connections, serve prints "dvp engine listening on URL" on
-stdout and writes URL to --ready-file if given. SIGINT or SIGTERM stops it
-gracefully (exit 130 or 143, saying where it kept its data). dvp help local-engine is the whole guide.`,
+stdout and writes URL to --ready-file if given. SIGINT, SIGTERM or SIGHUP
+(its terminal closed) stops it gracefully (exit 130, 143 or 129, saying
+where it kept its data); under nohup SIGHUP is ignored. dvp help local-engine is the whole guide.`,
 		Example: `  dvp engine serve
   dvp engine serve --admin-password-file ~/.dvp/engine-password --listen 127.0.0.1:0 --ready-file /tmp/engine.url
   dvp engine serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem`,
@@ -118,6 +121,7 @@ gracefully (exit 130 or 143, saying where it kept its data). dvp help local-engi
 	f.IntVar(&opts.MaxProcesses, "max-processes", def.Processes, "the processes and threads a plugin operation may run at once")
 	f.IntVar(&opts.MaxOpenFiles, "max-open-files", def.OpenFiles, "the open files of each process of a plugin operation")
 	f.DurationVar(&opts.MaxCPUTime, "max-cpu-time", time.Duration(def.CPUSeconds)*time.Second, "the CPU time of each process of a plugin operation")
+	f.StringVar(&opts.MaxPluginScratch, "max-plugin-scratch", "256MiB", "the size of a plugin process's work directory, a private scratch space in memory (bytes, or with KiB, MiB, GiB)")
 	f.StringArrayVar(&opts.Hostnames, "hostname", nil, "a further name the engine answers to in the Host header, besides localhost, loopback addresses and the --listen host (repeatable)")
 	f.DurationVar(&opts.HeaderTimeout, "header-timeout", engine.DefaultHeaderTimeout, "how long a request's headers may take to arrive")
 	f.DurationVar(&opts.BodyTimeout, "body-timeout", engine.DefaultBodyTimeout, "how long a JSON request body may take to arrive")
@@ -168,8 +172,12 @@ func sandboxLimits(opts EngineServeOptions) (engine.Limits, error) {
 	if opts.MaxCPUTime < time.Second {
 		return engine.Limits{}, Usagef("Invalid value for '--max-cpu-time': %s is less than a second.", opts.MaxCPUTime)
 	}
+	scratch, err := parseSize(opts.MaxPluginScratch)
+	if err != nil {
+		return engine.Limits{}, Usagef("Invalid value for '--max-plugin-scratch': %v.", err)
+	}
 	return engine.Limits{MemoryBytes: mem, Processes: opts.MaxProcesses, OpenFiles: opts.MaxOpenFiles,
-		CPUSeconds: int((opts.MaxCPUTime + time.Second - 1) / time.Second)}, nil
+		CPUSeconds: int((opts.MaxCPUTime + time.Second - 1) / time.Second), ScratchBytes: scratch}, nil
 }
 
 func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) error {
@@ -288,6 +296,9 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 		return Userf("The engine stopped: %v", err)
 	}
 	fmt.Fprintln(app.IO.Out, "dvp engine stopped")
+	if sig := app.interrupt.signal(); sig != nil {
+		app.Log.Info("engine stopped", "signal", sig.String())
+	}
 	if ctx.Err() != nil {
 		// A signal stopped it, gracefully: it exits 130/143 like every
 		// command, saying what it kept.

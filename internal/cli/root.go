@@ -22,7 +22,7 @@ debug log to ~/.dvp/logs/debug.log (secrets redacted).
 
 Exit codes: 0 success, 1 a problem with your input or the engine, 2 a bad
 command line, 3 an internal error in dvp, 130 interrupted (Ctrl-C), 143
-terminated (SIGTERM).`,
+terminated (SIGTERM), 129 its terminal closed (SIGHUP).`,
 		Version:       app.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -9,9 +9,10 @@ import (
 	"syscall"
 )
 
-// Interrupts: SIGINT (Ctrl-C) and SIGTERM end every command with exit
-// 128+signal (130, 143) and one line on stderr that says what was left as
-// it was, never "context canceled". The first signal cancels the command's
+// Interrupts: SIGINT (Ctrl-C), SIGTERM and SIGHUP (the terminal closed)
+// end every command with exit 128+signal (130, 143, 129) and one line on
+// stderr that says what was left as it was, never "context canceled"; a
+// SIGHUP that was ignored when dvp started (nohup) stays ignored. The first signal cancels the command's
 // context so that it stops cleanly (files are replaced atomically, so an
 // interrupted command leaves them as they were); a second one ends dvp at
 // once, after the command's forced-exit function, if it set one, has
@@ -26,7 +27,7 @@ func Main(args []string, version string) int {
 	defer cancel()
 	app := &App{IO: SystemIO(), Version: version}
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, interrupts()...)
 	defer signal.Stop(sigs)
 	go func() {
 		sig, ok := <-sigs
@@ -45,6 +46,19 @@ func Main(args []string, version string) int {
 		}
 	}()
 	return app.Run(ctx, args)
+}
+
+// interrupts are the signals that stop a command. Without SIGHUP here,
+// closing the terminal of a dvp engine serve & killed it on the spot: its
+// jobs were left RUNNING and its plugins' operations cut, for crash
+// recovery to find at the next start. Under nohup SIGHUP is left ignored
+// (signal.Notify would undo that).
+func interrupts() []os.Signal {
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) {
+		sigs = append(sigs, syscall.SIGHUP)
+	}
+	return sigs
 }
 
 // interruptState is the signal received, if any, and what the command
@@ -112,8 +126,11 @@ func (a *App) interruptLine() string {
 	note := a.interrupt.note
 	a.interrupt.mu.Unlock()
 	name := "SIGINT"
-	if a.interrupt.signal() == syscall.SIGTERM {
+	switch a.interrupt.signal() {
+	case syscall.SIGTERM:
 		name = "SIGTERM"
+	case syscall.SIGHUP:
+		name = "SIGHUP"
 	}
 	if note == "" {
 		note = "nothing was left half-done"

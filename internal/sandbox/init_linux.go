@@ -161,6 +161,11 @@ func setupMounts(sp *spec) error {
 	}
 	var exps []exposed
 	for _, b := range sp.Expose {
+		if b.ScratchBytes > 0 {
+			// A new tmpfs: nothing of the host to open.
+			exps = append(exps, exposed{Bind: b, fd: -1, dir: true})
+			continue
+		}
 		fd, err := unix.Open(b.Path, unix.O_PATH|unix.O_CLOEXEC, 0)
 		if errors.Is(err, unix.ENOENT) {
 			continue // nothing to keep visible (yet)
@@ -173,6 +178,14 @@ func setupMounts(sp *spec) error {
 			return fmt.Errorf("stat %s: %v", b.Path, err)
 		}
 		exps = append(exps, exposed{Bind: b, fd: fd, dir: st.Mode&unix.S_IFMT == unix.S_IFDIR})
+	}
+	detach := func() error { return nil }
+	if sp.System {
+		// From here on, paths are in the sandbox's own root.
+		var err error
+		if detach, err = enterSystemRoot(); err != nil {
+			return err
+		}
 	}
 	hide := append([]string(nil), sp.Hide...)
 	sort.Strings(hide)
@@ -208,7 +221,7 @@ func setupMounts(sp *spec) error {
 	}
 	for _, e := range exps {
 		p := filepath.Clean(e.Path)
-		if under(p, hidden) {
+		if under(p, hidden) || sp.System {
 			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 				return err
 			}
@@ -223,6 +236,13 @@ func setupMounts(sp *spec) error {
 				f.Close()
 			}
 		}
+		if e.fd < 0 {
+			if err := mountScratch(p, e.ScratchBytes); err != nil {
+				return err
+			}
+			sp.mounted = append(sp.mounted, e.Bind)
+			continue
+		}
 		if err := unix.Mount("/proc/self/fd/"+strconv.Itoa(e.fd), p, "", unix.MS_BIND, ""); err != nil {
 			return fmt.Errorf("exposing %s: %v", p, err)
 		}
@@ -234,10 +254,16 @@ func setupMounts(sp *spec) error {
 			}
 		}
 	}
+	if err := detach(); err != nil {
+		return err
+	}
 	for _, h := range hidden {
 		if err := unix.Mount("", h, "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 			return fmt.Errorf("making %s read-only: %v", h, err)
 		}
+	}
+	if sp.System {
+		return nil // its /proc is mounted
 	}
 	// A /proc of this PID namespace: the engine's processes (and their
 	// environment) are not in it.

@@ -38,11 +38,15 @@ type Limits struct {
 	OpenFiles int
 	// CPUSeconds bounds the CPU time of each process (RLIMIT_CPU).
 	CPUSeconds int
+	// ScratchBytes is the size of a plugin process's work directory, a
+	// private tmpfs (Bind.ScratchBytes): what it writes there cannot fill
+	// the engine's disk.
+	ScratchBytes int64
 }
 
 // DefaultLimits are the limits of dvp engine serve unless flags change them.
 func DefaultLimits() Limits {
-	return Limits{MemoryBytes: 8 << 30, Processes: 1024, OpenFiles: 4096, CPUSeconds: 3600}
+	return Limits{MemoryBytes: 8 << 30, Processes: 1024, OpenFiles: 4096, CPUSeconds: 3600, ScratchBytes: 256 << 20}
 }
 
 // Policy says what one sandboxed command may see and do.
@@ -59,6 +63,14 @@ type Policy struct {
 	// ReadOnly makes the whole file system read-only except the writable
 	// Expose entries (plugin processes).
 	ReadOnly bool
+	// SystemOnly gives the command a file system of its own that holds,
+	// besides the Expose entries, only the host's programs and libraries
+	// (/usr, /bin, /sbin, /lib*), the entries of /etc that programs read
+	// (SystemEtc), a few devices (/dev/null, zero, full, random, urandom),
+	// its own /proc and an empty /tmp: none of the host's other files,
+	// whatever their path or their links (plugin processes). Hide still
+	// applies inside it.
+	SystemOnly bool
 	// Network keeps the engine host's network. Without it the command has
 	// its own network namespace with no interface up.
 	Network bool
@@ -98,6 +110,22 @@ func UserEnv(env []string, u *User) []string {
 type Bind struct {
 	Path     string
 	Writable bool
+	// ScratchBytes, when positive, makes Path (a directory) an empty
+	// private tmpfs of that size instead of the host's directory: what
+	// the command writes there stays in the sandbox, is bounded, and is
+	// gone when the command ends.
+	ScratchBytes int64 `json:"scratchBytes,omitempty"`
+}
+
+// SystemEtc are the entries of /etc a SystemOnly command sees: what the C
+// library, the shell and common tools read. Secrets kept in /etc (shadow,
+// SSH host keys, TLS private keys, /etc/environment) are not among them.
+var SystemEtc = []string{
+	"passwd", "group", "hosts", "hostname", "resolv.conf", "nsswitch.conf", "host.conf", "gai.conf",
+	"localtime", "timezone", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives",
+	"ssl/certs", "ca-certificates.conf", "mime.types", "protocols", "services", "networks",
+	"os-release", "debian_version", "lsb-release", "locale.alias", "bash.bashrc", "profile",
+	"inputrc", "shells", "login.defs", "magic", "magic.mime",
 }
 
 // allowedEnv are the variables kept from the engine's environment.

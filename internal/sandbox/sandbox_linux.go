@@ -28,6 +28,7 @@ type spec struct {
 	Hide     []string `json:"hide,omitempty"`
 	Expose   []Bind   `json:"expose,omitempty"`
 	ReadOnly bool     `json:"readOnly,omitempty"`
+	System   bool     `json:"system,omitempty"`
 	Limits   Limits   `json:"limits"`
 	Dir      string   `json:"dir,omitempty"`
 	Cgroups  []string `json:"cgroups,omitempty"`
@@ -55,8 +56,9 @@ func New() (*Sandbox, error) {
 	return s, nil
 }
 
-// probe runs this executable's probe target in a full sandbox (hidden
-// directory, exposed work directory, read-only root, no network).
+// probe runs this executable's probe target in a full sandbox (its own
+// root, hidden directory, exposed scratch work directory, read-only, no
+// network).
 func (s *Sandbox) probe() error {
 	dir, err := os.MkdirTemp("", "dvp-sandbox-probe-")
 	if err != nil {
@@ -72,7 +74,8 @@ func (s *Sandbox) probe() error {
 	cmd.Env = Env(nil, work)
 	out := &capped{max: 4096}
 	cmd.Stdout, cmd.Stderr = out, out
-	cleanup, err := s.Wrap(cmd, Policy{Hide: []string{dir}, Expose: []Bind{{Path: work, Writable: true}}, ReadOnly: true, Limits: DefaultLimits()})
+	cleanup, err := s.Wrap(cmd, Policy{Hide: []string{dir}, Expose: []Bind{{Path: s.self}, {Path: work, Writable: true, ScratchBytes: 1 << 20}},
+		ReadOnly: true, SystemOnly: true, Limits: DefaultLimits()})
 	if err != nil {
 		return err
 	}
@@ -92,7 +95,7 @@ func (s *Sandbox) Describe() string {
 	if s == nil {
 		return "none (--insecure-no-sandbox): plugin processes and local commands run as the engine's user with its whole view of the file system"
 	}
-	d := "user, mount, PID and network namespaces; data directory and ~/.dvp hidden; rlimits (data size, processes, open files, CPU time)"
+	d := "user, mount, PID and network namespaces; plugins see only the system's programs and libraries, a scratch work directory, no data directory or ~/.dvp; rlimits (data size, processes, open files, CPU time)"
 	if s.cg != nil {
 		d += "; cgroup v1 " + s.cg.describe()
 	}
@@ -123,7 +126,7 @@ func (s *Sandbox) Wrap(cmd *exec.Cmd, p Policy) (cleanup func(), err error) {
 			return nil, err
 		}
 	}
-	sp := spec{Hide: p.Hide, Expose: p.Expose, ReadOnly: p.ReadOnly, Limits: p.Limits, Dir: cmd.Dir,
+	sp := spec{Hide: p.Hide, Expose: p.Expose, ReadOnly: p.ReadOnly, System: p.SystemOnly, Limits: p.Limits, Dir: cmd.Dir,
 		UID: os.Getuid(), GID: os.Getgid(), Argv0: cmd.Args[0]}
 	if u := p.User; u != nil {
 		sp.UID, sp.GID, sp.Groups, sp.AsUser = u.UID, u.GID, uniqueGroups(u), true

@@ -53,12 +53,13 @@ func (k *killMatrix) killIn(op, path, body string) string {
 	if err := os.WriteFile(filepath.Join(k.ctl, "block-"+op), nil, 0o644); err != nil {
 		k.t.Fatal(err)
 	}
-	return k.killWhen(filepath.Join(k.ctl, "reached-"+op), op, func(a *api) (int, []byte) { return a.post(path, body) })
+	reached := filepath.Join(k.ctl, "reached-"+op)
+	return k.killWhen(func() bool { return os.Remove(reached) == nil }, op, func(a *api) (int, []byte) { return a.post(path, body) })
 }
 
 // killWhen is killIn for a request that send makes, whose job's plugin
-// process writes the file reached when it waits in op.
-func (k *killMatrix) killWhen(reached, op string, send func(a *api) (int, []byte)) string {
+// process makes reached true when it waits in op.
+func (k *killMatrix) killWhen(reached func() bool, op string, send func(a *api) (int, []byte)) string {
 	k.t.Helper()
 	code, b := send(k.e.api(k.t))
 	var env struct {
@@ -67,16 +68,12 @@ func (k *killMatrix) killWhen(reached, op string, send func(a *api) (int, []byte
 	if code != 200 || json.Unmarshal(b, &env) != nil || env.Job == nil {
 		k.t.Fatalf("request for %s: %d %s", op, code, b)
 	}
-	for i := 0; ; i++ {
-		if _, err := os.Stat(reached); err == nil {
-			break
-		}
+	for i := 0; !reached(); i++ {
 		if i > 3000 {
 			k.t.Fatalf("the job never reached %s:\n%s", op, k.e.out)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	os.Remove(reached)
 	if len(k.pluginProcesses()) == 0 {
 		k.t.Fatalf("no process of the plugin while it waits in %s: the survivor check below would prove nothing", op)
 	}
@@ -445,10 +442,22 @@ func TestKillMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(k.ctl, "block-upgrade"), nil, 0o644)
-	reached := filepath.Join(k.data, "plugin-work", "6b11a7e1-0000-4000-8000-6b11a7e10001", "reached-upgrade")
+	// The migration blocks in an engine started with
+	// LC_KILLMATRIX=block-upgrade, and logs that it has (the restart
+	// after the kill is without it).
+	k.e.stop()
+	k.e = startEngineHome(t, k.data, k.home, adminPassword, "LC_KILLMATRIX=block-upgrade")
+	k.restarts++
+	reached := func() bool {
+		logs, _ := filepath.Glob(filepath.Join(k.data, "plugin-logs", "*", "debug.log"))
+		for _, p := range logs {
+			if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte("killmatrix: reached-upgrade")) {
+				return true
+			}
+		}
+		return false
+	}
 	job = k.killWhen(reached, "the upgrade's migration", func(a *api) (int, []byte) { return a.uploadWith(a.token(), doc) })
-	os.Remove(filepath.Join(k.ctl, "block-upgrade"))
 	if state, last := k.job(job); state != "FAILED" || !strings.Contains(last, "The engine stopped") {
 		t.Errorf("upgrade: job %s is %s, last event %q", job, state, last)
 	}

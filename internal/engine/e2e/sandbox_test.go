@@ -72,6 +72,11 @@ func hostileRun(t *testing.T, envName string, unprivileged bool, extra ...string
 	if unprivileged {
 		os.Chown(pwFile, 65534, 65534)
 	}
+	// A hard link to it, and a file of the user's.
+	if err := os.Link(pwFile, filepath.Join(home, "engine-password.link")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(home, "user-file"), []byte("a user's file"), 0o644)
 	e := startEngineAs(t, data, home, unprivileged, append([]string{"--admin-password-file", pwFile}, extra...)...)
 	rec := &recorder{t: t, home: client, env: append([]string{"DVP_PASSWORD=" + adminPassword}, goCacheEnv(t)...)}
 	eng := []string{"-e", e.url, "-u", "admin"}
@@ -149,7 +154,7 @@ func TestHostilePluginIsContained(t *testing.T) {
 	}
 	for _, u := range users {
 		t.Run(u.name, func(t *testing.T) {
-			got, e, data, _ := hostileRun(t, "sandboxed", u.unprivileged, "--max-processes", "64", "--max-memory", "128MiB")
+			got, e, data, _ := hostileRun(t, "sandboxed", u.unprivileged, "--max-processes", "64", "--max-memory", "128MiB", "--max-plugin-scratch", "32MiB")
 			if !strings.Contains(e.out.String(), "Plugin isolation: user, mount, PID and network namespaces") {
 				t.Errorf("serve does not say which isolation is active:\n%s", e.out)
 			}
@@ -158,7 +163,7 @@ func TestHostilePluginIsContained(t *testing.T) {
 			}
 			for _, a := range []string{"env", "procenv", "secrets.key", "engine.db", "blobs", "other-plugin-logs", "write-data-dir", "network",
 				"bash-env", "bash-procenv", "bash-secrets.key", "bash-engine.db", "bash-blobs", "bash-write-data-dir",
-				"password-file", "bash-password-file"} {
+				"password-file", "bash-password-file", "hardlink-password", "user-file"} {
 				if got[a] != "refused" {
 					t.Errorf("%s: %q, want refused", a, got[a])
 				}
@@ -173,6 +178,15 @@ func TestHostilePluginIsContained(t *testing.T) {
 			var n int
 			if _, err := fmt.Sscanf(got["fork"], "refused after %d", &n); err != nil || n > 64 {
 				t.Errorf("fork: %q, want refused after at most 64", got["fork"])
+			}
+			// Writing without end into its work directory stops at the
+			// scratch size, with the disk full error, in memory: nothing
+			// of it reached the data directory's disk.
+			if _, err := fmt.Sscanf(got["scratch"], "refused at %d MiB", &n); err != nil || n > 32 || !strings.Contains(got["scratch"], "no space left on device") {
+				t.Errorf("scratch: %q, want refused at 32 MiB at most, no space left on device", got["scratch"])
+			}
+			if ents, _ := os.ReadDir(got["workdir"]); len(ents) != 0 {
+				t.Errorf("the plugin's writes reached the work directory on disk: %v", ents)
 			}
 			if left := survivors(); len(left) > 0 {
 				t.Errorf("processes outlived the operation: %v", left)
@@ -229,7 +243,7 @@ func TestHostilePluginIsContained(t *testing.T) {
 func TestHostilePluginWithoutSandbox(t *testing.T) {
 	got, e, _, added := hostileRun(t, "control", false, "--insecure-no-sandbox")
 	for _, a := range []string{"secrets.key", "engine.db", "blobs", "write-data-dir", "procenv", "bash-secrets.key", "bash-engine.db", "bash-write-data-dir",
-		"password-file", "bash-password-file"} {
+		"password-file", "bash-password-file", "hardlink-password", "user-file"} {
 		if got[a] != "LEAKED" {
 			t.Errorf("%s: %q, want LEAKED without a sandbox", a, got[a])
 		}

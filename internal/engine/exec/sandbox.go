@@ -36,15 +36,19 @@ func (rn *Runner) workDir(pluginID string) (string, error) {
 	return dir, nil
 }
 
-// pluginPolicy is the sandbox of a plugin process: no network, the whole
-// file system read-only, the engine's directories hidden but for its
-// executable (read-only) and its work directory.
+// pluginPolicy is the sandbox of a plugin process: no network, a file
+// system of its own that holds only the host's programs and libraries
+// (read-only), its executable (read-only) and its work directory — a
+// private scratch tmpfs of Limits.ScratchBytes, so that what it writes
+// cannot fill the engine's disk — with the engine's directories and
+// secret files hidden in case they lie among the system's.
 func (rn *Runner) pluginPolicy(bin, work string) sandbox.Policy {
 	return sandbox.Policy{
-		Hide:     rn.Hidden,
-		Expose:   []sandbox.Bind{{Path: bin}, {Path: work, Writable: true}},
-		ReadOnly: true,
-		Limits:   rn.Limits,
+		Hide:       rn.Hidden,
+		Expose:     []sandbox.Bind{{Path: bin}, {Path: work, Writable: true, ScratchBytes: rn.Limits.ScratchBytes}},
+		ReadOnly:   true,
+		SystemOnly: true,
+		Limits:     rn.Limits,
 	}
 }
 

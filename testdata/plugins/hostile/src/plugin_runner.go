@@ -150,6 +150,13 @@ func repositoryDiscovery(ctx context.Context, conn sdk.RemoteConnection) ([]gene
 	home, _ := os.UserHomeDir()
 	pw, err := os.ReadFile(filepath.Join(home, "engine-password"))
 	r.add("password-file", leaked(err == nil && len(pw) > 0))
+	// A hard link to it that the test made next to it: hiding a file by
+	// its path does not hide its other links.
+	pw, err = os.ReadFile(filepath.Join(home, "engine-password.link"))
+	r.add("hardlink-password", leaked(err == nil && len(pw) > 0))
+	// Any file of the host's users (the test's own directory holds one).
+	b, err := os.ReadFile(filepath.Join(home, "user-file"))
+	r.add("user-file", leaked(err == nil && len(b) > 0))
 	r.add("network", network())
 
 	// A child in its own session that ignores the usual signals.
@@ -161,6 +168,7 @@ func repositoryDiscovery(ctx context.Context, conn sdk.RemoteConnection) ([]gene
 		r.add("setsid", "started")
 	}
 	if !control {
+		r.add("scratch", fillScratch())
 		r.add("fork", forkBomb())
 		r.add("alloc", allocation())
 		// 300 MB of log records and 300 MB of standard error.
@@ -199,6 +207,29 @@ func network() string {
 		return "LEAKED (reached, refused)"
 	}
 	return "refused"
+}
+
+// scratchCap bounds the writes into the work directory (so that a run
+// without a sandbox does not fill the disk): reaching it means "not
+// refused".
+const scratchCap = 1 << 30
+
+// fillScratch writes 1 MiB pieces into a file of its work directory until
+// a write is refused, then removes the file.
+func fillScratch() string {
+	f, err := os.Create("fill")
+	if err != nil {
+		return "not started: " + err.Error()
+	}
+	defer os.Remove("fill")
+	defer f.Close()
+	piece := make([]byte, 1<<20)
+	for n := 0; n < scratchCap; n += len(piece) {
+		if _, err := f.Write(piece); err != nil {
+			return fmt.Sprintf("refused at %d MiB: %v", n>>20, err)
+		}
+	}
+	return "LEAKED (1 GiB)"
 }
 
 // forkBomb starts sleeping children until the kernel refuses one.

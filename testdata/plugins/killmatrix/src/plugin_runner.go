@@ -19,10 +19,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/libs"
@@ -65,27 +65,17 @@ func main() {
 // upgrade are the plugin's migrations: none in build 1.0.0.
 var upgrade = []generated.Migration{}
 
-// gatedMigration (a linked_source migration of build 2.0.0) waits, when
-// $HOME/killctl/block-upgrade exists, until release-upgrade does, after
-// writing reached-upgrade into its working directory (the only place a
-// plugin process may write; the test reads it there). It adds a note.
+// gatedMigration (a linked_source migration of build 2.0.0) waits, in an
+// engine started with LC_KILLMATRIX=block-upgrade (the sandbox passes LC_*
+// variables to plugins), until its operation ends, after logging
+// "killmatrix: reached-upgrade" (the test reads the plugin's debug.log: a
+// migration runs no library command, and a plugin process sees no file of
+// the host's users nor writes one the host sees). It adds a note.
 func gatedMigration(ctx context.Context, old map[string]any) (map[string]any, error) {
-	home, _ := os.UserHomeDir()
-	ctl := filepath.Join(home, "killctl")
-	if _, err := os.Stat(filepath.Join(ctl, "block-upgrade")); err == nil {
-		if err := os.WriteFile(filepath.Join(os.TempDir(), "reached-upgrade"), nil, 0o600); err != nil {
-			return nil, err
-		}
-		for {
-			if _, err := os.Stat(filepath.Join(ctl, "release-upgrade")); err == nil {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
+	if os.Getenv("LC_KILLMATRIX") == "block-upgrade" {
+		slog.InfoContext(ctx, "killmatrix: reached-upgrade")
+		<-ctx.Done()
+		return nil, ctx.Err()
 	}
 	old["note"] = "migrated"
 	return old, nil

@@ -1,0 +1,81 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestHangupStopsGracefully: the terminal of a `dvp engine serve &` closes
+// (SIGHUP). The engine used to die on the spot, its plugin operation cut
+// and its jobs left RUNNING; it now stops as on SIGTERM — the operation
+// cancelled, every process it started ended, "dvp engine stopped" — and
+// exits 129. Under nohup, which leaves SIGHUP ignored, it keeps running.
+func TestHangupStopsGracefully(t *testing.T) {
+	root := t.TempDir()
+	data, home := filepath.Join(root, "data"), filepath.Join(root, "home")
+	os.MkdirAll(home, 0o755)
+
+	// nohup: SIGHUP stays ignored; the SIGTERM after it stops the engine
+	// (a SIGHUP it had handled would have made the exit 129).
+	ready := filepath.Join(root, "ready-nohup")
+	args := []string{"engine", "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--ready-file", ready}
+	e := &engineProc{t: t, dataDir: data, out: &syncBuffer{}, exited: make(chan struct{}), args: args}
+	e.cmd = exec.Command("nohup", append([]string{dvpBin}, args...)...)
+	e.cmd.Env = append(baseEnv(t), "HOME="+home, "DVP_ENGINE_ADMIN_PASSWORD="+adminPassword)
+	launchEngine(t, e, ready)
+	e.cmd.Process.Signal(syscall.SIGHUP)
+	if code, b := e.api(t).do("GET", "delphix/environment", "application/json", nil); code != 200 {
+		t.Fatalf("the engine under nohup after SIGHUP: %d %s", code, b)
+	}
+	e.stop()
+
+	e = startEngineAs(t, data, home, false)
+	rec := &recorder{t: t, home: home, env: append([]string{"DVP_PASSWORD=" + adminPassword}, goCacheEnv(t)...)}
+	project := filepath.Join(root, "plugin")
+	if err := os.CopyFS(project, os.DirFS(filepath.Join("..", "..", "..", "testdata", "plugins", "hostile"))); err != nil {
+		t.Fatal(err)
+	}
+	artifactPath := filepath.Join(root, "artifact.json")
+	for _, args := range [][]string{
+		{"build", "-c", filepath.Join(project, "plugin_config.yml"), "-a", artifactPath},
+		{"upload", "-e", e.url, "-u", "admin", "-a", artifactPath, "--wait"},
+	} {
+		if r := rec.run("", nil, args...); r.code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, r.code, r.stderr)
+		}
+	}
+	add := exec.Command(dvpBin, "environment", "add", "busy", "--local", "-e", e.url, "-u", "admin")
+	add.Env = append(baseEnv(t), "HOME="+home, "DVP_PASSWORD="+adminPassword)
+	if err := add.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer add.Wait()
+	for i := 0; len(survivors()) == 0; i++ {
+		if i > 3000 {
+			t.Fatalf("the plugin's processes never started:\n%s", e.out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.cmd.Process.Signal(syscall.SIGHUP)
+	select {
+	case <-e.exited:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the engine did not stop on SIGHUP:\n%s", e.out)
+	}
+	if code := e.cmd.ProcessState.ExitCode(); code != 129 {
+		t.Errorf("exit %d after SIGHUP (%v), want 129", code, e.waitErr)
+	}
+	if out := e.out.String(); !strings.Contains(out, "dvp engine stopped") || !strings.Contains(out, "Interrupted (SIGHUP): the engine stopped gracefully") {
+		t.Errorf("no graceful stop on SIGHUP:\n%s", out)
+	}
+	if left := survivors(); len(left) > 0 {
+		t.Errorf("processes outlived the engine's stop on SIGHUP: %v", left)
+	}
+}
