@@ -25,6 +25,7 @@ import (
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/internal/project"
+	"github.com/dvpkit/dvp/internal/pycompat"
 	"github.com/dvpkit/dvp/internal/sdkcopy"
 	"github.com/dvpkit/dvp/internal/zipfile"
 	"github.com/dvpkit/dvp/sdk"
@@ -666,7 +667,8 @@ func (b *pipeline) write() bool {
 		sum, err = writeArtifact(b.artifactPath, b.a, b.entries, b.sources.packed, nil)
 	}
 	if err != nil {
-		return b.fail(diag.Errorf(b.artifactPath, 0, 0, "Failed to write upload_artifact file to %s: %v", b.artifactPath, unwrapPathError(err)))
+		// dvp's words and errno form (docs/compatibility.md, "The build").
+		return b.fail(diag.Errorf(b.artifactPath, 0, 0, "Failed to write upload_artifact file to %s. %s", b.artifactPath, pycompat.OSErrorText(err)))
 	}
 	b.res.SHA256 = sum
 	b.res.ArtifactPath = b.artifactPath
@@ -701,12 +703,4 @@ func sdkVersion(m *protocol.Manifest) string {
 		return m.SDKVersion
 	}
 	return sdk.Version
-}
-
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

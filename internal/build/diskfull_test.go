@@ -57,7 +57,7 @@ func TestDiskFullWhileWritingArtifact(t *testing.T) {
 	for _, p := range res.Problems {
 		msgs = append(msgs, p.String())
 	}
-	want := "Failed to write upload_artifact file to " + target + ": " + syscall.ENOSPC.Error()
+	want := "Failed to write upload_artifact file to " + target + ". Error code: 28. Error message: No space left on device"
 	if !strings.Contains(strings.Join(msgs, "\n"), want) {
 		t.Errorf("problems:\n%s\nwant %q", strings.Join(msgs, "\n"), want)
 	}

@@ -172,7 +172,7 @@ func checkArtifactPath(path string) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		// click does not check the directory: dvp builds, then fails to
 		// write the artifact (exit 1). We say so before building.
-		return Userf("Failed to write upload_artifact file to %s: the directory '%s' does not exist. Create it, or give -a a path in an existing directory.", path, dir)
+		return Userf("Failed to write upload_artifact file to %s. Error code: 2. Error message: No such file or directory (the directory '%s' does not exist). Create it, or give -a a path in an existing directory.", path, dir)
 	}
 	return nil
 }

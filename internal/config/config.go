@@ -374,7 +374,14 @@ func yamlProblem(path string, e *pyyaml.Error) diag.Problem {
 		p.Message = "the plugin config file is refused: " + msg
 		p.Hint = "plugin_config.yml is a flat list of `key: value` settings; remove the nesting"
 	default:
-		p.Message = "the plugin config file is not valid YAML: " + msg
+		// dvp's wording ("... was not valid yaml. ... Error position:
+		// <line>:<column>", docs/compatibility.md, plugin_config.yml), with
+		// PyYAML's problem text after it.
+		p.Message = "the plugin config file was not valid yaml"
+		if e.ProblemMark != nil {
+			p.Message += fmt.Sprintf(" (Error position: %d:%d)", p.Line, p.Column)
+		}
+		p.Message += ": " + msg
 		p.Hint = yamlHint(e)
 	}
 	return p
