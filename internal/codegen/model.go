@@ -117,7 +117,12 @@ func (l location) child(keyword, key, nameSeg string) location {
 	return location{top: l.top, ptr: p, name: l.name + nameSeg}
 }
 
-const platformPrefix = "https://delphix.com/platform/api#/definitions/"
+// platformAPI starts every $ref into the Delphix platform API; the
+// documented types are under platformPrefix.
+const (
+	platformAPI    = "https://delphix.com/platform/api#"
+	platformPrefix = platformAPI + "/definitions/"
+)
 
 var platformTypes = map[string]string{
 	"credentialsSupplier":         "CredentialsSupplier",
@@ -375,6 +380,15 @@ func (b *builder) ref(ref string, l location) *gotype {
 			return &gotype{kind: tSupplier, supplier: tn, ptr: l.ptr}
 		}
 		b.warn(l.ptr+"/$ref", "%q is not a documented Delphix platform type; the value is kept as raw JSON", ref)
+		t := anyType(l.ptr)
+		t.rawTypes = []string{"object"}
+		return t
+	}
+	if strings.HasPrefix(ref, platformAPI) {
+		// dvp makes every $ref into the platform API an opaque object,
+		// whatever follows the '#' (its own tests use
+		// https://delphix.com/platform/api#credentialsSupplier).
+		b.warn(l.ptr+"/$ref", "%q is not a documented Delphix platform type (those are %scredentialsSupplier, keyCredentialsSupplier and passwordCredentialsSupplier); the value is kept as a raw JSON object", ref, platformPrefix)
 		t := anyType(l.ptr)
 		t.rawTypes = []string{"object"}
 		return t

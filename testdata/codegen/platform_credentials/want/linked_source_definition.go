@@ -18,6 +18,7 @@ type LinkedSourceDefinition struct {
 	More                []types.CredentialsSupplier        `json:"more,omitzero"`
 	Container           *LinkedSourceDefinitionContainer   `json:"container,omitzero"`
 	UnknownPlatformType json.RawMessage                    `json:"unknownPlatformType,omitzero"`
+	ShortFormRef        json.RawMessage                    `json:"shortFormRef,omitzero"`
 }
 
 // UnmarshalJSON decodes x from JSON. It reports every value of the wrong JSON
@@ -62,6 +63,8 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 			d.Nest(x.Container.decodeJSON(raw), "container")
 		case "unknownPlatformType":
 			x.UnknownPlatformType = d.Raw(raw, types.JSONObject, "unknownPlatformType")
+		case "shortFormRef":
+			x.ShortFormRef = d.Raw(raw, types.JSONObject, "shortFormRef")
 		default:
 			d.Unknown(key)
 		}
@@ -96,7 +99,7 @@ func (x LinkedSourceDefinition) Validate() error {
 // LogValue gives log/slog a view of x in which every secret (passwords,
 // credentials suppliers) is masked.
 func (x LinkedSourceDefinition) LogValue() slog.Value {
-	attrs := make([]slog.Attr, 0, 7)
+	attrs := make([]slog.Attr, 0, 8)
 	attrs = append(attrs, slog.Any("credentials", x.Credentials.LogValue()))
 	if x.KeyCredentials != nil {
 		attrs = append(attrs, slog.Any("keyCredentials", x.KeyCredentials.LogValue()))
@@ -112,6 +115,9 @@ func (x LinkedSourceDefinition) LogValue() slog.Value {
 	}
 	if x.UnknownPlatformType != nil {
 		attrs = append(attrs, slog.Any("unknownPlatformType", x.UnknownPlatformType))
+	}
+	if x.ShortFormRef != nil {
+		attrs = append(attrs, slog.Any("shortFormRef", x.ShortFormRef))
 	}
 	return slog.GroupValue(attrs...)
 }
