@@ -383,7 +383,7 @@ func (r *run) recordMounts(ctx context.Context, name string) {
 		return
 	}
 	for _, m := range c.Mounts {
-		if m.Method == exec.MountSymlink {
+		if m.Method == engineapi.MountSymlink {
 			r.mu.Lock()
 			r.mounts = append(r.mounts, mountRecord{path: m.MountPath})
 			r.mu.Unlock()
@@ -391,8 +391,6 @@ func (r *run) recordMounts(ctx context.Context, name string) {
 	}
 }
 
-// shell runs a command with bash on an environment of the spec, as the
-// engine runs the plugin's commands there.
 // shellError words the failure of a command of the spec (a set-up or a
 // shell check) run with the context own, made from parent with the timeout:
 // stopped by Ctrl-C, out of time, or another failure.
@@ -406,6 +404,8 @@ func shellError(what, hint string, parent, own context.Context, timeout time.Dur
 	return fmt.Errorf("%s: %v", what, err)
 }
 
+// shell runs a command with bash on an environment of the spec, as the
+// engine runs the plugin's commands there (internal/engine/exec).
 func (r *run) shell(ctx context.Context, sh *Shell) (res struct {
 	ExitCode       int
 	Stdout, Stderr string

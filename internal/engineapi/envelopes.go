@@ -2,7 +2,7 @@ package engineapi
 
 import "encoding/json"
 
-// Envelope types: every answer is one of them (docs/engine.md, "The API").
+// Envelope types: every answer is one of them (docs/engine.md, "Endpoints").
 const (
 	TypeOKResult    = "OKResult"
 	TypeDataResult  = "DataResult" // an OKResult that carries data

@@ -136,12 +136,18 @@ type Interruption struct {
 	Action    string `json:"action"`
 }
 
+// The methods of a Mount (docs/workflows.md, "Mounts and snapshots").
+const (
+	MountSymlink = "symlink" // local environment: the mount path is a symbolic link to the storage
+	MountRsync   = "rsync"   // SSH environment: the storage is copied there, and back after the operations
+)
+
 // Mount is a mount of a container's storage on an environment.
 type Mount struct {
 	Environment string `json:"environment"`
 	MountPath   string `json:"mountPath"`
 	SharedPath  string `json:"sharedPath,omitempty"`
-	Method      string `json:"method"` // symlink | rsync
+	Method      string `json:"method"` // MountSymlink | MountRsync
 	// Owner is "uid:gid" when the engine gave the storage to the owner
 	// the plugin's OwnershipSpecification asked for.
 	Owner string `json:"owner,omitempty"`

@@ -1,5 +1,5 @@
 // The plugin operations the engine calls on its own (docs/workflows.md,
-// "Sizes and workers"): source_size after the workflows that change a
+// "The operations the engine calls on its own, against a Delphix Engine"): source_size after the workflows that change a
 // container's data, and linked.worker at an interval for enabled STAGED
 // dSources. Their failures are recorded on the container and as events,
 // never fatal.

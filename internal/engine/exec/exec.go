@@ -25,10 +25,11 @@ import (
 	"github.com/dvpkit/dvp/sdk/libs"
 )
 
-// Mount methods (docs/engine.md, "Mounts and snapshots").
+// Mount methods: the contract's (engineapi.Mount.Method; docs/workflows.md,
+// "Mounts and snapshots").
 const (
-	MountSymlink = "symlink" // local environment: the mount path is a symbolic link to the storage
-	MountRsync   = "rsync"   // SSH environment: the storage is copied there, and back after the operations
+	MountSymlink = engineapi.MountSymlink
+	MountRsync   = engineapi.MountRsync
 )
 
 // Executor runs the platform libraries and the engine's own mount steps on

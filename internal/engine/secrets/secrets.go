@@ -1,5 +1,5 @@
 // Package secrets keeps the secrets of the local engine's stored objects
-// (docs/engine.md, "Secrets"). A value that the plugin's schema marks as
+// (docs/engine.md, "Secrets in plugin parameters"). A value that the plugin's schema marks as
 // secret (format: password, and so the password and private key of a
 // credential supplier) is
 //   - masked in the stored document, so that every API answer, every list
