@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	osexec "os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/exec"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/testbuild"
 )
 
 // The workflow tests run the test plugins of testdata/plugins (built
@@ -30,16 +30,13 @@ var (
 func testPlugin(t testing.TB, name string) []byte {
 	t.Helper()
 	pluginsOnce.Do(func() {
-		pluginsDir, pluginsErr = os.MkdirTemp("", "dvp-engine-plugins-")
+		// All of testdata/plugins, as internal/pluginhost's tests build
+		// them: one build serves both packages.
+		pluginsDir, pluginsErr = testbuild.Binaries(filepath.Join("..", ".."),
+			append(os.Environ(), "GOFLAGS=-mod=mod -buildvcs=false", "GOPROXY=off", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"),
+			[]string{"-trimpath"}, "./testdata/plugins/...")
 		if pluginsErr != nil {
-			return
-		}
-		cmd := osexec.Command("go", "build", "-trimpath", "-o", pluginsDir+string(os.PathSeparator),
-			"./testdata/plugins/staged", "./testdata/plugins/panics", "./testdata/plugins/direct", "./testdata/plugins/slow", "./testdata/plugins/recorder")
-		cmd.Dir = filepath.Join("..", "..")
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod -buildvcs=false", "GOPROXY=off", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			pluginsErr = fmt.Errorf("building the test plugins: %v\n%s", err, out)
+			pluginsErr = fmt.Errorf("building the test plugins: %v", pluginsErr)
 		}
 	})
 	if pluginsErr != nil {
@@ -50,14 +47,6 @@ func testPlugin(t testing.TB, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if pluginsDir != "" {
-		os.RemoveAll(pluginsDir)
-	}
-	os.Exit(code)
 }
 
 // stagedArtifact wraps testdata/plugins/staged with its schemas.

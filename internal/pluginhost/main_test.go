@@ -6,37 +6,30 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/dvpkit/dvp/internal/testbuild"
 	"github.com/dvpkit/dvp/sdk"
 )
 
 var binDir string
 
-// TestMain builds every test plugin with one offline go build.
+// TestMain builds every test plugin with one offline go build, or finds
+// them built by another test package (internal/testbuild).
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "dvp-test-plugins-")
+	dir, err := testbuild.Binaries(filepath.Join("..", ".."),
+		append(os.Environ(), "GOFLAGS=-mod=mod -buildvcs=false", "GOPROXY=off", "CGO_ENABLED=0"),
+		[]string{"-trimpath"}, "./testdata/plugins/...")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+string(os.PathSeparator), "./testdata/plugins/...")
-	cmd.Dir = filepath.Join("..", "..")
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod -buildvcs=false", "GOPROXY=off", "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the test plugins: %v\n%s", err, out)
-		os.RemoveAll(dir)
+		fmt.Fprintf(os.Stderr, "building the test plugins: %v\n", err)
 		os.Exit(1)
 	}
 	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 func pluginPath(name string) string { return filepath.Join(binDir, name) }
