@@ -251,6 +251,7 @@ func New(cfg Config) (*Engine, string, error) {
 	// file, nor for the other requests' lines (docs/performance.md).
 	h, stopLog := logging.Async(cfg.Log.Handler(), asyncLogRecords)
 	cfg.Log = slog.New(h)
+	warnSecretFileLinks(cfg.Log, cfg.SecretFiles)
 	runner := &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, MaxCodeBytes: cfg.MaxSourceBytes, Redactor: cfg.Redactor, Secret: keeper.Register,
 		Sandbox: cfg.Sandbox, Limits: cfg.Limits, Hidden: hiddenDirs(cfg.DataDir, cfg.Home, cfg.SecretFiles),
 		Environment: func(ctx context.Context, ref string) (env engineapi.Environment, found bool, err error) {
