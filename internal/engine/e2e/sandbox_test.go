@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,6 +78,23 @@ func hostileRun(t *testing.T, envName string, unprivileged bool, extra ...string
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(home, "user-file"), []byte("a user's file"), 0o644)
+	// A Unix socket anyone may connect to (such as an SSH agent's or the
+	// Docker daemon's).
+	ln, err := net.Listen("unix", filepath.Join(home, "s.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	os.Chmod(filepath.Join(home, "s.sock"), 0o777)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
 	e := startEngineAs(t, data, home, unprivileged, append([]string{"--admin-password-file", pwFile}, extra...)...)
 	rec := &recorder{t: t, home: client, env: append([]string{"DVP_PASSWORD=" + adminPassword}, goCacheEnv(t)...)}
 	eng := []string{"-e", e.url, "-u", "admin"}
@@ -163,7 +181,7 @@ func TestHostilePluginIsContained(t *testing.T) {
 			}
 			for _, a := range []string{"env", "procenv", "secrets.key", "engine.db", "blobs", "other-plugin-logs", "write-data-dir", "network",
 				"bash-env", "bash-procenv", "bash-secrets.key", "bash-engine.db", "bash-blobs", "bash-write-data-dir",
-				"password-file", "bash-password-file", "hardlink-password", "user-file"} {
+				"password-file", "bash-password-file", "hardlink-password", "user-file", "unix-socket"} {
 				if got[a] != "refused" {
 					t.Errorf("%s: %q, want refused", a, got[a])
 				}
@@ -243,7 +261,7 @@ func TestHostilePluginIsContained(t *testing.T) {
 func TestHostilePluginWithoutSandbox(t *testing.T) {
 	got, e, _, added := hostileRun(t, "control", false, "--insecure-no-sandbox")
 	for _, a := range []string{"secrets.key", "engine.db", "blobs", "write-data-dir", "procenv", "bash-secrets.key", "bash-engine.db", "bash-write-data-dir",
-		"password-file", "bash-password-file", "hardlink-password", "user-file"} {
+		"password-file", "bash-password-file", "hardlink-password", "user-file", "unix-socket"} {
 		if got[a] != "LEAKED" {
 			t.Errorf("%s: %q, want LEAKED without a sandbox", a, got[a])
 		}

@@ -158,6 +158,15 @@ func repositoryDiscovery(ctx context.Context, conn sdk.RemoteConnection) ([]gene
 	b, err := os.ReadFile(filepath.Join(home, "user-file"))
 	r.add("user-file", leaked(err == nil && len(b) > 0))
 	r.add("network", network())
+	// A network namespace does not isolate Unix sockets bound to a path
+	// (the Docker or X11 socket, an SSH agent): the test listens on one in
+	// the home directory.
+	if c, err := net.DialTimeout("unix", filepath.Join(home, "s.sock"), 5*time.Second); err == nil {
+		c.Close()
+		r.add("unix-socket", "LEAKED")
+	} else {
+		r.add("unix-socket", "refused")
+	}
 
 	// A child in its own session that ignores the usual signals.
 	setsid := exec.Command("/bin/sh", "-c", `trap "" TERM HUP INT; exec sleep `+Marker)
