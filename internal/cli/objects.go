@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -284,7 +285,9 @@ func readParams(flag, v string) (json.RawMessage, error) {
 	data := []byte(v)
 	if strings.HasPrefix(v, "@") {
 		b, err := os.ReadFile(v[1:])
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, Usagef("Invalid value for '%s': File '%s' does not exist.", flag, v[1:])
+		} else if err != nil {
 			return nil, Usagef("Invalid value for '%s': cannot read %s: %v.", flag, v[1:], err)
 		}
 		data = b

@@ -21,11 +21,14 @@ func newSnapshotCmd(app *App) *cobra.Command {
 func newSnapshotListCmd(app *App) *cobra.Command {
 	o := ObjectOptions{}
 	list := &cobra.Command{
-		Use:   "list DSOURCE",
+		Use:   "list NAME",
 		Short: "List the snapshots of a dSource or VDB, oldest first",
-		Long: `List prints one line per snapshot: reference, time, resync flag and the
-plugin's snapshot definition (a header row on a terminal; --output json for
-the whole objects).`,
+		Long: `List prints one line per snapshot of the dSource or VDB NAME (its name or
+reference): reference, time, resync flag and the plugin's snapshot
+definition (a header row on a terminal; --output json for the whole
+objects).`,
+		Example: `  dvp snapshot list ds1
+  dvp snapshot list vdb1 -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			snaps, err := c.ListSnapshots(ctx, args[0])
