@@ -102,7 +102,7 @@ not build or upload), 2 a bad spec or command line, 130 interrupted.`,
 }
 
 func runTest(ctx context.Context, app *App, opts TestOptions, runRe *regexp.Regexp, remote *dvptest.Remote) error {
-	out := app.IO.Out
+	out := app.resultOut() // the report: a result (-qq: nothing)
 	var printer dvptest.Printer
 	if opts.Output == "text" {
 		// The running step is drawn on stdout, where the results go: only
@@ -176,7 +176,7 @@ func writeJUnit(path string, rep *dvptest.Report) error {
 }
 
 func printSummary(app *App, opts TestOptions, rep *dvptest.Report) {
-	out := app.IO.Out
+	out := app.resultOut()
 	for _, p := range rep.CleanupProblems {
 		fmt.Fprintf(out, "clean-up: %s\n", termsafe.String(p))
 	}
