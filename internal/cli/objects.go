@@ -214,12 +214,21 @@ func shortStep(s string) string {
 	return s
 }
 
-// printDone reports a request that ran no job: msg on stderr (unless -q),
-// and with -o json the engine's answer.
-func printDone(app *App, o *ObjectOptions, s *engineclient.Started, msg string) error {
-	if o.Output == "json" {
-		return writeJSON(app, JobReport{Result: s.Result, Action: s.Action, Job: s.Job})
+// printDone reports a request on the object ref that ran no job: its
+// result is ref (when the engine's answer is empty, as Delphix engines
+// answer an update), printed on stdout or, with -o json, as the report's
+// "result"; msg is said on stderr (unless -q).
+func printDone(app *App, o *ObjectOptions, s *engineclient.Started, ref, msg string) error {
+	result := s.Result
+	var answer string
+	if json.Unmarshal(result, &answer) != nil || answer == "" {
+		result, _ = json.Marshal(ref)
+		answer = ref
 	}
+	if o.Output == "json" {
+		return writeJSON(app, JobReport{Result: result, Action: s.Action, Job: s.Job})
+	}
+	fmt.Fprintln(app.resultOut(), termsafe.String(answer))
 	app.say("%s", msg)
 	return nil
 }

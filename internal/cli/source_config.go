@@ -58,11 +58,16 @@ finds it) and a VDB's source config (its configure writes it).`,
 			return err
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			params, _ := readParams("--params", o.Params)
+			scs, err := c.ListSourceConfigs(ctx)
+			if err != nil {
+				return mapEngineError(err)
+			}
+			ref, name := lookUp(scs, args[0], func(sc engineapi.SourceConfig) (string, string) { return sc.Reference, sc.Name })
 			s, err := c.UpdateSourceConfig(ctx, args[0], engineapi.SourceConfigUpdateParameters{Parameters: params})
 			if err != nil {
 				return mapEngineError(err)
 			}
-			return printDone(app, &o.ObjectOptions, s, "Updated source config "+args[0]+".")
+			return printDone(app, &o.ObjectOptions, s, ref, "Updated source config "+name+".")
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)

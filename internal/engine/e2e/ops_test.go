@@ -125,9 +125,14 @@ func TestOperationsThroughTheCLI(t *testing.T) {
 	if r := run("environment", "delete", "here"); r.code != 1 || !strings.Contains(r.stderr, "is used by dSource ds, VDB e.") {
 		t.Errorf("deleting a used environment: exit %d\n%s", r.code, r.stderr)
 	}
-	must("vdb", "delete", "e")
+	// A delete prints the reference of what it deleted; -o json says what.
+	if r := must("vdb", "delete", "e"); !regexp.MustCompile(`^APPDATA_CONTAINER-\d+\n$`).MatchString(r.stdout) || !strings.Contains(r.stderr, "Deleted VDB e.") {
+		t.Errorf("vdb delete: %q %q", r.stdout, r.stderr)
+	}
 	must("dsource", "delete", "ds")
-	must("source-config", "delete", d1)
+	if r := must("source-config", "delete", d1, "-o", "json"); !regexp.MustCompile(`"result": "APPDATA_SOURCE_CONFIG-\d+",\n\s+"deleted": \{\n\s+"type": "source config",`).MatchString(r.stdout) {
+		t.Errorf("source-config delete -o json: %q", r.stdout)
+	}
 	if r := must("dsource", "list"); r.stdout != "" || !strings.Contains(r.stderr, "No dSources or VDBs.") {
 		t.Errorf("the empty list: %q %q", r.stdout, r.stderr)
 	}
