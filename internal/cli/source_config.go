@@ -47,7 +47,10 @@ sourceConfigDefinition first; each problem names its JSON pointer.
 Refused, saying why: a change of the identity fields while a dSource is
 linked to the source config (the dSources are named), a discovered source
 config (the next discovery would replace it: change it where the plugin
-finds it) and a VDB's source config (its configure writes it).`,
+finds it) and a VDB's source config (its configure writes it).
+
+It prints the source config's reference on stdout (-o json: "result") and
+says "Updated source config NAME." on stderr.`,
 		Example: `  dvp source-config update data --params '{"name": "data", "path": "/srv/data2"}'`,
 		Args:    cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o.ObjectOptions, func(*cobra.Command, []string) error {
