@@ -90,10 +90,12 @@ func argObjects(cmd *cobra.Command) objectKind {
 	}
 	group, name := cmd.Parent().Name(), cmd.Name()
 	switch {
-	case name == "list" && group != "snapshot", name == "add", name == "link", name == "provision":
-		return kindNone
+	case name == "list" && group != "snapshot", name == "add", name == "link", name == "provision", name == "create-empty":
+		return kindNone // the argument is a new name, or there is none
 	case group == "environment":
 		return kindEnvironment
+	case group == "source-config":
+		return kindSourceConfig
 	case group == "dsource":
 		return kindDSource
 	case group == "vdb":
@@ -142,7 +144,10 @@ func addCompletions(app *App, root *cobra.Command) {
 					})
 				}
 			}
-			if kind := argObjects(c); kind != kindNone && c.ValidArgsFunction == nil {
+			if kind := argObjects(c); kind == kindNone && c.ValidArgsFunction == nil && len(argNames(c)) > 0 {
+				// A new object's name: nothing to complete, no file names.
+				c.ValidArgsFunction = cobra.FixedCompletions(nil, cobra.ShellCompDirectiveNoFileComp)
+			} else if kind != kindNone && c.ValidArgsFunction == nil {
 				c.ValidArgsFunction = func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 					if len(args) > 0 {
 						return nil, cobra.ShellCompDirectiveNoFileComp
