@@ -45,3 +45,44 @@ func TestEngineGoneWhileFollowingAJob(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 1 and stderr ending %q", code, out, stderr, want)
 	}
 }
+
+// TestSessionLostWhileFollowingAJob: when the engine no longer knows the
+// session (it restarted), the 401 is followed by what it means for the
+// job and how to find out what became of it.
+func TestSessionLostWhileFollowingAJob(t *testing.T) {
+	var mu sync.Mutex
+	polls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		switch strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix) {
+		case "delphix/session":
+			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": {"type": "APISession"}}`)
+		case "delphix/login":
+			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "USER-1"}`)
+		case "delphix/database/ds/sync":
+			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "APPDATA_SNAPSHOT-2", "job": "JOB-7", "action": "ACTION-7"}`)
+		case "delphix/job/JOB-7":
+			mu.Lock()
+			polls++
+			n := polls
+			mu.Unlock()
+			if n > 1 {
+				w.WriteHeader(http.StatusUnauthorized)
+				io.WriteString(w, `{"type": "ErrorResult", "status": "ERROR", "error": {"type": "APIError", "details": "The request needs a logged-in session.", "action": "Log in again."}}`)
+				return
+			}
+			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": {"type": "Job", "reference": "JOB-7", "jobState": "RUNNING", "events": [
+				{"timestamp": "t1", "state": "RUNNING", "messageDetails": "Started."}]}}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	cmd, out, errb := startDvp(t, "dsource", "sync", "ds", "-e", srv.URL, "-u", "admin", "--password", "pw")
+	code := exitCode(t, cmd.Wait())
+	stderr := errb.String()
+	want := "The engine no longer knows this command's session (it was restarted, or the session expired) while dvp followed job JOB-7: 'dvp job show JOB-7' says what became of the job ('dvp job wait JOB-7' follows it).\n"
+	if code != 1 || !strings.HasSuffix(stderr, want) || !strings.Contains(stderr, "API request failed with HTTP Status 401") || out.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 1 and stderr ending %q", code, out, stderr, want)
+	}
+}

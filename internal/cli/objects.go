@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -198,8 +199,12 @@ func followJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.
 // may have ended there, and the message says how to find out.
 func jobWaitError(err error, ref string) error {
 	var ce *engineclient.Error
-	if errors.As(err, &ce) && ce.Kind == engineclient.KindNetwork {
+	switch {
+	case !errors.As(err, &ce):
+	case ce.Kind == engineclient.KindNetwork:
 		return Userf("%s\nThe engine stopped answering while dvp followed job %s: once it answers again, 'dvp job show %s' says what became of the job ('dvp job wait %s' follows it).", ce.Msg, ref, ref, ref)
+	case ce.Kind == engineclient.KindHTTP && ce.Status == http.StatusUnauthorized:
+		return Userf("%s\nThe engine no longer knows this command's session (it was restarted, or the session expired) while dvp followed job %s: 'dvp job show %s' says what became of the job ('dvp job wait %s' follows it).", ce.Msg, ref, ref, ref)
 	}
 	return mapEngineError(err)
 }

@@ -18,9 +18,10 @@ import (
 // (docs/upload.md, "Wire compatibility"). All of them are user errors: the
 // CLI prints Msg and exits 1.
 type Error struct {
-	Kind ErrorKind
-	Msg  string
-	Err  error // the underlying error, if any
+	Kind   ErrorKind
+	Msg    string
+	Err    error // the underlying error, if any
+	Status int   // KindHTTP: the HTTP status of the engine's answer
 }
 
 func (e *Error) Error() string { return e.Msg }
@@ -150,7 +151,7 @@ func httpError(status int, raw json.RawMessage) *Error {
 	if e.Action != nil {
 		msg += "\nAction: " + termsafe.String(*e.Action)
 	}
-	return &Error{Kind: KindHTTP, Msg: msg}
+	return &Error{Kind: KindHTTP, Msg: msg, Status: status}
 }
 
 // PyDumps encodes v (a struct, so the field order is kept) as Python's
