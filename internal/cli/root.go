@@ -17,8 +17,9 @@ func NewRootCmd(app *App) *cobra.Command {
 		Long: `dvp scaffolds, validates, builds and uploads Delphix virtualization plugins
 written in Go, and runs a local engine to test them on.
 
-Results go to stdout; logs and progress go to stderr. Every run also writes a
-debug log to ~/.dvp/logs/debug.log (secrets redacted).
+Results (references, statuses, paths, lists, JSON, a check's report) go to
+stdout; messages (what dvp did), logs, progress and errors go to stderr. Every
+run also writes a debug log to ~/.dvp/logs/debug.log (secrets redacted).
 
 Exit codes: 0 success, 1 a problem with your input or the engine, 2 a bad
 command line, 3 an internal error in dvp, 130 interrupted (Ctrl-C), 143
