@@ -104,7 +104,7 @@ func runInit(app *App, opts InitOptions) error {
 		shown = res.Root
 	}
 	if opts.Name == "" {
-		app.say("Initialized the %s %s plugin %s in %s. No -n was given, so its name is its id: set name: in plugin_config.yml to give it another.", opts.IngestionStrategy, opts.HostType, res.ID, shown)
+		app.say("Initialized the %s %s plugin %s in %s. Without a name (-n) its name is its id: set name: in plugin_config.yml to give it another.", opts.IngestionStrategy, opts.HostType, res.ID, shown)
 	} else {
 		app.say("Initialized the %s %s plugin %q (id %s) in %s.", opts.IngestionStrategy, opts.HostType, res.Name, res.ID, shown)
 	}
