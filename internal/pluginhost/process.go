@@ -26,6 +26,19 @@ const (
 	exitGrace      = time.Second // after the plugin closes stdout, before killing it
 )
 
+// MaxLibraryCalls bounds the library calls (run_bash, run_sync, ...) of
+// one plugin process that run at once; one more is refused at once with a
+// library error that says so (docs/runtime-protocol.md, limits). Each call
+// on a local environment starts a sandbox of its own, with its own process
+// and memory limits: without this bound a plugin that made a thousand calls
+// at once had the engine run a thousand sandboxes, and hold every request
+// (up to a frame each) while they ran.
+const MaxLibraryCalls = 16
+
+// maxLogsInFlight bounds the log requests being written at once; the next
+// one waits (the plugin's output is not read meanwhile).
+const maxLogsInFlight = 16
+
 // waitTextBusy waits before the try-th start again of an executable that was
 // busy (a variable for tests).
 var waitTextBusy = func(try int) { time.Sleep(time.Duration(try) * time.Millisecond) }
@@ -44,6 +57,9 @@ type process struct {
 
 	handshaken atomic.Bool
 	waitErr    error // valid after done
+
+	calls chan struct{} // a slot per library call running (MaxLibraryCalls)
+	logs  chan struct{} // a slot per log request being written
 
 	mu        sync.Mutex
 	cur       *callState
@@ -254,7 +270,25 @@ func (p *process) serveRequest(m *protocol.Message) {
 		p.respond(m.ID, nil, libBody(LibErrNoCall, fmt.Sprintf("The library call %s was made outside of a running operation.", m.Method)))
 		return
 	}
+	slots := p.calls
+	if m.Method == protocol.MethodLog {
+		slots = p.logs
+		slots <- struct{}{} // logs are written at once: wait for a slot
+	} else {
+		select {
+		case slots <- struct{}{}:
+		default:
+			if cs != nil {
+				cs.reqs.Done()
+			}
+			p.respond(m.ID, nil, libBody(LibErrFailed, fmt.Sprintf(
+				"The library call %s was refused: %d library calls of this plugin already run at once, the most the engine runs for one plugin process. Wait for one to end before making another.",
+				m.Method, MaxLibraryCalls)))
+			return
+		}
+	}
 	go func() {
+		defer func() { <-slots }()
 		if cs != nil {
 			defer cs.reqs.Done()
 		}
@@ -435,6 +469,8 @@ func launch(opts Options) (*process, *os.File, *PluginError) {
 		stderr: &tailWriter{max: stderrTailSize, fwd: opts.Stderr},
 		hello:  make(chan *protocol.Message, 1),
 		done:   make(chan struct{}),
+		calls:  make(chan struct{}, MaxLibraryCalls),
+		logs:   make(chan struct{}, maxLogsInFlight),
 	}
 	cmd.Stderr = p.stderr
 	if p.stdin, err = cmd.StdinPipe(); err != nil {

@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -189,7 +190,35 @@ func repositoryDiscovery(ctx context.Context, conn sdk.RemoteConnection) ([]gene
 		r.add("log", "300 MB written")
 	}
 	bash(ctx, conn, control, &r)
+	if !control {
+		r.add("bash-parallel", parallelBash(ctx, conn))
+	}
 	return r, nil
+}
+
+// parallelBash makes 100 run_bash calls at once, each holding its sandbox
+// for 3 seconds: each would be processes outside this plugin's own limits.
+func parallelBash(ctx context.Context, conn sdk.RemoteConnection) string {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ran, refused, why := 0, 0, ""
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := libs.RunBash(ctx, conn, "sleep 3")
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				refused++
+				why = err.Error()
+			} else {
+				ran++
+			}
+		}()
+	}
+	wg.Wait()
+	return fmt.Sprintf("%d ran, %d refused: %s", ran, refused, why)
 }
 
 // procEnvironHas tells whether any visible process has s in its environment.
