@@ -57,7 +57,7 @@ func TestHangupStopsGracefully(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer add.Wait()
-	for i := 0; len(survivors()) == 0; i++ {
+	for i := 0; len(survivors(home)) == 0; i++ {
 		if i > 3000 {
 			t.Fatalf("the plugin's processes never started:\n%s", e.out)
 		}
@@ -75,7 +75,7 @@ func TestHangupStopsGracefully(t *testing.T) {
 	if out := e.out.String(); !strings.Contains(out, "dvp engine stopped") || !strings.Contains(out, "Interrupted (SIGHUP): the engine stopped gracefully") {
 		t.Errorf("no graceful stop on SIGHUP:\n%s", out)
 	}
-	if left := survivors(); len(left) > 0 {
+	if left := survivors(home); len(left) > 0 {
 		t.Errorf("processes outlived the engine's stop on SIGHUP: %v", left)
 	}
 }

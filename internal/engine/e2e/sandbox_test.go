@@ -133,8 +133,11 @@ func hostileRun(t *testing.T, envName string, unprivileged bool, extra ...string
 	return out, e, data, added
 }
 
-// survivors lists the processes whose command line holds the marker.
-func survivors() []string {
+// survivors lists the processes whose command line holds the marker and
+// whose HOME is home (the engine's of the test: the plugin's processes
+// inherit it; another test's engine, running at the same time on this
+// machine, has another).
+func survivors(home string) []string {
 	var found []string
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
@@ -143,6 +146,9 @@ func survivors() []string {
 		}
 		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
 		if err != nil || !bytes.Contains(b, []byte(hostileMarker)) || bytes.Contains(b, []byte("__sandbox-init")) {
+			continue
+		}
+		if env, err := os.ReadFile("/proc/" + e.Name() + "/environ"); err == nil && !bytes.Contains(env, []byte("HOME="+home+"\x00")) {
 			continue
 		}
 		if st, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil && !strings.Contains(string(st), ") Z ") {
@@ -197,6 +203,13 @@ func TestHostilePluginIsContained(t *testing.T) {
 			if _, err := fmt.Sscanf(got["fork"], "refused after %d", &n); err != nil || n > 64 {
 				t.Errorf("fork: %q, want refused after at most 64", got["fork"])
 			}
+			// 100 run_bash calls at once: 16 run, the others are refused
+			// saying why.
+			var ran, refused int
+			if _, err := fmt.Sscanf(got["bash-parallel"], "%d ran, %d refused", &ran, &refused); err != nil || ran > 16 || ran+refused != 100 ||
+				!strings.Contains(got["bash-parallel"], "16 library calls of this plugin already run at once") {
+				t.Errorf("bash-parallel: %q, want at most 16 ran, the others refused", got["bash-parallel"])
+			}
 			// Writing without end into its work directory stops at the
 			// scratch size, with the disk full error, in memory: nothing
 			// of it reached the data directory's disk.
@@ -206,7 +219,8 @@ func TestHostilePluginIsContained(t *testing.T) {
 			if ents, _ := os.ReadDir(got["workdir"]); len(ents) != 0 {
 				t.Errorf("the plugin's writes reached the work directory on disk: %v", ents)
 			}
-			if left := survivors(); len(left) > 0 {
+			home := filepath.Join(filepath.Dir(data), "home")
+			if left := survivors(home); len(left) > 0 {
 				t.Errorf("processes outlived the operation: %v", left)
 			}
 			filepath.WalkDir(filepath.Dir(data), func(p string, d os.DirEntry, err error) error {
@@ -246,7 +260,7 @@ func TestHostilePluginIsContained(t *testing.T) {
 			if r := rec.run("", nil, "environment", "list", "-e", e.url, "-u", "admin"); r.code != 0 || !strings.Contains(r.stdout, "sandboxed") {
 				t.Errorf("list: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 			}
-			if left := survivors(); len(left) > 0 {
+			if left := survivors(home); len(left) > 0 {
 				t.Errorf("processes outlived the second discovery: %v", left)
 			}
 			e.stop()
@@ -259,7 +273,7 @@ func TestHostilePluginIsContained(t *testing.T) {
 // (so the contained run's refusals are the sandbox's doing), and every
 // operation's job warns.
 func TestHostilePluginWithoutSandbox(t *testing.T) {
-	got, e, _, added := hostileRun(t, "control", false, "--insecure-no-sandbox")
+	got, e, data, added := hostileRun(t, "control", false, "--insecure-no-sandbox")
 	for _, a := range []string{"secrets.key", "engine.db", "blobs", "write-data-dir", "procenv", "bash-secrets.key", "bash-engine.db", "bash-write-data-dir",
 		"password-file", "bash-password-file", "hardlink-password", "user-file", "unix-socket"} {
 		if got[a] != "LEAKED" {
@@ -275,7 +289,7 @@ func TestHostilePluginWithoutSandbox(t *testing.T) {
 	// The escaped processes are not the engine's to keep: they end with
 	// the engine's process group at the latest.
 	e.stop()
-	for _, p := range survivors() {
+	for _, p := range survivors(filepath.Join(filepath.Dir(data), "home")) {
 		if pid, err := strconv.Atoi(strings.SplitN(p, ":", 2)[0]); err == nil {
 			if proc, err := os.FindProcess(pid); err == nil {
 				proc.Kill()
@@ -325,14 +339,14 @@ func TestGracefulStopEndsOperations(t *testing.T) {
 	}
 	defer add.Wait()
 	// The operation runs once its setsid child does.
-	for i := 0; len(survivors()) == 0; i++ {
+	for i := 0; len(survivors(home)) == 0; i++ {
 		if i > 3000 {
 			t.Fatalf("the plugin's processes never started:\n%s", e.out)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	e.stop() // SIGTERM, and a clean exit expected
-	if left := survivors(); len(left) > 0 {
+	if left := survivors(home); len(left) > 0 {
 		t.Errorf("processes outlived the engine's graceful stop: %v", left)
 	}
 	// The engine starts again on the same data directory.
