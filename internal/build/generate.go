@@ -32,6 +32,10 @@ type GenerateResult struct {
 	Dir      string    // <srcDir>/generated
 	Files    []string  // names of the generated files
 	Stale    bool      // with Check: the code on disk differs
+	// Demoted counts, per file, the errors of a full build that -g
+	// reported as warnings (dvp's -g logs "Validation failed on plugin
+	// file <path> : <message>" for them and goes on).
+	Demoted map[string]int
 }
 
 // Failed reports whether generation could not run or failed.
@@ -46,6 +50,12 @@ func Generate(opts GenerateOptions) *GenerateResult {
 	res := &GenerateResult{}
 	for _, pr := range p.Problems {
 		if !blocksGeneration(p, pr) {
+			if pr.Severity == diag.Error {
+				if res.Demoted == nil {
+					res.Demoted = map[string]int{}
+				}
+				res.Demoted[pr.File]++
+			}
 			pr.Severity = diag.Warning
 		}
 		res.Problems = append(res.Problems, pr)

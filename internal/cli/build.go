@@ -141,6 +141,15 @@ func runGenerate(app *App, opts BuildOptions) error {
 		case opts.Check:
 			fmt.Fprintf(out, "The generated code in %s is up to date.\n", displayPath(res.Dir, opts.Cwd))
 		default:
+			files := make([]string, 0, len(res.Demoted))
+			for f := range res.Demoted {
+				files = append(files, f)
+			}
+			sort.Strings(files)
+			for _, f := range files {
+				// dvp's words for a project that fails validation under -g.
+				fmt.Fprintf(app.messageOut(), "Validation failed on plugin file %s : %d error(s) of a full build, reported above as warnings; generating anyway.\n", f, res.Demoted[f])
+			}
 			fmt.Fprintf(app.messageOut(), "Generated %d files in %s (%s).\n", len(res.Files), displayPath(res.Dir, opts.Cwd), problems.Summary())
 		}
 	}
