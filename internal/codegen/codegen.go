@@ -267,6 +267,7 @@ func (b *builder) buildTop(k string) {
 		}
 	}
 	nt.doc = docLines(n, nil)
+	nt.nameField = n.text("nameField")
 	var keys []string
 	if nf := n.text("nameField"); nf != "" {
 		keys = append(keys, fmt.Sprintf("Name field: %s.", nf))

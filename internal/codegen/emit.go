@@ -45,6 +45,9 @@ func emitDefinitions(m *model, opts Options) map[string]*jen.File {
 				e.emitStruct(nt)
 			}
 		}
+		if def == "repositoryDefinition" || def == "sourceConfigDefinition" {
+			e.emitNamedConstructor(m.topType[def])
+		}
 		e.emitPatterns()
 		out[fileName(def)] = e.f
 	}
@@ -746,4 +749,38 @@ func logFunc(t *gotype) jen.Code {
 	}
 	return jen.Func().Params(jen.Id("e").Add(typ(t, false))).Qual(slogPath, "Value").Block(
 		jen.Return(jen.Qual(slogPath, "AnyValue").Call(logValue(t, func() *jen.Statement { return jen.Id("e") }))))
+}
+
+// emitNamedConstructor writes New<Type>(name), which returns a value whose
+// nameField property is name. Code that only names a discovered object
+// (dvp init's plugin) then compiles whatever the schema's other
+// properties are, and whether the name is required (a string) or not (a
+// *string); when nameField names no string property, the value is empty.
+func (e *fileEmitter) emitNamedConstructor(nt *named) {
+	fn := "New" + nt.name
+	var target *field
+	for _, fl := range nt.fields {
+		if fl.json == nt.nameField && fl.t.kind == tString {
+			target = fl
+			break
+		}
+	}
+	if target == nil {
+		e.f.Comment(comment([]string{
+			fmt.Sprintf("%s returns an empty %s: its nameField (%q)", fn, nt.name, nt.nameField),
+			"names no string property of the schema, so name is not used.",
+		}))
+		e.f.Func().Id(fn).Params(jen.Id("name").String()).Id(nt.name).Block(jen.Return(jen.Id(nt.name).Values()))
+		return
+	}
+	e.f.Comment(comment([]string{
+		fmt.Sprintf("%s returns a %s named name: its nameField", fn, nt.name),
+		fmt.Sprintf("(%q, the field %s) is name and its other fields are zero.", nt.nameField, target.name),
+	}))
+	val := jen.Id("name")
+	if target.pointer {
+		val = jen.Op("&").Id("name")
+	}
+	e.f.Func().Id(fn).Params(jen.Id("name").String()).Id(nt.name).Block(
+		jen.Return(jen.Id(nt.name).Values(jen.Dict{jen.Id(target.name): val})))
 }

@@ -75,6 +75,10 @@ type named struct {
 	base   kind // tString, tInt, tNumber
 	values []enumValue
 
+	// nameField is the definition's "nameField" (repository and source
+	// config definitions; empty elsewhere).
+	nameField string
+
 	// analysis
 	checks bool // Validate has something to check
 	secret bool // holds a Password or a credentials supplier

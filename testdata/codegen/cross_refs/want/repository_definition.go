@@ -136,6 +136,12 @@ func (x RepositoryDefinitionInstallation) Validate() error {
 	return v.Err()
 }
 
+// NewRepositoryDefinition returns a RepositoryDefinition named name: its nameField
+// ("name", the field Name) is name and its other fields are zero.
+func NewRepositoryDefinition(name string) RepositoryDefinition {
+	return RepositoryDefinition{Name: &name}
+}
+
 // The patterns of the schema, compiled once.
 var (
 	repositoryDefinitionPattern1 = regexp.MustCompile("^\\d+\\.\\d+$")

@@ -81,6 +81,12 @@ func (x SourceConfigDefinition) Validate() error {
 	return v.Err()
 }
 
+// NewSourceConfigDefinition returns a SourceConfigDefinition named name: its nameField
+// ("name", the field Name) is name and its other fields are zero.
+func NewSourceConfigDefinition(name string) SourceConfigDefinition {
+	return SourceConfigDefinition{Name: name}
+}
+
 // The patterns of the schema, compiled once.
 var (
 	sourceConfigDefinitionPattern1 = regexp.MustCompile("^\\d+\\.\\d+$")

@@ -55,3 +55,9 @@ func (x RepositoryDefinition) MarshalJSON() ([]byte, error) {
 func (x RepositoryDefinition) Validate() error {
 	return nil
 }
+
+// NewRepositoryDefinition returns an empty RepositoryDefinition: its nameField ("name")
+// names no string property of the schema, so name is not used.
+func NewRepositoryDefinition(name string) RepositoryDefinition {
+	return RepositoryDefinition{}
+}

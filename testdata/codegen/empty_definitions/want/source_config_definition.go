@@ -55,3 +55,9 @@ func (x SourceConfigDefinition) MarshalJSON() ([]byte, error) {
 func (x SourceConfigDefinition) Validate() error {
 	return nil
 }
+
+// NewSourceConfigDefinition returns an empty SourceConfigDefinition: its nameField ("name")
+// names no string property of the schema, so name is not used.
+func NewSourceConfigDefinition(name string) SourceConfigDefinition {
+	return SourceConfigDefinition{}
+}

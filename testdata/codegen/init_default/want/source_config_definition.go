@@ -48,3 +48,9 @@ func (x *SourceConfigDefinition) decodeJSON(data []byte) error {
 func (x SourceConfigDefinition) Validate() error {
 	return nil
 }
+
+// NewSourceConfigDefinition returns a SourceConfigDefinition named name: its nameField
+// ("name", the field Name) is name and its other fields are zero.
+func NewSourceConfigDefinition(name string) SourceConfigDefinition {
+	return SourceConfigDefinition{Name: name}
+}

@@ -36,3 +36,9 @@ func (x *RepositoryDefinition) decodeJSON(data []byte) error {
 func (x RepositoryDefinition) Validate() error {
 	return nil
 }
+
+// NewRepositoryDefinition returns an empty RepositoryDefinition: its nameField ("")
+// names no string property of the schema, so name is not used.
+func NewRepositoryDefinition(name string) RepositoryDefinition {
+	return RepositoryDefinition{}
+}

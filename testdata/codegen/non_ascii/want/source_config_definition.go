@@ -36,3 +36,9 @@ func (x *SourceConfigDefinition) decodeJSON(data []byte) error {
 func (x SourceConfigDefinition) Validate() error {
 	return nil
 }
+
+// NewSourceConfigDefinition returns an empty SourceConfigDefinition: its nameField ("")
+// names no string property of the schema, so name is not used.
+func NewSourceConfigDefinition(name string) SourceConfigDefinition {
+	return SourceConfigDefinition{}
+}

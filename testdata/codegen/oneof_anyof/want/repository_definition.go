@@ -173,3 +173,9 @@ func (x RepositoryDefinitionConditional) MarshalJSON() ([]byte, error) {
 func (x RepositoryDefinitionConditional) Validate() error {
 	return nil
 }
+
+// NewRepositoryDefinition returns an empty RepositoryDefinition: its nameField ("any")
+// names no string property of the schema, so name is not used.
+func NewRepositoryDefinition(name string) RepositoryDefinition {
+	return RepositoryDefinition{}
+}

@@ -84,3 +84,9 @@ func (x RepositoryDefinition) Validate() error {
 	}
 	return v.Err()
 }
+
+// NewRepositoryDefinition returns a RepositoryDefinition named name: its nameField
+// ("name", the field Name) is name and its other fields are zero.
+func NewRepositoryDefinition(name string) RepositoryDefinition {
+	return RepositoryDefinition{Name: &name}
+}

@@ -96,6 +96,12 @@ func (x SourceConfigDefinition) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
+// NewSourceConfigDefinition returns a SourceConfigDefinition named name: its nameField
+// ("dbName", the field DBName) is name and its other fields are zero.
+func NewSourceConfigDefinition(name string) SourceConfigDefinition {
+	return SourceConfigDefinition{DBName: name}
+}
+
 // The patterns of the schema, compiled once.
 var (
 	sourceConfigDefinitionPattern1 = regexp.MustCompile("^[A-Za-z_][A-Za-z0-9_]*$")

@@ -61,3 +61,9 @@ func (x RepositoryDefinition) MarshalJSON() ([]byte, error) {
 func (x RepositoryDefinition) Validate() error {
 	return nil
 }
+
+// NewRepositoryDefinition returns a RepositoryDefinition named name: its nameField
+// ("name", the field Name) is name and its other fields are zero.
+func NewRepositoryDefinition(name string) RepositoryDefinition {
+	return RepositoryDefinition{Name: &name}
+}
