@@ -160,7 +160,7 @@ func TestInitRefusesExisting(t *testing.T) {
 			}
 		})
 	}
-	// The reference's order: plugin_config.yml is reported before src.
+	// dvp 5.0.1's order (Targets): plugin_config.yml is reported before src.
 	root := t.TempDir()
 	os.Mkdir(filepath.Join(root, "src"), 0o755)
 	os.WriteFile(filepath.Join(root, ConfigFile), nil, 0o644)
