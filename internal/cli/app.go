@@ -1,6 +1,25 @@
-// Package cli is dvp's command layer: one file per command, each turning
-// flags into an options struct and calling a plain function that does the
-// work. No logic of the product lives here.
+// Package cli is dvp's command layer: one file per command (build.go,
+// upload.go, dsource.go, ...), each turning flags into an options struct
+// and calling a plain function that does the work. No logic of the product
+// lives here. What the commands share:
+//
+//	app.go         App: the I/O, logger, engine-client factory and prompter
+//	               a command gets; Run, which turns an error into an exit code
+//	signals.go     Main: Ctrl-C, SIGTERM and SIGHUP, and what an interrupted
+//	               command leaves
+//	root.go        the command tree (NewRootCmd); groups.go adds a group's
+//	               commands only when the command line can reach them
+//	errors.go      user, usage and internal errors and their exit codes;
+//	               usage.go words usage errors ("did you mean")
+//	connection.go  the engine connection flags and settings, the client
+//	objects.go     what the engine-object commands share: login, jobs
+//	               followed and lists printed (objectRunE, printJob, printList)
+//	output.go      what goes to stdout at which -q level, --output json
+//	progress.go    the progress line on a terminal
+//	project.go     finding plugin_config.yml
+//	policy.go      the policy flags; update.go the update commands
+//	help.go        dvp help and its topics; completion.go shell completion;
+//	               flags.go checks shared by several commands' flags
 package cli
 
 import (
