@@ -181,7 +181,10 @@ func printSummary(app *App, opts TestOptions, rep *dvptest.Report) {
 		fmt.Fprintf(out, "clean-up: %s\n", termsafe.String(p))
 	}
 	ran := rep.Error == ""
-	if !ran {
+	switch {
+	case !ran && rep.Interrupted:
+		fmt.Fprintf(out, "\nThe scenarios did not run: dvp test was interrupted.\n")
+	case !ran:
 		fmt.Fprintf(out, "\nThe scenarios did not run: the failure above stopped the run.\n")
 	}
 	verdict := "PASS"

@@ -2,8 +2,11 @@ package dvptest
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A scenario a signal stopped is counted as interrupted, not as failed,
@@ -30,5 +33,22 @@ func TestInterruptedScenarioIsNotAFailure(t *testing.T) {
 	}
 	if strings.Contains(errInterrupted.Error(), "context") {
 		t.Errorf("the step's message speaks of a context: %q", errInterrupted)
+	}
+}
+
+// A phase (build, engine, upload) that ended because the run was
+// interrupted is marked INT with what happened, never FAIL with "context
+// canceled".
+func TestInterruptedPhaseIsNotAFailure(t *testing.T) {
+	var b bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	p := interruptPrinter{&TextPrinter{W: &b}, ctx}
+	p.PhaseDone("build", time.Second, errors.New("exit status 1"))
+	cancel()
+	p.PhaseDone("build", time.Second, context.Canceled)
+	want := "  FAIL  build                                    1s\n        exit status 1\n" +
+		"  INT   build                                    1s\n        interrupted: dvp test was stopped (Ctrl-C or SIGTERM)\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }

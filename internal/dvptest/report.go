@@ -3,6 +3,7 @@ package dvptest
 import (
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -163,7 +164,10 @@ func (p *TextPrinter) Phase(what string) { p.running(what) }
 
 func (p *TextPrinter) PhaseDone(what string, d time.Duration, err error) {
 	mark := "ok  "
-	if err != nil {
+	switch {
+	case errors.Is(err, errPhaseInterrupted):
+		mark = "INT "
+	case err != nil:
 		mark = "FAIL"
 	}
 	p.printf("%s  %s  %-40s %s\n", p.clear(), mark, termsafe.String(what), round(d))

@@ -171,10 +171,11 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	}()
 
 	if err := r.prepare(ctx); err != nil {
-		r.rep.Error = err.Error()
 		if ctx.Err() != nil {
 			r.rep.Interrupted = true
+			err = errPhaseInterrupted
 		}
+		r.rep.Error = err.Error()
 		for _, sc := range selected {
 			r.rep.Scenarios = append(r.rep.Scenarios, skippedScenario(sc, "not run: "+oneLine(err.Error())))
 		}
@@ -201,9 +202,27 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	return r.rep, nil
 }
 
+// errPhaseInterrupted is the error of a phase (build, engine, upload) a
+// signal stopped.
+var errPhaseInterrupted = errors.New("interrupted: dvp test was stopped (Ctrl-C or SIGTERM)")
+
+// interruptPrinter reports a phase that ended because the run was
+// interrupted as interrupted, whatever error the interruption caused.
+type interruptPrinter struct {
+	Printer
+	ctx context.Context
+}
+
+func (p interruptPrinter) PhaseDone(what string, d time.Duration, err error) {
+	if err != nil && p.ctx.Err() != nil {
+		err = errPhaseInterrupted
+	}
+	p.Printer.PhaseDone(what, d, err)
+}
+
 // prepare builds the plugin, starts or reaches the engine, and uploads.
 func (r *run) prepare(ctx context.Context) error {
-	p := r.o.Printer
+	p := interruptPrinter{r.o.Printer, ctx}
 	t0 := time.Now()
 	p.Phase("build " + r.display(r.spec.PluginConfig))
 	art, err := r.build(ctx, r.spec.PluginConfig, filepath.Join(r.dir, "artifact.json"))
