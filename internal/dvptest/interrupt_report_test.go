@@ -47,7 +47,7 @@ func TestInterruptedPhaseIsNotAFailure(t *testing.T) {
 	cancel()
 	p.PhaseDone("build", time.Second, context.Canceled)
 	want := "  FAIL  build                                    1s\n        exit status 1\n" +
-		"  INT   build                                    1s\n        interrupted: dvp test was stopped (Ctrl-C or SIGTERM)\n"
+		"  INT   build                                    1s\n        interrupted: dvp test was stopped (Ctrl-C, SIGTERM or SIGHUP)\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}

@@ -204,7 +204,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 
 // errPhaseInterrupted is the error of a phase (build, engine, upload) a
 // signal stopped.
-var errPhaseInterrupted = errors.New("interrupted: dvp test was stopped (Ctrl-C or SIGTERM)")
+var errPhaseInterrupted = errors.New("interrupted: dvp test was stopped (Ctrl-C, SIGTERM or SIGHUP)")
 
 // interruptPrinter reports a phase that ended because the run was
 // interrupted as interrupted, whatever error the interruption caused.

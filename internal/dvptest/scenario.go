@@ -102,7 +102,7 @@ func (r *run) scenario(ctx context.Context, sc *Scenario, last bool) *ScenarioRe
 }
 
 // errInterrupted is the message of a step a signal stopped.
-var errInterrupted = errors.New("interrupted: dvp test was stopped (Ctrl-C or SIGTERM) while this step ran")
+var errInterrupted = errors.New("interrupted: dvp test was stopped (Ctrl-C, SIGTERM or SIGHUP) while this step ran")
 
 func statusOf(ctx context.Context) string {
 	if ctx.Err() != nil {
