@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -150,6 +151,13 @@ func (s *Schema) walk(v any, ptr string, warn warnFunc, depth int) {
 		return
 	}
 	unknownKeywords(obj, ptr, warn)
+	if ref, ok := obj["$ref"].(string); ok && strings.HasPrefix(ref, "#") {
+		if why := s.unresolvedRef(ref, ptr); why != "" {
+			warn(ptr+"/$ref", false, "point it at a schema of schema.json: #/definitions/<name> for \"definitions\" of the same definition, or #/<definition>/... for another one",
+				"$ref %s resolves to nothing (%s); dvp accepts it, but dvp build cannot generate code for it",
+				pycompat.ReprString(ref), why)
+		}
+	}
 	if p, ok := obj["pattern"].(string); ok {
 		if _, err := regexp.Compile(p); err != nil {
 			warn(ptr+"/pattern", false, "rewrite it in the RE2 syntax Go supports (no look-around or back-references), or drop it",
@@ -281,4 +289,50 @@ func unknownKeywords(obj map[string]any, ptr string, warn warnFunc) {
 				"array without \"items\": its elements are not checked and the generated Go field is []json.RawMessage (kept raw)")
 		}
 	}
+}
+
+// unresolvedRef says why a local $ref found at ptr (in one of the six
+// definitions) resolves to nothing, or returns "". A fragment whose first
+// segment names one of the six definitions starts there, any other starts
+// at the definition holding the $ref: the code generator's rule
+// (docs/codegen.md).
+func (s *Schema) unresolvedRef(ref, ptr string) string {
+	frag, err := url.PathUnescape(ref[1:])
+	if err != nil {
+		return "its escapes are not valid"
+	}
+	if frag != "" && !strings.HasPrefix(frag, "/") {
+		return "only JSON-pointer fragments (#/...) are supported"
+	}
+	top, _, _ := strings.Cut(strings.TrimPrefix(ptr, "/"), "/")
+	var segs []string
+	if frag != "" {
+		for _, seg := range strings.Split(frag[1:], "/") {
+			segs = append(segs, strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~"))
+		}
+	}
+	if len(segs) > 0 && slices.Contains(DefinitionNames, segs[0]) {
+		top, segs = segs[0], segs[1:]
+	}
+	cur, at := s.Doc[top], "/"+top
+	for _, seg := range segs {
+		switch v := cur.(type) {
+		case map[string]any:
+			next, ok := v[seg]
+			if !ok {
+				return fmt.Sprintf("%s has no member %s", at, pycompat.ReprString(seg))
+			}
+			cur = next
+		case []any:
+			i, err := strconv.Atoi(seg)
+			if err != nil || i < 0 || i >= len(v) {
+				return fmt.Sprintf("%s has no item %s", at, pycompat.ReprString(seg))
+			}
+			cur = v[i]
+		default:
+			return fmt.Sprintf("%s is not an object or an array", at)
+		}
+		at += jsonpointer.Join(seg)
+	}
+	return ""
 }
