@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -254,12 +255,17 @@ func TestScaffoldsBuildOffline(t *testing.T) {
 				}
 				src := filepath.Join(root, SrcDir)
 				env := goEnv(t)
-				bin := filepath.Join(t.TempDir(), "plugin")
-				if out, err := goCmd(t, src, env, "build", "-trimpath", "-o", bin, "."); err != nil {
-					t.Fatalf("go build: %v\n%s", err, out)
-				}
-				if out, err := goCmd(t, src, env, "build", "-trimpath", "./..."); err != nil {
+				// One go build compiles every package of the project and
+				// writes the plugin's executable (its main package, the
+				// module's root) into binDir, named after the module.
+				binDir := t.TempDir()
+				if out, err := goCmd(t, src, env, "build", "-trimpath", "-o", binDir+string(os.PathSeparator), "./..."); err != nil {
 					t.Fatalf("go build ./...: %v\n%s", err, out)
+				}
+				bin := filepath.Join(binDir, path.Base(res.Module))
+				if _, err := os.Stat(bin); err != nil {
+					entries, _ := os.ReadDir(binDir)
+					t.Fatalf("go build ./... wrote no executable for the module %s (%v): %v", res.Module, err, entries)
 				}
 				if out, err := goCmd(t, src, env, "vet", "-trimpath", "./..."); err != nil {
 					t.Fatalf("go vet: %v\n%s", err, out)
