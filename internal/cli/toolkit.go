@@ -88,7 +88,9 @@ func newToolkitDeleteCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete PLUGIN",
 		Short: "Delete an installed plugin no environment object uses",
-		Long: `Delete removes an installed plugin, named by its reference, id or name.
+		Long: `Delete removes an installed plugin, named by its reference, id or name. It
+is refused while a dSource or VDB of the plugin exists: the refusal names
+them and the commands that delete them.
 
 ` + deleteOutputHelp,
 		Example: `  dvp toolkit delete my-plugin`,

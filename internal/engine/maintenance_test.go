@@ -82,6 +82,12 @@ func TestSourceConfigUpdateAndDelete(t *testing.T) {
 	if env.code != 409 || env.Error.Details != `The environment "here" is used by dSource ds.` {
 		t.Errorf("deleting a used environment: %d %+v", env.code, env.Error)
 	}
+	// Nor the plugin: the dSource would be left with no plugin to run.
+	tk := c.toolkits()[0]["reference"].(string)
+	env = c.call("POST", "delphix/toolkit/"+tk+"/delete", nil)
+	if env.code != 409 || env.Error.Details != `The plugin "staged" is used by dSource ds.` || env.Error.Action != "Delete them first (dvp dsource delete ds)." {
+		t.Errorf("deleting a used plugin: %d %+v", env.code, env.Error)
+	}
 
 	// Once the dSource is gone the source config can go.
 	c.mustComplete("delete ds", c.call("POST", "delphix/database/ds/delete", nil))

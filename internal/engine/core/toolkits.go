@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/dvpkit/dvp/internal/engine/store"
+	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
 // Page selects a part of a list (the API's pageSize and pageOffset); All
@@ -153,6 +154,15 @@ func (e *Engine) DeleteToolkit(ctx context.Context, caller Caller, ref string) (
 	}
 	if t == nil {
 		return Started{}, toolkitNotFound(ref)
+	}
+	// A dSource or VDB of the plugin would be left with no plugin to run
+	// its operations: they go first, as an environment's do.
+	users, err := e.containersUsing(ctx, func(c *engineapi.Container) bool { return c.Toolkit == t.Ref() })
+	if err != nil {
+		return Started{}, internalErr(err)
+	}
+	if len(users) > 0 {
+		return Started{}, conflict(fmt.Sprintf("The plugin %q is used by %s.", t.Name, containerList(users)), deleteFirst(users))
 	}
 	if err := e.store.DeleteToolkit(ctx, t); err != nil {
 		return Started{}, internalErr(err)
