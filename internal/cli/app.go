@@ -56,6 +56,14 @@ type IO struct {
 	StdinIsTerminal, StderrIsTerminal, StdoutIsTerminal bool
 }
 
+// Env reads the variable key through Getenv ("" when Getenv is nil).
+func (io IO) Env(key string) string {
+	if io.Getenv == nil {
+		return ""
+	}
+	return io.Getenv(key)
+}
+
 // SystemIO is the IO of the running process.
 func SystemIO() IO {
 	home, _ := os.UserHomeDir()

@@ -11,6 +11,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engineclient"
 	"github.com/dvpkit/dvp/internal/settings"
 	"github.com/dvpkit/dvp/internal/termsafe"
+	"github.com/dvpkit/dvp/sdk/protocol"
 	"github.com/spf13/cobra"
 )
 
@@ -28,10 +29,8 @@ const completionTimeout = 1500 * time.Millisecond
 const maxCompletedJobs = 50
 
 func completionBudget(app *App) time.Duration {
-	if app.IO.Getenv != nil {
-		if d, err := time.ParseDuration(app.IO.Getenv("DVP_COMPLETION_TIMEOUT")); err == nil && d > 0 {
-			return d
-		}
+	if d, err := time.ParseDuration(app.IO.Env("DVP_COMPLETION_TIMEOUT")); err == nil && d > 0 {
+		return d
 	}
 	return completionTimeout
 }
@@ -39,8 +38,8 @@ func completionBudget(app *App) time.Duration {
 // flagValues are the fixed values of flags, by flag name.
 var flagValues = map[string][]string{
 	"output":             {"text", "json"},
-	"ingestion-strategy": {"DIRECT", "STAGED"},
-	"host-type":          {"UNIX", "WINDOWS"},
+	"ingestion-strategy": {protocol.PluginTypeDirect, protocol.PluginTypeStaged},
+	"host-type":          {artifact.HostTypeUnix, artifact.HostTypeWindows},
 }
 
 // flagFiles are the file name extensions of flags that name a file, by flag

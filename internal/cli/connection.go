@@ -158,7 +158,7 @@ func newClient(app *App, o *ConnectionOptions, c *connection) (*engineclient.Cli
 // progress is where transfers draw their progress: stderr when it is a
 // terminal and -q is not given, else nowhere.
 func progress(app *App) io.Writer {
-	if app.IO.Getenv != nil && app.IO.Getenv("TERM") == "dumb" {
+	if app.IO.Env("TERM") == "dumb" {
 		return nil // a terminal that cannot erase a line (Emacs shells, some CI logs)
 	}
 	if f, ok := app.IO.Err.(*os.File); ok && app.IO.StderrIsTerminal && term.IsTerminal(int(f.Fd())) && app.Quiet == 0 {

@@ -218,7 +218,7 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 		}
 		opts.DataDir = filepath.Join(app.IO.Home, ".dvp", "engine")
 	}
-	password := os.Getenv(EngineAdminPasswordEnv)
+	password := app.IO.Env(EngineAdminPasswordEnv)
 	if opts.AdminPasswordFile != "" {
 		b, err := os.ReadFile(opts.AdminPasswordFile)
 		if err != nil {
