@@ -30,7 +30,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dvpkit/dvp/internal/engine/exec"
@@ -71,7 +70,6 @@ type Engine struct {
 	// workers runs linked.worker at an interval (StartWorkers; nil: not
 	// started).
 	workers *workers
-	logMu   sync.Mutex // serializes writes to the plugins' upload logs
 	// rendered caches the API form of the installed plugins (toolkits.go).
 	rendered rendered
 	// compiled remembers which uploaded schemas compile (schemacache.go).

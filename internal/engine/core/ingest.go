@@ -63,12 +63,10 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 		return Started{}, false, newErr(Invalid, "exception.toolkit.invalid.artifact", details,
 			"Fix the problems listed, build the plugin again with 'dvp build' and upload the new artifact.json.")
 	}
-	checked := time.Now()
-	if err := src.Finish(); err != nil {
-		return Started{}, false, internalErr(err)
-	}
+	// The code is synced to disk by the installation (store.Install),
+	// while its write waits for the writer.
 	e.cfg.Log.Debug("artifact checked", "plugin", a.Name, "build", a.BuildNumber, "code_bytes", src.Size(),
-		"check_took", checked.Sub(start).Round(time.Millisecond), "sync_took", time.Since(checked).Round(time.Millisecond))
+		"check_took", time.Since(start).Round(time.Millisecond))
 	a.PluginID = strings.ToLower(a.PluginID)
 	meta := *a
 	meta.SourceCode = ""

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -24,7 +25,10 @@ const UploadLogFile = "upload.log"
 const BundlePluginLogDir = "log/mgmt_log/plugin_log"
 
 // pluginLog appends a line to the plugin's upload log. Problems are only
-// reported to the engine's log: logging must not fail an upload.
+// reported to the engine's log: logging must not fail an upload. The line
+// is one append (O_APPEND) of its own, which concurrent uploads do not
+// interleave: no lock, so that uploads of different plugins do not queue
+// for each other's file writes.
 func (e *Engine) pluginLog(pluginID, format string, args ...any) {
 	if pluginID == "" {
 		return
@@ -34,13 +38,13 @@ func (e *Engine) pluginLog(pluginID, format string, args ...any) {
 		return
 	}
 	line := store.FormatTime(e.cfg.Clock()) + " " + fmt.Sprintf(format, args...) + "\n"
-	e.logMu.Lock()
-	defer e.logMu.Unlock()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		e.cfg.Log.Error("plugin log", "error", err)
-		return
+	name := filepath.Join(dir, UploadLogFile)
+	f, err := os.OpenFile(name, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if errors.Is(err, fs.ErrNotExist) { // the plugin's first line
+		if err = os.MkdirAll(dir, 0o700); err == nil {
+			f, err = os.OpenFile(name, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		}
 	}
-	f, err := os.OpenFile(filepath.Join(dir, UploadLogFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
 		e.cfg.Log.Error("plugin log", "error", err)
 		return

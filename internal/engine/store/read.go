@@ -10,8 +10,11 @@ import (
 )
 
 // readConns is the number of read-only connections: reads run side by
-// side with each other and with the writer (WAL mode).
-const readConns = 4
+// side with each other and with the writer (WAL mode). A read holds its
+// connection while its goroutine waits for a CPU, so under many clients
+// on few cores reads queued for one of 4 (docs/performance.md, "Where an
+// upload waits").
+const readConns = 8
 
 // readStmts are the reads every poll or list makes, prepared once: SQLite
 // then does not parse them again on every call.

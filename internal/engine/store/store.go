@@ -169,7 +169,7 @@ func Open(dir string, keeper *secrets.Keeper) (*Store, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1)
-	s := &Store{dir: dir, db: db, keeper: keeper, txToolkits: map[string]bool{}}
+	s := &Store{dir: dir, db: db, keeper: keeper, txToolkits: map[string]bool{}, batch: batcher{wake: make(chan struct{}, 1)}}
 	if _, err := db.Exec(schemaSQL); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("creating the database schema in %s: %w", filepath.Join(dir, DBFile), err)
@@ -436,7 +436,8 @@ func (sp *Spool) Write(p []byte) (int, error) {
 // Sum is the sha256 of what was written, in hex.
 func (sp *Spool) Sum() string { return hex.EncodeToString(sp.h.Sum(nil)) }
 
-// Finish syncs the Spool file to disk.
+// Finish syncs the Spool file to disk (Install does, before the row that
+// refers to its blob commits).
 func (sp *Spool) Finish() error {
 	sp.syncs.Add(1)
 	defer since(&sp.st.syncNs, time.Now())
@@ -455,6 +456,15 @@ func (sp *Spool) Size() int64 { return sp.size }
 // Close closes the spool file; it stays on disk until Discard.
 func (sp *Spool) Close() error { return sp.f.Close() }
 
+// drop closes and removes the spool file, whose content is not needed.
+func (sp *Spool) drop() {
+	if sp.f != nil {
+		sp.f.Close()
+		os.Remove(sp.f.Name())
+		sp.f = nil
+	}
+}
+
 // Discard removes the Spool file (a no-op after it was adopted).
 func (sp *Spool) Discard() {
 	if sp == nil || sp.f == nil {
@@ -468,7 +478,7 @@ func (sp *Spool) Discard() {
 // (atomic rename, then the blob's directory is synced, which makes the
 // new name durable; the spool directory is emptied at every start, so
 // the name leaving it need not be). An existing identical blob is kept.
-// Callers count it pending first (adoptPending), so that no removal takes
+// Callers count it pending first (holdBlob), so that no removal takes
 // it away before its row commits.
 func (s *Store) adopt(sp *Spool) (string, error) {
 	sum := sp.Sum()

@@ -112,22 +112,44 @@ type InstallApply func(ctx context.Context, tx *sql.Tx) error
 
 // Install adopts the source blob and writes the toolkit row in one
 // transaction, after decide approved it against the row installed at that
-// moment. The blob is durable before the row commits, so a crash leaves
+// moment. The blob is durable before the row commits (code a committed row
+// uses already is: it is not written again), so a crash leaves
 // either the old row (and maybe an orphan blob, removed at the next start)
 // or the new row with its blob: never a row without its blob.
 //
-// The blob is adopted (renamed, its directory synced) before the writer's
-// lock is taken, and the transaction is shared with the writes waiting at
-// that moment (group commit, write.go): concurrent uploads do not queue
-// for each other's fsyncs. A refused installation removes the blob again
-// unless a row or another installation in progress uses it.
+// The blob is made durable (the spool file synced, renamed to its blob
+// name, its directory synced) outside the writer's lock, while the row's
+// write waits in the queue; the write joins the first transaction that
+// starts once the blob is durable, shared with the writes waiting at that
+// moment (group commit, write.go): concurrent uploads do not queue for
+// each other's fsyncs, and an upload's own fsyncs overlap its wait for
+// the writer. A refused installation removes the blob again unless a row
+// or another installation in progress uses it.
 func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, decide InstallDecision, apply InstallApply) (*Toolkit, error) {
-	sum, err := s.adoptPending(source)
-	if err != nil {
-		return nil, fmt.Errorf("storing the plugin's code: %w", err)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
+	sum := s.holdBlob(source)
+	durable := make(chan struct{})
+	var durableErr error
+	go func() {
+		defer close(durable)
+		if s.inUse(sum) {
+			// A committed row uses the same code: its blob was made
+			// durable before that row committed, and stays while this
+			// installation holds it. The spool is not needed.
+			source.drop()
+			return
+		}
+		if durableErr = source.Finish(); durableErr == nil {
+			_, durableErr = s.adopt(source)
+		}
+		if durableErr != nil {
+			durableErr = fmt.Errorf("storing the plugin's code: %w", durableErr)
+		}
+	}()
 	var current, row *Toolkit
-	err = s.writeThen(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.writeWhenReady(ctx, durable, &durableErr, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		// The committed row is in memory; a write earlier in this
 		// transaction may have changed it, and then it is read here.
@@ -164,6 +186,7 @@ func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, dec
 		}
 		return nil
 	}, func() { s.toolkits.put(row) })
+	<-durable // closed already, unless the write did not wait (ctx ended)
 	s.adopted(sum)
 	if err != nil {
 		s.removeBlobIfUnused(ctx, sum)
@@ -193,6 +216,13 @@ func (s *Store) DeleteToolkit(ctx context.Context, t *Toolkit) error {
 	return s.removeBlobIfUnused(ctx, t.SourceSHA256)
 }
 
+// inUse reports whether a committed toolkit row refers to the blob sum.
+func (s *Store) inUse(sum string) bool {
+	s.toolkits.mu.RLock()
+	defer s.toolkits.mu.RUnlock()
+	return s.toolkits.bySource[sum] > 0
+}
+
 // removeBlobIfUnused deletes the code blob sum when no toolkit row refers
 // to it any more and no installation in progress adopted it. A crash
 // before the removal leaves an orphan, which the next start removes.
@@ -220,9 +250,10 @@ type pendingBlobs struct {
 	pending map[string]int
 }
 
-// adoptPending adopts a spool as a blob for an installation in progress;
-// adopted ends it.
-func (s *Store) adoptPending(sp *Spool) (string, error) {
+// holdBlob counts an installation in progress of the spool's code, whose
+// blob no removal may take until adopted ends the hold; it returns the
+// blob's name (sha256).
+func (s *Store) holdBlob(sp *Spool) string {
 	sum := sp.Sum()
 	s.blobs.mu.Lock()
 	if s.blobs.pending == nil {
@@ -230,11 +261,7 @@ func (s *Store) adoptPending(sp *Spool) (string, error) {
 	}
 	s.blobs.pending[sum]++
 	s.blobs.mu.Unlock()
-	if _, err := s.adopt(sp); err != nil {
-		s.adopted(sum)
-		return "", err
-	}
-	return sum, nil
+	return sum
 }
 
 // adopted ends an installation's hold on its blob.

@@ -19,17 +19,20 @@ import (
 
 // writeOp is one caller's write, waiting for a transaction.
 type writeOp struct {
-	ctx   context.Context
-	fn    func(ctx context.Context, tx *sql.Tx) error
-	after func() // run once fn's write is committed, in commit order
-	done  chan error
+	ctx      context.Context
+	fn       func(ctx context.Context, tx *sql.Tx) error
+	after    func()          // run once fn's write is committed, in commit order
+	ready    <-chan struct{} // closed when the write may be written; nil: at once
+	readyErr *error          // set when ready closes: the write fails with it, unwritten
+	done     chan error
 }
 
 // batcher holds the writes waiting for the next transaction.
 type batcher struct {
 	mu      sync.Mutex
 	pending []*writeOp
-	leading bool // a caller is writing the pending writes
+	leading bool          // a caller is writing the pending writes
+	wake    chan struct{} // poked when a write arrives or becomes ready
 }
 
 // Commits is the number of database transactions committed since the
@@ -64,45 +67,129 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.
 // the writer's lock: the writes' afters run in the order of their
 // commits (the in-memory toolkits follow the table that way).
 func (s *Store) writeThen(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error, after func()) error {
+	return s.writeWhenReady(ctx, nil, nil, fn, after)
+}
+
+// writeWhenReady is writeThen for a write that may only commit once
+// ready is closed (an upload's code durable in its blob): it waits in the
+// queue meanwhile without holding up the transactions of the writes that
+// are ready, and joins the first one that starts after. When *readyErr is
+// set as ready closes, the write fails with it, unwritten. nil ready: at
+// once.
+func (s *Store) writeWhenReady(ctx context.Context, ready <-chan struct{}, readyErr *error, fn func(ctx context.Context, tx *sql.Tx) error, after func()) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	defer since(&s.wstats.waitNs, time.Now())
-	op := &writeOp{ctx: ctx, fn: fn, after: after, done: make(chan error, 1)}
+	op := &writeOp{ctx: ctx, fn: fn, after: after, ready: ready, readyErr: readyErr, done: make(chan error, 1)}
 	b := &s.batch
 	b.mu.Lock()
 	b.pending = append(b.pending, op)
 	lead := !b.leading
 	b.leading = true
 	b.mu.Unlock()
+	if ready != nil {
+		go func() { <-ready; b.poke() }()
+	}
 	if lead {
-		s.writePending()
+		s.writePending(op)
+	} else {
+		b.poke() // a writer waiting for a write to be ready takes this one
 	}
 	return <-op.done
 }
 
-// writePending writes the pending writes, a transaction at a time, until
-// none is left.
-func (s *Store) writePending() {
+// poke wakes the writer when it waits for a write to be ready.
+func (b *batcher) poke() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// isReady reports whether op may be written now.
+func (op *writeOp) isReady() bool {
+	if op.ready == nil {
+		return true
+	}
+	select {
+	case <-op.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// writePending writes the pending writes that are ready, a transaction
+// at a time, until none is left. The caller that found no transaction
+// running writes until its own write (own) is done; the writes that
+// arrived meanwhile are written by a goroutine of its own, so that no
+// caller's answer waits for the writes of others after its own (under a
+// steady stream of writes it would wait until the stream paused).
+func (s *Store) writePending(own *writeOp) {
 	b := &s.batch
 	for {
 		s.mu.Lock() // writes arriving while this waits join the batch
 		b.mu.Lock()
-		ops := b.pending
-		b.pending = nil
+		var ops, waiting []*writeOp
+		for _, op := range b.pending {
+			if op.isReady() {
+				ops = append(ops, op)
+			} else {
+				waiting = append(waiting, op)
+			}
+		}
+		b.pending = waiting
 		if len(ops) == 0 {
-			b.leading = false
+			if len(waiting) == 0 {
+				b.leading = false
+				b.mu.Unlock()
+				s.mu.Unlock()
+				return
+			}
+			// Every write waits to be ready: wait until one is, or
+			// another write arrives.
 			b.mu.Unlock()
 			s.mu.Unlock()
-			return
+			<-b.wake
+			continue
 		}
 		b.mu.Unlock()
-		locked := time.Now()
-		s.wstats.batches.Add(1)
-		s.wstats.writes.Add(int64(len(ops)))
-		s.writeBatch(ops)
-		since(&s.wstats.lockNs, locked)
+		mine := false
+		var failed []*writeOp // not written: their code could not be stored
+		written := ops[:0]
+		for _, op := range ops {
+			if op.readyErr != nil && *op.readyErr != nil {
+				failed = append(failed, op)
+				continue
+			}
+			written = append(written, op)
+			mine = mine || op == own
+		}
+		for _, op := range failed {
+			mine = mine || op == own
+			op.done <- *op.readyErr
+		}
+		if len(written) > 0 {
+			locked := time.Now()
+			s.wstats.batches.Add(1)
+			s.wstats.writes.Add(int64(len(written)))
+			s.writeBatch(written)
+			since(&s.wstats.lockNs, locked)
+		}
 		s.mu.Unlock()
+		if own != nil && mine {
+			b.mu.Lock()
+			more := len(b.pending) > 0
+			if !more {
+				b.leading = false
+			}
+			b.mu.Unlock()
+			if more {
+				go s.writePending(nil)
+			}
+			return
+		}
 	}
 }
 

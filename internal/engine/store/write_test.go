@@ -15,11 +15,10 @@ func spoolOf(t *testing.T, s *Store, content string) *Spool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp.Write([]byte(content))
-	if err := sp.Finish(); err != nil {
+	if _, err := sp.Write([]byte(content)); err != nil {
 		t.Fatal(err)
 	}
-	return sp
+	return sp // Install syncs it
 }
 
 func row(id string) InstallDecision {
