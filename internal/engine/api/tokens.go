@@ -46,8 +46,10 @@ const (
 	// maxDownloadTokensPerSession: each unspent download token holds a
 	// generated bundle (a file of up to the plugin's whole log directory).
 	maxDownloadTokensPerSession = 4
-	// maxDownloadTokens bounds the bundles waiting for a download.
-	maxDownloadTokens = 64
+	// maxDownloadTokens bounds the bundles waiting for a download: a
+	// plugin's logs are at most 240 MiB (4 files x 6 x 10 MiB), which
+	// random text keeps in a bundle, so at most about 4 GiB of disk.
+	maxDownloadTokens = 16
 )
 
 func tokenKey(id string) [sha256.Size]byte { return sha256.Sum256([]byte(id)) }
