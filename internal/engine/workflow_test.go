@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -49,8 +51,19 @@ func testPlugin(t testing.TB, name string) []byte {
 	return b
 }
 
-// stagedArtifact wraps testdata/plugins/staged with its schemas.
+// stagedArtifacts holds stagedArtifact's results by id, name and the
+// binary's SHA-256: the artifact is a function of them, and zipping the
+// binary again for every test was a few percent of the package's time.
+var stagedArtifacts sync.Map
+
+// stagedArtifact wraps testdata/plugins/staged with its schemas. Each call
+// returns its own copy.
 func stagedArtifact(t testing.TB, id, name string, bin []byte) []byte {
+	sum := sha256.Sum256(bin)
+	key := id + "\x00" + name + "\x00" + string(sum[:])
+	if b, ok := stagedArtifacts.Load(key); ok {
+		return bytes.Clone(b.([]byte))
+	}
 	a := enginetest.Artifact(enginetest.Options{ID: id, Name: name, Staged: true, Binary: bin, Mutate: func(a *artifact.Artifact) {
 		a.DiscoveryDefinition.RepositorySchema = json.RawMessage(`{"type": "object", "properties": {"name": {"type": "string"}, "path": {"type": "string"}}}`)
 		a.DiscoveryDefinition.RepositoryIdentityFields, a.DiscoveryDefinition.RepositoryNameField = []string{"name"}, "name"
@@ -68,7 +81,8 @@ func stagedArtifact(t testing.TB, id, name string, bin []byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	stagedArtifacts.Store(key, b)
+	return bytes.Clone(b)
 }
 
 // stagedArtifactWith is stagedArtifact (the staged test plugin, id
