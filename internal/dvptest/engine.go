@@ -66,15 +66,11 @@ func startEngine(ctx context.Context, exe, dir string, keep bool, startTimeout t
 		Env:  append(engineEnv(os.Environ()), AdminPasswordEnv+"="+e.Password),
 		Dir:  dir,
 		// Its own group: a terminal's Ctrl-C is dvp test's to handle.
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		// Unless --keep, it also gets SIGTERM when dvp test dies without
+		// stopping it, where the system can say so (engineProcAttr).
+		SysProcAttr: engineProcAttr(keep),
 		Stdout:      logf,
 		Stderr:      logf,
-	}
-	if !keep {
-		// If dvp test dies without stopping it (a second Ctrl-C ends dvp
-		// at once, a kill), the kernel sends it SIGTERM. (--keep leaves
-		// it running on purpose.)
-		e.cmd.SysProcAttr.Pdeathsig = syscall.SIGTERM
 	}
 	if err := e.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("cannot start the engine (%s engine serve): %v", exe, err)
@@ -130,15 +126,16 @@ func (e *privateEngine) Stop(grace time.Duration) error {
 		return nil
 	default:
 	}
-	_ = e.cmd.Process.Signal(syscall.SIGTERM)
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case <-e.exited:
-		return nil
-	case <-t.C:
+	if err := e.cmd.Process.Signal(syscall.SIGTERM); err == nil {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-e.exited:
+			return nil
+		case <-t.C:
+		}
 	}
-	_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
+	killGroup(e.cmd.Process)
 	<-e.exited
 	return errors.New("the engine did not stop within " + grace.String() + " and was killed")
 }
