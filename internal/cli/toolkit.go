@@ -89,8 +89,9 @@ func newToolkitDeleteCmd(app *App) *cobra.Command {
 		Use:   "delete PLUGIN",
 		Short: "Delete an installed plugin no environment object uses",
 		Long: `Delete removes an installed plugin, named by its reference, id or name. It
-is refused while a dSource or VDB of the plugin exists: the refusal names
-them and the commands that delete them.
+is refused while a dSource, VDB or added source config of the plugin exists:
+the refusal names them and the commands that delete them. The repositories
+and source configs the plugin discovered are deleted with it.
 
 ` + deleteOutputHelp,
 		Example: `  dvp toolkit delete my-plugin`,

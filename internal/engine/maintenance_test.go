@@ -97,6 +97,25 @@ func TestSourceConfigUpdateAndDelete(t *testing.T) {
 	if env := c.call("GET", "delphix/sourceconfig/data", nil); env.code != 404 {
 		t.Errorf("the deleted source config: %d %+v", env.code, env)
 	}
+
+	// The plugin: a source config a user added is the user's to delete
+	// first; what the plugin discovered goes with it.
+	env = c.call("POST", "delphix/toolkit/"+tk+"/delete", nil)
+	if env.code != 409 || env.Error.Details != `The plugin "staged" is used by source config other.` || env.Error.Action != "Delete them first (dvp source-config delete other)." {
+		t.Errorf("deleting a plugin with a source config: %d %+v", env.code, env.Error)
+	}
+	if env := c.call("POST", "delphix/sourceconfig/other/delete", nil); env.Type != "OKResult" {
+		t.Errorf("delete: %+v", env)
+	}
+	if env := c.call("POST", "delphix/toolkit/"+tk+"/delete", nil); env.Type != "OKResult" {
+		t.Fatalf("deleting the plugin: %+v", env)
+	}
+	if env := c.call("GET", "delphix/repository/"+repo, nil); env.code != 404 {
+		t.Errorf("the deleted plugin's repository: %d %+v", env.code, env)
+	}
+	if rs := c.list("delphix/repository"); len(rs) != 0 {
+		t.Errorf("repositories after the plugin's delete: %v", rs)
+	}
 }
 
 // The formats the engine can check: a unixpath is absolute, a reference

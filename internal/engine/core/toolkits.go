@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/dvpkit/dvp/internal/engine/store"
@@ -164,7 +165,24 @@ func (e *Engine) DeleteToolkit(ctx context.Context, caller Caller, ref string) (
 	if len(users) > 0 {
 		return Started{}, conflict(fmt.Sprintf("The plugin %q is used by %s.", t.Name, containerList(users)), deleteFirst(users))
 	}
-	if err := e.store.DeleteToolkit(ctx, t); err != nil {
+	// What the plugin discovered (its repositories, the source configs
+	// discovery found) means nothing without it and goes with it, in the
+	// same transaction; a source config a user added is the user's to
+	// delete first.
+	discovered, added, err := e.toolkitObjects(ctx, t.Ref())
+	if err != nil {
+		return Started{}, internalErr(err)
+	}
+	if len(added) > 0 {
+		names, cmds := make([]string, len(added)), make([]string, len(added))
+		for i, sc := range added {
+			names[i] = "source config " + sc.Name
+			cmds[i] = "dvp source-config delete " + sc.Name
+		}
+		return Started{}, conflict(fmt.Sprintf("The plugin %q is used by %s.", t.Name, strings.Join(names, ", ")),
+			"Delete them first ("+strings.Join(cmds, "; ")+").")
+	}
+	if err := e.store.DeleteToolkit(ctx, t, discovered...); err != nil {
 		return Started{}, internalErr(err)
 	}
 	e.rendered.forget(t.ID)
@@ -179,4 +197,33 @@ func (e *Engine) DeleteToolkit(ctx context.Context, caller Caller, ref string) (
 	}
 	e.pluginLog(t.PluginID, "%s deleted by %s (build %s); %s", t.Ref(), caller.User, t.BuildNumber, a.Ref())
 	return Started{Action: a.Ref()}, nil
+}
+
+// toolkitObjects returns the objects of the plugin ref on the environments:
+// the repositories and discovered source configs (keys), and the source
+// configs users added.
+func (e *Engine) toolkitObjects(ctx context.Context, ref string) (discovered []store.ObjectKey, added []engineapi.SourceConfig, err error) {
+	repos, err := store.ListAs[engineapi.Repository](ctx, e.store, store.KindRepository, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	scs, err := store.ListAs[engineapi.SourceConfig](ctx, e.store, store.KindSourceConfig, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, sc := range scs {
+		switch {
+		case sc.Toolkit != ref:
+		case sc.Discovered:
+			discovered = append(discovered, store.ObjectKey{Kind: store.KindSourceConfig, Ref: sc.Reference})
+		default:
+			added = append(added, sc)
+		}
+	}
+	for _, r := range repos {
+		if r.Toolkit == ref {
+			discovered = append(discovered, store.ObjectKey{Kind: store.KindRepository, Ref: r.Reference})
+		}
+	}
+	return discovered, added, nil
 }

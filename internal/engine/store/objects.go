@@ -268,12 +268,15 @@ type ObjectKey struct{ Kind, Ref string }
 // DeleteObjects deletes objects in one transaction: all of them, or none
 // (a crash in between leaves them all).
 func (s *Store) DeleteObjects(ctx context.Context, keys []ObjectKey) error {
-	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		for _, k := range keys {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE id=? AND kind=?`, ParseObjectRef(k.Kind, k.Ref), k.Kind); err != nil {
-				return err
-			}
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return deleteObjectsTx(ctx, tx, keys) })
+}
+
+// deleteObjectsTx deletes objects within tx.
+func deleteObjectsTx(ctx context.Context, tx *sql.Tx, keys []ObjectKey) error {
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE id=? AND kind=?`, ParseObjectRef(k.Kind, k.Ref), k.Kind); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return nil
 }

@@ -202,13 +202,15 @@ func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, dec
 	return row, nil
 }
 
-// DeleteToolkit removes a toolkit row; its blob is removed too when no
-// other row shares it.
-func (s *Store) DeleteToolkit(ctx context.Context, t *Toolkit) error {
+// DeleteToolkit removes a toolkit row, and the objects also in the same
+// transaction; its blob is removed too when no other row shares it.
+func (s *Store) DeleteToolkit(ctx context.Context, t *Toolkit, also ...ObjectKey) error {
 	err := s.writeThen(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		s.txToolkits[t.PluginID] = true
-		_, err := tx.ExecContext(ctx, `DELETE FROM toolkits WHERE id = ?`, t.ID)
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM toolkits WHERE id = ?`, t.ID); err != nil {
+			return err
+		}
+		return deleteObjectsTx(ctx, tx, also)
 	}, func() { s.toolkits.remove(t.ID) })
 	if err != nil {
 		return err
