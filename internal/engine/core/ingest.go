@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -134,7 +135,7 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 		return st, false, err
 	}
 	act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upgrade plugin %q", a.Name),
-		Details: fmt.Sprintf("Upgrade plugin %q (%s) from build %s to build %s.", a.Name, a.PluginID, old.BuildNumber, a.BuildNumber),
+		Details: upgradeWords("Upgrade", fmt.Sprintf("%q (%s)", a.Name, a.PluginID), old.BuildNumber, a.BuildNumber),
 		State:   "RUNNING", UserRef: caller.UserRef, StartTime: now}
 	job := &store.Job{ActionType: "TOOLKIT_UPGRADE", Title: act.Title, State: "RUNNING", UserRef: caller.UserRef, StartTime: now, UpdateTime: now}
 	job.Target.String, job.Target.Valid = installed.Ref(), true
@@ -160,7 +161,7 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 func (e *Engine) upgradeNow(ctx context.Context, caller Caller, src *store.Spool, row *store.Toolkit, a *artifact.Artifact, installed *store.Toolkit, old *artifact.Artifact, filename string, warnings diag.List) (Started, error) {
 	now := row.Installed
 	act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upgrade plugin %q", a.Name),
-		Details: fmt.Sprintf("Upgrade plugin %q (%s) from build %s to build %s.", a.Name, a.PluginID, old.BuildNumber, a.BuildNumber),
+		Details: upgradeWords("Upgrade", fmt.Sprintf("%q (%s)", a.Name, a.PluginID), old.BuildNumber, a.BuildNumber),
 		State:   "COMPLETED", UserRef: caller.UserRef, StartTime: now}
 	act.EndTime.String, act.EndTime.Valid = now, true
 	job := &store.Job{ActionType: "TOOLKIT_UPGRADE", Title: act.Title, State: "COMPLETED", UserRef: caller.UserRef, StartTime: now, UpdateTime: now}
@@ -182,7 +183,7 @@ func (e *Engine) upgradeNow(ctx context.Context, caller Caller, src *store.Spool
 				return nil, refused
 			}
 		}
-		events = []store.JobEvent{event("event.toolkit.upgrade.started", fmt.Sprintf("Upgrading plugin %q from build %s to build %s.", a.Name, from.BuildNumber, a.BuildNumber), "INFO", 0)}
+		events = []store.JobEvent{event("event.toolkit.upgrade.started", upgradeWords("Upgrading", strconv.Quote(a.Name), from.BuildNumber, a.BuildNumber), "INFO", 0)}
 		for _, wp := range warnings {
 			events = append(events, event("event.toolkit.upgrade.warning", "Warning: "+wp.Detail(), "WARNING", 10))
 		}
@@ -287,7 +288,7 @@ func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool,
 		}
 		pending = nil
 	}
-	event("event.toolkit.upgrade.started", fmt.Sprintf("Upgrading plugin %q from build %s to build %s.", a.Name, old.BuildNumber, a.BuildNumber), nil, "INFO", 0, "RUNNING")
+	event("event.toolkit.upgrade.started", upgradeWords("Upgrading", strconv.Quote(a.Name), old.BuildNumber, a.BuildNumber), nil, "INFO", 0, "RUNNING")
 	for _, wp := range warnings {
 		event("event.toolkit.upgrade.warning", "Warning: "+wp.Detail(), nil, "WARNING", 10, "RUNNING")
 	}
@@ -421,4 +422,15 @@ func (e *Engine) ActionJob(ctx context.Context, ref string, since int) (*enginea
 		return nil, internalErr(fmt.Errorf("the job of %s is missing", a.Ref()))
 	}
 	return e.jobShown(j, a), nil
+}
+
+// upgradeWords says what an upload does to the installed plugin named
+// (quoted) by name: an upgrade from one build to another, or the same build
+// number again, which replaces the code and keeps the build.
+func upgradeWords(verb, name, from, to string) string {
+	if from == to {
+		verb = map[string]string{"Upgrading": "Reinstalling", "Upgrade": "Reinstall"}[verb]
+		return fmt.Sprintf("%s build %s of plugin %s.", verb, to, name)
+	}
+	return fmt.Sprintf("%s plugin %s from build %s to build %s.", verb, name, from, to)
 }
