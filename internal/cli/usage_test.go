@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -36,6 +37,28 @@ func runDvp(t *testing.T, args ...string) (int, string) {
 	return 0, ""
 }
 
+// runInProcess runs dvp's command line in this process (cli.Run, whose code
+// is the one cmd/dvp exits with), with a home of its own and no engine
+// settings; it returns the exit code and stderr. The table tests below run
+// some 200 command lines: a process each cost more than the rest of this
+// package's tests together, and testdata/script checks the binary's own
+// exit codes for the same errors.
+func runInProcess(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var stderr strings.Builder
+	stdio := cli.IO{
+		In: strings.NewReader(""), Out: io.Discard, Err: &stderr, Home: t.TempDir(), Getwd: os.Getwd,
+		Getenv: func(k string) string {
+			if strings.HasPrefix(k, "DVP_") {
+				return ""
+			}
+			return os.Getenv(k)
+		},
+	}
+	code := cli.Run(context.Background(), args, stdio, "test")
+	return code, stderr.String()
+}
+
 // TestMisspelledCommands runs every command path of the tree with a
 // misspelled subcommand (groups) or flag (commands), and every group with
 // no command: each is a usage error (exit 2) that names what was meant.
@@ -56,7 +79,7 @@ func TestMisspelledCommands(t *testing.T) {
 				n++
 				t.Run(strings.Join(args, " "), func(t *testing.T) {
 					t.Parallel()
-					code, stderr := runDvp(t, args...)
+					code, stderr := runInProcess(t, args...)
 					if code != 2 || !strings.Contains(stderr, "did you mean \""+sub.Name()+"\"?") {
 						t.Errorf("dvp %s: exit %d, stderr:\n%s\nwant exit 2 and did you mean %q", strings.Join(args, " "), code, stderr, sub.Name())
 					}
@@ -66,10 +89,10 @@ func TestMisspelledCommands(t *testing.T) {
 				group := append([]string(nil), path...)
 				t.Run(strings.Join(group, " ")+" (no command)", func(t *testing.T) {
 					t.Parallel()
-					if code, stderr := runDvp(t, group...); code != 2 || !strings.Contains(stderr, "needs a command") {
+					if code, stderr := runInProcess(t, group...); code != 2 || !strings.Contains(stderr, "needs a command") {
 						t.Errorf("dvp %s: exit %d, stderr:\n%s\nwant exit 2", strings.Join(group, " "), code, stderr)
 					}
-					if code, _ := runDvp(t, append(group, "--help")...); code != 0 {
+					if code, _ := runInProcess(t, append(group, "--help")...); code != 0 {
 						t.Errorf("dvp %s --help: exit %d, want 0", strings.Join(group, " "), code)
 					}
 				})
@@ -85,7 +108,7 @@ func TestMisspelledCommands(t *testing.T) {
 		n++
 		t.Run(strings.Join(extra, " "), func(t *testing.T) {
 			t.Parallel()
-			code, stderr := runDvp(t, extra...)
+			code, stderr := runInProcess(t, extra...)
 			if code != 2 || !strings.Contains(stderr, "Got unexpected extra argument (\"extra-arg\")") {
 				t.Errorf("dvp %s: exit %d, stderr:\n%s\nwant exit 2 and Got unexpected extra argument", strings.Join(extra, " "), code, stderr)
 			}
@@ -95,7 +118,7 @@ func TestMisspelledCommands(t *testing.T) {
 			n++
 			t.Run(strings.Join(missing, " ")+" (missing argument)", func(t *testing.T) {
 				t.Parallel()
-				code, stderr := runDvp(t, missing...)
+				code, stderr := runInProcess(t, missing...)
 				if code != 2 || !strings.Contains(stderr, "Missing argument ") {
 					t.Errorf("dvp %s: exit %d, stderr:\n%s\nwant exit 2 and Missing argument", strings.Join(missing, " "), code, stderr)
 				}
@@ -114,7 +137,7 @@ func TestMisspelledCommands(t *testing.T) {
 		n++
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
-			code, stderr := runDvp(t, args...)
+			code, stderr := runInProcess(t, args...)
 			if code != 2 || !strings.Contains(stderr, "did you mean --"+flag+"?") {
 				t.Errorf("dvp %s: exit %d, stderr:\n%s\nwant exit 2 and did you mean --%s", strings.Join(args, " "), code, stderr, flag)
 			}
