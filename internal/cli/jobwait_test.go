@@ -15,25 +15,7 @@ import (
 // dvp follows a job, dvp exits 1 saying that no engine answers and how to
 // find out what became of the job once it is back.
 func TestEngineGoneWhileFollowingAJob(t *testing.T) {
-	polled := make(chan struct{})
-	var once sync.Once
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		switch strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix) {
-		case "delphix/session":
-			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": {"type": "APISession"}}`)
-		case "delphix/login":
-			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "USER-1"}`)
-		case "delphix/database/ds/sync":
-			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "APPDATA_SNAPSHOT-2", "job": "JOB-7", "action": "ACTION-7"}`)
-		case "delphix/job/JOB-7":
-			once.Do(func() { close(polled) })
-			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": {"type": "Job", "reference": "JOB-7", "jobState": "RUNNING", "events": [
-				{"timestamp": "t1", "state": "RUNNING", "messageDetails": "Started."}]}}`)
-		default:
-			w.WriteHeader(http.StatusNotFound)
-		}
-	}))
+	srv, polled := runningSyncEngine(t)
 	cmd, out, errb := startDvp(t, "dsource", "sync", "ds", "-e", srv.URL, "-u", "admin", "--password", "pw")
 	<-polled
 	srv.CloseClientConnections()
@@ -85,4 +67,31 @@ func TestSessionLostWhileFollowingAJob(t *testing.T) {
 	if code != 1 || !strings.HasSuffix(stderr, want) || !strings.Contains(stderr, "API request failed with HTTP Status 401") || out.Len() != 0 {
 		t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 1 and stderr ending %q", code, out, stderr, want)
 	}
+}
+
+// runningSyncEngine is a fake engine whose dSource ds's sync starts JOB-7,
+// which stays RUNNING; polled is closed at the job's first poll.
+func runningSyncEngine(t *testing.T) (*httptest.Server, <-chan struct{}) {
+	t.Helper()
+	polled := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		switch strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix) {
+		case "delphix/session":
+			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": {"type": "APISession"}}`)
+		case "delphix/login":
+			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "USER-1"}`)
+		case "delphix/database/ds/sync":
+			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "APPDATA_SNAPSHOT-2", "job": "JOB-7", "action": "ACTION-7"}`)
+		case "delphix/job/JOB-7":
+			once.Do(func() { close(polled) })
+			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": {"type": "Job", "reference": "JOB-7", "jobState": "RUNNING", "events": [
+				{"timestamp": "t1", "state": "RUNNING", "messageDetails": "Started."}]}}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, polled
 }

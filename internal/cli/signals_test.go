@@ -3,10 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"errors"
-	"io"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/dvpkit/dvp/internal/engineapi"
 )
 
 // startDvp starts the dvp binary (the test binary as dvp, on PATH).
@@ -73,26 +68,7 @@ func TestInterruptLeavesJobRunning(t *testing.T) {
 		code int
 	}{{syscall.SIGINT, "SIGINT", 130}, {syscall.SIGTERM, "SIGTERM", 143}} {
 		t.Run(tc.name, func(t *testing.T) {
-			polled := make(chan struct{})
-			var once sync.Once
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				io.Copy(io.Discard, r.Body)
-				switch strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix) {
-				case "delphix/session":
-					io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": {"type": "APISession"}}`)
-				case "delphix/login":
-					io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "USER-1"}`)
-				case "delphix/database/ds/sync":
-					io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "APPDATA_SNAPSHOT-2", "job": "JOB-7", "action": "ACTION-7"}`)
-				case "delphix/job/JOB-7":
-					once.Do(func() { close(polled) })
-					io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": {"type": "Job", "reference": "JOB-7", "jobState": "RUNNING", "events": [
-						{"timestamp": "t1", "state": "RUNNING", "messageDetails": "Started."}]}}`)
-				default:
-					w.WriteHeader(http.StatusNotFound)
-				}
-			}))
-			defer srv.Close()
+			srv, polled := runningSyncEngine(t)
 			cmd, out, errb := startDvp(t, "dsource", "sync", "ds", "-e", srv.URL, "-u", "admin", "--password", "pw")
 			<-polled
 			cmd.Process.Signal(tc.sig)
