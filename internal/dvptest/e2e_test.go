@@ -270,37 +270,7 @@ func TestBrokenPreSnapshotFails(t *testing.T) {
 func TestInterruptCleansUp(t *testing.T) {
 	t.Parallel()
 	p := newProject(t, "Interrupted", "STAGED")
-	mark := filepath.Join(t.TempDir(), "running")
-	spec := `environments:
-  staging: {local: true}
-source_configs:
-  data: {environment: staging, parameters: {name: data}}
-scenarios:
-  - name: slow
-    steps:
-      - link: {name: ds1, source_config: data, environment: staging}
-      - sync: ds1
-        setup: {environment: staging, run: "touch ` + mark + `; exec sleep 300"}
-`
-	if err := os.WriteFile(filepath.Join(p.dir, "slow.yml"), []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd, out := p.command(t, "test", "-f", "slow.yml")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	for {
-		if _, err := os.Stat(mark); err == nil {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("dvp test ended before the set-up ran (%v):\n%s", err, out)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	cmd, out, done, _ := p.startSlowSync(t)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -333,40 +303,7 @@ scenarios:
 func TestSecondInterruptRemovesTemporaryDirectory(t *testing.T) {
 	t.Parallel()
 	p := newProject(t, "Interrupted2", "STAGED")
-	mark := filepath.Join(t.TempDir(), "running")
-	spec := `environments:
-  staging: {local: true}
-source_configs:
-  data: {environment: staging, parameters: {name: data}}
-scenarios:
-  - name: slow
-    steps:
-      - link: {name: ds1, source_config: data, environment: staging}
-      - sync: ds1
-        setup: {environment: staging, run: "touch ` + mark + `; exec sleep 300"}
-`
-	if err := os.WriteFile(filepath.Join(p.dir, "slow.yml"), []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd, _ := p.command(t, "test", "-f", "slow.yml")
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	// waitFor polls until cond holds; dvp test ending first fails.
-	waitFor := func(what string, cond func() bool) {
-		for !cond() {
-			select {
-			case err := <-done:
-				t.Fatalf("dvp test ended (%v) before %s:\n%s", err, what, out)
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-	}
-	waitFor("the set-up ran", func() bool { _, err := os.Stat(mark); return err == nil })
+	cmd, out, done, waitFor := p.startSlowSync(t)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -386,6 +323,49 @@ scenarios:
 		t.Errorf("no %q in:\n%s", want, out)
 	}
 	p.assertNothingLeft(t)
+}
+
+// startSlowSync starts `dvp test` on a scenario whose second step (a sync)
+// has a set-up that never ends, and returns once that set-up runs: the
+// command, its output, its end and waitFor, which polls until cond holds
+// (dvp test ending first fails the test).
+func (p *project) startSlowSync(t *testing.T) (cmd *exec.Cmd, out *lockedBuffer, done <-chan error, waitFor func(what string, cond func() bool)) {
+	t.Helper()
+	mark := filepath.Join(t.TempDir(), "running")
+	spec := `environments:
+  staging: {local: true}
+source_configs:
+  data: {environment: staging, parameters: {name: data}}
+scenarios:
+  - name: slow
+    steps:
+      - link: {name: ds1, source_config: data, environment: staging}
+      - sync: ds1
+        setup: {environment: staging, run: "touch ` + mark + `; exec sleep 300"}
+`
+	if err := os.WriteFile(filepath.Join(p.dir, "slow.yml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd, _ = p.command(t, "test", "-f", "slow.yml")
+	out = &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	go func() { ended <- cmd.Wait() }()
+	waitFor = func(what string, cond func() bool) {
+		t.Helper()
+		for !cond() {
+			select {
+			case err := <-ended:
+				t.Fatalf("dvp test ended (%v) before %s:\n%s", err, what, out)
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	waitFor("the set-up ran", func() bool { _, err := os.Stat(mark); return err == nil })
+	return cmd, out, ended, waitFor
 }
 
 // lockedBuffer is a bytes.Buffer that a process writes while the test

@@ -37,32 +37,7 @@ func TestHangupStopsGracefully(t *testing.T) {
 	e.stop()
 
 	e = startEngineAs(t, data, home, false)
-	rec := &recorder{t: t, home: home, env: append([]string{"DVP_PASSWORD=" + adminPassword}, goCacheEnv(t)...)}
-	project := filepath.Join(root, "plugin")
-	if err := os.CopyFS(project, os.DirFS(filepath.Join("..", "..", "..", "testdata", "plugins", "hostile"))); err != nil {
-		t.Fatal(err)
-	}
-	artifactPath := filepath.Join(root, "artifact.json")
-	for _, args := range [][]string{
-		{"build", "-c", filepath.Join(project, "plugin_config.yml"), "-a", artifactPath},
-		{"upload", "-e", e.url, "-u", "admin", "-a", artifactPath, "--wait"},
-	} {
-		if r := rec.run("", nil, args...); r.code != 0 {
-			t.Fatalf("%v: exit %d\n%s", args, r.code, r.stderr)
-		}
-	}
-	add := exec.Command(dvpBin, "environment", "add", "busy", "--local", "-e", e.url, "-u", "admin")
-	add.Env = append(baseEnv(t), "HOME="+home, "DVP_PASSWORD="+adminPassword)
-	if err := add.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer add.Wait()
-	for i := 0; len(survivors(home)) == 0; i++ {
-		if i > 3000 {
-			t.Fatalf("the plugin's processes never started:\n%s", e.out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	startHostileDiscovery(t, e, root, home)
 	e.cmd.Process.Signal(syscall.SIGHUP)
 	select {
 	case <-e.exited:

@@ -318,6 +318,27 @@ func TestGracefulStopEndsOperations(t *testing.T) {
 	data, home := filepath.Join(root, "data"), filepath.Join(root, "home")
 	os.MkdirAll(home, 0o755)
 	e := startEngineAs(t, data, home, false)
+	startHostileDiscovery(t, e, root, home)
+	e.stop() // SIGTERM, and a clean exit expected
+	if left := survivors(home); len(left) > 0 {
+		t.Errorf("processes outlived the engine's graceful stop: %v", left)
+	}
+	// The engine starts again on the same data directory.
+	e2 := startEngineAs(t, data, home, false)
+	code, b := e2.api(t).do("GET", "delphix/environment", "application/json", nil)
+	if code != 200 {
+		t.Errorf("environments after the restart: %d %s", code, b)
+	}
+	e2.stop()
+}
+
+// startHostileDiscovery builds the hostile test plugin under root, uploads
+// it to e and starts `dvp environment add --local`, whose discovery runs
+// the plugin's processes that never end on their own; it returns once
+// they run (the test stops the engine under them). The command's wait is
+// a cleanup of the test.
+func startHostileDiscovery(t *testing.T, e *engineProc, root, home string) {
+	t.Helper()
 	rec := &recorder{t: t, home: home, env: append([]string{"DVP_PASSWORD=" + adminPassword}, goCacheEnv(t)...)}
 	project := filepath.Join(root, "plugin")
 	if err := os.CopyFS(project, os.DirFS(filepath.Join("..", "..", "..", "testdata", "plugins", "hostile"))); err != nil {
@@ -337,7 +358,7 @@ func TestGracefulStopEndsOperations(t *testing.T) {
 	if err := add.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer add.Wait()
+	t.Cleanup(func() { add.Wait() })
 	// The operation runs once its setsid child does.
 	for i := 0; len(survivors(home)) == 0; i++ {
 		if i > 3000 {
@@ -345,15 +366,4 @@ func TestGracefulStopEndsOperations(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	e.stop() // SIGTERM, and a clean exit expected
-	if left := survivors(home); len(left) > 0 {
-		t.Errorf("processes outlived the engine's graceful stop: %v", left)
-	}
-	// The engine starts again on the same data directory.
-	e2 := startEngineAs(t, data, home, false)
-	code, b := e2.api(t).do("GET", "delphix/environment", "application/json", nil)
-	if code != 200 {
-		t.Errorf("environments after the restart: %d %s", code, b)
-	}
-	e2.stop()
 }
