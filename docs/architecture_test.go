@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +20,25 @@ const module = "github.com/dvpkit/dvp"
 // by directory relative to the root, with the product packages each
 // non-test file imports.
 func productPackages(t *testing.T) map[string][]string {
+	t.Helper()
+	pkgs := map[string][]string{}
+	for dir, imports := range packageImports(t) {
+		pkgs[dir] = nil
+		for _, p := range imports {
+			if p == module {
+				pkgs[dir] = append(pkgs[dir], ".")
+			} else if strings.HasPrefix(p, module+"/") {
+				pkgs[dir] = append(pkgs[dir], strings.TrimPrefix(p, module+"/"))
+			}
+		}
+	}
+	return pkgs
+}
+
+// packageImports returns the packages of the repository (both modules), by
+// directory relative to the root, with every import path (the standard
+// library's, other modules', the product's) of their non-test files.
+func packageImports(t *testing.T) map[string][]string {
 	t.Helper()
 	root := ".."
 	pkgs := map[string][]string{}
@@ -49,11 +69,7 @@ func productPackages(t *testing.T) map[string][]string {
 		}
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
-			if p == module {
-				pkgs[rel] = append(pkgs[rel], ".")
-			} else if strings.HasPrefix(p, module+"/") {
-				pkgs[rel] = append(pkgs[rel], strings.TrimPrefix(p, module+"/"))
-			}
+			pkgs[rel] = append(pkgs[rel], p)
 		}
 		return nil
 	})
@@ -148,5 +164,110 @@ func TestArchitectureLayers(t *testing.T) {
 				t.Errorf("%s (the Python-parity quarantine) imports %s", p, imp)
 			}
 		}
+	}
+}
+
+// engineImports are the engine packages each engine package may import
+// (docs/architecture.md, "Layers": api puts guard in front of core; core
+// uses jobs, sched, exec, store and secrets; exec uses store's layout of
+// the data directory; jobs records jobs through store; store seals secrets
+// with secrets' keeper). internal/engine, the wiring, may import them all;
+// a new engine package must be added here.
+var engineImports = map[string][]string{
+	"internal/engine/api":        {"internal/engine/core", "internal/engine/guard"},
+	"internal/engine/guard":      nil,
+	"internal/engine/core":       {"internal/engine/jobs", "internal/engine/sched", "internal/engine/exec", "internal/engine/store", "internal/engine/secrets"},
+	"internal/engine/jobs":       {"internal/engine/store"},
+	"internal/engine/exec":       {"internal/engine/store", "internal/engine/secrets"},
+	"internal/engine/store":      {"internal/engine/secrets"},
+	"internal/engine/sched":      nil,
+	"internal/engine/secrets":    nil,
+	"internal/engine/enginetest": nil,
+}
+
+// Inside the engine the arrows point down: HTTP (api, guard) above the
+// workflows (core), the workflows above jobs, execution and storage, and
+// nothing below imports anything above it.
+func TestArchitectureEngineLayers(t *testing.T) {
+	for p, imports := range productPackages(t) {
+		if p == "internal/engine" || !strings.HasPrefix(p, "internal/engine/") || p == "internal/engine/e2e" || strings.HasPrefix(p, "internal/engine/e2e/") {
+			continue
+		}
+		allowed, ok := engineImports[p]
+		if !ok {
+			t.Errorf("%s is not in engineImports (docs/architecture_test.go): say which engine packages it may import", p)
+			continue
+		}
+		for _, imp := range imports {
+			if imp == "internal/engine" || strings.HasPrefix(imp, "internal/engine/") && !slices.Contains(allowed, imp) {
+				t.Errorf("%s imports %s: the engine's packages import only those below them (docs/architecture.md, \"Layers\")", p, imp)
+			}
+		}
+	}
+}
+
+// libraryOwners are the only product packages that may import each of
+// these libraries: HTTP stays at the edges (the engine's front door and
+// routes, the client, the commands), the command-line libraries in the
+// commands and the engine settings, SQL in the store, SSH in execution.
+var libraryOwners = map[string][]string{
+	"net/http":                     {"internal/cli", "internal/engine", "internal/engine/api", "internal/engine/guard", "internal/engineclient"},
+	"github.com/spf13/cobra":       {"internal/cli"},
+	"github.com/spf13/pflag":       {"internal/cli", "internal/settings"},
+	"github.com/spf13/viper":       {"internal/settings"},
+	"database/sql":                 {"internal/engine/store", "internal/engine/core"},
+	"modernc.org/sqlite":           {"internal/engine/store"},
+	"golang.org/x/crypto/ssh":      {"internal/engine/exec"},
+	"github.com/go-resty/resty/v2": {"internal/engineclient"},
+	"github.com/dave/jennifer/jen": {"internal/codegen"},
+}
+
+// HTTP, storage, execution and the command line each stay in their
+// packages: a domain package (core, build, config, ...) imports none of
+// their libraries.
+func TestArchitectureLibrariesStayInTheirLayers(t *testing.T) {
+	pkgs := packageImports(t)
+	for p, imports := range pkgs {
+		if strings.HasPrefix(p, "internal/engine/e2e/") || strings.HasPrefix(p, "third_party/") {
+			continue
+		}
+		for _, imp := range imports {
+			for lib, owners := range libraryOwners {
+				if (imp == lib || strings.HasPrefix(imp, lib+"/")) && !slices.Contains(owners, p) {
+					t.Errorf("%s imports %s, which only %s may", p, imp, strings.Join(owners, ", "))
+				}
+			}
+		}
+	}
+	if !slices.Contains(pkgs["internal/engine/store"], "modernc.org/sqlite") {
+		t.Error("internal/engine/store does not import modernc.org/sqlite: the walk is broken")
+	}
+}
+
+// The SDK (sdk/, a module of its own) imports the standard library and
+// its own packages only, so a plugin builds offline with nothing but Go.
+func TestSDKImportsStandardLibraryOnly(t *testing.T) {
+	checked := 0
+	for p, imports := range packageImports(t) {
+		if p != "sdk" && !strings.HasPrefix(p, "sdk/") {
+			continue
+		}
+		checked++
+		for _, imp := range imports {
+			first, _, _ := strings.Cut(imp, "/")
+			if strings.Contains(first, ".") && imp != module+"/sdk" && !strings.HasPrefix(imp, module+"/sdk/") {
+				t.Errorf("%s imports %s: the SDK uses the standard library only", p, imp)
+			}
+		}
+	}
+	if checked < 6 {
+		t.Fatalf("only %d SDK packages found: the walk is broken", checked)
+	}
+	gomod, err := os.ReadFile(filepath.Join("..", "sdk", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if regexp.MustCompile(`(?m)^\s*require\b`).Match(gomod) {
+		t.Errorf("sdk/go.mod requires a module: the SDK uses the standard library only")
 	}
 }
