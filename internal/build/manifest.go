@@ -104,10 +104,13 @@ func checkManifest(rm *protocol.Manifest, pluginType string, entry *entryInfo) (
 			*manifestFlag(m, spec.ManifestKey) = true
 		}
 	}
+	// In dvp's order (the manifest's), not the messages' alphabetical one.
 	for _, spec := range protocol.Operations() {
 		if spec.Required(pluginType) && !*manifestFlag(m, spec.ManifestKey) {
-			ps = append(ps, at(diag.Warning, "Implementation missing for required method %s(). The Plugin Operation '%s' will fail when executed.",
-				spec.Name, requiredDescriptions[spec.ManifestKey]))
+			p := at(diag.Warning, "Implementation missing for required method %s(). The Plugin Operation '%s' will fail when executed.",
+				spec.Name, requiredDescriptions[spec.ManifestKey])
+			p.Rank = len(ps) + 1
+			ps = append(ps, p)
 		}
 	}
 	migProblems, ids := checkMigrations(rm.Migrations, entry, file, line, col)

@@ -239,17 +239,34 @@ func runBuild(ctx context.Context, app *App, opts BuildOptions) error {
 		if len(problems) > 0 {
 			fmt.Fprintf(app.messageOut(), "\n%s%s.\n", problems.Summary(), inFiles(problems))
 		}
+		// dvp's last lines: a blank line, then the verdict; the artifact's
+		// absolute path (and our sha256) at INFO, so from -v on
+		// (docs/compatibility.md, "The build").
 		if failed {
-			fmt.Fprintln(out, "BUILD FAILED.")
+			fmt.Fprintln(out, "\nBUILD FAILED.")
 		} else {
-			fmt.Fprintf(app.messageOut(), "Successfully generated artifact file at %s.\nsha256 %s\n", displayPath(res.ArtifactPath, opts.Cwd), res.SHA256)
+			if app.Verbose > 0 {
+				fmt.Fprintf(app.messageOut(), "Successfully generated artifact file at %s.\nsha256 %s\n", resolvedPath(res.ArtifactPath, opts.Cwd), res.SHA256)
+			}
 			// A success is a message, as in dvp (hidden from -q on): the
 			// artifact is the result.
-			fmt.Fprintln(app.messageOut(), "BUILD SUCCESSFUL.")
+			fmt.Fprintln(app.messageOut(), "\nBUILD SUCCESSFUL.")
 		}
 	}
 	if failed {
 		return &SilentError{Code: ExitUser}
 	}
 	return nil
+}
+
+// resolvedPath is path as dvp's options give it (click's resolve_path):
+// absolute, with the symbolic links of its directory resolved.
+func resolvedPath(path, cwd string) string {
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(cwd, path)
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
+		return filepath.Join(dir, filepath.Base(path))
+	}
+	return filepath.Clean(path)
 }

@@ -27,6 +27,10 @@ type Problem struct {
 	Severity Severity `json:"severity"`
 	Message  string   `json:"message"`
 	Hint     string   `json:"hint,omitempty"` // how to fix it
+	// Rank orders problems at the same position before their messages do:
+	// the producer's own order where it means something (dvp's order of
+	// the missing required operations, docs/compatibility.md). 0 for none.
+	Rank int `json:"-"`
 }
 
 // String renders the problem as FILE:LINE:COL: message, the pointer in
@@ -122,7 +126,8 @@ func (l List) Count(s Severity) int {
 	return n
 }
 
-// Sort orders problems by file, line, column, then message, so output is stable.
+// Sort orders problems by file, line, column, rank, then message, so output
+// is stable.
 func (l List) Sort() {
 	sort.SliceStable(l, func(i, j int) bool {
 		a, b := l[i], l[j]
@@ -134,6 +139,9 @@ func (l List) Sort() {
 		}
 		if a.Column != b.Column {
 			return a.Column < b.Column
+		}
+		if a.Rank != b.Rank {
+			return a.Rank < b.Rank
 		}
 		return a.Message < b.Message
 	})

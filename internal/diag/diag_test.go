@@ -1,6 +1,9 @@
 package diag
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestDocumentProblems(t *testing.T) {
 	l := List{
@@ -32,5 +35,26 @@ func TestFileProblem(t *testing.T) {
 	}
 	if got := (List{p, Errorf("f", 0, 0, "x")}).Summary(); got != "1 error, 1 warning" {
 		t.Errorf("Summary = %q", got)
+	}
+}
+
+// At one position a producer's rank orders problems before their messages
+// do; problems without a rank keep the alphabetical order.
+func TestSortRank(t *testing.T) {
+	l := List{
+		{File: "b.go", Line: 1, Column: 1, Message: "z"},
+		{File: "a.go", Line: 2, Column: 1, Message: "second", Rank: 2},
+		{File: "a.go", Line: 2, Column: 1, Message: "third", Rank: 3},
+		{File: "a.go", Line: 2, Column: 1, Message: "first", Rank: 1},
+		{File: "a.go", Line: 1, Column: 1, Message: "y"},
+		{File: "a.go", Line: 1, Column: 1, Message: "x"},
+	}
+	l.Sort()
+	var got []string
+	for _, p := range l {
+		got = append(got, p.Message)
+	}
+	if want := "x y first second third z"; strings.Join(got, " ") != want {
+		t.Errorf("sorted: %v, want %s", got, want)
 	}
 }
