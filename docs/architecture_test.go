@@ -215,7 +215,7 @@ var libraryOwners = map[string][]string{
 	"github.com/spf13/cobra":       {"internal/cli"},
 	"github.com/spf13/pflag":       {"internal/cli", "internal/settings"},
 	"github.com/spf13/viper":       {"internal/settings"},
-	"database/sql":                 {"internal/engine/store", "internal/engine/core"},
+	"database/sql":                 {"internal/engine/store"},
 	"modernc.org/sqlite":           {"internal/engine/store"},
 	"golang.org/x/crypto/ssh":      {"internal/engine/exec"},
 	"github.com/go-resty/resty/v2": {"internal/engineclient"},

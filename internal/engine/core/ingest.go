@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -98,7 +97,7 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 				}
 			}
 			return row, nil
-		}, func(ctx context.Context, tx *sql.Tx) error {
+		}, func(ctx context.Context, tx *store.Tx) error {
 			act.Details = fmt.Sprintf("Installed plugin %q (%s) build %s as %s.", a.Name, a.PluginID, a.BuildNumber, row.Ref())
 			act.EndTime.String, act.EndTime.Valid = store.FormatTime(e.cfg.Clock()), true
 			return insertAction(ctx, tx)
@@ -192,7 +191,7 @@ func (e *Engine) upgradeNow(ctx context.Context, caller Caller, src *store.Spool
 			event("event.toolkit.upgrade.completed", fmt.Sprintf("Plugin %q is now at build %s.", a.Name, a.BuildNumber), "INFO", 100))
 		events[len(events)-1].State.String, events[len(events)-1].State.Valid = "COMPLETED", true
 		return row, nil
-	}, func(ctx context.Context, tx *sql.Tx) error {
+	}, func(ctx context.Context, tx *store.Tx) error {
 		if atInstall != nil {
 			err := e.store.CheckToolkitObjects(atInstall.Ref(), func(objs []store.StoredObject) error {
 				if refused := upgradeGuardRefusal(old, a, e.guardProblems(atInstall, row, a, objs)); refused != nil {
@@ -319,7 +318,7 @@ func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool,
 		}
 		// The upgrade guard, in the installing transaction: the stored
 		// objects, migrated or not, must match the new build's schemas.
-		guard := func(ctx context.Context, tx *sql.Tx) error {
+		guard := func(ctx context.Context, tx *store.Tx) error {
 			if atInstall == nil {
 				return nil
 			}

@@ -10,7 +10,6 @@ package core
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -160,7 +159,7 @@ func (e *Engine) planMigrations(ctx context.Context, j *jobs.Job, cur, row *stor
 // that changed since the migrations ran fails the upgrade.
 func (p *migrationPlan) apply(s *store.Store) store.InstallApply {
 	inner := s.ApplyMigrated(p.toolkit, p.objects, p.newDocs)
-	return func(ctx context.Context, tx *sql.Tx) error {
+	return func(ctx context.Context, tx *store.Tx) error {
 		err := inner(ctx, tx)
 		var ce *store.ChangedError
 		if errors.As(err, &ce) {

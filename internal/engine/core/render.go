@@ -2,7 +2,6 @@ package core
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"strings"
 
@@ -116,7 +115,7 @@ func marshalNoEscape(v any) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-func nullable(s sql.NullString) *string {
+func nullable(s store.NullString) *string {
 	if !s.Valid {
 		return nil
 	}

@@ -7,6 +7,14 @@ import (
 	"fmt"
 )
 
+// NullString is a text column a row may lack: NULL when Valid is false.
+// It is database/sql's, named here so that the store's callers need no SQL
+// package.
+type NullString = sql.NullString
+
+// NullInt64 is an integer column a row may lack: NULL when Valid is false.
+type NullInt64 = sql.NullInt64
+
 // Action is a row of the actions table: what a request did (an upload, a
 // deletion, a workflow), with its outcome.
 type Action struct {
@@ -17,11 +25,11 @@ type Action struct {
 	State              string
 	UserRef            string
 	StartTime          string
-	EndTime            sql.NullString
-	FailureDescription sql.NullString
-	FailureAction      sql.NullString
-	FailureCode        sql.NullString
-	JobID              sql.NullInt64
+	EndTime            NullString
+	FailureDescription NullString
+	FailureAction      NullString
+	FailureCode        NullString
+	JobID              NullInt64
 }
 
 // Ref is the action's reference (ACTION-n).
@@ -29,13 +37,14 @@ func (a *Action) Ref() string { return fmt.Sprintf("ACTION-%d", a.ID) }
 
 // InsertAction stores a new action and sets its ID.
 func (s *Store) InsertAction(ctx context.Context, a *Action) error {
-	return s.write(ctx, s.InsertActionTx(a))
+	return s.write(ctx, s.InsertActionTx(a).inTx)
 }
 
 // InsertActionTx is InsertAction as a write of a transaction (Install's
 // apply, for one).
 func (s *Store) InsertActionTx(a *Action) InstallApply {
-	return func(ctx context.Context, tx *sql.Tx) error {
+	return func(ctx context.Context, t *Tx) error {
+		tx := t.tx
 		res, err := tx.StmtContext(ctx, s.wstmts.insertAction).ExecContext(ctx,
 			a.ActionType, a.Title, a.Details, a.State, a.UserRef, a.StartTime, a.EndTime, a.FailureDescription, a.FailureAction, a.FailureCode, a.JobID)
 		if err != nil {
@@ -74,8 +83,8 @@ type Job struct {
 	ActionID   int64
 	ActionType string
 	Title      string
-	Target     sql.NullString
-	TargetName sql.NullString
+	Target     NullString
+	TargetName NullString
 	State      string
 	Percent    float64
 	UserRef    string
@@ -92,16 +101,16 @@ type JobEvent struct {
 	Timestamp   string
 	MessageCode string
 	Details     string
-	Action      sql.NullString
+	Action      NullString
 	EventType   string
 	Percent     float64
-	State       sql.NullString
+	State       NullString
 }
 
 // InsertActionWithJob creates a running action and its job, and records
 // the job's first events (if any) with them, in one transaction.
 func (s *Store) InsertActionWithJob(ctx context.Context, a *Action, j *Job, first ...JobEvent) error {
-	return s.write(ctx, s.InsertActionWithJobTx(a, j, first...))
+	return s.write(ctx, s.InsertActionWithJobTx(a, j, first...).inTx)
 }
 
 // InsertActionWithJobTx is InsertActionWithJob as a write of a
@@ -109,7 +118,8 @@ func (s *Store) InsertActionWithJob(ctx context.Context, a *Action, j *Job, firs
 // action, job and events in the transaction that installs the build). The
 // action's end and failure are written too when they are set.
 func (s *Store) InsertActionWithJobTx(a *Action, j *Job, first ...JobEvent) InstallApply {
-	return func(ctx context.Context, tx *sql.Tx) error {
+	return func(ctx context.Context, t *Tx) error {
+		tx := t.tx
 		if n := len(first); n > 0 { // the job takes the last event's progress
 			j.Percent, j.UpdateTime = first[n-1].Percent, first[n-1].Timestamp
 		}
@@ -159,18 +169,19 @@ func addEvent(ctx context.Context, tx *sql.Tx, jobID int64, state string, ev Job
 // AddEvent appends an event to a job and updates its state and progress.
 // The events of concurrent jobs are committed together (write.go).
 func (s *Store) AddEvent(ctx context.Context, jobID int64, state string, ev JobEvent) error {
-	return s.write(ctx, s.AddEventsTx(jobID, state, ev))
+	return s.write(ctx, s.AddEventsTx(jobID, state, ev).inTx)
 }
 
 // WriteEvents appends events to a job in one write (see AddEvent).
 func (s *Store) WriteEvents(ctx context.Context, jobID int64, state string, evs ...JobEvent) error {
-	return s.write(ctx, s.AddEventsTx(jobID, state, evs...))
+	return s.write(ctx, s.AddEventsTx(jobID, state, evs...).inTx)
 }
 
 // AddEventsTx appends events to a job, as a write of a transaction: the
 // job takes state and the last event's progress.
 func (s *Store) AddEventsTx(jobID int64, state string, evs ...JobEvent) InstallApply {
-	return func(ctx context.Context, tx *sql.Tx) error {
+	return func(ctx context.Context, t *Tx) error {
+		tx := t.tx
 		for _, ev := range evs {
 			if err := addEvent(ctx, tx, jobID, state, ev); err != nil {
 				return err
@@ -193,14 +204,15 @@ type Finish struct {
 // FinishJob records the end of a job and of its action in one
 // transaction.
 func (s *Store) FinishJob(ctx context.Context, f Finish) error {
-	return s.write(ctx, s.FinishJobTx(f))
+	return s.write(ctx, s.FinishJobTx(f).inTx)
 }
 
 // FinishJobTx is FinishJob as a write of a transaction (Install's apply:
 // an upgrade's job ends in the transaction that installs the build).
 func (s *Store) FinishJobTx(f Finish) InstallApply {
-	return func(ctx context.Context, tx *sql.Tx) error {
-		if err := s.AddEventsTx(f.JobID, f.State, f.Events...)(ctx, tx); err != nil {
+	return func(ctx context.Context, t *Tx) error {
+		tx := t.tx
+		if err := s.AddEventsTx(f.JobID, f.State, f.Events...)(ctx, t); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE actions SET state=?, end_time=?, failure_description=?, failure_action=?, failure_code=? WHERE id=?`,

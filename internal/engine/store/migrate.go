@@ -32,8 +32,8 @@ type rowsQuerier interface {
 // earlier InstallApply wrote) and hands them to check; an error of check
 // refuses the installation, and nothing changes.
 func (s *Store) CheckToolkitObjects(toolkitRef string, check func(objects []StoredObject) error) InstallApply {
-	return func(ctx context.Context, tx *sql.Tx) error {
-		objs, err := s.toolkitObjects(ctx, tx, toolkitRef)
+	return func(ctx context.Context, tx *Tx) error {
+		objs, err := s.toolkitObjects(ctx, tx.tx, toolkitRef)
 		if err != nil {
 			return err
 		}
@@ -43,7 +43,7 @@ func (s *Store) CheckToolkitObjects(toolkitRef string, check func(objects []Stor
 
 // Chain is an InstallApply that runs applies in order (nil ones skipped).
 func Chain(applies ...InstallApply) InstallApply {
-	return func(ctx context.Context, tx *sql.Tx) error {
+	return func(ctx context.Context, tx *Tx) error {
 		for _, a := range applies {
 			if a == nil {
 				continue
@@ -103,7 +103,8 @@ func (e *ChangedError) Error() string { return e.What + " while the migrations r
 // as ToolkitObjects read them: when any of them changed since, or objects
 // of the plugin were created or deleted, it fails with a *ChangedError.
 func (s *Store) ApplyMigrated(toolkit string, objects []StoredObject, newDocs map[int64][]byte) InstallApply {
-	return func(ctx context.Context, tx *sql.Tx) error {
+	return func(ctx context.Context, t *Tx) error {
+		tx := t.tx
 		conflict := func(what string) error { return &ChangedError{What: what} }
 		rows, err := tx.QueryContext(ctx, `SELECT id, data FROM objects ORDER BY id`)
 		if err != nil {

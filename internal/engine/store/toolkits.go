@@ -107,8 +107,17 @@ type InstallDecision func(current *Toolkit) (*Toolkit, error)
 
 // InstallApply runs in install's transaction after the toolkit row is
 // written (an upgrade stores its migrated objects there); an error rolls
-// everything back.
-type InstallApply func(ctx context.Context, tx *sql.Tx) error
+// everything back. The store makes them (InsertActionTx, FinishJobTx,
+// ApplyMigrated, CheckToolkitObjects, ...); a caller chains them (Chain)
+// and may wrap one, and runs no SQL of its own: Tx is opaque.
+type InstallApply func(ctx context.Context, tx *Tx) error
+
+// Tx is the transaction an InstallApply runs in. Only the store reads it.
+type Tx struct{ tx *sql.Tx }
+
+// inTx runs a in the writer's transaction tx (a write of its own, or a
+// step of a larger one).
+func (a InstallApply) inTx(ctx context.Context, tx *sql.Tx) error { return a(ctx, &Tx{tx: tx}) }
 
 // Install adopts the source blob and writes the toolkit row in one
 // transaction, after decide approved it against the row installed at that
@@ -182,7 +191,7 @@ func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, dec
 			}
 		}
 		if apply != nil {
-			return apply(ctx, tx)
+			return apply.inTx(ctx, tx)
 		}
 		return nil
 	}, func() { s.toolkits.put(row) })
