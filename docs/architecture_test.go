@@ -136,6 +136,10 @@ func isLeaf(p string) bool {
 	return false
 }
 
+// testHelpers are the packages docs/architecture.md lists as imported by
+// tests only.
+var testHelpers = []string{"internal/engine/enginetest", "internal/testbuild", "internal/jsonschemamsg/msgtest", "internal/testio"}
+
 // The dependencies point the way docs/architecture.md draws them.
 func TestArchitectureLayers(t *testing.T) {
 	pkgs := productPackages(t)
@@ -159,6 +163,9 @@ func TestArchitectureLayers(t *testing.T) {
 			}
 			if strings.HasPrefix(p, "internal/engine") && !strings.HasPrefix(p, "internal/engineapi") && !strings.HasPrefix(p, "internal/engineclient") && client.MatchString(imp) {
 				t.Errorf("%s (the engine) imports %s (the client side)", p, imp)
+			}
+			if slices.Contains(testHelpers, imp) && !slices.Contains(testHelpers, p) {
+				t.Errorf("%s imports %s, a helper of tests (only tests may)", p, imp)
 			}
 			if strings.HasPrefix(p, "internal/pycompat") && !strings.HasPrefix(imp, "internal/pycompat") && imp != "internal/jsonpointer" {
 				t.Errorf("%s (the Python-parity quarantine) imports %s", p, imp)

@@ -8,42 +8,26 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dvpkit/dvp/internal/testio"
 )
 
 // startDvp starts the dvp binary (the test binary as dvp, on PATH).
-func startDvp(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, *syncBuf) {
+func startDvp(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, *testio.Buffer) {
 	t.Helper()
 	cmd := exec.Command("dvp", args...)
 	cmd.Env = append(cmd.Environ(), "HOME="+t.TempDir(), "DVP_ENGINE=", "DVP_USER=", "DVP_PASSWORD=")
 	var out bytes.Buffer
-	errb := &syncBuf{}
+	errb := &testio.Buffer{}
 	cmd.Stdout, cmd.Stderr = &out, errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill() })
 	return cmd, &out, errb
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func exitCode(t *testing.T, err error) int {
@@ -116,7 +100,7 @@ func TestInterruptStalledUpload(t *testing.T) {
 
 // waitForFile polls until path exists or the process ends (bounded by the
 // number of polls, not by the clock of the assertion).
-func waitForFile(t *testing.T, path string, cmd *exec.Cmd, errb *syncBuf) {
+func waitForFile(t *testing.T, path string, cmd *exec.Cmd, errb *testio.Buffer) {
 	t.Helper()
 	for i := 0; i < 3000; i++ {
 		if _, err := os.Stat(path); err == nil {
@@ -154,7 +138,7 @@ func TestInterruptBuild(t *testing.T) {
 			cmd.Dir = dir
 			cmd.Env = append(cmd.Environ(), "HOME="+t.TempDir(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 			var out bytes.Buffer
-			errb := &syncBuf{}
+			errb := &testio.Buffer{}
 			cmd.Stdout, cmd.Stderr = &out, errb
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -188,7 +172,7 @@ func TestInterruptEngineServe(t *testing.T) {
 			ready := filepath.Join(t.TempDir(), "url")
 			cmd := exec.Command("dvp", "engine", "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--ready-file", ready, "--insecure-no-sandbox")
 			cmd.Env = append(cmd.Environ(), "HOME="+t.TempDir(), "DVP_ENGINE_ADMIN_PASSWORD=signal-test-pw")
-			out, errb := &syncBuf{}, &syncBuf{}
+			out, errb := &testio.Buffer{}, &testio.Buffer{}
 			cmd.Stdout, cmd.Stderr = out, errb
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)

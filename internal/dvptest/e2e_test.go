@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dvpkit/dvp/internal/testio"
 )
 
 var (
@@ -329,7 +331,7 @@ func TestSecondInterruptRemovesTemporaryDirectory(t *testing.T) {
 // has a set-up that never ends, and returns once that set-up runs: the
 // command, its output, its end and waitFor, which polls until cond holds
 // (dvp test ending first fails the test).
-func (p *project) startSlowSync(t *testing.T) (cmd *exec.Cmd, out *lockedBuffer, done <-chan error, waitFor func(what string, cond func() bool)) {
+func (p *project) startSlowSync(t *testing.T) (cmd *exec.Cmd, out *testio.Buffer, done <-chan error, waitFor func(what string, cond func() bool)) {
 	t.Helper()
 	mark := filepath.Join(t.TempDir(), "running")
 	spec := `environments:
@@ -347,7 +349,7 @@ scenarios:
 		t.Fatal(err)
 	}
 	cmd, _ = p.command(t, "test", "-f", "slow.yml")
-	out = &lockedBuffer{}
+	out = &testio.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -366,25 +368,6 @@ scenarios:
 	}
 	waitFor("the set-up ran", func() bool { _, err := os.Stat(mark); return err == nil })
 	return cmd, out, ended, waitFor
-}
-
-// lockedBuffer is a bytes.Buffer that a process writes while the test
-// reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // upgrade steps: to a newer build of the project (built first), and to an

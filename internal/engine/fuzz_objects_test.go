@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
 	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/testio"
 )
 
 // objectRoutesFuzzed are the data-object routes FuzzEngineObjects drives;
@@ -86,24 +86,6 @@ func confinePaths(body []byte, root string) []byte {
 	return out
 }
 
-// lockedBuffer collects the engine's log records (written by its jobs).
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // FuzzEngineObjects sends fuzzed JSON bodies and references to every
 // environment, repository, source config, dSource/VDB, snapshot and job
 // route of an engine that holds one of each (the staged test plugin on a
@@ -114,7 +96,7 @@ func (l *lockedBuffer) String() string {
 //
 //	go test -run '^$' -fuzz '^FuzzEngineObjects$' -fuzztime 5m -parallel 1 ./internal/engine/
 func FuzzEngineObjects(f *testing.F) {
-	var logs lockedBuffer
+	var logs testio.Buffer
 	te := startEngine(f, "", func(c *Config) {
 		c.Clock = nil
 		c.Log = slog.New(slog.NewTextHandler(&logs, nil))

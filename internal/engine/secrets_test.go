@@ -14,6 +14,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/logging"
+	"github.com/dvpkit/dvp/internal/testio"
 )
 
 // secretArtifact is the staged test plugin whose dSource parameters hold a
@@ -103,7 +104,7 @@ func TestSecretsAreSealedMaskedAndRedacted(t *testing.T) {
 	// A replaced key: the engine starts (and says so in its log); using
 	// the dSource fails with a message naming the key file.
 	os.WriteFile(filepath.Join(dir, secrets.KeyFile), bytes.Repeat([]byte{7}, secrets.KeySize), 0o600)
-	var logs lockedBuffer
+	var logs testio.Buffer
 	te3 := startEngine(t, dir, func(c *Config) {
 		c.Clock = nil
 		c.Log = slog.New(slog.NewTextHandler(&logs, nil))

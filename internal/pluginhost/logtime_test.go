@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dvpkit/dvp/internal/testio"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
@@ -13,8 +14,8 @@ import (
 // fraction digits), so their columns line up whatever the clock says: a
 // time whose nanoseconds end in zeros is not shorter.
 func TestLogTimeHasAFixedWidth(t *testing.T) {
-	var debug syncBuffer
-	l := &LocalLibraries{DebugLog: &debug, InfoLog: &syncBuffer{}, ErrorLog: &syncBuffer{}}
+	var debug testio.Buffer
+	l := &LocalLibraries{DebugLog: &debug, InfoLog: &testio.Buffer{}, ErrorLog: &testio.Buffer{}}
 	for range 200 {
 		l.Log(context.Background(), protocol.LevelDebug, "m")
 	}

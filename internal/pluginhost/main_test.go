@@ -1,18 +1,17 @@
 package pluginhost
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dvpkit/dvp/internal/testbuild"
+	"github.com/dvpkit/dvp/internal/testio"
 	"github.com/dvpkit/dvp/sdk"
 )
 
@@ -34,35 +33,17 @@ func TestMain(m *testing.M) {
 
 func pluginPath(name string) string { return filepath.Join(binDir, name) }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type fixture struct {
 	*Host
 	libs                *LocalLibraries
-	debug, info, errLog *syncBuffer
-	stderr              *syncBuffer
+	debug, info, errLog *testio.Buffer
+	stderr              *testio.Buffer
 	dir                 string
 }
 
 func newFixture(t *testing.T, plugin string, configure ...func(*Options)) *fixture {
 	t.Helper()
-	f := &fixture{debug: &syncBuffer{}, info: &syncBuffer{}, errLog: &syncBuffer{}, stderr: &syncBuffer{}, dir: t.TempDir()}
+	f := &fixture{debug: &testio.Buffer{}, info: &testio.Buffer{}, errLog: &testio.Buffer{}, stderr: &testio.Buffer{}, dir: t.TempDir()}
 	f.libs = &LocalLibraries{Dir: f.dir, SyncDestination: filepath.Join(f.dir, "dsource"),
 		DebugLog: f.debug, InfoLog: f.info, ErrorLog: f.errLog}
 	opts := Options{Binary: pluginPath(plugin), Libraries: f.libs, Stderr: f.stderr}

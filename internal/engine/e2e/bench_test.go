@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/internal/testio"
 )
 
 // Limits of BenchmarkUpload200MB.
@@ -101,7 +102,7 @@ func median(ds []time.Duration) time.Duration {
 
 func startEngineB(b *testing.B, data string) *engineProc {
 	ready := filepath.Join(b.TempDir(), "ready")
-	e := &engineProc{dataDir: data, out: &syncBuffer{}, exited: make(chan struct{})}
+	e := &engineProc{dataDir: data, out: &testio.Buffer{}, exited: make(chan struct{})}
 	e.cmd = exec.Command(dvpBin, "engine", "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--ready-file", ready)
 	e.cmd.Env = append(cleanEnv(b.TempDir()), "DVP_ENGINE_ADMIN_PASSWORD="+adminPassword)
 	e.cmd.Stdout, e.cmd.Stderr = e.out, e.out

@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/internal/testio"
 	_ "modernc.org/sqlite"
 )
 
@@ -77,35 +78,18 @@ type engineProc struct {
 	cmd     *exec.Cmd
 	url     string
 	dataDir string
-	out     *syncBuffer
+	out     *testio.Buffer
 	exited  chan struct{}
 	waitErr error
 	args    []string
 	pprof   string // the profiling endpoint's URL (startProfiledEngine)
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func startEngine(t *testing.T, dataDir string, extra ...string) *engineProc {
 	t.Helper()
 	ready := filepath.Join(t.TempDir(), "ready")
 	args := append([]string{"engine", "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--ready-file", ready}, extra...)
-	e := &engineProc{t: t, dataDir: dataDir, out: &syncBuffer{}, exited: make(chan struct{}), args: args}
+	e := &engineProc{t: t, dataDir: dataDir, out: &testio.Buffer{}, exited: make(chan struct{}), args: args}
 	e.cmd = exec.Command(dvpBin, args...)
 	e.cmd.Env = append(baseEnv(t), "DVP_ENGINE_ADMIN_PASSWORD="+adminPassword)
 	launchEngine(t, e, ready)
@@ -668,7 +652,7 @@ func TestGeneratedPasswordIsPrintedOnce(t *testing.T) {
 		ready := filepath.Join(t.TempDir(), "ready")
 		cmd := exec.CommandContext(ctx, dvpBin, "engine", "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--ready-file", ready)
 		cmd.Env = baseEnv(t)
-		out := &syncBuffer{}
+		out := &testio.Buffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		cmd.Start()
 		for ctx.Err() == nil {

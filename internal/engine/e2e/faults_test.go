@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/internal/testio"
 )
 
 // faultProxy forwards to the engine, except that it answers the first
@@ -216,7 +217,7 @@ func startEngineHome(t *testing.T, dataDir, home, password string, env ...string
 	t.Helper()
 	ready := filepath.Join(t.TempDir(), "ready")
 	args := []string{"engine", "serve", "-vvv", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--ready-file", ready}
-	e := &engineProc{t: t, dataDir: dataDir, out: &syncBuffer{}, exited: make(chan struct{}), args: args}
+	e := &engineProc{t: t, dataDir: dataDir, out: &testio.Buffer{}, exited: make(chan struct{}), args: args}
 	e.cmd = exec.Command(dvpBin, args...)
 	e.cmd.Env = append(append(baseEnv(t), "HOME="+home, "DVP_ENGINE_ADMIN_PASSWORD="+password), env...)
 	return launchEngine(t, e, ready)

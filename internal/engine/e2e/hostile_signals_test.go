@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dvpkit/dvp/internal/testio"
 )
 
 // TestHangupStopsGracefully: the terminal of a `dvp engine serve &` closes
@@ -26,7 +28,7 @@ func TestHangupStopsGracefully(t *testing.T) {
 	// (a SIGHUP it had handled would have made the exit 129).
 	ready := filepath.Join(root, "ready-nohup")
 	args := []string{"engine", "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--ready-file", ready}
-	e := &engineProc{t: t, dataDir: data, out: &syncBuffer{}, exited: make(chan struct{}), args: args}
+	e := &engineProc{t: t, dataDir: data, out: &testio.Buffer{}, exited: make(chan struct{}), args: args}
 	e.cmd = exec.Command("nohup", append([]string{dvpBin}, args...)...)
 	e.cmd.Env = append(baseEnv(t), "HOME="+home, "DVP_ENGINE_ADMIN_PASSWORD="+adminPassword)
 	launchEngine(t, e, ready)

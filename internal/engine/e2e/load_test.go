@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/internal/testio"
 )
 
 // TestLoad runs DVP_LOAD_CLIENTS (100) concurrent clients against one engine
@@ -315,7 +316,7 @@ func startLoadEngine(t *testing.T, dataDir, bin string, profile bool) *enginePro
 	}
 	ready, addr := filepath.Join(t.TempDir(), "ready"), filepath.Join(t.TempDir(), "pprof")
 	args := []string{"engine", "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--ready-file", ready}
-	e := &engineProc{t: t, dataDir: dataDir, out: &syncBuffer{}, exited: make(chan struct{}), args: args}
+	e := &engineProc{t: t, dataDir: dataDir, out: &testio.Buffer{}, exited: make(chan struct{}), args: args}
 	e.cmd = exec.Command(bin, args...)
 	e.cmd.Env = append(baseEnv(t), "DVP_ENGINE_ADMIN_PASSWORD="+adminPassword)
 	if profile {

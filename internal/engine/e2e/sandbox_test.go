@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dvpkit/dvp/internal/testio"
 )
 
 // hostileMarker is the sleep duration of the hostile plugin's processes
@@ -26,7 +28,7 @@ func startEngineAs(t *testing.T, dataDir, home string, unprivileged bool, extra 
 	t.Helper()
 	ready := filepath.Join(filepath.Dir(dataDir), "ready")
 	args := append([]string{"engine", "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--ready-file", ready}, extra...)
-	e := &engineProc{t: t, dataDir: dataDir, out: &syncBuffer{}, exited: make(chan struct{}), args: args}
+	e := &engineProc{t: t, dataDir: dataDir, out: &testio.Buffer{}, exited: make(chan struct{}), args: args}
 	bin := dvpBin
 	if unprivileged {
 		bin = filepath.Join(filepath.Dir(dataDir), "dvp")
