@@ -150,7 +150,11 @@ func runGenerate(app *App, opts BuildOptions) error {
 				// dvp's words for a project that fails validation under -g.
 				fmt.Fprintf(app.messageOut(), "Validation failed on plugin file %s : %d error(s) of a full build, reported above as warnings; generating anyway.\n", f, res.Demoted[f])
 			}
-			fmt.Fprintf(app.messageOut(), "Generated %d files in %s (%s).\n", len(res.Files), displayPath(res.Dir, opts.Cwd), problems.Summary())
+			// Silent without problems unless -v, as dvp's -g (its one line
+			// is at INFO level).
+			if len(problems) > 0 || app.Verbose > 0 {
+				fmt.Fprintf(app.messageOut(), "Generated %d files in %s (%s).\n", len(res.Files), displayPath(res.Dir, opts.Cwd), problems.Summary())
+			}
 		}
 	}
 	if !ok {
