@@ -142,7 +142,7 @@ func readError(path string, err error) *engineclient.Error {
 
 // dvp's messages about a bad artifact (docs/upload.md, "dvp upload").
 const (
-	InvalidJSONMessage     = "Upload failed because the upload artifact is not a valid JSON file. Build it with 'dvp build'."
+	InvalidJSONMessage     = "Upload failed because the upload artifact was not a valid json file. Build it with 'dvp build'."
 	InvalidEngineAPIMessge = "The engineApi field is either missing or malformed. The field must be of the form:\n" +
 		"{\n  \"type\": \"APIVersion\",\n  \"major\": 1,\n  \"minor\": 7,\n  \"micro\": 0\n}\n" +
 		"Build the artifact with 'dvp build'."

@@ -337,7 +337,7 @@ func TestUploadUpgradeAndRefusals(t *testing.T) {
 	notJSON := filepath.Join(t.TempDir(), "artifact.json")
 	os.WriteFile(notJSON, []byte("{not json"), 0o644)
 	r = upload(t, e, notJSON)
-	if r.code != 1 || !strings.Contains(r.stderr, "Upload failed because the upload artifact is not a valid JSON file.") {
+	if r.code != 1 || !strings.Contains(r.stderr, "Upload failed because the upload artifact was not a valid json file.") {
 		t.Errorf("invalid JSON: %+v", r)
 	}
 	a := e.api(t)
@@ -381,7 +381,7 @@ func TestWrongPasswordAndMissingOptions(t *testing.T) {
 	// The engine is down: a network failure, exit 1.
 	e.stop()
 	r = upload(t, e, art)
-	if r.code != 1 || !strings.HasPrefix(r.stderr, "The request to the engine failed.\n") {
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "Encountered a http request failure.\n") {
 		t.Errorf("engine down: %+v", r)
 	}
 }
