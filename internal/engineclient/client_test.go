@@ -67,7 +67,7 @@ func TestErrorCatalogue(t *testing.T) {
 	srv.Close()
 	c, _ := newTestClient(t, url, func(o *Options) { o.Retries = -1 })
 	err := c.Login(context.Background(), artifact.EngineAPIVersion, "u", "p")
-	if err == nil || !strings.HasPrefix(err.Error(), "Encountered a http request failure.\n") || !strings.Contains(err.Error(), "connection refused") {
+	if err == nil || !strings.HasPrefix(err.Error(), "The request to the engine failed.\n") || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("network: %v", err)
 	}
 }

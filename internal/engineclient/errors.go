@@ -54,7 +54,7 @@ func NetworkError(err error) *Error {
 	if errors.As(err, &uerr) || strings.Contains(msg, "certificate signed by unknown authority") {
 		msg += "\nThe engine's certificate is not trusted: pass its CA with --ca-file (or, for a test engine only, --insecure-skip-tls-verify)."
 	}
-	return &Error{Kind: KindNetwork, Msg: "Encountered a http request failure.\n" + msg, Err: err}
+	return &Error{Kind: KindNetwork, Msg: "The request to the engine failed.\n" + msg, Err: err}
 }
 
 // networkError is NetworkError with what to do when no engine answers at

@@ -81,7 +81,7 @@ func TestFaultStalledEngine(t *testing.T) {
 	if !errors.As(err, &ue) || ue.Kind != engineclient.KindNetwork {
 		t.Fatalf("want a network error, got %T %v", err, err)
 	}
-	if !strings.HasPrefix(err.Error(), "Encountered a http request failure.\n") || !strings.Contains(err.Error(), "no progress for 300ms") {
+	if !strings.HasPrefix(err.Error(), "The request to the engine failed.\n") || !strings.Contains(err.Error(), "no progress for 300ms") {
 		t.Errorf("unclear message: %q", err)
 	}
 	// Each attempt ended by the read timeout (the message) and waited for
@@ -123,7 +123,7 @@ func TestFaultUploadStallsMidBody(t *testing.T) {
 		ArtifactPath: writeArtifact(t, enginetest.Options{Padding: 16 << 20})})
 	d := time.Since(start)
 	close(release)
-	if err == nil || !strings.HasPrefix(err.Error(), "Encountered a http request failure.\n") || !strings.Contains(err.Error(), "no progress for 500ms") {
+	if err == nil || !strings.HasPrefix(err.Error(), "The request to the engine failed.\n") || !strings.Contains(err.Error(), "no progress for 500ms") {
 		t.Fatalf("stalled upload: %v", err)
 	}
 	// The read timeout noticed the stall (the message above), after
@@ -165,7 +165,7 @@ func TestFaultNoAnswerAfterUpload(t *testing.T) {
 	c, _ := newTestClient(t, srv.URL, func(o *engineclient.Options) { o.ReadTimeout = 400 * time.Millisecond })
 	start := time.Now()
 	_, err := c.Upload(context.Background(), UploadOptions{User: testUser, Password: testPassword, ArtifactPath: writeArtifact(t, enginetest.Options{})})
-	if err == nil || !strings.HasPrefix(err.Error(), "Encountered a http request failure.\n") || !strings.Contains(err.Error(), "no progress for 400ms") {
+	if err == nil || !strings.HasPrefix(err.Error(), "The request to the engine failed.\n") || !strings.Contains(err.Error(), "no progress for 400ms") {
 		t.Fatalf("no answer: %v", err)
 	}
 	// Ended by the read timeout (the message), after waiting for it (a
@@ -233,7 +233,7 @@ func TestFaultSlowAndStalledDownload(t *testing.T) {
 	c, _ = newTestClient(t, stalled.URL, func(o *engineclient.Options) { o.ReadTimeout = 500 * time.Millisecond })
 	start := time.Now()
 	_, err = c.DownloadLogs(context.Background(), DownloadLogsOptions{User: testUser, Password: testPassword, PluginID: enginetest.DefaultID, PluginName: "p", Directory: dir})
-	if err == nil || !strings.HasPrefix(err.Error(), "Encountered a http request failure.\n") {
+	if err == nil || !strings.HasPrefix(err.Error(), "The request to the engine failed.\n") {
 		t.Fatalf("stalled download: %v", err)
 	}
 	// Only the read timeout can end this download (the context has no

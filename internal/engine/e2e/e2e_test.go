@@ -381,7 +381,7 @@ func TestWrongPasswordAndMissingOptions(t *testing.T) {
 	// The engine is down: a network failure, exit 1.
 	e.stop()
 	r = upload(t, e, art)
-	if r.code != 1 || !strings.HasPrefix(r.stderr, "Encountered a http request failure.\n") {
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "The request to the engine failed.\n") {
 		t.Errorf("engine down: %+v", r)
 	}
 }

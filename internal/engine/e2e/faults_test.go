@@ -409,7 +409,7 @@ func TestFaultStalledEngineTimesOut(t *testing.T) {
 	start := time.Now()
 	r := dvp(t, nil, "upload", "--read-timeout", "1s", "-e", "http://"+addr, "-u", "admin", "-a", writeArtifact(t, enginetest.Options{}))
 	d := time.Since(start)
-	if r.code != 1 || !strings.HasPrefix(r.stderr, "Encountered a http request failure.\n") || !strings.Contains(r.stderr, "(no progress for 1s)") ||
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "The request to the engine failed.\n") || !strings.Contains(r.stderr, "(no progress for 1s)") ||
 		strings.Contains(r.stderr, "goroutine") {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
