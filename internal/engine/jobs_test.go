@@ -202,9 +202,10 @@ func TestCancelASyncAndTheQueueBehindIt(t *testing.T) {
 }
 
 // A snapshot being taken is not listed; canceling its job removes it. A
-// canceled link removes its dSource, and linking again works.
+// canceled link removes its dSource, and linking again works. The
+// engine's stop cancels a running sync.
 func TestCancelDuringSnapshotAndLink(t *testing.T) {
-	_, c, src := slowSetup(t)
+	te, c, src := slowSetup(t)
 	mnt := filepath.Join(t.TempDir(), "mnt")
 	c.mustComplete("link", c.call("POST", "delphix/database/link", map[string]any{"name": "ds", "sourceConfig": src, "parameters": map[string]any{"mountLocation": mnt}}))
 
@@ -248,5 +249,23 @@ func TestCancelDuringSnapshotAndLink(t *testing.T) {
 	c.mustComplete("link again", c.call("POST", "delphix/database/link", map[string]any{"name": "ds2", "sourceConfig": src, "parameters": map[string]any{"mountLocation": mnt2}}))
 	if n := waitingProcesses(src); n != 0 {
 		t.Errorf("%d waiting processes at the end", n)
+	}
+
+	// The engine's graceful stop (dvp engine serve on SIGTERM) cancels a
+	// running sync: CANCELED saying that the engine stopped and what the
+	// sync left, not FAILED as if the plugin had failed.
+	os.WriteFile(filepath.Join(src, "hang"), nil, 0o644)
+	sync := *c.call("POST", "delphix/database/ds2/sync", map[string]any{}).Job
+	c.waitFor(sync, "started its command", func(engineapi.Job) bool { return waitingProcesses(src) == 1 })
+	te.core.Stop()
+	te.core.Wait()
+	stopped := c.job(sync, 0)
+	if stopped.JobState != engineapi.JobCanceled ||
+		!hasEvent(stopped, `Sync dSource "ds2": canceled because the engine stopped (a graceful stop of dvp engine serve). No snapshot was taken`) ||
+		hasEvent(stopped, "The engine failed") {
+		t.Errorf("a sync the engine's stop ended: %s\n%s", stopped.JobState, eventText(stopped))
+	}
+	if n := waitingProcesses(src); n != 0 {
+		t.Errorf("%d processes of the sync outlived the engine's stop", n)
 	}
 }

@@ -2,7 +2,8 @@
 // action and a job row in the store, records its progress as job events
 // (every secret masked), runs in the background under the lock of the
 // object it works on, and ends COMPLETED, FAILED with the failure's
-// message, action and code, or CANCELED when Cancel stopped it. A client
+// message, action and code, or CANCELED when Cancel or the engine's
+// graceful stop (Manager.Stop) stopped it. A client
 // follows it through GET delphix/action/{ref}/getJob or GET
 // delphix/job/{ref} (docs/engine.md, "Jobs").
 //
@@ -91,7 +92,7 @@ type Job struct {
 	percent  float64
 	queued   bool
 	cancel   context.CancelCauseFunc
-	canceled string   // who canceled the job ("" not canceled)
+	canceled string   // who canceled the job ("" not canceled, EngineStop the engine's stop)
 	lines    int      // output lines recorded
 	cut      bool     // output lines were left out
 	noticed  bool     // the event saying so is recorded
@@ -286,7 +287,7 @@ func (m *Manager) Start(s Spec, run func(ctx context.Context, j *Job) error) (jo
 		go func() {
 			select {
 			case <-m.stop:
-				cancel(errEngineStopped)
+				j.stopping()
 			case <-ctx.Done():
 			}
 		}()
@@ -314,6 +315,27 @@ func (m *Manager) Start(s Spec, run func(ctx context.Context, j *Job) error) (jo
 
 var errEngineStopped = errors.New("the engine is stopping")
 
+// EngineStop is who canceled a job that the engine's graceful stop ended
+// (Manager.Stop): the job ends CANCELED, as a Delphix engine's job state
+// says for a job that was stopped rather than one whose work failed, with
+// events saying that the engine stopped (docs/engine.md, "Running it").
+const EngineStop = "the engine's stop"
+
+// stopping cancels the job because the engine is stopping, unless a user
+// canceled it already.
+func (j *Job) stopping() {
+	j.mu.Lock()
+	first := j.canceled == ""
+	if first {
+		j.canceled = EngineStop
+	}
+	j.mu.Unlock()
+	if first {
+		j.Info("event.job.canceling", fmt.Sprintf("Canceling %s: the engine is stopping (dvp engine serve got SIGINT, SIGTERM or SIGHUP); stopping the plugin operation and its commands.", j.title))
+	}
+	j.cancel(errEngineStopped)
+}
+
 // finish records the end of a job: CANCELED when it was canceled (even
 // if its workflow got to the end), else FAILED or COMPLETED.
 func (m *Manager) finish(j *Job, title string, err error) {
@@ -327,6 +349,15 @@ func (m *Manager) finish(j *Job, title string, err error) {
 	by, rolledBack, result := j.canceled, j.rolledBack, j.Result
 	j.mu.Unlock()
 	switch {
+	case by == EngineStop && err != nil:
+		msg := fmt.Sprintf("%s: canceled because the engine stopped (a graceful stop of dvp engine serve).", title)
+		if rolledBack != "" {
+			msg += " " + rolledBack
+		} else {
+			msg += " Run it again once the engine is back."
+		}
+		j.finish("CANCELED", end, "event.job.canceled", msg, nil, "INFO", &msg, nil, nil)
+		m.log.Info("job canceled by the engine's stop", "job", j.Ref(), "title", title)
 	case by != "" && err != nil:
 		msg := fmt.Sprintf("%s: canceled by %s.", title, by)
 		if rolledBack != "" {
@@ -344,7 +375,9 @@ func (m *Manager) finish(j *Job, title string, err error) {
 		if result != "" {
 			msg = fmt.Sprintf("%s: done (%s).", title, result)
 		}
-		if by != "" {
+		if by == EngineStop {
+			msg += " The engine's stop came too late to cancel it: the job had done its work."
+		} else if by != "" {
 			msg += fmt.Sprintf(" The cancellation by %s came too late: the job had done its work.", by)
 		}
 		j.finish("COMPLETED", end, "event.job.completed", msg, nil, "INFO", nil, nil, nil)
@@ -500,7 +533,8 @@ func (m *Manager) Track() (done func()) {
 	return m.wg.Done
 }
 
-// Stop cancels the running jobs (their contexts end); Wait waits for them.
+// Stop cancels the running jobs (their contexts end), which end CANCELED
+// saying that the engine stopped; Wait waits for them.
 func (m *Manager) Stop() { m.once.Do(func() { close(m.stop) }) }
 
 // Wait waits for the running jobs.
