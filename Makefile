@@ -4,7 +4,7 @@ BIN     ?= bin/dvp
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build test test-dvp test-sdk lint lint-tools staticcheck bench load fuzz demo clean
+.PHONY: all build test test-dvp test-sdk lint lint-tools staticcheck cross bench load fuzz demo clean
 
 all: build
 
@@ -27,7 +27,17 @@ lint:
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	cd sdk && $(GO) vet ./...
 	@cd sdk && $(GO) mod tidy -diff || { echo "sdk/go.mod is not tidy: run go mod tidy in sdk"; exit 1; }
+	@$(MAKE) --no-print-directory cross
 	@$(MAKE) --no-print-directory staticcheck
+
+# dvp and the SDK build for macOS and Windows too (README, "Install"); their
+# tests run on Linux (namespaces, /proc). So: go vet for macOS (code and
+# tests), go build for Windows (dvp's tests are Linux and Unix only there),
+# and go vet of the SDK, tests included, for both.
+cross:
+	GOOS=darwin $(GO) vet ./...
+	GOOS=windows $(GO) build ./...
+	cd sdk && GOOS=darwin $(GO) vet ./... && GOOS=windows $(GO) vet ./...
 
 staticcheck:
 	$(GO) run $(STATICCHECK) -tags e2e ./...
