@@ -97,8 +97,11 @@ func (k *killMatrix) restart() {
 }
 
 // pluginProcesses lists the live processes of the plugin: its gate's
-// shell (the marker), the plugin executable and the sandboxes (their
-// command lines name the data directory).
+// shell (the marker, with the HOME of this test's engine, which the
+// plugin's commands inherit: the kill matrix of another checkout, running
+// at the same time on this machine, has gates of its own), the plugin
+// executable and the sandboxes (their command lines name the data
+// directory).
 func (k *killMatrix) pluginProcesses() []string {
 	var found []string
 	ents, _ := os.ReadDir("/proc")
@@ -107,8 +110,16 @@ func (k *killMatrix) pluginProcesses() []string {
 			continue
 		}
 		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || !(bytes.Contains(b, []byte("killmatrix-gate")) || bytes.Contains(b, []byte(k.data+"/"))) {
+		if err != nil {
 			continue
+		}
+		if !bytes.Contains(b, []byte(k.data+"/")) {
+			if !bytes.Contains(b, []byte("killmatrix-gate")) {
+				continue
+			}
+			if env, err := os.ReadFile("/proc/" + e.Name() + "/environ"); err == nil && !bytes.Contains(env, []byte("HOME="+k.home+"\x00")) {
+				continue
+			}
 		}
 		if st, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil && !strings.Contains(string(st), ") Z ") {
 			found = append(found, e.Name()+": "+strings.ReplaceAll(string(b), "\x00", " "))
