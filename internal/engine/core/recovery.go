@@ -43,27 +43,66 @@ type Recovered struct {
 // snapshot directories no object refers to, and the extracted executables
 // of builds no longer installed.
 func (e *Engine) RecoverObjects(ctx context.Context, interrupted []store.Job) (Recovered, error) {
-	var rec Recovered
-	containers, err := listMasked[engineapi.Container](ctx, e.store, store.KindContainer)
-	if err != nil {
-		return rec, err
+	r := &recovery{e: e, envDone: map[string]bool{}, started: map[string]store.Job{}}
+	err := r.load(ctx)
+	if err == nil {
+		err = r.endJobs(ctx, interrupted)
 	}
-	byRef := map[string]engineapi.Container{}
-	for _, c := range containers {
-		byRef[c.Reference] = c
+	if err == nil {
+		err = r.pendingEnvironments(ctx)
 	}
-	envs, err := listMasked[engineapi.Environment](ctx, e.store, store.KindEnvironment)
-	if err != nil {
-		return rec, err
+	if err == nil {
+		err = r.markContainers(ctx)
 	}
-	envByRef := map[string]engineapi.Environment{}
-	for _, env := range envs {
-		envByRef[env.Reference] = env
+	if err == nil {
+		err = r.removeOrphanObjects(ctx)
 	}
-	envDone := map[string]bool{}
-	// The jobs that had started (a queued job waited for its object's
-	// lock and changed nothing) on a container, by the container.
-	started := map[string]store.Job{}
+	if err == nil {
+		err = r.removeOrphanDirs(ctx)
+	}
+	return r.rec, err
+}
+
+// recovery is one run of RecoverObjects: the objects as the stop left them
+// and what its steps found and did.
+type recovery struct {
+	e          *Engine
+	rec        Recovered
+	containers []engineapi.Container
+	byRef      map[string]engineapi.Container // the containers by reference
+	envs       []engineapi.Environment
+	envByRef   map[string]engineapi.Environment
+	envDone    map[string]bool      // environments recovered already
+	started    map[string]store.Job // the job that had begun on a container, by the container
+	keepSnap   map[string]bool      // snapshots kept (removeOrphanObjects), by reference
+}
+
+// load reads the containers and the environments.
+func (r *recovery) load(ctx context.Context) error {
+	var err error
+	if r.containers, err = listMasked[engineapi.Container](ctx, r.e.store, store.KindContainer); err != nil {
+		return err
+	}
+	r.byRef = map[string]engineapi.Container{}
+	for _, c := range r.containers {
+		r.byRef[c.Reference] = c
+	}
+	if r.envs, err = listMasked[engineapi.Environment](ctx, r.e.store, store.KindEnvironment); err != nil {
+		return err
+	}
+	r.envByRef = map[string]engineapi.Environment{}
+	for _, env := range r.envs {
+		r.envByRef[env.Reference] = env
+	}
+	return nil
+}
+
+// endJobs gives each interrupted job its last event, saying what the stop
+// left and what to do. It records the jobs that had started (a queued job
+// waited for its object's lock and changed nothing) on a container, and
+// recovers the environment an environment job worked on.
+func (r *recovery) endJobs(ctx context.Context, interrupted []store.Job) error {
+	e := r.e
 	for _, j := range interrupted {
 		full, err := e.store.Job(ctx, j.ID)
 		if err != nil || full == nil {
@@ -84,39 +123,51 @@ func (e *Engine) RecoverObjects(ctx context.Context, interrupted []store.Job) (R
 		}
 		if !begun {
 			details = "The engine stopped while this job was queued: it never ran, and changed nothing."
-		} else if c, ok := byRef[j.Target.String]; ok {
-			started[c.Reference] = j
+		} else if c, ok := r.byRef[j.Target.String]; ok {
+			r.started[c.Reference] = j
 			if _, d, a := interruption(&c, j.ActionType, j.Ref()); d != "" {
 				details, action = d, a
 			}
-		} else if env, ok := envByRef[j.Target.String]; ok && isEnvironmentJob(j.ActionType) && !envDone[env.Reference] {
+		} else if env, ok := r.envByRef[j.Target.String]; ok && isEnvironmentJob(j.ActionType) && !r.envDone[env.Reference] {
 			d, a, _, err := e.recoverEnvironment(ctx, env, j.ActionType, j.Ref())
 			if err != nil {
-				return rec, err
+				return err
 			}
 			details, action = d, a
-			envDone[env.Reference] = true
-			rec.Environments++
+			r.envDone[env.Reference] = true
+			r.rec.Environments++
 		}
 		ev := store.JobEvent{Timestamp: store.FormatTime(e.cfg.Clock()), MessageCode: "event.job.failed", Details: details, EventType: "ERROR", Percent: 100}
 		ev.Action.String, ev.Action.Valid = action, true
 		ev.State.String, ev.State.Valid = "FAILED", true
 		if err := e.store.AddEvent(ctx, j.ID, "FAILED", ev); err != nil {
-			return rec, err
+			return err
 		}
 	}
-	// An environment whose addition had not begun (or whose job is
-	// gone) and never passed its check.
-	for _, env := range envs {
-		if env.Pending != "" && !envDone[env.Reference] {
-			if _, _, _, err := e.recoverEnvironment(ctx, env, env.Pending, ""); err != nil {
-				return rec, err
+	return nil
+}
+
+// pendingEnvironments recovers each environment whose addition had not
+// begun (or whose job is gone) and never passed its check.
+func (r *recovery) pendingEnvironments(ctx context.Context) error {
+	for _, env := range r.envs {
+		if env.Pending != "" && !r.envDone[env.Reference] {
+			if _, _, _, err := r.e.recoverEnvironment(ctx, env, env.Pending, ""); err != nil {
+				return err
 			}
-			rec.Environments++
+			r.rec.Environments++
 		}
 	}
-	for _, c := range containers {
-		j, ok := started[c.Reference]
+	return nil
+}
+
+// markContainers marks each container a started job or a creation intent
+// left in an undefined state interrupted (interruption), with the reason
+// and what to do.
+func (r *recovery) markContainers(ctx context.Context) error {
+	e := r.e
+	for _, c := range r.containers {
+		j, ok := r.started[c.Reference]
 		if c.Pending == "" && !ok {
 			continue
 		}
@@ -144,57 +195,64 @@ func (e *Engine) RecoverObjects(ctx context.Context, interrupted []store.Job) (R
 			full.Runtime = runtime
 		}
 		if err := e.store.PutObject(ctx, store.KindContainer, full.Reference, full.Name, &full, e.cfg.Clock()); err != nil {
-			return rec, err
+			return err
 		}
-		rec.Containers++
+		r.rec.Containers++
 		e.cfg.Log.Warn("a stop of the engine interrupted a container", "container", full.Name, "reference", full.Reference, "details", details)
 	}
+	return nil
+}
 
-	// Snapshots being taken, or of containers that are gone.
-	snaps, err := listMasked[engineapi.Snapshot](ctx, e.store, store.KindSnapshot)
+// removeOrphanObjects removes the snapshots being taken, or of containers
+// that are gone, and the VDB source configs whose VDB is gone.
+func (r *recovery) removeOrphanObjects(ctx context.Context) error {
+	snaps, err := listMasked[engineapi.Snapshot](ctx, r.e.store, store.KindSnapshot)
 	if err != nil {
-		return rec, err
+		return err
 	}
 	var gone []store.ObjectKey
-	keepSnap := map[string]bool{}
+	r.keepSnap = map[string]bool{}
 	for _, s := range snaps {
-		if _, ok := byRef[s.Container]; s.Dir != "" && ok {
-			keepSnap[s.Reference] = true
+		if _, ok := r.byRef[s.Container]; s.Dir != "" && ok {
+			r.keepSnap[s.Reference] = true
 			continue
 		}
 		gone = append(gone, store.ObjectKey{Kind: store.KindSnapshot, Ref: s.Reference})
-		rec.Snapshots++
+		r.rec.Snapshots++
 	}
-	configs, err := listMasked[engineapi.SourceConfig](ctx, e.store, store.KindSourceConfig)
+	configs, err := listMasked[engineapi.SourceConfig](ctx, r.e.store, store.KindSourceConfig)
 	if err != nil {
-		return rec, err
+		return err
 	}
 	for _, sc := range configs {
-		if _, ok := byRef[sc.Container]; sc.Container != "" && !ok {
+		if _, ok := r.byRef[sc.Container]; sc.Container != "" && !ok {
 			gone = append(gone, store.ObjectKey{Kind: store.KindSourceConfig, Ref: sc.Reference})
-			rec.Orphans++
+			r.rec.Orphans++
 		}
 	}
 	if len(gone) > 0 {
-		if err := e.store.DeleteObjects(ctx, gone); err != nil {
-			return rec, err
-		}
+		return r.e.store.DeleteObjects(ctx, gone)
 	}
-	// Extracted plugin executables of builds no longer installed (an
-	// upgrade replaced them, or was cut off).
+	return nil
+}
+
+// removeOrphanDirs removes the storage and snapshot directories no object
+// refers to, and the extracted plugin executables of builds no longer
+// installed (an upgrade replaced them, or was cut off). os.RemoveAll
+// removes a link, never what it points to.
+func (r *recovery) removeOrphanDirs(ctx context.Context) error {
+	e := r.e
 	tks, err := e.store.Toolkits(ctx)
 	if err != nil {
-		return rec, err
+		return err
 	}
 	installed := map[string]bool{}
 	for _, t := range tks {
 		installed[t.SourceSHA256] = true
 	}
-	// Directories no object refers to (os.RemoveAll removes a link, never
-	// what it points to).
 	for dir, keep := range map[string]func(string) bool{
-		store.StorageDir:   func(name string) bool { _, ok := byRef[name]; return ok },
-		store.SnapshotsDir: func(name string) bool { return keepSnap[name] },
+		store.StorageDir:   func(name string) bool { _, ok := r.byRef[name]; return ok },
+		store.SnapshotsDir: func(name string) bool { return r.keepSnap[name] },
 		store.PluginBinDir: func(name string) bool { return installed[name] },
 	} {
 		entries, err := os.ReadDir(filepath.Join(e.cfg.DataDir, dir))
@@ -206,12 +264,12 @@ func (e *Engine) RecoverObjects(ctx context.Context, interrupted []store.Job) (R
 				continue
 			}
 			if err := os.RemoveAll(filepath.Join(e.cfg.DataDir, dir, ent.Name())); err != nil {
-				return rec, err
+				return err
 			}
-			rec.Orphans++
+			r.rec.Orphans++
 		}
 	}
-	return rec, nil
+	return nil
 }
 
 // listMasked decodes the stored documents of a kind as the API shows them
