@@ -312,7 +312,7 @@ func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool,
 	}
 	var atInstall *store.Toolkit // the row installed when the new one is written
 	if err == nil {
-		var migrated store.InstallApply
+		var migrated store.TxStep
 		if plan != nil && len(plan.newDocs) > 0 {
 			migrated = plan.apply(e.store)
 		}

@@ -157,7 +157,7 @@ func (e *Engine) planMigrations(ctx context.Context, j *jobs.Job, cur, row *stor
 // apply stores the migrated objects in the install transaction, after the
 // new toolkit row (so they are sealed under the new schemas). An object
 // that changed since the migrations ran fails the upgrade.
-func (p *migrationPlan) apply(s *store.Store) store.InstallApply {
+func (p *migrationPlan) apply(s *store.Store) store.TxStep {
 	inner := s.ApplyMigrated(p.toolkit, p.objects, p.newDocs)
 	return func(ctx context.Context, tx *store.Tx) error {
 		err := inner(ctx, tx)

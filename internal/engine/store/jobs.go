@@ -40,9 +40,9 @@ func (s *Store) InsertAction(ctx context.Context, a *Action) error {
 	return s.write(ctx, s.InsertActionTx(a).inTx)
 }
 
-// InsertActionTx is InsertAction as a write of a transaction (Install's
-// apply, for one).
-func (s *Store) InsertActionTx(a *Action) InstallApply {
+// InsertActionTx is InsertAction as a step of a larger transaction
+// (Install's, for one).
+func (s *Store) InsertActionTx(a *Action) TxStep {
 	return func(ctx context.Context, t *Tx) error {
 		tx := t.tx
 		res, err := tx.StmtContext(ctx, s.wstmts.insertAction).ExecContext(ctx,
@@ -113,11 +113,11 @@ func (s *Store) InsertActionWithJob(ctx context.Context, a *Action, j *Job, firs
 	return s.write(ctx, s.InsertActionWithJobTx(a, j, first...).inTx)
 }
 
-// InsertActionWithJobTx is InsertActionWithJob as a write of a
-// transaction (Install's apply: an upgrade without migrations records its
+// InsertActionWithJobTx is InsertActionWithJob as a step of a larger
+// transaction (Install's: an upgrade without migrations records its
 // action, job and events in the transaction that installs the build). The
 // action's end and failure are written too when they are set.
-func (s *Store) InsertActionWithJobTx(a *Action, j *Job, first ...JobEvent) InstallApply {
+func (s *Store) InsertActionWithJobTx(a *Action, j *Job, first ...JobEvent) TxStep {
 	return func(ctx context.Context, t *Tx) error {
 		tx := t.tx
 		if n := len(first); n > 0 { // the job takes the last event's progress
@@ -179,7 +179,7 @@ func (s *Store) WriteEvents(ctx context.Context, jobID int64, state string, evs 
 
 // AddEventsTx appends events to a job, as a write of a transaction: the
 // job takes state and the last event's progress.
-func (s *Store) AddEventsTx(jobID int64, state string, evs ...JobEvent) InstallApply {
+func (s *Store) AddEventsTx(jobID int64, state string, evs ...JobEvent) TxStep {
 	return func(ctx context.Context, t *Tx) error {
 		tx := t.tx
 		for _, ev := range evs {
@@ -207,9 +207,9 @@ func (s *Store) FinishJob(ctx context.Context, f Finish) error {
 	return s.write(ctx, s.FinishJobTx(f).inTx)
 }
 
-// FinishJobTx is FinishJob as a write of a transaction (Install's apply:
+// FinishJobTx is FinishJob as a step of a larger transaction (Install's:
 // an upgrade's job ends in the transaction that installs the build).
-func (s *Store) FinishJobTx(f Finish) InstallApply {
+func (s *Store) FinishJobTx(f Finish) TxStep {
 	return func(ctx context.Context, t *Tx) error {
 		tx := t.tx
 		if err := s.AddEventsTx(f.JobID, f.State, f.Events...)(ctx, t); err != nil {

@@ -27,11 +27,11 @@ type rowsQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// CheckToolkitObjects is an InstallApply that reads the plugin's stored
+// CheckToolkitObjects is a TxStep that reads the plugin's stored
 // objects inside Install's transaction (after the migrated documents an
-// earlier InstallApply wrote) and hands them to check; an error of check
+// earlier TxStep wrote) and hands them to check; an error of check
 // refuses the installation, and nothing changes.
-func (s *Store) CheckToolkitObjects(toolkitRef string, check func(objects []StoredObject) error) InstallApply {
+func (s *Store) CheckToolkitObjects(toolkitRef string, check func(objects []StoredObject) error) TxStep {
 	return func(ctx context.Context, tx *Tx) error {
 		objs, err := s.toolkitObjects(ctx, tx.tx, toolkitRef)
 		if err != nil {
@@ -41,8 +41,8 @@ func (s *Store) CheckToolkitObjects(toolkitRef string, check func(objects []Stor
 	}
 }
 
-// Chain is an InstallApply that runs applies in order (nil ones skipped).
-func Chain(applies ...InstallApply) InstallApply {
+// Chain is a TxStep that runs applies in order (nil ones skipped).
+func Chain(applies ...TxStep) TxStep {
 	return func(ctx context.Context, tx *Tx) error {
 		for _, a := range applies {
 			if a == nil {
@@ -102,7 +102,7 @@ func (e *ChangedError) Error() string { return e.What + " while the migrations r
 // they are sealed under the new schemas). objects are the plugin's objects
 // as ToolkitObjects read them: when any of them changed since, or objects
 // of the plugin were created or deleted, it fails with a *ChangedError.
-func (s *Store) ApplyMigrated(toolkit string, objects []StoredObject, newDocs map[int64][]byte) InstallApply {
+func (s *Store) ApplyMigrated(toolkit string, objects []StoredObject, newDocs map[int64][]byte) TxStep {
 	return func(ctx context.Context, t *Tx) error {
 		tx := t.tx
 		conflict := func(what string) error { return &ChangedError{What: what} }

@@ -105,20 +105,6 @@ type querier interface {
 // write, or an error that refuses the installation.
 type InstallDecision func(current *Toolkit) (*Toolkit, error)
 
-// InstallApply runs in install's transaction after the toolkit row is
-// written (an upgrade stores its migrated objects there); an error rolls
-// everything back. The store makes them (InsertActionTx, FinishJobTx,
-// ApplyMigrated, CheckToolkitObjects, ...); a caller chains them (Chain)
-// and may wrap one, and runs no SQL of its own: Tx is opaque.
-type InstallApply func(ctx context.Context, tx *Tx) error
-
-// Tx is the transaction an InstallApply runs in. Only the store reads it.
-type Tx struct{ tx *sql.Tx }
-
-// inTx runs a in the writer's transaction tx (a write of its own, or a
-// step of a larger one).
-func (a InstallApply) inTx(ctx context.Context, tx *sql.Tx) error { return a(ctx, &Tx{tx: tx}) }
-
 // Install adopts the source blob and writes the toolkit row in one
 // transaction, after decide approved it against the row installed at that
 // moment. The blob is durable before the row commits (code a committed row
@@ -134,7 +120,7 @@ func (a InstallApply) inTx(ctx context.Context, tx *sql.Tx) error { return a(ctx
 // each other's fsyncs, and an upload's own fsyncs overlap its wait for
 // the writer. A refused installation removes the blob again unless a row
 // or another installation in progress uses it.
-func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, decide InstallDecision, apply InstallApply) (*Toolkit, error) {
+func (s *Store) Install(ctx context.Context, pluginID string, source *Spool, decide InstallDecision, apply TxStep) (*Toolkit, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

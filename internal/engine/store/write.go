@@ -56,6 +56,22 @@ func (s *Store) commit(tx *sql.Tx) error {
 	return err
 }
 
+// TxStep is one write of a transaction: the store's exported writes are
+// made of them (InsertActionTx, AddEventsTx, FinishJobTx, ApplyMigrated,
+// CheckToolkitObjects, ...), and Install runs a caller's after the toolkit
+// row, in the same transaction (an upgrade stores its migrated objects,
+// its action and its job's end there); an error rolls everything back. A
+// caller chains steps (Chain) and may wrap one, but runs no SQL of its
+// own: Tx is opaque.
+type TxStep func(ctx context.Context, tx *Tx) error
+
+// Tx is the transaction a TxStep runs in. Only the store reads it.
+type Tx struct{ tx *sql.Tx }
+
+// inTx runs a in the writer's transaction tx (a write of its own, or a
+// step of a larger one).
+func (a TxStep) inTx(ctx context.Context, tx *sql.Tx) error { return a(ctx, &Tx{tx: tx}) }
+
 // write runs fn in a transaction, shared with the writes other goroutines
 // ask for at the same moment, and returns when it is committed. fn runs
 // under the store's writer lock and must only run SQL on tx.
