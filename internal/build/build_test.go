@@ -344,10 +344,10 @@ func TestFailuresKeepArtifact(t *testing.T) {
 		}, []string{`cannot use "x"`}, runner, 81},
 		{"missing entry symbol", func(t *testing.T, dir string) {
 			edit(t, filepath.Join(dir, "plugin_config.yml"), "plugin_runner:plugin", "plugin_runner:nosuch")
-		}, []string{`Entry point 'plugin_runner:nosuch' does not exist. 'nosuch' is not a package-level variable in plugin_runner.go`}, runner, 0},
+		}, []string{`Entry point 'plugin_runner:nosuch' does not exist. 'nosuch' is not a symbol in module 'plugin_runner' (no package-level variable nosuch in plugin_runner.go).`}, runner, 0},
 		{"missing entry file", func(t *testing.T, dir string) {
 			edit(t, filepath.Join(dir, "plugin_config.yml"), "plugin_runner:plugin", "runner:plugin")
-		}, []string{`Entry point 'runner:plugin' does not exist: the module 'runner' has no Go file`}, "plugin_config.yml", 8},
+		}, []string{`No module named 'runner': the entry point 'runner:plugin' needs the Go file `}, "plugin_config.yml", 8},
 		{"entry symbol is a function", func(t *testing.T, dir string) {
 			edit(t, filepath.Join(dir, "plugin_config.yml"), "plugin_runner:plugin", "plugin_runner:upgradeSnapshot")
 		}, []string{`'upgradeSnapshot' is a func; it must be a package-level variable`}, runner, 76},

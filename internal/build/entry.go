@@ -48,7 +48,7 @@ func checkEntryPoint(cfg *config.Config, funcs bool) (*entryInfo, diag.List) {
 	src, err := os.ReadFile(info.File)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			p := bad("Entry point '%s' does not exist: the module '%s' has no Go file %s", cfg.EntryPoint, module, info.File)
+			p := bad("No module named '%s': the entry point '%s' needs the Go file %s", module, cfg.EntryPoint, info.File)
 			p[0].Hint = fmt.Sprintf("create %s.go in srcDir with a package-level variable '%s', or fix entryPoint", module, symbol)
 			return nil, p
 		}
@@ -91,7 +91,7 @@ func checkEntryPoint(cfg *config.Config, funcs bool) (*entryInfo, diag.List) {
 		}
 	}
 	if found == nil {
-		p := diag.Errorf(info.File, 0, 0, "Entry point '%s' does not exist. '%s' is not a package-level variable in %s", cfg.EntryPoint, symbol, filepath.Base(info.File))
+		p := diag.Errorf(info.File, 0, 0, "Entry point '%s' does not exist. '%s' is not a symbol in module '%s' (no package-level variable %s in %s).", cfg.EntryPoint, symbol, module, symbol, filepath.Base(info.File))
 		p.Hint = fmt.Sprintf("declare 'var %s = generated.Plugin{...}' in %s, or fix entryPoint in %s", symbol, filepath.Base(info.File), filepath.Base(cfg.Path))
 		return info, diag.List{p}
 	}
