@@ -39,6 +39,26 @@ func addConnectionFlags(cmd *cobra.Command, o *ConnectionOptions) {
 	f.DurationVar(&o.ReadTimeout, "read-timeout", engineclient.DefaultReadTimeout, "give up when the engine makes no progress (no answer, no byte sent or received) for this long")
 }
 
+// showConfiguredDefaults makes the help of a command with connection flags
+// show the engine and the user that the environment or ~/.dvp/config give
+// as (default "..."), as dvp's help shows the config file's values (never
+// the password).
+func showConfiguredDefaults(app *App, root *cobra.Command) {
+	base := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		if f := c.Flags(); f.Lookup(settings.KeyEngine) != nil {
+			if s, err := settings.Load(settings.Options{Home: app.IO.Home, Flags: f}); err == nil {
+				for _, key := range []string{settings.KeyEngine, settings.KeyUser} {
+					if v, src := s.Get(key); v != "" && (src == settings.FromFile || src == settings.FromEnv) {
+						f.Lookup(key).DefValue = v
+					}
+				}
+			}
+		}
+		base(c, args)
+	})
+}
+
 // connection is a resolved engine connection.
 type connection struct {
 	engine   string

@@ -64,6 +64,7 @@ terminated (SIGTERM), 129 its terminal closed (SIGHUP).`,
 	root.AddCommand(app.ExtraCommands...)
 	root.SetHelpCommand(newHelpCmd(app))
 	listTopicsInRootHelp(root)
+	showConfiguredDefaults(app, root)
 	root.DisableSuggestions = true // unknown commands are unknownCommand's
 	finishTree(root)
 	addCompletions(app, root)
