@@ -128,6 +128,7 @@ func Build(ctx context.Context, opts Options) *Result {
 	if opts.ManifestTimeout <= 0 {
 		opts.ManifestTimeout = DefaultManifestTimeout
 	}
+	defer relaxGC()()
 	b := &pipeline{ctx: ctx, opts: opts, log: opts.Log, res: &Result{}}
 	defer b.cleanup()
 	for _, s := range steps {
@@ -528,11 +529,24 @@ func (b *pipeline) readManifest() bool {
 			return b.add(ps...)
 		}
 	}
+	// The plugin's start is the longest of what follows go build: it
+	// starts first, and the binary is packed and the artifact written
+	// ahead while it runs.
+	type manifestRead struct {
+		rm  *protocol.Manifest
+		err error
+	}
+	read := make(chan manifestRead, 1)
+	go func(path string) {
+		mctx, cancel := context.WithTimeout(b.ctx, b.opts.ManifestTimeout)
+		defer cancel()
+		rm, err := pluginhost.ReadManifest(mctx, path)
+		read <- manifestRead{rm, err}
+	}(b.hostBinary)
 	b.startPacking()
 	b.speculate()
-	mctx, cancel := context.WithTimeout(b.ctx, b.opts.ManifestTimeout)
-	rm, err := pluginhost.ReadManifest(mctx, b.hostBinary)
-	cancel()
+	r := <-read
+	rm, err := r.rm, r.err
 	var me *pluginhost.ManifestError
 	if err != nil && !(errors.As(err, &me) && rm != nil) {
 		pr := diag.Errorf(entryFile(b.entry, cfg.SrcPath), 0, 0, "cannot read the plugin's manifest: %s", strings.TrimSpace(err.Error()))
