@@ -37,7 +37,7 @@ func mountTmpfs(t *testing.T, size int64) string {
 func TestDiskFullWhileWritingArtifact(t *testing.T) {
 	t.Parallel()
 	needGo(t)
-	dir := fixture(t)
+	dir := builtCopy(t)
 	mustSucceed(t, runBuild(t, dir))
 	prev, err := os.ReadFile(filepath.Join(dir, "artifact.json"))
 	if err != nil {

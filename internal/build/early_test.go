@@ -51,7 +51,7 @@ func TestCompileStartsBeforeChecksInBuiltProject(t *testing.T) {
 
 	t.Run("built before", func(t *testing.T) {
 		t.Parallel()
-		dir := fixture(t)
+		dir := builtCopy(t)
 		mustSucceed(t, runBuild(t, dir))
 		read := func(name string) string {
 			data, _ := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
