@@ -233,12 +233,19 @@ func goCmd(t *testing.T, dir string, env []string, args ...string) (string, erro
 	return string(out), err
 }
 
+// TestScaffoldsBuildOffline: the four scaffolds pass go vet offline; two of
+// them (one of each plugin type and of each host type) are linked, pass
+// their example test and run their operations through pluginhost in make
+// test, all four in make e2e (the e2e build tag). internal/build's
+// TestScaffoldsAndSeed links the other two with dvp build and checks their
+// manifests.
 func TestScaffoldsBuildOffline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles four plugins")
 	}
 	for _, pt := range []string{protocol.PluginTypeDirect, protocol.PluginTypeStaged} {
 		for _, ht := range []string{Unix, Windows} {
+			linked := e2eTests || (pt == protocol.PluginTypeStaged) == (ht == Windows)
 			t.Run(pt+"-"+ht, func(t *testing.T) {
 				t.Parallel() // each in its own directories
 				root := t.TempDir()
@@ -255,6 +262,15 @@ func TestScaffoldsBuildOffline(t *testing.T) {
 				}
 				src := filepath.Join(root, SrcDir)
 				env := goEnv(t)
+				if out, err := goCmd(t, src, env, "vet", "-trimpath", "./..."); err != nil {
+					t.Fatalf("go vet: %v\n%s", err, out)
+				}
+				if _, err := os.Stat(filepath.Join(src, "go.sum")); err == nil {
+					t.Errorf("go vet wrote a go.sum")
+				}
+				if !linked {
+					return // DIRECT WINDOWS and STAGED UNIX: make e2e
+				}
 				// One go build compiles every package of the project and
 				// writes the plugin's executable (its main package, the
 				// module's root) into binDir, named after the module.
@@ -266,9 +282,6 @@ func TestScaffoldsBuildOffline(t *testing.T) {
 				if _, err := os.Stat(bin); err != nil {
 					entries, _ := os.ReadDir(binDir)
 					t.Fatalf("go build ./... wrote no executable for the module %s (%v): %v", res.Module, err, entries)
-				}
-				if out, err := goCmd(t, src, env, "vet", "-trimpath", "./..."); err != nil {
-					t.Fatalf("go vet: %v\n%s", err, out)
 				}
 				// The example test passes right after init, offline.
 				if out, err := goCmd(t, src, env, "test", "-trimpath", "-count=1", "./..."); err != nil || !strings.Contains(out, "ok  \t"+res.Module) {
