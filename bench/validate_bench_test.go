@@ -65,7 +65,8 @@ buildNumber: 0.1.0
 
 // BenchmarkValidateVsPython runs `dvp validate` on a valid project and a bare
 // `python3 -c pass` alternately, and reports dvp's time as a ratio of
-// Python's start-up (the issue's bar: below 1; the Python dvp needs ~17x).
+// Python's start-up (its limit in docs/performance.md: below 1; the Python
+// dvp needs ~17x).
 func BenchmarkValidateVsPython(b *testing.B) {
 	python := realPython(b)
 	bin := dvpBinary(b)

@@ -113,3 +113,64 @@ func TestCitedSectionsExist(t *testing.T) {
 		t.Fatalf("only %d citations found: the search is broken", checked)
 	}
 }
+
+// outside are ways of citing what is not in the repository: the team's
+// working papers, another tool's reference by section number, an issue
+// tracker's numbers, the working lanes of a development round. Code and
+// pages cite docs/ pages of this repository instead.
+var outside = regexp.MustCompile(`(?i)\b(?:design|helpers|developers)\.md\b|dvp-reference|shared/docs|\breference (?:§|section )?\d+\.\d+|\bissues? #?\d+\b|\blanes?\b`)
+
+// docPage is a path of a docs/ page as code and pages write it.
+var docPage = regexp.MustCompile(`\bdocs/[a-z0-9/_-]+\.md\b`)
+
+// Code, pages, scripts and the Makefile cite only what the repository
+// holds: no working paper, issue or reference outside it, and every
+// docs/ page they name exists.
+func TestCitesOnlyTheRepository(t *testing.T) {
+	root := ".."
+	files := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); n == "testdata" || n == "third_party" || (strings.HasPrefix(n, ".") && path != root && n != ".ci") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".md", ".sh", ".txtar":
+		default:
+			if d.Name() != "Makefile" && !strings.HasPrefix(filepath.ToSlash(path), "../.ci/") {
+				return nil
+			}
+		}
+		if filepath.Base(path) == "citations_test.go" {
+			return nil // its patterns
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files++
+		rel, _ := filepath.Rel(root, path)
+		for i, line := range strings.Split(string(data), "\n") {
+			if m := outside.FindString(line); m != "" {
+				t.Errorf("%s:%d cites %q, which is not in the repository: cite a docs/ page", filepath.ToSlash(rel), i+1, m)
+			}
+			for _, page := range docPage.FindAllString(line, -1) {
+				if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(page))); err != nil {
+					t.Errorf("%s:%d names %s, which does not exist", filepath.ToSlash(rel), i+1, page)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 300 {
+		t.Fatalf("only %d files read: the walk is broken", files)
+	}
+}
