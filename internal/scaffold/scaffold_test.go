@@ -17,6 +17,7 @@ import (
 	"github.com/dvpkit/dvp/internal/project"
 	"github.com/dvpkit/dvp/internal/sdkcopy"
 	"github.com/dvpkit/dvp/sdk/protocol"
+	"gopkg.in/yaml.v3"
 )
 
 const testID = "0f0e3c8b-7d7e-4c36-9d7b-8f2b5b5c0a11"
@@ -43,7 +44,12 @@ buildNumber: 0.1.0
 func TestPluginConfigNamesRoundTrip(t *testing.T) {
 	for _, n := range []string{"My Plugin", "yes", "on", "NO", "Off", "y", "1_000", "0.1.0", "1e3", "a: b", "- x", "#x", "x #y",
 		"null", "~", "'q'", `"dq"`, "multi\nline", "tab\there", "ünï", "0x1F", "2019-01-01", "@at", "`bt", "%p", "!tag",
-		"&a", "*a", "{a}", "[a]", "  lead", "trail  ", "12:30", "0o17", ".inf", "<<", "=", "a\u2028b"} {
+		"&a", "*a", "{a}", "[a]", "  lead", "trail  ", "12:30", "0o17", ".inf", "<<", "=", "a\u2028b", "1e+3", "+.5", "0b101", "0x_1"} {
+		// YAML 1.2 (yaml.v3) reads it back as the same string too.
+		var v12 map[string]any
+		if err := yaml.Unmarshal(PluginConfig(testID, n, protocol.PluginTypeDirect, Unix), &v12); err != nil || v12["name"] != n {
+			t.Errorf("name %q: a YAML 1.2 reader gets %#v (%v)", n, v12["name"], err)
+		}
 		c, _ := config.Parse("plugin_config.yml", PluginConfig(testID, n, protocol.PluginTypeDirect, Unix))
 		if c == nil || c.Name != n {
 			got := "<nil config>"
@@ -51,6 +57,78 @@ func TestPluginConfigNamesRoundTrip(t *testing.T) {
 				got = c.Name
 			}
 			t.Errorf("name %q read back as %q from\n%s", n, got, PluginConfig(testID, n, protocol.PluginTypeDirect, Unix))
+		}
+	}
+}
+
+// The name line is the one PyYAML 6 writes (yaml.dump, block style) for
+// names YAML would read as something else; the few where we differ on
+// purpose (docs/compatibility.md, "init") are in TestPluginConfigNamesRoundTrip.
+func TestPluginConfigNameAsPyYAMLWrites(t *testing.T) {
+	for _, c := range []struct{ name, line string }{
+		{`true`, `name: 'true'`},
+		{`null`, `name: 'null'`},
+		{`0x1f`, `name: '0x1f'`},
+		{`~`, `name: '~'`},
+		{`yes`, `name: 'yes'`},
+		{`007`, `name: '007'`},
+		{`a: b`, `name: 'a: b'`},
+		{`#x`, `name: '#x'`},
+		{`a #b`, `name: 'a #b'`},
+		{`no`, `name: 'no'`},
+		{`on`, `name: 'on'`},
+		{`off`, `name: 'off'`},
+		{`y`, `name: y`},
+		{`n`, `name: n`},
+		{`1.5`, `name: '1.5'`},
+		{`- x`, `name: '- x'`},
+		{`[a]`, `name: '[a]'`},
+		{`{a}`, `name: '{a}'`},
+		{`*x`, `name: '*x'`},
+		{`&x`, `name: '&x'`},
+		{`!x`, `name: '!x'`},
+		{`%x`, `name: '%x'`},
+		{`@x`, `name: '@x'`},
+		{"`x", "name: '`x'"},
+		{`"q`, `name: '"q'`},
+		{`'q`, `name: '''q'`},
+		{`1_000`, `name: '1_000'`},
+		{`.inf`, `name: '.inf'`},
+		{`.NaN`, `name: '.NaN'`},
+		{`1:20`, `name: '1:20'`},
+		{`2001-12-14`, `name: '2001-12-14'`},
+		{`=`, `name: '='`},
+		{`<<`, `name: '<<'`},
+		{`NULL`, `name: 'NULL'`},
+		{`True`, `name: 'True'`},
+		{` lead`, `name: ' lead'`},
+		{`trail `, `name: 'trail '`},
+		{"tab\tx", `name: "tab\tx"`},
+		{`0b101`, `name: '0b101'`},
+		{`+1`, `name: '+1'`},
+		{`-1`, `name: '-1'`},
+		{`12:30:45`, `name: '12:30:45'`},
+		{`1e`, `name: 1e`},
+		{`0.`, `name: '0.'`},
+		{`My Plugin`, `name: My Plugin`},
+		{`a,b`, `name: a,b`},
+		{`a?`, `name: a?`},
+		{`? a`, `name: '? a'`},
+		{`: a`, `name: ': a'`},
+		{`a:b`, `name: a:b`},
+		{`1.0.0`, `name: 1.0.0`},
+		{`0.1`, `name: '0.1'`},
+		{`---`, `name: '---'`},
+		{`-`, `name: '-'`},
+		{`?`, `name: '?'`},
+		{`:`, `name: ':'`},
+		{`Y`, `name: Y`},
+		{`.5`, `name: '.5'`},
+		{`190:20:30`, `name: '190:20:30'`},
+	} {
+		got := strings.SplitN(string(PluginConfig(testID, c.name, protocol.PluginTypeDirect, Unix)), "\n", 3)[1]
+		if got != c.line {
+			t.Errorf("name %q: wrote %s, PyYAML writes %s", c.name, got, c.line)
 		}
 	}
 }
