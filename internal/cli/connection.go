@@ -86,20 +86,19 @@ func resolveConnection(ctx context.Context, app *App, cmd *cobra.Command, o *Con
 		app.Log.Warn("Warning: " + w)
 	}
 	c := &connection{}
-	var src settings.Source
-	if c.engine, src = s.Get(settings.KeyEngine); c.engine == "" {
+	if c.engine, _ = s.Get(settings.KeyEngine); c.engine == "" {
 		return nil, Usagef("Invalid value for '-e' / '--engine': Option is required and must be specified via the command line or using the environment variable \"DVP_ENGINE\"%s.", orInFile(s, settings.KeyEngine))
 	}
-	app.Log.Debug("engine", "value", c.engine, "from", string(src))
-	if c.user, src = s.Get(settings.KeyUser); c.user == "" {
+	if c.user, _ = s.Get(settings.KeyUser); c.user == "" {
 		return nil, Usagef("Invalid value for '-u' / '--user': Option is required and must be specified via the command line or using the environment variable \"DVP_USER\"%s.", orInFile(s, settings.KeyUser))
 	}
-	app.Log.Debug("user", "value", c.user, "from", string(src))
 	if err := check(); err != nil {
 		return nil, err
 	}
+	var passwordFrom string
 	switch pw, src := s.Get(settings.KeyPassword); {
 	case o.PasswordStdin:
+		passwordFrom = "standard input (--password-stdin)"
 		c.password, err = readPasswordLine(app.IO.In)
 		if err != nil {
 			return nil, err
@@ -107,8 +106,10 @@ func resolveConnection(ctx context.Context, app *App, cmd *cobra.Command, o *Con
 	case src == settings.FromFlag || src == settings.FromEnv || src == settings.FromFile:
 		// A password key in the config file, even empty, turns the prompt
 		// off, as in dvp (docs/upload.md, "Password").
+		passwordFrom = sourceName(src, settings.KeyPassword, s.ConfigFile())
 		c.password = pw
 	case app.IO.StdinIsTerminal && isTTY(app.IO.In):
+		passwordFrom = "the prompt"
 		c.password, err = app.prompter().Password(ctx)
 		if err != nil {
 			return nil, err
@@ -119,6 +120,7 @@ func resolveConnection(ctx context.Context, app *App, cmd *cobra.Command, o *Con
 			c.user, cmd.CommandPath())
 	}
 	app.Redactor.Add(c.password)
+	logSettings(app, s, o, cmd, passwordFrom)
 	return c, nil
 }
 

@@ -75,13 +75,16 @@ func unknownHelp(root *cobra.Command, name string) error {
 
 // listTopicsInRootHelp makes the root's help (dvp, dvp --help, dvp help)
 // end with the list of help topics.
-func listTopicsInRootHelp(root *cobra.Command) {
+// The help of a command that talks to an engine ends with its engine
+// settings now (settingsHelp).
+func listTopicsInRootHelp(app *App, root *cobra.Command) {
 	base := root.HelpFunc()
 	root.SetHelpFunc(func(c *cobra.Command, args []string) {
 		base(c, args)
 		if c == root {
 			io.WriteString(c.OutOrStdout(), topicList())
 		}
+		writeSettingsHelp(app, c, c.OutOrStdout())
 	})
 }
 

@@ -63,7 +63,7 @@ terminated (SIGTERM), 129 its terminal closed (SIGHUP).`,
 	root.AddCommand(newTestCmd(app))
 	root.AddCommand(app.ExtraCommands...)
 	root.SetHelpCommand(newHelpCmd(app))
-	listTopicsInRootHelp(root)
+	listTopicsInRootHelp(app, root)
 	showConfiguredDefaults(app, root)
 	root.DisableSuggestions = true // unknown commands are unknownCommand's
 	finishTree(root)

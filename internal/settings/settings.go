@@ -37,6 +37,9 @@ var envNames = map[string]string{
 	KeyPassword: "DVP_PASSWORD",
 }
 
+// EnvName is the environment variable that sets key ("" when none does).
+func EnvName(key string) string { return envNames[key] }
+
 // ConfigPath is ~/.dvp/config under home.
 func ConfigPath(home string) string { return filepath.Join(home, ".dvp", "config") }
 
