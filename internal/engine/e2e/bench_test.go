@@ -9,9 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -47,7 +45,7 @@ func BenchmarkUpload200MB(b *testing.B) {
 	e := startEngineB(b, filepath.Join(dir, "data"))
 	defer e.kill()
 	// Warm up: install the plugin once, and the page cache with the file.
-	if r := dvpB(b, "upload", "-e", e.url, "-u", "admin", "-a", art, "--wait"); r.code != 0 {
+	if r := dvpRSS(b, "upload", "-e", e.url, "-u", "admin", "-a", art, "--wait"); r.code != 0 {
 		b.Fatalf("warm-up upload: %+v", r)
 	}
 	a := &api{t: nil, base: e.url}
@@ -55,7 +53,7 @@ func BenchmarkUpload200MB(b *testing.B) {
 	var dvpTimes, curlTimes []time.Duration
 	var maxRSS int64
 	for i := 0; i < b.N; i++ {
-		r := dvpB(b, "upload", "-e", e.url, "-u", "admin", "-a", art)
+		r := dvpRSS(b, "upload", "-e", e.url, "-u", "admin", "-a", art)
 		if r.code != 0 {
 			b.Fatalf("dvp upload: %+v", r)
 		}
@@ -104,7 +102,7 @@ func startEngineB(b *testing.B, data string) *engineProc {
 	ready := filepath.Join(b.TempDir(), "ready")
 	e := &engineProc{dataDir: data, out: &testio.Buffer{}, exited: make(chan struct{})}
 	e.cmd = exec.Command(dvpBin, "engine", "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--ready-file", ready)
-	e.cmd.Env = append(cleanEnv(b.TempDir()), "DVP_ENGINE_ADMIN_PASSWORD="+adminPassword)
+	e.cmd.Env = append(baseEnv(b), "DVP_ENGINE_ADMIN_PASSWORD="+adminPassword)
 	e.cmd.Stdout, e.cmd.Stderr = e.out, e.out
 	if err := e.cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -134,59 +132,6 @@ func (e *engineProc) waitIdle(b *testing.B) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	b.Fatal("the engine stays busy")
-}
-
-func cleanEnv(home string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "DVP_") || strings.HasPrefix(kv, "HOME=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, "HOME="+home)
-}
-
-var (
-	rssLaunchOnce sync.Once
-	rssLaunch     string // testdata/rsslaunch, built on first use
-	rssLaunchErr  error
-)
-
-// dvpB runs dvp through rsslaunch (see there why), so that maxRSSKiB is
-// dvp's own peak resident set size.
-func dvpB(b *testing.B, args ...string) result {
-	rssLaunchOnce.Do(func() {
-		rssLaunch = filepath.Join(filepath.Dir(dvpBin), "rsslaunch")
-		out, err := exec.Command("go", "build", "-o", rssLaunch, "./testdata/rsslaunch").CombinedOutput()
-		if err != nil {
-			rssLaunchErr = fmt.Errorf("building rsslaunch: %v\n%s", err, out)
-		}
-	})
-	if rssLaunchErr != nil {
-		b.Fatal(rssLaunchErr)
-	}
-	rssFile := filepath.Join(b.TempDir(), "rss")
-	cmd := exec.Command(rssLaunch, append([]string{dvpBin}, args...)...)
-	cmd.Env = append(cleanEnv(b.TempDir()), "DVP_PASSWORD="+adminPassword, "RSSLAUNCH_OUT="+rssFile)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		b.Fatal(err)
-	}
-	kib, err := os.ReadFile(rssFile)
-	if err != nil {
-		b.Fatalf("rsslaunch wrote no RSS: %v", err)
-	}
-	if r.maxRSSKiB, err = strconv.ParseInt(string(kib), 10, 64); err != nil {
-		b.Fatal(err)
-	}
-	return r
 }
 
 // loginAndToken logs in (raw HTTP) and returns an upload token and the

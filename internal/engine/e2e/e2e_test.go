@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -155,8 +156,9 @@ func (e *engineProc) stop() {
 	}
 }
 
-func baseEnv(t *testing.T) []string {
-	home := t.TempDir()
+// baseEnv is the environment of a dvp a test runs: this process's without
+// DVP_* settings, with a home directory of its own.
+func baseEnv(tb testing.TB) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if strings.HasPrefix(kv, "DVP_") || strings.HasPrefix(kv, "HOME=") {
@@ -164,7 +166,7 @@ func baseEnv(t *testing.T) []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env, "HOME="+home)
+	return append(env, "HOME="+tb.TempDir())
 }
 
 type result struct {
@@ -192,6 +194,49 @@ func dvp(t *testing.T, env []string, args ...string) result {
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.maxRSSKiB = ru.Maxrss
+	}
+	return r
+}
+
+var (
+	rssLaunchOnce sync.Once
+	rssLaunch     string // testdata/rsslaunch, built on first use
+	rssLaunchErr  error
+)
+
+// dvpRSS runs dvp as dvp does, but through testdata/rsslaunch (see there
+// why), so that maxRSSKiB is dvp's own peak resident set size.
+func dvpRSS(tb testing.TB, args ...string) result {
+	tb.Helper()
+	rssLaunchOnce.Do(func() {
+		rssLaunch = filepath.Join(filepath.Dir(dvpBin), "rsslaunch")
+		out, err := exec.Command("go", "build", "-o", rssLaunch, "./testdata/rsslaunch").CombinedOutput()
+		if err != nil {
+			rssLaunchErr = fmt.Errorf("building rsslaunch: %v\n%s", err, out)
+		}
+	})
+	if rssLaunchErr != nil {
+		tb.Fatal(rssLaunchErr)
+	}
+	rssFile := filepath.Join(tb.TempDir(), "rss")
+	cmd := exec.Command(rssLaunch, append([]string{dvpBin}, args...)...)
+	cmd.Env = append(baseEnv(tb), "DVP_PASSWORD="+adminPassword, "RSSLAUNCH_OUT="+rssFile)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		tb.Fatal(err)
+	}
+	kib, err := os.ReadFile(rssFile)
+	if err != nil {
+		tb.Fatalf("rsslaunch wrote no RSS: %v", err)
+	}
+	if r.maxRSSKiB, err = strconv.ParseInt(string(kib), 10, 64); err != nil {
+		tb.Fatal(err)
 	}
 	return r
 }

@@ -8,12 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -194,46 +189,4 @@ func TestNoEngineAnswers(t *testing.T) {
 	if res.code != 1 {
 		t.Errorf("exit %d", res.code)
 	}
-}
-
-var (
-	rssToolOnce sync.Once
-	rssTool     string
-	rssToolErr  error
-)
-
-// dvpRSS runs dvp through testdata/rsslaunch, so that maxRSSKiB is dvp's
-// own peak resident set size (see there why).
-func dvpRSS(t *testing.T, args ...string) result {
-	t.Helper()
-	rssToolOnce.Do(func() {
-		rssTool = filepath.Join(filepath.Dir(dvpBin), "rsslaunch-frontdoor")
-		out, err := exec.Command("go", "build", "-o", rssTool, "./testdata/rsslaunch").CombinedOutput()
-		if err != nil {
-			rssToolErr = fmt.Errorf("building rsslaunch: %v\n%s", err, out)
-		}
-	})
-	if rssToolErr != nil {
-		t.Fatal(rssToolErr)
-	}
-	rssFile := filepath.Join(t.TempDir(), "rss")
-	cmd := exec.Command(rssTool, append([]string{dvpBin}, args...)...)
-	cmd.Env = append(baseEnv(t), "DVP_PASSWORD="+adminPassword, "RSSLAUNCH_OUT="+rssFile)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	kib, err := os.ReadFile(rssFile)
-	if err != nil {
-		t.Fatalf("rsslaunch wrote no RSS: %v", err)
-	}
-	if r.maxRSSKiB, err = strconv.ParseInt(string(kib), 10, 64); err != nil {
-		t.Fatal(err)
-	}
-	return r
 }

@@ -27,7 +27,7 @@ func BenchmarkEngineRPS(b *testing.B) {
 	e := startEngineB(b, b.TempDir())
 	defer e.kill()
 	art := writeArtifact(b, enginetest.Options{})
-	if r := dvpB(b, "upload", "-e", e.url, "-u", "admin", "-a", art); r.code != 0 {
+	if r := dvpRSS(b, "upload", "-e", e.url, "-u", "admin", "-a", art); r.code != 0 {
 		b.Fatalf("upload: %+v", r)
 	}
 	a := &api{base: e.url}
