@@ -94,27 +94,24 @@ func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParame
 		return Started{}, notFound("repository", sc.Repository, "Refresh the environment.")
 	}
 	compact, _ := compactJSON(p.Parameters)
-	var c engineapi.Container
-	ref, err := e.store.CreateObject(ctx, store.KindContainer, "", true, e.cfg.Clock(), func(ref string) (any, string) {
-		c = engineapi.Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: engineapi.ContainerDSource, Toolkit: t.Ref(), PluginType: pluginType,
+	c, err := e.createContainer(ctx, p.Name, func(ref string) *engineapi.Container {
+		c := &engineapi.Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: engineapi.ContainerDSource, Toolkit: t.Ref(), PluginType: pluginType,
 			GUID: newGUID(), SourceConfig: sc.Reference, Repository: repo.Reference, Environment: envRef, SourceEnv: sc.Environment,
 			Parameters: compact, Mounts: []engineapi.Mount{}, Enabled: true, Runtime: "ACTIVE",
 			Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock()), Operations: hooks, Pending: "DB_LINK"}
 		if pluginType == protocol.PluginTypeDirect {
 			c.SourceEnv = ""
 		}
-		return &c, p.Name
+		return c
 	})
-	if errors.Is(err, store.ErrNameTaken) {
-		return Started{}, conflict(fmt.Sprintf("A dSource or VDB named %q exists already.", p.Name), "Choose another name.")
-	}
 	if err != nil {
-		return Started{}, internalErr(err)
+		return Started{}, err
 	}
+	ref := c.Reference
 	if err := os.MkdirAll(c.Storage, 0o755); err != nil {
 		return Started{}, internalErr(err)
 	}
-	if err := e.ApplyPolicy(ctx, caller, &c, pol); err != nil {
+	if err := e.ApplyPolicy(ctx, caller, c, pol); err != nil {
 		return Started{}, err
 	}
 	snapParams := p.SnapshotParameters
@@ -215,45 +212,22 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 	if err := e.find(ctx, store.KindEnvironment, "environment", p.Environment, &env); err != nil {
 		return Started{}, err
 	}
-	var repo *engineapi.Repository
-	if p.Repository != "" {
-		var aerr error
-		if repo, aerr = e.findRepository(ctx, env.Reference, p.Repository); aerr != nil {
-			return Started{}, aerr
-		}
-	} else {
-		repos, err := store.ListAs[engineapi.Repository](ctx, e.store, store.KindRepository, env.Reference)
-		if err != nil {
-			return Started{}, internalErr(err)
-		}
-		for i := range repos {
-			if repos[i].Toolkit == t.Ref() && repo == nil {
-				repo = &repos[i]
-			}
-		}
-		if repo == nil {
-			return Started{}, notFound("repository", "of plugin "+a.Name+" on "+env.Name, "Refresh the environment so that the plugin discovers its repositories, or give --repository.")
-		}
-	}
-	if repo.Toolkit != t.Ref() || repo.Environment != env.Reference {
-		return Started{}, badRequest(fmt.Sprintf("The repository %q is not a repository of plugin %q on %s.", repo.Name, a.Name, env.Name), "Choose a repository of that plugin on the target environment.")
+	repo, err := e.provisionRepository(ctx, env, t.Ref(), a.Name, p.Repository)
+	if err != nil {
+		return Started{}, err
 	}
 	compact, _ := compactJSON(p.Parameters)
-	var c engineapi.Container
-	ref, err := e.store.CreateObject(ctx, store.KindContainer, "", true, e.cfg.Clock(), func(ref string) (any, string) {
-		c = engineapi.Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: engineapi.ContainerVDB, Toolkit: t.Ref(), PluginType: "VIRTUAL",
+	c, err := e.createContainer(ctx, p.Name, func(ref string) *engineapi.Container {
+		return &engineapi.Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: engineapi.ContainerVDB, Toolkit: t.Ref(), PluginType: "VIRTUAL",
 			GUID: newGUID(), Repository: repo.Reference, Environment: env.Reference, Parameters: compact, Mounts: []engineapi.Mount{},
 			ParentSnapshot: snap.Reference, Parent: snap.Container, Enabled: true, Runtime: "UNKNOWN",
 			Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock()), Operations: hooks, Pending: "DB_PROVISION"}
-		return &c, p.Name
 	})
-	if errors.Is(err, store.ErrNameTaken) {
-		return Started{}, conflict(fmt.Sprintf("A dSource or VDB named %q exists already.", p.Name), "Choose another name.")
-	}
 	if err != nil {
-		return Started{}, internalErr(err)
+		return Started{}, err
 	}
-	if err := e.ApplyPolicy(ctx, caller, &c, pol); err != nil {
+	ref := c.Reference
+	if err := e.ApplyPolicy(ctx, caller, c, pol); err != nil {
 		return Started{}, err
 	}
 	return e.startJob(caller, "DB_PROVISION", fmt.Sprintf("Provision VDB %q", p.Name), ref, p.Name, ref, ref,
@@ -291,6 +265,53 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 			}
 			return err
 		})
+}
+
+// createContainer stores a new dSource or VDB, which build makes from the
+// reference it gets: a name another dSource or VDB has is a conflict.
+func (e *Engine) createContainer(ctx context.Context, name string, build func(ref string) *engineapi.Container) (*engineapi.Container, error) {
+	var c *engineapi.Container
+	_, err := e.store.CreateObject(ctx, store.KindContainer, "", true, e.cfg.Clock(), func(ref string) (any, string) {
+		c = build(ref)
+		return c, name
+	})
+	if errors.Is(err, store.ErrNameTaken) {
+		return nil, conflict(fmt.Sprintf("A dSource or VDB named %q exists already.", name), "Choose another name.")
+	}
+	if err != nil {
+		return nil, internalErr(err)
+	}
+	return c, nil
+}
+
+// provisionRepository is the repository a new VDB of the plugin (its
+// toolkit reference and name) runs on env: the one named (refOrName),
+// else the plugin's first repository there.
+func (e *Engine) provisionRepository(ctx context.Context, env engineapi.Environment, toolkitRef, pluginName, refOrName string) (*engineapi.Repository, error) {
+	var repo *engineapi.Repository
+	if refOrName != "" {
+		var aerr error
+		if repo, aerr = e.findRepository(ctx, env.Reference, refOrName); aerr != nil {
+			return nil, aerr
+		}
+	} else {
+		repos, err := store.ListAs[engineapi.Repository](ctx, e.store, store.KindRepository, env.Reference)
+		if err != nil {
+			return nil, internalErr(err)
+		}
+		for i := range repos {
+			if repos[i].Toolkit == toolkitRef && repo == nil {
+				repo = &repos[i]
+			}
+		}
+		if repo == nil {
+			return nil, notFound("repository", "of plugin "+pluginName+" on "+env.Name, "Refresh the environment so that the plugin discovers its repositories, or give --repository.")
+		}
+	}
+	if repo.Toolkit != toolkitRef || repo.Environment != env.Reference {
+		return nil, badRequest(fmt.Sprintf("The repository %q is not a repository of plugin %q on %s.", repo.Name, pluginName, env.Name), "Choose a repository of that plugin on the target environment.")
+	}
+	return repo, nil
 }
 
 // removeContainer unmounts and deletes a container, its snapshots, its

@@ -6,7 +6,6 @@ package core
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,18 +51,16 @@ func (e *Engine) CreateEmptyVDB(ctx context.Context, caller Caller, p engineapi.
 		return Started{}, aerr
 	}
 	compact, _ := compactJSON(p.Parameters)
-	ref, err := e.store.CreateObject(ctx, store.KindContainer, "", true, e.cfg.Clock(), func(ref string) (any, string) {
+	c, err := e.createContainer(ctx, p.Name, func(ref string) *engineapi.Container {
 		return &engineapi.Container{Type: "AppDataContainer", Reference: ref, Name: p.Name, ContainerType: engineapi.ContainerVDB, Toolkit: t.Ref(), PluginType: "VIRTUAL",
 			GUID: newGUID(), Repository: repo.Reference, Environment: env.Reference, Parameters: compact, Mounts: []engineapi.Mount{},
 			Enabled: true, Runtime: "UNKNOWN", Storage: filepath.Join(e.cfg.DataDir, store.StorageDir, ref, "data"), Created: store.FormatTime(e.cfg.Clock()),
-			Pending: "DB_CREATE_EMPTY"}, p.Name
+			Pending: "DB_CREATE_EMPTY"}
 	})
-	if errors.Is(err, store.ErrNameTaken) {
-		return Started{}, conflict(fmt.Sprintf("A dSource or VDB named %q exists already.", p.Name), "Choose another name.")
-	}
 	if err != nil {
-		return Started{}, internalErr(err)
+		return Started{}, err
 	}
+	ref := c.Reference
 	return e.startJob(caller, "DB_CREATE_EMPTY", fmt.Sprintf("Create empty VDB %q", p.Name), ref, p.Name, ref, ref,
 		func(ctx context.Context, j *jobs.Job) error {
 			err := e.containerJob(withOp(ctx, "DB_CREATE_EMPTY"), j, ref, func(w *wf) error {
