@@ -17,7 +17,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/dvpkit/dvp/internal/filelock"
@@ -26,6 +28,14 @@ import (
 // keep is how long an entry of the cache nobody used stays: a build that
 // adds an entry removes those older than this.
 const keep = 7 * 24 * time.Hour
+
+// maxBytes bounds the cache (an entry of testdata/plugins is ~70 MB): a
+// build that adds an entry removes the least recently used ones until the
+// others fit, except those used within inUse, which a test binary that is
+// still running may hold.
+var maxBytes int64 = 1 << 30
+
+const inUse = time.Hour
 
 // Binaries returns a directory holding what
 //
@@ -130,16 +140,19 @@ func cacheRoot() (string, error) {
 	return root, nil
 }
 
+// moduleInfo is what go list -deps tells of a package's module.
+type moduleInfo struct {
+	Path, Version, GoMod, GoVersion string
+	Main                            bool
+	Replace                         *struct{ Path, Version, Dir string }
+}
+
 // listed is what go list -deps tells of a package.
 type listed struct {
-	ImportPath string
-	Dir        string
-	Standard   bool
-	Module     *struct {
-		Path, Version, GoMod, GoVersion string
-		Main                            bool
-		Replace                         *struct{ Path, Version, Dir string }
-	}
+	ImportPath                                                          string
+	Dir                                                                 string
+	Standard                                                            bool
+	Module                                                              *moduleInfo
 	GoFiles, CgoFiles, CFiles, CXXFiles, MFiles, HFiles, FFiles, SFiles []string
 	SwigFiles, SwigCXXFiles, SysoFiles, EmbedFiles                      []string
 	Error                                                               *struct{ Err string }
@@ -147,6 +160,7 @@ type listed struct {
 }
 
 func cacheKey(dir string, env, flags, pkgs []string) (string, error) {
+	trimpath := slices.Contains(flags, "-trimpath")
 	h := sha256.New()
 	fmt.Fprintf(h, "testbuild 1\nflags %q\npkgs %q\n", flags, pkgs)
 
@@ -194,7 +208,7 @@ func cacheKey(dir string, env, flags, pkgs []string) (string, error) {
 		if len(p.DepsErrors) > 0 {
 			return "", fmt.Errorf("go list: %s: %s", p.ImportPath, p.DepsErrors[0].Err)
 		}
-		m, _ := json.Marshal(p.Module)
+		m, _ := json.Marshal(keyModule(p.Module, trimpath))
 		fmt.Fprintf(h, "package %q standard=%v module %s\n", p.ImportPath, p.Standard, m)
 		if p.Module != nil && p.Module.GoMod != "" && !mods[p.Module.GoMod] {
 			mods[p.Module.GoMod] = true
@@ -220,6 +234,25 @@ func cacheKey(dir string, env, flags, pkgs []string) (string, error) {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// keyModule is what the key holds of a package's module. With -trimpath
+// the executable holds no file system path, so neither does the key: the
+// go.mod file and a replacement directory are in it by their content (the
+// files hashed), and a checkout elsewhere (another worktree) finds the
+// same entry.
+func keyModule(m *moduleInfo, trimpath bool) *moduleInfo {
+	if m == nil || !trimpath {
+		return m
+	}
+	c := *m
+	c.GoMod = ""
+	if c.Replace != nil {
+		r := *c.Replace
+		r.Dir = ""
+		c.Replace = &r
+	}
+	return &c
 }
 
 // hashFile writes the file's name and content to h.
@@ -254,25 +287,74 @@ func goOutput(dir string, env []string, args ...string) ([]byte, error) {
 }
 
 // prune removes the entries (and their lock files) not used for keep,
-// except key's. An entry in use is touched on every use; one removed while
-// a test of another key runs is not that test's.
+// then the least recently used ones while the cache holds more than
+// maxBytes, never key's nor one used within inUse. An entry is touched on
+// every use.
 func prune(root, key string) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		return
 	}
+	type entry struct {
+		name string
+		used time.Time
+		size int64
+	}
+	var kept []entry
+	var total int64
 	for _, e := range entries {
 		name := e.Name()
-		if !e.IsDir() || name == key {
+		if !e.IsDir() {
 			continue
 		}
 		fi, err := e.Info()
-		if err != nil || time.Since(fi.ModTime()) < keep {
+		if err != nil {
 			continue
 		}
-		removeAll(filepath.Join(root, name))
-		os.Remove(filepath.Join(root, name+".lock"))
+		if name != key && time.Since(fi.ModTime()) >= keep {
+			remove(root, name)
+			continue
+		}
+		if strings.HasPrefix(name, "tmp-") {
+			continue // a build under way (or one that crashed: removed after keep)
+		}
+		size := dirSize(filepath.Join(root, name))
+		total += size
+		kept = append(kept, entry{name, fi.ModTime(), size})
 	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].used.Before(kept[j].used) })
+	for _, e := range kept {
+		if total <= maxBytes {
+			break
+		}
+		if e.name == key || time.Since(e.used) < inUse {
+			continue
+		}
+		remove(root, e.name)
+		total -= e.size
+	}
+}
+
+// remove removes the entry name and its lock file.
+func remove(root, name string) {
+	removeAll(filepath.Join(root, name))
+	os.Remove(filepath.Join(root, name+".lock"))
+}
+
+// dirSize is the size of the regular files directly in dir (an entry holds
+// executables only).
+func dirSize(dir string) int64 {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
+			n += fi.Size()
+		}
+	}
+	return n
 }
 
 // removeAll removes a directory made read-only.
