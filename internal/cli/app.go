@@ -96,6 +96,10 @@ type App struct {
 	// Prompter asks for a password; nil is a no-echo prompt on the
 	// terminal of IO.
 	Prompter Prompter
+	// EngineBcryptCost is the bcrypt cost of the passwords of dvp engine
+	// serve; 0 is bcrypt.DefaultCost. Tests that log in to an engine for
+	// every command they run use bcrypt.MinCost.
+	EngineBcryptCost int
 	// ExtraCommands are added to the command tree (tests add commands that
 	// fail in the ways they check).
 	ExtraCommands []*cobra.Command

@@ -260,8 +260,8 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 	e, generated, err := engine.New(engine.Config{
 		DataDir: opts.DataDir, AdminPassword: password, MaxUploadBytes: maxUpload,
 		SessionTimeout: opts.SessionTimeout, UploadTokenTTL: opts.UploadTokenTTL, Log: app.Log, Redactor: app.Redactor,
-		AllowShortPassword: opts.AllowShortPassword,
-		Sandbox:            sb, Limits: limits, JobHeartbeat: opts.JobHeartbeat, WorkerInterval: opts.WorkerInterval,
+		AllowShortPassword: opts.AllowShortPassword, BcryptCost: app.EngineBcryptCost,
+		Sandbox: sb, Limits: limits, JobHeartbeat: opts.JobHeartbeat, WorkerInterval: opts.WorkerInterval,
 		SecretFiles: []string{opts.AdminPasswordFile, opts.TLSKey},
 		Front: engine.FrontDoor{
 			Hostnames: opts.Hostnames, HeaderTimeout: opts.HeaderTimeout, BodyTimeout: opts.BodyTimeout,

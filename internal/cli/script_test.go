@@ -12,6 +12,7 @@ import (
 
 	"github.com/dvpkit/dvp/internal/cli"
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // TestMain lets the test binary act as the dvp binary inside scripts, so the
@@ -19,7 +20,11 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"dvp": func() {
-			os.Exit(cli.Main(os.Args[1:], "0.1.0-test"))
+			// Every command of a script logs in to its engine anew: its
+			// password checks use bcrypt's least cost, as the engine's
+			// package tests do.
+			app := &cli.App{IO: cli.SystemIO(), Version: "0.1.0-test", EngineBcryptCost: bcrypt.MinCost}
+			os.Exit(app.Main(os.Args[1:]))
 		},
 	})
 }

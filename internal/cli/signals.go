@@ -23,9 +23,13 @@ import (
 // Main runs dvp as the process: args without the program name. It returns
 // the exit code.
 func Main(args []string, version string) int {
+	return (&App{IO: SystemIO(), Version: version}).Main(args)
+}
+
+// Main runs dvp as the process in the App (see the function Main).
+func (app *App) Main(args []string) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	app := &App{IO: SystemIO(), Version: version}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, interrupts()...)
 	defer signal.Stop(sigs)
