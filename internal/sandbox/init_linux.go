@@ -101,6 +101,12 @@ func runInit(args []string) int {
 		sys.GidMappingsEnableSetgroups = true
 		sys.Credential = &syscall.Credential{Uid: uint32(sp.UID), Gid: uint32(sp.GID), Groups: groups}
 	}
+	// Only descriptors 0, 1 and 2 reach the command: any other the engine
+	// inherited without close-on-exec (from a shell's redirection, a
+	// service manager's socket) would be open in the plugin.
+	if err := closeOnExecFrom(3); err != nil {
+		return fail("%v", err)
+	}
 	attr := &syscall.ProcAttr{
 		Dir:   sp.Dir,
 		Env:   os.Environ(),
@@ -365,4 +371,23 @@ func setLimits(pid int, l Limits) error {
 		return err
 	}
 	return set("CPU time", unix.RLIMIT_CPU, uint64(max(l.CPUSeconds, 0)))
+}
+
+// closeOnExecFrom marks every descriptor from first on close-on-exec.
+func closeOnExecFrom(first int) error {
+	err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if err == nil {
+		return nil
+	}
+	// Kernels before 5.11: each open descriptor.
+	ents, rerr := os.ReadDir("/proc/self/fd")
+	if rerr != nil {
+		return fmt.Errorf("cannot close the engine's descriptors: %v, %v", err, rerr)
+	}
+	for _, e := range ents {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd >= first {
+			unix.CloseOnExec(fd)
+		}
+	}
+	return nil
 }
