@@ -39,6 +39,7 @@ type EngineServeOptions struct {
 	MaxOpenFiles      int
 	MaxCPUTime        time.Duration
 	MaxPluginScratch  string
+	MaxLibraryMemory  string
 	// The front door (docs/engine.md, "The front door").
 	Hostnames          []string
 	HeaderTimeout      time.Duration
@@ -117,11 +118,12 @@ where it kept its data); under nohup SIGHUP is ignored. dvp help local-engine is
 	f.StringVar(&opts.ReadyFile, "ready-file", "", "write the engine's URL to this file once it accepts connections")
 	def := engine.DefaultLimits()
 	f.BoolVar(&opts.InsecureNoSandbox, "insecure-no-sandbox", false, "run plugins without a sandbox where the kernel cannot sandbox them (plugins can then read the engine's secrets)")
-	f.StringVar(&opts.MaxMemory, "max-memory", "8GiB", "the data (heap) size limit of each process of a plugin operation (bytes, or with KiB, MiB, GiB)")
-	f.IntVar(&opts.MaxProcesses, "max-processes", def.Processes, "the processes and threads a plugin operation may run at once")
+	f.StringVar(&opts.MaxMemory, "max-memory", "8GiB", "the data (heap) size limit of each process of a plugin operation, and for a root engine the memory of a plugin process and its commands together (bytes, or with KiB, MiB, GiB)")
+	f.IntVar(&opts.MaxProcesses, "max-processes", def.Processes, "the processes and threads of a plugin process with everything it starts (a root engine counts its commands on local environments with it; else each has its own)")
 	f.IntVar(&opts.MaxOpenFiles, "max-open-files", def.OpenFiles, "the open files of each process of a plugin operation")
 	f.DurationVar(&opts.MaxCPUTime, "max-cpu-time", time.Duration(def.CPUSeconds)*time.Second, "the CPU time of each process of a plugin operation")
 	f.StringVar(&opts.MaxPluginScratch, "max-plugin-scratch", "256MiB", "the size of a plugin process's work directory, a private scratch space in memory (bytes, or with KiB, MiB, GiB)")
+	f.StringVar(&opts.MaxLibraryMemory, "max-library-memory", "1GiB", "the engine's memory for the library calls of all plugins at once (their requests and the output of their commands); a plugin process may use half of it, a call beyond is refused saying so (bytes, or with KiB, MiB, GiB)")
 	f.StringArrayVar(&opts.Hostnames, "hostname", nil, "a further name the engine answers to in the Host header, besides localhost, loopback addresses and the --listen host (repeatable)")
 	f.DurationVar(&opts.HeaderTimeout, "header-timeout", engine.DefaultHeaderTimeout, "how long a request's headers may take to arrive")
 	f.DurationVar(&opts.BodyTimeout, "body-timeout", engine.DefaultBodyTimeout, "how long a JSON request body may take to arrive")
@@ -188,6 +190,10 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 	limits, err := sandboxLimits(opts)
 	if err != nil {
 		return err
+	}
+	libMem, err := parseSize(opts.MaxLibraryMemory)
+	if err != nil || libMem < 16<<20 {
+		return Usagef("Invalid value for '--max-library-memory': %q is not a size of 16MiB or more (such as 1GiB).", opts.MaxLibraryMemory)
 	}
 	maxHeader, err := parseSize(opts.MaxHeaderSize)
 	if err != nil || maxHeader > 1<<30 {
@@ -261,7 +267,7 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 		DataDir: opts.DataDir, AdminPassword: password, MaxUploadBytes: maxUpload,
 		SessionTimeout: opts.SessionTimeout, UploadTokenTTL: opts.UploadTokenTTL, Log: app.Log, Redactor: app.Redactor,
 		AllowShortPassword: opts.AllowShortPassword, BcryptCost: app.EngineBcryptCost,
-		Sandbox: sb, Limits: limits, JobHeartbeat: opts.JobHeartbeat, WorkerInterval: opts.WorkerInterval,
+		Sandbox: sb, Limits: limits, LibraryMemory: libMem, JobHeartbeat: opts.JobHeartbeat, WorkerInterval: opts.WorkerInterval,
 		SecretFiles: []string{opts.AdminPasswordFile, opts.TLSKey},
 		Front: engine.FrontDoor{
 			Hostnames: opts.Hostnames, HeaderTimeout: opts.HeaderTimeout, BodyTimeout: opts.BodyTimeout,

@@ -50,6 +50,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/filelock"
 	"github.com/dvpkit/dvp/internal/logging"
+	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/internal/sandbox"
 )
 
@@ -106,6 +107,10 @@ type Config struct {
 	Sandbox *sandbox.Sandbox
 	// Limits bound each plugin process and each local command.
 	Limits sandbox.Limits
+	// LibraryMemory bounds the memory the library calls of all plugins
+	// hold at once (requests, command output); a plugin process may hold
+	// half of it. 0: DefaultLibraryMemory.
+	LibraryMemory int64
 	// AllowShortPassword lets AdminPassword be shorter than
 	// MinPasswordLength (a test engine).
 	AllowShortPassword bool
@@ -254,6 +259,7 @@ func New(cfg Config) (*Engine, string, error) {
 	warnSecretFileLinks(cfg.Log, cfg.SecretFiles)
 	runner := &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, MaxCodeBytes: cfg.MaxSourceBytes, Redactor: cfg.Redactor, Secret: keeper.Register,
 		Sandbox: cfg.Sandbox, Limits: cfg.Limits, Hidden: hiddenDirs(cfg.DataDir, cfg.Home, cfg.SecretFiles),
+		Memory: pluginhost.NewMemoryBudget(cfg.LibraryMemory),
 		Environment: func(ctx context.Context, ref string) (env engineapi.Environment, found bool, err error) {
 			found, err = st.GetObject(ctx, store.KindEnvironment, ref, &env)
 			return env, found, err

@@ -3,6 +3,7 @@ package engine
 import (
 	"github.com/dvpkit/dvp/internal/engine/guard"
 	"github.com/dvpkit/dvp/internal/engine/jobs"
+	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/internal/sandbox"
 )
 
@@ -19,6 +20,9 @@ const (
 	DefaultMaxConns           = guard.DefaultMaxConns
 	DefaultMaxUnauthenticated = guard.DefaultMaxUnauthenticated
 	DefaultJobHeartbeat       = jobs.DefaultHeartbeat
+	// DefaultLibraryMemory is Config.LibraryMemory's default
+	// (--max-library-memory).
+	DefaultLibraryMemory = pluginhost.DefaultLibraryMemory
 )
 
 // Limits bound each process of a plugin operation and each command on a

@@ -44,6 +44,10 @@ type Options struct {
 	// CancelGrace is how long a cancelled call may take to acknowledge the
 	// cancellation before the process is killed; default 2s.
 	CancelGrace time.Duration
+	// Memory bounds the memory the library calls of all plugins sharing it
+	// hold at once (requests, command output); a plugin process may hold
+	// half of it. Nil: a budget of DefaultLibraryMemory for this Host.
+	Memory *MemoryBudget
 }
 
 // Host runs the operations of one plugin binary. It keeps one plugin process
@@ -79,6 +83,9 @@ func New(opts Options) (*Host, error) {
 	}
 	if opts.CancelGrace <= 0 {
 		opts.CancelGrace = 2 * time.Second
+	}
+	if opts.Memory == nil {
+		opts.Memory = NewMemoryBudget(0)
 	}
 	return &Host{opts: opts}, nil
 }

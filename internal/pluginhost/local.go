@@ -133,7 +133,8 @@ func (l *LocalLibraries) run(ctx context.Context, bin string, args []string, var
 	if max <= 0 {
 		max = MaxCommandOutput
 	}
-	stdout, stderr := &OutputBuffer{Max: max, JSON: true}, &OutputBuffer{Max: max, JSON: true}
+	charge := MemoryCharge(ctx)
+	stdout, stderr := &OutputBuffer{Max: max, JSON: true, Charge: charge}, &OutputBuffer{Max: max, JSON: true, Charge: charge}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if lw, flush := OutputWriter(ctx); lw != nil {
 		lw2, flush2 := OutputWriter(ctx)
@@ -145,8 +146,8 @@ func (l *LocalLibraries) run(ctx context.Context, bin string, args []string, var
 	if ctx.Err() != nil {
 		return libs.RunResult{}, &libs.LibraryError{ID: LibErrCancelled, Message: fmt.Sprintf("%s was stopped: %v", filepath.Base(bin), context.Cause(ctx))}
 	}
-	if stdout.Overflow() || stderr.Overflow() {
-		return libs.RunResult{}, OutputTooLarge(max)
+	if err := OutputErr(stdout, stderr); err != nil {
+		return libs.RunResult{}, err
 	}
 	res := libs.RunResult{Stdout: stdout.String(), Stderr: stderr.String()}
 	if err != nil {

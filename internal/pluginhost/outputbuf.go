@@ -25,12 +25,19 @@ const MaxCommandOutput = 64 << 20
 // encoding/json writes for it) and nothing is kept past an overflow;
 // without, bytes count as themselves and the first Max are kept.
 type OutputBuffer struct {
-	Max      int
-	JSON     bool
+	Max  int
+	JSON bool
+	// Charge, when set (MemoryCharge), is asked for the JSON bytes about
+	// to be kept, a chunk at a time; when it refuses, what was kept is
+	// dropped and given back (Charge of a negative count), nothing more is
+	// kept, and Err says why.
+	Charge   func(n int) error
 	buf      bytes.Buffer
 	jsonLen  int
+	charged  int
 	carry    []byte // an incomplete UTF-8 sequence at the end of the last write
 	overflow bool
+	refusal  error
 }
 
 // Overflow reports whether the command printed more than Max.
@@ -67,6 +74,17 @@ func (o *OutputBuffer) Write(b []byte) (int, error) {
 	if o.jsonLen+n > o.Max {
 		o.overflow = true
 		return len(b), nil
+	}
+	if o.Charge != nil && o.jsonLen+n > o.charged {
+		more := max(o.jsonLen+n-o.charged, min(outputChunk, o.Max-o.charged))
+		if err := o.Charge(more); err != nil {
+			o.overflow, o.refusal = true, err
+			o.buf = bytes.Buffer{}
+			_ = o.Charge(-o.charged)
+			o.charged = 0
+			return len(b), nil
+		}
+		o.charged += more
 	}
 	o.jsonLen += n
 	o.carry = append(o.carry, rest...)
@@ -125,6 +143,28 @@ func jsonTextLen(p []byte) (n int, rest []byte) {
 		i += size
 	}
 	return n, nil
+}
+
+// Err returns why the output was not kept whole, or nil: the refusal of
+// its memory charge, else OutputTooLarge(Max).
+func (o *OutputBuffer) Err() error {
+	switch {
+	case o.refusal != nil:
+		return o.refusal
+	case o.overflow:
+		return OutputTooLarge(o.Max)
+	}
+	return nil
+}
+
+// OutputErr returns the first error of the buffers (Err), or nil.
+func OutputErr(bufs ...*OutputBuffer) error {
+	for _, o := range bufs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // OutputTooLarge is the library error of a command that printed more than

@@ -15,6 +15,7 @@ import (
 
 	"encoding/json"
 
+	"github.com/dvpkit/dvp/sdk/libs"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
@@ -60,6 +61,9 @@ type process struct {
 
 	calls chan struct{} // a slot per library call running (MaxLibraryCalls)
 	logs  chan struct{} // a slot per log request being written
+	// memory bounds what this process's library calls hold at once, and
+	// opts.Memory what those of all plugins hold.
+	memory *MemoryBudget
 
 	mu        sync.Mutex
 	cur       *callState
@@ -170,11 +174,15 @@ func (p *process) violate(err error) {
 // process.
 func (p *process) readLoop(out *os.File) {
 	defer out.Close()
-	r := protocol.NewReader(out, protocol.MaxFrame)
+	r := protocol.NewReader(out, protocol.MaxPluginMessage)
 	for {
 		line, err := r.ReadLine()
 		if err != nil {
-			if !errors.Is(err, io.EOF) {
+			var tooLarge *protocol.FrameTooLargeError
+			switch {
+			case errors.As(err, &tooLarge):
+				p.violate(fmt.Errorf("the plugin sent a message longer than the %d-byte (8 MiB) limit of a plugin's messages", protocol.MaxPluginMessage))
+			case !errors.Is(err, io.EOF):
 				p.violate(fmt.Errorf("reading the plugin's output: %w", err))
 			}
 			break
@@ -190,7 +198,7 @@ func (p *process) readLoop(out *os.File) {
 			p.violate(err)
 			break
 		}
-		if !p.handle(m) {
+		if !p.handle(m, len(line)) {
 			break
 		}
 	}
@@ -210,8 +218,8 @@ func (p *process) readLoop(out *os.File) {
 	close(p.done)
 }
 
-// handle routes one message; false stops reading.
-func (p *process) handle(m *protocol.Message) bool {
+// handle routes one message, a line of size bytes; false stops reading.
+func (p *process) handle(m *protocol.Message, size int) bool {
 	if !p.handshaken.Load() {
 		if m.Type != protocol.TypeHello && m.Type != protocol.TypeError {
 			p.violate(fmt.Errorf("the plugin sent %q before its hello", m.Type))
@@ -228,7 +236,7 @@ func (p *process) handle(m *protocol.Message) bool {
 	}
 	switch m.Type {
 	case protocol.TypeRequest:
-		p.serveRequest(m)
+		p.serveRequest(m, size)
 		return true
 	case protocol.TypeResult, protocol.TypeError:
 		p.mu.Lock()
@@ -252,7 +260,10 @@ func (p *process) handle(m *protocol.Message) bool {
 	return false
 }
 
-func (p *process) serveRequest(m *protocol.Message) {
+// serveRequest runs a library request (a line of size bytes) in a
+// goroutine of its own, holding a slot and a charge of the memory budgets
+// until its response is written.
+func (p *process) serveRequest(m *protocol.Message, size int) {
 	ctx := context.WithValue(context.Background(), callInfoKey{}, CallInfo{})
 	op := ""
 	// The call's WaitGroup is incremented under p.mu while the call is
@@ -287,8 +298,19 @@ func (p *process) serveRequest(m *protocol.Message) {
 			return
 		}
 	}
+	c := &charge{method: m.Method, budgets: []*MemoryBudget{p.memory, p.opts.Memory}}
+	if err := c.grow(int64(size) * requestCost); err != nil {
+		<-slots
+		if cs != nil {
+			cs.reqs.Done()
+		}
+		p.respond(m.ID, nil, errBody(ctx, err))
+		return
+	}
+	ctx = context.WithValue(ctx, chargeKey{}, c)
 	go func() {
 		defer func() { <-slots }()
+		defer c.release()
 		if cs != nil {
 			defer cs.reqs.Done()
 		}
@@ -298,6 +320,10 @@ func (p *process) serveRequest(m *protocol.Message) {
 }
 
 func (p *process) respond(id string, result any, body *protocol.ErrorBody) {
+	if res, ok := result.(libs.RunResult); ok && body == nil {
+		p.respondRun(id, res)
+		return
+	}
 	msg := &protocol.Message{Type: protocol.TypeResponse, ID: id, Error: body}
 	if body == nil {
 		raw, err := json.Marshal(result)
@@ -307,7 +333,12 @@ func (p *process) respond(id string, result any, body *protocol.ErrorBody) {
 			msg.Result = raw
 		}
 	}
-	err := p.w.Write(msg)
+	p.tooLarge(id, p.w.Write(msg))
+}
+
+// tooLarge answers the request id with a too_large error when err says its
+// response was over the message limit.
+func (p *process) tooLarge(id string, err error) {
 	var tooLarge *protocol.FrameTooLargeError
 	if errors.As(err, &tooLarge) {
 		_ = p.w.Write(&protocol.Message{Type: protocol.TypeResponse, ID: id, Error: libBody(LibErrTooLarge,
@@ -471,6 +502,7 @@ func launch(opts Options) (*process, *os.File, *PluginError) {
 		done:   make(chan struct{}),
 		calls:  make(chan struct{}, MaxLibraryCalls),
 		logs:   make(chan struct{}, maxLogsInFlight),
+		memory: &MemoryBudget{limit: opts.Memory.Limit() / 2, whose: "of one plugin process"},
 	}
 	cmd.Stderr = p.stderr
 	if p.stdin, err = cmd.StdinPipe(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 const cgroupRoot = "/sys/fs/cgroup"
@@ -79,17 +80,20 @@ func ownCgroups() map[string]string {
 	return m
 }
 
-// create makes the groups of one sandbox with the limits set.
-func (c *cgroups) create(l Limits) ([]string, func(), error) {
+// create makes the groups of one sandbox with the limits set, under
+// parents (one per controller; nil: the engine's dvp-sandbox groups).
+func (c *cgroups) create(l Limits, parents []string) ([]string, func(), error) {
 	name := fmt.Sprintf("%d-%d", os.Getpid(), seq.Add(1))
+	if parents == nil {
+		parents = c.parents
+	}
 	var dirs []string
 	release := func() {
 		for _, d := range dirs {
-			killAll(d)
-			_ = os.Remove(d)
+			removeGroup(d)
 		}
 	}
-	for _, p := range c.parents {
+	for _, p := range parents {
 		d := filepath.Join(p, name)
 		if err := os.Mkdir(d, 0o755); err != nil {
 			release()
@@ -98,9 +102,9 @@ func (c *cgroups) create(l Limits) ([]string, func(), error) {
 		dirs = append(dirs, d)
 		var err error
 		switch {
-		case strings.HasPrefix(p, cgroupRoot+"/pids/") && l.Processes > 0:
+		case strings.HasPrefix(d, cgroupRoot+"/pids/") && l.Processes > 0:
 			err = os.WriteFile(filepath.Join(d, "pids.max"), []byte(strconv.Itoa(l.Processes)), 0)
-		case strings.HasPrefix(p, cgroupRoot+"/memory/") && l.MemoryBytes > 0:
+		case strings.HasPrefix(d, cgroupRoot+"/memory/") && l.MemoryBytes > 0:
 			err = os.WriteFile(filepath.Join(d, "memory.limit_in_bytes"), []byte(strconv.FormatInt(l.MemoryBytes, 10)), 0)
 		}
 		if err != nil {
@@ -109,6 +113,27 @@ func (c *cgroups) create(l Limits) ([]string, func(), error) {
 		}
 	}
 	return dirs, release, nil
+}
+
+// removeGroup kills the processes of a group and of the groups under it,
+// and removes them all.
+func removeGroup(dir string) {
+	if ents, err := os.ReadDir(dir); err == nil {
+		for _, e := range ents {
+			if e.IsDir() {
+				removeGroup(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	// Killed processes leave the group once they have exited: wait for
+	// that a little (up to half a second).
+	for try := 0; ; try++ {
+		killAll(dir)
+		if err := os.Remove(dir); err == nil || os.IsNotExist(err) || try == 50 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // killAll kills the processes of a group.
@@ -141,8 +166,6 @@ func sweep(parent string) {
 		if syscall.Kill(pid, 0) == nil {
 			continue // that engine still runs
 		}
-		d := filepath.Join(parent, e.Name())
-		killAll(d)
-		_ = os.Remove(d)
+		removeGroup(filepath.Join(parent, e.Name()))
 	}
 }

@@ -79,6 +79,10 @@ type Policy struct {
 	// environment's --os-user); only a root engine can. Nil: the engine's
 	// user.
 	User *User
+	// Group, when set (NewGroup), is the group of sandboxes whose
+	// processes and memory Limits bound together: a plugin process and
+	// the commands it runs. Nil: the command's own limits only.
+	Group *Group
 }
 
 // User is an OS user a command runs as: its IDs, supplementary groups

@@ -134,7 +134,7 @@ func (s *Sandbox) Wrap(cmd *exec.Cmd, p Policy) (cleanup func(), err error) {
 	}
 	cleanup = func() {}
 	if s.cg != nil {
-		dirs, release, err := s.cg.create(p.Limits)
+		dirs, release, err := s.cg.create(p.Limits, p.Group.dirs())
 		if err != nil {
 			return nil, err
 		}
@@ -290,3 +290,43 @@ func (c *capped) Write(p []byte) (int, error) {
 }
 
 func (c *capped) String() string { return string(c.b) }
+
+// Group is a cgroup per controller (pids, memory) under which the
+// sandboxes of a Policy with this Group get their own: the kernel counts
+// their processes and memory together against the group's Limits. A root
+// engine gives one to each plugin process and the commands it runs on
+// local environments, so that --max-processes and --max-memory bound them
+// together; without cgroups (an engine that is not root) it is nil and
+// each sandbox has only its own limits.
+type Group struct {
+	paths   []string
+	release func()
+}
+
+// NewGroup makes a group with limits l, or returns nil when this sandbox
+// has no cgroups (or s is nil).
+func (s *Sandbox) NewGroup(l Limits) (*Group, error) {
+	if s == nil || s.cg == nil {
+		return nil, nil
+	}
+	dirs, release, err := s.cg.create(l, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Group{paths: dirs, release: release}, nil
+}
+
+func (g *Group) dirs() []string {
+	if g == nil {
+		return nil
+	}
+	return g.paths
+}
+
+// Close kills what still runs in the group and removes it; nil is a
+// no-op.
+func (g *Group) Close() {
+	if g != nil {
+		g.release()
+	}
+}

@@ -39,3 +39,12 @@ func (s *Sandbox) Command(ctx context.Context, p Policy, dir string, env []strin
 	cleanup, err := s.Wrap(cmd, p)
 	return cmd, cleanup, err
 }
+
+// Group is a group of sandboxes bounded together: none outside Linux.
+type Group struct{}
+
+// NewGroup returns nil: no cgroups outside Linux.
+func (s *Sandbox) NewGroup(Limits) (*Group, error) { return nil, nil }
+
+// Close is a no-op.
+func (g *Group) Close() {}

@@ -58,8 +58,9 @@ func EngineLevel(l slog.Level) string {
 	return protocol.LevelError
 }
 
-// maxLogMessage keeps a log request within a frame, with room for the envelope.
-const maxLogMessage = protocol.MaxFrame - 64<<10
+// maxLogMessage keeps a log request within a plugin's message limit, with
+// room for the envelope.
+const maxLogMessage = protocol.MaxPluginMessage - 64<<10
 
 var stderrMu sync.Mutex
 

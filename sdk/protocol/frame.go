@@ -164,3 +164,23 @@ func (w *Writer) Write(m *Message) error {
 	_, err = w.w.Write(b)
 	return err
 }
+
+// WriteStream writes one message of size bytes that encode writes (one
+// JSON object without a raw newline; the newline is added), without
+// holding it whole: for large results. A size over the limit is not
+// written and yields a *FrameTooLargeError.
+func (w *Writer) WriteStream(size int, encode func(io.Writer) error) error {
+	if size > w.max {
+		return &FrameTooLargeError{Limit: w.max}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	bw := bufio.NewWriterSize(w.w, 64<<10)
+	if err := encode(bw); err != nil {
+		return err
+	}
+	if err := bw.WriteByte('\n'); err != nil {
+		return err
+	}
+	return bw.Flush()
+}

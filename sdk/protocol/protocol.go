@@ -36,10 +36,15 @@ const (
 	// MaxErrorPayload bounds the JSON of an error body (message, action,
 	// output together); larger bodies are truncated by the sender.
 	MaxErrorPayload = 128 << 10
-	// MaxFrame bounds one message on the wire, and so the arguments and
-	// results of platform-library calls (for example a log message or the
-	// stdout of RunBash).
+	// MaxFrame bounds one message on the wire, and so the results of
+	// platform-library calls (for example the stdout of RunBash).
 	MaxFrame = 192 << 20
+	// MaxPluginMessage bounds one message a plugin sends: a library
+	// request (its arguments: a script, a log message), a result (whose
+	// output is at most MaxOperationPayload) or an error. An engine reads
+	// at most this much of a line from a plugin, so that what a plugin
+	// makes it hold per request stays small.
+	MaxPluginMessage = 8 << 20
 )
 
 // Message types.

@@ -32,7 +32,7 @@ const drainTimeout = 5 * time.Second
 // their own goroutines, so several calls may be in flight.
 func Serve(ctx context.Context, p *Plugin, in io.Reader, out io.Writer) error {
 	r := protocol.NewReader(in, protocol.MaxFrame)
-	w := protocol.NewWriter(out, protocol.MaxFrame)
+	w := protocol.NewWriter(out, protocol.MaxPluginMessage)
 
 	hello, err := r.Read()
 	if err != nil {
@@ -331,7 +331,7 @@ func (c *callCaller) Call(ctx context.Context, method string, params, result any
 	if err := s.w.Write(&protocol.Message{Type: protocol.TypeRequest, ID: id, Call: c.call, Method: method, Params: raw}); err != nil {
 		var tooLarge *protocol.FrameTooLargeError
 		if errors.As(err, &tooLarge) {
-			return fmt.Errorf("the arguments of %s are too large: a library call is limited to %d bytes (192 MiB)", method, protocol.MaxFrame)
+			return fmt.Errorf("the arguments of %s are too large: a library request is limited to %d bytes (8 MiB)", method, protocol.MaxPluginMessage)
 		}
 		return fmt.Errorf("sending %s to the engine: %w", method, err)
 	}

@@ -55,6 +55,9 @@ type Runner struct {
 	Sandbox *sandbox.Sandbox
 	// Limits bound each plugin process and each local command.
 	Limits sandbox.Limits
+	// Memory bounds what the library calls of all plugins hold at once
+	// (pluginhost.Options.Memory); nil: a budget per plugin process.
+	Memory *pluginhost.MemoryBudget
 	// Hidden are the directories sandboxed processes do not see: the
 	// data directory and the engine user's ~/.dvp.
 	Hidden []string
@@ -197,6 +200,10 @@ type engineLibraries struct {
 	// exposed are the storage directories of the job's containers, which
 	// its commands on local environments see.
 	exposed []string
+	// group bounds the processes and memory of the plugin process and
+	// of its commands on local environments together (a root engine's
+	// cgroups; nil without).
+	group *sandbox.Group
 }
 
 func (l *engineLibraries) exec(ctx context.Context, conn sdk.RemoteConnection) (Executor, engineapi.Environment, error) {
@@ -342,12 +349,19 @@ func (rn *Runner) Start(pluginID string, a *artifact.Artifact, bin string, j Job
 		ws[i] = w
 		r.files = append(r.files, release)
 	}
+	group, err := rn.Sandbox.NewGroup(rn.Limits)
+	if err != nil {
+		r.closeFiles()
+		unhold()
+		return nil, fmt.Errorf("the plugin's sandbox cannot be set up: %w", err)
+	}
 	base := &pluginhost.LocalLibraries{DebugLog: ws[0], InfoLog: ws[1], ErrorLog: ws[2]}
-	r.libs = &engineLibraries{rn: rn, job: j, base: base, debug: ws[0], execs: map[string]Executor{}}
+	r.libs = &engineLibraries{rn: rn, job: j, base: base, debug: ws[0], execs: map[string]Executor{}, group: group}
 	r.stderr = secrets.NewRedactingWriter(ws[3], rn.Redactor)
 	r.host, err = pluginhost.New(pluginhost.Options{Binary: bin, Libraries: r.libs, Stderr: r.stderr, Dir: work,
-		Env: sandbox.Env(nil, work), Sandbox: rn.Sandbox, Policy: rn.pluginPolicy(bin, work)})
+		Env: sandbox.Env(nil, work), Sandbox: rn.Sandbox, Policy: rn.pluginPolicy(bin, work, group), Memory: rn.Memory})
 	if err != nil {
+		group.Close()
 		r.closeFiles()
 		unhold()
 		return nil, err
@@ -371,6 +385,7 @@ func (r *Plugin) Close() {
 		r.release()
 	}
 	r.libs.close()
+	r.libs.group.Close()
 	if r.stderr != nil {
 		r.stderr.Flush()
 	}

@@ -41,9 +41,11 @@ func (rn *Runner) workDir(pluginID string) (string, error) {
 // (read-only), its executable (read-only) and its work directory — a
 // private scratch tmpfs of Limits.ScratchBytes, so that what it writes
 // cannot fill the engine's disk — with the engine's directories and
-// secret files hidden in case they lie among the system's.
-func (rn *Runner) pluginPolicy(bin, work string) sandbox.Policy {
+// secret files hidden in case they lie among the system's. Its processes
+// and memory count in group, with those of its local commands.
+func (rn *Runner) pluginPolicy(bin, work string, group *sandbox.Group) sandbox.Policy {
 	return sandbox.Policy{
+		Group:      group,
 		Hide:       rn.Hidden,
 		Expose:     []sandbox.Bind{{Path: bin}, {Path: work, Writable: true, ScratchBytes: rn.Limits.ScratchBytes}},
 		ReadOnly:   true,
@@ -70,7 +72,7 @@ func (l *engineLibraries) newExecutor(env engineapi.Environment) Executor {
 func (l *engineLibraries) localPolicy() sandbox.Policy {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	p := sandbox.Policy{Hide: l.rn.Hidden, Network: true, Limits: l.rn.Limits}
+	p := sandbox.Policy{Hide: l.rn.Hidden, Network: true, Limits: l.rn.Limits, Group: l.group}
 	for _, d := range l.exposed {
 		p.Expose = append(p.Expose, sandbox.Bind{Path: d, Writable: true})
 	}

@@ -138,8 +138,9 @@ func (s *sshExec) run(ctx context.Context, remoteCmd string, stdin string) (libs
 		return libs.RunResult{}, libErr(pluginhost.LibErrFailed, "cannot open an SSH session on %s: %v", s.env.Name, err)
 	}
 	defer sess.Close()
-	out := &pluginhost.OutputBuffer{Max: pluginhost.MaxCommandOutput, JSON: true}
-	errb := &pluginhost.OutputBuffer{Max: pluginhost.MaxCommandOutput, JSON: true}
+	charge := pluginhost.MemoryCharge(ctx)
+	out := &pluginhost.OutputBuffer{Max: pluginhost.MaxCommandOutput, JSON: true, Charge: charge}
+	errb := &pluginhost.OutputBuffer{Max: pluginhost.MaxCommandOutput, JSON: true, Charge: charge}
 	sess.Stdout, sess.Stderr, sess.Stdin = out, errb, strings.NewReader(stdin)
 	if lw, flush := pluginhost.OutputWriter(ctx); lw != nil {
 		lw2, flush2 := pluginhost.OutputWriter(ctx)
@@ -159,8 +160,8 @@ func (s *sshExec) run(ctx context.Context, remoteCmd string, stdin string) (libs
 		return libs.RunResult{}, libErr(pluginhost.LibErrCancelled, "the command on %s was stopped: %v", s.env.Name, context.Cause(ctx))
 	case err = <-done:
 	}
-	if out.Overflow() || errb.Overflow() {
-		return libs.RunResult{}, pluginhost.OutputTooLarge(pluginhost.MaxCommandOutput)
+	if err := pluginhost.OutputErr(out, errb); err != nil {
+		return libs.RunResult{}, err
 	}
 	res := libs.RunResult{Stdout: out.String(), Stderr: errb.String()}
 	if err != nil {

@@ -4,8 +4,10 @@
 // process and through run_bash on the environment — and reports each
 // outcome as the name of a repository ("attempt=outcome"). On an
 // environment named "control" it only tries the cheap escapes (the test's
-// run without a sandbox shows that they do succeed there); elsewhere it
-// also forks without bound, allocates without bound and logs 300 MB.
+// run without a sandbox shows that they do succeed there); on "memory" and
+// "bigmessage" only the attacks on the engine's memory (memory.go);
+// elsewhere it also forks without bound, allocates without bound and logs
+// 300 MB.
 package main
 
 import (
@@ -105,6 +107,9 @@ func leaked(ok bool) string {
 }
 
 func repositoryDiscovery(ctx context.Context, conn sdk.RemoteConnection) ([]generated.RepositoryDefinition, error) {
+	if r, ok := memoryAttack(ctx, conn); ok {
+		return r, nil
+	}
 	control := conn.Environment.Name == "control"
 	var r report
 	wd, _ := os.Getwd()
