@@ -311,6 +311,60 @@ import (
 
 `
 	writeFile(t, filepath.Join(proj, "src", "sdk_reference_test.go"), header+strings.Join(tests, "\n"))
+	addReferenceMigrations(t, proj)
+}
+
+// addReferenceMigrations puts the migrations of docs/sdk.md (section 2,
+// "Data migrations": a Plugin.Upgrade entry and its function) into this
+// plugin, as a test file: page 5's go test compiles it, and the test it
+// adds checks them with the runtime's registration rules.
+func addReferenceMigrations(t *testing.T, proj string) {
+	t.Helper()
+	var block string
+	for _, b := range goBlocks(t, "sdk.md") {
+		if strings.Contains(b.body, "Upgrade: []generated.Migration{") {
+			block = b.body
+		}
+	}
+	fields, funcs, ok := strings.Cut(block, "\n\nfunc ")
+	if !ok {
+		t.Fatal("docs/sdk.md has no data migration example (Upgrade: []generated.Migration{...} and its function) any more")
+	}
+	src := `package main
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/dvpkit/dvp/sdk"
+
+	"my-first-plugin/generated"
+)
+
+var sdkReferenceUpgrade = generated.Plugin{
+` + fields + `
+}
+
+func ` + funcs + `
+`
+	if !strings.Contains(funcs, "func fromLua(") {
+		src += `
+// fromLua stands for the Lua migration docs/sdk.md registers.
+func fromLua(ctx context.Context, old map[string]any) (map[string]any, error) { return old, nil }
+`
+	}
+	src += `
+var _ = json.Number("") // the example's functions use encoding/json
+
+func TestSDKReferenceMigrations(t *testing.T) {
+	if problems := sdkReferenceUpgrade.Runtime().Problems(); len(problems) > 0 {
+		t.Fatalf("docs/sdk.md's migrations: %v", problems)
+	}
+	_ = sdk.LuaMigration
+}
+`
+	writeFile(t, filepath.Join(proj, "src", "sdk_reference_migrations_test.go"), src)
 }
 
 // checkSpec: page 6's dvptest.yml is a spec dvp test accepts.
