@@ -187,8 +187,18 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 				err = unknownCommand(root, name)
 			}
 		}
-		// Usage errors are printed whatever -q says, as click does.
-		fmt.Fprintf(stdio.Err, "Error: %s\nRun '%s --help' for usage.\n", termsafe.String(err.Error()), cmd.CommandPath())
+		// Usage errors are printed whatever -q says, in click's layout, as
+		// dvp prints them (docs/compatibility.md, "The command line").
+		ue := (*UsageError)(nil)
+		errors.As(err, &ue)
+		if ue != nil && ue.Root {
+			cmd = root
+		}
+		if ue != nil && ue.Bare {
+			fmt.Fprintf(stdio.Err, "Error: %s\n", termsafe.String(err.Error()))
+		} else {
+			fmt.Fprintf(stdio.Err, "Usage: %s\nTry '%s -h' for help.\n\nError: %s\n", clickUsageLine(cmd), cmd.CommandPath(), termsafe.String(err.Error()))
+		}
 	case ExitInternal:
 		app.Log.Debug("internal error", "error", err.Error())
 		fmt.Fprintf(stdio.Err, "Internal error: %s. This is a bug in dvp; please report it%s.\n",

@@ -39,17 +39,24 @@ Engine, user and password are found as for 'dvp upload'.`,
 					return err
 				}
 				findProjectConfig(app, cmd, "plugin-config", cwd, &opts.ConfigPath)
-				if err := checkConfigFlag(cmd, cwd, opts.ConfigPath); err != nil {
-					return err
-				}
 				if opts.Directory == "" {
-					wd, err := app.IO.Getwd()
-					if err != nil {
+					opts.Directory = cwd
+				}
+				// As click: the options given, in the order given, then
+				// the defaults.
+				checks := []func() error{
+					func() error { return checkConfigFlag(cmd, cwd, opts.ConfigPath) },
+					func() error { return checkWritableDir("-d", "--directory", opts.Directory) },
+				}
+				if firstChecked(cmd, app.Args, "directory", "plugin-config") {
+					checks[0], checks[1] = checks[1], checks[0]
+				}
+				for _, check := range checks {
+					if err := check(); err != nil {
 						return err
 					}
-					opts.Directory = wd
 				}
-				return checkWritableDir("-d", "--directory", opts.Directory)
+				return nil
 			})
 			if err != nil {
 				return err

@@ -24,7 +24,15 @@ func Userf(format string, args ...any) error { return &UserError{Msg: fmt.Sprint
 
 // UsageError is a bad command line: dvp prints it with a pointer to --help
 // and exits 2.
-type UsageError struct{ Msg string }
+type UsageError struct {
+	Msg string
+	// Bare errors print without the usage lines, as click prints an error
+	// raised outside a parameter (dvp's mutual-exclusion check).
+	Bare bool
+	// Root errors are about dvp's own options (-v, -q): click shows the
+	// group's usage above them.
+	Root bool
+}
 
 func (e *UsageError) Error() string { return e.Msg }
 

@@ -61,7 +61,21 @@ func mutuallyExclusive(cmd *cobra.Command, args []string, names []string) error 
 			others = append(others, fmt.Sprintf("%q", pythonName(n)))
 		}
 	}
-	return Usagef("%q is mutually exclusive with argument(s) %s.", pythonName(first), strings.Join(others, ", "))
+	return &UsageError{Msg: fmt.Sprintf("%q is mutually exclusive with argument(s) %s.", pythonName(first), strings.Join(others, ", ")), Bare: true}
+}
+
+// firstChecked reports whether click would check flag a before flag b: a
+// given on the command line before b, or a given and b not (click processes
+// the options given, in their order, then the others).
+func firstChecked(cmd *cobra.Command, args []string, a, b string) bool {
+	fa, fb := cmd.Flags().Lookup(a), cmd.Flags().Lookup(b)
+	switch {
+	case fa == nil || fb == nil || !fa.Changed:
+		return false
+	case !fb.Changed:
+		return true
+	}
+	return firstGiven(cmd, args, []string{a, b}) == a
 }
 
 // firstGiven returns which of the set flags appears first in args.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -78,17 +79,17 @@ func checkVerbosity(fs *pflag.FlagSet, args []string) error {
 	v, _ := fs.GetCount("verbose")
 	q, _ := fs.GetCount("quiet")
 	if v > maxVerbosity {
-		return Usagef("Invalid value for '-v' / '--verbose': %d is not in the valid range of 0 to %d.", v, maxVerbosity)
+		return &UsageError{Msg: fmt.Sprintf("Invalid value for '-v' / '--verbose': %d is not in the valid range of 0 to %d.", v, maxVerbosity), Root: true}
 	}
 	if q > maxVerbosity {
-		return Usagef("Invalid value for '-q' / '--quiet': %d is not in the valid range of 0 to %d.", q, maxVerbosity)
+		return &UsageError{Msg: fmt.Sprintf("Invalid value for '-q' / '--quiet': %d is not in the valid range of 0 to %d.", q, maxVerbosity), Root: true}
 	}
 	if v > 0 && q > 0 {
 		first, second := "verbose", "quiet"
 		if quietFirst(args) {
 			first, second = second, first
 		}
-		return Usagef("%q is mutually exclusive with argument(s) %q.", first, second)
+		return &UsageError{Msg: fmt.Sprintf("%q is mutually exclusive with argument(s) %q.", first, second), Bare: true}
 	}
 	return nil
 }

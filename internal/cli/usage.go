@@ -205,3 +205,17 @@ func badFlagValue(cmd *cobra.Command, err error) string {
 	}
 	return fmt.Sprintf("Invalid value for %s: %q is not %s.", name, ve.GetValue(), what)
 }
+
+// clickUsageLine is the usage line click prints above a usage error:
+// "dvp upload [OPTIONS]", "dvp [OPTIONS] COMMAND [ARGS]..." for a group,
+// and a command's arguments after its options.
+func clickUsageLine(cmd *cobra.Command) string {
+	if cmd.HasAvailableSubCommands() {
+		return cmd.CommandPath() + " [OPTIONS] COMMAND [ARGS]..."
+	}
+	line := cmd.CommandPath() + " [OPTIONS]"
+	if _, args, ok := strings.Cut(cmd.Use, " "); ok {
+		line += " " + strings.TrimSpace(strings.ReplaceAll(args, "[flags]", ""))
+	}
+	return strings.TrimSpace(line)
+}
