@@ -34,8 +34,10 @@ export DVP_ENGINE_ADMIN_PASSWORD="demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' 
 step "Start a local engine"
 "$DVP" engine serve --listen 127.0.0.1:0 --data-dir "$work/engine" --ready-file "$work/engine.url" &
 engine_pid=$!
-for _ in $(seq 1 100); do [ -s "$work/engine.url" ] && break; sleep 0.1; done
-[ -s "$work/engine.url" ] || { echo "the engine did not start" >&2; exit 1; }
+# Wait for the URL file as long as the engine runs (a busy machine may take
+# more than a few seconds); an engine that refuses to start says why above.
+until [ -s "$work/engine.url" ]; do kill -0 "$engine_pid" 2>/dev/null || break; sleep 0.1; done
+[ -s "$work/engine.url" ] || { engine_pid=""; echo "make demo: the engine did not start (its message is above)" >&2; exit 1; }
 engine=$(cat "$work/engine.url")
 export DVP_ENGINE="$engine" DVP_USER=admin DVP_PASSWORD="$DVP_ENGINE_ADMIN_PASSWORD"
 

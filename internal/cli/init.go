@@ -93,7 +93,8 @@ func runInit(app *App, opts InitOptions) error {
 	var ie *scaffold.InitError
 	switch {
 	case errors.As(err, &ee):
-		return Userf("%s", ee.Error())
+		// dvp's words, then how to go on: init never overwrites.
+		return Userf("%s\ndvp init writes a new project and changes nothing that exists: run it in an empty directory, or name one with -r.", ee.Error())
 	case errors.As(err, &ie):
 		return Userf("%s", ie.Error())
 	case err != nil:
