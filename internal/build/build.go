@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,14 +123,15 @@ func Build(ctx context.Context, opts Options) *Result {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	if opts.SyncSDK == nil {
+	defaultSDK := opts.SyncSDK == nil
+	if defaultSDK {
 		opts.SyncSDK = sdkcopy.SyncSDK
 	}
 	if opts.ManifestTimeout <= 0 {
 		opts.ManifestTimeout = DefaultManifestTimeout
 	}
 	defer relaxGC()()
-	b := &pipeline{ctx: ctx, opts: opts, log: opts.Log, res: &Result{}}
+	b := &pipeline{ctx: ctx, opts: opts, log: opts.Log, res: &Result{}, defaultSDK: defaultSDK}
 	defer b.cleanup()
 	for _, s := range steps {
 		if s.skip != nil && s.skip(b) {
@@ -170,6 +172,8 @@ type pipeline struct {
 	workDir      string      // <root>/.dvp/build, locked
 	unlock       func()      // ends the lock of the work directory (cleanup)
 	state        *buildState // the record of the last build, nil if none may be used
+	defaultSDK   bool        // opts.SyncSDK is sdkcopy.SyncSDK: the SDK copy's stamps may stand for it
+	sdk          []pathStamp // the SDK copy's stamps, found up to date (treeStamps)
 	reused       bool        // the running step reused a result of the last build
 	target       compileJob
 	compiling    *compiling // the go build under way
@@ -298,16 +302,31 @@ func (b *pipeline) startEarly(cfg *config.Config) {
 	}
 }
 
-// syncSDK keeps the project's SDK copy in step with this dvp.
+// syncSDK keeps the project's SDK copy in step with this dvp. When every
+// file and directory of the copy has the stamp it had when a build found
+// it up to date, it still is, and its files are not read again (comparing
+// them with the SDK embedded in dvp was half of a no-change build's own
+// work).
 func (b *pipeline) syncSDK() bool {
 	dir := b.p.Config.Dir
+	sdkDir := filepath.Join(dir, filepath.FromSlash(sdkcopy.Dir))
+	if st := b.state; b.defaultSDK && st != nil && len(st.SDK) > 0 {
+		if now := treeStamps(sdkDir, math.MaxInt64); now != nil && equalStamps(now, st.SDK) {
+			b.reused, b.sdk = true, st.SDK
+			return true
+		}
+	}
+	clock := fsClock(filepath.Join(b.workDir, lockName))
 	changed, err := b.opts.SyncSDK(dir)
 	if err != nil {
-		return b.fail(diag.Errorf(filepath.Join(dir, ".dvp", "sdk"), 0, 0, "cannot update the project's copy of the SDK: %v", err))
+		return b.fail(diag.Errorf(sdkDir, 0, 0, "cannot update the project's copy of the SDK: %v", err))
 	}
 	if changed {
 		b.inputsChanged = true
 		b.log.Info("Updated the SDK copy in .dvp/sdk to the SDK of this dvp.")
+	}
+	if b.defaultSDK {
+		b.sdk = treeStamps(sdkDir, clock)
 	}
 	return true
 }
@@ -668,10 +687,11 @@ func (b *pipeline) write() bool {
 		b.res.SHA256, b.res.ArtifactPath, b.res.Artifact, b.res.UpToDate = st.ArtifactSHA256, b.artifactPath, b.a, true
 		b.log.Debug("artifact up to date", "path", b.artifactPath, "sha256", b.res.SHA256)
 		restamp := b.sources.stamp != nil && (st.ArtifactStamp == nil || *b.sources.stamp != *st.ArtifactStamp)
-		if b.gen != st.Generated || restamp {
-			// Same bytes, another stamp (touched, copied back), or code
-			// generated again: the record says so for the next build.
-			st.ArtifactStamp, st.Generated = b.sources.stamp, b.gen
+		if b.gen != st.Generated || restamp || !equalStamps(b.sdk, st.SDK) {
+			// Same bytes, another stamp (touched, copied back), code
+			// generated again, or the SDK copy compared again: the record
+			// says so for the next build.
+			st.ArtifactStamp, st.Generated, st.SDK = b.sources.stamp, b.gen, b.sdk
 			b.saveState(st)
 		}
 		return true
@@ -690,7 +710,7 @@ func (b *pipeline) write() bool {
 	if b.key != "" {
 		b.saveState(&buildState{BinaryBuildID: b.binaryID, BinarySHA256: b.res.BinarySHA256, Manifest: b.rmJSON,
 			Sources: b.sources.sums, ArtifactPath: b.artifactPath, ArtifactKey: b.key, ArtifactSHA256: sum,
-			ArtifactStamp: statStamp(b.artifactPath), Generated: b.gen})
+			ArtifactStamp: statStamp(b.artifactPath), Generated: b.gen, SDK: b.sdk})
 	}
 	// The caller reports the result (dvp build prints it once, on stdout).
 	b.log.Debug("artifact written", "path", b.artifactPath, "sha256", sum)

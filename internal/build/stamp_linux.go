@@ -1,6 +1,7 @@
 package build
 
 import (
+	"io/fs"
 	"os"
 	"syscall"
 )
@@ -11,6 +12,11 @@ func statStamp(path string) *fileStamp {
 	if err != nil {
 		return nil
 	}
+	return infoStamp(fi)
+}
+
+// infoStamp is the stamp of what fi describes; nil when it has none.
+func infoStamp(fi fs.FileInfo) *fileStamp {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return nil

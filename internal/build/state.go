@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/diag"
@@ -50,6 +52,17 @@ type buildState struct {
 	ArtifactStamp  *fileStamp `json:"artifactStamp,omitempty"`
 	// Generated is the code generated from schema.json.
 	Generated *generatedRecord `json:"generated,omitempty"`
+	// SDK is the stamp of every file and directory of the project's SDK
+	// copy (.dvp/sdk) when the build found it to hold the SDK of this dvp:
+	// while they are the same, the copy is not read again (treeStamps).
+	SDK []pathStamp `json:"sdk,omitempty"`
+}
+
+// pathStamp is the stamp of one entry of a directory tree, at its slash
+// path relative to the tree ("." for the tree's own directory).
+type pathStamp struct {
+	Path  string    `json:"path"`
+	Stamp fileStamp `json:"stamp"`
 }
 
 // generatedRecord is what the code generator made of the inputs with the
@@ -131,6 +144,69 @@ func saveState(dir string, st *buildState) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, stateName), append(data, '\n'), 0o644)
+}
+
+// treeStamps is the stamp of every entry under dir (dir included), in
+// walk order, without following links; nil when dir cannot be read, an
+// entry has no stamp (not Linux), or an entry changed at or after before
+// (a change time of the file system's clock, fsClock). A file written,
+// replaced, added or removed changes the stamps (its own, or its
+// directory's), except a file written again within the same tick of that
+// clock with the same size: a tree read at before whose entries are all
+// older than before cannot change that way unseen afterwards (git's
+// "racily clean" files).
+func treeStamps(dir string, before int64) []pathStamp {
+	var out []pathStamp
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		st := infoStamp(fi)
+		if st == nil || st.CtimeNs >= before {
+			return errNoStamp
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		out = append(out, pathStamp{Path: filepath.ToSlash(rel), Stamp: *st})
+		return nil
+	})
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// fsClock is the file system's clock now, as it stamps change times: the
+// change time of the file at path, touched now. 0 when it cannot be read.
+func fsClock(path string) int64 {
+	now := time.Now()
+	if err := os.Chtimes(path, now, now); err != nil {
+		return 0
+	}
+	if st := statStamp(path); st != nil {
+		return st.CtimeNs
+	}
+	return 0
+}
+
+var errNoStamp = errors.New("no stamp")
+
+func equalStamps(a, b []pathStamp) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func equalSums(a, b []sourceSum) bool {
