@@ -44,6 +44,12 @@ func TestGenerateErrors(t *testing.T) {
 			"/virtualToPhysicalDefinition", "not one of the six"},
 		{"invalid JSON", defsWith(map[string]string{"linkedSourceDefinition": `{"a": }`}),
 			"/linkedSourceDefinition", "invalid JSON"},
+		// dvp's validation reads Python's non-finite numbers (with a warning);
+		// the generator says what it cannot do with them.
+		{"NaN", defsWith(map[string]string{"snapshotDefinition": `{"type": "object", "x": NaN}`}),
+			"/snapshotDefinition", "NaN is not a JSON number (dvp's validation accepts it with a warning); the code generator needs a finite number"},
+		{"-Infinity", defsWith(map[string]string{"snapshotDefinition": `{"type": "object", "x": [-Infinity]}`}),
+			"/snapshotDefinition", "-Infinity is not a JSON number"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

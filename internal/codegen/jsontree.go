@@ -249,6 +249,13 @@ func (p *parser) literal() (*node, error) {
 
 func (p *parser) number() (*node, error) {
 	start := p.i
+	for _, lit := range []string{"NaN", "Infinity", "-Infinity"} {
+		if len(p.data)-p.i >= len(lit) && string(p.data[p.i:p.i+len(lit)]) == lit {
+			// Python's json (and so dvp's validation) reads these; JSON
+			// and the generated code have no such number.
+			return nil, p.errorf("%s is not a JSON number (dvp's validation accepts it with a warning); the code generator needs a finite number: write one, or leave the keyword out", lit)
+		}
+	}
 	for p.i < len(p.data) {
 		c := p.data[p.i]
 		if c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {

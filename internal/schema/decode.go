@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/dvpkit/dvp/internal/diag"
 	"github.com/dvpkit/dvp/internal/jsonpointer"
@@ -22,6 +23,7 @@ type decoded struct {
 	last   map[string]*pyjson.Node // pointer -> node of the value that counts
 	dups   []dup
 	nonfin []string // pointers of NaN / Infinity literals
+	inf    []string // pointers of numbers too large for a double (1e400), Infinity to Python
 }
 
 type dup struct {
@@ -50,6 +52,10 @@ func (d *decoded) conv(n *pyjson.Node, ptr string) any {
 	case pyjson.Number:
 		if n.Num == "NaN" || n.Num == "Infinity" || n.Num == "-Infinity" {
 			d.nonfin = append(d.nonfin, ptr)
+		} else if pycompat.IsFloatNumber(json.Number(n.Num)) {
+			if f, err := strconv.ParseFloat(n.Num, 64); err != nil && math.IsInf(f, 0) {
+				d.inf = append(d.inf, ptr)
+			}
 		}
 		return json.Number(n.Num)
 	case pyjson.Array:
@@ -97,6 +103,16 @@ func (d *decoded) warnings(path string, li *pyjson.LineIndex) diag.List {
 		out = append(out, diag.Problem{File: path, Line: l, Column: c, Pointer: p, Severity: diag.Warning,
 			Message: fmt.Sprintf("%s is not valid JSON; dvp (Python's json) accepts it, but most JSON tools and the Delphix engine may not", d.last[p].Num),
 			Hint:    "use a finite number, or leave the keyword out"})
+	}
+	for _, p := range d.inf {
+		l, c := li.Pos(d.values[p])
+		inf := "Infinity"
+		if strings.HasPrefix(d.last[p].Num, "-") {
+			inf = "-Infinity"
+		}
+		out = append(out, diag.Problem{File: path, Line: l, Column: c, Pointer: p, Severity: diag.Warning,
+			Message: fmt.Sprintf("%s is beyond the range of a floating-point number: dvp (Python's json) reads it as %s and the artifact holds %s, which is not valid JSON", d.last[p].Num, inf, inf),
+			Hint:    "use a number within ±1.7976931348623157e+308, or leave the keyword out"})
 	}
 	return out
 }
