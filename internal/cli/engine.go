@@ -95,8 +95,9 @@ the kernel cannot sandbox, unless --insecure-no-sandbox is given.
 
 When it accepts connections, serve prints "dvp engine listening on URL" on
 stdout and writes URL to --ready-file if given. SIGINT, SIGTERM or SIGHUP
-(its terminal closed) stops it gracefully (exit 130, 143 or 129, saying
-where it kept its data); under nohup SIGHUP is ignored. dvp help local-engine is the whole guide.`,
+(its terminal closed) stops it gracefully: its running jobs are canceled
+(they end CANCELED, saying that the engine stopped) and it exits 130, 143 or
+129, saying where it kept its data; under nohup SIGHUP is ignored. dvp help local-engine is the whole guide.`,
 		Example: `  dvp engine serve
   dvp engine serve --admin-password-file ~/.dvp/engine-password --listen 127.0.0.1:0 --ready-file /tmp/engine.url
   dvp engine serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem`,
@@ -218,14 +219,21 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 	if opts.MaxConnections < 1 || opts.MaxUnauthenticated < 1 {
 		return Usagef("Invalid value for '--max-connections' or '--max-unauthenticated': give a positive number.")
 	}
+	dataFrom := "the flag --data-dir"
 	if opts.DataDir == "" {
 		if app.IO.Home == "" {
 			return Usagef("Invalid value for '--data-dir': there is no home directory to put ~/.dvp/engine in; give --data-dir.")
 		}
 		opts.DataDir = filepath.Join(app.IO.Home, ".dvp", "engine")
+		dataFrom = "the default (~/.dvp/engine)"
 	}
 	password := app.IO.Env(EngineAdminPasswordEnv)
+	passwordFrom := "the data directory (the one set at an earlier start), or generated and printed once on the first start"
+	if password != "" {
+		passwordFrom = "the environment variable " + EngineAdminPasswordEnv
+	}
 	if opts.AdminPasswordFile != "" {
+		passwordFrom = "--admin-password-file " + opts.AdminPasswordFile
 		b, err := os.ReadFile(opts.AdminPasswordFile)
 		if err != nil {
 			return Userf("Cannot read the admin password file: %v", err)
@@ -237,6 +245,8 @@ func runEngineServe(ctx context.Context, app *App, opts EngineServeOptions) erro
 		}
 	}
 	app.Redactor.Add(password)
+	app.Log.Info(fmt.Sprintf("Data directory %s, from %s.", opts.DataDir, dataFrom))
+	app.Log.Info(fmt.Sprintf("Admin password (not shown) from %s.", passwordFrom))
 	// Nothing the engine starts needs the password in its environment.
 	os.Unsetenv(EngineAdminPasswordEnv)
 	sb, err := engine.OpenSandbox()
