@@ -298,15 +298,44 @@ type UploadOptions struct {
 // Upload runs the whole upload (docs/upload.md): check the artifact,
 // log in with its engine API version, get a token, send the file, and with
 // Wait follow the job to its end.
+//
+// The check reads the whole file, which takes about as long as logging in:
+// when engineApi is among the first keys of the file (dvp build writes it
+// before sourceCode), dvp logs in with it and asks for the token while the
+// rest is checked, and sends the file only once the check has passed. An
+// artifact that fails it is never sent (the login is then the only
+// difference from checking first), and the check's error is the one
+// reported, as when it comes first.
 func (c *Client) Upload(ctx context.Context, o UploadOptions) (*UploadResult, error) {
-	v, err := CheckArtifact(o.ArtifactPath)
-	if err != nil {
-		return nil, err
+	type checkResult struct {
+		v   artifact.APIVersion
+		err error
 	}
-	if err := c.Engine.Login(ctx, v, o.User, o.Password); err != nil {
-		return nil, err
+	checked := make(chan checkResult, 1)
+	go func() {
+		v, err := CheckArtifact(o.ArtifactPath)
+		checked <- checkResult{v, err}
+	}()
+	v, early := peekEngineAPI(o.ArtifactPath)
+	if !early {
+		r := <-checked
+		if r.err != nil {
+			return nil, r.err
+		}
+		v = r.v
 	}
-	token, err := c.RequestUploadToken(ctx)
+	token, err := c.loginForUpload(ctx, v, o)
+	if early {
+		r := <-checked
+		switch {
+		case r.err != nil:
+			return nil, r.err
+		case err == nil && r.v != v:
+			// Not the engineApi that counts (a later duplicate key wins,
+			// as in Python): the session must have the version that does.
+			token, err = c.loginForUpload(ctx, r.v, o)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -324,6 +353,49 @@ func (c *Client) Upload(ctx context.Context, o UploadOptions) (*UploadResult, er
 		}
 	}
 	return res, nil
+}
+
+// loginForUpload logs in with engine API v and asks for an upload token.
+func (c *Client) loginForUpload(ctx context.Context, v artifact.APIVersion, o UploadOptions) (string, error) {
+	if err := c.Engine.Login(ctx, v, o.User, o.Password); err != nil {
+		return "", err
+	}
+	return c.RequestUploadToken(ctx)
+}
+
+// peekLimit bounds what peekEngineAPI reads.
+const peekLimit = 64 << 10
+
+// peekEngineAPI reads the top-level keys at the start of the artifact at
+// path, up to engineApi, and returns its version if it is a valid
+// APIVersion; ok is false when it is not, or not among the keys before
+// sourceCode and within the first peekLimit bytes. It is only a head
+// start: CheckArtifact's result is the one that counts.
+func peekEngineAPI(path string) (v artifact.APIVersion, ok bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return v, false
+	}
+	defer f.Close()
+	d := json.NewDecoder(io.LimitReader(f, peekLimit))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return v, false
+	}
+	for d.More() {
+		t, err := d.Token()
+		key, isKey := t.(string)
+		if err != nil || !isKey || key == artifact.SourceCodeField {
+			return v, false
+		}
+		var raw json.RawMessage
+		if err := d.Decode(&raw); err != nil {
+			return v, false
+		}
+		if key == artifact.EngineAPIField {
+			return artifact.CheckEngineAPI(raw)
+		}
+	}
+	return v, false
 }
 
 func jobText(job string) string {

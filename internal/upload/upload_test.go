@@ -469,3 +469,106 @@ func TestUploadMemoryIsFlat(t *testing.T) {
 		t.Errorf("the client allocated %d MiB to upload %d MiB", alloc>>20, st.Size()>>20)
 	}
 }
+
+// TestUploadChecksWhileLoggingIn: with engineApi at the start of the
+// artifact, dvp logs in while the rest is checked; an artifact that then
+// fails the check is never sent, and its error is the one reported (also
+// over a failed login); a later duplicate engineApi (the one that counts,
+// as in Python) makes dvp log in again with it before sending. Without
+// engineApi among the first keys, nothing is sent before the check.
+func TestUploadChecksWhileLoggingIn(t *testing.T) {
+	loginStatus := 200
+	rec := &recorder{answer: func(n int, r *http.Request, _ []byte) (int, map[string]string, string) {
+		switch strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix) {
+		case "delphix/session":
+			return 200, nil, sessionOK
+		case "delphix/login":
+			if loginStatus != 200 {
+				return loginStatus, nil, `{"type": "ErrorResult", "status": "ERROR", "error": {"type": "APIError", "details": "Invalid username or password.", "action": "Try with a different set of credentials.", "id": "exception.webservices.login.failed"}}`
+			}
+			return 200, nil, loginOK
+		case "delphix/toolkit/requestUploadToken":
+			return 200, nil, tokenOK
+		case "delphix/data/upload":
+			return 200, nil, uploadOK
+		}
+		return 404, nil, "{}"
+	}}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	dir := t.TempDir()
+	write := func(body string) string {
+		p := filepath.Join(dir, "artifact.json")
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	api := func(minor, micro int) string {
+		return fmt.Sprintf(`{"type": "APIVersion", "major": 1, "minor": %d, "micro": %d}`, minor, micro)
+	}
+	upload := func(path string) error {
+		rec.mu.Lock()
+		rec.reqs = nil
+		rec.mu.Unlock()
+		c, _ := newTestClient(t, srv.URL)
+		_, err := c.Upload(context.Background(), UploadOptions{User: testUser, Password: testPassword, ArtifactPath: path})
+		return err
+	}
+	sent := func() bool { return slices.Contains(rec.paths(), "POST delphix/data/upload") }
+
+	// Broken after engineApi: logged in, never sent, the check's error.
+	broken := write(`{"type": "Plugin", "engineApi": ` + api(11, 16) + `, "sourceCode": "UEsDBA==", "name": }`)
+	if err := upload(broken); err == nil || err.Error() != InvalidJSONMessage {
+		t.Errorf("broken after engineApi: %v", err)
+	}
+	if sent() {
+		t.Errorf("broken after engineApi: the file was sent: %v", rec.paths())
+	}
+	// The same with a failed login: the artifact's error, as when it is
+	// checked first.
+	loginStatus = 401
+	if err := upload(broken); err == nil || err.Error() != InvalidJSONMessage {
+		t.Errorf("broken artifact, failed login: %v", err)
+	}
+	loginStatus = 200
+
+	// A later duplicate engineApi counts: the session that uploads has it.
+	dup := write(`{"engineApi": ` + api(7, 0) + `, "sourceCode": "UEsDBA==", "engineApi": ` + api(11, 16) + `}`)
+	if err := upload(dup); err != nil {
+		t.Fatalf("duplicate engineApi: %v", err)
+	}
+	rec.mu.Lock()
+	var last []byte
+	for _, r := range rec.reqs {
+		if strings.HasSuffix(r.Path, "delphix/session") {
+			last = r.Body
+		}
+	}
+	rec.mu.Unlock()
+	order := rec.paths()
+	if !bytes.Contains(last, []byte(`"minor": 11`)) || order[len(order)-1] != "POST delphix/data/upload" {
+		t.Errorf("duplicate engineApi: last session %s, requests %v", last, order)
+	}
+
+	// engineApi after sourceCode, or not there: nothing before the check.
+	for _, body := range []string{
+		`{"sourceCode": "UEsDBA==", "engineApi": ` + api(11, 16) + `, "name": }`,
+		`{"sourceCode": "UEsDBA==", "name": "x"}`,
+		`not json`,
+	} {
+		if err := upload(write(body)); err == nil {
+			t.Errorf("%s: uploaded", body)
+		}
+		if p := rec.paths(); len(p) != 0 {
+			t.Errorf("%s: requests before the check failed: %v", body, p)
+		}
+	}
+	// A valid artifact: the requests of dvp, in order.
+	if err := upload(writeArtifact(t, enginetest.Options{})); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rec.paths(), []string{"POST delphix/session", "POST delphix/login", "POST delphix/toolkit/requestUploadToken", "POST delphix/data/upload"}; !slices.Equal(got, want) {
+		t.Errorf("requests %v, want %v", got, want)
+	}
+}
