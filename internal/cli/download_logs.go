@@ -33,7 +33,12 @@ Engine, user and password are found as for 'dvp upload'.`,
 		Example: `  dvp download-logs -e http://127.0.0.1:8780 -u admin -d /tmp`,
 		Args:    cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			conn, err := resolveConnection(cmd.Context(), app, cmd, &opts.ConnectionOptions, func() error {
+			checked := false
+			checkPaths := func() error {
+				if checked {
+					return nil
+				}
+				checked = true
 				cwd, err := app.IO.Getwd()
 				if err != nil {
 					return err
@@ -57,7 +62,15 @@ Engine, user and password are found as for 'dvp upload'.`,
 					}
 				}
 				return nil
-			})
+			}
+			// As click: options given are checked before those left to
+			// their defaults (the engine and the user).
+			if cmd.Flags().Changed("plugin-config") || cmd.Flags().Changed("directory") {
+				if err := checkPaths(); err != nil {
+					return err
+				}
+			}
+			conn, err := resolveConnection(cmd.Context(), app, cmd, &opts.ConnectionOptions, checkPaths)
 			if err != nil {
 				return err
 			}

@@ -49,9 +49,15 @@ and exits 1 if it fails or does not end within --timeout.`,
 				return Usagef("Invalid value for '--timeout': %s is not a positive duration.", opts.Timeout)
 			}
 			findProjectArtifact(app, cmd, &opts.ArtifactPath)
-			conn, err := resolveConnection(cmd.Context(), app, cmd, &opts.ConnectionOptions, func() error {
-				return checkExistingFile("-a", "--upload-artifact", opts.ArtifactPath)
-			})
+			checkArtifact := func() error { return checkExistingFile("-a", "--upload-artifact", opts.ArtifactPath) }
+			// As click: an option given is checked before those left to
+			// their defaults (the engine and the user).
+			if cmd.Flags().Changed("upload-artifact") {
+				if err := checkArtifact(); err != nil {
+					return err
+				}
+			}
+			conn, err := resolveConnection(cmd.Context(), app, cmd, &opts.ConnectionOptions, checkArtifact)
 			if err != nil {
 				return err
 			}
