@@ -278,3 +278,45 @@ func TestSDKImportsStandardLibraryOnly(t *testing.T) {
 		t.Errorf("sdk/go.mod requires a module: the SDK uses the standard library only")
 	}
 }
+
+// maxLines is the most lines a hand-written non-test Go file may have:
+// a longer one holds more than one concern. The PyYAML port
+// (internal/pycompat/pyyaml) follows PyYAML's files, and the patched
+// third-party module its own.
+const maxLines = 800
+
+// No hand-written non-test Go file is longer than maxLines.
+func TestFilesAreShort(t *testing.T) {
+	root := ".."
+	files := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel := filepath.ToSlash(strings.TrimPrefix(path, root+string(filepath.Separator)))
+		if d.IsDir() {
+			if n := d.Name(); n == "testdata" || n == "third_party" || (strings.HasPrefix(n, ".") && path != root) || rel == "internal/pycompat/pyyaml" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files++
+		if n := strings.Count(string(data), "\n"); n > maxLines {
+			t.Errorf("%s has %d lines (at most %d): split it by concern", rel, n, maxLines)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 200 {
+		t.Fatalf("only %d files read: the walk is broken", files)
+	}
+}
