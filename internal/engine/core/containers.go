@@ -111,7 +111,7 @@ func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParame
 	if err := os.MkdirAll(c.Storage, 0o755); err != nil {
 		return Started{}, internalErr(err)
 	}
-	if err := e.ApplyPolicy(ctx, caller, c, pol); err != nil {
+	if err := e.applyPolicyChange(ctx, caller, c, pol); err != nil {
 		return Started{}, err
 	}
 	snapParams := p.SnapshotParameters
@@ -227,7 +227,7 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 		return Started{}, err
 	}
 	ref := c.Reference
-	if err := e.ApplyPolicy(ctx, caller, c, pol); err != nil {
+	if err := e.applyPolicyChange(ctx, caller, c, pol); err != nil {
 		return Started{}, err
 	}
 	return e.startJob(caller, "DB_PROVISION", fmt.Sprintf("Provision VDB %q", p.Name), ref, p.Name, ref, ref,

@@ -205,16 +205,16 @@ func (e *Engine) UpdatePolicy(ctx context.Context, caller Caller, container stri
 	if err := e.find(ctx, store.KindContainer, "dSource or VDB", container, &c); err != nil {
 		return err
 	}
-	ch, err := e.CheckPolicy(ctx, &c, p)
+	ch, err := e.checkPolicyChange(ctx, &c, p)
 	if err != nil {
 		return err
 	}
-	return e.ApplyPolicy(ctx, caller, &c, ch)
+	return e.applyPolicyChange(ctx, caller, &c, ch)
 }
 
-// CheckPolicy validates a change of c's policy (for a request that
+// checkPolicyChange validates a change of c's policy (for a request that
 // changes more than the policy: check everything, then apply).
-func (e *Engine) CheckPolicy(ctx context.Context, c *engineapi.Container, p *engineapi.PolicyParameters) (*policyChange, error) {
+func (e *Engine) checkPolicyChange(ctx context.Context, c *engineapi.Container, p *engineapi.PolicyParameters) (*policyChange, error) {
 	cur, err := e.store.PolicyOf(ctx, c.Reference)
 	if err != nil {
 		return nil, internalErr(err)
@@ -222,8 +222,8 @@ func (e *Engine) CheckPolicy(ctx context.Context, c *engineapi.Container, p *eng
 	return checkPolicy(cur, c.Reference, c.ContainerType, p)
 }
 
-// ApplyPolicy stores a change CheckPolicy validated.
-func (e *Engine) ApplyPolicy(ctx context.Context, caller Caller, c *engineapi.Container, ch *policyChange) error {
+// applyPolicyChange stores a change checkPolicyChange validated.
+func (e *Engine) applyPolicyChange(ctx context.Context, caller Caller, c *engineapi.Container, ch *policyChange) error {
 	if ch == nil || (ch.row == nil && c.Policy == nil && !e.hasPolicy(ctx, c.Reference)) {
 		return nil
 	}
@@ -408,11 +408,11 @@ func (e *Engine) updatePolicy(ctx context.Context, j *jobs.Job, caller Caller, c
 	if p.IsZero() {
 		return nil
 	}
-	ch, err := e.CheckPolicy(ctx, c, p)
+	ch, err := e.checkPolicyChange(ctx, c, p)
 	if err != nil {
 		return err
 	}
-	if err := e.ApplyPolicy(ctx, caller, c, ch); err != nil {
+	if err := e.applyPolicyChange(ctx, caller, c, ch); err != nil {
 		return err
 	}
 	names := policyOptions[c.ContainerType]

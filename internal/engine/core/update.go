@@ -32,7 +32,7 @@ func (e *Engine) UpdateContainer(ctx context.Context, caller Caller, ref string,
 		return Started{}, err
 	}
 	if !p.Policy.IsZero() { // checked now, applied by the job (policies.go)
-		if _, err := e.CheckPolicy(ctx, &c, p.Policy); err != nil {
+		if _, err := e.checkPolicyChange(ctx, &c, p.Policy); err != nil {
 			return Started{}, err
 		}
 	}
