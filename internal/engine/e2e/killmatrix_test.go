@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -103,29 +102,9 @@ func (k *killMatrix) restart() {
 // executable and the sandboxes (their command lines name the data
 // directory).
 func (k *killMatrix) pluginProcesses() []string {
-	var found []string
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil {
-			continue
-		}
-		if !bytes.Contains(b, []byte(k.data+"/")) {
-			if !bytes.Contains(b, []byte("killmatrix-gate")) {
-				continue
-			}
-			if env, err := os.ReadFile("/proc/" + e.Name() + "/environ"); err == nil && !bytes.Contains(env, []byte("HOME="+k.home+"\x00")) {
-				continue
-			}
-		}
-		if st, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil && !strings.Contains(string(st), ") Z ") {
-			found = append(found, e.Name()+": "+strings.ReplaceAll(string(b), "\x00", " "))
-		}
-	}
-	return found
+	return liveProcesses(func(pid string, cmdline []byte) bool {
+		return bytes.Contains(cmdline, []byte(k.data+"/")) || bytes.Contains(cmdline, []byte("killmatrix-gate")) && homeIs(pid, k.home)
+	})
 }
 
 // job returns the state and the last event of a job.

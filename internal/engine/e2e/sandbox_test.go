@@ -140,6 +140,15 @@ func hostileRun(t *testing.T, envName string, unprivileged bool, extra ...string
 // inherit it; another test's engine, running at the same time on this
 // machine, has another).
 func survivors(home string) []string {
+	return liveProcesses(func(pid string, cmdline []byte) bool {
+		return bytes.Contains(cmdline, []byte(hostileMarker)) && !bytes.Contains(cmdline, []byte("__sandbox-init")) && homeIs(pid, home)
+	})
+}
+
+// liveProcesses lists, as "PID: command line", the processes of the
+// machine that are not zombies and whose command line (its arguments
+// separated by NULs) match accepts.
+func liveProcesses(match func(pid string, cmdline []byte) bool) []string {
 	var found []string
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
@@ -147,10 +156,7 @@ func survivors(home string) []string {
 			continue
 		}
 		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || !bytes.Contains(b, []byte(hostileMarker)) || bytes.Contains(b, []byte("__sandbox-init")) {
-			continue
-		}
-		if env, err := os.ReadFile("/proc/" + e.Name() + "/environ"); err == nil && !bytes.Contains(env, []byte("HOME="+home+"\x00")) {
+		if err != nil || !match(e.Name(), b) {
 			continue
 		}
 		if st, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil && !strings.Contains(string(st), ") Z ") {
@@ -158,6 +164,15 @@ func survivors(home string) []string {
 		}
 	}
 	return found
+}
+
+// homeIs reports whether the process pid runs with HOME=home, the home of
+// one test's engine, which the processes it starts inherit (another test's
+// engine, running at the same time on the machine, has another). A
+// process whose environment cannot be read counts as the test's.
+func homeIs(pid, home string) bool {
+	env, err := os.ReadFile("/proc/" + pid + "/environ")
+	return err != nil || bytes.Contains(env, []byte("HOME="+home+"\x00"))
 }
 
 // TestHostilePluginIsContained runs testdata/plugins/hostile — which tries
