@@ -135,7 +135,10 @@ func runGenerate(app *App, opts BuildOptions) error {
 		app.printProblems(problems)
 		switch {
 		case res.Failed():
-			fmt.Fprintf(out, "\nGENERATE FAILED (%s%s).\n", problems.Summary(), inFiles(problems))
+			// As a full build ends, and as dvp's -g ends when its code
+			// generation fails.
+			fmt.Fprintf(app.messageOut(), "\n%s%s.\n", problems.Summary(), inFiles(problems))
+			fmt.Fprintln(out, "\nBUILD FAILED.")
 		case opts.Check && res.Stale:
 			fmt.Fprintf(out, "The generated code in %s is stale: run 'dvp build -g'.\n", displayPath(res.Dir, opts.Cwd))
 		case opts.Check:
