@@ -370,16 +370,22 @@ func (p *process) call(ctx context.Context, id, op string, input []byte) (json.R
 		// host's: the host notices first and sends cancel.
 		msg.TimeoutMS = max(1, int64((time.Until(dl)+time.Millisecond-1)/time.Millisecond))
 	}
-	if err := p.w.Write(msg); err != nil {
-		p.killWith("it does not read its input")
-		<-p.done
-		return nil, p.deathError(ctx, op)
-	}
+	// Every write to the plugin may wait for it to read (a pipe holds 64
+	// KiB): it runs aside, so that the deadline, the cancel and the kill
+	// that follows still come when a plugin reads nothing.
+	written := p.writeAside(msg)
 
 	ctxDone := ctx.Done()
 	var grace <-chan time.Time
 	for {
 		select {
+		case err := <-written:
+			written = nil
+			if err != nil {
+				p.killWith("it does not read its input")
+				<-p.done
+				return nil, p.deathError(ctx, op)
+			}
 		case m := <-cs.answer:
 			if m.Type == protocol.TypeResult {
 				if len(m.Output) > protocol.MaxOperationPayload {
@@ -403,7 +409,7 @@ func (p *process) call(ctx context.Context, id, op string, input []byte) (json.R
 			return nil, p.deathError(ctx, op)
 		case <-ctxDone:
 			ctxDone = nil
-			_ = p.w.Write(&protocol.Message{Type: protocol.TypeCancel, ID: id, Reason: context.Cause(ctx).Error()})
+			p.writeAside(&protocol.Message{Type: protocol.TypeCancel, ID: id, Reason: context.Cause(ctx).Error()})
 			t := time.NewTimer(p.opts.CancelGrace)
 			defer t.Stop()
 			grace = t.C
@@ -413,6 +419,15 @@ func (p *process) call(ctx context.Context, id, op string, input []byte) (json.R
 			return nil, ctxError(ctx, op, fmt.Sprintf("and the plugin did not stop within %s of the cancellation: the plugin process was killed", p.opts.CancelGrace), nil)
 		}
 	}
+}
+
+// writeAside writes m to the plugin in a goroutine of its own; the
+// channel receives the outcome. A plugin that does not read makes the
+// write wait until the process is killed (its end of the pipe closes).
+func (p *process) writeAside(m *protocol.Message) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- p.w.Write(m) }()
+	return done
 }
 
 // deathError describes the end of a process during a call.
@@ -435,7 +450,12 @@ func (p *process) deathError(ctx context.Context, op string) *PluginError {
 
 // shutdown asks the plugin to exit and kills it after timeout.
 func (p *process) shutdown(timeout time.Duration) {
-	_ = p.w.Write(&protocol.Message{Type: protocol.TypeShutdown})
+	written := p.writeAside(&protocol.Message{Type: protocol.TypeShutdown})
+	select {
+	case <-written:
+	case <-p.done:
+	case <-time.After(timeout):
+	}
 	_ = p.stdin.Close()
 	select {
 	case <-p.done:
