@@ -36,7 +36,7 @@ func addConnectionFlags(cmd *cobra.Command, o *ConnectionOptions) {
 	f.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input")
 	f.StringVar(&o.CAFile, "ca-file", "", "a PEM file of certificate authorities to trust for the engine's HTTPS certificate")
 	f.BoolVar(&o.InsecureSkipVerify, "insecure-skip-tls-verify", false, "do not verify the engine's certificate (test engines only)")
-	f.DurationVar(&o.ReadTimeout, "read-timeout", engineclient.DefaultReadTimeout, "give up when the engine makes no progress (no answer, no byte sent or received) for this long")
+	f.DurationVar(&o.ReadTimeout, "read-timeout", engineclient.DefaultReadTimeout, "give up when the engine makes no progress (no answer, no byte sent or received) for this long, or when an answer (not a download) has not arrived whole after this long")
 }
 
 // showConfiguredDefaults makes the help of a command with connection flags

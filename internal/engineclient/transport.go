@@ -28,7 +28,12 @@ type watchdog struct {
 	d      time.Duration
 	cancel context.CancelFunc
 	fired  bool
-	mu     sync.Mutex
+	// whole, once set (wholeWithin), cancels the request when the answer
+	// has not arrived whole in time, however it trickles; late says it
+	// did.
+	whole *time.Timer
+	late  bool
+	mu    sync.Mutex
 }
 
 func newWatchdog(ctx context.Context, d time.Duration) (context.Context, *watchdog) {
@@ -45,8 +50,31 @@ func newWatchdog(ctx context.Context, d time.Duration) (context.Context, *watchd
 
 func (w *watchdog) kick() { w.t.Reset(w.d) }
 
+// wholeWithin cancels the request unless it ends within d.
+func (w *watchdog) wholeWithin(d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.whole = time.AfterFunc(d, func() {
+		w.mu.Lock()
+		w.late = true
+		w.mu.Unlock()
+		w.cancel()
+	})
+}
+
+func (w *watchdog) tooLate() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.late
+}
+
 func (w *watchdog) stop() {
 	w.t.Stop()
+	w.mu.Lock()
+	if w.whole != nil {
+		w.whole.Stop()
+	}
+	w.mu.Unlock()
 	w.cancel()
 }
 
@@ -193,12 +221,20 @@ func (c *Client) once(ctx context.Context, q request) (*response, error) {
 	}
 	defer raw.Body.Close()
 	defer wd.stop()
+	// A JSON answer is small: one that trickles in (a byte now and then
+	// keeps the progress watchdog content) must still arrive whole within
+	// the read timeout.
+	wd.wholeWithin(c.o.ReadTimeout)
 	out.body, err = readAnswer(body, raw.ContentLength, MaxAnswerBytes)
 	switch {
 	case errors.Is(err, errAnswerTooLarge):
 		return nil, &Error{Kind: KindUnexpected, Err: err, Msg: fmt.Sprintf(
 			"The engine's answer to %s %s (HTTP status %d) is larger than %d MiB, more than any answer of the API: dvp stopped reading it.\nCheck that the engine address (-e, DVP_ENGINE, or engine in ~/.dvp/config) names a Delphix Engine or dvp engine serve.",
 			q.method, c.base.String()+engineapi.APIPrefix+pathOnly(q.path), out.status, MaxAnswerBytes>>20)}
+	case err != nil && wd.tooLate():
+		return nil, &Error{Kind: KindUnexpected, Err: err, Msg: fmt.Sprintf(
+			"The engine's answer to %s %s (HTTP status %d) did not arrive whole within %s (--read-timeout): dvp stopped reading it. An engine sends an answer at once; check the engine and the network between.",
+			q.method, c.base.String()+engineapi.APIPrefix+pathOnly(q.path), out.status, c.o.ReadTimeout)}
 	case err != nil:
 		if wd.timedOut() {
 			err = fmt.Errorf("%w (no progress for %s)", err, c.o.ReadTimeout)
