@@ -411,9 +411,16 @@ func TestFailuresKeepArtifact(t *testing.T) {
 	}
 }
 
+// TestMissingRequiredOperationsWarn links a plugin without two required
+// operations: make e2e runs it; in make test, TestManifestProblemsAtTheirFunctions
+// checks the warnings and the manifest without a link, and
+// testdata/script/build_checks.txtar the build of such a plugin by dvp.
 func TestMissingRequiredOperationsWarn(t *testing.T) {
 	t.Parallel()
 	needGo(t)
+	if !e2eTests {
+		t.Skip("links a plugin of its own: make e2e (the e2e build tag)")
+	}
 	dir := fixture(t)
 	runner := filepath.Join(dir, "src", "plugin_runner.go")
 	b, _ := os.ReadFile(runner)

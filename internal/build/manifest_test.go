@@ -16,7 +16,8 @@ import (
 
 // TestManifestProblemsAtTheirFunctions: the manifest checks of a build
 // report each problem of what the plugin registered at the function (a
-// migration's) or the entry point (an operation) in the sources. It starts
+// migration's) or the entry point (an operation) in the sources, and a
+// missing required operation as a warning. It starts
 // from the manifest the compiled runtime-staged fixture prints and changes
 // it as the edits of TestFailuresKeepArtifact's linked cases change the
 // registrations, so it checks those problems without linking a plugin per
@@ -87,6 +88,31 @@ func TestManifestProblemsAtTheirFunctions(t *testing.T) {
 			rm.PluginType = protocol.PluginTypeDirect
 		}, protocol.PluginTypeDirect, "The operation linked.mount_specification() is not supported for DIRECT plugins.", 35},
 	}
+	// Required operations the plugin does not register are warnings, and
+	// false in the manifest.
+	t.Run("missing required operations", func(t *testing.T) {
+		rm := *printed
+		rm.Operations = nil
+		for _, op := range printed.Operations {
+			if op != "linked.mount_specification" && op != "virtual.reconfigure" {
+				rm.Operations = append(rm.Operations, op)
+			}
+		}
+		if len(rm.Operations) != len(printed.Operations)-2 {
+			t.Fatalf("the fixture registers %v", printed.Operations)
+		}
+		m, ps := checkManifest(&rm, protocol.PluginTypeStaged, entry)
+		want := []string{
+			"Implementation missing for required method linked.mount_specification(). The Plugin Operation 'Staged Source Mount Specification' will fail when executed.",
+			"Implementation missing for required method virtual.reconfigure(). The Plugin Operation 'Virtual Source Reconfigure' will fail when executed.",
+		}
+		if got := messages(ps, diag.Warning); strings.Join(got, "\n") != strings.Join(want, "\n") || ps.HasErrors() {
+			t.Errorf("problems %v, want the warnings:\n%s", ps, strings.Join(want, "\n"))
+		}
+		if m.HasLinkedMountSpecification || m.HasVirtualReconfigure || !m.HasVirtualConfigure {
+			t.Errorf("manifest %+v", m)
+		}
+	})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rm := *printed
