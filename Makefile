@@ -113,6 +113,6 @@ e2e: build
 	$(GO) test -count=1 -timeout 45m -tags e2e ./internal/engine/e2e/
 	DVP=$(abspath $(BIN)) $(GO) test -count=1 -tags e2e ./internal/dvptest/
 	$(GO) test -count=1 -tags e2e -run '^TestTutorialOffline$$' ./docs/
-	$(GO) test -count=1 -tags e2e -run '^(TestUnchangedBuildReusesWork|TestGoModUpdateStillMade|TestGoModAndSDKVersionChangeTheArtifact|TestFailuresKeepArtifact|TestScaffoldsAndSeed|TestMissingRequiredOperationsWarn)$$' ./internal/build/
+	$(GO) test -count=1 -tags e2e -run '^(TestUnchangedBuildReusesWork|TestGoModUpdateStillMade|TestGoModAndSDKVersionChangeTheArtifact|TestFailuresKeepArtifact|TestScaffoldsAndSeed|TestMissingRequiredOperationsWarn|TestBaseline)$$' ./internal/build/
 	$(GO) test -count=1 -tags e2e -run '^TestScaffoldsBuildOffline$$' ./internal/scaffold/
 	DVP=$(BIN) scripts/e2e.sh

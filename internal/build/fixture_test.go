@@ -1,6 +1,7 @@
 package build
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -8,6 +9,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/dvpkit/dvp/internal/pluginhost"
+	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
 // The package's tests that need a project built once (to break it, to
@@ -99,4 +104,26 @@ func copyTree(src, dst string) error {
 		}
 		return os.WriteFile(target, data, info.Mode().Perm())
 	})
+}
+
+var printed struct {
+	once sync.Once
+	m    *protocol.Manifest
+	err  error
+}
+
+// printedManifest returns the manifest the built runtime-staged plugin
+// (builtFixture) prints. It is shared: copy what you change.
+func printedManifest(t testing.TB) *protocol.Manifest {
+	t.Helper()
+	dir, _ := builtFixture(t)
+	printed.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		printed.m, printed.err = pluginhost.ReadManifest(ctx, filepath.Join(dir, filepath.FromSlash(WorkDir), "plugin"))
+	})
+	if printed.err != nil {
+		t.Fatal(printed.err)
+	}
+	return printed.m
 }

@@ -1,15 +1,12 @@
 package build
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dvpkit/dvp/internal/config"
 	"github.com/dvpkit/dvp/internal/diag"
-	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
@@ -26,12 +23,7 @@ func TestManifestProblemsAtTheirFunctions(t *testing.T) {
 	t.Parallel()
 	needGo(t)
 	dir, _ := builtFixture(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	printed, err := pluginhost.ReadManifest(ctx, filepath.Join(dir, filepath.FromSlash(WorkDir), "plugin"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	printed := printedManifest(t)
 	cfg, ps := config.Load(filepath.Join(dir, "plugin_config.yml"))
 	if ps.HasErrors() {
 		t.Fatal(ps)
