@@ -241,6 +241,7 @@ func (b *pipeline) validate() bool {
 		// A lock that fails here is reported after the checks, below.
 		if b.lockWorkDir(pc.Dir) == nil {
 			b.startEarly(pc)
+			b.state = loadState(b.workDir) // after the start: go build needs none of it
 		}
 	}
 	b.p = project.Load(b.opts.ConfigPath)
@@ -261,14 +262,15 @@ func (b *pipeline) validate() bool {
 			return b.fail(*pr)
 		}
 		b.startEarly(b.p.Config)
+		b.state = loadState(b.workDir)
 	}
 	return true
 }
 
 // lockWorkDir creates the project's work directory and takes its lock:
 // builds of one project take turns from here, as they share it (the
-// compiled plugin, the record of the last build), which it then reads.
-// It returns the problem that prevents it.
+// compiled plugin, the record of the last build: loadState reads it once
+// the lock is held). It returns the problem that prevents it.
 func (b *pipeline) lockWorkDir(root string) *diag.Problem {
 	dir, err := workDir(root)
 	if err != nil {
@@ -281,7 +283,6 @@ func (b *pipeline) lockWorkDir(root string) *diag.Problem {
 		return &pr
 	}
 	b.workDir, b.unlock = dir, unlock
-	b.state = loadState(dir)
 	return nil
 }
 

@@ -29,7 +29,7 @@ var benches = []bench{
 	{"./internal/codegen", "^BenchmarkGenerate(5k|50k)$", "5x", "2x"},
 	{"./bench", "^BenchmarkBuildVsGoBuild$", "10x", "3x"},
 	{"./bench", "^BenchmarkBuildNoChange$", "10x", "3x"},
-	{"./bench", "^BenchmarkBuildEditLoop$", "10x", "3x"},
+	{"./bench", "^BenchmarkBuildEditLoop$", "20x", "3x"},
 	{"./internal/engine/e2e", "^BenchmarkUpload200MB$", "5x", "2x"},
 	{"./internal/engine/e2e", "^BenchmarkEngineRPS$", "20x", "5x"},
 	{"./internal/engine/e2e", "^BenchmarkToolkitLists$", "10x", "3x"},
