@@ -68,6 +68,7 @@ func newStallListener(t *testing.T) *stallListener {
 // says nothing. The idempotent session request is retried, each attempt
 // ends after the read timeout, and the failure says what happened.
 func TestFaultStalledEngine(t *testing.T) {
+	t.Parallel() // each with its own servers: they wait for timeouts, not CPU
 	s := newStallListener(t)
 	c, _ := newTestClient(t, "http://"+s.ln.Addr().String(), func(o *engineclient.Options) {
 		o.ReadTimeout = 300 * time.Millisecond
@@ -101,6 +102,7 @@ func TestFaultStalledEngine(t *testing.T) {
 // closes the connection (the engine's next read fails), and never sends
 // the upload again.
 func TestFaultUploadStallsMidBody(t *testing.T) {
+	t.Parallel() // each with its own servers: they wait for timeouts, not CPU
 	var uploads atomic.Int32
 	release := make(chan struct{})
 	serverReadErr := make(chan error, 1)
@@ -148,6 +150,7 @@ func TestFaultUploadStallsMidBody(t *testing.T) {
 // never answers. The wait for the answer is bounded by the read timeout
 // too, and the upload is not re-sent.
 func TestFaultNoAnswerAfterUpload(t *testing.T) {
+	t.Parallel() // each with its own servers: they wait for timeouts, not CPU
 	var uploads atomic.Int32
 	release := make(chan struct{})
 	rec := &recorder{answer: engineScript(uploadOK, nil)}
@@ -204,6 +207,7 @@ func bundleEngine(t *testing.T, serveBundle func(w http.ResponseWriter)) *httpte
 // because the timeout measures the time without progress; a bundle that
 // stops in the middle fails with a clear error and leaves no file.
 func TestFaultSlowAndStalledDownload(t *testing.T) {
+	t.Parallel() // each with its own servers: they wait for timeouts, not CPU
 	chunk := strings.Repeat("x", 1024)
 	slow := bundleEngine(t, func(w http.ResponseWriter) {
 		for i := 0; i < 50; i++ {
@@ -252,6 +256,7 @@ func TestFaultSlowAndStalledDownload(t *testing.T) {
 // with the engine's status after 1+Retries attempts; login and the upload
 // are never re-sent.
 func TestFault5xxBursts(t *testing.T) {
+	t.Parallel() // each with its own servers: they wait for timeouts, not CPU
 	var mu sync.Mutex
 	count := map[string]int{}
 	burst := map[string]int{ // how many 5xx before the real answer
@@ -343,6 +348,7 @@ func tinyDisk(t *testing.T) string {
 // TestFaultDiskFullDuringDownload: the bundle (2 MiB) does not fit on the
 // disk: a clear local error, and nothing left in the directory.
 func TestFaultDiskFullDuringDownload(t *testing.T) {
+	t.Parallel() // each with its own servers: they wait for timeouts, not CPU
 	dir := tinyDisk(t)
 	srv := bundleEngine(t, func(w http.ResponseWriter) { w.Write(make([]byte, 2<<20)) })
 	c, _ := newTestClient(t, srv.URL)
