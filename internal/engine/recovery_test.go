@@ -36,13 +36,8 @@ func TestRecoveryAfterAStopMidWorkflow(t *testing.T) {
 	if env := c.upload(stagedArtifact(t, enginetest.DefaultID, "staged", testPlugin(t, "staged"))); env.Type != "OKResult" {
 		t.Fatalf("upload: %+v", env)
 	}
-	c.mustComplete("environment", c.call("POST", "delphix/environment", map[string]any{"name": "here", "hostType": "local"}))
-	repo := c.list("delphix/repository")[0]["reference"].(string)
 	tmp := t.TempDir()
-	src := filepath.Join(tmp, "src")
-	os.MkdirAll(src, 0o755)
-	os.WriteFile(filepath.Join(src, "one.txt"), []byte("v1"), 0o644)
-	sc := resultString(t, c.call("POST", "delphix/sourceconfig", map[string]any{"repository": repo, "parameters": map[string]any{"path": src}}))
+	_, sc := c.localSource(tmp, nil)
 	c.mustComplete("link", c.call("POST", "delphix/database/link", map[string]any{"name": "ds", "sourceConfig": sc,
 		"parameters": map[string]any{"mountLocation": filepath.Join(tmp, "mnt", "ds")}}))
 	c.mustComplete("link", c.call("POST", "delphix/database/link", map[string]any{"name": "ds2", "sourceConfig": sc,

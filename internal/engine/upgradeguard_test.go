@@ -2,7 +2,6 @@ package engine
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,13 +25,8 @@ func TestUpgradeGuardRefusesSchemasStoredObjectsDoNotMatch(t *testing.T) {
 	if env := c.upload(stagedBuild(t, "1", nil, false)); env.Type != "OKResult" {
 		t.Fatalf("upload: %+v", env)
 	}
-	c.mustComplete("environment", c.call("POST", "delphix/environment", map[string]any{"name": "here", "hostType": "local"}))
-	repo := c.list("delphix/repository")[0]["reference"].(string)
 	tmp := t.TempDir()
-	src := filepath.Join(tmp, "src")
-	os.MkdirAll(src, 0o755)
-	os.WriteFile(filepath.Join(src, "one.txt"), []byte("v1"), 0o644)
-	sc := resultString(t, c.call("POST", "delphix/sourceconfig", map[string]any{"repository": repo, "parameters": map[string]any{"path": src}}))
+	_, sc := c.localSource(tmp, nil)
 	link := c.call("POST", "delphix/database/link", map[string]any{"name": "ds", "sourceConfig": sc,
 		"parameters": map[string]any{"mountLocation": filepath.Join(tmp, "mnt", "ds")}})
 	ds := resultString(t, link)

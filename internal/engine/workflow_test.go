@@ -155,6 +155,25 @@ func (c *client) list(path string) []map[string]any {
 	return out
 }
 
+// localSource adds the local environment "here", whose discovery finds
+// the uploaded plugin's repository, and a source config on that
+// repository of tmp/src, a directory holding one.txt ("v1"), with extra
+// parameters besides its path. It returns the repository's and the
+// source config's references.
+func (c *client) localSource(tmp string, extra map[string]any) (repo, sourceConfig string) {
+	c.t.Helper()
+	c.mustComplete("environment", c.call("POST", "delphix/environment", map[string]any{"name": "here", "hostType": "local"}))
+	repo = c.list("delphix/repository")[0]["reference"].(string)
+	src := filepath.Join(tmp, "src")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, "one.txt"), []byte("v1"), 0o644)
+	params := map[string]any{"path": src}
+	for k, v := range extra {
+		params[k] = v
+	}
+	return repo, resultString(c.t, c.call("POST", "delphix/sourceconfig", map[string]any{"repository": repo, "parameters": params}))
+}
+
 func resultString(t testing.TB, env envelope) string {
 	t.Helper()
 	var s string
