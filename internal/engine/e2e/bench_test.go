@@ -87,7 +87,11 @@ func BenchmarkUpload200MB(b *testing.B) {
 	if maxRSS > maxClientRSS {
 		b.Errorf("dvp upload's peak RSS is %.1f MiB, over the %d MiB limit", float64(maxRSS)/(1<<20), maxClientRSS>>20)
 	}
-	if ratio > maxTimeVsCurl {
+	// The testing package first calls a benchmark with b.N = 1: one upload
+	// of each is noise, and a failure there ends the benchmark before the
+	// requested runs (-benchtime 5x), so the time limit is judged on those
+	// (as the build benchmarks do in bench/).
+	if ratio > maxTimeVsCurl && b.N > 1 {
 		b.Errorf("dvp upload takes %.2fx curl's time (limit %.2fx)", ratio, maxTimeVsCurl)
 	}
 }
