@@ -182,6 +182,17 @@ func dvp(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(dvpBin, args...)
 	cmd.Env = append(append(baseEnv(t), "DVP_PASSWORD="+adminPassword), env...)
+	r := runResult(t, cmd)
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSSKiB = ru.Maxrss
+	}
+	return r
+}
+
+// runResult runs cmd and returns its output, exit code and time; a
+// command that cannot start fails the test.
+func runResult(tb testing.TB, cmd *exec.Cmd) result {
+	tb.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
@@ -190,10 +201,7 @@ func dvp(t *testing.T, env []string, args ...string) result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatal(err)
-	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSSKiB = ru.Maxrss
+		tb.Fatal(err)
 	}
 	return r
 }
@@ -221,16 +229,7 @@ func dvpRSS(tb testing.TB, args ...string) result {
 	rssFile := filepath.Join(tb.TempDir(), "rss")
 	cmd := exec.Command(rssLaunch, append([]string{dvpBin}, args...)...)
 	cmd.Env = append(baseEnv(tb), "DVP_PASSWORD="+adminPassword, "RSSLAUNCH_OUT="+rssFile)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		tb.Fatal(err)
-	}
+	r := runResult(tb, cmd)
 	kib, err := os.ReadFile(rssFile)
 	if err != nil {
 		tb.Fatalf("rsslaunch wrote no RSS: %v", err)
