@@ -15,7 +15,7 @@ import (
 // made the engine hold the request up to 192 MiB, 16 at once.
 func TestPluginMessageBounded(t *testing.T) {
 	f := scriptFixture(t, scriptHello+`
-printf '{"type":"request","id":"r1","call":"c1","method":"run_expect","params":{"remote_connection":{"environment":{"reference":"E"},"user":{"reference":"U"}},"command":"%s"}}\n' "$(head -c 9000000 /dev/zero | tr '\0' x)"
+{ printf '{"type":"request","id":"r1","call":"c1","method":"run_expect","params":{"remote_connection":{"environment":{"reference":"E"},"user":{"reference":"U"}},"command":"'; head -c 9000000 /dev/zero | tr '\0' x; printf '"}}\n'; }
 read -r response
 echo '{"type":"result","id":"c1","output":"answered"}'
 read -r next
