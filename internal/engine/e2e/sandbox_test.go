@@ -340,11 +340,49 @@ func TestGracefulStopEndsOperations(t *testing.T) {
 	if left := survivors(home); len(left) > 0 {
 		t.Errorf("processes outlived the engine's graceful stop: %v", left)
 	}
-	// The engine starts again on the same data directory.
+	// The engine starts again on the same data directory. The discovery's
+	// job ended CANCELED, saying that the engine stopped (not FAILED as if
+	// the plugin had failed).
 	e2 := startEngineAs(t, data, home, false)
 	code, b := e2.api(t).do("GET", "delphix/environment", "application/json", nil)
 	if code != 200 {
 		t.Errorf("environments after the restart: %d %s", code, b)
+	}
+	code, b = e2.api(t).do("GET", "delphix/job", "application/json", nil)
+	var list struct {
+		Result []struct {
+			Reference  string `json:"reference"`
+			ActionType string `json:"actionType"`
+		} `json:"result"`
+	}
+	if code != 200 || json.Unmarshal(b, &list) != nil {
+		t.Fatalf("jobs after the restart: %d %s", code, b)
+	}
+	found := false
+	for _, j := range list.Result {
+		if j.ActionType != "ENVIRONMENT_CREATE" {
+			continue
+		}
+		found = true
+		code, b := e2.api(t).do("GET", "delphix/job/"+j.Reference, "application/json", nil)
+		var job struct {
+			Result struct {
+				JobState string `json:"jobState"`
+				Events   []struct {
+					Details string `json:"messageDetails"`
+				} `json:"events"`
+			} `json:"result"`
+		}
+		if code != 200 || json.Unmarshal(b, &job) != nil {
+			t.Fatalf("job %s: %d %s", j.Reference, code, b)
+		}
+		ev := job.Result.Events
+		if n := len(ev); job.Result.JobState != "CANCELED" || n == 0 || !strings.Contains(ev[n-1].Details, "canceled because the engine stopped") {
+			t.Errorf("the discovery the graceful stop ended: %s %+v", job.Result.JobState, ev)
+		}
+	}
+	if !found {
+		t.Errorf("no environment job after the restart: %s", b)
 	}
 	e2.stop()
 }
