@@ -50,7 +50,7 @@ func showConfiguredDefaults(app *App, root *cobra.Command) {
 			if s, err := settings.Load(settings.Options{Home: app.IO.Home, Flags: f}); err == nil {
 				for _, key := range []string{settings.KeyEngine, settings.KeyUser} {
 					if v, src := s.Get(key); v != "" && (src == settings.FromFile || src == settings.FromEnv) {
-						f.Lookup(key).DefValue = v
+						f.Lookup(key).DefValue = shownValue(v)
 					}
 				}
 			}

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"time"
 
@@ -60,7 +61,7 @@ func settingsHelp(app *App, c *cobra.Command) string {
 		case k.key == settings.KeyPassword:
 			now = "set (not shown), from " + sourceName(src, k.key, path)
 		default:
-			now = termsafe.String(val) + ", from " + sourceName(src, k.key, path)
+			now = shownValue(val) + ", from " + sourceName(src, k.key, path)
 		}
 		fmt.Fprintf(&b, "  %-9s %s\n", k.key, now)
 	}
@@ -92,7 +93,7 @@ func logSettings(app *App, s *settings.Settings, o *ConnectionOptions, cmd *cobr
 	}
 	engine, esrc := s.Get(settings.KeyEngine)
 	user, usrc := s.Get(settings.KeyUser)
-	app.Log.Info(fmt.Sprintf("Engine %s, from %s.", termsafe.String(engine), sourceName(esrc, settings.KeyEngine, path)))
+	app.Log.Info(fmt.Sprintf("Engine %s, from %s.", shownValue(engine), sourceName(esrc, settings.KeyEngine, path)))
 	app.Log.Info(fmt.Sprintf("User %s, from %s.", termsafe.String(user), sourceName(usrc, settings.KeyUser, path)))
 	app.Log.Info(fmt.Sprintf("Password (not shown) from %s.", passwordFrom))
 	from := "the default"
@@ -100,6 +101,18 @@ func logSettings(app *App, s *settings.Settings, o *ConnectionOptions, cmd *cobr
 		from = "the flag --read-timeout"
 	}
 	app.Log.Info(fmt.Sprintf("Read timeout %s, from %s.", o.ReadTimeout.Round(time.Millisecond), from))
+}
+
+// shownValue is a setting's value as help and -v show it: escaped for the
+// terminal, and an engine URL's password (http://user:PASSWORD@host) as
+// xxxxx.
+func shownValue(v string) string {
+	if u, err := url.Parse(v); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			v = u.Redacted()
+		}
+	}
+	return termsafe.String(v)
 }
 
 // firstLine is s up to its first newline.

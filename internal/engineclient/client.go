@@ -99,7 +99,11 @@ func ParseEngine(s string) (*url.URL, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("the engine address %q has the scheme %q; use https:// (the default) or http://", s, u.Scheme)
 	}
-	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if u.User != nil {
+		// Never the password it holds: the message is printed and logged.
+		return nil, fmt.Errorf("the engine address %q holds a user name or password: give http(s)://host[:port], the user with -u and the password with --password-stdin, DVP_PASSWORD or the prompt", u.Redacted())
+	}
+	if u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("the engine address %q is not valid: give host, host:port or http(s)://host[:port]", s)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
