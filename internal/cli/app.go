@@ -166,6 +166,7 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 		// not how it stopped.
 		app.Log.Debug("interrupted", "error", err.Error())
 		code = app.interrupt.code()
+		app.interrupt.awaitForce()
 		fmt.Fprintln(stdio.Err, app.interruptLine())
 		app.Log.Debug("dvp finished", "exit", code)
 		return code

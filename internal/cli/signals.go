@@ -42,6 +42,7 @@ func (app *App) Main(args []string) int {
 		cancel()
 		if sig, ok = <-sigs; ok {
 			app.interrupt.set(sig)
+			app.interrupt.beginForce()
 			if left := app.interrupt.forcedExit(); left != "" {
 				app.leave("%s", left)
 			}
@@ -49,7 +50,9 @@ func (app *App) Main(args []string) int {
 			os.Exit(app.interrupt.code())
 		}
 	}()
-	return app.Run(ctx, args)
+	code := app.Run(ctx, args)
+	app.interrupt.awaitForce()
+	return code
 }
 
 // interrupts are the signals that stop a command. Without SIGHUP here,
@@ -74,6 +77,28 @@ type interruptState struct {
 	// force, when set, runs on a second signal before dvp exits, and
 	// says what it left.
 	force func() string
+	// forcing: a second signal came and its forced exit runs.
+	forcing bool
+}
+
+// beginForce records that the forced exit of a second signal runs.
+func (s *interruptState) beginForce() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forcing = true
+}
+
+// awaitForce waits, once a second signal's forced exit runs, for it to
+// end dvp with its own line: the command, which its work (stopping dvp
+// test's engine) may let finish first, must not exit before it with a
+// line that says the clean-up was done.
+func (s *interruptState) awaitForce() {
+	s.mu.Lock()
+	forcing := s.forcing
+	s.mu.Unlock()
+	if forcing {
+		select {} // the forced exit calls os.Exit
+	}
 }
 
 // onForcedExit sets what a second signal runs before dvp exits at once
