@@ -194,33 +194,11 @@ func (p *process) respondRun(id string, res libs.RunResult) {
 }
 
 // jsonStringLen is the length of s's JSON text without its quotes, as
-// writeJSONString writes it.
+// writeJSONString writes it: jsonTextLen's count, where each byte of an
+// incomplete UTF-8 sequence at the end becomes \ufffd (6 bytes).
 func jsonStringLen(s string) int {
-	n := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
-				n += 2
-			case c < 0x20 || c == '<' || c == '>' || c == '&':
-				n += 6
-			default:
-				n++
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1, r == '\u2028', r == '\u2029':
-			n += 6
-		default:
-			n += size
-		}
-		i += size
-	}
-	return n
+	n, rest := jsonTextLen(s)
+	return n + 6*len(rest)
 }
 
 // writeJSONString writes s as the inside of a JSON string, escaped as

@@ -114,8 +114,9 @@ func (o *OutputBuffer) ReadFrom(r io.Reader) (int64, error) {
 }
 
 // jsonTextLen returns how many bytes encoding/json writes for p inside a
-// string, and the incomplete UTF-8 sequence p ends with (not counted).
-func jsonTextLen(p []byte) (n int, rest []byte) {
+// string, and the incomplete UTF-8 sequence p ends with (not counted). It
+// takes a string or bytes so that neither is copied to be counted.
+func jsonTextLen[T string | []byte](p T) (n int, rest T) {
 	for i := 0; i < len(p); {
 		c := p[i]
 		if c < utf8.RuneSelf {
@@ -130,10 +131,12 @@ func jsonTextLen(p []byte) (n int, rest []byte) {
 			i++
 			continue
 		}
-		if !utf8.FullRune(p[i:]) {
+		// At most utf8.UTFMax bytes are converted: no copy of p.
+		head := []byte(p[i:min(i+utf8.UTFMax, len(p))])
+		if !utf8.FullRune(head) {
 			return n, p[i:]
 		}
-		r, size := utf8.DecodeRune(p[i:])
+		r, size := utf8.DecodeRune(head)
 		switch {
 		case r == utf8.RuneError && size == 1, r == '\u2028', r == '\u2029':
 			n += 6
@@ -142,7 +145,7 @@ func jsonTextLen(p []byte) (n int, rest []byte) {
 		}
 		i += size
 	}
-	return n, nil
+	return n, p[len(p):]
 }
 
 // Err returns why the output was not kept whole, or nil: the refusal of
