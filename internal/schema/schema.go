@@ -13,6 +13,7 @@
 package schema
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -158,15 +159,23 @@ func syntaxProblem(path string, data []byte, li *pyjson.LineIndex, e *pyjson.Par
 	}
 	return diag.Problem{File: path, Line: l, Column: c, Severity: diag.Error,
 		Message: fmt.Sprintf("Failed to load schemas because '%s' is not a valid json file. Error: %s", path, detail),
-		Hint:    syntaxHint(e.Msg)}
+		Hint:    syntaxHint(e.Msg, atEnd(data, e.Off))}
+}
+
+// atEnd reports whether only white space follows off: the file ends
+// where the JSON still needed something.
+func atEnd(data []byte, off int) bool {
+	return off >= 0 && off <= len(data) && len(bytes.TrimLeft(data[off:], " \t\r\n")) == 0
 }
 
 func isValueError(msg string) bool {
 	return len(msg) > 8 && (msg[:8] == "Exceeds " || msg[:8] == "'utf-8' " || msg[:8] == "maximum ")
 }
 
-func syntaxHint(msg string) string {
+func syntaxHint(msg string, atEnd bool) string {
 	switch {
+	case atEnd && msg != "Extra data":
+		return "schema.json ends before its JSON is complete (is it cut short?): close every string, [ and { that is open"
 	case msg == "Unexpected UTF-8 BOM (decode using utf-8-sig)":
 		return "save schema.json as UTF-8 without a byte order mark (BOM); dvp's json.load refuses it"
 	case msg == "Expecting property name enclosed in double quotes":
