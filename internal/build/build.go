@@ -17,6 +17,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -312,7 +313,7 @@ func (b *pipeline) syncSDK() bool {
 	dir := b.p.Config.Dir
 	sdkDir := filepath.Join(dir, filepath.FromSlash(sdkcopy.Dir))
 	if st := b.state; b.defaultSDK && st != nil && len(st.SDK) > 0 {
-		if now := treeStamps(sdkDir, math.MaxInt64); now != nil && equalStamps(now, st.SDK) {
+		if now := treeStamps(sdkDir, math.MaxInt64); now != nil && slices.Equal(now, st.SDK) {
 			b.reused, b.sdk = true, st.SDK
 			return true
 		}
@@ -492,7 +493,7 @@ func (b *pipeline) readSources() packedSources {
 	skip := map[string]bool{b.artifactPath: true}
 	st, src := b.state, b.p.Config.SrcPath
 	ps := readSources(src, skip, st == nil)
-	if st != nil && !equalSums(ps.sums, st.Sources) {
+	if st != nil && !slices.Equal(ps.sums, st.Sources) {
 		ps = readSources(src, skip, true)
 	}
 	if st != nil && st.ArtifactPath == b.artifactPath {
@@ -688,7 +689,7 @@ func (b *pipeline) write() bool {
 		b.res.SHA256, b.res.ArtifactPath, b.res.Artifact, b.res.UpToDate = st.ArtifactSHA256, b.artifactPath, b.a, true
 		b.log.Debug("artifact up to date", "path", b.artifactPath, "sha256", b.res.SHA256)
 		restamp := b.sources.stamp != nil && (st.ArtifactStamp == nil || *b.sources.stamp != *st.ArtifactStamp)
-		if b.gen != st.Generated || restamp || !equalStamps(b.sdk, st.SDK) {
+		if b.gen != st.Generated || restamp || !slices.Equal(b.sdk, st.SDK) {
 			// Same bytes, another stamp (touched, copied back), code
 			// generated again, or the SDK copy compared again: the record
 			// says so for the next build.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -44,7 +45,7 @@ func TestTreeStamps(t *testing.T) {
 	if len(base) != 4 || base[0].Path != "." {
 		t.Fatalf("stamps of a tree of 2 files and 2 directories: %+v", base)
 	}
-	if again := treeStamps(dir, any); !equalStamps(again, base) {
+	if again := treeStamps(dir, any); !slices.Equal(again, base) {
 		t.Fatalf("stamps changed with nothing changed:\n%+v\n%+v", base, again)
 	}
 	for _, c := range []struct {
@@ -62,7 +63,7 @@ func TestTreeStamps(t *testing.T) {
 		if err := c.change(); err != nil {
 			t.Fatal(err)
 		}
-		if after := treeStamps(dir, any); after == nil || equalStamps(after, before) {
+		if after := treeStamps(dir, any); after == nil || slices.Equal(after, before) {
 			t.Errorf("%s: the stamps did not change", c.what)
 		}
 	}

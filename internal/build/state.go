@@ -197,30 +197,6 @@ func fsClock(path string) int64 {
 
 var errNoStamp = errors.New("no stamp")
 
-func equalStamps(a, b []pathStamp) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func equalSums(a, b []sourceSum) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // generateKey is the key of everything the generated code is made of: the
 // dvp binary (its code generator), the schema's definitions and the
 // generator's options.

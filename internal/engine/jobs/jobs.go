@@ -321,16 +321,23 @@ var errEngineStopped = errors.New("the engine is stopping")
 // events saying that the engine stopped (docs/engine.md, "Running it").
 const EngineStop = "the engine's stop"
 
+// markCanceled records who canceled the job and reports whether this was
+// the first cancel (a later one, by a user or the engine's stop, changes
+// nothing).
+func (j *Job) markCanceled(by string) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.canceled != "" {
+		return false
+	}
+	j.canceled = by
+	return true
+}
+
 // stopping cancels the job because the engine is stopping, unless a user
 // canceled it already.
 func (j *Job) stopping() {
-	j.mu.Lock()
-	first := j.canceled == ""
-	if first {
-		j.canceled = EngineStop
-	}
-	j.mu.Unlock()
-	if first {
+	if j.markCanceled(EngineStop) {
 		j.Info("event.job.canceling", fmt.Sprintf("Canceling %s: the engine is stopping (dvp engine serve got SIGINT, SIGTERM or SIGHUP); stopping the plugin operation and its commands.", j.title))
 	}
 	j.cancel(errEngineStopped)
@@ -486,13 +493,7 @@ func (m *Manager) Cancel(ref, by string) error {
 	if !ok {
 		return ErrNotRunning
 	}
-	j.mu.Lock()
-	first := j.canceled == ""
-	if first {
-		j.canceled = by
-	}
-	j.mu.Unlock()
-	if first {
+	if j.markCanceled(by) {
 		j.Info("event.job.canceling", fmt.Sprintf("Canceling %s at the request of %s: stopping the plugin operation and its commands.", j.title, by))
 		j.cancel(fmt.Errorf("the job %s was canceled by %s", ref, by))
 	}
