@@ -34,32 +34,18 @@ func TestEngineGoneWhileFollowingAJob(t *testing.T) {
 func TestSessionLostWhileFollowingAJob(t *testing.T) {
 	var mu sync.Mutex
 	polls := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		switch strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix) {
-		case "delphix/session":
-			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": {"type": "APISession"}}`)
-		case "delphix/login":
-			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "USER-1"}`)
-		case "delphix/database/ds/sync":
-			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "APPDATA_SNAPSHOT-2", "job": "JOB-7", "action": "ACTION-7"}`)
-		case "delphix/job/JOB-7":
-			mu.Lock()
-			polls++
-			n := polls
-			mu.Unlock()
-			if n > 1 {
-				w.WriteHeader(http.StatusUnauthorized)
-				io.WriteString(w, `{"type": "ErrorResult", "status": "ERROR", "error": {"type": "APIError", "details": "The request needs a logged-in session.", "action": "Log in again."}}`)
-				return
-			}
-			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": {"type": "Job", "reference": "JOB-7", "jobState": "RUNNING", "events": [
-				{"timestamp": "t1", "state": "RUNNING", "messageDetails": "Started."}]}}`)
-		default:
-			w.WriteHeader(http.StatusNotFound)
+	srv := syncEngine(t, func(w http.ResponseWriter) {
+		mu.Lock()
+		polls++
+		n := polls
+		mu.Unlock()
+		if n > 1 {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"type": "ErrorResult", "status": "ERROR", "error": {"type": "APIError", "details": "The request needs a logged-in session.", "action": "Log in again."}}`)
+			return
 		}
-	}))
-	defer srv.Close()
+		io.WriteString(w, runningJob7)
+	})
 	cmd, out, errb := startDvp(t, "dsource", "sync", "ds", "-e", srv.URL, "-u", "admin", "--password", "pw")
 	code := exitCode(t, cmd.Wait())
 	stderr := errb.String()
@@ -69,12 +55,14 @@ func TestSessionLostWhileFollowingAJob(t *testing.T) {
 	}
 }
 
-// runningSyncEngine is a fake engine whose dSource ds's sync starts JOB-7,
-// which stays RUNNING; polled is closed at the job's first poll.
-func runningSyncEngine(t *testing.T) (*httptest.Server, <-chan struct{}) {
+// runningJob7 is the fake engine's answer to a poll of JOB-7: RUNNING.
+const runningJob7 = `{"type": "OKResult", "status": "OK", "result": {"type": "Job", "reference": "JOB-7", "jobState": "RUNNING", "events": [
+	{"timestamp": "t1", "state": "RUNNING", "messageDetails": "Started."}]}}`
+
+// syncEngine is a fake engine on which a session, a login and dSource ds's
+// sync (starting JOB-7) succeed; poll answers each poll of JOB-7.
+func syncEngine(t *testing.T, poll func(w http.ResponseWriter)) *httptest.Server {
 	t.Helper()
-	polled := make(chan struct{})
-	var once sync.Once
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		switch strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix) {
@@ -85,13 +73,24 @@ func runningSyncEngine(t *testing.T) (*httptest.Server, <-chan struct{}) {
 		case "delphix/database/ds/sync":
 			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "APPDATA_SNAPSHOT-2", "job": "JOB-7", "action": "ACTION-7"}`)
 		case "delphix/job/JOB-7":
-			once.Do(func() { close(polled) })
-			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": {"type": "Job", "reference": "JOB-7", "jobState": "RUNNING", "events": [
-				{"timestamp": "t1", "state": "RUNNING", "messageDetails": "Started."}]}}`)
+			poll(w)
 		default:
 			w.WriteHeader(http.StatusNotFound)
 		}
 	}))
 	t.Cleanup(srv.Close)
+	return srv
+}
+
+// runningSyncEngine is a syncEngine whose JOB-7 stays RUNNING; polled is
+// closed at the job's first poll.
+func runningSyncEngine(t *testing.T) (*httptest.Server, <-chan struct{}) {
+	t.Helper()
+	polled := make(chan struct{})
+	var once sync.Once
+	srv := syncEngine(t, func(w http.ResponseWriter) {
+		once.Do(func() { close(polled) })
+		io.WriteString(w, runningJob7)
+	})
 	return srv, polled
 }

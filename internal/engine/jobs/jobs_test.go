@@ -12,17 +12,25 @@ import (
 	"github.com/dvpkit/dvp/internal/logging"
 )
 
-// Command output is recorded in order with the other events, each line cut
-// at MaxOutputLine bytes (saying how many were left out), at most
-// MaxOutputLines lines, then one event says the rest is left out.
-func TestOutputIsBoundedAndInOrder(t *testing.T) {
+// newTestManager is a Manager on a store of its own (closed at the test's
+// end) whose failed jobs are described as prefix + the error.
+func newTestManager(t *testing.T, prefix string) (*store.Store, *Manager) {
+	t.Helper()
 	st, err := store.Open(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	m := NewManager(Options{Store: st, Redactor: logging.NewRedactor(), Clock: time.Now, Log: slog.New(slog.DiscardHandler), Heartbeat: -1,
-		Describe: func(err error) (string, string, string) { return err.Error(), "", "x" }})
+		Describe: func(err error) (string, string, string) { return prefix + err.Error(), "", "x" }})
+	return st, m
+}
+
+// Command output is recorded in order with the other events, each line cut
+// at MaxOutputLine bytes (saying how many were left out), at most
+// MaxOutputLines lines, then one event says the rest is left out.
+func TestOutputIsBoundedAndInOrder(t *testing.T) {
+	st, m := newTestManager(t, "")
 	ref, _, err := m.Start(Spec{ActionType: "T", Title: "Test"}, func(ctx context.Context, j *Job) error {
 		j.Output("cmd", strings.Repeat("é", MaxOutputLine)) // 2 bytes a rune
 		j.Info("event.test", "after the long line")
@@ -65,13 +73,7 @@ func TestOutputIsBoundedAndInOrder(t *testing.T) {
 // their last events say that the engine stopped. A job canceled by a user
 // before the stop keeps saying who canceled it.
 func TestStopCancelsJobsSayingTheEngineStopped(t *testing.T) {
-	st, err := store.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	m := NewManager(Options{Store: st, Redactor: logging.NewRedactor(), Clock: time.Now, Log: slog.New(slog.DiscardHandler), Heartbeat: -1,
-		Describe: func(err error) (string, string, string) { return "The engine failed: " + err.Error(), "", "x" }})
+	st, m := newTestManager(t, "The engine failed: ")
 	started := make(chan struct{}, 3)
 	sawCanceled := make(chan bool, 3)
 	block := func(ctx context.Context, j *Job) error {
