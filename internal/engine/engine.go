@@ -4,8 +4,8 @@
 // the data directory (an exclusive lock), the store and the secrets
 // keeper, recovers from a crash and builds the layers; Serve answers
 // requests, behind the front door, until it is told to stop. It is the
-// command line's one way into the engine: serveflags.go names what dvp
-// engine serve takes from the layers for its flags.
+// command line's one way into the engine: Run (run.go) is dvp engine
+// serve, from its flags' values to the engine's stop.
 //
 // The layers, each a package, with dependencies pointing one way:
 //
