@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/libs"
@@ -109,6 +110,9 @@ func dispatch(ctx context.Context, l Libraries, op string, m *protocol.Message) 
 		if b := needConn(p.Connection); b != nil {
 			return nil, b
 		}
+		if b := checkVariables(m.Method, p.Variables); b != nil {
+			return nil, b
+		}
 		res, err := l.RunBash(ctx, p.Connection, BashRequest{Command: p.Command, Variables: p.Variables, UseLoginShell: p.UseLoginShell})
 		return res, errBody(ctx, err)
 	case protocol.MethodRunPowershell:
@@ -119,6 +123,9 @@ func dispatch(ctx context.Context, l Libraries, op string, m *protocol.Message) 
 		if b := needConn(p.Connection); b != nil {
 			return nil, b
 		}
+		if b := checkVariables(m.Method, p.Variables); b != nil {
+			return nil, b
+		}
 		res, err := l.RunPowershell(ctx, p.Connection, ScriptRequest{Command: p.Command, Variables: p.Variables})
 		return res, errBody(ctx, err)
 	case protocol.MethodRunExpect:
@@ -127,6 +134,9 @@ func dispatch(ctx context.Context, l Libraries, op string, m *protocol.Message) 
 			return nil, b
 		}
 		if b := needConn(p.Connection); b != nil {
+			return nil, b
+		}
+		if b := checkVariables(m.Method, p.Variables); b != nil {
 			return nil, b
 		}
 		res, err := l.RunExpect(ctx, p.Connection, ScriptRequest{Command: p.Command, Variables: p.Variables})
@@ -186,6 +196,39 @@ func dispatch(ctx context.Context, l Libraries, op string, m *protocol.Message) 
 	}
 	return nil, &protocol.ErrorBody{Kind: protocol.KindBadRequest, ID: LibErrBadRequest,
 		Message: fmt.Sprintf("'%s' is not a platform library.", m.Method)}
+}
+
+// checkVariables refuses a variable name that is not an environment
+// variable name (letters, digits and _, not starting with a digit): the SDK
+// never sends one, and a name such as "A=B", "X\nY" or one with a NUL would
+// set another variable than the one named, or make the start of the command
+// fail, on a local environment (an SSH one refused it already).
+func checkVariables(method string, vars map[string]string) *protocol.ErrorBody {
+	for name := range vars {
+		if !ValidEnvName(name) {
+			return libBody(LibErrBadRequest, fmt.Sprintf("The params of %s have in variables the name %s, which is not a valid environment variable name "+
+				"(letters, digits and _, not starting with a digit).", method, strconv.QuoteToASCII(name[:min(len(name), 64)])))
+		}
+	}
+	return nil
+}
+
+// ValidEnvName tells whether name is an environment variable name: letters,
+// digits and _, not starting with a digit.
+func ValidEnvName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case '0' <= c && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func libBody(id, msg string) *protocol.ErrorBody {

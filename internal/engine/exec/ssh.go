@@ -9,7 +9,6 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,8 +105,6 @@ func (s *sshExec) conn(ctx context.Context) (*ssh.Client, error) {
 	return c, nil
 }
 
-var envName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
-
 // shellQuote quotes s for bash.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
@@ -117,7 +114,7 @@ func script(command string, vars map[string]string) (string, error) {
 	var b strings.Builder
 	b.WriteString("{\n")
 	for k, v := range vars {
-		if !envName().MatchString(k) {
+		if !pluginhost.ValidEnvName(k) {
 			return "", libErr(pluginhost.LibErrBadRequest, "The variable name %q is not a valid environment variable name.", k)
 		}
 		fmt.Fprintf(&b, "export %s=%s\n", k, shellQuote(v))
