@@ -163,6 +163,11 @@ func (c *Client) do(ctx context.Context, q request) (*response, error) {
 // this much of one (downloads are streams and have no such bound).
 const MaxAnswerBytes = 16 << 20
 
+// MaxResponseHeaderBytes bounds the headers of an answer (Go's default is
+// 10 MB): an engine's are a few hundred bytes, and the engine itself takes
+// at most 64 KiB of a request's.
+const MaxResponseHeaderBytes = 64 << 10
+
 // once sends a request once. Every answer of the engine is read here: a
 // JSON answer whole, up to MaxAnswerBytes; a download as a stream the
 // caller reads. A redirect is an error that says where it pointed: dvp
@@ -193,6 +198,12 @@ func (c *Client) once(ctx context.Context, q request) (*response, error) {
 		// same wait for an answer; whichever fires first, say so.
 		timedOut := wd.timedOut() || strings.Contains(err.Error(), "timeout awaiting response headers")
 		wd.stop()
+		if strings.Contains(err.Error(), "server response headers exceeded") {
+			// net/http has no typed error for it.
+			return nil, &Error{Kind: KindUnexpected, Err: err, Msg: fmt.Sprintf(
+				"The engine's answer to %s %s has headers over %d bytes (64 KiB; an engine sends a few hundred): dvp stopped reading it.\nCheck that the engine address (-e, DVP_ENGINE, or engine in ~/.dvp/config) names a Delphix Engine or dvp engine serve.",
+				q.method, c.base.String()+engineapi.APIPrefix+pathOnly(q.path), MaxResponseHeaderBytes)}
+		}
 		if timedOut {
 			err = fmt.Errorf("%w (no progress for %s)", err, c.o.ReadTimeout)
 		}
