@@ -165,7 +165,7 @@ func addCompletions(app *App, root *cobra.Command) {
 // engineNames lists the names of the objects of a kind on the engine cmd
 // would talk to; nil when there is none configured or it does not answer.
 func engineNames(app *App, cmd *cobra.Command, kind objectKind) []string {
-	s, err := settings.Load(settings.Options{Home: app.IO.Home, Flags: cmd.Flags()})
+	s, err := settings.Load(settings.Options{Home: app.IO.Home, Flags: cmd.Flags(), Getenv: app.IO.Getenv})
 	if err != nil {
 		return nil
 	}

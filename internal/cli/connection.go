@@ -47,7 +47,7 @@ func showConfiguredDefaults(app *App, root *cobra.Command) {
 	base := root.HelpFunc()
 	root.SetHelpFunc(func(c *cobra.Command, args []string) {
 		if f := c.Flags(); f.Lookup(settings.KeyEngine) != nil {
-			if s, err := settings.Load(settings.Options{Home: app.IO.Home, Flags: f}); err == nil {
+			if s, err := settings.Load(settings.Options{Home: app.IO.Home, Flags: f, Getenv: app.IO.Getenv}); err == nil {
 				for _, key := range []string{settings.KeyEngine, settings.KeyUser} {
 					if v, src := s.Get(key); v != "" && (src == settings.FromFile || src == settings.FromEnv) {
 						f.Lookup(key).DefValue = shownValue(v)
@@ -78,7 +78,7 @@ func resolveConnection(ctx context.Context, app *App, cmd *cobra.Command, o *Con
 	if o.ReadTimeout <= 0 {
 		return nil, Usagef("Invalid value for '--read-timeout': %s is not a positive duration (such as 30s or 10m).", o.ReadTimeout)
 	}
-	s, err := settings.Load(settings.Options{Home: app.IO.Home, Flags: cmd.Flags()})
+	s, err := settings.Load(settings.Options{Home: app.IO.Home, Flags: cmd.Flags(), Getenv: app.IO.Getenv})
 	if err != nil {
 		return nil, &UserError{Msg: err.Error()}
 	}

@@ -42,10 +42,10 @@ func settingsHelp(app *App, c *cobra.Command) string {
 		path = "~/.dvp/config"
 	}
 	fmt.Fprintf(&b, "\nEngine settings (flags first, then the environment, then %s):\n", path)
-	s, err := settings.Load(settings.Options{Home: app.IO.Home})
+	s, err := settings.Load(settings.Options{Home: app.IO.Home, Getenv: app.IO.Getenv})
 	if err != nil {
 		fmt.Fprintf(&b, "  Error: %s (the commands that talk to an engine stop until it is fixed)\n", firstLine(err.Error()))
-		s, _ = settings.Load(settings.Options{})
+		s, _ = settings.Load(settings.Options{Getenv: app.IO.Getenv})
 	}
 	private := c.Name() == "test" && c.Parent() != nil && c.Parent().Parent() == nil
 	for _, k := range connectionKeys {

@@ -13,11 +13,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// testApp is an App with a home of its own and an empty environment (no
+// IO.Getenv): no engine settings but the test's.
 func testApp(t *testing.T, stdin string, terminal bool) (*App, *bytes.Buffer) {
 	t.Helper()
-	t.Setenv("DVP_ENGINE", "")
-	t.Setenv("DVP_USER", "")
-	t.Setenv("DVP_PASSWORD", "")
 	errb := &bytes.Buffer{}
 	app := &App{
 		IO:       IO{In: strings.NewReader(stdin), Out: &bytes.Buffer{}, Err: errb, Home: t.TempDir(), StdinIsTerminal: terminal},
@@ -77,7 +76,12 @@ func TestPasswordSources(t *testing.T) {
 			prompted = false
 			app, _ := testApp(t, c.stdin, c.terminal)
 			app.Prompter = prompter
-			t.Setenv("DVP_PASSWORD", c.env)
+			app.IO.Getenv = func(k string) string {
+				if k == "DVP_PASSWORD" {
+					return c.env
+				}
+				return ""
+			}
 			writeConfig(app, "[default]\nengine = http://127.0.0.1:1\nuser = admin\n"+c.config)
 			cmd, o := connCmd(t, app, c.args...)
 			conn, err := resolveConnection(context.Background(), app, cmd, o, noCheck)

@@ -2,7 +2,8 @@
 // password) from, in order of precedence: command-line flags, the
 // environment (DVP_ENGINE, DVP_USER, DVP_PASSWORD), the INI file
 // ~/.dvp/config (docs/compatibility.md, The command line), and defaults. Each command tree gets its own
-// viper instance; the global one is never used.
+// viper instance; the global one is never used. The environment is the
+// one the caller injects (Options.Getenv), never the process's own.
 package settings
 
 import (
@@ -56,28 +57,32 @@ const (
 
 // Settings is one command's view of the layered settings.
 type Settings struct {
-	v     *viper.Viper
-	flags *pflag.FlagSet
-	file  map[string]any
-	path  string
-	warns []string
+	v      *viper.Viper
+	flags  *pflag.FlagSet
+	getenv func(string) string
+	file   map[string]any
+	path   string
+	warns  []string
 }
 
 // Options says where to look.
 type Options struct {
 	Home  string         // directory holding .dvp/config; "" reads no file
 	Flags *pflag.FlagSet // flags named engine/user/password, bound when present
+	// Getenv reads the environment (DVP_ENGINE, DVP_USER, DVP_PASSWORD);
+	// nil is an empty one.
+	Getenv func(string) string
 }
 
 // Load reads ~/.dvp/config (a missing file is not an error) and binds the
-// environment and the given flags.
+// given flags; Get reads the environment.
 func Load(o Options) (*Settings, error) {
 	reg := viper.NewCodecRegistry()
-	if err := reg.RegisterCodec("ini", iniCodec{}); err != nil {
+	if err := reg.RegisterCodec("ini", iniCodec{home: o.Home}); err != nil {
 		return nil, err
 	}
 	v := viper.NewWithOptions(viper.WithCodecRegistry(reg))
-	s := &Settings{v: v, flags: o.Flags}
+	s := &Settings{v: v, flags: o.Flags, getenv: o.Getenv}
 	if o.Home != "" {
 		s.path = ConfigPath(o.Home)
 		v.SetConfigFile(s.path)
@@ -96,11 +101,8 @@ func Load(o Options) (*Settings, error) {
 		s.file = v.AllSettings()
 		s.warns = checkFile(s.path)
 	}
-	for key, env := range envNames {
-		if err := v.BindEnv(key, env); err != nil {
-			return nil, err
-		}
-		if o.Flags != nil {
+	if o.Flags != nil {
+		for key := range envNames { // the keys with flags: engine, user, password
 			if f := o.Flags.Lookup(key); f != nil {
 				if err := v.BindPFlag(key, f); err != nil {
 					return nil, err
@@ -111,30 +113,36 @@ func Load(o Options) (*Settings, error) {
 	return s, nil
 }
 
-// Get returns the value of key, as viper resolves it (flag > environment >
-// config file > flag default), and the layer it came from. Empty environment
-// variables count as unset, so an empty DVP_USER does not hide the file.
+// Get returns the value of key (flag > environment > config file > flag
+// default; viper resolves all but the environment) and the layer it came
+// from. Empty environment variables count as unset, so an empty DVP_USER
+// does not hide the file.
 func (s *Settings) Get(key string) (string, Source) {
-	val := s.v.GetString(key)
-	return val, s.source(key, val)
-}
-
-func (s *Settings) source(key, val string) Source {
 	if s.flags != nil {
 		if f := s.flags.Lookup(key); f != nil && f.Changed {
-			return FromFlag
+			return s.v.GetString(key), FromFlag
 		}
 	}
-	if env, ok := envNames[key]; ok && os.Getenv(env) != "" {
-		return FromEnv
+	if val := s.env(key); val != "" {
+		return val, FromEnv
 	}
+	val := s.v.GetString(key)
 	if s.inFile(key) {
-		return FromFile
+		return val, FromFile
 	}
 	if val != "" {
-		return FromDefault
+		return val, FromDefault
 	}
-	return FromNowhere
+	return val, FromNowhere
+}
+
+// env is the value of key's environment variable ("" when it has none).
+func (s *Settings) env(key string) string {
+	name, ok := envNames[key]
+	if !ok || s.getenv == nil {
+		return ""
+	}
+	return s.getenv(name)
 }
 
 // inFile reports whether key was set by the config file (as opposed to a
@@ -250,14 +258,16 @@ func (s *Settings) FileHasPassword() bool { return s.inFile(KeyPassword) }
 // iniCodec decodes ~/.dvp/config the way dvp's configparser reading does:
 // keys of [default] at the top level, keys of [dev] under "dev", every other
 // section ignored, keys case-sensitive (a key spelled "Engine" is not "engine").
-type iniCodec struct{}
+type iniCodec struct {
+	home string // for ~ in dev.vsdk_root
+}
 
 var knownKeys = map[string][]string{
 	"default": {KeyEngine, KeyUser, KeyPassword},
 	"dev":     {"vsdk_root"},
 }
 
-func (iniCodec) Decode(b []byte, out map[string]any) error {
+func (c iniCodec) Decode(b []byte, out map[string]any) error {
 	f, err := ini.LoadSources(ini.LoadOptions{
 		// configparser keeps '#' and ';' only as whole-line comments, and
 		// values may contain them (a password like "a#b").
@@ -287,7 +297,7 @@ func (iniCodec) Decode(b []byte, out map[string]any) error {
 			if sec.HasKey(k) {
 				val := continuationLines(sec.Key(k).String())
 				if k == "vsdk_root" {
-					val = expandHome(val)
+					val = expandHome(val, c.home)
 				}
 				dst[k] = val
 			}
@@ -314,11 +324,9 @@ func (iniCodec) Encode(map[string]any) ([]byte, error) {
 	return nil, errors.New("dvp never writes its config file")
 }
 
-func expandHome(p string) string {
-	if p == "~" || len(p) > 1 && p[:2] == "~/" {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, p[1:])
-		}
+func expandHome(p, home string) string {
+	if home != "" && (p == "~" || len(p) > 1 && p[:2] == "~/") {
+		return filepath.Join(home, p[1:])
 	}
 	return p
 }

@@ -30,10 +30,13 @@ func flags(args ...string) *pflag.FlagSet {
 	return fs
 }
 
-func clearEnv(t *testing.T) {
-	for _, e := range []string{"DVP_ENGINE", "DVP_USER", "DVP_PASSWORD"} {
-		t.Setenv(e, "")
+// envOf is an environment of the given names and values (Options.Getenv).
+func envOf(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
 	}
+	return func(k string) string { return m[k] }
 }
 
 func get(t *testing.T, s *Settings, key string) (string, Source) {
@@ -46,8 +49,7 @@ func TestPrecedenceEachLayer(t *testing.T) {
 	writeConfig(t, home, "[default]\nengine = file.example.com\nuser = fileuser\npassword = filepw#not-a-comment\n[dev]\nvsdk_root = ~/vsdk\n")
 
 	t.Run("file", func(t *testing.T) {
-		clearEnv(t)
-		s, err := Load(Options{Home: home, Flags: flags()})
+		s, err := Load(Options{Home: home, Flags: flags(), Getenv: envOf()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,15 +61,12 @@ func TestPrecedenceEachLayer(t *testing.T) {
 		if !s.FileHasPassword() {
 			t.Error("FileHasPassword should be true")
 		}
-		if v, _ := s.Get(KeyVSDKRoot); v == "" || v[0] != '/' {
-			t.Errorf("vsdk_root should be ~-expanded, got %q", v)
+		if v, _ := s.Get(KeyVSDKRoot); v == "" || v[0] != '/' || v != filepath.Join(home, "vsdk") {
+			t.Errorf("vsdk_root should be ~-expanded (in Options.Home), got %q", v)
 		}
 	})
 	t.Run("environment beats file", func(t *testing.T) {
-		clearEnv(t)
-		t.Setenv("DVP_ENGINE", "env.example.com")
-		t.Setenv("DVP_PASSWORD", "envpw")
-		s, err := Load(Options{Home: home, Flags: flags()})
+		s, err := Load(Options{Home: home, Flags: flags(), Getenv: envOf("DVP_ENGINE", "env.example.com", "DVP_PASSWORD", "envpw")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,9 +81,7 @@ func TestPrecedenceEachLayer(t *testing.T) {
 		}
 	})
 	t.Run("flag beats environment", func(t *testing.T) {
-		clearEnv(t)
-		t.Setenv("DVP_ENGINE", "env.example.com")
-		s, err := Load(Options{Home: home, Flags: flags("-e", "flag.example.com")})
+		s, err := Load(Options{Home: home, Flags: flags("-e", "flag.example.com"), Getenv: envOf("DVP_ENGINE", "env.example.com")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,7 +90,6 @@ func TestPrecedenceEachLayer(t *testing.T) {
 		}
 	})
 	t.Run("default when nothing else", func(t *testing.T) {
-		clearEnv(t)
 		s, err := Load(Options{Home: t.TempDir(), Flags: flags()})
 		if err != nil {
 			t.Fatal(err)
@@ -109,8 +105,17 @@ func TestPrecedenceEachLayer(t *testing.T) {
 		}
 	})
 	t.Run("empty environment does not hide the file", func(t *testing.T) {
-		clearEnv(t)
-		s, err := Load(Options{Home: home, Flags: flags()})
+		s, err := Load(Options{Home: home, Flags: flags(), Getenv: envOf("DVP_ENGINE", "", "DVP_USER", "", "DVP_PASSWORD", "")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, src := s.Get(KeyEngine); v != "file.example.com" || src != FromFile {
+			t.Errorf("engine = %q from %q", v, src)
+		}
+	})
+	t.Run("the process's environment is not read", func(t *testing.T) {
+		t.Setenv("DVP_ENGINE", "process.example.com")
+		s, err := Load(Options{Home: home, Flags: flags(), Getenv: envOf()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +126,6 @@ func TestPrecedenceEachLayer(t *testing.T) {
 }
 
 func TestINIAsConfigparser(t *testing.T) {
-	clearEnv(t)
 	home := t.TempDir()
 	// [DEFAULT] is configparser's special section; keys are case-sensitive;
 	// other sections are ignored.
@@ -142,7 +146,6 @@ func TestINIAsConfigparser(t *testing.T) {
 }
 
 func TestBrokenConfigFile(t *testing.T) {
-	clearEnv(t)
 	home := t.TempDir()
 	writeConfig(t, home, "[default\nengine = x\n")
 	_, err := Load(Options{Home: home})
@@ -169,8 +172,7 @@ func TestINIValuesAsConfigparser(t *testing.T) {
 		{"[default]\n  # indented comment\nuser = u\nengine = e\npassword = p\n", "e", "u", "p"},
 	}
 	for _, c := range cases {
-		clearEnv(t)
-		home := t.TempDir()
+			home := t.TempDir()
 		writeConfig(t, home, c.body)
 		s, err := Load(Options{Home: home})
 		if err != nil {
