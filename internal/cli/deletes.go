@@ -59,6 +59,17 @@ func (a *App) say(format string, args ...any) {
 	}
 }
 
+// lookUpOn finds key (lookUp) among the objects list returns; a failed
+// list is the error mapEngineError makes of it.
+func lookUpOn[T any](ctx context.Context, list func(context.Context) ([]T, error), key string, refName func(T) (string, string)) (ref, name string, err error) {
+	items, err := list(ctx)
+	if err != nil {
+		return "", "", mapEngineError(err)
+	}
+	ref, name = lookUp(items, key, refName)
+	return ref, name, nil
+}
+
 // lookUp finds the one object of items named key (by reference or name)
 // and returns its reference and name. When none or several match it
 // returns key twice: the engine's answer to the delete then says what is

@@ -87,10 +87,7 @@ sync (a resync), printing the job's events. The dSource's reference is printed.
 				p.SnapshotParameters, _ = readParams("--snapshot-params", o.SnapshotParams)
 			}
 			s, err := c.LinkDSource(ctx, p)
-			if err != nil {
-				return mapEngineError(err)
-			}
-			return printJob(ctx, app, &o.ObjectOptions, c, s)
+			return printJob(ctx, app, &o.ObjectOptions, c, s, err)
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)

@@ -102,10 +102,7 @@ user can change ("Mounts" in dvp help local-engine).`,
 				p.InsecureIgnoreHostKey = o.InsecureIgnoreHostKey
 			}
 			s, err := c.CreateEnvironment(ctx, p)
-			if err != nil {
-				return mapEngineError(err)
-			}
-			return printJob(ctx, app, &o.ObjectOptions, c, s)
+			return printJob(ctx, app, &o.ObjectOptions, c, s, err)
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)
@@ -210,10 +207,7 @@ again, and is refused while a dSource or VDB runs on the environment.`,
 				p.OSUser = &o.OSUser
 			}
 			s, err := c.UpdateEnvironment(ctx, args[0], p)
-			if err != nil {
-				return mapEngineError(err)
-			}
-			return printJob(ctx, app, &o.ObjectOptions, c, s)
+			return printJob(ctx, app, &o.ObjectOptions, c, s, err)
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)
@@ -236,10 +230,7 @@ func newEnvironmentRefreshCmd(app *App) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			s, err := c.RefreshEnvironment(ctx, args[0])
-			if err != nil {
-				return mapEngineError(err)
-			}
-			return printJob(ctx, app, &o, c, s)
+			return printJob(ctx, app, &o, c, s, err)
 		}),
 	}
 	addObjectFlags(cmd, &o)
@@ -287,11 +278,10 @@ dSource or VDB uses it; the refusal names them.
 		Example: `  dvp environment delete staging`,
 		Args:    cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
-			envs, err := c.ListEnvironments(ctx)
+			ref, name, err := lookUpOn(ctx, c.ListEnvironments, args[0], func(e engineapi.Environment) (string, string) { return e.Reference, e.Name })
 			if err != nil {
-				return mapEngineError(err)
+				return err
 			}
-			ref, name := lookUp(envs, args[0], func(e engineapi.Environment) (string, string) { return e.Reference, e.Name })
 			return runDelete(ctx, app, &o, c, DeletedObject{Type: "environment", Reference: ref, Name: name}, "Deleted environment "+name+".",
 				func() (*engineclient.Started, error) { return c.DeleteEnvironment(ctx, args[0]) })
 		}),

@@ -124,8 +124,12 @@ func reportEvents(evs []engineapi.JobEvent) []ReportEvent {
 type jobResult func(ctx context.Context, c *engineclient.Client, job *engineapi.Job, report *JobReport) (string, error)
 
 // printJob follows the job a request started (if any) and prints the
-// request's reference, as printJobResult does.
-func printJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.Client, s *engineclient.Started) error {
+// request's reference, as printJobResult does; when the request failed
+// (err) it returns the error mapEngineError makes of it.
+func printJob(ctx context.Context, app *App, o *ObjectOptions, c *engineclient.Client, s *engineclient.Started, err error) error {
+	if err != nil {
+		return mapEngineError(err)
+	}
 	return printJobResult(ctx, app, o, c, s, nil)
 }
 

@@ -61,11 +61,10 @@ says "Updated source config NAME." on stderr.`,
 			return err
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			params, _ := readParams("--params", o.Params)
-			scs, err := c.ListSourceConfigs(ctx)
+			ref, name, err := lookUpOn(ctx, c.ListSourceConfigs, args[0], sourceConfigRefName)
 			if err != nil {
-				return mapEngineError(err)
+				return err
 			}
-			ref, name := lookUp(scs, args[0], func(sc engineapi.SourceConfig) (string, string) { return sc.Reference, sc.Name })
 			s, err := c.UpdateSourceConfig(ctx, args[0], engineapi.SourceConfigUpdateParameters{Parameters: params})
 			if err != nil {
 				return mapEngineError(err)
@@ -92,11 +91,10 @@ finds it.
 		Example: `  dvp source-config delete data`,
 		Args:    cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o, nil, func(ctx context.Context, c *engineclient.Client, args []string) error {
-			scs, err := c.ListSourceConfigs(ctx)
+			ref, name, err := lookUpOn(ctx, c.ListSourceConfigs, args[0], sourceConfigRefName)
 			if err != nil {
-				return mapEngineError(err)
+				return err
 			}
-			ref, name := lookUp(scs, args[0], func(sc engineapi.SourceConfig) (string, string) { return sc.Reference, sc.Name })
 			return runDelete(ctx, app, &o, c, DeletedObject{Type: "source config", Reference: ref, Name: name}, "Deleted source config "+name+".",
 				func() (*engineclient.Started, error) { return c.DeleteSourceConfig(ctx, args[0]) })
 		}),
@@ -127,10 +125,7 @@ each problem names its JSON pointer. The new reference is printed.`,
 			s, err := c.AddSourceConfig(ctx, engineapi.SourceConfigCreateParameters{
 				Name: args[0], Environment: o.Environment, Repository: o.Repository, Parameters: params,
 			})
-			if err != nil {
-				return mapEngineError(err)
-			}
-			return printJob(ctx, app, &o.ObjectOptions, c, s)
+			return printJob(ctx, app, &o.ObjectOptions, c, s, err)
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)
@@ -157,3 +152,6 @@ func newSourceConfigListCmd(app *App) *cobra.Command {
 	addObjectFlags(cmd, &o)
 	return cmd
 }
+
+// sourceConfigRefName is a source config's reference and name (lookUp).
+func sourceConfigRefName(sc engineapi.SourceConfig) (string, string) { return sc.Reference, sc.Name }

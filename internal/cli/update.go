@@ -183,10 +183,7 @@ operation running on the ` + kind + `. The ` + kind + `'s reference is printed.
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			p, _ := updateParams(&o, containerType)
 			s, err := c.UpdateContainer(ctx, args[0], p)
-			if err != nil {
-				return mapEngineError(err)
-			}
-			return printJob(ctx, app, &o.ObjectOptions, c, s)
+			return printJob(ctx, app, &o.ObjectOptions, c, s, err)
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)

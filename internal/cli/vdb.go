@@ -72,10 +72,7 @@ virtualSourceDefinition first. The VDB's reference is printed.
 			s, err := c.Provision(ctx, engineapi.ProvisionParameters{
 				Name: args[0], Snapshot: o.Snapshot, Environment: o.Environment, Repository: o.Repository, Parameters: params, Operations: hooks, Policy: o.Policy.parsed,
 			})
-			if err != nil {
-				return mapEngineError(err)
-			}
-			return printJob(ctx, app, &o.ObjectOptions, c, s)
+			return printJob(ctx, app, &o.ObjectOptions, c, s, err)
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)

@@ -42,10 +42,7 @@ start, stop, enable, disable, status and delete work as for any VDB.`,
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			params, _ := readParams("--params", o.Params)
 			s, err := c.CreateEmptyVDB(ctx, engineapi.EmptyVDBParameters{Name: args[0], Environment: o.Environment, Repository: o.Repository, Parameters: params})
-			if err != nil {
-				return mapEngineError(err)
-			}
-			return printJob(ctx, app, &o.ObjectOptions, c, s)
+			return printJob(ctx, app, &o.ObjectOptions, c, s, err)
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)
