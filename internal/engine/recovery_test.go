@@ -69,7 +69,7 @@ func TestRecoveryAfterAStopMidWorkflow(t *testing.T) {
 		now := store.FormatTime(te.clock.now())
 		act := &store.Action{ActionType: actionType, Title: actionType, State: "RUNNING", StartTime: now}
 		job := &store.Job{ActionType: actionType, Title: actionType, State: "RUNNING", StartTime: now, UpdateTime: now}
-		job.Target.String, job.Target.Valid = target, true
+		job.Target = store.Text(target)
 		if err := st.InsertActionWithJob(ctx, act, job); err != nil {
 			t.Fatal(err)
 		}

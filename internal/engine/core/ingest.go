@@ -99,7 +99,7 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 			return row, nil
 		}, func(ctx context.Context, tx *store.Tx) error {
 			act.Details = fmt.Sprintf("Installed plugin %q (%s) build %s as %s.", a.Name, a.PluginID, a.BuildNumber, row.Ref())
-			act.EndTime.String, act.EndTime.Valid = store.FormatTime(e.cfg.Clock()), true
+			act.EndTime = store.Text(store.FormatTime(e.cfg.Clock()))
 			return insertAction(ctx, tx)
 		})
 		var refused *Error
@@ -137,8 +137,7 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 		Details: upgradeWords("Upgrade", fmt.Sprintf("%q (%s)", a.Name, a.PluginID), old.BuildNumber, a.BuildNumber),
 		State:   "RUNNING", UserRef: caller.UserRef, StartTime: now}
 	job := &store.Job{ActionType: "TOOLKIT_UPGRADE", Title: act.Title, State: "RUNNING", UserRef: caller.UserRef, StartTime: now, UpdateTime: now}
-	job.Target.String, job.Target.Valid = installed.Ref(), true
-	job.TargetName.String, job.TargetName.Valid = a.Name, true
+	job.Target, job.TargetName = store.Text(installed.Ref()), store.Text(a.Name)
 	if err := e.store.InsertActionWithJob(ctx, act, job); err != nil {
 		return Started{}, false, internalErr(err)
 	}
@@ -162,9 +161,9 @@ func (e *Engine) upgradeNow(ctx context.Context, caller Caller, src *store.Spool
 	act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upgrade plugin %q", a.Name),
 		Details: upgradeWords("Upgrade", fmt.Sprintf("%q (%s)", a.Name, a.PluginID), old.BuildNumber, a.BuildNumber),
 		State:   "COMPLETED", UserRef: caller.UserRef, StartTime: now}
-	act.EndTime.String, act.EndTime.Valid = now, true
+	act.EndTime = store.Text(now)
 	job := &store.Job{ActionType: "TOOLKIT_UPGRADE", Title: act.Title, State: "COMPLETED", UserRef: caller.UserRef, StartTime: now, UpdateTime: now}
-	job.TargetName.String, job.TargetName.Valid = a.Name, true
+	job.TargetName = store.Text(a.Name)
 	event := func(code, details, kind string, percent float64) store.JobEvent {
 		return store.JobEvent{Timestamp: now, MessageCode: code, Details: details, EventType: kind, Percent: percent}
 	}
@@ -189,7 +188,7 @@ func (e *Engine) upgradeNow(ctx context.Context, caller Caller, src *store.Spool
 		events = append(events,
 			event("event.toolkit.upgrade.validated", fmt.Sprintf("Build %s passed the upgrade checks (the build number does not decrease; all %d migration id(s) of build %s are kept).", a.BuildNumber, len(from.Manifest.MigrationIDList), from.BuildNumber), "INFO", 50),
 			event("event.toolkit.upgrade.completed", fmt.Sprintf("Plugin %q is now at build %s.", a.Name, a.BuildNumber), "INFO", 100))
-		events[len(events)-1].State.String, events[len(events)-1].State.Valid = "COMPLETED", true
+		events[len(events)-1].State = store.Text("COMPLETED")
 		return row, nil
 	}, func(ctx context.Context, tx *store.Tx) error {
 		if atInstall != nil {
@@ -203,7 +202,7 @@ func (e *Engine) upgradeNow(ctx context.Context, caller Caller, src *store.Spool
 				return err
 			}
 		}
-		job.Target.String, job.Target.Valid = row.Ref(), true
+		job.Target = store.Text(row.Ref())
 		return e.store.InsertActionWithJobTx(act, job, events...)(ctx, tx)
 	})
 	var refused *Error
@@ -268,10 +267,10 @@ func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool,
 	newEvent := func(code, details string, action *string, kind string, percent float64, state string) store.JobEvent {
 		ev := store.JobEvent{Timestamp: store.FormatTime(e.cfg.Clock()), MessageCode: code, Details: details, EventType: kind, Percent: percent}
 		if action != nil {
-			ev.Action.String, ev.Action.Valid = *action, true
+			ev.Action = store.Text(*action)
 		}
 		if state != "RUNNING" {
-			ev.State.String, ev.State.Valid = state, true
+			ev.State = store.Text(state)
 		}
 		return ev
 	}
@@ -409,11 +408,11 @@ func (e *Engine) ActionJob(ctx context.Context, ref string, since int) (*enginea
 	if a == nil {
 		return nil, actionNotFound(ref)
 	}
-	if !a.JobID.Valid {
+	if a.JobID == nil {
 		return nil, newErr(NotFound, "exception.webservices.object.notfound",
 			fmt.Sprintf("The action %q has no job.", a.Ref()), "Follow the action itself: its state says how it ended (dvp upload --wait does this).")
 	}
-	j, err := e.store.JobSince(ctx, a.JobID.Int64, since)
+	j, err := e.store.JobSince(ctx, *a.JobID, since)
 	if err != nil {
 		return nil, internalErr(err)
 	}

@@ -123,12 +123,12 @@ func (r *recovery) endJobs(ctx context.Context, interrupted []store.Job) error {
 		}
 		if !begun {
 			details = "The engine stopped while this job was queued: it never ran, and changed nothing."
-		} else if c, ok := r.byRef[j.Target.String]; ok {
+		} else if c, ok := r.byRef[store.TextValue(j.Target)]; ok {
 			r.started[c.Reference] = j
 			if _, d, a := interruption(&c, j.ActionType, j.Ref()); d != "" {
 				details, action = d, a
 			}
-		} else if env, ok := r.envByRef[j.Target.String]; ok && isEnvironmentJob(j.ActionType) && !r.envDone[env.Reference] {
+		} else if env, ok := r.envByRef[store.TextValue(j.Target)]; ok && isEnvironmentJob(j.ActionType) && !r.envDone[env.Reference] {
 			d, a, _, err := e.recoverEnvironment(ctx, env, j.ActionType, j.Ref())
 			if err != nil {
 				return err
@@ -138,8 +138,7 @@ func (r *recovery) endJobs(ctx context.Context, interrupted []store.Job) error {
 			r.rec.Environments++
 		}
 		ev := store.JobEvent{Timestamp: store.FormatTime(e.cfg.Clock()), MessageCode: "event.job.failed", Details: details, EventType: "ERROR", Percent: 100}
-		ev.Action.String, ev.Action.Valid = action, true
-		ev.State.String, ev.State.Valid = "FAILED", true
+		ev.Action, ev.State = store.Text(action), store.Text("FAILED")
 		if err := e.store.AddEvent(ctx, j.ID, "FAILED", ev); err != nil {
 			return err
 		}

@@ -115,13 +115,6 @@ func marshalNoEscape(v any) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-func nullable(s store.NullString) *string {
-	if !s.Valid {
-		return nil
-	}
-	return &s.String
-}
-
 func actionObject(a *store.Action) *engineapi.Action {
 	return &engineapi.Action{
 		Type:               "Action",
@@ -130,12 +123,12 @@ func actionObject(a *store.Action) *engineapi.Action {
 		Details:            a.Details,
 		ActionType:         a.ActionType,
 		StartTime:          a.StartTime,
-		EndTime:            nullable(a.EndTime),
+		EndTime:            a.EndTime,
 		User:               a.UserRef,
 		State:              a.State,
-		FailureDescription: nullable(a.FailureDescription),
-		FailureAction:      nullable(a.FailureAction),
-		FailureMessageCode: nullable(a.FailureCode),
+		FailureDescription: a.FailureDescription,
+		FailureAction:      a.FailureAction,
+		FailureMessageCode: a.FailureCode,
 	}
 }
 
@@ -146,11 +139,11 @@ func jobObject(j *store.Job, a *store.Action) *engineapi.Job {
 		events[i] = engineapi.JobEvent{
 			Type:            "JobEvent",
 			Timestamp:       ev.Timestamp,
-			State:           nullable(ev.State),
+			State:           ev.State,
 			PercentComplete: ev.Percent,
 			MessageCode:     ev.MessageCode,
 			MessageDetails:  ev.Details,
-			MessageAction:   nullable(ev.Action),
+			MessageAction:   ev.Action,
 			EventType:       ev.EventType,
 			Diagnoses:       []string{},
 		}
@@ -160,9 +153,9 @@ func jobObject(j *store.Job, a *store.Action) *engineapi.Job {
 		Reference:        j.Ref(),
 		ActionType:       j.ActionType,
 		Title:            j.Title,
-		Target:           nullable(j.Target),
+		Target:           j.Target,
 		TargetObjectType: targetObjectType(j),
-		TargetName:       nullable(j.TargetName),
+		TargetName:       j.TargetName,
 		JobState:         j.State,
 		StartTime:        j.StartTime,
 		UpdateTime:       j.UpdateTime,
@@ -174,7 +167,7 @@ func jobObject(j *store.Job, a *store.Action) *engineapi.Job {
 }
 
 func targetObjectType(j *store.Job) string {
-	t := j.Target.String
+	t := store.TextValue(j.Target)
 	switch {
 	case strings.HasPrefix(t, "APPDATA_TOOLKIT-"):
 		return "Toolkit"

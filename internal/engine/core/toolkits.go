@@ -191,7 +191,7 @@ func (e *Engine) DeleteToolkit(ctx context.Context, caller Caller, ref string) (
 	a := &store.Action{ActionType: "TOOLKIT_DELETE", Title: fmt.Sprintf("Delete plugin %q", t.Name),
 		Details: fmt.Sprintf("Deleted plugin %q (%s, build %s).", t.Name, t.PluginID, t.BuildNumber),
 		State:   "COMPLETED", UserRef: caller.UserRef, StartTime: now}
-	a.EndTime.String, a.EndTime.Valid = now, true
+	a.EndTime = store.Text(now)
 	if err := e.store.InsertAction(ctx, a); err != nil {
 		return Started{}, internalErr(err)
 	}

@@ -229,7 +229,7 @@ func BenchmarkLongJobPoll(b *testing.B) {
 		for i := range evs {
 			evs[i] = store.JobEvent{Timestamp: now, MessageCode: "event.plugin.output", Details: fmt.Sprintf("line %d of the operation's output, as a plugin prints it", i), EventType: "INFO", Percent: float64(i * 100 / events)}
 		}
-		evs[events-1].State.String, evs[events-1].State.Valid = "COMPLETED", true
+		evs[events-1].State = store.Text("COMPLETED")
 		if err := st.FinishJob(ctx, store.Finish{JobID: job.ID, ActionID: act.ID, State: "COMPLETED", Events: evs, End: now}); err != nil {
 			b.Fatal(err)
 		}

@@ -131,11 +131,9 @@ func (j *Job) event(code, details string, action *string, kind, state string) st
 		action = &a
 	}
 	ev := store.JobEvent{Timestamp: store.FormatTime(j.m.clock()), MessageCode: code, Details: details, EventType: kind, Percent: j.percent}
-	if action != nil {
-		ev.Action.String, ev.Action.Valid = *action, true
-	}
+	ev.Action = action
 	if state != "RUNNING" {
-		ev.State.String, ev.State.Valid = state, true
+		ev.State = store.Text(state)
 	}
 	return ev
 }
@@ -270,8 +268,7 @@ func (m *Manager) Start(s Spec, run func(ctx context.Context, j *Job) error) (jo
 	now := store.FormatTime(m.clock())
 	act := &store.Action{ActionType: s.ActionType, Title: s.Title, Details: s.Title + ".", State: "RUNNING", UserRef: s.UserRef, StartTime: now}
 	job := &store.Job{ActionType: s.ActionType, Title: s.Title, State: "RUNNING", UserRef: s.UserRef, StartTime: now, UpdateTime: now}
-	job.Target.String, job.Target.Valid = s.Target, s.Target != ""
-	job.TargetName.String, job.TargetName.Valid = s.TargetName, s.TargetName != ""
+	job.Target, job.TargetName = store.TextOrNull(s.Target), store.TextOrNull(s.TargetName)
 	if err := m.store.InsertActionWithJob(context.Background(), act, job); err != nil {
 		return "", "", err
 	}

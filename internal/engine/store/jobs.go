@@ -7,13 +7,29 @@ import (
 	"fmt"
 )
 
-// NullString is a text column a row may lack: NULL when Valid is false.
-// It is database/sql's, named here so that the store's callers need no SQL
-// package.
-type NullString = sql.NullString
+// The columns a row may lack are pointers in the row types (nil is SQL's
+// NULL), so that the store's callers need no SQL package: Text and
+// TextOrNull make them, TextValue reads them.
 
-// NullInt64 is an integer column a row may lack: NULL when Valid is false.
-type NullInt64 = sql.NullInt64
+// Text is s as the value of an optional text column.
+func Text(s string) *string { return &s }
+
+// TextOrNull is s as the value of an optional text column, NULL when s is
+// empty.
+func TextOrNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// TextValue is the value of an optional text column, "" when it is NULL.
+func TextValue(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
 
 // Action is a row of the actions table: what a request did (an upload, a
 // deletion, a workflow), with its outcome.
@@ -25,11 +41,11 @@ type Action struct {
 	State              string
 	UserRef            string
 	StartTime          string
-	EndTime            NullString
-	FailureDescription NullString
-	FailureAction      NullString
-	FailureCode        NullString
-	JobID              NullInt64
+	EndTime            *string
+	FailureDescription *string
+	FailureAction      *string
+	FailureCode        *string
+	JobID              *int64
 }
 
 // Ref is the action's reference (ACTION-n).
@@ -83,8 +99,8 @@ type Job struct {
 	ActionID   int64
 	ActionType string
 	Title      string
-	Target     NullString
-	TargetName NullString
+	Target     *string
+	TargetName *string
 	State      string
 	Percent    float64
 	UserRef    string
@@ -101,10 +117,10 @@ type JobEvent struct {
 	Timestamp   string
 	MessageCode string
 	Details     string
-	Action      NullString
+	Action      *string
 	EventType   string
 	Percent     float64
-	State       NullString
+	State       *string
 }
 
 // InsertActionWithJob creates a running action and its job, and records
@@ -143,7 +159,8 @@ func (s *Store) InsertActionWithJobTx(a *Action, j *Job, first ...JobEvent) TxSt
 		if _, err := tx.StmtContext(ctx, s.wstmts.setActionJob).ExecContext(ctx, j.ID, a.ID); err != nil {
 			return err
 		}
-		a.JobID = sql.NullInt64{Int64: j.ID, Valid: true}
+		jobID := j.ID
+		a.JobID = &jobID
 		for i, ev := range first { // a new job's events are numbered from 1
 			if _, err := tx.StmtContext(ctx, s.wstmts.insertEvent).ExecContext(ctx,
 				j.ID, i+1, ev.Timestamp, ev.MessageCode, ev.Details, ev.Action, ev.EventType, ev.Percent, ev.State); err != nil {
