@@ -160,6 +160,9 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 	registerSecretEnv(app.Redactor, app.IO.Getenv)
 	app.Log.Debug("dvp started", "version", app.Version, "args", strings.Join(loggedArgs(args), " "))
 	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		err = unknownCommandBehindHelp(cmd)
+	}
 	code = exitCode(err)
 	if err != nil && app.interrupt.signal() != nil {
 		// The command stopped because of the signal: say what it left,
@@ -171,7 +174,6 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 		app.Log.Debug("dvp finished", "exit", code)
 		return code
 	}
-	app.Log.Debug("dvp finished", "exit", code)
 	switch code {
 	case ExitOK:
 	case ExitUsage:
@@ -210,6 +212,8 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 			app.Log.Error(err.Error())
 		}
 	}
+	// Last: at -vv this line follows the error the command ended with.
+	app.Log.Debug("dvp finished", "exit", code)
 	return code
 }
 

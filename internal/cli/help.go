@@ -36,6 +36,13 @@ no docs folder. dvp help with no argument lists the commands and the topics.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c := cmd.Root()
+			if len(args) > 1 && findSub(c, args[0]) == nil {
+				if _, ok := docs.Lookup(args[0]); ok {
+					// A topic is one page: what follows it is no command.
+					return Usagef("Got unexpected extra argument%s (%s): dvp help %s prints a help topic and takes nothing after it.",
+						map[bool]string{true: "s"}[len(args) > 2], quoteAll(args[1:]), args[0])
+				}
+			}
 			if len(args) == 1 && findSub(c, args[0]) == nil {
 				if t, ok := docs.Lookup(args[0]); ok {
 					text, err := t.Text()
@@ -63,8 +70,8 @@ no docs folder. dvp help with no argument lists the commands and the topics.`,
 // unknownHelp is the usage error of dvp help NAME when NAME is neither a
 // command nor a topic.
 func unknownHelp(root *cobra.Command, name string) error {
-	names := append(subcommandNames(root), docs.Names()...)
-	msg := fmt.Sprintf("no command or help topic %q", name)
+	names := append(commandNamesAndAliases(root), docs.Names()...)
+	msg := fmt.Sprintf("no command or help topic %s", quoteArg(name))
 	if s := closest(name, names); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	} else {

@@ -27,6 +27,7 @@ func finishTree(root *cobra.Command) {
 		if c.HasSubCommands() && c != root && c.Run == nil && c.RunE == nil {
 			c.Args = cobra.ArbitraryArgs
 			c.RunE = groupRunE
+			groupHelpChecksCommand(c)
 		} else if !c.HasSubCommands() && c.Args != nil && c.Name() != "help" {
 			c.Args = argsChecked(c.Args)
 		}
@@ -36,6 +37,11 @@ func finishTree(root *cobra.Command) {
 	}
 	walk(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if c.HasSubCommands() && c != root && c.Flags().NArg() > 0 {
+			// A flag of the command meant (dvp vdb lst -o json) must not
+			// hide the mistyped command before it.
+			return unknownCommand(c, c.Flags().Arg(0))
+		}
 		if msg := badFlagValue(c, err); msg != "" {
 			return &UsageError{Msg: msg}
 		}
@@ -56,8 +62,8 @@ func groupRunE(cmd *cobra.Command, args []string) error {
 
 // unknownCommand is the usage error of an unknown command name under cmd.
 func unknownCommand(cmd *cobra.Command, name string) error {
-	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
-	if s := closest(name, subcommandNames(cmd)); s != "" {
+	msg := fmt.Sprintf("unknown command %s for %q", quoteArg(name), cmd.CommandPath())
+	if s := closest(name, commandNamesAndAliases(cmd)); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	} else {
 		msg += fmt.Sprintf(" (its commands: %s)", strings.Join(subcommandNames(cmd), ", "))
@@ -70,6 +76,18 @@ func subcommandNames(cmd *cobra.Command) []string {
 	for _, c := range cmd.Commands() {
 		if !c.Hidden && c.Deprecated == "" {
 			names = append(names, c.Name())
+		}
+	}
+	return names
+}
+
+// commandNamesAndAliases are the names of cmd's commands and their aliases
+// (dvp plugin is dvp toolkit): what a mistyped command may have meant.
+func commandNamesAndAliases(cmd *cobra.Command) []string {
+	names := subcommandNames(cmd)
+	for _, c := range cmd.Commands() {
+		if !c.Hidden && c.Deprecated == "" {
+			names = append(names, c.Aliases...)
 		}
 	}
 	return names
@@ -141,15 +159,11 @@ func argsError(cmd *cobra.Command, args []string) error {
 		return Usagef("Missing argument %s (%s).", strings.Join(names[len(args):], " "), strings.TrimSuffix(cmd.UseLine(), " [flags]"))
 	}
 	extra := args[len(names):]
-	quoted := make([]string, len(extra))
-	for i, a := range extra {
-		quoted[i] = fmt.Sprintf("%q", a)
-	}
 	msg := "Got unexpected extra argument"
 	if len(extra) > 1 {
 		msg += "s"
 	}
-	msg += fmt.Sprintf(" (%s): ", strings.Join(quoted, " "))
+	msg += fmt.Sprintf(" (%s): ", quoteAll(extra))
 	if len(names) == 0 {
 		msg += fmt.Sprintf("%s takes no arguments", cmd.CommandPath())
 	} else {
@@ -218,4 +232,54 @@ func clickUsageLine(cmd *cobra.Command) string {
 		line += " " + strings.TrimSpace(strings.ReplaceAll(args, "[flags]", ""))
 	}
 	return strings.TrimSpace(line)
+}
+
+// maxQuotedArg bounds how much of an argument a usage error repeats: a
+// mistyped argument of megabytes is named by its start.
+const maxQuotedArg = 80
+
+// quoteArg quotes an argument for a usage error, cut to its first
+// maxQuotedArg characters.
+func quoteArg(a string) string {
+	if r := []rune(a); len(r) > maxQuotedArg {
+		return fmt.Sprintf("%q...", string(r[:maxQuotedArg]))
+	}
+	return fmt.Sprintf("%q", a)
+}
+
+// quoteAll quotes arguments for a usage error, separated by spaces.
+func quoteAll(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = quoteArg(a)
+	}
+	return strings.Join(quoted, " ")
+}
+
+// groupHelpChecksCommand makes --help after a mistyped command of group c
+// (dvp vdb lst --help) the usage error of that command, as without --help:
+// cobra answers the help flag before the group runs, and would print the
+// group's help and exit 0. The help prints nothing then, and App.Run
+// reports the error (unknownCommandBehindHelp).
+func groupHelpChecksCommand(c *cobra.Command) {
+	help := c.HelpFunc()
+	c.SetHelpFunc(func(cmd *cobra.Command, args []string) {
+		if unknownCommandBehindHelp(cmd) != nil {
+			return
+		}
+		help(cmd, args)
+	})
+}
+
+// unknownCommandBehindHelp returns the usage error of the unknown command
+// that a group's --help went before (see groupHelpChecksCommand), nil if
+// there is none.
+func unknownCommandBehindHelp(cmd *cobra.Command) error {
+	if cmd == nil || !cmd.HasParent() || !cmd.HasSubCommands() {
+		return nil
+	}
+	if a := cmd.Flags().Args(); len(a) > 0 && findSub(cmd, a[0]) == nil {
+		return unknownCommand(cmd, a[0])
+	}
+	return nil
 }

@@ -75,15 +75,33 @@ func TestMisspelledCommands(t *testing.T) {
 				if sub.Hidden {
 					continue
 				}
-				args := append(append([]string(nil), path...), misspell(sub.Name()))
-				n++
-				t.Run(strings.Join(args, " "), func(t *testing.T) {
-					t.Parallel()
-					code, stderr := runInProcess(t, args...)
-					if code != 2 || !strings.Contains(stderr, "did you mean \""+sub.Name()+"\"?") {
-						t.Errorf("dvp %s: exit %d, stderr:\n%s\nwant exit 2 and did you mean %q", strings.Join(args, " "), code, stderr, sub.Name())
-					}
-				})
+				// The typo alone, then followed by --help and by a flag
+				// of the command meant: neither hides the typo.
+				typo := append(append([]string(nil), path...), misspell(sub.Name()))
+				for _, tail := range [][]string{nil, {"--help"}, {"--" + firstFlag(sub) + "=x"}} {
+					args := append(append([]string(nil), typo...), tail...)
+					n++
+					t.Run(strings.Join(args, " "), func(t *testing.T) {
+						t.Parallel()
+						code, stderr := runInProcess(t, args...)
+						if code != 2 || !strings.Contains(stderr, "did you mean \""+sub.Name()+"\"?") {
+							t.Errorf("dvp %s: exit %d, stderr:\n%s\nwant exit 2 and did you mean %q", strings.Join(args, " "), code, stderr, sub.Name())
+						}
+					})
+				}
+				// An alias (dvp plugin is dvp toolkit) mistyped is
+				// suggested as written.
+				for _, alias := range sub.Aliases {
+					args := append(append([]string(nil), path...), misspell(alias))
+					n++
+					t.Run(strings.Join(args, " "), func(t *testing.T) {
+						t.Parallel()
+						code, stderr := runInProcess(t, args...)
+						if code != 2 || !strings.Contains(stderr, "did you mean \""+alias+"\"?") {
+							t.Errorf("dvp %s: exit %d, stderr:\n%s\nwant exit 2 and did you mean %q", strings.Join(args, " "), code, stderr, alias)
+						}
+					})
+				}
 			}
 			if len(path) > 0 {
 				group := append([]string(nil), path...)
@@ -99,6 +117,9 @@ func TestMisspelledCommands(t *testing.T) {
 			}
 			for _, sub := range c.Commands() {
 				walk(append(append([]string(nil), path...), sub.Name()), sub)
+				for _, alias := range sub.Aliases {
+					walk(append(append([]string(nil), path...), alias), sub)
+				}
 			}
 			return
 		}
@@ -163,4 +184,19 @@ func leafArgs(c *cobra.Command, extra int) []string {
 		args = append(args, "extra-arg")
 	}
 	return args
+}
+
+// firstFlag returns the name of a flag of c, or of the first command under
+// it: one the command meant takes (verbose when it has none of its own).
+func firstFlag(c *cobra.Command) string {
+	for c.HasSubCommands() {
+		c = c.Commands()[0]
+	}
+	name := "verbose"
+	c.NonInheritedFlags().VisitAll(func(f *pflag.Flag) {
+		if name == "verbose" && f.Name != "help" {
+			name = f.Name
+		}
+	})
+	return name
 }
