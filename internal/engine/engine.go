@@ -218,38 +218,12 @@ func New(cfg Config) (*Engine, string, error) {
 	if cfg.Home == "" {
 		cfg.Home, _ = os.UserHomeDir()
 	}
-	if cfg.DataDir == "" {
-		return nil, "", errors.New("the engine needs a data directory")
-	}
-	if cfg.AdminPassword != "" && utf8.RuneCountInString(cfg.AdminPassword) < MinPasswordLength && !cfg.AllowShortPassword {
-		return nil, "", fmt.Errorf("the admin password is shorter than %d characters, too easy to guess for anything that can reach the engine: "+
-			"choose a longer one (DVP_ENGINE_ADMIN_PASSWORD or --admin-password-file), give none to have one generated, or, for a test engine only, start it with --allow-short-password", MinPasswordLength)
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	if err := cfg.check(); err != nil {
 		return nil, "", err
 	}
-	if err := store.SecureDataDir(cfg.DataDir); err != nil {
-		return nil, "", err
-	}
-	lock, err := lockDataDir(cfg.DataDir)
+	dir, err := openDataDir(cfg)
 	if err != nil {
 		return nil, "", err
-	}
-	keeper, err := secrets.OpenKeeper(cfg.DataDir, cfg.Redactor)
-	if err != nil {
-		lock.Close()
-		return nil, "", err
-	}
-	st, err := store.Open(cfg.DataDir, keeper)
-	if err != nil {
-		lock.Close()
-		return nil, "", err
-	}
-	engineID, err := st.EngineID(context.Background())
-	if err != nil {
-		st.Close()
-		lock.Close()
-		return nil, "", fmt.Errorf("reading the engine's id in %s: %w", cfg.DataDir, err)
 	}
 	// The engine's debug and info lines are written by a goroutine of
 	// their own (logging.Async): a request does not wait for the log
@@ -257,48 +231,12 @@ func New(cfg Config) (*Engine, string, error) {
 	h, stopLog := logging.Async(cfg.Log.Handler(), asyncLogRecords)
 	cfg.Log = slog.New(h)
 	warnSecretFileLinks(cfg.Log, cfg.SecretFiles)
-	runner := &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, MaxCodeBytes: cfg.MaxSourceBytes, Redactor: cfg.Redactor, Secret: keeper.Register,
-		Sandbox: cfg.Sandbox, Limits: cfg.Limits, Hidden: hiddenDirs(cfg.DataDir, cfg.Home, cfg.SecretFiles),
-		Memory: pluginhost.NewMemoryBudget(cfg.LibraryMemory),
-		Environment: func(ctx context.Context, ref string) (env engineapi.Environment, found bool, err error) {
-			found, err = st.GetObject(ctx, store.KindEnvironment, ref, &env)
-			return env, found, err
-		}}
-	e := &Engine{cfg: cfg, store: st, lock: lock, stop: make(chan struct{}), stopLog: stopLog,
-		core: core.New(core.Config{DataDir: cfg.DataDir, Home: cfg.Home, EngineID: engineID, MaxSourceBytes: cfg.MaxSourceBytes, BcryptCost: cfg.BcryptCost,
-			Clock: cfg.Clock, SchedClock: cfg.SchedClock, Log: cfg.Log, Redactor: cfg.Redactor, JobHeartbeat: cfg.JobHeartbeat}, st, keeper, runner)}
-	// The jobs a stop cut off, read before the store's recovery marks
-	// them FAILED: the objects' recovery looks at what they did.
-	interrupted, err := st.InterruptedJobs(context.Background())
-	if err != nil {
+	e := &Engine{cfg: cfg, store: dir.store, lock: dir.lock, stop: make(chan struct{}), stopLog: stopLog,
+		core: core.New(core.Config{DataDir: cfg.DataDir, Home: cfg.Home, EngineID: dir.engineID, MaxSourceBytes: cfg.MaxSourceBytes, BcryptCost: cfg.BcryptCost,
+			Clock: cfg.Clock, SchedClock: cfg.SchedClock, Log: cfg.Log, Redactor: cfg.Redactor, JobHeartbeat: cfg.JobHeartbeat}, dir.store, dir.keeper, newRunner(cfg, dir))}
+	if err := e.recover(); err != nil {
 		e.Close()
-		return nil, "", fmt.Errorf("recovering the data directory %s: %w", cfg.DataDir, err)
-	}
-	tmp, blobs, err := st.Recover(cfg.Clock())
-	if err != nil {
-		e.Close()
-		return nil, "", fmt.Errorf("recovering the data directory %s: %w", cfg.DataDir, err)
-	}
-	if tmp > 0 || blobs > 0 {
-		cfg.Log.Info("recovered the data directory", "partial_uploads_removed", tmp, "orphan_blobs_removed", blobs)
-	}
-	if rec, err := e.core.RecoverObjects(context.Background(), interrupted); err != nil {
-		e.Close()
-		return nil, "", fmt.Errorf("recovering the objects of %s: %w", cfg.DataDir, err)
-	} else if rec != (core.Recovered{}) || len(interrupted) > 0 {
-		cfg.Log.Info("recovered from a stop of the engine", "interrupted_jobs", len(interrupted), "interrupted_containers", rec.Containers, "interrupted_environments", rec.Environments,
-			"snapshots_removed", rec.Snapshots, "orphans_removed", rec.Orphans)
-	}
-	if n, err := e.core.MoveLocalScratchPaths(context.Background()); err != nil {
-		e.Close()
-		return nil, "", fmt.Errorf("moving the scratch paths of local environments out of %s: %w", cfg.DataDir, err)
-	} else if n > 0 {
-		cfg.Log.Info("moved the scratch paths of local environments out of the data directory", "count", n)
-	}
-	if n, err := st.PrimeSecrets(context.Background()); err != nil {
-		// The objects stay listed; the jobs that need their secrets fail
-		// with this error until the key is restored.
-		cfg.Log.Error("the secrets of stored objects cannot be read", "objects", n, "error", err)
+		return nil, "", err
 	}
 	if err := e.core.StartPolicies(context.Background()); err != nil {
 		e.Close()
@@ -315,6 +253,109 @@ func New(cfg Config) (*Engine, string, error) {
 	go e.janitor()
 	e.core.StartWorkers(cfg.WorkerInterval)
 	return e, generated, nil
+}
+
+// check refuses a Config New cannot start with.
+func (c *Config) check() error {
+	if c.DataDir == "" {
+		return errors.New("the engine needs a data directory")
+	}
+	if c.AdminPassword != "" && utf8.RuneCountInString(c.AdminPassword) < MinPasswordLength && !c.AllowShortPassword {
+		return fmt.Errorf("the admin password is shorter than %d characters, too easy to guess for anything that can reach the engine: "+
+			"choose a longer one (DVP_ENGINE_ADMIN_PASSWORD or --admin-password-file), give none to have one generated, or, for a test engine only, start it with --allow-short-password", MinPasswordLength)
+	}
+	return nil
+}
+
+// dataDir is the engine's data directory, opened: its lock held, its
+// secrets key and its store open.
+type dataDir struct {
+	lock     *os.File
+	keeper   *secrets.Keeper
+	store    *store.Store
+	engineID string
+}
+
+// openDataDir creates the data directory if needed, makes it private,
+// locks it and opens its secrets key and store.
+func openDataDir(cfg Config) (*dataDir, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := store.SecureDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	keeper, err := secrets.OpenKeeper(cfg.DataDir, cfg.Redactor)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	st, err := store.Open(cfg.DataDir, keeper)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	engineID, err := st.EngineID(context.Background())
+	if err != nil {
+		st.Close()
+		lock.Close()
+		return nil, fmt.Errorf("reading the engine's id in %s: %w", cfg.DataDir, err)
+	}
+	return &dataDir{lock: lock, keeper: keeper, store: st, engineID: engineID}, nil
+}
+
+// newRunner is the runner of the engine's plugin processes and commands.
+func newRunner(cfg Config, dir *dataDir) *exec.Runner {
+	st := dir.store
+	return &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, MaxCodeBytes: cfg.MaxSourceBytes, Redactor: cfg.Redactor, Secret: dir.keeper.Register,
+		Sandbox: cfg.Sandbox, Limits: cfg.Limits, Hidden: hiddenDirs(cfg.DataDir, cfg.Home, cfg.SecretFiles),
+		Memory: pluginhost.NewMemoryBudget(cfg.LibraryMemory),
+		Environment: func(ctx context.Context, ref string) (env engineapi.Environment, found bool, err error) {
+			found, err = st.GetObject(ctx, store.KindEnvironment, ref, &env)
+			return env, found, err
+		}}
+}
+
+// recover brings the data directory back to a consistent state after a
+// stop of the engine: the jobs it cut off, partial uploads, orphan blobs,
+// the objects those jobs changed, local scratch paths of an older layout;
+// then it reads the stored objects' secrets.
+func (e *Engine) recover() error {
+	ctx, cfg, st := context.Background(), e.cfg, e.store
+	// The jobs a stop cut off, read before the store's recovery marks
+	// them FAILED: the objects' recovery looks at what they did.
+	interrupted, err := st.InterruptedJobs(ctx)
+	if err != nil {
+		return fmt.Errorf("recovering the data directory %s: %w", cfg.DataDir, err)
+	}
+	tmp, blobs, err := st.Recover(cfg.Clock())
+	if err != nil {
+		return fmt.Errorf("recovering the data directory %s: %w", cfg.DataDir, err)
+	}
+	if tmp > 0 || blobs > 0 {
+		cfg.Log.Info("recovered the data directory", "partial_uploads_removed", tmp, "orphan_blobs_removed", blobs)
+	}
+	if rec, err := e.core.RecoverObjects(ctx, interrupted); err != nil {
+		return fmt.Errorf("recovering the objects of %s: %w", cfg.DataDir, err)
+	} else if rec != (core.Recovered{}) || len(interrupted) > 0 {
+		cfg.Log.Info("recovered from a stop of the engine", "interrupted_jobs", len(interrupted), "interrupted_containers", rec.Containers, "interrupted_environments", rec.Environments,
+			"snapshots_removed", rec.Snapshots, "orphans_removed", rec.Orphans)
+	}
+	if n, err := e.core.MoveLocalScratchPaths(ctx); err != nil {
+		return fmt.Errorf("moving the scratch paths of local environments out of %s: %w", cfg.DataDir, err)
+	} else if n > 0 {
+		cfg.Log.Info("moved the scratch paths of local environments out of the data directory", "count", n)
+	}
+	if n, err := st.PrimeSecrets(ctx); err != nil {
+		// The objects stay listed; the jobs that need their secrets fail
+		// with this error until the key is restored.
+		cfg.Log.Error("the secrets of stored objects cannot be read", "objects", n, "error", err)
+	}
+	return nil
 }
 
 // hiddenDirs are what sandboxed processes must not see: the data

@@ -824,55 +824,6 @@ func TestBadBase64IsAProblemNotACutShortUpload(t *testing.T) {
 	}
 }
 
-// TestUpgradeJobFailsWhenOvertaken drives the upgrade job directly: another
-// upload installed a higher build after this one was answered, so the
-// job's own check refuses it and the job and its action end FAILED with
-// the details and the action.
-func TestUpgradeJobFailsWhenOvertaken(t *testing.T) {
-	te := startEngine(t, "")
-	c := te.client(t)
-	c.login(testPassword)
-	c.upload(enginetest.Bytes(enginetest.Options{BuildNumber: "1"}))
-	env := c.upload(enginetest.Bytes(enginetest.Options{BuildNumber: "5"}))
-	if state, _ := c.waitJob(*env.Action); state != "COMPLETED" {
-		t.Fatalf("upgrade to 5: %s", state)
-	}
-	ctx := t.Context()
-	old := enginetest.Artifact(enginetest.Options{BuildNumber: "1"}, nil)
-	next := enginetest.Artifact(enginetest.Options{BuildNumber: "3"}, nil)
-	now := store.FormatTime(te.clock.now())
-	act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: "t", Details: "d", State: "RUNNING", UserRef: "USER-1", StartTime: now}
-	job := &store.Job{ActionType: "TOOLKIT_UPGRADE", Title: "t", State: "RUNNING", UserRef: "USER-1", StartTime: now, UpdateTime: now}
-	if err := te.store.InsertActionWithJob(ctx, act, job); err != nil {
-		t.Fatal(err)
-	}
-	src, err := te.store.NewSpool("source")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src.Write(enginetest.Zip(enginetest.Options{BuildNumber: "3"}))
-	row := &store.Toolkit{PluginID: next.PluginID, Name: next.Name, BuildNumber: "3", ArtifactJSON: "{}", Installed: now, Updated: now}
-	te.core.RunUpgrade(act, job, src, row, next, old, "admin", "artifact.json", nil)
-	state, events := c.waitJob(act.Ref())
-	last := events[len(events)-1]
-	if state != "FAILED" || last["messageCode"] != "event.toolkit.upgrade.failed" || last["eventType"] != "ERROR" ||
-		!strings.Contains(last["messageDetails"].(string), "build 3 is older than the installed build 5") || last["messageAction"] == nil {
-		t.Errorf("job %s, last event %v", state, last)
-	}
-	a := c.call("GET", "delphix/action/"+act.Ref(), nil)
-	var got struct{ State, FailureDescription, FailureAction string }
-	json.Unmarshal(a.Result, &got)
-	if got.State != "FAILED" || got.FailureDescription == "" || got.FailureAction == "" {
-		t.Errorf("action %s", a.Result)
-	}
-	if list := c.toolkits(); list[0]["buildNumber"] != "5" {
-		t.Errorf("the failed job changed the plugin: %v", list[0])
-	}
-	if entries, _ := os.ReadDir(filepath.Join(te.dir, store.TmpDir)); len(entries) != 0 {
-		t.Errorf("spool left: %v", entries)
-	}
-}
-
 // A data directory's lock held for a moment by a copy of the stopped
 // engine's file (a process forked meanwhile, not yet exec'd) is waited for;
 // one held for good is another engine's.

@@ -144,7 +144,7 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 	done := e.jobs.Track()
 	go func() {
 		defer done()
-		e.RunUpgrade(act, job, src, row, a, old, who, filename, warnings)
+		e.runUpgrade(&upgrade{act: act, job: job, src: src, row: row, a: a, old: old, who: who, filename: filename, warnings: warnings})
 	}()
 	return Started{Job: job.Ref(), Action: act.Ref()}, true, nil
 }
@@ -253,133 +253,183 @@ func upgradeRefusalFrom(old, a *artifact.Artifact) *Error {
 		"Build the plugin with a build number at least as high as the installed one, keeping every migration of the installed build, and upload it again.")
 }
 
-// RunUpgrade is the upgrade job, which Ingest runs in the background: it
+// upgrade is an upgrade job of Ingest: the build to install (a, its row
+// and its decoded code), the one installed when the upload was answered
+// (old), the job's action and job, and its events not written yet.
+type upgrade struct {
+	act      *store.Action
+	job      *store.Job
+	src      *store.Spool
+	row      *store.Toolkit
+	a, old   *artifact.Artifact
+	who      string // the uploading user
+	filename string // of the artifact
+	warnings diag.List
+	// The job's events wait in pending and are written with the job's
+	// end in the transaction that installs the build (or records the
+	// failure): an upgrade without migrations commits once after its
+	// start. They are written before migrations run, which take the
+	// plugin's time.
+	pending []store.JobEvent
+}
+
+// upgradeEvent adds an event to the upgrade job's pending events.
+func (e *Engine) upgradeEvent(u *upgrade, code, details string, action *string, kind string, percent float64, state string) {
+	u.pending = append(u.pending, e.newJobEvent(code, details, action, kind, percent, state))
+}
+
+// newJobEvent is an event of a job at this moment: with an action when
+// action is set, with a state unless state is RUNNING.
+func (e *Engine) newJobEvent(code, details string, action *string, kind string, percent float64, state string) store.JobEvent {
+	ev := store.JobEvent{Timestamp: store.FormatTime(e.cfg.Clock()), MessageCode: code, Details: details, EventType: kind, Percent: percent}
+	if action != nil {
+		ev.Action = store.Text(*action)
+	}
+	if state != "RUNNING" {
+		ev.State = store.Text(state)
+	}
+	return ev
+}
+
+// flushUpgradeEvents writes the job's pending events.
+func (e *Engine) flushUpgradeEvents(ctx context.Context, u *upgrade) {
+	if len(u.pending) == 0 {
+		return
+	}
+	if err := e.store.WriteEvents(ctx, u.job.ID, "RUNNING", u.pending...); err != nil {
+		e.cfg.Log.Error("recording a job event", "job", u.job.Ref(), "error", err)
+	}
+	u.pending = nil
+}
+
+// runUpgrade is the upgrade job, which Ingest runs in the background: it
 // records its steps as job events and installs the new build, checking
 // the rules again against whatever is installed at that moment.
-func (e *Engine) RunUpgrade(act *store.Action, job *store.Job, src *store.Spool, row *store.Toolkit, a, old *artifact.Artifact, who, filename string, warnings diag.List) {
-	defer src.Discard()
+func (e *Engine) runUpgrade(u *upgrade) {
+	defer u.src.Discard()
 	ctx := context.Background()
-	// The job's events wait in pending and are written with the job's end
-	// in the transaction that installs the build (or records the failure):
-	// an upgrade without migrations commits once after its start. They are
-	// written before migrations run, which take the plugin's time.
-	var pending []store.JobEvent
-	newEvent := func(code, details string, action *string, kind string, percent float64, state string) store.JobEvent {
-		ev := store.JobEvent{Timestamp: store.FormatTime(e.cfg.Clock()), MessageCode: code, Details: details, EventType: kind, Percent: percent}
-		if action != nil {
-			ev.Action = store.Text(*action)
-		}
-		if state != "RUNNING" {
-			ev.State = store.Text(state)
-		}
-		return ev
+	a, old := u.a, u.old
+	e.upgradeEvent(u, "event.toolkit.upgrade.started", upgradeWords("Upgrading", strconv.Quote(a.Name), old.BuildNumber, a.BuildNumber), nil, "INFO", 0, "RUNNING")
+	for _, wp := range u.warnings {
+		e.upgradeEvent(u, "event.toolkit.upgrade.warning", "Warning: "+wp.Detail(), nil, "WARNING", 10, "RUNNING")
 	}
-	event := func(code, details string, action *string, kind string, percent float64, state string) {
-		pending = append(pending, newEvent(code, details, action, kind, percent, state))
-	}
-	flush := func() {
-		if len(pending) == 0 {
-			return
-		}
-		if err := e.store.WriteEvents(ctx, job.ID, "RUNNING", pending...); err != nil {
-			e.cfg.Log.Error("recording a job event", "job", job.Ref(), "error", err)
-		}
-		pending = nil
-	}
-	event("event.toolkit.upgrade.started", upgradeWords("Upgrading", strconv.Quote(a.Name), old.BuildNumber, a.BuildNumber), nil, "INFO", 0, "RUNNING")
-	for _, wp := range warnings {
-		event("event.toolkit.upgrade.warning", "Warning: "+wp.Detail(), nil, "WARNING", 10, "RUNNING")
-	}
-	var out *store.Toolkit
-	cur, err := e.store.ToolkitByPluginID(ctx, a.PluginID)
-	if err == nil && cur != nil {
-		if refused := e.upgradeRefusal(cur, a); refused != nil {
-			err = refused
-		}
-	}
-	var plan *migrationPlan
+	var out, atInstall *store.Toolkit
+	plan, err := e.checkUpgrade(ctx, u)
 	if err == nil {
-		n := len(old.Manifest.MigrationIDList)
-		event("event.toolkit.upgrade.validated", fmt.Sprintf("Build %s passed the upgrade checks (the build number does not decrease; all %d migration id(s) of build %s are kept).", a.BuildNumber, n, old.BuildNumber), nil, "INFO", 50, "RUNNING")
-		if ids := newMigrationIDs(old, a); len(ids) > 0 && cur != nil {
-			flush()
-			j := e.jobs.Attach(act, job, 50)
-			if plan, err = e.planMigrations(ctx, j, cur, row, a, src.Sum(), src.Name(), ids); err == nil && len(plan.newDocs) > 0 {
-				event("event.toolkit.upgrade.migrated", fmt.Sprintf("Ran the new migration(s) %s on the plugin's stored objects: %s.", strings.Join(ids, ", "), strings.Join(plan.summary, ", ")), nil, "INFO", 75, "RUNNING")
-			}
-		}
+		out, atInstall, err = e.installUpgrade(ctx, u, plan)
 	}
-	var atInstall *store.Toolkit // the row installed when the new one is written
-	if err == nil {
-		var migrated store.TxStep
-		if plan != nil && len(plan.newDocs) > 0 {
-			migrated = plan.apply(e.store)
-		}
-		// The upgrade guard, in the installing transaction: the stored
-		// objects, migrated or not, must match the new build's schemas.
-		guard := func(ctx context.Context, tx *store.Tx) error {
-			if atInstall == nil {
-				return nil
-			}
-			return e.store.CheckToolkitObjects(atInstall.Ref(), func(objs []store.StoredObject) error {
-				if refused := upgradeGuardRefusal(old, a, e.guardProblems(atInstall, row, a, objs)); refused != nil {
-					return refused
-				}
-				return nil
-			})(ctx, tx)
-		}
-		// The job ends in the installing transaction.
-		completed := newEvent("event.toolkit.upgrade.completed", fmt.Sprintf("Plugin %q is now at build %s.", a.Name, a.BuildNumber), nil, "INFO", 100, "COMPLETED")
-		finish := e.store.FinishJobTx(store.Finish{JobID: job.ID, ActionID: act.ID, State: "COMPLETED",
-			Events: append(append([]store.JobEvent(nil), pending...), completed), End: store.FormatTime(e.cfg.Clock())})
-		// install checks again under the store's lock: another upload may
-		// have landed in between.
-		out, err = e.store.Install(ctx, a.PluginID, src, func(cur *store.Toolkit) (*store.Toolkit, error) {
-			atInstall = cur
-			if cur != nil {
-				if refused := e.upgradeRefusal(cur, a); refused != nil {
-					return nil, refused
-				}
-			}
-			if migrated != nil && (cur == nil || cur.ArtifactSHA256 != plan.artifactSHA256) {
-				return nil, &jobError{Code: "exception.toolkit.upgrade.conflict",
-					Message: "Another build of the plugin was installed while the migrations ran, so this upgrade stops and nothing changes.",
-					Action:  "Upload the plugin again."}
-			}
-			return row, nil
-		}, store.Chain(migrated, guard, finish))
-	}
-	end := store.FormatTime(e.cfg.Clock())
 	if err != nil {
-		details, action, code := err.Error(), "Look at the engine's log, then upload the plugin again.", "exception.internal"
-		var refused *Error
-		var pe *pluginhost.PluginError
-		var je *jobError
-		switch {
-		case errors.As(err, &refused):
-			details, action, code = refused.Details, refused.Action, refused.ID
-		case errors.As(err, &pe), errors.As(err, &je):
-			// A migration failed (the plugin's error) or its result
-			// does not fit the new schemas.
-			details, action, code = describeFailure(err)
-		}
-		details, action = e.cfg.Redactor.Redact(details), e.cfg.Redactor.Redact(action)
-		event("event.toolkit.upgrade.failed", details, &action, "ERROR", 100, "FAILED")
-		if ferr := e.store.FinishJob(ctx, store.Finish{JobID: job.ID, ActionID: act.ID, State: "FAILED", Events: pending, End: end,
-			FailDesc: &details, FailAction: &action, FailCode: &code}); ferr != nil {
-			e.cfg.Log.Error("finishing an action", "action", act.Ref(), "error", ferr)
-		}
-		e.pluginLog(a.PluginID, "%s: upgrade of plugin %q to build %s by %s failed: %s", act.Ref(), a.Name, a.BuildNumber, who, details)
-		// The new build's executable, extracted for its migrations.
-		e.retireBinaries(ctx, src.Sum())
+		e.failUpgrade(ctx, u, err)
 		return
 	}
 	if atInstall != nil {
 		e.retireBinaries(ctx, atInstall.SourceSHA256)
 	}
 	e.pluginLog(a.PluginID, "%s: plugin %q upgraded from build %s to build %s (%s) by %s (artifact %q, sha256 %s; code sha256 %s)%s",
-		act.Ref(), a.Name, old.BuildNumber, a.BuildNumber, out.Ref(), who, filename, row.ArtifactSHA256, out.SourceSHA256, warningText(warnings))
+		u.act.Ref(), a.Name, old.BuildNumber, a.BuildNumber, out.Ref(), u.who, u.filename, u.row.ArtifactSHA256, out.SourceSHA256, warningText(u.warnings))
 	e.cfg.Log.Info("plugin upgraded", "plugin", a.Name, "id", a.PluginID, "from", old.BuildNumber, "to", a.BuildNumber)
+}
+
+// checkUpgrade checks the upgrade again against the build installed now
+// and, when the new build brings migrations, runs them on the stored
+// objects (planMigrations): the plan is what they made, nil without.
+func (e *Engine) checkUpgrade(ctx context.Context, u *upgrade) (*migrationPlan, error) {
+	a, old := u.a, u.old
+	cur, err := e.store.ToolkitByPluginID(ctx, a.PluginID)
+	if err != nil {
+		return nil, err
+	}
+	if cur != nil {
+		if refused := e.upgradeRefusal(cur, a); refused != nil {
+			return nil, refused
+		}
+	}
+	n := len(old.Manifest.MigrationIDList)
+	e.upgradeEvent(u, "event.toolkit.upgrade.validated", fmt.Sprintf("Build %s passed the upgrade checks (the build number does not decrease; all %d migration id(s) of build %s are kept).", a.BuildNumber, n, old.BuildNumber), nil, "INFO", 50, "RUNNING")
+	ids := newMigrationIDs(old, a)
+	if len(ids) == 0 || cur == nil {
+		return nil, nil
+	}
+	e.flushUpgradeEvents(ctx, u)
+	j := e.jobs.Attach(u.act, u.job, 50)
+	plan, err := e.planMigrations(ctx, j, cur, u.row, a, u.src.Sum(), u.src.Name(), ids)
+	if err == nil && len(plan.newDocs) > 0 {
+		e.upgradeEvent(u, "event.toolkit.upgrade.migrated", fmt.Sprintf("Ran the new migration(s) %s on the plugin's stored objects: %s.", strings.Join(ids, ", "), strings.Join(plan.summary, ", ")), nil, "INFO", 75, "RUNNING")
+	}
+	return plan, err
+}
+
+// installUpgrade installs the new build in one transaction with the
+// migrated objects of plan, the upgrade guard and the job's end, checking
+// the upgrade again under the store's lock. atInstall is the row that was
+// installed then.
+func (e *Engine) installUpgrade(ctx context.Context, u *upgrade, plan *migrationPlan) (out, atInstall *store.Toolkit, err error) {
+	a, old := u.a, u.old
+	var migrated store.TxStep
+	if plan != nil && len(plan.newDocs) > 0 {
+		migrated = plan.apply(e.store)
+	}
+	// The upgrade guard, in the installing transaction: the stored
+	// objects, migrated or not, must match the new build's schemas.
+	guard := func(ctx context.Context, tx *store.Tx) error {
+		if atInstall == nil {
+			return nil
+		}
+		return e.store.CheckToolkitObjects(atInstall.Ref(), func(objs []store.StoredObject) error {
+			if refused := upgradeGuardRefusal(old, a, e.guardProblems(atInstall, u.row, a, objs)); refused != nil {
+				return refused
+			}
+			return nil
+		})(ctx, tx)
+	}
+	// The job ends in the installing transaction.
+	completed := e.newJobEvent("event.toolkit.upgrade.completed", fmt.Sprintf("Plugin %q is now at build %s.", a.Name, a.BuildNumber), nil, "INFO", 100, "COMPLETED")
+	finish := e.store.FinishJobTx(store.Finish{JobID: u.job.ID, ActionID: u.act.ID, State: "COMPLETED",
+		Events: append(append([]store.JobEvent(nil), u.pending...), completed), End: store.FormatTime(e.cfg.Clock())})
+	// install checks again under the store's lock: another upload may
+	// have landed in between.
+	out, err = e.store.Install(ctx, a.PluginID, u.src, func(cur *store.Toolkit) (*store.Toolkit, error) {
+		atInstall = cur
+		if cur != nil {
+			if refused := e.upgradeRefusal(cur, a); refused != nil {
+				return nil, refused
+			}
+		}
+		if migrated != nil && (cur == nil || cur.ArtifactSHA256 != plan.artifactSHA256) {
+			return nil, &jobError{Code: "exception.toolkit.upgrade.conflict",
+				Message: "Another build of the plugin was installed while the migrations ran, so this upgrade stops and nothing changes.",
+				Action:  "Upload the plugin again."}
+		}
+		return u.row, nil
+	}, store.Chain(migrated, guard, finish))
+	return out, atInstall, err
+}
+
+// failUpgrade ends the upgrade job FAILED with what err says and how to
+// go on, and removes the new build's executable, extracted for its
+// migrations.
+func (e *Engine) failUpgrade(ctx context.Context, u *upgrade, err error) {
+	end := store.FormatTime(e.cfg.Clock())
+	details, action, code := err.Error(), "Look at the engine's log, then upload the plugin again.", "exception.internal"
+	var refused *Error
+	var pe *pluginhost.PluginError
+	var je *jobError
+	switch {
+	case errors.As(err, &refused):
+		details, action, code = refused.Details, refused.Action, refused.ID
+	case errors.As(err, &pe), errors.As(err, &je):
+		// A migration failed (the plugin's error) or its result
+		// does not fit the new schemas.
+		details, action, code = describeFailure(err)
+	}
+	details, action = e.cfg.Redactor.Redact(details), e.cfg.Redactor.Redact(action)
+	e.upgradeEvent(u, "event.toolkit.upgrade.failed", details, &action, "ERROR", 100, "FAILED")
+	if ferr := e.store.FinishJob(ctx, store.Finish{JobID: u.job.ID, ActionID: u.act.ID, State: "FAILED", Events: u.pending, End: end,
+		FailDesc: &details, FailAction: &action, FailCode: &code}); ferr != nil {
+		e.cfg.Log.Error("finishing an action", "action", u.act.Ref(), "error", ferr)
+	}
+	e.pluginLog(u.a.PluginID, "%s: upgrade of plugin %q to build %s by %s failed: %s", u.act.Ref(), u.a.Name, u.a.BuildNumber, u.who, details)
+	e.retireBinaries(ctx, u.src.Sum())
 }
 
 // Action returns an action as the API shows it.

@@ -137,8 +137,7 @@ func (r *recovery) endJobs(ctx context.Context, interrupted []store.Job) error {
 			r.envDone[env.Reference] = true
 			r.rec.Environments++
 		}
-		ev := store.JobEvent{Timestamp: store.FormatTime(e.cfg.Clock()), MessageCode: "event.job.failed", Details: details, EventType: "ERROR", Percent: 100}
-		ev.Action, ev.State = store.Text(action), store.Text("FAILED")
+		ev := e.newJobEvent("event.job.failed", details, &action, "ERROR", 100, "FAILED")
 		if err := e.store.AddEvent(ctx, j.ID, "FAILED", ev); err != nil {
 			return err
 		}
