@@ -77,6 +77,7 @@ stdout and writes URL to --ready-file if given. SIGINT, SIGTERM or SIGHUP
 	f.DurationVar(&opts.SessionTimeout, "session-timeout", engine.DefaultSessionTimeout, "idle time after which a session ends")
 	f.DurationVar(&opts.UploadTokenTTL, "upload-token-ttl", engine.DefaultUploadTokenTTL, "how long an upload token stays valid")
 	f.DurationVar(&opts.JobHeartbeat, "job-heartbeat", engine.DefaultJobHeartbeat, "how often a running job records an event saying it still runs, with the time elapsed")
+	f.IntVar(&opts.MaxJobs, "max-jobs", engine.DefaultMaxJobs, "the most jobs clients started that have not ended (running or queued), in all; one session may hold half, more are refused with 503 or 429")
 	f.StringVar(&opts.ReadyFile, "ready-file", "", "write the engine's URL to this file once it accepts connections")
 	def := engine.DefaultLimits()
 	f.BoolVar(&opts.InsecureNoSandbox, "insecure-no-sandbox", false, "run plugins without a sandbox where the kernel cannot sandbox them (plugins can then read the engine's secrets)")

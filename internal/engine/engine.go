@@ -94,6 +94,9 @@ type Config struct {
 	// JobHeartbeat is how often a running job records that it still runs;
 	// 0: jobs.DefaultHeartbeat.
 	JobHeartbeat time.Duration
+	// MaxJobs bounds the jobs clients started that have not ended (a
+	// session may hold half); 0: jobs.DefaultMaxJobs, negative none.
+	MaxJobs int
 	// WorkerInterval is how often linked.worker runs for each enabled
 	// STAGED dSource (DefaultWorkerInterval for dvp engine serve); 0: never.
 	WorkerInterval time.Duration
@@ -233,7 +236,7 @@ func New(cfg Config) (*Engine, string, error) {
 	warnSecretFileLinks(cfg.Log, cfg.SecretFiles)
 	e := &Engine{cfg: cfg, store: dir.store, lock: dir.lock, stop: make(chan struct{}), stopLog: stopLog,
 		core: core.New(core.Config{DataDir: cfg.DataDir, Home: cfg.Home, EngineID: dir.engineID, MaxSourceBytes: cfg.MaxSourceBytes, BcryptCost: cfg.BcryptCost,
-			Clock: cfg.Clock, SchedClock: cfg.SchedClock, Log: cfg.Log, Redactor: cfg.Redactor, JobHeartbeat: cfg.JobHeartbeat}, dir.store, dir.keeper, newRunner(cfg, dir))}
+			Clock: cfg.Clock, SchedClock: cfg.SchedClock, Log: cfg.Log, Redactor: cfg.Redactor, JobHeartbeat: cfg.JobHeartbeat, MaxJobs: cfg.MaxJobs}, dir.store, dir.keeper, newRunner(cfg, dir))}
 	if err := e.recover(); err != nil {
 		e.Close()
 		return nil, "", err

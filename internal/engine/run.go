@@ -34,6 +34,7 @@ const (
 	DefaultMaxConns           = guard.DefaultMaxConns
 	DefaultMaxUnauthenticated = guard.DefaultMaxUnauthenticated
 	DefaultJobHeartbeat       = jobs.DefaultHeartbeat
+	DefaultMaxJobs            = jobs.DefaultMaxJobs
 	// DefaultLibraryMemory is Config.LibraryMemory's default
 	// (--max-library-memory).
 	DefaultLibraryMemory = pluginhost.DefaultLibraryMemory
@@ -63,6 +64,7 @@ type RunOptions struct {
 	UploadTokenTTL    time.Duration
 	ReadyFile         string
 	JobHeartbeat      time.Duration
+	MaxJobs           int
 	// The sandbox (docs/engine.md, "Sandbox").
 	InsecureNoSandbox bool
 	MaxMemory         string
@@ -225,7 +227,7 @@ func (o RunOptions) config() (Config, error) {
 		DataDir: o.DataDir, MaxUploadBytes: maxUpload,
 		SessionTimeout: o.SessionTimeout, UploadTokenTTL: o.UploadTokenTTL, Log: o.Log, Redactor: o.Redactor,
 		AllowShortPassword: o.AllowShortPassword, BcryptCost: o.BcryptCost,
-		Limits: limits, LibraryMemory: libMem, JobHeartbeat: o.JobHeartbeat, WorkerInterval: o.WorkerInterval,
+		Limits: limits, LibraryMemory: libMem, JobHeartbeat: o.JobHeartbeat, MaxJobs: o.MaxJobs, WorkerInterval: o.WorkerInterval,
 		SecretFiles: []string{o.AdminPasswordFile, o.TLSKey},
 		Front: FrontDoor{
 			Hostnames: o.Hostnames, HeaderTimeout: o.HeaderTimeout, BodyTimeout: o.BodyTimeout,

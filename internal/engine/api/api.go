@@ -150,7 +150,7 @@ type request struct {
 
 // caller is the domain's view of the request's user.
 func (q *request) caller() core.Caller {
-	return core.Caller{User: q.session.user, UserRef: q.session.userRef}
+	return core.Caller{User: q.session.user, UserRef: q.session.userRef, Session: q.session.key()}
 }
 
 // Route is one API resource.
@@ -271,6 +271,9 @@ func (srv *Server) wrap(group []Route) http.Handler {
 			if err.Status >= 500 {
 				srv.cfg.Log.Error("request failed", "path", r.URL.Path, "error", err.Details)
 			}
+			if err.Status == http.StatusServiceUnavailable || err.Status == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", "5")
+			}
 			writeError(w, err)
 		}
 	})
@@ -286,6 +289,8 @@ var statusOf = map[core.Kind]int{
 	core.NotFound: http.StatusNotFound,
 	core.Conflict: http.StatusConflict,
 	core.Internal: http.StatusInternalServerError,
+	core.Busy:     http.StatusServiceUnavailable,
+	core.TooMany:  http.StatusTooManyRequests,
 }
 
 // fromCore is the API error of an error of the domain.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -155,6 +156,13 @@ type session struct {
 }
 
 func (s *session) loggedIn() bool { return s.user != "" }
+
+// key tells the session from others without its id, which is its secret:
+// a hash of the id.
+func (s *session) key() string {
+	sum := sha256.Sum256([]byte(s.id))
+	return hex.EncodeToString(sum[:8])
+}
 
 // maxAnonymousSessions bounds the sessions not logged in that the engine
 // holds. Anyone who reaches the engine can start a session without a

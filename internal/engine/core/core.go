@@ -53,7 +53,10 @@ type Config struct {
 	// JobHeartbeat is how often a running job records that it still runs
 	// (jobs.Options.Heartbeat).
 	JobHeartbeat time.Duration
-	Home         string // the engine user's home directory (local environments' scratch paths)
+	// MaxJobs bounds the unfinished jobs clients started
+	// (jobs.Options.MaxJobs).
+	MaxJobs int
+	Home    string // the engine user's home directory (local environments' scratch paths)
 	// EngineID tells this engine's scratch paths from other engines'
 	// (store.EngineID).
 	EngineID string
@@ -80,7 +83,7 @@ type Engine struct {
 // keeper is keeper and which runs plugins with runner.
 func New(cfg Config, st *store.Store, keeper *secrets.Keeper, runner *exec.Runner) *Engine {
 	e := &Engine{cfg: cfg, store: st, keeper: keeper, runner: runner}
-	e.jobs = jobs.NewManager(jobs.Options{Store: st, Redactor: cfg.Redactor, Clock: cfg.Clock, Log: cfg.Log, Describe: describeFailure, Heartbeat: cfg.JobHeartbeat})
+	e.jobs = jobs.NewManager(jobs.Options{Store: st, Redactor: cfg.Redactor, Clock: cfg.Clock, Log: cfg.Log, Describe: describeFailure, Heartbeat: cfg.JobHeartbeat, MaxJobs: cfg.MaxJobs})
 	e.pol = e.newPolicies(cfg.SchedClock)
 	return e
 }
@@ -105,6 +108,8 @@ const (
 	NotFound                 // an object it names does not exist (404)
 	Conflict                 // it conflicts with the engine's objects (409)
 	Internal                 // the engine failed (500)
+	Busy                     // the engine does all it may at once: try later (503)
+	TooMany                  // the caller holds all it may at once (429)
 )
 
 // Error is a refusal of a request, with the id, details and action the
@@ -142,6 +147,9 @@ func conflict(details, action string) *Error {
 // Caller is who sent a request: the logged-in user and its reference.
 type Caller struct {
 	User, UserRef string
+	// Session tells the client's session from others (not its cookie):
+	// the jobs it starts count against its share of the engine's.
+	Session string
 }
 
 // Started is what a request that starts work answers: the job and the
@@ -201,14 +209,24 @@ func describeFailure(err error) (details, action, code string) {
 func (e *Engine) startJob(c Caller, actionType, title, target, targetName, lockKey, result string,
 	run func(ctx context.Context, j *jobs.Job) error) (Started, error) {
 	jobRef, actRef, err := e.jobs.Start(jobs.Spec{ActionType: actionType, Title: title, Target: target, TargetName: targetName,
-		LockKey: lockKey, UserRef: c.UserRef}, func(ctx context.Context, j *jobs.Job) error {
+		LockKey: lockKey, UserRef: c.UserRef, Owner: c.Session}, func(ctx context.Context, j *jobs.Job) error {
 		err := run(ctx, j)
 		if err != nil && j.Canceled() {
 			e.rollBack(j, actionType, target, targetName)
 		}
 		return err
 	})
-	if err != nil {
+	var le *jobs.LimitError
+	switch {
+	case errors.As(err, &le) && le.Session:
+		return Started{}, newErr(TooMany, "exception.webservices.jobs.session.limit",
+			fmt.Sprintf("%s was not started: %s.", title, le),
+			"Wait for some of them to end (dvp job list) or cancel some (dvp job cancel), then try again; or start it from another session.")
+	case errors.As(err, &le):
+		return Started{}, newErr(Busy, "exception.webservices.jobs.busy",
+			fmt.Sprintf("%s was not started: %s.", title, le),
+			"Wait for some of them to end (dvp job list) or cancel some (dvp job cancel), then try again; to allow more at once, start the engine with a larger --max-jobs.")
+	case err != nil:
 		return Started{}, internalErr(err)
 	}
 	return Started{Job: jobRef, Action: actRef, Result: result}, nil

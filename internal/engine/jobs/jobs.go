@@ -51,6 +51,10 @@ type Options struct {
 	// Heartbeat is how often a running job records an event with the time
 	// it has run; 0 is DefaultHeartbeat, negative none.
 	Heartbeat time.Duration
+	// MaxJobs bounds the jobs clients started (Spec.Owner set) that have
+	// not ended, in all; one owner (a session) may hold half. 0 is
+	// DefaultMaxJobs, negative no bound.
+	MaxJobs int
 }
 
 // Manager starts jobs, cancels them and waits for them.
@@ -70,6 +74,10 @@ type Manager struct {
 	running map[string]*Job          // by job reference, until it ends
 	holders map[string]*Job          // by lock key: the job that holds it
 	slots   map[string]chan struct{} // by lock key: a slot of one
+
+	maxJobs    int            // Options.MaxJobs
+	clientJobs int            // jobs with an owner that have not ended
+	ownerJobs  map[string]int // those, by owner
 }
 
 // NewManager returns a manager configured by o.
@@ -77,8 +85,12 @@ func NewManager(o Options) *Manager {
 	if o.Heartbeat == 0 {
 		o.Heartbeat = DefaultHeartbeat
 	}
+	if o.MaxJobs == 0 {
+		o.MaxJobs = DefaultMaxJobs
+	}
 	return &Manager{store: o.Store, redactor: o.Redactor, clock: o.Clock, log: o.Log, describe: o.Describe, heartbeat: o.Heartbeat,
-		stop: make(chan struct{}), running: map[string]*Job{}, holders: map[string]*Job{}, slots: map[string]chan struct{}{}}
+		stop: make(chan struct{}), running: map[string]*Job{}, holders: map[string]*Job{}, slots: map[string]chan struct{}{},
+		maxJobs: o.MaxJobs, ownerJobs: map[string]int{}}
 }
 
 // Job is a running job: its action, its job row and its progress.
@@ -259,17 +271,27 @@ type Spec struct {
 	Target, TargetName string // the object it works on
 	LockKey            string // jobs with the same key run one at a time
 	UserRef            string // who started it
+	// Owner is the client that asked for the job (its session), whose
+	// unfinished jobs Options.MaxJobs bounds; "" is a job of the engine's
+	// own (a policy's, a worker's), not counted.
+	Owner string
 }
 
 // Start creates an action and its job, and runs run in the background
 // under the lock of s.LockKey. It returns the job's and the action's
-// references.
+// references. A job beyond Options.MaxJobs is refused with a *LimitError,
+// and nothing is recorded.
 func (m *Manager) Start(s Spec, run func(ctx context.Context, j *Job) error) (jobRef, actionRef string, err error) {
+	admitted, err := m.admit(s.Owner)
+	if err != nil {
+		return "", "", err
+	}
 	now := store.FormatTime(m.clock())
 	act := &store.Action{ActionType: s.ActionType, Title: s.Title, Details: s.Title + ".", State: "RUNNING", UserRef: s.UserRef, StartTime: now}
 	job := &store.Job{ActionType: s.ActionType, Title: s.Title, State: "RUNNING", UserRef: s.UserRef, StartTime: now, UpdateTime: now}
 	job.Target, job.TargetName = store.TextOrNull(s.Target), store.TextOrNull(s.TargetName)
 	if err := m.store.InsertActionWithJob(context.Background(), act, job); err != nil {
+		admitted()
 		return "", "", err
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -305,6 +327,7 @@ func (m *Manager) Start(s Spec, run func(ctx context.Context, j *Job) error) (jo
 			m.release(s.LockKey, j)
 		}
 		stopBeat()
+		admitted() // before the job shows ended: a client that saw it end may start another
 		m.finish(j, s.Title, err)
 	}()
 	return job.Ref(), act.Ref(), nil
