@@ -9,6 +9,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/logging"
+	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/internal/sandbox"
 )
 
@@ -50,8 +51,23 @@ func (rn *Runner) pluginPolicy(bin, work string, group *sandbox.Group) sandbox.P
 		Expose:     []sandbox.Bind{{Path: bin}, {Path: work, Writable: true, ScratchBytes: rn.Limits.ScratchBytes}},
 		ReadOnly:   true,
 		SystemOnly: true,
-		Limits:     rn.Limits,
+		Limits:     shareOf(rn.Limits, group, true),
 	}
+}
+
+// shareOf are the limits of a plugin process (plugin) or of one of its
+// commands on a local environment: without a group (an engine without
+// cgroups), each gets its share of the processes (sandbox.ProcessShares),
+// so that together they stay within --max-processes.
+func shareOf(l sandbox.Limits, group *sandbox.Group, plugin bool) sandbox.Limits {
+	if group == nil {
+		p, c := sandbox.ProcessShares(l.Processes, pluginhost.MaxLibraryCalls)
+		l.Processes = c
+		if plugin {
+			l.Processes = p
+		}
+	}
+	return l
 }
 
 // newExecutor returns the executor of a plugin's library calls on env: on
@@ -72,7 +88,7 @@ func (l *engineLibraries) newExecutor(env engineapi.Environment) Executor {
 func (l *engineLibraries) localPolicy() sandbox.Policy {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	p := sandbox.Policy{Hide: l.rn.Hidden, Network: true, Limits: l.rn.Limits, Group: l.group}
+	p := sandbox.Policy{Hide: l.rn.Hidden, Network: true, Limits: shareOf(l.rn.Limits, l.group, false), Group: l.group}
 	for _, d := range l.exposed {
 		p.Expose = append(p.Expose, sandbox.Bind{Path: d, Writable: true})
 	}
