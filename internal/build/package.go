@@ -33,13 +33,16 @@ const SourcesPrefix = "src/"
 const maxSourceFile = 64 << 20
 
 // sourceFiles lists the files of srcDir that go into the artifact: every
-// regular file (symbolic links to regular files are followed), except
+// regular file (symbolic links to regular files inside srcDir are
+// followed; one that leads out of it is left out with a warning: a
+// project from elsewhere could link its src/key to ~/.ssh/id_rsa), except
 // hidden files and directories (names starting with "."), compiled
 // programs (ELF, Mach-O, PE) such as the output of a plain 'go build', and
 // the files in skip. Names are slash paths under SourcesPrefix.
 func sourceFiles(srcDir string, skip map[string]bool) ([]zipfile.File, diag.List) {
 	var files []zipfile.File
 	var ps diag.List
+	var root string // srcDir with its links resolved, once a link needs it
 	err := filepath.WalkDir(srcDir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			ps = append(ps, diag.Errorf(path, 0, 0, "cannot read the source directory: %v", err))
@@ -56,6 +59,20 @@ func sourceFiles(srcDir string, skip map[string]bool) ([]zipfile.File, diag.List
 		}
 		if d.IsDir() || skip[path] {
 			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			if root == "" {
+				if root, err = filepath.EvalSymlinks(srcDir); err != nil {
+					return err
+				}
+			}
+			target, err := filepath.EvalSymlinks(path)
+			if err == nil && !fsutil.Within(root, target) {
+				ps = append(ps, diag.Warningf(path, 0, 0, "left out of the artifact: a symbolic link to %s, outside the source directory %s. "+
+					"dvp packs no file from outside it, so that a link cannot carry a file such as a private key into the artifact; "+
+					"copy the file into the source directory if the plugin needs it", target, srcDir))
+				return nil
+			}
 		}
 		info, err := os.Stat(path) // follows a symbolic link
 		if err != nil {

@@ -9,11 +9,11 @@ import (
 	"io"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/upload"
 )
 
@@ -284,7 +284,7 @@ func (r *run) cleanup(ctx context.Context) []string {
 			if err != nil {
 				continue
 			}
-			if within(target, r.engine.DataDir) {
+			if fsutil.Within(r.engine.DataDir, target) {
 				if err := os.Remove(m.path); err != nil {
 					problems = append(problems, fmt.Sprintf("cannot remove the mount %s: %v", m.path, err))
 				}
@@ -292,9 +292,4 @@ func (r *run) cleanup(ctx context.Context) []string {
 		}
 	}
 	return problems
-}
-
-func within(p, dir string) bool {
-	rel, err := filepath.Rel(dir, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }

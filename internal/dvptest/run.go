@@ -19,6 +19,7 @@ import (
 	"github.com/dvpkit/dvp/internal/build"
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/upload"
 )
 
@@ -382,7 +383,7 @@ func (r *run) abort() string {
 	if eng != nil {
 		_ = eng.Stop(abortStopGrace)
 		for _, m := range mounts {
-			if target, err := os.Readlink(m.path); err == nil && within(target, eng.DataDir) {
+			if target, err := os.Readlink(m.path); err == nil && fsutil.Within(eng.DataDir, target) {
 				_ = os.Remove(m.path)
 			}
 		}

@@ -1,6 +1,9 @@
 package fsutil
 
-import "strings"
+import (
+	"path/filepath"
+	"strings"
+)
 
 // SafeFileName turns a plugin name (free text) into a file name component:
 // ASCII letters, digits, '.', '_' and '-' are kept, anything else becomes
@@ -27,4 +30,12 @@ func SafeFileName(name, fallback string) string {
 		return fallback
 	}
 	return s
+}
+
+// Within tells whether path p is dir or inside it (both absolute, or both
+// relative to the same directory; neither needs to exist). It compares the
+// paths as given: resolve symbolic links first where they matter.
+func Within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/safefs"
 )
 
@@ -43,9 +44,7 @@ type MountPathRules struct {
 }
 
 // inside tells whether p is dir or inside it.
-func inside(p, dir string) bool {
-	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
-}
+func inside(p, dir string) bool { return fsutil.Within(dir, p) }
 
 // Check refuses a mount path that is not absolute and clean of ".."
 // components, is a system directory or inside one, or is in (or holds)

@@ -1,0 +1,58 @@
+package build
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSymlinkOutOfSourcesLeftOut: a project from elsewhere links a file of
+// its source directory to a file outside it (here a stand-in for
+// ~/.ssh/id_rsa): dvp build would have packed that file into the artifact,
+// which is then uploaded and shared. It is left out, with a warning naming
+// the link, its target and what to do; links inside the source directory
+// are still followed.
+func TestSymlinkOutOfSourcesLeftOut(t *testing.T) {
+	root := t.TempDir()
+	home := filepath.Join(root, "home")
+	src := filepath.Join(root, "project", "src")
+	for _, d := range []string{filepath.Join(home, ".ssh"), filepath.Join(src, "pkg")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key := filepath.Join(home, ".ssh", "id_rsa")
+	os.WriteFile(key, []byte("-----BEGIN OPENSSH PRIVATE KEY-----\n"), 0o600)
+	os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n"), 0o644)
+	os.WriteFile(filepath.Join(src, "pkg", "data.txt"), []byte("data\n"), 0o644)
+	for link, target := range map[string]string{
+		"key":           key,                                                       // absolute, out
+		"pkg/rel-key":   filepath.Join("..", "..", "..", "home", ".ssh", "id_rsa"), // relative, out
+		"data-link.txt": filepath.Join("pkg", "data.txt"),                          // inside: followed
+		"pkg/up":        filepath.Join("..", "main.go"),                            // inside, through ..
+	} {
+		if err := os.Symlink(target, filepath.Join(src, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, ps := sourceFiles(src, nil)
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimPrefix(f.Name, SourcesPrefix))
+	}
+	want := "data-link.txt main.go pkg/data.txt pkg/up"
+	if strings.Join(names, " ") != want {
+		t.Errorf("packed %q; want %q", strings.Join(names, " "), want)
+	}
+	var warned []string
+	for _, p := range ps {
+		if strings.Contains(p.Message, "left out of the artifact: a symbolic link to "+key+", outside the source directory "+src) &&
+			strings.Contains(p.Message, "copy the file into the source directory") {
+			warned = append(warned, filepath.Base(p.File))
+		}
+	}
+	if strings.Join(warned, " ") != "key rel-key" {
+		t.Errorf("problems %v; want a warning for key and pkg/rel-key naming the target and the source directory", ps)
+	}
+}
