@@ -82,7 +82,7 @@ stdout and writes URL to --ready-file if given. SIGINT, SIGTERM or SIGHUP
 	def := engine.DefaultLimits()
 	f.BoolVar(&opts.InsecureNoSandbox, "insecure-no-sandbox", false, "run plugins without a sandbox where the kernel cannot sandbox them (plugins can then read the engine's secrets)")
 	f.StringVar(&opts.MaxMemory, "max-memory", "8GiB", "the data (heap) size limit of each process of a plugin operation, and for a root engine the memory of a plugin process and its commands together (bytes, or with KiB, MiB, GiB)")
-	f.IntVar(&opts.MaxProcesses, "max-processes", def.Processes, "the processes and threads of a plugin process with everything it starts (a root engine counts its commands on local environments with it; else each has its own)")
+	f.IntVar(&opts.MaxProcesses, "max-processes", def.Processes, "the processes and threads of a plugin process with everything it starts, its commands on local environments included (a root engine counts them together; an engine that is not root gives the plugin process a quarter and each command 3/64)")
 	f.IntVar(&opts.MaxOpenFiles, "max-open-files", def.OpenFiles, "the open files of each process of a plugin operation")
 	f.DurationVar(&opts.MaxCPUTime, "max-cpu-time", time.Duration(def.CPUSeconds)*time.Second, "the CPU time of each process of a plugin operation")
 	f.StringVar(&opts.MaxPluginScratch, "max-plugin-scratch", "256MiB", "the size of a plugin process's work directory, a private scratch space in memory (bytes, or with KiB, MiB, GiB)")
