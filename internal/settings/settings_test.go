@@ -172,7 +172,7 @@ func TestINIValuesAsConfigparser(t *testing.T) {
 		{"[default]\n  # indented comment\nuser = u\nengine = e\npassword = p\n", "e", "u", "p"},
 	}
 	for _, c := range cases {
-			home := t.TempDir()
+		home := t.TempDir()
 		writeConfig(t, home, c.body)
 		s, err := Load(Options{Home: home})
 		if err != nil {
