@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dvpkit/dvp/internal/testbuild"
 	"github.com/dvpkit/dvp/internal/testio"
 )
 
@@ -40,17 +41,7 @@ func dvp(t *testing.T) string {
 			dvpBin, dvpErr = filepath.Abs(p)
 			return
 		}
-		dir, err := os.MkdirTemp("", "dvptest-bin-")
-		if err != nil {
-			dvpErr = err
-			return
-		}
-		dvpBin = filepath.Join(dir, "dvp")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", dvpBin, "./cmd/dvp")
-		cmd.Dir = filepath.Join("..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			dvpErr = errors.New(string(out))
-		}
+		dvpBin, dvpErr = testbuild.DVP(filepath.Join("..", ".."))
 	})
 	if dvpErr != nil {
 		t.Fatalf("no dvp binary: %v", dvpErr)

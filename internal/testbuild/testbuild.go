@@ -113,6 +113,19 @@ func Binaries(dir string, env, flags []string, pkgs ...string) (string, error) {
 	return final, nil
 }
 
+// DVP returns the path of dvp (./cmd/dvp of the module at root) built for
+// the suites that run the binary (internal/engine/e2e, internal/dvptest):
+// go build -trimpath with flags, under the process environment, through
+// Binaries, so that the suites, and the next run, share one build. The
+// file is shared: run it, never change it.
+func DVP(root string, flags ...string) (string, error) {
+	dir, err := Binaries(root, nil, append([]string{"-trimpath"}, flags...), "./cmd/dvp")
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "dvp"), nil
+}
+
 // rootOverride replaces the cache's directory in this package's tests.
 var rootOverride string
 

@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/internal/testbuild"
 	"github.com/dvpkit/dvp/internal/testio"
 	_ "modernc.org/sqlite"
 )
@@ -45,8 +46,9 @@ import (
 const adminPassword = "e2e-Pässword"
 
 var (
-	dvpBin    string // the dvp binary built by TestMain
-	pluginBin []byte // a real linux/amd64 ELF
+	dvpBin     string // the dvp binary under test (testbuild.DVP)
+	scratchDir string // TestMain's directory, removed at its end
+	pluginBin  []byte // a real linux/amd64 ELF
 )
 
 func TestMain(m *testing.M) {
@@ -57,10 +59,8 @@ func TestMain(m *testing.M) {
 	}
 	code := func() int {
 		defer os.RemoveAll(dir)
-		dvpBin = filepath.Join(dir, "dvp")
-		build := exec.Command("go", "build", "-trimpath", "-o", dvpBin, "github.com/dvpkit/dvp/cmd/dvp")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
+		scratchDir = dir
+		if dvpBin, err = testbuild.DVP(filepath.Join("..", "..", "..")); err != nil {
 			fmt.Fprintln(os.Stderr, "building dvp:", err)
 			return 1
 		}
@@ -217,7 +217,7 @@ var (
 func dvpRSS(tb testing.TB, args ...string) result {
 	tb.Helper()
 	rssLaunchOnce.Do(func() {
-		rssLaunch = filepath.Join(filepath.Dir(dvpBin), "rsslaunch")
+		rssLaunch = filepath.Join(scratchDir, "rsslaunch")
 		out, err := exec.Command("go", "build", "-o", rssLaunch, "./testdata/rsslaunch").CombinedOutput()
 		if err != nil {
 			rssLaunchErr = fmt.Errorf("building rsslaunch: %v\n%s", err, out)

@@ -105,13 +105,13 @@ func installPlugins(tb testing.TB, base string, n int) {
 }
 
 // pluginsEngine starts an engine process with n installed plugins. The
-// data directory is made once per test binary (under the directory of
-// the dvp binary it builds, removed at its end) and kept: the benchmark
+// data directory is made once per test binary (under TestMain's
+// scratchDir, removed at its end) and kept: the benchmark
 // function runs more than once (b.N = 1 first), and installing 1,000
 // plugins takes seconds.
 func pluginsEngine(b *testing.B, n int) *engineProc {
-	dir := filepath.Join(filepath.Dir(dvpBin), fmt.Sprintf("bench-%d-plugins", n))
-	done := filepath.Join(filepath.Dir(dvpBin), fmt.Sprintf("bench-%d-plugins.done", n))
+	dir := filepath.Join(scratchDir, fmt.Sprintf("bench-%d-plugins", n))
+	done := filepath.Join(scratchDir, fmt.Sprintf("bench-%d-plugins.done", n))
 	e := startEngineB(b, dir)
 	if _, err := os.Stat(done); err != nil {
 		start := time.Now()

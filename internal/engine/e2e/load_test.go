@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
+	"github.com/dvpkit/dvp/internal/testbuild"
 	"github.com/dvpkit/dvp/internal/testio"
 )
 
@@ -308,10 +309,9 @@ func startLoadEngine(t *testing.T, dataDir, bin string, profile bool) *enginePro
 		if bin != "" {
 			t.Fatal("DVP_LOAD_DVP and DVP_LOAD_PROFILE: profiling needs the dvppprof build of this tree")
 		}
-		bin = filepath.Join(t.TempDir(), "dvp-pprof")
-		build := exec.Command("go", "build", "-trimpath", "-tags", "dvppprof", "-o", bin, "github.com/dvpkit/dvp/cmd/dvp")
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("building dvp with -tags dvppprof: %v\n%s", err, out)
+		var err error
+		if bin, err = testbuild.DVP(filepath.Join("..", "..", ".."), "-tags", "dvppprof"); err != nil {
+			t.Fatalf("building dvp with -tags dvppprof: %v", err)
 		}
 	}
 	ready, addr := filepath.Join(t.TempDir(), "ready"), filepath.Join(t.TempDir(), "pprof")
