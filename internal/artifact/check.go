@@ -243,6 +243,31 @@ func CheckFields(f *Fields, o CheckOptions) (*Artifact, diag.List) {
 		o.EngineAPI = EngineAPIVersion
 	}
 	c := &checker{}
+	vals := c.decodeFields(f)
+	c.scalarFields(vals, o)
+	pluginType, schemas := c.definitions(vals)
+	if v, ok := vals["manifest"]; ok {
+		c.manifest(v, pluginType)
+	}
+	c.compileSchemas(schemas, o)
+	if len(c.ps.Errors()) > 0 {
+		return nil, c.ps
+	}
+	a := &Artifact{}
+	for k, raw := range f.Values {
+		if err := unmarshalField(a, k, raw); err != nil {
+			c.addf("/"+escapePointer(k), "cannot be decoded: %v", err)
+		}
+	}
+	if len(c.ps.Errors()) > 0 {
+		return nil, c.ps
+	}
+	return a, c.ps
+}
+
+// decodeFields decodes the fields' values and checks which fields there
+// are: each once, the required ones, no unknown one, sourceCode a string.
+func (c *checker) decodeFields(f *Fields) map[string]any {
 	vals := map[string]any{}
 	for _, k := range f.Keys {
 		raw, ok := f.Values[k]
@@ -283,7 +308,12 @@ func CheckFields(f *Fields, o CheckOptions) (*Artifact, diag.List) {
 	if v, ok := f.Values[SourceCodeField]; ok {
 		c.addf("/sourceCode", "must be a string (the base64 ZIP of the plugin), not %s", typeNameRaw(v))
 	}
+	return vals
+}
 
+// scalarFields checks the fields that are not schemas nor the manifest:
+// their types and values.
+func (c *checker) scalarFields(vals map[string]any, o CheckOptions) {
 	get := func(k string) (any, bool) { v, ok := vals[k]; return v, ok }
 	if v, ok := get("type"); ok {
 		c.constant("/type", v, TypePlugin)
@@ -343,8 +373,13 @@ func CheckFields(f *Fields, o CheckOptions) (*Artifact, diag.List) {
 	if v, ok := get("externalVersion"); ok {
 		c.str("/externalVersion", v)
 	}
-	lua, hasLua := get("luaName")
-	minLua, hasMinLua := get("minimumLuaVersion")
+	c.luaFields(vals)
+}
+
+// luaFields checks luaName and minimumLuaVersion, which go together.
+func (c *checker) luaFields(vals map[string]any) {
+	lua, hasLua := vals["luaName"]
+	minLua, hasMinLua := vals["minimumLuaVersion"]
 	if hasLua {
 		if s, ok := c.str("/luaName", lua); ok && !LuaNamePattern().MatchString(s) {
 			c.addf("/luaName", "%q does not match '^[a-z0-9_:-]+$'", s)
@@ -358,16 +393,20 @@ func CheckFields(f *Fields, o CheckOptions) (*Artifact, diag.List) {
 	if hasLua != hasMinLua {
 		c.addf("", "luaName and minimumLuaVersion must be given together")
 	}
+}
 
-	schemas := map[string]any{} // pointer -> schema value, compiled below
-	if v, ok := get("virtualSourceDefinition"); ok {
+// definitions checks the definitions around the schemas and returns the
+// plugin type (linkedSourceDefinition's) and the schemas by their JSON
+// pointer, for compileSchemas.
+func (c *checker) definitions(vals map[string]any) (pluginType string, schemas map[string]any) {
+	schemas = map[string]any{}
+	if v, ok := vals["virtualSourceDefinition"]; ok {
 		if m, ok := c.members("/virtualSourceDefinition", v, []string{"type", "parameters"}); ok {
 			c.constant("/virtualSourceDefinition/type", m["type"], TypeVirtualSourceDefinition)
 			schemas["/virtualSourceDefinition/parameters"] = m["parameters"]
 		}
 	}
-	pluginType := ""
-	if v, ok := get("linkedSourceDefinition"); ok {
+	if v, ok := vals["linkedSourceDefinition"]; ok {
 		if m, ok := c.members("/linkedSourceDefinition", v, []string{"type", "parameters"}); ok {
 			c.constant("/linkedSourceDefinition/type", m["type"], TypeLinkedDirectSourceDefinition, TypeLinkedStagedSourceDefinition)
 			switch m["type"] {
@@ -379,21 +418,24 @@ func CheckFields(f *Fields, o CheckOptions) (*Artifact, diag.List) {
 			schemas["/linkedSourceDefinition/parameters"] = m["parameters"]
 		}
 	}
-	if v, ok := get("discoveryDefinition"); ok {
+	if v, ok := vals["discoveryDefinition"]; ok {
 		c.discovery(v, schemas)
 	}
-	if v, ok := get("snapshotSchema"); ok {
+	if v, ok := vals["snapshotSchema"]; ok {
 		schemas["/snapshotSchema"] = v
 	}
-	if v, ok := get("snapshotParametersDefinition"); ok {
+	if v, ok := vals["snapshotParametersDefinition"]; ok {
 		if m, ok := c.members("/snapshotParametersDefinition", v, []string{"type", "schema"}); ok {
 			c.constant("/snapshotParametersDefinition/type", m["type"], TypeSnapshotParametersDefinition)
 			schemas["/snapshotParametersDefinition/schema"] = m["schema"]
 		}
 	}
-	if v, ok := get("manifest"); ok {
-		c.manifest(v, pluginType)
-	}
+	return pluginType, schemas
+}
+
+// compileSchemas checks that each schema (by its JSON pointer) is an
+// object and compiles (CheckOptions.CompileSchema), in pointer order.
+func (c *checker) compileSchemas(schemas map[string]any, o CheckOptions) {
 	ptrs := make([]string, 0, len(schemas))
 	for p := range schemas {
 		ptrs = append(ptrs, p)
@@ -413,20 +455,6 @@ func CheckFields(f *Fields, o CheckOptions) (*Artifact, diag.List) {
 			c.addf(p, "the schema does not compile: %s", oneLineErr(err))
 		}
 	}
-
-	if len(c.ps.Errors()) > 0 {
-		return nil, c.ps
-	}
-	a := &Artifact{}
-	for k, raw := range f.Values {
-		if err := unmarshalField(a, k, raw); err != nil {
-			c.addf("/"+escapePointer(k), "cannot be decoded: %v", err)
-		}
-	}
-	if len(c.ps.Errors()) > 0 {
-		return nil, c.ps
-	}
-	return a, c.ps
 }
 
 func typeNameRaw(raw json.RawMessage) string {

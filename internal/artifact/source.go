@@ -86,21 +86,42 @@ func CheckELFHeader(hdr []byte) error {
 func CheckSourceZip(r io.ReaderAt, size int64, lim ZipLimits) (*SourceInfo, diag.List) {
 	lim = lim.withDefaults()
 	c := &checker{}
-	const p = "/sourceCode"
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		c.addf(p, "is not a ZIP archive: %v", err)
+		c.addf(sourceCodePointer, "is not a ZIP archive: %v", err)
 		return nil, c.ps
 	}
 	if len(zr.File) > lim.MaxEntries {
-		c.addf(p, "the ZIP has %d entries, more than the limit of %d", len(zr.File), lim.MaxEntries)
+		c.addf(sourceCodePointer, "the ZIP has %d entries, more than the limit of %d", len(zr.File), lim.MaxEntries)
 		return nil, c.ps
 	}
 	info := &SourceInfo{Entries: len(zr.File)}
-	var declared uint64
+	declared, binary, record := c.zipEntries(zr, lim)
+	if len(c.ps) > 0 {
+		return nil, c.ps
+	}
+	info.Uncompressed = int64(declared)
+	c.readZipEntries(zr, binary, info)
+	if record != nil && len(c.ps) == 0 {
+		c.buildRecord(record, info)
+	}
+	if len(c.ps) > 0 {
+		return nil, c.ps
+	}
+	return info, nil
+}
+
+// sourceCodePointer is where CheckSourceZip's problems are.
+const sourceCodePointer = "/sourceCode"
+
+// zipEntries checks the ZIP's entries by their headers (names, kinds,
+// encryption, compression, the declared size within lim) and finds the
+// plugin binary and the build record, saying when one is missing.
+// declared is the sum of the files' declared sizes.
+func (c *checker) zipEntries(zr *zip.Reader, lim ZipLimits) (declared uint64, binary, record *zip.File) {
+	const p = sourceCodePointer
 	names := map[string]bool{}
 	dirs := map[string]bool{}
-	var binary, record *zip.File
 	for _, f := range zr.File {
 		if err := zipfile.ValidateEntryName(f.Name); err != nil {
 			c.addf(p, "unsafe ZIP entry: %v", err)
@@ -155,12 +176,14 @@ func CheckSourceZip(r io.ReaderAt, size int64, lim ZipLimits) (*SourceInfo, diag
 	if record == nil {
 		c.addf(p, "the ZIP has no build record %q; build the artifact with 'dvp build'", BuildRecordEntry)
 	}
-	if len(c.ps) > 0 {
-		return nil, c.ps
-	}
-	info.Uncompressed = int64(declared)
+	return declared, binary, record
+}
 
-	// Read everything: archive/zip checks each entry's CRC and size at EOF.
+// readZipEntries reads every file of the ZIP (archive/zip checks each
+// entry's CRC and size at EOF), hashing the plugin binary into info and
+// checking its ELF header.
+func (c *checker) readZipEntries(zr *zip.Reader, binary *zip.File, info *SourceInfo) {
+	const p = sourceCodePointer
 	bufp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bufp)
 	buf := *bufp
@@ -197,24 +220,24 @@ func CheckSourceZip(r io.ReaderAt, size int64, lim ZipLimits) (*SourceInfo, diag
 			}
 		}
 	}
-	if record != nil && len(c.ps) == 0 {
-		rec, err := readBuildRecord(record)
-		if err != nil {
-			c.addf(p, "the build record %q %v", BuildRecordEntry, err)
-		} else {
-			info.Record = rec
-			if rec.Target != BinaryTarget {
-				c.addf(p, "the build record says the binary targets %q; this engine runs %s plugins", rec.Target, BinaryTarget)
-			}
-			if !strings.EqualFold(rec.BinarySHA256, info.BinarySHA256) {
-				c.addf(p, "the build record's binarySha256 %q does not match the plugin binary (sha256 %s): the archive was altered after the build", rec.BinarySHA256, info.BinarySHA256)
-			}
-		}
+}
+
+// buildRecord reads the build record into info and checks it against the
+// binary: its target, and its hash of the binary.
+func (c *checker) buildRecord(record *zip.File, info *SourceInfo) {
+	const p = sourceCodePointer
+	rec, err := readBuildRecord(record)
+	if err != nil {
+		c.addf(p, "the build record %q %v", BuildRecordEntry, err)
+		return
 	}
-	if len(c.ps) > 0 {
-		return nil, c.ps
+	info.Record = rec
+	if rec.Target != BinaryTarget {
+		c.addf(p, "the build record says the binary targets %q; this engine runs %s plugins", rec.Target, BinaryTarget)
 	}
-	return info, nil
+	if !strings.EqualFold(rec.BinarySHA256, info.BinarySHA256) {
+		c.addf(p, "the build record's binarySha256 %q does not match the plugin binary (sha256 %s): the archive was altered after the build", rec.BinarySHA256, info.BinarySHA256)
+	}
 }
 
 type headWriter struct {
