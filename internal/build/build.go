@@ -193,6 +193,7 @@ type pipeline struct {
 	upToDate      bool                // the artifact on disk is this build's
 	key           string              // artifactKey of this build
 	gen           *generatedRecord    // what generate made (or reused), nil after an error
+	checked       *checkRecord        // what validate found (or reused), nil after an error
 	entries       []zipfile.File
 	a             *artifact.Artifact
 }
@@ -236,7 +237,8 @@ func (b *pipeline) fail(ps ...diag.Problem) bool {
 // error. In a project built before (its work directory exists), go build
 // starts before the checks, with the values of plugin_config.yml read
 // without them (config.Peek): it needs only srcDir, and runs while the
-// checks do; a project that fails them stops it.
+// checks do; a project that fails them stops it. The checks of files that
+// the last build checked are reused (loadProject).
 func (b *pipeline) validate() bool {
 	if pc := config.Peek(b.opts.ConfigPath); pc != nil && pc.SrcPath != "" && workDirExists(pc.Dir) {
 		// A lock that fails here is reported after the checks, below.
@@ -245,7 +247,7 @@ func (b *pipeline) validate() bool {
 			b.state = loadState(b.workDir) // after the start: go build needs none of it
 		}
 	}
-	b.p = project.Load(b.opts.ConfigPath)
+	b.p = b.loadProject()
 	b.res.Problems = append(b.res.Problems, b.p.Problems...)
 	if !b.p.Valid() || b.p.Config == nil || b.p.Schema == nil || b.p.Config.SrcPath == "" {
 		if !b.res.Problems.HasErrors() {
@@ -689,11 +691,11 @@ func (b *pipeline) write() bool {
 		b.res.SHA256, b.res.ArtifactPath, b.res.Artifact, b.res.UpToDate = st.ArtifactSHA256, b.artifactPath, b.a, true
 		b.log.Debug("artifact up to date", "path", b.artifactPath, "sha256", b.res.SHA256)
 		restamp := b.sources.stamp != nil && (st.ArtifactStamp == nil || *b.sources.stamp != *st.ArtifactStamp)
-		if b.gen != st.Generated || restamp || !slices.Equal(b.sdk, st.SDK) {
+		if b.gen != st.Generated || b.checked != st.Checked || restamp || !slices.Equal(b.sdk, st.SDK) {
 			// Same bytes, another stamp (touched, copied back), code
-			// generated again, or the SDK copy compared again: the record
-			// says so for the next build.
-			st.ArtifactStamp, st.Generated, st.SDK = b.sources.stamp, b.gen, b.sdk
+			// generated or files checked again, or the SDK copy compared
+			// again: the record says so for the next build.
+			st.ArtifactStamp, st.Generated, st.Checked, st.SDK = b.sources.stamp, b.gen, b.checked, b.sdk
 			b.saveState(st)
 		}
 		return true
@@ -712,7 +714,7 @@ func (b *pipeline) write() bool {
 	if b.key != "" {
 		b.saveState(&buildState{BinaryBuildID: b.binaryID, BinarySHA256: b.res.BinarySHA256, Manifest: b.rmJSON,
 			Sources: b.sources.sums, ArtifactPath: b.artifactPath, ArtifactKey: b.key, ArtifactSHA256: sum,
-			ArtifactStamp: statStamp(b.artifactPath), Generated: b.gen, SDK: b.sdk})
+			ArtifactStamp: statStamp(b.artifactPath), Generated: b.gen, Checked: b.checked, SDK: b.sdk})
 	}
 	// The caller reports the result (dvp build prints it once, on stdout).
 	b.log.Debug("artifact written", "path", b.artifactPath, "sha256", sum)

@@ -31,16 +31,6 @@ func withoutStep(steps []string, name string) []string {
 	return out
 }
 
-func reusedSteps(res *Result) []string {
-	var names []string
-	for _, s := range res.Steps {
-		if s.Reused {
-			names = append(names, s.Name)
-		}
-	}
-	return names
-}
-
 // fileID is what changes when a file is replaced or rewritten.
 type fileID struct {
 	ino   uint64
@@ -138,7 +128,7 @@ func TestUnchangedBuildReusesWork(t *testing.T) {
 	// The SDK copy's step is reused too when the copy is older than a tick
 	// of the file system's clock when the first build read it, which a
 	// fixture copied just before may not be (checked below).
-	if !second.UpToDate || !slices.Equal(withoutStep(reusedSteps(second), "sdk"), []string{"generate", "manifest", "package", "write"}) {
+	if !second.UpToDate || !slices.Equal(withoutStep(reusedSteps(second), "sdk"), []string{"validate", "generate", "manifest", "package", "write"}) {
 		t.Fatalf("unchanged: up to date %v, reused %v", second.UpToDate, reusedSteps(second))
 	}
 	if linked() {
@@ -173,7 +163,7 @@ func TestUnchangedBuildReusesWork(t *testing.T) {
 	// reused), the sources packed again.
 	edit(t, filepath.Join(dir, "src", "resources", "get_date.sh"), "date", "date -u")
 	res := rebuilt(t, "a resource")
-	if !slices.Equal(withoutStep(reusedSteps(res), "sdk"), []string{"generate", "manifest"}) || linked() {
+	if !slices.Equal(withoutStep(reusedSteps(res), "sdk"), []string{"validate", "generate", "manifest"}) || linked() {
 		t.Errorf("a resource: reused %v, linked again", reusedSteps(res))
 	}
 	if fresh := freshSHA(t, dir); res.SHA256 != fresh || res.SHA256 == first.SHA256 {
@@ -374,7 +364,7 @@ func TestUnchangedBuildReusesWork(t *testing.T) {
 		o.Log = slog.New(slog.NewTextHandler(&debug, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	res = rebuilt(t, "a Go source", withLog)
-	if !slices.Equal(withoutStep(reusedSteps(res), "sdk"), []string{"generate"}) || !linked() || len(res.Problems) != 0 {
+	if !slices.Equal(withoutStep(reusedSteps(res), "sdk"), []string{"validate", "generate"}) || !linked() || len(res.Problems) != 0 {
 		t.Errorf("a Go source: reused %v, not linked again, or problems %v", reusedSteps(res), res.Problems)
 	}
 	if !strings.Contains(debug.String(), "artifact written ahead abandoned") {

@@ -52,6 +52,9 @@ type buildState struct {
 	ArtifactStamp  *fileStamp `json:"artifactStamp,omitempty"`
 	// Generated is the code generated from schema.json.
 	Generated *generatedRecord `json:"generated,omitempty"`
+	// Checked is what the checks of plugin_config.yml and schema.json
+	// found (loadProject).
+	Checked *checkRecord `json:"checked,omitempty"`
 	// SDK is the stamp of every file and directory of the project's SDK
 	// copy (.dvp/sdk) when the build found it to hold the SDK of this dvp:
 	// while they are the same, the copy is not read again (treeStamps).

@@ -148,6 +148,16 @@ func Peek(path string) *Config {
 }
 
 func load(path string, check bool) (*Config, diag.List) {
+	data, ps := ReadFile(path)
+	if ps != nil {
+		return nil, ps
+	}
+	return parse(path, data, check)
+}
+
+// ReadFile reads the plugin config at path as Load does; the problems say
+// why it cannot be read or is refused (a directory, over MaxFileSize).
+func ReadFile(path string) ([]byte, diag.List) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, diag.List{readProblem(path, err)}
@@ -172,7 +182,7 @@ func load(path string, check bool) (*Config, diag.List) {
 	if len(data) > MaxFileSize {
 		return nil, diag.List{tooBig(path, int64(len(data)))}
 	}
-	return parse(path, data, check)
+	return data, nil
 }
 
 func tooBig(path string, size int64) diag.Problem {
@@ -195,8 +205,15 @@ func readProblem(path string, err error) diag.Problem {
 // filepath.Dir(path)); those two paths are still checked on disk.
 func Parse(path string, data []byte) (*Config, diag.List) { return parse(path, data, true) }
 
+// ParseUnchecked is Parse without the check against plugin_config.yml's
+// schema (the costly part: the schema is compiled on first use): the same
+// values, and the problems of every other rule (YAML, the Lua keys, srcDir
+// and schemaFile on disk). Parse's problems are these and the schema's.
+// dvp build uses it for a file whose bytes a build checked before.
+func ParseUnchecked(path string, data []byte) (*Config, diag.List) { return parse(path, data, false) }
+
 // parse is Parse; without check, the config is not checked against its
-// schema (Peek).
+// schema (Peek, ParseUnchecked).
 func parse(path string, data []byte, check bool) (*Config, diag.List) {
 	var probs diag.List
 	if len(data) > MaxFileSize {

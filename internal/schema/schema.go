@@ -98,6 +98,17 @@ func (s *Schema) KeyPosition(pointer string) (line, col int) {
 // File=path). The Schema is nil only when the file cannot be read or is not
 // JSON.
 func Load(path string) (*Schema, diag.List) {
+	data, ps := ReadFile(path)
+	if ps != nil {
+		return nil, ps
+	}
+	return Parse(path, data)
+}
+
+// ReadFile reads the schema file at path as Load does (up to one byte
+// over MaxFileSize, which Parse refuses); the problems say why it cannot
+// be read.
+func ReadFile(path string) ([]byte, diag.List) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, diag.List{readProblem(path, err)}
@@ -112,7 +123,7 @@ func Load(path string) (*Schema, diag.List) {
 	if err != nil {
 		return nil, diag.List{readProblem(path, err)}
 	}
-	return Parse(path, data)
+	return data, nil
 }
 
 func readProblem(path string, err error) diag.Problem {
@@ -122,7 +133,17 @@ func readProblem(path string, err error) diag.Problem {
 }
 
 // Parse is Load without reading the file.
-func Parse(path string, data []byte) (*Schema, diag.List) {
+func Parse(path string, data []byte) (*Schema, diag.List) { return parse(path, data, true) }
+
+// ParseUnchecked is Parse without the checks against dvp's meta-schema and
+// the warnings beyond it (the costly part: the meta-schema is compiled on
+// first use): the same Schema, and only the problems of reading the JSON
+// (syntax, duplicate keys, ...). Parse's problems are these and the
+// checks'. dvp build uses it for a file whose bytes a build checked
+// before.
+func ParseUnchecked(path string, data []byte) (*Schema, diag.List) { return parse(path, data, false) }
+
+func parse(path string, data []byte, check bool) (*Schema, diag.List) {
 	if len(data) > MaxFileSize {
 		return nil, diag.List{{File: path, Severity: diag.Error,
 			Message: fmt.Sprintf("schema.json is %d bytes or more; files larger than %d bytes (4 MiB) are refused", len(data), MaxFileSize),
@@ -145,8 +166,10 @@ func Parse(path string, data []byte) (*Schema, diag.List) {
 			}
 		}
 	}
-	probs = append(probs, s.metaValidate()...)
-	probs = append(probs, s.beyondDvp()...)
+	if check {
+		probs = append(probs, s.metaValidate()...)
+		probs = append(probs, s.beyondDvp()...)
+	}
 	probs.Sort()
 	return s, probs
 }
