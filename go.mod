@@ -52,3 +52,18 @@ replace github.com/dvpkit/dvp/sdk => ./sdk
 // A copy of jsonschema v5.3.1 whose meta-schemas compile on first use
 // instead of in init; third_party/jsonschema/PATCH.md says what changed.
 replace github.com/santhosh-tekuri/jsonschema/v5 => ./third_party/jsonschema
+
+// Copies of dependencies whose package initialisation compiled regular
+// expressions (and, resty, seeded a random source) that a dvp command uses
+// rarely or never: made on first use instead. Each PATCH.md says what changed
+// (docs/performance.md, "Start-up").
+replace github.com/go-resty/resty/v2 => ./third_party/resty
+
+replace github.com/subosito/gotenv => ./third_party/gotenv
+
+replace github.com/dustin/go-humanize => ./third_party/go-humanize
+
+// viper's YAML module, the same code as gopkg.in/yaml.v3 under another path:
+// forwarded to gopkg.in/yaml.v3 so that dvp links one YAML implementation
+// (third_party/go-yaml-shim/PATCH.md).
+replace go.yaml.in/yaml/v3 => ./third_party/go-yaml-shim

@@ -1,0 +1,5 @@
+module github.com/subosito/gotenv
+
+go 1.21
+
+require golang.org/x/text v0.12.0
