@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engineapi"
@@ -236,14 +237,41 @@ func engineNames(app *App, cmd *cobra.Command, kind objectKind) []string {
 		items, _ := c.ListJobs(ctx, state, "")
 		// The newest first, with what each does as the description.
 		for i := len(items) - 1; i >= 0 && len(names) < maxCompletedJobs; i-- {
+			if !completableName(items[i].Reference) {
+				continue
+			}
 			desc := strings.NewReplacer("\t", " ", "\n", " ").Replace(termsafe.String(jobState(&items[i]) + " " + items[i].Title))
 			names = append(names, items[i].Reference+"\t"+desc)
 		}
+		return names // each a reference checked and its description escaped
 	case kindToolkit:
 		items, _ := c.ListToolkits(ctx)
 		for _, it := range items {
 			names = append(names, it.Name)
 		}
 	}
-	return names
+	return completable(names)
+}
+
+// maxCompletedName bounds the length of a name completion offers.
+const maxCompletedName = 256
+
+// completable keeps the names a shell can offer as they are: the engine's
+// answers are not trusted, and a name holding a line break would be two
+// completions, a tab would start a description, an escape sequence would
+// reach the terminal. Names that are empty, too long or hold a control
+// character are left out.
+func completable(names []string) []string {
+	out := names[:0]
+	for _, n := range names {
+		if completableName(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// completableName reports whether completion may offer name as it is.
+func completableName(name string) bool {
+	return name != "" && len(name) <= maxCompletedName && !strings.ContainsFunc(name, unicode.IsControl)
 }
