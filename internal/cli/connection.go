@@ -64,6 +64,9 @@ type connection struct {
 	engine   string
 	user     string
 	password string
+	// addressError words an engine address that cannot be used, saying
+	// where it came from.
+	addressError func(error) string
 }
 
 // resolveConnection applies flag > environment > ~/.dvp/config to engine,
@@ -86,6 +89,7 @@ func resolveConnection(ctx context.Context, app *App, cmd *cobra.Command, o *Con
 		app.Log.Warn("Warning: " + w)
 	}
 	c := &connection{}
+	c.addressError = func(err error) string { return engineAddressError(s, err) }
 	if c.engine, _ = s.Get(settings.KeyEngine); c.engine == "" {
 		return nil, Usagef("Invalid value for '-e' / '--engine': Option is required and must be specified via the command line or using the environment variable \"DVP_ENGINE\"%s.", orInFile(s, settings.KeyEngine))
 	}
@@ -166,6 +170,9 @@ func newClient(app *App, o *ConnectionOptions, c *connection) (*engineclient.Cli
 		Log: app.Log, UserAgent: "dvp/" + app.Version,
 	})
 	if err != nil {
+		if _, perr := engineclient.ParseEngine(c.engine); perr != nil && c.addressError != nil {
+			return nil, &UserError{Msg: c.addressError(perr)}
+		}
 		return nil, mapEngineError(err)
 	}
 	if u := client.BaseURL(); u.Scheme == "http" && !engineclient.IsLoopback(u) {
@@ -248,4 +255,17 @@ func (p terminalPrompter) Password(ctx context.Context) (string, error) {
 		fmt.Fprintln(p.io.Err)
 		return "", Userf("Aborted!")
 	}
+}
+
+// engineAddressError words an engine address that cannot be used, saying
+// where it came from: the config file's line (FILE:LINE: first, as other
+// problems of files are), the environment variable or the flag.
+func engineAddressError(s *settings.Settings, err error) string {
+	_, src := s.Get(settings.KeyEngine)
+	if src == settings.FromFile {
+		if line := s.KeyLine(settings.KeyEngine); line > 0 {
+			return fmt.Sprintf("%s:%d: %v (engine in [default]).", s.ConfigFile(), line, err)
+		}
+	}
+	return fmt.Sprintf("%v (from %s).", err, sourceName(src, settings.KeyEngine, s.ConfigFile()))
 }
