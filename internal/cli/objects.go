@@ -30,6 +30,10 @@ type ObjectOptions struct {
 	ConnectionOptions
 	Output  string
 	Timeout time.Duration
+	// Wait is always true: a command follows the job it starts (--wait
+	// is taken, as dvp upload --wait is, so that dvp dsource sync NAME
+	// --wait does what it says).
+	Wait bool
 }
 
 func addObjectFlags(cmd *cobra.Command, o *ObjectOptions) {
@@ -41,6 +45,7 @@ func addObjectFlags(cmd *cobra.Command, o *ObjectOptions) {
 		return // they run no job: no --timeout to wait for one
 	}
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "how long to wait for the job at most")
+	f.BoolVar(&o.Wait, "wait", true, "wait for the job to end and print what it made (always; --timeout bounds the wait)")
 }
 
 // objectRunE wraps a command body with the checks and the login every
@@ -52,6 +57,9 @@ func objectRunE(app *App, o *ObjectOptions, check func(cmd *cobra.Command, args 
 		}
 		if o.Timeout <= 0 {
 			return Usagef("Invalid value for '--timeout': %s is not a positive duration.", o.Timeout)
+		}
+		if f := cmd.Flags().Lookup("wait"); f != nil && !o.Wait {
+			return Usagef("Invalid value for '--wait': %s always waits for the job it starts (Ctrl-C stops waiting and leaves the job running; 'dvp job wait JOB' follows it again).", cmd.CommandPath())
 		}
 		conn, err := resolveConnection(cmd.Context(), app, cmd, &o.ConnectionOptions, func() error {
 			if check != nil {

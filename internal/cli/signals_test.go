@@ -50,10 +50,11 @@ func TestInterruptLeavesJobRunning(t *testing.T) {
 		sig  syscall.Signal
 		name string
 		code int
-	}{{syscall.SIGINT, "SIGINT", 130}, {syscall.SIGTERM, "SIGTERM", 143}} {
+		wait []string // --wait, the default, given or not
+	}{{syscall.SIGINT, "SIGINT", 130, nil}, {syscall.SIGTERM, "SIGTERM", 143, []string{"--wait"}}} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, polled := runningSyncEngine(t)
-			cmd, out, errb := startDvp(t, "dsource", "sync", "ds", "-e", srv.URL, "-u", "admin", "--password", "pw")
+			cmd, out, errb := startDvp(t, append([]string{"dsource", "sync", "ds", "-e", srv.URL, "-u", "admin", "--password", "pw"}, tc.wait...)...)
 			<-polled
 			cmd.Process.Signal(tc.sig)
 			code := exitCode(t, cmd.Wait())
