@@ -45,9 +45,22 @@ func runDvp(t *testing.T, args ...string) (int, string) {
 // exit codes for the same errors.
 func runInProcess(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	var stderr strings.Builder
+	code, _, stderr := runInProcessIO(t, args...)
+	return code, stderr
+}
+
+// runInProcessOut is runInProcess returning stdout instead of stderr.
+func runInProcessOut(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	code, stdout, _ := runInProcessIO(t, args...)
+	return code, stdout
+}
+
+func runInProcessIO(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr strings.Builder
 	stdio := cli.IO{
-		In: strings.NewReader(""), Out: io.Discard, Err: &stderr, Home: t.TempDir(), Getwd: os.Getwd,
+		In: strings.NewReader(""), Out: &stdout, Err: &stderr, Home: t.TempDir(), Getwd: os.Getwd,
 		Getenv: func(k string) string {
 			if strings.HasPrefix(k, "DVP_") {
 				return ""
@@ -56,7 +69,7 @@ func runInProcess(t *testing.T, args ...string) (int, string) {
 		},
 	}
 	code := cli.Run(context.Background(), args, stdio, "test")
-	return code, stderr.String()
+	return code, stdout.String(), stderr.String()
 }
 
 // TestMisspelledCommands runs every command path of the tree with a
