@@ -96,12 +96,12 @@ func (d *decoded) warnings(path string, li *pyjson.LineIndex) diag.List {
 		toks := jsonpointer.Split(x.ptr)
 		out = append(out, diag.Problem{File: path, Line: l, Column: c, Pointer: x.ptr, Severity: diag.Warning,
 			Message: fmt.Sprintf("duplicate key %s: this member (line %d) replaces the one at line %d", pycompat.ReprString(toks[len(toks)-1]), l, fl),
-			Hint:    "remove one of the two members; dvp (Python's json) silently keeps the last one"})
+			Hint:    "remove one of the two members; dvp silently keeps the last one"})
 	}
 	for _, p := range d.nonfin {
 		l, c := li.Pos(d.values[p])
 		out = append(out, diag.Problem{File: path, Line: l, Column: c, Pointer: p, Severity: diag.Warning,
-			Message: fmt.Sprintf("%s is not valid JSON; dvp (Python's json) accepts it, but most JSON tools and the Delphix engine may not", d.last[p].Num),
+			Message: fmt.Sprintf("%s is not valid JSON; dvp accepts it, but most JSON tools and the Delphix engine may not", d.last[p].Num),
 			Hint:    "use a finite number, or leave the keyword out"})
 	}
 	for _, p := range d.inf {
@@ -111,7 +111,7 @@ func (d *decoded) warnings(path string, li *pyjson.LineIndex) diag.List {
 			inf = "-Infinity"
 		}
 		out = append(out, diag.Problem{File: path, Line: l, Column: c, Pointer: p, Severity: diag.Warning,
-			Message: fmt.Sprintf("%s is beyond the range of a floating-point number: dvp (Python's json) reads it as %s and the artifact holds %s, which is not valid JSON", d.last[p].Num, inf, inf),
+			Message: fmt.Sprintf("%s is beyond the range of a floating-point number: dvp reads it as %s and the artifact holds %s, which is not valid JSON", d.last[p].Num, inf, inf),
 			Hint:    "use a number within ±1.7976931348623157e+308, or leave the keyword out"})
 	}
 	return out

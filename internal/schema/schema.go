@@ -220,7 +220,7 @@ func syntaxHint(msg string, atEnd bool) string {
 	case len(msg) > 8 && msg[:8] == "'utf-8' ":
 		return "save schema.json as UTF-8 text"
 	case len(msg) > 8 && msg[:8] == "Exceeds ":
-		return "Python cannot read integers this long; shorten the number"
+		return "dvp reads integers of at most 4300 digits; shorten the number"
 	case len(msg) > 8 && msg[:8] == "maximum ":
 		return "schema.json is nested too deeply; flatten it"
 	}
