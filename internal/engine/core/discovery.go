@@ -14,11 +14,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engine/exec"
 	"github.com/dvpkit/dvp/internal/engine/jobs"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/pluginhost"
+	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/libs"
 )
 
@@ -92,6 +94,9 @@ func (e *Engine) discover(ctx context.Context, j *jobs.Job, env engineapi.Enviro
 	return e.store.PutObject(ctx, store.KindEnvironment, env.Reference, env.Name, &env, e.cfg.Clock())
 }
 
+// discoverWith runs one plugin's discovery on an environment: its
+// repositories, and in each their source configs, merged by identity with
+// what earlier discoveries found; then what vanished is removed.
 func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env engineapi.Environment, t *store.Toolkit) error {
 	a, err := t.Artifact()
 	if err != nil {
@@ -106,95 +111,132 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env engineapi.En
 		return err
 	}
 	defer run.Close()
-	conn := connOf(env)
+	d := &discoveryRun{e: e, j: j, env: env, t: t, a: a, run: run, conn: connOf(env), now: e.cfg.Clock(),
+		seen: map[string]bool{}, scDiscovered: map[string]bool{}}
 	var repos []json.RawMessage
-	if err := run.Call(ctx, "discovery.repository", map[string]any{"source_connection": conn}, &repos); err != nil {
+	if err := run.Call(ctx, "discovery.repository", map[string]any{"source_connection": d.conn}, &repos); err != nil {
 		return err
 	}
-	dd := a.DiscoveryDefinition
 	existing, err := store.ListAs[engineapi.Repository](ctx, e.store, store.KindRepository, env.Reference)
 	if err != nil {
 		return err
 	}
-	now := e.cfg.Clock()
-	seen := map[string]bool{} // repositories and source configs found
-	scDiscovered := map[string]bool{}
 	for _, raw := range repos {
-		if err := e.checkOutput(t, a, "discovery.repository", "repositoryDefinition", raw); err != nil {
-			return err
-		}
-		id, name := identityKey(raw, dd.RepositoryIdentityFields), nameOf(raw, dd.RepositoryNameField)
-		var repo *engineapi.Repository
-		for i := range existing {
-			if existing[i].Toolkit == t.Ref() && existing[i].Identity == id {
-				repo = &existing[i]
-			}
-		}
-		if repo != nil {
-			repo.Parameters, repo.Name, repo.Missing = raw, name, false
-			if err := e.store.PutObject(ctx, store.KindRepository, repo.Reference, name, repo, now); err != nil {
-				return err
-			}
-		} else {
-			var r engineapi.Repository
-			ref, err := e.store.CreateObject(ctx, store.KindRepository, env.Reference, false, now, func(ref string) (any, string) {
-				r = engineapi.Repository{Type: "AppDataRepository", Reference: ref, Name: name, Environment: env.Reference, Toolkit: t.Ref(), Parameters: raw, Identity: id}
-				return &r, name
-			})
-			if err != nil {
-				return err
-			}
-			r.Reference = ref
-			repo = &r
-		}
-		seen[repo.Reference] = true
-		j.Info("event.environment.repository", fmt.Sprintf("Plugin %q found repository %q (%s) on %s.", a.Name, name, repo.Reference, env.Name))
-		if !a.Manifest.HasSourceConfigDiscovery {
-			continue
-		}
-		scDiscovered[repo.Reference] = true
-		var scs []json.RawMessage
-		if err := run.Call(ctx, "discovery.source_config", map[string]any{"source_connection": conn, "repository": raw}, &scs); err != nil {
-			return err
-		}
-		have, err := store.ListAs[engineapi.SourceConfig](ctx, e.store, store.KindSourceConfig, repo.Reference)
+		repo, err := d.repository(ctx, raw, existing)
 		if err != nil {
 			return err
 		}
-		for _, sraw := range scs {
-			if err := e.checkOutput(t, a, "discovery.source_config", "sourceConfigDefinition", sraw); err != nil {
-				return err
-			}
-			sid, sname := identityKey(sraw, dd.SourceConfigIdentityFields), nameOf(sraw, dd.SourceConfigNameField)
-			var found *engineapi.SourceConfig
-			for i := range have {
-				if have[i].Identity == sid {
-					found = &have[i]
-				}
-			}
-			if found != nil {
-				seen[found.Reference] = true
-				found.Parameters, found.Name, found.Missing = sraw, sname, false
-				if err := e.store.PutObject(ctx, store.KindSourceConfig, found.Reference, sname, found, now); err != nil {
-					return err
-				}
-				continue
-			}
-			ref, err := e.store.CreateObject(ctx, store.KindSourceConfig, repo.Reference, false, now, func(ref string) (any, string) {
-				return &engineapi.SourceConfig{Type: "AppDataSourceConfig", Reference: ref, Name: sname, Repository: repo.Reference, Environment: env.Reference,
-					Toolkit: t.Ref(), Parameters: sraw, Identity: sid, Discovered: true}, sname
-			})
-			if err != nil {
-				return err
-			}
-			seen[ref] = true
-			j.Info("event.environment.sourceconfig", fmt.Sprintf("Plugin %q found source config %q (%s).", a.Name, sname, ref))
+		if !a.Manifest.HasSourceConfigDiscovery {
+			continue
 		}
-		if len(scs) == 0 {
-			j.Info("event.environment.sourceconfig.none", fmt.Sprintf("Plugin %q found no source config in %q (add them by hand).", a.Name, name))
+		if err := d.sourceConfigs(ctx, repo, raw); err != nil {
+			return err
 		}
 	}
-	return e.removeVanished(ctx, j, a.Name, t.Ref(), existing, seen, scDiscovered)
+	return e.removeVanished(ctx, j, a.Name, t.Ref(), existing, d.seen, d.scDiscovered)
+}
+
+// discoveryRun is one plugin's discovery on an environment, and what it
+// found so far.
+type discoveryRun struct {
+	e    *Engine
+	j    *jobs.Job
+	env  engineapi.Environment
+	t    *store.Toolkit
+	a    *artifact.Artifact
+	run  *exec.Plugin
+	conn sdk.RemoteConnection
+	now  time.Time
+	// seen are the repositories and source configs found;
+	// scDiscovered the repositories whose source configs were discovered.
+	seen, scDiscovered map[string]bool
+}
+
+// repository checks a repository the plugin found (raw) and stores it:
+// over the one of existing with its identity, else as a new one.
+func (d *discoveryRun) repository(ctx context.Context, raw json.RawMessage, existing []engineapi.Repository) (*engineapi.Repository, error) {
+	e, a, t := d.e, d.a, d.t
+	if err := e.checkOutput(t, a, "discovery.repository", "repositoryDefinition", raw); err != nil {
+		return nil, err
+	}
+	dd := a.DiscoveryDefinition
+	id, name := identityKey(raw, dd.RepositoryIdentityFields), nameOf(raw, dd.RepositoryNameField)
+	var repo *engineapi.Repository
+	for i := range existing {
+		if existing[i].Toolkit == t.Ref() && existing[i].Identity == id {
+			repo = &existing[i]
+		}
+	}
+	if repo != nil {
+		repo.Parameters, repo.Name, repo.Missing = raw, name, false
+		if err := e.store.PutObject(ctx, store.KindRepository, repo.Reference, name, repo, d.now); err != nil {
+			return nil, err
+		}
+	} else {
+		var r engineapi.Repository
+		ref, err := e.store.CreateObject(ctx, store.KindRepository, d.env.Reference, false, d.now, func(ref string) (any, string) {
+			r = engineapi.Repository{Type: "AppDataRepository", Reference: ref, Name: name, Environment: d.env.Reference, Toolkit: t.Ref(), Parameters: raw, Identity: id}
+			return &r, name
+		})
+		if err != nil {
+			return nil, err
+		}
+		r.Reference = ref
+		repo = &r
+	}
+	d.seen[repo.Reference] = true
+	d.j.Info("event.environment.repository", fmt.Sprintf("Plugin %q found repository %q (%s) on %s.", a.Name, name, repo.Reference, d.env.Name))
+	return repo, nil
+}
+
+// sourceConfigs runs the plugin's source config discovery in a repository
+// (raw, as the plugin found it) and stores what it finds: over the
+// source config with its identity, else as a new, discovered one.
+func (d *discoveryRun) sourceConfigs(ctx context.Context, repo *engineapi.Repository, raw json.RawMessage) error {
+	e, a, t := d.e, d.a, d.t
+	d.scDiscovered[repo.Reference] = true
+	var scs []json.RawMessage
+	if err := d.run.Call(ctx, "discovery.source_config", map[string]any{"source_connection": d.conn, "repository": raw}, &scs); err != nil {
+		return err
+	}
+	have, err := store.ListAs[engineapi.SourceConfig](ctx, e.store, store.KindSourceConfig, repo.Reference)
+	if err != nil {
+		return err
+	}
+	dd := a.DiscoveryDefinition
+	for _, sraw := range scs {
+		if err := e.checkOutput(t, a, "discovery.source_config", "sourceConfigDefinition", sraw); err != nil {
+			return err
+		}
+		sid, sname := identityKey(sraw, dd.SourceConfigIdentityFields), nameOf(sraw, dd.SourceConfigNameField)
+		var found *engineapi.SourceConfig
+		for i := range have {
+			if have[i].Identity == sid {
+				found = &have[i]
+			}
+		}
+		if found != nil {
+			d.seen[found.Reference] = true
+			found.Parameters, found.Name, found.Missing = sraw, sname, false
+			if err := e.store.PutObject(ctx, store.KindSourceConfig, found.Reference, sname, found, d.now); err != nil {
+				return err
+			}
+			continue
+		}
+		ref, err := e.store.CreateObject(ctx, store.KindSourceConfig, repo.Reference, false, d.now, func(ref string) (any, string) {
+			return &engineapi.SourceConfig{Type: "AppDataSourceConfig", Reference: ref, Name: sname, Repository: repo.Reference, Environment: d.env.Reference,
+				Toolkit: t.Ref(), Parameters: sraw, Identity: sid, Discovered: true}, sname
+		})
+		if err != nil {
+			return err
+		}
+		d.seen[ref] = true
+		d.j.Info("event.environment.sourceconfig", fmt.Sprintf("Plugin %q found source config %q (%s).", a.Name, sname, ref))
+	}
+	if len(scs) == 0 {
+		d.j.Info("event.environment.sourceconfig.none", fmt.Sprintf("Plugin %q found no source config in %q (add them by hand).", a.Name, repo.Name))
+	}
+	return nil
 }
 
 // removeVanished removes what the plugin's discovery found before and not

@@ -36,6 +36,39 @@ func (e *Engine) NewSpool(prefix string) (*store.Spool, error) { return e.store.
 func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _ error) {
 	ctx := context.Background() // the installation must not stop if the client goes
 	start := time.Now()
+	a, ps, err := e.checkUpload(caller, up)
+	if err != nil {
+		return Started{}, false, err
+	}
+	// The code is synced to disk by the installation (store.Install),
+	// while its write waits for the writer.
+	e.cfg.Log.Debug("artifact checked", "plugin", a.Name, "build", a.BuildNumber, "code_bytes", up.Source.Size(),
+		"check_took", time.Since(start).Round(time.Millisecond))
+	a.PluginID = strings.ToLower(a.PluginID)
+	meta := *a
+	meta.SourceCode = ""
+	metaJSON, err := artifact.Marshal(&meta)
+	if err != nil {
+		return Started{}, false, internalErr(err)
+	}
+	now := store.FormatTime(e.cfg.Clock())
+	row := &store.Toolkit{PluginID: a.PluginID, Name: a.Name, BuildNumber: a.BuildNumber, SourceSize: up.Source.Size(),
+		ArtifactSHA256: up.SHA256, ArtifactJSON: string(metaJSON), Installed: now, Updated: now}
+	installed, err := e.store.ToolkitByPluginID(ctx, a.PluginID)
+	if err != nil {
+		return Started{}, false, internalErr(err)
+	}
+	if installed == nil {
+		st, err := e.installNew(ctx, caller, up, row, a, ps.Warnings())
+		return st, false, err
+	}
+	return e.startUpgrade(ctx, caller, up, row, a, installed, ps.Warnings())
+}
+
+// checkUpload checks the uploaded artifact: the problems of its scan,
+// its fields, its code. It returns the artifact and the problems (its
+// warnings), or the refusal, which names every error.
+func (e *Engine) checkUpload(caller Caller, up *Upload) (*artifact.Artifact, diag.List, error) {
 	fields, ps, src, filename := up.Fields, up.Problems, up.Source, up.Filename
 	var a *artifact.Artifact
 	if len(ps) == 0 {
@@ -49,76 +82,67 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 			}
 		}
 	}
-	pluginID := ""
-	if fields != nil {
-		var id string
-		if json.Unmarshal(fields.Values["pluginId"], &id) == nil && artifact.PluginIDPattern().MatchString(id) {
-			pluginID = strings.ToLower(id)
-		}
-	}
-	who := caller.User
 	if errs := ps.Errors(); len(errs) > 0 || a == nil {
+		pluginID := ""
+		if fields != nil {
+			var id string
+			if json.Unmarshal(fields.Values["pluginId"], &id) == nil && artifact.PluginIDPattern().MatchString(id) {
+				pluginID = strings.ToLower(id)
+			}
+		}
 		details := fmt.Sprintf("The plugin artifact %q was refused: %d problem(s):\n%s", filename, len(errs), errs.String())
-		e.pluginLog(pluginID, "upload of %q by %s refused (artifact sha256 %s, %d bytes):\n%s", filename, who, up.SHA256, up.Size, indent(errs.String()))
-		return Started{}, false, newErr(Invalid, "exception.toolkit.invalid.artifact", details,
+		e.pluginLog(pluginID, "upload of %q by %s refused (artifact sha256 %s, %d bytes):\n%s", filename, caller.User, up.SHA256, up.Size, indent(errs.String()))
+		return nil, nil, newErr(Invalid, "exception.toolkit.invalid.artifact", details,
 			"Fix the problems listed, build the plugin again with 'dvp build' and upload the new artifact.json.")
 	}
-	// The code is synced to disk by the installation (store.Install),
-	// while its write waits for the writer.
-	e.cfg.Log.Debug("artifact checked", "plugin", a.Name, "build", a.BuildNumber, "code_bytes", src.Size(),
-		"check_took", time.Since(start).Round(time.Millisecond))
-	a.PluginID = strings.ToLower(a.PluginID)
-	meta := *a
-	meta.SourceCode = ""
-	metaJSON, err := artifact.Marshal(&meta)
-	if err != nil {
-		return Started{}, false, internalErr(err)
-	}
-	now := store.FormatTime(e.cfg.Clock())
-	row := &store.Toolkit{PluginID: a.PluginID, Name: a.Name, BuildNumber: a.BuildNumber, SourceSize: src.Size(),
-		ArtifactSHA256: up.SHA256, ArtifactJSON: string(metaJSON), Installed: now, Updated: now}
-	warnings := ps.Warnings()
+	return a, ps, nil
+}
 
-	installed, err := e.store.ToolkitByPluginID(ctx, a.PluginID)
-	if err != nil {
-		return Started{}, false, internalErr(err)
-	}
-	if installed == nil {
-		// The action is written in the installing transaction (one commit).
-		act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upload plugin %q", a.Name),
-			State: "COMPLETED", UserRef: caller.UserRef, StartTime: now}
-		insertAction := e.store.InsertActionTx(act)
-		var replaced *store.Toolkit
-		out, err := e.store.Install(ctx, a.PluginID, src, func(cur *store.Toolkit) (*store.Toolkit, error) {
-			replaced = cur
-			if cur != nil { // installed meanwhile by a concurrent upload: an upgrade
-				if refused := e.upgradeRefusal(cur, a); refused != nil {
-					return nil, refused
-				}
+// installNew installs the first build of a plugin (row), with its
+// completed action, in one transaction; a build installed meanwhile by a
+// concurrent upload makes it an upgrade, checked as one.
+func (e *Engine) installNew(ctx context.Context, caller Caller, up *Upload, row *store.Toolkit, a *artifact.Artifact, warnings diag.List) (Started, error) {
+	who := caller.User
+	// The action is written in the installing transaction (one commit).
+	act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upload plugin %q", a.Name),
+		State: "COMPLETED", UserRef: caller.UserRef, StartTime: row.Installed}
+	insertAction := e.store.InsertActionTx(act)
+	var replaced *store.Toolkit
+	out, err := e.store.Install(ctx, a.PluginID, up.Source, func(cur *store.Toolkit) (*store.Toolkit, error) {
+		replaced = cur
+		if cur != nil { // installed meanwhile by a concurrent upload: an upgrade
+			if refused := e.upgradeRefusal(cur, a); refused != nil {
+				return nil, refused
 			}
-			return row, nil
-		}, func(ctx context.Context, tx *store.Tx) error {
-			act.Details = fmt.Sprintf("Installed plugin %q (%s) build %s as %s.", a.Name, a.PluginID, a.BuildNumber, row.Ref())
-			act.EndTime = store.Text(store.FormatTime(e.cfg.Clock()))
-			return insertAction(ctx, tx)
-		})
-		var refused *Error
-		if errors.As(err, &refused) {
-			e.pluginLog(a.PluginID, "upload of build %s by %s refused: %s", a.BuildNumber, who, refused.Details)
-			return Started{}, false, refused
 		}
-		if err != nil {
-			return Started{}, false, internalErr(err)
-		}
-		if replaced != nil {
-			e.retireBinaries(ctx, replaced.SourceSHA256)
-		}
-		e.pluginLog(a.PluginID, "%s: plugin %q build %s installed as %s by %s (artifact %q, sha256 %s, %d bytes; code sha256 %s)%s",
-			act.Ref(), a.Name, a.BuildNumber, out.Ref(), who, filename, row.ArtifactSHA256, up.Size, out.SourceSHA256, warningText(warnings))
-		e.cfg.Log.Info("plugin installed", "plugin", a.Name, "id", a.PluginID, "build", a.BuildNumber, "ref", out.Ref())
-		return Started{Action: act.Ref()}, false, nil
+		return row, nil
+	}, func(ctx context.Context, tx *store.Tx) error {
+		act.Details = fmt.Sprintf("Installed plugin %q (%s) build %s as %s.", a.Name, a.PluginID, a.BuildNumber, row.Ref())
+		act.EndTime = store.Text(store.FormatTime(e.cfg.Clock()))
+		return insertAction(ctx, tx)
+	})
+	var refused *Error
+	if errors.As(err, &refused) {
+		e.pluginLog(a.PluginID, "upload of build %s by %s refused: %s", a.BuildNumber, who, refused.Details)
+		return Started{}, refused
 	}
+	if err != nil {
+		return Started{}, internalErr(err)
+	}
+	if replaced != nil {
+		e.retireBinaries(ctx, replaced.SourceSHA256)
+	}
+	e.pluginLog(a.PluginID, "%s: plugin %q build %s installed as %s by %s (artifact %q, sha256 %s, %d bytes; code sha256 %s)%s",
+		act.Ref(), a.Name, a.BuildNumber, out.Ref(), who, up.Filename, row.ArtifactSHA256, up.Size, out.SourceSHA256, warningText(warnings))
+	e.cfg.Log.Info("plugin installed", "plugin", a.Name, "id", a.PluginID, "build", a.BuildNumber, "ref", out.Ref())
+	return Started{Action: act.Ref()}, nil
+}
 
+// startUpgrade upgrades the installed plugin to the build of row: at once
+// (upgradeNow) when the build brings no new migration, else through the
+// upgrade job (runUpgrade), which then owns up.Source (handedOff).
+func (e *Engine) startUpgrade(ctx context.Context, caller Caller, up *Upload, row *store.Toolkit, a *artifact.Artifact, installed *store.Toolkit, warnings diag.List) (_ Started, handedOff bool, _ error) {
+	who, now := caller.User, row.Installed
 	old, err := installed.Artifact()
 	if err != nil {
 		return Started{}, false, internalErr(err)
@@ -130,7 +154,7 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 	if len(newMigrationIDs(old, a)) == 0 {
 		// Nothing for a plugin to run: the upgrade is done before the
 		// answer, in one transaction.
-		st, err := e.upgradeNow(ctx, caller, src, row, a, installed, old, filename, warnings)
+		st, err := e.upgradeNow(ctx, caller, up.Source, row, a, installed, old, up.Filename, warnings)
 		return st, false, err
 	}
 	act := &store.Action{ActionType: "TOOLKIT_UPLOAD", Title: fmt.Sprintf("Upgrade plugin %q", a.Name),
@@ -144,7 +168,7 @@ func (e *Engine) Ingest(caller Caller, up *Upload) (_ Started, handedOff bool, _
 	done := e.jobs.Track()
 	go func() {
 		defer done()
-		e.runUpgrade(&upgrade{act: act, job: job, src: src, row: row, a: a, old: old, who: who, filename: filename, warnings: warnings})
+		e.runUpgrade(&upgrade{act: act, job: job, src: up.Source, row: row, a: a, old: old, who: who, filename: up.Filename, warnings: warnings})
 	}()
 	return Started{Job: job.Ref(), Action: act.Ref()}, true, nil
 }

@@ -296,12 +296,41 @@ func (w *wf) virtualSource(ctx context.Context, withMounts bool) (map[string]any
 // mountSpec runs the mount specification operation and mounts the
 // container's storage as it says (replacing the previous mounts).
 func (w *wf) mountSpec(ctx context.Context) error {
+	spec, err := w.askMountSpec(ctx)
+	if err != nil {
+		return err
+	}
+	if err := w.checkMounts(ctx, spec.Mounts); err != nil {
+		return err
+	}
+	old := map[string]engineapi.Mount{}
+	for _, m := range w.c.Mounts {
+		old[mountKey(m.Environment, m.MountPath)] = m
+	}
+	if err := w.recordPlannedMounts(ctx, spec.Mounts, old); err != nil {
+		return err
+	}
+	if err := w.makeMounts(ctx, spec.Mounts, old); err != nil {
+		return err
+	}
+	if err := w.applyOwnership(spec.OwnershipSpecification, w.c.Mounts); err != nil {
+		return err
+	}
+	return w.save(ctx)
+}
+
+// mountKey names a mount by its environment and path.
+func mountKey(envRef, mountPath string) string { return envRef + "\x00" + mountPath }
+
+// askMountSpec runs the plugin's mount specification operation (linked's
+// for a dSource, virtual's for a VDB) and checks what it answers.
+func (w *wf) askMountSpec(ctx context.Context) (sdk.MountSpecification, error) {
 	var spec sdk.MountSpecification
 	var err error
 	if w.c.ContainerType == engineapi.ContainerDSource {
 		ss, serr := w.stagedSource(ctx, false)
 		if serr != nil {
-			return serr
+			return spec, serr
 		}
 		err = w.run.Call(ctx, "linked.mount_specification", map[string]any{"staged_source": ss, "repository": w.repo.Parameters}, &spec)
 		if err == nil {
@@ -310,7 +339,7 @@ func (w *wf) mountSpec(ctx context.Context) error {
 	} else {
 		vs, verr := w.virtualSource(ctx, false)
 		if verr != nil {
-			return verr
+			return spec, verr
 		}
 		err = w.run.Call(ctx, "virtual.mount_specification", map[string]any{"virtual_source": vs, "repository": w.repo.Parameters}, &spec)
 		if err == nil {
@@ -320,22 +349,20 @@ func (w *wf) mountSpec(ctx context.Context) error {
 	if err != nil {
 		var me *sdk.MountError
 		if errors.As(err, &me) {
-			return &pluginhost.PluginError{Kind: pluginhost.KindBadOutput, Operation: "mount_specification", Message: me.Message, Action: sdk.DefaultUserErrorAction}
+			return spec, &pluginhost.PluginError{Kind: pluginhost.KindBadOutput, Operation: "mount_specification", Message: me.Message, Action: sdk.DefaultUserErrorAction}
 		}
-		return err
+		return spec, err
 	}
-	if err := w.checkMounts(ctx, spec.Mounts); err != nil {
-		return err
-	}
-	old := map[string]engineapi.Mount{}
-	for _, m := range w.c.Mounts {
-		old[m.Environment+"\x00"+m.MountPath] = m
-	}
-	// The mounts about to be made are recorded first: a crash while they
-	// are made leaves none that the container's delete does not end.
+	return spec, nil
+}
+
+// recordPlannedMounts records the mounts about to be made (those not in
+// old, the container's mounts now) before they are made: a crash while
+// they are made leaves none that the container's delete does not end.
+func (w *wf) recordPlannedMounts(ctx context.Context, mounts []sdk.Mount, old map[string]engineapi.Mount) error {
 	planned := append([]engineapi.Mount{}, w.c.Mounts...)
-	for _, m := range spec.Mounts {
-		if _, ok := old[m.RemoteEnvironment.Reference+"\x00"+m.MountPath]; ok {
+	for _, m := range mounts {
+		if _, ok := old[mountKey(m.RemoteEnvironment.Reference, m.MountPath)]; ok {
 			continue
 		}
 		env, err := w.env(ctx, m.RemoteEnvironment.Reference)
@@ -349,12 +376,19 @@ func (w *wf) mountSpec(ctx context.Context) error {
 	}
 	if len(planned) > len(w.c.Mounts) {
 		w.c.Mounts = planned
-		if err := w.save(ctx); err != nil {
-			return err
-		}
+		return w.save(ctx)
 	}
+	return nil
+}
+
+// makeMounts mounts the container's storage (or a shared path of it) at
+// each mount, remounting those of old (the mounts before) and unmounting
+// those of old no longer asked for; the container's mounts become the
+// ones made. A mount that fails is saved as what is mounted now, and
+// refused.
+func (w *wf) makeMounts(ctx context.Context, mounts []sdk.Mount, old map[string]engineapi.Mount) error {
 	var recs []engineapi.Mount
-	for _, m := range spec.Mounts {
+	for _, m := range mounts {
 		x, env, err := w.exec(ctx, m.RemoteEnvironment.Reference)
 		if err != nil {
 			return err
@@ -365,7 +399,7 @@ func (w *wf) mountSpec(ctx context.Context) error {
 				return err
 			}
 		}
-		prev, remount := old[env.Reference+"\x00"+m.MountPath]
+		prev, remount := old[mountKey(env.Reference, m.MountPath)]
 		remount = remount && prev.Method != "" // a mount recorded, never made
 		method, err := x.Mount(exec.WithJobOutput(ctx, w.j, "copy to "+env.Name), storage, m.MountPath, remount)
 		if err != nil {
@@ -380,7 +414,7 @@ func (w *wf) mountSpec(ctx context.Context) error {
 			}
 			return w.mountRefused(env, m.MountPath, err)
 		}
-		delete(old, env.Reference+"\x00"+m.MountPath)
+		delete(old, mountKey(env.Reference, m.MountPath))
 		recs = append(recs, engineapi.Mount{Environment: env.Reference, MountPath: m.MountPath, SharedPath: m.SharedPath, Method: method})
 		w.j.Info("event.storage.mounted", fmt.Sprintf("Mounted the storage of %s at %s on %s (%s).", w.c.Name, m.MountPath, env.Name, method))
 	}
@@ -388,10 +422,7 @@ func (w *wf) mountSpec(ctx context.Context) error {
 		w.unmountOne(ctx, m)
 	}
 	w.c.Mounts = recs
-	if err := w.applyOwnership(spec.OwnershipSpecification, w.c.Mounts); err != nil {
-		return err
-	}
-	return w.save(ctx)
+	return nil
 }
 
 func (w *wf) storageOf(m engineapi.Mount) string {
