@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/fsutil"
 )
 
 // MinGoVersion is the oldest Go a plugin may be built with: the generated
@@ -81,11 +82,14 @@ var goDirective = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`(?m)^\s*go\s+([0-9]+(?:\.[0-9]+){0,2})\s*(?://.*)?$`)
 })
 
+// maxGoMod bounds the go.mod dvp reads (go.mod could link to /dev/zero).
+const maxGoMod = 16 << 20
+
 // checkGoMod reads the go directive of <srcDir>/go.mod: it must exist and
 // ask for at least MinGoVersion.
 func checkGoMod(srcDir string) (goVersion string, problems diag.List) {
 	path := filepath.Join(srcDir, "go.mod")
-	data, err := os.ReadFile(path)
+	data, err := fsutil.ReadRegular(path, maxGoMod)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			pr := diag.Errorf(path, 0, 0, "the plugin's source directory has no go.mod: a Go plugin's srcDir must be a Go module")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dvpkit/dvp/internal/config"
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/fsutil"
 )
 
 // entryInfo is what the entry point check learned about the sources.
@@ -45,7 +46,7 @@ func checkEntryPoint(cfg *config.Config, funcs bool) (*entryInfo, diag.List) {
 		return nil, p
 	}
 	info := &entryInfo{File: filepath.Join(cfg.SrcPath, module+".go"), Funcs: map[string]token.Position{}}
-	src, err := os.ReadFile(info.File)
+	src, err := fsutil.ReadRegular(info.File, maxSourceFile)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			p := bad("No module named '%s': the entry point '%s' needs the Go file %s", module, cfg.EntryPoint, info.File)

@@ -16,11 +16,15 @@ import (
 
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/fsutil"
 )
 
 // stateName is the record of the last successful build in the work
 // directory (WorkDir).
 const stateName = "state.json"
+
+// maxState bounds the record read.
+const maxState = 64 << 20
 
 // stateVersion changes when the record or the key changes meaning.
 const stateVersion = 1
@@ -121,7 +125,10 @@ func loadState(dir string) *buildState {
 	if id == "" {
 		return nil
 	}
-	data, err := os.ReadFile(filepath.Join(dir, stateName))
+	// A record is a few KiB per source; one that is not a regular file or
+	// is huge (a project from elsewhere may hold .dvp/build/state.json as
+	// a link to /dev/zero) is no record.
+	data, err := fsutil.ReadRegular(filepath.Join(dir, stateName), maxState)
 	if err != nil {
 		return nil
 	}

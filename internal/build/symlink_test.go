@@ -1,6 +1,7 @@
 package build
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,5 +55,28 @@ func TestSymlinkOutOfSourcesLeftOut(t *testing.T) {
 	}
 	if strings.Join(warned, " ") != "key rel-key" {
 		t.Errorf("problems %v; want a warning for key and pkg/rel-key naming the target and the source directory", ps)
+	}
+}
+
+// TestProjectFilesReadBounded: the project files dvp build reads itself
+// (go.mod, the entry point's Go file, the record of the last build) could
+// be, in a project from elsewhere, links to /dev/zero or huge: each is
+// read up to a bound, and refused (or, for the record, ignored) beyond.
+func TestProjectFilesReadBounded(t *testing.T) {
+	src := t.TempDir()
+	big := append([]byte("module example.com/p\n\ngo 1.26\n"), bytes.Repeat([]byte("// padding\n"), (maxGoMod/11)+1)...)
+	os.WriteFile(filepath.Join(src, "go.mod"), big, 0o644)
+	if _, ps := checkGoMod(src); len(ps) != 1 || !strings.Contains(ps[0].Message, "larger than 16 MiB") {
+		t.Errorf("a go.mod of %d bytes: %v; want it refused as larger than 16 MiB", len(big), ps)
+	}
+	os.Remove(filepath.Join(src, "go.mod"))
+	os.Symlink("/dev/zero", filepath.Join(src, "go.mod"))
+	if _, ps := checkGoMod(src); len(ps) != 1 || !strings.Contains(ps[0].Message, "is a device, not a regular file") {
+		t.Errorf("a go.mod linked to /dev/zero: %v", ps)
+	}
+	work := t.TempDir()
+	os.Symlink("/dev/zero", filepath.Join(work, stateName))
+	if st := loadState(work); st != nil {
+		t.Errorf("a record linked to /dev/zero was read: %+v", st)
 	}
 }
