@@ -246,9 +246,10 @@ func (s *sshExec) rsync(ctx context.Context, args ...string) error {
 		full = append([]string{"--out-format=%n%L"}, full...)
 	}
 	cmd := osexec.CommandContext(ctx, rsync, full...)
+	cmd.Env = toolEnv()
 	cmd.WaitDelay = time.Second
 	dieWithEngine(cmd)
-	out := &pluginhost.OutputBuffer{Max: 64 << 10}
+	out := &pluginhost.OutputBuffer{Max: maxToolOutput}
 	cmd.Stdout, cmd.Stderr = out, out
 	if lw != nil {
 		cmd.Stdout = lw
