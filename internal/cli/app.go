@@ -106,6 +106,10 @@ type App struct {
 
 	debugLog  *logging.RotatingFile
 	interrupt interruptState
+	// cancel cancels the command's context (set by Main); sigs receives
+	// the signals once catchInterrupts has started catching them.
+	cancel context.CancelFunc
+	sigs   chan os.Signal
 	// lazyGroups: the command tree is built for Args only (addGroupCommands).
 	lazyGroups bool
 }

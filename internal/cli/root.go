@@ -35,6 +35,7 @@ terminated (SIGTERM), 129 its terminal closed (SIGHUP).`,
 			app.Verbose, _ = cmd.Flags().GetCount("verbose")
 			app.Quiet, _ = cmd.Flags().GetCount("quiet")
 			app.rebuildLogger()
+			app.catchInterrupts()
 			return nil
 		},
 	}

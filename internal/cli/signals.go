@@ -26,20 +26,43 @@ func Main(args []string, version string) int {
 	return (&App{IO: SystemIO(), Version: version}).Main(args)
 }
 
-// Main runs dvp as the process in the App (see the function Main).
+// Main runs dvp as the process in the App (see the function Main). The
+// signals are caught from the moment a command starts its work (the root
+// command's PersistentPreRunE calls catchInterrupts), not from the start of
+// the process: parsing the command line, --help and --version leave nothing
+// half-done, and catching signals starts the runtime's signal goroutines
+// and several threads, a fifth of the CPU of a dvp --version
+// (docs/performance.md, "Start-up"). A signal before that ends dvp as it
+// ends any process that has not caught it, with the signal's status (the
+// shell's $? is 128+signal, as after a caught one).
 func (app *App) Main(args []string) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	app.cancel = cancel
+	defer app.stopInterrupts()
+	code := app.Run(ctx, args)
+	app.interrupt.awaitForce()
+	return code
+}
+
+// catchInterrupts starts catching the signals that stop a command: the
+// first cancels the command's context, a second ends dvp at once after the
+// command's forced-exit function. It does nothing outside Main (tests that
+// call Run) and the second time.
+func (app *App) catchInterrupts() {
+	if app.cancel == nil || app.sigs != nil {
+		return
+	}
 	sigs := make(chan os.Signal, 2)
+	app.sigs = sigs
 	signal.Notify(sigs, interrupts()...)
-	defer signal.Stop(sigs)
 	go func() {
 		sig, ok := <-sigs
 		if !ok {
 			return
 		}
 		app.interrupt.set(sig)
-		cancel()
+		app.cancel()
 		if sig, ok = <-sigs; ok {
 			app.interrupt.set(sig)
 			app.interrupt.beginForce()
@@ -50,9 +73,13 @@ func (app *App) Main(args []string) int {
 			os.Exit(app.interrupt.code())
 		}
 	}()
-	code := app.Run(ctx, args)
-	app.interrupt.awaitForce()
-	return code
+}
+
+// stopInterrupts stops catching signals (catchInterrupts).
+func (app *App) stopInterrupts() {
+	if app.sigs != nil {
+		signal.Stop(app.sigs)
+	}
 }
 
 // interrupts are the signals that stop a command. Without SIGHUP here,
