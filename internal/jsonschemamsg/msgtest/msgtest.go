@@ -1,7 +1,8 @@
 // Package msgtest holds the helpers of the table-driven corpus tests of
 // internal/config and internal/schema: a txtar reader (the archive format
-// of golang.org/x/tools/txtar, which is not a dependency of this module)
-// and the "want" section format.
+// of golang.org/x/tools/txtar, which is not a dependency of this module),
+// the "want" section format, and the memory bound of a hostile input's
+// parse (ParseBounded).
 package msgtest
 
 import (
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -196,4 +198,30 @@ func EachCase(t *testing.T, pattern string, min int, run func(t *testing.T, name
 			run(t, name, files)
 		})
 	}
+}
+
+// ParseBounded runs parse on data, a hostile file, and fails t when parse
+// panics or allocates more than 1 KiB per byte of data it may read (a
+// file over maxFileSize bytes is not read past its limit), plus 16 MiB:
+// the tests bound the work, not the time. It returns parse's problems.
+func ParseBounded(t *testing.T, data []byte, maxFileSize int, parse func([]byte) diag.List) diag.List {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var probs diag.List
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("panic: %v", r)
+			}
+		}()
+		probs = parse(data)
+	}()
+	runtime.ReadMemStats(&after)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	if budget := uint64(min(len(data), maxFileSize+1))<<10 + 16<<20; alloc > budget {
+		t.Errorf("allocated %d bytes for %d bytes of input; budget %d", alloc, len(data), budget)
+	}
+	return probs
 }
