@@ -27,7 +27,7 @@ const stateName = "state.json"
 const maxState = 64 << 20
 
 // stateVersion changes when the record or the key changes meaning.
-const stateVersion = 1
+const stateVersion = 2
 
 // buildState is the record of the last successful build of a project: what
 // lets the next build with the same inputs skip work whose result it
@@ -40,6 +40,12 @@ type buildState struct {
 	// code (packing, checks, the code generator) is an input of every
 	// result recorded here.
 	Dvp string `json:"dvp"`
+	// Place is the device and inode of the work directory the record was
+	// written in ("" where there are none: not Linux). A record found in
+	// another directory — a project from elsewhere (a clone, an archive)
+	// that ships .dvp/build/state.json, which could otherwise vouch for
+	// an artifact it ships too — is not this project's record.
+	Place string `json:"place"`
 	// The compiled plugin of that build (its Go build ID and sha256) and
 	// the manifest it printed: a binary with the same sha256 prints the
 	// same manifest (manifest mode only lists what main registered).
@@ -133,10 +139,21 @@ func loadState(dir string) *buildState {
 		return nil
 	}
 	var st buildState
-	if json.Unmarshal(data, &st) != nil || st.Version != stateVersion || st.Dvp != id {
+	if json.Unmarshal(data, &st) != nil || st.Version != stateVersion || st.Dvp != id || st.Place != placeOf(dir) {
 		return nil
 	}
 	return &st
+}
+
+// placeOf is the device and inode of dir ("" without a stamp): the work
+// directory of a project keeps them while it exists, and a copy of the
+// project has others.
+func placeOf(dir string) string {
+	st := statStamp(dir)
+	if st == nil {
+		return ""
+	}
+	return fmt.Sprintf("%d:%d", st.Dev, st.Ino)
 }
 
 // saveState records a successful build. The record is written in place,
@@ -145,7 +162,7 @@ func loadState(dir string) *buildState {
 // the next build does all its work. Durability would cost every build
 // that writes an artifact two more fsyncs for nothing.
 func saveState(dir string, st *buildState) error {
-	st.Version, st.Dvp = stateVersion, dvpIdentity()
+	st.Version, st.Dvp, st.Place = stateVersion, dvpIdentity(), placeOf(dir)
 	if st.Dvp == "" {
 		return nil
 	}

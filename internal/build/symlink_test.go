@@ -80,3 +80,29 @@ func TestProjectFilesReadBounded(t *testing.T) {
 		t.Errorf("a record linked to /dev/zero was read: %+v", st)
 	}
 }
+
+// TestRecordFromElsewhereIgnored: a project from elsewhere ships
+// .dvp/build/state.json (with an artifact it made, and a record that
+// vouches for it): the record names the work directory it was written in,
+// so the copy is not this project's record and the build does all its
+// work, writing the artifact from the sources.
+func TestRecordFromElsewhereIgnored(t *testing.T) {
+	if dvpIdentity() == "" || statStamp(t.TempDir()) == nil {
+		t.Skip("no build ID or no stamps here")
+	}
+	here, there := t.TempDir(), t.TempDir()
+	if err := saveState(there, &buildState{ArtifactPath: "artifact.json", ArtifactSHA256: "forged"}); err != nil {
+		t.Fatal(err)
+	}
+	if st := loadState(there); st == nil || st.ArtifactSHA256 != "forged" {
+		t.Fatalf("the record is not read where it was written: %+v", st)
+	}
+	b, err := os.ReadFile(filepath.Join(there, stateName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(here, stateName), b, 0o644)
+	if st := loadState(here); st != nil {
+		t.Errorf("a record copied from another work directory was read: %+v", st)
+	}
+}
