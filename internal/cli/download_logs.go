@@ -44,7 +44,7 @@ Engine, user and password are found as for 'dvp upload'.`,
 					return err
 				}
 				findProjectConfig(app, cmd, "plugin-config", cwd, &opts.ConfigPath)
-				if opts.Directory == "" {
+				if opts.Directory == "" && !cmd.Flags().Changed("directory") {
 					opts.Directory = cwd
 				}
 				// As click: the options given, in the order given, then
@@ -87,6 +87,11 @@ Engine, user and password are found as for 'dvp upload'.`,
 // checkWritableDir applies click.Path(exists=True, file_okay=False,
 // writable=True) to a directory flag.
 func checkWritableDir(short, long, dir string) error {
+	if dir == "" {
+		// click resolves '' to the current directory, then asks
+		// os.access('') whether it is writable: it is not.
+		return Usagef("Invalid value for '%s' / '%s': Directory '' is not writable.", short, long)
+	}
 	st, err := os.Stat(dir)
 	switch {
 	case os.IsNotExist(err):

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -40,16 +41,29 @@ plugin_config.yml to give it another. dvp help project describes the layout.`,
   dvp init -r path/to/project -t WINDOWS`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			if err := checkRootDir(opts.Root); err != nil {
-				return err
+			checks := map[string]func() error{
+				"root-dir": func() error { return checkWritableDir("-r", "--root-dir", opts.Root) },
+				"ingestion-strategy": func() error {
+					strategy, ok := choice(opts.IngestionStrategy, []string{protocol.PluginTypeDirect, protocol.PluginTypeStaged}, false)
+					if !ok {
+						return Usagef("Invalid value for '-s' / '--ingestion-strategy': invalid choice: %s. (choose from DIRECT, STAGED)", opts.IngestionStrategy)
+					}
+					opts.IngestionStrategy = strategy
+					return nil
+				},
+				"host-type": func() error {
+					if _, ok := choice(opts.HostType, []string{scaffold.Unix, scaffold.Windows}, true); !ok {
+						return Usagef("Invalid value for '-t' / '--host-type': invalid choice: %s. (choose from UNIX, WINDOWS)", opts.HostType)
+					}
+					return nil
+				},
 			}
-			strategy, ok := choice(opts.IngestionStrategy, []string{protocol.PluginTypeDirect, protocol.PluginTypeStaged}, false)
-			if !ok {
-				return Usagef("Invalid value for '-s' / '--ingestion-strategy': invalid choice: %s. (choose from DIRECT, STAGED)", opts.IngestionStrategy)
-			}
-			opts.IngestionStrategy = strategy
-			if _, ok := choice(opts.HostType, []string{scaffold.Unix, scaffold.Windows}, true); !ok {
-				return Usagef("Invalid value for '-t' / '--host-type': invalid choice: %s. (choose from UNIX, WINDOWS)", opts.HostType)
+			// As click: the options given, in the order given, then the
+			// others in the order declared.
+			for _, name := range givenOrder(cmd, app.Args, []string{"root-dir", "ingestion-strategy", "host-type"}) {
+				if err := checks[name](); err != nil {
+					return err
+				}
 			}
 			opts.Cwd = cwd
 			return runInit(app, opts)
@@ -73,13 +87,25 @@ func choice(v string, choices []string, caseSensitive bool) (string, bool) {
 	return "", false
 }
 
-// checkRootDir applies click.Path(exists=True, file_okay=False,
-// writable=True) to -r.
-func checkRootDir(path string) error {
-	if path == "" {
-		return Usagef("Invalid value for '-r' / '--root-dir': the path is empty.")
+// givenOrder returns names (flags in their declared order) as click
+// processes them: those given on the command line, in the order given, then
+// the others.
+func givenOrder(cmd *cobra.Command, args []string, names []string) []string {
+	var given, rest []string
+	for _, n := range names {
+		if f := cmd.Flags().Lookup(n); f != nil && f.Changed {
+			given = append(given, n)
+		} else {
+			rest = append(rest, n)
+		}
 	}
-	return checkWritableDir("-r", "--root-dir", path)
+	var ordered []string
+	for len(given) > 0 {
+		first := firstGiven(cmd, args, given)
+		ordered = append(ordered, first)
+		given = slices.DeleteFunc(given, func(n string) bool { return n == first })
+	}
+	return append(ordered, rest...)
 }
 
 // runInit scaffolds the project and says so on stderr (a message: -q drops
