@@ -67,12 +67,29 @@ func parse(out []byte, res results) {
 func main() {
 	quick := flag.Bool("quick", false, "fewer iterations (a smoke run, noisier)")
 	flag.Parse()
-	res := results{}
-	failed := map[string]string{}
 	start := time.Now()
+	res, failed := runBenches(*quick)
+	var rows []row
+	rows = append(rows, cliRows(res)...)
+	rows = append(rows, engineRows(res)...)
+	rows = append(rows, startupRows(res)...)
+	printTable(rows, start)
+	if len(failed) > 0 {
+		fmt.Println()
+		for p, e := range failed {
+			fmt.Printf("FAILED: %s: %s (a limit was exceeded or the benchmark broke; see the output above)\n", p, e)
+		}
+		os.Exit(1)
+	}
+}
+
+// runBenches runs the benchmarks one after the other and collects their
+// metrics; failed maps the pattern of each that failed to its error.
+func runBenches(quick bool) (res results, failed map[string]string) {
+	res, failed = results{}, map[string]string{}
 	for _, b := range benches {
 		bt := b.times
-		if *quick {
+		if quick {
 			bt = b.quick
 		}
 		// -tags e2e: the engine benchmarks are in the end-to-end suite.
@@ -87,14 +104,25 @@ func main() {
 		}
 		parse(out.Bytes(), res)
 	}
+	return res, failed
+}
 
-	type row struct {
-		what, dvp, base, ratio, target, note string
-	}
-	get := func(name, unit string) (float64, bool) {
-		v, ok := res[name][unit]
-		return v, ok
-	}
+// row is a row of the table.
+type row struct {
+	what, dvp, base, ratio, target, note string
+}
+
+// get is the metric unit of the benchmark name, if it was reported.
+func (res results) get(name, unit string) (float64, bool) {
+	v, ok := res[name][unit]
+	return v, ok
+}
+
+func ms(v float64) string { return fmt.Sprintf("%.1f ms", v) }
+
+// cliRows are the rows of dvp's own commands: validate, codegen, build.
+func cliRows(res results) []row {
+	get := res.get
 	var rows []row
 	// buildCPU notes the CPU times of a build row (user + system, with
 	// the children: go build, compiler, linker).
@@ -106,7 +134,6 @@ func main() {
 		}
 		return fmt.Sprintf("; CPU %.0f vs %.0f ms (%.2f)", d, g, d/g)
 	}
-	ms := func(v float64) string { return fmt.Sprintf("%.1f ms", v) }
 	if d, ok := get("BenchmarkValidateVsPython", "dvp-ms/op"); ok {
 		p, _ := get("BenchmarkValidateVsPython", "python-ms/op")
 		r, _ := get("BenchmarkValidateVsPython", "dvp/python")
@@ -134,6 +161,14 @@ func main() {
 		r, _ := get("BenchmarkBuildEditLoop", "ratio")
 		rows = append(rows, row{"edit-loop dvp build vs go build", ms(d), ms(g), fmt.Sprintf("%.2f", r), "<= 1.15", "medians; after the same edit of a Go source: both compile and link" + buildCPU("BenchmarkBuildEditLoop")})
 	}
+	return rows
+}
+
+// engineRows are the rows of the engine: upload, requests, lists, job
+// polls, the sandbox.
+func engineRows(res results) []row {
+	get := res.get
+	var rows []row
 	if d, ok := get("BenchmarkUpload200MB", "dvp-s"); ok {
 		c, _ := get("BenchmarkUpload200MB", "curl-s")
 		r, _ := get("BenchmarkUpload200MB", "dvp/curl")
@@ -175,7 +210,13 @@ func main() {
 	} else {
 		rows = append(rows, row{"sandboxed vs plain process start", "-", "-", "-", "report", "not measured (no unprivileged namespaces?)"})
 	}
+	return rows
+}
 
+// startupRows are the rows of dvp's start-up.
+func startupRows(res results) []row {
+	get := res.get
+	var rows []row
 	if v, ok := get("BenchmarkStartup", "version-ms"); ok {
 		h, _ := get("BenchmarkStartup", "hello-ms")
 		hp, _ := get("BenchmarkStartup", "help-ms")
@@ -194,7 +235,12 @@ func main() {
 		rows = append(rows, row{"dvp --version vs Go hello-world start", ms(v), ms(h), fmt.Sprintf("%.2f", rv), "<= 2", "medians; static binaries, -trimpath" + cpu("version", "hello")})
 		rows = append(rows, row{"dvp --help vs Go hello-world start", ms(hp), ms(h), fmt.Sprintf("%.2f", rh), "<= 2", "medians; the root and the groups' summaries" + cpu("help", "hello")})
 	}
+	return rows
+}
 
+// printTable prints the rows as a Markdown table under a title saying
+// when the run started and how long it took.
+func printTable(rows []row, start time.Time) {
 	head := row{"measure", "dvp", "baseline", "ratio", "target", "note"}
 	w := make([]int, 6)
 	all := append([]row{head}, rows...)
@@ -221,12 +267,5 @@ func main() {
 	line(sep)
 	for _, r := range rows {
 		line(cells(r))
-	}
-	if len(failed) > 0 {
-		fmt.Println()
-		for p, e := range failed {
-			fmt.Printf("FAILED: %s: %s (a limit was exceeded or the benchmark broke; see the output above)\n", p, e)
-		}
-		os.Exit(1)
 	}
 }
