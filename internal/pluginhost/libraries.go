@@ -82,98 +82,47 @@ func CallInfoFrom(ctx context.Context) (CallInfo, bool) {
 
 // dispatch runs one library request and returns its result or error body.
 func dispatch(ctx context.Context, l Libraries, op string, m *protocol.Message) (any, *protocol.ErrorBody) {
-	if op == protocol.OperationUpgrade && m.Method != protocol.MethodUpgradePassword && m.Method != protocol.MethodLog {
-		return nil, libBody(LibErrNotAllowed, fmt.Sprintf(
-			"The platform library %s cannot be used in a data migration: only upgrade_password and logging are allowed.", m.Method))
-	}
-	if op != protocol.OperationUpgrade && m.Method == protocol.MethodUpgradePassword {
-		return nil, libBody(LibErrNotAllowed, "The platform library upgrade_password can only be used in a data migration.")
-	}
-	decode := func(v any) *protocol.ErrorBody {
-		if err := json.Unmarshal(m.Params, v); err != nil {
-			return libBody(LibErrBadRequest, fmt.Sprintf("The params of %s are invalid: %v", m.Method, err))
-		}
-		return nil
-	}
-	needConn := func(c sdk.RemoteConnection) *protocol.ErrorBody {
-		if c.Environment.Reference == "" {
-			return libBody(LibErrBadRequest, fmt.Sprintf("The params of %s have no remote_connection environment reference.", m.Method))
-		}
-		return nil
+	if b := allowedIn(op, m.Method); b != nil {
+		return nil, b
 	}
 	switch m.Method {
 	case protocol.MethodRunBash:
-		var p protocol.RunBashParams
-		if b := decode(&p); b != nil {
-			return nil, b
+		p, b := decodeParams[protocol.RunBashParams](m)
+		if b == nil {
+			b = checkCommand(m.Method, p.Connection, p.Variables)
 		}
-		if b := needConn(p.Connection); b != nil {
-			return nil, b
-		}
-		if b := checkVariables(m.Method, p.Variables); b != nil {
+		if b != nil {
 			return nil, b
 		}
 		res, err := l.RunBash(ctx, p.Connection, BashRequest{Command: p.Command, Variables: p.Variables, UseLoginShell: p.UseLoginShell})
 		return res, errBody(ctx, err)
 	case protocol.MethodRunPowershell:
-		var p protocol.RunPowershellParams
-		if b := decode(&p); b != nil {
-			return nil, b
+		p, b := decodeParams[protocol.RunPowershellParams](m)
+		if b == nil {
+			b = checkCommand(m.Method, p.Connection, p.Variables)
 		}
-		if b := needConn(p.Connection); b != nil {
-			return nil, b
-		}
-		if b := checkVariables(m.Method, p.Variables); b != nil {
+		if b != nil {
 			return nil, b
 		}
 		res, err := l.RunPowershell(ctx, p.Connection, ScriptRequest{Command: p.Command, Variables: p.Variables})
 		return res, errBody(ctx, err)
 	case protocol.MethodRunExpect:
-		var p protocol.RunExpectParams
-		if b := decode(&p); b != nil {
-			return nil, b
+		p, b := decodeParams[protocol.RunExpectParams](m)
+		if b == nil {
+			b = checkCommand(m.Method, p.Connection, p.Variables)
 		}
-		if b := needConn(p.Connection); b != nil {
-			return nil, b
-		}
-		if b := checkVariables(m.Method, p.Variables); b != nil {
+		if b != nil {
 			return nil, b
 		}
 		res, err := l.RunExpect(ctx, p.Connection, ScriptRequest{Command: p.Command, Variables: p.Variables})
 		return res, errBody(ctx, err)
 	case protocol.MethodRunSync:
-		var p protocol.RunSyncParams
-		if b := decode(&p); b != nil {
-			return nil, b
-		}
-		if b := needConn(p.Connection); b != nil {
-			return nil, b
-		}
-		if p.SourceDirectory == "" {
-			return nil, libBody(LibErrBadRequest, "The params of run_sync have no source_directory.")
-		}
-		err := l.RunSync(ctx, p.Connection, SyncRequest{SourceDirectory: p.SourceDirectory, RsyncUser: p.RsyncUser,
-			ExcludePaths: p.ExcludePaths, SymLinksToFollow: p.SymLinksToFollow})
-		return nil, errBody(ctx, err)
+		return nil, runSync(ctx, l, m)
 	case protocol.MethodRetrieveCredentials:
-		var p protocol.RetrieveCredentialsParams
-		if b := decode(&p); b != nil {
-			return nil, b
-		}
-		creds, err := l.RetrieveCredentials(ctx, p.CredentialsSupplier)
-		if err != nil {
-			return nil, errBody(ctx, err)
-		}
-		switch c := creds.(type) {
-		case sdk.PasswordCredentials:
-			return protocol.CredentialsResult{Username: c.Username, Password: c.Password}, nil
-		case sdk.KeyPairCredentials:
-			return protocol.CredentialsResult{Username: c.Username, PrivateKey: c.PrivateKey, PublicKey: c.PublicKey}, nil
-		}
-		return nil, libBody(LibErrCredentials, fmt.Sprintf("The engine resolved the credentials to %T, which is not a credentials type.", creds))
+		return retrieveCredentials(ctx, l, m)
 	case protocol.MethodUpgradePassword:
-		var p protocol.UpgradePasswordParams
-		if b := decode(&p); b != nil {
+		p, b := decodeParams[protocol.UpgradePasswordParams](m)
+		if b != nil {
 			return nil, b
 		}
 		supplier, err := l.UpgradePassword(ctx, p.Password, p.Username)
@@ -182,20 +131,103 @@ func dispatch(ctx context.Context, l Libraries, op string, m *protocol.Message) 
 		}
 		return protocol.UpgradePasswordResult{CredentialsSupplier: supplier}, nil
 	case protocol.MethodLog:
-		var p protocol.LogParams
-		if b := decode(&p); b != nil {
-			return nil, b
-		}
-		switch p.Level {
-		case protocol.LevelDebug, protocol.LevelInfo, protocol.LevelError:
-		default:
-			return nil, libBody(LibErrBadRequest, fmt.Sprintf("The log level '%s' is not DEBUG, INFO or ERROR.", p.Level))
-		}
-		l.Log(ctx, p.Level, p.Message)
-		return nil, nil
+		return nil, logRecord(ctx, l, m)
 	}
 	return nil, &protocol.ErrorBody{Kind: protocol.KindBadRequest, ID: LibErrBadRequest,
 		Message: fmt.Sprintf("'%s' is not a platform library.", m.Method)}
+}
+
+// allowedIn refuses a library that operation op may not use: a data
+// migration (the upgrade operation) uses only upgrade_password and
+// logging, and only a migration uses upgrade_password.
+func allowedIn(op, method string) *protocol.ErrorBody {
+	if op == protocol.OperationUpgrade && method != protocol.MethodUpgradePassword && method != protocol.MethodLog {
+		return libBody(LibErrNotAllowed, fmt.Sprintf(
+			"The platform library %s cannot be used in a data migration: only upgrade_password and logging are allowed.", method))
+	}
+	if op != protocol.OperationUpgrade && method == protocol.MethodUpgradePassword {
+		return libBody(LibErrNotAllowed, "The platform library upgrade_password can only be used in a data migration.")
+	}
+	return nil
+}
+
+// decodeParams decodes the params of a library request.
+func decodeParams[P any](m *protocol.Message) (P, *protocol.ErrorBody) {
+	var p P
+	if err := json.Unmarshal(m.Params, &p); err != nil {
+		return p, libBody(LibErrBadRequest, fmt.Sprintf("The params of %s are invalid: %v", m.Method, err))
+	}
+	return p, nil
+}
+
+// needConn refuses the params of a library that runs on an environment
+// when they name none.
+func needConn(method string, c sdk.RemoteConnection) *protocol.ErrorBody {
+	if c.Environment.Reference == "" {
+		return libBody(LibErrBadRequest, fmt.Sprintf("The params of %s have no remote_connection environment reference.", method))
+	}
+	return nil
+}
+
+// checkCommand checks the params of a library that runs a command (bash,
+// PowerShell, expect): its environment and its variables' names.
+func checkCommand(method string, c sdk.RemoteConnection, vars map[string]string) *protocol.ErrorBody {
+	if b := needConn(method, c); b != nil {
+		return b
+	}
+	return checkVariables(method, vars)
+}
+
+// runSync serves run_sync: a copy of a directory of an environment.
+func runSync(ctx context.Context, l Libraries, m *protocol.Message) *protocol.ErrorBody {
+	p, b := decodeParams[protocol.RunSyncParams](m)
+	if b == nil {
+		b = needConn(m.Method, p.Connection)
+	}
+	if b != nil {
+		return b
+	}
+	if p.SourceDirectory == "" {
+		return libBody(LibErrBadRequest, "The params of run_sync have no source_directory.")
+	}
+	err := l.RunSync(ctx, p.Connection, SyncRequest{SourceDirectory: p.SourceDirectory, RsyncUser: p.RsyncUser,
+		ExcludePaths: p.ExcludePaths, SymLinksToFollow: p.SymLinksToFollow})
+	return errBody(ctx, err)
+}
+
+// retrieveCredentials serves retrieve_credentials: the credentials a
+// supplier names, as a password or a key pair.
+func retrieveCredentials(ctx context.Context, l Libraries, m *protocol.Message) (any, *protocol.ErrorBody) {
+	p, b := decodeParams[protocol.RetrieveCredentialsParams](m)
+	if b != nil {
+		return nil, b
+	}
+	creds, err := l.RetrieveCredentials(ctx, p.CredentialsSupplier)
+	if err != nil {
+		return nil, errBody(ctx, err)
+	}
+	switch c := creds.(type) {
+	case sdk.PasswordCredentials:
+		return protocol.CredentialsResult{Username: c.Username, Password: c.Password}, nil
+	case sdk.KeyPairCredentials:
+		return protocol.CredentialsResult{Username: c.Username, PrivateKey: c.PrivateKey, PublicKey: c.PublicKey}, nil
+	}
+	return nil, libBody(LibErrCredentials, fmt.Sprintf("The engine resolved the credentials to %T, which is not a credentials type.", creds))
+}
+
+// logRecord serves logging: a record of the plugin's log at its level.
+func logRecord(ctx context.Context, l Libraries, m *protocol.Message) *protocol.ErrorBody {
+	p, b := decodeParams[protocol.LogParams](m)
+	if b != nil {
+		return b
+	}
+	switch p.Level {
+	case protocol.LevelDebug, protocol.LevelInfo, protocol.LevelError:
+	default:
+		return libBody(LibErrBadRequest, fmt.Sprintf("The log level '%s' is not DEBUG, INFO or ERROR.", p.Level))
+	}
+	l.Log(ctx, p.Level, p.Message)
+	return nil
 }
 
 // checkVariables refuses a variable name that is not an environment
