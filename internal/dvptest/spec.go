@@ -211,6 +211,9 @@ func Load(path string, lookup func(string) (string, bool)) (*Spec, error) {
 	}
 	p := &parser{file: path, lookup: lookup}
 	spec := &Spec{File: path, Dir: filepath.Dir(abs)}
+	if line, col, b, ok := firstInvalidUTF8(data); ok {
+		return nil, &SpecError{Problems: diag.List{diag.Errorf(path, line, col, "the spec is not UTF-8 text: byte 0x%02x is no UTF-8 character; save %s as UTF-8", b, filepath.Base(path))}}
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		line := 0

@@ -1,6 +1,7 @@
 package dvptest
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -87,5 +88,20 @@ func TestLoadLocatesYAMLSyntaxErrors(t *testing.T) {
 				t.Errorf("message %q, want it to hold %q", pr.Message, c.msgContain)
 			}
 		})
+	}
+}
+
+// A spec that is not UTF-8 is refused at its first bad byte, in dvp's
+// words (not a Python codec's).
+func TestLoadRefusesNonUTF8(t *testing.T) {
+	p := writeSpec(t, "scenarios:\n  - name: é\xff\n")
+	_, err := Load(p, lookupOf(nil))
+	se, ok := err.(*SpecError)
+	if !ok || len(se.Problems) != 1 {
+		t.Fatalf("want one problem, got %v", err)
+	}
+	pr := se.Problems[0]
+	if pr.Line != 2 || pr.Column != 12 || pr.Message != "the spec is not UTF-8 text: byte 0xff is no UTF-8 character; save "+filepath.Base(p)+" as UTF-8" {
+		t.Errorf("at %d:%d: %q", pr.Line, pr.Column, pr.Message)
 	}
 }
