@@ -103,7 +103,7 @@ stdout and writes URL to --ready-file if given. SIGINT, SIGTERM or SIGHUP
 // runEngineServe runs engine.Run with the App's I/O, logger and redactor,
 // and says, after a signal stopped it, what it kept.
 func runEngineServe(ctx context.Context, app *App, opts engine.RunOptions) error {
-	opts.Home, opts.Getenv, opts.Out = app.IO.Home, app.IO.Env, app.IO.Out
+	opts.Home, opts.Getenv, opts.Out, opts.Quiet = app.IO.Home, app.IO.Env, app.IO.Out, app.Quiet
 	opts.Log, opts.Redactor, opts.BcryptCost = app.Log, app.Redactor, app.EngineBcryptCost
 	dataDir, err := engine.Run(ctx, opts)
 	var flagErr *engine.FlagError
@@ -114,7 +114,8 @@ func runEngineServe(ctx context.Context, app *App, opts engine.RunOptions) error
 		return Userf("%s", err)
 	}
 	if sig := app.interrupt.signal(); sig != nil {
-		app.Log.Info("engine stopped", "signal", sig.String())
+		// The interrupt line names the signal; -vv logs it too.
+		app.Log.Debug("engine stopped", "signal", sig.String())
 	}
 	if ctx.Err() != nil {
 		// A signal stopped it, gracefully: it exits 130/143 like every

@@ -190,3 +190,43 @@ func TestInterruptEngineServe(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineServeLevels: -q keeps only the URL line on stdout, -qq not
+// even that, and -v says each thing once (the URL line and the interrupt
+// line, not again as log lines).
+func TestEngineServeLevels(t *testing.T) {
+	for _, level := range []string{"-q", "-qq", "-v"} {
+		t.Run(level, func(t *testing.T) {
+			data := filepath.Join(t.TempDir(), "engine")
+			ready := filepath.Join(t.TempDir(), "url")
+			cmd := exec.Command("dvp", level, "engine", "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--ready-file", ready, "--insecure-no-sandbox")
+			cmd.Env = append(cmd.Environ(), "HOME="+t.TempDir(), "DVP_ENGINE_ADMIN_PASSWORD=signal-test-pw")
+			out, errb := &testio.Buffer{}, &testio.Buffer{}
+			cmd.Stdout, cmd.Stderr = out, errb
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill() })
+			waitForFile(t, ready, cmd, errb)
+			url, _ := os.ReadFile(ready)
+			cmd.Process.Signal(syscall.SIGTERM)
+			code := exitCode(t, cmd.Wait())
+			listening := "dvp engine listening on " + strings.TrimSpace(string(url)) + " (data in " + data + ")\n"
+			interrupted := "Interrupted (SIGTERM): the engine stopped gracefully (jobs still running were canceled) and kept its data in " + data + ".\n"
+			stdout, stderr := out.String(), errb.String()
+			var ok bool
+			switch level {
+			case "-q":
+				ok = stdout == listening && stderr == interrupted
+			case "-qq":
+				ok = stdout == "" && stderr == interrupted
+			case "-v":
+				ok = strings.HasPrefix(stdout, listening) && strings.HasSuffix(stdout, "dvp engine stopped\n") && strings.HasSuffix(stderr, interrupted) &&
+					strings.Count(stdout+stderr, "listening") == 1 && strings.Count(stdout+stderr, "stopped") == 2 && !strings.Contains(stderr, "signal=")
+			}
+			if code != 143 || !ok {
+				t.Errorf("dvp %s engine serve: exit %d\nstdout:\n%s\nstderr:\n%s", level, code, stdout, stderr)
+			}
+		})
+	}
+}

@@ -89,6 +89,7 @@ type RunOptions struct {
 	Home       string              // the user's home directory, for the default DataDir
 	Getenv     func(string) string // the environment (AdminPasswordEnv); nil: an empty one
 	Out        io.Writer           // the lines serve prints: the URL, a generated password; nil: discard
+	Quiet      int                 // -q: 1 leaves out the messages (isolation, stopped), 2 the URL line too; never a generated password
 	Log        *slog.Logger        // nil: discard
 	Redactor   *logging.Redactor   // learns the admin password; nil: a new one
 	BcryptCost int                 // Config.BcryptCost
@@ -165,9 +166,14 @@ func Run(ctx context.Context, o RunOptions) (dataDir string, err error) {
 		fmt.Fprintf(o.Out, "It is shown only this once. To choose it, set %s or give --admin-password-file.\n", AdminPasswordEnv)
 	}
 	ready := func(url string) {
-		fmt.Fprintf(o.Out, "dvp engine listening on %s (data in %s)\n", url, cfg.DataDir)
-		fmt.Fprintf(o.Out, "Plugin isolation: %s\n", cfg.Sandbox.Describe())
-		o.Log.Info("engine started", "url", url, "data_dir", cfg.DataDir)
+		if o.Quiet < 2 {
+			fmt.Fprintf(o.Out, "dvp engine listening on %s (data in %s)\n", url, cfg.DataDir)
+		}
+		if o.Quiet < 1 {
+			fmt.Fprintf(o.Out, "Plugin isolation: %s\n", cfg.Sandbox.Describe())
+		}
+		// The line above says it (but at -qq); -vv logs it too.
+		o.Log.Debug("engine started", "url", url, "data_dir", cfg.DataDir)
 		if o.ReadyFile != "" {
 			if err := fsutil.WriteFile(o.ReadyFile, []byte(url+"\n"), 0o644); err != nil {
 				o.Log.Error(fmt.Sprintf("Cannot write the ready file %s: %v", o.ReadyFile, err))
@@ -181,7 +187,9 @@ func Run(ctx context.Context, o RunOptions) (dataDir string, err error) {
 	if err != nil {
 		return cfg.DataDir, sayf("The engine stopped: %v", err)
 	}
-	fmt.Fprintln(o.Out, "dvp engine stopped")
+	if o.Quiet < 1 {
+		fmt.Fprintln(o.Out, "dvp engine stopped")
+	}
 	return cfg.DataDir, nil
 }
 
