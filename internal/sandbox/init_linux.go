@@ -78,9 +78,43 @@ func runInit(args []string) int {
 	// are set before it runs its first instruction; this process keeps
 	// its own (it must be able to reap whatever the command does).
 	runtime.LockOSThread()
-	// The command runs in a nested user namespace in which it has its
-	// real user ID and no capability over this namespace: it can neither
-	// undo the mounts nor bring an interface up.
+	// Only descriptors 0, 1 and 2 reach the command: any other the engine
+	// inherited without close-on-exec (from a shell's redirection, a
+	// service manager's socket) would be open in the plugin.
+	if err := closeOnExecFrom(3); err != nil {
+		return fail("%v", err)
+	}
+	attr := &syscall.ProcAttr{
+		Dir:   sp.Dir,
+		Env:   os.Environ(),
+		Files: []uintptr{0, 1, 2},
+		Sys:   commandAttr(&sp),
+	}
+	pid, err := forkExec(args[1], argv, attr)
+	if err != nil {
+		return fail("cannot start %s: %v", args[1], err)
+	}
+	if err := confine(pid, &sp, procs); err != nil {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		return fail("%v", err)
+	}
+	go func() {
+		for s := range sigs {
+			_ = syscall.Kill(pid, s.(syscall.Signal))
+		}
+	}()
+	code, err := reap(pid)
+	if err != nil {
+		return fail("waiting for the command: %v", err)
+	}
+	return code
+}
+
+// commandAttr is how the command starts: traced, in a nested user
+// namespace in which it has its real user ID and no capability over this
+// namespace, so that it can neither undo the mounts nor bring an
+// interface up.
+func commandAttr(sp *spec) *syscall.SysProcAttr {
 	sys := &syscall.SysProcAttr{
 		Cloneflags:  syscall.CLONE_NEWUSER,
 		UidMappings: []syscall.SysProcIDMap{{ContainerID: sp.UID, HostID: 0, Size: 1}},
@@ -101,40 +135,27 @@ func runInit(args []string) int {
 		sys.GidMappingsEnableSetgroups = true
 		sys.Credential = &syscall.Credential{Uid: uint32(sp.UID), Gid: uint32(sp.GID), Groups: groups}
 	}
-	// Only descriptors 0, 1 and 2 reach the command: any other the engine
-	// inherited without close-on-exec (from a shell's redirection, a
-	// service manager's socket) would be open in the plugin.
-	if err := closeOnExecFrom(3); err != nil {
-		return fail("%v", err)
-	}
-	attr := &syscall.ProcAttr{
-		Dir:   sp.Dir,
-		Env:   os.Environ(),
-		Files: []uintptr{0, 1, 2},
-		Sys:   sys,
-	}
-	pid, err := syscall.ForkExec(args[1], argv, attr)
+	return sys
+}
+
+// forkExec starts the command, again for a moment while its executable
+// is busy.
+func forkExec(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
+	pid, err := syscall.ForkExec(path, argv, attr)
 	for try := 1; errors.Is(err, syscall.ETXTBSY) && try < textBusyTries; try++ {
 		// The engine wrote the executable a moment ago, and a process it
 		// forked meanwhile still holds the written file open until that
 		// process execs: wait a little for it.
 		time.Sleep(time.Duration(try) * time.Millisecond)
-		pid, err = syscall.ForkExec(args[1], argv, attr)
+		pid, err = syscall.ForkExec(path, argv, attr)
 	}
-	if err != nil {
-		return fail("cannot start %s: %v", args[1], err)
-	}
-	if err := confine(pid, &sp, procs); err != nil {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-		return fail("%v", err)
-	}
-	go func() {
-		for s := range sigs {
-			_ = syscall.Kill(pid, s.(syscall.Signal))
-		}
-	}()
-	// Reap every process of the namespace until the command ends; then
-	// this process exits and the kernel kills the rest.
+	return pid, err
+}
+
+// reap reaps every process of the namespace until the command (pid) ends,
+// and returns its exit code (128 + the signal that killed it); then this
+// process exits and the kernel kills the rest.
+func reap(pid int) (int, error) {
 	for {
 		var ws syscall.WaitStatus
 		wpid, err := syscall.Wait4(-1, &ws, 0, nil)
@@ -142,16 +163,24 @@ func runInit(args []string) int {
 			continue
 		}
 		if err != nil {
-			return fail("waiting for the command: %v", err)
+			return 0, err
 		}
 		if wpid != pid {
 			continue
 		}
 		if ws.Signaled() {
-			return 128 + int(ws.Signal())
+			return 128 + int(ws.Signal()), nil
 		}
-		return ws.ExitStatus()
+		return ws.ExitStatus(), nil
 	}
+}
+
+// exposed is a path the command sees, and a descriptor of it opened
+// before anything was hidden (-1 for a new scratch tmpfs).
+type exposed struct {
+	Bind
+	fd  int
+	dir bool
 }
 
 // setupMounts builds the command's view of the file system.
@@ -159,14 +188,48 @@ func setupMounts(sp *spec) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("making the mounts private: %v", err)
 	}
-	// Descriptors of the exposed paths, opened before anything is hidden.
-	type exposed struct {
-		Bind
-		fd  int
-		dir bool
+	exps, err := openExposed(sp.Expose)
+	if err != nil {
+		return err
 	}
+	detach := func() error { return nil }
+	if sp.System {
+		// From here on, paths are in the sandbox's own root.
+		if detach, err = enterSystemRoot(); err != nil {
+			return err
+		}
+	}
+	hidden, err := hidePaths(sp.Hide)
+	if err != nil {
+		return err
+	}
+	if err := exposePaths(sp, exps, hidden); err != nil {
+		return err
+	}
+	if err := detach(); err != nil {
+		return err
+	}
+	for _, h := range hidden {
+		if err := unix.Mount("", h, "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+			return fmt.Errorf("making %s read-only: %v", h, err)
+		}
+	}
+	if sp.System {
+		return nil // its /proc is mounted
+	}
+	// A /proc of this PID namespace: the engine's processes (and their
+	// environment) are not in it.
+	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mounting /proc: %v", err)
+	}
+	return nil
+}
+
+// openExposed opens the paths to expose, before anything is hidden; a
+// path that does not exist is left out.
+func openExposed(binds []Bind) ([]exposed, error) {
 	var exps []exposed
-	for _, b := range sp.Expose {
+	for _, b := range binds {
 		if b.ScratchBytes > 0 {
 			// A new tmpfs: nothing of the host to open.
 			exps = append(exps, exposed{Bind: b, fd: -1, dir: true})
@@ -177,23 +240,22 @@ func setupMounts(sp *spec) error {
 			continue // nothing to keep visible (yet)
 		}
 		if err != nil {
-			return fmt.Errorf("opening %s: %v", b.Path, err)
+			return nil, fmt.Errorf("opening %s: %v", b.Path, err)
 		}
 		var st unix.Stat_t
 		if err := unix.Fstat(fd, &st); err != nil {
-			return fmt.Errorf("stat %s: %v", b.Path, err)
+			return nil, fmt.Errorf("stat %s: %v", b.Path, err)
 		}
 		exps = append(exps, exposed{Bind: b, fd: fd, dir: st.Mode&unix.S_IFMT == unix.S_IFDIR})
 	}
-	detach := func() error { return nil }
-	if sp.System {
-		// From here on, paths are in the sandbox's own root.
-		var err error
-		if detach, err = enterSystemRoot(); err != nil {
-			return err
-		}
-	}
-	hide := append([]string(nil), sp.Hide...)
+	return exps, nil
+}
+
+// hidePaths hides each directory of hide under an empty tmpfs (made
+// read-only at the end of setupMounts) and each regular file under
+// /dev/null; it returns the hidden directories.
+func hidePaths(hide []string) ([]string, error) {
+	hide = append([]string(nil), hide...)
 	sort.Strings(hide)
 	var hidden []string
 	for _, h := range hide {
@@ -213,18 +275,25 @@ func setupMounts(sp *spec) error {
 				continue
 			}
 			if err := unix.Mount("/dev/null", h, "", unix.MS_BIND, ""); err != nil {
-				return fmt.Errorf("hiding %s: %v", h, err)
+				return nil, fmt.Errorf("hiding %s: %v", h, err)
 			}
 			if err := unix.Mount("", h, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-				return fmt.Errorf("hiding %s: %v", h, err)
+				return nil, fmt.Errorf("hiding %s: %v", h, err)
 			}
 			continue
 		}
 		if err := unix.Mount("tmpfs", h, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755,size=1m"); err != nil {
-			return fmt.Errorf("hiding %s: %v", h, err)
+			return nil, fmt.Errorf("hiding %s: %v", h, err)
 		}
 		hidden = append(hidden, h)
 	}
+	return hidden, nil
+}
+
+// exposePaths mounts each exposed path at its place (made first where it
+// is hidden, or in the sandbox's own root): the host's path through its
+// descriptor, read-only unless writable, or a new scratch tmpfs.
+func exposePaths(sp *spec, exps []exposed, hidden []string) error {
 	for _, e := range exps {
 		p := filepath.Clean(e.Path)
 		if under(p, hidden) || sp.System {
@@ -259,22 +328,6 @@ func setupMounts(sp *spec) error {
 				return fmt.Errorf("making %s read-only: %v", p, err)
 			}
 		}
-	}
-	if err := detach(); err != nil {
-		return err
-	}
-	for _, h := range hidden {
-		if err := unix.Mount("", h, "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-			return fmt.Errorf("making %s read-only: %v", h, err)
-		}
-	}
-	if sp.System {
-		return nil // its /proc is mounted
-	}
-	// A /proc of this PID namespace: the engine's processes (and their
-	// environment) are not in it.
-	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		return fmt.Errorf("mounting /proc: %v", err)
 	}
 	return nil
 }
