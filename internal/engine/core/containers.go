@@ -69,13 +69,9 @@ func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParame
 	if aerr := e.validateSnapshotParams(t, a, p.SnapshotParameters); aerr != nil {
 		return Started{}, aerr
 	}
-	hooks, herr := checkHooks(engineapi.ContainerDSource, p.Name, p.Operations, false)
-	if herr != nil {
-		return Started{}, herr
-	}
-	pol, perr := checkPolicy(nil, "", engineapi.ContainerDSource, orNoPolicy(p.Policy))
-	if perr != nil {
-		return Started{}, perr
+	hooks, pol, err := checkNewContainer(engineapi.ContainerDSource, p.Name, p.Operations, p.Policy)
+	if err != nil {
+		return Started{}, err
 	}
 	pluginType := protocol.PluginTypeDirect
 	if a.LinkedSourceDefinition.Type == artifact.TypeLinkedStagedSourceDefinition {
@@ -118,18 +114,39 @@ func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParame
 	return e.startJob(caller, "DB_LINK", fmt.Sprintf("Link dSource %q", p.Name), ref, p.Name, ref, ref,
 		func(ctx context.Context, j *jobs.Job) error {
 			j.Info("event.dsource.linked", fmt.Sprintf("Linked dSource %s (%s) to source config %q; running its first sync (a resync).", p.Name, ref, sc.Name))
-			err := e.containerJob(withOp(ctx, "DB_LINK"), j, ref, func(w *wf) error { return w.sync(ctx, true, snapParams) })
-			// Linked, whatever the first sync did: the creation is over.
-			e.clearPending(context.Background(), ref)
-			if err != nil {
-				var je *jobError
-				if !errors.As(err, &je) {
-					_, action, _ := describeFailure(err)
-					return &actionError{err: err, action: fmt.Sprintf("%s The dSource %s was created: fix the problem, then run its sync again (dvp dsource sync %s), or delete it.", action, p.Name, p.Name)}
-				}
-			}
-			return err
+			return e.firstSync(ctx, j, ref, p.Name, snapParams)
 		})
+}
+
+// checkNewContainer checks the hooks and the policy a new dSource or VDB
+// (kind) is given.
+func checkNewContainer(kind, name string, ops engineapi.HookOperations, policy *engineapi.PolicyParameters) (engineapi.HookOperations, *policyChange, error) {
+	hooks, err := checkHooks(kind, name, ops, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	pol, err := checkPolicy(nil, "", kind, orNoPolicy(policy))
+	if err != nil {
+		return nil, nil, err
+	}
+	return hooks, pol, nil
+}
+
+// firstSync is the job of a link: the new dSource's first sync (a
+// resync). The dSource stays, whatever the sync did; a failure's action
+// says so.
+func (e *Engine) firstSync(ctx context.Context, j *jobs.Job, ref, name string, snapParams json.RawMessage) error {
+	err := e.containerJob(withOp(ctx, "DB_LINK"), j, ref, func(w *wf) error { return w.sync(ctx, true, snapParams) })
+	// Linked, whatever the first sync did: the creation is over.
+	e.clearPending(context.Background(), ref)
+	if err != nil {
+		var je *jobError
+		if !errors.As(err, &je) {
+			_, action, _ := describeFailure(err)
+			return &actionError{err: err, action: fmt.Sprintf("%s The dSource %s was created: fix the problem, then run its sync again (dvp dsource sync %s), or delete it.", action, name, name)}
+		}
+	}
+	return err
 }
 
 // actionError keeps a failure with another action: the first sync's,
@@ -200,13 +217,9 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 	if aerr := e.validateParams(t, a, "virtualSourceDefinition", "VDB parameters", p.Parameters); aerr != nil {
 		return Started{}, aerr
 	}
-	hooks, herr := checkHooks(engineapi.ContainerVDB, p.Name, p.Operations, false)
-	if herr != nil {
-		return Started{}, herr
-	}
-	pol, perr := checkPolicy(nil, "", engineapi.ContainerVDB, orNoPolicy(p.Policy))
-	if perr != nil {
-		return Started{}, perr
+	hooks, pol, err := checkNewContainer(engineapi.ContainerVDB, p.Name, p.Operations, p.Policy)
+	if err != nil {
+		return Started{}, err
 	}
 	var env engineapi.Environment
 	if err := e.find(ctx, store.KindEnvironment, "environment", p.Environment, &env); err != nil {
@@ -231,40 +244,45 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 		return Started{}, err
 	}
 	return e.startJob(caller, "DB_PROVISION", fmt.Sprintf("Provision VDB %q", p.Name), ref, p.Name, ref, ref,
-		func(ctx context.Context, j *jobs.Job) error {
-			err := e.containerJob(withOp(ctx, "DB_PROVISION"), j, ref, func(w *wf) error {
-				if err := w.replaceStorage(ctx, &snap); err != nil {
-					return err
-				}
-				j.Progress(30)
-				if err := w.mountSpec(ctx); err != nil {
-					return err
-				}
-				j.Progress(60)
-				if err := w.configure(ctx, "virtual.configure", &snap); err != nil {
-					return err
-				}
-				w.c.Runtime = "ACTIVE"
-				if err := w.save(ctx); err != nil {
-					return err
-				}
-				if err := w.hook(ctx, "configureClone", hookFailure{what: "provision", after: true,
-					action: fmt.Sprintf("The VDB %s is removed, as a VDB that fails to provision is: fix the configure-clone hook, then provision it again.", p.Name)}); err != nil {
-					return err
-				}
-				w.measure(ctx)
-				return nil
-			})
-			if err != nil {
-				// A VDB that failed to provision is removed, storage and all.
-				if rerr := e.removeContainer(context.Background(), j, ref); rerr != nil {
-					j.Event("event.vdb.remove.failed", fmt.Sprintf("Could not remove the VDB %s that failed to provision: %v", p.Name, rerr), nil, "WARNING", "RUNNING")
-				} else {
-					j.Info("event.vdb.removed", fmt.Sprintf("Removed the VDB %s that failed to provision.", p.Name))
-				}
-			}
+		func(ctx context.Context, j *jobs.Job) error { return e.provisionJob(ctx, j, ref, p.Name, &snap) })
+}
+
+// provisionJob is the job of a provision: the snapshot copied into the new
+// VDB's storage, mounted, configured, the configure-clone hook. A VDB that
+// fails to provision is removed, storage and all.
+func (e *Engine) provisionJob(ctx context.Context, j *jobs.Job, ref, name string, snap *engineapi.Snapshot) error {
+	err := e.containerJob(withOp(ctx, "DB_PROVISION"), j, ref, func(w *wf) error {
+		if err := w.replaceStorage(ctx, snap); err != nil {
 			return err
-		})
+		}
+		j.Progress(30)
+		if err := w.mountSpec(ctx); err != nil {
+			return err
+		}
+		j.Progress(60)
+		if err := w.configure(ctx, "virtual.configure", snap); err != nil {
+			return err
+		}
+		w.c.Runtime = "ACTIVE"
+		if err := w.save(ctx); err != nil {
+			return err
+		}
+		if err := w.hook(ctx, "configureClone", hookFailure{what: "provision", after: true,
+			action: fmt.Sprintf("The VDB %s is removed, as a VDB that fails to provision is: fix the configure-clone hook, then provision it again.", name)}); err != nil {
+			return err
+		}
+		w.measure(ctx)
+		return nil
+	})
+	if err != nil {
+		// A VDB that failed to provision is removed, storage and all.
+		if rerr := e.removeContainer(context.Background(), j, ref); rerr != nil {
+			j.Event("event.vdb.remove.failed", fmt.Sprintf("Could not remove the VDB %s that failed to provision: %v", name, rerr), nil, "WARNING", "RUNNING")
+		} else {
+			j.Info("event.vdb.removed", fmt.Sprintf("Removed the VDB %s that failed to provision.", name))
+		}
+	}
+	return err
 }
 
 // createContainer stores a new dSource or VDB, which build makes from the
