@@ -80,8 +80,11 @@ type Config struct {
 	// AdminPassword, when set, becomes the admin's password (replacing the
 	// stored one). When empty, the stored password is kept, or on first
 	// start a password is generated and returned by New, once.
-	AdminPassword    string
-	MaxUploadBytes   int64         // size limit of an uploaded artifact
+	AdminPassword  string
+	MaxUploadBytes int64 // size limit of an uploaded artifact
+	// UploadWait is how long an upload waits for room among those being
+	// received (twice MaxUploadBytes in all); 0: api.DefaultUploadWait.
+	UploadWait       time.Duration
 	MaxSourceBytes   int64         // limit of the uncompressed sourceCode ZIP
 	SessionTimeout   time.Duration // idle time after which a session ends
 	UploadTokenTTL   time.Duration
@@ -250,7 +253,7 @@ func New(cfg Config) (*Engine, string, error) {
 		e.Close()
 		return nil, "", err
 	}
-	e.api = api.New(api.Config{MaxUploadBytes: cfg.MaxUploadBytes, SessionTimeout: cfg.SessionTimeout, UploadTokenTTL: cfg.UploadTokenTTL,
+	e.api = api.New(api.Config{MaxUploadBytes: cfg.MaxUploadBytes, UploadWait: cfg.UploadWait, SessionTimeout: cfg.SessionTimeout, UploadTokenTTL: cfg.UploadTokenTTL,
 		DownloadTokenTTL: cfg.DownloadTokenTTL, Clock: cfg.Clock, Log: cfg.Log, Redactor: cfg.Redactor,
 		Throttle: guard.NewThrottle(cfg.Front.Throttle)}, e.core)
 	go e.janitor()

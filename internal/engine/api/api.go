@@ -97,6 +97,9 @@ type Config struct {
 	// Throttle slows down failed logins (docs/engine.md, "The front
 	// door"); nil: a default one.
 	Throttle *guard.Throttle
+	// UploadWait is how long an upload waits for room among the uploads
+	// being received (twice MaxUploadBytes in all); 0: DefaultUploadWait.
+	UploadWait time.Duration
 }
 
 // Server answers the API's requests with the domain core.
@@ -107,6 +110,8 @@ type Server struct {
 	uploads   *tokens
 	downloads *tokens
 	handler   http.Handler
+	// uploadRoom bounds the uploads received at once.
+	uploadRoom *uploadRoom
 }
 
 // New returns the API of the engine c.
@@ -115,9 +120,10 @@ func New(cfg Config, c *core.Engine) *Server {
 		cfg.Throttle = guard.NewThrottle(guard.ThrottleConfig{Clock: cfg.Clock})
 	}
 	srv := &Server{cfg: cfg, core: c,
-		sessions:  newSessions(cfg.SessionTimeout, cfg.Clock),
-		uploads:   newTokens("upload", cfg.UploadTokenTTL, cfg.Clock, maxUploadTokensPerSession, maxUploadTokens),
-		downloads: newTokens("download", cfg.DownloadTokenTTL, cfg.Clock, maxDownloadTokensPerSession, maxDownloadTokens),
+		sessions:   newSessions(cfg.SessionTimeout, cfg.Clock),
+		uploads:    newTokens("upload", cfg.UploadTokenTTL, cfg.Clock, maxUploadTokensPerSession, maxUploadTokens),
+		downloads:  newTokens("download", cfg.DownloadTokenTTL, cfg.Clock, maxDownloadTokensPerSession, maxDownloadTokens),
+		uploadRoom: newUploadRoom(2 * (cfg.MaxUploadBytes + multipartSlack)),
 	}
 	srv.handler = srv.routes()
 	return srv

@@ -43,6 +43,14 @@ func (srv *Server) handleUpload(w http.ResponseWriter, r *http.Request, q *reque
 	if r.ContentLength > limit+multipartSlack {
 		return tooLarge(limit)
 	}
+	release, aerr := srv.takeUploadRoom(r, limit)
+	if aerr != nil {
+		// Answered at once, the body left unread (net/http would first
+		// read some of it, waiting for a client that sends slowly).
+		w.Header().Set("Connection", "close")
+		return aerr
+	}
+	defer release()
 	r.Body = http.MaxBytesReader(w, r.Body, limit+multipartSlack)
 	mr, err := r.MultipartReader()
 	if err != nil {
