@@ -59,6 +59,14 @@ replace github.com/santhosh-tekuri/jsonschema/v5 => ./third_party/jsonschema
 // (docs/performance.md, "Start-up").
 replace github.com/go-resty/resty/v2 => ./third_party/resty
 
+replace github.com/spf13/cobra => ./third_party/cobra
+
+replace gopkg.in/yaml.v3 => ./third_party/yaml.v3
+
+replace gopkg.in/ini.v1 => ./third_party/ini.v1
+
+replace github.com/spf13/cast => ./third_party/cast
+
 replace github.com/subosito/gotenv => ./third_party/gotenv
 
 replace github.com/dustin/go-humanize => ./third_party/go-humanize

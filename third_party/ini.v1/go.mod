@@ -1,0 +1,3 @@
+module gopkg.in/ini.v1
+
+go 1.21
