@@ -69,6 +69,9 @@ type Config struct {
 	// defaults; negative: none.
 	BodyTimeout       time.Duration
 	UploadIdleTimeout time.Duration
+	// WriteIdleTimeout bounds each write of an answer (a client that
+	// stops reading); 0: DefaultWriteIdleTimeout, negative: none.
+	WriteIdleTimeout time.Duration
 	// MaxUnauthenticated bounds the requests without a logged-in session
 	// that run at once; the others wait up to UnauthenticatedWait for a
 	// turn. 0: the defaults.
@@ -96,6 +99,9 @@ func New(cfg Config) *Guard {
 	}
 	if cfg.UploadIdleTimeout == 0 {
 		cfg.UploadIdleTimeout = DefaultUploadIdleTimeout
+	}
+	if cfg.WriteIdleTimeout == 0 {
+		cfg.WriteIdleTimeout = DefaultWriteIdleTimeout
 	}
 	if cfg.MaxUnauthenticated <= 0 {
 		cfg.MaxUnauthenticated = DefaultMaxUnauthenticated
@@ -196,6 +202,7 @@ func (g *Guard) Names() []string {
 // Wrap returns next behind the guard.
 func (g *Guard) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w = g.writeDeadline(w)
 		if f := g.check(r); f != nil {
 			// The body is not read: close the connection after the answer
 			// rather than drain what a refused client sends.
