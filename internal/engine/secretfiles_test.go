@@ -31,3 +31,24 @@ func TestSecretFileWithHardLinksWarns(t *testing.T) {
 		t.Errorf("warnings:\n%s", out)
 	}
 }
+
+// TestReadableSecretFileWarns: a password file or TLS key that other
+// users of the machine can read (the umask's 0644) gives them the admin
+// password; the engine says so at start, naming the file and the fix.
+func TestReadableSecretFileWarns(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no permission bits on Windows")
+	}
+	dir := t.TempDir()
+	open, closed := filepath.Join(dir, "open"), filepath.Join(dir, "closed")
+	os.WriteFile(open, []byte("PW"), 0o600)
+	os.Chmod(open, 0o644)
+	os.WriteFile(closed, []byte("PW"), 0o600)
+	var buf bytes.Buffer
+	warnSecretFileLinks(slog.New(slog.NewTextHandler(&buf, nil)), []string{open, closed})
+	out := buf.String()
+	if strings.Count(out, "level=WARN") != 1 || !strings.Contains(out, "The secret file "+open+" can be read by other users of this machine (mode 0644)") ||
+		!strings.Contains(out, "chmod 600 "+open) {
+		t.Errorf("warnings:\n%s", out)
+	}
+}
