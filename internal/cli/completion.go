@@ -65,6 +65,7 @@ const (
 	kindDSource
 	kindVDB
 	kindContainer
+	kindJobObject // what jobs work on: dSources, VDBs and environments
 	kindSnapshot
 	kindToolkit
 	kindRepository
@@ -79,7 +80,7 @@ var flagObjects = map[string]objectKind{
 	"source-config":       kindSourceConfig,
 	"snapshot":            kindSnapshot,
 	"repository":          kindRepository,
-	"object":              kindContainer,
+	"object":              kindJobObject,
 }
 
 // argObjects is the kind of the first argument of a command, by the names
@@ -198,6 +199,15 @@ func engineNames(app *App, cmd *cobra.Command, kind objectKind) []string {
 	case kindEnvironment:
 		items, _ := c.ListEnvironments(ctx)
 		for _, it := range items {
+			names = append(names, it.Name)
+		}
+	case kindJobObject:
+		containers, _ := c.ListContainers(ctx)
+		for _, it := range containers {
+			names = append(names, it.Name)
+		}
+		envs, _ := c.ListEnvironments(ctx)
+		for _, it := range envs {
 			names = append(names, it.Name)
 		}
 	case kindSourceConfig:

@@ -43,6 +43,9 @@ func TestCompletionOffersOnlyPlainNames(t *testing.T) {
 			{"reference": "E-5", "name": ""},
 			{"reference": "E-6", "name": "` + strings.Repeat("x", maxCompletedName+1) + `"},
 			{"reference": "E-7", "name": "prod db"}]}`,
+		"GET delphix/database": `{"type": "ListResult", "status": "OK", "result": [
+			{"reference": "APPDATA_CONTAINER-1", "name": "ds1", "containerType": "DSOURCE"},
+			{"reference": "APPDATA_CONTAINER-2", "name": "vdb1", "containerType": "VDB"}]}`,
 		"GET delphix/job": `{"type": "ListResult", "status": "OK", "result": [
 			{"reference": "JOB-1", "jobState": "RUNNING", "title": "Sync\t\u001b[2Jds1"},
 			{"reference": "JOB-\n2", "jobState": "RUNNING", "title": "x"}]}`,
@@ -50,6 +53,11 @@ func TestCompletionOffersOnlyPlainNames(t *testing.T) {
 	code, out, _ := runCompletion(t, srv.URL, nil, "environment", "delete")
 	if want := "staging\nprod db\n:4\n"; code != 0 || out != want {
 		t.Errorf("environment delete: exit %d, stdout %q, want %q", code, out, want)
+	}
+	// What a job works on: dSources, VDBs and environments.
+	code, out, _ = runCompletion(t, srv.URL, nil, "job", "list", "--object")
+	if want := "ds1\nvdb1\nstaging\nprod db\n:4\n"; code != 0 || out != want {
+		t.Errorf("job list --object: exit %d, stdout %q, want %q", code, out, want)
 	}
 	code, out, _ = runCompletion(t, srv.URL, nil, "job", "show")
 	if !strings.HasPrefix(out, "JOB-1\t") || strings.Count(out, "\n") != 2 || strings.Contains(out, "\x1b") || strings.Count(out, "\t") != 1 {
