@@ -168,10 +168,14 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 		err = unknownCommandBehindHelp(cmd)
 	}
 	code = exitCode(err)
-	if err != nil && app.interrupt.signal() != nil {
+	if app.interrupt.signal() != nil {
 		// The command stopped because of the signal: say what it left,
-		// not how it stopped.
-		app.Log.Debug("interrupted", "error", err.Error())
+		// not how it stopped. One that ended its work all the same (it
+		// had nothing to wait for) ends so too: a script sees the
+		// signal's code after every command it interrupted.
+		if err != nil {
+			app.Log.Debug("interrupted", "error", err.Error())
+		}
 		code = app.interrupt.code()
 		app.interrupt.awaitForce()
 		fmt.Fprintln(stdio.Err, app.interruptLine())

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -66,7 +67,7 @@ plugin_config.yml to give it another. dvp help project describes the layout.`,
 				}
 			}
 			opts.Cwd = cwd
-			return runInit(app, opts)
+			return runInit(cmd.Context(), app, opts)
 		}),
 	}
 	f := cmd.Flags()
@@ -111,7 +112,13 @@ func givenOrder(cmd *cobra.Command, args []string, names []string) []string {
 // runInit scaffolds the project and says so on stderr (a message: -q drops
 // it), naming the plugin and its id. Without -n the name is the id, as in
 // Delphix's dvp: the message says so and how to choose one.
-func runInit(app *App, opts InitOptions) error {
+// A signal before the project is written ends init with nothing written; one
+// that comes while it is written (scaffold.Init renames the finished files
+// into place) ends it after, saying the project is there.
+func runInit(ctx context.Context, app *App, opts InitOptions) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	res, err := scaffold.Init(scaffold.Options{
 		Root: opts.Root, Name: opts.Name, PluginType: opts.IngestionStrategy, HostType: opts.HostType,
 	})
@@ -129,6 +136,10 @@ func runInit(app *App, opts InitOptions) error {
 	shown := displayPath(res.Root, opts.Cwd)
 	if shown == "." || shown == "" {
 		shown = res.Root
+	}
+	if err := ctx.Err(); err != nil {
+		app.leave("the project was written whole in %s before dvp stopped", shown)
+		return err
 	}
 	if opts.Name == "" {
 		app.say("Initialized the %s %s plugin %s in %s. Without a name (-n) its name is its id: set name: in plugin_config.yml to give it another.", opts.IngestionStrategy, opts.HostType, res.ID, shown)

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -12,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dvpkit/dvp/internal/cli"
 	"github.com/dvpkit/dvp/internal/testio"
+	"github.com/spf13/cobra"
 )
 
 // startDvp starts the dvp binary (the test binary as dvp, on PATH).
@@ -228,5 +231,22 @@ func TestEngineServeLevels(t *testing.T) {
 				t.Errorf("dvp %s engine serve: exit %d\nstdout:\n%s\nstderr:\n%s", level, code, stdout, stderr)
 			}
 		})
+	}
+}
+
+// TestInterruptAfterWorkDone: a command that had nothing to wait for ends
+// its work after a signal came (dvp init, dvp validate); it exits with the
+// signal's code all the same, saying what it left, so that a script sees
+// every command it interrupted as interrupted.
+func TestInterruptAfterWorkDone(t *testing.T) {
+	var errb bytes.Buffer
+	finish := &cobra.Command{Use: "finish-anyway", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		syscall.Kill(os.Getpid(), syscall.SIGINT)
+		<-cmd.Context().Done() // the signal came; the work goes on, and ends
+		return nil
+	}}
+	app := &cli.App{IO: cli.IO{In: strings.NewReader(""), Out: io.Discard, Err: &errb, Getwd: os.Getwd}, ExtraCommands: []*cobra.Command{finish}}
+	if code := app.Main([]string{"finish-anyway"}); code != 130 || errb.String() != "Interrupted (SIGINT): nothing was left half-done.\n" {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 }
