@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"sync"
@@ -56,29 +57,9 @@ func (srv *Server) handleUpload(w http.ResponseWriter, r *http.Request, q *reque
 	if err != nil {
 		return malformedUpload(err.Error())
 	}
-	part, err := mr.NextPart()
-	if err != nil {
-		return malformedUpload(err.Error())
-	}
-	if part.FormName() != "token" {
-		return malformedUpload(fmt.Sprintf(`the first part is %q, not "token"`, part.FormName()))
-	}
-	tb, err := io.ReadAll(io.LimitReader(part, 1024))
-	if err != nil {
-		return malformedUpload(err.Error())
-	}
-	token := strings.TrimSpace(string(tb))
-	if _, err := srv.uploads.consume(token, q.session.id); err != nil {
-		return apiErr(http.StatusForbidden, "exception.upload.token.invalid",
-			fmt.Sprintf("The upload token %q %v.", shorten(token, 40), err),
-			"Run dvp upload again: it asks for a new token and uses it at once.")
-	}
-	part, err = mr.NextPart()
-	if err != nil {
-		return malformedUpload("the file part is missing: " + err.Error())
-	}
-	if part.FormName() != "file" {
-		return malformedUpload(fmt.Sprintf(`the second part is %q, not "file"`, part.FormName()))
+	part, aerr := srv.filePart(mr, q)
+	if aerr != nil {
+		return aerr
 	}
 	filename := part.FileName()
 	if filename == "" {
@@ -97,6 +78,57 @@ func (srv *Server) handleUpload(w http.ResponseWriter, r *http.Request, q *reque
 			src.Discard()
 		}
 	}()
+	up, aerr := srv.receiveArtifact(r, mr, part, src, limit)
+	if aerr != nil {
+		return aerr
+	}
+	up.Source, up.Filename = src, filename
+	srv.cfg.Log.Debug("upload received and scanned", "file", filename, "bytes", up.Size, "took", time.Since(start).Round(time.Millisecond))
+	started, handed, err := srv.core.Ingest(q.caller(), up)
+	handedOff = handed
+	if err != nil {
+		return fromCore(err)
+	}
+	writeStarted(w, started)
+	return nil
+}
+
+// filePart reads the upload's first part, the token, which it spends, and
+// returns the second, the file.
+func (srv *Server) filePart(mr *multipart.Reader, q *request) (*multipart.Part, *APIError) {
+	part, err := mr.NextPart()
+	if err != nil {
+		return nil, malformedUpload(err.Error())
+	}
+	if part.FormName() != "token" {
+		return nil, malformedUpload(fmt.Sprintf(`the first part is %q, not "token"`, part.FormName()))
+	}
+	tb, err := io.ReadAll(io.LimitReader(part, 1024))
+	if err != nil {
+		return nil, malformedUpload(err.Error())
+	}
+	token := strings.TrimSpace(string(tb))
+	if _, err := srv.uploads.consume(token, q.session.id); err != nil {
+		return nil, apiErr(http.StatusForbidden, "exception.upload.token.invalid",
+			fmt.Sprintf("The upload token %q %v.", shorten(token, 40), err),
+			"Run dvp upload again: it asks for a new token and uses it at once.")
+	}
+	part, err = mr.NextPart()
+	if err != nil {
+		return nil, malformedUpload("the file part is missing: " + err.Error())
+	}
+	if part.FormName() != "file" {
+		return nil, malformedUpload(fmt.Sprintf(`the second part is %q, not "file"`, part.FormName()))
+	}
+	return part, nil
+}
+
+// receiveArtifact reads the file part to its end, hashing it and scanning
+// it (artifact.Scan), its sourceCode decoded into src (the Upload's
+// Source, which the caller sets), then the rest of the body. What the
+// scan refuses (bad JSON, bad base64, a field too large) is a problem of
+// the upload; a body too large or cut short is the answer.
+func (srv *Server) receiveArtifact(r *http.Request, mr *multipart.Reader, part io.Reader, src io.Writer, limit int64) (*core.Upload, *APIError) {
 	counter := &hashCounter{h: sha256.New()}
 	body := io.TeeReader(io.LimitReader(part, limit+1), counter)
 	var b64err, writeErr error
@@ -119,10 +151,10 @@ func (srv *Server) handleUpload(w http.ResponseWriter, r *http.Request, q *reque
 	}})
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) || counter.n > limit {
-		return tooLarge(limit)
+		return nil, tooLarge(limit)
 	}
 	if writeErr != nil {
-		return internalErr(fmt.Errorf("writing the plugin's code: %w", writeErr))
+		return nil, internalErr(fmt.Errorf("writing the plugin's code: %w", writeErr))
 	}
 	var ps diag.List
 	var syn *artifact.JSONSyntaxError
@@ -139,18 +171,18 @@ func (srv *Server) handleUpload(w http.ResponseWriter, r *http.Request, q *reque
 		ps = append(ps, diag.Problem{Severity: diag.Error, Pointer: "/" + big.Key, Message: big.Problem()})
 	default:
 		srv.cfg.Log.Warn("upload cut short", "remote", r.RemoteAddr, "bytes", counter.n, "error", err)
-		return malformedUpload("the body ended early: " + err.Error())
+		return nil, malformedUpload("the body ended early: " + err.Error())
 	}
 	// Read the rest of a refused file, then to the closing boundary (parts
 	// after the file are ignored), so that the client reads the answer.
 	if _, err := io.Copy(io.Discard, body); err != nil {
 		if errors.As(err, &tooBig) {
-			return tooLarge(limit)
+			return nil, tooLarge(limit)
 		}
-		return malformedUpload("the body ended early: " + err.Error())
+		return nil, malformedUpload("the body ended early: " + err.Error())
 	}
 	if counter.n > limit {
-		return tooLarge(limit)
+		return nil, tooLarge(limit)
 	}
 	for {
 		p, err := mr.NextPart()
@@ -158,19 +190,12 @@ func (srv *Server) handleUpload(w http.ResponseWriter, r *http.Request, q *reque
 			break
 		}
 		if err != nil {
-			return malformedUpload(err.Error())
+			return nil, malformedUpload(err.Error())
 		}
 		io.Copy(io.Discard, io.LimitReader(p, multipartSlack))
 	}
-	srv.cfg.Log.Debug("upload received and scanned", "file", filename, "bytes", counter.n, "took", time.Since(start).Round(time.Millisecond))
 	sum := hex.EncodeToString(counter.h.Sum(nil))
-	started, handed, err := srv.core.Ingest(q.caller(), &core.Upload{Fields: fields, Problems: ps, Source: src, SHA256: sum, Size: counter.n, Filename: filename})
-	handedOff = handed
-	if err != nil {
-		return fromCore(err)
-	}
-	writeStarted(w, started)
-	return nil
+	return &core.Upload{Fields: fields, Problems: ps, SHA256: sum, Size: counter.n}, nil
 }
 
 // copyBuffers are the buffers the decoded code is copied through to its
