@@ -196,6 +196,7 @@ type pipeline struct {
 	checked       *checkRecord        // what validate found (or reused), nil after an error
 	entries       []zipfile.File
 	a             *artifact.Artifact
+	doc           []byte // a's encoding (encodeArtifact)
 }
 
 type packedSources struct {
@@ -632,7 +633,12 @@ func (b *pipeline) pack() bool {
 	if !b.add(aps...) {
 		return false
 	}
-	key, err := artifactKey(a, rec, b.sources.sums)
+	doc, err := encodeArtifact(a)
+	if err != nil {
+		return b.fail(diag.Errorf(cfg.Path, 0, 0, "cannot encode the artifact: %v", err))
+	}
+	b.doc = doc
+	key, err := artifactKey(doc, rec, b.sources.sums)
 	if st := b.state; err == nil && st != nil && b.sources.packed == nil && key == st.ArtifactKey &&
 		b.artifactPath == st.ArtifactPath && b.sources.onDisk != "" && b.sources.onDisk == st.ArtifactSHA256 {
 		b.key, b.upToDate, b.reused = key, true, true
@@ -661,14 +667,14 @@ func (b *pipeline) pack() bool {
 			return false
 		}
 		b.sources.files, b.sources.sums, b.sources.packed = srcs.files, srcs.sums, srcs.packed
-		key, err = artifactKey(a, rec, b.sources.sums)
+		key, err = artifactKey(doc, rec, b.sources.sums)
 	}
 	if err == nil {
 		b.key = key
 	}
 	sources := b.sources.files
 	b.res.Sources = sortedNames(sources)
-	entries, err := zipEntries(rec, sources)
+	entries, err := zipEntries(rec, sources, b.sources.packed)
 	if err != nil {
 		return b.fail(diag.Errorf(cfg.SrcPath, 0, 0, "cannot package the plugin: %v", err))
 	}
@@ -702,7 +708,7 @@ func (b *pipeline) write() bool {
 	}
 	sum, err := b.finishSpeculation()
 	if !b.wroteAhead {
-		sum, err = writeArtifact(b.artifactPath, b.a, b.entries, b.sources.packed, nil)
+		sum, err = writeArtifact(b.artifactPath, b.doc, b.entries, b.sources.packed, nil)
 	}
 	if err != nil {
 		// dvp's words and errno form (docs/compatibility.md, "The build").

@@ -128,11 +128,7 @@ func readSources(srcDir string, skip map[string]bool, pack bool) packedSources {
 			out.sums = append(out.sums, sourceSum{Name: f.Name, Mode: f.Mode, SHA256: hex.EncodeToString(sum[:])})
 			continue
 		}
-		level := flate.DefaultCompression
-		if len(data) > zipfile.DeflateChunk {
-			level = flate.BestSpeed // in parallel pieces
-		}
-		p, err := zipfile.Pack(data, level)
+		p, err := zipfile.Pack(data, sourceLevel(len(data)))
 		if err != nil {
 			ps = append(ps, diag.Errorf(f.Path, 0, 0, "cannot compress the source file: %v", err))
 			continue
@@ -169,17 +165,35 @@ func isProgram(path string) bool {
 }
 
 // zipEntries are the entries of the sourceCode ZIP: the linux/amd64
-// binary (its content is packed ahead, see zipfile.WritePacked), the build record and
-// the sources.
-func zipEntries(rec artifact.BuildRecord, sources []zipfile.File) ([]zipfile.File, error) {
+// binary (its content is packed ahead, see zipfile.WritePacked), the build
+// record and the sources. The build record is packed into pre here,
+// stored: deflating its few hundred bytes took a compressor's fresh memory
+// (~1 ms of page faults) right when the artifact's writing waited for it.
+func zipEntries(rec artifact.BuildRecord, sources []zipfile.File, pre map[string]*zipfile.PackedFile) ([]zipfile.File, error) {
 	recJSON, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return nil, err
 	}
+	recJSON = append(recJSON, '\n')
+	p, err := zipfile.Pack(recJSON, zipfile.StoreLevel)
+	if err != nil {
+		return nil, err
+	}
+	pre[artifact.BuildRecordEntry] = p
 	return append([]zipfile.File{
 		{Name: artifact.BinaryEntry, Mode: 0o755},
-		{Name: artifact.BuildRecordEntry, Mode: 0o644, Data: append(recJSON, '\n')},
+		{Name: artifact.BuildRecordEntry, Mode: 0o644, Data: recJSON},
 	}, sources...), nil
+}
+
+// sourceLevel is the deflate level of a file of size bytes in the
+// sourceCode ZIP: the default, and for a file compressed in parallel
+// pieces (larger than zipfile.DeflateChunk) the fastest.
+func sourceLevel(size int) int {
+	if size > zipfile.DeflateChunk {
+		return flate.BestSpeed
+	}
+	return flate.DefaultCompression
 }
 
 // sourceSlot is where sourceCode goes in the encoding of an artifact whose
@@ -226,7 +240,18 @@ func (s *artifactStream) WriteTo(w io.Writer) (int64, error) {
 	return n, err
 }
 
-// writeArtifact writes a (whose SourceCode is ignored) to path, atomically
+// encodeArtifact is the encoding of a with an empty sourceCode
+// (artifact.Marshal): what artifactKey hashes, and what writeArtifact
+// writes around the ZIP. It does not depend on the binary, so the build
+// encodes it once, while the binary is hashed.
+func encodeArtifact(a *artifact.Artifact) ([]byte, error) {
+	c := *a
+	c.SourceCode = ""
+	return artifact.Marshal(&c)
+}
+
+// writeArtifact writes the artifact whose encoding with an empty
+// sourceCode is doc (encodeArtifact) to path, atomically
 // (fsutil.WriteReader), with sourceCode the base64 of the ZIP of
 // files: the ZIP is streamed through the base64 encoder into the file, so
 // neither the ZIP nor its base64 text is ever held in memory. The bytes are
@@ -234,13 +259,7 @@ func (s *artifactStream) WriteTo(w io.Writer) (int64, error) {
 // escaping). It returns the hex sha256 of the file. gate, if not nil, is
 // asked when the complete file is written and synced, before it replaces
 // path: an error abandons it (fsutil.WriteReaderCommit).
-func writeArtifact(path string, a *artifact.Artifact, files []zipfile.File, pre map[string]*zipfile.PackedFile, gate func() error) (string, error) {
-	c := *a
-	c.SourceCode = ""
-	doc, err := artifact.Marshal(&c)
-	if err != nil {
-		return "", err
-	}
+func writeArtifact(path string, doc []byte, files []zipfile.File, pre map[string]*zipfile.PackedFile, gate func() error) (string, error) {
 	i := bytes.Index(doc, sourceSlot)
 	if i < 0 {
 		return "", errors.New("no sourceCode in the encoding of the artifact")

@@ -67,6 +67,11 @@ func (b *pipeline) speculate() {
 			}
 		}
 		defer ready()
+		doc, err := encodeArtifact(a) // while the binary is hashed
+		if err != nil {
+			sw.err = err
+			return
+		}
 		bin, err := packing.wait()
 		if err != nil {
 			sw.err = err
@@ -74,12 +79,12 @@ func (b *pipeline) speculate() {
 		}
 		rec := artifact.BuildRecord{GoVersion: goVersion, Target: artifact.BinaryTarget, SDKVersion: sdkVersion(&rm),
 			DvpVersion: dvpVersion, BinarySHA256: bin.SHA256()}
-		key, err := artifactKey(a, rec, sums)
+		key, err := artifactKey(doc, rec, sums)
 		if err != nil {
 			sw.err = err
 			return
 		}
-		entries, err := zipEntries(rec, files)
+		entries, err := zipEntries(rec, files, pre)
 		if err != nil {
 			sw.err = err
 			return
@@ -87,7 +92,7 @@ func (b *pipeline) speculate() {
 		pre[artifact.BinaryEntry] = bin
 		sw.key = key
 		ready()
-		sw.sum, sw.err = writeArtifact(path, a, entries, pre, func() error {
+		sw.sum, sw.err = writeArtifact(path, doc, entries, pre, func() error {
 			if <-sw.decide {
 				return nil
 			}

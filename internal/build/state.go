@@ -281,17 +281,11 @@ func fileSHA256(path string) (string, error) {
 
 // artifactKey is the key of everything the bytes of an artifact are made
 // of: the dvp that writes it (its packing code), the artifact's fields
-// (from plugin_config.yml, schema.json and the manifest), the build record
-// (Go version, SDK version, dvp version, the binary's sha256) and each
-// source's name, mode and content. Two builds with the same key write the
-// same bytes.
-func artifactKey(a *artifact.Artifact, rec artifact.BuildRecord, sources []sourceSum) (string, error) {
-	c := *a
-	c.SourceCode = ""
-	doc, err := artifact.Marshal(&c)
-	if err != nil {
-		return "", err
-	}
+// (from plugin_config.yml, schema.json and the manifest: doc, its encoding
+// by encodeArtifact), the build record (Go version, SDK version, dvp
+// version, the binary's sha256) and each source's name, mode and content.
+// Two builds with the same key write the same bytes.
+func artifactKey(doc []byte, rec artifact.BuildRecord, sources []sourceSum) (string, error) {
 	recJSON, err := json.Marshal(rec)
 	if err != nil {
 		return "", err

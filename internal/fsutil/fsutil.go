@@ -46,10 +46,13 @@ func WriteReaderCommit(path string, r io.Reader, perm os.FileMode, commit func()
 			return err
 		}
 	}
+	release := holdReplaced(path)
 	if err := os.Rename(tmp, path); err != nil {
+		release()
 		os.Remove(tmp)
 		return err
 	}
+	go release() // frees the replaced file's blocks while the directory is synced
 	return SyncDir(filepath.Dir(path))
 }
 
