@@ -277,7 +277,11 @@ func unknownKeywords(obj map[string]any, ptr string, warn warnFunc) {
 		if len(k) >= 10 {
 			maxDist = 3 // additionalProperty
 		}
-		if s := jsonschemamsg.Suggest(k, schemaKeywords, maxDist); s != "" {
+		s := jsonschemamsg.Suggest(k, schemaKeywords, maxDist)
+		if s == "" {
+			s = shortenedKeyword(k)
+		}
+		if s != "" {
 			warn(ptr+jsonpointer.Join(k), true, fmt.Sprintf("rename it to %q", s),
 				"unknown keyword %s: JSON Schema ignores it, so it checks nothing; did you mean %s?",
 				pycompat.ReprString(k), pycompat.ReprString(s))
@@ -289,6 +293,22 @@ func unknownKeywords(obj map[string]any, ptr string, warn warnFunc) {
 				"array without \"items\": its elements are not checked and the generated Go field is []json.RawMessage (kept raw)")
 		}
 	}
+}
+
+// shortenedKeyword returns the known keyword that k cuts short by at most
+// three letters ("order" for "ordering", "maxLen" for "maxLength"), or "".
+// A published plugin wrote "order" for the UI's "ordering", which is too far
+// for the edit distance of a short word.
+func shortenedKeyword(k string) string {
+	if len(k) < 5 {
+		return ""
+	}
+	for _, kw := range schemaKeywords {
+		if len(kw) > len(k) && len(kw)-len(k) <= 3 && strings.HasPrefix(kw, k) {
+			return kw
+		}
+	}
+	return ""
 }
 
 // unresolvedRef says why a local $ref found at ptr (in one of the six
