@@ -70,6 +70,15 @@ func TestJobsAtOnceBounded(t *testing.T) {
 	c.login(testPassword)
 	refused("c's sync", c, 503, "exception.webservices.jobs.busy",
 		"the engine already has 4 jobs that clients started and that have not ended (--max-jobs 4)")
+	// A request that makes an object for its job (here an environment)
+	// is refused before it makes it: nothing is left behind.
+	if env := c.call("POST", "delphix/environment", map[string]any{"name": "there", "hostType": "local"}); env.code != 503 || env.Error.ID != "exception.webservices.jobs.busy" ||
+		!strings.HasPrefix(env.Error.Details, `Add environment "there" was not started`) {
+		t.Errorf("an environment added at the limit: %d %+v", env.code, env.Error)
+	}
+	if list := a.list("delphix/environment"); len(list) != 1 {
+		t.Errorf("%d environments; want only here (the refused addition left nothing)", len(list))
+	}
 	if n := running(); n != 4 {
 		t.Errorf("%d jobs of ds not ended; want 4 (the refused requests record none)", n)
 	}

@@ -45,6 +45,11 @@ func (e *Engine) validateSnapshotParams(t *store.Toolkit, a *artifact.Artifact, 
 // Link creates a dSource on a source config; its job runs the first sync
 // (a resync).
 func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParameters) (Started, error) {
+	caller, release, rerr := e.reserveJob(caller, fmt.Sprintf("Link dSource %q", p.Name))
+	if rerr != nil {
+		return Started{}, rerr
+	}
+	defer release()
 	if strings.TrimSpace(p.Name) == "" {
 		return Started{}, badRequest("The dSource needs a name.", "Give it a name.")
 	}
@@ -200,6 +205,11 @@ func (e *Engine) clearPending(ctx context.Context, ref string) {
 // mounts it and runs virtual.configure. A VDB that fails to provision is
 // removed.
 func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.ProvisionParameters) (Started, error) {
+	caller, release, rerr := e.reserveJob(caller, fmt.Sprintf("Provision VDB %q", p.Name))
+	if rerr != nil {
+		return Started{}, rerr
+	}
+	defer release()
 	if strings.TrimSpace(p.Name) == "" {
 		return Started{}, badRequest("The VDB needs a name.", "Give it a name.")
 	}

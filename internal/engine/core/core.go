@@ -150,6 +150,8 @@ type Caller struct {
 	// Session tells the client's session from others (not its cookie):
 	// the jobs it starts count against its share of the engine's.
 	Session string
+	// ticket is the place reserveJob took for the request's job.
+	ticket *jobs.Ticket
 }
 
 // Started is what a request that starts work answers: the job and the
@@ -209,25 +211,45 @@ func describeFailure(err error) (details, action, code string) {
 func (e *Engine) startJob(c Caller, actionType, title, target, targetName, lockKey, result string,
 	run func(ctx context.Context, j *jobs.Job) error) (Started, error) {
 	jobRef, actRef, err := e.jobs.Start(jobs.Spec{ActionType: actionType, Title: title, Target: target, TargetName: targetName,
-		LockKey: lockKey, UserRef: c.UserRef, Owner: c.Session}, func(ctx context.Context, j *jobs.Job) error {
+		LockKey: lockKey, UserRef: c.UserRef, Owner: c.Session, Ticket: c.ticket}, func(ctx context.Context, j *jobs.Job) error {
 		err := run(ctx, j)
 		if err != nil && j.Canceled() {
 			e.rollBack(j, actionType, target, targetName)
 		}
 		return err
 	})
+	if err != nil {
+		return Started{}, jobRefusal(title, err)
+	}
+	return Started{Job: jobRef, Action: actRef, Result: result}, nil
+}
+
+// reserveJob takes the caller's place among the jobs clients start
+// (--max-jobs) before a request makes the objects its job titled title
+// works on (a dSource, a VDB, an environment), so that a refusal leaves
+// nothing behind. Call the returned function when the request ends: it
+// gives the place back unless startJob used it.
+func (e *Engine) reserveJob(c Caller, title string) (Caller, func(), error) {
+	t, err := e.jobs.Reserve(c.Session)
+	if err != nil {
+		return c, func() {}, jobRefusal(title, err)
+	}
+	c.ticket = t
+	return c, t.Release, nil
+}
+
+// jobRefusal is the refusal of a job that jobs.Manager did not start.
+func jobRefusal(title string, err error) error {
 	var le *jobs.LimitError
 	switch {
 	case errors.As(err, &le) && le.Session:
-		return Started{}, newErr(TooMany, "exception.webservices.jobs.session.limit",
+		return newErr(TooMany, "exception.webservices.jobs.session.limit",
 			fmt.Sprintf("%s was not started: %s.", title, le),
 			"Wait for some of them to end (dvp job list) or cancel some (dvp job cancel), then try again; or start it from another session.")
 	case errors.As(err, &le):
-		return Started{}, newErr(Busy, "exception.webservices.jobs.busy",
+		return newErr(Busy, "exception.webservices.jobs.busy",
 			fmt.Sprintf("%s was not started: %s.", title, le),
 			"Wait for some of them to end (dvp job list) or cancel some (dvp job cancel), then try again; to allow more at once, start the engine with a larger --max-jobs.")
-	case err != nil:
-		return Started{}, internalErr(err)
 	}
-	return Started{Job: jobRef, Action: actRef, Result: result}, nil
+	return internalErr(err)
 }

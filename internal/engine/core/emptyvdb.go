@@ -22,6 +22,11 @@ import (
 // source config becomes the VDB's. A VDB that fails to initialize is
 // removed, as one that fails to provision.
 func (e *Engine) CreateEmptyVDB(ctx context.Context, caller Caller, p engineapi.EmptyVDBParameters) (Started, error) {
+	caller, release, rerr := e.reserveJob(caller, fmt.Sprintf("Create empty VDB %q", p.Name))
+	if rerr != nil {
+		return Started{}, rerr
+	}
+	defer release()
 	if strings.TrimSpace(p.Name) == "" {
 		return Started{}, badRequest("The VDB needs a name.", "Give it a name.")
 	}

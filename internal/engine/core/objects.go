@@ -92,6 +92,11 @@ func (e *Engine) Environment(ctx context.Context, ref string) (engineapi.Environ
 // CreateEnvironment adds an environment: a job checks that the engine can
 // run commands there, then runs discovery with every installed plugin.
 func (e *Engine) CreateEnvironment(ctx context.Context, caller Caller, p engineapi.EnvironmentCreateParameters) (Started, error) {
+	caller, release, rerr := e.reserveJob(caller, fmt.Sprintf("Add environment %q", p.Name))
+	if rerr != nil {
+		return Started{}, rerr
+	}
+	defer release()
 	var problems diag.List
 	if strings.TrimSpace(p.Name) == "" {
 		problems = append(problems, diag.Problem{Pointer: "/name", Severity: diag.Error, Message: "the environment needs a name"})

@@ -275,6 +275,9 @@ type Spec struct {
 	// unfinished jobs Options.MaxJobs bounds; "" is a job of the engine's
 	// own (a policy's, a worker's), not counted.
 	Owner string
+	// Ticket, when set, is the place Reserve took for this job: Start
+	// uses it instead of taking one.
+	Ticket *Ticket
 }
 
 // Start creates an action and its job, and runs run in the background
@@ -282,9 +285,12 @@ type Spec struct {
 // references. A job beyond Options.MaxJobs is refused with a *LimitError,
 // and nothing is recorded.
 func (m *Manager) Start(s Spec, run func(ctx context.Context, j *Job) error) (jobRef, actionRef string, err error) {
-	admitted, err := m.admit(s.Owner)
-	if err != nil {
-		return "", "", err
+	admitted := s.Ticket.take()
+	if admitted == nil {
+		var err error
+		if admitted, err = m.admit(s.Owner); err != nil {
+			return "", "", err
+		}
 	}
 	now := store.FormatTime(m.clock())
 	act := &store.Action{ActionType: s.ActionType, Title: s.Title, Details: s.Title + ".", State: "RUNNING", UserRef: s.UserRef, StartTime: now}

@@ -1,6 +1,9 @@
 package jobs
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // DefaultMaxJobs is how many jobs that clients started may be unfinished
 // (running, or queued behind another job on the same object) at once.
@@ -51,4 +54,42 @@ func (m *Manager) admit(owner string) (done func(), err error) {
 			delete(m.ownerJobs, owner)
 		}
 	}, nil
+}
+
+// Ticket is a place among the jobs Options.MaxJobs bounds, taken before a
+// request makes the objects its job works on (Reserve): a refusal then
+// leaves nothing behind. Start uses it (Spec.Ticket).
+type Ticket struct {
+	mu   sync.Mutex
+	done func() // gives the place back; nil once a job took it or it was given back
+}
+
+// Reserve takes a place for a job of owner, or refuses it (*LimitError).
+func (m *Manager) Reserve(owner string) (*Ticket, error) {
+	done, err := m.admit(owner)
+	if err != nil {
+		return nil, err
+	}
+	return &Ticket{done: done}, nil
+}
+
+// Release gives the place back unless a job took it; a nil Ticket is a
+// no-op.
+func (t *Ticket) Release() {
+	if d := t.take(); d != nil {
+		d()
+	}
+}
+
+// take hands the place over: the returned function gives it back (nil
+// when it was taken or given back already).
+func (t *Ticket) take() func() {
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	d := t.done
+	t.done = nil
+	return d
 }
