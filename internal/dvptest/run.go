@@ -129,27 +129,9 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	if err := os.Mkdir(work, 0o700); err != nil {
 		return nil, err
 	}
-	lookup := o.Lookup
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
-	r.spec, err = Load(o.SpecPath, func(name string) (string, bool) {
-		if name == TmpVar {
-			return work, true
-		}
-		return lookup(name)
-	})
+	selected, err := r.loadSpec(work)
 	if err != nil {
 		return nil, err
-	}
-	var selected []*Scenario
-	for _, sc := range r.spec.Scenarios {
-		if o.Run == nil || o.Run.MatchString(sc.Name) {
-			selected = append(selected, sc)
-		}
-	}
-	if len(selected) == 0 {
-		return nil, fmt.Errorf("%w %q; the scenarios are: %s", ErrNoScenario, o.Run.String(), strings.Join(r.spec.Names(), ", "))
 	}
 	r.rep = &Report{Spec: o.SpecPath}
 	defer func() {
@@ -182,6 +164,44 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		}
 		return r.rep, nil
 	}
+	r.runScenarios(ctx, selected)
+	return r.rep, nil
+}
+
+// loadSpec loads the spec (its ${TMP} the run's work directory) and
+// returns the scenarios Options.Run selects.
+func (r *run) loadSpec(work string) ([]*Scenario, error) {
+	o := r.o
+	lookup := o.Lookup
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	var err error
+	r.spec, err = Load(o.SpecPath, func(name string) (string, bool) {
+		if name == TmpVar {
+			return work, true
+		}
+		return lookup(name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var selected []*Scenario
+	for _, sc := range r.spec.Scenarios {
+		if o.Run == nil || o.Run.MatchString(sc.Name) {
+			selected = append(selected, sc)
+		}
+	}
+	if len(selected) == 0 {
+		return nil, fmt.Errorf("%w %q; the scenarios are: %s", ErrNoScenario, o.Run.String(), strings.Join(r.spec.Names(), ", "))
+	}
+	return selected, nil
+}
+
+// runScenarios runs the selected scenarios one after the other into the
+// report; after an interruption, or with --keep a failed scenario, the
+// rest are reported not run.
+func (r *run) runScenarios(ctx context.Context, selected []*Scenario) {
 	stop := false // --keep: a failed scenario's objects are kept, and the run ends there
 	for i, sc := range selected {
 		switch {
@@ -198,9 +218,8 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		if res.Status == StatusInterrupted {
 			r.rep.Interrupted = true
 		}
-		stop = o.Keep && res.Status != StatusPassed
+		stop = r.o.Keep && res.Status != StatusPassed
 	}
-	return r.rep, nil
 }
 
 // errPhaseInterrupted is the error of a phase (build, engine, upload) a
