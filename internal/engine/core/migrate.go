@@ -21,14 +21,20 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/secrets"
 	"github.com/dvpkit/dvp/internal/engine/store"
 	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/schema"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
 
+// migrationKind is a stored object kind a migration applies to: the
+// protocol's kind, the field of the stored document, and the definition
+// (and for containers, the container type).
+type migrationKind struct {
+	kind, upgradeKind, field, definition, containerType string
+}
+
 // migrationKinds are the stored object kinds a migration applies to: the
 // protocol's kind, the field of the stored document, and the definition.
-var migrationKinds = []struct {
-	kind, upgradeKind, field, definition, containerType string
-}{
+var migrationKinds = []migrationKind{
 	{store.KindRepository, "repository", "parameters", "repositoryDefinition", ""},
 	{store.KindSourceConfig, "source_config", "parameters", "sourceConfigDefinition", ""},
 	{store.KindContainer, "linked_source", "parameters", "linkedSourceDefinition", engineapi.ContainerDSource},
@@ -86,31 +92,9 @@ func (e *Engine) planMigrations(ctx context.Context, j *jobs.Job, cur, row *stor
 	defer run.Close()
 	schemas := e.store.PluginSchema(&probe, a)
 	for _, mk := range migrationKinds {
-		in := protocol.UpgradeInput{Kind: mk.upgradeKind, MigrationIDs: ids, PreUpgradeParameters: map[string]json.RawMessage{}}
-		byRef := map[string]*store.StoredObject{}
-		for i := range objs {
-			o := &objs[i]
-			if o.Kind != mk.kind {
-				continue
-			}
-			var head struct {
-				ContainerType string `json:"containerType"`
-			}
-			_ = json.Unmarshal(o.Doc, &head)
-			if mk.containerType != "" && head.ContainerType != mk.containerType {
-				continue
-			}
-			var fields map[string]json.RawMessage
-			if err := json.Unmarshal(o.Doc, &fields); err != nil {
-				return nil, err
-			}
-			val := fields[mk.field]
-			if len(val) == 0 || string(val) == "null" {
-				continue // a snapshot whose post-snapshot returned nothing
-			}
-			ref := store.ObjectRef(o.Kind, o.ID)
-			in.PreUpgradeParameters[ref] = val
-			byRef[ref] = o
+		in, byRef, err := migrationInput(objs, mk, ids)
+		if err != nil {
+			return nil, err
 		}
 		if len(byRef) == 0 {
 			continue
@@ -119,39 +103,83 @@ func (e *Engine) planMigrations(ctx context.Context, j *jobs.Job, cur, row *stor
 		if err := run.Call(ctx, "upgrade", in, &out); err != nil {
 			return nil, err
 		}
-		refs := make([]string, 0, len(byRef))
-		for ref := range byRef {
-			refs = append(refs, ref)
+		if err := e.migratedDocs(plan, schemas, mk, ids, byRef, out); err != nil {
+			return nil, err
 		}
-		sort.Strings(refs)
-		var problems []string
-		for _, ref := range refs {
-			val, ok := out.PostUpgradeParameters[ref]
-			if !ok {
-				problems = append(problems, fmt.Sprintf("%s: the migrations returned nothing for it", ref))
-				continue
-			}
-			e.keeper.RegisterSecrets(schemas.Definitions[mk.definition], val)
-			ps, _ := paramProblems(schemas, mk.definition, val)
-			for _, p := range ps {
-				problems = append(problems, ref+" "+problemLine(p))
-			}
-			o := byRef[ref]
-			doc, err := secrets.SetJSON(o.Doc, []string{mk.field}, compactRaw(val))
-			if err != nil {
-				return nil, err
-			}
-			plan.newDocs[o.ID] = doc
-		}
-		if len(problems) > 0 {
-			return nil, &jobError{Code: "exception.toolkit.upgrade.migration",
-				Message: fmt.Sprintf("After the migrations %s, %d %s object(s) do not match the new build's %s:\n%s",
-					strings.Join(ids, ", "), len(problems), mk.upgradeKind, mk.definition, strings.Join(problems, "\n")),
-				Action: "Fix the plugin's upgrade." + mk.upgradeKind + " migrations so that they return objects of the new schema, then upload the plugin again."}
-		}
-		plan.summary = append(plan.summary, fmt.Sprintf("%d %s", len(refs), mk.upgradeKind))
+		plan.summary = append(plan.summary, fmt.Sprintf("%d %s", len(byRef), mk.upgradeKind))
 	}
 	return plan, nil
+}
+
+// migrationInput is the upgrade operation's input for the objects of objs
+// of one kind (their parameters by reference), and those objects by
+// reference; objects without parameters are left out.
+func migrationInput(objs []store.StoredObject, mk migrationKind, ids []string) (protocol.UpgradeInput, map[string]*store.StoredObject, error) {
+	in := protocol.UpgradeInput{Kind: mk.upgradeKind, MigrationIDs: ids, PreUpgradeParameters: map[string]json.RawMessage{}}
+	byRef := map[string]*store.StoredObject{}
+	for i := range objs {
+		o := &objs[i]
+		if o.Kind != mk.kind {
+			continue
+		}
+		var head struct {
+			ContainerType string `json:"containerType"`
+		}
+		_ = json.Unmarshal(o.Doc, &head)
+		if mk.containerType != "" && head.ContainerType != mk.containerType {
+			continue
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(o.Doc, &fields); err != nil {
+			return in, nil, err
+		}
+		val := fields[mk.field]
+		if len(val) == 0 || string(val) == "null" {
+			continue // a snapshot whose post-snapshot returned nothing
+		}
+		ref := store.ObjectRef(o.Kind, o.ID)
+		in.PreUpgradeParameters[ref] = val
+		byRef[ref] = o
+	}
+	return in, byRef, nil
+}
+
+// migratedDocs checks what the migrations returned for each object of
+// byRef against the new build's definition and puts its new document in
+// plan; an object missing or not matching fails the upgrade, naming them
+// all.
+func (e *Engine) migratedDocs(plan *migrationPlan, schemas *schema.Schema, mk migrationKind, ids []string, byRef map[string]*store.StoredObject, out protocol.UpgradeOutput) error {
+	refs := make([]string, 0, len(byRef))
+	for ref := range byRef {
+		refs = append(refs, ref)
+	}
+	sort.Strings(refs)
+	var problems []string
+	for _, ref := range refs {
+		val, ok := out.PostUpgradeParameters[ref]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s: the migrations returned nothing for it", ref))
+			continue
+		}
+		e.keeper.RegisterSecrets(schemas.Definitions[mk.definition], val)
+		ps, _ := paramProblems(schemas, mk.definition, val)
+		for _, p := range ps {
+			problems = append(problems, ref+" "+problemLine(p))
+		}
+		o := byRef[ref]
+		doc, err := secrets.SetJSON(o.Doc, []string{mk.field}, compactRaw(val))
+		if err != nil {
+			return err
+		}
+		plan.newDocs[o.ID] = doc
+	}
+	if len(problems) > 0 {
+		return &jobError{Code: "exception.toolkit.upgrade.migration",
+			Message: fmt.Sprintf("After the migrations %s, %d %s object(s) do not match the new build's %s:\n%s",
+				strings.Join(ids, ", "), len(problems), mk.upgradeKind, mk.definition, strings.Join(problems, "\n")),
+			Action: "Fix the plugin's upgrade." + mk.upgradeKind + " migrations so that they return objects of the new schema, then upload the plugin again."}
+	}
+	return nil
 }
 
 // apply stores the migrated objects in the install transaction, after the
