@@ -53,24 +53,6 @@ replace github.com/dvpkit/dvp/sdk => ./sdk
 // instead of in init; third_party/jsonschema/PATCH.md says what changed.
 replace github.com/santhosh-tekuri/jsonschema/v5 => ./third_party/jsonschema
 
-// Copies of dependencies whose package initialisation compiled regular
-// expressions (and, resty, seeded a random source) that a dvp command uses
-// rarely or never: made on first use instead. Each PATCH.md says what changed
-// (docs/performance.md, "Start-up").
-replace github.com/go-resty/resty/v2 => ./third_party/resty
-
-replace github.com/spf13/cobra => ./third_party/cobra
-
-replace gopkg.in/yaml.v3 => ./third_party/yaml.v3
-
-replace gopkg.in/ini.v1 => ./third_party/ini.v1
-
-replace github.com/spf13/cast => ./third_party/cast
-
-replace github.com/subosito/gotenv => ./third_party/gotenv
-
-replace github.com/dustin/go-humanize => ./third_party/go-humanize
-
 // viper's YAML module, the same code as gopkg.in/yaml.v3 under another path:
 // forwarded to gopkg.in/yaml.v3 so that dvp links one YAML implementation
 // (third_party/go-yaml-shim/PATCH.md).

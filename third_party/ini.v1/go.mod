@@ -1,3 +1,0 @@
-module gopkg.in/ini.v1
-
-go 1.21
