@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"slices"
 	"time"
@@ -22,6 +23,11 @@ const maxManifestOutput = 16 << 20
 // listing them.
 func ReadManifest(ctx context.Context, binary string) (*protocol.Manifest, error) {
 	cmd := exec.CommandContext(ctx, binary, protocol.ManifestFlag)
+	// One P: the plugin only prints what it registered, and dvp build
+	// runs it while it hashes and writes the artifact on both cores; with
+	// one per core its runtime's threads cost a third more CPU time
+	// (10.5 vs 7.8 ms, 84 vs 18 context switches, for the scaffold).
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	sandbox.ProcessGroup(cmd)
 	cmd.WaitDelay = 2 * time.Second
 	stdout := &OutputBuffer{Max: maxManifestOutput}
