@@ -168,6 +168,7 @@ type pipeline struct {
 	p            *project.Project
 	artifactPath string
 	entry        *entryInfo
+	entryPoint   string // the entryPoint entry was checked for
 	goModGo      string
 	goCmd        string
 	workDir      string      // <root>/.dvp/build, locked
@@ -298,9 +299,10 @@ func (b *pipeline) lockWorkDir(root string) *diag.Problem {
 // leaves them as they were.
 func (b *pipeline) startEarly(cfg *config.Config) {
 	if goCmd, gp := goTool(b.opts.GoCommand); gp == nil {
-		if _, eps := checkEntryPoint(cfg, false); !eps.HasErrors() {
+		if entry, eps := checkEntryPoint(cfg); !eps.HasErrors() {
 			if v, mps := checkGoMod(cfg.SrcPath); !mps.HasErrors() {
 				b.goCmd, b.goModGo = goCmd, v
+				b.entry, b.entryPoint = entry, cfg.EntryPoint
 				b.startCompile(cfg.SrcPath, true)
 			}
 		}
@@ -362,9 +364,12 @@ func (b *pipeline) generate() bool {
 // compiling.
 func (b *pipeline) checkSources() bool {
 	cfg := b.p.Config
-	entry, eps := checkEntryPoint(cfg, true)
-	b.entry = entry
-	b.res.Problems = append(b.res.Problems, eps...)
+	if b.entry == nil || b.entryPoint != cfg.EntryPoint || b.entry.srcDir != cfg.SrcPath {
+		// Not checked before go build started (or with other values).
+		entry, eps := checkEntryPoint(cfg)
+		b.entry = entry
+		b.res.Problems = append(b.res.Problems, eps...)
+	}
 	goModGo, mps := checkGoMod(cfg.SrcPath)
 	b.goModGo = goModGo
 	b.res.Problems = append(b.res.Problems, mps...)
@@ -495,10 +500,11 @@ func (b *pipeline) compile() bool {
 func (b *pipeline) readSources() packedSources {
 	skip := map[string]bool{b.artifactPath: true}
 	st, src := b.state, b.p.Config.SrcPath
-	ps := readSources(src, skip, st == nil)
-	if st != nil && !slices.Equal(ps.sums, st.Sources) {
-		ps = readSources(src, skip, true)
+	var known []sourceSum
+	if st != nil {
+		known = st.Sources
 	}
+	ps := readSources(src, skip, st == nil, known)
 	if st != nil && st.ArtifactPath == b.artifactPath {
 		// Hashed unless it has the stamp it had when written.
 		ps.stamp = statStamp(b.artifactPath)
@@ -662,7 +668,7 @@ func (b *pipeline) pack() bool {
 	}
 	if b.sources.packed == nil {
 		// Unchanged sources, but something else changed: pack them now.
-		srcs := readSources(cfg.SrcPath, map[string]bool{b.artifactPath: true}, true)
+		srcs := readSources(cfg.SrcPath, map[string]bool{b.artifactPath: true}, true, nil)
 		if !b.add(srcs.ps...) {
 			return false
 		}

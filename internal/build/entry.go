@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/dvpkit/dvp/internal/config"
 	"github.com/dvpkit/dvp/internal/diag"
@@ -20,18 +21,20 @@ type entryInfo struct {
 	File string // <srcDir>/<module>.go
 	Line int    // of the entry symbol's declaration (0 when unknown)
 	Col  int
-	// Funcs maps the names of package main's top-level functions to their
-	// positions, to point migration problems at the function.
-	Funcs map[string]token.Position
+	// funcs maps the names of package main's top-level functions to their
+	// positions, to point migration problems at the function; read from
+	// srcDir on first use (funcPosition): only a build with such a
+	// problem needs it.
+	srcDir    string
+	funcsOnce sync.Once
+	funcs     map[string]token.Position
 }
 
 // checkEntryPoint checks entryPoint "<module>:<symbol>" of a Go plugin: the
 // module names the Go file <srcDir>/<module>.go of package main, and the
 // symbol is a package-level variable of that file. A file that does not
-// parse is left to the compiler, which reports it at its line. With
-// funcs, the positions of package main's functions are collected too
-// (entryInfo.Funcs).
-func checkEntryPoint(cfg *config.Config, funcs bool) (*entryInfo, diag.List) {
+// parse is left to the compiler, which reports it at its line.
+func checkEntryPoint(cfg *config.Config) (*entryInfo, diag.List) {
 	module, symbol := cfg.EntryModule(), cfg.EntrySymbol()
 	line, col := cfg.Position("entryPoint")
 	bad := func(format string, args ...any) diag.List {
@@ -45,7 +48,7 @@ func checkEntryPoint(cfg *config.Config, funcs bool) (*entryInfo, diag.List) {
 		p[0].Hint = "e.g. entryPoint: plugin_runner:plugin for the variable plugin in " + filepath.Join(cfg.SrcDir, "plugin_runner.go")
 		return nil, p
 	}
-	info := &entryInfo{File: filepath.Join(cfg.SrcPath, module+".go"), Funcs: map[string]token.Position{}}
+	info := &entryInfo{File: filepath.Join(cfg.SrcPath, module+".go"), srcDir: cfg.SrcPath}
 	src, err := fsutil.ReadRegular(info.File, maxSourceFile)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -102,15 +105,14 @@ func checkEntryPoint(cfg *config.Config, funcs bool) (*entryInfo, diag.List) {
 		p := diag.Errorf(info.File, pos.Line, pos.Column, "Entry point '%s': '%s' is a %s; it must be a package-level variable (var %s = ...)", cfg.EntryPoint, symbol, kind, symbol)
 		return info, diag.List{p}
 	}
-	if funcs {
-		collectFuncs(cfg.SrcPath, info)
-	}
 	return info, nil
 }
 
-// collectFuncs records the top-level functions of package main's files in
-// srcDir (best effort: files that do not parse are skipped).
-func collectFuncs(srcDir string, info *entryInfo) {
+// collectFuncs returns the positions of the top-level functions of package
+// main's files in srcDir (best effort: files that do not parse are
+// skipped).
+func collectFuncs(srcDir string) map[string]token.Position {
+	funcs := map[string]token.Position{}
 	matches, _ := filepath.Glob(filepath.Join(srcDir, "*.go"))
 	fset := token.NewFileSet()
 	for _, m := range matches {
@@ -123,10 +125,11 @@ func collectFuncs(srcDir string, info *entryInfo) {
 		}
 		for _, d := range f.Decls {
 			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil {
-				info.Funcs[fd.Name.Name] = fset.Position(fd.Name.Pos())
+				funcs[fd.Name.Name] = fset.Position(fd.Name.Pos())
 			}
 		}
 	}
+	return funcs
 }
 
 // funcPosition locates a migration function reported by the runtime under
@@ -140,6 +143,7 @@ func (e *entryInfo) funcPosition(name string) (token.Position, bool) {
 	if !ok {
 		return token.Position{}, false
 	}
-	p, ok := e.Funcs[n]
+	e.funcsOnce.Do(func() { e.funcs = collectFuncs(e.srcDir) })
+	p, ok := e.funcs[n]
 	return p, ok
 }

@@ -28,7 +28,7 @@ func TestManifestProblemsAtTheirFunctions(t *testing.T) {
 	if ps.HasErrors() {
 		t.Fatal(ps)
 	}
-	entry, ps := checkEntryPoint(cfg, true)
+	entry, ps := checkEntryPoint(cfg)
 	if len(ps) > 0 {
 		t.Fatal(ps)
 	}

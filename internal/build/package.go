@@ -107,25 +107,38 @@ func sourceFiles(srcDir string, skip map[string]bool) ([]zipfile.File, diag.List
 }
 
 // readSources lists the sources (sourceFiles) and reads each: its sha256
-// and, with pack, its compressed form for the ZIP. Sources do not change
-// during the build, so this runs while the plugin compiles. The sums are
-// those of the bytes packed, so that the key of an artifact
-// (artifactKey) is that of its content.
-func readSources(srcDir string, skip map[string]bool, pack bool) packedSources {
+// and its compressed form for the ZIP. With pack false, they are only
+// hashed while they are the sources known (the last build packed them
+// into its artifact): they are packed later if the artifact must be
+// written after all. Once one differs from known the artifact will be
+// written, so every source is packed in this pass (those hashed before it
+// are read again). Sources do not change during the build, so this runs
+// while the plugin compiles. The sums are those of the bytes packed, so
+// that the key of an artifact (artifactKey) is that of its content.
+func readSources(srcDir string, skip map[string]bool, pack bool, known []sourceSum) packedSources {
 	files, ps := sourceFiles(srcDir, skip)
+	listed := len(ps)
 	out := packedSources{files: files, sums: make([]sourceSum, 0, len(files))}
 	if pack {
 		out.packed = make(map[string]*zipfile.PackedFile, len(files))
 	}
-	for _, f := range files {
+	for i := 0; i < len(files); i++ {
+		f := files[i]
 		data, err := os.ReadFile(f.Path)
 		if err != nil {
 			ps = append(ps, diag.Errorf(f.Path, 0, 0, "cannot read the source file: %v", err))
 			continue
 		}
-		if !pack {
+		if out.packed == nil {
 			sum := sha256.Sum256(data)
-			out.sums = append(out.sums, sourceSum{Name: f.Name, Mode: f.Mode, SHA256: hex.EncodeToString(sum[:])})
+			s := sourceSum{Name: f.Name, Mode: f.Mode, SHA256: hex.EncodeToString(sum[:])}
+			if n := len(out.sums); n < len(known) && known[n] == s {
+				out.sums = append(out.sums, s)
+				continue
+			}
+			// Changed: pack every source, from the first.
+			out.packed = make(map[string]*zipfile.PackedFile, len(files))
+			out.sums, ps, i = out.sums[:0], ps[:listed], -1
 			continue
 		}
 		p, err := zipfile.Pack(data, sourceLevel(len(data)))
@@ -135,6 +148,9 @@ func readSources(srcDir string, skip map[string]bool, pack bool) packedSources {
 		}
 		out.packed[f.Name] = p
 		out.sums = append(out.sums, sourceSum{Name: f.Name, Mode: f.Mode, SHA256: p.SHA256()})
+	}
+	if out.packed == nil && len(out.sums) != len(known) {
+		return readSources(srcDir, skip, true, nil) // a source fewer
 	}
 	out.ps = ps
 	return out
