@@ -30,7 +30,7 @@ func checkFormat(path string, b []byte) string {
 		}
 		if strings.HasPrefix(t, "[") {
 			if !strings.HasSuffix(t, "]") || len(t) < 3 {
-				return at + fmt.Sprintf("%q is not a section header: write it as [name], such as [default]", t)
+				return at + fmt.Sprintf("%s is not a section header: write it as [name], such as [default]", quoteShort(t))
 			}
 			name := t[1 : len(t)-1]
 			if first, dup := sections[name]; dup {
@@ -42,7 +42,7 @@ func checkFormat(path string, b []byte) string {
 		}
 		key, _, ok := cutDelimiter(t)
 		if !ok {
-			return at + fmt.Sprintf("%q is not a setting: write it as key = value, such as engine = engine.example.com", t)
+			return at + fmt.Sprintf("%s is not a setting: write it as key = value, such as engine = engine.example.com", quoteShort(t))
 		}
 		if section == "" {
 			return at + fmt.Sprintf("the setting %q comes before any section: put it under [default]", key)

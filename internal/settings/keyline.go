@@ -1,7 +1,10 @@
 package settings
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 )
@@ -37,4 +40,43 @@ func (s *Settings) KeyLine(key string) int {
 		}
 	}
 	return found
+}
+
+// checkReadable refuses a config file that is not a regular file (a
+// directory, a device such as /dev/zero, a FIFO: reading it would fail,
+// never end, or block) or that is larger than maxConfigBytes, before
+// anything reads it whole. A missing file is no error: there is none.
+func checkReadable(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("cannot read the dvp config file %s: %v\n%s", path, err, configFormatHint)
+	case fi.IsDir():
+		return fmt.Errorf("cannot read the dvp config file %s: it is a directory\n%s", path, configFormatHint)
+	case !fi.Mode().IsRegular():
+		what := "not a regular file"
+		switch m := fi.Mode(); {
+		case m&fs.ModeDevice != 0:
+			what = "a device, not a file"
+		case m&fs.ModeNamedPipe != 0:
+			what = "a named pipe, not a file"
+		case m&fs.ModeSocket != 0:
+			what = "a socket, not a file"
+		}
+		return fmt.Errorf("cannot read the dvp config file %s: it is %s\n%s", path, what, configFormatHint)
+	case fi.Size() > maxConfigBytes:
+		return fmt.Errorf("cannot read the dvp config file %s: it is %d bytes, more than the %d a config file may have\n%s", path, fi.Size(), maxConfigBytes, configFormatHint)
+	}
+	return nil
+}
+
+// quoteShort quotes a line of the config file for a message, cut to its
+// first 80 characters: a line of a megabyte is named by its start.
+func quoteShort(s string) string {
+	if r := []rune(s); len(r) > 80 {
+		return fmt.Sprintf("%q...", string(r[:80]))
+	}
+	return fmt.Sprintf("%q", s)
 }

@@ -87,6 +87,9 @@ func Load(o Options) (*Settings, error) {
 		s.path = ConfigPath(o.Home)
 		v.SetConfigFile(s.path)
 		v.SetConfigType("ini")
+		if err := checkReadable(s.path); err != nil {
+			return nil, err
+		}
 		if b, err := os.ReadFile(s.path); err == nil {
 			if msg := checkFormat(s.path, b); msg != "" {
 				return nil, fmt.Errorf("%s\n%s", msg, configFormatHint)
