@@ -3,11 +3,11 @@ package build
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"reflect"
 
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/protocol"
 )
@@ -19,12 +19,11 @@ import (
 // upgradable object kind without a new migration of that kind is a
 // warning, since objects the engine already has would not be migrated.
 func checkBaseline(path string, next *artifact.Artifact, migs []protocol.ManifestMigration, configPath string) diag.List {
-	f, err := os.Open(path)
+	data, err := fsutil.ReadRegular(path, maxBaseline)
 	if err != nil {
 		return diag.List{diag.Errorf(path, 0, 0, "cannot read the baseline artifact: %v", err)}
 	}
-	defer f.Close()
-	old, err := artifact.Decode(f)
+	old, err := artifact.Decode(bytes.NewReader(data))
 	if err != nil {
 		p := diag.Errorf(path, 0, 0, "the baseline is not an artifact.json that dvp can read: %v", err)
 		p.Hint = "--baseline takes the artifact.json of the plugin build that is installed on engines"
@@ -98,3 +97,8 @@ func sameJSON(a, b json.RawMessage) bool {
 	}
 	return reflect.DeepEqual(va, vb)
 }
+
+// maxBaseline bounds the --baseline read: an artifact as large as the
+// local engine takes by default (--max-upload-size); a device or FIFO is
+// refused (fsutil.ReadRegular).
+const maxBaseline = 2 << 30

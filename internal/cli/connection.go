@@ -151,9 +151,14 @@ func isTTY(r io.Reader) bool {
 
 // readPasswordLine reads the password from the first line of r.
 func readPasswordLine(r io.Reader) (string, error) {
-	line, err := bufio.NewReader(r).ReadString('\n')
+	// At most maxPasswordLine bytes: standard input may be endless
+	// (/dev/zero, yes) and hold no line break.
+	line, err := bufio.NewReader(io.LimitReader(r, maxPasswordLine+1)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", Userf("Cannot read the password from standard input (%v).", err)
+	}
+	if len(line) > maxPasswordLine {
+		return "", Userf("--password-stdin: the first line of standard input is longer than %d bytes: it is no password.", maxPasswordLine)
 	}
 	line = strings.TrimRight(line, "\r\n")
 	if line == "" {
@@ -269,3 +274,6 @@ func engineAddressError(s *settings.Settings, err error) string {
 	}
 	return fmt.Sprintf("%v (from %s).", err, sourceName(src, settings.KeyEngine, s.ConfigFile()))
 }
+
+// maxPasswordLine bounds what --password-stdin reads.
+const maxPasswordLine = 4096

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/termsafe"
 	"github.com/spf13/cobra"
 )
@@ -310,7 +310,7 @@ func readParams(flag, v string) (json.RawMessage, error) {
 	}
 	data := []byte(v)
 	if strings.HasPrefix(v, "@") {
-		b, err := os.ReadFile(v[1:])
+		b, err := fsutil.ReadRegular(v[1:], maxParamsFile)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, Usagef("Invalid value for '%s': File '%s' does not exist.", flag, v[1:])
 		} else if err != nil {
@@ -394,3 +394,7 @@ func cell(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// maxParamsFile bounds an @FILE of --params; a device or FIFO is refused
+// (fsutil.ReadRegular).
+const maxParamsFile = 16 << 20

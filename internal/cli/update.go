@@ -3,13 +3,13 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/termsafe"
 	"github.com/spf13/cobra"
 )
@@ -118,16 +118,12 @@ func parseHooks(values []string, containerType string, forUpdate bool) (engineap
 }
 
 func readHookFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	b, err := fsutil.ReadRegular(path, maxHookFileBytes)
+	var big *fsutil.ErrTooLarge
+	if err != nil && !errors.As(err, &big) {
 		return "", Usagef("Invalid value for '--hook': cannot read %s: %v.", path, err)
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxHookFileBytes+1))
-	if err != nil {
-		return "", Usagef("Invalid value for '--hook': cannot read %s: %v.", path, err)
-	}
-	if len(b) > maxHookFileBytes {
+	if big != nil {
 		return "", Usagef("Invalid value for '--hook': %s is larger than %d bytes (a hook is a short script; put longer ones on the environment and run them from the hook).", path, maxHookFileBytes)
 	}
 	return string(b), nil

@@ -283,7 +283,7 @@ func (o RunOptions) adminPassword(cfg *Config) (from string, err error) {
 	if o.AdminPasswordFile == "" {
 		return from, nil
 	}
-	b, err := os.ReadFile(o.AdminPasswordFile)
+	b, err := fsutil.ReadRegular(o.AdminPasswordFile, maxAdminPasswordFile)
 	if err != nil {
 		return "", sayf("Cannot read the admin password file: %v", err)
 	}
@@ -352,3 +352,7 @@ func parseSize(s string) (int64, error) {
 	}
 	return n * mult, nil
 }
+
+// maxAdminPasswordFile bounds the --admin-password-file read: its first
+// line is the password; a device or FIFO is refused (fsutil.ReadRegular).
+const maxAdminPasswordFile = 64 << 10

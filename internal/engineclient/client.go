@@ -23,12 +23,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/go-resty/resty/v2"
 )
 
@@ -152,7 +152,7 @@ func New(o Options) (*Client, error) {
 	}
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.InsecureSkipVerify} //nolint:gosec // explicit user choice
 	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
+		pem, err := fsutil.ReadRegular(o.CAFile, maxCAFile)
 		if err != nil {
 			return nil, &Error{Kind: KindLocal, Msg: fmt.Sprintf("Cannot read the CA file %s: %v", o.CAFile, err), Err: err}
 		}
@@ -217,3 +217,7 @@ type restyLogger struct{ l *slog.Logger }
 func (r restyLogger) Errorf(f string, v ...any) { r.l.Debug("resty: " + fmt.Sprintf(f, v...)) }
 func (r restyLogger) Warnf(f string, v ...any)  { r.l.Debug("resty: " + fmt.Sprintf(f, v...)) }
 func (r restyLogger) Debugf(f string, v ...any) { r.l.Debug("resty: " + fmt.Sprintf(f, v...)) }
+
+// maxCAFile bounds the --ca-file read (a bundle of every public authority
+// is about 200 KiB); a device or FIFO is refused (fsutil.ReadRegular).
+const maxCAFile = 16 << 20
