@@ -3,9 +3,11 @@ package cli
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // checkOutputFlag validates --output.
@@ -78,21 +80,37 @@ func firstChecked(cmd *cobra.Command, args []string, a, b string) bool {
 	return firstGiven(cmd, args, []string{a, b}) == a
 }
 
-// firstGiven returns which of the set flags appears first in args.
+// firstGiven returns which of the set flags appears first in args. A short
+// cluster is read as pflag reads it: letters name flags until one that takes
+// a value, whose value is the rest of the cluster (-sstaged is -s alone).
 func firstGiven(cmd *cobra.Command, args []string, set []string) string {
-	for _, a := range args {
-		if a == "--" {
-			break
-		}
-		for _, n := range set {
-			f := cmd.Flags().Lookup(n)
-			long := "--" + n
-			if a == long || strings.HasPrefix(a, long+"=") {
-				return n
+	in := func(f *pflag.Flag) bool { return f != nil && slices.Contains(set, f.Name) }
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return set[0]
+		case strings.HasPrefix(a, "--"):
+			name, _, inline := strings.Cut(a[2:], "=")
+			f := cmd.Flags().Lookup(name)
+			if in(f) {
+				return f.Name
 			}
-			if f.Shorthand != "" && strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.Contains(a[1:], f.Shorthand) {
-				// In a cluster like -gv the flag letters come before any value.
-				return n
+			if f != nil && !inline && f.NoOptDefVal == "" {
+				i++ // the value is the next argument
+			}
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			for j := 1; j < len(a); j++ {
+				f := cmd.Flags().ShorthandLookup(a[j : j+1])
+				if in(f) {
+					return f.Name
+				}
+				if f != nil && f.NoOptDefVal == "" {
+					if j == len(a)-1 {
+						i++ // the value is the next argument
+					}
+					break
+				}
 			}
 		}
 	}
