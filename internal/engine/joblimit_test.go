@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
 )
@@ -18,18 +17,7 @@ import (
 // the request is refused with the API's ErrorResult saying why, 429 or 503
 // with Retry-After, and records no job. A job that ends frees its place.
 func TestJobsAtOnceBounded(t *testing.T) {
-	te := startEngine(t, "", func(c *Config) { c.Clock = nil; c.JobHeartbeat = 100 * time.Millisecond; c.MaxJobs = 4 })
-	a := te.client(t)
-	a.login(testPassword)
-	if env := a.upload(slowArtifact(t)); env.Type != "OKResult" {
-		t.Fatalf("upload: %+v", env)
-	}
-	a.mustComplete("environment add", a.call("POST", "delphix/environment", map[string]any{"name": "here", "hostType": "local"}))
-	src := filepath.Join(t.TempDir(), "src")
-	os.MkdirAll(src, 0o755)
-	if env := a.call("POST", "delphix/sourceconfig", map[string]any{"environment": "here", "repository": "slow", "parameters": map[string]any{"path": src}}); env.Type != "OKResult" {
-		t.Fatalf("source config: %+v", env)
-	}
+	te, a, src := slowSetup(t, func(c *Config) { c.MaxJobs = 4 })
 	a.mustComplete("link", a.call("POST", "delphix/database/link", map[string]any{"name": "ds", "sourceConfig": src, "parameters": map[string]any{"mountLocation": filepath.Join(t.TempDir(), "mnt")}}))
 	os.WriteFile(filepath.Join(src, "lines"), []byte("1\n"), 0o644)
 	os.WriteFile(filepath.Join(src, "hang"), nil, 0o644)

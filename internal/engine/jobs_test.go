@@ -29,11 +29,17 @@ func slowArtifact(t testing.TB) []byte {
 	return b
 }
 
-// slowSetup starts an engine whose jobs beat every 100 ms, with the slow
-// plugin, a local environment and a source config whose directory it
-// returns.
-func slowSetup(t *testing.T) (*testEngine, *client, string) {
-	te := startEngine(t, "", func(c *Config) { c.Clock = nil; c.JobHeartbeat = 100 * time.Millisecond })
+// slowSetup starts an engine whose jobs beat every 100 ms (then configured
+// by each of more), with the slow plugin, a local environment and a source
+// config whose directory it returns.
+func slowSetup(t *testing.T, more ...func(*Config)) (*testEngine, *client, string) {
+	te := startEngine(t, "", func(c *Config) {
+		c.Clock = nil
+		c.JobHeartbeat = 100 * time.Millisecond
+		for _, m := range more {
+			m(c)
+		}
+	})
 	c := te.client(t)
 	c.login(testPassword)
 	if env := c.upload(slowArtifact(t)); env.Type != "OKResult" {
