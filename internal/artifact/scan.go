@@ -223,21 +223,7 @@ func (s *scanner) document(f *Fields, o ScanOptions) error {
 		return s.ioErr(err)
 	}
 	if c != '{' {
-		raw, err := s.capture("", o.MaxFieldBytes)
-		var tooLarge *FieldTooLargeError
-		switch {
-		case errors.As(err, &tooLarge):
-			return ErrNotObject
-		case err != nil:
-			return err
-		}
-		if !json.Valid(raw) {
-			return s.syntaxf("not a JSON value")
-		}
-		if err := s.end(); err != nil {
-			return err
-		}
-		return ErrNotObject
+		return s.notObject(o)
 	}
 	s.br.ReadByte()
 	if err := s.skipSpace(); err != nil {
@@ -248,69 +234,8 @@ func (s *scanner) document(f *Fields, o ScanOptions) error {
 		return s.end()
 	}
 	for {
-		if err := s.skipSpace(); err != nil {
-			return s.ioErr(err)
-		}
-		if c, err := s.peek(); err != nil {
-			return s.ioErr(err)
-		} else if c != '"' {
-			return s.syntaxf("expected a string key")
-		}
-		s.inKey = true
-		rawKey, err := s.capture("", 1<<16)
-		s.inKey = false
-		if err != nil {
+		if err := s.member(f, o); err != nil {
 			return err
-		}
-		var key string
-		if err := json.Unmarshal(rawKey, &key); err != nil {
-			return s.syntaxf("invalid object key")
-		}
-		if err := s.skipSpace(); err != nil {
-			return s.ioErr(err)
-		}
-		if b, err := s.br.ReadByte(); err != nil {
-			return s.ioErr(err)
-		} else if b != ':' {
-			return s.syntaxf("expected ':' after an object key")
-		}
-		if err := s.skipSpace(); err != nil {
-			return s.ioErr(err)
-		}
-		if f.Has(key) {
-			f.Duplicates = append(f.Duplicates, key)
-		} else {
-			f.Keys = append(f.Keys, key)
-		}
-		c, err := s.peek()
-		if err != nil {
-			return s.ioErr(err)
-		}
-		if key == SourceCodeField && c == '"' {
-			s.br.ReadByte()
-			delete(f.Values, key)
-			f.SourceCodeStreamed = true
-			sr := &stringReader{s: s}
-			if o.SourceCode != nil {
-				if err := o.SourceCode(sr); err != nil {
-					return err
-				}
-			}
-			if err := sr.skip(); err != nil {
-				return err
-			}
-		} else {
-			raw, err := s.capture(key, o.MaxFieldBytes)
-			if err != nil {
-				return err
-			}
-			if !json.Valid(raw) {
-				return s.syntaxf("the value of %q is not valid JSON", key)
-			}
-			if key == SourceCodeField {
-				f.SourceCodeStreamed = false
-			}
-			f.Values[key] = raw
 		}
 		if err := s.skipSpace(); err != nil {
 			return s.ioErr(err)
@@ -330,6 +255,103 @@ func (s *scanner) document(f *Fields, o ScanOptions) error {
 	}
 }
 
+// notObject reads a document that does not start with '{': ErrNotObject
+// when it is one JSON value, a syntax error when it is not.
+func (s *scanner) notObject(o ScanOptions) error {
+	raw, err := s.capture("", o.MaxFieldBytes)
+	var tooLarge *FieldTooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return ErrNotObject
+	case err != nil:
+		return err
+	}
+	if !json.Valid(raw) {
+		return s.syntaxf("not a JSON value")
+	}
+	if err := s.end(); err != nil {
+		return err
+	}
+	return ErrNotObject
+}
+
+// member reads one top-level key and its value into f: the value kept, or
+// streamed to o.SourceCode when it is the sourceCode string.
+func (s *scanner) member(f *Fields, o ScanOptions) error {
+	key, err := s.key()
+	if err != nil {
+		return err
+	}
+	if f.Has(key) {
+		f.Duplicates = append(f.Duplicates, key)
+	} else {
+		f.Keys = append(f.Keys, key)
+	}
+	c, err := s.peek()
+	if err != nil {
+		return s.ioErr(err)
+	}
+	if key == SourceCodeField && c == '"' {
+		s.br.ReadByte()
+		delete(f.Values, key)
+		f.SourceCodeStreamed = true
+		sr := &stringReader{s: s}
+		if o.SourceCode != nil {
+			if err := o.SourceCode(sr); err != nil {
+				return err
+			}
+		}
+		return sr.skip()
+	}
+	raw, err := s.capture(key, o.MaxFieldBytes)
+	if err != nil {
+		return err
+	}
+	if !json.Valid(raw) {
+		return s.syntaxf("the value of %q is not valid JSON", key)
+	}
+	if key == SourceCodeField {
+		f.SourceCodeStreamed = false
+	}
+	f.Values[key] = raw
+	return nil
+}
+
+// key reads an object key and the colon after it, and the white space
+// before the value.
+func (s *scanner) key() (string, error) {
+	if err := s.skipSpace(); err != nil {
+		return "", s.ioErr(err)
+	}
+	if c, err := s.peek(); err != nil {
+		return "", s.ioErr(err)
+	} else if c != '"' {
+		return "", s.syntaxf("expected a string key")
+	}
+	s.inKey = true
+	rawKey, err := s.capture("", 1<<16)
+	s.inKey = false
+	if err != nil {
+		return "", err
+	}
+	var key string
+	if err := json.Unmarshal(rawKey, &key); err != nil {
+		return "", s.syntaxf("invalid object key")
+	}
+	if err := s.skipSpace(); err != nil {
+		return "", s.ioErr(err)
+	}
+	if b, err := s.br.ReadByte(); err != nil {
+		return "", s.ioErr(err)
+	} else if b != ':' {
+		return "", s.syntaxf("expected ':' after an object key")
+	}
+	if err := s.skipSpace(); err != nil {
+		return "", s.ioErr(err)
+	}
+	return key, nil
+}
+
 // end checks that only white space follows the document.
 func (s *scanner) end() error {
 	err := s.skipSpace()
@@ -345,9 +367,9 @@ func (s *scanner) end() error {
 // capture returns the raw bytes of the next JSON value (not yet fully
 // checked: the caller runs json.Valid on it), at most limit bytes.
 func (s *scanner) capture(key string, limit int64) (_ []byte, err error) {
-	var out []byte
+	cb := &captureBuf{s: s, key: key, limit: limit}
 	defer func() {
-		s.kept += int64(len(out))
+		s.kept += int64(len(cb.out))
 		if err == nil && !s.inKey {
 			s.values++
 			if s.values > s.o.MaxValues {
@@ -355,116 +377,147 @@ func (s *scanner) capture(key string, limit int64) (_ []byte, err error) {
 			}
 		}
 	}()
-	add := func(b byte) error {
-		if int64(len(out)) >= limit {
-			return &FieldTooLargeError{Key: key, Limit: limit}
-		}
-		if s.kept+int64(len(out)) >= s.o.MaxFieldBytes {
-			return &FieldTooLargeError{Key: key, Limit: s.o.MaxFieldBytes, Bound: BoundTotalBytes}
-		}
-		out = append(out, b)
-		return nil
-	}
 	c, err := s.peek()
 	if err != nil {
 		return nil, s.ioErr(err)
 	}
 	switch c {
 	case '{', '[':
-		depth := 0
-		inString := false
-		for {
-			b, err := s.br.ReadByte()
-			if err != nil {
-				return nil, s.ioErr(err)
-			}
-			if err := add(b); err != nil {
-				return nil, err
-			}
-			if inString {
-				switch b {
-				case '\\':
-					e, err := s.br.ReadByte()
-					if err != nil {
-						return nil, s.ioErr(err)
-					}
-					if err := add(e); err != nil {
-						return nil, err
-					}
-				case '"':
-					inString = false
-				}
-				continue
-			}
-			switch b {
-			case '"':
-				inString = true
-			case '{', '[':
-				depth++
-				if depth > s.o.MaxDepth {
-					return nil, &FieldTooLargeError{Key: key, Limit: int64(s.o.MaxDepth), Bound: BoundDepth}
-				}
-				fallthrough
-			case ',':
-				// A value follows (or the container is empty: counted
-				// all the same).
-				s.values++
-				if s.values > s.o.MaxValues {
-					return nil, &FieldTooLargeError{Key: key, Limit: int64(s.o.MaxValues), Bound: BoundValues}
-				}
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return out, nil
-				}
-			}
-		}
+		err = cb.container()
 	case '"':
 		s.br.ReadByte()
-		out = append(out, '"')
-		for {
-			b, err := s.br.ReadByte()
-			if err != nil {
-				return nil, s.ioErr(err)
-			}
-			if err := add(b); err != nil {
-				return nil, err
-			}
+		cb.out = append(cb.out, '"')
+		err = cb.stringRest()
+	default:
+		err = cb.scalar()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cb.out, nil
+}
+
+// captureBuf is the value capture is reading: its bytes so far and the
+// bounds they are held to.
+type captureBuf struct {
+	s     *scanner
+	key   string
+	limit int64
+	out   []byte
+}
+
+// add appends a byte of the value, or fails when it would go beyond the
+// value's limit or the bound of all kept values together.
+func (cb *captureBuf) add(b byte) error {
+	if int64(len(cb.out)) >= cb.limit {
+		return &FieldTooLargeError{Key: cb.key, Limit: cb.limit}
+	}
+	if cb.s.kept+int64(len(cb.out)) >= cb.s.o.MaxFieldBytes {
+		return &FieldTooLargeError{Key: cb.key, Limit: cb.s.o.MaxFieldBytes, Bound: BoundTotalBytes}
+	}
+	cb.out = append(cb.out, b)
+	return nil
+}
+
+// read reads and adds one byte.
+func (cb *captureBuf) read() (byte, error) {
+	b, err := cb.s.br.ReadByte()
+	if err != nil {
+		return 0, cb.s.ioErr(err)
+	}
+	return b, cb.add(b)
+}
+
+// container reads an object or array up to its matching close, counting
+// its values and its depth.
+func (cb *captureBuf) container() error {
+	s := cb.s
+	depth := 0
+	inString := false
+	for {
+		b, err := cb.read()
+		if err != nil {
+			return err
+		}
+		if inString {
 			switch b {
 			case '\\':
-				e, err := s.br.ReadByte()
-				if err != nil {
-					return nil, s.ioErr(err)
-				}
-				if err := add(e); err != nil {
-					return nil, err
+				if _, err := cb.read(); err != nil {
+					return err
 				}
 			case '"':
-				return out, nil
+				inString = false
+			}
+			continue
+		}
+		switch b {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			if depth > s.o.MaxDepth {
+				return &FieldTooLargeError{Key: cb.key, Limit: int64(s.o.MaxDepth), Bound: BoundDepth}
+			}
+			fallthrough
+		case ',':
+			// A value follows (or the container is empty: counted
+			// all the same).
+			s.values++
+			if s.values > s.o.MaxValues {
+				return &FieldTooLargeError{Key: cb.key, Limit: int64(s.o.MaxValues), Bound: BoundValues}
+			}
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return nil
 			}
 		}
-	default:
-		for {
-			b, err := s.br.ReadByte()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return nil, err
-			}
-			if b == ',' || b == '}' || b == ']' || b == ' ' || b == '\t' || b == '\n' || b == '\r' {
-				s.br.UnreadByte()
-				break
-			}
-			if err := add(b); err != nil {
-				return nil, err
-			}
-		}
-		if len(out) == 0 {
-			return nil, s.syntaxf("expected a value")
-		}
-		return out, nil
 	}
+}
+
+// stringRest reads a string after its opening quote, up to and with its
+// closing quote.
+func (cb *captureBuf) stringRest() error {
+	for {
+		b, err := cb.read()
+		if err != nil {
+			return err
+		}
+		switch b {
+		case '\\':
+			if _, err := cb.read(); err != nil {
+				return err
+			}
+		case '"':
+			return nil
+		}
+	}
+}
+
+// scalar reads a number, true, false or null: up to a delimiter or the
+// end of the input.
+func (cb *captureBuf) scalar() error {
+	s := cb.s
+	for {
+		b, err := s.br.ReadByte()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if b == ',' || b == '}' || b == ']' || b == ' ' || b == '\t' || b == '\n' || b == '\r' {
+			s.br.UnreadByte()
+			break
+		}
+		if err := cb.add(b); err != nil {
+			return err
+		}
+	}
+	if len(cb.out) == 0 {
+		return s.syntaxf("expected a value")
+	}
+	return nil
 }
 
 // stringReader reads the rest of a JSON string (after its opening quote),
