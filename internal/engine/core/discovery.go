@@ -117,6 +117,9 @@ func (e *Engine) discoverWith(ctx context.Context, j *jobs.Job, env engineapi.En
 	if err := run.Call(ctx, "discovery.repository", map[string]any{"source_connection": d.conn}, &repos); err != nil {
 		return err
 	}
+	if err := checkRepositoryCount(len(repos)); err != nil {
+		return err
+	}
 	existing, err := store.ListAs[engineapi.Repository](ctx, e.store, store.KindRepository, env.Reference)
 	if err != nil {
 		return err
@@ -150,6 +153,9 @@ type discoveryRun struct {
 	// seen are the repositories and source configs found;
 	// scDiscovered the repositories whose source configs were discovered.
 	seen, scDiscovered map[string]bool
+	// scCount and scBytes are the source configs found so far and the
+	// size of their JSON (discoverybounds.go).
+	scCount, scBytes int
 }
 
 // repository checks a repository the plugin found (raw) and stores it:
@@ -185,7 +191,7 @@ func (d *discoveryRun) repository(ctx context.Context, raw json.RawMessage, exis
 		repo = &r
 	}
 	d.seen[repo.Reference] = true
-	d.j.Info("event.environment.repository", fmt.Sprintf("Plugin %q found repository %q (%s) on %s.", a.Name, name, repo.Reference, d.env.Name))
+	d.j.Info("event.environment.repository", fmt.Sprintf("Plugin %q found repository %q (%s) on %s.", a.Name, eventName(name), repo.Reference, d.env.Name))
 	return repo, nil
 }
 
@@ -197,6 +203,13 @@ func (d *discoveryRun) sourceConfigs(ctx context.Context, repo *engineapi.Reposi
 	d.scDiscovered[repo.Reference] = true
 	var scs []json.RawMessage
 	if err := d.run.Call(ctx, "discovery.source_config", map[string]any{"source_connection": d.conn, "repository": raw}, &scs); err != nil {
+		return err
+	}
+	size := 0
+	for _, sraw := range scs {
+		size += len(sraw)
+	}
+	if err := d.countSourceConfigs(repo.Name, len(scs), size); err != nil {
 		return err
 	}
 	have, err := store.ListAs[engineapi.SourceConfig](ctx, e.store, store.KindSourceConfig, repo.Reference)
@@ -231,10 +244,10 @@ func (d *discoveryRun) sourceConfigs(ctx context.Context, repo *engineapi.Reposi
 			return err
 		}
 		d.seen[ref] = true
-		d.j.Info("event.environment.sourceconfig", fmt.Sprintf("Plugin %q found source config %q (%s).", a.Name, sname, ref))
+		d.j.Info("event.environment.sourceconfig", fmt.Sprintf("Plugin %q found source config %q (%s).", a.Name, eventName(sname), ref))
 	}
 	if len(scs) == 0 {
-		d.j.Info("event.environment.sourceconfig.none", fmt.Sprintf("Plugin %q found no source config in %q (add them by hand).", a.Name, repo.Name))
+		d.j.Info("event.environment.sourceconfig.none", fmt.Sprintf("Plugin %q found no source config in %q (add them by hand).", a.Name, eventName(repo.Name)))
 	}
 	return nil
 }
@@ -316,13 +329,13 @@ func (e *Engine) vanished(ctx context.Context, j *jobs.Job, plugin, kind, ref, n
 		if err := e.store.DeleteObject(ctx, kind, ref); err != nil {
 			return err
 		}
-		j.Info("event.environment.removed", fmt.Sprintf("Plugin %q no longer finds the %s %q (%s): removed.", plugin, what, name, ref))
+		j.Info("event.environment.removed", fmt.Sprintf("Plugin %q no longer finds the %s %q (%s): removed.", plugin, what, eventName(name), ref))
 		return nil
 	}
 	*missing = true
 	if err := e.store.PutObject(ctx, kind, ref, name, obj, now); err != nil {
 		return err
 	}
-	j.Event("event.environment.missing", fmt.Sprintf("Plugin %q no longer finds the %s %q (%s): kept and marked missing, since %s use it.", plugin, what, name, ref, containerList(users)), nil, "WARNING", "RUNNING")
+	j.Event("event.environment.missing", fmt.Sprintf("Plugin %q no longer finds the %s %q (%s): kept and marked missing, since %s use it.", plugin, what, eventName(name), ref, containerList(users)), nil, "WARNING", "RUNNING")
 	return nil
 }

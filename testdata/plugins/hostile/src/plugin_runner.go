@@ -5,8 +5,9 @@
 // outcome as the name of a repository ("attempt=outcome"). On an
 // environment named "control" it only tries the cheap escapes (the test's
 // run without a sandbox shows that they do succeed there); on "memory" and
-// "bigmessage" only the attacks on the engine's memory (memory.go);
-// elsewhere it also forks without bound, allocates without bound and logs
+// "bigmessage" only the attacks on the engine's memory (memory.go); on
+// "quiet", "manyrepos", "manyconfigs" and "bigconfigs" only the floods of
+// its discovery (flood.go); elsewhere it also forks without bound, allocates without bound and logs
 // 300 MB.
 package main
 
@@ -108,6 +109,9 @@ func leaked(ok bool) string {
 
 func repositoryDiscovery(ctx context.Context, conn sdk.RemoteConnection) ([]generated.RepositoryDefinition, error) {
 	if r, ok := memoryAttack(ctx, conn); ok {
+		return r, nil
+	}
+	if r, ok := floodRepositories(conn); ok {
 		return r, nil
 	}
 	control := conn.Environment.Name == "control"
@@ -384,7 +388,7 @@ func lastLine(s string) string {
 }
 
 func sourceConfigDiscovery(ctx context.Context, conn sdk.RemoteConnection, repository generated.RepositoryDefinition) ([]generated.SourceConfigDefinition, error) {
-	return nil, nil
+	return floodSourceConfigs(ctx, conn, repository), nil
 }
 
 func linkedPostSnapshot(ctx context.Context, staged sdk.StagedSource[generated.LinkedSourceDefinition], repository generated.RepositoryDefinition, sourceConfig generated.SourceConfigDefinition, _ *generated.SnapshotParametersDefinition) (generated.SnapshotDefinition, error) {
