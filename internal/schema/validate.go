@@ -183,6 +183,10 @@ func (s *Schema) metaHint(e jsonschemamsg.Error) string {
 		return fmt.Sprintf("add \"identityFields\": [\"<property>\", ...] at the top level of %s, naming the properties that identify the object across discoveries", e.InstancePath[0])
 	case strings.HasPrefix(sp, "/definitions/discoverableObject/type"):
 		return fmt.Sprintf("%s must be a JSON object with nameField and identityFields", e.InstancePath[0])
+	case strings.HasPrefix(sp, "/definitions/recordSizeObject/type"):
+		// true or false: the draft-07 rules take them as schemas, dvp's
+		// rule for recordSizeInKB wants an object.
+		return fmt.Sprintf("%s must be a JSON object, e.g. {\"type\": \"object\", \"properties\": {}}", e.InstancePath[0])
 	case strings.HasPrefix(sp, "/definitions/recordSizeObject"):
 		return "declare recordSizeInKB as \"type\": \"integer\" (the record size in KiB, a power of two from 1 to 16384)"
 	}
