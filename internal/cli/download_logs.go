@@ -112,9 +112,10 @@ func checkWritableDir(short, long, dir string) error {
 }
 
 func runDownloadLogs(ctx context.Context, app *App, opts DownloadLogsOptions, conn *connection) error {
-	cfg, problems := config.Load(opts.ConfigPath)
+	cfg, problems := config.LoadSettings(opts.ConfigPath)
 	// As dvp does, a config with problems is only warned about: the id and
-	// the name are all download-logs needs.
+	// the name are all download-logs needs (schemaFile and srcDir are not
+	// looked for).
 	for _, p := range problems {
 		if p.Severity == diag.Error || p.Severity == diag.Warning {
 			app.Log.Warn(fmt.Sprintf("Validation failed on plugin file %s : %s", opts.ConfigPath, p.String()))

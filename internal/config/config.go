@@ -134,7 +134,22 @@ func NormalizeBuildNumber(s string) string {
 // (or is refused: over MaxFileSize, an alias bomb) or is not a YAML mapping
 // at all; otherwise cfg holds every value that had the right type, so
 // warning-mode callers can go on.
-func Load(path string) (*Config, diag.List) { return load(path, true) }
+func Load(path string) (*Config, diag.List) { return load(path, checkAll) }
+
+// LoadSettings is Load without the checks of schemaFile and srcDir on
+// disk: what dvp download-logs reads, as dvp's does, for the plugin's id
+// and name (docs/compatibility.md, plugin_config.yml). SchemaPath and
+// SrcPath are left empty.
+func LoadSettings(path string) (*Config, diag.List) { return load(path, checkSchema) }
+
+// The checks parse runs besides reading the YAML and the Lua keys' pairing.
+type checks int
+
+const (
+	checkSchema checks = 1 << iota // plugin_config.yml's schema
+	checkPaths                     // schemaFile and srcDir on disk
+	checkAll    = checkSchema | checkPaths
+)
 
 // Peek is Load without the check against plugin_config.yml's schema, the
 // costly part of Load (the schema is compiled on first use), and without
@@ -143,16 +158,16 @@ func Load(path string) (*Config, diag.List) { return load(path, true) }
 // build starts go build with it). The values are those Load gives, for a
 // config Load may yet refuse; nil where Load's would be nil.
 func Peek(path string) *Config {
-	cfg, _ := load(path, false)
+	cfg, _ := load(path, checkPaths)
 	return cfg
 }
 
-func load(path string, check bool) (*Config, diag.List) {
+func load(path string, c checks) (*Config, diag.List) {
 	data, ps := ReadFile(path)
 	if ps != nil {
 		return nil, ps
 	}
-	return parse(path, data, check)
+	return parse(path, data, c)
 }
 
 // ReadFile reads the plugin config at path as Load does; the problems say
@@ -203,18 +218,21 @@ func readProblem(path string, err error) diag.Problem {
 // Parse is Load without reading the file: data is its content and path is
 // used for messages and to resolve srcDir and schemaFile (relative to
 // filepath.Dir(path)); those two paths are still checked on disk.
-func Parse(path string, data []byte) (*Config, diag.List) { return parse(path, data, true) }
+func Parse(path string, data []byte) (*Config, diag.List) { return parse(path, data, checkAll) }
 
 // ParseUnchecked is Parse without the check against plugin_config.yml's
 // schema (the costly part: the schema is compiled on first use): the same
 // values, and the problems of every other rule (YAML, the Lua keys, srcDir
 // and schemaFile on disk). Parse's problems are these and the schema's.
 // dvp build uses it for a file whose bytes a build checked before.
-func ParseUnchecked(path string, data []byte) (*Config, diag.List) { return parse(path, data, false) }
+func ParseUnchecked(path string, data []byte) (*Config, diag.List) {
+	return parse(path, data, checkPaths)
+}
 
-// parse is Parse; without check, the config is not checked against its
-// schema (Peek, ParseUnchecked).
-func parse(path string, data []byte, check bool) (*Config, diag.List) {
+// parse is Parse with the checks c: without checkSchema the config is not
+// checked against its schema (Peek, ParseUnchecked), without checkPaths
+// schemaFile and srcDir are not looked up (LoadSettings).
+func parse(path string, data []byte, c checks) (*Config, diag.List) {
 	var probs diag.List
 	if len(data) > MaxFileSize {
 		return nil, diag.List{tooBig(path, int64(len(data)))}
@@ -265,12 +283,14 @@ func parse(path string, data []byte, check bool) (*Config, diag.List) {
 	for k := range obj {
 		cfg.Present[k] = true
 	}
-	if check {
+	if c&checkSchema != 0 {
 		probs = append(probs, validateSchema(path, doc, top)...)
 	}
 	cfg.fill(obj)
 	probs = append(probs, luaPairing(path, cfg, obj)...)
-	probs = append(probs, cfg.resolvePaths(obj)...)
+	if c&checkPaths != 0 {
+		probs = append(probs, cfg.resolvePaths(obj)...)
+	}
 	probs.Sort()
 	return cfg, probs
 }

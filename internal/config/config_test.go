@@ -343,3 +343,24 @@ func TestPeekGivesLoadsValues(t *testing.T) {
 		t.Errorf("Peek of a list gave a config")
 	}
 }
+
+// LoadSettings (download-logs) neither looks for schemaFile and srcDir nor
+// reports them, and still checks the rest.
+func TestLoadSettingsSkipsPaths(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "plugin_config.yml")
+	text := strings.Replace(validConfig, "name: my plugin", "name: 7", 1)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, probs := LoadSettings(p)
+	if cfg == nil || cfg.ID == "" || cfg.SrcPath != "" || cfg.SchemaPath != "" {
+		t.Fatalf("LoadSettings gave %+v", cfg)
+	}
+	if len(probs) != 1 || probs[0].Pointer != "/name" {
+		t.Errorf("LoadSettings problems %v, want only the one of /name", probs)
+	}
+	if _, all := Load(p); len(all) != 3 {
+		t.Errorf("Load problems %v, want /name, /schemaFile and /srcDir", all)
+	}
+}
