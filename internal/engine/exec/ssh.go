@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/pluginhost"
 	"github.com/dvpkit/dvp/sdk/libs"
 	"golang.org/x/crypto/ssh"
@@ -40,9 +41,19 @@ func KnownHostsFile(env engineapi.Environment) string {
 	return filepath.Join(home, ".ssh", "known_hosts")
 }
 
-// dialSSH connects to the environment, checking its host key.
+// Bounds of the files an SSH environment names: a private key is a few
+// KiB (an RSA key of 16384 bits under 13 KiB); a known hosts file has a
+// line per host.
+const (
+	maxSSHKeyFile     = 1 << 20
+	maxKnownHostsFile = 64 << 20
+)
+
+// dialSSH connects to the environment, checking its host key. The key and
+// the known hosts file must be regular files within their bounds: a path
+// to a FIFO, a device or a huge file cannot hold the engine.
 func dialSSH(ctx context.Context, env engineapi.Environment) (*ssh.Client, error) {
-	key, err := os.ReadFile(env.SSHKeyFile)
+	key, err := fsutil.ReadRegular(env.SSHKeyFile, maxSSHKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the SSH private key of environment %s: %v", env.Name, err)
 	}
@@ -55,7 +66,11 @@ func dialSSH(ctx context.Context, env engineapi.Environment) (*ssh.Client, error
 		hostKey = ssh.InsecureIgnoreHostKey()
 	} else {
 		file := KnownHostsFile(env)
-		cb, err := knownhosts.New(file)
+		err := checkKnownHostsFile(file)
+		var cb ssh.HostKeyCallback
+		if err == nil {
+			cb, err = knownhosts.New(file)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("cannot read the known hosts file %s to verify the host key of %s: %v", file, env.Host, err)
 		}
@@ -88,6 +103,23 @@ func dialSSH(ctx context.Context, env engineapi.Environment) (*ssh.Client, error
 		return nil, fmt.Errorf("SSH login to %s@%s failed: %v", env.User, addr, err)
 	}
 	return ssh.NewClient(c, chans, reqs), nil
+}
+
+// checkKnownHostsFile refuses a known hosts file that is not a regular
+// file (knownhosts opens it: a FIFO would wait for a writer) or is over
+// its bound, saying what it is.
+func checkKnownHostsFile(file string) error {
+	st, err := os.Stat(file)
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file (mode %s)", file, st.Mode())
+	}
+	if st.Size() > maxKnownHostsFile {
+		return &fsutil.ErrTooLarge{Path: file, Max: maxKnownHostsFile}
+	}
+	return nil
 }
 
 func (s *sshExec) conn(ctx context.Context) (*ssh.Client, error) {
