@@ -2,12 +2,14 @@ package engine
 
 import (
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
+	"github.com/dvpkit/dvp/internal/testio"
 )
 
 // TestJobsAtOnceBounded: clients that start jobs in a loop (syncs of one
@@ -17,7 +19,11 @@ import (
 // the request is refused with the API's ErrorResult saying why, 429 or 503
 // with Retry-After, and records no job. A job that ends frees its place.
 func TestJobsAtOnceBounded(t *testing.T) {
-	te, a, src := slowSetup(t, func(c *Config) { c.MaxJobs = 4 })
+	logs := new(testio.Buffer)
+	te, a, src := slowSetup(t, func(c *Config) {
+		c.MaxJobs = 4
+		c.Log = slog.New(slog.NewTextHandler(logs, nil))
+	})
 	a.mustComplete("link", a.call("POST", "delphix/database/link", map[string]any{"name": "ds", "sourceConfig": src, "parameters": map[string]any{"mountLocation": filepath.Join(t.TempDir(), "mnt")}}))
 	os.WriteFile(filepath.Join(src, "lines"), []byte("1\n"), 0o644)
 	os.WriteFile(filepath.Join(src, "hang"), nil, 0o644)
@@ -69,6 +75,12 @@ func TestJobsAtOnceBounded(t *testing.T) {
 	}
 	if n := running(); n != 4 {
 		t.Errorf("%d jobs of ds not ended; want 4 (the refused requests record none)", n)
+	}
+	// The engine at its bound is an expected condition: a warning, not an
+	// error (the warnings of one kind are rate-limited: busylog_test.go).
+	if l := logs.String(); !strings.Contains(l, `level=WARN msg="request refused: the engine is busy"`) ||
+		!strings.Contains(l, "id=exception.webservices.jobs.busy") || strings.Contains(l, "level=ERROR") {
+		t.Errorf("the engine's log of the busy refusals:\n%s", l)
 	}
 
 	// A job that ends gives its place back.

@@ -112,6 +112,8 @@ type Server struct {
 	handler   http.Handler
 	// uploadRoom bounds the uploads received at once.
 	uploadRoom *uploadRoom
+	// busy logs the busy refusals (503), rate-limited.
+	busy *busyLog
 }
 
 // New returns the API of the engine c.
@@ -124,6 +126,7 @@ func New(cfg Config, c *core.Engine) *Server {
 		uploads:    newTokens("upload", cfg.UploadTokenTTL, cfg.Clock, maxUploadTokensPerSession, maxUploadTokens),
 		downloads:  newTokens("download", cfg.DownloadTokenTTL, cfg.Clock, maxDownloadTokensPerSession, maxDownloadTokens),
 		uploadRoom: newUploadRoom(2 * (cfg.MaxUploadBytes + multipartSlack)),
+		busy:       newBusyLog(cfg.Clock),
 	}
 	srv.handler = srv.routes()
 	return srv
@@ -274,7 +277,10 @@ func (srv *Server) wrap(group []Route) http.Handler {
 		if err := rt.handle(srv, w, r, q); err != nil {
 			// An error may quote a value of the request or of a plugin.
 			err.Details, err.Action = srv.cfg.Redactor.Redact(err.Details), srv.cfg.Redactor.Redact(err.Action)
-			if err.Status >= 500 {
+			switch {
+			case err.Status == http.StatusServiceUnavailable:
+				srv.busy.refused(srv.cfg.Log, r.URL.Path, err)
+			case err.Status >= 500:
 				srv.cfg.Log.Error("request failed", "path", r.URL.Path, "error", err.Details)
 			}
 			if err.Status == http.StatusServiceUnavailable || err.Status == http.StatusTooManyRequests {
