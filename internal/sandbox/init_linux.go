@@ -10,13 +10,15 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dvpkit/dvp/internal/fsutil"
 )
 
 // probeTarget is the init mode's argument that exits 0 at once: New runs it
@@ -353,12 +355,7 @@ func readOnly(sp *spec) error {
 
 // under tells whether p is one of dirs or inside one.
 func under(p string, dirs []string) bool {
-	for _, d := range dirs {
-		if p == d || strings.HasPrefix(p, d+"/") || d == "/" {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(dirs, func(d string) bool { return fsutil.Within(d, p) })
 }
 
 // confine sets the limits and cgroups of the stopped command pid, then lets

@@ -58,7 +58,7 @@ func Extract(zipPath, dir string, maxBytes int64, executables ...string) error {
 			return err
 		}
 		target := filepath.Join(dir, filepath.FromSlash(strings.TrimSuffix(f.Name, "/")))
-		if rel, err := filepath.Rel(dir, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		if !fsutil.Within(dir, target) {
 			return fmt.Errorf("entry %q escapes the directory", f.Name)
 		}
 		if f.Mode().IsDir() || strings.HasSuffix(f.Name, "/") {
