@@ -73,6 +73,29 @@ func openHostEntry(path string, device bool) (hostEntry, bool, error) {
 // afterwards (setupMounts) from descriptors opened before, while the
 // host's root is still attached at oldRoot; detach then removes it.
 func enterSystemRoot() (detach func() error, err error) {
+	entries, err := openSystemEntries()
+	if err != nil {
+		return nil, err
+	}
+	root := stagingDir
+	if err := makeSystemRoot(root); err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if err := placeHostEntry(root, e); err != nil {
+			return nil, err
+		}
+	}
+	if err := makeDevLinksAndProc(root); err != nil {
+		return nil, err
+	}
+	return pivotInto(root)
+}
+
+// openSystemEntries opens the host's paths a SystemOnly view keeps: the
+// system's directories, the /etc entries of SystemEtc and the devices
+// (those that do not exist are left out).
+func openSystemEntries() ([]hostEntry, error) {
 	var entries []hostEntry
 	add := func(path string, device bool) error {
 		e, ok, err := openHostEntry(path, device)
@@ -99,56 +122,72 @@ func enterSystemRoot() (detach func() error, err error) {
 			return nil, err
 		}
 	}
-	root := stagingDir
+	return entries, nil
+}
+
+// makeSystemRoot mounts the new root's tmpfs at root with its top
+// directories.
+func makeSystemRoot(root string) error {
 	if err := unix.Mount("tmpfs", root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755,size=1m,nr_inodes=4096"); err != nil {
-		return nil, fmt.Errorf("making the sandbox's root at %s: %v", root, err)
+		return fmt.Errorf("making the sandbox's root at %s: %v", root, err)
 	}
 	for _, d := range []string{"etc", "dev", "proc", "tmp"} {
 		if err := os.Mkdir(filepath.Join(root, d), 0o755); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	for _, e := range entries {
-		dst := filepath.Join(root, e.path)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return nil, err
+	return nil
+}
+
+// placeHostEntry puts e at its path under root: a link as a link, a
+// directory or file bound from its descriptor (which it closes), read-only
+// unless it is a device.
+func placeHostEntry(root string, e hostEntry) error {
+	dst := filepath.Join(root, e.path)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	if e.fd < 0 {
+		return os.Symlink(e.link, dst)
+	}
+	if e.dir {
+		if err := os.Mkdir(dst, 0o755); err != nil {
+			return err
 		}
-		if e.fd < 0 {
-			if err := os.Symlink(e.link, dst); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if e.dir {
-			if err := os.Mkdir(dst, 0o755); err != nil {
-				return nil, err
-			}
-		} else if err := os.WriteFile(dst, nil, 0o644); err != nil {
-			return nil, err
-		}
-		if err := unix.Mount("/proc/self/fd/"+strconv.Itoa(e.fd), dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-			return nil, fmt.Errorf("binding %s: %v", e.path, err)
-		}
-		unix.Close(e.fd)
-		if !e.device {
-			if err := unix.Mount("", dst, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
-				return nil, fmt.Errorf("making %s read-only: %v", e.path, err)
-			}
+	} else if err := os.WriteFile(dst, nil, 0o644); err != nil {
+		return err
+	}
+	if err := unix.Mount("/proc/self/fd/"+strconv.Itoa(e.fd), dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("binding %s: %v", e.path, err)
+	}
+	unix.Close(e.fd)
+	if !e.device {
+		if err := unix.Mount("", dst, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+			return fmt.Errorf("making %s read-only: %v", e.path, err)
 		}
 	}
+	return nil
+}
+
+// makeDevLinksAndProc adds /dev's links to the standard descriptors and a
+// /proc of this PID namespace (the engine's processes, and their
+// environment, are not in it).
+func makeDevLinksAndProc(root string) error {
 	for name, target := range map[string]string{"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2"} {
 		if err := os.Symlink(target, filepath.Join(root, "dev", name)); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	// A /proc of this PID namespace: the engine's processes (and their
-	// environment) are not in it.
 	if err := unix.Mount("proc", filepath.Join(root, "proc"), "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		return nil, fmt.Errorf("mounting /proc: %v", err)
+		return fmt.Errorf("mounting /proc: %v", err)
 	}
-	// The new root replaces the host's, which stays attached at oldRoot
-	// until the exposed paths are bound (a bind's source must be a mount
-	// of this namespace).
+	return nil
+}
+
+// pivotInto makes root the root. The host's stays attached at oldRoot
+// until the exposed paths are bound (a bind's source must be a mount of
+// this namespace); detach then removes it.
+func pivotInto(root string) (detach func() error, err error) {
 	if err := os.Mkdir(filepath.Join(root, oldRoot), 0o700); err != nil {
 		return nil, err
 	}
