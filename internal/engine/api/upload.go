@@ -68,10 +68,7 @@ func (srv *Server) handleUpload(w http.ResponseWriter, r *http.Request, q *reque
 	// One pass over the file part: it is hashed, scanned and its sourceCode
 	// decoded into a spool file as it arrives; the artifact itself is
 	// never stored.
-	src, err := srv.core.NewSpool("source")
-	if err != nil {
-		return internalErr(err)
-	}
+	src := srv.core.NewSourceSpool()
 	handedOff := false
 	defer func() {
 		if !handedOff {

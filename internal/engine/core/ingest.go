@@ -26,9 +26,9 @@ type Upload struct {
 	Filename string
 }
 
-// NewSpool creates a spool file in the data directory, for an upload's
-// decoded sourceCode.
-func (e *Engine) NewSpool(prefix string) (*store.Spool, error) { return e.store.NewSpool(prefix) }
+// NewSourceSpool is the spool of an upload's decoded sourceCode (in
+// memory while it is small, else a file in the data directory).
+func (e *Engine) NewSourceSpool() *store.Spool { return e.store.NewSourceSpool() }
 
 // Ingest validates a received artifact and installs it: at once for a new
 // plugin (a completed action), through a job for an upgrade, which then
@@ -76,7 +76,7 @@ func (e *Engine) checkUpload(caller Caller, up *Upload) (*artifact.Artifact, dia
 		a, fps = artifact.CheckFields(fields, artifact.CheckOptions{EngineAPI: artifact.EngineAPIVersion, CompileSchema: e.compiled.check})
 		ps = append(ps, fps...)
 		if a != nil {
-			if _, zps := artifact.CheckSourceZip(src.File(), src.Size(), artifact.ZipLimits{MaxUncompressed: e.cfg.MaxSourceBytes}); len(zps) > 0 {
+			if _, zps := artifact.CheckSourceZip(src.ReaderAt(), src.Size(), artifact.ZipLimits{MaxUncompressed: e.cfg.MaxSourceBytes}); len(zps) > 0 {
 				ps = append(ps, zps...)
 				a = nil
 			}
@@ -376,7 +376,11 @@ func (e *Engine) checkUpgrade(ctx context.Context, u *upgrade) (*migrationPlan, 
 	}
 	e.flushUpgradeEvents(ctx, u)
 	j := e.jobs.Attach(u.act, u.job, 50)
-	plan, err := e.planMigrations(ctx, j, cur, u.row, a, u.src.Sum(), u.src.Name(), ids)
+	codePath, err := u.src.Path()
+	if err != nil {
+		return nil, fmt.Errorf("spooling the plugin's code: %w", err)
+	}
+	plan, err := e.planMigrations(ctx, j, cur, u.row, a, u.src.Sum(), codePath, ids)
 	if err == nil && len(plan.newDocs) > 0 {
 		e.upgradeEvent(u, "event.toolkit.upgrade.migrated", fmt.Sprintf("Ran the new migration(s) %s on the plugin's stored objects: %s.", strings.Join(ids, ", "), strings.Join(plan.summary, ", ")), nil, "INFO", 75, "RUNNING")
 	}

@@ -82,7 +82,12 @@ func (e *Engine) Bundle(ctx context.Context, bundleType, pluginRef string) (stri
 		sp.Discard()
 		return "", internalErr(err)
 	}
-	return sp.Name(), nil
+	path, err := sp.Path()
+	if err != nil {
+		sp.Discard()
+		return "", internalErr(err)
+	}
+	return path, nil
 }
 
 func (e *Engine) writeBundle(w io.Writer, t *store.Toolkit) error {

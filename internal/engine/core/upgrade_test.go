@@ -19,10 +19,7 @@ import (
 // then Ingest) and waits for the upgrade it starts, if any.
 func ingestBuild(t *testing.T, e *Engine, build string) {
 	t.Helper()
-	src, err := e.NewSpool("source")
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := e.NewSourceSpool()
 	fields, err := artifact.Scan(bytes.NewReader(enginetest.Bytes(enginetest.Options{BuildNumber: build})), artifact.ScanOptions{SourceCode: func(r io.Reader) error {
 		_, err := io.Copy(src, base64.NewDecoder(base64.StdEncoding, r))
 		return err

@@ -110,7 +110,10 @@ func TestInstallOfCodeInUseSyncsNothingNew(t *testing.T) {
 	}
 	fsyncs := s.Fsyncs()
 	sp := spoolOf(t, s, "same code")
-	spool := sp.Name()
+	spool, err := sp.Path()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tk, err := s.Install(ctx, "p", sp, row("p"), nil)
 	if err != nil {
 		t.Fatal(err)
