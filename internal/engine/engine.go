@@ -486,7 +486,14 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	// Bodies have their own deadlines (the guard's): no ReadTimeout here,
 	// which would cut long uploads.
 	ln := guard.LimitListener(o.Listener, f.MaxConns)
+	// HTTP/1.1 only: the front door's bounds count connections, one
+	// request at a time on each; an HTTP/2 connection (which Go's server
+	// speaks over TLS) carries up to 250 at once (docs/engine.md, "The
+	// front door").
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
 	srv := &http.Server{
+		Protocols:         &protocols,
 		Handler:           ln.Wrap(e.guard(listenHost).Wrap(e.api.Handler())),
 		ReadHeaderTimeout: f.HeaderTimeout,
 		IdleTimeout:       f.IdleTimeout,
