@@ -288,6 +288,7 @@ func parse(path string, data []byte, c checks) (*Config, diag.List) {
 	}
 	cfg.fill(obj)
 	probs = append(probs, luaPairing(path, cfg, obj)...)
+	probs = append(probs, emptyLocale(path, cfg, obj)...)
 	if c&checkPaths != 0 {
 		probs = append(probs, cfg.resolvePaths(obj)...)
 	}
@@ -373,6 +374,20 @@ func luaPairing(path string, c *Config, obj map[string]any) diag.List {
 			Hint:    "add luaName (the name of the Lua toolkit this plugin upgrades), or remove minimumLuaVersion"})
 	}
 	return out
+}
+
+// emptyLocale warns about defaultLocale: '' — valid to dvp, which writes
+// the empty string into the artifact; dvp build writes the default, en-us,
+// instead (docs/compatibility.md, The artifact).
+func emptyLocale(path string, c *Config, obj map[string]any) diag.List {
+	if s, ok := obj["defaultLocale"].(string); !ok || s != "" {
+		return nil
+	}
+	c.DefaultLocale = DefaultLocale
+	l, col := c.Position("defaultLocale")
+	return diag.List{{File: path, Line: l, Column: col, Pointer: "/defaultLocale", Severity: diag.Warning,
+		Message: "defaultLocale is empty, which names no locale: the artifact gets the default, " + DefaultLocale,
+		Hint:    "remove defaultLocale (it defaults to " + DefaultLocale + ") or name a locale, e.g. defaultLocale: en-us"}}
 }
 
 func issueProblem(path string, is pyyaml.Issue) diag.Problem {

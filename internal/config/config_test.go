@@ -364,3 +364,18 @@ func TestLoadSettingsSkipsPaths(t *testing.T) {
 		t.Errorf("Load problems %v, want /name, /schemaFile and /srcDir", all)
 	}
 }
+
+// defaultLocale: '' is valid, as in dvp, with a warning; the config (and so
+// the artifact) gets the default locale.
+func TestEmptyDefaultLocaleWarns(t *testing.T) {
+	cfg, probs := Load(project(t, validConfig+"defaultLocale: ''\n"))
+	if cfg == nil || cfg.DefaultLocale != DefaultLocale {
+		t.Fatalf("cfg %+v, want defaultLocale %q", cfg, DefaultLocale)
+	}
+	if len(probs) != 1 || probs[0].Severity != diag.Warning || probs[0].Pointer != "/defaultLocale" || probs[0].Line != 11 {
+		t.Errorf("problems %v, want one warning at /defaultLocale, line 11", probs)
+	}
+	if cfg, probs := Load(project(t, validConfig+"defaultLocale: fr-fr\n")); len(probs) != 0 || cfg.DefaultLocale != "fr-fr" {
+		t.Errorf("defaultLocale fr-fr: %v, %q", probs, cfg.DefaultLocale)
+	}
+}
