@@ -9,20 +9,21 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dvpkit/dvp/internal/testbuild"
 )
 
-// dvpBinary builds cmd/dvp once per benchmark run.
-// dvpBinary builds dvp as `make build` does (static, -trimpath).
+// dvpBinary is dvp built as `make build` builds it (static, -trimpath),
+// through internal/testbuild: the benchmarks of one run (each row of make
+// bench is a go test process of its own) and the test suites share one
+// build of the same sources, and a second run reuses it.
 func dvpBinary(b *testing.B) string {
 	b.Helper()
-	bin := filepath.Join(b.TempDir(), "dvp")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "../cmd/dvp")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
+	dir, err := testbuild.Binaries("..", append(os.Environ(), "CGO_ENABLED=0"), []string{"-trimpath"}, "./cmd/dvp")
+	if err != nil {
 		b.Fatalf("building dvp: %v", err)
 	}
-	return bin
+	return filepath.Join(dir, "dvp")
 }
 
 // validProject writes a valid STAGED project (the seed plugin's schema).

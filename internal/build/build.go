@@ -406,9 +406,16 @@ func (b *pipeline) startCompile(srcDir string, early bool) {
 	b.compiling = c
 	b.log.Debug("go build started", "dir", srcDir, "early", early)
 	target := b.target
+	// Started here, waited for on another goroutine: go build is running
+	// before the next steps take the cores.
+	tr, tps := target.start(ctx)
 	if hostIsTarget() {
 		go func() {
-			v, ps := target.run(ctx)
+			if tps != nil {
+				c.done <- compiled{problems: tps}
+				return
+			}
+			v, ps := tr.wait()
 			c.done <- compiled{v, ps}
 		}()
 		return
@@ -417,12 +424,20 @@ func (b *pipeline) startCompile(srcDir string, early bool) {
 	host.out = filepath.Join(b.workDir, "plugin-host")
 	host.goos, host.arch = goruntimeGOOS(), goruntimeGOARCH()
 	b.hostBinary = host.out
+	hr, hps := host.start(ctx)
 	go func() {
+		var v string
+		var ps diag.List
 		var wg sync.WaitGroup
-		var hps diag.List
-		wg.Add(1)
-		go func() { defer wg.Done(); _, hps = host.run(ctx) }()
-		v, ps := target.run(ctx)
+		if hps == nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); _, hps = hr.wait() }()
+		}
+		if tps == nil {
+			v, ps = tr.wait()
+		} else {
+			ps = tps
+		}
 		wg.Wait()
 		if len(ps) == 0 {
 			ps = hps

@@ -154,9 +154,19 @@ type compileJob struct {
 	readonly bool
 }
 
-// compile runs go build and turns its output into problems at the user's
-// files and lines. It returns the binary's Go version.
-func (j compileJob) run(ctx context.Context) (goVersion string, problems diag.List) {
+// runningCompile is a go build started by compileJob.start.
+type runningCompile struct {
+	job    compileJob
+	ctx    context.Context
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+}
+
+// start starts go build and returns without waiting for it (wait does):
+// the build starts it on its own goroutine, so that go build runs before
+// the steps that follow take the cores (a goroutine started to run it
+// could wait for one behind them).
+func (j compileJob) start(ctx context.Context) (*runningCompile, diag.List) {
 	args := append([]string{"build"}, BuildFlags...)
 	args = append(args, "-o", j.out, ".")
 	cmd := exec.CommandContext(ctx, j.goCmd, args...)
@@ -170,9 +180,22 @@ func (j compileJob) run(ctx context.Context) (goVersion string, problems diag.Li
 			}
 		}
 	}
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	err := cmd.Run()
+	stderr := new(bytes.Buffer)
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	if err := cmd.Start(); err != nil {
+		if ctx.Err() != nil {
+			return nil, diag.List{diag.Errorf(j.srcDir, 0, 0, "compiling the plugin was interrupted: %v", ctx.Err())}
+		}
+		return nil, diag.List{diag.Errorf(j.srcDir, 0, 0, "cannot run %s: %v", j.goCmd, err)}
+	}
+	return &runningCompile{job: j, ctx: ctx, cmd: cmd, stderr: stderr}, nil
+}
+
+// wait waits for the go build and turns its output into problems at the
+// user's files and lines. It returns the binary's Go version.
+func (r *runningCompile) wait() (goVersion string, problems diag.List) {
+	j, ctx, stderr := r.job, r.ctx, r.stderr
+	err := r.cmd.Wait()
 	if ctx.Err() != nil {
 		return "", diag.List{diag.Errorf(j.srcDir, 0, 0, "compiling the plugin was interrupted: %v", ctx.Err())}
 	}
