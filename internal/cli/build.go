@@ -11,6 +11,7 @@ import (
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/build"
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/spf13/cobra"
 )
 
@@ -176,6 +177,11 @@ func checkArtifactPath(path string) error {
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return Usagef("Invalid value for '-a' / '--upload-artifact': File '%s' is a directory.", path)
+	} else if err == nil && !st.Mode().IsRegular() {
+		// The artifact replaces the file at path: a FIFO's open would
+		// wait for a reader, and a device (-a /dev/null, as root) would
+		// be replaced by the artifact.
+		return Usagef("Invalid value for '-a' / '--upload-artifact': File '%s' is %s, not a regular file; give -a the path of the artifact to write (artifact.json).", path, fsutil.Kind(st.Mode()))
 	} else if err == nil {
 		// An existing artifact must be writable (click's writable=True).
 		f, err := os.OpenFile(path, os.O_WRONLY, 0)

@@ -63,6 +63,21 @@ stdout and writes URL to --ready-file if given. SIGINT, SIGTERM or SIGHUP
   dvp engine serve --admin-password-file ~/.dvp/engine-password --listen 127.0.0.1:0 --ready-file /tmp/engine.url
   dvp engine serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem`,
 		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			// Before the engine starts (and generates a password): a
+			// file flag naming a directory, a FIFO or a device. A
+			// missing file is the engine's error (exit 1), as before.
+			for _, f := range []struct{ name, path string }{
+				{"tls-cert", opts.TLSCert}, {"tls-key", opts.TLSKey}, {"admin-password-file", opts.AdminPasswordFile},
+			} {
+				if cmd.Flags().Changed(f.name) {
+					if err := checkFileKind("--"+f.name, f.path); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		},
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			return runEngineServe(cmd.Context(), app, opts)
 		}),

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -19,7 +20,8 @@ func checkOutputFlag(v string) error {
 }
 
 // checkExistingFile applies dvp's click.Path(exists=True, dir_okay=False)
-// check to a file flag: a missing path or a directory is a usage error.
+// check to a file flag: a missing path or a directory is a usage error;
+// so is a FIFO, a device or a socket, which click lets through.
 func checkExistingFile(short, long, path string) error {
 	// click names an option '-s' / '--long'; one without a short name, '--long'.
 	name := "'" + long + "'"
@@ -40,7 +42,58 @@ func checkExistingFile(short, long, path string) error {
 	if st.IsDir() {
 		return Usagef("Invalid value for %s: File '%s' is a directory.", name, path)
 	}
+	if !st.Mode().IsRegular() {
+		// Reading a FIFO would wait for a writer, a device (/dev/zero)
+		// never end: dvp reads only regular files (fsutil.OpenRegular).
+		return Usagef("Invalid value for %s: File '%s' is %s, not a regular file; give %s %s.", name, path, fsutil.Kind(st.Mode()), shortOrLong(short, long), expectedFile(long))
+	}
 	return nil
+}
+
+// checkFileKind refuses a file flag's path that exists and is not a
+// regular file (a directory, a FIFO, a device, a socket) as a usage error
+// saying what it is and what the flag wants; a path that does not exist is
+// left to the command.
+func checkFileKind(long, path string) error {
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().IsRegular() {
+		return nil
+	}
+	return Usagef("Invalid value for '%s': File '%s' is %s, not a regular file; give %s %s.", long, path, fsutil.Kind(st.Mode()), long, expectedFile(long))
+}
+
+// expectedFile says what the file of a file flag should be, for the
+// refusal of one that is not a regular file.
+func expectedFile(long string) string {
+	switch long {
+	case "--plugin-config":
+		return "the path of the plugin's plugin_config.yml"
+	case "--upload-artifact":
+		return "the path of the artifact.json that dvp build wrote"
+	case "--baseline":
+		return "the path of the released build's artifact.json"
+	case "--file":
+		return "the path of a dvptest.yml file"
+	case "--ssh-key":
+		return "the path of a private key file"
+	case "--known-hosts":
+		return "the path of a known_hosts file"
+	case "--tls-cert":
+		return "the path of a PEM certificate file"
+	case "--tls-key":
+		return "the path of a PEM private key file"
+	case "--admin-password-file":
+		return "the path of a file whose first line is the password"
+	}
+	return "the path of a regular file"
+}
+
+// shortOrLong is how a message names a flag: its short form if it has one.
+func shortOrLong(short, long string) string {
+	if short != "" {
+		return short
+	}
+	return long
 }
 
 // mutuallyExclusive applies dvp's MutuallyExclusiveOption: among the given

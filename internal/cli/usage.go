@@ -36,6 +36,7 @@ func finishTree(root *cobra.Command) {
 		}
 	}
 	walk(root)
+	rootHelpChecksArgs(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		if c.HasSubCommands() && c != root && c.Flags().NArg() > 0 {
 			// A flag of the command meant (dvp vdb lst -o json) must not
@@ -272,14 +273,50 @@ func groupHelpChecksCommand(c *cobra.Command) {
 }
 
 // unknownCommandBehindHelp returns the usage error of the unknown command
-// that a group's --help went before (see groupHelpChecksCommand), nil if
-// there is none.
+// that a group's --help went before (see groupHelpChecksCommand), or of
+// the root's arguments (rootArgsError), nil if there is none.
 func unknownCommandBehindHelp(cmd *cobra.Command) error {
-	if cmd == nil || !cmd.HasParent() || !cmd.HasSubCommands() {
+	if cmd != nil && !cmd.HasParent() {
+		return rootArgsError(cmd)
+	}
+	if cmd == nil || !cmd.HasSubCommands() {
 		return nil
 	}
 	if a := cmd.Flags().Args(); len(a) > 0 && findSub(cmd, a[0]) == nil {
 		return unknownCommand(cmd, a[0])
 	}
 	return nil
+}
+
+// rootArgsError is the usage error of arguments the root was left with:
+// a command after '--' (dvp -- build), or an empty one (dvp ""). cobra
+// finds no command in either and runs the root, which printed its help
+// and exited 0, so a script could not tell that nothing ran. '--' ends
+// the options, so what follows it is an argument, never a command (as
+// for go, git and kubectl): the error says what to run instead.
+func rootArgsError(root *cobra.Command) error {
+	args := root.Flags().Args()
+	if len(args) == 0 {
+		return nil
+	}
+	if root.Flags().ArgsLenAtDash() == 0 && args[0] != "" {
+		msg := fmt.Sprintf("%s after '--' is not run as a command: '--' ends the options, and dvp itself takes no arguments", quoteArg(args[0]))
+		if c := findSub(root, args[0]); c != nil {
+			msg += fmt.Sprintf("; to run it, leave out '--': %s %s", root.Name(), c.Name())
+		}
+		return &UsageError{Msg: msg + "."}
+	}
+	return unknownCommand(root, args[0])
+}
+
+// rootHelpChecksArgs makes the root's help print nothing when the root is
+// left with arguments (rootArgsError), which App.Run reports instead.
+func rootHelpChecksArgs(root *cobra.Command) {
+	help := root.HelpFunc()
+	root.SetHelpFunc(func(cmd *cobra.Command, args []string) {
+		if cmd == root && rootArgsError(root) != nil {
+			return
+		}
+		help(cmd, args)
+	})
 }

@@ -16,13 +16,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/jsonpointer"
 	"github.com/dvpkit/dvp/internal/pycompat"
 	"github.com/dvpkit/dvp/internal/pycompat/pyyaml"
@@ -171,22 +171,25 @@ func load(path string, c checks) (*Config, diag.List) {
 }
 
 // ReadFile reads the plugin config at path as Load does; the problems say
-// why it cannot be read or is refused (a directory, over MaxFileSize).
+// why it cannot be read or is refused (a directory, a FIFO or a device,
+// over MaxFileSize).
 func ReadFile(path string) ([]byte, diag.List) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, diag.List{readProblem(path, err)}
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, diag.List{readProblem(path, err)}
-	}
-	if st.IsDir() {
+	f, st, err := fsutil.OpenRegular(path)
+	var nr *fsutil.NotRegularError
+	switch {
+	case errors.As(err, &nr) && nr.What == "a directory":
 		return nil, diag.List{{File: path, Severity: diag.Error,
 			Message: fmt.Sprintf("Unable to read plugin config file '%s': it is a directory", path),
 			Hint:    "pass the path of plugin_config.yml, not of its directory"}}
+	case errors.As(err, &nr):
+		// A FIFO would wait for a writer, a device (/dev/zero) never end.
+		return nil, diag.List{{File: path, Severity: diag.Error,
+			Message: fmt.Sprintf("Unable to read plugin config file '%s': it is %s, not a regular file", path, nr.What),
+			Hint:    "pass the path of the plugin's plugin_config.yml, a regular file"}}
+	case err != nil:
+		return nil, diag.List{readProblem(path, err)}
 	}
+	defer f.Close()
 	if st.Size() > MaxFileSize {
 		return nil, diag.List{tooBig(path, st.Size())}
 	}

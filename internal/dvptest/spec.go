@@ -7,6 +7,7 @@ package dvptest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/jsonschemamsg"
 	"github.com/dvpkit/dvp/internal/pycompat/pyyaml"
 )
@@ -196,7 +198,12 @@ func Load(path string, lookup func(string) (string, bool)) (*Spec, error) {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	f, err := os.Open(path)
+	f, _, err := fsutil.OpenRegular(path)
+	var nr *fsutil.NotRegularError
+	if errors.As(err, &nr) {
+		// A FIFO would wait for a writer, a device (/dev/zero) never end.
+		return nil, &SpecError{Problems: diag.List{diag.Errorf(path, 0, 0, "cannot read the spec: it is %s, not a regular file; give -f the path of a dvptest.yml file", nr.What)}}
+	}
 	if err != nil {
 		return nil, &SpecError{Problems: diag.List{diag.Errorf(path, 0, 0, "cannot read the spec: %v", err)}}
 	}

@@ -507,7 +507,7 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 		if o.TLSCert == "" || o.TLSKey == "" {
 			return errors.New("TLS needs both a certificate (--tls-cert) and a key (--tls-key)")
 		}
-		cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
+		cert, err := loadKeyPair(o.TLSCert, o.TLSKey)
 		if err != nil {
 			return fmt.Errorf("loading the TLS certificate: %w", err)
 		}

@@ -43,3 +43,28 @@ func TestReadRegularRefusesWhatIsNotAFile(t *testing.T) {
 		t.Errorf("a directory: %v", err)
 	}
 }
+
+// TestOpenRegularNeverWaits: a FIFO with no writer is opened without
+// waiting and refused (a blocking open would never return here), a
+// device likewise, each with a *NotRegularError saying what it is.
+func TestOpenRegularNeverWaits(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var nr *NotRegularError
+	if _, _, err := OpenRegular(fifo); !errors.As(err, &nr) || nr.What != "a FIFO" || nr.Path != fifo {
+		t.Errorf("a FIFO: %v", err)
+	}
+	if _, _, err := OpenRegular("/dev/null"); !errors.As(err, &nr) || nr.What != "a device" {
+		t.Errorf("/dev/null: %v", err)
+	}
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, []byte("data"), 0o644)
+	f, st, err := OpenRegular(file)
+	if err != nil || st.Size() != 4 {
+		t.Fatalf("a regular file: %v", err)
+	}
+	f.Close()
+}

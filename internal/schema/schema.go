@@ -15,14 +15,15 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/jsonpointer"
 	"github.com/dvpkit/dvp/internal/pycompat"
 	"github.com/dvpkit/dvp/internal/pycompat/pyjson"
@@ -109,16 +110,22 @@ func Load(path string) (*Schema, diag.List) {
 // over MaxFileSize, which Parse refuses); the problems say why it cannot
 // be read.
 func ReadFile(path string) ([]byte, diag.List) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, diag.List{readProblem(path, err)}
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
+	f, _, err := fsutil.OpenRegular(path)
+	var nr *fsutil.NotRegularError
+	switch {
+	case errors.As(err, &nr) && nr.What == "a directory":
 		return nil, diag.List{{File: path, Severity: diag.Error,
 			Message: fmt.Sprintf("Unable to load schemas from '%s': it is a directory", path),
 			Hint:    "schemaFile in plugin_config.yml must name the schema.json file"}}
+	case errors.As(err, &nr):
+		// A FIFO would wait for a writer, a device (/dev/zero) never end.
+		return nil, diag.List{{File: path, Severity: diag.Error,
+			Message: fmt.Sprintf("Unable to load schemas from '%s': it is %s, not a regular file", path, nr.What),
+			Hint:    "schemaFile in plugin_config.yml must name the schema.json file, a regular file"}}
+	case err != nil:
+		return nil, diag.List{readProblem(path, err)}
 	}
+	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, diag.List{readProblem(path, err)}

@@ -14,7 +14,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -85,15 +84,11 @@ func MultipartParts(token, filename string) (head, tail []byte) {
 // UploadArtifact sends the file at path as it is (never re-encoded, never
 // held in memory) in dvp's multipart layout.
 func (c *Client) UploadArtifact(ctx context.Context, token, path string) (*UploadResult, error) {
-	f, err := os.Open(path)
+	f, st, err := fsutil.OpenRegular(path)
 	if err != nil {
 		return nil, readError(path, err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, readError(path, err)
-	}
 	head, tail := MultipartParts(token, filepath.Base(path))
 	var file io.Reader = f
 	if c.Progress != nil {
@@ -133,9 +128,14 @@ func (s *sliceReader) Read(p []byte) (int, error) {
 // readError is dvp's read failure: the errno's symbolic name.
 func readError(path string, err error) *engineclient.Error {
 	var errno syscall.Errno
+	var nr *fsutil.NotRegularError
 	code, name := 0, err.Error()
-	if errors.As(err, &errno) {
+	switch {
+	case errors.As(err, &errno):
 		code, name = int(errno), errnoName(errno)
+	case errors.As(err, &nr):
+		// A FIFO would wait for a writer, a device (/dev/zero) never end.
+		name = fmt.Sprintf("it is %s, not a regular file; give -a the artifact.json that dvp build wrote", nr.What)
 	}
 	return &engineclient.Error{Kind: engineclient.KindArtifactRead, Msg: fmt.Sprintf("Unable to read upload artifact file '%s'\nError code: %d. Error message: %s", path, code, name), Err: err}
 }
@@ -153,7 +153,7 @@ const (
 // uploading: that it is JSON and that engineApi is an APIVersion. It
 // returns the engine API version to log in with.
 func CheckArtifact(path string) (artifact.APIVersion, error) {
-	f, err := os.Open(path)
+	f, _, err := fsutil.OpenRegular(path)
 	if err != nil {
 		return artifact.APIVersion{}, readError(path, err)
 	}
@@ -372,7 +372,7 @@ const peekLimit = 64 << 10
 // sourceCode and within the first peekLimit bytes. It is only a head
 // start: CheckArtifact's result is the one that counts.
 func peekEngineAPI(path string) (v artifact.APIVersion, ok bool) {
-	f, err := os.Open(path)
+	f, _, err := fsutil.OpenRegular(path)
 	if err != nil {
 		return v, false
 	}
