@@ -75,19 +75,7 @@ func (e *fileEmitter) checks(t *gotype, val, rcv func() *jen.Statement, path []j
 	}
 	switch base {
 	case tString, tPassword:
-		s := val
-		if t.kind != tString {
-			s = func() *jen.Statement { return jen.String().Call(val()) }
-		}
-		if c.minLength != nil {
-			out = append(out, vcall("MinLength", []jen.Code{s(), jen.Lit(*c.minLength)}, path))
-		}
-		if c.maxLength != nil {
-			out = append(out, vcall("MaxLength", []jen.Code{s(), jen.Lit(*c.maxLength)}, path))
-		}
-		if c.hasPattern {
-			out = append(out, vcall("Pattern", []jen.Code{s(), jen.Id(e.patternVar(c.pattern))}, path))
-		}
+		out = append(out, e.stringChecks(t, val, path)...)
 	case tInt:
 		n := val
 		if t.kind != tInt {
@@ -107,40 +95,9 @@ func (e *fileEmitter) checks(t *gotype, val, rcv func() *jen.Statement, path []j
 	case tSupplier:
 		out = append(out, vcall("Nest", []jen.Code{rcv().Dot("Validate").Call()}, path))
 	case tSlice:
-		if c.minItems != nil {
-			out = append(out, vcall("MinItems", []jen.Code{jen.Len(val()), jen.Lit(*c.minItems)}, path))
-		}
-		if c.maxItems != nil {
-			out = append(out, vcall("MaxItems", []jen.Code{jen.Len(val()), jen.Lit(*c.maxItems)}, path))
-		}
-		if c.uniqueItems {
-			fn := "UniqueItemsJSON"
-			switch t.elem.kind {
-			case tString, tInt, tNumber, tBool, tPassword, tEnum:
-				fn = "UniqueItems"
-			}
-			out = append(out, jen.Qual(typesPath, fn).Call(append([]jen.Code{jen.Op("&").Id("v"), val()}, path...)...))
-		}
-		if typeChecks(t.elem) {
-			i, it := fmt.Sprintf("i%d", depth), fmt.Sprintf("it%d", depth)
-			item := func() *jen.Statement { return jen.Id(it) }
-			if body := e.checks(t.elem, item, item, withSeg(path, jen.Id(i)), depth+1); len(body) > 0 {
-				out = append(out, jen.For(jen.List(jen.Id(i), jen.Id(it)).Op(":=").Range().Add(val())).Block(body...))
-			}
-		}
+		out = append(out, e.sliceChecks(t, val, path, depth)...)
 	case tMap:
-		if c.minProps != nil {
-			out = append(out, vcall("MinProperties", []jen.Code{jen.Len(val()), jen.Lit(*c.minProps)}, path))
-		}
-		if c.maxProps != nil {
-			out = append(out, vcall("MaxProperties", []jen.Code{jen.Len(val()), jen.Lit(*c.maxProps)}, path))
-		}
-		for _, r := range c.requiredKeys {
-			out = append(out, vcall("Required", []jen.Code{jen.Qual(typesPath, "HasKey").Call(val(), jen.Lit(r))}, withSeg(path, jen.Lit(r))))
-		}
-		if typeChecks(t.elem) {
-			out = append(out, e.mapValues(t.elem, val, path, depth)...)
-		}
+		out = append(out, e.mapChecks(t, val, path, depth)...)
 	}
 	if c.hasEnumJSON {
 		allowed := make([]jen.Code, len(c.enumJSON))
@@ -148,6 +105,77 @@ func (e *fileEmitter) checks(t *gotype, val, rcv func() *jen.Statement, path []j
 			allowed[i] = jen.Lit(a)
 		}
 		out = append(out, vcall("EnumJSON", []jen.Code{val(), jen.Index().String().Values(allowed...)}, path))
+	}
+	return out
+}
+
+// stringChecks are the checks of a string (or of a string enum's or
+// password's value): minLength, maxLength, pattern.
+func (e *fileEmitter) stringChecks(t *gotype, val func() *jen.Statement, path []jen.Code) []jen.Code {
+	var out []jen.Code
+	c := &t.c
+	s := val
+	if t.kind != tString {
+		s = func() *jen.Statement { return jen.String().Call(val()) }
+	}
+	if c.minLength != nil {
+		out = append(out, vcall("MinLength", []jen.Code{s(), jen.Lit(*c.minLength)}, path))
+	}
+	if c.maxLength != nil {
+		out = append(out, vcall("MaxLength", []jen.Code{s(), jen.Lit(*c.maxLength)}, path))
+	}
+	if c.hasPattern {
+		out = append(out, vcall("Pattern", []jen.Code{s(), jen.Id(e.patternVar(c.pattern))}, path))
+	}
+	return out
+}
+
+// sliceChecks are the checks of an array: minItems, maxItems, uniqueItems,
+// and its items' own checks in a loop.
+func (e *fileEmitter) sliceChecks(t *gotype, val func() *jen.Statement, path []jen.Code, depth int) []jen.Code {
+	var out []jen.Code
+	c := &t.c
+	if c.minItems != nil {
+		out = append(out, vcall("MinItems", []jen.Code{jen.Len(val()), jen.Lit(*c.minItems)}, path))
+	}
+	if c.maxItems != nil {
+		out = append(out, vcall("MaxItems", []jen.Code{jen.Len(val()), jen.Lit(*c.maxItems)}, path))
+	}
+	if c.uniqueItems {
+		fn := "UniqueItemsJSON"
+		switch t.elem.kind {
+		case tString, tInt, tNumber, tBool, tPassword, tEnum:
+			fn = "UniqueItems"
+		}
+		out = append(out, jen.Qual(typesPath, fn).Call(append([]jen.Code{jen.Op("&").Id("v"), val()}, path...)...))
+	}
+	if typeChecks(t.elem) {
+		i, it := fmt.Sprintf("i%d", depth), fmt.Sprintf("it%d", depth)
+		item := func() *jen.Statement { return jen.Id(it) }
+		if body := e.checks(t.elem, item, item, withSeg(path, jen.Id(i)), depth+1); len(body) > 0 {
+			out = append(out, jen.For(jen.List(jen.Id(i), jen.Id(it)).Op(":=").Range().Add(val())).Block(body...))
+		}
+	}
+	return out
+}
+
+// mapChecks are the checks of a map (an object of additional properties
+// only): minProperties, maxProperties, required keys, and its values' own
+// checks.
+func (e *fileEmitter) mapChecks(t *gotype, val func() *jen.Statement, path []jen.Code, depth int) []jen.Code {
+	var out []jen.Code
+	c := &t.c
+	if c.minProps != nil {
+		out = append(out, vcall("MinProperties", []jen.Code{jen.Len(val()), jen.Lit(*c.minProps)}, path))
+	}
+	if c.maxProps != nil {
+		out = append(out, vcall("MaxProperties", []jen.Code{jen.Len(val()), jen.Lit(*c.maxProps)}, path))
+	}
+	for _, r := range c.requiredKeys {
+		out = append(out, vcall("Required", []jen.Code{jen.Qual(typesPath, "HasKey").Call(val(), jen.Lit(r))}, withSeg(path, jen.Lit(r))))
+	}
+	if typeChecks(t.elem) {
+		out = append(out, e.mapValues(t.elem, val, path, depth)...)
 	}
 	return out
 }

@@ -239,29 +239,9 @@ func (b *builder) buildSchema(n *node, l location) *gotype {
 		return b.ref(ref.str, l)
 	}
 	b.warnIgnored(n, l)
-
-	if a := n.get("allOf"); a != nil && a.kind == kArray && len(a.items) == 1 && !hasOwnAssertions(n) {
-		// allOf: [{$ref}] next to annotations only: the type of the one part
-		return b.build(a.items[0], l.child("allOf", "0", ""))
+	if t, ok := b.buildCombined(n, l); ok {
+		return t
 	}
-	if n.has("allOf") {
-		m, reason := b.mergeAllOf(n, l)
-		if m != nil {
-			return b.buildObject(m, l, n)
-		}
-		b.warn(l.ptr+"/allOf", "allOf cannot be merged into one object (%s); the value is kept as raw JSON (json.RawMessage) and is not validated", reason)
-		return anyType(l.ptr)
-	}
-	for _, k := range []string{"oneOf", "anyOf"} {
-		if n.has(k) {
-			if hasProperties(n) {
-				b.warn(l.ptr+"/"+k, "%s is not enforced: the object is generated from its own properties", k)
-				break
-			}
-			return b.rawWithWarning(n, l, k)
-		}
-	}
-
 	ts := schemaTypes(n)
 	if len(ts) > 1 {
 		b.warn(l.ptr+"/type", "a list of types (%s) has no single Go type; the value is kept as raw JSON (json.RawMessage) and only its JSON type is checked", strings.Join(ts, ", "))
@@ -276,6 +256,43 @@ func (b *builder) buildSchema(n *node, l location) *gotype {
 	} else {
 		typ = inferType(n)
 	}
+	return b.buildTyped(n, l, typ)
+}
+
+// buildCombined is the type of a schema with allOf, oneOf or anyOf, when
+// that decides it (ok): the one part of an allOf of one, the merged object
+// of an allOf, raw JSON where the parts cannot be merged or are
+// alternatives. An object with properties of its own next to oneOf/anyOf
+// is generated from them (not ok), with a warning.
+func (b *builder) buildCombined(n *node, l location) (_ *gotype, ok bool) {
+	if a := n.get("allOf"); a != nil && a.kind == kArray && len(a.items) == 1 && !hasOwnAssertions(n) {
+		// allOf: [{$ref}] next to annotations only: the type of the one part
+		return b.build(a.items[0], l.child("allOf", "0", "")), true
+	}
+	if n.has("allOf") {
+		m, reason := b.mergeAllOf(n, l)
+		if m != nil {
+			return b.buildObject(m, l, n), true
+		}
+		b.warn(l.ptr+"/allOf", "allOf cannot be merged into one object (%s); the value is kept as raw JSON (json.RawMessage) and is not validated", reason)
+		return anyType(l.ptr), true
+	}
+	for _, k := range []string{"oneOf", "anyOf"} {
+		if n.has(k) {
+			if hasProperties(n) {
+				b.warn(l.ptr+"/"+k, "%s is not enforced: the object is generated from its own properties", k)
+				return nil, false
+			}
+			return b.rawWithWarning(n, l, k), true
+		}
+	}
+	return nil, false
+}
+
+// buildTyped is the type of a schema of the one JSON type typ (declared or
+// inferred; "" when neither): a scalar with its constraints and enum, an
+// array, an object, or raw JSON.
+func (b *builder) buildTyped(n *node, l location, typ string) *gotype {
 	switch typ {
 	case "string":
 		t := &gotype{kind: tString, ptr: l.ptr}
@@ -575,41 +592,69 @@ func (b *builder) fillStruct(nt *named, n *node, l location) {
 	if props != nil && props.kind == kObject {
 		for _, m := range props.members {
 			declared[m.key] = true
-			pl := location{top: l.top, ptr: l.ptr + "/properties/" + escapePointer(m.key), name: nt.name + segment(m.key)}
-			name, note := goName(m.key)
-			if note != "" {
-				b.warn(pl.ptr, "property %q: %s; its Go name is %s", m.key, note, name)
-			}
-			final, renamed := ns.take(name)
-			if renamed {
-				why := "the Go name of an earlier property"
-				for _, r := range reservedFields {
-					if r == name {
-						why = "the name of a generated method or field"
-					}
-				}
-				b.warn(pl.ptr, "property %q: its Go name %s is %s; it is named %s", m.key, name, why, final)
-			}
-			ft := b.build(m.value, pl)
-			f := &field{json: m.key, name: final, t: ft, required: required[m.key], ptr: pl.ptr, tagged: validTagName(m.key) && m.key != "-"}
-			if m.key == "-" {
-				f.tagged = true // spelled "-," in the tag
-			}
-			if !f.tagged {
-				nt.untaggable = true
-			}
-			f.doc = docLines(m.value, b.refTarget(m.value, l.top))
-			if name != final || note != "" || !f.tagged {
-				f.doc = append(f.doc, fmt.Sprintf("JSON name: %q.", m.key))
-			}
-			switch ft.kind {
-			case tSlice, tMap, tRaw:
-			default:
-				f.pointer = !f.required
-			}
-			nt.fields = append(nt.fields, f)
+			nt.fields = append(nt.fields, b.structField(nt, ns, m, l, required[m.key]))
 		}
 	}
+	b.structExtra(nt, n, l)
+	for _, r := range requiredNames(n) {
+		if declared[r] {
+			continue
+		}
+		if nt.closed {
+			b.warn(l.ptr+"/required", "required property %q is not declared and additionalProperties is false: no value can be valid; not enforced", r)
+			continue
+		}
+		nt.reqExtra = append(nt.reqExtra, r)
+	}
+	for _, k := range []string{"minProperties", "maxProperties"} {
+		if n.has(k) {
+			b.warn(l.ptr+"/"+k, "%s is not enforced on an object with declared properties", k)
+		}
+	}
+}
+
+// structField is the field of nt for the declared property m: its Go name
+// (taken in ns, with a warning when it had to change), type, tag and doc.
+func (b *builder) structField(nt *named, ns *namespace, m member, l location, required bool) *field {
+	pl := location{top: l.top, ptr: l.ptr + "/properties/" + escapePointer(m.key), name: nt.name + segment(m.key)}
+	name, note := goName(m.key)
+	if note != "" {
+		b.warn(pl.ptr, "property %q: %s; its Go name is %s", m.key, note, name)
+	}
+	final, renamed := ns.take(name)
+	if renamed {
+		why := "the Go name of an earlier property"
+		for _, r := range reservedFields {
+			if r == name {
+				why = "the name of a generated method or field"
+			}
+		}
+		b.warn(pl.ptr, "property %q: its Go name %s is %s; it is named %s", m.key, name, why, final)
+	}
+	ft := b.build(m.value, pl)
+	f := &field{json: m.key, name: final, t: ft, required: required, ptr: pl.ptr, tagged: validTagName(m.key) && m.key != "-"}
+	if m.key == "-" {
+		f.tagged = true // spelled "-," in the tag
+	}
+	if !f.tagged {
+		nt.untaggable = true
+	}
+	f.doc = docLines(m.value, b.refTarget(m.value, l.top))
+	if name != final || note != "" || !f.tagged {
+		f.doc = append(f.doc, fmt.Sprintf("JSON name: %q.", m.key))
+	}
+	switch ft.kind {
+	case tSlice, tMap, tRaw:
+	default:
+		f.pointer = !f.required
+	}
+	return f
+}
+
+// structExtra sets what nt keeps of the members it does not declare, from
+// additionalProperties and patternProperties: any JSON value, values of one
+// schema, or none (closed).
+func (b *builder) structExtra(nt *named, n *node, l location) {
 	ap := n.get("additionalProperties")
 	switch {
 	case ap == nil || ap.kind == kBool && ap.boolean:
@@ -628,21 +673,6 @@ func (b *builder) fillStruct(nt *named, n *node, l location) {
 	}
 	if nt.extra != nil {
 		nt.extraName = "AdditionalProperties"
-	}
-	for _, r := range requiredNames(n) {
-		if declared[r] {
-			continue
-		}
-		if nt.closed {
-			b.warn(l.ptr+"/required", "required property %q is not declared and additionalProperties is false: no value can be valid; not enforced", r)
-			continue
-		}
-		nt.reqExtra = append(nt.reqExtra, r)
-	}
-	for _, k := range []string{"minProperties", "maxProperties"} {
-		if n.has(k) {
-			b.warn(l.ptr+"/"+k, "%s is not enforced on an object with declared properties", k)
-		}
 	}
 }
 
