@@ -2,10 +2,13 @@ package guard
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 )
@@ -91,6 +94,25 @@ func NewThrottle(cfg ThrottleConfig) *Throttle {
 		addrs: map[string]*failures{}, users: map[string]*failures{}}
 }
 
+// maxUserKey bounds a user name remembered as itself; a longer one (a
+// client sends any name, up to the 1 MiB of a request body, and the
+// throttle keeps it for Forget) is remembered by its digest.
+const maxUserKey = 128
+
+// maxShownUser bounds the part of a user name a refusal quotes.
+const maxShownUser = 64
+
+// userKey is the key of a user name in the throttle: the name itself, or
+// for a name over maxUserKey bytes, its SHA-256 (a name cannot collide
+// with it: it would have to hold a NUL and the digest of another).
+func userKey(user string) string {
+	if len(user) <= maxUserKey {
+		return user
+	}
+	sum := sha256.Sum256([]byte(user))
+	return "\x00sha256:" + hex.EncodeToString(sum[:])
+}
+
 // Attempt is a login let through: call Done with its outcome.
 type Attempt struct {
 	t          *Throttle
@@ -110,13 +132,18 @@ func ClientAddress(r *http.Request) string {
 // free, or refuses it: 429 while the address or the user must wait, 503
 // when ctx ends before a check slot is free.
 func (t *Throttle) Begin(ctx context.Context, addr, user string) (*Attempt, *Refusal) {
+	shown := user
+	if len(user) > maxShownUser {
+		shown = strings.ToValidUTF8(user[:maxShownUser], "") + "..."
+	}
+	user = userKey(user)
 	t.mu.Lock()
 	now := t.cfg.Clock()
 	fa, fu := t.entry(t.addrs, addr, now), t.entry(t.users, user, now)
 	for _, k := range []struct {
 		f    *failures
 		what string
-	}{{fa, fmt.Sprintf("from the address %s", addr)}, {fu, fmt.Sprintf("for the user %q", user)}} {
+	}{{fa, fmt.Sprintf("from the address %s", addr)}, {fu, fmt.Sprintf("for the user %q", shown)}} {
 		if f := t.refusal(k.f, k.what, now); f != nil {
 			t.mu.Unlock()
 			return nil, f
