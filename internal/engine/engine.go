@@ -432,6 +432,7 @@ func (e *Engine) guard(listenHost string) *guard.Guard {
 		MultipartPaths: []string{engineapi.APIPrefix + engineapi.PathUpload},
 		BodyTimeout:    f.BodyTimeout, UploadIdleTimeout: f.UploadIdleTimeout,
 		MaxUnauthenticated: f.MaxUnauthenticated,
+		MaxHeaderBytes:     f.MaxHeaderBytes,
 		Authenticated:      e.api.LoggedIn,
 	})
 }
@@ -497,7 +498,7 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 		Handler:           ln.Wrap(e.guard(listenHost).Wrap(e.api.Handler())),
 		ReadHeaderTimeout: f.HeaderTimeout,
 		IdleTimeout:       f.IdleTimeout,
-		MaxHeaderBytes:    f.MaxHeaderBytes,
+		MaxHeaderBytes:    guard.ServerHeaderBytes(f.MaxHeaderBytes),
 		ConnState:         ln.ConnState,
 		ConnContext:       ln.ConnContext,
 		ErrorLog:          slog.NewLogLogger(e.cfg.Log.Handler(), slog.LevelDebug),

@@ -53,6 +53,9 @@ func (e *Engine) Link(ctx context.Context, caller Caller, p engineapi.LinkParame
 	if strings.TrimSpace(p.Name) == "" {
 		return Started{}, badRequest("The dSource needs a name.", "Give it a name.")
 	}
+	if err := checkName("dSource", p.Name); err != nil {
+		return Started{}, err
+	}
 	var sc engineapi.SourceConfig
 	if err := e.find(ctx, store.KindSourceConfig, "source config", p.SourceConfig, &sc); err != nil {
 		return Started{}, err
@@ -212,6 +215,9 @@ func (e *Engine) Provision(ctx context.Context, caller Caller, p engineapi.Provi
 	defer release()
 	if strings.TrimSpace(p.Name) == "" {
 		return Started{}, badRequest("The VDB needs a name.", "Give it a name.")
+	}
+	if err := checkName("VDB", p.Name); err != nil {
+		return Started{}, err
 	}
 	var snap engineapi.Snapshot
 	if err := e.find(ctx, store.KindSnapshot, "snapshot", p.Snapshot, &snap); err != nil {

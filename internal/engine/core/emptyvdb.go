@@ -30,6 +30,9 @@ func (e *Engine) CreateEmptyVDB(ctx context.Context, caller Caller, p engineapi.
 	if strings.TrimSpace(p.Name) == "" {
 		return Started{}, badRequest("The VDB needs a name.", "Give it a name.")
 	}
+	if err := checkName("VDB", p.Name); err != nil {
+		return Started{}, err
+	}
 	if p.Repository == "" {
 		return Started{}, badRequest("An empty VDB needs a repository.", "Give the repository on the target environment (dvp vdb create-empty --repository REPO); dvp source-config list shows them.")
 	}

@@ -100,6 +100,8 @@ func (e *Engine) CreateEnvironment(ctx context.Context, caller Caller, p enginea
 	var problems diag.List
 	if strings.TrimSpace(p.Name) == "" {
 		problems = append(problems, diag.Problem{Pointer: "/name", Severity: diag.Error, Message: "the environment needs a name"})
+	} else if msg := nameProblem(p.Name); msg != "" {
+		problems = append(problems, diag.Problem{Pointer: "/name", Severity: diag.Error, Message: msg})
 	}
 	env := engineapi.Environment{Type: "UnixHostEnvironment", Name: p.Name, HostType: p.HostType, Created: store.FormatTime(e.cfg.Clock()),
 		Pending: pendingEnvironmentCreate}
@@ -337,7 +339,10 @@ func (e *Engine) CreateSourceConfig(ctx context.Context, p engineapi.SourceConfi
 				"Use the existing source config, or change the identity fields.")
 		}
 	}
-	name := p.Name
+	if err := checkName("source config", p.Name); err != nil {
+		return "", err
+	}
+	name := p.Name // else its name field's value (a path, it may be long), else its identity
 	if name == "" {
 		name = nameOf(p.Parameters, dd.SourceConfigNameField)
 	}

@@ -246,6 +246,20 @@ type limitedConn struct {
 	once    sync.Once
 }
 
+// CloseWrite shuts the sending side of the connection (a TCP connection
+// does). net/http calls it after an answer it writes itself before it
+// closes a connection — its 431 to a request whose headers are over the
+// server's bound, its 400 to a malformed one — so that the client reads the
+// answer to its end: without it the close, with the client's request
+// still unread, resets the connection and the client sees "connection
+// reset by peer" instead of the answer.
+func (c *limitedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(func() { c.l.release(c) })

@@ -80,6 +80,9 @@ type Config struct {
 	// Authenticated reports whether a request has a logged-in session; nil:
 	// none has.
 	Authenticated func(*http.Request) bool
+	// MaxHeaderBytes bounds a request's URL and headers (--max-header-size;
+	// the server reads up to ServerHeaderBytes of it); 0: no check.
+	MaxHeaderBytes int
 	// Refuse writes a refusal; nil: a plain ErrorResult.
 	Refuse func(w http.ResponseWriter, r *http.Request, f *Refusal)
 }
@@ -223,8 +226,11 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 	})
 }
 
-// check applies the Host, Origin and content type rules.
+// check applies the header size, Host, Origin and content type rules.
 func (g *Guard) check(r *http.Request) *Refusal {
+	if f := g.checkHeaderSize(r); f != nil {
+		return f
+	}
 	if !g.HostAllowed(r.Host) {
 		shown := r.Host
 		if shown == "" {
