@@ -379,7 +379,7 @@ func luaPairing(path string, c *Config, obj map[string]any) diag.List {
 	return out
 }
 
-// emptyLocale warns about defaultLocale: '' — valid to dvp, which writes
+// emptyLocale warns about an empty defaultLocale — valid to dvp, which writes
 // the empty string into the artifact; dvp build writes the default, en-us,
 // instead (docs/compatibility.md, The artifact).
 func emptyLocale(path string, c *Config, obj map[string]any) diag.List {

@@ -365,7 +365,7 @@ func TestLoadSettingsSkipsPaths(t *testing.T) {
 	}
 }
 
-// defaultLocale: '' is valid, as in dvp, with a warning; the config (and so
+// An empty defaultLocale is valid, as in dvp, with a warning; the config (and so
 // the artifact) gets the default locale.
 func TestEmptyDefaultLocaleWarns(t *testing.T) {
 	cfg, probs := Load(project(t, validConfig+"defaultLocale: ''\n"))
@@ -377,5 +377,34 @@ func TestEmptyDefaultLocaleWarns(t *testing.T) {
 	}
 	if cfg, probs := Load(project(t, validConfig+"defaultLocale: fr-fr\n")); len(probs) != 0 || cfg.DefaultLocale != "fr-fr" {
 		t.Errorf("defaultLocale fr-fr: %v, %q", probs, cfg.DefaultLocale)
+	}
+}
+
+// schemaFile is looked up joined as written, as dvp's os.path.join and
+// os.path.exists do, and named so in the message: a trailing slash or a
+// missing directory before ".." means it does not exist; a path that only
+// differs by "." or "//" is found and comes back cleaned.
+func TestSchemaFileJoinedAsWritten(t *testing.T) {
+	for _, tc := range []struct{ schemaFile, missing string }{
+		{"schema.json/", "schema.json/"},
+		{"nodir/../schema.json", "nodir/../schema.json"},
+		{"./sub/../nosuch.json", "./sub/../nosuch.json"},
+		{"~/schema.json", "~/schema.json"},
+		{"./schema.json", ""},
+		{".//schema.json", ""},
+	} {
+		p := project(t, strings.Replace(validConfig, "schemaFile: schema.json", "schemaFile: '"+tc.schemaFile+"'", 1))
+		cfg, probs := Load(p)
+		dir := filepath.Dir(p)
+		if tc.missing == "" {
+			if len(probs) != 0 || cfg.SchemaPath != filepath.Join(dir, "schema.json") {
+				t.Errorf("%q: problems %v, SchemaPath %q", tc.schemaFile, probs, cfg.SchemaPath)
+			}
+			continue
+		}
+		want := fmt.Sprintf("The path '%s/%s' does not exist.", dir, tc.missing)
+		if len(probs) != 1 || probs[0].Message != want {
+			t.Errorf("%q: problems %v, want %q", tc.schemaFile, probs, want)
+		}
 	}
 }

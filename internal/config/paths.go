@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/dvpkit/dvp/internal/diag"
 )
@@ -41,14 +42,21 @@ func (c *Config) pathProblem(key, msg, hint string) *diag.Problem {
 }
 
 func (c *Config) resolveSchemaFile(s string) (string, *diag.Problem) {
+	// As dvp: the path joined as written (Python's os.path.join, not
+	// cleaned) is the one looked up and named in the messages, so that
+	// "schema.json/" or "nodir/../schema.json" do not exist, as the
+	// system says; the path used from then on is the cleaned one.
 	p := s
 	if !filepath.IsAbs(p) {
-		p = filepath.Join(c.Dir, p)
+		p = c.Dir
+		if !strings.HasSuffix(p, string(filepath.Separator)) {
+			p += string(filepath.Separator)
+		}
+		p += s
 	}
-	p = filepath.Clean(p)
 	st, err := os.Stat(p)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case notExist(err):
 		return "", c.pathProblem("schemaFile", fmt.Sprintf("The path '%s' does not exist.", p),
 			"schemaFile is relative to the directory of plugin_config.yml; create the file or fix the path")
 	case err != nil:
@@ -58,7 +66,16 @@ func (c *Config) resolveSchemaFile(s string) (string, *diag.Problem) {
 		return "", c.pathProblem("schemaFile", fmt.Sprintf("The path '%s' should be a file but is not.", p),
 			"schemaFile must name the schema.json file, not a directory")
 	}
-	return p, nil
+	return filepath.Clean(p), nil
+}
+
+// notExist tells whether a lookup failed because there is nothing at the
+// path, as Python's os.path.exists says False: no such file, a file where
+// a directory was needed ("schema.json/"), a loop of links, a name too
+// long.
+func notExist(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) ||
+		errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.ENAMETOOLONG)
 }
 
 func (c *Config) resolveSrcDir(s string) (string, *diag.Problem) {
