@@ -357,16 +357,31 @@ func newArtifact(cfg *config.Config, sch *schema.Schema, m *artifact.PluginManif
 		*d.schema = stripped
 		if raw, ok := removed["identityFields"]; ok {
 			if err := json.Unmarshal(raw, d.ids); err != nil {
-				ps = append(ps, pointed(sch, "/"+d.name+"/identityFields", "identityFields must be an array of property names (strings), not %s", raw))
+				ps = append(ps, pointed(sch, "/"+d.name+"/identityFields", "identityFields must be an array of property names (strings), not %s", oneLine(raw)))
 			}
 		}
 		if raw, ok := removed["nameField"]; ok {
 			if err := json.Unmarshal(raw, d.nameF); err != nil {
-				ps = append(ps, pointed(sch, "/"+d.name+"/nameField", "nameField must be a property name (a string), not %s", raw))
+				ps = append(ps, pointed(sch, "/"+d.name+"/nameField", "nameField must be a property name (a string), not %s", oneLine(raw)))
 			}
 		}
 	}
 	return a, ps
+}
+
+// oneLine is a JSON value as one line for a message (a problem is one
+// line): compacted, and cut at 80 bytes.
+func oneLine(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		b.Reset()
+		b.Write(raw)
+	}
+	s := b.String()
+	if len(s) > 80 {
+		s = strings.ToValidUTF8(s[:77], "") + "..."
+	}
+	return s
 }
 
 func pointed(sch *schema.Schema, ptr, format string, args ...any) diag.Problem {

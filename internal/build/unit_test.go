@@ -171,3 +171,17 @@ func TestRawEntryHeaderMatches(t *testing.T) {
 		t.Errorf("raw header %+v\ndiffers from %+v", m.FileHeader, th.FileHeader)
 	}
 }
+
+// A value quoted in a problem is one line: compacted, and cut when long.
+func TestOneLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"[\n    \"name\"\n]":                 `["name"]`,
+		`{"a": 1}`:                           `{"a":1}`,
+		`"` + strings.Repeat("x", 100) + `"`: `"` + strings.Repeat("x", 76) + "...",
+		"not json\n":                         "not json\n",
+	} {
+		if got := oneLine([]byte(in)); got != want {
+			t.Errorf("oneLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
