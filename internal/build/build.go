@@ -484,7 +484,15 @@ func (b *pipeline) compile() bool {
 	}
 	b.target.goModGo = b.goModGo
 	sourcesCh := make(chan packedSources, 1)
-	go func() { sourcesCh <- b.readSources() }()
+	go func() {
+		s := b.readSources()
+		if s.packed != nil {
+			// The sources changed: an artifact will be written, with
+			// buffers made now rather than after go build.
+			warmPipeBuffers()
+		}
+		sourcesCh <- s
+	}()
 	b.log.Info("Compiling the plugin", "dir", cfg.SrcPath, "target", artifact.BinaryTarget)
 	early := b.compiling.early
 	r := <-b.compiling.done

@@ -11,21 +11,16 @@ import (
 // readBuildID returns the Go build ID of the executable at path ("" and no
 // error when it has none, e.g. when it was linked with -ldflags=-buildid=).
 // ELF binaries keep it in the .note.go.buildid note; the others at the
-// start of their text, after a marker. It reads only headers and the first
-// 64 KiB.
+// start of their text, after a marker. It reads only headers (and the first
+// 64 KiB of a file that is not ELF).
 func readBuildID(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	head := make([]byte, 64<<10)
-	n, err := io.ReadFull(f, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return "", err
-	}
-	head = head[:n]
-	if bytes.HasPrefix(head, []byte(elf.ELFMAG)) {
+	var magic [len(elf.ELFMAG)]byte
+	if _, err := f.ReadAt(magic[:], 0); err == nil && string(magic[:]) == elf.ELFMAG {
 		ef, err := elf.NewFile(f)
 		if err != nil {
 			return "", err
@@ -48,6 +43,14 @@ func readBuildID(path string) (string, error) {
 		}
 		return string(note[16 : 16+size]), nil
 	}
+	// Not ELF: the first 64 KiB (read only here: fresh memory for them
+	// costs more than the ELF note).
+	head := make([]byte, 64<<10)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return "", err
+	}
+	head = head[:n]
 	const prefix, suffix = "\xff Go build ID: \"", "\"\n \xff"
 	i := bytes.Index(head, []byte(prefix))
 	if i < 0 {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -237,7 +236,7 @@ func (s *artifactStream) WriteTo(w io.Writer) (int64, error) {
 	pw := newPipeWriter(w, s.sum)
 	_, err := pw.Write(s.head)
 	if err == nil {
-		enc := base64.NewEncoder(base64.StdEncoding, pw)
+		enc := &base64Writer{p: pw}
 		err = zipfile.WritePacked(enc, s.files, s.pre)
 		if cerr := enc.Close(); err == nil {
 			err = cerr

@@ -3,6 +3,7 @@ package build
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"math/rand"
 	"testing"
@@ -67,5 +68,43 @@ func TestPipeWriter(t *testing.T) {
 	}
 	if fw.got.Len() != pipeChunk+10 {
 		t.Errorf("the writer got %d bytes", fw.got.Len())
+	}
+}
+
+// TestBase64Writer: base64Writer writes what encoding/base64's
+// StdEncoding writes, for every length from 0 to a few pieces and
+// writes of every size (single bytes, pieces that split a group, more
+// than a pipe piece at once).
+func TestBase64Writer(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	data := make([]byte, 2*pipeChunk+pipeChunk/2+5)
+	rng.Read(data)
+	for _, n := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 100, 3 * pipeChunk / 4, 3*pipeChunk/4 + 1, len(data)} {
+		for _, maxWrite := range []int{1, 2, 7, 4096, 2 * pipeChunk} {
+			src := data[:n]
+			var out bytes.Buffer
+			h := sha256.New()
+			pw := newPipeWriter(&out, h)
+			enc := &base64Writer{p: pw}
+			for rest := src; len(rest) > 0; {
+				k := min(len(rest), 1+rng.Intn(maxWrite))
+				if w, err := enc.Write(rest[:k]); w != k || err != nil {
+					t.Fatalf("Write: %d, %v", w, err)
+				}
+				rest = rest[k:]
+			}
+			if err := enc.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if want := base64.StdEncoding.EncodeToString(src); out.String() != want {
+				t.Fatalf("%d bytes in writes of up to %d: the encoding differs from encoding/base64's", n, maxWrite)
+			}
+			if want := sha256.Sum256(out.Bytes()); !bytes.Equal(h.Sum(nil), want[:]) {
+				t.Fatalf("%d bytes: the hash is not that of the output", n)
+			}
+		}
 	}
 }
