@@ -191,10 +191,17 @@ func checkArtifactPath(path string) error {
 		f.Close()
 	}
 	dir := filepath.Dir(path)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		// click does not check the directory: dvp builds, then fails to
-		// write the artifact (exit 1). We say so before building.
-		return Userf("Failed to write upload_artifact file to %s. Error code: 2. Error message: No such file or directory (the directory '%s' does not exist). Create it, or give -a a path in an existing directory.", path, dir)
+	// click does not check the directory: dvp builds, then fails to write
+	// the artifact (exit 1), naming the path click resolved (absolute). We
+	// say so before building, with the error the write would get.
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	if st, err := os.Stat(dir); err != nil {
+		return Userf("Failed to write upload_artifact file to %s. Error code: 2. Error message: No such file or directory (the directory '%s' does not exist). Create it, or give -a a path in an existing directory.", abs, dir)
+	} else if !st.IsDir() {
+		return Userf("Failed to write upload_artifact file to %s. Error code: 20. Error message: Not a directory ('%s' is %s). Give -a a path in an existing directory.", abs, dir, fsutil.Kind(st.Mode()))
 	}
 	return nil
 }
