@@ -167,26 +167,9 @@ func addCompletions(app *App, root *cobra.Command) {
 // engineNames lists the names of the objects of a kind on the engine cmd
 // would talk to; nil when there is none configured or it does not answer.
 func engineNames(app *App, cmd *cobra.Command, kind objectKind) []string {
-	s, err := settings.Load(settings.Options{Home: app.IO.Home, Flags: cmd.Flags(), Getenv: app.IO.Getenv})
-	if err != nil {
-		return nil
-	}
-	eng, _ := s.Get(settings.KeyEngine)
-	user, _ := s.Get(settings.KeyUser)
-	password, _ := s.Get(settings.KeyPassword)
-	if eng == "" || user == "" || password == "" {
-		return nil
-	}
 	budget := completionBudget(app)
-	o := engineclient.Options{Engine: eng, ReadTimeout: budget, Log: slog.New(slog.DiscardHandler), UserAgent: "dvp/" + app.Version}
-	if f := cmd.Flags().Lookup("ca-file"); f != nil {
-		o.CAFile = f.Value.String()
-	}
-	if v, err := cmd.Flags().GetBool("insecure-skip-tls-verify"); err == nil {
-		o.InsecureSkipVerify = v
-	}
-	c, err := app.EngineClient(o)
-	if err != nil {
+	c, user, password := completionClient(app, cmd, budget)
+	if c == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
@@ -194,44 +177,72 @@ func engineNames(app *App, cmd *cobra.Command, kind objectKind) []string {
 	if c.Login(ctx, artifact.EngineAPIVersion, user, password) != nil {
 		return nil
 	}
-	var names []string
+	if kind == kindJob || kind == kindRunningJob {
+		return jobNames(ctx, c, kind) // each a reference checked and its description escaped
+	}
+	return completable(objectNames(ctx, c, cmd, kind))
+}
+
+// completionClient is the client of the engine cmd would talk to, with
+// the user and password to log in with, from its flags, DVP_* and
+// ~/.dvp/config; nil when they do not name an engine, a user and a
+// password (completion never prompts) or the client cannot be made. It
+// logs nothing and gives up after budget.
+func completionClient(app *App, cmd *cobra.Command, budget time.Duration) (c *engineclient.Client, user, password string) {
+	s, err := settings.Load(settings.Options{Home: app.IO.Home, Flags: cmd.Flags(), Getenv: app.IO.Getenv})
+	if err != nil {
+		return nil, "", ""
+	}
+	eng, _ := s.Get(settings.KeyEngine)
+	user, _ = s.Get(settings.KeyUser)
+	password, _ = s.Get(settings.KeyPassword)
+	if eng == "" || user == "" || password == "" {
+		return nil, "", ""
+	}
+	o := engineclient.Options{Engine: eng, ReadTimeout: budget, Log: slog.New(slog.DiscardHandler), UserAgent: "dvp/" + app.Version}
+	if f := cmd.Flags().Lookup("ca-file"); f != nil {
+		o.CAFile = f.Value.String()
+	}
+	if v, err := cmd.Flags().GetBool("insecure-skip-tls-verify"); err == nil {
+		o.InsecureSkipVerify = v
+	}
+	c, err = app.EngineClient(o)
+	if err != nil {
+		return nil, "", ""
+	}
+	return c, user, password
+}
+
+// objectNames lists the names of the objects of a kind (not jobs) that
+// the logged-in client c sees; what it cannot read is left out.
+func objectNames(ctx context.Context, c *engineclient.Client, cmd *cobra.Command, kind objectKind) []string {
 	switch kind {
 	case kindEnvironment:
-		items, _ := c.ListEnvironments(ctx)
-		for _, it := range items {
-			names = append(names, it.Name)
-		}
+		return environmentNames(ctx, c)
 	case kindJobObject:
-		containers, _ := c.ListContainers(ctx)
-		for _, it := range containers {
-			names = append(names, it.Name)
-		}
-		envs, _ := c.ListEnvironments(ctx)
-		for _, it := range envs {
-			names = append(names, it.Name)
-		}
+		return append(containerNames(ctx, c, kindContainer), environmentNames(ctx, c)...)
 	case kindSourceConfig:
+		var names []string
 		items, _ := c.ListSourceConfigs(ctx)
 		for _, it := range items {
 			names = append(names, it.Name)
 		}
+		return names
 	case kindRepository:
 		env, _ := cmd.Flags().GetString("environment")
 		if env == "" {
 			return nil
 		}
+		var names []string
 		items, _ := c.ListRepositories(ctx, env)
 		for _, it := range items {
 			names = append(names, it.Name)
 		}
+		return names
 	case kindDSource, kindVDB, kindContainer:
-		items, _ := c.ListContainers(ctx)
-		for _, it := range items {
-			if kind == kindContainer || kind == kindDSource && it.ContainerType == engineapi.ContainerDSource || kind == kindVDB && it.ContainerType == engineapi.ContainerVDB {
-				names = append(names, it.Name)
-			}
-		}
+		return containerNames(ctx, c, kind)
 	case kindSnapshot:
+		var names []string
 		items, _ := c.ListContainers(ctx)
 		for _, it := range items {
 			snaps, _ := c.ListSnapshots(ctx, it.Reference)
@@ -239,28 +250,59 @@ func engineNames(app *App, cmd *cobra.Command, kind objectKind) []string {
 				names = append(names, sn.Reference)
 			}
 		}
-	case kindJob, kindRunningJob:
-		state := ""
-		if kind == kindRunningJob {
-			state = engineapi.JobRunning
-		}
-		items, _ := c.ListJobs(ctx, state, "")
-		// The newest first, with what each does as the description.
-		for i := len(items) - 1; i >= 0 && len(names) < maxCompletedJobs; i-- {
-			if !completableName(items[i].Reference) {
-				continue
-			}
-			desc := strings.NewReplacer("\t", " ", "\n", " ").Replace(termsafe.String(jobState(&items[i]) + " " + items[i].Title))
-			names = append(names, items[i].Reference+"\t"+desc)
-		}
-		return names // each a reference checked and its description escaped
+		return names
 	case kindToolkit:
+		var names []string
 		items, _ := c.ListToolkits(ctx)
 		for _, it := range items {
 			names = append(names, it.Name)
 		}
+		return names
 	}
-	return completable(names)
+	return nil
+}
+
+func environmentNames(ctx context.Context, c *engineclient.Client) []string {
+	var names []string
+	items, _ := c.ListEnvironments(ctx)
+	for _, it := range items {
+		names = append(names, it.Name)
+	}
+	return names
+}
+
+// containerNames are the names of the dSources (kindDSource), the VDBs
+// (kindVDB) or both (kindContainer).
+func containerNames(ctx context.Context, c *engineclient.Client, kind objectKind) []string {
+	var names []string
+	items, _ := c.ListContainers(ctx)
+	for _, it := range items {
+		if kind == kindContainer || kind == kindDSource && it.ContainerType == engineapi.ContainerDSource || kind == kindVDB && it.ContainerType == engineapi.ContainerVDB {
+			names = append(names, it.Name)
+		}
+	}
+	return names
+}
+
+// jobNames are the references of the jobs (kindRunningJob: the running
+// ones), the newest first and at most maxCompletedJobs, each with what it
+// does as its description; references a shell cannot offer as they are
+// are left out and descriptions escaped.
+func jobNames(ctx context.Context, c *engineclient.Client, kind objectKind) []string {
+	state := ""
+	if kind == kindRunningJob {
+		state = engineapi.JobRunning
+	}
+	var names []string
+	items, _ := c.ListJobs(ctx, state, "")
+	for i := len(items) - 1; i >= 0 && len(names) < maxCompletedJobs; i-- {
+		if !completableName(items[i].Reference) {
+			continue
+		}
+		desc := strings.NewReplacer("\t", " ", "\n", " ").Replace(termsafe.String(jobState(&items[i]) + " " + items[i].Title))
+		names = append(names, items[i].Reference+"\t"+desc)
+	}
+	return names
 }
 
 // maxCompletedName bounds the length of a name completion offers.

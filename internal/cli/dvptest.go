@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"github.com/dvpkit/dvp/internal/dvptest"
 	"github.com/dvpkit/dvp/internal/fsutil"
@@ -98,7 +99,42 @@ not build or upload), 2 a bad spec or command line, 130 interrupted.`,
 	f.BoolVar(&opts.Keep, "keep", false, "leave the engine, its data and the objects of the scenarios, and print how to look at them")
 	f.StringVar(&opts.JUnit, "junit", "", "also write a JUnit XML report to this file")
 	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	cmd.RegisterFlagCompletionFunc("run", func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return scenarioCompletions(app, cmd, toComplete), cobra.ShellCompDirectiveNoFileComp
+	})
 	return cmd
+}
+
+// scenarioCompletions are the values dvp test --run completes: the names
+// of the spec's scenarios (-f, else the dvptest.yml dvp test would find),
+// as regular expressions that match them, each with its number of steps.
+// Nothing (no message) when the spec cannot be read.
+func scenarioCompletions(app *App, cmd *cobra.Command, toComplete string) []string {
+	path, _ := cmd.Flags().GetString("file")
+	if !cmd.Flags().Changed("file") && app.IO.Getwd != nil {
+		if cwd, err := app.IO.Getwd(); err == nil {
+			if found := findUp(cwd, dvptest.DefaultFile); found != "" {
+				path = found
+			}
+		}
+	}
+	names, err := dvptest.ScenarioNames(path)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, n := range names {
+		v := regexp.QuoteMeta(n.Name)
+		if !completableName(v) || !strings.HasPrefix(v, toComplete) {
+			continue
+		}
+		steps := "steps"
+		if n.Steps == 1 {
+			steps = "step"
+		}
+		out = append(out, fmt.Sprintf("%s\tscenario, %d %s", v, n.Steps, steps))
+	}
+	return out
 }
 
 func runTest(ctx context.Context, app *App, opts TestOptions, runRe *regexp.Regexp, remote *dvptest.Remote) error {

@@ -64,19 +64,7 @@ stdout and writes URL to --ready-file if given. SIGINT, SIGTERM or SIGHUP
   dvp engine serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem`,
 		Args: cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			// Before the engine starts (and generates a password): a
-			// file flag naming a directory, a FIFO or a device. A
-			// missing file is the engine's error (exit 1), as before.
-			for _, f := range []struct{ name, path string }{
-				{"tls-cert", opts.TLSCert}, {"tls-key", opts.TLSKey}, {"admin-password-file", opts.AdminPasswordFile},
-			} {
-				if cmd.Flags().Changed(f.name) {
-					if err := checkFileKind("--"+f.name, f.path); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
+			return checkServeFiles(cmd, opts)
 		},
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			return runEngineServe(cmd.Context(), app, opts)
@@ -113,6 +101,22 @@ stdout and writes URL to --ready-file if given. SIGINT, SIGTERM or SIGHUP
 	f.DurationVar(&opts.WorkerInterval, "worker-interval", engine.DefaultWorkerInterval, "how often the plugin's linked.worker runs for each enabled STAGED dSource (0: never)")
 	f.BoolVar(&opts.AllowShortPassword, "allow-short-password", false, fmt.Sprintf("accept an admin password shorter than %d characters (a test engine only)", engine.MinPasswordLength))
 	return cmd
+}
+
+// checkServeFiles refuses, before the engine starts (and generates a
+// password), a file flag of dvp engine serve naming a directory, a FIFO
+// or a device. A missing file is the engine's error (exit 1).
+func checkServeFiles(cmd *cobra.Command, opts engine.RunOptions) error {
+	for _, f := range []struct{ name, path string }{
+		{"tls-cert", opts.TLSCert}, {"tls-key", opts.TLSKey}, {"admin-password-file", opts.AdminPasswordFile},
+	} {
+		if cmd.Flags().Changed(f.name) {
+			if err := checkFileKind("--"+f.name, f.path); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // runEngineServe runs engine.Run with the App's I/O, logger and redactor,

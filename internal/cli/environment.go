@@ -8,6 +8,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // EnvironmentAddOptions are the inputs of dvp environment add.
@@ -156,62 +157,19 @@ again, and is refused while a dSource or VDB runs on the environment.`,
   dvp environment update staging --os-user postgres`,
 		Args: cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o.ObjectOptions, func(cmd *cobra.Command, _ []string) error {
-			if err := mutuallyExclusive(cmd, app.Args, []string{"known-hosts", "insecure-ignore-host-key"}); err != nil {
-				return err
-			}
-			f := cmd.Flags()
-			o.portGiven, o.osUserGiven = f.Changed("port"), f.Changed("os-user")
-			if !(f.Changed("host") || f.Changed("port") || f.Changed("ssh-user") || f.Changed("ssh-key") || f.Changed("known-hosts") || f.Changed("insecure-ignore-host-key") || o.osUserGiven) {
-				return Usagef("Nothing to change: give --host, --port, --ssh-user, --ssh-key, --known-hosts or --insecure-ignore-host-key (an SSH environment), or --os-user (a local one).")
-			}
-			if u, h, ok := strings.Cut(o.Host, "@"); ok {
-				if f.Changed("ssh-user") && o.User != u {
-					return Usagef("Give the SSH user once: --host %s@%s and --ssh-user %s differ.", u, h, o.User)
-				}
-				o.User, o.Host = u, h
-			}
-			if o.SSHKey != "" {
-				if err := checkExistingFile("", "--ssh-key", o.SSHKey); err != nil {
-					return err
-				}
-			}
-			if o.KnownHosts != "" {
-				return checkExistingFile("", "--known-hosts", o.KnownHosts)
-			}
-			return nil
+			return o.check(cmd, app.Args)
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
-			p := engineapi.EnvironmentUpdateParameters{}
-			if o.Host != "" {
-				p.Host = &o.Host
-			}
-			if o.User != "" {
-				p.User = &o.User
-			}
-			if o.portGiven {
-				p.Port = &o.Port
-			}
-			if o.SSHKey != "" {
-				key, _ := filepath.Abs(o.SSHKey)
-				p.SSHKeyFile = &key
-			}
-			if o.KnownHosts != "" {
-				kh, _ := filepath.Abs(o.KnownHosts)
-				p.KnownHostsFile = &kh
-				no := false
-				p.InsecureIgnoreHostKey = &no
-			}
-			if o.InsecureIgnoreHostKey {
-				p.InsecureIgnoreHostKey = &o.InsecureIgnoreHostKey
-			}
-			if o.osUserGiven {
-				p.OSUser = &o.OSUser
-			}
-			s, err := c.UpdateEnvironment(ctx, args[0], p)
+			s, err := c.UpdateEnvironment(ctx, args[0], o.parameters())
 			return printJob(ctx, app, &o.ObjectOptions, c, s, err)
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)
-	f := cmd.Flags()
+	o.addFlags(cmd.Flags())
+	return cmd
+}
+
+// addFlags adds the flags of what dvp environment update changes.
+func (o *EnvironmentUpdateOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.Host, "host", "", "the new SSH host (name or address; USER@HOST sets the user too)")
 	f.IntVar(&o.Port, "port", 0, "the new SSH port")
 	f.StringVar(&o.User, "ssh-user", "", "the new SSH user")
@@ -219,7 +177,67 @@ again, and is refused while a dSource or VDB runs on the environment.`,
 	f.StringVar(&o.KnownHosts, "known-hosts", "", "the known_hosts file the host key is checked against from now on (turns the check back on)")
 	f.BoolVar(&o.InsecureIgnoreHostKey, "insecure-ignore-host-key", false, "stop checking the host key (test hosts only)")
 	f.StringVar(&o.OSUser, "os-user", "", "a local environment's new OS user ('': the engine's own user; another needs a root engine)")
-	return cmd
+}
+
+// check checks the flags of dvp environment update (args: the command
+// line, for the order of mutually exclusive flags) before anything is
+// sent: something to change, one SSH user, the files named.
+func (o *EnvironmentUpdateOptions) check(cmd *cobra.Command, args []string) error {
+	if err := mutuallyExclusive(cmd, args, []string{"known-hosts", "insecure-ignore-host-key"}); err != nil {
+		return err
+	}
+	f := cmd.Flags()
+	o.portGiven, o.osUserGiven = f.Changed("port"), f.Changed("os-user")
+	if !(f.Changed("host") || f.Changed("port") || f.Changed("ssh-user") || f.Changed("ssh-key") || f.Changed("known-hosts") || f.Changed("insecure-ignore-host-key") || o.osUserGiven) {
+		return Usagef("Nothing to change: give --host, --port, --ssh-user, --ssh-key, --known-hosts or --insecure-ignore-host-key (an SSH environment), or --os-user (a local one).")
+	}
+	if u, h, ok := strings.Cut(o.Host, "@"); ok {
+		if f.Changed("ssh-user") && o.User != u {
+			return Usagef("Give the SSH user once: --host %s@%s and --ssh-user %s differ.", u, h, o.User)
+		}
+		o.User, o.Host = u, h
+	}
+	if o.SSHKey != "" {
+		if err := checkExistingFile("", "--ssh-key", o.SSHKey); err != nil {
+			return err
+		}
+	}
+	if o.KnownHosts != "" {
+		return checkExistingFile("", "--known-hosts", o.KnownHosts)
+	}
+	return nil
+}
+
+// parameters are the engine's parameters of the update: only what was
+// given changes (file paths made absolute for the engine).
+func (o *EnvironmentUpdateOptions) parameters() engineapi.EnvironmentUpdateParameters {
+	p := engineapi.EnvironmentUpdateParameters{}
+	if o.Host != "" {
+		p.Host = &o.Host
+	}
+	if o.User != "" {
+		p.User = &o.User
+	}
+	if o.portGiven {
+		p.Port = &o.Port
+	}
+	if o.SSHKey != "" {
+		key, _ := filepath.Abs(o.SSHKey)
+		p.SSHKeyFile = &key
+	}
+	if o.KnownHosts != "" {
+		kh, _ := filepath.Abs(o.KnownHosts)
+		p.KnownHostsFile = &kh
+		no := false
+		p.InsecureIgnoreHostKey = &no
+	}
+	if o.InsecureIgnoreHostKey {
+		p.InsecureIgnoreHostKey = &o.InsecureIgnoreHostKey
+	}
+	if o.osUserGiven {
+		p.OSUser = &o.OSUser
+	}
+	return p
 }
 
 func newEnvironmentRefreshCmd(app *App) *cobra.Command {
