@@ -298,7 +298,7 @@ func (b *pipeline) lockWorkDir(root string) *diag.Problem {
 // not update go.mod or go.sum (-mod=readonly): a build that fails later
 // leaves them as they were.
 func (b *pipeline) startEarly(cfg *config.Config) {
-	if goCmd, gp := goTool(b.opts.GoCommand); gp == nil {
+	if goCmd, gp := goTool(b.opts.GoCommand, ""); gp == nil {
 		if entry, eps := checkEntryPoint(cfg); !eps.HasErrors() {
 			if v, mps := checkGoMod(cfg.SrcPath); !mps.HasErrors() {
 				b.goCmd, b.goModGo = goCmd, v
@@ -373,7 +373,7 @@ func (b *pipeline) checkSources() bool {
 	goModGo, mps := checkGoMod(cfg.SrcPath)
 	b.goModGo = goModGo
 	b.res.Problems = append(b.res.Problems, mps...)
-	goCmd, gp := goTool(b.opts.GoCommand)
+	goCmd, gp := goTool(b.opts.GoCommand, goModGo)
 	b.goCmd = goCmd
 	if gp != nil {
 		b.res.Problems = append(b.res.Problems, *gp)

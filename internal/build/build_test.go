@@ -452,19 +452,54 @@ func TestMissingRequiredOperationsWarn(t *testing.T) {
 
 // TestNoGoOnPath changes PATH, so it is not parallel: the build tests that
 // are run only after it (and the other sequential tests) have finished.
+// The problem names the Go that go.mod asks for (never below 1.24), no
+// file (it is not at fault), and how to put Go on PATH.
 func TestNoGoOnPath(t *testing.T) {
 	dir := fixture(t)
+	goMod, err := os.ReadFile(filepath.Join(dir, "src", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := goDirective().FindStringSubmatch(string(goMod))[1]
+	if compareGoVersions(want, "1.24") < 0 {
+		want = "1.24"
+	}
 	t.Setenv("PATH", t.TempDir())
+	t.Setenv("GOROOT", "")
 	res := runBuild(t, dir)
 	if !res.Failed() {
 		t.Fatal("build succeeded without go")
 	}
 	found := false
 	for _, p := range res.Problems {
-		found = found || (strings.Contains(p.Message, "no 'go' command on PATH") && strings.Contains(p.Hint, "Go 1.24 or newer"))
+		found = found || (strings.Contains(p.Message, "no 'go' command on PATH") && strings.Contains(p.Message, "(Go "+want+" or newer)") &&
+			strings.Contains(p.Hint, "Go "+want+" or newer") && strings.Contains(p.Hint, "PATH") && p.File == "")
 	}
 	if !found {
 		t.Errorf("problems = %v", res.Problems)
+	}
+}
+
+// TestGoFromGOROOT: a toolchain not on PATH but in $GOROOT/bin is found
+// there; a GOROOT without one is named in the problem.
+func TestGoFromGOROOT(t *testing.T) {
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "bin"), 0o755)
+	if err := os.Symlink(goCmd, filepath.Join(root, "bin", "go")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	t.Setenv("GOROOT", root)
+	if p, pr := goTool("", ""); pr != nil || p != filepath.Join(root, "bin", "go") {
+		t.Errorf("goTool = %q, %v", p, pr)
+	}
+	t.Setenv("GOROOT", t.TempDir())
+	if _, pr := goTool("", "1.99"); pr == nil || !strings.Contains(pr.Message, "nor in GOROOT") || !strings.Contains(pr.Message, "(Go 1.99 or newer)") {
+		t.Errorf("problem = %v", pr)
 	}
 }
 

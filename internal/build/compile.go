@@ -64,18 +64,37 @@ func GoEnv(env []string, goos, goarch string) []string {
 // one compile serves both the manifest and the artifact.
 func hostIsTarget() bool { return goruntime.GOOS == TargetOS && goruntime.GOARCH == TargetArch }
 
-// goTool finds the go command. An explicit path wins; then PATH.
-func goTool(explicit string) (string, *diag.Problem) {
+// goTool finds the go command. An explicit path wins; then PATH; then
+// $GOROOT/bin when GOROOT is set (a toolchain unpacked but not put on
+// PATH). needGo is the Go the plugin asks for (its go.mod's go line), ""
+// when unknown: the problem of a missing toolchain says which to install,
+// and where dvp looked.
+func goTool(explicit, needGo string) (string, *diag.Problem) {
 	if explicit != "" {
 		return explicit, nil
 	}
 	p, err := exec.LookPath("go")
-	if err != nil {
-		pr := diag.Errorf("go", 0, 0, "dvp build compiles the plugin with the Go toolchain, but there is no 'go' command on PATH")
-		pr.Hint = fmt.Sprintf("install Go %s or newer (https://go.dev/dl/) and put its bin directory on PATH", MinGoVersion)
-		return "", &pr
+	if err == nil {
+		return p, nil
 	}
-	return p, nil
+	goroot := os.Getenv("GOROOT")
+	if goroot != "" {
+		if p, err := exec.LookPath(filepath.Join(goroot, "bin", "go")); err == nil {
+			return p, nil
+		}
+	}
+	if needGo == "" || compareGoVersions(needGo, MinGoVersion) < 0 {
+		needGo = MinGoVersion
+	}
+	where := "there is no 'go' command on PATH"
+	if goroot != "" {
+		where += fmt.Sprintf(" nor in GOROOT (%s/bin)", goroot)
+	}
+	// No file is at fault: the problem has no location.
+	pr := diag.Errorf("", 0, 0, "dvp build compiles the plugin with the Go toolchain (Go %s or newer), but %s", needGo, where)
+	pr.Hint = fmt.Sprintf("install Go %s or newer (https://go.dev/dl/, or your system's package manager) and put its bin directory on PATH, "+
+		"for example: export PATH=\"$PATH:/usr/local/go/bin\" (or set GOROOT to where Go is installed); 'go version' then says which Go it is", needGo)
+	return "", &pr
 }
 
 var goDirective = sync.OnceValue(func() *regexp.Regexp {

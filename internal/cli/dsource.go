@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strconv"
 
@@ -19,6 +20,10 @@ type DSourceLinkOptions struct {
 	SnapshotParams     string
 	Hooks              []string
 	Policy             PolicyOptions
+
+	// What the flags name, read once when they are checked.
+	params, snapshotParams json.RawMessage
+	hooks                  engineapi.HookOperations
 }
 
 // DSourceSyncOptions are the inputs of dvp dsource sync.
@@ -26,6 +31,8 @@ type DSourceSyncOptions struct {
 	ObjectOptions
 	Resync bool
 	Params string
+
+	params json.RawMessage // --params, read once when checked
 }
 
 func newDSourceCmd(app *App) *cobra.Command {
@@ -68,24 +75,25 @@ sync (a resync), printing the job's events. The dSource's reference is printed.
 			if o.SourceConfig == "" {
 				return Usagef("Missing option '--source-config'.")
 			}
-			if _, err := readParams("--params", o.Params); err != nil {
+			var err error
+			if o.params, err = readParams("--params", o.Params); err != nil {
 				return err
 			}
-			if _, err := readParams("--snapshot-params", o.SnapshotParams); err != nil {
+			snapshotParams, err := readParams("--snapshot-params", o.SnapshotParams)
+			if err != nil {
 				return err
 			}
-			if _, err := parseHooks(o.Hooks, engineapi.ContainerDSource, false); err != nil {
+			if o.SnapshotParams != "" {
+				o.snapshotParams = snapshotParams
+			}
+			if o.hooks, err = parseHooks(o.Hooks, engineapi.ContainerDSource, false); err != nil {
 				return err
 			}
 			return o.Policy.check(cmd)
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
 			p := engineapi.LinkParameters{Name: args[0], SourceConfig: o.SourceConfig, StagingEnvironment: o.StagingEnvironment}
-			p.Operations, _ = parseHooks(o.Hooks, engineapi.ContainerDSource, false)
-			p.Policy = o.Policy.parsed
-			p.Parameters, _ = readParams("--params", o.Params)
-			if o.SnapshotParams != "" {
-				p.SnapshotParameters, _ = readParams("--snapshot-params", o.SnapshotParams)
-			}
+			p.Operations, p.Policy = o.hooks, o.Policy.parsed
+			p.Parameters, p.SnapshotParameters = o.params, o.snapshotParams
 			s, err := c.LinkDSource(ctx, p)
 			return printJob(ctx, app, &o.ObjectOptions, c, s, err)
 		}),
@@ -115,13 +123,13 @@ plugin's schema declares one.`,
 		Example: `  snap=$(dvp dsource sync ds1) && dvp vdb provision vdb1 --snapshot "$snap" --environment target --params @vdb.json`,
 		Args:    cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o.ObjectOptions, func(*cobra.Command, []string) error {
-			_, err := readParams("--params", o.Params)
+			params, err := readParams("--params", o.Params)
+			if o.Params != "" {
+				o.params = params
+			}
 			return err
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
-			p := engineapi.ContainerOpParameters{Resync: o.Resync}
-			if o.Params != "" {
-				p.SnapshotParameters, _ = readParams("--params", o.Params)
-			}
+			p := engineapi.ContainerOpParameters{Resync: o.Resync, SnapshotParameters: o.params}
 			s, err := c.Sync(ctx, args[0], p)
 			if err != nil {
 				return mapEngineError(err)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
@@ -14,6 +15,8 @@ type SourceConfigAddOptions struct {
 	Environment string
 	Repository  string
 	Params      string
+
+	params json.RawMessage // --params, read once when checked
 }
 
 func newSourceConfigCmd(app *App) *cobra.Command {
@@ -32,6 +35,8 @@ func newSourceConfigCmd(app *App) *cobra.Command {
 type SourceConfigUpdateOptions struct {
 	ObjectOptions
 	Params string
+
+	params json.RawMessage // --params, read once when checked
 }
 
 func newSourceConfigUpdateCmd(app *App) *cobra.Command {
@@ -57,10 +62,11 @@ says "Updated source config NAME." on stderr.`,
 			if o.Params == "" {
 				return Usagef("Missing option '--params'.")
 			}
-			_, err := readParams("--params", o.Params)
+			var err error
+			o.params, err = readParams("--params", o.Params)
 			return err
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
-			params, _ := readParams("--params", o.Params)
+			params := o.params
 			ref, name, err := lookUpOn(ctx, c.ListSourceConfigs, args[0], sourceConfigRefName)
 			if err != nil {
 				return err
@@ -118,12 +124,12 @@ each problem names its JSON pointer. The new reference is printed.`,
 			if o.Repository == "" {
 				return Usagef("Missing option '--repository'.")
 			}
-			_, err := readParams("--params", o.Params)
+			var err error
+			o.params, err = readParams("--params", o.Params)
 			return err
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
-			params, _ := readParams("--params", o.Params)
 			s, err := c.AddSourceConfig(ctx, engineapi.SourceConfigCreateParameters{
-				Name: args[0], Environment: o.Environment, Repository: o.Repository, Parameters: params,
+				Name: args[0], Environment: o.Environment, Repository: o.Repository, Parameters: o.params,
 			})
 			return printJob(ctx, app, &o.ObjectOptions, c, s, err)
 		}),

@@ -86,7 +86,10 @@ func parseHooks(values []string, containerType string, forUpdate bool) (engineap
 			} else if s := closest(name, engineapi.HookNames(containerType)); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
-			return nil, Usagef("%s. The hooks of a %s are %s.", msg, containerNameOf(containerType), strings.Join(engineapi.HookNames(containerType), ", "))
+			if !strings.HasSuffix(msg, "?") {
+				msg += "." // not "?." after a "did you mean"
+			}
+			return nil, Usagef("%s The hooks of a %s are %s.", msg, containerNameOf(containerType), strings.Join(engineapi.HookNames(containerType), ", "))
 		}
 		if cmd == "" {
 			if !forUpdate {

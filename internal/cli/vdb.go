@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
@@ -17,6 +18,10 @@ type VDBProvisionOptions struct {
 	Params      string
 	Hooks       []string
 	Policy      PolicyOptions
+
+	// What the flags name, read once when they are checked.
+	params json.RawMessage
+	hooks  engineapi.HookOperations
 }
 
 func newVDBCmd(app *App) *cobra.Command {
@@ -59,18 +64,17 @@ virtualSourceDefinition first. The VDB's reference is printed.
 			if o.Snapshot == "" || o.Environment == "" {
 				return Usagef("Missing option: provision needs --snapshot and --environment.")
 			}
-			if _, err := readParams("--params", o.Params); err != nil {
+			var err error
+			if o.params, err = readParams("--params", o.Params); err != nil {
 				return err
 			}
-			if _, err := parseHooks(o.Hooks, engineapi.ContainerVDB, false); err != nil {
+			if o.hooks, err = parseHooks(o.Hooks, engineapi.ContainerVDB, false); err != nil {
 				return err
 			}
 			return o.Policy.check(cmd)
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
-			params, _ := readParams("--params", o.Params)
-			hooks, _ := parseHooks(o.Hooks, engineapi.ContainerVDB, false)
 			s, err := c.Provision(ctx, engineapi.ProvisionParameters{
-				Name: args[0], Snapshot: o.Snapshot, Environment: o.Environment, Repository: o.Repository, Parameters: params, Operations: hooks, Policy: o.Policy.parsed,
+				Name: args[0], Snapshot: o.Snapshot, Environment: o.Environment, Repository: o.Repository, Parameters: o.params, Operations: o.hooks, Policy: o.Policy.parsed,
 			})
 			return printJob(ctx, app, &o.ObjectOptions, c, s, err)
 		}),

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
@@ -14,6 +15,8 @@ type VDBCreateEmptyOptions struct {
 	Environment string
 	Repository  string
 	Params      string
+
+	params json.RawMessage // --params, read once when checked
 }
 
 func newVDBCreateEmptyCmd(app *App) *cobra.Command {
@@ -37,11 +40,11 @@ start, stop, enable, disable, status and delete work as for any VDB.`,
 			if o.Environment == "" || o.Repository == "" {
 				return Usagef("Missing option: create-empty needs --environment and --repository.")
 			}
-			_, err := readParams("--params", o.Params)
+			var err error
+			o.params, err = readParams("--params", o.Params)
 			return err
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
-			params, _ := readParams("--params", o.Params)
-			s, err := c.CreateEmptyVDB(ctx, engineapi.EmptyVDBParameters{Name: args[0], Environment: o.Environment, Repository: o.Repository, Parameters: params})
+			s, err := c.CreateEmptyVDB(ctx, engineapi.EmptyVDBParameters{Name: args[0], Environment: o.Environment, Repository: o.Repository, Parameters: o.params})
 			return printJob(ctx, app, &o.ObjectOptions, c, s, err)
 		}),
 	}

@@ -37,8 +37,11 @@ type Problem struct {
 // brackets when there is one, and the hint on an indented second line.
 func (p Problem) String() string {
 	var b strings.Builder
-	b.WriteString(p.Location())
-	b.WriteString(": ")
+	if loc := p.Location(); loc != "" {
+		// A problem of no file (no Go toolchain) has no location.
+		b.WriteString(loc)
+		b.WriteString(": ")
+	}
 	if p.Severity == Warning {
 		b.WriteString("warning: ")
 	}

@@ -58,3 +58,12 @@ func TestSortRank(t *testing.T) {
 		t.Errorf("sorted: %v, want %s", got, want)
 	}
 }
+
+// TestProblemOfNoFile: a problem no file is at fault for (no Go
+// toolchain) prints without a location, not ": message".
+func TestProblemOfNoFile(t *testing.T) {
+	p := Problem{Severity: Error, Message: "no go", Hint: "install Go"}
+	if got, want := p.String(), "no go\n    hint: install Go"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
