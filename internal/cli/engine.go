@@ -81,6 +81,8 @@ stdout and writes URL to --ready-file if given. SIGINT, SIGTERM or SIGHUP
 	f.DurationVar(&opts.UploadTokenTTL, "upload-token-ttl", engine.DefaultUploadTokenTTL, "how long an upload token stays valid")
 	f.DurationVar(&opts.JobHeartbeat, "job-heartbeat", engine.DefaultJobHeartbeat, "how often a running job records an event saying it still runs, with the time elapsed")
 	f.IntVar(&opts.MaxJobs, "max-jobs", engine.DefaultMaxJobs, "the most jobs clients started that have not ended (running or queued), in all; one session may hold half, more are refused with 503 or 429")
+	f.IntVar(&opts.KeepJobs, "keep-jobs", engine.DefaultKeepJobs, "the ended jobs kept, with their events and actions, beyond those never deleted (running, each object's latest, those an object names); 0: all")
+	f.DurationVar(&opts.KeepJobsFor, "keep-jobs-for", engine.DefaultKeepJobsFor, "how long an ended job is kept after its last event (0: for ever)")
 	f.StringVar(&opts.ReadyFile, "ready-file", "", "write the engine's URL to this file once it accepts connections")
 	def := engine.DefaultLimits()
 	f.BoolVar(&opts.InsecureNoSandbox, "insecure-no-sandbox", false, "run plugins without a sandbox where the kernel cannot sandbox them (plugins can then read the engine's secrets)")

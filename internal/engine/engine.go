@@ -67,6 +67,13 @@ const (
 // DefaultWorkerInterval is dvp engine serve's --worker-interval.
 const DefaultWorkerInterval = core.DefaultWorkerInterval
 
+// DefaultKeepJobs and DefaultKeepJobsFor are dvp engine serve's
+// --keep-jobs and --keep-jobs-for.
+const (
+	DefaultKeepJobs    = core.DefaultKeepJobs
+	DefaultKeepJobsFor = core.DefaultKeepJobsFor
+)
+
 // AdminUser is the engine's one user.
 const AdminUser = core.AdminUser
 
@@ -103,6 +110,11 @@ type Config struct {
 	// WorkerInterval is how often linked.worker runs for each enabled
 	// STAGED dSource (DefaultWorkerInterval for dvp engine serve); 0: never.
 	WorkerInterval time.Duration
+	// KeepJobs bounds the ended jobs kept (with their events and
+	// actions; docs/engine.md, "Jobs"), KeepJobsFor how long they are
+	// kept; 0: DefaultKeepJobs, DefaultKeepJobsFor; negative: no bound.
+	KeepJobs    int
+	KeepJobsFor time.Duration
 	// Redactor masks secrets; the engine registers every secret of plugin
 	// parameters with it. Give the one Log's handler uses, so that the
 	// engine's log is masked too. nil: a new one.
@@ -183,6 +195,12 @@ func (c *Config) defaults() {
 	if c.OperationTimeout <= 0 {
 		c.OperationTimeout = exec.DefaultOperationTimeout
 	}
+	if c.KeepJobs == 0 {
+		c.KeepJobs = DefaultKeepJobs
+	}
+	if c.KeepJobsFor == 0 {
+		c.KeepJobsFor = DefaultKeepJobsFor
+	}
 	if c.Redactor == nil {
 		c.Redactor = logging.NewRedactor()
 	}
@@ -239,7 +257,8 @@ func New(cfg Config) (*Engine, string, error) {
 	warnSecretFileLinks(cfg.Log, cfg.SecretFiles)
 	e := &Engine{cfg: cfg, store: dir.store, lock: dir.lock, stop: make(chan struct{}), stopLog: stopLog,
 		core: core.New(core.Config{DataDir: cfg.DataDir, Home: cfg.Home, EngineID: dir.engineID, MaxSourceBytes: cfg.MaxSourceBytes, BcryptCost: cfg.BcryptCost,
-			Clock: cfg.Clock, SchedClock: cfg.SchedClock, Log: cfg.Log, Redactor: cfg.Redactor, JobHeartbeat: cfg.JobHeartbeat, MaxJobs: cfg.MaxJobs}, dir.store, dir.keeper, newRunner(cfg, dir))}
+			Clock: cfg.Clock, SchedClock: cfg.SchedClock, Log: cfg.Log, Redactor: cfg.Redactor, JobHeartbeat: cfg.JobHeartbeat, MaxJobs: cfg.MaxJobs,
+			KeepJobs: max(cfg.KeepJobs, 0), KeepJobsFor: max(cfg.KeepJobsFor, 0)}, dir.store, dir.keeper, newRunner(cfg, dir))}
 	if err := e.recover(); err != nil {
 		e.Close()
 		return nil, "", err
@@ -449,6 +468,7 @@ func (e *Engine) janitor() {
 			return
 		case <-t.C:
 			e.api.Sweep()
+			e.core.PruneJobs(context.Background())
 		}
 	}
 }

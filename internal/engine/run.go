@@ -65,6 +65,8 @@ type RunOptions struct {
 	ReadyFile         string
 	JobHeartbeat      time.Duration
 	MaxJobs           int
+	KeepJobs          int           // --keep-jobs; 0: keep all
+	KeepJobsFor       time.Duration // --keep-jobs-for; 0: keep them for ever
 	// The sandbox (docs/engine.md, "Sandbox").
 	InsecureNoSandbox bool
 	MaxMemory         string
@@ -228,6 +230,12 @@ func (o RunOptions) config() (Config, error) {
 	if o.WorkerInterval < 0 {
 		return Config{}, flagErrorf("Invalid value for '--worker-interval': %s is negative (0 turns the workers off).", o.WorkerInterval)
 	}
+	if o.KeepJobs < 0 {
+		return Config{}, flagErrorf("Invalid value for '--keep-jobs': %d is negative (0 keeps every job).", o.KeepJobs)
+	}
+	if o.KeepJobsFor < 0 {
+		return Config{}, flagErrorf("Invalid value for '--keep-jobs-for': %s is negative (0 keeps jobs for ever).", o.KeepJobsFor)
+	}
 	if o.MaxConnections < 1 || o.MaxUnauthenticated < 1 {
 		return Config{}, flagErrorf("Invalid value for '--max-connections' or '--max-unauthenticated': give a positive number.")
 	}
@@ -236,6 +244,7 @@ func (o RunOptions) config() (Config, error) {
 		SessionTimeout: o.SessionTimeout, UploadTokenTTL: o.UploadTokenTTL, Log: o.Log, Redactor: o.Redactor,
 		AllowShortPassword: o.AllowShortPassword, BcryptCost: o.BcryptCost,
 		Limits: limits, LibraryMemory: libMem, JobHeartbeat: o.JobHeartbeat, MaxJobs: o.MaxJobs, WorkerInterval: o.WorkerInterval,
+		KeepJobs: noBoundIfZero(o.KeepJobs), KeepJobsFor: noBoundIfZero(o.KeepJobsFor),
 		SecretFiles: []string{o.AdminPasswordFile, o.TLSKey},
 		Front: FrontDoor{
 			Hostnames: o.Hostnames, HeaderTimeout: o.HeaderTimeout, BodyTimeout: o.BodyTimeout,
@@ -356,3 +365,12 @@ func parseSize(s string) (int64, error) {
 // maxAdminPasswordFile bounds the --admin-password-file read: its first
 // line is the password; a device or FIFO is refused (fsutil.ReadRegular).
 const maxAdminPasswordFile = 64 << 10
+
+// noBoundIfZero maps a flag's 0 (no bound) to Config's negative (Config's
+// 0 is the default).
+func noBoundIfZero[T int | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
+}

@@ -56,7 +56,11 @@ type Config struct {
 	// MaxJobs bounds the unfinished jobs clients started
 	// (jobs.Options.MaxJobs).
 	MaxJobs int
-	Home    string // the engine user's home directory (local environments' scratch paths)
+	// KeepJobs and KeepJobsFor bound the job history (PruneJobs): the
+	// ended jobs kept beyond the protected ones, and how long; 0: no bound.
+	KeepJobs    int
+	KeepJobsFor time.Duration
+	Home        string // the engine user's home directory (local environments' scratch paths)
 	// EngineID tells this engine's scratch paths from other engines'
 	// (store.EngineID).
 	EngineID string
