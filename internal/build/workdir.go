@@ -2,6 +2,7 @@ package build
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -28,6 +29,9 @@ const lockName = "lock"
 // workDir creates (if needed) and returns <root>/.dvp/build, with its
 // .gitignore.
 func workDir(root string) (string, error) {
+	if err := refuseLinks(root); err != nil {
+		return "", err
+	}
 	dir := filepath.Join(root, filepath.FromSlash(WorkDir))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -39,6 +43,23 @@ func workDir(root string) (string, error) {
 		}
 	}
 	return dir, nil
+}
+
+// refuseLinks refuses a project whose .dvp or .dvp/build is a symbolic
+// link: dvp build writes there and replaces what it finds (the SDK copy,
+// its state), so a project from elsewhere holding such a link would have
+// it delete and write files outside the project.
+func refuseLinks(root string) error {
+	for _, rel := range []string{".dvp", WorkDir} {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		st, err := os.Lstat(p)
+		if err != nil || st.Mode()&fs.ModeSymlink == 0 {
+			continue
+		}
+		target, _ := os.Readlink(p)
+		return fmt.Errorf("%s is a symbolic link (to %s): dvp build keeps its work files and the SDK copy there and replaces what it finds, so it would change files outside the project; remove the link (dvp build makes the directory)", rel, target)
+	}
+	return nil
 }
 
 // workDirExists reports whether the project at root has a work
