@@ -46,6 +46,9 @@ func finishTree(root *cobra.Command) {
 		if msg := badFlagValue(c, err); msg != "" {
 			return &UsageError{Msg: msg}
 		}
+		if msg := missingFlagValue(err); msg != "" {
+			return &UsageError{Msg: msg}
+		}
 		return &UsageError{Msg: err.Error() + flagSuggestion(c, err)}
 	})
 }
@@ -66,6 +69,9 @@ func unknownCommand(cmd *cobra.Command, name string) error {
 	msg := fmt.Sprintf("unknown command %s for %q", quoteArg(name), cmd.CommandPath())
 	if s := closest(name, commandNamesAndAliases(cmd)); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
+	} else if s := closest(strings.TrimLeft(name, "-"), flagNames(cmd)); s != "" && len(name) > 2 {
+		// A flag without its dashes: dvp version.
+		msg += fmt.Sprintf("; did you mean --%s?", s)
 	} else {
 		msg += fmt.Sprintf(" (its commands: %s)", strings.Join(subcommandNames(cmd), ", "))
 	}
@@ -219,6 +225,22 @@ func badFlagValue(cmd *cobra.Command, err error) string {
 		what = "a " + f.Value.Type()
 	}
 	return fmt.Sprintf("Invalid value for %s: %q is not %s.", name, ve.GetValue(), what)
+}
+
+// missingFlagValue rewords pflag's error for a flag given last without
+// its value ("flag needs an argument: 'c' in -c") as click words it, with
+// what the value is; "" for other errors.
+func missingFlagValue(err error) string {
+	var vr *pflag.ValueRequiredError
+	if !errors.As(err, &vr) || vr.GetFlag() == nil {
+		return ""
+	}
+	f := vr.GetFlag()
+	name := "--" + f.Name
+	if vr.GetSpecifiedShortnames() != "" {
+		name = "-" + f.Shorthand
+	}
+	return fmt.Sprintf("Option '%s' requires an argument: %s.", name, f.Usage)
 }
 
 // clickUsageLine is the usage line click prints above a usage error:
