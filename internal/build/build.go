@@ -737,7 +737,7 @@ func (b *pipeline) write() bool {
 	}
 	sum, err := b.finishSpeculation()
 	if !b.wroteAhead {
-		sum, err = writeArtifact(b.artifactPath, b.doc, b.entries, b.sources.packed, nil)
+		sum, err = writeArtifact(b.artifactPath, b.workDir, b.doc, b.entries, b.sources.packed, nil)
 	}
 	if err != nil {
 		// dvp's words and errno form (docs/compatibility.md, "The build").

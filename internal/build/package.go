@@ -265,14 +265,15 @@ func encodeArtifact(a *artifact.Artifact) ([]byte, error) {
 
 // writeArtifact writes the artifact whose encoding with an empty
 // sourceCode is doc (encodeArtifact) to path, atomically
-// (fsutil.WriteReader), with sourceCode the base64 of the ZIP of
+// (fsutil.WriteReaderSpare, through the spare file of the work directory
+// workDir, "" for none), with sourceCode the base64 of the ZIP of
 // files: the ZIP is streamed through the base64 encoder into the file, so
 // neither the ZIP nor its base64 text is ever held in memory. The bytes are
 // those of artifact.Marshal with the same sourceCode (base64 needs no JSON
 // escaping). It returns the hex sha256 of the file. gate, if not nil, is
 // asked when the complete file is written and synced, before it replaces
 // path: an error abandons it (fsutil.WriteReaderCommit).
-func writeArtifact(path string, doc []byte, files []zipfile.File, pre map[string]*zipfile.PackedFile, gate func() error) (string, error) {
+func writeArtifact(path, workDir string, doc []byte, files []zipfile.File, pre map[string]*zipfile.PackedFile, gate func() error) (string, error) {
 	i := bytes.Index(doc, sourceSlot)
 	if i < 0 {
 		return "", errors.New("no sourceCode in the encoding of the artifact")
@@ -280,7 +281,13 @@ func writeArtifact(path string, doc []byte, files []zipfile.File, pre map[string
 	cut := i + len(sourceSlot) - 1 // before the closing quote
 	head, tail := doc[:cut], doc[cut:]
 	st := &artifactStream{head: head, tail: tail, files: files, pre: pre, sum: sha256.New()}
-	if err := fsutil.WriteReaderCommit(path, st, 0o644, gate); err != nil {
+	var err error
+	if workDir != "" {
+		err = fsutil.WriteReaderSpare(path, filepath.Join(workDir, spareName), st, 0o644, gate)
+	} else {
+		err = fsutil.WriteReaderCommit(path, st, 0o644, gate)
+	}
+	if err != nil {
 		return "", err
 	}
 	h := st.sum

@@ -56,7 +56,7 @@ func (b *pipeline) speculate() {
 	sw := &specWrite{keyReady: make(chan struct{}), decide: make(chan bool, 1), done: make(chan struct{})}
 	b.spec = sw
 	files, sums, packing := b.sources.files, b.sources.sums, b.packing
-	goVersion, dvpVersion, path := b.res.GoVersion, b.opts.DvpVersion, b.artifactPath
+	goVersion, dvpVersion, path, workDir := b.res.GoVersion, b.opts.DvpVersion, b.artifactPath, b.workDir
 	go func() {
 		defer close(sw.done)
 		ready := func() {
@@ -92,7 +92,7 @@ func (b *pipeline) speculate() {
 		pre[artifact.BinaryEntry] = bin
 		sw.key = key
 		ready()
-		sw.sum, sw.err = writeArtifact(path, doc, entries, pre, func() error {
+		sw.sum, sw.err = writeArtifact(path, workDir, doc, entries, pre, func() error {
 			if <-sw.decide {
 				return nil
 			}

@@ -15,12 +15,19 @@ import (
 // project root (beside the SDK copy in .dvp/sdk): the compiled plugin at a
 // stable path, so that go build's own up-to-date check (the build ID kept
 // in the binary) skips the link when nothing changed, and the record of
-// the last build (state.json, see state.go). Nothing in it is a source:
+// the last build (state.json, see state.go), the artifact the last build
+// replaced (spareName). Nothing in it is a source:
 // deleting it only makes the next build do all its work again. It holds
 // a .gitignore that ignores everything in it, so that it stays out of
 // version control also in projects that commit .dvp/sdk (the .gitignore of
 // dvp init ignores all of /.dvp/).
 const WorkDir = ".dvp/build"
+
+// spareName is the file in WorkDir that the artifact a build replaced is
+// kept as, for the next build to write its artifact into
+// (fsutil.WriteReaderSpare): its blocks and cached pages used again, none
+// freed while a build writes.
+const spareName = "artifact.spare"
 
 // lockName is the file in WorkDir that dvp builds of one project take an
 // exclusive lock on, one after the other (they share the compiled binary).

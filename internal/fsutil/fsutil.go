@@ -56,6 +56,64 @@ func WriteReaderCommit(path string, r io.Reader, perm os.FileMode, commit func()
 	return SyncDir(filepath.Dir(path))
 }
 
+// WriteReaderSpare is WriteReaderCommit that writes into spare, a file the
+// write before this one kept, instead of into a new temporary file, and
+// keeps the file it replaces as the next spare (a hard link named spare,
+// made before the rename). Its blocks and cached pages are so used again:
+// a new file's pages are fresh memory and its blocks new allocations, and
+// the replaced file's blocks were freed in the write (on a file system
+// that discards freed blocks, as the development machine's, the sync of
+// the directory then waited for the discard). The spare is written only
+// when it is safe to: a regular file of this user, with no other name and
+// on path's file system, that nothing else has open or mapped (a write
+// lease is granted, and held while it is written: a reader of the
+// artifact before the last, still uploading it, keeps its bytes);
+// otherwise, and where there are no leases, this is WriteReaderCommit and
+// no spare is kept. spare is in a directory of the caller's (dvp build's
+// work directory), on path's file system for the spare to be used.
+func WriteReaderSpare(path, spare string, r io.Reader, perm os.FileMode, commit func() error) error {
+	next := spare + ".next"
+	os.Remove(next) // left by a write stopped between its link and its rename
+	tmp := spare
+	if f, size := openSpare(spare, filepath.Dir(path)); f != nil {
+		if err := writeFile(f, r, perm, size); err != nil {
+			os.Remove(spare)
+			return err
+		}
+	} else {
+		var err error
+		if tmp, err = writeTemp(path, r, perm); err != nil {
+			return err
+		}
+	}
+	if commit != nil {
+		if err := commit(); err != nil {
+			if tmp != spare {
+				os.Remove(tmp)
+			} // else it stays the spare
+			return err
+		}
+	}
+	kept := keepReplaced(path, next)
+	release := func() {}
+	if !kept {
+		release = holdReplaced(path)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		release()
+		if kept {
+			os.Remove(next)
+		}
+		os.Remove(tmp)
+		return err
+	}
+	if kept && os.Rename(next, spare) != nil {
+		os.Remove(next)
+	}
+	go release() // frees the replaced file's blocks while the directory is synced
+	return SyncDir(filepath.Dir(path))
+}
+
 // WriteNewFile writes data to path atomically and durably, but only when
 // path does not exist yet: the complete temporary file is hard-linked to
 // path, so of two writers racing for the same path exactly one wins and the
@@ -79,34 +137,44 @@ func writeTemp(path string, r io.Reader, perm os.FileMode) (name string, err err
 	if err != nil {
 		return "", err
 	}
+	if err := writeFile(f, r, perm, 0); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// writeFile copies r to f from its start, with permissions perm, cuts
+// what an older content of size bytes left beyond it, syncs and closes f
+// (also on an error).
+func writeFile(f *os.File, r io.Reader, perm os.FileMode, size int64) (err error) {
 	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+		if cerr := f.Close(); err == nil {
+			err = cerr
 		}
 	}()
 	if err = f.Chmod(perm); err != nil {
-		return "", err
+		return err
 	}
+	var n int64
 	if wt, ok := r.(io.WriterTo); ok {
 		// The disk is handed the data as it comes (writeBack), so that
 		// the sync below has little left to wait for. A reader that is
 		// not a WriterTo is copied with the file's ReadFrom instead
 		// (copy_file_range, splice).
-		_, err = wt.WriteTo(&writeBack{f: f})
+		n, err = wt.WriteTo(&writeBack{f: f})
 	} else {
-		_, err = io.Copy(f, r)
+		n, err = io.Copy(f, r)
 	}
 	if err != nil {
-		return "", err
+		return err
 	}
-	if err = f.Sync(); err != nil {
-		return "", err
+	if n < size {
+		if err = f.Truncate(n); err != nil {
+			return err
+		}
 	}
-	if err = f.Close(); err != nil {
-		return "", err
-	}
-	return f.Name(), nil
+	return f.Sync()
 }
 
 // Rename renames src to dst (both in the same file system) and syncs dst's
