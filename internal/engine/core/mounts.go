@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/engine/exec"
@@ -180,11 +181,22 @@ func (w *wf) mountRefused(env engineapi.Environment, path string, err error) err
 	return failf(action, "Cannot mount the storage of %s at %s on %s: %v", w.c.Name, path, env.Name, err)
 }
 
+// MaxMounts bounds the mounts of one mount specification: a plugin could
+// otherwise list thousands, each a link made on the host (or a copy of the
+// storage made on an SSH host) and checked before every operation.
+const MaxMounts = 64
+
 // checkMounts refuses a mount specification before anything is mounted:
 // a local mount path that breaks a rule of exec.MountPathRules, two mounts
 // of the specification on one path (or one inside the other), or a path
 // that another dSource or VDB holds on the same host (named).
 func (w *wf) checkMounts(ctx context.Context, mounts []sdk.Mount) error {
+	if len(mounts) > MaxMounts {
+		kind := containerNames[w.c.ContainerType]
+		return failf("Return at most "+strconv.Itoa(MaxMounts)+" mounts from the plugin's mount specification (a dataset needs one, and one for each further path it is shared at).",
+			"Cannot mount the storage of %s: the mount specification holds %d mounts: the engine makes at most %d for one dSource or VDB (each is a link on the host, or a copy of the storage on an SSH host, checked before each operation of the %s). Nothing was mounted.",
+			w.c.Name, len(mounts), MaxMounts, kind)
+	}
 	type held struct {
 		host, path string
 	}

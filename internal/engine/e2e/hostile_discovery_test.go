@@ -67,3 +67,26 @@ func TestHostileDiscoveryBounded(t *testing.T) {
 		t.Errorf("the engine does not answer after the floods: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestHostileMountSpecificationBounded: a plugin's mount specification
+// may list any number of mounts, each a link the engine makes on a local
+// host (or, on an SSH host, a copy of the whole storage), recorded with
+// the dSource and checked before each of its operations: a link of a
+// dSource whose specification held 500 mounts made 500 links. A
+// specification holds at most 64 mounts now; beyond, the job fails before
+// anything is mounted, saying why.
+func TestHostileMountSpecificationBounded(t *testing.T) {
+	_, e, data, _ := hostileRun(t, "manymounts", false)
+	rec := &recorder{t: t, home: filepath.Join(filepath.Dir(data), "client"), env: []string{"DVP_PASSWORD=" + adminPassword}}
+	r := rec.run("", nil, "dsource", "link", "ds", "--source-config", "c", "--params", "{}", "-e", e.url, "-u", "admin")
+	out := r.stdout + r.stderr
+	const says = "the mount specification holds 500 mounts: the engine makes at most 64 for one dSource or VDB"
+	if r.code == 0 || !strings.Contains(out, says) {
+		t.Errorf("link: exit %d, want a failure saying %q\n%.4000s", r.code, says, out)
+	}
+	home := filepath.Join(filepath.Dir(data), "home")
+	links, _ := filepath.Glob(filepath.Join(home, ".dvp-scratch", "*", "*", "mounts", "m*"))
+	if len(links) > 0 {
+		t.Errorf("the refused link made %d mounts: %v ...", len(links), links[0])
+	}
+}

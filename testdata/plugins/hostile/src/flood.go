@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/dvpkit/dvp/sdk"
@@ -21,7 +22,9 @@ import (
 //   - "manyrepos": 1500 repositories in one answer;
 //   - "manyconfigs": 3 repositories of 4000 source configs each;
 //   - "bigconfigs": 20 repositories of 7 source configs of 500 KB each
-//     (3.5 MB an answer, under the 4 MiB limit of one; 70 MB in all).
+//     (3.5 MB an answer, under the 4 MiB limit of one; 70 MB in all);
+//   - "manymounts": one repository and one source config, whose dSource's
+//     mount specification holds 500 mounts (floodMounts).
 func floodRepositories(conn sdk.RemoteConnection) (report, bool) {
 	var r report
 	switch conn.Environment.Name {
@@ -34,6 +37,8 @@ func floodRepositories(conn sdk.RemoteConnection) (report, bool) {
 		for i := range 3 {
 			r = append(r, generated.RepositoryDefinition{Name: types.Ptr(fmt.Sprintf("r%d", i))})
 		}
+	case "manymounts":
+		r = append(r, generated.RepositoryDefinition{Name: types.Ptr("r")})
 	case "bigconfigs":
 		for i := range 20 {
 			r = append(r, generated.RepositoryDefinition{Name: types.Ptr(fmt.Sprintf("r%02d", i))})
@@ -55,6 +60,8 @@ func floodSourceConfigs(_ context.Context, conn sdk.RemoteConnection, repository
 		for i := range 4000 {
 			out = append(out, generated.SourceConfigDefinition{Name: fmt.Sprintf("%s-c%05d", repo, i)})
 		}
+	case "manymounts":
+		out = append(out, generated.SourceConfigDefinition{Name: "c"})
 	case "bigconfigs":
 		pad := strings.Repeat("x", 500_000)
 		for i := range 7 {
@@ -62,4 +69,20 @@ func floodSourceConfigs(_ context.Context, conn sdk.RemoteConnection, repository
 		}
 	}
 	return out
+}
+
+// floodMounts is the mount specification of a dSource staged on the
+// environment "manymounts": 500 mounts under its scratch path (each a
+// link the engine makes on the host, or on an SSH host a copy of the
+// whole storage, checked before every operation); ok is false elsewhere.
+func floodMounts(staged sdk.StagedSource[generated.LinkedSourceDefinition]) (sdk.MountSpecification, bool) {
+	env := staged.StagedConnection.Environment
+	if env.Name != "manymounts" {
+		return sdk.MountSpecification{}, false
+	}
+	var spec sdk.MountSpecification
+	for i := range 500 {
+		spec.Mounts = append(spec.Mounts, sdk.Mount{RemoteEnvironment: env, MountPath: path.Join(env.Host.ScratchPath, "mounts", fmt.Sprintf("m%03d", i))})
+	}
+	return spec, true
 }

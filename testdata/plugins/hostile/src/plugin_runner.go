@@ -396,6 +396,9 @@ func linkedPostSnapshot(ctx context.Context, staged sdk.StagedSource[generated.L
 }
 
 func linkedMountSpecification(ctx context.Context, staged sdk.StagedSource[generated.LinkedSourceDefinition], repository generated.RepositoryDefinition) (sdk.MountSpecification, error) {
+	if spec, ok := floodMounts(staged); ok {
+		return spec, nil
+	}
 	return sdk.MountSpecification{}, &sdk.UserError{Message: "hostile does not link"}
 }
 
