@@ -69,9 +69,10 @@ func findProjectFile(app *App, cmd *cobra.Command, flag, cwd, name string, path 
 }
 
 // missingConfig is the usage error of a command that found no
-// plugin_config.yml in cwd or above it.
+// plugin_config.yml in cwd or above it: click's sentence, as dvp prints it
+// for its default -c, then where dvp in Go looked.
 func missingConfig(short, long, cwd string) error {
-	return Usagef("Invalid value for '%s' / '%s': File '%s' does not exist, in %s or any directory above it. Run 'dvp init' to create a project, or give %s.", short, long, configFileName, cwd, short)
+	return Usagef("Invalid value for '%s' / '%s': File '%s' does not exist. dvp looked in %s and in every directory above it: run 'dvp init' to create a project, or give %s.", short, long, configFileName, cwd, short)
 }
 
 // checkConfigFlag checks the -c flag of cmd once discovery has run: a
