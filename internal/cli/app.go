@@ -185,31 +185,7 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 	switch code {
 	case ExitOK:
 	case ExitUsage:
-		var silent *SilentError
-		if errors.As(err, &silent) {
-			break // reported in full by the command (dvp test's spec problems)
-		}
-		if cmd == nil {
-			cmd = root
-		}
-		var name string
-		if cmd == root && !errors.As(err, new(*UsageError)) {
-			if _, e := fmt.Sscanf(err.Error(), "unknown command %q for", &name); e == nil {
-				err = unknownCommand(root, name)
-			}
-		}
-		// Usage errors are printed whatever -q says, in click's layout, as
-		// dvp prints them (docs/compatibility.md, "The command line").
-		ue := (*UsageError)(nil)
-		errors.As(err, &ue)
-		if ue != nil && ue.Root {
-			cmd = root
-		}
-		if ue != nil && ue.Bare {
-			fmt.Fprintf(stdio.Err, "Error: %s\n", termsafe.String(err.Error()))
-		} else {
-			fmt.Fprintf(stdio.Err, "Usage: %s\nTry '%s -h' for help.\n\nError: %s\n", clickUsageLine(cmd), cmd.CommandPath(), termsafe.String(err.Error()))
-		}
+		app.printUsageError(root, cmd, err)
 	case ExitInternal:
 		app.Log.Debug("internal error", "error", err.Error())
 		fmt.Fprintf(stdio.Err, "Internal error: %s. This is a bug in dvp; please report it%s.\n",
@@ -223,6 +199,36 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 	// Last: at -vv this line follows the error the command ended with.
 	app.Log.Debug("dvp finished", "exit", code)
 	return code
+}
+
+// printUsageError prints the usage error err of cmd (nil: the root) on
+// stderr whatever -q says, in click's layout, as dvp prints them
+// (docs/compatibility.md, "The command line"): the usage line, how to get
+// help and the error; an unknown command of the root with "did you mean".
+func (app *App) printUsageError(root, cmd *cobra.Command, err error) {
+	var silent *SilentError
+	if errors.As(err, &silent) {
+		return // reported in full by the command (dvp test's spec problems)
+	}
+	if cmd == nil {
+		cmd = root
+	}
+	var name string
+	if cmd == root && !errors.As(err, new(*UsageError)) {
+		if _, e := fmt.Sscanf(err.Error(), "unknown command %q for", &name); e == nil {
+			err = unknownCommand(root, name)
+		}
+	}
+	ue := (*UsageError)(nil)
+	errors.As(err, &ue)
+	if ue != nil && ue.Root {
+		cmd = root
+	}
+	if ue != nil && ue.Bare {
+		fmt.Fprintf(app.IO.Err, "Error: %s\n", termsafe.String(err.Error()))
+	} else {
+		fmt.Fprintf(app.IO.Err, "Usage: %s\nTry '%s -h' for help.\n\nError: %s\n", clickUsageLine(cmd), cmd.CommandPath(), termsafe.String(err.Error()))
+	}
 }
 
 func (a *App) openDebugLog() {

@@ -188,32 +188,7 @@ type ContainerOpOptions struct {
 
 func newContainerOpCmd(app *App, op, kind string) *cobra.Command {
 	o := ContainerOpOptions{}
-	short := map[string]string{
-		"enable": "Enable the " + kind, "disable": "Disable the " + kind, "status": "Ask the plugin for the " + kind + "'s status",
-		"delete": "Delete the " + kind + " with its storage and snapshots", "refresh": "Refresh the VDB from its dSource's newest snapshot (or --snapshot)",
-		"rollback": "Roll the VDB back to its newest snapshot (or --snapshot)", "snapshot": "Take a snapshot of the VDB",
-		"start": "Start the VDB", "stop": "Stop the VDB",
-	}[op]
-	long := map[string]string{
-		"status": `Status asks the plugin (` + map[string]string{"dSource": "linked.status", "VDB": "virtual.status"}[kind] + `) whether the ` + kind + ` is running, records
-the answer and prints it on stdout: ACTIVE, INACTIVE or UNKNOWN (-o json: the
-report, with it as "status"). The ` + kind + `'s hooks follow on stderr (-o json:
-"operations"), and its policy's next run when it has one (-o json: "policy",
-with "nextRun").`,
-		"snapshot": `Snapshot runs the VDB's pre-snapshot operation, copies its storage into a new
-snapshot and runs its post-snapshot operation; the new snapshot's reference
-is printed on stdout (-o json: the report, with the whole snapshot as
-"snapshot").`,
-		"delete": map[string]string{
-			"dSource": `Delete runs the plugin's linked.stop_staging, unmounts and removes the
-dSource's storage and snapshots. It is refused while the dSource has VDBs;
---force goes on when the plugin's clean-up fails.`,
-			"VDB": `Delete runs the plugin's virtual.unconfigure and virtual.cleanup, unmounts
-and removes the VDB's storage, snapshots and source config; --force goes on
-when the plugin's clean-up fails.`}[kind] + `
-
-` + deleteOutputHelp,
-	}[op]
+	short, long := containerOpHelp(op, kind)
 	cmd := &cobra.Command{
 		Use:   op + " NAME",
 		Short: short,
@@ -253,4 +228,36 @@ when the plugin's clean-up fails.`}[kind] + `
 		cmd.Flags().BoolVar(&o.Force, "force", false, "remove the "+kind+" even when the plugin's clean-up fails (the job says what it skipped)")
 	}
 	return cmd
+}
+
+// containerOpHelp is the short and long help of the operation op of a
+// dSource or VDB (kind: "dSource" or "VDB").
+func containerOpHelp(op, kind string) (short, long string) {
+	short = map[string]string{
+		"enable": "Enable the " + kind, "disable": "Disable the " + kind, "status": "Ask the plugin for the " + kind + "'s status",
+		"delete": "Delete the " + kind + " with its storage and snapshots", "refresh": "Refresh the VDB from its dSource's newest snapshot (or --snapshot)",
+		"rollback": "Roll the VDB back to its newest snapshot (or --snapshot)", "snapshot": "Take a snapshot of the VDB",
+		"start": "Start the VDB", "stop": "Stop the VDB",
+	}[op]
+	long = map[string]string{
+		"status": `Status asks the plugin (` + map[string]string{"dSource": "linked.status", "VDB": "virtual.status"}[kind] + `) whether the ` + kind + ` is running, records
+the answer and prints it on stdout: ACTIVE, INACTIVE or UNKNOWN (-o json: the
+report, with it as "status"). The ` + kind + `'s hooks follow on stderr (-o json:
+"operations"), and its policy's next run when it has one (-o json: "policy",
+with "nextRun").`,
+		"snapshot": `Snapshot runs the VDB's pre-snapshot operation, copies its storage into a new
+snapshot and runs its post-snapshot operation; the new snapshot's reference
+is printed on stdout (-o json: the report, with the whole snapshot as
+"snapshot").`,
+		"delete": map[string]string{
+			"dSource": `Delete runs the plugin's linked.stop_staging, unmounts and removes the
+dSource's storage and snapshots. It is refused while the dSource has VDBs;
+--force goes on when the plugin's clean-up fails.`,
+			"VDB": `Delete runs the plugin's virtual.unconfigure and virtual.cleanup, unmounts
+and removes the VDB's storage, snapshots and source config; --force goes on
+when the plugin's clean-up fails.`}[kind] + `
+
+` + deleteOutputHelp,
+	}[op]
+	return short, long
 }

@@ -63,60 +63,76 @@ user can change ("Mounts" in dvp help local-engine).`,
   dvp environment add source --host delphix@10.0.0.5 --ssh-key ~/.ssh/id_ed25519 --known-hosts ~/.ssh/known_hosts`,
 		Args: cobra.ExactArgs(1),
 		RunE: objectRunE(app, &o.ObjectOptions, func(cmd *cobra.Command, _ []string) error {
-			if err := mutuallyExclusive(cmd, app.Args, []string{"local", "host"}); err != nil {
-				return err
-			}
-			if err := mutuallyExclusive(cmd, app.Args, []string{"known-hosts", "insecure-ignore-host-key"}); err != nil {
-				return err
-			}
-			if o.OSUser != "" && !o.Local {
-				return Usagef("--os-user names the OS user of a local environment: give it with --local (an SSH environment's user is --ssh-user).")
-			}
-			if !o.Local && o.Host == "" {
-				return Usagef("Give --local for this host, or --host (with --user and --ssh-key) for an SSH host.")
-			}
-			if u, h, ok := strings.Cut(o.Host, "@"); ok && o.User == "" {
-				o.User, o.Host = u, h
-			}
-			if o.Host != "" {
-				if o.User == "" || o.SSHKey == "" {
-					return Usagef("An SSH environment needs --ssh-user (or --host USER@HOST) and --ssh-key.")
-				}
-				if err := checkExistingFile("", "--ssh-key", o.SSHKey); err != nil {
-					return err
-				}
-				if o.KnownHosts != "" {
-					if err := checkExistingFile("", "--known-hosts", o.KnownHosts); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
+			return o.check(cmd, app.Args)
 		}, func(ctx context.Context, c *engineclient.Client, args []string) error {
-			p := engineapi.EnvironmentCreateParameters{Name: args[0], HostType: engineapi.HostLocal, OSUser: o.OSUser}
-			if !o.Local {
-				key, _ := filepath.Abs(o.SSHKey)
-				p.HostType, p.Host, p.Port, p.User, p.SSHKeyFile = engineapi.HostSSH, o.Host, o.Port, o.User, key
-				if o.KnownHosts != "" {
-					p.KnownHostsFile, _ = filepath.Abs(o.KnownHosts)
-				}
-				p.InsecureIgnoreHostKey = o.InsecureIgnoreHostKey
-			}
-			s, err := c.CreateEnvironment(ctx, p)
+			s, err := c.CreateEnvironment(ctx, o.parameters(args[0]))
 			return printJob(ctx, app, &o.ObjectOptions, c, s, err)
 		}),
 	}
 	addObjectFlags(cmd, &o.ObjectOptions)
-	f := cmd.Flags()
+	o.addFlags(cmd.Flags())
+	return cmd
+}
+
+// addFlags adds the flags of the environment dvp environment add makes.
+func (o *EnvironmentAddOptions) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.Local, "local", false, "this host: commands run as the engine's user (or --os-user)")
 	f.StringVar(&o.OSUser, "os-user", "", "with --local: the OS user commands run as (an engine running as root only)")
-	f.StringVar(&o.Host, "host", "", "the SSH host (name or address)")
+	f.StringVar(&o.Host, "host", "", "the SSH host (name or address; USER@HOST sets the SSH user too)")
 	f.IntVar(&o.Port, "port", 22, "the SSH port")
 	f.StringVar(&o.User, "ssh-user", "", "the SSH user (or give --host USER@HOST); -u/--user is the engine's user, as for every engine command")
 	f.StringVar(&o.SSHKey, "ssh-key", "", "the private key file the engine logs in with (no passphrase)")
 	f.StringVar(&o.KnownHosts, "known-hosts", "", "the known_hosts file the host key is checked against (default: ~/.ssh/known_hosts of the engine's user)")
 	f.BoolVar(&o.InsecureIgnoreHostKey, "insecure-ignore-host-key", false, "do not check the host key (test hosts only)")
-	return cmd
+}
+
+// check checks the flags of dvp environment add (args: the command line,
+// for the order of mutually exclusive flags) before anything is sent: a
+// local or an SSH host, and for SSH a user and a key file.
+func (o *EnvironmentAddOptions) check(cmd *cobra.Command, args []string) error {
+	if err := mutuallyExclusive(cmd, args, []string{"local", "host"}); err != nil {
+		return err
+	}
+	if err := mutuallyExclusive(cmd, args, []string{"known-hosts", "insecure-ignore-host-key"}); err != nil {
+		return err
+	}
+	if o.OSUser != "" && !o.Local {
+		return Usagef("--os-user names the OS user of a local environment: give it with --local (an SSH environment's user is --ssh-user).")
+	}
+	if !o.Local && o.Host == "" {
+		return Usagef("Give --local for this host, or --host (with --ssh-user and --ssh-key) for an SSH host.")
+	}
+	if u, h, ok := strings.Cut(o.Host, "@"); ok && o.User == "" {
+		o.User, o.Host = u, h
+	}
+	if o.Host == "" {
+		return nil
+	}
+	if o.User == "" || o.SSHKey == "" {
+		return Usagef("An SSH environment needs --ssh-user (or --host USER@HOST) and --ssh-key.")
+	}
+	if err := checkExistingFile("", "--ssh-key", o.SSHKey); err != nil {
+		return err
+	}
+	if o.KnownHosts != "" {
+		return checkExistingFile("", "--known-hosts", o.KnownHosts)
+	}
+	return nil
+}
+
+// parameters are the engine's parameters of the environment called name
+// (file paths made absolute: the engine reads them itself).
+func (o *EnvironmentAddOptions) parameters(name string) engineapi.EnvironmentCreateParameters {
+	p := engineapi.EnvironmentCreateParameters{Name: name, HostType: engineapi.HostLocal, OSUser: o.OSUser}
+	if !o.Local {
+		key, _ := filepath.Abs(o.SSHKey)
+		p.HostType, p.Host, p.Port, p.User, p.SSHKeyFile = engineapi.HostSSH, o.Host, o.Port, o.User, key
+		if o.KnownHosts != "" {
+			p.KnownHostsFile, _ = filepath.Abs(o.KnownHosts)
+		}
+		p.InsecureIgnoreHostKey = o.InsecureIgnoreHostKey
+	}
+	return p
 }
 
 // EnvironmentUpdateOptions are the inputs of dvp environment update.

@@ -28,8 +28,6 @@ func TestParamsReadOnce(t *testing.T) {
 		{"provision", engineapi.PathProvision, []string{"vdb", "provision", "vdb1", "--snapshot", "S-1", "--environment", "e", "--params", "@params.json", "--hook", "configure-clone=@hook.sh"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var mu sync.Mutex
-			var sent string
 			home := t.TempDir()
 			args := make([]string, len(c.args))
 			for i, a := range c.args {
@@ -44,32 +42,9 @@ func TestParamsReadOnce(t *testing.T) {
 			os.WriteFile(filepath.Join(home, "params.json"), []byte(`{"mountLocation": "/mnt/first"}`), 0o644)
 			os.WriteFile(filepath.Join(home, "snap.json"), []byte(`{"resync": true}`), 0o644)
 			os.WriteFile(filepath.Join(home, "hook.sh"), []byte("echo first-hook"), 0o644)
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				body, _ := io.ReadAll(r.Body)
-				path := strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix)
-				mu.Lock()
-				defer mu.Unlock()
-				switch path {
-				case "delphix/session":
-					io.WriteString(w, fakeSession)
-				case "delphix/login":
-					for _, f := range []string{"params.json", "snap.json", "hook.sh"} {
-						os.WriteFile(filepath.Join(home, f), []byte(`{"changed": true}`), 0o644)
-					}
-					io.WriteString(w, fakeLogin)
-				case strings.TrimPrefix(c.path, engineapi.APIPrefix):
-					sent = string(body)
-					w.WriteHeader(http.StatusBadRequest)
-					io.WriteString(w, `{"type": "ErrorResult", "status": "ERROR", "error": {"type": "APIError", "details": "Refused.", "action": "None.", "id": "x"}}`)
-				default:
-					w.WriteHeader(http.StatusNotFound)
-					io.WriteString(w, `{"type": "ErrorResult", "status": "ERROR", "error": {"type": "APIError", "details": "Not here.", "action": "Look elsewhere.", "id": "x"}}`)
-				}
-			}))
-			defer srv.Close()
+			srv, sentBody := rewritingEngine(t, home, c.path)
 			code, _, errOut := runWithEngine(t, srv, args...)
-			mu.Lock()
-			defer mu.Unlock()
+			sent := sentBody()
 			if code != 1 || sent == "" {
 				t.Fatalf("exit %d, sent %q, stderr:\n%s", code, sent, errOut)
 			}
@@ -86,5 +61,40 @@ func TestParamsReadOnce(t *testing.T) {
 				t.Errorf("the request holds what the files were changed to after the checks: %s", sent)
 			}
 		})
+	}
+}
+
+// rewritingEngine is an engine that rewrites the files of dir while dvp
+// logs in, and refuses the request to path; sent returns that request's
+// body.
+func rewritingEngine(t *testing.T, dir, path string) (srv *httptest.Server, sent func() string) {
+	var mu sync.Mutex
+	var body string
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		switch strings.TrimPrefix(r.URL.Path, engineapi.APIPrefix) {
+		case "delphix/session":
+			io.WriteString(w, fakeSession)
+		case "delphix/login":
+			for _, f := range []string{"params.json", "snap.json", "hook.sh"} {
+				os.WriteFile(filepath.Join(dir, f), []byte(`{"changed": true}`), 0o644)
+			}
+			io.WriteString(w, fakeLogin)
+		case strings.TrimPrefix(path, engineapi.APIPrefix):
+			body = string(b)
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"type": "ErrorResult", "status": "ERROR", "error": {"type": "APIError", "details": "Refused.", "action": "None.", "id": "x"}}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"type": "ErrorResult", "status": "ERROR", "error": {"type": "APIError", "details": "Not here.", "action": "Look elsewhere.", "id": "x"}}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return body
 	}
 }
