@@ -57,6 +57,9 @@ func CheckCompiles(name string, schema any) error {
 	if err := checkPatterns(schema); err != nil {
 		return err
 	}
+	if err := checkNumbers(schema); err != nil {
+		return err
+	}
 	schema, _ = withoutForeignPatterns(schema)
 	b, err := json.Marshal(schema)
 	if err != nil {
@@ -95,6 +98,10 @@ func (s *Schema) ValidateValue(definition string, value any) diag.List {
 		return diag.List{{File: definition, Severity: diag.Error,
 			Message: fmt.Sprintf("the value nests %d levels deep, more than the %d accepted", d, MaxValueDepth),
 			Hint:    "give a value that nests less deep"}}
+	}
+	if ptr, why := firstBadNumber(value, "", false); why != "" {
+		return diag.List{{File: definition, Pointer: ptr, Severity: diag.Error, Message: why,
+			Hint: fmt.Sprintf("give numbers of at most %d characters, with an exponent of at most %d", MaxNumberBytes, MaxNumberExponent)}}
 	}
 	value = sanitize(value)
 	err, tooMuch := cd.meter.validate(cd.schema, value)
@@ -159,6 +166,9 @@ func compileDefinition(definition string, raw []byte) (cd compiledDef) {
 	}
 	url := "https://dvpkit.invalid/schema.json/" + definition
 	if err := checkPatterns(doc); err != nil {
+		return compiledDef{err: err}
+	}
+	if err := checkNumbers(doc); err != nil {
 		return compiledDef{err: err}
 	}
 	if cleaned, changed := withoutForeignPatterns(doc); changed {
