@@ -331,7 +331,7 @@ func TestFailuresKeepArtifact(t *testing.T) {
 		}, []string{`cannot use "x"`}, runner, 81},
 		{"missing entry symbol", func(t *testing.T, dir string) {
 			edit(t, filepath.Join(dir, "plugin_config.yml"), "plugin_runner:plugin", "plugin_runner:nosuch")
-		}, []string{`Entry point 'plugin_runner:nosuch' does not exist. 'nosuch' is not a symbol in module 'plugin_runner' (no package-level variable nosuch in plugin_runner.go).`}, runner, 0},
+		}, []string{`Entry point 'plugin_runner:nosuch' does not exist. 'nosuch' is not a symbol in module 'plugin_runner'. There is no package-level variable nosuch in plugin_runner.go.`}, runner, 0},
 		{"missing entry file", func(t *testing.T, dir string) {
 			edit(t, filepath.Join(dir, "plugin_config.yml"), "plugin_runner:plugin", "runner:plugin")
 		}, []string{`No module named 'runner': the entry point 'runner:plugin' needs the Go file `}, "plugin_config.yml", 8},

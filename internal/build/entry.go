@@ -95,7 +95,7 @@ func checkEntryPoint(cfg *config.Config) (*entryInfo, diag.List) {
 		}
 	}
 	if found == nil {
-		p := diag.Errorf(info.File, 0, 0, "Entry point '%s' does not exist. '%s' is not a symbol in module '%s' (no package-level variable %s in %s).", cfg.EntryPoint, symbol, module, symbol, filepath.Base(info.File))
+		p := diag.Errorf(info.File, 0, 0, "Entry point '%s' does not exist. '%s' is not a symbol in module '%s'. There is no package-level variable %s in %s.", cfg.EntryPoint, symbol, module, symbol, filepath.Base(info.File))
 		p.Hint = fmt.Sprintf("declare 'var %s = generated.Plugin{...}' in %s, or fix entryPoint in %s", symbol, filepath.Base(info.File), filepath.Base(cfg.Path))
 		return info, diag.List{p}
 	}
