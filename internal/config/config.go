@@ -429,12 +429,16 @@ func yamlProblem(path string, e *pyyaml.Error) diag.Problem {
 		p.Message = "the plugin config file is refused: " + msg
 		p.Hint = "plugin_config.yml is a flat list of `key: value` settings; remove the nesting"
 	default:
-		// dvp's wording ("... was not valid yaml. ... Error position:
-		// <line>:<column>", docs/compatibility.md, plugin_config.yml), with
+		// dvp's message whole, naming the file by its absolute path as
+		// dvp does (docs/compatibility.md, plugin_config.yml), with
 		// PyYAML's problem text after it.
-		p.Message = "the plugin config file was not valid yaml"
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			abs = path
+		}
+		p.Message = fmt.Sprintf("Command failed because the plugin config file provided as input '%s' was not valid yaml. Verify the file contents.", abs)
 		if e.ProblemMark != nil {
-			p.Message += fmt.Sprintf(" (Error position: %d:%d)", p.Line, p.Column)
+			p.Message += fmt.Sprintf(" Error position: %d:%d", p.Line, p.Column)
 		}
 		p.Message += ": " + msg
 		p.Hint = yamlHint(e)
