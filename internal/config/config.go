@@ -246,7 +246,7 @@ func parse(path string, data []byte, c checks) (*Config, diag.List) {
 	}
 	if root == nil || len(root.Content) == 0 {
 		return nil, diag.List{{File: path, Line: 1, Column: 1, Severity: diag.Error,
-			Message: "the plugin config file is empty (dvp reads it as None, which is not of type 'object')",
+			Message: "None is not of type 'object': the plugin config file is empty (YAML reads an empty document as null)",
 			Hint:    "write the plugin settings as `key: value` lines; `dvp init` creates a complete plugin_config.yml"}}
 	}
 	top := root.Content[0]
