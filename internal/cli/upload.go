@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -49,7 +50,14 @@ and exits 1 if it fails or does not end within --timeout.`,
 				return Usagef("Invalid value for '--timeout': %s is not a positive duration.", opts.Timeout)
 			}
 			findProjectArtifact(app, cmd, &opts.ArtifactPath)
-			checkArtifact := func() error { return checkExistingFile("-a", "--upload-artifact", opts.ArtifactPath) }
+			checkArtifact := func() error {
+				err := checkExistingFile("-a", "--upload-artifact", opts.ArtifactPath)
+				if _, serr := os.Stat(opts.ArtifactPath); err != nil && os.IsNotExist(serr) && !cmd.Flags().Changed("upload-artifact") {
+					// click's sentence, then how to make the file.
+					return Usagef("%s Build it with 'dvp build' (it writes artifact.json next to plugin_config.yml), or give -a.", err.Error())
+				}
+				return err
+			}
 			// As click: an option given is checked before those left to
 			// their defaults (the engine and the user).
 			if cmd.Flags().Changed("upload-artifact") {
