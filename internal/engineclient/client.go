@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -105,6 +106,11 @@ func ParseEngine(s string) (*url.URL, error) {
 	}
 	if u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("the engine address %q is not valid: give host, host:port or http(s)://host[:port]", s)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("the engine address %q has the port %s: a port is a number from 1 to 65535", s, p)
+		}
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u, nil

@@ -88,7 +88,7 @@ func TestParseEngine(t *testing.T) {
 			t.Errorf("ParseEngine(%q) = %v, %v; want %s", in, u, err, want)
 		}
 	}
-	for _, bad := range []string{"", "ftp://x", "http://", "https://user:pw@host", "http://h?x=1"} {
+	for _, bad := range []string{"", "ftp://x", "http://", "https://user:pw@host", "http://h?x=1", "host:99999", "http://127.0.0.1:0", "h:65536"} {
 		if _, err := ParseEngine(bad); err == nil {
 			t.Errorf("ParseEngine(%q) accepted", bad)
 		}
