@@ -239,15 +239,19 @@ func (b *pipeline) fail(ps ...diag.Problem) bool {
 // validate loads plugin_config.yml and schema.json: every problem is an
 // error. In a project built before (its work directory exists), go build
 // starts before the checks, with the values of plugin_config.yml read
-// without them (config.Peek): it needs only srcDir, and runs while the
+// without them (config.Peek, or its values kept by the last build:
+// peekConfig): it needs only srcDir, and runs while the
 // checks do; a project that fails them stops it. The checks of files that
 // the last build checked are reused (loadProject).
 func (b *pipeline) validate() bool {
-	if pc := config.Peek(b.opts.ConfigPath); pc != nil && pc.SrcPath != "" && workDirExists(pc.Dir) {
+	if pc, save := peekConfig(b.opts.ConfigPath); pc != nil && pc.SrcPath != "" && workDirExists(pc.Dir) {
 		// A lock that fails here is reported after the checks, below.
 		if b.lockWorkDir(pc.Dir) == nil {
 			b.startEarly(pc)
 			b.state = loadState(b.workDir) // after the start: go build needs none of it
+			if save != nil {
+				save()
+			}
 		}
 	}
 	b.p = b.loadProject()

@@ -16,8 +16,9 @@ import (
 // stable path, so that go build's own up-to-date check (the build ID kept
 // in the binary) skips the link when nothing changed, and the record of
 // the last build (state.json, see state.go), the binary before the last
-// one (plugin.kept, keepCompiled) and the artifact the last build replaced
-// (spareName). Nothing in it is a source:
+// one (plugin.kept, keepCompiled), the artifact the last build replaced
+// (spareName) and the values go build's early start took from
+// plugin_config.yml (peekName). Nothing in it is a source:
 // deleting it only makes the next build do all its work again. It holds
 // a .gitignore that ignores everything in it, so that it stays out of
 // version control also in projects that commit .dvp/sdk (the .gitignore of
