@@ -151,8 +151,13 @@ func runGenerate(app *App, opts BuildOptions) error {
 			}
 			sort.Strings(files)
 			for _, f := range files {
-				// dvp's words for a project that fails validation under -g.
-				fmt.Fprintf(app.messageOut(), "Validation failed on plugin file %s : %d error(s) of a full build, reported above as warnings; generating anyway.\n", f, res.Demoted[f])
+				// dvp's words for a project that fails validation under -g,
+				// naming the file by its absolute path, as dvp does.
+				abs := f
+				if !filepath.IsAbs(abs) {
+					abs = filepath.Join(opts.Cwd, abs)
+				}
+				fmt.Fprintf(app.messageOut(), "Validation failed on plugin file %s : %d error(s) of a full build, reported above as warnings; generating anyway.\n", abs, res.Demoted[f])
 			}
 			// Silent without problems unless -v, as dvp's -g (its one line
 			// is at INFO level).

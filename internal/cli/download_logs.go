@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/config"
@@ -116,9 +117,14 @@ func runDownloadLogs(ctx context.Context, app *App, opts DownloadLogsOptions, co
 	// As dvp does, a config with problems is only warned about: the id and
 	// the name are all download-logs needs (schemaFile and srcDir are not
 	// looked for).
+	abs, err := filepath.Abs(opts.ConfigPath)
+	if err != nil {
+		abs = opts.ConfigPath
+	}
 	for _, p := range problems {
 		if p.Severity == diag.Error || p.Severity == diag.Warning {
-			app.Log.Warn(fmt.Sprintf("Validation failed on plugin file %s : %s", opts.ConfigPath, p.String()))
+			// dvp's words, naming the file by its absolute path as dvp does.
+			app.Log.Warn(fmt.Sprintf("Validation failed on plugin file %s : %s", abs, p.String()))
 		}
 	}
 	if cfg == nil || strings.TrimSpace(cfg.ID) == "" {
