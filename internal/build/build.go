@@ -461,12 +461,19 @@ func (b *pipeline) startCompile(srcDir string, early bool) {
 // its discard left to a sync of the work directory made now too.
 func keepCompiled(out string) {
 	kept := out + ".kept"
-	freed := os.Remove(kept) == nil
-	if os.Link(out, kept) != nil {
+	ki, kerr := os.Lstat(kept)
+	oi, oerr := os.Lstat(out)
+	if kerr == nil && oerr == nil && os.SameFile(ki, oi) {
+		return // kept already (the last build did not link)
+	}
+	if kerr == nil && os.Remove(kept) != nil {
 		return
 	}
-	if freed {
-		fsutil.SyncDir(filepath.Dir(out))
+	if oerr == nil {
+		_ = os.Link(out, kept)
+	}
+	if kerr == nil && ki.Mode().IsRegular() {
+		fsutil.SyncDir(filepath.Dir(out)) // a binary was freed
 	}
 }
 

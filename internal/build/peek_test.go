@@ -66,3 +66,40 @@ func TestPeekConfig(t *testing.T) {
 	root, path = copyRoot, filepath.Join(copyRoot, "plugin_config.yml")
 	check(true, "other")
 }
+
+// TestKeepCompiled: the binary go build will replace is kept under a
+// second name (so that the rename frees nothing), the one kept before is
+// let go, and a binary already kept is left as it is.
+func TestKeepCompiled(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "plugin")
+	os.WriteFile(out, []byte("first"), 0o755)
+	keepCompiled(out)
+	same := func(a, b string) bool {
+		ai, aerr := os.Stat(a)
+		bi, berr := os.Stat(b)
+		return aerr == nil && berr == nil && os.SameFile(ai, bi)
+	}
+	if !same(out, out+".kept") {
+		t.Fatal("the binary was not kept")
+	}
+	keepCompiled(out) // kept already
+	if !same(out, out+".kept") {
+		t.Fatal("the kept binary was lost")
+	}
+	// go build renames a new binary over out.
+	os.WriteFile(out+".new", []byte("second"), 0o755)
+	if err := os.Rename(out+".new", out); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(out + ".kept"); string(data) != "first" {
+		t.Fatalf("the replaced binary was not kept: %q", data)
+	}
+	keepCompiled(out)
+	if !same(out, out+".kept") {
+		t.Fatal("the new binary was not kept")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Fatalf("%d files in the work directory", len(ents))
+	}
+}
