@@ -89,8 +89,18 @@ func (c *checker) str(ptr string, v any) (string, bool) {
 	if !ok {
 		c.addf(ptr, "must be a string, not %s", typeName(v))
 	}
+	if ok && len(s) > MaxTextBytes {
+		c.addf(ptr, "has %d bytes, more than the %d accepted", len(s), MaxTextBytes)
+		return "", false
+	}
 	return s, ok
 }
+
+// MaxTextBytes bounds each text field of an artifact (its name, build
+// number, entry point, a nameField, ...): the engine quotes them in lists,
+// job titles and every event of a discovery, and a field may otherwise be
+// up to the 64 MiB of a top-level field.
+const MaxTextBytes = 256
 
 func (c *checker) boolean(ptr string, v any) {
 	if _, ok := v.(bool); !ok {

@@ -54,3 +54,33 @@ func TestHostileArtifactNumbersRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileArtifactTextBounded: an artifact's name, build number,
+// entry point and other text fields could each be up to the 64 MiB of a
+// top-level field: a plugin named with a megabyte was installed, and every
+// list of the plugins, every job of the plugin (its title) and every event
+// of its discoveries (Plugin "...") quoted the megabyte again. They hold
+// at most 256 bytes now; beyond, the upload is refused naming the field.
+func TestHostileArtifactTextBounded(t *testing.T) {
+	e := startEngine(t, t.TempDir())
+	a := e.api(t)
+	long := strings.Repeat("n", 1<<20)
+	doc, err := artifact.Marshal(enginetest.Artifact(enginetest.Options{Binary: pluginBin, Mutate: func(x *artifact.Artifact) {
+		x.Name, x.ExternalVersion = long, long
+	}}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, b := a.uploadWith(a.token(), doc)
+	for _, want := range []string{"/name: has 1048576 bytes, more than the 256 accepted", "/externalVersion: has 1048576 bytes, more than the 256 accepted"} {
+		if code != 400 || !strings.Contains(string(b), want) {
+			t.Errorf("HTTP %d %.600s, want %q", code, b, want)
+		}
+	}
+	if len(b) > 64<<10 {
+		t.Errorf("the refusal has %d bytes", len(b))
+	}
+	if tks := a.toolkits(); len(tks) != 0 {
+		t.Errorf("an artifact with a megabyte name was installed")
+	}
+}
