@@ -165,7 +165,7 @@ func (app *App) Run(ctx context.Context, args []string) (code int) {
 	app.Log.Debug("dvp started", "version", app.Version, "args", strings.Join(loggedArgs(args), " "))
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
-		err = unknownCommandBehindHelp(cmd)
+		err = unknownCommandBehindHelp(cmd, args)
 	}
 	code = exitCode(err)
 	if app.interrupt.signal() != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -106,9 +107,14 @@ stdout and writes URL to --ready-file if given. SIGINT, SIGTERM or SIGHUP
 }
 
 // checkServeFiles refuses, before the engine starts (and generates a
-// password), a file flag of dvp engine serve naming a directory, a FIFO
-// or a device. A missing file is the engine's error (exit 1).
+// password), an empty --listen and a file flag of dvp engine serve naming
+// a directory, a FIFO or a device. A missing file is the engine's error
+// (exit 1).
 func checkServeFiles(cmd *cobra.Command, opts engine.RunOptions) error {
+	if strings.TrimSpace(opts.Listen) == "" {
+		// net.Listen would take "" for every interface on a random port.
+		return Usagef("Invalid value for '--listen': the address is empty; give HOST:PORT, such as %s (127.0.0.1:0 picks a free port).", engine.DefaultListen)
+	}
 	for _, f := range []struct{ name, path string }{
 		{"tls-cert", opts.TLSCert}, {"tls-key", opts.TLSKey}, {"admin-password-file", opts.AdminPasswordFile},
 	} {

@@ -153,10 +153,18 @@ func closest(name string, candidates []string) string {
 // dashes (dvp upload wait).
 func argsChecked(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if check(cmd, args) == nil {
-			return nil
+		if check(cmd, args) != nil {
+			return argsError(cmd, args)
 		}
-		return argsError(cmd, args)
+		// An empty name (dvp job wait "$JOB" with JOB unset) would reach
+		// the engine as a request for the list, or a nameless object.
+		names := argNames(cmd)
+		for i, a := range args {
+			if i < len(names) && strings.TrimSpace(a) == "" {
+				return Usagef("Invalid value for %s: it is empty.", names[i])
+			}
+		}
+		return nil
 	}
 }
 
@@ -287,7 +295,7 @@ func quoteAll(args []string) string {
 func groupHelpChecksCommand(c *cobra.Command) {
 	help := c.HelpFunc()
 	c.SetHelpFunc(func(cmd *cobra.Command, args []string) {
-		if unknownCommandBehindHelp(cmd) != nil {
+		if unknownCommandBehindHelp(cmd, nil) != nil {
 			return
 		}
 		help(cmd, args)
@@ -296,10 +304,11 @@ func groupHelpChecksCommand(c *cobra.Command) {
 
 // unknownCommandBehindHelp returns the usage error of the unknown command
 // that a group's --help went before (see groupHelpChecksCommand), or of
-// the root's arguments (rootArgsError), nil if there is none.
-func unknownCommandBehindHelp(cmd *cobra.Command) error {
+// the root's arguments or flags (rootArgsError; args: the command line),
+// nil if there is none.
+func unknownCommandBehindHelp(cmd *cobra.Command, args []string) error {
 	if cmd != nil && !cmd.HasParent() {
-		return rootArgsError(cmd)
+		return rootArgsError(cmd, args)
 	}
 	if cmd == nil || !cmd.HasSubCommands() {
 		return nil
@@ -315,11 +324,17 @@ func unknownCommandBehindHelp(cmd *cobra.Command) error {
 // finds no command in either and runs the root, which printed its help
 // and exited 0, so a script could not tell that nothing ran. '--' ends
 // the options, so what follows it is an argument, never a command (as
-// for go, git and kubectl): the error says what to run instead.
-func rootArgsError(root *cobra.Command) error {
+// for go, git and kubectl): the error says what to run instead. Flags
+// alone are checked as for a command (dvp -vvvv, dvp -qv: the root
+// printed its help and exited 0); the command line (cmdline) words the
+// -v/-q conflict in its order.
+func rootArgsError(root *cobra.Command, cmdline []string) error {
 	args := root.Flags().Args()
 	if len(args) == 0 {
-		return nil
+		if f := root.Flags().Lookup("version"); f != nil && f.Changed {
+			return nil
+		}
+		return checkVerbosity(root.PersistentFlags(), cmdline)
 	}
 	if root.Flags().ArgsLenAtDash() == 0 && args[0] != "" {
 		msg := fmt.Sprintf("%s after '--' is not run as a command: '--' ends the options, and dvp itself takes no arguments", quoteArg(args[0]))
@@ -336,7 +351,7 @@ func rootArgsError(root *cobra.Command) error {
 func rootHelpChecksArgs(root *cobra.Command) {
 	help := root.HelpFunc()
 	root.SetHelpFunc(func(cmd *cobra.Command, args []string) {
-		if cmd == root && rootArgsError(root) != nil {
+		if cmd == root && rootArgsError(root, nil) != nil {
 			return
 		}
 		help(cmd, args)
