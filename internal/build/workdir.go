@@ -92,3 +92,28 @@ func lockWorkDir(dir string) (unlock func(), err error) {
 	}
 	return func() { f.Close() }, nil
 }
+
+// keepCompiled links the compiled plugin at out (if any) to out+".kept",
+// after removing the one the build before kept, while go build compiles:
+// go build's rename of a new binary over out then frees no blocks (on a
+// file system that discards freed blocks, freeing the old binary's few
+// MiB was a part of go build's last step, and its discard a part of the
+// next fsync, the artifact's), and the binary kept before is freed now,
+// its discard left to a sync of the work directory made now too.
+func keepCompiled(out string) {
+	kept := out + ".kept"
+	ki, kerr := os.Lstat(kept)
+	oi, oerr := os.Lstat(out)
+	if kerr == nil && oerr == nil && os.SameFile(ki, oi) {
+		return // kept already (the last build did not link)
+	}
+	if kerr == nil && os.Remove(kept) != nil {
+		return
+	}
+	if oerr == nil {
+		_ = os.Link(out, kept)
+	}
+	if kerr == nil && ki.Mode().IsRegular() {
+		fsutil.SyncDir(filepath.Dir(out)) // a binary was freed
+	}
+}
