@@ -119,8 +119,10 @@ func TestCancelASyncAndTheQueueBehindIt(t *testing.T) {
 	os.WriteFile(filepath.Join(src, "hang"), nil, 0o644)
 	sync1 := c.call("POST", "delphix/database/ds/sync", map[string]any{})
 	j1 := *sync1.Job
-	running := c.waitFor(j1, "streamed its output and a heartbeat while running", func(j engineapi.Job) bool {
-		return j.JobState == "RUNNING" && hasEvent(j, "run_bash on here: copying part 3") && hasEvent(j, `Still running: Sync dSource "ds" (`)
+	// (The output comes before the command execs its waiting process: on
+	// a loaded machine the job may show it first.)
+	running := c.waitFor(j1, "streamed its output and a heartbeat while running, and started its command", func(j engineapi.Job) bool {
+		return j.JobState == "RUNNING" && hasEvent(j, "run_bash on here: copying part 3") && hasEvent(j, `Still running: Sync dSource "ds" (`) && waitingProcesses(src) > 0
 	})
 	if !running.Cancelable || running.Queued {
 		t.Errorf("running job: cancelable %v, queued %v", running.Cancelable, running.Queued)
