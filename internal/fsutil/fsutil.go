@@ -73,6 +73,11 @@ func WriteReaderCommit(path string, r io.Reader, perm os.FileMode, commit func()
 // work directory), on path's file system for the spare to be used.
 func WriteReaderSpare(path, spare string, r io.Reader, perm os.FileMode, commit func() error) error {
 	next := spare + ".next"
+	if sameEntry(path, spare) || sameEntry(path, next) {
+		// The spare's own name given as the file to write (-a
+		// .dvp/build/artifact.spare): written as any other file.
+		return WriteReaderCommit(path, r, perm, commit)
+	}
 	os.Remove(next) // left by a write stopped between its link and its rename
 	tmp := spare
 	if f, size := openSpare(spare, filepath.Dir(path)); f != nil {
@@ -112,6 +117,17 @@ func WriteReaderSpare(path, spare string, r io.Reader, perm os.FileMode, commit 
 	}
 	go release() // frees the replaced file's blocks while the directory is synced
 	return SyncDir(filepath.Dir(path))
+}
+
+// sameEntry reports whether a and b name the same entry of the same
+// directory.
+func sameEntry(a, b string) bool {
+	if filepath.Base(a) != filepath.Base(b) {
+		return false
+	}
+	ai, aerr := os.Stat(filepath.Dir(a))
+	bi, berr := os.Stat(filepath.Dir(b))
+	return aerr == nil && berr == nil && os.SameFile(ai, bi)
 }
 
 // WriteNewFile writes data to path atomically and durably, but only when

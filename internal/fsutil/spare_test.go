@@ -101,3 +101,27 @@ func TestWriteReaderSpare(t *testing.T) {
 		t.Errorf("the target of a spare that is a link holds %q", got)
 	}
 }
+
+// TestWriteReaderSpareOwnName: a write whose file is the spare's own name
+// (or its link's) is an ordinary atomic write: the file before it is not
+// removed first nor written into.
+func TestWriteReaderSpareOwnName(t *testing.T) {
+	work := t.TempDir()
+	spare := filepath.Join(work, "artifact.spare")
+	for _, path := range []string{spare, spare + ".next"} {
+		os.WriteFile(path, []byte("before"), 0o644)
+		r, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := inode(t, path)
+		writeSpare(t, path, spare, "after")
+		if inode(t, path) == before {
+			t.Errorf("%s was written in place", path)
+		}
+		if got, _ := io.ReadAll(r); string(got) != "before" {
+			t.Errorf("the file before %s holds %q", path, got)
+		}
+		r.Close()
+	}
+}
