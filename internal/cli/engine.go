@@ -98,7 +98,7 @@ stdout and writes URL to --ready-file if given. SIGINT, SIGTERM or SIGHUP
 	f.DurationVar(&opts.BodyTimeout, "body-timeout", engine.DefaultBodyTimeout, "how long a JSON request body may take to arrive")
 	f.DurationVar(&opts.UploadIdleTimeout, "upload-idle-timeout", engine.DefaultUploadIdleTimeout, "the longest pause without a byte in an upload's body")
 	f.DurationVar(&opts.IdleTimeout, "idle-timeout", engine.DefaultIdleTimeout, "how long a keep-alive connection may stay idle between requests")
-	f.StringVar(&opts.MaxHeaderSize, "max-header-size", "64KiB", "the largest request header accepted")
+	f.StringVar(&opts.MaxHeaderSize, "max-header-size", "64KiB", "the largest request line and headers accepted (answered 414/431 beyond)")
 	f.IntVar(&opts.MaxConnections, "max-connections", engine.DefaultMaxConns, "the most connections held at once (at the cap, the one idle longest is closed once idle 1s, else a new one waits up to 5s, then gets 503)")
 	f.IntVar(&opts.MaxUnauthenticated, "max-unauthenticated", engine.DefaultMaxUnauthenticated, "the most requests without a logged-in session answered at once")
 	f.DurationVar(&opts.WorkerInterval, "worker-interval", engine.DefaultWorkerInterval, "how often the plugin's linked.worker runs for each enabled STAGED dSource (0: never)")
