@@ -60,14 +60,18 @@ func tagged(remoteCmd, tag string) string {
 
 // killScript kills, for a few rounds (a process may fork as it dies), the
 // processes of the SSH user whose DVP_RUN matches the case pattern
-// $DVP_KILL and not $DVP_KEEP, and prints how many. Hosts without /proc
-// have none to find.
+// $DVP_KILL and not $DVP_KEEP, and prints how many. A process killed in
+// one round is not killed (and counted) again in the next: SIGKILL takes
+// effect asynchronously, so it can still be listed, with its environment.
+// Hosts without /proc have none to find.
 const killScript = `n=0
+killed=" "
 for round in 1 2 3 4 5; do
   found=
   for d in /proc/[0-9]*; do
     pid=${d#/proc/}
     [ "$pid" = "$$" ] && continue
+    case "$killed" in *" $pid "*) continue ;; esac
     v=
     while IFS= read -r -d '' e; do
       case "$e" in DVP_RUN=*) v=${e#DVP_RUN=}; break ;; esac
@@ -75,7 +79,7 @@ for round in 1 2 3 4 5; do
     [ -n "$v" ] || continue
     case "$v" in $DVP_KILL) ;; *) continue ;; esac
     case "$v" in $DVP_KEEP) continue ;; esac
-    kill -KILL "$pid" 2>/dev/null && { found=1; n=$((n+1)); }
+    kill -KILL "$pid" 2>/dev/null && { found=1; n=$((n+1)); killed="$killed$pid "; }
   done
   [ -z "$found" ] && break
 done
