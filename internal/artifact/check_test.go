@@ -212,7 +212,9 @@ func TestSourceZipEntriesCannotEscape(t *testing.T) {
 		{"unclean", entry("a//b", 0o644, nil), "not a clean path"},
 		{"dot", entry("./a", 0o644, nil), "not a clean path"},
 		{"control", entry("a\nb", 0o644, nil), "control character"},
-		{"symlink", entry("link", os.ModeSymlink|0o777, []byte("/etc")), "symbolic link"},
+		{"symlink", entry("link", os.ModeSymlink|0o777, []byte("/etc")), `ZIP entry "link" is a symbolic link, not a regular file`},
+		{"fifo", entry("pipe", os.ModeNamedPipe|0o644, nil), `ZIP entry "pipe" is a FIFO, not a regular file`},
+		{"device", entry("dev", os.ModeDevice|0o644, nil), `ZIP entry "dev" is a device, not a regular file`},
 		{"duplicate", entry("plugin", 0o755, elf), `two entries named "plugin"`},
 		{"file as dir", func(w *zip.Writer) { entry("build.json/x", 0o644, nil)(w) }, `is inside "build.json", which is a file`},
 	} {

@@ -10,12 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"path"
 	"strings"
 	"sync"
 
 	"github.com/dvpkit/dvp/internal/diag"
+	"github.com/dvpkit/dvp/internal/fsutil"
 	"github.com/dvpkit/dvp/internal/zipfile"
 )
 
@@ -139,7 +139,7 @@ func (c *checker) zipEntries(zr *zip.Reader, lim ZipLimits) (declared uint64, bi
 			dirs[clean] = true
 			continue
 		case !mode.IsRegular():
-			c.addf(p, "ZIP entry %q is a %s, not a regular file", f.Name, modeKind(mode))
+			c.addf(p, "ZIP entry %q is %s, not a regular file", f.Name, fsutil.Kind(mode))
 			continue
 		}
 		if f.Flags&0x1 != 0 {
@@ -253,20 +253,6 @@ func (w *headWriter) Write(p []byte) (int, error) {
 		w.b = append(w.b, p[:room]...)
 	}
 	return len(p), nil
-}
-
-func modeKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "symbolic link"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	}
-	return "special file"
 }
 
 func readBuildRecord(f *zip.File) (*BuildRecord, error) {

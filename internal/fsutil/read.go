@@ -29,13 +29,16 @@ func (e *NotRegularError) Error() string {
 }
 
 // Kind says what a file of mode m is, in words: "a regular file", "a
-// directory", "a FIFO", "a device", "a socket", or "not a regular file".
+// directory", "a symbolic link", "a FIFO", "a device", "a socket", or "a
+// special file". It is the one wording of file kinds in messages.
 func Kind(m fs.FileMode) string {
 	switch {
 	case m.IsRegular():
 		return "a regular file"
 	case m.IsDir():
 		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
 	case m&fs.ModeNamedPipe != 0:
 		return "a FIFO"
 	case m&fs.ModeDevice != 0:
@@ -43,7 +46,7 @@ func Kind(m fs.FileMode) string {
 	case m&fs.ModeSocket != 0:
 		return "a socket"
 	}
-	return "not a regular file"
+	return "a special file"
 }
 
 // OpenRegular opens the regular file at path for reading (a symbolic link
