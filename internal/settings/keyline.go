@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/dvpkit/dvp/internal/fsutil"
 )
 
 // KeyLine returns the line of the config file that sets key in its
@@ -56,16 +58,7 @@ func checkReadable(path string) error {
 	case fi.IsDir():
 		return fmt.Errorf("cannot read the dvp config file %s: it is a directory\n%s", path, configFormatHint)
 	case !fi.Mode().IsRegular():
-		what := "not a regular file"
-		switch m := fi.Mode(); {
-		case m&fs.ModeDevice != 0:
-			what = "a device, not a file"
-		case m&fs.ModeNamedPipe != 0:
-			what = "a named pipe, not a file"
-		case m&fs.ModeSocket != 0:
-			what = "a socket, not a file"
-		}
-		return fmt.Errorf("cannot read the dvp config file %s: it is %s\n%s", path, what, configFormatHint)
+		return fmt.Errorf("cannot read the dvp config file %s: it is %s, not a regular file\n%s", path, fsutil.Kind(fi.Mode()), configFormatHint)
 	case fi.Size() > maxConfigBytes:
 		return fmt.Errorf("cannot read the dvp config file %s: it is %d bytes, more than the %d a config file may have\n%s", path, fi.Size(), maxConfigBytes, configFormatHint)
 	}

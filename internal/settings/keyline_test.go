@@ -35,8 +35,8 @@ func TestConfigFileNotRegular(t *testing.T) {
 		want string
 	}{
 		"directory": {func(p string) error { return os.Mkdir(p, 0o755) }, "it is a directory"},
-		"device":    {func(p string) error { return os.Symlink("/dev/zero", p) }, "it is a device, not a file"},
-		"fifo":      {func(p string) error { return syscall.Mkfifo(p, 0o600) }, "it is a named pipe, not a file"},
+		"device":    {func(p string) error { return os.Symlink("/dev/zero", p) }, "it is a device, not a regular file"},
+		"fifo":      {func(p string) error { return syscall.Mkfifo(p, 0o600) }, "it is a FIFO, not a regular file"},
 		"too big": {func(p string) error { return os.WriteFile(p, make([]byte, maxConfigBytes+1), 0o600) },
 			"it is 1048577 bytes, more than the 1048576 a config file may have"},
 		"long line": {func(p string) error {
