@@ -2,7 +2,6 @@ package build
 
 import (
 	"encoding/base64"
-	"encoding/binary"
 	"hash"
 	"io"
 	"sync"
@@ -171,9 +170,8 @@ func givePipeBuffers(bufs [][]byte) {
 }
 
 // warmPipeBuffers makes the next pipeWriter's buffers, if there are none,
-// and writes to each of their pages, and base64Writer's table.
+// and writes to each of their pages.
 func warmPipeBuffers() {
-	base64Pairs()
 	bufs := takePipeBuffers()
 	for _, b := range bufs {
 		b = b[:cap(b)]
@@ -205,11 +203,10 @@ func (p *pipeWriter) commit(n int) {
 
 // base64Writer writes what is written to it to a pipeWriter in
 // base64.StdEncoding (padded on Close), encoded straight into the
-// pipeWriter's pieces, six bytes at a time with a table of every pair of
-// base64 characters (encodeGroups): the artifact is mostly the base64 of
-// the binary, and encoding/base64's encoder, three bytes at a time into a
-// buffer of its own that is then copied, took ~5 ms of a build's
-// critical path for the scaffold's binary, this ~1.5.
+// pipeWriter's pieces by encoding/base64's Encode: the artifact is mostly
+// the base64 of the binary, and encoding/base64's streaming encoder, three
+// bytes at a time into a buffer of its own that is then copied, took ~5 ms
+// of a build's critical path for the scaffold's binary.
 type base64Writer struct {
 	p    *pipeWriter
 	rest [3]byte // bytes of a group not complete yet
@@ -236,7 +233,7 @@ func (e *base64Writer) Write(b []byte) (int, error) {
 	for len(b) >= 3 {
 		dst := e.p.room()
 		groups := min(len(b)/3, len(dst)/4)
-		encodeGroups(dst, b[:3*groups])
+		base64.StdEncoding.Encode(dst, b[:3*groups])
 		e.p.commit(4 * groups)
 		b = b[3*groups:]
 	}
@@ -253,30 +250,4 @@ func (e *base64Writer) Close() error {
 		e.n = 0
 	}
 	return e.p.error()
-}
-
-// base64Pairs maps 12 bits to their two characters of
-// base64.StdEncoding, the first in the low byte.
-var base64Pairs = sync.OnceValue(func() *[4096]uint16 {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	var t [4096]uint16
-	for i := range t {
-		t[i] = uint16(alphabet[i>>6]) | uint16(alphabet[i&63])<<8
-	}
-	return &t
-})
-
-// encodeGroups writes the base64 (base64.StdEncoding) of src, whose
-// length is a multiple of 3, to dst, which has room for it: six bytes at
-// a time (read as eight, of which two are left for the next round), then
-// what is left with encoding/base64.
-func encodeGroups(dst, src []byte) {
-	t := base64Pairs()
-	i, j := 0, 0
-	for ; len(src)-i >= 8; i, j = i+6, j+8 {
-		x := binary.BigEndian.Uint64(src[i:])
-		binary.LittleEndian.PutUint64(dst[j:], uint64(t[x>>52&4095])|uint64(t[x>>40&4095])<<16|
-			uint64(t[x>>28&4095])<<32|uint64(t[x>>16&4095])<<48)
-	}
-	base64.StdEncoding.Encode(dst[j:], src[i:])
 }
