@@ -108,8 +108,9 @@ stdout and writes URL to --ready-file if given. SIGINT, SIGTERM or SIGHUP
 
 // checkServeFiles refuses, before the engine starts (and generates a
 // password), an empty --listen and a file flag of dvp engine serve naming
-// a directory, a FIFO or a device. A missing file is the engine's error
-// (exit 1).
+// a directory, a FIFO or a device. A missing file is the engine's error:
+// exit 1 for --admin-password-file, exit 2 for --tls-cert and --tls-key
+// (engine.Run reads them before it starts anything).
 func checkServeFiles(cmd *cobra.Command, opts engine.RunOptions) error {
 	if strings.TrimSpace(opts.Listen) == "" {
 		// net.Listen would take "" for every interface on a random port.

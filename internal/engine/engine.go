@@ -489,8 +489,9 @@ func (e *Engine) Close() error {
 // ServeOptions say where and how to listen.
 type ServeOptions struct {
 	Listener net.Listener // required
-	TLSCert  string       // with TLSKey: serve HTTPS
-	TLSKey   string
+	// Certificate, when set, makes it serve HTTPS (TLS 1.2 and later)
+	// with it (Run reads --tls-cert and --tls-key before it starts).
+	Certificate *tls.Certificate
 	// Ready, when set, is called with the engine's base URL once it accepts
 	// connections.
 	Ready func(url string)
@@ -524,15 +525,8 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 		ErrorLog:          slog.NewLogLogger(e.cfg.Log.Handler(), slog.LevelDebug),
 	}
 	scheme := "http"
-	if o.TLSCert != "" || o.TLSKey != "" {
-		if o.TLSCert == "" || o.TLSKey == "" {
-			return errors.New("TLS needs both a certificate (--tls-cert) and a key (--tls-key)")
-		}
-		cert, err := loadKeyPair(o.TLSCert, o.TLSKey)
-		if err != nil {
-			return fmt.Errorf("loading the TLS certificate: %w", err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if o.Certificate != nil {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*o.Certificate}, MinVersion: tls.VersionTLS12}
 		scheme = "https"
 	}
 	errc := make(chan error, 1)

@@ -132,6 +132,10 @@ func Run(ctx context.Context, o RunOptions) (dataDir string, err error) {
 	if err != nil {
 		return "", err
 	}
+	cert, err := o.tlsCertificate()
+	if err != nil {
+		return "", err
+	}
 	dataFrom := "the flag --data-dir"
 	if cfg.DataDir == "" {
 		if o.Home == "" {
@@ -182,7 +186,7 @@ func Run(ctx context.Context, o RunOptions) (dataDir string, err error) {
 			}
 		}
 	}
-	err = e.Serve(ctx, ServeOptions{Listener: ln, TLSCert: o.TLSCert, TLSKey: o.TLSKey, Ready: ready})
+	err = e.Serve(ctx, ServeOptions{Listener: ln, Certificate: cert, Ready: ready})
 	if o.ReadyFile != "" {
 		os.Remove(o.ReadyFile)
 	}
@@ -333,7 +337,7 @@ func (o RunOptions) listen() (net.Listener, error) {
 		}
 		return nil, sayf("Cannot listen on %s: %v", o.Listen, err)
 	}
-	tls := o.TLSCert != "" || o.TLSKey != ""
+	tls := o.TLSCert != "" && o.TLSKey != ""
 	if host, _, err := net.SplitHostPort(ln.Addr().String()); err == nil && !tls {
 		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 			o.Log.Warn(fmt.Sprintf("Warning: the engine listens on %s without TLS: passwords cross the network in clear text. Give --tls-cert and --tls-key.", ln.Addr()))
