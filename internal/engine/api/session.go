@@ -99,9 +99,9 @@ func (srv *Server) handleLogin(w http.ResponseWriter, r *http.Request, q *reques
 			"There is no session to log in to, or it has expired.",
 			"Log in again: every dvp command starts a session, then logs in (a client of the API starts a session first).")
 	}
-	// Failed logins slow down per address and per user; the password checks
+	// Failed logins slow down per client and per user; the password checks
 	// (bcrypt) that run at once are bounded (guard.Throttle).
-	attempt, refused := srv.cfg.Throttle.Begin(r.Context(), guard.ClientAddress(r), body.Username)
+	attempt, refused := srv.cfg.Throttle.Begin(r.Context(), guard.ClientKey(r), body.Username)
 	if refused != nil {
 		srv.cfg.Log.Warn("login refused", "user", shorten(body.Username, maxLoggedUser), "remote", r.RemoteAddr, "why", refused.Details)
 		guard.SetRetryAfter(w, refused)

@@ -20,12 +20,13 @@ const (
 	DefaultBackoffMax   = time.Minute
 	DefaultForget       = 15 * time.Minute
 	DefaultMaxKeys      = 4096
+	DefaultKnownFor     = 30 * 24 * time.Hour
 )
 
 // ThrottleConfig configures login throttling.
 type ThrottleConfig struct {
-	// FreeFailures is how many failed logins in a row a client address or
-	// a user name has before each further failure makes it wait:
+	// FreeFailures is how many failed logins in a row a client (ClientKey)
+	// or a user name has before each further failure makes it wait:
 	// BackoffBase after the FreeFailures-th, then twice as long after each
 	// further one, at most BackoffMax.
 	FreeFailures int
@@ -36,28 +37,41 @@ type ThrottleConfig struct {
 	// MaxChecks bounds the password checks (bcrypt) running at once; 0:
 	// the number of CPUs.
 	MaxChecks int
-	// MaxKeys bounds the addresses and the user names remembered (each).
+	// MaxKeys bounds the clients, the user names and the known clients
+	// remembered (each).
 	MaxKeys int
+	// KnownFor is how long a client that logged in as a user stays known
+	// for that user (exempt from the user's own wait).
+	KnownFor time.Duration
 	// Clock is the time source (tests inject one); nil: time.Now.
 	Clock func() time.Time
 }
 
-// Throttle slows down failed logins per client address and per user name,
-// and bounds the password checks that run at once (each is a bcrypt, an
-// expensive computation a client could otherwise make the engine do at
-// will).
+// Throttle slows down failed logins per client (ClientKey: the user ID
+// owning a connection from this machine, else the address) and per user
+// name, and bounds the password checks that run at once (each is a
+// bcrypt, an expensive computation a client could otherwise make the
+// engine do at will).
 //
-// A key (an address or a user name) with failures in its history has at
+// A key (a client or a user name) with failures in its history has at
 // most one login being checked at a time, and after FreeFailures failures
 // it must wait out its backoff; meanwhile its logins get 429 with
 // Retry-After, without a password check. A successful login forgets the
-// failures of its address and its user.
+// failures of its client and makes the client known for that user: the
+// user name's failures, which any client can cause, then no longer hold
+// it back (only its own do). A client on this machine known by its user
+// ID is never held back by the user name's failures, nor counts in them:
+// it cannot spread its guesses over many keys (and a known client's
+// failures count as its own only). So failing logins as admin
+// from elsewhere does not lock out the admin's dvp, while guesses spread
+// over many unknown addresses still meet the user's wait.
 type Throttle struct {
 	cfg    ThrottleConfig
 	checks chan struct{}
 	mu     sync.Mutex
 	addrs  map[string]*failures
 	users  map[string]*failures
+	known  map[string]time.Time // client + "\x00" + user key: its last login
 }
 
 type failures struct {
@@ -87,11 +101,14 @@ func NewThrottle(cfg ThrottleConfig) *Throttle {
 	if cfg.MaxKeys <= 0 {
 		cfg.MaxKeys = DefaultMaxKeys
 	}
+	if cfg.KnownFor <= 0 {
+		cfg.KnownFor = DefaultKnownFor
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
 	return &Throttle{cfg: cfg, checks: make(chan struct{}, cfg.MaxChecks),
-		addrs: map[string]*failures{}, users: map[string]*failures{}}
+		addrs: map[string]*failures{}, users: map[string]*failures{}, known: map[string]time.Time{}}
 }
 
 // maxUserKey bounds a user name remembered as itself; a longer one (a
@@ -117,7 +134,10 @@ func userKey(user string) string {
 type Attempt struct {
 	t          *Throttle
 	addr, user string
-	once       sync.Once
+	// known: the client is known for the user (or a local user ID); the
+	// user's failures neither hold it back nor count its own.
+	known bool
+	once  sync.Once
 }
 
 // ClientAddress is the address part of a request's RemoteAddr.
@@ -128,9 +148,10 @@ func ClientAddress(r *http.Request) string {
 	return r.RemoteAddr
 }
 
-// Begin lets a login of user from addr be checked, once a check slot is
-// free, or refuses it: 429 while the address or the user must wait, 503
-// when ctx ends before a check slot is free.
+// Begin lets a login of user from addr (a ClientKey) be checked, once a
+// check slot is free, or refuses it: 429 while the client must wait, or
+// the user and the client is not known for it; 503 when ctx ends before a
+// check slot is free.
 func (t *Throttle) Begin(ctx context.Context, addr, user string) (*Attempt, *Refusal) {
 	shown := user
 	if len(user) > maxShownUser {
@@ -139,20 +160,24 @@ func (t *Throttle) Begin(ctx context.Context, addr, user string) (*Attempt, *Ref
 	user = userKey(user)
 	t.mu.Lock()
 	now := t.cfg.Clock()
-	fa, fu := t.entry(t.addrs, addr, now), t.entry(t.users, user, now)
-	for _, k := range []struct {
-		f    *failures
-		what string
-	}{{fa, fmt.Sprintf("from the address %s", addr)}, {fu, fmt.Sprintf("for the user %q", shown)}} {
-		if f := t.refusal(k.f, k.what, now); f != nil {
+	local := strings.HasPrefix(addr, localUserPrefix)
+	known := local || t.isKnown(addr, user, now)
+	fa := t.entry(t.addrs, addr, now)
+	if f := t.refusal(fa, describeClient(addr), now); f != nil {
+		t.mu.Unlock()
+		return nil, f
+	}
+	if !known {
+		fu := t.entry(t.users, user, now)
+		if f := t.refusal(fu, fmt.Sprintf("for the user %q (from clients that have not logged in as it)", shown), now); f != nil {
 			t.mu.Unlock()
 			return nil, f
 		}
+		fu.inflight++
 	}
 	fa.inflight++
-	fu.inflight++
 	t.mu.Unlock()
-	a := &Attempt{t: t, addr: addr, user: user}
+	a := &Attempt{t: t, addr: addr, user: user, known: known}
 	select {
 	case t.checks <- struct{}{}:
 		return a, nil
@@ -182,6 +207,32 @@ func (t *Throttle) refusal(f *failures, what string, now time.Time) *Refusal {
 	return &Refusal{Status: http.StatusTooManyRequests, ID: "exception.webservices.login.throttled", RetryAfter: secs,
 		Details: details,
 		Action:  fmt.Sprintf("Wait %d s, then log in with the right password (each further failure doubles the wait, up to %s).", secs, t.cfg.BackoffMax)}
+}
+
+// knownKey is the key of a client known for a user.
+func knownKey(addr, user string) string { return addr + "\x00" + user }
+
+// isKnown says whether the client logged in as user within KnownFor.
+func (t *Throttle) isKnown(addr, user string, now time.Time) bool {
+	at, ok := t.known[knownKey(addr, user)]
+	return ok && now.Sub(at) <= t.cfg.KnownFor
+}
+
+// remember makes the client known for user, forgetting the one that
+// logged in the longest ago when MaxKeys are known.
+func (t *Throttle) remember(addr, user string, now time.Time) {
+	k := knownKey(addr, user)
+	if _, ok := t.known[k]; !ok && len(t.known) >= t.cfg.MaxKeys {
+		var oldest string
+		var oldestAt time.Time
+		for kk, at := range t.known {
+			if oldest == "" || at.Before(oldestAt) {
+				oldest, oldestAt = kk, at
+			}
+		}
+		delete(t.known, oldest)
+	}
+	t.known[k] = now
 }
 
 // entry returns the failures of key, starting afresh after Forget.
@@ -223,7 +274,10 @@ func (t *Throttle) evict(m map[string]*failures, now time.Time) {
 }
 
 // Done records the outcome of the attempt's password check: ok forgets
-// the failures of its address and user, a failure counts for both.
+// the failures of its client and makes the client known for the user (the
+// user's failures, which others may have caused, stay until forgotten);
+// a failure counts for the client, and for the user when the client is
+// not known for it.
 func (a *Attempt) Done(ok bool) {
 	a.once.Do(func() { a.t.finish(a, true, ok) })
 }
@@ -235,17 +289,24 @@ func (t *Throttle) finish(a *Attempt, checked, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.cfg.Clock()
+	if checked && ok {
+		t.remember(a.addr, a.user, now)
+	}
 	for _, e := range []struct {
-		m   map[string]*failures
-		key string
-	}{{t.addrs, a.addr}, {t.users, a.user}} {
+		m    map[string]*failures
+		key  string
+		user bool
+	}{{t.addrs, a.addr, false}, {t.users, a.user, true}} {
 		f := e.m[e.key]
-		if f == nil {
+		if f == nil || (e.user && a.known) {
 			continue
 		}
 		f.inflight--
 		switch {
 		case !checked:
+		case ok && e.user:
+			// The right password says nothing of the other clients'
+			// guesses: the user's failures stay until forgotten.
 		case ok:
 			f.count, f.until = 0, time.Time{}
 		default:
