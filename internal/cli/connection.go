@@ -64,9 +64,6 @@ type connection struct {
 	engine   string
 	user     string
 	password string
-	// addressError words an engine address that cannot be used, saying
-	// where it came from.
-	addressError func(error) string
 }
 
 // resolveConnection applies flag > environment > ~/.dvp/config to engine,
@@ -89,9 +86,14 @@ func resolveConnection(ctx context.Context, app *App, cmd *cobra.Command, o *Con
 		app.Log.Warn("Warning: " + w)
 	}
 	c := &connection{}
-	c.addressError = func(err error) string { return engineAddressError(s, err) }
 	if c.engine, _ = s.Get(settings.KeyEngine); c.engine == "" {
 		return nil, Usagef("Invalid value for '-e' / '--engine': Option is required and must be specified via the command line or using the environment variable \"DVP_ENGINE\"%s.", orInFile(s, settings.KeyEngine))
+	}
+	logEngineSetting(app, s)
+	// An address dvp cannot use is a bad setting, as a missing one is:
+	// refused before any prompt or request.
+	if _, err := engineclient.ParseEngine(c.engine); err != nil {
+		return nil, engineAddressError(s, err)
 	}
 	if c.user, _ = s.Get(settings.KeyUser); c.user == "" {
 		return nil, Usagef("Invalid value for '-u' / '--user': Option is required and must be specified via the command line or using the environment variable \"DVP_USER\"%s.", orInFile(s, settings.KeyUser))
@@ -175,9 +177,6 @@ func newClient(app *App, o *ConnectionOptions, c *connection) (*engineclient.Cli
 		Log: app.Log, UserAgent: "dvp/" + app.Version,
 	})
 	if err != nil {
-		if _, perr := engineclient.ParseEngine(c.engine); perr != nil && c.addressError != nil {
-			return nil, &UserError{Msg: c.addressError(perr)}
-		}
 		return nil, mapEngineError(err)
 	}
 	if u := client.BaseURL(); u.Scheme == "http" && !engineclient.IsLoopback(u) {
@@ -262,17 +261,21 @@ func (p terminalPrompter) Password(ctx context.Context) (string, error) {
 	}
 }
 
-// engineAddressError words an engine address that cannot be used, saying
-// where it came from: the config file's line (FILE:LINE: first, as other
-// problems of files are), the environment variable or the flag.
-func engineAddressError(s *settings.Settings, err error) string {
+// engineAddressError is the usage error of an engine address that cannot
+// be used (exit 2, as a missing one), saying why, how to fix it and where
+// it came from: the config file's line (FILE:LINE: first, as other problems
+// of files are, without the usage lines: the command line is not at
+// fault), the environment variable or the flag.
+func engineAddressError(s *settings.Settings, err error) error {
 	_, src := s.Get(settings.KeyEngine)
 	if src == settings.FromFile {
+		at := s.ConfigFile()
 		if line := s.KeyLine(settings.KeyEngine); line > 0 {
-			return fmt.Sprintf("%s:%d: %v (engine in [default]).", s.ConfigFile(), line, err)
+			at = fmt.Sprintf("%s:%d", at, line)
 		}
+		return &UsageError{Bare: true, Msg: fmt.Sprintf("%s: %v (engine in [default]). Correct it there, or give -e/--engine or DVP_ENGINE.", at, err)}
 	}
-	return fmt.Sprintf("%v (from %s).", err, sourceName(src, settings.KeyEngine, s.ConfigFile()))
+	return Usagef("Invalid value for '-e' / '--engine': %v (from %s).", err, sourceName(src, settings.KeyEngine, s.ConfigFile()))
 }
 
 // maxPasswordLine bounds what --password-stdin reads.

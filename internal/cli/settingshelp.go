@@ -84,16 +84,26 @@ func sourceName(src settings.Source, key, path string) string {
 	return "the default"
 }
 
-// logSettings says at -v where each setting of the connection came from:
-// the engine and the user with their values, the password without it.
-func logSettings(app *App, s *settings.Settings, o *ConnectionOptions, cmd *cobra.Command, passwordFrom string) {
+// logEngineSetting says at -v which engine the command uses and where
+// that came from, as soon as it is known (before the address is checked).
+func logEngineSetting(app *App, s *settings.Settings) {
 	path := s.ConfigFile()
 	if path == "" {
 		path = "~/.dvp/config"
 	}
 	engine, esrc := s.Get(settings.KeyEngine)
-	user, usrc := s.Get(settings.KeyUser)
 	app.Log.Info(fmt.Sprintf("Engine %s, from %s.", shownValue(engine), sourceName(esrc, settings.KeyEngine, path)))
+}
+
+// logSettings says at -v where the other settings of the connection came
+// from (logEngineSetting the engine's): the user with its value, the
+// password without it.
+func logSettings(app *App, s *settings.Settings, o *ConnectionOptions, cmd *cobra.Command, passwordFrom string) {
+	path := s.ConfigFile()
+	if path == "" {
+		path = "~/.dvp/config"
+	}
+	user, usrc := s.Get(settings.KeyUser)
 	app.Log.Info(fmt.Sprintf("User %s, from %s.", termsafe.String(user), sourceName(usrc, settings.KeyUser, path)))
 	app.Log.Info(fmt.Sprintf("Password (not shown) from %s.", passwordFrom))
 	from := "the default"

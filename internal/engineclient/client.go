@@ -95,7 +95,7 @@ func ParseEngine(s string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("the engine address %q is not valid: %v", s, err)
+		return nil, fmt.Errorf("the engine address %q is not valid: %v; give host, host:port or http(s)://host[:port]", s, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("the engine address %q has the scheme %q; use https:// (the default) or http://", s, u.Scheme)
