@@ -58,8 +58,9 @@ func newJobListCmd(app *App) *cobra.Command {
 		Long: `List prints one line per job: its reference, state, title, the object it works
 on and when it started. --running lists the running jobs only (those queued
 behind another job say QUEUED), --object the jobs of one dSource, VDB or
-environment (name or reference). -o json prints the jobs as the engine
-returns them.`,
+environment (name or reference; also of one deleted since, by its name): a
+name that is neither on the engine nor in any job is an error (exit 1).
+-o json prints the jobs as the engine returns them.`,
 		Example: `  dvp job list --running
   dvp job list --object ds1 -o json`,
 		Args: cobra.NoArgs,
@@ -69,6 +70,11 @@ returns them.`,
 				state = engineapi.JobRunning
 			}
 			js, err := c.ListJobs(ctx, state, o.Object)
+			if err == nil && len(js) == 0 && o.Object != "" {
+				if err := checkJobObject(ctx, c, state, o.Object); err != nil {
+					return err
+				}
+			}
 			empty := "No jobs."
 			if o.Running || o.Object != "" {
 				empty = "No jobs match."
@@ -83,6 +89,43 @@ returns them.`,
 	f.BoolVar(&o.Running, "running", false, "list only the jobs that run or wait to run")
 	f.StringVar(&o.Object, "object", "", "list only the jobs of this dSource, VDB or environment (name or reference)")
 	return cmd
+}
+
+// checkJobObject is called when no job (in state) matches --object NAME: an object
+// that is on the engine has no jobs (yet), one that is not is a mistyped
+// name, an error as in dvp snapshot list (exit 1). A deleted object's jobs
+// are still listed by its name: those were found before this is asked.
+func checkJobObject(ctx context.Context, c *engineclient.Client, state, name string) error {
+	if state != "" {
+		// No running job: any other job of that name?
+		js, err := c.ListJobs(ctx, "", name)
+		if err != nil {
+			return mapEngineError(err)
+		}
+		if len(js) > 0 {
+			return nil
+		}
+	}
+	cs, err := c.ListContainers(ctx)
+	if err != nil {
+		return mapEngineError(err)
+	}
+	for _, ct := range cs {
+		if ct.Reference == name || ct.Name == name {
+			return nil
+		}
+	}
+	envs, err := c.ListEnvironments(ctx)
+	if err != nil {
+		return mapEngineError(err)
+	}
+	for _, env := range envs {
+		if env.Reference == name || env.Name == name {
+			return nil
+		}
+	}
+	return Userf("The dSource, VDB or environment %q does not exist on this engine, and no job worked on one of that name.\n"+
+		"List them with 'dvp dsource list' (dSources and VDBs) and 'dvp environment list'.", termsafe.String(name))
 }
 
 // jobState is a job's state as lists show it: QUEUED for a running job
