@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/dvpkit/dvp/internal/pluginhost"
-	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/libs"
 )
 
@@ -16,7 +15,7 @@ import (
 // hook's name; bounded by the job). It is bounded like a plugin operation
 // (Runner.Timeout) and by the executor's output limit.
 func (r *Plugin) RunHook(ctx context.Context, envRef, source, command string) (libs.RunResult, error) {
-	x, _, err := r.libs.exec(ctx, sdk.RemoteConnection{Environment: sdk.RemoteEnvironment{Reference: envRef}})
+	x, _, err := r.libs.executor(ctx, envRef)
 	if err != nil {
 		return libs.RunResult{}, err
 	}

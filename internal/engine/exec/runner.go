@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -190,12 +191,16 @@ type Plugin struct {
 // engineLibraries answers the plugin's library requests on the
 // environment named by each request's connection.
 type engineLibraries struct {
-	rn     *Runner
-	job    Job
-	base   *pluginhost.LocalLibraries // logging and credentials
-	debug  io.Writer
-	mu     sync.Mutex
-	execs  map[string]Executor
+	rn    *Runner
+	job   Job
+	base  *pluginhost.LocalLibraries // logging and credentials
+	debug io.Writer
+	mu    sync.Mutex
+	execs map[string]Executor
+	// given are the environments of the connections the engine passed
+	// to the plugin's operations: the only ones its library calls may
+	// name (exec).
+	given  map[string]bool
 	syncTo string // run_sync destination (direct ingestion)
 	// exposed are the storage directories of the job's containers, which
 	// its commands on local environments see.
@@ -206,8 +211,80 @@ type engineLibraries struct {
 	group *sandbox.Group
 }
 
+// exec is the executor of the environment a plugin's library call names
+// by its connection: only one of the environments the engine gave the
+// plugin's operations in their connections (given). A connection is
+// plain JSON the plugin sends back, so a plugin could name any
+// environment of the engine — another local environment's OS user, an
+// SSH host with another environment's credentials.
 func (l *engineLibraries) exec(ctx context.Context, conn sdk.RemoteConnection) (Executor, engineapi.Environment, error) {
 	ref := conn.Environment.Reference
+	l.mu.Lock()
+	ok := l.given[ref]
+	l.mu.Unlock()
+	if !ok {
+		return nil, engineapi.Environment{}, libErr(pluginhost.LibErrNotAllowed,
+			"The connection names the environment %q, which this operation was not given: a plugin runs commands only on the environments of its operation's connections (%s).",
+			ref, l.givenList())
+	}
+	return l.executor(ctx, ref)
+}
+
+// givenList names the environments of the operations' connections.
+func (l *engineLibraries) givenList() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	refs := make([]string, 0, len(l.given))
+	for r := range l.given {
+		refs = append(refs, r)
+	}
+	if len(refs) == 0 {
+		return "none"
+	}
+	slices.Sort(refs)
+	return strings.Join(refs, ", ")
+}
+
+// give records the environments of the connections in an operation's
+// input: every object with an "environment" that has a "reference" and
+// a "user" (sdk.RemoteConnection as JSON).
+func (l *engineLibraries) give(input any) {
+	b, err := json.Marshal(input)
+	if err != nil {
+		return
+	}
+	var v any
+	if json.Unmarshal(b, &v) != nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if env, ok := v["environment"].(map[string]any); ok {
+				if ref, ok := env["reference"].(string); ok && ref != "" {
+					if _, ok := v["user"]; ok {
+						l.given[ref] = true
+					}
+				}
+			}
+			for _, c := range v {
+				walk(c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(c)
+			}
+		}
+	}
+	walk(v)
+}
+
+// executor is the executor of the environment ref (the engine's own
+// choice: a hook's environment, or one given to the plugin).
+func (l *engineLibraries) executor(ctx context.Context, ref string) (Executor, engineapi.Environment, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	env, ok, err := l.rn.Environment(ctx, ref)
@@ -356,7 +433,7 @@ func (rn *Runner) Start(pluginID string, a *artifact.Artifact, bin string, j Job
 		return nil, fmt.Errorf("the plugin's sandbox cannot be set up: %w", err)
 	}
 	base := &pluginhost.LocalLibraries{DebugLog: ws[0], InfoLog: ws[1], ErrorLog: ws[2]}
-	r.libs = &engineLibraries{rn: rn, job: j, base: base, debug: ws[0], execs: map[string]Executor{}, group: group}
+	r.libs = &engineLibraries{rn: rn, job: j, base: base, debug: ws[0], execs: map[string]Executor{}, given: map[string]bool{}, group: group}
 	r.stderr = secrets.NewRedactingWriter(ws[3], rn.Redactor)
 	r.host, err = pluginhost.New(pluginhost.Options{Binary: bin, Libraries: r.libs, Stderr: r.stderr, Dir: work,
 		Env: sandbox.Env(nil, work), Sandbox: rn.Sandbox, Policy: rn.pluginPolicy(bin, work, group), Memory: rn.Memory})
@@ -405,6 +482,7 @@ func (r *Plugin) Call(ctx context.Context, op string, input any, out any) error 
 		r.job.Info("event.plugin.unsandboxed", fmt.Sprintf("Warning: %s() runs without a sandbox (--insecure-no-sandbox): the plugin can read and change everything the engine's user can, the engine's data included.", op))
 	}
 	r.libs.trace(ctx, "calling %s() (job %s)", op, r.job.Ref())
+	r.libs.give(input)
 	cctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	raw, err := r.host.Call(cctx, op, input)

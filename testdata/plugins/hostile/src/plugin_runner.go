@@ -7,7 +7,8 @@
 // run without a sandbox shows that they do succeed there); on "memory" and
 // "bigmessage" only the attacks on the engine's memory (memory.go); on
 // "quiet", "manyrepos", "manyconfigs" and "bigconfigs" only the floods of
-// its discovery (flood.go); elsewhere it also forks without bound, allocates without bound and logs
+// its discovery (flood.go); on "crossenv" only the library calls on other
+// environments (crossenv.go); elsewhere it also forks without bound, allocates without bound and logs
 // 300 MB.
 package main
 
@@ -112,6 +113,9 @@ func repositoryDiscovery(ctx context.Context, conn sdk.RemoteConnection) ([]gene
 		return r, nil
 	}
 	if r, ok := floodRepositories(conn); ok {
+		return r, nil
+	}
+	if r, ok := crossAttack(ctx, conn); ok {
 		return r, nil
 	}
 	control := conn.Environment.Name == "control"
