@@ -107,6 +107,7 @@ func (c *Client) GetResult(ctx context.Context, path string, v any) error {
 type listInfo struct {
 	Total    int  `json:"total"`
 	Overflow bool `json:"overflow"`
+	size     int  // the answer's bytes
 }
 
 // getList reads a ListResult at path, decoding its result into v, as
@@ -133,6 +134,7 @@ func (c *Client) getList(ctx context.Context, path string, v any) (listInfo, err
 	if err := json.Unmarshal(env.Result, v); err != nil {
 		return listInfo{}, Unexpected(resp.status, string(resp.body))
 	}
+	env.listInfo.size = len(resp.body)
 	return env.listInfo, nil
 }
 

@@ -3,6 +3,7 @@ package engineclient
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -43,12 +44,20 @@ func (c *Client) start(ctx context.Context, path string, body any) (*Started, er
 // ListPageSize is how many items a list asks the engine for at a time.
 const ListPageSize = 100
 
+// MaxListItems and MaxListBytes bound one list read a page at a time: the
+// items, and the size of the answers (each at most MaxAnswerBytes).
+const (
+	MaxListItems = 1_000_000
+	MaxListBytes = 256 << 20
+)
+
 // list reads the whole list at path a page at a time (pageSize and
 // pageOffset, docs/engine.md "Paging"), so that no answer grows with the
 // engine's data. An engine that does not page answers the whole list at
 // once (overflow false), which ends the loop as well.
 func list[T any](ctx context.Context, c *Client, path string) ([]T, error) {
 	out := []T{}
+	read := 0
 	for page := 0; ; page++ {
 		var items []T
 		l, err := c.getList(ctx, pagedPath(path, ListPageSize, page), &items)
@@ -56,6 +65,13 @@ func list[T any](ctx context.Context, c *Client, path string) ([]T, error) {
 			return nil, err
 		}
 		out = append(out, items...)
+		// An engine that says overflow on every page, whatever total it
+		// gives, would be read without end, each page kept.
+		if read += l.size; len(out) > MaxListItems || read > MaxListBytes {
+			return nil, &Error{Kind: KindUnexpected, Msg: fmt.Sprintf(
+				"The engine's list at %s goes on past %d items or %d MiB of answers (%d items in %d pages so far, and the engine says more follow), more than dvp reads of one list: dvp stopped reading it.\nCheck that the engine address (-e, DVP_ENGINE, or engine in ~/.dvp/config) names a Delphix Engine or dvp engine serve.",
+				c.base.String()+engineapi.APIPrefix+pathOnly(path), MaxListItems, MaxListBytes>>20, len(out), page+1)}
+		}
 		// A page short of pageSize is the last one; so is the page that
 		// reaches the total the engine gave (a guard against an engine
 		// that says overflow without moving on).
