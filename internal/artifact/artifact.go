@@ -122,6 +122,155 @@ type DiscoveryDefinition struct {
 	SourceConfigIdentityFields  []string        `json:"sourceConfigIdentityFields"`
 	SourceConfigNameField       string          `json:"sourceConfigNameField"`
 	SourceConfigSchema          json.RawMessage `json:"sourceConfigSchema"`
+
+	// AsWritten holds, by JSON name (repositoryNameField, ...), a name
+	// field whose value is not a string, or identity fields that are not a
+	// list of strings (SetField): schema.json's nameField and identityFields are only
+	// checked to be present, and dvp copies them into the artifact as they
+	// are (docs/compatibility.md, The artifact). Such a value is encoded
+	// instead of the typed field, byte for byte as dvp writes it, and
+	// decoding keeps it here; an engine refuses the artifact (CheckFields).
+	AsWritten map[string]json.RawMessage `json:"-"`
+}
+
+// discoveryWire is DiscoveryDefinition on the wire: the name and identity
+// fields as the JSON values they are.
+type discoveryWire struct {
+	Type                        string          `json:"type"`
+	ManualSourceConfigDiscovery bool            `json:"manualSourceConfigDiscovery"`
+	RepositoryIdentityFields    json.RawMessage `json:"repositoryIdentityFields"`
+	RepositoryNameField         json.RawMessage `json:"repositoryNameField"`
+	RepositorySchema            json.RawMessage `json:"repositorySchema"`
+	SourceConfigIdentityFields  json.RawMessage `json:"sourceConfigIdentityFields"`
+	SourceConfigNameField       json.RawMessage `json:"sourceConfigNameField"`
+	SourceConfigSchema          json.RawMessage `json:"sourceConfigSchema"`
+}
+
+// discoveryField is a name or identity field: its JSON name, its typed
+// value in a DiscoveryDefinition and its slot in a discoveryWire.
+type discoveryField struct {
+	key   string
+	typed any
+	wire  *json.RawMessage
+}
+
+func (d *DiscoveryDefinition) fields(w *discoveryWire) []discoveryField {
+	return []discoveryField{
+		{"repositoryIdentityFields", &d.RepositoryIdentityFields, &w.RepositoryIdentityFields},
+		{"repositoryNameField", &d.RepositoryNameField, &w.RepositoryNameField},
+		{"sourceConfigIdentityFields", &d.SourceConfigIdentityFields, &w.SourceConfigIdentityFields},
+		{"sourceConfigNameField", &d.SourceConfigNameField, &w.SourceConfigNameField},
+	}
+}
+
+// MarshalJSON writes the fields in their order, a value of AsWritten
+// instead of its typed field.
+func (d DiscoveryDefinition) MarshalJSON() ([]byte, error) {
+	w := discoveryWire{Type: d.Type, ManualSourceConfigDiscovery: d.ManualSourceConfigDiscovery,
+		RepositorySchema: d.RepositorySchema, SourceConfigSchema: d.SourceConfigSchema}
+	for _, f := range d.fields(&w) {
+		if raw, ok := d.AsWritten[f.key]; ok {
+			*f.wire = raw
+			continue
+		}
+		b, err := marshalNoEscape(f.typed)
+		if err != nil {
+			return nil, err
+		}
+		*f.wire = b
+	}
+	for _, raw := range []*json.RawMessage{&w.RepositorySchema, &w.SourceConfigSchema} {
+		if len(*raw) == 0 {
+			*raw = json.RawMessage("null")
+		}
+	}
+	return marshalNoEscape(&w)
+}
+
+// UnmarshalJSON reads the fields (no unknown one), keeping a name field
+// that is not a string, or identity fields that are not a list of
+// strings, in AsWritten.
+func (d *DiscoveryDefinition) UnmarshalJSON(data []byte) error {
+	var w discoveryWire
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return err
+	}
+	*d = DiscoveryDefinition{Type: w.Type, ManualSourceConfigDiscovery: w.ManualSourceConfigDiscovery,
+		RepositorySchema: w.RepositorySchema, SourceConfigSchema: w.SourceConfigSchema}
+	for _, f := range d.fields(&w) {
+		if *f.wire == nil {
+			continue // absent
+		}
+		if err := d.SetField(f.key, *f.wire); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetField sets the name or identity field key (its JSON name, e.g.
+// repositoryNameField) to the JSON value raw: the typed field when raw is
+// what an engine takes there (a string for a name field, a list of strings
+// for identity fields), AsWritten otherwise.
+func (d *DiscoveryDefinition) SetField(key string, raw json.RawMessage) error {
+	var w discoveryWire
+	for _, f := range d.fields(&w) {
+		if f.key != key {
+			continue
+		}
+		if !engineTakes(key, raw) {
+			if d.AsWritten == nil {
+				d.AsWritten = map[string]json.RawMessage{}
+			}
+			d.AsWritten[key] = append(json.RawMessage(nil), raw...)
+			switch t := f.typed.(type) {
+			case *string:
+				*t = ""
+			case *[]string:
+				*t = nil
+			}
+			return nil
+		}
+		delete(d.AsWritten, key)
+		return json.Unmarshal(raw, f.typed)
+	}
+	return fmt.Errorf("artifact: %q is not a name or identity field of discoveryDefinition", key)
+}
+
+// engineTakes reports whether raw, the value of the discovery definition's
+// field key, is what an engine takes there: a string for a name field, a
+// list of strings for identity fields.
+func engineTakes(key string, raw json.RawMessage) bool {
+	v, err := decodeAny(raw)
+	if err != nil {
+		return false
+	}
+	if strings.HasSuffix(key, "NameField") {
+		_, ok := v.(string)
+		return ok
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return false
+	}
+	for _, x := range list {
+		if _, ok := x.(string); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func marshalNoEscape(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // SnapshotParametersDefinition is the snapshotParametersDefinition field.

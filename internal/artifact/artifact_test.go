@@ -183,3 +183,65 @@ func TestDecodeIsStrictAsPython(t *testing.T) {
 		}
 	}
 }
+
+// TestNameAndIdentityFieldsAsWritten: a name field that is not a string and
+// identity fields that are not a list of strings (which dvp copies from
+// schema.json as they are) are written as they are, Python's json.dump
+// layout, decode back into AsWritten, and are encoded again unchanged.
+func TestNameAndIdentityFieldsAsWritten(t *testing.T) {
+	a := goldenArtifact()
+	dd := &a.DiscoveryDefinition
+	for key, raw := range map[string]string{
+		"repositoryNameField":        `["home"]`,
+		"sourceConfigIdentityFields": `"db"`,
+		"sourceConfigNameField":      `null`,
+	} {
+		if err := dd.SetField(key, json.RawMessage(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := dd.SetField("repositoryIdentityFields", json.RawMessage(`["home", "x"]`)); err != nil {
+		t.Fatal(err)
+	}
+	if len(dd.AsWritten) != 3 || len(dd.RepositoryIdentityFields) != 2 {
+		t.Fatalf("SetField: typed %q, as written %q", dd.RepositoryIdentityFields, dd.AsWritten)
+	}
+	if err := dd.SetField("repositorySchema", json.RawMessage(`{}`)); err == nil {
+		t.Error("SetField set a field that is not a name or identity field")
+	}
+	b, err := Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `
+        "repositoryIdentityFields": [
+            "home",
+            "x"
+        ],
+        "repositoryNameField": [
+            "home"
+        ],
+        "repositorySchema": {`
+	want2 := `
+        "sourceConfigIdentityFields": "db",
+        "sourceConfigNameField": null,
+        "sourceConfigSchema": {`
+	if !bytes.Contains(b, []byte(want)) || !bytes.Contains(b, []byte(want2)) {
+		t.Errorf("the fields are not written as they are:\n%s", b)
+	}
+	got, err := Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := got.DiscoveryDefinition
+	var nameField bytes.Buffer
+	json.Compact(&nameField, g.AsWritten["repositoryNameField"])
+	if nameField.String() != `["home"]` || g.RepositoryNameField != "" || g.SourceConfigIdentityFields != nil ||
+		len(g.AsWritten) != 3 || strings.Join(g.RepositoryIdentityFields, ",") != "home,x" {
+		t.Errorf("decoded %+v", g)
+	}
+	again, _ := Marshal(got)
+	if !bytes.Equal(b, again) {
+		t.Error("Decode then Marshal changes the artifact")
+	}
+}

@@ -209,9 +209,18 @@ func jsonText(v any) string {
 		return fmt.Sprint(v)
 	}
 	if len(b) > 60 {
-		return string(b[:57]) + "..."
+		return strings.ToValidUTF8(string(b[:57]), "") + "..."
 	}
 	return string(b)
+}
+
+// valueText is a value for a message: its kind and its JSON text
+// (`an array ["name"]`), or null.
+func valueText(v any) string {
+	if v == nil {
+		return "null"
+	}
+	return typeName(v) + " " + jsonText(v)
 }
 
 // CheckEngineAPI applies the client's engine API check before an upload (docs/upload.md) to the
@@ -515,18 +524,25 @@ func (c *checker) discovery(v any, schemas map[string]any) {
 				props = pm
 			}
 		}
+		def := kind + "Definition"
 		if x, ok := m[kind+"IdentityFields"]; ok {
 			ptr := p + "/" + kind + "IdentityFields"
 			arr, ok := x.([]any)
 			switch {
 			case !ok:
-				c.addf(ptr, "must be an array of property names, not %s", typeName(x))
+				c.addf(ptr, "must be a list of property names (strings), not %s: the engine cannot identify discovered objects by it; "+
+					"dvp copies the identityFields of %s in schema.json into the artifact as they are, so write them there as a list of strings", valueText(x), def)
 			case len(arr) == 0:
 				c.addf(ptr, "must name at least one property of %sSchema", kind)
 			default:
 				seen := map[string]bool{}
 				for i, it := range arr {
 					ip := fmt.Sprintf("%s/%d", ptr, i)
+					if _, isStr := it.(string); !isStr {
+						c.addf(ip, "must be a string (a property name), not %s: the engine cannot identify discovered objects by it; "+
+							"dvp copies the identityFields of %s in schema.json into the artifact as they are, so write them there as a list of strings", valueText(it), def)
+						continue
+					}
 					s, ok := c.str(ip, it)
 					if !ok {
 						continue
@@ -543,7 +559,10 @@ func (c *checker) discovery(v any, schemas map[string]any) {
 		}
 		if x, ok := m[kind+"NameField"]; ok {
 			ptr := p + "/" + kind + "NameField"
-			if s, ok := c.str(ptr, x); ok && hasSchema {
+			if _, isStr := x.(string); !isStr {
+				c.addf(ptr, "must be a string (a property name), not %s: the engine cannot name discovered objects by it; "+
+					"dvp copies the nameField of %s in schema.json into the artifact as it is, so write it there as a string", valueText(x), def)
+			} else if s, ok := c.str(ptr, x); ok && hasSchema {
 				if _, ok := props[s]; !ok {
 					c.addf(ptr, "%q is not a property of %sSchema", s, kind)
 				}

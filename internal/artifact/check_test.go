@@ -125,6 +125,17 @@ func TestCheckRefusesBrokenArtifacts(t *testing.T) {
 		}), []string{"/snapshotSchema: the schema does not compile"}},
 		{"identity field not a property", mutate(func(m map[string]any) { sub(m, "discoveryDefinition")["repositoryIdentityFields"] = []string{"nope"} }),
 			[]string{`/discoveryDefinition/repositoryIdentityFields/0: "nope" is not a property of repositorySchema`}},
+		{"name field a list", mutate(func(m map[string]any) { sub(m, "discoveryDefinition")["repositoryNameField"] = []string{"home"} }),
+			[]string{`/discoveryDefinition/repositoryNameField: must be a string (a property name), not an array ["home"]: the engine cannot name discovered objects by it; ` +
+				`dvp copies the nameField of repositoryDefinition in schema.json into the artifact as it is, so write it there as a string`}},
+		{"identity fields a string", mutate(func(m map[string]any) { sub(m, "discoveryDefinition")["sourceConfigIdentityFields"] = "db" }),
+			[]string{`/discoveryDefinition/sourceConfigIdentityFields: must be a list of property names (strings), not a string "db": the engine cannot identify discovered objects by it; ` +
+				`dvp copies the identityFields of sourceConfigDefinition in schema.json into the artifact as they are, so write them there as a list of strings`}},
+		{"identity field a number, name field null", mutate(func(m map[string]any) {
+			sub(m, "discoveryDefinition")["repositoryIdentityFields"] = []any{"home", 2}
+			sub(m, "discoveryDefinition")["sourceConfigNameField"] = nil
+		}), []string{`/discoveryDefinition/repositoryIdentityFields/1: must be a string (a property name), not a number 2: `,
+			`/discoveryDefinition/sourceConfigNameField: must be a string (a property name), not null: `}},
 		{"sourceCode not a string", mutate(func(m map[string]any) { m["sourceCode"] = 5 }), []string{"/sourceCode: must be a string"}},
 		{"sourceCode not base64", mutate(func(m map[string]any) { m["sourceCode"] = "%%%%" }), []string{"scan: illegal base64"}},
 		{"sourceCode not a zip", mutate(func(m map[string]any) { m["sourceCode"] = base64.StdEncoding.EncodeToString([]byte("hello")) }),

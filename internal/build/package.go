@@ -348,12 +348,11 @@ func newArtifact(cfg *config.Config, sch *schema.Schema, m *artifact.PluginManif
 	dd := &a.DiscoveryDefinition
 	for _, d := range []struct {
 		name   string
-		ids    *[]string
-		nameF  *string
 		schema *json.RawMessage
+		keys   map[string]string // schema.json's key -> the artifact's
 	}{
-		{"repositoryDefinition", &dd.RepositoryIdentityFields, &dd.RepositoryNameField, &dd.RepositorySchema},
-		{"sourceConfigDefinition", &dd.SourceConfigIdentityFields, &dd.SourceConfigNameField, &dd.SourceConfigSchema},
+		{"repositoryDefinition", &dd.RepositorySchema, map[string]string{"identityFields": "repositoryIdentityFields", "nameField": "repositoryNameField"}},
+		{"sourceConfigDefinition", &dd.SourceConfigSchema, map[string]string{"identityFields": "sourceConfigIdentityFields", "nameField": "sourceConfigNameField"}},
 	} {
 		stripped, removed, err := stripKeys(def(d.name), discoveryKeys)
 		if err != nil {
@@ -361,14 +360,14 @@ func newArtifact(cfg *config.Config, sch *schema.Schema, m *artifact.PluginManif
 			continue
 		}
 		*d.schema = stripped
-		if raw, ok := removed["identityFields"]; ok {
-			if err := json.Unmarshal(raw, d.ids); err != nil {
-				ps = append(ps, pointed(sch, "/"+d.name+"/identityFields", "identityFields must be an array of property names (strings), not %s", oneLine(raw)))
-			}
-		}
-		if raw, ok := removed["nameField"]; ok {
-			if err := json.Unmarshal(raw, d.nameF); err != nil {
-				ps = append(ps, pointed(sch, "/"+d.name+"/nameField", "nameField must be a property name (a string), not %s", oneLine(raw)))
+		// dvp copies nameField and identityFields as they are, whatever
+		// their type (docs/compatibility.md, The artifact); schema.json's
+		// warnings say what an engine expects there.
+		for _, k := range discoveryKeys {
+			if raw, ok := removed[k]; ok {
+				if err := dd.SetField(d.keys[k], raw); err != nil {
+					ps = append(ps, pointed(sch, "/"+d.name+"/"+k, "cannot read %s: %v", k, err))
+				}
 			}
 		}
 	}

@@ -283,7 +283,7 @@ func (b *builder) buildTop(k string) {
 		if len(nt.doc) > 0 {
 			nt.doc = append(nt.doc, "")
 		}
-		nt.doc = append(nt.doc, strings.Join(keys, " "))
+		nt.doc = append(nt.doc, sanitize(strings.Join(keys, " "))...) // names may hold line breaks
 	}
 	b.fillStruct(nt, src, l)
 }

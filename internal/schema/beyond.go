@@ -104,16 +104,32 @@ func (s *Schema) discoverable(name string, def map[string]any, warn warnFunc) {
 				}
 			}
 		default:
-			warn(ptr, false, "write \"nameField\": \"<property>\"",
-				"nameField must be a string naming a property, not %s", pycompat.Repr(forValidation(nf), nil, 60))
+			hint := fmt.Sprintf("write \"nameField\": \"<property>\", naming one of the properties of %s: %s", name, propList(props))
+			if l, ok := nf.([]any); ok && len(l) == 1 {
+				if p, ok := l[0].(string); ok && declared(p) {
+					hint = fmt.Sprintf("write \"nameField\": %s", quoteJSON(p))
+				}
+			}
+			warn(ptr, false, hint,
+				"nameField is %s, not a string: dvp writes it into the artifact as it is, and an engine, which takes a string naming a property there, refuses the upload",
+				pycompat.Repr(forValidation(nf), nil, 60))
 		}
 	}
 	if idf, has := def["identityFields"]; has {
 		ptr := base + "/identityFields"
 		list, ok := idf.([]any)
 		if !ok || len(list) == 0 {
-			warn(ptr, false, "write \"identityFields\": [\"<property>\", ...] with at least one property",
-				"identityFields must be a non-empty list of property names, not %s", pycompat.Repr(forValidation(idf), nil, 60))
+			hint := "write \"identityFields\": [\"<property>\", ...] with at least one property"
+			if p, ok := idf.(string); ok && declared(p) {
+				hint = fmt.Sprintf("write \"identityFields\": [%s]", quoteJSON(p))
+			}
+			what := "not a list of strings"
+			if ok {
+				what = "an empty list"
+			}
+			warn(ptr, false, hint,
+				"identityFields is %s, %s: dvp writes it into the artifact as it is, and an engine, which takes a non-empty list of property names there, refuses the upload",
+				pycompat.Repr(forValidation(idf), nil, 60), what)
 			return
 		}
 		for i, x := range list {
@@ -121,7 +137,8 @@ func (s *Schema) discoverable(name string, def map[string]any, warn warnFunc) {
 			f, ok := x.(string)
 			if !ok {
 				warn(ip, false, "identityFields entries are property names (strings)",
-					"identityFields entry %s is not a string", pycompat.Repr(forValidation(x), nil, 60))
+					"identityFields entry %s is not a string: dvp writes the list into the artifact as it is, and an engine, which takes a list of strings there, refuses the upload",
+					pycompat.Repr(forValidation(x), nil, 60))
 				continue
 			}
 			if !declared(f) {
@@ -130,6 +147,15 @@ func (s *Schema) discoverable(name string, def map[string]any, warn warnFunc) {
 			}
 		}
 	}
+}
+
+// quoteJSON is s as a JSON string, for a hint the user copies.
+func quoteJSON(s string) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 func propList(props map[string]any) string {
