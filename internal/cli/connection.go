@@ -87,7 +87,7 @@ func resolveConnection(ctx context.Context, app *App, cmd *cobra.Command, o *Con
 	}
 	c := &connection{}
 	if c.engine, _ = s.Get(settings.KeyEngine); c.engine == "" {
-		return nil, Usagef("Invalid value for '-e' / '--engine': Option is required and must be specified via the command line or using the environment variable \"DVP_ENGINE\"%s.", orInFile(s, settings.KeyEngine))
+		return nil, Usagef("Invalid value for '-e' / '--engine': %s It can also be given with the environment variable \"DVP_ENGINE\"%s.", dvpRequired, orInFile(s, settings.KeyEngine))
 	}
 	logEngineSetting(app, s)
 	// An address dvp cannot use is a bad setting, as a missing one is:
@@ -96,7 +96,7 @@ func resolveConnection(ctx context.Context, app *App, cmd *cobra.Command, o *Con
 		return nil, engineAddressError(s, err)
 	}
 	if c.user, _ = s.Get(settings.KeyUser); c.user == "" {
-		return nil, Usagef("Invalid value for '-u' / '--user': Option is required and must be specified via the command line or using the environment variable \"DVP_USER\"%s.", orInFile(s, settings.KeyUser))
+		return nil, Usagef("Invalid value for '-u' / '--user': %s It can also be given with the environment variable \"DVP_USER\"%s.", dvpRequired, orInFile(s, settings.KeyUser))
 	}
 	if err := check(); err != nil {
 		return nil, err
@@ -132,6 +132,11 @@ func resolveConnection(ctx context.Context, app *App, cmd *cobra.Command, o *Con
 
 // orInFile names the config file a setting may also come from, with its
 // warnings in mind (a [defualt] section reads nothing).
+// dvpRequired is dvp's sentence for a required option not given: dvp in Go
+// says it whole, then where else the value can come from
+// (docs/compatibility.md, The command line).
+const dvpRequired = "Option is required and must be specified via the command line."
+
 func orInFile(s *settings.Settings, key string) string {
 	f := s.ConfigFile()
 	if f == "" {
