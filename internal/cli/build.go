@@ -160,7 +160,10 @@ func runGenerate(app *App, opts BuildOptions) error {
 				fmt.Fprintf(app.messageOut(), "Validation failed on plugin file %s : %d error(s) of a full build, reported above as warnings; generating anyway.\n", abs, res.Demoted[f])
 			}
 			// Silent without problems unless -v, as dvp's -g (its one line
-			// is at INFO level).
+			// is at INFO level: dvp's sentence, of Go code).
+			if app.Verbose > 0 {
+				fmt.Fprintln(app.messageOut(), "Generating Go code only. Skipping artifact build.")
+			}
 			if len(problems) > 0 || app.Verbose > 0 {
 				fmt.Fprintf(app.messageOut(), "Generated %d files in %s (%s).\n", len(res.Files), displayPath(res.Dir, opts.Cwd), problems.Summary())
 			}
