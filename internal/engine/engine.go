@@ -336,13 +336,17 @@ func openDataDir(cfg Config) (*dataDir, error) {
 // newRunner is the runner of the engine's plugin processes and commands.
 func newRunner(cfg Config, dir *dataDir) *exec.Runner {
 	st := dir.store
-	return &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, MaxCodeBytes: cfg.MaxSourceBytes, Redactor: cfg.Redactor, Secret: dir.keeper.Register,
+	rn := &exec.Runner{DataDir: cfg.DataDir, Timeout: cfg.OperationTimeout, MaxCodeBytes: cfg.MaxSourceBytes, Redactor: cfg.Redactor, Secret: dir.keeper.Register,
 		Sandbox: cfg.Sandbox, Limits: cfg.Limits, Hidden: hiddenDirs(cfg.DataDir, cfg.Home, cfg.SecretFiles),
 		Memory: pluginhost.NewMemoryBudget(cfg.LibraryMemory),
 		Environment: func(ctx context.Context, ref string) (env engineapi.Environment, found bool, err error) {
 			found, err = st.GetObject(ctx, store.KindEnvironment, ref, &env)
 			return env, found, err
 		}}
+	if cfg.Redactor != nil {
+		rn.Known = cfg.Redactor.Known
+	}
+	return rn
 }
 
 // recover brings the data directory back to a consistent state after a

@@ -90,6 +90,16 @@ func (r *Redactor) Add(secret string) {
 	}
 }
 
+// Known reports whether secret is registered.
+func (r *Redactor) Known(secret string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if len(secret) < shortSecret {
+		return r.short[secret]
+	}
+	return r.long[secret]
+}
+
 // Redact returns s with every registered secret and every secret-shaped
 // field masked.
 func (r *Redactor) Redact(s string) string {

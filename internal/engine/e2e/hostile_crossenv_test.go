@@ -31,21 +31,7 @@ func TestHostilePluginStaysOnItsEnvironments(t *testing.T) {
 	if r := rec.run("", nil, args...); r.code != 0 {
 		t.Fatalf("environment add crossenv: exit %d\n%s\n%s\nengine:\n%s", r.code, r.stdout, r.stderr, e.out)
 	}
-	code, b := e.api(t).do("GET", "delphix/repository", "application/json", nil)
-	var list struct {
-		Result []struct {
-			Name string `json:"name"`
-		} `json:"result"`
-	}
-	if code != 200 || json.Unmarshal(b, &list) != nil {
-		t.Fatalf("repositories: %d %s", code, b)
-	}
-	got := map[string]string{}
-	for _, r := range list.Result {
-		k, v, _ := strings.Cut(r.Name, "=")
-		got[k] = v
-	}
-	t.Logf("attempts: %v", got)
+	got := repositoryNames(t, e)
 	tried := 0
 	for k, v := range got {
 		if !strings.HasPrefix(k, "cross-") {
@@ -63,4 +49,38 @@ func TestHostilePluginStaysOnItsEnvironments(t *testing.T) {
 	if want := "ran as " + ownUser; got["own"] != want {
 		t.Errorf("run_bash on its own environment: %q, want %q", got["own"], want)
 	}
+}
+
+// repositoryNames are the repositories the engine stores, name=value (the
+// hostile plugin's reports), as a map.
+func repositoryNames(t *testing.T, e *engineProc) map[string]string {
+	t.Helper()
+	code, b := e.api(t).do("GET", "delphix/repository", "application/json", nil)
+	var list struct {
+		Result []struct {
+			Name string `json:"name"`
+		} `json:"result"`
+	}
+	if code != 200 || json.Unmarshal(b, &list) != nil {
+		t.Fatalf("repositories: %d %s", code, b)
+	}
+	got := map[string]string{}
+	for _, r := range list.Result {
+		k, v, _ := strings.Cut(r.Name, "=")
+		got[k] = v
+	}
+	t.Logf("attempts: %v", got)
+	return got
+}
+
+// hostileDiscover adds the local environment env to the engine e, whose
+// hostile plugin's discovery there makes the attack env names, and
+// returns the repositories (repositoryNames).
+func hostileDiscover(t *testing.T, e *engineProc, env string) map[string]string {
+	t.Helper()
+	rec := &recorder{t: t, home: filepath.Join(filepath.Dir(e.dataDir), "client"), env: []string{"DVP_PASSWORD=" + adminPassword}}
+	if r := rec.run("", nil, "environment", "add", env, "--local", "-e", e.url, "-u", "admin"); r.code != 0 {
+		t.Fatalf("environment add %s: exit %d\n%s\n%s\nengine:\n%s", env, r.code, r.stdout, r.stderr, e.out)
+	}
+	return repositoryNames(t, e)
 }

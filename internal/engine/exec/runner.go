@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dvpkit/dvp/internal/artifact"
@@ -50,6 +51,9 @@ type Runner struct {
 	// Secret registers a secret the plugin obtained (a vault's
 	// credentials, an upgraded password) with the redactor.
 	Secret func(string)
+	// Known tells whether the redactor knows a secret already (nil: it
+	// knows none).
+	Known func(string) bool
 	// Sandbox isolates plugin processes and the commands they run on local
 	// environments (docs/engine.md, "Sandbox"); nil runs them unconfined,
 	// and every operation's job says so.
@@ -74,6 +78,9 @@ type Runner struct {
 	binUse  map[string]int
 	retired map[string]bool
 	logs    sharedLogs
+	// secretBytes counts the new secrets all plugin processes made the
+	// engine learn (learn).
+	secretBytes atomic.Int64
 }
 
 // Job is the job a plugin runs for: its operations are recorded as its
@@ -200,8 +207,11 @@ type engineLibraries struct {
 	// given are the environments of the connections the engine passed
 	// to the plugin's operations: the only ones its library calls may
 	// name (exec).
-	given  map[string]bool
-	syncTo string // run_sync destination (direct ingestion)
+	given map[string]bool
+	// secretBytes counts the new secrets this plugin process made the
+	// engine learn (learn).
+	secretBytes int64
+	syncTo      string // run_sync destination (direct ingestion)
 	// exposed are the storage directories of the job's containers, which
 	// its commands on local environments see.
 	exposed []string
@@ -364,16 +374,60 @@ func (l *engineLibraries) RetrieveCredentials(ctx context.Context, supplier json
 	c, err := l.base.RetrieveCredentials(ctx, supplier)
 	switch c := c.(type) {
 	case sdk.PasswordCredentials:
-		l.rn.Secret(c.Password)
+		if err := l.learn(c.Password); err != nil {
+			return nil, err
+		}
 	case sdk.KeyPairCredentials:
-		l.rn.Secret(c.PrivateKey)
+		if err := l.learn(c.PrivateKey); err != nil {
+			return nil, err
+		}
 	}
 	return c, err
 }
 
 func (l *engineLibraries) UpgradePassword(ctx context.Context, password, username string) (json.RawMessage, error) {
-	l.rn.Secret(password)
+	if err := l.learn(password); err != nil {
+		return nil, err
+	}
 	return l.base.UpgradePassword(ctx, password, username)
+}
+
+// Bounds of the secrets plugins make the engine learn through their
+// library calls (retrieve_credentials, upgrade_password): each is
+// registered with the redactor for as long as the engine runs, and a
+// plugin could hand it any number of made-up ones.
+const (
+	MaxPluginSecret         = 64 << 10 // one secret (a password, a private key)
+	MaxPluginSecretBytes    = 1 << 20  // the new secrets of one plugin process
+	MaxAllPluginSecretBytes = 64 << 20 // the new secrets of all plugin processes
+)
+
+// learn registers a secret the plugin obtained (a vault's credentials, an
+// upgraded password) with the redactor, within the bounds above; a secret
+// the engine knows already costs nothing.
+func (l *engineLibraries) learn(secret string) error {
+	if secret == "" || l.rn.Known != nil && l.rn.Known(secret) {
+		return nil
+	}
+	if len(secret) > MaxPluginSecret {
+		return libErr(pluginhost.LibErrBadRequest, "The credential is %d bytes: a credential a plugin hands the engine holds at most %d bytes (a password or a private key is far shorter), and the engine keeps each to mask it in every log.", len(secret), MaxPluginSecret)
+	}
+	cost := int64(len(secret))
+	if strings.Contains(secret, "\n") {
+		cost *= 2 // its lines are registered too
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.secretBytes+cost > MaxPluginSecretBytes {
+		return libErr(pluginhost.LibErrNotAllowed, "The engine did not take this credential: a plugin process may make the engine learn at most %d bytes of new secrets (the engine keeps each to mask it in every log, for as long as it runs), and this one has made it learn %d.", MaxPluginSecretBytes, l.secretBytes)
+	}
+	if all := l.rn.secretBytes.Add(cost); all > MaxAllPluginSecretBytes {
+		l.rn.secretBytes.Add(-cost)
+		return libErr(pluginhost.LibErrNotAllowed, "The engine did not take this credential: the plugins have made it learn %d bytes of new secrets since it started, its bound (it keeps each to mask it in every log). Restart the engine (dvp engine serve) to forget them.", MaxAllPluginSecretBytes)
+	}
+	l.secretBytes += cost
+	l.rn.Secret(secret)
+	return nil
 }
 
 // Log writes a plugin log record, with every known secret masked; a

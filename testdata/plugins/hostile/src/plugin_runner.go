@@ -8,7 +8,8 @@
 // "bigmessage" only the attacks on the engine's memory (memory.go); on
 // "quiet", "manyrepos", "manyconfigs" and "bigconfigs" only the floods of
 // its discovery (flood.go); on "crossenv" only the library calls on other
-// environments (crossenv.go); elsewhere it also forks without bound, allocates without bound and logs
+// environments (crossenv.go); on "secrets" only the secrets it makes the
+// engine keep (secrets.go); elsewhere it also forks without bound, allocates without bound and logs
 // 300 MB.
 package main
 
@@ -116,6 +117,9 @@ func repositoryDiscovery(ctx context.Context, conn sdk.RemoteConnection) ([]gene
 		return r, nil
 	}
 	if r, ok := crossAttack(ctx, conn); ok {
+		return r, nil
+	}
+	if r, ok := secretsAttack(ctx, conn); ok {
 		return r, nil
 	}
 	control := conn.Environment.Name == "control"
