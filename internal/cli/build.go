@@ -23,7 +23,12 @@ type BuildOptions struct {
 	Check        bool
 	Baseline     string
 	Output       string
-	Cwd          string
+	// ConfigGiven and ArtifactGiven: -c and -a were given (else the
+	// project is looked for above the working directory, and the
+	// artifact goes next to its plugin_config.yml).
+	ConfigGiven, ArtifactGiven bool
+	// Cwd is the working directory (Build sets it).
+	Cwd string
 }
 
 func newBuildCmd(app *App) *cobra.Command {
@@ -53,41 +58,13 @@ writes nothing and exits 1 when the generated code on disk is stale (for CI).`,
   dvp build -g --check`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			// Which of the two dvp checks first depends on their order.
 			if err := mutuallyExclusive(cmd, app.Args, []string{"upload-artifact", "generate-only"}); err != nil {
 				return err
 			}
-			if err := checkOutputFlag(opts.Output); err != nil {
-				return err
-			}
-			if opts.Check && !opts.GenerateOnly {
-				return Usagef("--check goes with -g/--generate-only.")
-			}
-			cwd, err := app.IO.Getwd()
-			if err != nil {
-				return err
-			}
-			opts.Cwd = cwd
-			if dir := findProjectConfig(app, cmd, "plugin-config", cwd, &opts.ConfigPath); dir != "" && !cmd.Flags().Changed("upload-artifact") {
-				opts.ArtifactPath = filepath.Join(dir, opts.ArtifactPath)
-			}
-			if err := checkConfigFlag(cmd, cwd, opts.ConfigPath); err != nil {
-				return err
-			}
-			if opts.GenerateOnly {
-				if opts.Baseline != "" {
-					return Usagef("--baseline does not go with -g/--generate-only.")
-				}
-				return runGenerate(app, opts)
-			}
-			if err := checkArtifactPath(opts.ArtifactPath); err != nil {
-				return err
-			}
-			if opts.Baseline != "" {
-				if err := checkExistingFile("-b", "--baseline", opts.Baseline); err != nil {
-					return err
-				}
-			}
-			return runBuild(cmd.Context(), app, opts)
+			opts.ConfigGiven = cmd.Flags().Changed("plugin-config")
+			opts.ArtifactGiven = cmd.Flags().Changed("upload-artifact")
+			return Build(cmd.Context(), app, opts)
 		}),
 	}
 	f := cmd.Flags()
@@ -98,6 +75,44 @@ writes nothing and exits 1 when the generated code on disk is stale (for CI).`,
 	f.StringVarP(&opts.Baseline, "baseline", "b", "", "the artifact.json of the released build: check that this build upgrades it safely")
 	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	return cmd
+}
+
+// Build is dvp build once its flags are parsed: it checks the options,
+// finds the project and builds (runBuild) or, with -g, generates
+// (runGenerate).
+func Build(ctx context.Context, app *App, opts BuildOptions) error {
+	if err := checkOutputFlag(opts.Output); err != nil {
+		return err
+	}
+	if opts.Check && !opts.GenerateOnly {
+		return Usagef("--check goes with -g/--generate-only.")
+	}
+	cwd, err := app.IO.Getwd()
+	if err != nil {
+		return err
+	}
+	opts.Cwd = cwd
+	if dir := discoverProjectFile(app, opts.ConfigGiven, cwd, configFileName, &opts.ConfigPath); dir != "" && !opts.ArtifactGiven {
+		opts.ArtifactPath = filepath.Join(dir, opts.ArtifactPath)
+	}
+	if err := checkConfigPath(opts.ConfigGiven, cwd, opts.ConfigPath); err != nil {
+		return err
+	}
+	if opts.GenerateOnly {
+		if opts.Baseline != "" {
+			return Usagef("--baseline does not go with -g/--generate-only.")
+		}
+		return runGenerate(app, opts)
+	}
+	if err := checkArtifactPath(opts.ArtifactPath); err != nil {
+		return err
+	}
+	if opts.Baseline != "" {
+		if err := checkExistingFile("-b", "--baseline", opts.Baseline); err != nil {
+			return err
+		}
+	}
+	return runBuild(ctx, app, opts)
 }
 
 // GenerateReport is the JSON form of dvp build -g's result.

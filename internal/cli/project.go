@@ -53,7 +53,14 @@ func findProjectConfig(app *App, cmd *cobra.Command, flag, cwd string, path *str
 // findProjectFile is findProjectConfig for any file of a project that a
 // flag (flag) names, name by default.
 func findProjectFile(app *App, cmd *cobra.Command, flag, cwd, name string, path *string) (dir string) {
-	if f := cmd.Flags().Lookup(flag); f == nil || f.Changed || *path != name || cwd == "" {
+	f := cmd.Flags().Lookup(flag)
+	return discoverProjectFile(app, f == nil || f.Changed, cwd, name, path)
+}
+
+// discoverProjectFile is findProjectFile once the flag is known to have
+// been given or not: given, it leaves *path as it is.
+func discoverProjectFile(app *App, given bool, cwd, name string, path *string) (dir string) {
+	if given || *path != name || cwd == "" {
 		return ""
 	}
 	candidate := findUp(cwd, name)
@@ -78,7 +85,13 @@ func missingConfig(short, long, cwd string) error {
 // checkConfigFlag checks the -c flag of cmd once discovery has run: a
 // missing default is missingConfig, anything else checkExistingFile's.
 func checkConfigFlag(cmd *cobra.Command, cwd, path string) error {
-	if !cmd.Flags().Changed("plugin-config") && path == configFileName {
+	return checkConfigPath(cmd.Flags().Changed("plugin-config"), cwd, path)
+}
+
+// checkConfigPath is checkConfigFlag once -c is known to have been given
+// or not.
+func checkConfigPath(given bool, cwd, path string) error {
+	if !given && path == configFileName {
 		if _, err := os.Stat(path); os.IsNotExist(err) {
 			return missingConfig("-c", "--plugin-config", cwd)
 		}
