@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dvpkit/dvp/internal/artifact"
 	"github.com/dvpkit/dvp/internal/engineapi"
@@ -303,30 +304,78 @@ func writeJSON(app *App, v any) error {
 }
 
 // readParams reads --params: inline JSON, or @FILE. The value must be a
-// JSON object.
+// JSON object; a syntax error is placed (FILE:LINE:COL, or the column of
+// the inline value).
 func readParams(flag, v string) (json.RawMessage, error) {
 	if v == "" {
 		return json.RawMessage(`{}`), nil
 	}
 	data := []byte(v)
-	if strings.HasPrefix(v, "@") {
-		b, err := fsutil.ReadRegular(v[1:], maxParamsFile)
+	file, fromFile := strings.CutPrefix(v, "@")
+	if fromFile {
+		b, err := fsutil.ReadRegular(file, maxParamsFile)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, Usagef("Invalid value for '%s': File '%s' does not exist.", flag, v[1:])
+			return nil, Usagef("Invalid value for '%s': File '%s' does not exist.", flag, file)
 		} else if err != nil {
-			return nil, Usagef("Invalid value for '%s': cannot read %s: %v.", flag, v[1:], err)
+			return nil, Usagef("Invalid value for '%s': cannot read %s: %v.", flag, file, err)
 		}
 		data = b
 	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil || m == nil {
-		why := "it is not a JSON object"
-		if err != nil {
-			why = err.Error()
+	var doc any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		where := ""
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			line, col := jsonPosition(data, syn)
+			switch {
+			case fromFile:
+				where = fmt.Sprintf("%s:%d:%d: ", file, line, col)
+			case line == 1:
+				where = fmt.Sprintf("column %d: ", col)
+			default:
+				where = fmt.Sprintf("line %d, column %d: ", line, col)
+			}
 		}
-		return nil, Usagef("Invalid value for '%s': %s (give a JSON object, or @FILE for a file holding one).", flag, why)
+		return nil, Usagef("Invalid value for '%s': %s%s (give a JSON object, or @FILE for a file holding one).", flag, where, termsafe.String(strings.TrimPrefix(err.Error(), "json: ")))
+	}
+	if _, ok := doc.(map[string]any); !ok {
+		in := ""
+		if fromFile {
+			in = " in " + file
+		}
+		return nil, Usagef("Invalid value for '%s': the JSON%s is %s, not an object (give a JSON object such as '{\"name\": \"x\"}', or @FILE for a file holding one).", flag, in, jsonKind(doc))
 	}
 	return json.RawMessage(data), nil
+}
+
+// jsonPosition is the line and column (1-based, in characters) of a JSON
+// syntax error in data: the character that is wrong, or the end of data
+// when it ends too soon.
+func jsonPosition(data []byte, syn *json.SyntaxError) (line, col int) {
+	pos := int(syn.Offset) - 1 // the offset is just after the wrong byte
+	if pos < 0 || strings.HasPrefix(syn.Error(), "unexpected end") {
+		pos = int(syn.Offset)
+	}
+	pos = min(max(pos, 0), len(data))
+	before := data[:pos]
+	start := bytes.LastIndexByte(before, '\n') + 1
+	return bytes.Count(before, []byte{'\n'}) + 1, utf8.RuneCount(before[start:]) + 1
+}
+
+// jsonKind names the kind of a decoded JSON value that is not an object.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	default:
+		return "a number"
+	}
 }
 
 // listColumns describe a list in text: the header row printed above it
