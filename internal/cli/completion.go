@@ -14,6 +14,7 @@ import (
 	"github.com/dvpkit/dvp/internal/termsafe"
 	"github.com/dvpkit/dvp/sdk/protocol"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Shell completion: the values of every flag with a fixed set of values,
@@ -53,6 +54,14 @@ var (
 		"file":            {"yml", "yaml"},
 	}
 	flagDirs = []string{"root-dir", "directory", "data-dir"}
+	// flagAnyFiles name a file of any name (a key, a certificate, a
+	// password file, --params @FILE): the shell completes file names.
+	// Every other flag that takes a value completes what the maps above
+	// say, or nothing: never file names after --timeout or --user.
+	flagAnyFiles = map[string]bool{
+		"ca-file": true, "ssh-key": true, "known-hosts": true, "tls-cert": true, "tls-key": true,
+		"admin-password-file": true, "ready-file": true, "junit": true, "params": true, "snapshot-params": true,
+	}
 )
 
 // objectKind is a kind of engine object that completion lists.
@@ -157,6 +166,14 @@ func addCompletions(app *App, root *cobra.Command) {
 				}
 			}
 		}
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if t := f.Value.Type(); t == "bool" || t == "count" || flagAnyFiles[f.Name] {
+				return
+			}
+			if _, ok := c.GetFlagCompletionFunc(f.Name); !ok {
+				c.RegisterFlagCompletionFunc(f.Name, cobra.NoFileCompletions)
+			}
+		})
 		for _, sub := range c.Commands() {
 			walk(sub)
 		}

@@ -5,10 +5,13 @@ import (
 	"context"
 	"io"
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/dvpkit/dvp/internal/engineclient"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // runCompletion runs dvp __complete ARGS... with an empty word to complete,
@@ -105,5 +108,48 @@ func TestCompletionFromStalledEngine(t *testing.T) {
 	}
 	if asked != 1 {
 		t.Errorf("completion made %d engine clients through the App, want 1", asked)
+	}
+}
+
+// saysFile finds "file" (not "files") in a flag's usage.
+var saysFile = regexp.MustCompile(`(?i)\bfile\b`)
+
+// Every flag that takes a value completes something chosen for it: its
+// values, files of its kind, engine objects, or nothing. Only the flags
+// that name a file of any name leave the shell to complete file names, and
+// a flag that says it takes a file is one of those (so a new one is
+// classified, not left to offer files after --timeout or --user).
+func TestEveryValueFlagCompletes(t *testing.T) {
+	app, _ := testApp(t, "", false)
+	app.IO.Getwd = func() (string, error) { return app.IO.Home, nil }
+	root := NewRootCmd(app)
+	seen := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if tp := f.Value.Type(); tp == "bool" || tp == "count" {
+				return
+			}
+			_, has := c.GetFlagCompletionFunc(f.Name)
+			seen[f.Name] = true
+			switch {
+			case flagAnyFiles[f.Name] && has:
+				t.Errorf("%s --%s names any file, but has a completion of its own", c.CommandPath(), f.Name)
+			case !flagAnyFiles[f.Name] && !has:
+				t.Errorf("%s --%s completes nothing chosen: the shell offers file names", c.CommandPath(), f.Name)
+			}
+			if saysFile.MatchString(f.Usage) && !flagAnyFiles[f.Name] && flagFiles[f.Name] == nil && f.Name != "hook" {
+				t.Errorf("%s --%s says it takes a file (%q): list it in flagAnyFiles or flagFiles", c.CommandPath(), f.Name, f.Usage)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	for name := range flagAnyFiles {
+		if !seen[name] {
+			t.Errorf("flagAnyFiles lists --%s, which no command has", name)
+		}
 	}
 }
