@@ -27,15 +27,21 @@ func (s *Settings) KeyLine(key string) int {
 	if err != nil {
 		return 0
 	}
-	found, section := 0, ""
+	return keyLine(b, "default", key)
+}
+
+// keyLine returns the line of the config file b that sets key in section
+// (the last such line), 0 when none does.
+func keyLine(b []byte, section, key string) int {
+	found, cur := 0, ""
 	for i, line := range strings.Split(string(b), "\n") {
 		t := strings.TrimSpace(line)
 		switch {
 		case t == "" || t[0] == '#' || t[0] == ';' || len(line) > len(strings.TrimLeft(line, " \t")):
 			// a comment, or an indented line continuing a value
 		case strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]"):
-			section = strings.TrimSpace(t[1 : len(t)-1])
-		case section == "default":
+			cur = strings.TrimSpace(t[1 : len(t)-1])
+		case cur == section:
 			if k, _, ok := cutDelimiter(t); ok && k == key {
 				found = i + 1
 			}

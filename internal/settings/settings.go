@@ -96,6 +96,17 @@ func Load(o Options) (*Settings, error) {
 			}
 		}
 		if err := v.ReadInConfig(); err != nil {
+			var ie *interpolationError
+			if errors.As(err, &ie) {
+				b, _ := os.ReadFile(s.path)
+				at := s.path
+				if n := keyLine(b, ie.section, ie.key); n > 0 {
+					at = fmt.Sprintf("%s:%d", s.path, n)
+				} else if n := keyLine(b, defaultSection, ie.key); n > 0 {
+					at = fmt.Sprintf("%s:%d", s.path, n)
+				}
+				return nil, fmt.Errorf("%s: %v\n%s", at, ie, configFormatHint)
+			}
 			var pe *fs.PathError
 			if !errors.As(err, &pe) || !errors.Is(pe.Err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("cannot read the dvp config file %s: %v\n%s", s.path, err, configFormatHint)
@@ -286,6 +297,17 @@ func (c iniCodec) Decode(b []byte, out map[string]any) error {
 	if err != nil {
 		return err
 	}
+	raw := func(sec *ini.Section) map[string]string {
+		vals := map[string]string{}
+		for _, k := range sec.Keys() {
+			vals[k.Name()] = continuationLines(k.Value())
+		}
+		return vals
+	}
+	defaults := map[string]string{}
+	if sec, err := f.GetSection(defaultSection); err == nil {
+		defaults = raw(sec)
+	}
 	for _, sec := range f.Sections() {
 		keys, ok := knownKeys[sec.Name()]
 		if !ok {
@@ -296,14 +318,21 @@ func (c iniCodec) Decode(b []byte, out map[string]any) error {
 			dst = map[string]any{}
 			out["dev"] = dst
 		}
+		// configparser's view of the section: [DEFAULT] below it, and
+		// each value interpolated (interpolate.go).
+		vals := sectionValues(raw(sec), defaults)
 		for _, k := range keys {
-			if sec.HasKey(k) {
-				val := continuationLines(sec.Key(k).String())
-				if k == "vsdk_root" {
-					val = expandHome(val, c.home)
-				}
-				dst[k] = val
+			if _, ok := vals[k]; !ok {
+				continue
 			}
+			val, err := interpolate(sec.Name(), k, vals)
+			if err != nil {
+				return err
+			}
+			if k == "vsdk_root" {
+				val = expandHome(val, c.home)
+			}
+			dst[k] = val
 		}
 	}
 	return nil

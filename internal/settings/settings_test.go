@@ -127,15 +127,17 @@ func TestPrecedenceEachLayer(t *testing.T) {
 
 func TestINIAsConfigparser(t *testing.T) {
 	home := t.TempDir()
-	// [DEFAULT] is configparser's special section; keys are case-sensitive;
+	// [DEFAULT] is configparser's special section, whose keys every other
+	// section has unless it sets them (Python 3.11's configparser gives
+	// engine = "special" for [default] here); keys are case-sensitive;
 	// other sections are ignored.
 	writeConfig(t, home, "[DEFAULT]\nengine = special\n[default]\nEngine = wrongcase\nuser = u\n[other]\npassword = nope\n")
 	s, err := Load(Options{Home: home})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := s.Get(KeyEngine); v != "" {
-		t.Errorf("engine = %q, want unset", v)
+	if v, src := s.Get(KeyEngine); v != "special" || src != FromFile {
+		t.Errorf("engine = %q from %q, want [DEFAULT]'s special from the file", v, src)
 	}
 	if v, _ := s.Get(KeyUser); v != "u" {
 		t.Errorf("user = %q", v)
@@ -184,5 +186,80 @@ func TestINIValuesAsConfigparser(t *testing.T) {
 				t.Errorf("%q: %s = %q, want %q", c.body, key, got, want)
 			}
 		}
+	}
+}
+
+// TestDefaultSectionAlone: [DEFAULT] is not a section of its own: without a
+// [default] section, its keys are not read (configparser's sections() does
+// not list it, and dvp reads only the sections listed).
+func TestDefaultSectionAlone(t *testing.T) {
+	home := t.TempDir()
+	writeConfig(t, home, "[DEFAULT]\nengine = e\nuser = u\npassword = p\n")
+	s, err := Load(Options{Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.Get(KeyEngine); v != "" || s.FileHasPassword() {
+		t.Errorf("engine = %q, password in file %v: [DEFAULT] alone was read", v, s.FileHasPassword())
+	}
+}
+
+// TestINIInterpolationAsConfigparser: values are interpolated as Python's
+// configparser (dvp's reader) does: %% is %, %(name)s the value of another
+// key of the section or of [DEFAULT]. The expected values and refusals are
+// Python 3.11's; a refusal names the file, the line and the key, never the
+// value (it may be a password).
+func TestINIInterpolationAsConfigparser(t *testing.T) {
+	cases := []struct {
+		body             string
+		engine, password string
+	}{
+		{"[default]\nengine = e%%x\npassword = 100%%\n", "e%x", "100%"},
+		{"[default]\nuser = admin\nengine = e\npassword = %(user)s-1\n", "e", "admin-1"},
+		{"[DEFAULT]\nhost = h.example.com\nsecret = s%%\n[default]\nengine = %(host)s\npassword = %(secret)s!\n", "h.example.com", "s%!"},
+		{"[default]\nengine = e\npassword = no-percent (x)s\n", "e", "no-percent (x)s"},
+	}
+	for _, c := range cases {
+		home := t.TempDir()
+		writeConfig(t, home, c.body)
+		s, err := Load(Options{Home: home})
+		if err != nil {
+			t.Errorf("%q: %v", c.body, err)
+			continue
+		}
+		for key, want := range map[string]string{KeyEngine: c.engine, KeyPassword: c.password} {
+			if got, _ := s.Get(key); got != want {
+				t.Errorf("%q: %s = %q, want %q", c.body, key, got, want)
+			}
+		}
+	}
+	for body, why := range map[string]string{
+		"[default]\nengine = e\npassword = se%cret\n":      "has a % that is not followed by % or (",
+		"[default]\nengine = e\npassword = %(secret)s\n":   "refers with %(...)s to a key that [default] does not have",
+		"[default]\nengine = e\npassword = %(secret\n":     "has a %( that does not start a reference %(name)s",
+		"[default]\nengine = e\npassword = %(password)s\n": "do not end within 10 steps",
+	} {
+		home := t.TempDir()
+		writeConfig(t, home, body)
+		_, err := Load(Options{Home: home})
+		if err == nil {
+			t.Errorf("%q: read, want a refusal", body)
+			continue
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, ConfigPath(home)+":3: the value of password in [default] ") || !strings.Contains(msg, why) ||
+			!strings.Contains(msg, "write %% for a % sign") {
+			t.Errorf("%q: %s", body, msg)
+		}
+		if strings.Contains(msg, "secret") || strings.Contains(msg, "cret") {
+			t.Errorf("%q: the refusal quotes the password: %s", body, msg)
+		}
+	}
+	// Keys dvp does not read are not interpolated, as configparser
+	// interpolates only the values read.
+	home := t.TempDir()
+	writeConfig(t, home, "[default]\nengine = e\nnote = 50%\n")
+	if _, err := Load(Options{Home: home}); err != nil {
+		t.Errorf("a %% in a key dvp does not read: %v", err)
 	}
 }
