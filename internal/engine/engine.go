@@ -115,6 +115,11 @@ type Config struct {
 	// kept; 0: DefaultKeepJobs, DefaultKeepJobsFor; negative: no bound.
 	KeepJobs    int
 	KeepJobsFor time.Duration
+	// JobEventsFirst and JobEventsLast bound one job's events: it keeps
+	// its first and its last ones, dropping those between
+	// (store.KeepJobEvents); 0: store.DefaultJobEventsFirst and
+	// store.DefaultJobEventsLast.
+	JobEventsFirst, JobEventsLast int
 	// Redactor masks secrets; the engine registers every secret of plugin
 	// parameters with it. Give the one Log's handler uses, so that the
 	// engine's log is masked too. nil: a new one.
@@ -324,6 +329,7 @@ func openDataDir(cfg Config) (*dataDir, error) {
 		lock.Close()
 		return nil, err
 	}
+	st.KeepJobEvents(cfg.JobEventsFirst, cfg.JobEventsLast)
 	engineID, err := st.EngineID(context.Background())
 	if err != nil {
 		st.Close()

@@ -59,7 +59,17 @@ type Job struct {
 	PercentComplete  float64    `json:"percentComplete"`
 	ParentAction     string     `json:"parentAction"`
 	Events           []JobEvent `json:"events"`
+	// NextEventsSince, when set, is the eventsSince that asks for the
+	// events after these: the job dropped events in their range (one
+	// event, event.job.events.dropped, stands for them), so the count of
+	// events received no longer is their number. Unset (0, left out)
+	// otherwise: that count is.
+	NextEventsSince int `json:"nextEventsSince,omitempty"`
 }
+
+// EventsDroppedCode is the message code of the event that stands for the
+// events a job dropped (docs/engine.md, "Jobs").
+const EventsDroppedCode = "event.job.events.dropped"
 
 // JobEvent is one event of a job. An event with a State is a change of the
 // job's state; one without is a message of the work.

@@ -78,8 +78,9 @@ func (c *Client) FollowJob(ctx context.Context, job string, timeout time.Duratio
 	deadline := time.Now().Add(timeout)
 	interval := 200 * time.Millisecond
 	var events []engineapi.JobEvent
+	since := 0
 	for {
-		j, err := c.GetJobSince(ctx, job, len(events))
+		j, err := c.GetJobSince(ctx, job, since)
 		if err != nil {
 			return nil, err
 		}
@@ -87,6 +88,12 @@ func (c *Client) FollowJob(ctx context.Context, job string, timeout time.Duratio
 			if onEvent != nil {
 				onEvent(ev)
 			}
+		}
+		// Where the job dropped events, one event stands for them and the
+		// engine says where to go on; else the count of events is it.
+		since += len(j.Events)
+		if j.NextEventsSince > 0 {
+			since = j.NextEventsSince
 		}
 		events = append(events, j.Events...)
 		j.Events = events

@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/engine/store"
@@ -132,11 +133,21 @@ func actionObject(a *store.Action) *engineapi.Action {
 	}
 }
 
-// jobObject renders a job (with its events) as a Job object.
+// jobObject renders a job (with its events) as a Job object. Where the
+// job dropped events (their numbers leave a gap: store.KeepJobEvents), one
+// event says how many and between which times, and NextEventsSince says
+// where a client that follows the job goes on.
 func jobObject(j *store.Job, a *store.Action) *engineapi.Job {
-	events := make([]engineapi.JobEvent, len(j.Events))
-	for i, ev := range j.Events {
-		events[i] = engineapi.JobEvent{
+	events := make([]engineapi.JobEvent, 0, len(j.Events))
+	prev, dropped := int64(j.EventsSince), false
+	prevTime := ""
+	for _, ev := range j.Events {
+		if ev.Seq > prev+1 {
+			events = append(events, droppedEvent(ev.Seq-prev-1, prevTime, ev, j))
+			dropped = true
+		}
+		prev, prevTime = ev.Seq, ev.Timestamp
+		events = append(events, engineapi.JobEvent{
 			Type:            "JobEvent",
 			Timestamp:       ev.Timestamp,
 			State:           ev.State,
@@ -146,7 +157,11 @@ func jobObject(j *store.Job, a *store.Action) *engineapi.Job {
 			MessageAction:   ev.Action,
 			EventType:       ev.EventType,
 			Diagnoses:       []string{},
-		}
+		})
+	}
+	next := 0
+	if dropped {
+		next = int(prev)
 	}
 	return &engineapi.Job{
 		Type:             "Job",
@@ -163,6 +178,23 @@ func jobObject(j *store.Job, a *store.Action) *engineapi.Job {
 		PercentComplete:  j.Percent,
 		ParentAction:     a.Ref(),
 		Events:           events,
+		NextEventsSince:  next,
+	}
+}
+
+// droppedEvent stands for the n events a job dropped before next (the
+// first event kept after them), which came after the time since ("" when
+// the answer starts there).
+func droppedEvent(n int64, since string, next store.JobEvent, j *store.Job) engineapi.JobEvent {
+	when := "before " + next.Timestamp
+	if since != "" {
+		when = fmt.Sprintf("between %s and %s", since, next.Timestamp)
+	}
+	first, last := j.EventsKept()
+	return engineapi.JobEvent{
+		Type: "JobEvent", Timestamp: next.Timestamp, PercentComplete: next.Percent,
+		MessageCode: engineapi.EventsDroppedCode, EventType: "WARNING", Diagnoses: []string{},
+		MessageDetails: fmt.Sprintf("%d events of this job were dropped (they came %s): a job keeps its first %d and its last %d events.", n, when, first, last),
 	}
 }
 

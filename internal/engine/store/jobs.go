@@ -107,7 +107,16 @@ type Job struct {
 	StartTime  string
 	UpdateTime string
 	Events     []JobEvent
+	// EventsSince is the number of events JobSince was asked to leave out
+	// (its since): Events are those after it.
+	EventsSince int
+	// keptFirst and keptLast are the store's KeepJobEvents.
+	keptFirst, keptLast int64
 }
+
+// EventsKept says how many of its first and of its last events a job
+// keeps (Store.KeepJobEvents), for JobSince's jobs.
+func (j *Job) EventsKept() (first, last int64) { return j.keptFirst, j.keptLast }
 
 // Ref is the job's reference (JOB-n).
 func (j *Job) Ref() string { return fmt.Sprintf("JOB-%d", j.ID) }
@@ -121,6 +130,10 @@ type JobEvent struct {
 	EventType   string
 	Percent     float64
 	State       *string
+	// Seq is the event's number in its job, from 1 (read by JobSince;
+	// ignored by writes). The events a job dropped (KeepJobEvents) leave
+	// their numbers out.
+	Seq int64
 }
 
 // InsertActionWithJob creates a running action and its job, and records
@@ -172,15 +185,50 @@ func (s *Store) InsertActionWithJobTx(a *Action, j *Job, first ...JobEvent) TxSt
 }
 
 // addEvent appends an event to a job in tx and updates the job's state
-// and progress.
-func addEvent(ctx context.Context, tx *sql.Tx, jobID int64, state string, ev JobEvent) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO job_events(job_id, seq, timestamp, message_code, details, action, event_type, percent, state)
-		VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_events WHERE job_id = ?), ?, ?, ?, ?, ?, ?, ?)`,
-		jobID, jobID, ev.Timestamp, ev.MessageCode, ev.Details, ev.Action, ev.EventType, ev.Percent, ev.State); err != nil {
+// and progress. Past the job's first s.evFirst + s.evLast events, each new
+// one drops the oldest of the last s.evLast (KeepJobEvents).
+func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, jobID int64, state string, ev JobEvent) error {
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO job_events(job_id, seq, timestamp, message_code, details, action, event_type, percent, state)
+		VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_events WHERE job_id = ?), ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		jobID, jobID, ev.Timestamp, ev.MessageCode, ev.Details, ev.Action, ev.EventType, ev.Percent, ev.State).Scan(&seq); err != nil {
 		return err
+	}
+	first, last := s.jobEventsKept()
+	if seq > first+last {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM job_events WHERE job_id = ? AND seq = ?`, jobID, seq-last); err != nil {
+			return err
+		}
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE jobs SET state=?, percent=?, update_time=? WHERE id=?`, state, ev.Percent, ev.Timestamp, jobID)
 	return err
+}
+
+// Bounds of one job's events (KeepJobEvents).
+const (
+	DefaultJobEventsFirst = 100
+	DefaultJobEventsLast  = 900
+)
+
+// KeepJobEvents bounds the events one job keeps: its first first events
+// and its last last ones; each event beyond drops the oldest of the last
+// ones (a job that runs for days, or a plugin whose commands print
+// without end, cannot grow its job without bound). JobSince reads where
+// events were dropped from the gaps in their numbers. Call it before the
+// store is used; 0 keeps the default of each.
+func (s *Store) KeepJobEvents(first, last int) {
+	s.evFirst, s.evLast = int64(first), int64(last)
+}
+
+func (s *Store) jobEventsKept() (first, last int64) {
+	first, last = s.evFirst, s.evLast
+	if first <= 0 {
+		first = DefaultJobEventsFirst
+	}
+	if last <= 0 {
+		last = DefaultJobEventsLast
+	}
+	return first, last
 }
 
 // AddEvent appends an event to a job and updates its state and progress.
@@ -200,7 +248,7 @@ func (s *Store) AddEventsTx(jobID int64, state string, evs ...JobEvent) TxStep {
 	return func(ctx context.Context, t *Tx) error {
 		tx := t.tx
 		for _, ev := range evs {
-			if err := addEvent(ctx, tx, jobID, state, ev); err != nil {
+			if err := s.addEvent(ctx, tx, jobID, state, ev); err != nil {
 				return err
 			}
 		}
@@ -257,6 +305,8 @@ func (s *Store) JobSince(ctx context.Context, id int64, since int) (*Job, error)
 	if err != nil {
 		return nil, err
 	}
+	j.EventsSince = since
+	j.keptFirst, j.keptLast = s.jobEventsKept()
 	var rows *sql.Rows
 	if since > 0 {
 		rows, err = s.stmts.eventsSince.QueryContext(ctx, id, since)
@@ -269,7 +319,7 @@ func (s *Store) JobSince(ctx context.Context, id int64, since int) (*Job, error)
 	defer rows.Close()
 	for rows.Next() {
 		var ev JobEvent
-		if err := rows.Scan(&ev.Timestamp, &ev.MessageCode, &ev.Details, &ev.Action, &ev.EventType, &ev.Percent, &ev.State); err != nil {
+		if err := rows.Scan(&ev.Timestamp, &ev.MessageCode, &ev.Details, &ev.Action, &ev.EventType, &ev.Percent, &ev.State, &ev.Seq); err != nil {
 			return nil, err
 		}
 		j.Events = append(j.Events, ev)

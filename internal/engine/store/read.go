@@ -35,7 +35,7 @@ func (r *readStmts) close() {
 const (
 	actionColumns = `id, action_type, title, details, state, user_ref, start_time, end_time, failure_description, failure_action, failure_code, job_id`
 	jobColumns    = `id, action_id, action_type, title, target, target_name, state, percent, user_ref, start_time, update_time`
-	eventColumns  = `timestamp, message_code, details, action, event_type, percent, state`
+	eventColumns  = `timestamp, message_code, details, action, event_type, percent, state, seq`
 )
 
 // openReaders opens the read-only connections of the database file path

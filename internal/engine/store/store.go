@@ -141,6 +141,8 @@ type Store struct {
 	wstmts writeStmts
 	// blobs counts the installations in progress per code blob.
 	blobs pendingBlobs
+	// evFirst and evLast bound one job's events (KeepJobEvents).
+	evFirst, evLast int64
 	// keeper seals the secrets of stored objects; nil stores them as they
 	// are (only tests of the store alone).
 	keeper  *secrets.Keeper
