@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -384,6 +385,11 @@ func confine(pid int, sp *spec, procs []*os.File) error {
 	if err := setLimits(pid, sp.Limits); err != nil {
 		return err
 	}
+	// Once the cgroup.procs files are closed (a mount with a file open
+	// for writing cannot turn read-only).
+	if err := cgroupsReadOnly(); err != nil {
+		return err
+	}
 	if err := readOnly(sp); err != nil {
 		return err
 	}
@@ -440,4 +446,52 @@ func closeOnExecFrom(first int) error {
 		}
 	}
 	return nil
+}
+
+// cgroupsReadOnly makes every cgroup file system of the command's view
+// read-only. A local command sees the host's files, /sys/fs/cgroup
+// included, and one of a root engine runs as root: writing its PID to a
+// group's cgroup.procs (the root group's) took it out of the groups that
+// bound the processes and memory of a plugin operation (docs/engine.md,
+// "Sandbox"). The command cannot undo it: it has no capability over this
+// mount namespace, and cgroup v1 cannot be mounted again from a user
+// namespace. Reading stays possible (a JVM sizes itself from its limits).
+func cgroupsReadOnly() error {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return fmt.Errorf("reading the mount table: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
+		before, after, ok := strings.Cut(line, " - ")
+		fields, fs := strings.Fields(before), strings.Fields(after)
+		if !ok || len(fields) < 5 || len(fs) < 1 || (fs[0] != "cgroup" && fs[0] != "cgroup2") {
+			continue
+		}
+		mp := unescapeMount(fields[4])
+		if err := unix.MountSetattr(-1, mp, unix.AT_RECURSIVE|unix.AT_SYMLINK_NOFOLLOW, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("making the cgroup file system %s read-only: %v", mp, err)
+		}
+	}
+	return nil
+}
+
+// unescapeMount reads a path of /proc/self/mountinfo, where a space, a
+// tab, a newline and a backslash are written as octal escapes (\040).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
