@@ -66,6 +66,19 @@ type Options struct {
 	UserAgent string
 	// MaxDownloadBytes bounds a download; 0: DefaultMaxDownloadBytes.
 	MaxDownloadBytes int64
+	// AfterFunc starts the read timeout's timers (the wait without
+	// progress, an answer's whole arrival); nil: time.AfterFunc. Tests
+	// give a clock of their own, which moves only when they say, so that
+	// a busy machine cannot make a transfer that progresses look stalled.
+	// The transport's bound on the wait for an answer's headers
+	// (ReadTimeout too) is on the real clock always.
+	AfterFunc func(d time.Duration, f func()) Timer
+}
+
+// Timer is one of the read timeout's timers, as *time.Timer is.
+type Timer interface {
+	Reset(d time.Duration) bool
+	Stop() bool
 }
 
 // Client talks to one engine.
@@ -151,6 +164,9 @@ func New(o Options) (*Client, error) {
 	}
 	if o.UserAgent == "" {
 		o.UserAgent = "dvp"
+	}
+	if o.AfterFunc == nil {
+		o.AfterFunc = func(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
 	}
 	log := o.Log
 	if log == nil {

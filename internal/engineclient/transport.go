@@ -24,22 +24,23 @@ type streamBody struct {
 // watchdog cancels a request when neither its body nor its response made
 // progress for the read timeout.
 type watchdog struct {
-	t      *time.Timer
-	d      time.Duration
-	cancel context.CancelFunc
-	fired  bool
+	t         Timer
+	d         time.Duration
+	afterFunc func(time.Duration, func()) Timer
+	cancel    context.CancelFunc
+	fired     bool
 	// whole, once set (wholeWithin), cancels the request when the answer
 	// has not arrived whole in time, however it trickles; late says it
 	// did.
-	whole *time.Timer
+	whole Timer
 	late  bool
 	mu    sync.Mutex
 }
 
-func newWatchdog(ctx context.Context, d time.Duration) (context.Context, *watchdog) {
+func newWatchdog(ctx context.Context, d time.Duration, afterFunc func(time.Duration, func()) Timer) (context.Context, *watchdog) {
 	ctx, cancel := context.WithCancel(ctx)
-	w := &watchdog{d: d, cancel: cancel}
-	w.t = time.AfterFunc(d, func() {
+	w := &watchdog{d: d, cancel: cancel, afterFunc: afterFunc}
+	w.t = afterFunc(d, func() {
 		w.mu.Lock()
 		w.fired = true
 		w.mu.Unlock()
@@ -54,7 +55,7 @@ func (w *watchdog) kick() { w.t.Reset(w.d) }
 func (w *watchdog) wholeWithin(d time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.whole = time.AfterFunc(d, func() {
+	w.whole = w.afterFunc(d, func() {
 		w.mu.Lock()
 		w.late = true
 		w.mu.Unlock()
@@ -173,7 +174,7 @@ const MaxResponseHeaderBytes = 64 << 10
 // caller reads. A redirect is an error that says where it pointed: dvp
 // follows none, so the session cookie never goes anywhere else.
 func (c *Client) once(ctx context.Context, q request) (*response, error) {
-	wctx, wd := newWatchdog(ctx, c.o.ReadTimeout)
+	wctx, wd := newWatchdog(ctx, c.o.ReadTimeout, c.o.AfterFunc)
 	req := c.r.R().SetHeader("Content-Type", q.contentType).SetHeader("Accept", "*/*")
 	// Every body, even an empty one, goes in through the pre-request hook,
 	// so that resty neither buffers nor chunks it.

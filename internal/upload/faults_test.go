@@ -25,6 +25,7 @@ import (
 	"github.com/dvpkit/dvp/internal/engine/enginetest"
 	"github.com/dvpkit/dvp/internal/engineapi"
 	"github.com/dvpkit/dvp/internal/engineclient"
+	"github.com/dvpkit/dvp/internal/testio"
 )
 
 // stallListener accepts connections and never reads nor writes them.
@@ -183,7 +184,7 @@ func TestFaultNoAnswerAfterUpload(t *testing.T) {
 
 // bundleEngine answers download-logs' requests; the bundle is served by
 // serveBundle.
-func bundleEngine(t *testing.T, serveBundle func(w http.ResponseWriter)) *httptest.Server {
+func bundleEngine(t *testing.T, serveBundle func(w http.ResponseWriter, r *http.Request)) *httptest.Server {
 	list := `{"type": "ListResult", "status": "OK", "result": [{"type": "Toolkit", "reference": "APPDATA_TOOLKIT-1", "identifier": "` + enginetest.DefaultID + `", "namespace": null}], "total": 1, "overflow": false}`
 	rec := &recorder{answer: engineScript(uploadOK, nil)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -193,7 +194,7 @@ func bundleEngine(t *testing.T, serveBundle func(w http.ResponseWriter)) *httpte
 		case "delphix/service/support/bundle/generate":
 			io.WriteString(w, `{"type": "OKResult", "status": "OK", "result": "c0ffee00-1111-4222-8333-944455556666", "job": null, "action": null}`)
 		case "delphix/data/downloadOutputStream":
-			serveBundle(w)
+			serveBundle(w, r)
 		default:
 			rec.ServeHTTP(w, r)
 		}
@@ -202,22 +203,60 @@ func bundleEngine(t *testing.T, serveBundle func(w http.ResponseWriter)) *httpte
 	return srv
 }
 
-// TestFaultSlowAndStalledDownload: a bundle that trickles in (1 KiB every
-// 40 ms for about 2 s, well past the 500 ms read timeout) is downloaded,
-// because the timeout measures the time without progress; a bundle that
-// stops in the middle fails with a clear error and leaves no file.
+// clockTimeouts gives the client's read timeouts to clock, a clock the
+// test moves: the download's progress and stall are then measured in the
+// test's steps, whatever the machine's load.
+func clockTimeouts(clock *testio.Clock) func(*engineclient.Options) {
+	return func(o *engineclient.Options) {
+		o.AfterFunc = func(d time.Duration, f func()) engineclient.Timer { return clock.AfterFunc(d, f) }
+	}
+}
+
+// waitRead waits until the client read some of what the handler of r
+// sent after clock counted n resets (its read timeout restarted), and
+// reports whether it did: not when the client gave up (its error says
+// why) or read nothing for a minute (an error here).
+func waitRead(t *testing.T, clock *testio.Clock, n int, r *http.Request) bool {
+	ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
+	defer cancel()
+	if clock.WaitResets(n, ctx.Done()) {
+		return true
+	}
+	if r.Context().Err() == nil {
+		t.Errorf("the client read nothing of what was sent in a minute")
+	}
+	return false
+}
+
+// TestFaultSlowAndStalledDownload: a bundle that trickles in (50 pieces
+// of 1 KiB, each received 4/5 of the read timeout after the one before:
+// 40 read timeouts in all) is downloaded, because the timeout measures
+// the time without progress; a bundle that stops in the middle fails with
+// a clear error, only once the read timeout passed without progress, and
+// leaves no file. The read timeouts run on a testio.Clock, which moves
+// only when the test says (the test moves it once the client has read
+// what was sent), so a busy machine cannot stretch a pause between two
+// pieces into a stall.
 func TestFaultSlowAndStalledDownload(t *testing.T) {
-	t.Parallel() // each with its own servers: they wait for timeouts, not CPU
+	t.Parallel() // each with its own servers
+	const readTimeout = time.Minute
 	chunk := strings.Repeat("x", 1024)
-	slow := bundleEngine(t, func(w http.ResponseWriter) {
+	clock := &testio.Clock{}
+	slow := bundleEngine(t, func(w http.ResponseWriter, r *http.Request) {
 		for i := 0; i < 50; i++ {
+			n := clock.Resets()
 			io.WriteString(w, chunk)
 			w.(http.Flusher).Flush()
-			time.Sleep(40 * time.Millisecond)
+			// The client read some of it (its read timeout restarted):
+			// the pause that follows is counted from there.
+			if !waitRead(t, clock, n, r) {
+				return
+			}
+			clock.Advance(readTimeout * 4 / 5)
 		}
 	})
 	dir := t.TempDir()
-	c, _ := newTestClient(t, slow.URL, func(o *engineclient.Options) { o.ReadTimeout = 500 * time.Millisecond })
+	c, _ := newTestClient(t, slow.URL, func(o *engineclient.Options) { o.ReadTimeout = readTimeout }, clockTimeouts(clock))
 	path, err := c.DownloadLogs(context.Background(), DownloadLogsOptions{User: testUser, Password: testPassword, PluginID: enginetest.DefaultID, PluginName: "p", Directory: dir})
 	if err != nil {
 		t.Fatalf("slow download: %v", err)
@@ -225,26 +264,56 @@ func TestFaultSlowAndStalledDownload(t *testing.T) {
 	if st, err := os.Stat(path); err != nil || st.Size() != 50*1024 {
 		t.Fatalf("slow download wrote %v %v", st, err)
 	}
+	if n := clock.Fired(); n != 0 {
+		t.Errorf("a read timeout fired %d times in a download that progressed", n)
+	}
 
 	release := make(chan struct{})
 	defer close(release)
-	stalled := bundleEngine(t, func(w http.ResponseWriter) {
+	stalledClock := &testio.Clock{}
+	stalledAt := make(chan struct{})
+	stalled := bundleEngine(t, func(w http.ResponseWriter, r *http.Request) {
+		n := stalledClock.Resets()
 		io.WriteString(w, chunk)
 		w.(http.Flusher).Flush()
+		if waitRead(t, stalledClock, n, r) {
+			close(stalledAt)
+		}
 		<-release
 	})
 	dir = t.TempDir()
-	c, _ = newTestClient(t, stalled.URL, func(o *engineclient.Options) { o.ReadTimeout = 500 * time.Millisecond })
-	start := time.Now()
-	_, err = c.DownloadLogs(context.Background(), DownloadLogsOptions{User: testUser, Password: testPassword, PluginID: enginetest.DefaultID, PluginName: "p", Directory: dir})
-	if err == nil || !strings.HasPrefix(err.Error(), "The request to the engine failed.\n") {
-		t.Fatalf("stalled download: %v", err)
+	c, _ = newTestClient(t, stalled.URL, func(o *engineclient.Options) { o.ReadTimeout = readTimeout }, clockTimeouts(stalledClock))
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.DownloadLogs(context.Background(), DownloadLogsOptions{User: testUser, Password: testPassword, PluginID: enginetest.DefaultID, PluginName: "p", Directory: dir})
+		done <- err
+	}()
+	select {
+	case <-stalledAt:
+	case err := <-done:
+		t.Fatalf("the download ended before the bundle stalled: %v", err)
 	}
 	// Only the read timeout can end this download (the context has no
-	// deadline), after waiting for it: a lower bound, which a busy machine
-	// cannot break.
-	if d := time.Since(start); d < 500*time.Millisecond {
-		t.Errorf("took %s", d)
+	// deadline), and only once it passed: half of it without progress
+	// fires nothing (every read so far was at the clock's time 0) ...
+	stalledClock.Advance(readTimeout / 2)
+	if n := stalledClock.Fired(); n != 0 {
+		t.Fatalf("a read timeout fired after half of it without progress (%d)", n)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the stalled download ended before its read timeout: %v", err)
+	default:
+	}
+	// ... the whole of it ends the download.
+	stalledClock.Advance(readTimeout)
+	select {
+	case err = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("the stalled download did not end a minute after the clock passed its read timeout")
+	}
+	if err == nil || !strings.HasPrefix(err.Error(), "The request to the engine failed.\n") || !strings.Contains(err.Error(), "the engine sent nothing for 1m0s (the read timeout, --read-timeout)") {
+		t.Fatalf("stalled download: %v", err)
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("a stalled download left %v", ents)
@@ -350,7 +419,7 @@ func tinyDisk(t *testing.T) string {
 func TestFaultDiskFullDuringDownload(t *testing.T) {
 	t.Parallel() // each with its own servers: they wait for timeouts, not CPU
 	dir := tinyDisk(t)
-	srv := bundleEngine(t, func(w http.ResponseWriter) { w.Write(make([]byte, 2<<20)) })
+	srv := bundleEngine(t, func(w http.ResponseWriter, r *http.Request) { w.Write(make([]byte, 2<<20)) })
 	c, _ := newTestClient(t, srv.URL)
 	_, err := c.DownloadLogs(context.Background(), DownloadLogsOptions{User: testUser, Password: testPassword, PluginID: enginetest.DefaultID, PluginName: "p", Directory: dir})
 	var ue *engineclient.Error
