@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -116,6 +118,9 @@ func checkServeFiles(cmd *cobra.Command, opts engine.RunOptions) error {
 		// net.Listen would take "" for every interface on a random port.
 		return Usagef("Invalid value for '--listen': the address is empty; give HOST:PORT, such as %s (127.0.0.1:0 picks a free port).", engine.DefaultListen)
 	}
+	if err := checkListen(opts.Listen); err != nil {
+		return err
+	}
 	for _, f := range []struct{ name, path string }{
 		{"tls-cert", opts.TLSCert}, {"tls-key", opts.TLSKey}, {"admin-password-file", opts.AdminPasswordFile},
 	} {
@@ -124,6 +129,28 @@ func checkServeFiles(cmd *cobra.Command, opts engine.RunOptions) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// checkListen refuses a --listen that is not HOST:PORT with a port number
+// (a usage error, before the engine starts): net.Listen's own words
+// ("missing port in address", "lookup tcp/abc: unknown port") came after
+// the engine had begun to start, with exit 1. A host that does not
+// resolve stays the engine's error (exit 1): the command line is right.
+func checkListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		example := engine.DefaultListen
+		if n, err := strconv.Atoi(addr); err == nil && n >= 0 && n <= 65535 {
+			example = "127.0.0.1:" + addr // a port alone
+		} else if h := strings.Trim(addr, "[]"); net.ParseIP(h) != nil || !strings.Contains(addr, ":") {
+			example = net.JoinHostPort(h, "8780") // a host alone
+		}
+		return Usagef("Invalid value for '--listen': %q is not HOST:PORT; give one such as %s (port 0 picks a free port).", addr, example)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return Usagef("Invalid value for '--listen': the port %q of %q is not a number from 0 to 65535; give HOST:PORT such as %s (port 0 picks a free port).", port, addr, net.JoinHostPort(host, "8780"))
 	}
 	return nil
 }

@@ -102,6 +102,14 @@ func (o *EnvironmentAddOptions) check(cmd *cobra.Command, args []string) error {
 	if !o.Local && o.Host == "" {
 		return Usagef("Give --local for this host, or --host (with --ssh-user and --ssh-key) for an SSH host.")
 	}
+	if o.Local {
+		// They would be dropped without a word.
+		for _, name := range []string{"port", "ssh-user", "ssh-key", "known-hosts", "insecure-ignore-host-key"} {
+			if cmd.Flags().Changed(name) {
+				return Usagef("--%s is for an SSH environment (--host), not a local one (--local): leave it out, or give --host instead of --local.", name)
+			}
+		}
+	}
 	if u, h, ok := strings.Cut(o.Host, "@"); ok && o.User == "" {
 		o.User, o.Host = u, h
 	}
@@ -111,11 +119,23 @@ func (o *EnvironmentAddOptions) check(cmd *cobra.Command, args []string) error {
 	if o.User == "" || o.SSHKey == "" {
 		return Usagef("An SSH environment needs --ssh-user (or --host USER@HOST) and --ssh-key.")
 	}
+	if err := checkPort(o.Port); err != nil {
+		return err
+	}
 	if err := checkExistingFile("", "--ssh-key", o.SSHKey); err != nil {
 		return err
 	}
 	if o.KnownHosts != "" {
 		return checkExistingFile("", "--known-hosts", o.KnownHosts)
+	}
+	return nil
+}
+
+// checkPort refuses an SSH port that is no TCP port before anything is
+// sent (the engine refused it, exit 1, after the login).
+func checkPort(port int) error {
+	if port < 1 || port > 65535 {
+		return Usagef("Invalid value for '--port': %d is not a TCP port; give the host's SSH port, a number from 1 to 65535 (22 unless its sshd says otherwise).", port)
 	}
 	return nil
 }
@@ -206,6 +226,11 @@ func (o *EnvironmentUpdateOptions) check(cmd *cobra.Command, args []string) erro
 	o.portGiven, o.osUserGiven = f.Changed("port"), f.Changed("os-user")
 	if !(f.Changed("host") || f.Changed("port") || f.Changed("ssh-user") || f.Changed("ssh-key") || f.Changed("known-hosts") || f.Changed("insecure-ignore-host-key") || o.osUserGiven) {
 		return Usagef("Nothing to change: give --host, --port, --ssh-user, --ssh-key, --known-hosts or --insecure-ignore-host-key (an SSH environment), or --os-user (a local one).")
+	}
+	if o.portGiven {
+		if err := checkPort(o.Port); err != nil {
+			return err
+		}
 	}
 	if u, h, ok := strings.Cut(o.Host, "@"); ok {
 		if f.Changed("ssh-user") && o.User != u {
