@@ -292,6 +292,7 @@ func parse(path string, data []byte, c checks) (*Config, diag.List) {
 	cfg.fill(obj)
 	probs = append(probs, luaPairing(path, cfg, obj)...)
 	probs = append(probs, emptyLocale(path, cfg, obj)...)
+	probs = append(probs, noHostType(path, cfg, obj)...)
 	if c&checkPaths != 0 {
 		probs = append(probs, cfg.resolvePaths(obj)...)
 	}
@@ -391,6 +392,19 @@ func emptyLocale(path string, c *Config, obj map[string]any) diag.List {
 	return diag.List{{File: path, Line: l, Column: col, Pointer: "/defaultLocale", Severity: diag.Warning,
 		Message: "defaultLocale is empty, which names no locale: the artifact gets the default, " + DefaultLocale,
 		Hint:    "remove defaultLocale (it defaults to " + DefaultLocale + ") or name a locale, e.g. defaultLocale: en-us"}}
+}
+
+// noHostType warns about hostTypes: [] — valid to dvp (its meta-schema has
+// no minItems), which writes the empty list into the artifact, as dvp build
+// does; an engine runs a plugin on one host type and refuses the upload.
+func noHostType(path string, c *Config, obj map[string]any) diag.List {
+	if l, ok := obj["hostTypes"].([]any); !ok || len(l) != 0 {
+		return nil
+	}
+	line, col := c.Position("hostTypes")
+	return diag.List{{File: path, Line: line, Column: col, Pointer: "/hostTypes", Severity: diag.Warning,
+		Message: "hostTypes is an empty list: dvp writes it into the artifact as it is, and an engine, which takes exactly one host type (UNIX or WINDOWS) there, refuses the upload",
+		Hint:    "name the host type the plugin runs on: hostTypes: [UNIX] or hostTypes: [WINDOWS]"}}
 }
 
 func issueProblem(path string, is pyyaml.Issue) diag.Problem {
