@@ -96,7 +96,7 @@ func (s *Schema) discoverable(name string, def map[string]any, warn warnFunc) {
 		case string:
 			if !declared(v) {
 				warn(ptr, false, fmt.Sprintf("name one of the properties of %s: %s", name, propList(props)),
-					"nameField %s names no property of %s; the engine cannot display the object's name", pycompat.ReprString(v), name)
+					"nameField %s names no property of %s: dvp writes it into the artifact as it is, and an engine, which names discovered objects by that property, refuses the upload", pycompat.ReprString(v), name)
 			} else if ps, ok := props[v].(map[string]any); ok {
 				if t, ok := ps["type"].(string); ok && t != "string" && simpleType(t) {
 					warn(ptr, false, "nameField should name a property of type string",
@@ -132,9 +132,18 @@ func (s *Schema) discoverable(name string, def map[string]any, warn warnFunc) {
 				pycompat.Repr(forValidation(idf), nil, 60), what)
 			return
 		}
+		seen := map[string]bool{}
 		for i, x := range list {
 			ip := ptr + "/" + strconv.Itoa(i)
 			f, ok := x.(string)
+			if ok && seen[f] {
+				warn(ip, false, "list each identity field once",
+					"identityFields entry %s is listed twice: dvp writes the list into the artifact as it is, and an engine refuses the upload", pycompat.ReprString(f))
+				continue
+			}
+			if ok {
+				seen[f] = true
+			}
 			if !ok {
 				warn(ip, false, "identityFields entries are property names (strings)",
 					"identityFields entry %s is not a string: dvp writes the list into the artifact as it is, and an engine, which takes a list of strings there, refuses the upload",
@@ -143,7 +152,7 @@ func (s *Schema) discoverable(name string, def map[string]any, warn warnFunc) {
 			}
 			if !declared(f) {
 				warn(ip, false, fmt.Sprintf("name one of the properties of %s: %s", name, propList(props)),
-					"identityFields entry %s names no property of %s; the engine cannot identify the object", pycompat.ReprString(f), name)
+					"identityFields entry %s names no property of %s: dvp writes it into the artifact as it is, and an engine, which identifies discovered objects by those properties, refuses the upload", pycompat.ReprString(f), name)
 			}
 		}
 	}
