@@ -218,6 +218,7 @@ func checkFile(path string) []string {
 	sort.Strings(sections)
 	var warns []string
 	section := ""
+	defaultsLine, hasDefault := 0, false // [DEFAULT]'s line; whether [default] is there
 	keyIndent := -1 // the indentation of the last key; deeper lines continue its value
 	for i, line := range strings.Split(string(b), "\n") {
 		t := strings.TrimSpace(line)
@@ -231,7 +232,13 @@ func checkFile(path string) []string {
 		if strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
 			section = strings.TrimSpace(t[1 : len(t)-1])
 			keyIndent = -1
-			if _, ok := knownKeys[section]; !ok && section != "DEFAULT" {
+			switch section {
+			case defaultSection:
+				defaultsLine = i + 1
+			case "default":
+				hasDefault = true
+			}
+			if _, ok := knownKeys[section]; !ok && section != defaultSection {
 				w := at + fmt.Sprintf("dvp reads no section [%s]", section)
 				if s := jsonschemamsg.Suggest(section, sections, 2); s != "" {
 					w += fmt.Sprintf("; did you mean [%s]?", s)
@@ -258,6 +265,10 @@ func checkFile(path string) []string {
 			w += fmt.Sprintf(" (it reads %s)", strings.Join(keys, ", "))
 		}
 		warns = append(warns, w)
+	}
+	if defaultsLine > 0 && !hasDefault {
+		// configparser's defaults apply only to the sections there are.
+		warns = append(warns, fmt.Sprintf("%s:%d: dvp reads [DEFAULT] only as the defaults of [default], and there is no [default]; did you mean [default]?", path, defaultsLine))
 	}
 	return warns
 }

@@ -202,6 +202,10 @@ func TestDefaultSectionAlone(t *testing.T) {
 	if v, _ := s.Get(KeyEngine); v != "" || s.FileHasPassword() {
 		t.Errorf("engine = %q, password in file %v: [DEFAULT] alone was read", v, s.FileHasPassword())
 	}
+	want := ConfigPath(home) + ":1: dvp reads [DEFAULT] only as the defaults of [default], and there is no [default]; did you mean [default]?"
+	if w := s.Warnings(); len(w) != 1 || w[0] != want {
+		t.Errorf("warnings %q, want %q", w, want)
+	}
 }
 
 // TestINIInterpolationAsConfigparser: values are interpolated as Python's
