@@ -219,7 +219,7 @@ func checkFile(path string) []string {
 	var warns []string
 	section := ""
 	defaultsLine, hasDefault := 0, false // [DEFAULT]'s line; whether [default] is there
-	keyIndent := -1 // the indentation of the last key; deeper lines continue its value
+	keyIndent := -1                      // the indentation of the last key; deeper lines continue its value
 	for i, line := range strings.Split(string(b), "\n") {
 		t := strings.TrimSpace(line)
 		if t == "" || t[0] == '#' || t[0] == ';' {
