@@ -3,7 +3,9 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
@@ -29,6 +31,11 @@ func TestEnvelopesAreEncodingJSONsBytes(t *testing.T) {
 	job, action := "JOB-7 <&>", "ACTION-\u20283 é"
 	value := engineapi.Action{Type: "Action", Reference: "ACTION-1", Title: "a <b> & c\u2029", Details: "é\"\\", State: "COMPLETED"}
 	docs := []json.RawMessage{json.RawMessage(`{"a":"<&>","b":[1,2.5,null]}`), json.RawMessage(`{"name":"\u00e9"}`)}
+	var long []json.RawMessage
+	for i := range 3000 {
+		long = append(long, json.RawMessage(fmt.Sprintf(`{"n":%d,"pad":%q}`, i, strings.Repeat("x", i%400))))
+	}
+	long[1500] = json.RawMessage(`{"big":"` + strings.Repeat("y", listPiece+10) + `"}`)
 	for _, tc := range []struct {
 		name  string
 		write func(*httptest.ResponseRecorder)
@@ -48,6 +55,9 @@ func TestEnvelopesAreEncodingJSONsBytes(t *testing.T) {
 			engineapi.ListResult[json.RawMessage]{Type: "ListResult", Status: "OK", Result: docs[:1], Total: 2, Overflow: true}},
 		{"empty ListResult", func(w *httptest.ResponseRecorder) { writeList(w, nil, 0, 0) },
 			engineapi.ListResult[json.RawMessage]{Type: "ListResult", Status: "OK", Result: []json.RawMessage{}}},
+		// Written in pieces (listPiece), one item larger than a piece.
+		{"a long ListResult", func(w *httptest.ResponseRecorder) { writeList(w, long, 0, len(long)) },
+			engineapi.ListResult[json.RawMessage]{Type: "ListResult", Status: "OK", Result: long, Total: len(long)}},
 	} {
 		w := httptest.NewRecorder()
 		tc.write(w)
