@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dvpkit/dvp/internal/sandbox"
 	"github.com/dvpkit/dvp/internal/testbuild"
 	"github.com/dvpkit/dvp/internal/testio"
 	"github.com/dvpkit/dvp/sdk"
@@ -44,7 +45,12 @@ type fixture struct {
 func newFixture(t *testing.T, plugin string, configure ...func(*Options)) *fixture {
 	t.Helper()
 	f := &fixture{debug: &testio.Buffer{}, info: &testio.Buffer{}, errLog: &testio.Buffer{}, stderr: &testio.Buffer{}, dir: t.TempDir()}
+	// The commands run with a home directory of their own: a login shell
+	// (run_bash's use_login_shell) reads the home's profile, and the
+	// developer's (say one that runs pyenv rehash, which waits up to 60 s
+	// for a lock other shells hold) is no part of the test.
 	f.libs = &LocalLibraries{Dir: f.dir, SyncDestination: filepath.Join(f.dir, "dsource"),
+		Env:      sandbox.Env(nil, "", "HOME="+t.TempDir()),
 		DebugLog: f.debug, InfoLog: f.info, ErrorLog: f.errLog}
 	opts := Options{Binary: pluginPath(plugin), Libraries: f.libs, Stderr: f.stderr}
 	for _, c := range configure {
@@ -57,6 +63,18 @@ func newFixture(t *testing.T, plugin string, configure ...func(*Options)) *fixtu
 	f.Host = h
 	t.Cleanup(func() { h.Close() })
 	return f
+}
+
+// start starts the plugin process and waits for its handshake, without a
+// deadline: a test's next call then measures its deadline from the call,
+// not from a start that a busy machine made slow.
+func (f *fixture) start(t *testing.T) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, perr := f.process(context.Background()); perr != nil {
+		t.Fatalf("starting the plugin: %v\nplugin stderr:\n%s", perr, f.stderr.String())
+	}
 }
 
 func ctxTimeout(t *testing.T, d time.Duration) context.Context {
