@@ -67,7 +67,10 @@ func (c *Client) GetActionJob(ctx context.Context, action string) (*engineapi.Jo
 }
 
 // FollowJob polls a job until it is no longer RUNNING, calling onEvent
-// once for each new event, and returns the final job with all its events.
+// once for each new event, and returns the final job with its events: all
+// of them, or the first and the last ones with an event that says how
+// many were left out between (eventLog: an engine may send events without
+// end).
 // Each poll asks only for the events not seen yet (GetJobSince). Past the
 // timeout (0: an hour) or when ctx ends it returns the job as last read
 // with an *Error: the job goes on running on the engine.
@@ -77,7 +80,7 @@ func (c *Client) FollowJob(ctx context.Context, job string, timeout time.Duratio
 	}
 	deadline := time.Now().Add(timeout)
 	interval := 200 * time.Millisecond
-	var events []engineapi.JobEvent
+	var events eventLog
 	since := 0
 	for {
 		j, err := c.GetJobSince(ctx, job, since)
@@ -88,6 +91,7 @@ func (c *Client) FollowJob(ctx context.Context, job string, timeout time.Duratio
 			if onEvent != nil {
 				onEvent(ev)
 			}
+			events.add(ev)
 		}
 		// Where the job dropped events, one event stands for them and the
 		// engine says where to go on; else the count of events is it.
@@ -95,8 +99,7 @@ func (c *Client) FollowJob(ctx context.Context, job string, timeout time.Duratio
 		if j.NextEventsSince > 0 {
 			since = j.NextEventsSince
 		}
-		events = append(events, j.Events...)
-		j.Events = events
+		j.Events = events.events()
 		if j.JobState != engineapi.JobRunning {
 			return j, nil
 		}

@@ -8,6 +8,7 @@ package upload
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -216,7 +217,7 @@ func (c *Client) Wait(ctx context.Context, name string, res *UploadResult, o Wai
 	}
 	deadline := time.Now().Add(o.Timeout)
 	interval := o.First
-	seen := map[[2]string]bool{}
+	seen := &seenEvents{}
 	for {
 		wait := interval
 		if left := time.Until(deadline); left < wait {
@@ -248,18 +249,49 @@ func (c *Client) Wait(ctx context.Context, name string, res *UploadResult, o Wai
 	}
 }
 
-func (c *Client) pollState(ctx context.Context, res *UploadResult, seen map[[2]string]bool, progress func(string, float64)) (string, error) {
+// seenEvents are the events of the upload's job that Wait has logged: the
+// first done ones of the list, and the timestamps and codes of those
+// logged (an event with the timestamp and code of one logged is not
+// logged again, as dvp does), by their hash and at most maxSeenEvents: the
+// engine sends the whole list at each poll, and a hostile one new events
+// every time, for the hour Wait may last.
+type seenEvents struct {
+	done int
+	keys map[[sha256.Size]byte]bool
+}
+
+const maxSeenEvents = 100_000
+
+// first reports whether the event ev at index i of the list is new, and
+// marks it seen.
+func (s *seenEvents) first(i int, ev engineapi.JobEvent) bool {
+	if i < s.done {
+		return false
+	}
+	s.done = i + 1
+	key := sha256.Sum256([]byte(ev.Timestamp + "\x00" + ev.MessageCode))
+	if s.keys[key] {
+		return false
+	}
+	if s.keys == nil {
+		s.keys = map[[sha256.Size]byte]bool{}
+	}
+	if len(s.keys) < maxSeenEvents {
+		s.keys[key] = true
+	}
+	return true
+}
+
+func (c *Client) pollState(ctx context.Context, res *UploadResult, seen *seenEvents, progress func(string, float64)) (string, error) {
 	if res.Job != "" {
 		job, err := c.Engine.GetActionJob(ctx, res.Action)
 		if err != nil {
 			return "", err
 		}
-		for _, ev := range job.Events {
-			key := [2]string{ev.Timestamp, ev.MessageCode}
-			if seen[key] {
+		for i, ev := range job.Events {
+			if !seen.first(i, ev) {
 				continue
 			}
-			seen[key] = true
 			c.log().Info(fmt.Sprintf("Timestamp: %s, Code: %s", ev.Timestamp, ev.MessageCode))
 			c.log().Warn(ev.MessageDetails)
 			if ev.MessageAction != nil {

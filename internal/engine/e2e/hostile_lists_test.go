@@ -51,3 +51,53 @@ func TestHostileEngineEndlessList(t *testing.T) {
 	}
 	assertNoControlBytes(t, "stderr", res.stderr)
 }
+
+// TestHostileEngineEndlessJob: dvp follows a job by asking for the events
+// it has not seen, and kept every one it was sent, to print the whole job
+// (-o json) at the end: an engine that sent 15 MiB of new events at each
+// poll of a job that went on running grew dvp job wait by each answer, to
+// 7.5 GB in 40 polls (the engine's own jobs keep a bounded number). dvp now keeps the first
+// and the last events (5,000 or 32 MiB of each), and says how many it left
+// out between. The test engine sends 8 MiB at each poll and ends the job after 20.
+func TestHostileEngineEndlessJob(t *testing.T) {
+	var polls atomic.Int32
+	event := `{"type": "JobEvent", "timestamp": "2026-12-07T10:00:00.000Z", "messageCode": "event.x", "messageDetails": "%d-%d", "eventType": "INFO"}`
+	srv := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/resources/json/delphix/job/JOB-1" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		state := "RUNNING"
+		if r.URL.Query().Get("eventsSince") == "1073741824" { // dvp job wait's first look: no events
+			fmt.Fprintf(w, `{"type": "OKResult", "status": "OK", "result": {"type": "Job", "reference": "JOB-1", "actionType": "DB_REFRESH", "title": "t", "jobState": %q, "parentAction": "ACTION-1", "events": []}}`, state)
+			return
+		}
+		n := polls.Add(1)
+		if n >= 20 {
+			state = "COMPLETED"
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, `{"type": "OKResult", "status": "OK", "result": {"type": "Job", "reference": "JOB-1", "actionType": "DB_REFRESH", "title": "t", "jobState": %q, "parentAction": "ACTION-1", "events": [`, state)
+		for i := 0; b.Len() < 8<<20; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, event, n, i)
+		}
+		b.WriteString(`]}}`)
+		w.Write([]byte(b.String()))
+	})
+	res := dvpRSS(t, "job", "wait", "JOB-1", "-q", "-o", "json", "-e", srv.URL, "-u", "admin")
+	t.Logf("%d polls; dvp's peak RSS %d MiB", polls.Load(), res.maxRSSKiB>>10)
+	if res.code != 0 {
+		t.Errorf("exit %d\n%.2000s", res.code, res.stderr)
+	}
+	const says = "events in between are left out"
+	if !strings.Contains(res.stdout, says) || !strings.Contains(res.stdout, `"20-`) || !strings.Contains(res.stdout, `"1-0"`) {
+		t.Errorf("the job's report has not the first and the last events and no %q:\n%.1000s ... %.1000s", says, res.stdout, res.stdout[max(0, len(res.stdout)-1000):])
+	}
+	if res.maxRSSKiB > 400<<10 {
+		t.Errorf("dvp's peak RSS was %d MiB following a job whose engine sent 160 MiB of events", res.maxRSSKiB>>10)
+	}
+}
