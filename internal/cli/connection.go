@@ -72,7 +72,7 @@ type connection struct {
 // engine and user and the password, so that a bad flag is reported before
 // any prompt (as click does).
 func resolveConnection(ctx context.Context, app *App, cmd *cobra.Command, o *ConnectionOptions, check func() error) (*connection, error) {
-	if err := mutuallyExclusive(cmd, app.Args, []string{settings.KeyPassword, "password-stdin"}); err != nil {
+	if err := exclusiveFlags(cmd, app.Args, []string{settings.KeyPassword, "password-stdin"}); err != nil {
 		return nil, err
 	}
 	if o.ReadTimeout <= 0 {

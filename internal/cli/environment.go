@@ -90,10 +90,10 @@ func (o *EnvironmentAddOptions) addFlags(f *pflag.FlagSet) {
 // for the order of mutually exclusive flags) before anything is sent: a
 // local or an SSH host, and for SSH a user and a key file.
 func (o *EnvironmentAddOptions) check(cmd *cobra.Command, args []string) error {
-	if err := mutuallyExclusive(cmd, args, []string{"local", "host"}); err != nil {
+	if err := exclusiveFlags(cmd, args, []string{"local", "host"}); err != nil {
 		return err
 	}
-	if err := mutuallyExclusive(cmd, args, []string{"known-hosts", "insecure-ignore-host-key"}); err != nil {
+	if err := exclusiveFlags(cmd, args, []string{"known-hosts", "insecure-ignore-host-key"}); err != nil {
 		return err
 	}
 	if o.OSUser != "" && !o.Local {
@@ -219,7 +219,7 @@ func (o *EnvironmentUpdateOptions) addFlags(f *pflag.FlagSet) {
 // line, for the order of mutually exclusive flags) before anything is
 // sent: something to change, one SSH user, the files named.
 func (o *EnvironmentUpdateOptions) check(cmd *cobra.Command, args []string) error {
-	if err := mutuallyExclusive(cmd, args, []string{"known-hosts", "insecure-ignore-host-key"}); err != nil {
+	if err := exclusiveFlags(cmd, args, []string{"known-hosts", "insecure-ignore-host-key"}); err != nil {
 		return err
 	}
 	f := cmd.Flags()

@@ -119,6 +119,38 @@ func mutuallyExclusive(cmd *cobra.Command, args []string, names []string) error 
 	return &UsageError{Msg: fmt.Sprintf("%q is mutually exclusive with argument(s) %s.", pythonName(first), strings.Join(others, ", ")), Bare: true}
 }
 
+// exclusiveFlags is mutuallyExclusive for flags dvp 5.0.1 does not have
+// (--password-stdin, environment add's): the error names them as they are
+// typed, not by a Python parameter name (password_stdin), first the one
+// given first.
+func exclusiveFlags(cmd *cobra.Command, args []string, names []string) error {
+	var set []string
+	for _, n := range names {
+		if f := cmd.Flags().Lookup(n); f != nil && f.Changed {
+			set = append(set, n)
+		}
+	}
+	if len(set) < 2 {
+		return nil
+	}
+	first := firstGiven(cmd, args, set)
+	typed := []string{flagName(cmd, first)}
+	for _, n := range set {
+		if n != first {
+			typed = append(typed, flagName(cmd, n))
+		}
+	}
+	return &UsageError{Msg: fmt.Sprintf("%s and %s are mutually exclusive: give one of them.", strings.Join(typed[:len(typed)-1], ", "), typed[len(typed)-1])}
+}
+
+// flagName is a flag as help shows it: -s/--long, or --long.
+func flagName(cmd *cobra.Command, name string) string {
+	if f := cmd.Flags().Lookup(name); f != nil && f.Shorthand != "" {
+		return "-" + f.Shorthand + "/--" + name
+	}
+	return "--" + name
+}
+
 // firstChecked reports whether click would check flag a before flag b: a
 // given on the command line before b, or a given and b not (click processes
 // the options given, in their order, then the others).
