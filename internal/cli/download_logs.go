@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/dvpkit/dvp/internal/config"
 	"github.com/dvpkit/dvp/internal/diag"
@@ -18,6 +19,9 @@ type DownloadLogsOptions struct {
 	ConnectionOptions
 	ConfigPath string
 	Directory  string
+	// ConfigGiven and DirectoryGiven: -c and -d were given;
+	// DirectoryFirst: -d is checked before -c (given first, or alone).
+	ConfigGiven, DirectoryGiven, DirectoryFirst bool
 }
 
 func newDownloadLogsCmd(app *App) *cobra.Command {
@@ -34,39 +38,12 @@ Engine, user and password are found as for 'dvp upload'.`,
 		Example: `  dvp download-logs -e http://127.0.0.1:8780 -u admin -d /tmp`,
 		Args:    cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			checked := false
-			checkPaths := func() error {
-				if checked {
-					return nil
-				}
-				checked = true
-				cwd, err := app.IO.Getwd()
-				if err != nil {
-					return err
-				}
-				findProjectConfig(app, cmd, "plugin-config", cwd, &opts.ConfigPath)
-				if opts.Directory == "" && !cmd.Flags().Changed("directory") {
-					opts.Directory = cwd
-				}
-				// As click: the options given, in the order given, then
-				// the defaults.
-				checks := []func() error{
-					func() error { return checkConfigFlag(cmd, cwd, opts.ConfigPath) },
-					func() error { return checkWritableDir("-d", "--directory", opts.Directory) },
-				}
-				if firstChecked(cmd, app.Args, "directory", "plugin-config") {
-					checks[0], checks[1] = checks[1], checks[0]
-				}
-				for _, check := range checks {
-					if err := check(); err != nil {
-						return err
-					}
-				}
-				return nil
-			}
+			opts.ConfigGiven, opts.DirectoryGiven = cmd.Flags().Changed("plugin-config"), cmd.Flags().Changed("directory")
+			opts.DirectoryFirst = firstChecked(cmd, app.Args, "directory", "plugin-config")
+			checkPaths := sync.OnceValue(func() error { return opts.checkPaths(app) })
 			// As click: options given are checked before those left to
 			// their defaults (the engine and the user).
-			if cmd.Flags().Changed("plugin-config") || cmd.Flags().Changed("directory") {
+			if opts.ConfigGiven || opts.DirectoryGiven {
 				if err := checkPaths(); err != nil {
 					return err
 				}
@@ -83,6 +60,32 @@ Engine, user and password are found as for 'dvp upload'.`,
 	f.StringVarP(&opts.ConfigPath, "plugin-config", "c", "plugin_config.yml", "the plugin config file naming the plugin (id and name)")
 	f.StringVarP(&opts.Directory, "directory", "d", "", "where to write the logs (default: the current directory)")
 	return cmd
+}
+
+// checkPaths finds the project (without -c) and checks -c and -d, as
+// click does: the options given, in the order given, then the defaults.
+func (opts *DownloadLogsOptions) checkPaths(app *App) error {
+	cwd, err := app.IO.Getwd()
+	if err != nil {
+		return err
+	}
+	discoverProjectFile(app, opts.ConfigGiven, cwd, configFileName, &opts.ConfigPath)
+	if opts.Directory == "" && !opts.DirectoryGiven {
+		opts.Directory = cwd
+	}
+	checks := []func() error{
+		func() error { return checkConfigPath(opts.ConfigGiven, cwd, opts.ConfigPath) },
+		func() error { return checkWritableDir("-d", "--directory", opts.Directory) },
+	}
+	if opts.DirectoryFirst {
+		checks[0], checks[1] = checks[1], checks[0]
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkWritableDir applies click.Path(exists=True, file_okay=False,

@@ -27,6 +27,8 @@ type TestOptions struct {
 	Keep   bool
 	JUnit  string
 	Output string
+	// FileGiven: -f was given (else the nearest dvptest.yml is used).
+	FileGiven bool
 }
 
 func newTestCmd(app *App) *cobra.Command {
@@ -51,43 +53,16 @@ not build or upload), 2 a bad spec or command line, 130 interrupted.`,
   dvp test -e https://engine.example.com -u admin --password-stdin`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutputFlag(opts.Output); err != nil {
-				return err
-			}
-			var runRe *regexp.Regexp
-			if opts.Run != "" {
-				re, err := regexp.Compile(opts.Run)
-				if err != nil {
-					return Usagef("Invalid value for '--run': %v.", err)
-				}
-				runRe = re
-			}
-			if opts.JUnit != "" {
-				if st, err := os.Stat(filepath.Dir(opts.JUnit)); err != nil || !st.IsDir() {
-					return Usagef("Invalid value for '--junit': the directory '%s' does not exist.", filepath.Dir(opts.JUnit))
-				}
-			}
-			cwd, _ := app.IO.Getwd()
-			if cwd != "" {
-				findProjectFile(app, cmd, "file", cwd, dvptest.DefaultFile, &opts.File)
-				if _, err := os.Stat(opts.File); os.IsNotExist(err) && !cmd.Flags().Changed("file") {
-					return Usagef("Invalid value for '-f' / '--file': File '%s' does not exist, in %s or any directory above it. 'dvp init' writes a starter one; or give -f.", dvptest.DefaultFile, cwd)
-				}
-			}
-			if err := checkExistingFile("-f", "--file", opts.File); err != nil {
+			opts.FileGiven = cmd.Flags().Changed("file")
+			runRe, err := opts.check(app)
+			if err != nil {
 				return err
 			}
 			var remote *dvptest.Remote
 			if cmd.Flags().Changed("engine") {
-				conn, err := resolveConnection(cmd.Context(), app, cmd, &opts.ConnectionOptions, func() error { return nil })
-				if err != nil {
+				if remote, err = testRemote(cmd, app, &opts.ConnectionOptions); err != nil {
 					return err
 				}
-				client, err := newClient(app, &opts.ConnectionOptions, conn)
-				if err != nil {
-					return err
-				}
-				remote = &dvptest.Remote{Client: client, User: conn.user, Password: conn.password}
 			}
 			return runTest(cmd.Context(), app, opts, runRe, remote)
 		}),
@@ -103,6 +78,53 @@ not build or upload), 2 a bad spec or command line, 130 interrupted.`,
 		return scenarioCompletions(app, cmd, toComplete), cobra.ShellCompDirectiveNoFileComp
 	})
 	return cmd
+}
+
+// check checks the options of dvp test before anything runs, finds the
+// spec (-f, else the nearest dvptest.yml above the working directory) and
+// returns --run compiled.
+func (opts *TestOptions) check(app *App) (*regexp.Regexp, error) {
+	if err := checkOutputFlag(opts.Output); err != nil {
+		return nil, err
+	}
+	var runRe *regexp.Regexp
+	if opts.Run != "" {
+		re, err := regexp.Compile(opts.Run)
+		if err != nil {
+			return nil, Usagef("Invalid value for '--run': %v.", err)
+		}
+		runRe = re
+	}
+	if opts.JUnit != "" {
+		if st, err := os.Stat(filepath.Dir(opts.JUnit)); err != nil || !st.IsDir() {
+			return nil, Usagef("Invalid value for '--junit': the directory '%s' does not exist.", filepath.Dir(opts.JUnit))
+		}
+	}
+	cwd, _ := app.IO.Getwd()
+	if cwd != "" {
+		discoverProjectFile(app, opts.FileGiven, cwd, dvptest.DefaultFile, &opts.File)
+		if _, err := os.Stat(opts.File); os.IsNotExist(err) && !opts.FileGiven {
+			return nil, Usagef("Invalid value for '-f' / '--file': File '%s' does not exist, in %s or any directory above it. 'dvp init' writes a starter one; or give -f.", dvptest.DefaultFile, cwd)
+		}
+	}
+	if err := checkExistingFile("-f", "--file", opts.File); err != nil {
+		return nil, err
+	}
+	return runRe, nil
+}
+
+// testRemote is the engine of dvp test -e: the connection resolved as for
+// every command that talks to an engine, and its client.
+func testRemote(cmd *cobra.Command, app *App, o *ConnectionOptions) (*dvptest.Remote, error) {
+	conn, err := resolveConnection(cmd.Context(), app, cmd, o, func() error { return nil })
+	if err != nil {
+		return nil, err
+	}
+	client, err := newClient(app, o, conn)
+	if err != nil {
+		return nil, err
+	}
+	return &dvptest.Remote{Client: client, User: conn.user, Password: conn.password}, nil
 }
 
 // scenarioCompletions are the values dvp test --run completes: the names

@@ -42,23 +42,11 @@ func findUp(cwd, name string) string {
 	return ""
 }
 
-// findProjectConfig resolves the -c flag (flag) of cmd in place. With -c
-// given, or no plugin_config.yml above cwd, it leaves *path as it is (the
+// discoverProjectFile resolves a flag naming a file of a project (-c:
+// plugin_config.yml, dvp test's -f: dvptest.yml) in place. Given, or with
+// no file called name in cwd or above it, it leaves *path as it is (the
 // flag's checks report a missing file); else *path becomes the nearest
 // one, and dir its directory when that is not cwd.
-func findProjectConfig(app *App, cmd *cobra.Command, flag, cwd string, path *string) (dir string) {
-	return findProjectFile(app, cmd, flag, cwd, configFileName, path)
-}
-
-// findProjectFile is findProjectConfig for any file of a project that a
-// flag (flag) names, name by default.
-func findProjectFile(app *App, cmd *cobra.Command, flag, cwd, name string, path *string) (dir string) {
-	f := cmd.Flags().Lookup(flag)
-	return discoverProjectFile(app, f == nil || f.Changed, cwd, name, path)
-}
-
-// discoverProjectFile is findProjectFile once the flag is known to have
-// been given or not: given, it leaves *path as it is.
 func discoverProjectFile(app *App, given bool, cwd, name string, path *string) (dir string) {
 	if given || *path != name || cwd == "" {
 		return ""
@@ -82,14 +70,8 @@ func missingConfig(short, long, cwd string) error {
 	return Usagef("Invalid value for '%s' / '%s': File '%s' does not exist. dvp looked in %s and in every directory above it: run 'dvp init' to create a project, or give %s.", short, long, configFileName, cwd, short)
 }
 
-// checkConfigFlag checks the -c flag of cmd once discovery has run: a
+// checkConfigPath checks -c (given or not) once discovery has run: a
 // missing default is missingConfig, anything else checkExistingFile's.
-func checkConfigFlag(cmd *cobra.Command, cwd, path string) error {
-	return checkConfigPath(cmd.Flags().Changed("plugin-config"), cwd, path)
-}
-
-// checkConfigPath is checkConfigFlag once -c is known to have been given
-// or not.
 func checkConfigPath(given bool, cwd, path string) error {
 	if !given && path == configFileName {
 		if _, err := os.Stat(path); os.IsNotExist(err) {

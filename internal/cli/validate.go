@@ -42,8 +42,9 @@ checks the two files only; the Go sources are checked by 'dvp build'.`,
 				return err
 			}
 			opts.Cwd = cwd
-			findProjectConfig(app, cmd, "plugin-config", cwd, &opts.ConfigPath)
-			if err := checkConfigFlag(cmd, cwd, opts.ConfigPath); err != nil {
+			given := cmd.Flags().Changed("plugin-config")
+			discoverProjectFile(app, given, cwd, configFileName, &opts.ConfigPath)
+			if err := checkConfigPath(given, cwd, opts.ConfigPath); err != nil {
 				return err
 			}
 			return runValidate(app, opts)
