@@ -298,3 +298,68 @@ func goDecls(t *testing.T, dir string) map[string]string {
 	}
 	return decls
 }
+
+// sdkExampleBodies returns the bodies of the SDK's Example functions, as
+// written (comments included), up to their "// Output:" comment.
+func sdkExampleBodies(t *testing.T) map[string]string {
+	t.Helper()
+	bodies := map[string]string{}
+	files, err := filepath.Glob(filepath.Join("..", "sdk", "*", "example_test.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, _ := filepath.Glob(filepath.Join("..", "sdk", "example_test.go"))
+	for _, path := range append(files, top...) {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, path, src, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || !strings.HasPrefix(fd.Name.Name, "Example") || fd.Body == nil {
+				continue
+			}
+			body := string(src[fset.Position(fd.Body.Lbrace).Offset+1 : fset.Position(fd.Body.Rbrace).Offset])
+			if i := strings.Index(body, "// Output:"); i >= 0 {
+				body = body[:i]
+			}
+			bodies[filepath.Base(filepath.Dir(path))+"."+fd.Name.Name] = body
+		}
+	}
+	if len(bodies) < 5 {
+		t.Fatalf("only %d Example functions found in sdk/", len(bodies))
+	}
+	return bodies
+}
+
+// Every go block of docs/sdk.md runs somewhere, so that it cannot drift
+// from the SDK: the plugin value is the seed's (TestReferenceExamplesAreTheSeeds),
+// the unit test and the migrations are compiled and run in the tutorial's
+// plugin (TestTutorialOffline, make e2e), and any other block is the code
+// of an Example function of the SDK, which go test runs and checks.
+func TestReferenceGoBlocksRun(t *testing.T) {
+	examples := sdkExampleBodies(t)
+	for _, b := range goBlocks(t, "sdk.md") {
+		switch {
+		case strings.Contains(b.body, "var plugin = generated.Plugin{"),
+			strings.Contains(b.body, "Upgrade: []generated.Migration{"),
+			strings.Contains(b.body, "func Test"):
+			continue
+		}
+		found := false
+		for _, body := range examples {
+			if strings.Contains(withoutLayout(body), withoutLayout(b.body)) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("%s is not the code of an Example function of the SDK (sdk/**/example_test.go): make it one, so that go test runs it", b)
+		}
+	}
+}

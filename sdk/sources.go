@@ -1,8 +1,10 @@
 package sdk
 
 import (
-	"encoding/json"
 	"errors"
+	"strings"
+
+	"github.com/dvpkit/dvp/sdk/types"
 )
 
 // DirectSource is the linked source of a DIRECT plugin, passed to the linked
@@ -33,21 +35,30 @@ type StagedSource[P any] struct {
 //lint:ignore ST1005 the message is the platform's, word for word
 var ErrBothStagedMounts = errors.New("Either staged_mount or mounts can be present for staging source. Found both staged_mount and mounts.")
 
-// UnmarshalJSON decodes a staged source and applies the platform's rule: a
+// UnmarshalJSON decodes a staged source with types.Unmarshal (exact names,
+// no unknown member, every field but the mounts required) and applies the
+// platform's rule: a
 // request carrying both a non-empty mounts list and a staged mount with a
 // path and an environment is rejected; with mounts, Mount is nil, otherwise
 // Mounts is nil.
 func (s *StagedSource[P]) UnmarshalJSON(b []byte) error {
-	type plain StagedSource[P]
-	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
+	type stagedSource StagedSource[P] // without this method
+	var p stagedSource
+	err := types.Unmarshal(b, &p)
+	stagedMountSet := p.Mount != nil && p.Mount.MountPath != "" && p.Mount.RemoteEnvironment.Reference != ""
+	if len(p.Mounts) > 0 && stagedMountSet {
+		return ErrBothStagedMounts // the platform checks this first
+	}
+	if err != nil {
+		var ves types.ValidationErrors
+		if errors.As(err, &ves) {
+			for _, ve := range ves { // messages name the type as plugins write it
+				ve.Message = strings.ReplaceAll(ve.Message, "sdk.stagedSource[", "sdk.StagedSource[")
+			}
+		}
 		return err
 	}
-	stagedMountSet := p.Mount != nil && p.Mount.MountPath != "" && p.Mount.RemoteEnvironment.Reference != ""
 	if len(p.Mounts) > 0 {
-		if stagedMountSet {
-			return ErrBothStagedMounts
-		}
 		p.Mount = nil
 	} else {
 		p.Mounts = nil

@@ -67,7 +67,11 @@ func TestManifest(t *testing.T) {
 
 func TestDiscovery(t *testing.T) {
 	f := newFixture(t, "staged")
-	var repos []struct{ Name, Path string }
+	// The plugin decodes with types.Unmarshal: names match exactly.
+	var repos []struct {
+		Name string `json:"name"`
+		Path string `json:"path"`
+	}
 	f.call(t, "discovery.repository", map[string]any{"source_connection": connA}, &repos)
 	// RunBash ran bash locally, in the configured directory, with the variable.
 	if len(repos) != 1 || repos[0].Name != "repo-hello-envA" || repos[0].Path != f.dir {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/dvpkit/dvp/sdk/protocol"
+	"github.com/dvpkit/dvp/sdk/types"
 )
 
 // Migrate runs the plugin's data migrations of one kind ("repository",
@@ -55,7 +56,7 @@ func Migrate[New any, K ~string](p *Platform, kind K, old any, migrationIDs ...s
 		return zero, errors.New("the upgrade answered without the migrated object")
 	}
 	var nw New
-	if err := json.Unmarshal(migrated, &nw); err != nil {
+	if err := types.Unmarshal(migrated, &nw); err != nil {
 		return zero, fmt.Errorf("the migrated object %s does not satisfy the new schema: %w", abbreviate(migrated), err)
 	}
 	if v, ok := any(&nw).(interface{ Validate() error }); ok {

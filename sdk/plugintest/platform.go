@@ -10,6 +10,7 @@ import (
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/libs"
 	"github.com/dvpkit/dvp/sdk/protocol"
+	"github.com/dvpkit/dvp/sdk/types"
 )
 
 // Call is one platform-library call the plugin made, decoded from the JSON
@@ -212,7 +213,7 @@ func (c *caller) Call(_ context.Context, method string, params, result any) erro
 	}
 	if method == protocol.MethodLog {
 		var lp protocol.LogParams
-		if err := json.Unmarshal(raw, &lp); err != nil {
+		if err := types.Unmarshal(raw, &lp); err != nil {
 			return fail(errBadRequest, "The params of log are invalid: "+err.Error())
 		}
 		p.mu.Lock()
@@ -281,7 +282,7 @@ func (c *caller) Call(_ context.Context, method string, params, result any) erro
 	if err != nil {
 		return fmt.Errorf("plugintest: the scripted answer to %s does not encode: %w", method, err)
 	}
-	return json.Unmarshal(b, result)
+	return types.Unmarshal(b, result)
 }
 
 // whyUnanswered says why no rule answered a call and how to script one.
@@ -344,28 +345,28 @@ func decodeCall(method string, raw json.RawMessage) (Call, error) {
 	switch method {
 	case protocol.MethodRunBash:
 		var p protocol.RunBashParams
-		err = json.Unmarshal(raw, &p)
+		err = types.Unmarshal(raw, &p)
 		c.Connection, c.Command, c.Variables, c.UseLoginShell = p.Connection, p.Command, p.Variables, p.UseLoginShell
 	case protocol.MethodRunPowershell:
 		var p protocol.RunPowershellParams
-		err = json.Unmarshal(raw, &p)
+		err = types.Unmarshal(raw, &p)
 		c.Connection, c.Command, c.Variables = p.Connection, p.Command, p.Variables
 	case protocol.MethodRunExpect:
 		var p protocol.RunExpectParams
-		err = json.Unmarshal(raw, &p)
+		err = types.Unmarshal(raw, &p)
 		c.Connection, c.Command, c.Variables = p.Connection, p.Command, p.Variables
 	case protocol.MethodRunSync:
 		var p protocol.RunSyncParams
-		err = json.Unmarshal(raw, &p)
+		err = types.Unmarshal(raw, &p)
 		c.Connection, c.SourceDirectory, c.RsyncUser, c.ExcludePaths, c.SymLinksToFollow =
 			p.Connection, p.SourceDirectory, p.RsyncUser, p.ExcludePaths, p.SymLinksToFollow
 	case protocol.MethodRetrieveCredentials:
 		var p protocol.RetrieveCredentialsParams
-		err = json.Unmarshal(raw, &p)
+		err = types.Unmarshal(raw, &p)
 		c.CredentialsSupplier = p.CredentialsSupplier
 	case protocol.MethodUpgradePassword:
 		var p protocol.UpgradePasswordParams
-		err = json.Unmarshal(raw, &p)
+		err = types.Unmarshal(raw, &p)
 		c.Password, c.Username = p.Password, p.Username
 	default:
 		err = fmt.Errorf("'%s' is not a platform library", method)

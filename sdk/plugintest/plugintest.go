@@ -57,6 +57,7 @@ import (
 	"github.com/dvpkit/dvp/sdk/libs"
 	"github.com/dvpkit/dvp/sdk/protocol"
 	"github.com/dvpkit/dvp/sdk/runtime"
+	"github.com/dvpkit/dvp/sdk/types"
 )
 
 // Platform is a fake engine for one test: it runs the plugin's operations
@@ -142,7 +143,7 @@ func (p *Platform) RunJSON(op string, input json.RawMessage, out any) error {
 		return err
 	}
 	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
+		if err := types.Unmarshal(raw, out); err != nil {
 			p.t.Fatalf("plugintest: the result of %s() (%s) does not decode into %T: %v", op, abbreviate(raw), out, err)
 		}
 	}

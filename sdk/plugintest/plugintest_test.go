@@ -294,7 +294,7 @@ func TestMigrate(t *testing.T) {
 	}
 	// Only migration 3 applies: the host stays, the new schema rejects it.
 	_, err = plugintest.Migrate[newHost](pt, "repository", map[string]any{"host": "db1", "password": "secret"}, "3")
-	if err == nil || !strings.Contains(err.Error(), "does not satisfy the new schema: /address: the property is required") {
+	if err == nil || !strings.Contains(err.Error(), "does not satisfy the new schema: /host: property is not allowed") {
 		t.Errorf("partial chain: %v", err)
 	}
 	// The engine's rule: no RunBash in a migration.

@@ -9,6 +9,7 @@ import (
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/internal/jsonkind"
 	"github.com/dvpkit/dvp/sdk/protocol"
+	"github.com/dvpkit/dvp/sdk/types"
 )
 
 // encodeOutput encodes an operation's result and checks that it is what the
@@ -81,9 +82,7 @@ func encodeOutput(op string, spec protocol.OperationSpec, pluginType string, out
 			return nil, wrong(kind)
 		}
 		var ms sdk.MountSpecification
-		d := json.NewDecoder(bytes.NewReader(raw))
-		d.DisallowUnknownFields()
-		if err := d.Decode(&ms); err != nil {
+		if err := types.Unmarshal(raw, &ms); err != nil {
 			return nil, wrong("an object that is not a mount specification (" + err.Error() + ")")
 		}
 		if op == "linked.mount_specification" && pluginType == Staged {

@@ -16,6 +16,7 @@ import (
 	"github.com/dvpkit/dvp/sdk"
 	"github.com/dvpkit/dvp/sdk/internal/engine"
 	"github.com/dvpkit/dvp/sdk/protocol"
+	"github.com/dvpkit/dvp/sdk/types"
 )
 
 // ErrChannelClosed is returned by library calls pending when the engine closes
@@ -341,7 +342,7 @@ func (c *callCaller) Call(ctx context.Context, method string, params, result any
 			return m.Error
 		}
 		if result != nil && len(m.Result) > 0 && string(m.Result) != "null" {
-			if err := json.Unmarshal(m.Result, result); err != nil {
+			if err := types.Unmarshal(m.Result, result); err != nil {
 				return fmt.Errorf("the engine's answer to %s cannot be decoded: %w", method, err)
 			}
 		}

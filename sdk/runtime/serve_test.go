@@ -403,19 +403,28 @@ func TestDecodeInput(t *testing.T) {
 	h := Adapt(func(_ context.Context, v in) (any, error) { got = v; return nil, nil })
 	e := startEngine(t, &Plugin{Type: Staged, Operations: map[string]Handler{"linked.pre_snapshot": h}})
 
-	wantResult(t, e.call("linked.pre_snapshot", json.RawMessage(`{"staged_source":{"guid":"g","parameters":{"port":5}},"repository":{},"snapshot_parameters":null}`)), "null")
+	conn := `{"environment":{"name":"e","reference":"UNIX_HOST_ENVIRONMENT-1","host":{"name":"h","reference":"UNIX_HOST-1","binary_path":"","scratch_path":""}},"user":{"name":"u","reference":"HOST_USER-1"}}`
+	connections := `"source_connection":` + conn + `,"staged_connection":` + conn
+	wantResult(t, e.call("linked.pre_snapshot", json.RawMessage(`{"staged_source":{"guid":"g",`+connections+`,"parameters":{"port":5}},"repository":{},"snapshot_parameters":null}`)), "null")
 	if got.StagedSource.GUID != "g" || got.StagedSource.Parameters.Port != 5 || got.SnapshotParameters != nil {
 		t.Fatalf("%+v", got)
 	}
 	wantError(t, e.call("linked.pre_snapshot", json.RawMessage(`{"staged_source":{},"snapshot_parameters":null}`)), protocol.KindBadInput,
 		"The input of the linked.pre_snapshot() operation is invalid: the input has no 'repository' field")
-	wantError(t, e.call("linked.pre_snapshot", json.RawMessage(`{"staged_source":{"parameters":{"port":"x"}},"repository":{},"snapshot_parameters":null}`)), protocol.KindBadInput,
-		"The input of the linked.pre_snapshot() operation is invalid: json: cannot unmarshal string into Go struct field")
+	wantError(t, e.call("linked.pre_snapshot", json.RawMessage(`{"staged_source":{"guid":"g",`+connections+`,"parameters":{"port":"x"}},"repository":{},"snapshot_parameters":null}`)), protocol.KindBadInput,
+		"The input of the linked.pre_snapshot() operation is invalid: /staged_source/parameters/port: expected integer, got string")
+	// Names match exactly, in the SDK's types and the plugin's alike; every
+	// problem is reported with its JSON pointer.
+	wantError(t, e.call("linked.pre_snapshot", json.RawMessage(`{"staged_source":{"GUID":"g",`+connections+`,"parameters":{"Port":5,"colour":"red"}},"repository":{},"snapshot_parameters":null}`)), protocol.KindBadInput,
+		"The input of the linked.pre_snapshot() operation is invalid: "+
+			`/staged_source/GUID: property is not allowed: did you mean "guid"? (sdk.StagedSource[runtime.params] has the field GUID for "guid": names match exactly, case included)`+"\n"+
+			`/staged_source/parameters/Port: property is not allowed: did you mean "port"? (runtime.params has the field Port for "port": names match exactly, case included)`+"\n"+
+			`/staged_source/parameters/colour: property is not allowed: runtime.params has no field for it (give a field the json tag "colour" to take it)`)
 	wantError(t, e.call("linked.pre_snapshot", json.RawMessage(`[]`)), protocol.KindBadInput,
 		"The input of the linked.pre_snapshot() operation is invalid: the input is an array but should be a JSON object")
 	both := `{"staged_source":{"staged_mount":{"remote_environment":{"reference":"E-1"},"mount_path":"/a"},"mounts":[{"remote_environment":{"reference":"E-1"},"mount_path":"/b"}]},"repository":{},"snapshot_parameters":{}}`
 	wantError(t, e.call("linked.pre_snapshot", json.RawMessage(both)), protocol.KindBadInput,
-		"The input of the linked.pre_snapshot() operation is invalid: Either staged_mount or mounts can be present for staging source. Found both staged_mount and mounts.")
+		"The input of the linked.pre_snapshot() operation is invalid: /staged_source: Either staged_mount or mounts can be present for staging source. Found both staged_mount and mounts.")
 }
 
 func TestUpgradeCall(t *testing.T) {
@@ -467,6 +476,24 @@ func TestDecodeInputEmbedded(t *testing.T) {
 	}
 	if err := DecodeInput(json.RawMessage(`{"repository":{"a":1},"source_config":{}}`), &in); err != nil || in.Repository["a"] != 1.0 {
 		t.Fatalf("%+v %v", in, err)
+	}
+	// The struct lists the input fields the operation uses; the others are
+	// not decoded, and a field's own members match exactly.
+	var few struct {
+		Repository struct {
+			Name string `json:"name"`
+		} `json:"repository"`
+	}
+	if err := DecodeInput(json.RawMessage(`{"source_connection":{"x":1},"repository":{"name":"r"},"source_config":"s"}`), &few); err != nil || few.Repository.Name != "r" {
+		t.Fatalf("%+v %v", few, err)
+	}
+	var ie0 *InputError
+	if err := DecodeInput(json.RawMessage(`{"repository":{"Name":"r"}}`), &few); !errors.As(err, &ie0) ||
+		ie0.Message != `/repository/Name: property is not allowed: did you mean "name"? (the struct has the field Name for "name": names match exactly, case included)` {
+		t.Fatal(err)
+	}
+	if err := DecodeInput(json.RawMessage(`{"Repository":{"name":"r"}}`), &few); !errors.As(err, &ie0) || ie0.Message != "the input has no 'repository' field" {
+		t.Fatal(err)
 	}
 	var ie *InputError
 	if err := DecodeInput(json.RawMessage(`{"repository":{}}`), &in); !errors.As(err, &ie) || ie.Message != "the input has no 'source_config' field" {

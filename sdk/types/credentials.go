@@ -110,7 +110,9 @@ func (s supplier) as(variant string, out any) bool {
 	if s.Type() != variant {
 		return false
 	}
-	return json.Unmarshal(s.raw, out) == nil
+	// The platform's schemas of the variants allow properties the Go types
+	// do not declare: those are skipped; the declared ones match exactly.
+	return unmarshalKnown(s.raw, out) == nil
 }
 
 // NamedPassword returns the supplier as a NamedPasswordCredential, if it is one.

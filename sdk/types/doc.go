@@ -12,9 +12,15 @@
 //     variant (Type) and typed accessors for the documented variants;
 //   - ValidationErrors, the error type of every generated UnmarshalJSON and
 //     Validate method: one ValidationError (JSON pointer + message) per problem;
+//   - Unmarshal, the one way the SDK decodes JSON for a plugin (operation
+//     inputs, migrations, library answers, plugintest results): like
+//     encoding/json's, but names match exactly, unknown members are refused
+//     and every problem is reported with its JSON pointer, for a plugin's own
+//     structs as for generated types;
 //   - Decoder and Validator, the helpers generated methods call.
 //
 // The package imports the Go standard library only, so a plugin builds
 // offline. Decoder and Validator are for generated code; plugin code normally
-// uses only Password, the credentials suppliers, ValidationErrors and Ptr.
+// uses only Password, the credentials suppliers, ValidationErrors, Ptr and
+// Unmarshal.
 package types

@@ -57,3 +57,25 @@ func ExampleValidationErrors() {
 	// /mountLocation: a required property is missing
 	// /ports/2: must be <= 65535 (got 70000)
 }
+
+// Unmarshal decodes a plugin's own struct as generated types decode: names
+// match exactly, an unknown member is refused, and every problem is named
+// by its JSON pointer, where encoding/json would have filled MountLocation
+// and dropped colour without a word.
+func ExampleUnmarshal() {
+	type sourceParams struct { // a plugin's own struct, not generated
+		MountLocation string `json:"mountLocation"`
+		Port          *int   `json:"port,omitempty"`
+	}
+	var p sourceParams
+	err := types.Unmarshal([]byte(`{"MountLocation": "/mnt/stage", "colour": "red"}`), &p)
+	var problems types.ValidationErrors
+	if errors.As(err, &problems) {
+		for _, problem := range problems {
+			fmt.Println(problem.Path, problem.Message)
+		}
+	}
+	// Output:
+	// /MountLocation property is not allowed: did you mean "mountLocation"? (types_test.sourceParams has the field MountLocation for "mountLocation": names match exactly, case included)
+	// /colour property is not allowed: types_test.sourceParams has no field for it (give a field the json tag "colour" to take it)
+}

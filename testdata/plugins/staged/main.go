@@ -15,16 +15,28 @@ import (
 	"github.com/dvpkit/dvp/sdk/runtime"
 )
 
-// Stand-ins for the types dvp generates from schema.json.
+// Stand-ins for the types dvp generates from schema.json. The runtime
+// decodes them as it decodes generated types (types.Unmarshal): a property
+// of an input that a struct does not declare is refused, so they declare
+// every property the tests' schemas give them.
 
 type Repository struct {
 	Name string `json:"name"`
 	Path string `json:"path"`
+	// Trail is what the repository migrations add: their ids, in the
+	// order they ran.
+	Trail []string `json:"trail,omitempty"`
 }
 
 type SourceConfig struct {
 	Path    string   `json:"path"`
 	Results []Result `json:"results,omitempty"`
+	// The source config of the upgrade tests (internal/engine,
+	// migrate_test.go): a password and its user, which a migration turns
+	// into credentials.
+	Password    string          `json:"password,omitempty"`
+	User        string          `json:"user,omitempty"`
+	Credentials json.RawMessage `json:"credentials,omitempty"`
 }
 
 type LinkedSource struct {
@@ -32,6 +44,10 @@ type LinkedSource struct {
 	ExtraMountRef string          `json:"extraMountRef,omitempty"`
 	UID           *int            `json:"uid,omitempty"`
 	Credentials   json.RawMessage `json:"credentials,omitempty"`
+	// The secrets test's password (internal/engine, secrets_test.go) and
+	// the upgrade tests' migrated property.
+	DBPassword string `json:"dbPassword,omitempty"`
+	BashError  string `json:"bashError,omitempty"`
 }
 
 type VirtualSource struct {
