@@ -13,7 +13,8 @@
 //   - sdk/plugintest: unit tests of a plugin's operations, in-process, against
 //     a fake platform;
 //   - sdk/types: what code generated from schema.json uses (Ptr, Password,
-//     the credentials suppliers, ValidationErrors);
+//     the credentials suppliers, ValidationErrors) and Unmarshal, the one way
+//     the SDK decodes JSON for a plugin;
 //   - sdk/protocol: the versioned JSON protocol spoken between an engine and
 //     a plugin process (see docs/runtime-protocol.md in the dvp repository).
 //

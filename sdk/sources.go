@@ -8,7 +8,9 @@ import (
 )
 
 // DirectSource is the linked source of a DIRECT plugin, passed to the linked
-// operations. P is the plugin's generated LinkedSourceDefinition type.
+// operations. P is the plugin's generated LinkedSourceDefinition type (or a
+// struct of the plugin's own: the runtime decodes every input with
+// types.Unmarshal).
 type DirectSource[P any] struct {
 	GUID       string           `json:"guid"`
 	Connection RemoteConnection `json:"connection"`
@@ -16,10 +18,14 @@ type DirectSource[P any] struct {
 }
 
 // StagedSource is the linked source of a STAGED plugin, passed to the linked
-// operations. P is the plugin's generated LinkedSourceDefinition type.
+// operations. P is the plugin's generated LinkedSourceDefinition type (or a
+// struct of the plugin's own: the runtime decodes every input with
+// types.Unmarshal).
 //
-// Exactly one of Mount and Mounts is set: Mount when the mount specification
-// had a single mount (the staging mount), Mounts when it had several.
+// Once the staging storage is mounted, exactly one of Mount and Mounts is
+// set: Mount when the mount specification had a single mount (the staging
+// mount), Mounts when it had several. linked.mount_specification, which runs
+// before the mount, gets neither.
 type StagedSource[P any] struct {
 	GUID             string           `json:"guid"`
 	SourceConnection RemoteConnection `json:"source_connection"`
@@ -35,9 +41,8 @@ type StagedSource[P any] struct {
 //lint:ignore ST1005 the message is the platform's, word for word
 var ErrBothStagedMounts = errors.New("Either staged_mount or mounts can be present for staging source. Found both staged_mount and mounts.")
 
-// UnmarshalJSON decodes a staged source with types.Unmarshal (exact names,
-// no unknown member, every field but the mounts required) and applies the
-// platform's rule: a
+// UnmarshalJSON decodes a staged source with types.Unmarshal (names match
+// exactly, an unknown member is refused) and applies the platform's rule: a
 // request carrying both a non-empty mounts list and a staged mount with a
 // path and an environment is rejected; with mounts, Mount is nil, otherwise
 // Mounts is nil.
@@ -68,7 +73,10 @@ func (s *StagedSource[P]) UnmarshalJSON(b []byte) error {
 }
 
 // VirtualSource is a virtual source (a VDB), passed to the virtual
-// operations. P is the plugin's generated VirtualSourceDefinition type.
+// operations. P is the plugin's generated VirtualSourceDefinition type (or a
+// struct of the plugin's own). Mounts are the VDB's mounts as its mount
+// specification gave them; virtual.mount_specification, which runs before
+// the mount, gets none.
 type VirtualSource[P any] struct {
 	GUID       string           `json:"guid"`
 	Connection RemoteConnection `json:"connection"`

@@ -25,7 +25,8 @@ import (
 // The text sent is the message followed by the attributes as key=value.
 // Never log secrets; sdk credentials mask themselves.
 //
-// Outside a running plugin (unit tests, manifest mode) records go to stderr.
+// Outside a running plugin and a plugintest platform (a plain unit test,
+// manifest mode) records go to stderr.
 type Handler struct {
 	level  slog.Leveler
 	prefix string // group prefix for attribute keys, "a.b."

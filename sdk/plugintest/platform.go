@@ -192,15 +192,16 @@ type caller struct {
 	op string
 }
 
-// Error ids of the fake platform's refusals: the first two are those of the
-// engine (see docs/runtime-protocol.md).
+// The engine's error ids of the fake platform's refusals (see
+// docs/runtime-protocol.md).
 const (
 	errNotAllowed = "not_allowed"
 	errBadRequest = "bad_request"
-	// ErrUnexpectedCall is the id of the error a call no rule matches
-	// gets.
-	ErrUnexpectedCall = "plugintest.unexpected_call"
 )
+
+// ErrUnexpectedCall is the ID of the *libs.LibraryError that a library call
+// gets when no rule of the platform answers it (the test fails as well).
+const ErrUnexpectedCall = "plugintest.unexpected_call"
 
 func (c *caller) Call(_ context.Context, method string, params, result any) error {
 	p := c.p

@@ -118,8 +118,9 @@ type In struct {
 // ...) with the inputs in and decodes its result into out (a pointer to the
 // operation's result type, for example *generated.SnapshotDefinition,
 // *[]generated.RepositoryDefinition, *sdk.MountSpecification, *sdk.Status or
-// *int64; nil to ignore it). A failed operation returns an *OperationError
-// (see AsUserError).
+// *int64; nil to ignore it), with types.Unmarshal: a struct of the test's own
+// must spell the result's names exactly. A failed operation returns an
+// *OperationError (see AsUserError).
 func (p *Platform) Run(op string, in In, out any) error {
 	p.t.Helper()
 	input, err := p.input(op, in)

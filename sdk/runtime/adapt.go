@@ -132,7 +132,7 @@ func usedFields(input json.RawMessage, used map[string]bool) []byte {
 //	ops["linked.mount_specification"] = runtime.Adapt(func(ctx context.Context, in struct {
 //		StagedSource sdk.StagedSource[LinkedSourceDefinition] `json:"staged_source"`
 //		Repository   RepositoryDefinition                     `json:"repository"`
-//	}) (*sdk.MountSpecification, error) {
+//	}) (sdk.MountSpecification, error) {
 //		return p.Linked.MountSpecification(ctx, in.StagedSource, in.Repository)
 //	})
 func Adapt[In, Out any](f func(ctx context.Context, in In) (Out, error)) Handler {
@@ -153,8 +153,7 @@ func Adapt[In, Out any](f func(ctx context.Context, in In) (Out, error)) Handler
 // (map[string]any, or a struct) to Migration.Func. The object is decoded
 // with types.Unmarshal: a struct Old must declare every property a stored
 // object may have (a property it does not declare fails the migration,
-// rather than being dropped from the upgraded object) and tag the optional
-// ones omitempty.
+// rather than being dropped from the upgraded object).
 func MigrationFunc[Old, New any](f func(ctx context.Context, old Old) (New, error)) func(context.Context, json.RawMessage) (json.RawMessage, error) {
 	return func(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
 		var old Old

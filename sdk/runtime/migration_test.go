@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -149,5 +150,37 @@ func TestProblems(t *testing.T) {
 	// The Go function name is used when Name is empty.
 	if n := (Migration{Func: keep}).functionName(0); !strings.HasSuffix(n, "runtime.keep") {
 		t.Fatal(n)
+	}
+}
+
+// A typed migration over a struct of the plugin's own decodes the stored
+// object with types.Unmarshal: a property the struct does not declare fails
+// the migration instead of vanishing from the upgraded object.
+func TestMigrationFuncDecodesStrictly(t *testing.T) {
+	type oldRepo struct {
+		Name string `json:"name"`
+		Port int    `json:"port,omitempty"`
+	}
+	type newRepo struct {
+		Name string `json:"name"`
+		Port int    `json:"port"`
+	}
+	f := MigrationFunc(func(_ context.Context, o oldRepo) (newRepo, error) {
+		if o.Port == 0 {
+			o.Port = 5432
+		}
+		return newRepo(o), nil
+	})
+	out, err := f(context.Background(), json.RawMessage(`{"name":"pg"}`))
+	if err != nil || string(out) != `{"name":"pg","port":5432}` {
+		t.Fatalf("%s %v", out, err)
+	}
+	_, err = f(context.Background(), json.RawMessage(`{"name":"pg","installPath":"/opt/pg","Port":1}`))
+	var ie *InputError
+	want := "the object to migrate cannot be decoded: " +
+		"/installPath: property is not allowed: runtime.oldRepo has no field for it (give a field the json tag \"installPath\" to take it)\n" +
+		"/Port: property is not allowed: did you mean \"port\"? (runtime.oldRepo has the field Port for \"port\": names match exactly, case included)"
+	if !errors.As(err, &ie) || ie.Message != want {
+		t.Fatalf("got %v\nwant %s", err, want)
 	}
 }

@@ -132,31 +132,39 @@ func (v *Validator) MultipleOf(x, m float64, path ...any) {
 	}
 }
 
+// count writes n with the noun in the singular for 1: "1 item", "2 items".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
 // MinItems checks that an array has at least min items.
 func (v *Validator) MinItems(n, min int, path ...any) {
 	if n < min {
-		v.add("must have at least "+strconv.Itoa(min)+" items (got "+strconv.Itoa(n)+")", path)
+		v.add("must have at least "+count(min, "item", "items")+" (got "+strconv.Itoa(n)+")", path)
 	}
 }
 
 // MaxItems checks that an array has at most max items.
 func (v *Validator) MaxItems(n, max int, path ...any) {
 	if n > max {
-		v.add("must have at most "+strconv.Itoa(max)+" items (got "+strconv.Itoa(n)+")", path)
+		v.add("must have at most "+count(max, "item", "items")+" (got "+strconv.Itoa(n)+")", path)
 	}
 }
 
 // MinProperties checks that an object has at least min properties.
 func (v *Validator) MinProperties(n, min int, path ...any) {
 	if n < min {
-		v.add("must have at least "+strconv.Itoa(min)+" properties (got "+strconv.Itoa(n)+")", path)
+		v.add("must have at least "+count(min, "property", "properties")+" (got "+strconv.Itoa(n)+")", path)
 	}
 }
 
 // MaxProperties checks that an object has at most max properties.
 func (v *Validator) MaxProperties(n, max int, path ...any) {
 	if n > max {
-		v.add("must have at most "+strconv.Itoa(max)+" properties (got "+strconv.Itoa(n)+")", path)
+		v.add("must have at most "+count(max, "property", "properties")+" (got "+strconv.Itoa(n)+")", path)
 	}
 }
 
