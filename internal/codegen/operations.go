@@ -131,6 +131,15 @@ func resultType(s protocol.OperationSpec) (*jen.Statement, error) {
 	return nil, fmt.Errorf("codegen: unknown output kind of %s", s.Name)
 }
 
+// definitionKey is the schema.json key of a definition's generated type:
+// "sourceConfigDefinition" for SourceConfigDefinition.
+func definitionKey(typeName string) string {
+	if typeName == "" {
+		return ""
+	}
+	return strings.ToLower(typeName[:1]) + typeName[1:]
+}
+
 // opName turns "pre_snapshot" into "PreSnapshot".
 func opName(snake string) string {
 	var b strings.Builder
@@ -295,11 +304,12 @@ checks the plugin-defined objects it returns with their Validate method.`))
 
 	// opInvalid: the error of a returned object that fails Validate.
 	f.Line()
-	f.Comment("opInvalid reports a returned plugin-defined object that does not satisfy the schema.")
-	f.Func().Id("opInvalid").Params(jen.List(jen.Id("op"), jen.Id("what")).String(), jen.Id("err").Error()).Error().Block(
+	f.Comment("opInvalid reports a returned plugin-defined object that does not satisfy its definition")
+	f.Comment("of the schema (def): err's JSON pointers are relative to the object.")
+	f.Func().Id("opInvalid").Params(jen.List(jen.Id("op"), jen.Id("what"), jen.Id("def")).String(), jen.Id("err").Error()).Error().Block(
 		jen.Return(jen.Qual(fmtPath, "Errorf").Call(
-			jen.Lit("The returned object for the %s() operation %sdoes not satisfy the schema: %w"),
-			jen.Id("op"), jen.Id("what"), jen.Id("err"))),
+			jen.Lit("The returned object for the %s() operation %sdoes not satisfy %s of the plugin's schema: %w"),
+			jen.Id("op"), jen.Id("what"), jen.Id("def"), jen.Id("err"))),
 	)
 
 	// opMigration: Migration -> runtime.Migration.
@@ -366,7 +376,7 @@ func adapter(s protocol.OperationSpec, pt string) *jen.Statement {
 			jen.For(jen.List(jen.Id("i"), jen.Id("o")).Op(":=").Range().Id("out")).Block(
 				jen.If(jen.Id("err").Op(":=").Id("o").Dot("Validate").Call(), jen.Id("err").Op("!=").Nil()).Block(
 					jen.Return(jen.Nil(), jen.Id("opInvalid").Call(jen.Lit(s.Name),
-						jen.Qual(fmtPath, "Sprintf").Call(jen.Lit("(item %d) "), jen.Id("i")), jen.Id("err"))),
+						jen.Qual(fmtPath, "Sprintf").Call(jen.Lit("(item %d) "), jen.Id("i")), jen.Lit(definitionKey(objectResults[s.Name])), jen.Id("err"))),
 				),
 			),
 			jen.Return(jen.Id("out"), jen.Nil()),
@@ -376,7 +386,7 @@ func adapter(s protocol.OperationSpec, pt string) *jen.Statement {
 			jen.List(jen.Id("out"), jen.Id("err")).Op(":=").Id("f").Call(call...),
 			jen.If(jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Id("out"), jen.Id("err"))),
 			jen.If(jen.Id("err").Op(":=").Id("out").Dot("Validate").Call(), jen.Id("err").Op("!=").Nil()).Block(
-				jen.Return(jen.Id("out"), jen.Id("opInvalid").Call(jen.Lit(s.Name), jen.Lit(""), jen.Id("err"))),
+				jen.Return(jen.Id("out"), jen.Id("opInvalid").Call(jen.Lit(s.Name), jen.Lit(""), jen.Lit(definitionKey(objectResults[s.Name])), jen.Id("err"))),
 			),
 			jen.Return(jen.Id("out"), jen.Nil()),
 		}

@@ -145,7 +145,7 @@ func (p Plugin) Runtime() *runtime.Plugin {
 			}
 			for i, o := range out {
 				if err := o.Validate(); err != nil {
-					return nil, opInvalid("discovery.repository", fmt.Sprintf("(item %d) ", i), err)
+					return nil, opInvalid("discovery.repository", fmt.Sprintf("(item %d) ", i), "repositoryDefinition", err)
 				}
 			}
 			return out, nil
@@ -162,7 +162,7 @@ func (p Plugin) Runtime() *runtime.Plugin {
 			}
 			for i, o := range out {
 				if err := o.Validate(); err != nil {
-					return nil, opInvalid("discovery.source_config", fmt.Sprintf("(item %d) ", i), err)
+					return nil, opInvalid("discovery.source_config", fmt.Sprintf("(item %d) ", i), "sourceConfigDefinition", err)
 				}
 			}
 			return out, nil
@@ -190,7 +190,7 @@ func (p Plugin) Runtime() *runtime.Plugin {
 				return out, err
 			}
 			if err := out.Validate(); err != nil {
-				return out, opInvalid("linked.post_snapshot", "", err)
+				return out, opInvalid("linked.post_snapshot", "", "snapshotDefinition", err)
 			}
 			return out, nil
 		})
@@ -259,7 +259,7 @@ func (p Plugin) Runtime() *runtime.Plugin {
 				return out, err
 			}
 			if err := out.Validate(); err != nil {
-				return out, opInvalid("virtual.configure", "", err)
+				return out, opInvalid("virtual.configure", "", "sourceConfigDefinition", err)
 			}
 			return out, nil
 		})
@@ -285,7 +285,7 @@ func (p Plugin) Runtime() *runtime.Plugin {
 				return out, err
 			}
 			if err := out.Validate(); err != nil {
-				return out, opInvalid("virtual.reconfigure", "", err)
+				return out, opInvalid("virtual.reconfigure", "", "sourceConfigDefinition", err)
 			}
 			return out, nil
 		})
@@ -337,7 +337,7 @@ func (p Plugin) Runtime() *runtime.Plugin {
 				return out, err
 			}
 			if err := out.Validate(); err != nil {
-				return out, opInvalid("virtual.post_snapshot", "", err)
+				return out, opInvalid("virtual.post_snapshot", "", "snapshotDefinition", err)
 			}
 			return out, nil
 		})
@@ -369,7 +369,7 @@ func (p Plugin) Runtime() *runtime.Plugin {
 				return out, err
 			}
 			if err := out.Validate(); err != nil {
-				return out, opInvalid("virtual.initialize", "", err)
+				return out, opInvalid("virtual.initialize", "", "sourceConfigDefinition", err)
 			}
 			return out, nil
 		})
@@ -394,9 +394,10 @@ func (p Plugin) Runtime() *runtime.Plugin {
 	}
 }
 
-// opInvalid reports a returned plugin-defined object that does not satisfy the schema.
-func opInvalid(op, what string, err error) error {
-	return fmt.Errorf("The returned object for the %s() operation %sdoes not satisfy the schema: %w", op, what, err)
+// opInvalid reports a returned plugin-defined object that does not satisfy its definition
+// of the schema (def): err's JSON pointers are relative to the object.
+func opInvalid(op, what, def string, err error) error {
+	return fmt.Errorf("The returned object for the %s() operation %sdoes not satisfy %s of the plugin's schema: %w", op, what, def, err)
 }
 
 // opMigration adapts a migration to the runtime: objects are decoded with json.Number numbers.
