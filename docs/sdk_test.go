@@ -10,6 +10,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -361,5 +362,199 @@ func TestReferenceGoBlocksRun(t *testing.T) {
 		if !found {
 			t.Errorf("%s is not the code of an Example function of the SDK (sdk/**/example_test.go): make it one, so that go test runs it", b)
 		}
+	}
+}
+
+// funcTypes returns the parameter and result types of a function type, as
+// Go prints them.
+func funcTypes(fset *token.FileSet, ft *ast.FuncType) (params, results []string) {
+	list := func(fl *ast.FieldList) []string {
+		var out []string
+		if fl == nil {
+			return out
+		}
+		for _, f := range fl.List {
+			var buf bytes.Buffer
+			printer.Fprint(&buf, fset, f.Type)
+			n := len(f.Names)
+			if n == 0 {
+				n = 1
+			}
+			for range n {
+				out = append(out, buf.String())
+			}
+		}
+		return out
+	}
+	return list(ft.Params), list(ft.Results)
+}
+
+// The operations table of docs/sdk.md (section 2) gives each field of the
+// generated Plugin the signature dvp generates (testdata/codegen-operations:
+// the generated operations of each plugin type), with the table's
+// abbreviations expanded.
+func TestReferenceOperationSignaturesAreGenerated(t *testing.T) {
+	abbrev := regexp.MustCompile(`\b(Linked|L|V|R|SC|S|SP)\b`)
+	defs := map[string]string{"L": "LinkedSourceDefinition", "V": "VirtualSourceDefinition", "R": "RepositoryDefinition",
+		"SC": "SourceConfigDefinition", "S": "SnapshotDefinition", "SP": "SnapshotParametersDefinition"}
+	row := regexp.MustCompile("^\\| `(Discovery|Linked|Virtual)\\.(\\w+)`(?: / `(\\w+)`)? \\|[^|]*\\| (`func\\(.*\\)[^`]*`|same as (\\w+)) \\|")
+	data, err := os.ReadFile("sdk.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string]string{} // Group.Field -> signature with abbreviations
+	for _, line := range strings.Split(string(data), "\n") {
+		m := row.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		sig := strings.Trim(m[4], "`")
+		if m[5] != "" {
+			sig = docs[m[1]+"."+m[5]]
+			if sig == "" {
+				t.Errorf("docs/sdk.md: %s.%s is the 'same as %s', which the table does not give before it", m[1], m[2], m[5])
+			}
+		}
+		docs[m[1]+"."+m[2]] = sig
+		if m[3] != "" {
+			docs[m[1]+"."+m[3]] = sig
+		}
+	}
+	if len(docs) < 20 {
+		t.Fatalf("only %d operations found in docs/sdk.md's table", len(docs))
+	}
+	for _, pt := range []string{"STAGED", "DIRECT"} {
+		path := filepath.Join("..", "testdata", "codegen-operations", pt+".go.golden")
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		linked := "sdk.StagedSource[L]"
+		if pt == "DIRECT" {
+			linked = "sdk.DirectSource[L]"
+		}
+		seen := 0
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.TYPE {
+				continue
+			}
+			for _, s := range gd.Specs {
+				ts := s.(*ast.TypeSpec)
+				group, ok := strings.CutSuffix(ts.Name.Name, "Operations")
+				st, isStruct := ts.Type.(*ast.StructType)
+				if !ok || !isStruct {
+					continue
+				}
+				for _, field := range st.Fields.List {
+					ft, ok := field.Type.(*ast.FuncType)
+					if !ok {
+						continue
+					}
+					name := group + "." + field.Names[0].Name
+					seen++
+					sig, ok := docs[name]
+					if !ok {
+						t.Errorf("docs/sdk.md's operations table has no row for %s (%s)", name, pt)
+						continue
+					}
+					if strings.Contains(sig, "sdk.StagedSource[") && pt == "DIRECT" {
+						t.Errorf("docs/sdk.md: %s takes an sdk.StagedSource, but a DIRECT plugin has it", name)
+					}
+					src := strings.Replace(sig, "func(ctx,", "func(ctx context.Context,", 1)
+					src = abbrev.ReplaceAllStringFunc(src, func(a string) string {
+						if a == "Linked" {
+							return strings.ReplaceAll(linked, "L", defs["L"])
+						}
+						return defs[a]
+					})
+					expr, err := parser.ParseExpr(src)
+					if err != nil {
+						t.Errorf("docs/sdk.md: %s: %q does not parse: %v", name, src, err)
+						continue
+					}
+					dp, dr := funcTypes(token.NewFileSet(), expr.(*ast.FuncType))
+					gp, gr := funcTypes(fset, ft)
+					if !reflect.DeepEqual(dp, gp) || !reflect.DeepEqual(dr, gr) {
+						t.Errorf("docs/sdk.md: %s (%s) is %s\n(%v -> %v); dvp generates %v -> %v", name, pt, sig, dp, dr, gp, gr)
+					}
+				}
+			}
+		}
+		if seen < 10 {
+			t.Fatalf("%s: only %d operation fields found", path, seen)
+		}
+	}
+}
+
+// The platform libraries' table of docs/sdk.md (section 3) gives each
+// function's parameter names, and the types it gives are the code's.
+func TestReferenceLibrarySignaturesAreTheCode(t *testing.T) {
+	fset := token.NewFileSet()
+	code := map[string]*ast.FuncType{}
+	files, _ := filepath.Glob(filepath.Join("..", "sdk", "libs", "*.go"))
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.IsExported() {
+				code[fd.Name.Name] = fd.Type
+			}
+		}
+	}
+	row := regexp.MustCompile("^\\| `([A-Z]\\w*)\\(([^)]*)\\) ?([^`]*)` \\|")
+	data, err := os.ReadFile("sdk.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for i, line := range strings.Split(string(data), "\n") {
+		m := row.FindStringSubmatch(line)
+		if m == nil || code[m[1]] == nil {
+			continue
+		}
+		checked++
+		ft := code[m[1]]
+		var names, types []string
+		for _, f := range ft.Params.List {
+			var buf bytes.Buffer
+			printer.Fprint(&buf, fset, f.Type)
+			for _, n := range f.Names {
+				names = append(names, n.Name)
+				types = append(types, buf.String())
+			}
+		}
+		params := strings.Split(m[2], ",")
+		if len(params) != len(names) {
+			t.Errorf("docs/sdk.md:%d: %s has %d parameters in the docs, %d in sdk/libs", i+1, m[1], len(params), len(names))
+			continue
+		}
+		for j, p := range params {
+			fields := strings.Fields(strings.TrimSpace(p))
+			name := strings.TrimSuffix(fields[0], "...")
+			if name != names[j] {
+				t.Errorf("docs/sdk.md:%d: %s's parameter %d is %s in the docs, %s in sdk/libs", i+1, m[1], j+1, name, names[j])
+			}
+			if len(fields) == 2 && fields[1] != types[j] {
+				t.Errorf("docs/sdk.md:%d: %s's parameter %s is a %s in the docs, a %s in sdk/libs", i+1, m[1], name, fields[1], types[j])
+			}
+		}
+		_, results := funcTypes(fset, ft)
+		want := strings.Join(results, ", ")
+		if len(results) > 1 {
+			want = "(" + want + ")"
+		}
+		if strings.TrimSpace(m[3]) != want {
+			t.Errorf("docs/sdk.md:%d: %s returns %s in the docs, %s in sdk/libs", i+1, m[1], m[3], want)
+		}
+	}
+	if checked < 6 {
+		t.Fatalf("only %d library signatures found in docs/sdk.md", checked)
 	}
 }
