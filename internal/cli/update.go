@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/dvpkit/dvp/internal/engineapi"
@@ -123,6 +124,10 @@ func parseHooks(values []string, containerType string, forUpdate bool) (engineap
 func readHookFile(path string) (string, error) {
 	b, err := fsutil.ReadRegular(path, maxHookFileBytes)
 	var big *fsutil.ErrTooLarge
+	if errors.Is(err, fs.ErrNotExist) {
+		// As --params @FILE and the other file flags say it.
+		return "", Usagef("Invalid value for '--hook': File '%s' does not exist.", path)
+	}
 	if err != nil && !errors.As(err, &big) {
 		return "", Usagef("Invalid value for '--hook': cannot read %s: %v.", path, err)
 	}
