@@ -33,15 +33,23 @@ func newBusyLog(clock func() time.Time) *busyLog {
 }
 
 func (b *busyLog) refused(log *slog.Logger, path string, err *APIError) {
+	b.warn(log, err.ID, "request refused: the engine is busy", "path", path, "id", err.ID, "details", err.Details)
+}
+
+// warn logs msg with args as a warning, at most once per key every
+// busyLogEvery, saying how many were not logged since (not_logged_since).
+// Failed and throttled logins go through it too: anyone who reaches the
+// engine can send thousands a second.
+func (b *busyLog) warn(log *slog.Logger, key, msg string, args ...any) {
 	now := b.clock()
 	b.mu.Lock()
-	s := b.ids[err.ID]
+	s := b.ids[key]
 	if s == nil {
-		if len(b.ids) >= 64 { // ids are the engine's own few; bound it anyway
+		if len(b.ids) >= 64 { // keys are the engine's own few; bound it anyway
 			clear(b.ids)
 		}
 		s = &busySeen{}
-		b.ids[err.ID] = s
+		b.ids[key] = s
 	}
 	if !s.last.IsZero() && now.Sub(s.last) < busyLogEvery {
 		s.missed++
@@ -51,9 +59,8 @@ func (b *busyLog) refused(log *slog.Logger, path string, err *APIError) {
 	missed := s.missed
 	s.last, s.missed = now, 0
 	b.mu.Unlock()
-	args := []any{"path", path, "id", err.ID, "details", err.Details}
 	if missed > 0 {
 		args = append(args, "not_logged_since", missed)
 	}
-	log.Warn("request refused: the engine is busy", args...)
+	log.Warn(msg, args...)
 }

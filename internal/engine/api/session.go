@@ -103,14 +103,14 @@ func (srv *Server) handleLogin(w http.ResponseWriter, r *http.Request, q *reques
 	// (bcrypt) that run at once are bounded (guard.Throttle).
 	attempt, refused := srv.cfg.Throttle.Begin(r.Context(), guard.ClientKey(r), body.Username)
 	if refused != nil {
-		srv.cfg.Log.Warn("login refused", "user", shorten(body.Username, maxLoggedUser), "remote", r.RemoteAddr, "why", refused.Details)
+		srv.busy.warn(srv.cfg.Log, "login refused", "login refused", "user", shorten(body.Username, maxLoggedUser), "remote", r.RemoteAddr, "why", refused.Details)
 		guard.SetRetryAfter(w, refused)
 		return apiErr(refused.Status, refused.ID, refused.Details, refused.Action)
 	}
 	userRef, ok := srv.core.Login(r.Context(), body.Username, body.Password)
 	attempt.Done(ok)
 	if !ok {
-		srv.cfg.Log.Warn("login failed", "user", shorten(body.Username, maxLoggedUser), "remote", r.RemoteAddr)
+		srv.busy.warn(srv.cfg.Log, "login failed", "login failed", "user", shorten(body.Username, maxLoggedUser), "remote", r.RemoteAddr)
 		return apiErr(http.StatusUnauthorized, "exception.webservices.login.failed", "Invalid username or password.", "Try with a different set of credentials.")
 	}
 	s := srv.sessions.login(q.session, body.Username, userRef)
