@@ -163,9 +163,16 @@ func (d *DiscoveryDefinition) fields(w *discoveryWire) []discoveryField {
 	}
 }
 
+// plainDiscovery is DiscoveryDefinition without its JSON methods: its
+// typed fields, encoded and decoded by encoding/json alone.
+type plainDiscovery DiscoveryDefinition
+
 // MarshalJSON writes the fields in their order, a value of AsWritten
 // instead of its typed field.
 func (d DiscoveryDefinition) MarshalJSON() ([]byte, error) {
+	if len(d.AsWritten) == 0 {
+		return marshalNoEscape(plainDiscovery(d)) // the engine lists many: the short way
+	}
 	w := discoveryWire{Type: d.Type, ManualSourceConfigDiscovery: d.ManualSourceConfigDiscovery,
 		RepositorySchema: d.RepositorySchema, SourceConfigSchema: d.SourceConfigSchema}
 	for _, f := range d.fields(&w) {
@@ -191,6 +198,17 @@ func (d DiscoveryDefinition) MarshalJSON() ([]byte, error) {
 // that is not a string, or identity fields that are not a list of
 // strings, in AsWritten.
 func (d *DiscoveryDefinition) UnmarshalJSON(data []byte) error {
+	// The short way, for what an engine takes: the typed fields decode,
+	// and no value is null (a null would decode as "" or nil).
+	if !bytes.Contains(data, []byte("null")) {
+		var p plainDiscovery
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if dec.Decode(&p) == nil {
+			*d = DiscoveryDefinition(p)
+			return nil
+		}
+	}
 	var w discoveryWire
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
