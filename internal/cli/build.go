@@ -81,7 +81,7 @@ writes nothing and exits 1 when the generated code on disk is stale (for CI).`,
 // finds the project and builds (runBuild) or, with -g, generates
 // (runGenerate).
 func Build(ctx context.Context, app *App, opts BuildOptions) error {
-	if err := checkOutputFlag(opts.Output); err != nil {
+	if err := checkOutputFlag(&opts.Output); err != nil {
 		return err
 	}
 	if opts.Check && !opts.GenerateOnly {

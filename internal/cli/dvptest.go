@@ -84,7 +84,7 @@ not build or upload), 2 a bad spec or command line, 130 interrupted.`,
 // spec (-f, else the nearest dvptest.yml above the working directory) and
 // returns --run compiled.
 func (opts *TestOptions) check(app *App) (*regexp.Regexp, error) {
-	if err := checkOutputFlag(opts.Output); err != nil {
+	if err := checkOutputFlag(&opts.Output); err != nil {
 		return nil, err
 	}
 	var runRe *regexp.Regexp

@@ -11,12 +11,18 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// checkOutputFlag validates --output.
-func checkOutputFlag(v string) error {
-	if v != "text" && v != "json" {
-		return Usagef("Invalid value for '-o' / '--output': %q is not one of 'text', 'json'.", v)
+// checkOutputFlag checks -o/--output in place: text or json, in any case
+// (-o JSON is json, as -s staged is STAGED); anything else is a usage error
+// with a "did you mean".
+func checkOutputFlag(v *string) error {
+	if lower := strings.ToLower(*v); lower == "text" || lower == "json" {
+		*v = lower
+		return nil
 	}
-	return nil
+	if s := closest(strings.ToLower(*v), []string{"text", "json"}); s != "" {
+		return Usagef("Invalid value for '-o' / '--output': %q is not one of 'text', 'json'; did you mean '%s'?", *v, s)
+	}
+	return Usagef("Invalid value for '-o' / '--output': %q is not one of 'text', 'json'.", *v)
 }
 
 // checkExistingFile applies dvp's click.Path(exists=True, dir_okay=False)

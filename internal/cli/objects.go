@@ -53,7 +53,7 @@ func addObjectFlags(cmd *cobra.Command, o *ObjectOptions) {
 // object command does.
 func objectRunE(app *App, o *ObjectOptions, check func(cmd *cobra.Command, args []string) error, run func(ctx context.Context, c *engineclient.Client, args []string) error) func(*cobra.Command, []string) error {
 	return runE(func(cmd *cobra.Command, args []string) error {
-		if err := checkOutputFlag(o.Output); err != nil {
+		if err := checkOutputFlag(&o.Output); err != nil {
 			return err
 		}
 		if o.Timeout <= 0 {

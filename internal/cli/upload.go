@@ -43,7 +43,7 @@ and exits 1 if it fails or does not end within --timeout.`,
   pass show engine | dvp upload -e engine.example.com -u admin --password-stdin -a build/artifact.json`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutputFlag(opts.Output); err != nil {
+			if err := checkOutputFlag(&opts.Output); err != nil {
 				return err
 			}
 			if opts.Timeout <= 0 {

@@ -34,7 +34,7 @@ checks the two files only; the Go sources are checked by 'dvp build'.`,
   dvp validate -c path/to/plugin_config.yml --output json`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutputFlag(opts.Output); err != nil {
+			if err := checkOutputFlag(&opts.Output); err != nil {
 				return err
 			}
 			cwd, err := app.IO.Getwd()
