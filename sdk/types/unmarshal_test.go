@@ -245,3 +245,28 @@ func TestUnmarshalRefusesWhatIsNotJSON(t *testing.T) {
 		t.Errorf("map[int]string from a non-integer key: %v %v", err, im)
 	}
 }
+
+// Whatever the bytes, Unmarshal does not panic, and what it accepts
+// encoding/json accepts and decodes to the same value.
+func FuzzUnmarshal(f *testing.F) {
+	for _, seed := range []string{
+		`{"guid":"g","mountLocation":"/m","hosts":[{"name":"a","port":1}],"labels":{"k":"v"},"count":3,"pair":[1,2]}`,
+		`{"MountLocation":"x"}`, `{"hosts":null,"any":[1,{"a":null}],"extra":{"x":1}}`, `{"quoted":"12","blob":"aGk="}`,
+		`[]`, `null`, `{"count":-1}`, `{"pair":[1]}`, `{"guid":"\u00e9\ud800"}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var strict, loose params
+		err := types.Unmarshal(data, &strict)
+		if err != nil {
+			return
+		}
+		if err := json.Unmarshal(data, &loose); err != nil {
+			t.Fatalf("Unmarshal accepted %q, encoding/json refuses it: %v", data, err)
+		}
+		if !reflect.DeepEqual(strict, loose) {
+			t.Fatalf("%q: Unmarshal decoded\n%+v\nencoding/json\n%+v", data, strict, loose)
+		}
+	})
+}
