@@ -300,17 +300,21 @@ func goDecls(t *testing.T, dir string) map[string]string {
 	return decls
 }
 
-// sdkExampleBodies returns the bodies of the SDK's Example functions, as
-// written (comments included), up to their "// Output:" comment.
-func sdkExampleBodies(t *testing.T) map[string]string {
+// exampleBodies returns the bodies of the Example functions of the SDK and
+// of internal/codegen, as written (comments included), up to their
+// "// Output:" comment.
+func exampleBodies(t *testing.T) map[string]string {
 	t.Helper()
 	bodies := map[string]string{}
-	files, err := filepath.Glob(filepath.Join("..", "sdk", "*", "example_test.go"))
-	if err != nil {
-		t.Fatal(err)
+	var files []string
+	for _, glob := range []string{"sdk/*/example_test.go", "sdk/example_test.go", "internal/codegen/example_test.go"} {
+		found, err := filepath.Glob(filepath.Join("..", filepath.FromSlash(glob)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, found...)
 	}
-	top, _ := filepath.Glob(filepath.Join("..", "sdk", "example_test.go"))
-	for _, path := range append(files, top...) {
+	for _, path := range files {
 		src, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -332,24 +336,27 @@ func sdkExampleBodies(t *testing.T) map[string]string {
 			bodies[filepath.Base(filepath.Dir(path))+"."+fd.Name.Name] = body
 		}
 	}
-	if len(bodies) < 5 {
-		t.Fatalf("only %d Example functions found in sdk/", len(bodies))
+	if len(bodies) < 6 {
+		t.Fatalf("only %d Example functions found in sdk/ and internal/codegen", len(bodies))
 	}
 	return bodies
 }
 
-// Every go block of docs/sdk.md runs somewhere, so that it cannot drift
-// from the SDK: the plugin value is the seed's (TestReferenceExamplesAreTheSeeds),
+// Every go block of docs/sdk.md and docs/codegen.md runs somewhere, so
+// that it cannot drift from the code: the plugin value and the generated
+// LinkedSourceDefinition are the seed's (TestReferenceExamplesAreTheSeeds),
 // the unit test and the migrations are compiled and run in the tutorial's
 // plugin (TestTutorialOffline, make e2e), and any other block is the code
-// of an Example function of the SDK, which go test runs and checks.
+// of an Example function, which go test runs and checks.
 func TestReferenceGoBlocksRun(t *testing.T) {
-	examples := sdkExampleBodies(t)
-	for _, b := range goBlocks(t, "sdk.md") {
+	examples := exampleBodies(t)
+	blocks := append(goBlocks(t, "sdk.md"), goBlocks(t, "codegen.md")...)
+	for _, b := range blocks {
 		switch {
 		case strings.Contains(b.body, "var plugin = generated.Plugin{"),
 			strings.Contains(b.body, "Upgrade: []generated.Migration{"),
-			strings.Contains(b.body, "func Test"):
+			strings.Contains(b.body, "func Test"),
+			strings.Contains(b.body, "// LinkedSourceDefinition is the linkedSourceDefinition schema"):
 			continue
 		}
 		found := false
@@ -360,7 +367,7 @@ func TestReferenceGoBlocksRun(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("%s is not the code of an Example function of the SDK (sdk/**/example_test.go): make it one, so that go test runs it", b)
+			t.Errorf("%s is not the code of an Example function (sdk/**/example_test.go, internal/codegen/example_test.go): make it one, so that go test runs it", b)
 		}
 	}
 }
