@@ -204,12 +204,13 @@ func TestHostilePluginIsContained(t *testing.T) {
 			}
 			for _, a := range []string{"env", "procenv", "secrets.key", "engine.db", "blobs", "other-plugin-logs", "write-data-dir", "network",
 				"bash-env", "bash-procenv", "bash-secrets.key", "bash-engine.db", "bash-blobs", "bash-write-data-dir",
-				"password-file", "bash-password-file", "hardlink-password", "user-file", "unix-socket"} {
+				"password-file", "bash-password-file", "hardlink-password", "user-file", "unix-socket",
+				"ptrace-init", "sysctl", "sysrq", "mknod"} {
 				if got[a] != "refused" {
 					t.Errorf("%s: %q, want refused", a, got[a])
 				}
 			}
-			for a, prefix := range map[string]string{"setsid": "started", "bash-setsid": "refused (ran)", "fork": "refused after ",
+			for a, prefix := range map[string]string{"setuid": "refused", "setsid": "started", "bash-setsid": "refused (ran)", "fork": "refused after ",
 				"alloc": "refused at ", "log": "300 MB written", "bash-fork": "refused", "bash-alloc": "refused",
 				"bash-output": "The command printed more than"} {
 				if !strings.HasPrefix(got[a], prefix) {

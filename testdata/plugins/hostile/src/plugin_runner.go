@@ -195,6 +195,7 @@ func repositoryDiscovery(ctx context.Context, conn sdk.RemoteConnection) ([]gene
 		r.add("setsid", "started")
 	}
 	if !control {
+		kernelAttempts(&r)
 		r.add("scratch", fillScratch())
 		r.add("fork", forkBomb())
 		r.add("alloc", allocation())
