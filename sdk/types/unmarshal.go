@@ -28,7 +28,10 @@ import (
 //   - null is allowed only where Go has nil (pointers, slices, maps,
 //     interfaces), and sets nil; for every other Go type it is refused, as
 //     are a value of the wrong JSON type, an integer out of its field's
-//     range and an array longer or shorter than a Go array.
+//     range and an array longer or shorter than a Go array;
+//   - an integer field takes any JSON number without a fractional part (1,
+//     1.0, 1e3), as JSON Schema and the generated types have it, where
+//     encoding/json refuses 1.0.
 //
 // As with encoding/json, a field whose member is absent keeps its zero
 // value (a struct's fields are zeroed first): to tell "absent" from

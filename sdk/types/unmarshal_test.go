@@ -247,12 +247,14 @@ func TestUnmarshalRefusesWhatIsNotJSON(t *testing.T) {
 }
 
 // Whatever the bytes, Unmarshal does not panic, and what it accepts
-// encoding/json accepts and decodes to the same value.
+// encoding/json accepts and decodes to the same value, integers written
+// 1.0 or 1e3 apart (JSON Schema's integers, which encoding/json refuses
+// for Go integers).
 func FuzzUnmarshal(f *testing.F) {
 	for _, seed := range []string{
 		`{"guid":"g","mountLocation":"/m","hosts":[{"name":"a","port":1}],"labels":{"k":"v"},"count":3,"pair":[1,2]}`,
 		`{"MountLocation":"x"}`, `{"hosts":null,"any":[1,{"a":null}],"extra":{"x":1}}`, `{"quoted":"12","blob":"aGk="}`,
-		`[]`, `null`, `{"count":-1}`, `{"pair":[1]}`, `{"guid":"\u00e9\ud800"}`,
+		`[]`, `null`, `{"count":-1}`, `{"pair":[1]}`, `{"guid":"\u00e9\ud800"}`, `{"pair":[1.0,2e1]}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -263,6 +265,10 @@ func FuzzUnmarshal(f *testing.F) {
 			return
 		}
 		if err := json.Unmarshal(data, &loose); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) && strings.HasPrefix(te.Value, "number ") && strings.ContainsAny(te.Value, ".eE") {
+				return
+			}
 			t.Fatalf("Unmarshal accepted %q, encoding/json refuses it: %v", data, err)
 		}
 		if !reflect.DeepEqual(strict, loose) {
