@@ -197,6 +197,9 @@ func engineNames(app *App, cmd *cobra.Command, kind objectKind) []string {
 	if kind == kindJob || kind == kindRunningJob {
 		return jobNames(ctx, c, kind) // each a reference checked and its description escaped
 	}
+	if kind == kindSnapshot {
+		return snapshotNames(ctx, c) // the same, with what each is a snapshot of
+	}
 	return completable(objectNames(ctx, c, cmd, kind))
 }
 
@@ -258,16 +261,6 @@ func objectNames(ctx context.Context, c *engineclient.Client, cmd *cobra.Command
 		return names
 	case kindDSource, kindVDB, kindContainer:
 		return containerNames(ctx, c, kind)
-	case kindSnapshot:
-		var names []string
-		items, _ := c.ListContainers(ctx)
-		for _, it := range items {
-			snaps, _ := c.ListSnapshots(ctx, it.Reference)
-			for _, sn := range snaps {
-				names = append(names, sn.Reference)
-			}
-		}
-		return names
 	case kindToolkit:
 		var names []string
 		items, _ := c.ListToolkits(ctx)
@@ -318,6 +311,27 @@ func jobNames(ctx context.Context, c *engineclient.Client, kind objectKind) []st
 		}
 		desc := strings.NewReplacer("\t", " ", "\n", " ").Replace(termsafe.String(jobState(&items[i]) + " " + items[i].Title))
 		names = append(names, items[i].Reference+"\t"+desc)
+	}
+	return names
+}
+
+// snapshotNames are the references of the snapshots of every dSource and
+// VDB, each with the name of what it is a snapshot of and when it was
+// taken as its description (a reference alone does not say which to
+// pick); references a shell cannot offer as they are are left out and
+// descriptions escaped.
+func snapshotNames(ctx context.Context, c *engineclient.Client) []string {
+	var names []string
+	items, _ := c.ListContainers(ctx)
+	for _, it := range items {
+		snaps, _ := c.ListSnapshots(ctx, it.Reference)
+		for _, sn := range snaps {
+			if !completableName(sn.Reference) {
+				continue
+			}
+			desc := strings.NewReplacer("\t", " ", "\n", " ").Replace(termsafe.String(it.Name + " " + sn.Timestamp))
+			names = append(names, sn.Reference+"\t"+desc)
+		}
 	}
 	return names
 }

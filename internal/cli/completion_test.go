@@ -153,3 +153,27 @@ func TestEveryValueFlagCompletes(t *testing.T) {
 		}
 	}
 }
+
+// --snapshot completes references with what each is a snapshot of and when
+// it was taken (a reference alone does not say which to pick); the
+// engine's text is escaped, and a reference a shell cannot take is left out.
+func TestCompletionDescribesSnapshots(t *testing.T) {
+	srv := fakeEngine(t, map[string]string{
+		"POST delphix/session": fakeSession,
+		"POST delphix/login":   fakeLogin,
+		"GET delphix/database": `{"type": "ListResult", "status": "OK", "result": [
+			{"reference": "APPDATA_CONTAINER-1", "name": "ds1", "containerType": "DSOURCE"},
+			{"reference": "APPDATA_CONTAINER-2", "name": "vdb\u001b[2J1", "containerType": "VDB"}]}`,
+		"GET delphix/snapshot?database=APPDATA_CONTAINER-1": `{"type": "ListResult", "status": "OK", "result": [
+			{"reference": "APPDATA_SNAPSHOT-3", "container": "APPDATA_CONTAINER-1", "timestamp": "2026-12-07T10:00:00.000Z"},
+			{"reference": "APPDATA_SNAPSHOT-\n4", "container": "APPDATA_CONTAINER-1", "timestamp": "2026-12-07T11:00:00.000Z"}]}`,
+		"GET delphix/snapshot?database=APPDATA_CONTAINER-2": `{"type": "ListResult", "status": "OK", "result": [
+			{"reference": "APPDATA_SNAPSHOT-5", "container": "APPDATA_CONTAINER-2", "timestamp": "2026-12-07T12:00:00\tZ"}]}`,
+	})
+	code, out, _ := runCompletion(t, srv.URL, nil, "vdb", "provision", "v2", "--snapshot")
+	want := "APPDATA_SNAPSHOT-3\tds1 2026-12-07T10:00:00.000Z\n" +
+		"APPDATA_SNAPSHOT-5\tvdb\\x1b[2J1 2026-12-07T12:00:00 Z\n:4\n"
+	if code != 0 || out != want {
+		t.Errorf("vdb provision --snapshot: exit %d, stdout %q, want %q", code, out, want)
+	}
+}
