@@ -5,6 +5,7 @@ package e2e
 import (
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -38,7 +39,16 @@ func TestHangupStopsGracefully(t *testing.T) {
 	}
 	e.stop()
 
+	// Without nohup, the engine starts with SIGHUP's default disposition,
+	// whatever this test process's is. Run under nohup (a long make e2e
+	// often is), the test would start its programs with SIGHUP ignored,
+	// as the nohup above does, and the engine would rightly keep running
+	// (this failed so, the engine still running 60 s after the SIGHUP).
+	// A signal the test catches is reset to its default in a child.
+	caught := make(chan os.Signal, 1)
+	signal.Notify(caught, syscall.SIGHUP)
 	e = startEngineAs(t, data, home, false)
+	signal.Stop(caught)
 	startHostileDiscovery(t, e, root, home)
 	e.cmd.Process.Signal(syscall.SIGHUP)
 	select {

@@ -392,7 +392,7 @@ func TestGracefulStopEndsOperations(t *testing.T) {
 // it to e and starts `dvp environment add --local`, whose discovery runs
 // the plugin's processes that never end on their own; it returns once
 // they run (the test stops the engine under them). The command's wait is
-// a cleanup of the test.
+// a cleanup of the test, after the engine's kill.
 func startHostileDiscovery(t *testing.T, e *engineProc, root, home string) {
 	t.Helper()
 	rec := &recorder{t: t, home: home, env: append([]string{"DVP_PASSWORD=" + adminPassword}, goCacheEnv(t)...)}
@@ -414,7 +414,15 @@ func startHostileDiscovery(t *testing.T, e *engineProc, root, home string) {
 	if err := add.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { add.Wait() })
+	// The command waits for the discovery's job, which only the engine's
+	// stop ends: a test that failed before stopping it would wait here for
+	// the operation's 30 minutes (TestHangupStopsGracefully did, 10 and 18
+	// minutes, its engine still running). The engine is killed first.
+	t.Cleanup(func() {
+		e.kill()
+		add.Process.Kill()
+		add.Wait()
+	})
 	// The operation runs once its setsid child does.
 	for i := 0; len(survivors(home)) == 0; i++ {
 		if i > 3000 {
