@@ -27,6 +27,7 @@ func finishTree(root *cobra.Command) {
 		if c.HasSubCommands() && c != root && c.Run == nil && c.RunE == nil {
 			c.Args = cobra.ArbitraryArgs
 			c.RunE = groupRunE
+			c.SetUsageFunc(groupUsage)
 			groupHelpChecksCommand(c)
 		} else if !c.HasSubCommands() && c.Args != nil && c.Name() != "help" {
 			c.Args = argsChecked(c.Args)
@@ -51,6 +52,20 @@ func finishTree(root *cobra.Command) {
 		}
 		return &UsageError{Msg: err.Error() + flagSuggestion(c, err)}
 	})
+}
+
+// groupUsage prints a command group's usage as cobra prints any other,
+// without the line "dvp GROUP [flags]" that its run function (groupRunE)
+// would add: a group does nothing without a command, so its usage is
+// "dvp GROUP [command]" alone.
+// The commands of the group inherit it: theirs is cobra's as it is.
+func groupUsage(c *cobra.Command) error {
+	if c.HasSubCommands() {
+		run := c.RunE
+		c.RunE = nil
+		defer func() { c.RunE = run }()
+	}
+	return c.Root().UsageFunc()(c) // the root sets none: cobra's
 }
 
 // groupRunE runs when a command group is given no command, or one that
