@@ -210,6 +210,13 @@ func (e *fileEmitter) emitUnmarshal(nt *named) {
 	keyPath := []jen.Code{jen.Id("key")}
 	usesRaw := len(nt.fields) > 0
 	switch {
+	case nt.closed && len(nt.fields) > 0:
+		// The declared names, for a "did you mean" when only case differs.
+		args := []jen.Code{jen.Id("key")}
+		for _, fl := range nt.fields {
+			args = append(args, jen.Lit(fl.json))
+		}
+		unknown = []jen.Code{jen.Id("d").Dot("UnknownOf").Call(args...)}
 	case nt.closed:
 		unknown = []jen.Code{jen.Id("d").Dot("Unknown").Call(jen.Id("key"))}
 	default:

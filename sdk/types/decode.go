@@ -3,6 +3,7 @@ package types
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"iter"
 	"math"
 	"math/big"
@@ -79,6 +80,19 @@ func (d *Decoder) Required(present bool, path ...any) {
 // ("additionalProperties": false).
 func (d *Decoder) Unknown(path ...any) {
 	d.add("property is not allowed (the schema has additionalProperties: false)", path)
+}
+
+// UnknownOf is Unknown for an object whose declared properties are
+// declared: when one of them is key but for case, the message names it
+// (names match exactly, case included).
+func (d *Decoder) UnknownOf(key string, declared ...string) {
+	for _, name := range declared {
+		if strings.EqualFold(name, key) {
+			d.add(fmt.Sprintf("property is not allowed (the schema has additionalProperties: false): did you mean %q? Names match exactly, case included", name), []any{key})
+			return
+		}
+	}
+	d.Unknown(key)
 }
 
 // CheckSyntax returns a ValidationErrors describing a JSON syntax error in

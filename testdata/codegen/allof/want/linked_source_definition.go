@@ -48,7 +48,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 		case "conflict":
 			x.Conflict = d.Raw(raw, types.JSONAny, "conflict")
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "merged", "refOnly", "scalar", "conflict")
 		}
 	}
 	return d.Err()
@@ -110,7 +110,7 @@ func (x *LinkedSourceDefinitionMerged) decodeJSON(data []byte) error {
 			x.Size = d.Int(raw, "size")
 			seen[1] = true
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "id", "tags", "size")
 		}
 	}
 	d.Required(seen[0], "id")

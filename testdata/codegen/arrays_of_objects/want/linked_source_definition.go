@@ -66,7 +66,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 				x.Anything = append(x.Anything, d.Raw(raw1, types.JSONAny, "anything", i1))
 			}
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "hosts", "matrix", "uniqueObjects", "anything")
 		}
 	}
 	return d.Err()
@@ -133,7 +133,7 @@ func (x *LinkedSourceDefinitionHostsItem) decodeJSON(data []byte) error {
 				x.Aliases = append(x.Aliases, d.String(raw1, "aliases", i1))
 			}
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "address", "aliases")
 		}
 	}
 	d.Required(seen[0], "address")

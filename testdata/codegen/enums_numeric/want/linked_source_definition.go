@@ -63,7 +63,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 		case "badInt":
 			x.BadInt = types.Ptr(LinkedSourceDefinitionBadInt(d.Int(raw, "badInt")))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "level", "recordSizeInKB", "ratio", "flag", "inferredInt", "inferredNumber", "anyEnum", "objectEnum", "badInt")
 		}
 	}
 	return d.Err()

@@ -57,7 +57,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 		case "shared2":
 			x.Shared2 = types.Ptr(LinkedSourceDefinitionColor(d.String(raw, "shared2")))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "mode", "modes", "tone", "fixed", "mixed", "shared", "shared2")
 		}
 	}
 	d.Required(seen[0], "mode")

@@ -81,7 +81,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 			x.Ordered = new(LinkedSourceDefinitionOrdered)
 			d.Nest(x.Ordered.decodeJSON(raw), "ordered")
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "mountLocation", "environment", "environmentUser", "dbPassword", "winPath", "when", "mail", "size", "textArea", "collapsible", "ordered")
 		}
 	}
 	d.Required(seen[0], "mountLocation")

@@ -36,7 +36,7 @@ func (x *SourceConfigDefinition) decodeJSON(data []byte) error {
 			x.Name = d.String(raw, "name")
 			seen[0] = true
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "name")
 		}
 	}
 	d.Required(seen[0], "name")

@@ -97,7 +97,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 		case "json":
 			x.JSON = types.Ptr(d.String(raw, "json"))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "type", "func", "package", "range", "map", "interface", "return", "string", "nil", "x", "d", "v", "key", "raw", "seen", "data", "err", "types", "json")
 		}
 	}
 	d.Required(seen[0], "type")

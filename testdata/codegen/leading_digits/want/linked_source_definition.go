@@ -61,7 +61,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 				x.Levels = append(x.Levels, LinkedSourceDefinitionLevelsItem(d.String(raw1, "levels", i1)))
 			}
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "2fast", "3d_model", "123", "0x10", "v2", "levels")
 		}
 	}
 	d.Required(seen[0], "2fast")

@@ -65,7 +65,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 		case "percent":
 			x.Percent = types.Ptr(d.Bool(raw, "percent"))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "primary", "replicas", "byName", "adminPort", "escaped", "percent")
 		}
 	}
 	d.Required(seen[0], "primary")
@@ -133,7 +133,7 @@ func (x *LinkedSourceDefinitionEndpoint) decodeJSON(data []byte) error {
 		case "port":
 			x.Port = types.Ptr(d.Int(raw, "port"))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "host", "port")
 		}
 	}
 	d.Required(seen[0], "host")

@@ -86,7 +86,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 				x.WithRequiredKeys[k1] = d.Int(raw1, "withRequiredKeys", k1)
 			}
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "labels", "servers", "groups", "free", "alsoFree", "mustBeEmpty", "withRequiredKeys")
 		}
 	}
 	d.Required(seen[0], "labels")

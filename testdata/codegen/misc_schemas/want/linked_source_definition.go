@@ -86,7 +86,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 			x.Deps = new(LinkedSourceDefinitionDeps)
 			d.Nest(x.Deps.decodeJSON(raw), "deps")
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "tuple", "untypedItems", "anything", "alwaysTrue", "alwaysFalse", "onlyNull", "constant", "constObject", "inferredObject", "inferredArray", "external", "contains", "deps")
 		}
 	}
 	return d.Err()

@@ -43,7 +43,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 		case "label":
 			x.Label = types.Ptr(d.String(raw, "label"))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "nested", "label")
 		}
 	}
 	d.Required(seen[0], "nested")
@@ -103,7 +103,7 @@ func (x *LinkedSourceDefinitionNested) decodeJSON(data []byte) error {
 			x.Owner = new(LinkedSourceDefinitionNestedOwner)
 			d.Nest(x.Owner.decodeJSON(raw), "owner")
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "items", "owner")
 		}
 	}
 	d.Required(seen[0], "items")
@@ -164,7 +164,7 @@ func (x *LinkedSourceDefinitionNestedItemsItem) decodeJSON(data []byte) error {
 			x.Options = new(LinkedSourceDefinitionNestedItemsItemOptions)
 			d.Nest(x.Options.decodeJSON(raw), "options")
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "host", "port", "options")
 		}
 	}
 	d.Required(seen[0], "host")
@@ -218,7 +218,7 @@ func (x *LinkedSourceDefinitionNestedItemsItemOptions) decodeJSON(data []byte) e
 		case "retry":
 			x.Retry = types.Ptr(d.Bool(raw, "retry"))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "timeoutSeconds", "retry")
 		}
 	}
 	return d.Err()

@@ -70,7 +70,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 			x.Öffnung = new(LinkedSourceDefinitionÖffnung)
 			d.Nest(x.Öffnung.decodeJSON(raw), "öffnung")
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "größe", "ñame", "名前", "😀", "$", "$ref", "naïveCafé", "Ωmega", "öffnung")
 		}
 	}
 	return d.Err()

@@ -62,7 +62,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 		case "exclusiveNumber":
 			x.ExclusiveNumber = types.Ptr(d.Number(raw, "exclusiveNumber"))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "port", "exclusive", "fractionalBounds", "fractionalExclusive", "hugeBounds", "impossible", "even", "halves", "ratio", "tenth", "exclusiveNumber")
 		}
 	}
 	return d.Err()

@@ -54,7 +54,7 @@ func (x *RepositoryDefinition) decodeJSON(data []byte) error {
 			x.Conditional = new(RepositoryDefinitionConditional)
 			d.Nest(x.Conditional.decodeJSON(raw), "conditional")
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "any", "one", "shape", "negated", "conditional")
 		}
 	}
 	d.Required(seen[0], "any")

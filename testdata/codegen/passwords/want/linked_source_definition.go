@@ -70,7 +70,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 		case "plain":
 			x.Plain = types.Ptr(d.String(raw, "plain"))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "password", "optionalPassword", "passwords", "passwordsByUser", "account", "accounts", "plain")
 		}
 	}
 	d.Required(seen[0], "password")

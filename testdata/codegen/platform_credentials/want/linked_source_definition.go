@@ -66,7 +66,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 		case "shortFormRef":
 			x.ShortFormRef = d.Raw(raw, types.JSONObject, "shortFormRef")
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "credentials", "keyCredentials", "passwordCredentials", "more", "container", "unknownPlatformType", "shortFormRef")
 		}
 	}
 	d.Required(seen[0], "credentials")

@@ -65,7 +65,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 		case "recordSizeInKB":
 			x.RecordSizeInKB = types.Ptr(d.Int(raw, "recordSizeInKB"))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "sourceType", "backup", "nodes", "settings", "recordSizeInKB")
 		}
 	}
 	d.Required(seen[0], "sourceType")
@@ -268,7 +268,7 @@ func (x *LinkedSourceDefinitionNodesItem) decodeJSON(data []byte) error {
 		case "arbiter":
 			x.Arbiter = types.Ptr(d.Bool(raw, "arbiter"))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "host", "port", "arbiter")
 		}
 	}
 	d.Required(seen[0], "host")

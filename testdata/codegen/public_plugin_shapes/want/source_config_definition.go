@@ -60,7 +60,7 @@ func (x *SourceConfigDefinition) decodeJSON(data []byte) error {
 		case "password":
 			x.Password = types.Ptr(types.Password(d.String(raw, "password")))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "dbName", "port", "user", "environment", "password")
 		}
 	}
 	d.Required(seen[0], "dbName")

@@ -48,7 +48,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 		case "port":
 			x.Port = types.Ptr(d.String(raw, "port"))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "user", "paths", "twice", "port")
 		}
 	}
 	return d.Err()

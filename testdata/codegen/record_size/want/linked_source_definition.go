@@ -34,7 +34,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 		case "recordSizeInKB":
 			x.RecordSizeInKB = types.Ptr(d.Int(raw, "recordSizeInKB"))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "recordSizeInKB")
 		}
 	}
 	return d.Err()

@@ -34,7 +34,7 @@ func (x *VirtualSourceDefinition) decodeJSON(data []byte) error {
 			x.RecordSizeInKB = VirtualSourceDefinitionRecordSizeInKB(d.Int(raw, "recordSizeInKB"))
 			seen[0] = true
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "recordSizeInKB")
 		}
 	}
 	d.Required(seen[0], "recordSizeInKB")

@@ -52,7 +52,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 			x.Whole = new(LinkedSourceDefinition)
 			d.Nest(x.Whole.decodeJSON(raw), "whole")
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "tree", "pair", "loopy", "whole")
 		}
 	}
 	d.Required(seen[0], "tree")
@@ -127,7 +127,7 @@ func (x *LinkedSourceDefinitionNode) decodeJSON(data []byte) error {
 				x.ByName[k1] = v1
 			}
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "label", "next", "children", "byName")
 		}
 	}
 	d.Required(seen[0], "label")

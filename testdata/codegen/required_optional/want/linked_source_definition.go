@@ -130,7 +130,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 		case "withDefault":
 			x.WithDefault = types.Ptr(d.Int(raw, "withDefault"))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "rs", "ri", "rn", "rb", "rp", "re", "ro", "ra", "rm", "rr", "rc", "os", "oi", "on", "ob", "op", "oe", "oo", "oa", "om", "or", "oc", "withDefault")
 		}
 	}
 	d.Required(seen[0], "rs")

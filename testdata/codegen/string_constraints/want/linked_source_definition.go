@@ -63,7 +63,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 				x.Items = append(x.Items, d.String(raw1, "items", i1))
 			}
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "short", "long", "both", "zip", "unanchored", "unicodeClass", "everything", "sameZip", "items")
 		}
 	}
 	return d.Err()

@@ -48,7 +48,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 				x.ListOfNullable = append(x.ListOfNullable, d.Raw(raw1, types.JSONNumber|types.JSONNull, "listOfNullable", i1))
 			}
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "nullableString", "intOrString", "single", "listOfNullable")
 		}
 	}
 	return d.Err()

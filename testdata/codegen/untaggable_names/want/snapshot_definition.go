@@ -33,7 +33,7 @@ func (x *SnapshotDefinition) decodeJSON(data []byte) error {
 		case "x,y":
 			x.XY = types.Ptr(d.String(raw, "x,y"))
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "x,y")
 		}
 	}
 	return d.Err()

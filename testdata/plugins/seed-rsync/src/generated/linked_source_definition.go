@@ -49,7 +49,7 @@ func (x *LinkedSourceDefinition) decodeJSON(data []byte) error {
 			x.MountLocation = d.String(raw, "mountLocation")
 			seen[2] = true
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "sourceAddress", "username", "mountLocation")
 		}
 	}
 	d.Required(seen[0], "sourceAddress")

@@ -45,7 +45,7 @@ func (x *SourceConfigDefinition) decodeJSON(data []byte) error {
 			x.Path = d.String(raw, "path")
 			seen[1] = true
 		default:
-			d.Unknown(key)
+			d.UnknownOf(key, "name", "path")
 		}
 	}
 	d.Required(seen[0], "name")
