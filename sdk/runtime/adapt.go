@@ -71,6 +71,11 @@ func DecodeInput(input json.RawMessage, v any) error {
 			name = f.Name
 		}
 		if _, ok := fields[name]; !ok && !strings.Contains(","+opts+",", ",omitempty,") {
+			for _, k := range sortedKeys(fields) {
+				if strings.EqualFold(k, name) {
+					return &InputError{Message: fmt.Sprintf("the input has no '%s' field (it has '%s': names match exactly, case included)", name, k)}
+				}
+			}
 			return &InputError{Message: fmt.Sprintf("the input has no '%s' field", name)}
 		}
 	}

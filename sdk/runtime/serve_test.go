@@ -492,7 +492,8 @@ func TestDecodeInputEmbedded(t *testing.T) {
 		ie0.Message != `/repository/Name: property is not allowed: did you mean "name"? (the struct has the field Name for "name": names match exactly, case included)` {
 		t.Fatal(err)
 	}
-	if err := DecodeInput(json.RawMessage(`{"Repository":{"name":"r"}}`), &few); !errors.As(err, &ie0) || ie0.Message != "the input has no 'repository' field" {
+	if err := DecodeInput(json.RawMessage(`{"Repository":{"name":"r"}}`), &few); !errors.As(err, &ie0) ||
+		ie0.Message != "the input has no 'repository' field (it has 'Repository': names match exactly, case included)" {
 		t.Fatal(err)
 	}
 	var ie *InputError
