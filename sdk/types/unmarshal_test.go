@@ -276,3 +276,23 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// The platform's schemas of the credential variants allow properties the
+// Go types do not declare: the accessors skip them, and match the declared
+// ones exactly.
+func TestSupplierVariantsSkipUndeclaredProperties(t *testing.T) {
+	c, err := types.NewCredentialsSupplier(json.RawMessage(`{"type":"NamedPasswordCredential","username":"u","password":"p","note":"extra","Username":"other"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	np, ok := c.NamedPassword()
+	if !ok || np.Username != "u" || np.Password.Reveal() != "p" {
+		t.Fatalf("%v %+v", ok, np)
+	}
+	c, err = types.NewCredentialsSupplier(json.RawMessage(`{"type":"NamedPasswordCredential","password":{"nested":true}}`))
+	if err == nil {
+		if _, ok := c.NamedPassword(); ok {
+			t.Fatal("a password that is an object was read as a NamedPasswordCredential")
+		}
+	}
+}
