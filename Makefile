@@ -52,7 +52,9 @@ lint-tools:
 # make e2e; hygiene (gofmt, vet, staticcheck, tidy) in make lint, which CI runs
 # too.
 # The two modules' tests run side by side (each target's output is printed
-# whole when it ends), so the SDK's do not wait for dvp's slowest package.
+# whole when it ends), so the SDK's do not wait for dvp's slowest package;
+# their builds take turns (a shared lock file), so that the second reuses
+# what the first compiled.
 #
 # scripts/gotest.sh is go test -count=1 -vet=off ./... with the test
 # binaries kept in $(TESTBIN) between runs: the go command relinks only those
@@ -69,10 +71,12 @@ test:
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-dvp test-sdk
 
 test-dvp:
-	CGO_ENABLED=0 GO=$(GO) scripts/gotest.sh $(TESTBIN)/dvp
+	@mkdir -p $(TESTBIN)
+	CGO_ENABLED=0 GO=$(GO) GOTEST_BUILD_LOCK=$(abspath $(TESTBIN))/build.lock scripts/gotest.sh $(TESTBIN)/dvp
 
 test-sdk:
-	cd sdk && CGO_ENABLED=0 GO=$(GO) ../scripts/gotest.sh $(abspath $(TESTBIN))/sdk
+	@mkdir -p $(TESTBIN)
+	cd sdk && CGO_ENABLED=0 GO=$(GO) GOTEST_BUILD_LOCK=$(abspath $(TESTBIN))/build.lock ../scripts/gotest.sh $(abspath $(TESTBIN))/sdk
 
 # Benchmarks compare dvp with a baseline measured in the same run; see docs/performance.md.
 bench:

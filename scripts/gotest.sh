@@ -11,7 +11,9 @@
 # toolchain), so an unchanged package's binary is reused and a changed one is
 # always rebuilt. Like make test's go test, it runs no vet step (make lint
 # runs go vet) and links without symbol table and DWARF (-s -w, which go test
-# uses for the binaries it does not keep). Each binary then runs in its
+# uses for the binaries it does not keep); it compiles with -trimpath, as
+# the tests' own builds do, and with GOTEST_BUILD_LOCK set, it builds only
+# while it holds that file's lock (see below). Each binary then runs in its
 # package's directory with go test's flags (-test.count=1,
 # -test.paniconexit0, -test.timeout=10m0s) and $GOROOT/bin first on PATH,
 # JOBS packages at a time (twice the CPUs, as make test's go test -p: many
@@ -50,12 +52,27 @@ while read -r path dir; do
 	fi
 done <<<"$list"
 
-flags=(-c -vet=off -ldflags='-s -w')
+# -trimpath: the packages compile as the test programs and plugins that
+# the tests build (internal/testbuild, dvp build) and make build compile
+# them, so that one compiled copy of the standard library, the SDK and
+# dvp's packages serves them all (and other checkouts of the repository)
+# instead of one with the checkout's paths and one without.
+flags=(-c -vet=off -trimpath -ldflags='-s -w')
+# The builds of make test's two modules, which run at once, take turns
+# (GOTEST_BUILD_LOCK, a file both are given): the go command shares no
+# work in progress with another, and on a cold build cache both compiled
+# the standard library side by side. The tests then run at once.
+if [ -n "${GOTEST_BUILD_LOCK:-}" ]; then
+	exec 9>>"$GOTEST_BUILD_LOCK" && flock 9 || exit 1
+fi
 "$GO" test "${flags[@]}" -o "$bindir/" "${first[@]}" || exit 1
 for r in "${rest[@]}"; do
 	set -- $r
 	"$GO" test "${flags[@]}" -o "$2" "$1" || exit 1
 done
+if [ -n "${GOTEST_BUILD_LOCK:-}" ]; then
+	exec 9>&-
+fi
 
 goroot=$("$GO" env GOROOT) || exit 1
 durations="$bindir/durations"
