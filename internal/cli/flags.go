@@ -106,16 +106,10 @@ func shortOrLong(short, long string) string {
 // flags, only those set on the command line count, and the error names the
 // one given first, by the Python parameter name dvp prints.
 func mutuallyExclusive(cmd *cobra.Command, args []string, names []string) error {
-	var set []string
-	for _, n := range names {
-		if f := cmd.Flags().Lookup(n); f != nil && f.Changed {
-			set = append(set, n)
-		}
-	}
+	set, first := givenTogether(cmd, args, names)
 	if len(set) < 2 {
 		return nil
 	}
-	first := firstGiven(cmd, args, set)
 	var others []string
 	for _, n := range set {
 		if n != first {
@@ -130,16 +124,10 @@ func mutuallyExclusive(cmd *cobra.Command, args []string, names []string) error 
 // typed, not by a Python parameter name (password_stdin), first the one
 // given first.
 func exclusiveFlags(cmd *cobra.Command, args []string, names []string) error {
-	var set []string
-	for _, n := range names {
-		if f := cmd.Flags().Lookup(n); f != nil && f.Changed {
-			set = append(set, n)
-		}
-	}
+	set, first := givenTogether(cmd, args, names)
 	if len(set) < 2 {
 		return nil
 	}
-	first := firstGiven(cmd, args, set)
 	typed := []string{flagName(cmd, first)}
 	for _, n := range set {
 		if n != first {
@@ -147,6 +135,20 @@ func exclusiveFlags(cmd *cobra.Command, args []string, names []string) error {
 		}
 	}
 	return &UsageError{Msg: fmt.Sprintf("%s and %s are mutually exclusive: give one of them.", strings.Join(typed[:len(typed)-1], ", "), typed[len(typed)-1])}
+}
+
+// givenTogether is which of the flags names were set on the command line
+// and, when two or more were, the one given first.
+func givenTogether(cmd *cobra.Command, args []string, names []string) (set []string, first string) {
+	for _, n := range names {
+		if f := cmd.Flags().Lookup(n); f != nil && f.Changed {
+			set = append(set, n)
+		}
+	}
+	if len(set) < 2 {
+		return set, ""
+	}
+	return set, firstGiven(cmd, args, set)
 }
 
 // flagName is a flag as help shows it: -s/--long, or --long.
