@@ -117,22 +117,7 @@ func hostileRun(t *testing.T, envName string, unprivileged bool, extra ...string
 	must("upload", append(append([]string{"upload"}, eng...), "-a", artifactPath, "--wait")...)
 	added := must("environment", append(append([]string{"environment", "add", envName}, eng...), "--local")...)
 
-	code, b := e.api(t).do("GET", "delphix/repository", "application/json", nil)
-	var list struct {
-		Result []struct {
-			Name string `json:"name"`
-		} `json:"result"`
-	}
-	if code != 200 || json.Unmarshal(b, &list) != nil {
-		t.Fatalf("repositories: %d %s", code, b)
-	}
-	out := map[string]string{}
-	for _, r := range list.Result {
-		k, v, _ := strings.Cut(r.Name, "=")
-		out[k] = v
-	}
-	t.Logf("attempts: %v", out)
-	return out, e, data, added
+	return repositoryNames(t, e), e, data, added
 }
 
 // survivors lists the processes whose command line holds the marker and
