@@ -49,16 +49,7 @@ import (
 // partly filled when there are problems. A v that is not a non-nil pointer
 // is a programming error, reported as a plain error.
 func Unmarshal(data []byte, v any) error {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("types.Unmarshal needs a non-nil pointer to decode into, not %T", v)
-	}
-	if err := CheckSyntax(data); err != nil {
-		return err
-	}
-	var u unmarshaler
-	u.value(bytes.TrimSpace(data), rv.Elem(), nil, false)
-	return u.Err()
+	return unmarshal(data, v, false)
 }
 
 // unmarshalKnown is Unmarshal for a JSON object whose schema allows
@@ -66,6 +57,12 @@ func Unmarshal(data []byte, v any) error {
 // variants): the members of the top-level object that no field takes are
 // skipped; everything else follows Unmarshal's rules.
 func unmarshalKnown(data []byte, v any) error {
+	return unmarshal(data, v, true)
+}
+
+// unmarshal is Unmarshal, skipping the top-level object's members no field
+// takes when skipUnknown is set (unmarshalKnown).
+func unmarshal(data []byte, v any, skipUnknown bool) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("types.Unmarshal needs a non-nil pointer to decode into, not %T", v)
@@ -73,7 +70,7 @@ func unmarshalKnown(data []byte, v any) error {
 	if err := CheckSyntax(data); err != nil {
 		return err
 	}
-	u := unmarshaler{skipUnknown: true}
+	u := unmarshaler{skipUnknown: skipUnknown}
 	u.value(bytes.TrimSpace(data), rv.Elem(), nil, false)
 	return u.Err()
 }
